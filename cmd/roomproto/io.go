@@ -1,0 +1,78 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/roomproto/roomproto/roomversion"
+)
+
+// maxInput bounds what the tool reads from a file or standard input (a room dump can be large;
+// an event is at most 64 KiB).
+const maxInput = 1 << 30
+
+// newFlags returns a flag set that reports errors instead of exiting.
+func newFlags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+// parseFlags parses args, turning flag errors into usage errors.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return usagef("%v", err)
+	}
+	return nil
+}
+
+// readInput reads the single FILE argument, or standard input when there is none.
+func readInput(e *env, fs *flag.FlagSet) ([]byte, error) {
+	switch fs.NArg() {
+	case 0:
+		return readAllLimited(e.stdin)
+	case 1:
+		return readFile(fs.Arg(0))
+	default:
+		return nil, usagef("expected at most one input file, got %d", fs.NArg())
+	}
+}
+
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return readAllLimited(f)
+}
+
+func readAllLimited(r io.Reader) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxInput+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxInput {
+		return nil, fmt.Errorf("input larger than %d bytes", maxInput)
+	}
+	return data, nil
+}
+
+// roomVersionFlag returns the room version named by --room-version, which is required.
+func roomVersionFlag(id string) (roomversion.Version, error) {
+	if id == "" {
+		return roomversion.Version{}, usagef("missing --room-version")
+	}
+	return roomversion.Lookup(id)
+}
+
+// writeJSONLine writes canonical JSON bytes to stdout followed by a newline.
+func writeJSONLine(e *env, b []byte) error {
+	if _, err := e.stdout.Write(b); err != nil {
+		return err
+	}
+	_, err := io.WriteString(e.stdout, "\n")
+	return err
+}

@@ -1,0 +1,3 @@
+module github.com/roomproto/roomproto
+
+go 1.26

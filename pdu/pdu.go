@@ -1,0 +1,475 @@
+// Package pdu parses Matrix events (persistent data units) once, into the typed fields the
+// room protocol's rules need, while keeping the bytes that were received.
+//
+// Hashes and signatures are always computed over the received bytes, never over a re-encoding
+// of the struct (spec: server-server-api "Signing Events"), so an [Event] keeps them: see
+// [Event.Raw]. The formats are those of spec data/api/server-server/definitions/pdu_v1.yaml
+// (room versions 1-2), pdu_v3.yaml (3), pdu_v4.yaml (4-5), pdu_v6.yaml (6-10), pdu_v11.yaml (11)
+// and pdu_v12.yaml (12), selected through the [roomversion.Version] given to [Parse].
+//
+// Keys are matched exactly as written (JSON object keys are case-sensitive); when a key occurs
+// twice, which strict canonical JSON (room versions 6+) refuses, the last occurrence wins, the
+// same reading as encoding/json and the canonicaljson package.
+package pdu
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/roomproto/roomproto/canonicaljson"
+	"github.com/roomproto/roomproto/roomversion"
+)
+
+// Limits from the spec (client-server-api "Size limits", appendices "Identifier Grammar",
+// and the pdu_v*.yaml schemas).
+const (
+	// MaxEventSize is the largest permitted event, in bytes of its canonical JSON form.
+	MaxEventSize = 65536
+	// MaxIDLength is the largest permitted length in bytes of `event_id`, `room_id`, `sender`,
+	// `type` and `state_key`.
+	MaxIDLength = 255
+	// MaxPrevEvents is the largest permitted number of `prev_events`.
+	MaxPrevEvents = 20
+	// MaxAuthEvents is the largest permitted number of `auth_events`.
+	MaxAuthEvents = 10
+	// MaxSignatureServers is the largest number of servers in `signatures` that Parse accepts.
+	// The spec sets no limit; at most three servers ever need to sign an event (sender,
+	// event ID domain in v1-2, authorising server in v8+), so a larger set is hostile input.
+	MaxSignatureServers = 16
+	// MaxSignaturesPerServer is the largest number of key IDs per server in `signatures` that
+	// Parse accepts (roomproto's limit; see MaxSignatureServers).
+	MaxSignaturesPerServer = 16
+)
+
+// Event types named by the room protocol's rules.
+const (
+	TypeCreate            = "m.room.create"
+	TypeMember            = "m.room.member"
+	TypeJoinRules         = "m.room.join_rules"
+	TypePowerLevels       = "m.room.power_levels"
+	TypeThirdPartyInvite  = "m.room.third_party_invite"
+	TypeRedaction         = "m.room.redaction"
+	TypeAliases           = "m.room.aliases"
+	TypeHistoryVisibility = "m.room.history_visibility"
+	TypeCanonicalAlias    = "m.room.canonical_alias"
+	TypeName              = "m.room.name"
+	TypeTopic             = "m.room.topic"
+	TypeAvatar            = "m.room.avatar"
+	TypeEncryption        = "m.room.encryption"
+	TypeMessage           = "m.room.message"
+)
+
+// Membership values of `m.room.member` events.
+const (
+	MembershipJoin   = "join"
+	MembershipInvite = "invite"
+	MembershipLeave  = "leave"
+	MembershipBan    = "ban"
+	MembershipKnock  = "knock"
+)
+
+// Event is one parsed event. The fields are the event's own values; the zero value of a field
+// means the key was absent unless documented otherwise. An Event is never modified by the
+// functions of roomproto and is safe for concurrent reads.
+type Event struct {
+	raw []byte
+
+	// Version is the room version the event was parsed for.
+	Version roomversion.Version
+	// EventID is the event's ID. For room versions 1 and 2 it is the event's own `event_id`.
+	// From version 3 the ID is the reference hash, which Parse does not compute: it is empty
+	// unless the caller sets it (signing.ParseEvent does).
+	EventID string
+	// RoomID is `room_id`; empty for a version 12 `m.room.create`, which has none.
+	RoomID string
+	// Sender is `sender`.
+	Sender string
+	// Type is `type`.
+	Type string
+	// StateKey is `state_key`, nil when the event is not a state event.
+	StateKey *string
+	// Content is the raw JSON object `content`, exactly as received.
+	Content []byte
+	// PrevEvents are the IDs in `prev_events` (for v1-2, the first element of each pair).
+	PrevEvents []string
+	// AuthEvents are the IDs in `auth_events` (for v1-2, the first element of each pair).
+	AuthEvents []string
+	// Depth is `depth`.
+	Depth int64
+	// OriginServerTS is `origin_server_ts`, in milliseconds.
+	OriginServerTS int64
+	// Origin is the deprecated top-level `origin`, if present.
+	Origin string
+	// Redacts is the ID of the event an `m.room.redaction` redacts: the top-level `redacts`
+	// before room version 11, `content.redacts` from version 11 (rooms/v11.md).
+	Redacts string
+	// ContentHash is `hashes.sha256` as received (unpadded base64); empty if absent.
+	ContentHash string
+	// Signatures is `signatures`: server name → key ID → unpadded base64 signature.
+	Signatures map[string]map[string]string
+	// Membership is `content.membership` of an `m.room.member` event when it is a string.
+	Membership string
+	// Unsigned is the raw JSON of `unsigned`, nil if absent.
+	Unsigned []byte
+}
+
+// Raw returns the bytes the event was parsed from. The caller must not modify them.
+func (e *Event) Raw() []byte { return e.raw }
+
+// IsState reports whether the event is a state event (has a `state_key`).
+func (e *Event) IsState() bool { return e.StateKey != nil }
+
+// StateKeyEquals reports whether the event is a state event with the given state key.
+func (e *Event) StateKeyEquals(s string) bool { return e.StateKey != nil && *e.StateKey == s }
+
+// Is reports whether the event is a state event of the given type and state key.
+func (e *Event) Is(eventType, stateKey string) bool {
+	return e.Type == eventType && e.StateKeyEquals(stateKey)
+}
+
+// Sentinel errors matched with errors.Is against a [*FormatError].
+var (
+	// ErrNotJSON: the bytes are not (canonical, for v6+) JSON; the FormatError wraps the
+	// canonicaljson error too.
+	ErrNotJSON = errors.New("not valid JSON for this room version")
+	// ErrNotObject: the event or a field that must be an object is not one.
+	ErrNotObject = errors.New("not a JSON object")
+	// ErrMissingField: a required field is absent.
+	ErrMissingField = errors.New("required field missing")
+	// ErrWrongType: a field has the wrong JSON type.
+	ErrWrongType = errors.New("field has the wrong type")
+	// ErrTooLarge: the event or a field exceeds its size limit.
+	ErrTooLarge = errors.New("exceeds size limit")
+	// ErrTooMany: a list or map has more entries than permitted.
+	ErrTooMany = errors.New("too many entries")
+	// ErrOutOfRange: a number is outside its permitted range.
+	ErrOutOfRange = errors.New("number out of range")
+)
+
+// FormatError reports an event that does not have the format of its room version. Such an event
+// must be dropped (spec: server-server-api "Checks performed on receipt of a PDU", check 1).
+type FormatError struct {
+	// Field is the top-level key at fault ("" for the event as a whole).
+	Field string
+	// Err is one of the sentinel errors of this package.
+	Err error
+	// Detail says what exactly was wrong.
+	Detail string
+	// Cause is the underlying error (a canonicaljson error, say), if any.
+	Cause error
+}
+
+func (e *FormatError) Error() string {
+	where := "event"
+	if e.Field != "" {
+		where = "event field " + e.Field
+	}
+	if e.Detail != "" {
+		return fmt.Sprintf("pdu: %s: %v: %s", where, e.Err, e.Detail)
+	}
+	return fmt.Sprintf("pdu: %s: %v", where, e.Err)
+}
+
+// Unwrap returns the sentinel error and the cause.
+func (e *FormatError) Unwrap() []error {
+	if e.Cause != nil {
+		return []error{e.Err, e.Cause}
+	}
+	return []error{e.Err}
+}
+
+func formatErr(field string, sentinel error, detail string, args ...any) *FormatError {
+	return &FormatError{Field: field, Err: sentinel, Detail: fmt.Sprintf(detail, args...)}
+}
+
+// Parse parses and validates the event in data for room version v. It checks the JSON (strictly
+// canonical JSON from room version 6), the size limits, that the required fields of the version's
+// event format are present with the right types, the number of `prev_events` and `auth_events`,
+// and the `depth` range. It does not check hashes, signatures or authorization. The returned
+// Event keeps data (not a copy): the caller must not modify it afterwards.
+func Parse(v roomversion.Version, data []byte) (*Event, error) {
+	if len(data) > MaxEventSize {
+		// Canonical JSON is never longer than the input it was made from, but it can be
+		// shorter (whitespace, escapes): measure the canonical form before refusing.
+		canon, err := canonicaljson.Append(nil, data, canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON})
+		if err != nil {
+			return nil, &FormatError{Err: ErrNotJSON, Detail: err.Error(), Cause: err}
+		}
+		if len(canon) > MaxEventSize {
+			return nil, formatErr("", ErrTooLarge, "%d bytes of canonical JSON, limit %d", len(canon), MaxEventSize)
+		}
+	} else if err := canonicaljson.Valid(data, canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON}); err != nil {
+		return nil, &FormatError{Err: ErrNotJSON, Detail: err.Error(), Cause: err}
+	}
+
+	e := &Event{raw: data, Version: v}
+	var (
+		hasAuth, hasPrev, hasDepth, hasTS, hasHashes, hasSigs, hasRoom, hasSender, hasType, hasContent, hasEventID bool
+		topRedacts                                                                                                 string
+	)
+	err := canonicaljson.EachMember(data, func(key string, value []byte) error {
+		var err error
+		switch key {
+		case "event_id":
+			if !v.Format.HasEventIDField {
+				return nil // not part of the format; kept in the bytes, ignored by the rules
+			}
+			hasEventID = true
+			e.EventID, err = idString(key, value)
+		case "room_id":
+			hasRoom = true
+			e.RoomID, err = idString(key, value)
+		case "sender":
+			hasSender = true
+			e.Sender, err = idString(key, value)
+		case "type":
+			hasType = true
+			e.Type, err = idString(key, value)
+		case "state_key":
+			var s string
+			if s, err = idString(key, value); err == nil {
+				e.StateKey = &s
+			}
+		case "content":
+			hasContent = true
+			if canonicaljson.KindOf(value) != canonicaljson.Object {
+				return formatErr(key, ErrNotObject, "content must be an object")
+			}
+			e.Content = value
+		case "prev_events":
+			hasPrev = true
+			e.PrevEvents, err = references(v, key, value, MaxPrevEvents)
+		case "auth_events":
+			hasAuth = true
+			e.AuthEvents, err = references(v, key, value, MaxAuthEvents)
+		case "depth":
+			hasDepth = true
+			if e.Depth, err = integer(key, value); err == nil && (e.Depth < 0 || e.Depth > v.Format.MaxDepth) {
+				err = formatErr(key, ErrOutOfRange, "depth %d outside [0, %d]", e.Depth, v.Format.MaxDepth)
+			}
+		case "origin_server_ts":
+			hasTS = true
+			e.OriginServerTS, err = integer(key, value)
+		case "origin":
+			e.Origin, err = plainString(key, value)
+		case "redacts":
+			topRedacts, err = plainString(key, value)
+		case "hashes":
+			hasHashes = true
+			e.ContentHash, err = hashes(value)
+		case "signatures":
+			hasSigs = true
+			e.Signatures, err = signatures(value)
+		case "unsigned":
+			e.Unsigned = value
+		}
+		return err
+	})
+	if err != nil {
+		var fe *FormatError
+		if errors.As(err, &fe) {
+			return nil, fe
+		}
+		return nil, &FormatError{Err: ErrNotObject, Detail: err.Error(), Cause: err}
+	}
+
+	required := []struct {
+		name string
+		ok   bool
+	}{
+		{"type", hasType}, {"sender", hasSender}, {"content", hasContent},
+		{"origin_server_ts", hasTS}, {"depth", hasDepth}, {"prev_events", hasPrev},
+		{"auth_events", hasAuth}, {"hashes", hasHashes}, {"signatures", hasSigs},
+	}
+	for _, r := range required {
+		if !r.ok {
+			return nil, formatErr(r.name, ErrMissingField, "")
+		}
+	}
+	if v.Format.HasEventIDField && !hasEventID {
+		return nil, formatErr("event_id", ErrMissingField, "room version %s events carry their event_id", v.ID)
+	}
+	// A v12 create event has no room_id (auth rule 1.2 rejects one that has); every other
+	// event needs one.
+	if !hasRoom && !(v.Format.RoomIDFromCreateEvent && e.Type == TypeCreate) {
+		return nil, formatErr("room_id", ErrMissingField, "")
+	}
+
+	if v.Format.RedactsInContent {
+		if e.Type == TypeRedaction {
+			e.Redacts, _, err = contentString(e.Content, "redacts")
+		}
+	} else {
+		e.Redacts = topRedacts
+	}
+	if err != nil {
+		return nil, &FormatError{Field: "content", Err: ErrWrongType, Detail: err.Error(), Cause: err}
+	}
+	if e.Type == TypeMember {
+		e.Membership, _, _ = contentString(e.Content, "membership")
+	}
+	return e, nil
+}
+
+// ContentString returns the string value of key in the event's content, and whether the key is
+// present with a string value.
+func (e *Event) ContentString(key string) (string, bool) {
+	s, ok, err := contentString(e.Content, key)
+	return s, ok && err == nil
+}
+
+// ContentField returns the raw JSON value of key in the event's content, or nil when absent.
+func (e *Event) ContentField(key string) []byte {
+	var out []byte
+	_ = canonicaljson.EachMember(e.Content, func(k string, v []byte) error {
+		if k == key {
+			out = v // last occurrence wins
+		}
+		return nil
+	})
+	return out
+}
+
+// contentString returns content[key] and true when it is a string; "" and false when absent or
+// of another type. An error means the string could not be decoded.
+func contentString(content []byte, key string) (string, bool, error) {
+	var (
+		out string
+		ok  bool
+	)
+	err := canonicaljson.EachMember(content, func(k string, v []byte) error {
+		if k != key {
+			return nil
+		}
+		out, ok = "", false // last occurrence wins
+		if canonicaljson.KindOf(v) == canonicaljson.String {
+			s, err := canonicaljson.Unquote(v)
+			if err != nil {
+				return err
+			}
+			out, ok = s, true
+		}
+		return nil
+	})
+	return out, ok, err
+}
+
+func plainString(field string, value []byte) (string, error) {
+	if canonicaljson.KindOf(value) != canonicaljson.String {
+		return "", formatErr(field, ErrWrongType, "must be a string")
+	}
+	s, err := canonicaljson.Unquote(value)
+	if err != nil {
+		return "", &FormatError{Field: field, Err: ErrWrongType, Detail: err.Error(), Cause: err}
+	}
+	return s, nil
+}
+
+func idString(field string, value []byte) (string, error) {
+	s, err := plainString(field, value)
+	if err == nil && len(s) > MaxIDLength {
+		return "", formatErr(field, ErrTooLarge, "%d bytes, limit %d", len(s), MaxIDLength)
+	}
+	return s, err
+}
+
+func integer(field string, value []byte) (int64, error) {
+	if canonicaljson.KindOf(value) != canonicaljson.Number {
+		return 0, formatErr(field, ErrWrongType, "must be an integer")
+	}
+	var n int64
+	if err := json.Unmarshal(value, &n); err != nil {
+		return 0, formatErr(field, ErrWrongType, "must be an integer in the signed 64-bit range, got %s", truncate(value))
+	}
+	return n, nil
+}
+
+// references parses `prev_events` / `auth_events`: a list of event IDs, or for the v1-2 format
+// a list of `[event_id, {hashes}]` pairs.
+func references(v roomversion.Version, field string, value []byte, limit int) ([]string, error) {
+	if canonicaljson.KindOf(value) != canonicaljson.Array {
+		return nil, formatErr(field, ErrWrongType, "must be an array")
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(value, &items); err != nil {
+		return nil, formatErr(field, ErrWrongType, "must be an array")
+	}
+	if len(items) > limit {
+		return nil, formatErr(field, ErrTooMany, "%d entries, limit %d", len(items), limit)
+	}
+	ids := make([]string, 0, len(items))
+	for i, item := range items {
+		if v.Format.ReferencePairs {
+			var pair []json.RawMessage
+			if canonicaljson.KindOf(item) != canonicaljson.Array || json.Unmarshal(item, &pair) != nil || len(pair) != 2 {
+				return nil, formatErr(field, ErrWrongType, "entry %d must be an [event_id, hashes] pair", i)
+			}
+			if canonicaljson.KindOf(pair[1]) != canonicaljson.Object {
+				return nil, formatErr(field, ErrWrongType, "entry %d: hashes must be an object", i)
+			}
+			item = pair[0]
+		}
+		id, err := idString(field, item)
+		if err != nil {
+			return nil, formatErr(field, ErrWrongType, "entry %d must be an event ID string", i)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+func hashes(value []byte) (string, error) {
+	if canonicaljson.KindOf(value) != canonicaljson.Object {
+		return "", formatErr("hashes", ErrNotObject, "must be an object")
+	}
+	var sha string
+	err := canonicaljson.EachMember(value, func(k string, v []byte) error {
+		if k != "sha256" {
+			return nil
+		}
+		s, err := plainString("hashes", v)
+		sha = s
+		return err
+	})
+	return sha, err
+}
+
+func signatures(value []byte) (map[string]map[string]string, error) {
+	if canonicaljson.KindOf(value) != canonicaljson.Object {
+		return nil, formatErr("signatures", ErrNotObject, "must be an object")
+	}
+	out := make(map[string]map[string]string, 2)
+	err := canonicaljson.EachMember(value, func(server string, keys []byte) error {
+		if canonicaljson.KindOf(keys) != canonicaljson.Object {
+			return formatErr("signatures", ErrNotObject, "signatures of %q must be an object", server)
+		}
+		m := make(map[string]string, 1)
+		err := canonicaljson.EachMember(keys, func(keyID string, sig []byte) error {
+			s, err := plainString("signatures", sig)
+			if err != nil {
+				return err
+			}
+			m[keyID] = s
+			if len(m) > MaxSignaturesPerServer {
+				return formatErr("signatures", ErrTooMany, "more than %d signatures by %q", MaxSignaturesPerServer, server)
+			}
+			return nil
+		})
+		out[server] = m
+		if len(out) > MaxSignatureServers {
+			return formatErr("signatures", ErrTooMany, "more than %d signing servers", MaxSignatureServers)
+		}
+		return err
+	})
+	return out, err
+}
+
+func truncate(b []byte) string {
+	b = bytes.TrimSpace(b)
+	if len(b) > 32 {
+		return string(b[:32]) + "…"
+	}
+	return string(b)
+}

@@ -1,0 +1,222 @@
+package pdu_test
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"reflect"
+	"testing"
+
+	"github.com/roomproto/roomproto/pdu"
+	"github.com/roomproto/roomproto/roomversion"
+)
+
+type parseCase struct {
+	Name        string          `json:"name"`
+	RoomVersion string          `json:"room_version"`
+	Spec        string          `json:"spec"`
+	Event       json.RawMessage `json:"event"`
+	Raw         *string         `json:"raw"`
+	Expect      struct {
+		OK          bool     `json:"ok"`
+		Error       string   `json:"error"`
+		Field       *string  `json:"field"`
+		EventID     *string  `json:"event_id"`
+		RoomID      *string  `json:"room_id"`
+		Sender      *string  `json:"sender"`
+		Type        *string  `json:"type"`
+		StateKey    *string  `json:"state_key"`
+		PrevEvents  []string `json:"prev_events"`
+		AuthEvents  []string `json:"auth_events"`
+		Depth       *int64   `json:"depth"`
+		ContentHash *string  `json:"content_hash"`
+		Redacts     *string  `json:"redacts"`
+		Membership  *string  `json:"membership"`
+	} `json:"expect"`
+}
+
+var errorKinds = map[string]error{
+	"missing":    pdu.ErrMissingField,
+	"type":       pdu.ErrWrongType,
+	"too_large":  pdu.ErrTooLarge,
+	"too_many":   pdu.ErrTooMany,
+	"range":      pdu.ErrOutOfRange,
+	"json":       pdu.ErrNotJSON,
+	"not_object": pdu.ErrNotObject,
+}
+
+func loadCases(t testing.TB) []parseCase {
+	raw, err := os.ReadFile("../testdata/pdu/cases.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []parseCase
+	if err := json.Unmarshal(raw, &cases); err != nil {
+		t.Fatal(err)
+	}
+	return cases
+}
+
+func (c parseCase) input() []byte {
+	if c.Raw != nil {
+		return []byte(*c.Raw)
+	}
+	return c.Event
+}
+
+func TestParse(t *testing.T) {
+	for _, c := range loadCases(t) {
+		t.Run(c.Name, func(t *testing.T) {
+			v, err := roomversion.Lookup(c.RoomVersion)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev, err := pdu.Parse(v, c.input())
+			if c.Expect.Error != "" {
+				want := errorKinds[c.Expect.Error]
+				if want == nil {
+					t.Fatalf("fixture names unknown error kind %q", c.Expect.Error)
+				}
+				if !errors.Is(err, want) {
+					t.Fatalf("Parse error = %v, want %v", err, want)
+				}
+				var fe *pdu.FormatError
+				if !errors.As(err, &fe) {
+					t.Fatalf("error %T is not a *pdu.FormatError", err)
+				}
+				if c.Expect.Field != nil && fe.Field != *c.Expect.Field {
+					t.Fatalf("error names field %q, want %q (%v)", fe.Field, *c.Expect.Field, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			check := func(name string, got any, want any) {
+				t.Helper()
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("%s = %#v, want %#v", name, got, want)
+				}
+			}
+			x := c.Expect
+			if x.EventID != nil {
+				check("EventID", ev.EventID, *x.EventID)
+			}
+			if x.RoomID != nil {
+				check("RoomID", ev.RoomID, *x.RoomID)
+			}
+			if x.Sender != nil {
+				check("Sender", ev.Sender, *x.Sender)
+			}
+			if x.Type != nil {
+				check("Type", ev.Type, *x.Type)
+			}
+			if x.StateKey != nil {
+				if ev.StateKey == nil {
+					t.Errorf("StateKey = nil, want %q", *x.StateKey)
+				} else {
+					check("StateKey", *ev.StateKey, *x.StateKey)
+				}
+			}
+			if x.PrevEvents != nil {
+				check("PrevEvents", ev.PrevEvents, x.PrevEvents)
+			}
+			if x.AuthEvents != nil {
+				check("AuthEvents", ev.AuthEvents, x.AuthEvents)
+			}
+			if x.Depth != nil {
+				check("Depth", ev.Depth, *x.Depth)
+			}
+			if x.ContentHash != nil {
+				check("ContentHash", ev.ContentHash, *x.ContentHash)
+			}
+			if x.Redacts != nil {
+				check("Redacts", ev.Redacts, *x.Redacts)
+			}
+			if x.Membership != nil {
+				check("Membership", ev.Membership, *x.Membership)
+			}
+			if string(ev.Raw()) != string(c.input()) {
+				t.Error("Raw() does not return the parsed bytes")
+			}
+		})
+	}
+}
+
+func TestContentAccessors(t *testing.T) {
+	v, _ := roomversion.Lookup("9")
+	ev, err := pdu.Parse(v, []byte(`{"room_id":"!r:e","sender":"@a:e","type":"m.room.member","state_key":"@a:e",
+		"content":{"membership":"join","n":5,"join_authorised_via_users_server":"@m:e"},
+		"origin_server_ts":1,"depth":1,"prev_events":[],"auth_events":[],"hashes":{"sha256":"h"},"signatures":{}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, ok := ev.ContentString("join_authorised_via_users_server"); !ok || s != "@m:e" {
+		t.Errorf("ContentString = %q, %v", s, ok)
+	}
+	if _, ok := ev.ContentString("n"); ok {
+		t.Error("ContentString reports a number as a string")
+	}
+	if _, ok := ev.ContentString("absent"); ok {
+		t.Error("ContentString reports an absent key")
+	}
+	if got := string(ev.ContentField("n")); got != "5" {
+		t.Errorf("ContentField(n) = %q", got)
+	}
+	if !ev.IsState() || !ev.Is(pdu.TypeMember, "@a:e") || ev.Is(pdu.TypeMember, "@b:e") {
+		t.Error("IsState/Is wrong")
+	}
+}
+
+// FuzzParse: Parse never panics, and whatever it accepts keeps its bytes and respects the limits.
+func FuzzParse(f *testing.F) {
+	for _, c := range loadCases(f) {
+		f.Add(c.RoomVersion, c.input())
+	}
+	f.Fuzz(func(t *testing.T, version string, data []byte) {
+		v, err := roomversion.Lookup(version)
+		if err != nil {
+			v, _ = roomversion.Lookup("9")
+		}
+		ev, err := pdu.Parse(v, data)
+		if err != nil {
+			var fe *pdu.FormatError
+			if !errors.As(err, &fe) {
+				t.Fatalf("error %T is not a *pdu.FormatError: %v", err, err)
+			}
+			return
+		}
+		if len(ev.PrevEvents) > pdu.MaxPrevEvents || len(ev.AuthEvents) > pdu.MaxAuthEvents {
+			t.Fatal("accepted too many references")
+		}
+		if ev.Depth < 0 || ev.Depth > v.Format.MaxDepth {
+			t.Fatal("accepted depth out of range")
+		}
+		if len(ev.Sender) > pdu.MaxIDLength || len(ev.Type) > pdu.MaxIDLength {
+			t.Fatal("accepted an over-long ID")
+		}
+	})
+}
+
+func BenchmarkParse(b *testing.B) {
+	raw, err := os.ReadFile("../../shared/bench/corpus.json")
+	if err != nil {
+		b.Skip("no shared bench corpus")
+	}
+	var corpus struct {
+		RoomVersion string            `json:"room_version"`
+		Events      []json.RawMessage `json:"events"`
+	}
+	if err := json.Unmarshal(raw, &corpus); err != nil {
+		b.Fatal(err)
+	}
+	v, _ := roomversion.Lookup(corpus.RoomVersion)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, e := range corpus.Events {
+			if _, err := pdu.Parse(v, e); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
