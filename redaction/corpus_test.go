@@ -1,0 +1,180 @@
+package redaction_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/roomproto/roomproto/canonicaljson"
+	"github.com/roomproto/roomproto/redaction"
+	"github.com/roomproto/roomproto/roomversion"
+)
+
+// benchCorpus is ../shared/bench/corpus.json (see its README): 18 signed events of a room
+// version 9 room and their event IDs.
+type benchCorpus struct {
+	version  roomversion.Version
+	events   [][]byte
+	eventIDs []string
+}
+
+func readCorpusFile(tb testing.TB) []byte {
+	tb.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", "shared", "bench", "corpus.json"))
+	if err != nil {
+		tb.Skipf("shared benchmark corpus not available: %v", err)
+	}
+	return data
+}
+
+func loadCorpus(tb testing.TB) benchCorpus {
+	tb.Helper()
+	data := readCorpusFile(tb)
+	var err error
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(data, &top); err != nil {
+		tb.Fatal(err)
+	}
+	var c benchCorpus
+	var id string
+	var events []json.RawMessage
+	if err := json.Unmarshal(top["room_version"], &id); err != nil {
+		tb.Fatal(err)
+	}
+	if err := json.Unmarshal(top["events"], &events); err != nil {
+		tb.Fatal(err)
+	}
+	if err := json.Unmarshal(top["event_ids"], &c.eventIDs); err != nil {
+		tb.Fatal(err)
+	}
+	if c.version, err = roomversion.Lookup(id); err != nil {
+		tb.Fatal(err)
+	}
+	for _, e := range events {
+		c.events = append(c.events, []byte(e))
+	}
+	return c
+}
+
+// TestCorpusEventIDs cross-checks Redact against an independently made corpus: the event ID of
+// a room version 4+ event is "$" + URL-safe unpadded base64 of its reference hash, which is
+// computed over the redacted event (rooms/fragments/v4-event-ids.md, server-server-api
+// "Calculating the reference hash for an event"). A single wrong key kept or dropped changes
+// every ID.
+func TestCorpusEventIDs(t *testing.T) {
+	c := loadCorpus(t)
+	if len(c.events) != len(c.eventIDs) || len(c.events) == 0 {
+		t.Fatalf("%d events, %d IDs", len(c.events), len(c.eventIDs))
+	}
+	for i, e := range c.events {
+		h, err := referenceHash(c.version, e)
+		if err != nil {
+			t.Fatalf("event %d: %v", i, err)
+		}
+		if got := "$" + base64.RawURLEncoding.EncodeToString(h[:]); got != c.eventIDs[i] {
+			t.Errorf("event %d: ID %s, corpus says %s", i, got, c.eventIDs[i])
+		}
+		red, err := redaction.Redact(c.version, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkRedactedProperties(t, c.version, e, red)
+	}
+}
+
+// powerLevelsEvent returns the corpus's m.room.power_levels event (50 users).
+func powerLevelsEvent(tb testing.TB, c benchCorpus) []byte {
+	for _, e := range c.events {
+		if bytes.Contains(e, []byte(`"m.room.power_levels"`)) {
+			return e
+		}
+	}
+	tb.Fatal("no power levels event in the corpus")
+	return nil
+}
+
+// BenchmarkRedactCorpus redacts each of the 18 corpus events once per iteration.
+func BenchmarkRedactCorpus(b *testing.B) {
+	c := loadCorpus(b)
+	n := 0
+	for _, e := range c.events {
+		n += len(e)
+	}
+	b.SetBytes(int64(n))
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, e := range c.events {
+			if _, err := redaction.Redact(c.version, e); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// BenchmarkRedactPowerLevels redacts the corpus's 50-user power levels event.
+func BenchmarkRedactPowerLevels(b *testing.B) {
+	c := loadCorpus(b)
+	e := powerLevelsEvent(b, c)
+	b.SetBytes(int64(len(e)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := redaction.Redact(c.version, e); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// naiveRedactPowerLevels is the baseline the issue compares against: decode into interface
+// values, filter with the v1-v10 lists, re-encode. With canonical set, the re-encoding goes
+// through canonicaljson.Marshal, which a correct implementation needs (encoding/json escapes
+// <, > and & and is not canonical JSON); without it, json.Marshal alone is the cheapest form of
+// the approach. Neither keeps numbers exact in general (they become float64).
+func naiveRedactPowerLevels(b *testing.B, canonical bool) {
+	c := loadCorpus(b)
+	e := powerLevelsEvent(b, c)
+	b.SetBytes(int64(len(e)))
+	b.ReportAllocs()
+	top := map[string]bool{"event_id": true, "type": true, "room_id": true, "sender": true, "state_key": true,
+		"content": true, "hashes": true, "signatures": true, "depth": true, "prev_events": true, "prev_state": true,
+		"auth_events": true, "origin": true, "origin_server_ts": true, "membership": true}
+	pl := map[string]bool{"ban": true, "events": true, "events_default": true, "kick": true, "redact": true,
+		"state_default": true, "users": true, "users_default": true}
+	for b.Loop() {
+		var ev map[string]any
+		if err := json.Unmarshal(e, &ev); err != nil {
+			b.Fatal(err)
+		}
+		out := map[string]any{}
+		for k, v := range ev {
+			if top[k] {
+				out[k] = v
+			}
+		}
+		content, _ := ev["content"].(map[string]any)
+		nc := map[string]any{}
+		for k, v := range content {
+			if pl[k] {
+				nc[k] = v
+			}
+		}
+		out["content"] = nc
+		var err error
+		if canonical {
+			_, err = canonicaljson.Marshal(out)
+		} else {
+			_, err = json.Marshal(out)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRedactPowerLevelsNaive: decode into interface, filter, json.Marshal.
+func BenchmarkRedactPowerLevelsNaive(b *testing.B) { naiveRedactPowerLevels(b, false) }
+
+// BenchmarkRedactPowerLevelsNaiveCanonical: decode into interface, filter, canonicaljson.Marshal.
+func BenchmarkRedactPowerLevelsNaiveCanonical(b *testing.B) { naiveRedactPowerLevels(b, true) }

@@ -1,0 +1,96 @@
+package redaction_test
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/roomproto/roomproto/pdu"
+
+	"github.com/roomproto/roomproto/canonicaljson"
+	"github.com/roomproto/roomproto/redaction"
+	"github.com/roomproto/roomproto/roomversion"
+)
+
+// FuzzRedact checks, for arbitrary bytes and every room version, that Redact never panics, and
+// that when it succeeds its output is canonical JSON of the version, redacting it again gives
+// the same bytes, and it equals the output of the spec-list model. Seeds: every fixture input
+// and the benchmark corpus.
+func FuzzRedact(f *testing.F) {
+	for _, c := range loadCases(f) {
+		f.Add(c.input, uint8(0))
+	}
+	for _, e := range loadCorpus(f).events {
+		f.Add(e, uint8(8))
+	}
+	all := roomversion.All()
+	f.Fuzz(func(t *testing.T, data []byte, which uint8) {
+		v := all[int(which)%len(all)]
+		in := bytes.Clone(data)
+		out, err := redaction.Redact(v, in)
+		if !bytes.Equal(in, data) {
+			t.Fatal("Redact modified its input")
+		}
+		compareWithModel(t, v, data)
+		if err != nil {
+			return
+		}
+		canon, cerr := canonicaljson.Append(nil, out, canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON})
+		if cerr != nil || !bytes.Equal(canon, out) {
+			t.Fatalf("output not canonical (%v): %q", cerr, out)
+		}
+		again, err := redaction.Redact(v, out)
+		if err != nil || !bytes.Equal(again, out) {
+			t.Fatalf("not idempotent (%v):\n%q\n%q", err, out, again)
+		}
+	})
+}
+
+// FuzzApplyRedaction parses two arbitrary events and checks that Decide and ApplyRedaction
+// never panic, that ApplyRedaction succeeds exactly when the pair matches, and that its output
+// is canonical JSON keeping the target's redacted form. Seeds: testdata/redaction/handling.json.
+func FuzzApplyRedaction(f *testing.F) {
+	for _, c := range loadHandlingTB(f) {
+		if c.target != nil {
+			f.Add(c.redaction, c.target, uint8(10), int64(50), int64(50))
+			f.Add(c.redaction, c.target, uint8(0), int64(0), int64(50))
+		}
+	}
+	all := roomversion.All()
+	f.Fuzz(func(t *testing.T, redData, targetData []byte, which uint8, power, level int64) {
+		v := all[int(which)%len(all)]
+		red, err := pdu.Parse(v, redData)
+		if err != nil {
+			return
+		}
+		target, err := pdu.Parse(v, targetData)
+		if err != nil {
+			return
+		}
+		if target.EventID == "" {
+			target.EventID = red.Redacts
+		}
+		d, reason := redaction.Decide(v, red, target, power, level)
+		if reason == "" || (d != redaction.Apply && d != redaction.Ignore) {
+			t.Fatalf("Decide with a target: %s %q", d, reason)
+		}
+		out, err := redaction.ApplyRedaction(target, red)
+		if d == redaction.Apply && err != nil {
+			t.Fatalf("Decide applies but ApplyRedaction fails: %v", err)
+		}
+		if err != nil {
+			return
+		}
+		canon, cerr := canonicaljson.Append(nil, out, canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON})
+		if cerr != nil || !bytes.Equal(canon, out) {
+			t.Fatalf("output not canonical (%v): %q", cerr, out)
+		}
+		want, err := redaction.Redact(v, target.Raw())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := redaction.Redact(v, out)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("applied copy does not redact to the target's redacted form: %v", err)
+		}
+	})
+}

@@ -1,0 +1,654 @@
+// Package redaction implements the redaction algorithm of every room version, and the rules that
+// say when a received redaction is applied to the event it names.
+//
+// Redaction decides what every server hashes and signs: an event's reference hash and its
+// signatures are computed over its redacted form (spec: server-server-api "Calculating the
+// reference hash for an event", "Signing Events"). The algorithm differs between room versions
+// (spec: rooms/fragments/v1-redactions.md for versions 1-5, v6-redactions.md for 6-7, the inline
+// "Redactions" section of rooms/v8.md for 8, v9-redactions.md for 9-10 and v11-redactions.md for
+// 11-12); [Redact] reads only the [roomversion.RedactionRules] of the version it is given and
+// never the version's name.
+//
+// [Redact] works on the received bytes: it never decodes the event into Go values, and every value
+// it keeps is copied in canonical form ("Canonical JSON", appendices), so `50` stays `50` and a
+// string stays a string. [Decide] applies "Handling redactions"
+// (rooms/fragments/v3-handling-redactions.md) and, for room versions 1 and 2, authorisation
+// rule 11 (rooms/fragments/v1-auth-rules.md). [ApplyRedaction] produces the redacted event
+// that servers serve to clients, with the redaction recorded in `unsigned.redacted_because`
+// (client-server-api "Redactions").
+//
+// Everything in this package is a pure function and safe for concurrent use.
+package redaction
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/bits"
+	"sync"
+
+	"github.com/roomproto/roomproto/canonicaljson"
+	"github.com/roomproto/roomproto/pdu"
+	"github.com/roomproto/roomproto/roomversion"
+)
+
+// Sentinel errors, matched with errors.Is against an [*Error].
+var (
+	// ErrInvalidJSON: the input is not JSON acceptable for the room version (strictly canonical
+	// JSON from room version 6, rooms/fragments/v6-canonical-json.md). The [*Error] also wraps
+	// the canonicaljson error, so errors.Is(err, canonicaljson.ErrFloat) and the like work.
+	ErrInvalidJSON = errors.New("not valid JSON for this room version")
+	// ErrNotObject: the input is JSON but not a JSON object, so it cannot be an event.
+	ErrNotObject = errors.New("event is not a JSON object")
+	// ErrNotRedaction: an event given as the redaction is not of type `m.room.redaction`.
+	ErrNotRedaction = errors.New("event is not an m.room.redaction")
+	// ErrWrongTarget: the redaction does not name the given target event (its `redacts` is
+	// empty, differs from the target's event ID, or the two events are in different rooms).
+	ErrWrongTarget = errors.New("redaction does not name this event")
+)
+
+// Error is the error type of this package: what went wrong ([Error.Err], one of the sentinel
+// errors) and, for JSON errors, the underlying canonicaljson error ([Error.Cause]).
+type Error struct {
+	// Err is one of ErrInvalidJSON, ErrNotObject, ErrNotRedaction, ErrWrongTarget.
+	Err error
+	// Detail says what exactly was wrong.
+	Detail string
+	// Cause is the underlying error (a *canonicaljson.SyntaxError), if any.
+	Cause error
+}
+
+// Error returns "redaction: " followed by the sentinel's text and the detail.
+func (e *Error) Error() string {
+	if e.Detail != "" {
+		return fmt.Sprintf("redaction: %v: %s", e.Err, e.Detail)
+	}
+	return "redaction: " + e.Err.Error()
+}
+
+// Unwrap returns the sentinel error and the cause, so that errors.Is matches both.
+func (e *Error) Unwrap() []error {
+	if e.Cause != nil {
+		return []error{e.Err, e.Cause}
+	}
+	return []error{e.Err}
+}
+
+// Top-level keys that any room version keeps, in canonical (byte-wise sorted) order, which is
+// the order Redact writes them in (rooms/fragments/v1-redactions.md; v11-redactions.md drops
+// `origin`, `membership` and `prev_state`).
+const (
+	kAuthEvents = iota
+	kContent
+	kDepth
+	kEventID
+	kHashes
+	kMembership
+	kOrigin
+	kOriginServerTS
+	kPrevEvents
+	kPrevState
+	kRoomID
+	kSender
+	kSignatures
+	kStateKey
+	kType
+	numTop
+)
+
+// topKey returns the slot of a top-level key, or -1 when no room version keeps it.
+func topKey(key []byte) int {
+	switch string(key) {
+	case "auth_events":
+		return kAuthEvents
+	case "content":
+		return kContent
+	case "depth":
+		return kDepth
+	case "event_id":
+		return kEventID
+	case "hashes":
+		return kHashes
+	case "membership":
+		return kMembership
+	case "origin":
+		return kOrigin
+	case "origin_server_ts":
+		return kOriginServerTS
+	case "prev_events":
+		return kPrevEvents
+	case "prev_state":
+		return kPrevState
+	case "room_id":
+		return kRoomID
+	case "sender":
+		return kSender
+	case "signatures":
+		return kSignatures
+	case "state_key":
+		return kStateKey
+	case "type":
+		return kType
+	}
+	return -1
+}
+
+// topName is the JSON text of the key of each slot, quoted and followed by a colon.
+func topName(slot int) string {
+	switch slot {
+	case kAuthEvents:
+		return `"auth_events":`
+	case kContent:
+		return `"content":`
+	case kDepth:
+		return `"depth":`
+	case kEventID:
+		return `"event_id":`
+	case kHashes:
+		return `"hashes":`
+	case kMembership:
+		return `"membership":`
+	case kOrigin:
+		return `"origin":`
+	case kOriginServerTS:
+		return `"origin_server_ts":`
+	case kPrevEvents:
+		return `"prev_events":`
+	case kPrevState:
+		return `"prev_state":`
+	case kRoomID:
+		return `"room_id":`
+	case kSender:
+		return `"sender":`
+	case kSignatures:
+		return `"signatures":`
+	case kStateKey:
+		return `"state_key":`
+	case kType:
+		return `"type":`
+	}
+	return "" // invariant: slot < numTop
+}
+
+// keepTop reports whether room version rules r keep the top-level key of slot.
+func keepTop(r roomversion.RedactionRules, slot int) bool {
+	switch slot {
+	case kOrigin, kMembership, kPrevState:
+		return r.KeepOriginMembershipPrevState
+	}
+	return true
+}
+
+// contentRule says which keys of `content` survive for one event type in one room version.
+type contentRule struct {
+	all  bool   // keep the whole content (m.room.create from v11)
+	keep uint32 // bit k set: keep the content key of index k (cAliases, ...)
+}
+
+func (c *contentRule) add(k int) { c.keep |= 1 << k }
+
+func (c contentRule) keeps(k int) bool { return c.keep&(1<<k) != 0 }
+
+// contentRuleFor returns the content rule of event type typ under rules r (the per-type lists of
+// v1-redactions.md, v6-redactions.md, rooms/v8.md, v9-redactions.md and v11-redactions.md).
+// `third_party_invite` stands for its `signed` member only (v11-redactions.md).
+func contentRuleFor(r roomversion.RedactionRules, typ []byte) contentRule {
+	var c contentRule
+	switch string(typ) {
+	case pdu.TypeMember:
+		c.add(cMembership)
+		if r.KeepJoinAuthorisedViaUsersServer {
+			c.add(cJoinAuthorisedViaUsersServer)
+		}
+		if r.KeepThirdPartyInviteSigned {
+			c.add(cThirdPartyInvite)
+		}
+	case pdu.TypeCreate:
+		if r.KeepAllCreateContent {
+			c.all = true
+		} else if r.KeepCreateCreatorOnly {
+			c.add(cCreator)
+		}
+	case pdu.TypeJoinRules:
+		c.add(cJoinRule)
+		if r.KeepJoinRulesAllow {
+			c.add(cAllow)
+		}
+	case pdu.TypePowerLevels:
+		for _, k := range [...]int{cBan, cEvents, cEventsDefault, cKick, cRedact, cStateDefault, cUsers, cUsersDefault} {
+			c.add(k)
+		}
+		if r.KeepPowerLevelsInvite {
+			c.add(cInvite)
+		}
+	case pdu.TypeAliases:
+		if r.KeepAliases {
+			c.add(cAliases)
+		}
+	case pdu.TypeHistoryVisibility:
+		c.add(cHistoryVisibility)
+	case pdu.TypeRedaction:
+		if r.KeepRedactionRedacts {
+			c.add(cRedacts)
+		}
+	}
+	return c
+}
+
+// Redact returns the redacted form of the event in data under the redaction algorithm of room
+// version v (rooms/fragments/v1-redactions.md, v6-redactions.md, rooms/v8.md "Redactions",
+// v9-redactions.md, v11-redactions.md), as canonical JSON.
+//
+// data is the event as received: any JSON object, valid for v (strictly canonical JSON from room
+// version 6, rooms/fragments/v6-canonical-json.md, including the keys that redaction removes),
+// nested at most canonicaljson.DefaultMaxDepth deep; it need not be a valid PDU. Every top-level
+// key not kept by v is removed, `unsigned` included; `content` is stripped of every key its event
+// type does not keep. The kept values are copied in canonical form, never re-typed. The output
+// always has a `content` object: `{}` when the event had none, or had a `content` that is not an
+// object, or whose type keeps no content keys. A `type` that is not a string keeps no content
+// keys. Under the lenient JSON of room versions 1-5 a key given twice counts with its last
+// occurrence. Redact is idempotent: redacting its output returns the same bytes. Time and memory
+// are linear in len(data).
+//
+// Errors are [*Error] values wrapping [ErrInvalidJSON] (and the canonicaljson error) or
+// [ErrNotObject]. data is not modified and the result does not share memory with it.
+func Redact(v roomversion.Version, data []byte) ([]byte, error) {
+	// One pass of the canonicaljson parser validates the whole event and puts it in canonical
+	// form: sorted keys, no whitespace, duplicates settled, values canonical. What follows only
+	// selects members of that trusted text, so each byte of the event is read by one parser.
+	buf := getBuffer(len(data))
+	defer putBuffer(buf)
+	canon, err := canonicaljson.Append((*buf)[:0], data, canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON})
+	if err != nil {
+		return nil, &Error{Err: ErrInvalidJSON, Detail: err.Error(), Cause: err}
+	}
+	*buf = canon
+	if k := canonicaljson.KindOf(canon); k != canonicaljson.Object {
+		return nil, &Error{Err: ErrNotObject, Detail: "got " + k.String()}
+	}
+	out, ok := redactCanonical(canon, v.Redaction)
+	if !ok {
+		// invariant: canonicaljson.Append produced an object that does not scan. Report it
+		// rather than emit a wrong redaction.
+		return nil, &Error{Err: ErrInvalidJSON, Detail: "internal error: canonical form does not scan"}
+	}
+	return out, nil
+}
+
+// maxPooled is the largest scratch buffer kept for reuse: the PDU size limit (pdu.MaxEventSize),
+// so that one huge input does not pin memory.
+const maxPooled = pdu.MaxEventSize
+
+// bufferPool holds scratch buffers for the canonical form of the event, which never leaves
+// Redact: the output is a separate, exactly sized allocation.
+var bufferPool = sync.Pool{New: func() any { return new([]byte) }}
+
+func getBuffer(n int) *[]byte {
+	b := bufferPool.Get().(*[]byte)
+	if cap(*b) < n {
+		*b = make([]byte, 0, n)
+	}
+	return b
+}
+
+func putBuffer(b *[]byte) {
+	if cap(*b) > maxPooled {
+		return
+	}
+	*b = (*b)[:0]
+	bufferPool.Put(b)
+}
+
+// span is one member of an object in canonical JSON: its key's opening quote is at start, its
+// value is b[value:end].
+type span struct{ start, value, end int }
+
+func (s span) present() bool { return s.end > 0 }
+
+// Content keys that some event type keeps in some room version (the union of the per-type
+// lists). Redact records where each of them is while it scans the event once.
+const (
+	cAliases = iota
+	cAllow
+	cBan
+	cCreator
+	cEvents
+	cEventsDefault
+	cHistoryVisibility
+	cInvite
+	cJoinAuthorisedViaUsersServer
+	cJoinRule
+	cKick
+	cMembership
+	cRedact
+	cRedacts
+	cStateDefault
+	cThirdPartyInvite
+	cUsers
+	cUsersDefault
+	numContentKeys
+)
+
+// contentKey returns the index of a content key that may be kept, or -1.
+func contentKey(key []byte) int {
+	switch string(key) {
+	case "aliases":
+		return cAliases
+	case "allow":
+		return cAllow
+	case "ban":
+		return cBan
+	case "creator":
+		return cCreator
+	case "events":
+		return cEvents
+	case "events_default":
+		return cEventsDefault
+	case "history_visibility":
+		return cHistoryVisibility
+	case "invite":
+		return cInvite
+	case "join_authorised_via_users_server":
+		return cJoinAuthorisedViaUsersServer
+	case "join_rule":
+		return cJoinRule
+	case "kick":
+		return cKick
+	case "membership":
+		return cMembership
+	case "redact":
+		return cRedact
+	case "redacts":
+		return cRedacts
+	case "state_default":
+		return cStateDefault
+	case "third_party_invite":
+		return cThirdPartyInvite
+	case "users":
+		return cUsers
+	case "users_default":
+		return cUsersDefault
+	}
+	return -1
+}
+
+// redactCanonical redacts the event whose canonical JSON (an object) is b, into a new buffer of
+// exactly the output's size. It reports false if b does not scan as canonical JSON.
+func redactCanonical(b []byte, r roomversion.RedactionRules) ([]byte, bool) {
+	// One scan finds the top-level members that may be kept and, inside an object `content`,
+	// the members that some event type keeps. Canonical keys are sorted, unique and unescaped
+	// unless they hold '"', '\' or control characters, so a key equals one of ours exactly when
+	// its raw bytes do.
+	var (
+		slots      [numTop]span
+		candidates [numContentKeys]span
+	)
+	end := eachMember(b, 0, func(key []byte, s span) int {
+		i := topKey(key)
+		if i < 0 || !(i == kContent || keepTop(r, i)) {
+			return skipValue(b, s.value)
+		}
+		s.end = skipContent(b, i, s.value, &candidates)
+		slots[i] = s
+		return s.end
+	})
+	if end != len(b) {
+		return nil, false
+	}
+	var typ []byte
+	if t := slots[kType]; t.present() && b[t.value] == '"' {
+		typ = b[t.value+1 : t.end-1] // raw: an escaped type equals no type with kept keys
+	}
+	rule := contentRuleFor(r, typ)
+
+	content := slots[kContent]
+	keepContent := content.present() && b[content.value] == '{' && (rule.all || rule.keep != 0)
+	var signed span // `signed` inside a kept third_party_invite
+	if tpi := &candidates[cThirdPartyInvite]; keepContent && rule.keeps(cThirdPartyInvite) && tpi.present() {
+		// v11-redactions.md: only the `signed` key of `third_party_invite` is kept. A
+		// `third_party_invite` that is not an object has no such key and is dropped; an object
+		// without `signed` stays as `{}` (rooms/v11.md: the key "is no longer redacted, but
+		// will only contain the signed key").
+		if b[tpi.value] != '{' {
+			*tpi = span{}
+		} else if eachMember(b, tpi.value, func(key []byte, s span) int {
+			s.end = skipValue(b, s.value)
+			if string(key) == "signed" {
+				signed = s
+			}
+			return s.end
+		}) < 0 {
+			return nil, false
+		}
+	}
+	c := keptContent{rule: rule, keep: keepContent, content: content, members: &candidates, signed: signed}
+
+	// Size the output exactly, then write it: kept members in canonical order, which is the
+	// order of the slots and of the content key indexes.
+	const contentKey = `"content":`
+	size := 1 // {
+	for i := range slots {
+		switch {
+		case i == kContent:
+			size += len(contentKey) + c.size(b)
+		case slots[i].present():
+			size += slots[i].end - slots[i].start
+		default:
+			continue
+		}
+		size++ // , or }
+	}
+	out := make([]byte, 0, size)
+	out = append(out, '{')
+	for i := range slots {
+		s := slots[i]
+		if i != kContent && !s.present() {
+			continue
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		if i != kContent {
+			out = append(out, b[s.start:s.end]...)
+			continue
+		}
+		out = append(out, contentKey...)
+		out = c.appendTo(out, b)
+	}
+	out = append(out, '}')
+	if len(out) != size {
+		return nil, false // invariant: the size computation and the writer agree
+	}
+	return out, true
+}
+
+// keptContent is what survives of `content`.
+type keptContent struct {
+	rule    contentRule
+	keep    bool // content is an object of which something may survive
+	content span
+	members *[numContentKeys]span // where each content key that may be kept is, if present
+	signed  span                  // `signed` inside `third_party_invite`, if present
+}
+
+// each calls fn with the successive pieces of the redacted content value, in output order.
+func (c *keptContent) each(b []byte, fn func(piece []byte)) {
+	switch {
+	case !c.keep:
+		fn(emptyObject)
+		return
+	case c.rule.all:
+		fn(b[c.content.value:c.content.end])
+		return
+	}
+	fn(emptyObject[:1]) // {
+	first := true
+	for k := range c.members {
+		m := c.members[k]
+		if !c.rule.keeps(k) || !m.present() {
+			continue
+		}
+		if !first {
+			fn(comma)
+		}
+		first = false
+		if k == cThirdPartyInvite {
+			fn(b[m.start:m.value]) // "third_party_invite":
+			fn(emptyObject[:1])
+			if c.signed.present() {
+				fn(b[c.signed.start:c.signed.end])
+			}
+			fn(emptyObject[1:])
+			continue
+		}
+		fn(b[m.start:m.end])
+	}
+	fn(emptyObject[1:]) // }
+}
+
+// size returns the length of the redacted content value.
+func (c *keptContent) size(b []byte) int {
+	n := 0
+	c.each(b, func(p []byte) { n += len(p) })
+	return n
+}
+
+// appendTo appends the redacted content value to dst.
+func (c *keptContent) appendTo(dst, b []byte) []byte {
+	c.each(b, func(p []byte) { dst = append(dst, p...) })
+	return dst
+}
+
+// Constant JSON pieces; never modified.
+var (
+	emptyObject = []byte("{}")
+	comma       = []byte(",")
+)
+
+// The scanners below read canonical JSON produced by canonicaljson.Append: valid, without
+// whitespace. They check bounds and report failure rather than trust that.
+
+// eachMember calls fn with the raw key and the span of each member of the object at b[i]
+// ('{'), whose end fn must find and return (skipValue, or -1 on failure). It returns the index
+// just past the object, or -1 if it does not scan.
+func eachMember(b []byte, i int, fn func(key []byte, s span) int) int {
+	if i >= len(b) || b[i] != '{' {
+		return -1
+	}
+	i++
+	if i < len(b) && b[i] == '}' {
+		return i + 1
+	}
+	for i < len(b) {
+		if b[i] != '"' {
+			return -1
+		}
+		ke := skipString(b, i)
+		if ke < 0 || ke >= len(b) || b[ke] != ':' {
+			return -1
+		}
+		ve := fn(b[i+1:ke-1], span{start: i, value: ke + 1})
+		if ve < 0 || ve >= len(b) {
+			return -1
+		}
+		switch b[ve] {
+		case '}':
+			return ve + 1
+		case ',':
+			i = ve + 1
+		default:
+			return -1
+		}
+	}
+	return -1
+}
+
+// skipContent returns the end of the top-level value at b[i] of slot; when it is an object
+// `content`, it records the members that may be kept in candidates on the way.
+func skipContent(b []byte, slot, i int, candidates *[numContentKeys]span) int {
+	if slot != kContent || i >= len(b) || b[i] != '{' {
+		return skipValue(b, i)
+	}
+	return eachMember(b, i, func(key []byte, s span) int {
+		s.end = skipValue(b, s.value)
+		if k := contentKey(key); k >= 0 {
+			candidates[k] = s
+		}
+		return s.end
+	})
+}
+
+// skipString returns the index just past the string literal at b[i] ('"'), or -1. It looks at
+// eight bytes at a time for a '"' or '\\' (the classic "has zero byte" test on the word XORed
+// with each of them: the lowest flagged byte is exact), then at the rest one by one.
+func skipString(b []byte, i int) int {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	i++
+	for i+8 <= len(b) {
+		w := binary.LittleEndian.Uint64(b[i:])
+		q, s := w^(lo*'"'), w^(lo*'\\')
+		m := ((q - lo) &^ q) | ((s - lo) &^ s)
+		if m &= hi; m == 0 {
+			i += 8
+			continue
+		}
+		i += bits.TrailingZeros64(m) / 8
+		if b[i] == '"' {
+			return i + 1
+		}
+		i += 2 // a backslash and the character it escapes
+	}
+	for i < len(b) {
+		switch b[i] {
+		case '"':
+			return i + 1
+		case '\\':
+			i += 2
+		default:
+			i++
+		}
+	}
+	return -1
+}
+
+// structural marks the bytes skipValue must look at inside an array or object.
+var structural = [256]bool{'"': true, '{': true, '[': true, '}': true, ']': true}
+
+// skipValue returns the index just past the value starting at b[i], or -1.
+func skipValue(b []byte, i int) int {
+	if i >= len(b) {
+		return -1
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			c := b[i]
+			if !structural[c] {
+				i++
+				continue
+			}
+			switch c {
+			case '"':
+				if i = skipString(b, i); i < 0 {
+					return -1
+				}
+				continue
+			case '{', '[':
+				depth++
+			default: // '}', ']'
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return -1
+	}
+	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' {
+		i++
+	}
+	return i
+}
