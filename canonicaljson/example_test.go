@@ -1,0 +1,69 @@
+package canonicaljson_test
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/roomproto/roomproto/canonicaljson"
+)
+
+func ExampleCanonical() {
+	in := []byte(`{
+		"b": "2",
+		"a": {"日": 1, "\u00e9": "caf\u00e9 \ud83d\ude00", "z": [1e10, -0]}
+	}`)
+	out, err := canonicaljson.Canonical(in)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(string(out))
+	// Output:
+	// {"a":{"z":[10000000000,0],"é":"café 😀","日":1},"b":"2"}
+}
+
+func ExampleCanonicalStrict() {
+	out, err := canonicaljson.CanonicalStrict([]byte(`{"depth": 12, "type": "m.room.message"}`))
+	fmt.Println(string(out), err)
+
+	_, err = canonicaljson.CanonicalStrict([]byte(`{"weight": 1.5}`))
+	fmt.Println(errors.Is(err, canonicaljson.ErrFloat), err)
+
+	_, err = canonicaljson.CanonicalStrict([]byte(`{"a": 1, "\u0061": 2}`))
+	fmt.Println(errors.Is(err, canonicaljson.ErrDuplicateKey), err)
+	// Output:
+	// {"depth":12,"type":"m.room.message"} <nil>
+	// true canonicaljson: number 1.5 has a fraction or exponent (canonical JSON allows integers only) at offset 11
+	// true canonicaljson: duplicate key "a" in object at offset 9
+}
+
+func ExampleEachMember() {
+	event := []byte(`{"type": "m.room.member", "content": {"membership": "join"}, "state_key": "@alice:example.org"}`)
+	err := canonicaljson.EachMember(event, func(key string, value []byte) error {
+		fmt.Printf("%s (%v): %s\n", key, canonicaljson.KindOf(value), value)
+		return nil
+	})
+	fmt.Println(err)
+	// Output:
+	// type (string): "m.room.member"
+	// content (object): {"membership": "join"}
+	// state_key (string): "@alice:example.org"
+	// <nil>
+}
+
+func ExampleUnquote() {
+	s, err := canonicaljson.Unquote([]byte(`"caf\u00e9 \ud83d\ude00"`))
+	fmt.Println(s, err)
+	// Output: café 😀 <nil>
+}
+
+func ExampleAppendString() {
+	fmt.Println(string(canonicaljson.AppendString(nil, "tab\there \"quoted\" \x01 </b> é")))
+	// Output: "tab\there \"quoted\" \u0001 </b> é"
+}
+
+func ExampleMarshal() {
+	out, err := canonicaljson.Marshal(map[string]any{"b": []int{1, 2}, "a": "<html>"})
+	fmt.Println(string(out), err)
+	// Output: {"a":"<html>","b":[1,2]} <nil>
+}

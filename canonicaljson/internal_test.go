@@ -1,0 +1,140 @@
+package canonicaljson
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math/rand/v2"
+	"testing"
+	"unicode/utf8"
+)
+
+// stopByteSlow is the byte-by-byte definition stopByte must match.
+func stopByteSlow(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c == '"' || c == '\\' {
+			return true
+		}
+	}
+	return false
+}
+
+func TestStopByte(t *testing.T) {
+	// Every byte value at every position among plain neighbours, including
+	// neighbours with the high bit set (which must not be taken for stops).
+	for _, fill := range []byte{'a', 0x20, 0x21, 0x7f, 0x80, 0xff, 0xe6, 0x5d, 0x23} {
+		for pos := 0; pos < 8; pos++ {
+			for c := 0; c < 256; c++ {
+				b := bytes.Repeat([]byte{fill}, 8)
+				b[pos] = byte(c)
+				if got, want := stopByte(binary.LittleEndian.Uint64(b)), stopByteSlow(b); got != want {
+					t.Fatalf("stopByte(% x) = %v, want %v", b, got, want)
+				}
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 1_000_000; i++ {
+		x := r.Uint64()
+		var b [8]byte
+		binary.LittleEndian.PutUint64(b[:], x)
+		if stopByte(x) != stopByteSlow(b[:]) {
+			t.Fatalf("stopByte(% x) wrong", b)
+		}
+	}
+}
+
+func TestUTF8SeqLen(t *testing.T) {
+	check := func(b []byte) {
+		t.Helper()
+		r, size := utf8.DecodeRune(b)
+		want := size
+		if r == utf8.RuneError && size == 1 {
+			want = 0
+		}
+		if got := utf8SeqLen(b, 0); got != want {
+			t.Fatalf("utf8SeqLen(% x) = %d, want %d", b, got, want)
+		}
+	}
+	for c0 := 0x80; c0 < 0x100; c0++ {
+		check([]byte{byte(c0)})
+		for c1 := 0; c1 < 0x100; c1++ {
+			check([]byte{byte(c0), byte(c1)})
+			if c0 >= 0xe0 {
+				for _, c2 := range []byte{0x00, 0x41, 0x7f, 0x80, 0x9f, 0xa0, 0xbf, 0xc0, 0xff} {
+					check([]byte{byte(c0), byte(c1), c2})
+					if c0 >= 0xf0 {
+						for _, c3 := range []byte{0x00, 0x7f, 0x80, 0xbf, 0xc0, 0xff} {
+							check([]byte{byte(c0), byte(c1), c2, c3})
+						}
+					}
+				}
+			}
+		}
+	}
+	if got := invalidUTF8At([]byte("ab\xc3\xa9\xff")); got != 4 {
+		t.Errorf("invalidUTF8At = %d, want 4", got)
+	}
+}
+
+func TestExactSafeInteger(t *testing.T) {
+	tests := []struct {
+		intPart, frac, exp string
+		neg                bool
+		want               uint64
+		ok                 bool
+	}{
+		{"1", "", "10", false, 10000000000, true},
+		{"1", "5", "1", false, 15, true},
+		{"1", "25", "1", false, 0, false},
+		{"100", "", "2", true, 1, true},
+		{"0", "000", "0", false, 0, true},
+		{"9", "007199254740991", "15", false, 1<<53 - 1, true},
+		{"9", "007199254740992", "15", false, 0, false},
+		{"1", "", "16", false, 0, false},
+		{"1", "", "99999999999999999999999", false, 0, false},
+		{"1", "", "99999999999999999999999", true, 0, false},
+		{"12300", "", "3", true, 0, false},
+		{"12300", "", "2", true, 123, true},
+	}
+	for _, tt := range tests {
+		got, ok := exactSafeInteger([]byte(tt.intPart), []byte(tt.frac), []byte(tt.exp), tt.neg)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("exactSafeInteger(%s.%se%v%s) = %d, %v; want %d, %v", tt.intPart, tt.frac, map[bool]string{true: "-"}[tt.neg], tt.exp, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestKeyPrefixOrder(t *testing.T) {
+	keys := [][]byte{nil, {0}, {0, 0}, []byte("a"), []byte("a\x00"), []byte("ab"), []byte("abcdefgh"), []byte("abcdefgh\x00"),
+		[]byte("abcdefghi"), []byte("\xef\xbf\xbf"), []byte("\xf0\x9f\x98\x80"), []byte("\xff")}
+	for _, a := range keys {
+		for _, b := range keys {
+			pa, pb := keyPrefix(a), keyPrefix(b)
+			if pa != pb && (pa < pb) != (bytes.Compare(a, b) < 0) {
+				t.Errorf("prefix order of %q and %q disagrees with byte order", a, b)
+			}
+		}
+	}
+}
+
+func TestScratchPoolBounded(t *testing.T) {
+	// A huge unsorted object must not leave huge buffers in the pool.
+	var b bytes.Buffer
+	b.WriteString(`{"z":0`)
+	for i := 0; i < 20000; i++ {
+		b.WriteString(`,"k`)
+		b.WriteString(string(rune('a' + i%26)))
+		b.WriteString(itoa(i))
+		b.WriteString(`":"` + string(bytes.Repeat([]byte("x"), 10)) + `"`)
+	}
+	b.WriteString(`}`)
+	p := parser{data: b.Bytes(), emit: true, track: true, maxDepth: DefaultMaxDepth}
+	if _, err := p.top(nil); err != nil {
+		t.Fatal(err)
+	}
+	st := p.st
+	p.release()
+	if cap(st.tmp) > maxPooled || cap(st.members) > maxPooled/64 || cap(st.keys) > maxPooled {
+		t.Errorf("pooled scratch keeps %d/%d/%d bytes", cap(st.tmp), cap(st.members), cap(st.keys))
+	}
+}

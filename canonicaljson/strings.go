@@ -1,0 +1,390 @@
+package canonicaljson
+
+import (
+	"encoding/binary"
+	"unicode/utf8"
+)
+
+// plain[c] is true for the ASCII bytes that stand for themselves both in JSON
+// input and in canonical output: U+0020..U+007F except '"' and '\'.
+var plain = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+const hexDigits = "0123456789abcdef"
+
+// stopByte reports whether any of the eight bytes packed in x ends a run of
+// plain string bytes: '"', '\\' or a control character below U+0020. Each
+// test is the classic exact "has a zero byte" / "has a byte less than n":
+// (v - 0x01..01) & ^v & 0x80..80 is nonzero exactly when v has a zero byte.
+func stopByte(x uint64) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	q := x ^ (lo * '"')
+	b := x ^ (lo * '\\')
+	return ((q-lo)&^q|(b-lo)&^b|(x-lo*0x20)&^x)&hi != 0
+}
+
+// invalidUTF8At returns the offset of the first byte of s that does not
+// begin a well-formed UTF-8 sequence.
+func invalidUTF8At(s []byte) int {
+	for i := 0; i < len(s); {
+		if s[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		n := utf8SeqLen(s, i)
+		if n == 0 {
+			return i
+		}
+		i += n
+	}
+	return len(s)
+}
+
+// utf8SeqLen returns the length of the well-formed UTF-8 sequence of two to
+// four bytes starting at d[i] (d[i] >= 0x80), or 0 if there is none: overlong
+// forms, surrogates (U+D800..U+DFFF), code points above U+10FFFF and
+// truncated sequences are not well formed (Unicode table 3-7).
+func utf8SeqLen(d []byte, i int) int {
+	c := d[i]
+	switch {
+	case c < 0xc2:
+		return 0
+	case c < 0xe0:
+		if i+1 < len(d) && d[i+1]&0xc0 == 0x80 {
+			return 2
+		}
+		return 0
+	case c < 0xf0:
+		if i+2 >= len(d) {
+			return 0
+		}
+		c1, c2 := d[i+1], d[i+2]
+		lo, hi := byte(0x80), byte(0xbf)
+		if c == 0xe0 {
+			lo = 0xa0
+		} else if c == 0xed {
+			hi = 0x9f
+		}
+		if c1 >= lo && c1 <= hi && c2&0xc0 == 0x80 {
+			return 3
+		}
+		return 0
+	case c < 0xf5:
+		if i+3 >= len(d) {
+			return 0
+		}
+		c1, c2, c3 := d[i+1], d[i+2], d[i+3]
+		lo, hi := byte(0x80), byte(0xbf)
+		if c == 0xf0 {
+			lo = 0x90
+		} else if c == 0xf4 {
+			hi = 0x8f
+		}
+		if c1 >= lo && c1 <= hi && c2&0xc0 == 0x80 && c3&0xc0 == 0x80 {
+			return 4
+		}
+		return 0
+	}
+	return 0
+}
+
+// str parses the string literal at p.pos, writing its canonical encoding when
+// p.emit. It reports whether the literal contained any escape.
+func (p *parser) str(out []byte) (_ []byte, escaped bool, err error) {
+	d := p.data
+	i := p.pos + 1
+	run := p.pos // start of the bytes not yet copied, from the opening quote
+	for {
+		// Fast path: find the end of a run of bytes that are copied as they
+		// are (all but '"', '\\' and control characters), eight bytes at a
+		// time, noting whether it holds non-ASCII bytes; then validate the
+		// run's UTF-8 in one go. A multi-byte UTF-8 sequence holds none of the
+		// bytes that end a run, so a run never splits a valid sequence.
+		seg := i
+		var high uint64
+		for i+8 <= len(d) {
+			x := binary.LittleEndian.Uint64(d[i:])
+			if stopByte(x) {
+				break
+			}
+			high |= x
+			i += 8
+		}
+		for i < len(d) {
+			c := d[i]
+			if c < 0x20 || c == '"' || c == '\\' {
+				break
+			}
+			high |= uint64(c)
+			i++
+		}
+		if high&0x8080808080808080 != 0 && !utf8.Valid(d[seg:i]) {
+			return out, escaped, newError(seg+invalidUTF8At(d[seg:i]), ErrInvalidUTF8, "invalid UTF-8 in string")
+		}
+		if i >= len(d) {
+			p.pos = i
+			return out, escaped, p.eof("in string literal")
+		}
+		switch c := d[i]; {
+		case c == '"':
+			if p.emit {
+				out = append(out, d[run:i+1]...)
+			}
+			p.pos = i + 1
+			return out, escaped, nil
+		case c == '\\':
+			escaped = true
+			if i+1 < len(d) {
+				switch d[i+1] {
+				case '"', '\\', 'b', 'f', 'n', 'r', 't':
+					// Canonical as it is: part of the run.
+					i += 2
+					continue
+				}
+			}
+			if p.emit {
+				out = append(out, d[run:i]...)
+			}
+			if out, i, err = p.escape(out, i); err != nil {
+				return out, escaped, err
+			}
+			run = i
+		default: // c < 0x20
+			return out, escaped, newError(i, ErrSyntax, "invalid character "+quoteChar(c)+" in string literal (control characters must be escaped)")
+		}
+	}
+}
+
+// escape handles the escape sequence whose backslash is at d[i] and returns
+// the offset after it.
+func (p *parser) escape(out []byte, i int) ([]byte, int, error) {
+	d := p.data
+	if i+1 >= len(d) {
+		p.pos = len(d)
+		return out, i, p.eof("in string escape")
+	}
+	var r rune
+	switch c := d[i+1]; c {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		if p.emit {
+			switch c {
+			case '/':
+				out = append(out, '/') // "\/" is a redundant escape
+			default:
+				out = append(out, '\\', c)
+			}
+		}
+		return out, i + 2, nil
+	case 'u':
+		var ok bool
+		if r, ok = hex4(d, i+2); !ok {
+			return out, i, newError(i, ErrSyntax, "invalid \\u escape in string literal")
+		}
+	default:
+		return out, i, newError(i, ErrSyntax, "invalid escape character "+quoteChar(c)+" in string literal")
+	}
+	next := i + 6
+	if r >= 0xd800 && r < 0xe000 {
+		if r < 0xdc00 && next+1 < len(d) && d[next] == '\\' && d[next+1] == 'u' {
+			if lo, ok := hex4(d, next+2); ok && lo >= 0xdc00 && lo < 0xe000 {
+				r = 0x10000 + (r-0xd800)<<10 + (lo - 0xdc00)
+				if p.emit {
+					out = utf8.AppendRune(out, r)
+				}
+				return out, next + 6, nil
+			}
+		}
+		if p.strict {
+			return out, i, newError(i, ErrLoneSurrogate, "unpaired surrogate escape \\u"+string(d[i+2:i+6])+" in string literal")
+		}
+		if p.emit {
+			out = append(out, '\\', 'u', hexDigits[r>>12], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
+		}
+		return out, next, nil
+	}
+	if p.emit {
+		out = appendRune(out, r)
+	}
+	return out, next, nil
+}
+
+// hex4 decodes the four hex digits at d[i:i+4].
+func hex4(d []byte, i int) (rune, bool) {
+	if i+4 > len(d) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range d[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		case c >= 'A' && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}
+
+// appendRune appends the canonical encoding of the code point r (not a
+// surrogate) inside a string literal: the grammar of "Canonical JSON"
+// (appendices) escapes only '"', '\' and U+0000..U+001F, with the short
+// escapes where they exist and \u00XX (lowercase) otherwise.
+func appendRune(dst []byte, r rune) []byte {
+	if r >= 0x20 && r != '"' && r != '\\' {
+		if r < utf8.RuneSelf {
+			return append(dst, byte(r))
+		}
+		return utf8.AppendRune(dst, r)
+	}
+	switch r {
+	case '"':
+		return append(dst, '\\', '"')
+	case '\\':
+		return append(dst, '\\', '\\')
+	case '\b':
+		return append(dst, '\\', 'b')
+	case '\t':
+		return append(dst, '\\', 't')
+	case '\n':
+		return append(dst, '\\', 'n')
+	case '\f':
+		return append(dst, '\\', 'f')
+	case '\r':
+		return append(dst, '\\', 'r')
+	}
+	return append(dst, '\\', 'u', '0', '0', hexDigits[r>>4], hexDigits[r&0xf])
+}
+
+// appendUnescaped appends the decoded contents of a string literal body
+// (without its quotes) that str has already validated. An unpaired surrogate
+// escape becomes the three-byte generalised UTF-8 form of the surrogate when
+// wtf8 is true (so that byte order stays code point order for sorting keys)
+// and U+FFFD otherwise (a Go string holds only UTF-8).
+func appendUnescaped(dst, s []byte, wtf8 bool) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c != '\\' {
+			j := i + 1
+			for j < len(s) && s[j] != '\\' {
+				j++
+			}
+			dst = append(dst, s[i:j]...)
+			i = j
+			continue
+		}
+		switch e := s[i+1]; e {
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case 'u':
+			r, _ := hex4(s, i+2)
+			i += 6
+			if r >= 0xd800 && r < 0xe000 {
+				if r < 0xdc00 && i+1 < len(s) && s[i] == '\\' && s[i+1] == 'u' {
+					if lo, ok := hex4(s, i+2); ok && lo >= 0xdc00 && lo < 0xe000 {
+						dst = utf8.AppendRune(dst, 0x10000+(r-0xd800)<<10+(lo-0xdc00))
+						i += 6
+						continue
+					}
+				}
+				if wtf8 {
+					dst = append(dst, byte(0xe0|r>>12), byte(0x80|(r>>6)&0x3f), byte(0x80|r&0x3f))
+				} else {
+					dst = utf8.AppendRune(dst, utf8.RuneError)
+				}
+				continue
+			}
+			dst = utf8.AppendRune(dst, r)
+			continue
+		default: // '"', '\\', '/'
+			dst = append(dst, e)
+		}
+		i += 2
+	}
+	return dst
+}
+
+// AppendString appends to dst the canonical encoding of s as a JSON string
+// literal, as "Canonical JSON" (appendices) defines it: '"' and '\' are
+// escaped, U+0008, U+0009, U+000A, U+000C and U+000D use their short escapes,
+// the other code points below U+0020 use a lowercase \u00XX escape, and every
+// other character, including U+007F, U+2028 and U+2029, is written as raw
+// UTF-8. Each byte of s that is not part of valid UTF-8 is written as U+FFFD,
+// as encoding/json does.
+func AppendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	run := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if plain[c] {
+				i++
+				continue
+			}
+			dst = append(dst, s[run:i]...)
+			dst = appendRune(dst, rune(c))
+			i++
+			run = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[run:i]...)
+			dst = append(dst, "\uFFFD"...)
+			i++
+			run = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[run:]...)
+	return append(dst, '"')
+}
+
+// Unquote decodes the JSON string literal raw (the bytes of the literal,
+// including its quotes, optionally surrounded by whitespace) into a Go string.
+// It accepts what "Canonical JSON" (appendices) and RFC 8259 accept, with the
+// tolerant rules of room versions 1-5: an unpaired surrogate escape becomes
+// U+FFFD, since a Go string holds only UTF-8. Malformed literals, invalid UTF-8
+// and trailing data are errors.
+func Unquote(raw []byte) (string, error) {
+	p := parser{data: raw}
+	p.skipSpace()
+	if p.pos >= len(raw) {
+		return "", p.eof("looking for beginning of string")
+	}
+	if raw[p.pos] != '"' {
+		return "", newError(p.pos, ErrSyntax, "invalid character "+quoteChar(raw[p.pos])+" looking for beginning of string")
+	}
+	start := p.pos
+	_, escaped, err := p.str(nil)
+	if err != nil {
+		return "", err
+	}
+	end := p.pos
+	p.skipSpace()
+	if p.pos < len(raw) {
+		return "", newError(p.pos, ErrTrailingData, "invalid character "+quoteChar(raw[p.pos])+" after string literal")
+	}
+	body := raw[start+1 : end-1]
+	if !escaped {
+		return string(body), nil
+	}
+	return string(appendUnescaped(make([]byte, 0, len(body)), body, false)), nil
+}
