@@ -138,3 +138,52 @@ func (p *parser) end() error {
 	}
 	return nil
 }
+
+// EachElement calls fn for each element of the JSON array in data, in order, with the raw value
+// bytes (exactly as in the input, surrounding whitespace trimmed). It validates the array syntax
+// as it goes, with the same tolerant rules and depth limit as EachMember. Errors: data is not an
+// array, syntax errors, trailing data. If fn returns an error, iteration stops and that error is
+// returned as it is.
+func EachElement(data []byte, fn func(value []byte) error) error {
+	p := parser{data: data, maxDepth: DefaultMaxDepth}
+	p.skipSpace()
+	if p.pos >= len(data) {
+		return p.eof("looking for beginning of array")
+	}
+	if data[p.pos] != '[' {
+		return newError(p.pos, ErrSyntax, "invalid character "+quoteChar(data[p.pos])+" looking for beginning of array")
+	}
+	p.depth = 1
+	p.pos++
+	p.skipSpace()
+	if p.pos < len(data) && data[p.pos] == ']' {
+		p.pos++
+		return p.end()
+	}
+	for {
+		if p.pos >= len(data) {
+			return p.eof("looking for array element")
+		}
+		start := p.pos
+		if _, err := p.value(nil); err != nil {
+			return err
+		}
+		if err := fn(data[start:p.pos]); err != nil {
+			return err
+		}
+		p.skipSpace()
+		if p.pos >= len(data) {
+			return p.eof("after array element")
+		}
+		switch c := data[p.pos]; c {
+		case ',':
+			p.pos++
+			p.skipSpace()
+		case ']':
+			p.pos++
+			return p.end()
+		default:
+			return newError(p.pos, ErrSyntax, "invalid character "+quoteChar(c)+" after array element")
+		}
+	}
+}

@@ -392,30 +392,51 @@ func references(v roomversion.Version, field string, value []byte, limit int) ([
 	if canonicaljson.KindOf(value) != canonicaljson.Array {
 		return nil, formatErr(field, ErrWrongType, "must be an array")
 	}
-	var items []json.RawMessage
-	if err := json.Unmarshal(value, &items); err != nil {
-		return nil, formatErr(field, ErrWrongType, "must be an array")
-	}
-	if len(items) > limit {
-		return nil, formatErr(field, ErrTooMany, "%d entries, limit %d", len(items), limit)
-	}
-	ids := make([]string, 0, len(items))
-	for i, item := range items {
+	var ids []string
+	err := canonicaljson.EachElement(value, func(item []byte) error {
+		i := len(ids)
+		if i >= limit {
+			return formatErr(field, ErrTooMany, "more than %d entries", limit)
+		}
 		if v.Format.ReferencePairs {
-			var pair []json.RawMessage
-			if canonicaljson.KindOf(item) != canonicaljson.Array || json.Unmarshal(item, &pair) != nil || len(pair) != 2 {
-				return nil, formatErr(field, ErrWrongType, "entry %d must be an [event_id, hashes] pair", i)
+			var pair [2][]byte
+			n := 0
+			if canonicaljson.KindOf(item) == canonicaljson.Array {
+				_ = canonicaljson.EachElement(item, func(x []byte) error {
+					if n < 2 {
+						pair[n] = x
+					}
+					n++
+					return nil
+				})
+			}
+			if n != 2 {
+				return formatErr(field, ErrWrongType, "entry %d must be an [event_id, hashes] pair", i)
 			}
 			if canonicaljson.KindOf(pair[1]) != canonicaljson.Object {
-				return nil, formatErr(field, ErrWrongType, "entry %d: hashes must be an object", i)
+				return formatErr(field, ErrWrongType, "entry %d: hashes must be an object", i)
 			}
 			item = pair[0]
 		}
 		id, err := idString(field, item)
 		if err != nil {
-			return nil, formatErr(field, ErrWrongType, "entry %d must be an event ID string", i)
+			var fe *FormatError
+			if errors.As(err, &fe) && fe.Err == ErrTooLarge {
+				return err
+			}
+			return formatErr(field, ErrWrongType, "entry %d must be an event ID string", i)
+		}
+		if ids == nil {
+			ids = make([]string, 0, 4)
 		}
 		ids = append(ids, id)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if ids == nil {
+		ids = []string{}
 	}
 	return ids, nil
 }
