@@ -94,6 +94,11 @@ type EventFormat struct {
 	// duplicate keys (v6 and later; rooms/fragments/v6-canonical-json.md). Before v6 servers MUST
 	// NOT enforce this (rooms/fragments/v1-canonical-json.md).
 	StrictCanonicalJSON bool
+	// StrictStrippedState: invalid `invite_room_state` / `knock_room_state` (a missing
+	// `m.room.create`, entries not formatted as stripped state or from another room) is an
+	// error rather than a warning (room versions after 11; server-server-api "Inviting to a
+	// room", invites-v2.yaml).
+	StrictStrippedState bool
 }
 
 // RedactionRules is the redaction algorithm of a room version: which keys survive (spec:
@@ -384,6 +389,7 @@ func v12() Version {
 	v := v11()
 	v.ID = "12"
 	v.Format.RoomIDFromCreateEvent = true
+	v.Format.StrictStrippedState = true
 	v.Auth.RuleSet = "v12"
 	v.Auth.CreateRoomIDDomain = false
 	v.Auth.SelectCreateEvent = false

@@ -123,6 +123,14 @@ func TestRedactionRules(t *testing.T) {
 	}
 }
 
+func TestStrictStrippedStateFromV12(t *testing.T) {
+	for _, v := range roomversion.All() {
+		if want := v.ID == "12"; v.Format.StrictStrippedState != want {
+			t.Errorf("version %s: StrictStrippedState = %v, want %v", v.ID, v.Format.StrictStrippedState, want)
+		}
+	}
+}
+
 func TestLookupUnknown(t *testing.T) {
 	for _, id := range []string{"", "0", "13", "1.0", "org.matrix.msc2176", " 9", "9 "} {
 		_, err := roomversion.Lookup(id)

@@ -1,0 +1,237 @@
+package membership
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+
+	"github.com/roomproto/roomproto/authrules"
+	"github.com/roomproto/roomproto/pdu"
+)
+
+// Basis says on what grounds a join is allowed.
+type Basis int
+
+const (
+	// BasisJoined: the user is already joined (the join is a profile update).
+	BasisJoined Basis = iota + 1
+	// BasisInvited: the user holds an invite.
+	BasisInvited
+	// BasisPublic: the join rule is public.
+	BasisPublic
+	// BasisCondition: the room is restricted and the user satisfies an allow condition; the
+	// join needs an authorising user.
+	BasisCondition
+)
+
+// String returns "joined", "invited", "public" or "condition".
+func (b Basis) String() string {
+	switch b {
+	case BasisJoined:
+		return "joined"
+	case BasisInvited:
+		return "invited"
+	case BasisPublic:
+		return "public"
+	case BasisCondition:
+		return "condition"
+	}
+	return "Basis(?)"
+}
+
+// JoinRequest is what a resident server knows when a user asks to join through it, on
+// /make_join or /send_join (spec: server-server-api "Joining Rooms", "Restricted rooms").
+type JoinRequest struct {
+	// State is the current state of the room being joined.
+	State *authrules.State
+	// UserID is the joining user.
+	UserID string
+	// ResidentServer is the name of the server deciding, whose users may authorise the join.
+	ResidentServer string
+	// Rooms is what the resident knows of the memberships of the rooms named by allow
+	// conditions; nil means it knows no room.
+	Rooms RoomMemberships
+}
+
+// JoinDecision is a positive answer to a [JoinRequest].
+type JoinDecision struct {
+	// Basis says why the join is allowed.
+	Basis Basis
+	// AuthorisingUser is the user to put in the join event's
+	// content.join_authorised_via_users_server; empty unless Basis is BasisCondition.
+	AuthorisingUser string
+	// Condition is the allow condition the user satisfied, when Basis is BasisCondition.
+	Condition AllowCondition
+}
+
+// DecideJoin decides a join request as a resident server must on /make_join and /send_join,
+// following the authorization rules for joins of the room's version (rule 4.3 of
+// rooms/fragments/v8-auth-rules.md, rooms/v10.md) and server-server-api "Restricted rooms":
+//
+//   - a banned user: 403 M_FORBIDDEN (rule 4.3.3 comes before every join rule);
+//   - a join rule the room version does not define (restricted before v8, knock_restricted
+//     before v10, knock before v7, private, none): 403 M_FORBIDDEN, even for invited users
+//     (rule 4.3.7 "Otherwise, reject");
+//   - a joined or invited user: allowed without authoriser (rules 4.3.4, 4.3.5.1);
+//   - public: allowed (rule 4.3.6);
+//   - invite or knock: 403 M_FORBIDDEN (rule 4.3.4);
+//   - restricted or knock_restricted: the valid allow conditions ([ParseAllowConditions]) are
+//     checked in order. A satisfied one gives an authorising user ([Authorisers]: the joined
+//     users of the resident server whose power level reaches the invite level, highest level
+//     first, then by user ID) or, with none, 400 M_UNABLE_TO_GRANT_JOIN. With none satisfied,
+//     a condition naming a room the resident does not know gives 400
+//     M_UNABLE_TO_AUTHORISE_JOIN, and otherwise (also with no valid condition) 403
+//     M_FORBIDDEN. A user whose membership is knock is treated as one with no membership: a
+//     knock is not an invite.
+//
+// A user of the resident server itself cannot be in a room that server does not know, so for
+// such a user an unknown room counts as a failed condition, not an unverifiable one. Every
+// refusal is an [*Error]; a malformed request (no state, an invalid user ID) is
+// a 400 M_INVALID_PARAM with reason ErrBadInput.
+func DecideJoin(req JoinRequest) (JoinDecision, error) {
+	s := req.State
+	if s == nil {
+		return JoinDecision{}, invalidParam(ErrBadInput, nil, "no room state given")
+	}
+	if !authrules.ValidUserID(req.UserID) {
+		return JoinDecision{}, invalidParam(ErrBadInput, nil, "%q is not a user ID", req.UserID)
+	}
+	v := s.Version()
+	current := s.Membership(req.UserID)
+	rule := s.JoinRules().Rule
+	ruleNo := memberRule(v, pdu.MembershipJoin)
+
+	if current == pdu.MembershipBan {
+		return JoinDecision{}, forbidden(ErrBanned, "%s is banned from the room (auth rule %s.3)", req.UserID, ruleNo)
+	}
+	kind := classifyJoinRule(v, rule)
+	if kind == ruleUnknown {
+		return JoinDecision{}, forbidden(ErrUnknownJoinRule, "join rule %q is not one room version %s defines, so no one may join (auth rule %s)", rule, v.ID, ruleNo)
+	}
+	switch current {
+	case pdu.MembershipJoin:
+		return JoinDecision{Basis: BasisJoined}, nil
+	case pdu.MembershipInvite:
+		return JoinDecision{Basis: BasisInvited}, nil
+	}
+	switch kind {
+	case rulePublic:
+		return JoinDecision{Basis: BasisPublic}, nil
+	case ruleInvite:
+		return JoinDecision{}, forbidden(ErrNotInvited, "join rule %q requires an invite, which %s does not hold (auth rule %s.4)", rule, req.UserID, ruleNo)
+	}
+
+	// Restricted (rule 4.3.5 in v8-v11 numbering).
+	var conds []AllowCondition
+	if jr := s.Get(pdu.TypeJoinRules, ""); jr != nil {
+		var err error
+		if conds, err = ParseAllowConditions(jr.Content); err != nil {
+			conds = nil // unreadable content has no valid condition
+		}
+	}
+	if len(conds) == 0 {
+		return JoinDecision{}, forbidden(ErrNoCondition, "the room is %s but has no valid allow condition, so it is invite-only", rule)
+	}
+	local := serverOf(req.UserID) == req.ResidentServer
+	res := EvaluateConditions(conds, req.UserID, req.Rooms, local)
+	if !res.Met {
+		if len(res.Unverifiable) > 0 {
+			return JoinDecision{}, newError(400, ErrCodeUnableToAuthoriseJoin, ErrUnverifiable, nil,
+				"%s cannot check whether %s is joined to %s; try another server", req.ResidentServer, req.UserID, strings.Join(res.Unverifiable, ", "))
+		}
+		return JoinDecision{}, forbidden(ErrNoCondition, "%s is not joined to any room the join rules allow", req.UserID)
+	}
+	auth := Authorisers(s, req.ResidentServer)
+	if len(auth) == 0 {
+		return JoinDecision{}, newError(400, ErrCodeUnableToGrantJoin, ErrNoAuthoriser, nil,
+			"%s satisfies the join rules, but no user of %s is joined with the power to invite; try another server", req.UserID, req.ResidentServer)
+	}
+	return JoinDecision{Basis: BasisCondition, AuthorisingUser: auth[0], Condition: res.Satisfied}, nil
+}
+
+// Authorisers returns the users of server who could authorise a restricted join: joined to
+// the room, with a power level at least the invite level, so that an invite from them would
+// pass the auth rules (rule 4.3.5.2 of v8-auth-rules.md: "a user with sufficient permission
+// to invite other users" and "a joined member of the room"). They are ordered by power level,
+// highest first (room creators of v12, whose level is infinite, before all others), then by
+// user ID in byte order, so every call over the same state gives the same first choice.
+func Authorisers(s *authrules.State, server string) []string {
+	if s == nil {
+		return nil
+	}
+	var out []ranked
+	for _, c := range inviters(s) {
+		if serverOf(c.user) == server {
+			out = append(out, c)
+		}
+	}
+	return users(out)
+}
+
+// AuthorisedServers returns the servers with at least one joined user able to invite, in the
+// order a joining server should try them for a restricted join: by the highest power level
+// among their able users, then by name. Only these servers can put a valid
+// join_authorised_via_users_server on a join (spec: server-server-api "Restricted rooms").
+func AuthorisedServers(s *authrules.State) []string {
+	if s == nil {
+		return nil
+	}
+	best := map[string]int64{}
+	var out []string
+	for _, c := range inviters(s) { // highest level first, so the first seen is the best
+		srv := serverOf(c.user)
+		if _, ok := best[srv]; !ok {
+			best[srv] = c.level
+			out = append(out, srv)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b string) int {
+		if c := cmp.Compare(best[b], best[a]); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	return out
+}
+
+type ranked struct {
+	user  string
+	level int64
+}
+
+func users(rs []ranked) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.user
+	}
+	return out
+}
+
+// inviters returns every joined user whose power level reaches the invite level, ranked by
+// level (room creators of v12 have authrules.InfiniteLevel), then user ID.
+func inviters(s *authrules.State) []ranked {
+	pl := s.PowerLevels()
+	invite := pl.InviteLevel()
+	var out []ranked
+	for _, u := range s.Members(pdu.MembershipJoin) {
+		if level := pl.UserLevel(u); level >= invite {
+			out = append(out, ranked{u, level})
+		}
+	}
+	slices.SortFunc(out, func(a, b ranked) int {
+		if c := cmp.Compare(b.level, a.level); c != 0 {
+			return c
+		}
+		return strings.Compare(a.user, b.user)
+	})
+	return out
+}
+
+// serverOf returns the server name of a user ID: what follows the first ':' (spec:
+// appendices "User Identifiers"; the server name may itself hold a ':' before a port).
+func serverOf(userID string) string {
+	if i := strings.IndexByte(userID, ':'); i >= 0 {
+		return userID[i+1:]
+	}
+	return ""
+}

@@ -1,0 +1,173 @@
+package membership
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/roomproto/roomproto/canonicaljson"
+)
+
+// Matrix error codes this package answers with (spec: client-server-api "Standard error
+// response" and "Common error codes"; server-server-api "Restricted rooms"; the 400 and 403
+// responses of data/api/server-server/joins-v1.yaml, joins-v2.yaml, knocks.yaml and
+// invites-v2.yaml).
+const (
+	// ErrCodeForbidden is M_FORBIDDEN (status 403): the room does not permit the user to join
+	// or knock, or the event fails the authorization rules.
+	ErrCodeForbidden = "M_FORBIDDEN"
+	// ErrCodeUnableToAuthoriseJoin is M_UNABLE_TO_AUTHORISE_JOIN (status 400): the resident
+	// server cannot verify the restricted room's conditions, usually because it does not
+	// participate in the rooms they name. The joining server should try another resident.
+	ErrCodeUnableToAuthoriseJoin = "M_UNABLE_TO_AUTHORISE_JOIN"
+	// ErrCodeUnableToGrantJoin is M_UNABLE_TO_GRANT_JOIN (status 400): the user satisfies a
+	// condition but no user of the resident server could authorise the join. The joining
+	// server should try another resident. (The seeds' draft called it M_CANNOT_ALLOW; the
+	// spec's name is used.)
+	ErrCodeUnableToGrantJoin = "M_UNABLE_TO_GRANT_JOIN"
+	// ErrCodeInvalidParam is M_INVALID_PARAM (status 400): the event sent to /send_join,
+	// /send_knock or /invite is not the kind of event the endpoint accepts, or fails a
+	// signature check.
+	ErrCodeInvalidParam = "M_INVALID_PARAM"
+	// ErrCodeMissingParam is M_MISSING_PARAM (status 400): a required part of the request,
+	// such as the m.room.create event of invite_room_state, is missing.
+	ErrCodeMissingParam = "M_MISSING_PARAM"
+	// ErrCodeBadJSON is M_BAD_JSON (status 400): the event is JSON but not a well-formed event
+	// of the room version.
+	ErrCodeBadJSON = "M_BAD_JSON"
+	// ErrCodeNotJSON is M_NOT_JSON (status 400): the bytes are not JSON at all.
+	ErrCodeNotJSON = "M_NOT_JSON"
+	// ErrCodeIncompatibleRoomVersion is M_INCOMPATIBLE_ROOM_VERSION (status 400): the room's
+	// version does not support what was asked (knocking before version 7).
+	ErrCodeIncompatibleRoomVersion = "M_INCOMPATIBLE_ROOM_VERSION"
+	// ErrCodeUnknown is M_UNKNOWN: used, with status 502, for errors the joining side finds
+	// in a resident server's answer (a malformed template, a send_join event that is not the
+	// one sent), and with status 500 for local failures such as an unusable signing key.
+	ErrCodeUnknown = "M_UNKNOWN"
+)
+
+// Reasons: sentinel errors matched with errors.Is against an [*Error]. Each names why a
+// request was refused, independently of the status and errcode sent back.
+var (
+	// ErrBanned: the user is banned from the room (auth rules 4.3.3 and 4.7.3 of v8 / v10).
+	ErrBanned = errors.New("user is banned from the room")
+	// ErrNotInvited: the join rule needs an invite the user does not hold (rule 4.3.4).
+	ErrNotInvited = errors.New("join rule requires an invite")
+	// ErrUnknownJoinRule: the join rule is not one the room version knows, so only the auth
+	// rules' "otherwise, reject" applies (e.g. restricted in v7).
+	ErrUnknownJoinRule = errors.New("join rule unknown to the room version")
+	// ErrNoCondition: the room is restricted and the resident server knows the user satisfies
+	// none of its allow conditions, or it has no valid ones (server-server "Restricted
+	// rooms": 403 M_FORBIDDEN).
+	ErrNoCondition = errors.New("user satisfies no allow condition")
+	// ErrUnverifiable: the room is restricted, the user satisfies no condition the resident
+	// can check, and some conditions name rooms the resident does not participate in (400
+	// M_UNABLE_TO_AUTHORISE_JOIN).
+	ErrUnverifiable = errors.New("allow conditions cannot be verified by this server")
+	// ErrNoAuthoriser: the user satisfies a condition but no joined user of the resident
+	// server can invite (400 M_UNABLE_TO_GRANT_JOIN).
+	ErrNoAuthoriser = errors.New("no user of this server can authorise the join")
+	// ErrKnockNotAllowed: the join rule does not allow knocking, or the user's membership
+	// forbids it (invited, joined, banned).
+	ErrKnockNotAllowed = errors.New("knocking not allowed")
+	// ErrBadEvent: an event received in a handshake is not what the endpoint accepts (wrong
+	// type, membership, sender, state key, room, event ID, or malformed).
+	ErrBadEvent = errors.New("event not acceptable for this endpoint")
+	// ErrBadSignature: a signature or content hash of a handshake event does not verify.
+	ErrBadSignature = errors.New("event signature or hash check failed")
+	// ErrAuthRules: the event fails the room version's authorization rules; Err holds the
+	// authrules rejection.
+	ErrAuthRules = errors.New("event rejected by the authorization rules")
+	// ErrBadTemplate: a make_join or make_knock response fails the checks the joining or
+	// knocking server MUST make; the spec says to discard it and MAY try another server.
+	ErrBadTemplate = errors.New("make_join/make_knock template malformed")
+	// ErrResponseMismatch: the event returned by send_join is not the event that was sent
+	// plus the resident server's valid signature.
+	ErrResponseMismatch = errors.New("send_join response event differs from the event sent")
+	// ErrBadInput: the caller's arguments are unusable (malformed user ID, missing state).
+	ErrBadInput = errors.New("invalid input")
+	// ErrNotPossible: no membership transition leads from the current membership to the
+	// requested one for this sender.
+	ErrNotPossible = errors.New("membership transition not possible")
+	// ErrInsufficientPower: the transition exists but the sender lacks the power level or
+	// membership it needs.
+	ErrInsufficientPower = errors.New("sender lacks the required power level or membership")
+)
+
+// Error is the one error type of this package: a refusal ready to be sent as the Matrix error
+// response (spec: client-server-api "Standard error response"): an HTTP status, an errcode
+// and a message. Reason is one of the package's sentinel errors, Err the underlying cause (an
+// authrules rejection, a pdu format error, a signing error) when there is one; errors.Is and
+// errors.As see both.
+type Error struct {
+	// Status is the HTTP status code: 400 or 403.
+	Status int
+	// ErrCode is the Matrix error code, one of the ErrCode constants.
+	ErrCode string
+	// Message is the human-readable `error` text.
+	Message string
+	// Reason is the sentinel saying why (ErrBanned, ErrNoAuthoriser, ...).
+	Reason error
+	// Err is the underlying error, if any.
+	Err error
+}
+
+// Error returns "membership: <status> <errcode>: <message>".
+func (e *Error) Error() string {
+	return fmt.Sprintf("membership: %d %s: %s", e.Status, e.ErrCode, e.Message)
+}
+
+// Unwrap returns the reason and the cause.
+func (e *Error) Unwrap() []error {
+	out := make([]error, 0, 2)
+	if e.Reason != nil {
+		out = append(out, e.Reason)
+	}
+	if e.Err != nil {
+		out = append(out, e.Err)
+	}
+	return out
+}
+
+// JSON returns the standard error response body, {"errcode":"...","error":"..."}, as
+// canonical JSON (spec: client-server-api "Standard error response").
+func (e *Error) JSON() []byte {
+	b := make([]byte, 0, 32+len(e.ErrCode)+len(e.Message))
+	b = append(b, `{"errcode":`...)
+	b = canonicaljson.AppendString(b, e.ErrCode)
+	b = append(b, `,"error":`...)
+	b = canonicaljson.AppendString(b, e.Message)
+	return append(b, '}')
+}
+
+// MarshalJSON implements json.Marshaler with [Error.JSON].
+func (e *Error) MarshalJSON() ([]byte, error) { return e.JSON(), nil }
+
+// TryAnotherServer reports whether the joining server should repeat the handshake through a
+// different resident server rather than give up: true for the two 400s of restricted rooms
+// (M_UNABLE_TO_AUTHORISE_JOIN, M_UNABLE_TO_GRANT_JOIN) and for a malformed make_join or
+// make_knock template (which the spec says to discard, after which the caller MAY try another
+// server); false for 403 M_FORBIDDEN, which every resident would answer alike (spec:
+// server-server-api "Restricted rooms", joins-v1.yaml).
+func (e *Error) TryAnotherServer() bool {
+	return ShouldTryAnotherServer(e.Status, e.ErrCode) || errors.Is(e.Reason, ErrBadTemplate)
+}
+
+// ShouldTryAnotherServer reports whether a make_join or send_join error response with the
+// given status and errcode means "try a different resident server" (400
+// M_UNABLE_TO_AUTHORISE_JOIN or M_UNABLE_TO_GRANT_JOIN) rather than "stop" (403 M_FORBIDDEN
+// and everything else) (spec: server-server-api "Restricted rooms").
+func ShouldTryAnotherServer(status int, errcode string) bool {
+	return status == 400 && (errcode == ErrCodeUnableToAuthoriseJoin || errcode == ErrCodeUnableToGrantJoin)
+}
+
+func newError(status int, code string, reason, cause error, format string, args ...any) *Error {
+	return &Error{Status: status, ErrCode: code, Message: fmt.Sprintf(format, args...), Reason: reason, Err: cause}
+}
+
+func forbidden(reason error, format string, args ...any) *Error {
+	return newError(403, ErrCodeForbidden, reason, nil, format, args...)
+}
+
+func invalidParam(reason, cause error, format string, args ...any) *Error {
+	return newError(400, ErrCodeInvalidParam, reason, cause, format, args...)
+}

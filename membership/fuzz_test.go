@@ -1,0 +1,146 @@
+package membership
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/roomproto/roomproto/signing"
+)
+
+// FuzzJoinDecision feeds arbitrary bytes to the join-decision input parser and, when they
+// parse, to DecideJoin and DecisionJSON: no panic, every error an *Error, every output JSON.
+func FuzzJoinDecision(f *testing.F) {
+	var cases []joinCase
+	loadCases(f, "join_decision.json", &cases)
+	for i, c := range cases {
+		if i%6 == 0 {
+			f.Add(joinInput(f, c))
+		}
+	}
+	f.Add([]byte(`{"room_version":"9","state":[],"user_id":"@a:b","resident_server":"b","rooms":{}}`))
+	f.Add([]byte(`{"room_version":"99"}`))
+	f.Add([]byte(`{"room_version":"9","state":[{}],"user_id":"@a:b","resident_server":"b","rooms":{"!r":{"@a:b":1}}}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		req, err := ParseJoinRequest(data)
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) || e.Status != 400 || !errors.Is(err, ErrBadInput) {
+				t.Fatalf("parse error %T %v", err, err)
+			}
+			return
+		}
+		d, err := DecideJoin(req)
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("decision error %T %v", err, err)
+			}
+		}
+		if !json.Valid(DecisionJSON(d, err)) {
+			t.Fatalf("invalid output %s", DecisionJSON(d, err))
+		}
+	})
+}
+
+// FuzzParseAllowConditions: arbitrary join rules content.
+func FuzzParseAllowConditions(f *testing.F) {
+	f.Add([]byte(`{"join_rule":"restricted","allow":[{"type":"m.room_membership","room_id":"!a:b"}]}`))
+	f.Add([]byte(`{"allow":[1,null,{"type":"m.room_membership"},{"room_id":"x","type":"m.room_membership","room_id":5}]}`))
+	f.Add([]byte(`{"allow":{}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		conds, err := ParseAllowConditions(data)
+		if err != nil {
+			return
+		}
+		if len(conds) > MaxAllowConditions {
+			t.Fatalf("%d conditions", len(conds))
+		}
+		for _, c := range conds {
+			if c.Type != ConditionRoomMembership {
+				t.Fatalf("invalid condition kept: %+v", c)
+			}
+		}
+		_ = EvaluateConditions(conds, "@u:s", KnownRooms{"!a:b": {"@u:s": "join"}}, false)
+	})
+}
+
+// FuzzCheckJoinTemplate: arbitrary make_join responses.
+func FuzzCheckJoinTemplate(f *testing.F) {
+	f.Add([]byte(`{"type":"m.room.member","room_id":"!r:a","sender":"@z:z","state_key":"@z:z","content":{"membership":"join"}}`))
+	f.Add([]byte(`{"content":[]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		err := CheckJoinTemplate("!r:a", "@z:z", data)
+		if err != nil && !errors.Is(err, ErrBadTemplate) {
+			t.Fatalf("error %v", err)
+		}
+		if err == nil {
+			// A template that passes can be signed.
+			v := mustVersion(t, "10")
+			if _, err := SignTemplate(v, data, "z", 1, "", "z", serverKey(t, "z")); err != nil {
+				var e *Error
+				if !errors.As(err, &e) {
+					t.Fatalf("SignTemplate: %T %v", err, err)
+				}
+			}
+		}
+	})
+}
+
+// FuzzSendJoin: arbitrary /send_join bodies against a restricted room.
+func FuzzSendJoin(f *testing.F) {
+	b := restrictedRoomF(f)
+	rooms := KnownRooms{spaceID: {joiner: "join"}}
+	_, tmpl, err := MakeJoin(JoinRequest{State: b.stateOf(), UserID: joiner, ResidentServer: resident, Rooms: rooms}, templateOpts(b))
+	if err != nil {
+		f.Fatal(err)
+	}
+	signed, err := SignTemplate(b.v, tmpl.Event, joinSrv, 1, "", joinSrv, serverKey(f, joinSrv))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(signed)
+	f.Add(tmpl.Event)
+	f.Add([]byte(`{}`))
+	s := b.stateOf()
+	key := serverKey(f, resident)
+	keys := keyRing(f, joinSrv)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		res, err := SendJoin(SendJoinRequest{State: s, ResidentServer: resident, Rooms: rooms, Event: data, Key: key, Keys: keys})
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) || (e.Status != 400 && e.Status != 403) {
+				t.Fatalf("error %T %v", err, err)
+			}
+			return
+		}
+		if err := signing.VerifyEventSignature(res.Parsed, resident, keyRing(t, resident)); err != nil {
+			t.Fatalf("accepted event without a valid resident signature: %v", err)
+		}
+	})
+}
+
+func restrictedRoomF(f *testing.F) *builder {
+	return restrictedRoom(f, mustVersion(f, "10"), "restricted", nil)
+}
+
+// FuzzSignInvite: arbitrary invite events.
+func FuzzSignInvite(f *testing.F) {
+	b := knockRoom(f, "10", "invite", nil)
+	sk := joiner
+	inv := b.raw("m.room.member", "@alice:a.example", &sk, map[string]any{"membership": "invite"}, nil)
+	f.Add(inv.Raw())
+	f.Add([]byte(`{"type":"m.room.member"}`))
+	key := serverKey(f, joinSrv)
+	keys := keyRing(f, resident)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, err := SignInvite(InviteRequest{RoomVersion: b.v, Event: data, LocalServer: joinSrv, Key: key, Keys: keys, RoomState: StrippedStateSkip})
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) || e.Status != 400 {
+				t.Fatalf("error %T %v", err, err)
+			}
+		}
+	})
+}

@@ -1,0 +1,187 @@
+package membership
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/roomproto/roomproto/pdu"
+	"github.com/roomproto/roomproto/roomversion"
+	"github.com/roomproto/roomproto/signing"
+)
+
+// inviteSetup builds a room on a.example and an invite of @zed:z.example by
+// @alice:a.example, with its invite_room_state.
+func inviteSetup(t *testing.T, version string) (*builder, []byte, []json.RawMessage) {
+	t.Helper()
+	b := knockRoom(t, version, "invite", nil)
+	s := b.stateOf()
+	var irs []json.RawMessage
+	for _, ev := range StrippedState(s) {
+		irs = append(irs, ev.Raw())
+	}
+	sk := joiner
+	inv := b.raw(pdu.TypeMember, "@alice:a.example", &sk, map[string]any{"membership": "invite"}, nil)
+	return b, inv.Raw(), irs
+}
+
+func TestInviteHandshakeRoundTrip(t *testing.T) {
+	for _, version := range []string{"1", "5", "9", "11", "12"} {
+		t.Run("v"+version, func(t *testing.T) {
+			b, inv, irs := inviteSetup(t, version)
+			ev, _ := signing.ParseEvent(b.v, inv)
+			res, err := SignInvite(InviteRequest{
+				RoomVersion: b.v, RoomID: ev.RoomID, EventID: ev.EventID, Origin: resident,
+				Event: inv, InviteRoomState: irs, LocalServer: joinSrv, Key: serverKey(t, joinSrv), Keys: keyRing(t, resident),
+			})
+			if err != nil {
+				t.Fatalf("SignInvite: %v", err)
+			}
+			if len(res.Warnings) != 0 || len(res.RoomState) != len(irs) {
+				t.Fatalf("warnings %v, room state %d/%d", res.Warnings, len(res.RoomState), len(irs))
+			}
+			if res.Parsed.EventID != ev.EventID {
+				t.Fatal("event ID changed")
+			}
+			a, _ := withoutSignatures(b.v, inv)
+			c, _ := withoutSignatures(b.v, res.Event)
+			if !bytes.Equal(a, c) {
+				t.Fatalf("invite changed beyond its signatures:\n%s\n%s", a, c)
+			}
+			if err := signing.VerifyEvent(b.v, res.Event, keyRing(t, resident, joinSrv)); err != nil {
+				t.Fatal(err)
+			}
+			if err := signing.VerifyEventSignature(res.Parsed, joinSrv, keyRing(t, joinSrv)); err != nil {
+				t.Fatalf("invitee signature: %v", err)
+			}
+			// The inviting server can now send the invite into the room.
+			if err := b.stateOf().Check(res.Parsed, keyRing(t, resident, joinSrv)); err != nil {
+				t.Fatalf("auth rules: %v", err)
+			}
+			var body struct {
+				Event json.RawMessage `json:"event"`
+			}
+			if err := json.Unmarshal(res.JSON(), &body); err != nil || !bytes.Equal(body.Event, res.Event) {
+				t.Fatalf("response body %s", res.JSON())
+			}
+		})
+	}
+}
+
+func TestSignInviteRefusals(t *testing.T) {
+	b, inv, irs := inviteSetup(t, "12")
+	v := b.v
+	ev, _ := signing.ParseEvent(v, inv)
+	content := func(m map[string]any) map[string]any { return m["content"].(map[string]any) }
+	otherRoom := buildRoom(t, v, roomSpec{Creator: "@other:a.example"})
+	foreign := otherRoom.state(pdu.TypeName, "", "@other:a.example", map[string]any{"name": "elsewhere"}).Raw()
+	if otherRoom.roomID == ev.RoomID {
+		t.Fatal("rooms share an ID")
+	}
+	tampered := bytes.Replace(irs[1], []byte("Knock knock"), []byte("Knock KNOCK"), 1)
+
+	cases := []struct {
+		name    string
+		edit    func(*InviteRequest)
+		status  int
+		errcode string
+		reason  error
+		warn    bool
+	}{
+		{name: "not JSON", edit: func(r *InviteRequest) { r.Event = []byte("{") }, status: 400, errcode: ErrCodeNotJSON, reason: ErrBadEvent},
+		{name: "membership join", edit: func(r *InviteRequest) {
+			r.Event = mutate(t, v, inv, resident, func(m map[string]any) { content(m)["membership"] = "join" })
+		}, status: 400, errcode: ErrCodeInvalidParam, reason: ErrBadEvent},
+		{name: "not a member event", edit: func(r *InviteRequest) {
+			r.Event = mutate(t, v, inv, resident, func(m map[string]any) { m["type"] = "m.room.name" })
+		}, status: 400, errcode: ErrCodeInvalidParam, reason: ErrBadEvent},
+		{name: "no state_key", edit: func(r *InviteRequest) {
+			r.Event = mutate(t, v, inv, resident, func(m map[string]any) { delete(m, "state_key") })
+		}, status: 400, errcode: ErrCodeInvalidParam, reason: ErrBadEvent},
+		{name: "invitee on another server", edit: func(r *InviteRequest) {
+			r.Event = mutate(t, v, inv, resident, func(m map[string]any) { m["state_key"] = "@zed:y.example" })
+		}, status: 400, errcode: ErrCodeInvalidParam, reason: ErrBadEvent},
+		{name: "sender not on the origin server", edit: func(r *InviteRequest) { r.Origin = "evil.example" }, status: 400, errcode: ErrCodeInvalidParam, reason: ErrBadEvent},
+		{name: "room ID differs", edit: func(r *InviteRequest) { r.RoomID = "!x:a.example" }, status: 400, errcode: ErrCodeInvalidParam, reason: ErrBadEvent},
+		{name: "event ID differs", edit: func(r *InviteRequest) { r.EventID = "$x" }, status: 400, errcode: ErrCodeInvalidParam, reason: ErrBadEvent},
+		{name: "bad signature", edit: func(r *InviteRequest) {
+			r.Event = mutate(t, v, inv, "evil.example", func(map[string]any) {})
+		}, status: 400, errcode: ErrCodeInvalidParam, reason: ErrBadSignature},
+		{name: "no room version", edit: func(r *InviteRequest) { r.RoomVersion = roomversion.Version{} }, status: 400, errcode: ErrCodeInvalidParam, reason: ErrBadInput},
+		{name: "room state without create (v12: error)", edit: func(r *InviteRequest) { r.InviteRoomState = irs[1:] }, status: 400, errcode: ErrCodeMissingParam, reason: ErrBadEvent},
+		{name: "room state from another room (v12: error)", edit: func(r *InviteRequest) {
+			r.InviteRoomState = append(append([]json.RawMessage{}, irs...), foreign)
+		}, status: 400, errcode: ErrCodeInvalidParam, reason: ErrBadEvent},
+		{name: "room state entry tampered (v12: error)", edit: func(r *InviteRequest) {
+			r.InviteRoomState = []json.RawMessage{irs[0], tampered}
+		}, status: 400, errcode: ErrCodeInvalidParam, reason: ErrBadSignature},
+		{name: "room state entry not an event", edit: func(r *InviteRequest) {
+			r.InviteRoomState = []json.RawMessage{irs[0], json.RawMessage(`{"type":"m.room.name"}`)}
+		}, status: 400, errcode: ErrCodeInvalidParam, reason: ErrBadEvent},
+		{name: "room state problems tolerated under the warn policy", edit: func(r *InviteRequest) {
+			r.InviteRoomState = irs[1:]
+			r.RoomState = StrippedStateWarn
+		}, warn: true},
+		{name: "room state skipped", edit: func(r *InviteRequest) {
+			r.InviteRoomState = nil
+			r.RoomState = StrippedStateSkip
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			req := InviteRequest{RoomVersion: v, RoomID: ev.RoomID, EventID: ev.EventID, Origin: resident, Event: inv,
+				InviteRoomState: irs, LocalServer: joinSrv, Key: serverKey(t, joinSrv), Keys: keyRing(t, resident)}
+			c.edit(&req)
+			res, err := SignInvite(req)
+			if c.status == 0 {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				if (len(res.Warnings) > 0) != c.warn {
+					t.Fatalf("warnings %v", res.Warnings)
+				}
+				return
+			}
+			var e *Error
+			if !errors.As(err, &e) || e.Status != c.status || e.ErrCode != c.errcode || !errors.Is(err, c.reason) {
+				t.Fatalf("got %v, want %d %s %v", err, c.status, c.errcode, c.reason)
+			}
+		})
+	}
+}
+
+// TestInviteRoomStateWarnsBeforeV12: the same problem that refuses a v12 invite is a warning
+// in v9 (server-server-api "Inviting to a room", spec v1.16 note).
+func TestInviteRoomStateWarnsBeforeV12(t *testing.T) {
+	b, inv, irs := inviteSetup(t, "9")
+	req := InviteRequest{RoomVersion: b.v, Origin: resident, Event: inv, InviteRoomState: irs[1:],
+		LocalServer: joinSrv, Key: serverKey(t, joinSrv), Keys: keyRing(t, resident)}
+	res, err := SignInvite(req)
+	if err != nil || len(res.Warnings) != 1 || !errors.Is(res.Warnings[0], ErrBadEvent) {
+		t.Fatalf("got %v, warnings %v", err, res.Warnings)
+	}
+	req.RoomState = StrippedStateError
+	if _, err := SignInvite(req); !errors.Is(err, ErrBadEvent) {
+		t.Fatalf("error policy: %v", err)
+	}
+}
+
+func TestStripEvent(t *testing.T) {
+	b := knockRoom(t, "10", "knock", nil)
+	name := b.byKey[[2]string{pdu.TypeName, ""}]
+	got, err := StripEvent(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"content":{"name":"Knock knock"},"sender":"@alice:a.example","state_key":"","type":"m.room.name"}`
+	if string(got) != want {
+		t.Fatalf("got %s\nwant %s", got, want)
+	}
+	if _, err := StripEvent(nil); !errors.Is(err, ErrBadInput) {
+		t.Fatal(err)
+	}
+	if StrippedState(nil) != nil {
+		t.Fatal("StrippedState(nil)")
+	}
+}

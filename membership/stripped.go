@@ -1,0 +1,157 @@
+package membership
+
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/roomproto/roomproto/authrules"
+	"github.com/roomproto/roomproto/pdu"
+	"github.com/roomproto/roomproto/roomversion"
+	"github.com/roomproto/roomproto/signing"
+)
+
+// StrippedStateTypes are the state event types of stripped state, in the order the spec
+// lists them (client-server-api "Stripped state"): create (required since spec v1.16), name,
+// avatar, topic, join rules, canonical alias, encryption.
+var StrippedStateTypes = [...]string{
+	pdu.TypeCreate, pdu.TypeName, pdu.TypeAvatar, pdu.TypeTopic,
+	pdu.TypeJoinRules, pdu.TypeCanonicalAlias, pdu.TypeEncryption,
+}
+
+// MaxStrippedState bounds the number of entries [CheckStrippedState] reads.
+const MaxStrippedState = 64
+
+// StrippedState selects the events of the room's current state to send as `invite_room_state`
+// (invites-v2.yaml) or `knock_room_state` (knocks.yaml): those of [StrippedStateTypes] with
+// an empty state key that the state holds, in that order, as full events of the room version
+// (required since spec v1.16; servers prune them to the client stripped form, [StripEvent],
+// before handing them to clients).
+func StrippedState(s *authrules.State) []*pdu.Event {
+	if s == nil {
+		return nil
+	}
+	var out []*pdu.Event
+	for _, t := range StrippedStateTypes {
+		if ev := s.Get(t, ""); ev != nil {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// appendEvents appends a JSON array of the events' raw bytes.
+func appendEvents(b []byte, evs []*pdu.Event) []byte {
+	b = append(b, '[')
+	for i, ev := range evs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, ev.Raw()...)
+	}
+	return append(b, ']')
+}
+
+// StripEvent returns the client form of a stripped state event: only `content`, `sender`,
+// `state_key` and `type` (client-server-api "Stripped state"), as canonical JSON.
+func StripEvent(ev *pdu.Event) ([]byte, error) {
+	if ev == nil || ev.StateKey == nil {
+		return nil, invalidParam(ErrBadInput, nil, "stripped state needs a state event")
+	}
+	fields := map[string]any{
+		"content":   json.RawMessage(ev.Content),
+		"sender":    ev.Sender,
+		"state_key": *ev.StateKey,
+		"type":      ev.Type,
+	}
+	b, err := encodeObject(ev.Version, fields)
+	if err != nil {
+		return nil, invalidParam(ErrBadInput, err, "stripping %s: %v", ev.Type, err)
+	}
+	return b, nil
+}
+
+// CheckStrippedState validates `invite_room_state` or `knock_room_state` received for a room,
+// as invites-v2.yaml describes (which servers MAY apply to room versions 1-11 and SHOULD apply
+// to the others): it must contain the room's m.room.create event; every entry must be an event
+// formatted for the room version, pass signature and content hash checks
+// ([signing.VerifyParsedEvent]) and belong to roomID (for a room version 12 create event: its
+// ID with the sigil '!'). It returns every problem found, each an [*Error] (400
+// M_MISSING_PARAM for a missing create event, M_INVALID_PARAM otherwise), and the entries
+// that passed. An unknown signing key is a problem ([signing.ErrUnknownKey] in Err): fetch the
+// key and check again.
+func CheckStrippedState(v roomversion.Version, roomID string, entries []json.RawMessage, keys signing.KeyLookup) (valid []*pdu.Event, problems []error) {
+	hasCreate := false
+	for i, raw := range entries {
+		if i == MaxStrippedState {
+			problems = append(problems, invalidParam(ErrBadEvent, nil, "stripped state has %d entries, more than the %d read", len(entries), MaxStrippedState))
+			break
+		}
+		ev, err := signing.ParseEvent(v, raw)
+		if err != nil {
+			problems = append(problems, invalidParam(ErrBadEvent, err, "stripped state entry %d is not a room version %s event: %v", i, v.ID, err))
+			continue
+		}
+		if !ev.IsState() {
+			problems = append(problems, invalidParam(ErrBadEvent, nil, "stripped state entry %d (%s) is not a state event", i, ev.Type))
+			continue
+		}
+		if got := eventRoomID(ev); got != roomID {
+			problems = append(problems, invalidParam(ErrBadEvent, nil, "stripped state entry %d (%s) belongs to room %q, not %q", i, ev.Type, got, roomID))
+			continue
+		}
+		if err := signing.VerifyParsedEvent(ev, keys); err != nil {
+			problems = append(problems, invalidParam(ErrBadSignature, err, "stripped state entry %d (%s): %v", i, ev.Type, err))
+			continue
+		}
+		if ev.Is(pdu.TypeCreate, "") {
+			hasCreate = true
+		}
+		valid = append(valid, ev)
+	}
+	if !hasCreate {
+		problems = append(problems, newError(400, ErrCodeMissingParam, ErrBadEvent, nil, "stripped state has no valid m.room.create event"))
+	}
+	return valid, problems
+}
+
+// eventRoomID returns the room an event belongs to: its room_id, or for a create event
+// without one (room version 12) its own ID with '!'.
+func eventRoomID(ev *pdu.Event) string {
+	if ev.RoomID != "" {
+		return ev.RoomID
+	}
+	if ev.Type == pdu.TypeCreate && strings.HasPrefix(ev.EventID, "$") {
+		return "!" + ev.EventID[1:]
+	}
+	return ""
+}
+
+// strictStrippedState reports whether the spec says invalid invite_room_state SHOULD be an
+// error (room versions after 11) rather than a warning (1-11; server-server-api "Inviting to
+// a room").
+func strictStrippedState(v roomversion.Version) bool {
+	return v.Format.StrictStrippedState
+}
+
+// StrippedStatePolicy says what [SignInvite] does with invalid invite_room_state.
+type StrippedStatePolicy int
+
+const (
+	// StrippedStateDefault follows the spec: errors in room versions after 11, warnings in
+	// versions 1 to 11 (server-server-api "Inviting to a room", spec v1.16 note).
+	StrippedStateDefault StrippedStatePolicy = iota
+	// StrippedStateWarn reports problems as warnings in every room version.
+	StrippedStateWarn
+	// StrippedStateError refuses the invite on any problem in every room version.
+	StrippedStateError
+	// StrippedStateSkip does not check invite_room_state.
+	StrippedStateSkip
+)
+
+// firstError returns the first of errs, or nil.
+func firstError(errs []error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	return errs[0]
+}

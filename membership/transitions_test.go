@@ -1,0 +1,199 @@
+package membership
+
+import (
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/roomproto/roomproto/pdu"
+	"github.com/roomproto/roomproto/roomversion"
+)
+
+func TestTransitionTableFixtures(t *testing.T) {
+	var fx struct {
+		Table []struct {
+			Name        string `json:"name"`
+			Spec        string `json:"spec"`
+			RoomVersion string `json:"room_version"`
+			From        string `json:"from"`
+			To          string `json:"to"`
+			BySelf      bool   `json:"by_self"`
+			JoinRule    string `json:"join_rule"`
+			Expect      struct {
+				Action         *string  `json:"action"`
+				Levels         []string `json:"levels"`
+				InDiagram      bool     `json:"in_diagram"`
+				Meaning        string   `json:"meaning"`
+				Rule           string   `json:"rule"`
+				Authoriser     bool     `json:"authoriser"`
+				OutranksTarget *bool    `json:"outranks_target"`
+			} `json:"expect"`
+		} `json:"table"`
+	}
+	loadCases(t, "transitions.json", &fx)
+	if len(fx.Table) < 20 {
+		t.Fatalf("only %d cases", len(fx.Table))
+	}
+	for _, c := range fx.Table {
+		t.Run(c.Name, func(t *testing.T) {
+			if c.Spec == "" {
+				t.Fatal("case without spec section")
+			}
+			tr, ok := FindTransition(mustVersion(t, c.RoomVersion), c.From, c.To, c.BySelf, c.JoinRule)
+			e := c.Expect
+			if e.Action == nil {
+				if ok {
+					t.Fatalf("found %+v, want none", tr)
+				}
+				return
+			}
+			if !ok {
+				t.Fatal("no transition found")
+			}
+			levels := make([]string, len(tr.Levels))
+			for i, l := range tr.Levels {
+				levels[i] = string(l)
+			}
+			if e.Levels == nil {
+				e.Levels = []string{}
+			}
+			if string(tr.Action) != *e.Action || !slices.Equal(levels, e.Levels) || tr.InDiagram != e.InDiagram || tr.Authoriser != e.Authoriser {
+				t.Fatalf("got %+v", tr)
+			}
+			if e.Meaning != "" && tr.Meaning != e.Meaning {
+				t.Fatalf("meaning %q, want %q", tr.Meaning, e.Meaning)
+			}
+			if e.Rule != "" && tr.Rule != e.Rule {
+				t.Fatalf("rule %q, want %q", tr.Rule, e.Rule)
+			}
+			if e.OutranksTarget != nil && tr.OutranksTarget != *e.OutranksTarget {
+				t.Fatalf("outranks %v", tr.OutranksTarget)
+			}
+			if tr.SenderJoined == tr.BySelf {
+				t.Fatalf("SenderJoined %v for BySelf %v", tr.SenderJoined, tr.BySelf)
+			}
+		})
+	}
+}
+
+func TestTransitionChecksFixtures(t *testing.T) {
+	var fx struct {
+		Checks []struct {
+			Name        string   `json:"name"`
+			Spec        string   `json:"spec"`
+			RoomVersion string   `json:"room_version"`
+			Room        roomSpec `json:"room"`
+			Sender      string   `json:"sender"`
+			Target      string   `json:"target"`
+			To          string   `json:"to"`
+			Expect      struct {
+				Action        string `json:"action"`
+				RequiredLevel int64  `json:"required_level"`
+				Status        int    `json:"status"`
+				ErrCode       string `json:"errcode"`
+				Reason        string `json:"reason"`
+			} `json:"expect"`
+		} `json:"checks"`
+	}
+	loadCases(t, "transitions.json", &fx)
+	if len(fx.Checks) < 15 {
+		t.Fatalf("only %d cases", len(fx.Checks))
+	}
+	for _, c := range fx.Checks {
+		t.Run(c.Name, func(t *testing.T) {
+			s := buildRoom(t, mustVersion(t, c.RoomVersion), c.Room).stateOf()
+			tr, err := CheckTransition(s, c.Sender, c.Target, c.To)
+			e := c.Expect
+			if e.Status == 0 {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				if string(tr.Action) != e.Action || tr.RequiredLevel(s.PowerLevels()) != e.RequiredLevel {
+					t.Fatalf("got %s needing %d", tr.Action, tr.RequiredLevel(s.PowerLevels()))
+				}
+				return
+			}
+			var me *Error
+			if !errors.As(err, &me) || me.Status != e.Status || me.ErrCode != e.ErrCode || !errors.Is(err, reasons[e.Reason]) {
+				t.Fatalf("got %v, want %d %s %s", err, e.Status, e.ErrCode, e.Reason)
+			}
+		})
+	}
+}
+
+// TestTransitionsMatchDiagram checks that every edge of the spec's membership diagram
+// (static/diagrams/membership.drawio, decoded from seed 004) is in the table of the latest
+// room version, marked InDiagram, and that no other edge is.
+func TestTransitionsMatchDiagram(t *testing.T) {
+	type edge struct {
+		from, to string
+		action   Action
+	}
+	diagram := []edge{
+		{"invite", "join", ActionJoin}, {"invite", "leave", ActionLeave}, {"join", "leave", ActionLeave},
+		{"join", "leave", ActionKick}, {"join", "ban", ActionBan}, {"ban", "leave", ActionUnban},
+		{"leave", "join", ActionJoin}, {"leave", "invite", ActionInvite}, {"leave", "ban", ActionBan},
+		{"leave", "knock", ActionKnock}, {"knock", "invite", ActionInvite}, {"knock", "leave", ActionLeave},
+		{"knock", "leave", ActionKick}, {"knock", "ban", ActionBan}, {"invite", "ban", ActionBan},
+	}
+	v := mustVersion(t, roomversion.Default)
+	seen := map[edge]bool{}
+	for _, tr := range Transitions(v) {
+		if tr.InDiagram {
+			seen[edge{tr.From, tr.To, tr.Action}] = true
+		}
+	}
+	for _, e := range diagram {
+		if !seen[e] {
+			t.Errorf("diagram edge %v missing", e)
+		}
+		delete(seen, e)
+	}
+	for e := range seen {
+		t.Errorf("edge %v marked InDiagram but not drawn", e)
+	}
+	// Versions without knocking have no knock edges; the table is a fresh copy.
+	for _, tr := range Transitions(mustVersion(t, "6")) {
+		if tr.From == pdu.MembershipKnock || tr.To == pdu.MembershipKnock {
+			t.Fatalf("knock transition in v6: %+v", tr)
+		}
+	}
+	a := Transitions(v)
+	a[0].Levels = append(a[0].Levels, LevelBan)
+	a[0].JoinRules[0] = "mutated"
+	if b := Transitions(v); slices.Contains(b[0].Levels, LevelBan) || b[0].JoinRules[0] == "mutated" {
+		t.Fatal("Transitions shares its slices")
+	}
+}
+
+func TestClassifyMemberEvent(t *testing.T) {
+	v := mustVersion(t, "10")
+	b := knockRoom(t, "10", "knock", nil)
+	kick := b.state(pdu.TypeMember, joiner, "@alice:a.example", map[string]any{"membership": "leave"})
+	tr, ok := ClassifyMemberEvent(v, pdu.MembershipKnock, kick, "knock")
+	if !ok || tr.Action != ActionKick || tr.Meaning != "reject the knock" {
+		t.Fatalf("kick of a knock: %+v", tr)
+	}
+	if KnockAccepted(pdu.MembershipKnock, kick) {
+		t.Fatal("kick accepted the knock")
+	}
+	retract := b.state(pdu.TypeMember, joiner, joiner, map[string]any{"membership": "leave"})
+	if tr, ok := ClassifyMemberEvent(v, pdu.MembershipKnock, retract, "knock"); !ok || tr.Meaning != "retract the knock" {
+		t.Fatalf("retract: %+v", tr)
+	}
+	ban := b.state(pdu.TypeMember, joiner, "@alice:a.example", map[string]any{"membership": "ban"})
+	if tr, ok := ClassifyMemberEvent(v, pdu.MembershipKnock, ban, "knock"); !ok || tr.Action != ActionBan {
+		t.Fatalf("ban: %+v", tr)
+	}
+	name := b.state(pdu.TypeName, "", "@alice:a.example", map[string]any{"name": "x"})
+	if _, ok := ClassifyMemberEvent(v, "", name, "knock"); ok {
+		t.Fatal("a name event classified")
+	}
+	if _, ok := ClassifyMemberEvent(v, "", nil, "knock"); ok {
+		t.Fatal("nil classified")
+	}
+	inv := b.state(pdu.TypeMember, joiner, "@alice:a.example", map[string]any{"membership": "invite"})
+	if KnockAccepted(pdu.MembershipLeave, inv) {
+		t.Fatal("an invite without a knock accepted a knock")
+	}
+}
