@@ -1,0 +1,200 @@
+package signing
+
+import (
+	"crypto/ed25519"
+	"testing"
+	"time"
+
+	"github.com/roomproto/roomproto/pdu"
+)
+
+// benchCases picks the corpus events the issue names: a message with a 1 KB body, the
+// power_levels event with 50 users, a plain join and a restricted join (two signatures).
+func benchCases(b *testing.B) []struct {
+	name  string
+	event []byte
+} {
+	c := loadCorpus(b)
+	pick := map[string]int{"message": 10, "power_levels": 2, "join": 9, "restricted_join": 7}
+	var out []struct {
+		name  string
+		event []byte
+	}
+	for _, n := range []string{"message", "power_levels", "join", "restricted_join"} {
+		out = append(out, struct {
+			name  string
+			event []byte
+		}{n, c.Events[pick[n]]})
+	}
+	return out
+}
+
+func BenchmarkVerifyEvent(b *testing.B) {
+	c := loadCorpus(b)
+	for _, bc := range benchCases(b) {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(bc.event)))
+			for b.Loop() {
+				if err := VerifyEvent(c.Version, bc.event, c.Keys); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkVerifyParsedEvent(b *testing.B) {
+	c := loadCorpus(b)
+	for _, bc := range benchCases(b) {
+		ev, err := pdu.Parse(c.Version, bc.event)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := VerifyParsedEvent(ev, c.Keys); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkBareEd25519Verify times ed25519.Verify alone over the very bytes VerifyEvent
+// verifies (the redacted, canonical event without signatures), once per signature it checks.
+func BenchmarkBareEd25519Verify(b *testing.B) {
+	c := loadCorpus(b)
+	for _, bc := range benchCases(b) {
+		ev, err := pdu.Parse(c.Version, bc.event)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sc := getScratch()
+		if err := signedEventBytes(sc, c.Version, bc.event); err != nil {
+			b.Fatal(err)
+		}
+		msg := append([]byte(nil), sc.msg...)
+		type sk struct {
+			pub ed25519.PublicKey
+			sig []byte
+		}
+		var sigs []sk
+		signers, _ := RequiredSigners(ev)
+		for _, s := range signers {
+			for id, sig := range ev.Signatures[s] {
+				pk, _ := c.Keys.PublicKey(s, id)
+				raw := make([]byte, 64)
+				decodeBase64(raw, sig)
+				sigs = append(sigs, sk{pk.Key, raw})
+			}
+		}
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, s := range sigs {
+					if !ed25519.Verify(s.pub, msg, s.sig) {
+						b.Fatal("bad")
+					}
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkContentHash(b *testing.B) {
+	c := loadCorpus(b)
+	for _, bc := range benchCases(b) {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(bc.event)))
+			for b.Loop() {
+				if _, err := ContentHash(c.Version, bc.event); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkEventID(b *testing.B) {
+	c := loadCorpus(b)
+	for _, bc := range benchCases(b) {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(bc.event)))
+			for b.Loop() {
+				if _, err := EventID(c.Version, bc.event); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkVerifyOverhead alternates VerifyEvent (or VerifyParsedEvent) with a bare
+// ed25519.Verify of the same bytes with the same key(s), one call each in turn, measuring the
+// CPU time of the benchmark's own thread (threadCPU), so that both see the same machine state
+// and time spent descheduled is not counted. It reports VerifyEvent's CPU time over the bare verification's as "overhead-%" (the
+// issue's bar: 10) and the difference per event as "overhead-ns/op".
+func BenchmarkVerifyOverhead(b *testing.B) {
+	c := loadCorpus(b)
+	for _, bc := range benchCases(b) {
+		ev, err := pdu.Parse(c.Version, bc.event)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sc := getScratch()
+		if err := signedEventBytes(sc, c.Version, bc.event); err != nil {
+			b.Fatal(err)
+		}
+		msg := append([]byte(nil), sc.msg...)
+		type sk struct {
+			pub ed25519.PublicKey
+			sig []byte
+		}
+		var sigs []sk
+		signers, _ := RequiredSigners(ev)
+		for _, s := range signers {
+			for id, sig := range ev.Signatures[s] {
+				pk, _ := c.Keys.PublicKey(s, id)
+				raw := make([]byte, 64)
+				decodeBase64(raw, sig)
+				sigs = append(sigs, sk{pk.Key, raw})
+			}
+		}
+		for _, mode := range []string{"VerifyEvent", "VerifyParsedEvent"} {
+			b.Run(mode+"/"+bc.name, func(b *testing.B) {
+				lockThread()
+				defer unlockThread()
+				var full, bare time.Duration
+				n := 0
+				for b.Loop() {
+					t0 := threadCPU()
+					if mode == "VerifyEvent" {
+						err = VerifyEvent(c.Version, bc.event, c.Keys)
+					} else {
+						err = VerifyParsedEvent(ev, c.Keys)
+					}
+					t1 := threadCPU()
+					for _, s := range sigs {
+						if !ed25519.Verify(s.pub, msg, s.sig) {
+							b.Fatal("bad")
+						}
+					}
+					t2 := threadCPU()
+					if err != nil {
+						b.Fatal(err)
+					}
+					full += t1 - t0
+					bare += t2 - t1
+					n++
+				}
+				b.ReportMetric(100*(float64(full)/float64(bare)-1), "overhead-%")
+				b.ReportMetric(float64(full-bare)/float64(n), "overhead-ns/op")
+				b.ReportMetric(float64(bare)/float64(n), "bare-cpu-ns/op")
+			})
+		}
+	}
+}

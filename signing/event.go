@@ -1,0 +1,299 @@
+package signing
+
+import (
+	"crypto/sha256"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/roomproto/roomproto/canonicaljson"
+	"github.com/roomproto/roomproto/pdu"
+	"github.com/roomproto/roomproto/redaction"
+	"github.com/roomproto/roomproto/roomversion"
+)
+
+// ParseEvent parses the event in data for room version v (pdu.Parse) and fills in its EventID:
+// for room versions 1 and 2 the event's own `event_id` (which pdu.Parse reads), from version 3
+// the reference hash ([EventID]). Format errors are the *pdu.FormatError of pdu.Parse, unchanged.
+// Like pdu.Parse, the Event keeps data: the caller must not modify it afterwards.
+func ParseEvent(v roomversion.Version, data []byte) (*pdu.Event, error) {
+	ev, err := pdu.Parse(v, data)
+	if err != nil {
+		return nil, err
+	}
+	if err := setEventID(ev); err != nil {
+		return nil, err
+	}
+	return ev, nil
+}
+
+// setEventID computes the ID of a parsed event of room version 3 or later.
+func setEventID(ev *pdu.Event) error {
+	if ev.Version.Format.EventID == roomversion.EventIDOpaque {
+		return nil // pdu.Parse has read `event_id`
+	}
+	id, err := EventID(ev.Version, ev.Raw())
+	if err != nil {
+		return err
+	}
+	ev.EventID = id
+	return nil
+}
+
+// SignEvent hashes and signs an event as the server serverName (server-server-api "Adding hashes
+// and signatures to outgoing events"): it computes the content hash ([ContentHash]) and stores it
+// as `hashes` {"sha256": "<unpadded base64>"} (replacing any previous `hashes`), redacts the
+// result with the algorithm of room version v, signs the redacted form as [SignJSON] does, and
+// adds the signature to the unredacted event's `signatures`, keeping the signatures already
+// there. The result is the signed event as canonical JSON (strict from room version 6). The
+// event need not be a complete PDU (the spec's own test vectors are not), only a JSON object
+// valid for v. Errors: [ErrMalformed], [*KeyError] for an unusable key.
+func SignEvent(v roomversion.Version, event []byte, serverName string, key SigningKey) ([]byte, error) {
+	strict := v.Format.StrictCanonicalJSON
+	canon, err := canonicalObject(nil, event, strict)
+	if err != nil {
+		return nil, err
+	}
+	hashIn, _, err := appendStripped(nil, canon, dropSignatures|dropUnsigned|dropHashes)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(hashIn)
+
+	// The event without `hashes`, plus the new `hashes`, sorted again.
+	rest, _, err := appendStripped(hashIn[:0], canon, dropHashes)
+	if err != nil {
+		return nil, err
+	}
+	rest = rest[:len(rest)-1]
+	if len(rest) > 1 {
+		rest = append(rest, ',')
+	}
+	rest = append(rest, `"hashes":{"sha256":`...)
+	rest = canonicaljson.AppendString(rest, encodeBase64(sum[:]))
+	rest = append(rest, "}}"...)
+	hashed, err := canonicaljson.Append(nil, rest, canonicaljson.Options{Strict: strict})
+	if err != nil {
+		return nil, malformed(err, "%v", err) // invariant: rest is JSON built from canonical parts
+	}
+
+	redacted, err := redaction.Redact(v, hashed)
+	if err != nil {
+		return nil, malformed(err, "%v", err)
+	}
+	return signCanonical(hashed, redacted, serverName, key, strict)
+}
+
+// ServerName returns the server name of a Matrix ID ("@user:example.org:8448" →
+// "example.org:8448"): everything after the first ':' (appendices "Common Identifier Format").
+// It reports false when there is no ':' or nothing after it.
+func ServerName(id string) (string, bool) {
+	i := strings.IndexByte(id, ':')
+	if i < 0 || i == len(id)-1 {
+		return "", false
+	}
+	return id[i+1:], true
+}
+
+// ContentJoinAuthorisedViaUsersServer is the `m.room.member` content key naming the user whose
+// server authorised a restricted join (rooms/fragments/v8-auth-rules.md rule 4.2).
+const ContentJoinAuthorisedViaUsersServer = "join_authorised_via_users_server"
+
+// IsThirdPartyInvite reports whether ev is an `m.room.member` invite whose content has a
+// `third_party_invite` property: the events that server-server-api "Validating hashes and
+// signatures on received events" exempts from the sender's server's signature.
+func IsThirdPartyInvite(ev *pdu.Event) bool {
+	return ev.Type == pdu.TypeMember && ev.Membership == pdu.MembershipInvite &&
+		ev.ContentField("third_party_invite") != nil
+}
+
+// RequiredSigners returns the servers that must have signed the event, each once, in this order
+// (server-server-api "Validating hashes and signatures on received events"):
+//
+//   - the server of `sender` (the originating server) — except for a third-party invite
+//     ([IsThirdPartyInvite]), which "the server which actually sends the event", possibly
+//     another one, signs: [VerifyEvent] then asks for a valid signature by any server;
+//   - room versions 1-2 (Signing.EventIDDomainSigns): the server of the `event_id` domain;
+//   - room versions 8+ (Signing.AuthorisingServerSigns): for an `m.room.member` join whose
+//     content has `join_authorised_via_users_server`, that user's server (auth rule 4.2 of
+//     rooms/fragments/v8-auth-rules.md; the auth rules check it for other memberships with
+//     [VerifyEventSignature]).
+//
+// Server names are the part of the ID after the first ':'. Errors ([ErrMalformed]): an ID
+// without a server name, a `join_authorised_via_users_server` that is not a string.
+func RequiredSigners(ev *pdu.Event) ([]string, error) {
+	var buf [3]string
+	return requiredSigners(ev, buf[:0])
+}
+
+func requiredSigners(ev *pdu.Event, out []string) ([]string, error) {
+	add := func(s string) {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	sender, ok := ServerName(ev.Sender)
+	if !ok {
+		return nil, malformed(nil, "sender %q has no server name", truncate(ev.Sender))
+	}
+	if !IsThirdPartyInvite(ev) {
+		add(sender)
+	}
+	v := ev.Version
+	if v.Signing.EventIDDomainSigns {
+		domain, ok := ServerName(ev.EventID)
+		if !ok {
+			return nil, malformed(nil, "event_id %q has no domain", truncate(ev.EventID))
+		}
+		add(domain)
+	}
+	if v.Signing.AuthorisingServerSigns && ev.Type == pdu.TypeMember && ev.Membership == pdu.MembershipJoin {
+		if raw := ev.ContentField(ContentJoinAuthorisedViaUsersServer); raw != nil {
+			user, ok := ev.ContentString(ContentJoinAuthorisedViaUsersServer)
+			if !ok {
+				return nil, malformed(nil, "content.join_authorised_via_users_server must be a user ID string")
+			}
+			server, ok := ServerName(user)
+			if !ok {
+				return nil, malformed(nil, "content.join_authorised_via_users_server %q has no server name", truncate(user))
+			}
+			add(server)
+		}
+	}
+	return out, nil
+}
+
+// VerifyEvent parses event for room version v (pdu.Parse) and verifies it as
+// [VerifyParsedEvent] does. A format error is returned as a [*VerificationError] with
+// [ErrMalformed] whose Cause is the *pdu.FormatError (errors.As reaches it).
+func VerifyEvent(v roomversion.Version, event []byte, keys KeyLookup) error {
+	sc := getScratch()
+	defer putScratch(sc)
+	// Canonicalise first and parse the canonical bytes: the same JSON value, so the same
+	// fields and verdict, but every later step reads compact, sorted text once.
+	canon, err := canonicalObject(sc.canon[:0], event, v.Format.StrictCanonicalJSON)
+	if err != nil {
+		if _, perr := pdu.Parse(v, event); perr != nil {
+			err = perr // pdu's account of what is wrong
+		}
+		return &VerificationError{Err: ErrMalformed, Detail: err.Error(), Cause: err}
+	}
+	sc.canon = canon
+	ev, err := pdu.Parse(v, canon)
+	if err != nil {
+		return &VerificationError{Err: ErrMalformed, Detail: err.Error(), Cause: err}
+	}
+	return verifyCanonical(sc, ev, keys)
+}
+
+// VerifyParsedEvent checks the hashes and signatures of a parsed event as a receiving server
+// must (server-server-api "Validating hashes and signatures on received events", appendices
+// "Checking for a Signature"), in this order:
+//
+//  1. The event is redacted (ev.Version's algorithm) and every server of [RequiredSigners] must
+//     have signed the redacted form with at least one key that keys knows; every signature of
+//     those servers by a known key must hold. Signatures by unknown keys are skipped, and from
+//     room version 5 (Signing.EnforceKeyValidity, rooms/fragments/v5-signing-requirements.md)
+//     so are those by keys whose ValidUntilTS is below the event's `origin_server_ts` (equal is
+//     valid). For a third-party invite at least one server listed in `signatures` must pass
+//     this check.
+//  2. The content hash ([ContentHash]) must equal `hashes.sha256`.
+//
+// It returns nil or a [*VerificationError]; see the package documentation for which errors
+// mean "reject" and which (only [ErrContentHashMismatch]) mean "keep the redacted form".
+func VerifyParsedEvent(ev *pdu.Event, keys KeyLookup) error {
+	sc := getScratch()
+	defer putScratch(sc)
+	var err error
+	if sc.canon, err = canonicalObject(sc.canon[:0], ev.Raw(), ev.Version.Format.StrictCanonicalJSON); err != nil {
+		return err
+	}
+	return verifyCanonical(sc, ev, keys)
+}
+
+// verifyCanonical is VerifyParsedEvent once sc.canon holds the canonical JSON of ev.
+func verifyCanonical(sc *scratch, ev *pdu.Event, keys KeyLookup) error {
+	var buf [3]string
+	signers, err := requiredSigners(ev, buf[:0])
+	if err != nil {
+		return err
+	}
+	v := ev.Version
+	if err := signedEventBytes(sc, v, sc.canon); err != nil {
+		return err
+	}
+	enforce, ts := v.Signing.EnforceKeyValidity, ev.OriginServerTS
+	for _, server := range signers {
+		if err := checkServer(sc.msg, server, ev.Signatures[server], keys, enforce, ts); err != nil {
+			return err
+		}
+	}
+	if IsThirdPartyInvite(ev) {
+		if err := checkAnyServer(sc.msg, ev.Signatures, keys, enforce, ts); err != nil {
+			return err
+		}
+	}
+	got, err := contentHashOfCanonical(sc, sc.canon)
+	if err != nil {
+		return err
+	}
+	return compareContentHash(ev.ContentHash, got)
+}
+
+// signedEventBytes sets sc.msg to the bytes an event signature covers: the redacted event
+// without `signatures` and `unsigned`, canonical.
+func signedEventBytes(sc *scratch, v roomversion.Version, event []byte) error {
+	red, err := redaction.Redact(v, event)
+	if err != nil {
+		return malformed(err, "%v", err)
+	}
+	sc.msg, _, err = appendStripped(sc.msg[:0], red, dropSignatures|dropUnsigned)
+	return err
+}
+
+// checkAnyServer succeeds when at least one server in sigs passes checkServer. Otherwise it
+// returns the most telling failure: a bad signature, then an expired key, an unknown key, and a
+// missing signature.
+func checkAnyServer(msg []byte, sigs map[string]map[string]string, keys KeyLookup, enforce bool, ts int64) error {
+	var best *VerificationError
+	rank := func(err error) int {
+		for i, s := range []error{ErrBadSignature, ErrKeyExpired, ErrUnknownKey} {
+			if errors.Is(err, s) {
+				return i
+			}
+		}
+		return 3
+	}
+	for _, server := range sortedKeys(sigs) {
+		err := checkServer(msg, server, sigs[server], keys, enforce, ts)
+		if err == nil {
+			return nil
+		}
+		var ve *VerificationError
+		if errors.As(err, &ve) && (best == nil || rank(ve) < rank(best)) {
+			best = ve
+		}
+	}
+	if best == nil {
+		return &VerificationError{Err: ErrMissingSignature, Detail: "the third-party invite has no signature"}
+	}
+	return best
+}
+
+// VerifyEventSignature checks that the server serverName has signed the parsed event: the
+// redacted event (ev.Version's algorithm) carries at least one signature of serverName by a key
+// that keys knows (and, from room version 5, that is valid at the event's `origin_server_ts`),
+// and every such signature holds (appendices "Checking for a Signature"). The auth rules use it
+// for rule 4.2 of rooms/fragments/v8-auth-rules.md ("If the event is not validly signed by the
+// homeserver of the user ID denoted by the key, reject"). It does not check the content hash.
+// Errors: [ErrMissingSignature], [ErrUnknownKey], [ErrKeyExpired], [ErrBadSignature],
+// [ErrMalformed].
+func VerifyEventSignature(ev *pdu.Event, serverName string, keys KeyLookup) error {
+	v := ev.Version
+	sc := getScratch()
+	defer putScratch(sc)
+	if err := signedEventBytes(sc, v, ev.Raw()); err != nil {
+		return err
+	}
+	return checkServer(sc.msg, serverName, ev.Signatures[serverName], keys, v.Signing.EnforceKeyValidity, ev.OriginServerTS)
+}

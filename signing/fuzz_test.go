@@ -1,0 +1,207 @@
+package signing
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/roomproto/roomproto/canonicaljson"
+	"github.com/roomproto/roomproto/roomversion"
+)
+
+// fuzzSeeds returns events and objects from the fixtures and the corpus.
+func fuzzSeeds(f *testing.F) [][]byte {
+	var seeds [][]byte
+	c := loadCorpus(f)
+	seeds = append(seeds, c.Events...)
+	for _, o := range loadOracle(f) {
+		seeds = append(seeds, o.Input, o.Signed)
+	}
+	var sv specVectors
+	loadFixture(f, "spec_vectors.json", &sv)
+	for _, e := range sv.EventSigning {
+		seeds = append(seeds, e.Input, e.Expect)
+	}
+	for _, j := range sv.JSONSigning {
+		seeds = append(seeds, j.Input, j.Expect)
+	}
+	var vj []struct {
+		Input     json.RawMessage `json:"input"`
+		InputText string          `json:"input_text"`
+	}
+	loadFixture(f, "verify_json.json", &vj)
+	for _, j := range vj {
+		seeds = append(seeds, j.Input, []byte(j.InputText))
+	}
+	return seeds
+}
+
+// fuzzVersion picks a room version from a byte.
+func fuzzVersion(b byte) roomversion.Version {
+	all := roomversion.All()
+	return all[int(b)%len(all)]
+}
+
+func FuzzVerifyEvent(f *testing.F) {
+	for i, s := range fuzzSeeds(f) {
+		f.Add(byte(8+i%5), s) // mostly v9
+	}
+	c := loadCorpus(f)
+	keys := c.Keys
+	keys["domain"] = map[string]PublicKey{"ed25519:1": {Key: testPublic(f, "z.example:1")}}
+	f.Fuzz(func(t *testing.T, vb byte, data []byte) {
+		v := fuzzVersion(vb)
+		err := VerifyEvent(v, data, keys)
+		if err != nil {
+			var ve *VerificationError
+			if !errors.As(err, &ve) {
+				t.Fatalf("error %T is not a *VerificationError: %v", err, err)
+			}
+			known := false
+			for _, s := range sentinels {
+				known = known || errors.Is(err, s)
+			}
+			if !known {
+				t.Fatalf("error without a sentinel: %v", err)
+			}
+		}
+		// Stable: the same verdict again, and on the parsed path.
+		if err2 := VerifyEvent(v, data, keys); (err == nil) != (err2 == nil) || (err != nil && err.Error() != err2.Error()) {
+			t.Fatalf("unstable: %v then %v", err, err2)
+		}
+		if ev, perr := ParseEvent(v, data); perr == nil {
+			if err2 := VerifyParsedEvent(ev, keys); (err == nil) != (err2 == nil) {
+				t.Fatalf("VerifyParsedEvent %v, VerifyEvent %v", err2, err)
+			}
+		}
+	})
+}
+
+func FuzzEventID(f *testing.F) {
+	for i, s := range fuzzSeeds(f) {
+		f.Add(byte(i), s)
+	}
+	f.Fuzz(func(t *testing.T, vb byte, data []byte) {
+		v := fuzzVersion(vb)
+		id, err := EventID(v, data)
+		id2, err2 := EventID(v, data)
+		if id != id2 || (err == nil) != (err2 == nil) {
+			t.Fatalf("unstable: %q %v, %q %v", id, err, id2, err2)
+		}
+		if err != nil {
+			return
+		}
+		if v.Format.EventID != roomversion.EventIDOpaque {
+			if len(id) != 44 || id[0] != '$' {
+				t.Fatalf("event ID %q", id)
+			}
+			// Signatures and unsigned do not change the ID; redaction does not either.
+			ref, _ := ReferenceHash(v, data)
+			if hashEventID(encodingFor(v), ref) != id {
+				t.Fatal("EventID and ReferenceHash disagree")
+			}
+		}
+	})
+}
+
+func FuzzContentHash(f *testing.F) {
+	for i, s := range fuzzSeeds(f) {
+		f.Add(byte(i), s)
+	}
+	f.Fuzz(func(t *testing.T, vb byte, data []byte) {
+		v := fuzzVersion(vb)
+		sum, err := ContentHash(v, data)
+		sum2, err2 := ContentHash(v, data)
+		if sum != sum2 || (err == nil) != (err2 == nil) {
+			t.Fatal("unstable")
+		}
+		cerr := CheckContentHash(v, data)
+		if err != nil {
+			if cerr == nil {
+				t.Fatalf("ContentHash fails (%v), CheckContentHash does not", err)
+			}
+			return
+		}
+		// The scanner agrees with canonicaljson on every canonical object.
+		if canon, err := canonicaljson.Append(nil, data, canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON}); err == nil {
+			checkStrip(t, canon)
+		}
+		// Whitespace outside the object changes nothing.
+		if s3, err := ContentHash(v, append(append([]byte(" \n"), data...), '\t')); err != nil || s3 != sum {
+			t.Fatalf("surrounding whitespace changed the hash: %v", err)
+		}
+		if cerr != nil && !errors.Is(cerr, ErrNoContentHash) && !errors.Is(cerr, ErrContentHashMismatch) && !errors.Is(cerr, ErrMalformed) {
+			t.Fatalf("CheckContentHash: %v", cerr)
+		}
+	})
+}
+
+func FuzzVerifyJSON(f *testing.F) {
+	for _, s := range fuzzSeeds(f) {
+		f.Add(s)
+	}
+	_, key := loadSpecVectorsKey(f)
+	ring := KeyRing{"domain": {"ed25519:1": {Key: key.Public()}}}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		err := VerifyJSON(data, ring)
+		if err2 := VerifyJSON(data, ring); (err == nil) != (err2 == nil) {
+			t.Fatal("unstable")
+		}
+		_ = VerifyJSONServer(data, "domain", ring)
+		ok, herr := HasValidSignature(data, key.Public())
+		if err == nil && (!ok || herr != nil) {
+			t.Fatalf("VerifyJSON accepts, HasValidSignature = %v, %v", ok, herr)
+		}
+		// Signing then verifying succeeds for every object.
+		if signed, err := SignJSON(data, "domain", key); err == nil {
+			if err := VerifyJSON(signed, ring); err != nil && !bytes.Contains(data, []byte("domain")) {
+				t.Fatalf("sign then verify: %v\n%s", err, signed)
+			}
+		}
+	})
+}
+
+func FuzzParseKeys(f *testing.F) {
+	var sk []struct {
+		Input string `json:"input"`
+	}
+	loadFixture(f, "signing_keys.json", &sk)
+	for _, k := range sk {
+		f.Add([]byte(k.Input))
+	}
+	var kr []struct {
+		Input json.RawMessage `json:"input"`
+	}
+	loadFixture(f, "key_rings.json", &kr)
+	for _, k := range kr {
+		f.Add([]byte(k.Input))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if k, err := ParseSigningKey(data); err == nil && (len(k.Private) != 64 || !validKeyVersion(k.Version)) {
+			t.Fatalf("bad key accepted: %v", k)
+		}
+		if ring, err := ParseKeyRing(data); err == nil {
+			for _, keys := range ring {
+				for _, pk := range keys {
+					if len(pk.Key) != 32 {
+						t.Fatal("short key accepted")
+					}
+				}
+			}
+		}
+	})
+}
+
+func loadSpecVectorsKey(f *testing.F) (specVectors, SigningKey) {
+	var sv specVectors
+	loadFixture(f, "spec_vectors.json", &sv)
+	_, key := testKey(f, "domain:1")
+	var seed [32]byte
+	decodeBase64(seed[:], sv.Seed)
+	key, err := NewSigningKey("1", seed[:])
+	if err != nil {
+		f.Fatal(err)
+	}
+	return sv, key
+}

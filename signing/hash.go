@@ -1,0 +1,230 @@
+package signing
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"sync"
+
+	"github.com/roomproto/roomproto/canonicaljson"
+	"github.com/roomproto/roomproto/redaction"
+	"github.com/roomproto/roomproto/roomversion"
+)
+
+// scratch holds the working buffers of one call, reused through scratchPool so that hashing and
+// verifying an event does not allocate them anew.
+type scratch struct {
+	canon []byte // canonical JSON of the whole event
+	msg   []byte // the bytes a signature covers, or that are hashed
+	hash  []byte // the bytes the content hash covers
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// maxPooledBuf bounds the buffers kept in scratchPool: one huge input must not pin memory.
+const maxPooledBuf = 1 << 17
+
+func getScratch() *scratch { return scratchPool.Get().(*scratch) }
+
+func putScratch(s *scratch) {
+	for _, b := range []*[]byte{&s.canon, &s.msg, &s.hash} {
+		if cap(*b) > maxPooledBuf {
+			*b = nil
+		}
+		*b = (*b)[:0]
+	}
+	scratchPool.Put(s)
+}
+
+// ContentHash computes the content hash of an event (server-server-api "Calculating the content
+// hash for an event"): the SHA-256 of the canonical JSON of the event without `unsigned`,
+// `signatures` and `hashes`. The event need not be a valid PDU, only a JSON object; it is
+// canonicalised with the rules of v (only v.Format.StrictCanonicalJSON is read: strict from room
+// version 6, lenient before). Errors: [ErrMalformed] when event is not such a JSON object.
+func ContentHash(v roomversion.Version, event []byte) ([32]byte, error) {
+	sc := getScratch()
+	defer putScratch(sc)
+	var err error
+	if sc.canon, err = canonicalObject(sc.canon[:0], event, v.Format.StrictCanonicalJSON); err != nil {
+		return [32]byte{}, err
+	}
+	return contentHashOfCanonical(sc, sc.canon)
+}
+
+// contentHashOfCanonical hashes the canonical event canon, using sc.hash as its buffer.
+func contentHashOfCanonical(sc *scratch, canon []byte) ([32]byte, error) {
+	var err error
+	if sc.hash, _, err = appendStripped(sc.hash[:0], canon, dropSignatures|dropUnsigned|dropHashes); err != nil {
+		return [32]byte{}, err
+	}
+	return sha256.Sum256(sc.hash), nil
+}
+
+// CheckContentHash compares the event's `hashes.sha256` with its content hash ([ContentHash]).
+// The received hash is decoded from base64 (unpadded as the spec writes it; padding and the
+// URL-safe alphabet are accepted too, see decodeBase64) and the bytes are compared. Errors
+// ([*VerificationError]): [ErrMalformed] (not a JSON object), [ErrNoContentHash] (no
+// `hashes.sha256` string, or not base64), [ErrContentHashMismatch] (it differs).
+func CheckContentHash(v roomversion.Version, event []byte) error {
+	sc := getScratch()
+	defer putScratch(sc)
+	var err error
+	if sc.canon, err = canonicalObject(sc.canon[:0], event, v.Format.StrictCanonicalJSON); err != nil {
+		return err
+	}
+	received, err := contentHashField(sc.canon)
+	if err != nil {
+		return err
+	}
+	got, err := contentHashOfCanonical(sc, sc.canon)
+	if err != nil {
+		return err
+	}
+	return compareContentHash(received, got)
+}
+
+// contentHashField returns `hashes.sha256` of the object data (the last occurrence of each key).
+func contentHashField(data []byte) (string, error) {
+	var hashes []byte
+	err := canonicaljson.EachMember(data, func(key string, value []byte) error {
+		if key == "hashes" {
+			hashes = value
+		}
+		return nil
+	})
+	if err != nil {
+		return "", malformed(err, "%v", err)
+	}
+	if canonicaljson.KindOf(hashes) != canonicaljson.Object {
+		return "", &VerificationError{Err: ErrNoContentHash, Detail: "the event has no hashes object"}
+	}
+	var sha []byte
+	if err := canonicaljson.EachMember(hashes, func(key string, value []byte) error {
+		if key == "sha256" {
+			sha = value
+		}
+		return nil
+	}); err != nil {
+		return "", malformed(err, "%v", err)
+	}
+	if canonicaljson.KindOf(sha) != canonicaljson.String {
+		return "", &VerificationError{Err: ErrNoContentHash, Detail: "hashes.sha256 is absent or not a string"}
+	}
+	s, err := canonicaljson.Unquote(sha)
+	if err != nil {
+		return "", malformed(err, "hashes.sha256: %v", err)
+	}
+	return s, nil
+}
+
+// compareContentHash compares the received base64 hash with the computed one.
+func compareContentHash(received string, got [32]byte) error {
+	if received == "" {
+		return &VerificationError{Err: ErrNoContentHash, Detail: "hashes.sha256 is absent or empty"}
+	}
+	var want [sha256.Size]byte
+	n, ok := decodeBase64(want[:], received)
+	if !ok {
+		return &VerificationError{Err: ErrNoContentHash, Detail: "hashes.sha256 is not base64 of at most 32 bytes"}
+	}
+	if n != len(want) || want != got {
+		return &VerificationError{Err: ErrContentHashMismatch,
+			Detail: "hashes.sha256 is " + truncate(received) + ", the event hashes to " + encodeBase64(got[:])}
+	}
+	return nil
+}
+
+// ReferenceHash computes the reference hash of an event (server-server-api "Calculating the
+// reference hash for an event"): the event is redacted with the algorithm of room version v
+// (redaction.Redact), `signatures` and `unsigned` are removed, and the SHA-256 of the canonical
+// JSON is taken. The event need not be a valid PDU, only a JSON object valid for v. Errors:
+// [ErrMalformed], with the redaction error as Cause.
+func ReferenceHash(v roomversion.Version, event []byte) ([32]byte, error) {
+	sc := getScratch()
+	defer putScratch(sc)
+	return referenceHash(sc, v, event)
+}
+
+func referenceHash(sc *scratch, v roomversion.Version, event []byte) ([32]byte, error) {
+	red, err := redaction.Redact(v, event)
+	if err != nil {
+		return [32]byte{}, malformed(err, "%v", err)
+	}
+	if sc.msg, _, err = appendStripped(sc.msg[:0], red, dropSignatures|dropUnsigned); err != nil {
+		return [32]byte{}, err
+	}
+	return sha256.Sum256(sc.msg), nil
+}
+
+// EventID returns the ID of an event in a room of version v, by v.Format.EventID:
+//
+//   - [roomversion.EventIDOpaque] (room versions 1-2, rooms/fragments/v1-event-ids.md): the
+//     event's own `event_id` string; [ErrMalformed] when it has none.
+//   - [roomversion.EventIDHashStd] (room version 3, rooms/v3.md "Event IDs"): "$" and the
+//     unpadded standard base64 of the [ReferenceHash].
+//   - [roomversion.EventIDHashURLSafe] (room versions 4+, rooms/fragments/v4-event-ids.md): "$"
+//     and the unpadded URL-safe base64 of the reference hash.
+//
+// The event need not be a valid PDU; use [ParseEvent] to parse and identify one.
+func EventID(v roomversion.Version, event []byte) (string, error) {
+	if v.Format.EventID == roomversion.EventIDOpaque {
+		return opaqueEventID(event)
+	}
+	enc := encodingFor(v)
+	if enc == nil {
+		return "", malformed(nil, "room version %q has no event ID format", v.ID)
+	}
+	sc := getScratch()
+	defer putScratch(sc)
+	sum, err := referenceHash(sc, v, event)
+	if err != nil {
+		return "", err
+	}
+	return hashEventID(enc, sum), nil
+}
+
+// hashEventID writes "$" and the base64 of a reference hash.
+func hashEventID(enc *base64.Encoding, sum [32]byte) string {
+	var buf [1 + 43]byte // RawEncodedLen(32) == 43
+	buf[0] = '$'
+	enc.Encode(buf[1:], sum[:])
+	return string(buf[:])
+}
+
+// opaqueEventID returns the `event_id` string of a room version 1-2 event.
+func opaqueEventID(event []byte) (string, error) {
+	if canonicaljson.KindOf(event) != canonicaljson.Object {
+		return "", malformed(nil, "want a JSON object")
+	}
+	var raw []byte
+	err := canonicaljson.EachMember(event, func(key string, value []byte) error {
+		if key == "event_id" {
+			raw = value
+		}
+		return nil
+	})
+	if err != nil {
+		return "", malformed(err, "%v", err)
+	}
+	if raw == nil {
+		return "", malformed(nil, "the event has no event_id (room versions 1 and 2 carry it)")
+	}
+	if canonicaljson.KindOf(raw) != canonicaljson.String {
+		return "", malformed(nil, "event_id must be a string")
+	}
+	id, err := canonicaljson.Unquote(raw)
+	if err != nil {
+		return "", malformed(err, "event_id: %v", err)
+	}
+	return id, nil
+}
+
+// encodingFor returns the base64 encoding of v's reference-hash event IDs (nil for opaque IDs).
+func encodingFor(v roomversion.Version) *base64.Encoding {
+	switch v.Format.EventID {
+	case roomversion.EventIDHashStd:
+		return base64.RawStdEncoding
+	case roomversion.EventIDHashURLSafe:
+		return base64.RawURLEncoding
+	}
+	return nil
+}

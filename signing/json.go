@@ -1,0 +1,449 @@
+package signing
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/roomproto/roomproto/canonicaljson"
+)
+
+// Top-level members that appendStripped can leave out.
+const (
+	dropSignatures = 1 << iota
+	dropUnsigned
+	dropHashes
+)
+
+func dropped(key string, mask int) bool {
+	switch key {
+	case "signatures":
+		return mask&dropSignatures != 0
+	case "unsigned":
+		return mask&dropUnsigned != 0
+	case "hashes":
+		return mask&dropHashes != 0
+	}
+	return false
+}
+
+// appendStripped appends to dst the JSON object canon without the top-level members named by
+// mask. canon must be the canonical JSON of an object, as canonicaljson.Append and
+// redaction.Redact write it (no whitespace, sorted keys, no duplicates, keys written in their
+// one canonical form), so the result is canonical too: the kept members are copied byte for
+// byte. It also returns the raw value of `signatures` (nil if absent). It does not validate
+// canon beyond what it needs to find the members: it is only given bytes this package or its
+// dependencies have just produced.
+func appendStripped(dst, canon []byte, mask int) (out, signatures []byte, err error) {
+	out = append(dst, '{')
+	first := true
+	pos, n := 1, len(canon)
+	if n < 2 || canon[0] != '{' || canon[n-1] != '}' {
+		return dst, nil, malformed(nil, "not a canonical JSON object") // invariant: canon is canonical
+	}
+	if n == 2 {
+		return append(out, '}'), nil, nil
+	}
+	for {
+		keyEnd := skipString(canon, pos)
+		if keyEnd < 0 || keyEnd >= n || canon[keyEnd] != ':' {
+			return dst, nil, malformed(nil, "not a canonical JSON object at offset %d", pos) // invariant
+		}
+		valueEnd := skipValue(canon, keyEnd+1)
+		if valueEnd < 0 || valueEnd >= n {
+			return dst, nil, malformed(nil, "not a canonical JSON object at offset %d", keyEnd+1) // invariant
+		}
+		key := canon[pos+1 : keyEnd-1]
+		if string(key) == "signatures" {
+			signatures = canon[keyEnd+1 : valueEnd]
+		}
+		if !droppedRaw(key, mask) {
+			if !first {
+				out = append(out, ',')
+			}
+			first = false
+			out = append(out, canon[pos:valueEnd]...)
+		}
+		if canon[valueEnd] == '}' {
+			if valueEnd != n-1 {
+				return dst, nil, malformed(nil, "data after the object at offset %d", valueEnd) // invariant
+			}
+			return append(out, '}'), signatures, nil
+		}
+		if canon[valueEnd] != ',' {
+			return dst, nil, malformed(nil, "not a canonical JSON object at offset %d", valueEnd) // invariant
+		}
+		pos = valueEnd + 1
+	}
+}
+
+// droppedRaw is dropped for a key as written in canonical JSON (without its quotes). The names
+// concerned need no escapes, so their canonical spelling is unique.
+func droppedRaw(key []byte, mask int) bool {
+	switch len(key) {
+	case len("signatures"), len("unsigned"), len("hashes"):
+		return dropped(string(key), mask)
+	}
+	return false
+}
+
+// skipString returns the offset just after the JSON string that starts at data[i] ('"'), or -1.
+func skipString(data []byte, i int) int {
+	if i >= len(data) || data[i] != '"' {
+		return -1
+	}
+	i++
+	for {
+		j := bytes.IndexByte(data[i:], '"')
+		if j < 0 {
+			return -1
+		}
+		i += j
+		// The quote is escaped when an odd number of backslashes precede it.
+		k := i - 1
+		for data[k] == '\\' {
+			k--
+		}
+		i++
+		if (i-2-k)%2 == 0 {
+			return i
+		}
+	}
+}
+
+// skipValue returns the offset just after the JSON value that starts at data[i], or -1. The
+// value must be canonical (no whitespace); it is not validated.
+func skipValue(data []byte, i int) int {
+	depth := 0
+	for i < len(data) {
+		switch data[i] {
+		case '"':
+			if i = skipString(data, i); i < 0 {
+				return -1
+			}
+			if depth == 0 {
+				return i
+			}
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return i // end of an enclosing container: a scalar ended here
+			}
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		case ',':
+			if depth == 0 {
+				return i
+			}
+		}
+		i++
+	}
+	if depth == 0 {
+		return i
+	}
+	return -1
+}
+
+// canonicalObject appends the canonical JSON of the object in data to dst.
+func canonicalObject(dst, data []byte, strict bool) ([]byte, error) {
+	if k := canonicaljson.KindOf(data); k != canonicaljson.Object {
+		return dst, malformed(nil, "want a JSON object, got %v", k)
+	}
+	out, err := canonicaljson.Append(dst, data, canonicaljson.Options{Strict: strict})
+	if err != nil {
+		return dst, malformed(err, "%v", err)
+	}
+	return out, nil
+}
+
+// parseSignatures reads a `signatures` value: server name → key ID → base64 signature. A key
+// given twice counts with its last occurrence.
+func parseSignatures(raw []byte) (map[string]map[string]string, error) {
+	if canonicaljson.KindOf(raw) != canonicaljson.Object {
+		return nil, malformed(nil, "signatures must be an object")
+	}
+	out := map[string]map[string]string{}
+	err := canonicaljson.EachMember(raw, func(server string, keys []byte) error {
+		if canonicaljson.KindOf(keys) != canonicaljson.Object {
+			return malformed(nil, "signatures of %q must be an object", server)
+		}
+		m := map[string]string{}
+		out[server] = m
+		return canonicaljson.EachMember(keys, func(keyID string, sig []byte) error {
+			if canonicaljson.KindOf(sig) != canonicaljson.String {
+				return malformed(nil, "signature %q of %q must be a string", keyID, server)
+			}
+			s, err := canonicaljson.Unquote(sig)
+			if err != nil {
+				return malformed(err, "signature %q of %q: %v", keyID, server, err)
+			}
+			m[keyID] = s
+			return nil
+		})
+	})
+	if err != nil {
+		var ve *VerificationError
+		if errors.As(err, &ve) {
+			return nil, ve
+		}
+		return nil, malformed(err, "signatures: %v", err)
+	}
+	return out, nil
+}
+
+// SignJSON signs the JSON object obj as the server serverName with key, following appendices
+// "Signing Details": `signatures` and `unsigned` are removed, the rest is encoded as canonical
+// JSON (lenient rules, as for room versions 1-5), signed, and the unpadded base64 signature is
+// added under signatures[serverName][key.KeyID()]. Other signatures are kept (one by the same
+// server and key ID is replaced) and so is `unsigned`. The result is the signed object as
+// canonical JSON. Errors: obj is not a JSON object, or its `signatures` is not an object of
+// objects of strings ([ErrMalformed]).
+func SignJSON(obj []byte, serverName string, key SigningKey) ([]byte, error) {
+	canon, err := canonicalObject(nil, obj, false)
+	if err != nil {
+		return nil, err
+	}
+	return signCanonical(canon, canon, serverName, key, false)
+}
+
+// signCanonical signs msgSource (a canonical object: `signatures` and `unsigned` are stripped
+// from it to form the signed bytes) and adds the signature to the canonical object canon.
+func signCanonical(canon, msgSource []byte, serverName string, key SigningKey, strict bool) ([]byte, error) {
+	if len(key.Private) != ed25519.PrivateKeySize {
+		return nil, &KeyError{KeyID: key.KeyID(), Detail: "no ed25519 private key"}
+	}
+	msg, _, err := appendStripped(nil, msgSource, dropSignatures|dropUnsigned)
+	if err != nil {
+		return nil, err
+	}
+	sig := encodeBase64(ed25519.Sign(key.Private, msg))
+	rest, sigsRaw, err := appendStripped(nil, canon, dropSignatures)
+	if err != nil {
+		return nil, err
+	}
+	sigs := map[string]map[string]string{}
+	if sigsRaw != nil {
+		if sigs, err = parseSignatures(sigsRaw); err != nil {
+			return nil, err
+		}
+	}
+	if sigs[serverName] == nil {
+		sigs[serverName] = map[string]string{}
+	}
+	sigs[serverName][key.KeyID()] = sig
+
+	// rest is canonical and ends with '}': add the signatures member and sort again.
+	out := rest[:len(rest)-1]
+	if len(out) > 1 {
+		out = append(out, ',')
+	}
+	out = append(out, `"signatures":`...)
+	out = appendSignatures(out, sigs)
+	out = append(out, '}')
+	res, err := canonicaljson.Append(nil, out, canonicaljson.Options{Strict: strict})
+	if err != nil {
+		return nil, malformed(err, "%v", err) // invariant: out is JSON built from canonical parts
+	}
+	return res, nil
+}
+
+// appendSignatures writes sigs as a canonical JSON object.
+func appendSignatures(dst []byte, sigs map[string]map[string]string) []byte {
+	dst = append(dst, '{')
+	for i, server := range sortedKeys(sigs) {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = canonicaljson.AppendString(dst, server)
+		dst = append(dst, ':', '{')
+		for j, keyID := range sortedKeys(sigs[server]) {
+			if j > 0 {
+				dst = append(dst, ',')
+			}
+			dst = canonicaljson.AppendString(dst, keyID)
+			dst = append(dst, ':')
+			dst = canonicaljson.AppendString(dst, sigs[server][keyID])
+		}
+		dst = append(dst, '}')
+	}
+	return append(dst, '}')
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// VerifyJSON verifies a signed JSON object the way the roomproto CLI's `verify` command does:
+// signatures by servers or key IDs that keys does not know are skipped; the object is valid when
+// at least one signature is by a known key and every signature by a known key holds (appendices
+// "Checking for a Signature", steps 4-7, for every known key). The signed bytes are the
+// canonical JSON of obj without `signatures` and `unsigned`. Key validity periods are not
+// checked: a JSON object has no timestamp to check them against.
+//
+// Errors ([*VerificationError]): [ErrMalformed] (not an object, bad `signatures`),
+// [ErrMissingSignature] (no ed25519 signature at all), [ErrUnknownKey] (none by a known key),
+// [ErrBadSignature] (a known key's signature does not verify; Server and KeyID name it).
+func VerifyJSON(obj []byte, keys KeyLookup) error {
+	msg, sigs, err := signedBytes(obj)
+	if err != nil {
+		return err
+	}
+	verified, signed := 0, false
+	for _, server := range sortedKeys(sigs) {
+		for _, keyID := range sortedKeys(sigs[server]) {
+			if !strings.HasPrefix(keyID, keyIDPrefix) {
+				continue
+			}
+			signed = true
+			pk, ok := keys.PublicKey(server, keyID)
+			if !ok || len(pk.Key) != ed25519.PublicKeySize {
+				continue
+			}
+			if err := verifyOne(msg, server, keyID, sigs[server][keyID], pk.Key); err != nil {
+				return err
+			}
+			verified++
+		}
+	}
+	switch {
+	case verified > 0:
+		return nil
+	case signed:
+		return &VerificationError{Err: ErrUnknownKey, Detail: "no signature is by a known key"}
+	}
+	return &VerificationError{Err: ErrMissingSignature, Detail: "the object has no ed25519 signature"}
+}
+
+// VerifyJSONServer checks that the server serverName has signed the JSON object obj (appendices
+// "Checking for a Signature"): it has at least one ed25519 signature by a key that keys knows,
+// and every signature of that server by a known key holds. Signatures by keys that keys does not
+// know are skipped; other servers' signatures are ignored. Key validity periods are not checked.
+// Errors as for [VerifyJSON], plus [ErrMissingSignature] when serverName has not signed at all.
+func VerifyJSONServer(obj []byte, serverName string, keys KeyLookup) error {
+	msg, sigs, err := signedBytes(obj)
+	if err != nil {
+		return err
+	}
+	return checkServer(msg, serverName, sigs[serverName], keys, false, 0)
+}
+
+// HasValidSignature reports whether any ed25519 signature in obj's `signatures`, by any server,
+// verifies with pub over the canonical JSON of obj without `signatures` and `unsigned`. It
+// implements the check of a third-party invite's `signed` object against the public keys of the
+// `m.room.third_party_invite` event (auth rules, e.g. rooms/fragments/v8-auth-rules.md rule
+// 4.4.1.7: "If any signature in signed matches any public key ..."). Signatures that are not
+// base64 simply do not match. The error is non-nil only when obj is not a JSON object or its
+// `signatures` is not an object of objects of strings ([ErrMalformed]).
+func HasValidSignature(obj []byte, pub ed25519.PublicKey) (bool, error) {
+	msg, sigs, err := signedBytes(obj)
+	if err != nil {
+		return false, err
+	}
+	if len(pub) != ed25519.PublicKeySize {
+		return false, nil
+	}
+	for _, server := range sortedKeys(sigs) {
+		for _, keyID := range sortedKeys(sigs[server]) {
+			if !strings.HasPrefix(keyID, keyIDPrefix) {
+				continue
+			}
+			var sig [ed25519.SignatureSize]byte
+			if n, ok := decodeBase64(sig[:], sigs[server][keyID]); ok && n == len(sig) && ed25519.Verify(pub, msg, sig[:]) {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
+// signedBytes returns the bytes a signature of obj covers and obj's signatures.
+func signedBytes(obj []byte) ([]byte, map[string]map[string]string, error) {
+	canon, err := canonicalObject(nil, obj, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	msg, sigsRaw, err := appendStripped(nil, canon, dropSignatures|dropUnsigned)
+	if err != nil {
+		return nil, nil, err
+	}
+	if sigsRaw == nil {
+		return msg, nil, nil
+	}
+	sigs, err := parseSignatures(sigsRaw)
+	return msg, sigs, err
+}
+
+// verifyOne checks one base64 signature over msg with a 32-byte public key.
+func verifyOne(msg []byte, server, keyID, sigB64 string, pub ed25519.PublicKey) error {
+	var sig [ed25519.SignatureSize]byte
+	n, ok := decodeBase64(sig[:], sigB64)
+	if !ok || n != len(sig) {
+		return &VerificationError{Server: server, KeyID: keyID, Err: ErrBadSignature, Detail: "signature is not the base64 of 64 bytes"}
+	}
+	if !ed25519.Verify(pub, msg, sig[:]) {
+		return &VerificationError{Server: server, KeyID: keyID, Err: ErrBadSignature, Detail: "signature does not verify"}
+	}
+	return nil
+}
+
+// checkServer applies appendices "Checking for a Signature" for one server whose signatures are
+// sigs (key ID → base64): it succeeds when at least one signature is by a known (and, when
+// enforce is set, unexpired at ts) key and every such signature verifies over msg. Signatures
+// by unknown keys, by keys of other algorithms and (with enforce) by keys expired before ts are
+// skipped.
+func checkServer(msg []byte, server string, sigs map[string]string, keys KeyLookup, enforce bool, ts int64) error {
+	var (
+		ids                              [16]string
+		keyIDs                           = ids[:0]
+		verified, unknown, expired, seen int
+		expiredID                        string
+	)
+	for keyID := range sigs {
+		if strings.HasPrefix(keyID, keyIDPrefix) {
+			keyIDs = append(keyIDs, keyID)
+		}
+	}
+	if len(keyIDs) > 1 {
+		slices.Sort(keyIDs) // deterministic errors
+	}
+	for _, keyID := range keyIDs {
+		seen++
+		pk, ok := keys.PublicKey(server, keyID)
+		if !ok || len(pk.Key) != ed25519.PublicKeySize {
+			unknown++
+			continue
+		}
+		if enforce && pk.ValidUntilTS != 0 && pk.ValidUntilTS < ts {
+			if expired == 0 {
+				expiredID = keyID
+			}
+			expired++
+			continue
+		}
+		if err := verifyOne(msg, server, keyID, sigs[keyID], pk.Key); err != nil {
+			return err
+		}
+		verified++
+	}
+	switch {
+	case verified > 0:
+		return nil
+	case expired > 0:
+		return &VerificationError{Server: server, KeyID: expiredID, Err: ErrKeyExpired,
+			Detail: "every known key of the server expired before the event's origin_server_ts"}
+	case seen > 0:
+		return &VerificationError{Server: server, Err: ErrUnknownKey, Detail: "the server signed with no known key"}
+	}
+	return &VerificationError{Server: server, Err: ErrMissingSignature, Detail: "the server has no ed25519 signature on it"}
+}

@@ -1,0 +1,172 @@
+package signing
+
+import (
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"testing"
+
+	"github.com/roomproto/roomproto/roomversion"
+)
+
+// TestVerifyJSON runs verify_json.json: VerifyJSON with the CLI `verify` semantics.
+func TestVerifyJSON(t *testing.T) {
+	var cases []struct {
+		Name      string          `json:"name"`
+		Spec      string          `json:"spec"`
+		Input     json.RawMessage `json:"input"`
+		InputText string          `json:"input_text"`
+		Keys      json.RawMessage `json:"keys"`
+		Error     string          `json:"error"`
+	}
+	loadFixture(t, "verify_json.json", &cases)
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			in := []byte(c.Input)
+			if c.InputText != "" {
+				in = []byte(c.InputText)
+			}
+			ring, err := ParseKeyRing(c.Keys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantErr(t, VerifyJSON(in, ring), c.Error)
+		})
+	}
+}
+
+func TestVerifyJSONServer(t *testing.T) {
+	sv, key := loadSpecVectors(t)
+	signed := []byte(sv.JSONSigning[1].Expect)
+	ring := KeyRing{"domain": {"ed25519:1": {Key: key.Public()}}}
+	wantErr(t, VerifyJSONServer(signed, "domain", ring), "")
+	wantErr(t, VerifyJSONServer(signed, "other", ring), "ErrMissingSignature")
+	wantErr(t, VerifyJSONServer(signed, "domain", KeyRing{}), "ErrUnknownKey")
+	other := testPublic(t, "z.example:1")
+	wantErr(t, VerifyJSONServer(signed, "domain", KeyRing{"domain": {"ed25519:1": {Key: other}}}), "ErrBadSignature")
+	// A key of the wrong length is unusable, not a panic.
+	wantErr(t, VerifyJSONServer(signed, "domain", KeyRing{"domain": {"ed25519:1": {Key: other[:31]}}}), "ErrUnknownKey")
+	// Validity periods do not apply to plain JSON.
+	wantErr(t, VerifyJSONServer(signed, "domain", KeyRing{"domain": {"ed25519:1": {Key: key.Public(), ValidUntilTS: 1}}}), "")
+}
+
+// TestSignJSONKeepsSignatures: SignJSON keeps `unsigned` and other signatures, and replaces
+// its own key's (appendices "Signing Details").
+func TestSignJSONKeepsSignatures(t *testing.T) {
+	_, a := testKey(t, "a.example:1")
+	_, b := testKey(t, "b.example:1")
+	in := []byte(`{"x": 1, "unsigned": {"u": true}, "signatures": {"a.example": {"ed25519:1": "old", "ed25519:9": "keep"}}}`)
+	once, err := SignJSON(in, "a.example", a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	twice, err := SignJSON(once, "b.example", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		X          int                          `json:"x"`
+		Unsigned   map[string]bool              `json:"unsigned"`
+		Signatures map[string]map[string]string `json:"signatures"`
+	}
+	if err := json.Unmarshal(twice, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.X != 1 || !got.Unsigned["u"] || got.Signatures["a.example"]["ed25519:9"] != "keep" ||
+		got.Signatures["a.example"]["ed25519:1"] == "old" || len(got.Signatures["b.example"]) != 1 {
+		t.Fatalf("SignJSON twice = %s", twice)
+	}
+	ring := KeyRing{"a.example": {"ed25519:1": {Key: a.Public()}}, "b.example": {"ed25519:1": {Key: b.Public()}}}
+	wantErr(t, VerifyJSON(twice, ring), "")
+	for _, bad := range []string{`[]`, `{"signatures": []}`, `{"signatures": {"a.example": 1}}`, `{"signatures": {"s": {"k": 1}}}`, `{`} {
+		if _, err := SignJSON([]byte(bad), "a.example", a); err == nil {
+			t.Errorf("SignJSON(%s) succeeded", bad)
+		} else {
+			wantErr(t, err, "ErrMalformed")
+		}
+	}
+}
+
+// TestHasValidSignature: the third-party invite check (auth rule 4.4.1.7).
+func TestHasValidSignature(t *testing.T) {
+	_, id := testKey(t, "id.example:0")
+	signed, err := SignJSON([]byte(`{"mxid":"@carol:c.example","token":"abc"}`), "id.example", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := testPublic(t, "z.example:1")
+	for _, c := range []struct {
+		name string
+		obj  []byte
+		pub  ed25519.PublicKey
+		want bool
+		err  string
+	}{
+		{"signed by the key", signed, id.Public(), true, ""},
+		{"another key", signed, other, false, ""},
+		{"short key", signed, id.Public()[:5], false, ""},
+		{"changed token", setFields(t, signed, map[string]json.RawMessage{"token": json.RawMessage(`"abd"`)}), id.Public(), false, ""},
+		{"unsigned ignored", setFields(t, signed, map[string]json.RawMessage{"unsigned": json.RawMessage(`{"a":1}`)}), id.Public(), true, ""},
+		{"no signatures", []byte(`{"mxid":"@carol:c.example","token":"abc"}`), id.Public(), false, ""},
+		{"garbage signature", []byte(`{"mxid":"@carol:c.example","signatures":{"id.example":{"ed25519:0":"!!"}}}`), id.Public(), false, ""},
+		{"not an object", []byte(`[]`), id.Public(), false, "ErrMalformed"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ok, err := HasValidSignature(c.obj, c.pub)
+			wantErr(t, err, c.err)
+			if ok != c.want {
+				t.Fatalf("HasValidSignature = %v, want %v", ok, c.want)
+			}
+		})
+	}
+}
+
+// TestHashCases runs hash_cases.json: EventID, ContentHash, ReferenceHash, CheckContentHash.
+func TestHashCases(t *testing.T) {
+	var cases []struct {
+		Name        string          `json:"name"`
+		Spec        string          `json:"spec"`
+		Func        string          `json:"func"`
+		RoomVersion string          `json:"room_version"`
+		Input       json.RawMessage `json:"input"`
+		InputText   string          `json:"input_text"`
+		Expect      string          `json:"expect"`
+		Error       string          `json:"error"`
+	}
+	loadFixture(t, "hash_cases.json", &cases)
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			v := version(t, c.RoomVersion)
+			in := []byte(c.Input)
+			if c.InputText != "" {
+				in = []byte(c.InputText)
+			}
+			var (
+				got string
+				err error
+				sum [32]byte
+			)
+			switch c.Func {
+			case "event_id":
+				got, err = EventID(v, in)
+			case "content_hash":
+				sum, err = ContentHash(v, in)
+				got = base64.RawStdEncoding.EncodeToString(sum[:])
+			case "reference_hash":
+				sum, err = ReferenceHash(v, in)
+				got = base64.RawStdEncoding.EncodeToString(sum[:])
+			case "check_content_hash":
+				err = CheckContentHash(v, in)
+			default:
+				t.Fatalf("unknown func %q", c.Func)
+			}
+			wantErr(t, err, c.Error)
+			if c.Error == "" && c.Expect != "" && got != c.Expect {
+				t.Fatalf("got %q, want %q", got, c.Expect)
+			}
+		})
+	}
+	if _, err := EventID(roomversion.Version{ID: "none"}, []byte(`{}`)); err == nil {
+		t.Fatal("EventID with no event ID format succeeded")
+	}
+}

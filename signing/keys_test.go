@@ -1,0 +1,130 @@
+package signing
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+)
+
+func TestParseSigningKey(t *testing.T) {
+	var cases []struct {
+		Name   string `json:"name"`
+		Spec   string `json:"spec"`
+		Input  string `json:"input"`
+		KeyID  string `json:"key_id"`
+		Public string `json:"public"`
+		Error  bool   `json:"error"`
+	}
+	loadFixture(t, "signing_keys.json", &cases)
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			k, err := ParseSigningKey([]byte(c.Input))
+			if c.Error {
+				var ke *KeyError
+				if !errors.As(err, &ke) || !errors.Is(err, ErrInvalidKey) {
+					t.Fatalf("error %v, want a *KeyError", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if k.KeyID() != c.KeyID || encodeBase64(k.Public()) != c.Public {
+				t.Fatalf("key %s %s, want %s %s", k.KeyID(), encodeBase64(k.Public()), c.KeyID, c.Public)
+			}
+		})
+	}
+}
+
+func TestNewSigningKey(t *testing.T) {
+	if _, err := NewSigningKey("1", make([]byte, 31)); !errors.Is(err, ErrInvalidKey) {
+		t.Fatalf("31-byte seed: %v", err)
+	}
+	if _, err := NewSigningKey("", make([]byte, 32)); !errors.Is(err, ErrInvalidKey) {
+		t.Fatalf("empty version: %v", err)
+	}
+	if _, err := SignJSON([]byte(`{}`), "s", SigningKey{Version: "1"}); !errors.Is(err, ErrInvalidKey) {
+		t.Fatalf("signing with no private key: %v", err)
+	}
+}
+
+func TestParseKeyRing(t *testing.T) {
+	var cases []struct {
+		Name   string          `json:"name"`
+		Spec   string          `json:"spec"`
+		Input  json.RawMessage `json:"input"`
+		Expect map[string]map[string]struct {
+			Key          string `json:"key"`
+			ValidUntilTS int64  `json:"valid_until_ts"`
+		} `json:"expect"`
+		Error bool `json:"error"`
+	}
+	loadFixture(t, "key_rings.json", &cases)
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			ring, err := ParseKeyRing(c.Input)
+			if c.Error {
+				if !errors.Is(err, ErrInvalidKey) {
+					t.Fatalf("error %v, want ErrInvalidKey", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ring) != len(c.Expect) {
+				t.Fatalf("%d servers, want %d", len(ring), len(c.Expect))
+			}
+			for server, keys := range c.Expect {
+				if len(ring[server]) != len(keys) {
+					t.Fatalf("%s: %d keys, want %d", server, len(ring[server]), len(keys))
+				}
+				for id, want := range keys {
+					got, ok := ring.PublicKey(server, id)
+					if !ok || encodeBase64(got.Key) != want.Key || got.ValidUntilTS != want.ValidUntilTS {
+						t.Fatalf("%s %s = %v, want %v", server, id, got, want)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestDecodeBase64(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want string // hex of the decoded bytes, or "!" for failure
+	}{
+		{"", ""}, {"Zg", "66"}, {"Zg==", "66"}, {"Zm8", "666f"}, {"Zm8=", "666f"},
+		{"Zm9v", "666f6f"}, {"Zm9vYg", "666f6f62"}, // appendices "Unpadded Base64" examples
+		{"Zg=", "!"}, {"Z", "!"}, {"Zm9v=", "!"}, {"Zg===", "!"}, {"Z=g=", "!"},
+		{"-_8", "fbff"}, {"+/8", "fbff"}, {"+_8", "!"}, {"Zm\n9v", "!"}, {"Zm 9v", "!"},
+		{"Zh", "66"}, // unused low bits ignored
+	} {
+		var dst [8]byte
+		n, ok := decodeBase64(dst[:], c.in)
+		got := "!"
+		if ok {
+			got = ""
+			for _, b := range dst[:n] {
+				got += string("0123456789abcdef"[b>>4]) + string("0123456789abcdef"[b&15])
+			}
+		}
+		if got != c.want {
+			t.Errorf("decodeBase64(%q) = %s, want %s", c.in, got, c.want)
+		}
+	}
+}
+
+func TestDecodePublicKey(t *testing.T) {
+	const spec = "XGX0JRS2Af3be3knz2fBiRbApjm2Dh61gXDJA8kcJNI" // appendices test vector key
+	for in, ok := range map[string]bool{spec: true, spec + "=": true, spec[:42]: false, "": false, spec + "AAAA": false} {
+		k, err := DecodePublicKey(in)
+		if (err == nil) != ok || (ok && encodeBase64(k) != spec) {
+			t.Errorf("DecodePublicKey(%q) = %v, %v", in, k, err)
+		}
+		if err != nil && !errors.Is(err, ErrInvalidKey) {
+			t.Errorf("error %v is not ErrInvalidKey", err)
+		}
+	}
+}

@@ -1,0 +1,72 @@
+package signing
+
+import (
+	"testing"
+
+	"github.com/roomproto/roomproto/canonicaljson"
+)
+
+// stripReference is appendStripped written with canonicaljson.EachMember: the members of the
+// canonical object canon, except those named by mask, re-encoded.
+func stripReference(tb testing.TB, canon []byte, mask int) []byte {
+	out := []byte{'{'}
+	err := canonicaljson.EachMember(canon, func(key string, value []byte) error {
+		if dropped(key, mask) {
+			return nil
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		out = canonicaljson.AppendString(out, key)
+		out = append(out, ':')
+		out = append(out, value...)
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return append(out, '}')
+}
+
+// checkStrip compares appendStripped with the reference for every mask.
+func checkStrip(tb testing.TB, canon []byte) {
+	for mask := 0; mask < 8; mask++ {
+		got, _, err := appendStripped(nil, canon, mask)
+		if err != nil {
+			tb.Fatalf("appendStripped(%s): %v", canon, err)
+		}
+		if want := stripReference(tb, canon, mask); string(got) != string(want) {
+			tb.Fatalf("appendStripped(%s, %d) = %s, want %s", canon, mask, got, want)
+		}
+	}
+}
+
+func TestAppendStripped(t *testing.T) {
+	for _, in := range []string{
+		`{}`,
+		`{"signatures":{}}`,
+		`{"a":1,"hashes":{"sha256":"x"},"signatures":{"s":{"k":"v"}},"unsigned":{"a":[1,{"b":"}"}]}}`,
+		`{"a":"\"","b":"\\","c":"\\\"","d":"\\\\","hashes":"]}","z":[[],[[]],{}]}`,
+		`{"a":"q\\\\\\\"}","signatures":-1,"unsigned":null,"zz":true}`,
+		`{"content":{"body":"x\",\"signatures\":{"},"signatures":{"a":{"b":"c"}},"type":"m"}`,
+		`{"a":[1,2,{"x":[3,"]"]}],"b":false,"unsigned":12345678901234567890}`,
+		`{"hashes":1}`,
+		`{"é":"日本","😀":"\u0000"}`,
+	} {
+		canon, err := canonicaljson.Canonical([]byte(in))
+		if err != nil {
+			t.Fatal(in, err)
+		}
+		checkStrip(t, canon)
+	}
+	for _, bad := range []string{``, `{`, `[]`, `{"a":1`, `{"a"}`, `{"a":"x}`, `{"a":1}x`, `{"a":[}`} {
+		if _, _, err := appendStripped(nil, []byte(bad), 7); err == nil {
+			t.Errorf("appendStripped(%s) succeeded", bad)
+		}
+	}
+	c := loadCorpus(t)
+	for _, e := range c.Events {
+		canon, _ := canonicaljson.Canonical(e)
+		checkStrip(t, canon)
+	}
+}
