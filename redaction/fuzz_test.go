@@ -42,6 +42,15 @@ func FuzzRedact(f *testing.F) {
 		if err != nil || !bytes.Equal(again, out) {
 			t.Fatalf("not idempotent (%v):\n%q\n%q", err, out, again)
 		}
+		// Differential: the canonical-input path agrees with the bytes path.
+		whole, err := canonicaljson.Append(nil, data, canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON})
+		if err != nil {
+			t.Fatalf("Redact accepted what canonicaljson refuses: %v", err)
+		}
+		viaCanon, err := redaction.RedactCanonical(v, whole)
+		if err != nil || !bytes.Equal(viaCanon, out) {
+			t.Fatalf("RedactCanonical disagrees with Redact (%v):\n%q\n%q", err, viaCanon, out)
+		}
 	})
 }
 

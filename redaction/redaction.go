@@ -275,6 +275,22 @@ func Redact(v roomversion.Version, data []byte) ([]byte, error) {
 	return out, nil
 }
 
+// RedactCanonical is Redact for an event that is already in canonical form: canon must be the
+// output of canonicaljson.Append (strict for room versions 6+) for an object, as signing holds it
+// while it verifies. It skips Redact's validating pass, so it must not be given received bytes:
+// for anything else the result is unspecified (though never a panic). Errors: [ErrNotObject], or
+// [ErrInvalidJSON] when canon does not scan as canonical JSON.
+func RedactCanonical(v roomversion.Version, canon []byte) ([]byte, error) {
+	if k := canonicaljson.KindOf(canon); k != canonicaljson.Object || canon[0] != '{' {
+		return nil, &Error{Err: ErrNotObject, Detail: "got " + k.String()}
+	}
+	out, ok := redactCanonical(canon, v.Redaction)
+	if !ok {
+		return nil, &Error{Err: ErrInvalidJSON, Detail: "input is not in canonical form"}
+	}
+	return out, nil
+}
+
 // maxPooled is the largest scratch buffer kept for reuse: the PDU size limit (pdu.MaxEventSize),
 // so that one huge input does not pin memory.
 const maxPooled = pdu.MaxEventSize

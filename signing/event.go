@@ -219,7 +219,7 @@ func verifyCanonical(sc *scratch, ev *pdu.Event, keys KeyLookup) error {
 		return err
 	}
 	v := ev.Version
-	if err := signedEventBytes(sc, v, sc.canon); err != nil {
+	if err := signedCanonicalEventBytes(sc, v, sc.canon); err != nil {
 		return err
 	}
 	enforce, ts := v.Signing.EnforceKeyValidity, ev.OriginServerTS
@@ -244,6 +244,17 @@ func verifyCanonical(sc *scratch, ev *pdu.Event, keys KeyLookup) error {
 // without `signatures` and `unsigned`, canonical.
 func signedEventBytes(sc *scratch, v roomversion.Version, event []byte) error {
 	red, err := redaction.Redact(v, event)
+	if err != nil {
+		return malformed(err, "%v", err)
+	}
+	sc.msg, _, err = appendStripped(sc.msg[:0], red, dropSignatures|dropUnsigned)
+	return err
+}
+
+// signedCanonicalEventBytes is signedEventBytes for an event already in canonical form (sc.canon
+// after canonicalisation), sparing the redaction its own validating pass.
+func signedCanonicalEventBytes(sc *scratch, v roomversion.Version, canon []byte) error {
+	red, err := redaction.RedactCanonical(v, canon)
 	if err != nil {
 		return malformed(err, "%v", err)
 	}
