@@ -1,0 +1,1033 @@
+package authrules
+
+import (
+	"encoding/base64"
+	"strconv"
+	"strings"
+
+	"github.com/roomproto/roomproto/canonicaljson"
+	"github.com/roomproto/roomproto/pdu"
+	"github.com/roomproto/roomproto/roomversion"
+	"github.com/roomproto/roomproto/signing"
+)
+
+// Options tunes a check. The zero value is ready to use.
+type Options struct {
+	// Keys verifies that a join carrying join_authorised_via_users_server is signed by that
+	// user's server (rule 4.2.1 of v8). When nil, the rule only requires that a signature by
+	// that server is present, and reports a warning: the caller MUST then verify it, as it
+	// verifies every signature of a received PDU (server-server-api "Checks performed on
+	// receipt of a PDU", check 2).
+	Keys signing.KeyLookup
+	// Rejected holds the IDs of events that were themselves rejected. An auth event listed
+	// here fails rule 2.3; from v12 a room whose create event is listed here fails rule 2.
+	Rejected map[string]bool
+	// Create is the room's m.room.create event (room version 12 and later, where it is not
+	// among the auth events and the room ID names it). When nil, [CheckWithOptions] looks for
+	// it among the events it is given (an m.room.create whose ID is the room ID) and
+	// [State.CheckWithOptions] uses the state's.
+	Create *pdu.Event
+	// Warn, when not nil, receives the warnings (severity warn) of an accepted event.
+	Warn func(*Rejection)
+
+	// allowedBy, when not nil, receives the number of the rule that allowed the event (for
+	// the package's tests).
+	allowedBy *string
+}
+
+// Check authorises ev, an event of a room of version v, against its auth events (the events
+// its `auth_events` names), following the authorization rules of v (rooms/v*.md; check 4 of
+// server-server-api "Checks performed on receipt of a PDU"). keys may be nil (see
+// [Options.Keys]). It returns nil when the event is allowed and a [*Rejection] otherwise; it
+// does not check hashes or the signature of the sender's server.
+//
+// The auth events are matched to ev.AuthEvents by event ID (computed from their bytes when
+// their EventID is empty); an ID without a matching event gives a rejection wrapping
+// [ErrAuthEventMissing], and supplied events that ev does not list are ignored (with a
+// warning), except for the room's m.room.create in v12 (see [Options.Create]).
+func Check(v roomversion.Version, ev *pdu.Event, authEvents []*pdu.Event, keys signing.KeyLookup) error {
+	return CheckWithOptions(v, ev, authEvents, Options{Keys: keys})
+}
+
+// CheckWithOptions is [Check] with options.
+func CheckWithOptions(v roomversion.Version, ev *pdu.Event, authEvents []*pdu.Event, opts Options) error {
+	if rej := checkAgainstAuthEvents(v, ev, authEvents, &opts); rej != nil {
+		return rej
+	}
+	return nil
+}
+
+// Check authorises ev against this state — the state before the event (check 5 of
+// "Checks performed on receipt of a PDU") or the current state of the room (check 6, soft
+// failure) — following the authorization rules of the state's room version. It applies every
+// rule except those about the event's own auth_events list (rule 2 of v8, 3 of v12: see
+// [Check]). It returns nil when the event is allowed and a [*Rejection] otherwise. keys may
+// be nil (see [Options.Keys]).
+func (s *State) Check(ev *pdu.Event, keys signing.KeyLookup) error {
+	opts := &noOptions // read-only: spares an allocation on the hot path
+	if keys != nil {
+		opts = &Options{Keys: keys}
+	}
+	if rej := s.check(ev, opts); rej != nil {
+		return rej
+	}
+	return nil
+}
+
+// noOptions is the zero Options. It is never modified.
+var noOptions Options
+
+// CheckWithOptions is [State.Check] with options.
+func (s *State) CheckWithOptions(ev *pdu.Event, opts Options) error {
+	if rej := s.check(ev, &opts); rej != nil {
+		return rej
+	}
+	return nil
+}
+
+// checker carries one check: the state it reads, the rule numbers and the options.
+type checker struct {
+	s    *State
+	v    roomversion.Version
+	nums *ruleNumbers
+	opts *Options
+}
+
+func (c *checker) reject(r rule, sentinel error, reason string) *Rejection {
+	return newRejection(c.nums[r], SeverityError, sentinel, reason)
+}
+
+func (c *checker) fatal(r rule, sentinel error, reason string) *Rejection {
+	return newRejection(c.nums[r], SeverityFatal, sentinel, reason)
+}
+
+// allow records the rule that allowed the event and returns nil.
+func (c *checker) allow(r rule) *Rejection {
+	if c.opts.allowedBy != nil {
+		*c.opts.allowedBy = c.nums[r]
+	}
+	return nil
+}
+
+func (c *checker) warn(r rule, sentinel error, reason string) {
+	if c.opts.Warn != nil {
+		c.opts.Warn(newRejection(c.nums[r], SeverityWarn, sentinel, reason))
+	}
+}
+
+func (s *State) check(ev *pdu.Event, opts *Options) *Rejection {
+	if ev == nil {
+		return newRejection("", SeverityFatal, ErrMalformed, "no event")
+	}
+	c := checker{s: s, v: s.v, nums: s.nums, opts: opts}
+	if ev.Type == pdu.TypeCreate {
+		return c.checkCreate(ev)
+	}
+	if s.create == nil && opts.Create != nil && opts.Create.Type == pdu.TypeCreate {
+		s = s.withCreate(opts.Create)
+		c.s = s
+	}
+	if c.v.Format.RoomIDFromCreateEvent {
+		if rej := c.checkRoomID(ev, s.create, s.roomID); rej != nil {
+			return rej
+		}
+	}
+	return c.checkDependent(ev)
+}
+
+// withCreate returns a copy of s whose create event is create (its members map is shared, and
+// neither modifies it).
+func (s *State) withCreate(create *pdu.Event) *State {
+	cp := *s
+	cp.events = make(map[StateKey]*pdu.Event, len(s.events)+1)
+	for k, e := range s.events {
+		cp.events[k] = e
+	}
+	cp.events[StateKey{pdu.TypeCreate, ""}] = create
+	cp.deriveCreate()
+	cp.derivePowerLevels()
+	return &cp
+}
+
+// checkAgainstAuthEvents is check 4: the event against its own auth events.
+func checkAgainstAuthEvents(v roomversion.Version, ev *pdu.Event, authEvents []*pdu.Event, opts *Options) *Rejection {
+	return checkAgainstAuthEventsWith(v, ev, authEvents, opts, newAuthState)
+}
+
+// newAuthState builds the State the rules after rule 2 read: the auth events entries (which
+// rule 2 found distinct and selected) and, from v12, the room's create event.
+func newAuthState(v roomversion.Version, entries []*pdu.Event, create *pdu.Event) (*State, error) {
+	s, err := newEmptyState(v, len(entries)+1)
+	if err != nil {
+		return nil, err
+	}
+	fillAuthState(s, entries, create)
+	s.derive()
+	return s, nil
+}
+
+// fillAuthState puts the auth events entries (and the v12 create event) into s, whose maps
+// must be empty; the caller then derives the create, power levels and join rules.
+func fillAuthState(s *State, entries []*pdu.Event, create *pdu.Event) {
+	for _, ae := range entries {
+		s.events[StateKey{ae.Type, *ae.StateKey}] = ae
+		if ae.Type == pdu.TypeMember {
+			s.members[*ae.StateKey] = ae.Membership
+		}
+	}
+	if s.v.Format.RoomIDFromCreateEvent && create != nil {
+		s.events[StateKey{pdu.TypeCreate, ""}] = create
+	}
+}
+
+// checkAgainstAuthEventsWith is check 4 with the State of the remaining rules made by build
+// from the auth events entries and the v12 create event (CheckAuthChain reuses a State and
+// caches what it derives).
+func checkAgainstAuthEventsWith(v roomversion.Version, ev *pdu.Event, authEvents []*pdu.Event, opts *Options,
+	build func(v roomversion.Version, entries []*pdu.Event, create *pdu.Event) (*State, error)) *Rejection {
+	if ev == nil {
+		return newRejection("", SeverityFatal, ErrMalformed, "no event")
+	}
+	nums := numbersFor(v.Auth.RuleSet)
+	if nums == nil {
+		return newRejection("", SeverityFatal, ErrMalformed, "room version "+strconv.Quote(v.ID)+" has an unknown rule set")
+	}
+	c := checker{v: v, nums: nums, opts: opts}
+	if ev.Type == pdu.TypeCreate {
+		return c.checkCreate(ev)
+	}
+	if len(authEvents) > maxSuppliedAuthEvents {
+		return c.fatal(rAuth, ErrMalformed, strconv.Itoa(len(authEvents))+" auth events supplied, limit "+strconv.Itoa(maxSuppliedAuthEvents))
+	}
+
+	// Identify the supplied events.
+	var idBuf [pdu.MaxAuthEvents + 2]string
+	ids := idBuf[:0]
+	for i, ae := range authEvents {
+		if ae == nil {
+			return c.fatal(rAuth, ErrMalformed, "auth event "+strconv.Itoa(i)+" is nil")
+		}
+		id, err := eventIDOf(v, ae)
+		if err != nil {
+			return c.fatal(rAuth, ErrMalformed, "auth event "+strconv.Itoa(i)+": cannot compute its event ID: "+err.Error())
+		}
+		ids = append(ids, id)
+	}
+
+	// v12: the room's create event, named by the room ID.
+	create := opts.Create
+	if v.Format.RoomIDFromCreateEvent && create == nil {
+		for i, ae := range authEvents {
+			if ae.Type == pdu.TypeCreate && "!"+ids[i][1:] == ev.RoomID {
+				create = ae
+				break
+			}
+		}
+	}
+	var roomID string
+	if v.Format.RoomIDFromCreateEvent {
+		if create != nil {
+			if id, err := eventIDOf(v, create); err == nil {
+				roomID = "!" + id[1:]
+			}
+		}
+		if rej := c.checkRoomID(ev, create, roomID); rej != nil {
+			return rej
+		}
+	}
+
+	// The entries of auth_events, in order.
+	var entryBuf [pdu.MaxAuthEvents]*pdu.Event
+	entries := entryBuf[:0]
+	var entryIDs [pdu.MaxAuthEvents]string
+	for _, want := range ev.AuthEvents {
+		found := -1
+		for i := range authEvents {
+			if ids[i] == want {
+				found = i
+				break
+			}
+		}
+		if found < 0 {
+			return c.reject(rAuth, ErrAuthEventMissing, "auth event "+want+" was not supplied")
+		}
+		if len(entries) == len(entryBuf) {
+			return c.fatal(rAuth, ErrMalformed, "more than "+strconv.Itoa(pdu.MaxAuthEvents)+" auth events")
+		}
+		entryIDs[len(entries)] = want
+		entries = append(entries, authEvents[found])
+	}
+	if c.opts.Warn != nil {
+		for i, ae := range authEvents {
+			listed := false
+			for _, want := range ev.AuthEvents {
+				listed = listed || want == ids[i]
+			}
+			if !listed && ae != create {
+				c.warn(rAuth, ErrAuthEventUnexpected, "supplied event "+ids[i]+" is not in auth_events; ignored")
+			}
+		}
+	}
+
+	var mc memberContent
+	if ev.Type == pdu.TypeMember {
+		var err error
+		if mc, err = parseMemberContent(ev.Content); err != nil {
+			return c.fatal(rMemberMalformed, ErrMalformed, "content of m.room.member: "+err.Error())
+		}
+	}
+	if rej := c.checkAuthEntries(ev, &mc, entries, entryIDs[:len(entries)]); rej != nil {
+		return rej
+	}
+
+	// The state the remaining rules read: the auth events (and the room's create event).
+	s, err := build(v, entries, create)
+	if err != nil {
+		return c.fatal(rAuth, ErrMalformed, err.Error())
+	}
+	c.s = s
+	return c.checkDependentMember(ev, &mc)
+}
+
+// maxSuppliedAuthEvents bounds the events a caller may supply to Check: the auth events
+// (pdu.MaxAuthEvents) and the room's create event.
+const maxSuppliedAuthEvents = 4 * pdu.MaxAuthEvents
+
+// checkAuthEntries applies rule 2 of v8 (rule 3 of v12): the event's auth_events themselves.
+func (c *checker) checkAuthEntries(ev *pdu.Event, mc *memberContent, entries []*pdu.Event, ids []string) *Rejection {
+	// 2.1 duplicate (type, state_key) pairs.
+	for i, a := range entries {
+		for j := 0; j < i; j++ {
+			b := entries[j]
+			if a.Type == b.Type && sameStateKey(a.StateKey, b.StateKey) {
+				return c.reject(rAuthDuplicate, ErrAuthEventDuplicate,
+					"auth events "+ids[j]+" and "+ids[i]+" are both ("+a.Type+", "+stateKeyText(a.StateKey)+")")
+			}
+		}
+	}
+	// 2.2 entries the auth events selection does not pick.
+	var buf [maxNeeded]StateKey
+	needed := appendNeeded(buf[:0], c.v, ev, mc)
+	for i, a := range entries {
+		ok := false
+		if a.StateKey != nil {
+			k := StateKey{a.Type, *a.StateKey}
+			for _, n := range needed {
+				if n == k {
+					ok = true
+					break
+				}
+			}
+		}
+		if !ok {
+			reason := "auth event " + ids[i] + " (" + a.Type + ", " + stateKeyText(a.StateKey) + ") is not selected for this event"
+			if a.Type == pdu.TypeCreate && !c.v.Auth.SelectCreateEvent {
+				reason += " (m.room.create MUST NOT be selected in this room version)"
+			}
+			return c.reject(rAuthUnexpected, ErrAuthEventUnexpected, reason)
+		}
+	}
+	// 2.3 entries that were rejected.
+	for i := range entries {
+		if c.opts.Rejected[ids[i]] {
+			return c.reject(rAuthRejected, ErrAuthEventRejected, "auth event "+ids[i]+" was rejected")
+		}
+	}
+	// 2.4 no m.room.create (v1-11).
+	if c.v.Auth.SelectCreateEvent {
+		found := false
+		for _, a := range entries {
+			found = found || a.Type == pdu.TypeCreate
+		}
+		if !found {
+			return c.reject(rAuthNoCreate, ErrAuthEventNoCreate, "no m.room.create among the auth events")
+		}
+	}
+	// 2.5 entries of another room.
+	for i, a := range entries {
+		if a.RoomID != ev.RoomID {
+			return c.reject(rAuthWrongRoom, ErrAuthEventWrongRoom,
+				"auth event "+ids[i]+" has room_id "+strconv.Quote(a.RoomID)+", the event "+strconv.Quote(ev.RoomID))
+		}
+	}
+	return nil
+}
+
+func sameStateKey(a, b *string) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return *a == *b
+}
+
+func stateKeyText(sk *string) string {
+	if sk == nil {
+		return "no state_key"
+	}
+	return strconv.Quote(*sk)
+}
+
+// checkCreate applies rule 1: m.room.create.
+func (c *checker) checkCreate(ev *pdu.Event) *Rejection {
+	// 1.1
+	if len(ev.PrevEvents) > 0 {
+		return c.reject(rCreatePrev, ErrCreatePrevEvents, "m.room.create has "+strconv.Itoa(len(ev.PrevEvents))+" prev_events")
+	}
+	// 1.2
+	if c.v.Auth.CreateRoomIDDomain {
+		rd, rok := domainOf(ev.RoomID)
+		sd, sok := domainOf(ev.Sender)
+		if !rok || !sok || rd != sd {
+			return c.reject(rCreateRoomID, ErrCreateRoomID,
+				"room_id "+strconv.Quote(ev.RoomID)+" domain does not match sender "+strconv.Quote(ev.Sender)+" domain")
+		}
+	} else if hasTopLevelKey(ev, "room_id") {
+		return c.reject(rCreateRoomID, ErrCreateRoomID, "m.room.create has a room_id (the room ID is the create event's ID)")
+	}
+	var roomVersion, additional []byte
+	var haveCreator bool
+	err := canonicaljson.EachMember(ev.Content, func(key string, value []byte) error {
+		switch key {
+		case "room_version":
+			roomVersion = value
+		case "creator":
+			haveCreator = true
+		case "additional_creators":
+			additional = value
+		}
+		return nil
+	})
+	if err != nil {
+		return c.fatal(rCreateVersion, ErrMalformed, "content of m.room.create: "+err.Error())
+	}
+	// 1.3
+	contentVersion := "1"
+	if roomVersion != nil {
+		s, ok := stringValueOK(roomVersion)
+		if !ok || !roomversion.Known(s) {
+			return c.reject(rCreateVersion, ErrCreateRoomVersion, "content.room_version "+describe(roomVersion)+" is not a recognised room version")
+		}
+		contentVersion = s
+	}
+	if contentVersion != c.v.ID && c.opts.Warn != nil {
+		c.warn(rCreateVersion, ErrCreateRoomVersion, "content.room_version is "+strconv.Quote(contentVersion)+" but the event is checked as room version "+strconv.Quote(c.v.ID))
+	}
+	// 1.4 (v1-10): creator.
+	if c.v.Auth.CreatorInContent && !haveCreator {
+		return c.fatal(rCreateCreator, ErrCreateNoCreator, "content has no creator")
+	}
+	// 1.4 (v12): additional_creators.
+	if c.v.Auth.InfiniteCreatorPower && additional != nil {
+		if canonicaljson.KindOf(additional) != canonicaljson.Array {
+			return c.reject(rCreateAdditional, ErrCreateAdditionalCreators, "content.additional_creators is "+describe(additional)+", not an array")
+		}
+		var bad *Rejection
+		_ = eachElement(additional, func(item []byte) error {
+			u, ok := stringValueOK(item)
+			if !ok || !ValidUserID(u) {
+				bad = c.reject(rCreateAdditional, ErrCreateAdditionalCreators, "content.additional_creators entry "+describe(item)+" is not a valid user ID")
+				return errStop
+			}
+			return nil
+		})
+		if bad != nil {
+			return bad
+		}
+	}
+	return c.allow(rCreateAllow)
+}
+
+// hasTopLevelKey reports whether the event's JSON has key at the top level.
+func hasTopLevelKey(ev *pdu.Event, key string) bool {
+	found := false
+	_ = canonicaljson.EachMember(ev.Raw(), func(k string, _ []byte) error {
+		if k == key {
+			found = true
+			return errStop
+		}
+		return nil
+	})
+	return found
+}
+
+// checkRoomID applies rule 2 of v12: the room ID is the ID of an accepted m.room.create.
+func (c *checker) checkRoomID(ev *pdu.Event, create *pdu.Event, roomID string) *Rejection {
+	if create == nil {
+		return c.reject(rRoomID, ErrRoomIDNotCreate, "the m.room.create event of room "+strconv.Quote(ev.RoomID)+" is not known")
+	}
+	if create.Type != pdu.TypeCreate {
+		return c.reject(rRoomID, ErrRoomIDNotCreate, "the room's create event has type "+strconv.Quote(create.Type))
+	}
+	if roomID == "" {
+		return c.reject(rRoomID, ErrRoomIDNotCreate, "the event ID of the room's m.room.create cannot be computed")
+	}
+	if ev.RoomID != roomID {
+		return c.reject(rRoomID, ErrRoomIDNotCreate, "room_id "+strconv.Quote(ev.RoomID)+" is not the create event's room ID "+strconv.Quote(roomID))
+	}
+	if len(c.opts.Rejected) > 0 && c.opts.Rejected["$"+roomID[1:]] {
+		return c.reject(rRoomID, ErrRoomIDNotCreate, "the m.room.create "+"$"+roomID[1:]+" was rejected")
+	}
+	return nil
+}
+
+// checkDependent applies the rules from rule 3 (v8) on, against c.s.
+func (c *checker) checkDependent(ev *pdu.Event) *Rejection {
+	var mc memberContent
+	if ev.Type == pdu.TypeMember {
+		var err error
+		if mc, err = parseMemberContent(ev.Content); err != nil {
+			return c.fatal(rMemberMalformed, ErrMalformed, "content of m.room.member: "+err.Error())
+		}
+	}
+	return c.checkDependentMember(ev, &mc)
+}
+
+func (c *checker) checkDependentMember(ev *pdu.Event, mc *memberContent) *Rejection {
+	s := c.s
+	if s.create == nil {
+		return c.reject(rAuthNoCreate, ErrAuthEventNoCreate, "no m.room.create event")
+	}
+	// 3: m.federate.
+	if !s.federate {
+		if d, _ := domainOf(ev.Sender); d != s.createDomain {
+			return c.reject(rFederate, ErrNotFederated,
+				"m.federate is false and sender "+strconv.Quote(ev.Sender)+" is not from the creator's server "+strconv.Quote(s.createDomain))
+		}
+	}
+	// 4 (v1-5): m.room.aliases.
+	if c.v.Auth.SpecialCaseAliases && ev.Type == pdu.TypeAliases {
+		if ev.StateKey == nil {
+			return c.fatal(rAliasesNoStateKey, ErrAliases, "m.room.aliases has no state_key")
+		}
+		if d, ok := domainOf(ev.Sender); !ok || d != *ev.StateKey {
+			return c.reject(rAliasesDomain, ErrAliases,
+				"state_key "+strconv.Quote(*ev.StateKey)+" is not the domain of sender "+strconv.Quote(ev.Sender))
+		}
+		return c.allow(rAliasesAllow)
+	}
+	// 4: m.room.member.
+	if ev.Type == pdu.TypeMember {
+		return c.checkMember(ev, mc)
+	}
+	// 5: the sender must be joined.
+	if m := s.members[ev.Sender]; m != pdu.MembershipJoin {
+		return c.reject(rSenderNotJoined, ErrSenderNotJoined, "sender "+strconv.Quote(ev.Sender)+" has membership "+membershipText(m))
+	}
+	pl := s.pl
+	senderLevel := pl.UserLevel(ev.Sender)
+	// 6: m.room.third_party_invite.
+	if ev.Type == pdu.TypeThirdPartyInvite {
+		if senderLevel >= pl.InviteLevel() {
+			return c.allow(rThirdPartyInvite)
+		}
+		return c.reject(rThirdPartyInvite, ErrInsufficientPower,
+			"sender level "+levelText(senderLevel)+" is below the invite level "+levelText(pl.InviteLevel()))
+	}
+	// 7: the required power level.
+	if required := pl.EventLevel(ev.Type, ev.StateKey != nil); required > senderLevel {
+		return c.reject(rRequiredPower, ErrInsufficientPower,
+			"sender level "+levelText(senderLevel)+" is below the level "+levelText(required)+" required for "+strconv.Quote(ev.Type))
+	}
+	// 8: state keys naming users.
+	if ev.StateKey != nil && strings.HasPrefix(*ev.StateKey, "@") && *ev.StateKey != ev.Sender {
+		return c.reject(rStateKey, ErrStateKeyNotSender, "state_key "+strconv.Quote(*ev.StateKey)+" is not the sender "+strconv.Quote(ev.Sender))
+	}
+	// 9: m.room.power_levels.
+	if ev.Type == pdu.TypePowerLevels {
+		return c.checkPowerLevels(ev, senderLevel)
+	}
+	// 11 (v1-2): m.room.redaction.
+	if c.v.Auth.RedactionRule && ev.Type == pdu.TypeRedaction {
+		if senderLevel >= pl.RedactLevel() {
+			return c.allow(rRedactionLevel)
+		}
+		if sameDomain(ev.Redacts, ev.EventID) {
+			return c.allow(rRedactionDomain)
+		}
+		return c.reject(rRedactionOtherwise, ErrRedactionNotAllowed,
+			"sender level "+levelText(senderLevel)+" is below the redact level "+levelText(pl.RedactLevel())+
+				" and redacted event "+strconv.Quote(ev.Redacts)+" is not from the domain of "+strconv.Quote(ev.EventID))
+	}
+	return c.allow(rAllow)
+}
+
+func membershipText(m string) string {
+	if m == "" {
+		return "none"
+	}
+	return strconv.Quote(m)
+}
+
+func levelText(n int64) string {
+	if n == InfiniteLevel {
+		return "infinite (room creator)"
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+// checkMember applies rule 4 of v8: m.room.member.
+func (c *checker) checkMember(ev *pdu.Event, mc *memberContent) *Rejection {
+	s := c.s
+	// 4.1
+	if ev.StateKey == nil {
+		return c.fatal(rMemberMalformed, ErrMalformed, "m.room.member has no state_key")
+	}
+	if !mc.hasMembership {
+		return c.fatal(rMemberMalformed, ErrMalformed, "m.room.member content has no membership")
+	}
+	target := *ev.StateKey
+	// 4.2 (v8+): join_authorised_via_users_server must have signed.
+	if c.v.Auth.RestrictedJoinRule && mc.hasAuthoriser {
+		if rej := c.checkAuthoriserSignature(ev, mc); rej != nil {
+			return rej
+		}
+	}
+	senderMembership := s.members[ev.Sender]
+	switch ev.Membership {
+	case pdu.MembershipJoin:
+		return c.checkJoin(ev, mc, target, senderMembership)
+	case pdu.MembershipInvite:
+		return c.checkInvite(ev, mc, target, senderMembership)
+	case pdu.MembershipLeave:
+		return c.checkLeave(ev, target, senderMembership)
+	case pdu.MembershipBan:
+		return c.checkBan(ev, target, senderMembership)
+	case pdu.MembershipKnock:
+		if c.v.Auth.Knocking {
+			return c.checkKnock(ev, target, senderMembership)
+		}
+	}
+	m := strconv.Quote(ev.Membership)
+	if ev.Membership == "" {
+		m = "not a string"
+	}
+	return c.reject(rMemberUnknown, ErrUnknownMembership, "membership "+m+" is unknown in room version "+c.v.ID)
+}
+
+func (c *checker) checkAuthoriserSignature(ev *pdu.Event, mc *memberContent) *Rejection {
+	if !mc.authoriserString || !ValidUserID(mc.authoriser) {
+		return c.reject(rAuthoriserSignature, ErrAuthoriserSignature,
+			"join_authorised_via_users_server "+describe(objectMember(ev.Content, "join_authorised_via_users_server"))+" is not a valid user ID")
+	}
+	server, _ := domainOf(mc.authoriser)
+	if c.opts.Keys != nil {
+		if err := signing.VerifyEventSignature(ev, server, c.opts.Keys); err != nil {
+			return c.reject(rAuthoriserSignature, ErrAuthoriserSignature,
+				"no valid signature by "+strconv.Quote(server)+", the server of authorising user "+strconv.Quote(mc.authoriser)+": "+err.Error())
+		}
+		return nil
+	}
+	if len(ev.Signatures[server]) == 0 {
+		return c.reject(rAuthoriserSignature, ErrAuthoriserSignature,
+			"no signature by "+strconv.Quote(server)+", the server of authorising user "+strconv.Quote(mc.authoriser))
+	}
+	if c.opts.Warn != nil {
+		c.warn(rAuthoriserSignature, ErrAuthoriserSignature,
+			"signature by "+strconv.Quote(server)+" present but not verified (no keys given): the caller must verify it")
+	}
+	return nil
+}
+
+func (c *checker) checkJoin(ev *pdu.Event, mc *memberContent, target, senderMembership string) *Rejection {
+	s := c.s
+	// 4.3.1: the creator's first join.
+	if len(ev.PrevEvents) == 1 && len(s.creators) > 0 {
+		// The creator of 4.3.1 (content.creator in v1-10, the create sender from v11) is the
+		// first of the room creators (creatorsOf).
+		if creator := s.creators[0]; creator == target {
+			if id, err := eventIDOf(c.v, s.create); err == nil && ev.PrevEvents[0] == id {
+				return c.allow(rJoinCreator)
+			}
+		}
+	}
+	// 4.3.2
+	if ev.Sender != target {
+		return c.reject(rJoinNotSelf, ErrSenderNotTarget, "sender "+strconv.Quote(ev.Sender)+" cannot join "+strconv.Quote(target))
+	}
+	// 4.3.3
+	if senderMembership == pdu.MembershipBan {
+		return c.reject(rJoinBanned, ErrBanned, "sender "+strconv.Quote(ev.Sender)+" is banned")
+	}
+	rule := s.joinRules.Rule
+	invited := senderMembership == pdu.MembershipInvite || senderMembership == pdu.MembershipJoin
+	switch {
+	// 4.3.4
+	case rule == JoinRuleInvite || (c.v.Auth.Knocking && rule == JoinRuleKnock):
+		if invited {
+			return c.allow(rJoinInvite)
+		}
+	// 4.3.5 (v8+; knock_restricted from v10)
+	case (c.v.Auth.RestrictedJoinRule && rule == JoinRuleRestricted) || (c.v.Auth.KnockRestrictedJoinRule && rule == JoinRuleKnockRestricted):
+		if invited {
+			return c.allow(rJoinRestrictedMember)
+		}
+		return c.checkRestrictedAuthoriser(mc)
+	// 4.3.6
+	case rule == JoinRulePublic:
+		return c.allow(rJoinPublic)
+	}
+	// 4.3.7
+	return c.reject(rJoinOtherwise, ErrJoinNotAllowed,
+		"join rule "+joinRuleText(rule)+" does not let "+strconv.Quote(ev.Sender)+" join from membership "+membershipText(senderMembership))
+}
+
+func joinRuleText(r string) string {
+	if r == "" {
+		return "(not a string)"
+	}
+	return strconv.Quote(r)
+}
+
+// checkRestrictedAuthoriser applies rule 4.3.5.2: the authorising user must be joined and able
+// to invite.
+func (c *checker) checkRestrictedAuthoriser(mc *memberContent) *Rejection {
+	if !mc.hasAuthoriser || !mc.authoriserString {
+		return c.reject(rJoinRestrictedAuthoriser, ErrRestrictedAuthoriser, "restricted join without join_authorised_via_users_server")
+	}
+	s := c.s
+	a := mc.authoriser
+	if m := s.members[a]; m != pdu.MembershipJoin {
+		return c.reject(rJoinRestrictedAuthoriser, ErrRestrictedAuthoriser,
+			"authorising user "+strconv.Quote(a)+" has membership "+membershipText(m)+", not \"join\"")
+	}
+	if lvl, inv := s.pl.UserLevel(a), s.pl.InviteLevel(); lvl < inv {
+		return c.reject(rJoinRestrictedAuthoriser, ErrRestrictedAuthoriser,
+			"authorising user "+strconv.Quote(a)+" has level "+levelText(lvl)+", below the invite level "+levelText(inv))
+	}
+	return c.allow(rJoinRestrictedAllow)
+}
+
+func (c *checker) checkInvite(ev *pdu.Event, mc *memberContent, target, senderMembership string) *Rejection {
+	s := c.s
+	pl := s.pl
+	targetMembership := s.members[target]
+	// 4.4.1: third-party invites.
+	if mc.thirdParty != nil {
+		return c.checkThirdPartyInvite(ev, mc, target, targetMembership)
+	}
+	// 4.4.2
+	if senderMembership != pdu.MembershipJoin {
+		return c.reject(rInviteSenderNotJoined, ErrSenderNotJoined, "sender "+strconv.Quote(ev.Sender)+" has membership "+membershipText(senderMembership))
+	}
+	// 4.4.3
+	switch targetMembership {
+	case pdu.MembershipJoin:
+		return c.reject(rInviteTarget, ErrTargetJoined, "target "+strconv.Quote(target)+" is already joined")
+	case pdu.MembershipBan:
+		return c.reject(rInviteTarget, ErrBanned, "target "+strconv.Quote(target)+" is banned")
+	}
+	// 4.4.4
+	lvl := pl.UserLevel(ev.Sender)
+	if lvl >= pl.InviteLevel() {
+		return c.allow(rInvitePower)
+	}
+	// 4.4.5
+	return c.reject(rInviteOtherwise, ErrInsufficientPower, "sender level "+levelText(lvl)+" is below the invite level "+levelText(pl.InviteLevel()))
+}
+
+func (c *checker) checkLeave(ev *pdu.Event, target, senderMembership string) *Rejection {
+	s := c.s
+	pl := s.pl
+	// 4.5.1
+	if ev.Sender == target {
+		switch senderMembership {
+		case pdu.MembershipInvite, pdu.MembershipJoin:
+			return c.allow(rLeaveSelf)
+		case pdu.MembershipKnock:
+			if c.v.Auth.Knocking {
+				return c.allow(rLeaveSelf)
+			}
+		}
+		return c.reject(rLeaveSelf, ErrLeaveNotAllowed, "sender "+strconv.Quote(ev.Sender)+" cannot leave from membership "+membershipText(senderMembership))
+	}
+	// 4.5.2
+	if senderMembership != pdu.MembershipJoin {
+		return c.reject(rLeaveSenderNotJoined, ErrSenderNotJoined, "sender "+strconv.Quote(ev.Sender)+" has membership "+membershipText(senderMembership))
+	}
+	senderLevel := pl.UserLevel(ev.Sender)
+	// 4.5.3
+	if s.members[target] == pdu.MembershipBan && senderLevel < pl.BanLevel() {
+		return c.reject(rLeaveBan, ErrInsufficientPower,
+			"target "+strconv.Quote(target)+" is banned and sender level "+levelText(senderLevel)+" is below the ban level "+levelText(pl.BanLevel()))
+	}
+	// 4.5.4
+	targetLevel := pl.UserLevel(target)
+	if senderLevel >= pl.KickLevel() && targetLevel < senderLevel {
+		return c.allow(rLeaveKick)
+	}
+	// 4.5.5
+	return c.reject(rLeaveOtherwise, ErrInsufficientPower,
+		"sender level "+levelText(senderLevel)+" against kick level "+levelText(pl.KickLevel())+" and target level "+levelText(targetLevel))
+}
+
+func (c *checker) checkBan(ev *pdu.Event, target, senderMembership string) *Rejection {
+	pl := c.s.pl
+	// 4.6.1
+	if senderMembership != pdu.MembershipJoin {
+		return c.reject(rBanSenderNotJoined, ErrSenderNotJoined, "sender "+strconv.Quote(ev.Sender)+" has membership "+membershipText(senderMembership))
+	}
+	// 4.6.2
+	senderLevel, targetLevel := pl.UserLevel(ev.Sender), pl.UserLevel(target)
+	if senderLevel >= pl.BanLevel() && targetLevel < senderLevel {
+		return c.allow(rBanPower)
+	}
+	// 4.6.3
+	return c.reject(rBanOtherwise, ErrInsufficientPower,
+		"sender level "+levelText(senderLevel)+" against ban level "+levelText(pl.BanLevel())+" and target level "+levelText(targetLevel))
+}
+
+func (c *checker) checkKnock(ev *pdu.Event, target, senderMembership string) *Rejection {
+	rule := c.s.joinRules.Rule
+	// 4.7.1
+	if rule != JoinRuleKnock && !(c.v.Auth.KnockRestrictedJoinRule && rule == JoinRuleKnockRestricted) {
+		return c.reject(rKnockJoinRule, ErrKnockNotAllowed, "join rule "+joinRuleText(rule)+" does not allow knocking")
+	}
+	// 4.7.2
+	if ev.Sender != target {
+		return c.reject(rKnockNotSelf, ErrSenderNotTarget, "sender "+strconv.Quote(ev.Sender)+" cannot knock for "+strconv.Quote(target))
+	}
+	// 4.7.3
+	switch senderMembership {
+	case pdu.MembershipBan, pdu.MembershipInvite, pdu.MembershipJoin:
+	default:
+		return c.allow(rKnockAllow)
+	}
+	// 4.7.4
+	return c.reject(rKnockOtherwise, ErrKnockNotAllowed, "sender "+strconv.Quote(ev.Sender)+" cannot knock from membership "+membershipText(senderMembership))
+}
+
+// checkThirdPartyInvite applies rule 4.4.1.
+func (c *checker) checkThirdPartyInvite(ev *pdu.Event, mc *memberContent, target, targetMembership string) *Rejection {
+	// 4.4.1.1
+	if targetMembership == pdu.MembershipBan {
+		return c.reject(rInvite3pBanned, ErrBanned, "target "+strconv.Quote(target)+" is banned")
+	}
+	// 4.4.1.2
+	signed := objectMember(mc.thirdParty, "signed")
+	if signed == nil {
+		return c.fatal(rInvite3pNoSigned, ErrThirdPartyInvite, "content.third_party_invite has no signed property")
+	}
+	// 4.4.1.3
+	mxidRaw, tokenRaw := objectMember(signed, "mxid"), objectMember(signed, "token")
+	if mxidRaw == nil || tokenRaw == nil {
+		return c.fatal(rInvite3pNoMxidToken, ErrThirdPartyInvite, "third_party_invite.signed lacks mxid or token")
+	}
+	// 4.4.1.4
+	if mxid, ok := stringValueOK(mxidRaw); !ok || mxid != target {
+		return c.reject(rInvite3pMxid, ErrThirdPartyInvite, "signed.mxid "+describe(mxidRaw)+" does not match state_key "+strconv.Quote(target))
+	}
+	// 4.4.1.5
+	token, ok := stringValueOK(tokenRaw)
+	var invite *pdu.Event
+	if ok {
+		invite = c.s.Get(pdu.TypeThirdPartyInvite, token)
+	}
+	if invite == nil {
+		return c.reject(rInvite3pNoEvent, ErrThirdPartyInvite, "no m.room.third_party_invite with state_key "+describe(tokenRaw))
+	}
+	// 4.4.1.6
+	if invite.Sender != ev.Sender {
+		return c.reject(rInvite3pSender, ErrThirdPartyInvite,
+			"sender "+strconv.Quote(ev.Sender)+" is not the sender "+strconv.Quote(invite.Sender)+" of the m.room.third_party_invite")
+	}
+	// 4.4.1.7
+	found := false
+	_ = eachPublicKey(invite.Content, func(pub []byte) bool {
+		if ok, err := signing.HasValidSignature(signed, pub); err == nil && ok {
+			found = true
+			return false
+		}
+		return true
+	})
+	if found {
+		return c.allow(rInvite3pSignature)
+	}
+	// 4.4.1.8
+	return c.reject(rInvite3pOtherwise, ErrThirdPartyInvite, "no signature in signed matches a public key of the m.room.third_party_invite")
+}
+
+// eachPublicKey calls fn with each ed25519 public key of an m.room.third_party_invite content:
+// `public_key`, then the `public_key` of each entry of `public_keys`, decoded from unpadded
+// base64 in the standard or URL-safe alphabet (m.room.third_party_invite.yaml). Keys that do
+// not decode to 32 bytes are skipped. fn returns false to stop.
+func eachPublicKey(content []byte, fn func(pub []byte) bool) error {
+	var single, list []byte
+	err := canonicaljson.EachMember(content, func(key string, value []byte) error {
+		switch key {
+		case "public_key":
+			single = value
+		case "public_keys":
+			list = value
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if k, ok := decodePublicKey(single); ok && !fn(k) {
+		return nil
+	}
+	if canonicaljson.KindOf(list) != canonicaljson.Array {
+		return nil
+	}
+	return eachElement(list, func(item []byte) error {
+		if k, ok := decodePublicKey(objectMember(item, "public_key")); ok && !fn(k) {
+			return errStop
+		}
+		return nil
+	})
+}
+
+func decodePublicKey(raw []byte) ([]byte, bool) {
+	s, ok := stringValueOK(raw)
+	if !ok {
+		return nil, false
+	}
+	s = strings.TrimRight(s, "=")
+	enc := base64.RawStdEncoding
+	if strings.ContainsAny(s, "-_") {
+		enc = base64.RawURLEncoding
+	}
+	k, err := enc.DecodeString(s)
+	if err != nil || len(k) != 32 {
+		return nil, false
+	}
+	return k, true
+}
+
+// checkPowerLevels applies rule 9 of v8 (rule 10 of v12): m.room.power_levels.
+func (c *checker) checkPowerLevels(ev *pdu.Event, senderLevel int64) *Rejection {
+	s := c.s
+	// 9.1 (v10+: 9.1-9.3): the content's values.
+	next, rej := parsePowerLevels(c.v, ev.Content, true)
+	if rej != nil {
+		return rej
+	}
+	// 10.4 (v12): no room creator in users.
+	if c.v.Auth.InfiniteCreatorPower {
+		for _, cr := range s.creators {
+			if _, ok := next.UserLevelSet(cr); ok {
+				return c.reject(rPLCreators, ErrPowerLevelsInvalid, "users names room creator "+strconv.Quote(cr))
+			}
+		}
+	}
+	// 9.2: no previous power levels.
+	if s.Get(pdu.TypePowerLevels, "") == nil {
+		return c.allow(rPLNoPrevious)
+	}
+	prev := s.pl
+	// 9.3: the named levels.
+	for i := 0; i < numNamed; i++ {
+		bit := uint8(1) << i
+		oldSet, newSet := prev.present&bit != 0, next.present&bit != 0
+		oldV, newV := prev.named[i], next.named[i]
+		if !oldSet && !newSet || oldSet && newSet && oldV == newV {
+			continue
+		}
+		if oldSet && oldV > senderLevel {
+			return c.reject(rPLNamedOld, ErrInsufficientPower,
+				namedKeys[i]+" is changed from "+levelText(oldV)+", above sender level "+levelText(senderLevel))
+		}
+		if newSet && newV > senderLevel {
+			return c.reject(rPLNamedNew, ErrInsufficientPower,
+				namedKeys[i]+" is set to "+levelText(newV)+", above sender level "+levelText(senderLevel))
+		}
+	}
+	notifications := c.v.Auth.NotificationsPowerLevels
+	// 9.4: entries of events (and notifications, v6+) changed or removed.
+	if rej := c.checkMapOld("events", prev.events, next.events, senderLevel); rej != nil {
+		return rej
+	}
+	if notifications {
+		if rej := c.checkMapOld("notifications", prev.notifications, next.notifications, senderLevel); rej != nil {
+			return rej
+		}
+	}
+	// 9.5: entries added or changed.
+	if rej := c.checkMapNew("events", prev.events, next.events, senderLevel); rej != nil {
+		return rej
+	}
+	if notifications {
+		if rej := c.checkMapNew("notifications", prev.notifications, next.notifications, senderLevel); rej != nil {
+			return rej
+		}
+	}
+	// 9.6: users changed or removed, other than the sender's own entry.
+	var failure *Rejection
+	diffLevels(prev.users, next.users, func(key string, oldV, newV int64, oldSet, newSet bool) bool {
+		if oldSet && key != ev.Sender && oldV >= senderLevel {
+			failure = c.reject(rPLUsersOld, ErrInsufficientPower,
+				"users["+strconv.Quote(key)+"] is changed from "+levelText(oldV)+", not below sender level "+levelText(senderLevel))
+			return false
+		}
+		return true
+	})
+	if failure != nil {
+		return failure
+	}
+	// 9.7: users added or changed.
+	diffLevels(prev.users, next.users, func(key string, oldV, newV int64, oldSet, newSet bool) bool {
+		if newSet && newV > senderLevel {
+			failure = c.reject(rPLUsersNew, ErrInsufficientPower,
+				"users["+strconv.Quote(key)+"] is set to "+levelText(newV)+", above sender level "+levelText(senderLevel))
+			return false
+		}
+		return true
+	})
+	if failure != nil {
+		return failure
+	}
+	return c.allow(rPLAllow)
+}
+
+func (c *checker) checkMapOld(name string, prev, next []level, senderLevel int64) *Rejection {
+	var failure *Rejection
+	diffLevels(prev, next, func(key string, oldV, _ int64, oldSet, _ bool) bool {
+		if oldSet && oldV > senderLevel {
+			failure = c.reject(rPLMapOld, ErrInsufficientPower,
+				name+"["+strconv.Quote(key)+"] is changed from "+levelText(oldV)+", above sender level "+levelText(senderLevel))
+			return false
+		}
+		return true
+	})
+	return failure
+}
+
+func (c *checker) checkMapNew(name string, prev, next []level, senderLevel int64) *Rejection {
+	var failure *Rejection
+	diffLevels(prev, next, func(key string, _, newV int64, _, newSet bool) bool {
+		if newSet && newV > senderLevel {
+			failure = c.reject(rPLMapNew, ErrInsufficientPower,
+				name+"["+strconv.Quote(key)+"] is set to "+levelText(newV)+", above sender level "+levelText(senderLevel))
+			return false
+		}
+		return true
+	})
+	return failure
+}
+
+// diffLevels calls fn, in key order, for every key added, changed or removed between two
+// sorted level lists, until fn returns false.
+func diffLevels(prev, next []level, fn func(key string, oldV, newV int64, oldSet, newSet bool) bool) {
+	i, j := 0, 0
+	for i < len(prev) || j < len(next) {
+		switch {
+		case j >= len(next) || i < len(prev) && prev[i].key < next[j].key: // removed
+			if !fn(prev[i].key, prev[i].value, 0, true, false) {
+				return
+			}
+			i++
+		case i >= len(prev) || next[j].key < prev[i].key: // added
+			if !fn(next[j].key, 0, next[j].value, false, true) {
+				return
+			}
+			j++
+		default: // same key
+			if prev[i].value != next[j].value && !fn(prev[i].key, prev[i].value, next[j].value, true, true) {
+				return
+			}
+			i++
+			j++
+		}
+	}
+}

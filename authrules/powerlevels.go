@@ -1,0 +1,519 @@
+package authrules
+
+import (
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/roomproto/roomproto/canonicaljson"
+	"github.com/roomproto/roomproto/roomversion"
+)
+
+// The named levels of m.room.power_levels, in the order the authorization rules list them
+// (rule 9.3 of v8: "users_default, events_default, state_default, ban, redact, kick, invite").
+const (
+	nUsersDefault = iota
+	nEventsDefault
+	nStateDefault
+	nBan
+	nRedact
+	nKick
+	nInvite
+	numNamed
+)
+
+var namedKeys = [numNamed]string{"users_default", "events_default", "state_default", "ban", "redact", "kick", "invite"}
+
+// namedDefaults are the values used when a named level is absent or there is no
+// m.room.power_levels event (event-schemas m.room.power_levels.yaml; server-server-api
+// "Definitions"): users_default 0, events_default 0, state_default 50, ban 50, redact 50,
+// kick 50, invite 0.
+var namedDefaults = [numNamed]int64{0, 0, 50, 50, 50, 50, 0}
+
+// DefaultNotificationLevel is the level of a notification key absent from `notifications`
+// (m.room.power_levels.yaml: `room` defaults to 50).
+const DefaultNotificationLevel = 50
+
+// CreatorLevelWithoutPowerLevels is the level of the room creator in room versions 1-11 when
+// the room has no m.room.power_levels event (m.room.power_levels.yaml, `users_default`).
+const CreatorLevelWithoutPowerLevels = 100
+
+// InfiniteLevel is the level [PowerLevels.UserLevel] reports for a room creator in room
+// version 12 and later, whose power level the spec calls infinite (rooms/v12.md
+// "Authorisation rules"). No power level value can reach it: canonical JSON bounds integers
+// to ±(2^53-1).
+const InfiniteLevel int64 = math.MaxInt64
+
+// level is one entry of users, events or notifications.
+type level struct {
+	key   string
+	value int64
+}
+
+// PowerLevels is a parsed m.room.power_levels content with the spec's defaults filled in
+// (server-server-api "Definitions", event-schemas m.room.power_levels.yaml). A PowerLevels is
+// immutable and safe for concurrent use.
+type PowerLevels struct {
+	named   [numNamed]int64
+	present uint8 // bit i: named level i was given in the content
+	// users, events and notifications are sorted by key, one entry per key (the last
+	// occurrence of a duplicated key wins).
+	users         []level
+	events        []level
+	notifications []level
+	// creators have InfiniteLevel (v12 and later).
+	creators []string
+	// exists reports whether the levels come from an m.room.power_levels event.
+	exists bool
+}
+
+// ParsePowerLevels parses the content of an m.room.power_levels event for room version v and
+// validates it as the authorization rules of v do for a new power levels event: `users` must
+// be an object whose keys are valid user IDs and whose values are integers (rule 9.1 of v8),
+// and from v10 every level must be an integer (rules 9.1-9.3 of v10). Before v10 integers may
+// be strings ("m.room.power_levels events accept values as strings",
+// rooms/fragments/v1-stringy-power-levels.md) and before v6 floats, truncated
+// (v1-floaty-power-levels.md). An invalid content gives a [*Rejection] wrapping
+// [ErrPowerLevelsInvalid] with the rule number. The result knows no room creators: use
+// [State.PowerLevels] for the levels of a room.
+func ParsePowerLevels(v roomversion.Version, content []byte) (*PowerLevels, error) {
+	pl, rej := parsePowerLevels(v, content, true)
+	if rej != nil {
+		return nil, rej
+	}
+	return pl, nil
+}
+
+// DefaultPowerLevels returns the levels of a room without an m.room.power_levels event: the
+// defaults of every level, and the room creators at 100 (v1-11) or at [InfiniteLevel] (v12).
+func DefaultPowerLevels(v roomversion.Version, creators []string) *PowerLevels {
+	pl := &PowerLevels{named: namedDefaults}
+	return pl.withCreators(v, creators)
+}
+
+// withCreators returns the levels of a room whose creators are creators: in v12 they get
+// InfiniteLevel; before v12, without a power levels event, the creator gets 100.
+func (pl *PowerLevels) withCreators(v roomversion.Version, creators []string) *PowerLevels {
+	if len(creators) == 0 {
+		return pl
+	}
+	out := *pl
+	if v.Auth.InfiniteCreatorPower {
+		out.creators = append([]string(nil), creators...)
+		return &out
+	}
+	if !pl.exists {
+		users := make([]level, 0, len(creators))
+		for _, c := range creators {
+			users = append(users, level{c, CreatorLevelWithoutPowerLevels})
+		}
+		out.users = sortLevels(users)
+	}
+	return &out
+}
+
+// Exists reports whether the levels were read from an m.room.power_levels event rather than
+// being the defaults of a room without one.
+func (pl *PowerLevels) Exists() bool { return pl.exists }
+
+// IsCreator reports whether userID is a room creator with infinite power (v12 and later).
+func (pl *PowerLevels) IsCreator(userID string) bool {
+	for _, c := range pl.creators {
+		if c == userID {
+			return true
+		}
+	}
+	return false
+}
+
+// UserLevel returns the power level of userID: [InfiniteLevel] for a room creator in v12 and
+// later, otherwise its entry in `users`, otherwise `users_default` (0 when absent); without a
+// power levels event, 100 for the creator before v12 and 0 for everyone else.
+func (pl *PowerLevels) UserLevel(userID string) int64 {
+	if len(pl.creators) > 0 && pl.IsCreator(userID) {
+		return InfiniteLevel
+	}
+	if v, ok := lookupLevel(pl.users, userID); ok {
+		return v
+	}
+	return pl.named[nUsersDefault]
+}
+
+// UserLevelSet returns the entry of userID in `users`, and whether there is one.
+func (pl *PowerLevels) UserLevelSet(userID string) (int64, bool) {
+	return lookupLevel(pl.users, userID)
+}
+
+// UsersDefault returns `users_default` (default 0).
+func (pl *PowerLevels) UsersDefault() int64 { return pl.named[nUsersDefault] }
+
+// InviteLevel returns the *invite level*: `invite`, default 0 (server-server-api
+// "Definitions").
+func (pl *PowerLevels) InviteLevel() int64 { return pl.named[nInvite] }
+
+// KickLevel returns the *kick level*: `kick`, default 50.
+func (pl *PowerLevels) KickLevel() int64 { return pl.named[nKick] }
+
+// BanLevel returns the *ban level*: `ban`, default 50.
+func (pl *PowerLevels) BanLevel() int64 { return pl.named[nBan] }
+
+// RedactLevel returns the *redact level*: `redact`, default 50.
+func (pl *PowerLevels) RedactLevel() int64 { return pl.named[nRedact] }
+
+// StateDefault returns `state_default`, default 50 (also without a power levels event).
+func (pl *PowerLevels) StateDefault() int64 { return pl.named[nStateDefault] }
+
+// EventsDefault returns `events_default`, default 0.
+func (pl *PowerLevels) EventsDefault() int64 { return pl.named[nEventsDefault] }
+
+// EventLevel returns the *required power level* of an event type (server-server-api
+// "Definitions"): its entry in `events`, otherwise `state_default` for a state event and
+// `events_default` for any other.
+func (pl *PowerLevels) EventLevel(eventType string, isState bool) int64 {
+	if v, ok := lookupLevel(pl.events, eventType); ok {
+		return v
+	}
+	if isState {
+		return pl.named[nStateDefault]
+	}
+	return pl.named[nEventsDefault]
+}
+
+// NotificationLevel returns the level required to trigger the notification key (such as
+// "room"): its entry in `notifications`, otherwise [DefaultNotificationLevel].
+func (pl *PowerLevels) NotificationLevel(key string) int64 {
+	if v, ok := lookupLevel(pl.notifications, key); ok {
+		return v
+	}
+	return DefaultNotificationLevel
+}
+
+// Users returns a copy of `users` as a map (room creators of v12 are not in it).
+func (pl *PowerLevels) Users() map[string]int64 {
+	out := make(map[string]int64, len(pl.users))
+	for _, l := range pl.users {
+		out[l.key] = l.value
+	}
+	return out
+}
+
+func lookupLevel(ls []level, key string) (int64, bool) {
+	lo, hi := 0, len(ls)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if ls[m].key < key {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < len(ls) && ls[lo].key == key {
+		return ls[lo].value, true
+	}
+	return 0, false
+}
+
+// sortLevels sorts ls by key, keeping only the last of entries with the same key (the JSON
+// reading of duplicate keys used throughout roomproto).
+func sortLevels(ls []level) []level {
+	slices.SortStableFunc(ls, func(a, b level) int { return strings.Compare(a.key, b.key) })
+	out := ls[:0]
+	for i := range ls {
+		if len(out) > 0 && out[len(out)-1].key == ls[i].key {
+			out[len(out)-1] = ls[i]
+			continue
+		}
+		out = append(out, ls[i])
+	}
+	return out
+}
+
+// parsePowerLevels reads a power levels content. strict: invalid values give a rejection
+// (the checks of a new m.room.power_levels event); otherwise invalid values are skipped and
+// take their defaults (reading the levels of the room's state). A nil content gives the
+// defaults.
+func parsePowerLevels(v roomversion.Version, content []byte, strict bool) (*PowerLevels, *Rejection) {
+	pl := &PowerLevels{named: namedDefaults, exists: content != nil}
+	if content == nil {
+		return pl, nil
+	}
+	nums := numbersFor(v.Auth.RuleSet)
+	if nums == nil {
+		return nil, newRejection("", SeverityFatal, ErrMalformed, "unknown rule set "+strconv.Quote(v.Auth.RuleSet))
+	}
+	var named [numNamed][]byte
+	var users, events, notifications []byte
+	err := canonicaljson.EachMember(content, func(key string, value []byte) error {
+		switch key {
+		case "users":
+			users = value
+		case "events":
+			events = value
+		case "notifications":
+			notifications = value
+		default:
+			for i, name := range namedKeys {
+				if key == name {
+					named[i] = value // the last occurrence wins
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, newRejection(nums[rPowerLevels], SeverityFatal, ErrMalformed, "power levels content: "+err.Error())
+	}
+	var rej *Rejection
+	// The text of v1-9 checks users first (rule 9.1); v10 checks the named levels (9.1),
+	// then events and notifications (9.2), then users (9.3).
+	if !v.Auth.IntegerPowerLevels && users != nil {
+		if pl.users, rej = parseUsers(v, nums, users, strict); rej != nil {
+			return nil, rej
+		}
+	}
+	for i, raw := range named {
+		if raw == nil {
+			continue
+		}
+		n, ok := parseLevel(v, raw)
+		if !ok {
+			if strict {
+				return nil, newRejection(nums[rPLNamedType], SeverityError, ErrPowerLevelsInvalid,
+					"power levels "+namedKeys[i]+" is "+describe(raw)+", not "+integerWord(v))
+			}
+			continue
+		}
+		pl.named[i] = n
+		pl.present |= 1 << i
+	}
+	if events != nil {
+		if pl.events, rej = parseLevelMap(v, nums, "events", events, strict); rej != nil {
+			return nil, rej
+		}
+	}
+	if notifications != nil {
+		// Before v6 the rules ignore notifications: never reject for them there.
+		if pl.notifications, rej = parseLevelMap(v, nums, "notifications", notifications, strict && v.Auth.NotificationsPowerLevels); rej != nil {
+			return nil, rej
+		}
+	}
+	if v.Auth.IntegerPowerLevels && users != nil {
+		if pl.users, rej = parseUsers(v, nums, users, strict); rej != nil {
+			return nil, rej
+		}
+	}
+	return pl, nil
+}
+
+// parseLevelMap reads `events` or `notifications`: an object of levels.
+func parseLevelMap(v roomversion.Version, nums *ruleNumbers, name string, raw []byte, strict bool) ([]level, *Rejection) {
+	if canonicaljson.KindOf(raw) != canonicaljson.Object {
+		if strict {
+			return nil, newRejection(nums[rPLMapsType], SeverityError, ErrPowerLevelsInvalid, "power levels "+name+" is "+describe(raw)+", not an object")
+		}
+		return nil, nil
+	}
+	var out []level
+	var rej *Rejection
+	err := canonicaljson.EachMember(raw, func(key string, value []byte) error {
+		n, ok := parseLevel(v, value)
+		if !ok {
+			if strict {
+				rej = newRejection(nums[rPLMapsType], SeverityError, ErrPowerLevelsInvalid,
+					"power levels "+name+"["+strconv.Quote(key)+"] is "+describe(value)+", not "+integerWord(v))
+				return errStop
+			}
+			out = dropKey(out, key) // a later invalid duplicate hides an earlier valid one
+			return nil
+		}
+		out = append(out, level{key, n})
+		return nil
+	})
+	if rej != nil {
+		return nil, rej
+	}
+	if err != nil {
+		return nil, newRejection(nums[rPowerLevels], SeverityFatal, ErrMalformed, "power levels "+name+": "+err.Error())
+	}
+	return sortLevels(out), nil
+}
+
+// parseUsers reads `users`: an object whose keys are valid user IDs and whose values are
+// levels (rule 9.1 of v8, 9.3 of v10).
+func parseUsers(v roomversion.Version, nums *ruleNumbers, raw []byte, strict bool) ([]level, *Rejection) {
+	if canonicaljson.KindOf(raw) != canonicaljson.Object {
+		if strict {
+			return nil, newRejection(nums[rPLUsers], SeverityError, ErrPowerLevelsInvalid, "power levels users is "+describe(raw)+", not an object")
+		}
+		return nil, nil
+	}
+	var out []level
+	var rej *Rejection
+	err := canonicaljson.EachMember(raw, func(key string, value []byte) error {
+		if strict && !ValidUserID(key) {
+			{
+				rej = newRejection(nums[rPLUsers], SeverityError, ErrPowerLevelsInvalid, "power levels users key "+strconv.Quote(key)+" is not a valid user ID")
+				return errStop
+			}
+		}
+		n, ok := parseLevel(v, value)
+		if !ok {
+			if strict {
+				rej = newRejection(nums[rPLUsers], SeverityError, ErrPowerLevelsInvalid,
+					"power levels users["+strconv.Quote(key)+"] is "+describe(value)+", not "+integerWord(v))
+				return errStop
+			}
+			out = dropKey(out, key)
+			return nil
+		}
+		out = append(out, level{key, n})
+		return nil
+	})
+	if rej != nil {
+		return nil, rej
+	}
+	if err != nil {
+		return nil, newRejection(nums[rPowerLevels], SeverityFatal, ErrMalformed, "power levels users: "+err.Error())
+	}
+	return sortLevels(out), nil
+}
+
+func dropKey(ls []level, key string) []level {
+	out := ls[:0]
+	for _, l := range ls {
+		if l.key != key {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// errStop ends an EachMember iteration early; it never leaves this package.
+var errStop = stopError{}
+
+type stopError struct{}
+
+func (stopError) Error() string { return "stop" }
+
+func integerWord(v roomversion.Version) string {
+	switch {
+	case v.Auth.FloatPowerLevels:
+		return "an integer, an integer string or a finite number"
+	case v.Auth.StringPowerLevels:
+		return "an integer or an integer string"
+	}
+	return "an integer"
+}
+
+// describe names a JSON value for a reason text, quoting short values.
+func describe(raw []byte) string {
+	s := strings.TrimSpace(string(raw))
+	if len(s) > 40 {
+		s = s[:40] + "…"
+	}
+	return s
+}
+
+// parseLevel reads one power level value of room version v:
+//   - a JSON integer (from v10 the only form accepted);
+//   - v1-9: a string holding an integer in the format of
+//     rooms/fragments/v1-stringy-power-levels.md;
+//   - v1-5: a number with a fraction or exponent, truncated toward zero
+//     (v1-floaty-power-levels.md); a value outside the binary64 range is invalid.
+//
+// Integers beyond the int64 range (possible only before v6, where canonical JSON is not
+// enforced) saturate to math.MinInt64 / math.MaxInt64.
+func parseLevel(v roomversion.Version, raw []byte) (int64, bool) {
+	switch canonicaljson.KindOf(raw) {
+	case canonicaljson.Number:
+		s := strings.TrimSpace(string(raw))
+		if isIntegerLiteral(s) {
+			return parseSaturating(s)
+		}
+		if !v.Auth.FloatPowerLevels {
+			return 0, false
+		}
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+			return 0, false
+		}
+		return truncSaturating(f), true
+	case canonicaljson.String:
+		if !v.Auth.StringPowerLevels {
+			return 0, false
+		}
+		s, err := canonicaljson.Unquote(raw)
+		if err != nil {
+			return 0, false
+		}
+		return parseStringLevel(s)
+	}
+	return 0, false
+}
+
+// isIntegerLiteral reports whether a JSON number literal has no fraction and no exponent.
+func isIntegerLiteral(s string) bool {
+	return s != "" && strings.IndexAny(s, ".eE") < 0
+}
+
+// parseSaturating parses an optionally signed run of ASCII digits, saturating on overflow.
+func parseSaturating(s string) (int64, bool) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err == nil {
+		return n, true
+	}
+	if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
+		if strings.HasPrefix(s, "-") {
+			return math.MinInt64, true
+		}
+		return math.MaxInt64, true
+	}
+	return 0, false
+}
+
+func truncSaturating(f float64) int64 {
+	f = math.Trunc(f)
+	switch {
+	case f >= 9223372036854775807:
+		return math.MaxInt64
+	case f <= -9223372036854775808:
+		return math.MinInt64
+	}
+	return int64(f)
+}
+
+// parseStringLevel reads a power level written as a string (v1-9): any leading and trailing
+// whitespace, an optional single '+' or '-', one or more ASCII decimal digits (leading zeros
+// allowed). Whitespace is what Python's str.isspace() accepts, the reading of the servers the
+// rule was written for (docs/decisions/authrules.md).
+func parseStringLevel(s string) (int64, bool) {
+	s = strings.TrimFunc(s, isPythonSpace)
+	digits := s
+	if len(digits) > 0 && (digits[0] == '+' || digits[0] == '-') {
+		digits = digits[1:]
+	}
+	if digits == "" {
+		return 0, false
+	}
+	for i := 0; i < len(digits); i++ {
+		if digits[i] < '0' || digits[i] > '9' {
+			return 0, false
+		}
+	}
+	if s[0] == '+' {
+		s = s[1:]
+	}
+	return parseSaturating(s)
+}
+
+// isPythonSpace reports whether Python's str.isspace() holds for r: the Unicode White_Space
+// characters plus U+001C..U+001F.
+func isPythonSpace(r rune) bool {
+	switch r {
+	case '\t', '\n', '\v', '\f', '\r', ' ', 0x1c, 0x1d, 0x1e, 0x1f, 0x85, 0xa0, 0x1680,
+		0x2028, 0x2029, 0x202f, 0x205f, 0x3000:
+		return true
+	}
+	return r >= 0x2000 && r <= 0x200a
+}

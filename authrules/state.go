@@ -1,0 +1,284 @@
+package authrules
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/roomproto/roomproto/canonicaljson"
+	"github.com/roomproto/roomproto/pdu"
+	"github.com/roomproto/roomproto/roomversion"
+	"github.com/roomproto/roomproto/signing"
+)
+
+// ErrInvalidState is matched (errors.Is) by the errors of [NewState] and [State.Apply]: an
+// event that cannot be part of a room state.
+var ErrInvalidState = errors.New("authrules: invalid state")
+
+// State is a room state — state events keyed by `(type, state_key)` — prepared for the
+// authorization rules: the m.room.create event, the room creators, the power levels, the join
+// rules and every membership are read once, when the state is built, so that authorising many
+// events against the same state pays the parsing once ([State.Check]).
+//
+// A State is safe for concurrent use by any number of readers. [State.Apply] modifies it and
+// must not run concurrently with any other method.
+type State struct {
+	v    roomversion.Version
+	nums *ruleNumbers
+
+	events  map[StateKey]*pdu.Event
+	members map[string]string // user ID → membership of its m.room.member (possibly "")
+
+	create   *pdu.Event
+	creators []string
+	// federate is false when the create event's content has m.federate set to false.
+	federate     bool
+	createDomain string // the domain of the create event's sender
+	// roomID is, from v12, the room ID the create event's ID gives ("" when unknown).
+	roomID string
+
+	pl        *PowerLevels
+	joinRules JoinRules
+}
+
+// NewState builds the state of a room of version v from its state events (each must be a
+// state event; at most one per `(type, state_key)`). The state need not hold an m.room.create
+// (the iterative auth checks of state resolution start from partial states), but every event
+// other than a create is rejected against a state without one.
+//
+// An m.room.power_levels or m.room.join_rules in the state is read leniently: a value that
+// is not valid for v takes its default (a valid power levels event was checked by rule 9
+// before it entered the state).
+func NewState(v roomversion.Version, events []*pdu.Event) (*State, error) {
+	s, err := newEmptyState(v, len(events))
+	if err != nil {
+		return nil, err
+	}
+	for i, ev := range events {
+		if ev == nil {
+			return nil, fmt.Errorf("%w: event %d is nil", ErrInvalidState, i)
+		}
+		if ev.StateKey == nil {
+			return nil, fmt.Errorf("%w: event %d (%s %q) is not a state event", ErrInvalidState, i, ev.EventID, ev.Type)
+		}
+		k := StateKey{ev.Type, *ev.StateKey}
+		if prev, dup := s.events[k]; dup {
+			return nil, fmt.Errorf("%w: events %q and %q share the state key (%q, %q)", ErrInvalidState, prev.EventID, ev.EventID, k.Type, k.StateKey)
+		}
+		s.events[k] = ev
+		if ev.Type == pdu.TypeMember {
+			s.members[*ev.StateKey] = ev.Membership
+		}
+	}
+	s.derive()
+	return s, nil
+}
+
+func newEmptyState(v roomversion.Version, n int) (*State, error) {
+	nums := numbersFor(v.Auth.RuleSet)
+	if nums == nil {
+		return nil, fmt.Errorf("%w: room version %q has an unknown rule set %q", ErrInvalidState, v.ID, v.Auth.RuleSet)
+	}
+	return &State{
+		v:       v,
+		nums:    nums,
+		events:  make(map[StateKey]*pdu.Event, n),
+		members: make(map[string]string, n),
+	}, nil
+}
+
+// derive reads the create event, power levels and join rules from the events.
+func (s *State) derive() {
+	s.deriveCreate()
+	s.derivePowerLevels()
+	s.deriveJoinRules()
+}
+
+func (s *State) deriveCreate() {
+	s.create = s.events[StateKey{pdu.TypeCreate, ""}]
+	s.creators, s.federate, s.createDomain, s.roomID = nil, true, "", ""
+	if s.create == nil {
+		return
+	}
+	s.creators = creatorsOf(s.v, s.create)
+	s.federate = !federateFalse(s.create)
+	s.createDomain, _ = domainOf(s.create.Sender)
+	if s.v.Format.RoomIDFromCreateEvent {
+		if id, err := eventIDOf(s.v, s.create); err == nil {
+			s.roomID = "!" + id[1:]
+		}
+	}
+}
+
+func (s *State) derivePowerLevels() {
+	var content []byte
+	if ev := s.events[StateKey{pdu.TypePowerLevels, ""}]; ev != nil {
+		content = ev.Content
+	}
+	pl, rej := parsePowerLevels(s.v, content, false)
+	if rej != nil { // the content is not a JSON object: read as the defaults
+		pl = &PowerLevels{named: namedDefaults, exists: true}
+	}
+	s.pl = pl.withCreators(s.v, s.creators)
+}
+
+func (s *State) deriveJoinRules() {
+	if ev := s.events[StateKey{pdu.TypeJoinRules, ""}]; ev != nil {
+		s.joinRules = ParseJoinRules(ev.Content)
+	} else {
+		s.joinRules = JoinRules{Rule: JoinRuleInvite}
+	}
+}
+
+// Apply puts a state event into the state, replacing the event with the same `(type,
+// state_key)`, and updates what was derived from it. It does not authorise the event (see
+// [State.Check]). Apply must not run concurrently with any other method of s.
+func (s *State) Apply(ev *pdu.Event) error {
+	if ev == nil || ev.StateKey == nil {
+		return fmt.Errorf("%w: not a state event", ErrInvalidState)
+	}
+	s.events[StateKey{ev.Type, *ev.StateKey}] = ev
+	switch ev.Type {
+	case pdu.TypeMember:
+		s.members[*ev.StateKey] = ev.Membership
+	case pdu.TypeCreate:
+		s.deriveCreate()
+		s.derivePowerLevels()
+	case pdu.TypePowerLevels:
+		s.derivePowerLevels()
+	case pdu.TypeJoinRules:
+		s.deriveJoinRules()
+	}
+	return nil
+}
+
+// Version returns the room version of the state.
+func (s *State) Version() roomversion.Version { return s.v }
+
+// Get returns the state event with the given type and state key, or nil.
+func (s *State) Get(eventType, stateKey string) *pdu.Event {
+	return s.events[StateKey{eventType, stateKey}]
+}
+
+// Len returns the number of state events.
+func (s *State) Len() int { return len(s.events) }
+
+// Events returns the state events, sorted by type then state key.
+func (s *State) Events() []*pdu.Event {
+	out := make([]*pdu.Event, 0, len(s.events))
+	for _, ev := range s.events {
+		out = append(out, ev)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Type != out[j].Type {
+			return out[i].Type < out[j].Type
+		}
+		return *out[i].StateKey < *out[j].StateKey
+	})
+	return out
+}
+
+// Create returns the m.room.create event, or nil when the state has none.
+func (s *State) Create() *pdu.Event { return s.create }
+
+// Creators returns the room creators: `content.creator` of the create event in v1-10, its
+// `sender` in v11, its `sender` followed by the valid entries of
+// `content.additional_creators` in v12 (rooms/v12.md "Authorisation rules"). Nil without a
+// create event.
+func (s *State) Creators() []string { return append([]string(nil), s.creators...) }
+
+// PowerLevels returns the power levels of the state; never nil. Without an
+// m.room.power_levels event they are the defaults (m.room.power_levels.yaml): every user at 0
+// except the creator at 100 in v1-11; in v12 the creators have [InfiniteLevel] whether or not
+// there is a power levels event.
+func (s *State) PowerLevels() *PowerLevels { return s.pl }
+
+// JoinRules returns the join rules of the state. Without an m.room.join_rules event the rule
+// is "invite" (docs/decisions/authrules.md: the spec gives no default; "invite" is the
+// reading of the reference implementations and the safe one).
+func (s *State) JoinRules() JoinRules { return s.joinRules }
+
+// Membership returns the `membership` of userID's m.room.member event, "" when there is none
+// (or its membership is not a string).
+func (s *State) Membership(userID string) string { return s.members[userID] }
+
+// Members returns the user IDs whose membership is membership, sorted.
+func (s *State) Members(membership string) []string {
+	var out []string
+	for u, m := range s.members {
+		if m == membership {
+			out = append(out, u)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// AuthEvents returns the auth events the auth events selection picks from this state for ev
+// (server-server-api "Auth events selection"): the events of [AuthEventsNeeded] that the state
+// holds, in that order.
+func (s *State) AuthEvents(ev *pdu.Event) ([]*pdu.Event, error) {
+	keys, err := AuthEventsNeeded(s.v, ev)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*pdu.Event, 0, len(keys))
+	for _, k := range keys {
+		if e := s.events[k]; e != nil {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// creatorsOf returns the room creators named by a create event (see State.Creators).
+func creatorsOf(v roomversion.Version, create *pdu.Event) []string {
+	if v.Auth.CreatorInContent {
+		if c, ok := create.ContentString("creator"); ok {
+			return []string{c}
+		}
+		return nil
+	}
+	out := []string{create.Sender}
+	if !v.Auth.InfiniteCreatorPower {
+		return out
+	}
+	raw := create.ContentField("additional_creators")
+	if canonicaljson.KindOf(raw) != canonicaljson.Array {
+		return out
+	}
+	_ = eachElement(raw, func(item []byte) error {
+		if u, ok := stringValueOK(item); ok && ValidUserID(u) {
+			for _, have := range out {
+				if have == u {
+					return nil
+				}
+			}
+			out = append(out, u)
+		}
+		return nil
+	})
+	return out
+}
+
+// federateFalse reports whether the create content has m.federate set to JSON false.
+func federateFalse(create *pdu.Event) bool {
+	raw := create.ContentField("m.federate")
+	return canonicaljson.KindOf(raw) == canonicaljson.Bool && raw[0] == 'f'
+}
+
+// eventIDOf returns the ID of ev: its EventID field when set, otherwise computed from its
+// bytes (the reference hash, v3+).
+func eventIDOf(v roomversion.Version, ev *pdu.Event) (string, error) {
+	if ev.EventID != "" {
+		return ev.EventID, nil
+	}
+	id, err := signing.EventID(v, ev.Raw())
+	if err != nil {
+		return "", err
+	}
+	if len(id) < 2 || id[0] != '$' {
+		return "", fmt.Errorf("authrules: computed event ID %q is malformed", id)
+	}
+	return id, nil
+}

@@ -1,0 +1,517 @@
+package authrules
+
+import (
+	"errors"
+	"math"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/roomproto/roomproto/pdu"
+	"github.com/roomproto/roomproto/roomversion"
+)
+
+func mustVersion(t testing.TB, id string) roomversion.Version {
+	t.Helper()
+	v, err := roomversion.Lookup(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestSeverityAndRejection(t *testing.T) {
+	for s, want := range map[Severity]string{SeverityFatal: "fatal", SeverityError: "error", SeverityWarn: "warn", 9: "Severity(9)"} {
+		if s.String() != want {
+			t.Errorf("%d: %q, want %q", int(s), s.String(), want)
+		}
+	}
+	r := &Rejection{Rule: "4.3.5.2", Severity: SeverityError, Reason: "because", Err: ErrRestrictedAuthoriser}
+	if got := r.Error(); got != "authrules: rule 4.3.5.2: because" {
+		t.Errorf("Error() = %q", got)
+	}
+	var err error = r
+	if !errors.Is(err, ErrRestrictedAuthoriser) || !errors.Is(err, ErrRejected) || errors.Is(err, ErrBanned) || !Rejected(err) {
+		t.Errorf("errors.Is does not match as documented")
+	}
+	w := &Rejection{Rule: "4.2.1", Severity: SeverityWarn, Reason: "x", Err: ErrAuthoriserSignature}
+	if errors.Is(w, ErrRejected) || Rejected(w) || Rejected(nil) {
+		t.Errorf("a warning or nil must not count as a rejection")
+	}
+	if (&Rejection{Reason: "no event"}).Error() != "authrules: no event" {
+		t.Errorf("rule-less Error()")
+	}
+}
+
+// TestRuleNumbers spot-checks the numbering of every rule set against the spec texts.
+func TestRuleNumbers(t *testing.T) {
+	tests := []struct {
+		set  string
+		r    rule
+		want string
+	}{
+		{"v1", rAliasesDomain, "4.2"}, {"v1", rMemberMalformed, "5.1"}, {"v1", rJoinOtherwise, "5.2.6"},
+		{"v1", rInvite3pSignature, "5.3.1.7"}, {"v1", rMemberUnknown, "5.6"}, {"v1", rSenderNotJoined, "6"},
+		{"v1", rThirdPartyInvite, "7.1"}, {"v1", rRequiredPower, "8"}, {"v1", rStateKey, "9"}, {"v1", rPLUsers, "10.1"},
+		{"v1", rPLUsersNew, "10.7.1"}, {"v1", rPLAllow, "10.8"}, {"v1", rRedactionOtherwise, "11.3"}, {"v1", rAllow, "12"},
+		{"v3", rRedactionLevel, ""}, {"v3", rAllow, "11"}, {"v3", rAliasesAllow, "4.3"},
+		{"v6", rAliasesDomain, ""}, {"v6", rMemberUnknown, "4.6"}, {"v6", rPLMapOld, "9.4.1"}, {"v6", rAllow, "10"},
+		{"v7", rKnockJoinRule, "4.6.1"}, {"v7", rKnockAllow, "4.6.3"}, {"v7", rMemberUnknown, "4.7"}, {"v7", rLeaveSelf, "4.4.1"},
+		{"v7", rJoinRestrictedAuthoriser, ""}, {"v7", rJoinOtherwise, "4.2.6"},
+		{"v8", rAuthoriserSignature, "4.2.1"}, {"v8", rJoinRestrictedAuthoriser, "4.3.5.2"}, {"v8", rJoinOtherwise, "4.3.7"},
+		{"v8", rInvite3pOtherwise, "4.4.1.8"}, {"v8", rInviteOtherwise, "4.4.5"}, {"v8", rLeaveOtherwise, "4.5.5"},
+		{"v8", rBanOtherwise, "4.6.3"}, {"v8", rKnockOtherwise, "4.7.4"}, {"v8", rMemberUnknown, "4.8"},
+		{"v8", rPLNamedType, "9"}, {"v8", rPLUsers, "9.1"}, {"v8", rPLNoPrevious, "9.2"}, {"v8", rPLAllow, "9.8"},
+		{"v8", rCreateCreator, "1.4"}, {"v8", rCreateAllow, "1.5"}, {"v8", rAuthWrongRoom, "2.5"},
+		{"v10", rPLNamedType, "9.1"}, {"v10", rPLMapsType, "9.2"}, {"v10", rPLUsers, "9.3"}, {"v10", rPLNoPrevious, "9.4"},
+		{"v10", rPLNamedOld, "9.5.1"}, {"v10", rPLUsersNew, "9.9.1"}, {"v10", rPLAllow, "9.10"},
+		{"v11", rCreateCreator, ""}, {"v11", rCreateAllow, "1.4"},
+		{"v12", rCreateAdditional, "1.4"}, {"v12", rCreateAllow, "1.5"}, {"v12", rRoomID, "2"}, {"v12", rAuthUnexpected, "3.2"},
+		{"v12", rAuthNoCreate, ""}, {"v12", rAuthWrongRoom, "3.4"}, {"v12", rFederate, "4"}, {"v12", rJoinRestrictedAuthoriser, "5.3.5.2"},
+		{"v12", rKnockJoinRule, "5.7.1"}, {"v12", rSenderNotJoined, "6"}, {"v12", rPLCreators, "10.4"}, {"v12", rPLNoPrevious, "10.5"},
+		{"v12", rPLUsersNew, "10.10.1"}, {"v12", rPLAllow, "10.11"}, {"v12", rAllow, "11"},
+	}
+	for _, tt := range tests {
+		if got := ruleNumberOf(tt.set, tt.r); got != tt.want {
+			t.Errorf("%s rule %d: %q, want %q", tt.set, tt.r, got, tt.want)
+		}
+	}
+	if ruleNumberOf("v99", rAllow) != "" || ruleNumberOf("v8", numRules) != "" {
+		t.Errorf("unknown rule set or rule must give \"\"")
+	}
+	for _, v := range roomversion.All() {
+		if numbersFor(v.Auth.RuleSet) == nil {
+			t.Errorf("room version %s: no rule numbers for rule set %q", v.ID, v.Auth.RuleSet)
+		}
+	}
+}
+
+func TestParseStringLevel(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"100", 100, true}, {"000100", 100, true}, {"+100", 100, true}, {"-100", -100, true}, {" 100 ", 100, true},
+		{" 00100 ", 100, true}, {" +100 ", 100, true}, {" -100 ", -100, true}, {"\t\n100\r\v\f", 100, true},
+		{"\u00a0\u2003100\u3000", 100, true}, {"\x1c7\x1f", 7, true}, {"-0", 0, true},
+		{"99999999999999999999", math.MaxInt64, true}, {"-99999999999999999999", math.MinInt64, true},
+		{"", 0, false}, {" ", 0, false}, {"+", 0, false}, {"-", 0, false}, {"+-1", 0, false}, {"--1", 0, false},
+		{"1_000", 0, false}, {"1.0", 0, false}, {"1e2", 0, false}, {"0x10", 0, false}, {"١٢", 0, false},
+		{"1 0", 0, false}, {"\u200b1", 0, false}, {"abc", 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := parseStringLevel(tt.in)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("parseStringLevel(%q) = %d, %v; want %d, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestParseLevel(t *testing.T) {
+	tests := []struct {
+		version, raw string
+		want         int64
+		ok           bool
+	}{
+		{"1", `50`, 50, true}, {"1", `"50"`, 50, true}, {"1", `50.9`, 50, true}, {"1", `-50.9`, -50, true},
+		{"1", `5.114698E4`, 51146, true}, {"1", `1e400`, 0, false}, {"1", `1e-400`, 0, true},
+		{"1", `123456789012345678901234567890`, math.MaxInt64, true}, {"1", `1e300`, math.MaxInt64, true},
+		{"5", `50.5`, 50, true}, {"6", `50.5`, 0, false}, {"6", `"50"`, 50, true}, {"9", `" 5 "`, 5, true},
+		{"10", `"50"`, 0, false}, {"10", `50`, 50, true}, {"10", `-9007199254740991`, -9007199254740991, true},
+		{"8", `true`, 0, false}, {"8", `null`, 0, false}, {"8", `{}`, 0, false}, {"8", `[1]`, 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := parseLevel(mustVersion(t, tt.version), []byte(tt.raw))
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("v%s parseLevel(%s) = %d, %v; want %d, %v", tt.version, tt.raw, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestValidUserID(t *testing.T) {
+	valid := []string{"@a:b", "@alice:example.org", "@alice:example.org:8448", "@:example.org", "@Alice Ü:example.org",
+		"@a:1.2.3.4", "@a:[1234:5678::abcd]", "@a:[::1]:8448", "@a:EXAMPLE.org", "@a=b/c+d:x-y.z"}
+	invalid := []string{"", "@", "@a", "a:b", "#a:b", "@a:", "@a:b_c", "@a:b:", "@a:b:123456", "@a:b:port", "@a:[1234",
+		"@a:[]", "@a:[zz]", "@a:b c", "@a\x00b:c", "@a:" + strings.Repeat("x", 260), "@\xff:b"}
+	for _, s := range valid {
+		if !ValidUserID(s) {
+			t.Errorf("ValidUserID(%q) = false", s)
+		}
+	}
+	for _, s := range invalid {
+		if ValidUserID(s) {
+			t.Errorf("ValidUserID(%q) = true", s)
+		}
+	}
+}
+
+func TestPowerLevelsDefaults(t *testing.T) {
+	v9 := mustVersion(t, "9")
+	pl, err := ParsePowerLevels(v9, []byte(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []int64{pl.UserLevel("@x:y"), pl.UsersDefault(), pl.EventsDefault(), pl.StateDefault(), pl.BanLevel(), pl.KickLevel(),
+		pl.RedactLevel(), pl.InviteLevel(), pl.EventLevel("m.room.message", false), pl.EventLevel("m.room.name", true),
+		pl.NotificationLevel("room")}
+	want := []int64{0, 0, 0, 50, 50, 50, 50, 0, 0, 50, 50}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("defaults %v, want %v", got, want)
+	}
+	if !pl.Exists() {
+		t.Errorf("parsed levels must exist")
+	}
+	def := DefaultPowerLevels(v9, []string{"@creator:a"})
+	if def.Exists() || def.UserLevel("@creator:a") != 100 || def.UserLevel("@x:a") != 0 || def.StateDefault() != 50 {
+		t.Errorf("v9 defaults without an event: creator %d, other %d", def.UserLevel("@creator:a"), def.UserLevel("@x:a"))
+	}
+	v12 := mustVersion(t, "12")
+	def12 := DefaultPowerLevels(v12, []string{"@c1:a", "@c2:b"})
+	if def12.UserLevel("@c1:a") != InfiniteLevel || def12.UserLevel("@c2:b") != InfiniteLevel || def12.UserLevel("@x:a") != 0 {
+		t.Errorf("v12 creators must be infinite")
+	}
+	pl12, err := ParsePowerLevels(v12, []byte(`{"users":{"@x:a":75},"users_default":5,"events":{"m.room.name":20},"notifications":{"room":10,"x":3},"invite":7,"kick":8,"ban":9,"redact":10,"state_default":11,"events_default":12}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	withC := pl12.withCreators(v12, []string{"@c1:a"})
+	got = []int64{withC.UserLevel("@c1:a"), withC.UserLevel("@x:a"), withC.UserLevel("@y:a"), withC.InviteLevel(), withC.KickLevel(),
+		withC.BanLevel(), withC.RedactLevel(), withC.StateDefault(), withC.EventsDefault(), withC.EventLevel("m.room.name", true),
+		withC.EventLevel("m.room.topic", true), withC.EventLevel("m.x", false), withC.NotificationLevel("room"), withC.NotificationLevel("x"),
+		withC.NotificationLevel("other")}
+	want = []int64{InfiniteLevel, 75, 5, 7, 8, 9, 10, 11, 12, 20, 11, 12, 10, 3, 50}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("v12 levels %v, want %v", got, want)
+	}
+	if pl12.UserLevel("@c1:a") != 5 || !withC.IsCreator("@c1:a") || pl12.IsCreator("@c1:a") {
+		t.Errorf("creators must only come from withCreators")
+	}
+	if u := withC.Users(); len(u) != 1 || u["@x:a"] != 75 {
+		t.Errorf("Users() = %v", u)
+	}
+	if lvl, ok := withC.UserLevelSet("@x:a"); !ok || lvl != 75 {
+		t.Errorf("UserLevelSet")
+	}
+	// Duplicate keys: the last occurrence wins (v1-5 may carry them).
+	v1 := mustVersion(t, "1")
+	dup, err := ParsePowerLevels(v1, []byte(`{"users":{"@a:b":10,"@a:b":"20"},"ban":1,"ban":2}`))
+	if err != nil || dup.UserLevel("@a:b") != 20 || dup.BanLevel() != 2 {
+		t.Errorf("duplicates: %v %v", dup, err)
+	}
+}
+
+func TestParsePowerLevelsErrors(t *testing.T) {
+	tests := []struct{ version, content, rule string }{
+		{"8", `{"users":{"nope":1}}`, "9.1"}, {"8", `{"users":5}`, "9.1"}, {"8", `{"ban":"x"}`, "9"},
+		{"8", `{"events":[]}`, "9"}, {"8", `{"notifications":{"room":"x"}}`, "9"}, {"5", `{"notifications":{"room":"x"}}`, ""},
+		{"5", `{"users":{"@a:b":"1.5"}}`, "10.1"}, {"10", `{"ban":"1"}`, "9.1"}, {"10", `{"events":{"a":true}}`, "9.2"},
+		{"10", `{"users":{"@a:b":"1"}}`, "9.3"}, {"12", `{"kick":null}`, "10.1"}, {"12", `{"users":{"@a:b":1}}`, ""},
+		// v1-9 check users first (9.1); v10 checks the named levels first (9.1).
+		{"9", `{"ban":"x","users":{"bad":1}}`, "9.1"}, {"10", `{"users":{"bad":1},"ban":"x"}`, "9.1"},
+	}
+	for _, tt := range tests {
+		_, err := ParsePowerLevels(mustVersion(t, tt.version), []byte(tt.content))
+		if tt.rule == "" {
+			if err != nil {
+				t.Errorf("v%s %s: %v", tt.version, tt.content, err)
+			}
+			continue
+		}
+		var rej *Rejection
+		if !errors.As(err, &rej) || rej.Rule != tt.rule || !errors.Is(err, ErrPowerLevelsInvalid) {
+			t.Errorf("v%s %s: %v, want rule %s", tt.version, tt.content, err, tt.rule)
+		}
+	}
+}
+
+func TestParseJoinRules(t *testing.T) {
+	tests := []struct {
+		content string
+		want    JoinRules
+	}{
+		{`{"join_rule":"public"}`, JoinRules{Rule: "public"}},
+		{`{}`, JoinRules{Rule: "invite"}},
+		{`{"join_rule":5}`, JoinRules{Rule: ""}},
+		{`{"join_rule":"restricted","allow":[{"type":"m.room_membership","room_id":"!a:b"},5,{"type":1},{"room_id":"!c:d"}]}`,
+			JoinRules{Rule: "restricted", Allow: []AllowCondition{{"m.room_membership", "!a:b"}, {"", ""}, {"", "!c:d"}}}},
+		{`{"join_rule":"restricted","allow":"x"}`, JoinRules{Rule: "restricted"}},
+		{`not json`, JoinRules{}},
+	}
+	for _, tt := range tests {
+		if got := ParseJoinRules([]byte(tt.content)); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("ParseJoinRules(%s) = %+v, want %+v", tt.content, got, tt.want)
+		}
+	}
+}
+
+// stateFixture builds the events of the named templates for room version id.
+func stateFixture(t testing.TB, id string, names ...string) []*pdu.Event {
+	t.Helper()
+	b := &builder{t: t, v: mustVersion(t, id), templates: loadTemplates(t), roomID: "!r:a.example"}
+	var out []*pdu.Event
+	for _, n := range names {
+		ev, err := b.build([]byte(`"`+n+`"`), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", n, err)
+		}
+		if b.v.Format.RoomIDFromCreateEvent && ev.Type == pdu.TypeCreate {
+			b.roomID = "!" + ev.EventID[1:]
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+func TestState(t *testing.T) {
+	v := mustVersion(t, "9")
+	evs := stateFixture(t, "9", "create", "alice_join", "pl", "jr_restricted", "mod_join", "bob_invite", "carol_ban")
+	s, err := NewState(v, evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Version().ID != "9" || s.Len() != 7 || s.Create() != evs[0] || s.Get(pdu.TypePowerLevels, "") != evs[2] {
+		t.Errorf("accessors")
+	}
+	if got := s.Creators(); !reflect.DeepEqual(got, []string{"@alice:a.example"}) {
+		t.Errorf("Creators() = %v", got)
+	}
+	if got := s.Members("join"); !reflect.DeepEqual(got, []string{"@alice:a.example", "@mod:a.example"}) {
+		t.Errorf("Members(join) = %v", got)
+	}
+	if s.Membership("@bob:b.example") != "invite" || s.Membership("@carol:c.example") != "ban" || s.Membership("@x:y") != "" {
+		t.Errorf("Membership")
+	}
+	if jr := s.JoinRules(); jr.Rule != "restricted" || len(jr.Allow) != 1 || jr.Allow[0].RoomID != "!space:a.example" {
+		t.Errorf("JoinRules() = %+v", jr)
+	}
+	if s.PowerLevels().UserLevel("@mod:a.example") != 50 {
+		t.Errorf("PowerLevels")
+	}
+	if got := s.Events(); len(got) != 7 || got[0].Type != "m.room.create" {
+		t.Errorf("Events() order")
+	}
+	join := stateFixture(t, "9", "bob_join")[0]
+	auth, err := s.AuthEvents(join)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, a := range auth {
+		types = append(types, a.Type+"|"+*a.StateKey)
+	}
+	if want := []string{"m.room.create|", "m.room.power_levels|", "m.room.member|@bob:b.example", "m.room.join_rules|"}; !reflect.DeepEqual(types, want) {
+		t.Errorf("AuthEvents = %v, want %v", types, want)
+	}
+	if err := s.Check(join, nil); err != nil {
+		t.Errorf("invited join: %v", err)
+	}
+	// Apply: bob joins, then the join rules change.
+	if err := s.Apply(join); err != nil || s.Membership("@bob:b.example") != "join" {
+		t.Errorf("Apply(join): %v", err)
+	}
+	pub := stateFixture(t, "9", "jr_public")[0]
+	if err := s.Apply(pub); err != nil || s.JoinRules().Rule != "public" {
+		t.Errorf("Apply(join rules): %v", err)
+	}
+	pl := stateFixture(t, "9", "pl_invite50")[0]
+	if err := s.Apply(pl); err != nil || s.PowerLevels().InviteLevel() != 50 {
+		t.Errorf("Apply(power levels): %v", err)
+	}
+	if s.Apply(stateFixture(t, "9", "message")[0]) == nil || s.Apply(nil) == nil {
+		t.Errorf("Apply of a non-state event must fail")
+	}
+
+	// Without power levels and join rules: defaults.
+	s2, err := NewState(v, evs[:2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s2.JoinRules().Rule != "invite" || s2.PowerLevels().UserLevel("@alice:a.example") != 100 || s2.PowerLevels().Exists() {
+		t.Errorf("defaults of a state without power levels / join rules")
+	}
+	// Errors.
+	if _, err := NewState(v, []*pdu.Event{nil}); !errors.Is(err, ErrInvalidState) {
+		t.Errorf("nil event: %v", err)
+	}
+	if _, err := NewState(v, []*pdu.Event{stateFixture(t, "9", "message")[0]}); !errors.Is(err, ErrInvalidState) {
+		t.Errorf("non-state event: %v", err)
+	}
+	if _, err := NewState(v, []*pdu.Event{evs[0], evs[0]}); !errors.Is(err, ErrInvalidState) {
+		t.Errorf("duplicate: %v", err)
+	}
+	bad := v
+	bad.Auth.RuleSet = "v0"
+	if _, err := NewState(bad, nil); !errors.Is(err, ErrInvalidState) {
+		t.Errorf("unknown rule set: %v", err)
+	}
+	if err := s.Check(nil, nil); !Rejected(err) {
+		t.Errorf("nil event must be rejected")
+	}
+	if err := Check(v, nil, nil, nil); !Rejected(err) {
+		t.Errorf("nil event must be rejected")
+	}
+	if err := Check(bad, join, nil, nil); !Rejected(err) {
+		t.Errorf("unknown rule set must be rejected")
+	}
+	if err := Check(v, join, []*pdu.Event{nil}, nil); !errors.Is(err, ErrMalformed) {
+		t.Errorf("nil auth event: %v", err)
+	}
+	// At most maxSuppliedAuthEvents events may be supplied.
+	many := make([]*pdu.Event, maxSuppliedAuthEvents+1)
+	for i := range many {
+		many[i] = evs[0]
+	}
+	var rej *Rejection
+	if err := Check(v, join, many, nil); !errors.As(err, &rej) || rej.Severity != SeverityFatal || !errors.Is(err, ErrMalformed) {
+		t.Errorf("%d auth events: %v", len(many), err)
+	}
+}
+
+func TestStateV12Creators(t *testing.T) {
+	v := mustVersion(t, "12")
+	evs := stateFixture(t, "12", "create12", "alice_join", "pl12", "carol_join")
+	s, err := NewState(v, evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Creators(); !reflect.DeepEqual(got, []string{"@alice:a.example", "@carol:c.example"}) {
+		t.Errorf("Creators() = %v", got)
+	}
+	pl := s.PowerLevels()
+	if pl.UserLevel("@alice:a.example") != InfiniteLevel || pl.UserLevel("@carol:c.example") != InfiniteLevel || pl.UserLevel("@bob:b.example") != 100 {
+		t.Errorf("v12 levels")
+	}
+	// The create event supplied through Options to a state without it.
+	s2, err := NewState(v, evs[1:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := stateFixture(t, "12", "create12", "message")[1]
+	if err := s2.Check(msg, nil); !errors.Is(err, ErrRoomIDNotCreate) {
+		t.Errorf("without create: %v", err)
+	}
+	if err := s2.CheckWithOptions(msg, Options{Create: evs[0]}); !errors.Is(err, ErrSenderNotJoined) {
+		t.Errorf("with Options.Create, bob is not joined: %v", err)
+	}
+	if s2.Create() != nil {
+		t.Errorf("CheckWithOptions must not modify the state")
+	}
+}
+
+func TestAuthEventsNeeded(t *testing.T) {
+	type sk = StateKey
+	create, pl := sk{"m.room.create", ""}, sk{"m.room.power_levels", ""}
+	jr := sk{"m.room.join_rules", ""}
+	mem := func(u string) sk { return sk{"m.room.member", u} }
+	const bob, alice = "@bob:b.example", "@alice:a.example"
+	tests := []struct {
+		version, event string
+		want           []StateKey
+	}{
+		{"9", `"message"`, []sk{create, pl, mem(bob)}},
+		{"12", `"message"`, []sk{pl, mem(bob)}},
+		{"9", `"create"`, nil},
+		{"12", `"create12"`, nil},
+		{"9", `"bob_join"`, []sk{create, pl, mem(bob), jr}},
+		{"9", `"bob_invite"`, []sk{create, pl, mem(alice), mem(bob), jr}},
+		{"9", `"bob_leave"`, []sk{create, pl, mem(bob)}},
+		{"9", `"bob_ban"`, []sk{create, pl, mem(alice), mem(bob)}},
+		{"9", `"bob_knock"`, []sk{create, pl, mem(bob), jr}},
+		{"6", `"bob_knock"`, []sk{create, pl, mem(bob), jr}},
+		{"9", `"tp_invite"`, []sk{create, pl, mem(alice), mem(bob), jr, {"m.room.third_party_invite", "tok123"}}},
+		{"9", `"restricted_join"`, []sk{create, pl, mem(bob), jr, mem(alice)}},
+		{"7", `"restricted_join"`, []sk{create, pl, mem(bob), jr}},
+		{"12", `"restricted_join"`, []sk{pl, mem(bob), jr, mem(alice)}},
+		{"9", `{"__base":"restricted_join","content":{"membership":"join","join_authorised_via_users_server":"@bob:b.example"}}`, []sk{create, pl, mem(bob), jr}},
+		{"9", `{"__base":"restricted_join","content":{"membership":"join","join_authorised_via_users_server":5}}`, []sk{create, pl, mem(bob), jr}},
+		{"9", `{"__base":"restricted_join","content":{"membership":"leave","join_authorised_via_users_server":"@alice:a.example"}}`, []sk{create, pl, mem(bob)}},
+		{"9", `{"__base":"tp_invite","content":{"membership":"invite","third_party_invite":{"signed":{"token":7}}}}`, []sk{create, pl, mem(alice), mem(bob), jr}},
+		{"9", `{"type":"m.room.member","sender":"@bob:b.example","content":{"membership":"join"}}`, []sk{create, pl, mem(bob), jr}},
+	}
+	for _, tt := range tests {
+		v := mustVersion(t, tt.version)
+		b := &builder{t: t, v: v, templates: loadTemplates(t), roomID: "!r:a.example"}
+		ev, err := b.build([]byte(tt.event), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.event, err)
+		}
+		got, err := AuthEventsNeeded(v, ev)
+		if err != nil || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("v%s %s: %v %v, want %v", tt.version, tt.event, got, err, tt.want)
+		}
+	}
+	if _, err := AuthEventsNeeded(mustVersion(t, "9"), nil); !Rejected(err) {
+		t.Errorf("nil event")
+	}
+}
+
+// TestConcurrentChecks runs State.Check from many goroutines (run with -race).
+func TestConcurrentChecks(t *testing.T) {
+	v := mustVersion(t, "9")
+	evs := stateFixture(t, "9", "create", "alice_join", "pl", "jr_restricted", "mod_join", "bob_join")
+	s, err := NewState(v, evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	probes := stateFixture(t, "9", "message", "restricted_join", "bob_leave", "tp_invite")
+	keys := testKeyRing(t)
+	want := make([]error, len(probes))
+	for i, p := range probes {
+		want[i] = s.Check(p, keys)
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				for j, p := range probes {
+					got := s.Check(p, keys)
+					if (got == nil) != (want[j] == nil) {
+						t.Errorf("probe %d: %v vs %v", j, got, want[j])
+					}
+					_ = CheckWithOptions(v, p, evs, Options{})
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// TestAllocations pins the allocation counts of the hot paths.
+func TestAllocations(t *testing.T) {
+	v := mustVersion(t, "9")
+	evs := stateFixture(t, "9", "create", "alice_join", "pl", "jr_restricted", "mod_join", "bob_join")
+	s, err := NewState(v, evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := stateFixture(t, "9", "message")[0]
+	b := &builder{t: t, v: v, templates: loadTemplates(t), roomID: "!r:a.example"}
+	join, err := b.build([]byte(`{"__base":"restricted_join","sender":"@dave:d.example","state_key":"@dave:d.example","__sign":["d.example","a.example"]}`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Check(join, nil); err != nil {
+		t.Fatalf("restricted join: %v", err)
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = s.Check(msg, nil) }); n > 0 {
+		t.Errorf("State.Check(message): %v allocations", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = s.Check(join, nil) }); n > 10 {
+		t.Errorf("State.Check(restricted join): %v allocations", n)
+	}
+	evs12 := stateFixture(t, "12", "create12", "alice_join", "pl12", "bob_join", "message")
+	s12, err := NewState(mustVersion(t, "12"), evs12[:4])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s12.Check(evs12[4], nil); err != nil {
+		t.Fatalf("v12 message: %v", err)
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = s12.Check(evs12[4], nil) }); n > 0 {
+		t.Errorf("v12 State.Check(message): %v allocations", n)
+	}
+}
