@@ -95,7 +95,7 @@ func EachMember(data []byte, fn func(key string, value []byte) error) error {
 		if escaped {
 			key = string(appendUnescaped(make([]byte, 0, len(body)), body, false))
 		} else {
-			key = string(body)
+			key = internKey(body)
 		}
 		p.skipSpace()
 		if p.pos >= len(data) {
@@ -186,4 +186,90 @@ func EachElement(data []byte, fn func(value []byte) error) error {
 			return newError(p.pos, ErrSyntax, "invalid character "+quoteChar(c)+" after array element")
 		}
 	}
+}
+
+// internKey returns body as a string, without allocating for the keys that the room protocol's
+// rules look up again and again (the top-level keys of events and the content keys of the
+// state events that affect authorisation). The switch compiles to comparisons that do not
+// allocate; any other key is copied.
+func internKey(body []byte) string {
+	switch string(body) {
+	case "auth_events":
+		return "auth_events"
+	case "content":
+		return "content"
+	case "depth":
+		return "depth"
+	case "event_id":
+		return "event_id"
+	case "hashes":
+		return "hashes"
+	case "origin":
+		return "origin"
+	case "origin_server_ts":
+		return "origin_server_ts"
+	case "prev_events":
+		return "prev_events"
+	case "redacts":
+		return "redacts"
+	case "room_id":
+		return "room_id"
+	case "sender":
+		return "sender"
+	case "signatures":
+		return "signatures"
+	case "state_key":
+		return "state_key"
+	case "type":
+		return "type"
+	case "unsigned":
+		return "unsigned"
+	case "sha256":
+		return "sha256"
+	case "membership":
+		return "membership"
+	case "join_authorised_via_users_server":
+		return "join_authorised_via_users_server"
+	case "third_party_invite":
+		return "third_party_invite"
+	case "displayname":
+		return "displayname"
+	case "avatar_url":
+		return "avatar_url"
+	case "join_rule":
+		return "join_rule"
+	case "allow":
+		return "allow"
+	case "room_version":
+		return "room_version"
+	case "creator":
+		return "creator"
+	case "m.federate":
+		return "m.federate"
+	case "additional_creators":
+		return "additional_creators"
+	case "users":
+		return "users"
+	case "users_default":
+		return "users_default"
+	case "events":
+		return "events"
+	case "events_default":
+		return "events_default"
+	case "state_default":
+		return "state_default"
+	case "ban":
+		return "ban"
+	case "kick":
+		return "kick"
+	case "invite":
+		return "invite"
+	case "redact":
+		return "redact"
+	case "notifications":
+		return "notifications"
+	case "ed25519:1":
+		return "ed25519:1"
+	}
+	return string(body)
 }

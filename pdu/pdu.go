@@ -14,9 +14,9 @@ package pdu
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/roomproto/roomproto/canonicaljson"
 	"github.com/roomproto/roomproto/roomversion"
@@ -379,8 +379,10 @@ func integer(field string, value []byte) (int64, error) {
 	if canonicaljson.KindOf(value) != canonicaljson.Number {
 		return 0, formatErr(field, ErrWrongType, "must be an integer")
 	}
-	var n int64
-	if err := json.Unmarshal(value, &n); err != nil {
+	// The bytes are a JSON number already validated by canonicaljson; only a plain integer in
+	// the signed 64-bit range is accepted (no fraction, no exponent).
+	n, err := strconv.ParseInt(string(value), 10, 64)
+	if err != nil {
 		return 0, formatErr(field, ErrWrongType, "must be an integer in the signed 64-bit range, got %s", truncate(value))
 	}
 	return n, nil
