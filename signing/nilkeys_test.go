@@ -1,0 +1,40 @@
+package signing_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/roomproto/roomproto/roomversion"
+	"github.com/roomproto/roomproto/signing"
+)
+
+// TestNilKeyLookup: a nil KeyLookup means "no keys known", never a panic.
+func TestNilKeyLookup(t *testing.T) {
+	key, err := signing.NewSigningKey("1", make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := roomversion.Lookup("9")
+	ev := []byte(`{"room_id":"!r:a.example","sender":"@u:a.example","type":"m.room.message","content":{"body":"x"},"origin_server_ts":1,"depth":1,"prev_events":[],"auth_events":[]}`)
+	signed, err := signing.SignEvent(v, ev, "a.example", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := signing.VerifyEvent(v, signed, nil); !errors.Is(err, signing.ErrUnknownKey) {
+		t.Errorf("VerifyEvent with nil keys = %v, want ErrUnknownKey", err)
+	}
+	parsed, err := signing.ParseEvent(v, signed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := signing.VerifyEventSignature(parsed, "a.example", nil); !errors.Is(err, signing.ErrUnknownKey) {
+		t.Errorf("VerifyEventSignature with nil keys = %v, want ErrUnknownKey", err)
+	}
+	obj, err := signing.SignJSON([]byte(`{"a":1}`), "a.example", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := signing.VerifyJSON(obj, nil); !errors.Is(err, signing.ErrUnknownKey) {
+		t.Errorf("VerifyJSON with nil keys = %v, want ErrUnknownKey", err)
+	}
+}
