@@ -1,0 +1,373 @@
+package main
+
+//go:generate go run ../../internal/roomgen/cmd/exampleroom -o exampleroom.json
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/roomproto/roomproto/authrules"
+	"github.com/roomproto/roomproto/canonicaljson"
+	"github.com/roomproto/roomproto/pdu"
+	"github.com/roomproto/roomproto/roomversion"
+	"github.com/roomproto/roomproto/signing"
+)
+
+// exampleRoom is the room `replay` runs without FILE: a room version 9 restricted room made and
+// signed by internal/roomgen (ExampleRoom) with fixed test keys. Regenerate it with
+// `go generate ./cmd/roomproto`; TestExampleRoomUpToDate fails when it is stale.
+//
+//go:embed exampleroom.json
+var exampleRoom []byte
+
+// roomDump is a room in the replay format: {"room_version":"9","events":[...]}, with an
+// optional "keys" member in the --keys format (roomproto's extension, as in the shared
+// benchmark corpus).
+type roomDump struct {
+	version roomversion.Version
+	events  [][]byte
+	keys    signing.KeyRing // nil when the dump has none
+}
+
+// parseRoomDump reads the replay format. The events are kept as the bytes of the dump.
+func parseRoomDump(data []byte) (*roomDump, error) {
+	if canonicaljson.KindOf(data) != canonicaljson.Object {
+		return nil, errors.New(`room dump must be a JSON object {"room_version":"...","events":[...]}`)
+	}
+	var (
+		d                           roomDump
+		versionRaw, eventsRaw, kRaw []byte
+	)
+	if err := canonicaljson.EachMember(data, func(key string, value []byte) error {
+		switch key {
+		case "room_version":
+			versionRaw = value
+		case "events":
+			eventsRaw = value
+		case "keys":
+			kRaw = value
+		}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("room dump: %w", err)
+	}
+	if versionRaw == nil {
+		return nil, errors.New("room dump has no room_version")
+	}
+	if canonicaljson.KindOf(versionRaw) != canonicaljson.String {
+		return nil, errors.New("room dump: room_version must be a string")
+	}
+	id, err := canonicaljson.Unquote(versionRaw)
+	if err != nil {
+		return nil, fmt.Errorf("room dump: room_version: %w", err)
+	}
+	if d.version, err = roomversion.Lookup(id); err != nil {
+		return nil, err
+	}
+	if canonicaljson.KindOf(eventsRaw) != canonicaljson.Array {
+		return nil, errors.New("room dump: events must be an array of events")
+	}
+	// EachMember has validated the whole dump, so the array splits on its top-level commas;
+	// each event keeps its bytes exactly as they are in the dump (sub-slices, no copy).
+	d.events = splitArray(eventsRaw)
+	if kRaw != nil {
+		if d.keys, err = signing.ParseKeyRing(kRaw); err != nil {
+			return nil, fmt.Errorf("room dump: keys: %w", err)
+		}
+	}
+	return &d, nil
+}
+
+// splitArray returns the elements of a JSON array that is known to be valid (checked by
+// canonicaljson), as sub-slices of arr with surrounding whitespace trimmed.
+func splitArray(arr []byte) [][]byte {
+	var (
+		out      [][]byte
+		depth    int
+		inString bool
+		start    = -1
+	)
+	flush := func(end int) {
+		if start >= 0 {
+			out = append(out, bytes.TrimSpace(arr[start:end]))
+		}
+		start = -1
+	}
+	for i := 0; i < len(arr); i++ {
+		c := arr[i]
+		if inString {
+			switch c {
+			case '\\':
+				i++ // the escaped byte cannot end the string
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '[', '{':
+			depth++
+			if depth == 1 {
+				continue // the array itself
+			}
+		case ']', '}':
+			depth--
+			if depth == 0 {
+				flush(i)
+				return out
+			}
+		case ',':
+			if depth == 1 {
+				flush(i)
+				continue
+			}
+		case ' ', '\t', '\n', '\r':
+			continue
+		}
+		if depth >= 1 && start < 0 {
+			start = i
+		}
+	}
+	return out
+}
+
+// replayVerdict is what replay decided for one event.
+type replayVerdict struct {
+	ev       *pdu.Event // nil when the event does not parse
+	parseErr error
+	// byAuth is the verdict against the event's own auth_events (check 4), nil when accepted;
+	// authChecked is false when some auth event is not in the dump before the event.
+	byAuth      error
+	authChecked bool
+	// byState is the verdict against the state of the accepted events before it (check 5).
+	byState error
+}
+
+// final is the printed verdict: the event is rejected when either check rejects it. The check
+// against its own auth events (check 4 of server-server-api "Checks performed on receipt of a
+// PDU") comes first in the spec's order, so its rejection is the one printed when both reject.
+func (r *replayVerdict) final() error {
+	if r.parseErr != nil {
+		return r.parseErr
+	}
+	if r.byAuth != nil {
+		return r.byAuth
+	}
+	return r.byState
+}
+
+// replayRoom authorises the events of a dump in order (see runReplay).
+func replayRoom(d *roomDump) ([]replayVerdict, error) {
+	state, err := authrules.NewState(d.version, nil)
+	if err != nil {
+		return nil, err
+	}
+	var keys signing.KeyLookup
+	if d.keys != nil {
+		keys = d.keys
+	}
+	seen := map[string]*pdu.Event{}
+	rejected := map[string]bool{}
+	out := make([]replayVerdict, len(d.events))
+	for i, raw := range d.events {
+		r := &out[i]
+		ev, err := signing.ParseEvent(d.version, raw)
+		if err != nil {
+			r.parseErr = err
+			continue
+		}
+		r.ev = ev
+		auth := make([]*pdu.Event, 0, len(ev.AuthEvents))
+		r.authChecked = true
+		for _, id := range ev.AuthEvents {
+			ae := seen[id]
+			if ae == nil {
+				r.authChecked = false
+				break
+			}
+			auth = append(auth, ae)
+		}
+		if r.authChecked {
+			r.byAuth = authrules.CheckWithOptions(d.version, ev, auth, authrules.Options{Keys: keys, Rejected: rejected})
+		}
+		r.byState = state.CheckWithOptions(ev, authrules.Options{Keys: keys, Rejected: rejected})
+		if _, dup := seen[ev.EventID]; !dup {
+			seen[ev.EventID] = ev
+		}
+		if r.final() != nil {
+			rejected[ev.EventID] = true
+			continue
+		}
+		if ev.IsState() {
+			if err := state.Apply(ev); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+// runReplay implements `roomproto replay [--keys FILE] [FILE]`: it authorises the events of a
+// room dump ({"room_version":"9","events":[...]}, in order; without FILE the built-in example
+// room) and prints one line per event: its number, ID, type, state key and verdict with the
+// rule that decided it, then a summary line.
+//
+// Each event is checked twice: against its own auth_events, when they all appear earlier in
+// the dump (check 4 of "Checks performed on receipt of a PDU"), and against the state built
+// from the accepted events before it (check 5). It is rejected when either check rejects it;
+// the rule printed is that of the auth-events check when it rejects, else that of the state
+// check, and a note says when the two checks disagree. Keys for rule 4.2.1 (the authorising
+// server's signature of a restricted join) come from --keys or the dump's "keys" member;
+// without them the rule only requires the signature to be present. Signatures and hashes are
+// not checked here: that is verify-room's job.
+func runReplay(e *env, args []string) error {
+	fs := newFlags("replay")
+	keysFile := fs.String("keys", "", "public keys {server: {key ID: key}} for the authorising server's signatures")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	var data []byte
+	switch fs.NArg() {
+	case 0:
+		data = exampleRoom
+	case 1:
+		var err error
+		if fs.Arg(0) == "-" {
+			data, err = readAllLimited(e.stdin)
+		} else {
+			data, err = readFile(fs.Arg(0))
+		}
+		if err != nil {
+			return err
+		}
+	default:
+		return usagef("expected at most one room file, got %d", fs.NArg())
+	}
+	d, err := parseRoomDump(data)
+	if err != nil {
+		return err
+	}
+	if *keysFile != "" {
+		kdata, err := readFile(*keysFile)
+		if err != nil {
+			return err
+		}
+		if d.keys, err = signing.ParseKeyRing(kdata); err != nil {
+			return err
+		}
+	}
+	verdicts, err := replayRoom(d)
+	if err != nil {
+		return err
+	}
+	return printReplay(e.stdout, d, verdicts)
+}
+
+// printReplay writes the table and the summary line.
+func printReplay(w io.Writer, d *roomDump, verdicts []replayVerdict) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "#\tEVENT ID\tTYPE\tSTATE KEY\tVERDICT\n")
+	accepted := 0
+	byRule := map[string]int{}
+	for i, r := range verdicts {
+		id, typ, sk := "-", "-", "-"
+		if r.ev != nil {
+			id, typ = r.ev.EventID, r.ev.Type
+			if r.ev.StateKey != nil {
+				sk = strconv.Quote(*r.ev.StateKey)
+				if *r.ev.StateKey != "" {
+					sk = *r.ev.StateKey
+				}
+			}
+		}
+		verdict := "accepted"
+		if err := r.final(); err != nil {
+			rule := ruleOf(err)
+			byRule[rule]++
+			verdict = "rejected"
+			if rule != "" {
+				verdict += " rule " + rule
+			}
+			verdict += ": " + reasonOf(err)
+		} else {
+			accepted++
+		}
+		if note := r.disagreement(); note != "" {
+			verdict += " (" + note + ")"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", i+1, id, typ, sk, oneLine(verdict))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	rules := make([]string, 0, len(byRule))
+	for rule := range byRule {
+		rules = append(rules, rule)
+	}
+	sort.Strings(rules)
+	var parts []string
+	for _, rule := range rules {
+		name := "rule " + rule
+		if rule == "" {
+			name = "unparsable"
+		}
+		parts = append(parts, fmt.Sprintf("%s: %d", name, byRule[rule]))
+	}
+	summary := fmt.Sprintf("summary: room version %s, %d events, %d accepted, %d rejected", d.version.ID, len(verdicts), accepted, len(verdicts)-accepted)
+	if len(parts) > 0 {
+		summary += " (" + strings.Join(parts, ", ") + ")"
+	}
+	_, err := fmt.Fprintln(w, summary)
+	return err
+}
+
+// disagreement says when the two checks of an event differ.
+func (r *replayVerdict) disagreement() string {
+	if r.parseErr != nil {
+		return ""
+	}
+	if !r.authChecked {
+		return "auth events not all in the dump: checked against the state only"
+	}
+	switch {
+	case r.byAuth == nil && r.byState != nil:
+		return "its auth events allow it; the state before it does not"
+	case r.byAuth != nil && r.byState == nil:
+		return "the state before it allows it; its auth events do not"
+	case r.byAuth != nil && r.byState != nil && ruleOf(r.byAuth) != ruleOf(r.byState):
+		return "the state check says rule " + ruleOf(r.byState)
+	}
+	return ""
+}
+
+// ruleOf returns the rule of an authrules rejection, "" for other errors.
+func ruleOf(err error) string {
+	var rej *authrules.Rejection
+	if errors.As(err, &rej) {
+		return rej.Rule
+	}
+	return ""
+}
+
+// reasonOf returns the reason of an authrules rejection, or the error text.
+func reasonOf(err error) string {
+	var rej *authrules.Rejection
+	if errors.As(err, &rej) {
+		return rej.Reason
+	}
+	return err.Error()
+}
+
+// oneLine keeps a table cell on one line.
+func oneLine(s string) string {
+	return strings.NewReplacer("\n", " ", "\r", " ", "\t", " ").Replace(s)
+}

@@ -1,0 +1,344 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/roomproto/roomproto/authrules"
+	"github.com/roomproto/roomproto/canonicaljson"
+	"github.com/roomproto/roomproto/pdu"
+	"github.com/roomproto/roomproto/redaction"
+	"github.com/roomproto/roomproto/signing"
+)
+
+// Problems verify-room reports, the "problem" of its output lines.
+const (
+	problemMalformed    = "malformed"     // the event does not have the format of the room version
+	problemBadSignature = "bad_signature" // a signature fails, is missing, or no content hash
+	problemMissingKey   = "missing_key"   // a required server signed only with unknown or expired keys
+	problemRedacted     = "redacted"      // the content hash fails: authorised in its redacted form
+	problemRejected     = "rejected"      // the authorization rules reject it
+)
+
+// roomCheck is the outcome of verifying and authorising a room dump.
+type roomCheck struct {
+	events  []*pdu.Event // parsed events (nil when malformed); the redacted form for a hash mismatch
+	sigErrs []error      // signing verdicts (signing.VerifyEvent's error)
+	// unredactable marks events whose content hash fails and whose redacted form cannot be
+	// parsed: they are rejected.
+	unredactable []bool
+	// rep[i] is the index in chain.Verdicts of the copy that stands for the ID of event i
+	// (-1 for a malformed event).
+	rep      []int
+	chain    *authrules.ChainResult
+	duration time.Duration
+}
+
+// checkRoom verifies the hashes and signatures of every event of the dump
+// (signing.ParseAndVerifyEvents, all cores), replaces the events whose content hash fails by
+// their redacted form, and authorises the whole set against each event's own auth events
+// (authrules.CheckAuthChain), with the events that failed verification counted as rejected
+// for rule 2.3. When several copies share an event ID (a forged copy of a genuine event has
+// its ID: the ID is the hash of the redacted form), the first copy that passed verification
+// stands for the ID, so a forged copy cannot taint the genuine one; the copies that failed are
+// reported for themselves. progress, when not nil, receives the stage and its progress.
+func checkRoom(d *roomDump, keys signing.KeyRing, progress func(stage string, done, total int)) (*roomCheck, error) {
+	start := time.Now()
+	report := func(stage string) func(done, total int) {
+		if progress == nil {
+			return nil
+		}
+		return func(done, total int) { progress(stage, done, total) }
+	}
+	events, errs := signing.ParseAndVerifyEvents(d.version, d.events, keys, &signing.BatchOptions{Progress: report("verifying")})
+	rc := &roomCheck{events: events, sigErrs: errs, unredactable: make([]bool, len(events)), rep: make([]int, len(events))}
+	passed := make([]bool, len(events))
+	for i, err := range errs {
+		ev := events[i]
+		if ev == nil {
+			continue
+		}
+		switch signing.VerdictOf(err) {
+		case signing.VerdictValid:
+			passed[i] = true
+		case signing.VerdictRedact:
+			// server-server-api "Checks performed on receipt of a PDU", check 3: the event is
+			// redacted before further processing. Its ID is unchanged (the reference hash is
+			// taken of the redacted form).
+			if red, rerr := redaction.Redact(d.version, ev.Raw()); rerr == nil {
+				if rev, perr := signing.ParseEvent(d.version, red); perr == nil && rev.EventID == ev.EventID {
+					events[i], passed[i] = rev, true
+					continue
+				}
+			}
+			rc.unredactable[i] = true
+		}
+	}
+	// One copy per event ID goes to the auth chain: the first that passed, else the first.
+	chosen := make(map[string]int, len(events))
+	for i, ev := range events {
+		if ev == nil {
+			continue
+		}
+		if j, ok := chosen[ev.EventID]; !ok || (passed[i] && !passed[j]) {
+			chosen[ev.EventID] = i
+		}
+	}
+	chainEvents := make([]*pdu.Event, 0, len(chosen))
+	chainIndex := make(map[string]int, len(chosen))
+	rejected := map[string]bool{}
+	for i, ev := range events {
+		if ev == nil || chosen[ev.EventID] != i {
+			continue
+		}
+		chainIndex[ev.EventID] = len(chainEvents)
+		chainEvents = append(chainEvents, ev)
+		if !passed[i] {
+			rejected[ev.EventID] = true
+		}
+	}
+	for i, ev := range events {
+		rc.rep[i] = -1
+		if ev != nil {
+			rc.rep[i] = chainIndex[ev.EventID]
+		}
+	}
+	chain, err := authrules.CheckAuthChain(d.version, chainEvents, &authrules.ChainOptions{
+		Keys: keys, Rejected: rejected, SignaturesVerified: true, Progress: report("authorising"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	rc.chain = chain
+	rc.duration = time.Since(start)
+	return rc, nil
+}
+
+// runVerifyRoom implements `roomproto verify-room --keys FILE [FILE]`: it verifies and
+// authorises a whole room dump in the replay format (see checkRoom) and writes, as JSON lines
+// on standard output, one line per event with a problem —
+// {"index":i,"event_id":...,"type":...,"problem":"bad_signature"|"missing_key"|"malformed"|
+// "redacted"|"rejected","rule":...,"reason":...} — then a summary line
+// {"summary":{"events":n,"valid":n,"redacted":n,"rejected":n,"bad_signature":n,"missing_key":n,
+// "malformed":n,"rejected_by_rule":{...},"seconds":s,"events_per_second":r}}. The counts split
+// the events: an event is counted once, under its first problem. When the work takes longer
+// than a second, a progress bar is drawn on standard error.
+func runVerifyRoom(e *env, args []string) error {
+	fs := newFlags("verify-room")
+	keysFile := fs.String("keys", "", "public keys {server: {key ID: key}} (required)")
+	quiet := fs.Bool("quiet", false, "no progress bar on standard error")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *keysFile == "" {
+		return usagef("missing --keys")
+	}
+	kdata, err := readFile(*keysFile)
+	if err != nil {
+		return err
+	}
+	keys, err := signing.ParseKeyRing(kdata)
+	if err != nil {
+		return err
+	}
+	if fs.NArg() > 1 {
+		return usagef("expected at most one room file, got %d", fs.NArg())
+	}
+	var progress func(string, int, int)
+	if !*quiet {
+		bar := startProgress(e.stderr, time.Second)
+		defer bar.stop()
+		progress = bar.set
+	}
+	data, err := readInput(e, fs)
+	if err != nil {
+		return err
+	}
+	d, err := parseRoomDump(data)
+	if err != nil {
+		return err
+	}
+	rc, err := checkRoom(d, keys, progress)
+	if err != nil {
+		return err
+	}
+	return writeRoomReport(e.stdout, rc)
+}
+
+// writeRoomReport writes the problem lines and the summary line.
+func writeRoomReport(w io.Writer, rc *roomCheck) error {
+	counts := map[string]int{}
+	byRule := map[string]int{}
+	valid := 0
+	var line []byte
+	for i, ev := range rc.events {
+		problem, rule, reason := "", "", ""
+		sigVerdict := signing.VerdictOf(rc.sigErrs[i])
+		var chainVerdict authrules.ChainVerdict
+		if rc.rep[i] >= 0 {
+			chainVerdict = rc.chain.Verdicts[rc.rep[i]]
+		}
+		switch {
+		case ev == nil:
+			problem, reason = problemMalformed, rc.sigErrs[i].Error()
+		case sigVerdict == signing.VerdictReject:
+			problem, reason = problemBadSignature, rc.sigErrs[i].Error()
+		case sigVerdict == signing.VerdictNeedKey:
+			problem, reason = problemMissingKey, rc.sigErrs[i].Error()
+		case rc.unredactable[i]:
+			problem, reason = problemRejected, "content hash mismatch and its redacted form cannot be parsed"
+			byRule[""]++
+		case !chainVerdict.Accepted():
+			problem = problemRejected
+			if chainVerdict.Err != nil {
+				rule, reason = ruleOf(chainVerdict.Err), reasonOf(chainVerdict.Err)
+			} else {
+				reason = "another copy of this event ID failed verification"
+			}
+			if sigVerdict == signing.VerdictRedact {
+				reason = "(redacted: content hash mismatch) " + reason
+			}
+			byRule[rule]++
+		case sigVerdict == signing.VerdictRedact:
+			problem, reason = problemRedacted, rc.sigErrs[i].Error()
+		default:
+			valid++
+			continue
+		}
+		counts[problem]++
+		line = append(line[:0], `{"index":`...)
+		line = fmt.Appendf(line, "%d", i)
+		if ev != nil {
+			line = append(line, `,"event_id":`...)
+			line = canonicaljson.AppendString(line, ev.EventID)
+			line = append(line, `,"type":`...)
+			line = canonicaljson.AppendString(line, ev.Type)
+		}
+		line = append(line, `,"problem":`...)
+		line = canonicaljson.AppendString(line, problem)
+		if rule != "" {
+			line = append(line, `,"rule":`...)
+			line = canonicaljson.AppendString(line, rule)
+		}
+		line = append(line, `,"reason":`...)
+		line = canonicaljson.AppendString(line, reason)
+		line = append(line, "}\n"...)
+		if _, err := w.Write(line); err != nil {
+			return err
+		}
+	}
+	n := len(rc.events)
+	secs := rc.duration.Seconds()
+	rate := 0.0
+	if secs > 0 {
+		rate = float64(n) / secs
+	}
+	summary := map[string]any{
+		"events": n, "valid": valid,
+		problemRedacted: counts[problemRedacted], problemRejected: counts[problemRejected],
+		problemBadSignature: counts[problemBadSignature], problemMissingKey: counts[problemMissingKey],
+		problemMalformed: counts[problemMalformed], "rejected_by_rule": byRule,
+		"seconds": int64(rc.duration / time.Millisecond), "events_per_second": int64(rate),
+	}
+	out, err := canonicaljson.Marshal(map[string]any{"summary": summary})
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", out)
+	return err
+}
+
+// progressBar draws "stage [#####.....] done/total" on a writer (standard error) once the work
+// has run longer than a delay, so that quick runs print nothing. On a terminal it redraws one
+// line; otherwise it writes a line every few seconds.
+type progressBar struct {
+	w        io.Writer
+	tty      bool
+	mu       sync.Mutex
+	stage    string
+	done     int
+	total    int
+	shown    atomic.Bool
+	quit     chan struct{}
+	finished chan struct{}
+}
+
+func startProgress(w io.Writer, delay time.Duration) *progressBar {
+	p := &progressBar{w: w, quit: make(chan struct{}), finished: make(chan struct{})}
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			p.tty = true
+		}
+	}
+	go p.run(delay)
+	return p
+}
+
+func (p *progressBar) set(stage string, done, total int) {
+	p.mu.Lock()
+	p.stage, p.done, p.total = stage, done, total
+	p.mu.Unlock()
+}
+
+func (p *progressBar) run(delay time.Duration) {
+	defer close(p.finished)
+	select {
+	case <-p.quit:
+		return
+	case <-time.After(delay):
+	}
+	every := 200 * time.Millisecond
+	if !p.tty {
+		every = 3 * time.Second
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		p.draw()
+		select {
+		case <-p.quit:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (p *progressBar) draw() {
+	p.mu.Lock()
+	stage, done, total := p.stage, p.done, p.total
+	p.mu.Unlock()
+	if stage == "" {
+		stage = "reading"
+	}
+	const width = 30
+	filled := 0
+	if total > 0 {
+		filled = done * width / total
+	}
+	bar := make([]byte, width)
+	for i := range bar {
+		bar[i] = '.'
+		if i < filled {
+			bar[i] = '#'
+		}
+	}
+	end := "\n"
+	if p.tty {
+		end = "\x1b[K"
+		fmt.Fprint(p.w, "\r")
+	}
+	fmt.Fprintf(p.w, "verify-room: %-11s [%s] %d/%d%s", stage, bar, done, total, end)
+	p.shown.Store(true)
+}
+
+func (p *progressBar) stop() {
+	close(p.quit)
+	<-p.finished
+	if p.shown.Load() && p.tty {
+		fmt.Fprint(p.w, "\r\x1b[K")
+	}
+}

@@ -1,0 +1,215 @@
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/roomproto/roomproto/internal/roomgen"
+)
+
+// vrEdit re-encodes an event after f changed its top-level members.
+func vrEdit(t *testing.T, raw []byte, f func(m map[string]json.RawMessage)) []byte {
+	t.Helper()
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	f(m)
+	out, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestVerifyRoom damages events of a generated room in each way verify-room reports and checks
+// the problem lines and the summary.
+func TestVerifyRoom(t *testing.T) {
+	room, err := roomgen.Generate(roomgen.Config{Events: 300, Seed: 11, Rejected: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := append([][]byte(nil), room.Events...)
+	want := map[string]int{}
+	for _, o := range room.Expect {
+		if o.Rejected {
+			want["rejected"]++
+		}
+	}
+	// Damage messages, which no event cites as an auth event.
+	damaged := map[int]string{}
+	for i := len(events) - 1; i > 100 && len(damaged) < 4; i-- {
+		if room.Expect[i].Rejected || room.Expect[i].Note != "message" {
+			continue
+		}
+		var problem string
+		switch len(damaged) {
+		case 0: // content changed: the hash fails, the signature (of the redacted form) holds
+			problem = "redacted"
+			events[i] = vrEdit(t, events[i], func(m map[string]json.RawMessage) {
+				var c map[string]json.RawMessage
+				_ = json.Unmarshal(m["content"], &c)
+				c["extra"] = json.RawMessage(`"tampered"`)
+				m["content"], _ = json.Marshal(c)
+			})
+		case 1: // a signature bit flipped
+			problem = "bad_signature"
+			events[i] = vrEdit(t, events[i], func(m map[string]json.RawMessage) {
+				var sigs map[string]map[string]string
+				_ = json.Unmarshal(m["signatures"], &sigs)
+				for _, ks := range sigs {
+					for id, s := range ks {
+						b, _ := base64.RawStdEncoding.DecodeString(s)
+						b[0] ^= 1
+						ks[id] = base64.RawStdEncoding.EncodeToString(b)
+					}
+				}
+				m["signatures"], _ = json.Marshal(sigs)
+			})
+		case 2: // signed with a key nobody knows
+			problem = "missing_key"
+			events[i] = vrEdit(t, events[i], func(m map[string]json.RawMessage) {
+				var sigs map[string]map[string]string
+				_ = json.Unmarshal(m["signatures"], &sigs)
+				for _, ks := range sigs {
+					for id, s := range ks {
+						delete(ks, id)
+						ks["ed25519:unknown"] = s
+					}
+				}
+				m["signatures"], _ = json.Marshal(sigs)
+			})
+		case 3:
+			problem = "malformed"
+			events[i] = []byte(`{"type":"m.room.message"}`)
+		default:
+			continue
+		}
+		damaged[i] = problem
+		want[problem]++
+	}
+	var dump bytes.Buffer
+	dump.WriteString(`{"room_version":"9","events":[`)
+	for i, e := range events {
+		if i > 0 {
+			dump.WriteByte(',')
+		}
+		dump.Write(e)
+	}
+	dump.WriteString("]}")
+	dir := t.TempDir()
+	keys := filepath.Join(dir, "keys.json")
+	if err := os.WriteFile(keys, room.KeysJSON(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := rpRun(t, dump.String(), "verify-room", "--keys", keys)
+	if code != 0 || errOut != "" {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	got := map[string]int{}
+	for _, l := range lines[:len(lines)-1] {
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("not JSON: %s", l)
+		}
+		var problem string
+		var index int
+		_ = json.Unmarshal(m["problem"], &problem)
+		_ = json.Unmarshal(m["index"], &index)
+		got[problem]++
+		if p, ok := damaged[index]; ok && p != problem {
+			t.Errorf("event %d: %s, want %s", index, problem, p)
+		}
+		if problem == "rejected" && !room.Expect[index].Rejected {
+			t.Errorf("event %d rejected: %s", index, l)
+		}
+	}
+	for p, n := range want {
+		if got[p] != n {
+			t.Errorf("%s: %d lines, want %d (%v)", p, got[p], n, got)
+		}
+	}
+	var summary struct {
+		Summary map[string]json.RawMessage `json:"summary"`
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &summary); err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, k := range []string{"valid", "redacted", "rejected", "bad_signature", "missing_key", "malformed"} {
+		var n int
+		_ = json.Unmarshal(summary.Summary[k], &n)
+		total += n
+		if k != "valid" && n != want[k] {
+			t.Errorf("summary %s = %d, want %d", k, n, want[k])
+		}
+	}
+	if string(summary.Summary["events"]) != "300" || total != 300 {
+		t.Fatalf("summary %s", lines[len(lines)-1])
+	}
+	for _, k := range []string{"rejected_by_rule", "seconds", "events_per_second"} {
+		if summary.Summary[k] == nil {
+			t.Errorf("summary lacks %s", k)
+		}
+	}
+
+	// Usage errors.
+	for _, args := range [][]string{{"verify-room"}, {"verify-room", "--keys", filepath.Join(dir, "absent")}} {
+		if code, _, errOut := rpRun(t, dump.String(), args...); code != 1 || errOut == "" {
+			t.Errorf("%v: exit %d", args, code)
+		}
+	}
+	if code, _, _ := rpRun(t, `{"room_version":"9"}`, "verify-room", "--keys", keys); code != 1 {
+		t.Errorf("dump without events: exit %d", code)
+	}
+}
+
+func TestProgressBar(t *testing.T) {
+	var buf syncBuffer
+	p := startProgress(&buf, 0)
+	p.set("verifying", 5, 10)
+	time.Sleep(50 * time.Millisecond)
+	p.stop()
+	if !strings.Contains(buf.String(), "verifying   [###############...............] 5/10") {
+		t.Fatalf("progress %q", buf.String())
+	}
+	var quiet syncBuffer
+	p = startProgress(&quiet, time.Hour)
+	p.set("verifying", 1, 2)
+	p.stop()
+	if quiet.String() != "" {
+		t.Fatalf("a quick run drew %q", quiet.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the progress goroutine and the test.
+type syncBuffer struct {
+	mu  chan struct{}
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) lock() {
+	if b.mu == nil {
+		b.mu = make(chan struct{}, 1)
+	}
+	b.mu <- struct{}{}
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.lock()
+	defer func() { <-b.mu }()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.lock()
+	defer func() { <-b.mu }()
+	return b.buf.String()
+}
