@@ -2,6 +2,7 @@ package authrules
 
 import (
 	"encoding/base64"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -831,6 +832,14 @@ func (c *checker) checkThirdPartyInvite(ev *pdu.Event, mc *memberContent, target
 			"sender "+strconv.Quote(ev.Sender)+" is not the sender "+strconv.Quote(invite.Sender)+" of the m.room.third_party_invite")
 	}
 	// 4.4.1.7
+	// Every public key is tried against every signature, so the work is keys × signatures;
+	// both lists come from untrusted events. Bound it (SECURITY.md, docs/decisions.md).
+	nKeys, nSigs := countPublicKeys(invite.Content), countSignatures(signed)
+	if nKeys*nSigs > MaxThirdPartyInviteChecks {
+		return c.reject(rInvite3pOtherwise, ErrThirdPartyInvite, fmt.Sprintf(
+			"%d public keys × %d signatures exceed the limit of %d signature checks for one third-party invite",
+			nKeys, nSigs, MaxThirdPartyInviteChecks))
+	}
 	found := false
 	_ = eachPublicKey(invite.Content, func(pub []byte) bool {
 		if ok, err := signing.HasValidSignature(signed, pub); err == nil && ok {
@@ -844,6 +853,35 @@ func (c *checker) checkThirdPartyInvite(ev *pdu.Event, mc *memberContent, target
 	}
 	// 4.4.1.8
 	return c.reject(rInvite3pOtherwise, ErrThirdPartyInvite, "no signature in signed matches a public key of the m.room.third_party_invite")
+}
+
+// MaxThirdPartyInviteChecks bounds the signature verifications of rule 4.4.1.7 (v8 numbering):
+// an invite whose `signed` block and m.room.third_party_invite would need more (public keys ×
+// signatures) is rejected under the "otherwise, reject" rule. Real invites carry one or two keys
+// and one signature; the spec sets no limit.
+const MaxThirdPartyInviteChecks = 256
+
+// countPublicKeys counts the public keys eachPublicKey would try.
+func countPublicKeys(content []byte) int {
+	n := 0
+	_ = eachPublicKey(content, func([]byte) bool { n++; return true })
+	return n
+}
+
+// countSignatures counts the signatures of a signed JSON object (`signatures` → server → key ID).
+func countSignatures(obj []byte) int {
+	n := 0
+	sigs := objectMember(obj, "signatures")
+	if canonicaljson.KindOf(sigs) != canonicaljson.Object {
+		return 0
+	}
+	_ = canonicaljson.EachMember(sigs, func(_ string, server []byte) error {
+		if canonicaljson.KindOf(server) == canonicaljson.Object {
+			_ = canonicaljson.EachMember(server, func(string, []byte) error { n++; return nil })
+		}
+		return nil
+	})
+	return n
 }
 
 // eachPublicKey calls fn with each ed25519 public key of an m.room.third_party_invite content:

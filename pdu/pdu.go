@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/roomproto/roomproto/canonicaljson"
 	"github.com/roomproto/roomproto/roomversion"
@@ -42,6 +43,10 @@ const (
 	// Parse accepts (roomproto's limit; see MaxSignatureServers).
 	MaxSignaturesPerServer = 16
 )
+
+// maxLenientExpansion bounds how much longer the lenient canonical form can be than its input:
+// an exponent integer of 4 bytes (`1e15`) becomes at most 16 digits.
+const maxLenientExpansion = 4
 
 // Event types named by the room protocol's rules.
 const (
@@ -190,9 +195,11 @@ func formatErr(field string, sentinel error, detail string, args ...any) *Format
 // and the `depth` range. It does not check hashes, signatures or authorization. The returned
 // Event keeps data (not a copy): the caller must not modify it afterwards.
 func Parse(v roomversion.Version, data []byte) (*Event, error) {
-	if len(data) > MaxEventSize {
-		// Canonical JSON is never longer than the input it was made from, but it can be
-		// shorter (whitespace, escapes): measure the canonical form before refusing.
+	if len(data) > MaxEventSize || !v.Format.StrictCanonicalJSON && len(data) > MaxEventSize/maxLenientExpansion {
+		// Strict canonical JSON is never longer than its input but can be shorter (whitespace,
+		// escapes), so a long input is measured in canonical form before it is refused. In
+		// lenient mode (v1-5) an integer written with an exponent grows when written out
+		// (`1e15` is 16 digits), so inputs that could reach the limit are measured too.
 		canon, err := canonicaljson.Append(nil, data, canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON})
 		if err != nil {
 			return nil, &FormatError{Err: ErrNotJSON, Detail: err.Error(), Cause: err}
@@ -217,7 +224,9 @@ func Parse(v roomversion.Version, data []byte) (*Event, error) {
 				return nil // not part of the format; kept in the bytes, ignored by the rules
 			}
 			hasEventID = true
-			e.EventID, err = idString(key, value)
+			if e.EventID, err = idString(key, value); err == nil {
+				err = CheckOpaqueEventID(e.EventID)
+			}
 		case "room_id":
 			hasRoom = true
 			e.RoomID, err = idString(key, value)
@@ -354,6 +363,28 @@ func contentString(content []byte, key string) (string, bool, error) {
 		return nil
 	})
 	return out, ok, err
+}
+
+// CheckOpaqueEventID checks the `event_id` of a room version 1-2 event against the grammar of
+// rooms/fragments/v1-event-ids.md (`$opaque_id:domain`) and appendices "Event IDs" (at most 255
+// bytes including the sigil and the domain). The spec restricts the opaque part no further, so
+// roomproto refuses only what cannot be an identifier: ASCII control characters. The error is a
+// [*FormatError] for field `event_id`.
+func CheckOpaqueEventID(id string) error {
+	switch {
+	case len(id) > MaxIDLength:
+		return formatErr("event_id", ErrTooLarge, "%d bytes, limit %d", len(id), MaxIDLength)
+	case len(id) < 2 || id[0] != '$':
+		return formatErr("event_id", ErrWrongType, "%q does not start with the sigil $", id)
+	case strings.IndexByte(id, ':') < 2 || strings.LastIndexByte(id, ':') == len(id)-1:
+		return formatErr("event_id", ErrWrongType, "%q is not of the form $opaque_id:domain", id)
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x20 || id[i] == 0x7f {
+			return formatErr("event_id", ErrWrongType, "contains the control character %#02x", id[i])
+		}
+	}
+	return nil
 }
 
 func plainString(field string, value []byte) (string, error) {

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/roomproto/roomproto/canonicaljson"
+	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/redaction"
 	"github.com/roomproto/roomproto/roomversion"
 )
@@ -214,6 +215,9 @@ func opaqueEventID(event []byte) (string, error) {
 	id, err := canonicaljson.Unquote(raw)
 	if err != nil {
 		return "", malformed(err, "event_id: %v", err)
+	}
+	if err := pdu.CheckOpaqueEventID(id); err != nil {
+		return "", malformed(err, "%v", err)
 	}
 	return id, nil
 }
