@@ -399,105 +399,19 @@ func (w *chainWorker) derive(s *State) {
 	}
 }
 
-// check is checkAgainstAuthEvents (check.go) with the worker's State and caches, and without
-// warnings (CheckAuthChain passes no Options.Warn). It must give the verdict of
-// CheckWithOptions on every event: TestCheckAuthChainGeneratedRooms and
-// TestCheckAuthChainMatchesCheck compare them.
+// check is checkAgainstAuthEvents (check.go) with the worker's reusable State and caches, so it
+// gives the verdict of CheckWithOptions on every event (TestCheckAuthChainGeneratedRooms and
+// TestCheckAuthChainMatchesCheck compare them).
 func (w *chainWorker) check(v roomversion.Version, ev *pdu.Event, authEvents []*pdu.Event, opts *Options) *Rejection {
-	if ev == nil {
-		return newRejection("", SeverityFatal, ErrMalformed, "no event")
-	}
-	nums := numbersFor(v.Auth.RuleSet)
-	if nums == nil {
-		return newRejection("", SeverityFatal, ErrMalformed, "room version "+strconv.Quote(v.ID)+" has an unknown rule set")
-	}
-	c := checker{v: v, nums: nums, opts: opts}
-	if ev.Type == pdu.TypeCreate {
-		return c.checkCreate(ev)
-	}
-	if len(authEvents) > maxSuppliedAuthEvents {
-		return c.fatal(rAuth, ErrMalformed, strconv.Itoa(len(authEvents))+" auth events supplied, limit "+strconv.Itoa(maxSuppliedAuthEvents))
-	}
+	return checkAgainstAuthEventsWith(v, ev, authEvents, opts, w.build)
+}
 
-	var idBuf [pdu.MaxAuthEvents + 2]string
-	ids := idBuf[:0]
-	for i, ae := range authEvents {
-		if ae == nil {
-			return c.fatal(rAuth, ErrMalformed, "auth event "+strconv.Itoa(i)+" is nil")
-		}
-		id, err := eventIDOf(v, ae)
-		if err != nil {
-			return c.fatal(rAuth, ErrMalformed, "auth event "+strconv.Itoa(i)+": cannot compute its event ID: "+err.Error())
-		}
-		ids = append(ids, id)
-	}
-
-	create := opts.Create
-	if v.Format.RoomIDFromCreateEvent && create == nil {
-		for i, ae := range authEvents {
-			if ae.Type == pdu.TypeCreate && "!"+ids[i][1:] == ev.RoomID {
-				create = ae
-				break
-			}
-		}
-	}
-	var roomID string
-	if v.Format.RoomIDFromCreateEvent {
-		if create != nil {
-			if id, err := eventIDOf(v, create); err == nil {
-				roomID = "!" + id[1:]
-			}
-		}
-		if rej := c.checkRoomID(ev, create, roomID); rej != nil {
-			return rej
-		}
-	}
-
-	var entryBuf [pdu.MaxAuthEvents]*pdu.Event
-	entries := entryBuf[:0]
-	var entryIDs [pdu.MaxAuthEvents]string
-	for _, want := range ev.AuthEvents {
-		found := -1
-		for i := range authEvents {
-			if ids[i] == want {
-				found = i
-				break
-			}
-		}
-		if found < 0 {
-			return c.reject(rAuth, ErrAuthEventMissing, "auth event "+want+" was not supplied")
-		}
-		if len(entries) == len(entryBuf) {
-			return c.fatal(rAuth, ErrMalformed, "more than "+strconv.Itoa(pdu.MaxAuthEvents)+" auth events")
-		}
-		entryIDs[len(entries)] = want
-		entries = append(entries, authEvents[found])
-	}
-
-	var mc memberContent
-	if ev.Type == pdu.TypeMember {
-		var err error
-		if mc, err = parseMemberContent(ev.Content); err != nil {
-			return c.fatal(rMemberMalformed, ErrMalformed, "content of m.room.member: "+err.Error())
-		}
-	}
-	if rej := c.checkAuthEntries(ev, &mc, entries, entryIDs[:len(entries)]); rej != nil {
-		return rej
-	}
-
+// build is newAuthState on the worker's State, emptied and refilled, with derive's caches.
+func (w *chainWorker) build(_ roomversion.Version, entries []*pdu.Event, create *pdu.Event) (*State, error) {
 	s := w.s
 	clear(s.events)
 	clear(s.members)
-	for _, ae := range entries {
-		s.events[StateKey{ae.Type, *ae.StateKey}] = ae
-		if ae.Type == pdu.TypeMember {
-			s.members[*ae.StateKey] = ae.Membership
-		}
-	}
-	if v.Format.RoomIDFromCreateEvent && create != nil {
-		s.events[StateKey{pdu.TypeCreate, ""}] = create
-	}
+	fillAuthState(s, entries, create)
 	w.derive(s)
-	c.s = s
-	return c.checkDependentMember(ev, &mc)
+	return s, nil
 }
