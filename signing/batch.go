@@ -8,8 +8,6 @@ import (
 	"errors"
 	"hash"
 	"runtime"
-	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -267,12 +265,12 @@ func (w *batchWorker) checkSigned(ev *pdu.Event, signers []string, keys KeyLooku
 	v, sc := ev.Version, w.sc
 	enforce, ts := v.Signing.EnforceKeyValidity, ev.OriginServerTS
 	for _, server := range signers {
-		if err := w.checkServer(sc.msg, server, ev.Signatures[server], keys, enforce, ts); err != nil {
+		if err := checkServerWith(w.verify, sc.msg, server, ev.Signatures[server], keys, enforce, ts); err != nil {
 			return err
 		}
 	}
 	if IsThirdPartyInvite(ev) {
-		if err := w.checkAnyServer(sc.msg, ev.Signatures, keys, enforce, ts); err != nil {
+		if err := checkAnyServerWith(w.verify, sc.msg, ev.Signatures, keys, enforce, ts); err != nil {
 			return err
 		}
 	}
@@ -330,84 +328,6 @@ func ParseAndVerifyEvents(v roomversion.Version, raw [][]byte, keys KeyLookup, o
 		events[i], errs[i] = w.parseAndVerify(v, raw[i], keys)
 	})
 	return events, errs
-}
-
-// checkAnyServer is checkAnyServer (event.go) with the worker's signature check.
-func (w *batchWorker) checkAnyServer(msg []byte, sigs map[string]map[string]string, keys KeyLookup, enforce bool, ts int64) error {
-	var best *VerificationError
-	rank := func(err error) int {
-		for i, s := range []error{ErrBadSignature, ErrKeyExpired, ErrUnknownKey} {
-			if errors.Is(err, s) {
-				return i
-			}
-		}
-		return 3
-	}
-	for _, server := range sortedKeys(sigs) {
-		err := w.checkServer(msg, server, sigs[server], keys, enforce, ts)
-		if err == nil {
-			return nil
-		}
-		var ve *VerificationError
-		if errors.As(err, &ve) && (best == nil || rank(ve) < rank(best)) {
-			best = ve
-		}
-	}
-	if best == nil {
-		return &VerificationError{Err: ErrMissingSignature, Detail: "the third-party invite has no signature"}
-	}
-	return best
-}
-
-// checkServer is checkServer (json.go) with the worker's signature check.
-func (w *batchWorker) checkServer(msg []byte, server string, sigs map[string]string, keys KeyLookup, enforce bool, ts int64) error {
-	var (
-		ids                              [16]string
-		keyIDs                           = ids[:0]
-		verified, unknown, expired, seen int
-		expiredID                        string
-	)
-	for keyID := range sigs {
-		if strings.HasPrefix(keyID, keyIDPrefix) {
-			keyIDs = append(keyIDs, keyID)
-		}
-	}
-	if len(keyIDs) > 1 {
-		slices.Sort(keyIDs)
-	}
-	for _, keyID := range keyIDs {
-		seen++
-		pk, ok := keys.PublicKey(server, keyID)
-		if !ok || len(pk.Key) != ed25519.PublicKeySize {
-			unknown++
-			continue
-		}
-		if enforce && pk.ValidUntilTS != 0 && pk.ValidUntilTS < ts {
-			if expired == 0 {
-				expiredID = keyID
-			}
-			expired++
-			continue
-		}
-		var sig [ed25519.SignatureSize]byte
-		if n, ok := decodeBase64(sig[:], sigs[keyID]); !ok || n != len(sig) {
-			return &VerificationError{Server: server, KeyID: keyID, Err: ErrBadSignature, Detail: "signature is not the base64 of 64 bytes"}
-		}
-		if !w.verify(pk.Key, msg, sig[:]) {
-			return &VerificationError{Server: server, KeyID: keyID, Err: ErrBadSignature, Detail: "signature does not verify"}
-		}
-		verified++
-	}
-	switch {
-	case verified > 0:
-		return nil
-	case expired > 0:
-		return &VerificationError{Server: server, KeyID: expiredID, Err: ErrKeyExpired,
-			Detail: "every known key of the server expired before the event's origin_server_ts"}
-	case seen > 0:
-		return &VerificationError{Server: server, Err: ErrUnknownKey, Detail: "the server signed with no known key"}
-	}
-	return &VerificationError{Server: server, Err: ErrMissingSignature, Detail: "the server has no ed25519 signature on it"}
 }
 
 // verify reports whether sig is a valid signature of msg by the 32-byte key pub, with exactly

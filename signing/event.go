@@ -1,6 +1,7 @@
 package signing
 
 import (
+	"crypto/ed25519"
 	"crypto/sha256"
 	"errors"
 	"slices"
@@ -266,6 +267,11 @@ func signedCanonicalEventBytes(sc *scratch, v roomversion.Version, canon []byte)
 // returns the most telling failure: a bad signature, then an expired key, an unknown key, and a
 // missing signature.
 func checkAnyServer(msg []byte, sigs map[string]map[string]string, keys KeyLookup, enforce bool, ts int64) error {
+	return checkAnyServerWith(ed25519.Verify, msg, sigs, keys, enforce, ts)
+}
+
+// checkAnyServerWith is checkAnyServer with the given signature check.
+func checkAnyServerWith(verify verifyFunc, msg []byte, sigs map[string]map[string]string, keys KeyLookup, enforce bool, ts int64) error {
 	var best *VerificationError
 	rank := func(err error) int {
 		for i, s := range []error{ErrBadSignature, ErrKeyExpired, ErrUnknownKey} {
@@ -276,7 +282,7 @@ func checkAnyServer(msg []byte, sigs map[string]map[string]string, keys KeyLooku
 		return 3
 	}
 	for _, server := range sortedKeys(sigs) {
-		err := checkServer(msg, server, sigs[server], keys, enforce, ts)
+		err := checkServerWith(verify, msg, server, sigs[server], keys, enforce, ts)
 		if err == nil {
 			return nil
 		}

@@ -384,14 +384,23 @@ func signedBytes(obj []byte) ([]byte, map[string]map[string]string, error) {
 	return msg, sigs, err
 }
 
+// verifyFunc reports whether sig is a valid ed25519 signature of msg by pub. It is
+// ed25519.Verify, or the bulk path's precomputed check with exactly its verdicts (batch.go).
+type verifyFunc func(pub ed25519.PublicKey, msg, sig []byte) bool
+
 // verifyOne checks one base64 signature over msg with a 32-byte public key.
 func verifyOne(msg []byte, server, keyID, sigB64 string, pub ed25519.PublicKey) error {
+	return verifyOneWith(ed25519.Verify, msg, server, keyID, sigB64, pub)
+}
+
+// verifyOneWith is verifyOne with the given signature check.
+func verifyOneWith(verify verifyFunc, msg []byte, server, keyID, sigB64 string, pub ed25519.PublicKey) error {
 	var sig [ed25519.SignatureSize]byte
 	n, ok := decodeBase64(sig[:], sigB64)
 	if !ok || n != len(sig) {
 		return &VerificationError{Server: server, KeyID: keyID, Err: ErrBadSignature, Detail: "signature is not the base64 of 64 bytes"}
 	}
-	if !ed25519.Verify(pub, msg, sig[:]) {
+	if !verify(pub, msg, sig[:]) {
 		return &VerificationError{Server: server, KeyID: keyID, Err: ErrBadSignature, Detail: "signature does not verify"}
 	}
 	return nil
@@ -403,6 +412,11 @@ func verifyOne(msg []byte, server, keyID, sigB64 string, pub ed25519.PublicKey) 
 // by unknown keys, by keys of other algorithms and (with enforce) by keys expired before ts are
 // skipped.
 func checkServer(msg []byte, server string, sigs map[string]string, keys KeyLookup, enforce bool, ts int64) error {
+	return checkServerWith(ed25519.Verify, msg, server, sigs, keys, enforce, ts)
+}
+
+// checkServerWith is checkServer with the given signature check.
+func checkServerWith(verify verifyFunc, msg []byte, server string, sigs map[string]string, keys KeyLookup, enforce bool, ts int64) error {
 	var (
 		ids                              [16]string
 		keyIDs                           = ids[:0]
@@ -431,7 +445,7 @@ func checkServer(msg []byte, server string, sigs map[string]string, keys KeyLook
 			expired++
 			continue
 		}
-		if err := verifyOne(msg, server, keyID, sigs[keyID], pk.Key); err != nil {
+		if err := verifyOneWith(verify, msg, server, keyID, sigs[keyID], pk.Key); err != nil {
 			return err
 		}
 		verified++
