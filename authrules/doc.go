@@ -21,7 +21,7 @@
 //
 // A verdict is nil (allowed) or a [*Rejection] carrying the rule number ("4.3.5.2"), a
 // [Severity] and a reason, and matching a sentinel error with errors.Is. Spec-silent readings
-// are recorded in docs/decisions/authrules.md.
+// are recorded in docs/decisions.md (authrules).
 //
 // Event content is read with the canonicaljson package (exact keys, last duplicate wins),
 // never decoded into Go structs. Everything in this package is safe for concurrent use, except

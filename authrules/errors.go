@@ -42,7 +42,7 @@ func (s Severity) String() string {
 type Rejection struct {
 	// Rule is the number of the rule in the room version's authorization rules text, e.g.
 	// "4.3.5.2" (room versions 8 and 9, rooms/fragments/v8-auth-rules.md). The numbering is
-	// the one the published spec displays (see docs/decisions/authrules.md).
+	// the one the published spec displays (see docs/decisions.md (authrules)).
 	Rule string
 	// Severity grades the verdict.
 	Severity Severity

@@ -24,7 +24,7 @@ const AllowConditionRoomMembership = "m.room_membership"
 type JoinRules struct {
 	// Rule is `join_rule`. It is "invite" when the room has no m.room.join_rules event or the
 	// content has no `join_rule`, and "" when `join_rule` is not a string (which then matches
-	// no rule: joins and knocks are rejected). See docs/decisions/authrules.md.
+	// no rule: joins and knocks are rejected). See docs/decisions.md (authrules).
 	Rule string
 	// Allow holds the entries of `allow` that are objects, in order; a `type` or `room_id`
 	// that is not a string is read as "". An `allow` that is not an array gives none

@@ -486,7 +486,7 @@ func truncSaturating(f float64) int64 {
 // parseStringLevel reads a power level written as a string (v1-9): any leading and trailing
 // whitespace, an optional single '+' or '-', one or more ASCII decimal digits (leading zeros
 // allowed). Whitespace is what Python's str.isspace() accepts, the reading of the servers the
-// rule was written for (docs/decisions/authrules.md).
+// rule was written for (docs/decisions.md (authrules)).
 func parseStringLevel(s string) (int64, bool) {
 	s = strings.TrimFunc(s, isPythonSpace)
 	digits := s

@@ -221,7 +221,7 @@ func (l layout) numbers() *ruleNumbers {
 		users = 3
 	} else {
 		// Before v10 the text has no numbered rule for the other values; see
-		// docs/decisions/authrules.md ("non-integer power levels before v10").
+		// docs/decisions.md (authrules) ("non-integer power levels before v10").
 		n[rPLNamedType] = p
 		n[rPLMapsType] = p
 	}

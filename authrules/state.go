@@ -194,7 +194,7 @@ func (s *State) Creators() []string { return append([]string(nil), s.creators...
 func (s *State) PowerLevels() *PowerLevels { return s.pl }
 
 // JoinRules returns the join rules of the state. Without an m.room.join_rules event the rule
-// is "invite" (docs/decisions/authrules.md: the spec gives no default; "invite" is the
+// is "invite" (docs/decisions.md (authrules): the spec gives no default; "invite" is the
 // reading of the reference implementations and the safe one).
 func (s *State) JoinRules() JoinRules { return s.joinRules }
 

@@ -39,5 +39,5 @@
 // underlying cause (an authrules rejection, a pdu or signing error) for errors.Is and errors.As.
 // Nothing in this package panics on bad input, keeps global mutable state, or does I/O; all
 // functions are safe for concurrent use. Readings the spec leaves open are recorded in
-// docs/decisions/membership.md.
+// docs/decisions.md (membership).
 package membership

@@ -39,7 +39,7 @@ import (
 // part otherwise), while crypto/ed25519, and with it [VerifyEvent] and libsodium-based servers,
 // check the cofactorless equation S·B − k·A = R. A signer can make signatures whose R carries a
 // small-order component that the batch accepts and crypto/ed25519 rejects (see
-// TestBatchEquationIsCofactored and docs/decisions/bulk.md): with batch verification a
+// TestBatchEquationIsCofactored and docs/decisions.md (bulk)): with batch verification a
 // malicious server could make roomproto accept events every other server rejects, which splits
 // the room. Closing that gap needs a prime-order subgroup check of every R, which costs more
 // than a whole verification (measured CPU time per signature: subgroup check 33-42 µs, batch of

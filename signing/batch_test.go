@@ -436,7 +436,7 @@ func TestBatchEquationIsCofactored(t *testing.T) {
 	good := ed25519.Sign(priv, []byte("honest"))
 	bv.Add(voied.PublicKey(pub), []byte("honest"), good)
 	if !bv.VerifyBatchOnly(nil) {
-		t.Fatal("the batch verifier rejects the mixed-order signature; the decision in docs/decisions/bulk.md needs revisiting")
+		t.Fatal("the batch verifier rejects the mixed-order signature; the decision in docs/decisions.md (bulk) needs revisiting")
 	}
 	w := newBatchWorker()
 	defer w.release()

@@ -3,8 +3,9 @@
 // replays. It reads JSON from a file argument or standard input and writes to standard output.
 //
 // Exit status: 0 when the command did its job (also when the verdict is "rejected" or
-// "invalid"), 1 when the input is unusable (malformed JSON, unknown room version, missing flag),
-// with one line on standard error; 2 for an unknown command or bad usage.
+// "invalid"), 1 when the input is unusable (malformed JSON, unknown room version, missing or bad
+// flag, unreadable file), with one line on standard error; 2 for an unknown command or no
+// command at all (the list of commands is printed).
 //
 // Usage:
 //

@@ -1,0 +1,5 @@
+//go:build race
+
+package limitstest
+
+const raceEnabled = true
