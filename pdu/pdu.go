@@ -1,9 +1,9 @@
 // Package pdu parses Matrix events (persistent data units) once, into the typed fields the
-// room protocol's rules need, while keeping the bytes that were received.
+// room protocol's rules need, while keeping the event's bytes in canonical form.
 //
-// Hashes and signatures are always computed over the received bytes, never over a re-encoding
-// of the struct (spec: server-server-api "Signing Events"), so an [Event] keeps them: see
-// [Event.Raw]. The formats are those of spec data/api/server-server/definitions/pdu_v1.yaml
+// Hashes and signatures are always computed over the canonical JSON of the received event,
+// never over a re-encoding of the struct (spec: server-server-api "Signing Events"), so an
+// [Event] keeps it: see [Event.Raw]. The formats are those of spec data/api/server-server/definitions/pdu_v1.yaml
 // (room versions 1-2), pdu_v3.yaml (3), pdu_v4.yaml (4-5), pdu_v6.yaml (6-10), pdu_v11.yaml (11)
 // and pdu_v12.yaml (12), selected through the [roomversion.Version] given to [Parse].
 //
@@ -16,10 +16,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/roomproto/roomproto/canonicaljson"
+	"github.com/roomproto/roomproto/internal/jsonscan"
 	"github.com/roomproto/roomproto/roomversion"
 )
 
@@ -95,7 +96,7 @@ type Event struct {
 	Type string
 	// StateKey is `state_key`, nil when the event is not a state event.
 	StateKey *string
-	// Content is the raw JSON object `content`, exactly as received.
+	// Content is the JSON object `content`, in canonical form (a slice of [Event.Raw]).
 	Content []byte
 	// PrevEvents are the IDs in `prev_events` (for v1-2, the first element of each pair).
 	PrevEvents []string
@@ -120,7 +121,10 @@ type Event struct {
 	Unsigned []byte
 }
 
-// Raw returns the bytes the event was parsed from. The caller must not modify them.
+// Raw returns the event's canonical JSON ("Canonical JSON", appendices; strict from room
+// version 6): the bytes Parse was given when they were already canonical, otherwise its
+// canonical copy of them. Hashes, redaction and signatures start from these bytes. The caller
+// must not modify them.
 func (e *Event) Raw() []byte { return e.raw }
 
 // IsState reports whether the event is a state event (has a `state_key`).
@@ -192,79 +196,109 @@ func formatErr(field string, sentinel error, detail string, args ...any) *Format
 // Parse parses and validates the event in data for room version v. It checks the JSON (strictly
 // canonical JSON from room version 6), the size limits, that the required fields of the version's
 // event format are present with the right types, the number of `prev_events` and `auth_events`,
-// and the `depth` range. It does not check hashes, signatures or authorization. The returned
-// Event keeps data (not a copy): the caller must not modify it afterwards.
+// and the `depth` range. It does not check hashes, signatures or authorization.
+//
+// The JSON is read once, by the canonicaljson pass that validates it and writes its canonical
+// form; the fields are then read from that form, which the returned Event keeps ([Event.Raw]).
+// When data is already canonical the Event keeps data itself (not a copy), and the caller must
+// not modify it afterwards; otherwise it keeps a canonical copy.
 func Parse(v roomversion.Version, data []byte) (*Event, error) {
-	if len(data) > MaxEventSize || !v.Format.StrictCanonicalJSON && len(data) > MaxEventSize/maxLenientExpansion {
-		// Strict canonical JSON is never longer than its input but can be shorter (whitespace,
-		// escapes), so a long input is measured in canonical form before it is refused. In
-		// lenient mode (v1-5) an integer written with an exponent grows when written out
-		// (`1e15` is 16 digits), so inputs that could reach the limit are measured too.
-		canon, err := canonicaljson.Append(nil, data, canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON})
-		if err != nil {
-			return nil, &FormatError{Err: ErrNotJSON, Detail: err.Error(), Cause: err}
-		}
-		if len(canon) > MaxEventSize {
-			return nil, formatErr("", ErrTooLarge, "%d bytes of canonical JSON, limit %d", len(canon), MaxEventSize)
-		}
-	} else if err := canonicaljson.Valid(data, canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON}); err != nil {
+	// Strict canonical JSON is never longer than its input but can be shorter (whitespace,
+	// escapes), so the size limit applies to the canonical form. In lenient mode (v1-5) an
+	// integer written with an exponent grows when written out (`1e15` is 16 digits).
+	bufp := canonPool.Get().(*[]byte)
+	canon, err := canonicaljson.Append((*bufp)[:0], data, canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON})
+	if err != nil {
+		putCanon(bufp, canon)
 		return nil, &FormatError{Err: ErrNotJSON, Detail: err.Error(), Cause: err}
 	}
+	if len(canon) > MaxEventSize {
+		putCanon(bufp, canon)
+		return nil, formatErr("", ErrTooLarge, "%d bytes of canonical JSON, limit %d", len(canon), MaxEventSize)
+	}
+	raw := data
+	if !bytes.Equal(canon, data) {
+		raw = bytes.Clone(canon)
+	}
+	putCanon(bufp, canon)
+	return parseCanonical(v, raw)
+}
 
-	e := &Event{raw: data, Version: v}
+// canonPool holds the buffers Parse writes the canonical form into before it knows whether
+// it must keep a copy.
+var canonPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+func putCanon(bufp *[]byte, buf []byte) {
+	if cap(buf) > 2*MaxEventSize {
+		return // one huge input must not pin memory
+	}
+	*bufp = buf[:0]
+	canonPool.Put(bufp)
+}
+
+// parseCanonical reads the fields of the event whose canonical JSON (as canonicaljson.Append
+// wrote it for v) is raw. The JSON is valid, compact, without duplicate keys, and every key and
+// string needs an escape only for '"', '\\' and control characters, so top-level names are
+// matched on the bytes as written (internal/jsonscan).
+func parseCanonical(v roomversion.Version, raw []byte) (*Event, error) {
+	if len(raw) == 0 || raw[0] != '{' {
+		return nil, formatErr("", ErrNotObject, "the event must be a JSON object, got %v", canonicaljson.KindOf(raw))
+	}
+	e := &Event{raw: raw, Version: v}
 	var (
 		hasAuth, hasPrev, hasDepth, hasTS, hasHashes, hasSigs, hasRoom, hasSender, hasType, hasContent, hasEventID bool
 		topRedacts                                                                                                 string
 	)
-	err := canonicaljson.EachMember(data, func(key string, value []byte) error {
-		var err error
-		switch key {
+	var err error
+	scanned := jsonscan.Members(raw, func(rawKey, value []byte) bool {
+		switch string(rawKey) { // no allocation
 		case "event_id":
 			if !v.Format.HasEventIDField {
-				return nil // not part of the format; kept in the bytes, ignored by the rules
+				return true // not part of the format; kept in the bytes, ignored by the rules
 			}
 			hasEventID = true
-			if e.EventID, err = idString(key, value); err == nil {
+			if e.EventID, err = idString("event_id", value); err == nil {
 				err = CheckOpaqueEventID(e.EventID)
 			}
 		case "room_id":
 			hasRoom = true
-			e.RoomID, err = idString(key, value)
+			e.RoomID, err = idString("room_id", value)
 		case "sender":
 			hasSender = true
-			e.Sender, err = idString(key, value)
+			e.Sender, err = idString("sender", value)
 		case "type":
 			hasType = true
-			e.Type, err = idString(key, value)
+			e.Type, err = idString("type", value)
 		case "state_key":
 			var s string
-			if s, err = idString(key, value); err == nil {
+			if s, err = idString("state_key", value); err == nil {
 				e.StateKey = &s
 			}
 		case "content":
 			hasContent = true
-			if canonicaljson.KindOf(value) != canonicaljson.Object {
-				return formatErr(key, ErrNotObject, "content must be an object")
+			if value[0] != '{' {
+				err = formatErr("content", ErrNotObject, "content must be an object")
+				return false
 			}
 			e.Content = value
 		case "prev_events":
 			hasPrev = true
-			e.PrevEvents, err = references(v, key, value, MaxPrevEvents)
+			e.PrevEvents, err = references(v, "prev_events", value, MaxPrevEvents)
 		case "auth_events":
 			hasAuth = true
-			e.AuthEvents, err = references(v, key, value, MaxAuthEvents)
+			e.AuthEvents, err = references(v, "auth_events", value, MaxAuthEvents)
 		case "depth":
 			hasDepth = true
-			if e.Depth, err = integer(key, value); err == nil && (e.Depth < 0 || e.Depth > v.Format.MaxDepth) {
-				err = formatErr(key, ErrOutOfRange, "depth %d outside [0, %d]", e.Depth, v.Format.MaxDepth)
+			if e.Depth, err = integer("depth", value); err == nil && (e.Depth < 0 || e.Depth > v.Format.MaxDepth) {
+				err = formatErr("depth", ErrOutOfRange, "depth %d outside [0, %d]", e.Depth, v.Format.MaxDepth)
 			}
 		case "origin_server_ts":
 			hasTS = true
-			e.OriginServerTS, err = integer(key, value)
+			e.OriginServerTS, err = integer("origin_server_ts", value)
 		case "origin":
-			e.Origin, err = plainString(key, value)
+			e.Origin, err = plainString("origin", value)
 		case "redacts":
-			topRedacts, err = plainString(key, value)
+			topRedacts, err = plainString("redacts", value)
 		case "hashes":
 			hasHashes = true
 			e.ContentHash, err = hashes(value)
@@ -274,14 +308,17 @@ func Parse(v roomversion.Version, data []byte) (*Event, error) {
 		case "unsigned":
 			e.Unsigned = value
 		}
-		return err
+		return err == nil
 	})
 	if err != nil {
 		var fe *FormatError
 		if errors.As(err, &fe) {
 			return nil, fe
 		}
-		return nil, &FormatError{Err: ErrNotObject, Detail: err.Error(), Cause: err}
+		return nil, &FormatError{Err: ErrWrongType, Detail: err.Error(), Cause: err}
+	}
+	if !scanned {
+		return nil, errNoScan // invariant: raw is canonicaljson's output
 	}
 
 	required := []struct {
@@ -308,7 +345,7 @@ func Parse(v roomversion.Version, data []byte) (*Event, error) {
 
 	if v.Format.RedactsInContent {
 		if e.Type == TypeRedaction {
-			e.Redacts, _, err = contentString(e.Content, "redacts")
+			e.Redacts, _, err = canonicalContentString(e.Content, "redacts")
 		}
 	} else {
 		e.Redacts = topRedacts
@@ -317,7 +354,7 @@ func Parse(v roomversion.Version, data []byte) (*Event, error) {
 		return nil, &FormatError{Field: "content", Err: ErrWrongType, Detail: err.Error(), Cause: err}
 	}
 	if e.Type == TypeMember {
-		e.Membership, _, _ = contentString(e.Content, "membership")
+		e.Membership, _, _ = canonicalContentString(e.Content, "membership")
 	}
 	return e, nil
 }
@@ -387,11 +424,55 @@ func CheckOpaqueEventID(id string) error {
 	return nil
 }
 
+// errNoScan reports canonical JSON that the scanner could not walk: an internal invariant broken,
+// never the sender's fault.
+var errNoScan = &FormatError{Err: ErrNotJSON, Detail: "internal error: the canonical form did not scan"}
+
+// canonicalContentString is contentString for the canonical content that Parse holds.
+func canonicalContentString(content []byte, key string) (string, bool, error) {
+	var (
+		out string
+		ok  bool
+		err error
+	)
+	jsonscan.Members(content, func(k, v []byte) bool {
+		if string(k) != key {
+			return true
+		}
+		if v[0] == '"' {
+			out, err = unquote(v)
+			ok = err == nil
+		}
+		return false
+	})
+	return out, ok, err
+}
+
+// unquote decodes a canonical JSON string literal; without escapes, by copying its body.
+func unquote(value []byte) (string, error) {
+	body := value[1 : len(value)-1]
+	if bytes.IndexByte(body, '\\') < 0 {
+		return string(body), nil
+	}
+	return canonicaljson.Unquote(value)
+}
+
+// unquoteKey decodes an object key as written in canonical JSON (without its quotes).
+func unquoteKey(key []byte) (string, error) {
+	if bytes.IndexByte(key, '\\') < 0 {
+		return string(key), nil
+	}
+	q := make([]byte, 0, len(key)+2)
+	q = append(append(append(q, '"'), key...), '"')
+	return canonicaljson.Unquote(q)
+}
+
+// plainString reads a string field of the canonical JSON.
 func plainString(field string, value []byte) (string, error) {
-	if canonicaljson.KindOf(value) != canonicaljson.String {
+	if len(value) < 2 || value[0] != '"' {
 		return "", formatErr(field, ErrWrongType, "must be a string")
 	}
-	s, err := canonicaljson.Unquote(value)
+	s, err := unquote(value)
 	if err != nil {
 		return "", &FormatError{Field: field, Err: ErrWrongType, Detail: err.Error(), Cause: err}
 	}
@@ -406,67 +487,100 @@ func idString(field string, value []byte) (string, error) {
 	return s, err
 }
 
+// integer reads an integer field: a JSON number that is a plain integer (no fraction, no
+// exponent: lenient canonical JSON keeps those that are not integers in the strict range) in the
+// signed 64-bit range.
 func integer(field string, value []byte) (int64, error) {
 	if canonicaljson.KindOf(value) != canonicaljson.Number {
 		return 0, formatErr(field, ErrWrongType, "must be an integer")
 	}
-	// The bytes are a JSON number already validated by canonicaljson; only a plain integer in
-	// the signed 64-bit range is accepted (no fraction, no exponent).
-	n, err := strconv.ParseInt(string(value), 10, 64)
-	if err != nil {
+	digits := value
+	neg := digits[0] == '-'
+	if neg {
+		digits = digits[1:]
+	}
+	var n uint64
+	ok := len(digits) > 0 && len(digits) <= 19
+	for i := 0; ok && i < len(digits); i++ {
+		c := digits[i]
+		if c < '0' || c > '9' {
+			ok = false
+			break
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	// 19 digits fit in a uint64; the signed range is [-2**63, 2**63-1].
+	if ok && (n > 1<<63 || n == 1<<63 && !neg) {
+		ok = false
+	}
+	if !ok {
 		return 0, formatErr(field, ErrWrongType, "must be an integer in the signed 64-bit range, got %s", truncate(value))
 	}
-	return n, nil
+	if neg {
+		return -int64(n), nil
+	}
+	return int64(n), nil
 }
 
 // references parses `prev_events` / `auth_events`: a list of event IDs, or for the v1-2 format
 // a list of `[event_id, {hashes}]` pairs.
 func references(v roomversion.Version, field string, value []byte, limit int) ([]string, error) {
-	if canonicaljson.KindOf(value) != canonicaljson.Array {
+	if value[0] != '[' {
 		return nil, formatErr(field, ErrWrongType, "must be an array")
 	}
-	var ids []string
-	err := canonicaljson.EachElement(value, func(item []byte) error {
+	var (
+		ids []string
+		err error
+	)
+	scanned := jsonscan.Elements(value, func(item []byte) bool {
 		i := len(ids)
 		if i >= limit {
-			return formatErr(field, ErrTooMany, "more than %d entries", limit)
+			err = formatErr(field, ErrTooMany, "more than %d entries", limit)
+			return false
 		}
 		if v.Format.ReferencePairs {
 			var pair [2][]byte
 			n := 0
-			if canonicaljson.KindOf(item) == canonicaljson.Array {
-				_ = canonicaljson.EachElement(item, func(x []byte) error {
+			if item[0] == '[' {
+				jsonscan.Elements(item, func(x []byte) bool {
 					if n < 2 {
 						pair[n] = x
 					}
 					n++
-					return nil
+					return true
 				})
 			}
 			if n != 2 {
-				return formatErr(field, ErrWrongType, "entry %d must be an [event_id, hashes] pair", i)
+				err = formatErr(field, ErrWrongType, "entry %d must be an [event_id, hashes] pair", i)
+				return false
 			}
-			if canonicaljson.KindOf(pair[1]) != canonicaljson.Object {
-				return formatErr(field, ErrWrongType, "entry %d: hashes must be an object", i)
+			if pair[1][0] != '{' {
+				err = formatErr(field, ErrWrongType, "entry %d: hashes must be an object", i)
+				return false
 			}
 			item = pair[0]
 		}
-		id, err := idString(field, item)
-		if err != nil {
+		id, ierr := idString(field, item)
+		if ierr != nil {
 			var fe *FormatError
-			if errors.As(err, &fe) && fe.Err == ErrTooLarge {
-				return err
+			if errors.As(ierr, &fe) && fe.Err == ErrTooLarge {
+				err = ierr
+			} else {
+				err = formatErr(field, ErrWrongType, "entry %d must be an event ID string", i)
 			}
-			return formatErr(field, ErrWrongType, "entry %d must be an event ID string", i)
+			return false
 		}
 		if ids == nil {
 			ids = make([]string, 0, 4)
 		}
 		ids = append(ids, id)
-		return nil
+		return true
 	})
 	if err != nil {
 		return nil, err
+	}
+	if !scanned {
+		return nil, errNoScan
 	}
 	if ids == nil {
 		ids = []string{}
@@ -475,49 +589,67 @@ func references(v roomversion.Version, field string, value []byte, limit int) ([
 }
 
 func hashes(value []byte) (string, error) {
-	if canonicaljson.KindOf(value) != canonicaljson.Object {
+	if value[0] != '{' {
 		return "", formatErr("hashes", ErrNotObject, "must be an object")
 	}
-	var sha string
-	err := canonicaljson.EachMember(value, func(k string, v []byte) error {
-		if k != "sha256" {
-			return nil
+	var (
+		sha string
+		err error
+	)
+	jsonscan.Members(value, func(k, v []byte) bool {
+		if string(k) != "sha256" {
+			return true
 		}
-		s, err := plainString("hashes", v)
-		sha = s
-		return err
+		sha, err = plainString("hashes", v)
+		return false
 	})
 	return sha, err
 }
 
 func signatures(value []byte) (map[string]map[string]string, error) {
-	if canonicaljson.KindOf(value) != canonicaljson.Object {
+	if value[0] != '{' {
 		return nil, formatErr("signatures", ErrNotObject, "must be an object")
 	}
 	out := make(map[string]map[string]string, 2)
-	err := canonicaljson.EachMember(value, func(server string, keys []byte) error {
-		if canonicaljson.KindOf(keys) != canonicaljson.Object {
-			return formatErr("signatures", ErrNotObject, "signatures of %q must be an object", server)
+	var err error
+	scanned := jsonscan.Members(value, func(rawServer, keys []byte) bool {
+		var server string
+		if server, err = unquoteKey(rawServer); err != nil {
+			return false
+		}
+		if keys[0] != '{' {
+			err = formatErr("signatures", ErrNotObject, "signatures of %q must be an object", server)
+			return false
+		}
+		if len(out) >= MaxSignatureServers {
+			err = formatErr("signatures", ErrTooMany, "more than %d signing servers", MaxSignatureServers)
+			return false
 		}
 		m := make(map[string]string, 1)
-		err := canonicaljson.EachMember(keys, func(keyID string, sig []byte) error {
-			s, err := plainString("signatures", sig)
-			if err != nil {
-				return err
+		out[server] = m
+		return jsonscan.Members(keys, func(rawKeyID, sig []byte) bool {
+			var keyID, s string
+			if keyID, err = unquoteKey(rawKeyID); err != nil {
+				return false
+			}
+			if s, err = plainString("signatures", sig); err != nil {
+				return false
+			}
+			if len(m) >= MaxSignaturesPerServer {
+				err = formatErr("signatures", ErrTooMany, "more than %d signatures by %q", MaxSignaturesPerServer, server)
+				return false
 			}
 			m[keyID] = s
-			if len(m) > MaxSignaturesPerServer {
-				return formatErr("signatures", ErrTooMany, "more than %d signatures by %q", MaxSignaturesPerServer, server)
-			}
-			return nil
+			return true
 		})
-		out[server] = m
-		if len(out) > MaxSignatureServers {
-			return formatErr("signatures", ErrTooMany, "more than %d signing servers", MaxSignatureServers)
-		}
-		return err
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	if !scanned {
+		return nil, errNoScan
+	}
+	return out, nil
 }
 
 func truncate(b []byte) string {

@@ -1,12 +1,14 @@
 package pdu_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
 	"reflect"
 	"testing"
 
+	"github.com/roomproto/roomproto/canonicaljson"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/roomversion"
 )
@@ -136,9 +138,15 @@ func TestParse(t *testing.T) {
 			if x.Membership != nil {
 				check("Membership", ev.Membership, *x.Membership)
 			}
-			if string(ev.Raw()) != string(c.input()) {
-				t.Error("Raw() does not return the parsed bytes")
+			in := c.input()
+			want, err := canonicaljson.Append(nil, in, canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON})
+			if err != nil {
+				t.Fatal(err)
 			}
+			if string(ev.Raw()) != string(want) {
+				t.Errorf("Raw() = %s, want the canonical form %s", ev.Raw(), want)
+			}
+
 		})
 	}
 }
@@ -195,7 +203,54 @@ func FuzzParse(f *testing.F) {
 		if len(ev.Sender) > pdu.MaxIDLength || len(ev.Type) > pdu.MaxIDLength {
 			t.Fatal("accepted an over-long ID")
 		}
+		// One reading: the fields read from the canonical form agree with a validating walk
+		// of the bytes as received (last occurrence wins), and parsing the canonical form
+		// again gives the same event.
+		checkReading(t, v, data, ev)
+		again, err := pdu.Parse(v, ev.Raw())
+		if err != nil {
+			t.Fatalf("the canonical form of an accepted event is refused: %v", err)
+		}
+		if !reflect.DeepEqual(again, ev) {
+			t.Fatalf("parsing the canonical form reads %+v, the input %+v", again, ev)
+		}
 	})
+}
+
+// checkReading compares ev with the members of data as canonicaljson.EachMember reads them.
+func checkReading(t *testing.T, v roomversion.Version, data []byte, ev *pdu.Event) {
+	t.Helper()
+	str := map[string]string{}
+	var content []byte
+	err := canonicaljson.EachMember(data, func(k string, val []byte) error {
+		switch k {
+		case "type", "sender", "room_id", "state_key", "origin":
+			s, err := canonicaljson.Unquote(val)
+			if err != nil {
+				return err
+			}
+			str[k] = s
+		case "content":
+			content = val
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("an accepted event does not walk: %v", err)
+	}
+	got := map[string]string{"type": ev.Type, "sender": ev.Sender, "room_id": ev.RoomID, "origin": ev.Origin}
+	for k, want := range got {
+		if str[k] != want {
+			t.Fatalf("%s is read as %q, the received bytes say %q", k, want, str[k])
+		}
+	}
+	if sk, ok := str["state_key"]; ok != ev.IsState() || ok && sk != *ev.StateKey {
+		t.Fatalf("state_key is read as %v, the received bytes say %q (present %v)", ev.StateKey, sk, ok)
+	}
+	c, err := canonicaljson.Append(nil, content, canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON})
+	if err != nil || !bytes.Equal(c, ev.Content) {
+		t.Fatalf("content is %s, the received content canonicalises to %s (%v)", ev.Content, c, err)
+	}
 }
 
 func BenchmarkParse(b *testing.B) {
@@ -217,6 +272,33 @@ func BenchmarkParse(b *testing.B) {
 			if _, err := pdu.Parse(v, e); err != nil {
 				b.Fatal(err)
 			}
+		}
+	}
+}
+
+// TestParseKeepsCanonicalInput: Parse keeps canonical input itself and a canonical copy of any
+// other input, so that the caller's buffer is shared only when nothing had to change.
+func TestParseKeepsCanonicalInput(t *testing.T) {
+	v, _ := roomversion.Lookup("10")
+	canonical := []byte(`{"auth_events":[],"content":{},"depth":1,"hashes":{"sha256":"h"},"origin_server_ts":1,"prev_events":[],"room_id":"!r:e","sender":"@a:e","signatures":{},"type":"m.t"}`)
+	spaced := append([]byte(" "), canonical...)
+	for _, tc := range []struct {
+		name  string
+		in    []byte
+		share bool
+	}{
+		{"canonical", canonical, true},
+		{"with whitespace", spaced, false},
+	} {
+		ev, err := pdu.Parse(v, tc.in)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if !bytes.Equal(ev.Raw(), canonical) {
+			t.Errorf("%s: Raw() = %s", tc.name, ev.Raw())
+		}
+		if shared := &ev.Raw()[0] == &tc.in[0]; shared != tc.share {
+			t.Errorf("%s: Raw() shares the input: %v, want %v", tc.name, shared, tc.share)
 		}
 	}
 }

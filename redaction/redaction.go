@@ -21,13 +21,12 @@
 package redaction
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"math/bits"
 	"sync"
 
 	"github.com/roomproto/roomproto/canonicaljson"
+	"github.com/roomproto/roomproto/internal/jsonscan"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/roomversion"
 )
@@ -541,43 +540,17 @@ var (
 	comma       = []byte(",")
 )
 
-// The scanners below read canonical JSON produced by canonicaljson.Append: valid, without
-// whitespace. They check bounds and report failure rather than trust that.
-
 // eachMember calls fn with the raw key and the span of each member of the object at b[i]
-// ('{'), whose end fn must find and return (skipValue, or -1 on failure). It returns the index
-// just past the object, or -1 if it does not scan.
+// ('{') of canonical JSON, whose end fn must find and return (skipValue, or -1 on failure). It
+// returns the index just past the object, or -1 if it does not scan (internal/jsonscan).
 func eachMember(b []byte, i int, fn func(key []byte, s span) int) int {
-	if i >= len(b) || b[i] != '{' {
-		return -1
-	}
-	i++
-	if i < len(b) && b[i] == '}' {
-		return i + 1
-	}
-	for i < len(b) {
-		if b[i] != '"' {
-			return -1
-		}
-		ke := skipString(b, i)
-		if ke < 0 || ke >= len(b) || b[ke] != ':' {
-			return -1
-		}
-		ve := fn(b[i+1:ke-1], span{start: i, value: ke + 1})
-		if ve < 0 || ve >= len(b) {
-			return -1
-		}
-		switch b[ve] {
-		case '}':
-			return ve + 1
-		case ',':
-			i = ve + 1
-		default:
-			return -1
-		}
-	}
-	return -1
+	return jsonscan.EachMember(b, i, func(key []byte, ks, vs int) int {
+		return fn(key, span{start: ks, value: vs})
+	})
 }
+
+// skipValue returns the index just past the canonical JSON value at b[i], or -1.
+func skipValue(b []byte, i int) int { return jsonscan.SkipValue(b, i) }
 
 // skipContent returns the end of the top-level value at b[i] of slot; when it is an object
 // `content`, it records the members that may be kept in candidates on the way.
@@ -592,79 +565,4 @@ func skipContent(b []byte, slot, i int, candidates *[numContentKeys]span) int {
 		}
 		return s.end
 	})
-}
-
-// skipString returns the index just past the string literal at b[i] ('"'), or -1. It looks at
-// eight bytes at a time for a '"' or '\\' (the classic "has zero byte" test on the word XORed
-// with each of them: the lowest flagged byte is exact), then at the rest one by one.
-func skipString(b []byte, i int) int {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	i++
-	for i+8 <= len(b) {
-		w := binary.LittleEndian.Uint64(b[i:])
-		q, s := w^(lo*'"'), w^(lo*'\\')
-		m := ((q - lo) &^ q) | ((s - lo) &^ s)
-		if m &= hi; m == 0 {
-			i += 8
-			continue
-		}
-		i += bits.TrailingZeros64(m) / 8
-		if b[i] == '"' {
-			return i + 1
-		}
-		i += 2 // a backslash and the character it escapes
-	}
-	for i < len(b) {
-		switch b[i] {
-		case '"':
-			return i + 1
-		case '\\':
-			i += 2
-		default:
-			i++
-		}
-	}
-	return -1
-}
-
-// structural marks the bytes skipValue must look at inside an array or object.
-var structural = [256]bool{'"': true, '{': true, '[': true, '}': true, ']': true}
-
-// skipValue returns the index just past the value starting at b[i], or -1.
-func skipValue(b []byte, i int) int {
-	if i >= len(b) {
-		return -1
-	}
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for i < len(b) {
-			c := b[i]
-			if !structural[c] {
-				i++
-				continue
-			}
-			switch c {
-			case '"':
-				if i = skipString(b, i); i < 0 {
-					return -1
-				}
-				continue
-			case '{', '[':
-				depth++
-			default: // '}', ']'
-				if depth--; depth == 0 {
-					return i + 1
-				}
-			}
-			i++
-		}
-		return -1
-	}
-	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' {
-		i++
-	}
-	return i
 }

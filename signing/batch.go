@@ -225,9 +225,11 @@ func runBatch(n int, opts *BatchOptions, fn func(w *batchWorker, i int)) {
 
 // batchWorker is the state of one verifying goroutine: its buffers and its expanded keys.
 type batchWorker struct {
-	sc   *scratch
-	keys map[[ed25519.PublicKeySize]byte]*fastKey
-	h    hash.Hash // SHA-512
+	sc *scratch
+	// canon is the canonical event being checked: an Event's Raw(), never a pooled buffer.
+	canon []byte
+	keys  map[[ed25519.PublicKeySize]byte]*fastKey
+	h     hash.Hash // SHA-512
 }
 
 func newBatchWorker() *batchWorker {
@@ -250,14 +252,11 @@ func (w *batchWorker) verifyParsed(ev *pdu.Event, keys KeyLookup) error {
 	return w.checkSigned(ev, signers, keys)
 }
 
-// signedBytes sets w.sc.canon to the canonical event and w.sc.msg to the bytes its signatures
-// cover (and its reference hash is taken of).
+// signedBytes sets w.canon to the canonical event (ev.Raw(), as pdu.Parse wrote it) and w.sc.msg
+// to the bytes its signatures cover (and its reference hash is taken of).
 func (w *batchWorker) signedBytes(v roomversion.Version, raw []byte) error {
-	var err error
-	if w.sc.canon, err = canonicalObject(w.sc.canon[:0], raw, v.Format.StrictCanonicalJSON); err != nil {
-		return err
-	}
-	return signedEventBytes(w.sc, v, w.sc.canon)
+	w.canon = raw
+	return signedCanonicalEventBytes(w.sc, v, raw)
 }
 
 // checkSigned is the rest of VerifyParsedEvent once w.sc holds the event's bytes.
@@ -274,7 +273,7 @@ func (w *batchWorker) checkSigned(ev *pdu.Event, signers []string, keys KeyLooku
 			return err
 		}
 	}
-	got, err := contentHashOfCanonical(sc, sc.canon)
+	got, err := contentHashOfCanonical(sc, w.canon)
 	if err != nil {
 		return err
 	}
@@ -302,7 +301,7 @@ func (w *batchWorker) parseAndVerify(v roomversion.Version, raw []byte, keys Key
 	}
 	var buf [3]string
 	signers, serr := requiredSigners(ev, buf[:0])
-	if err := w.signedBytes(v, raw); err != nil {
+	if err := w.signedBytes(v, ev.Raw()); err != nil {
 		// No reference hash: ParseEvent fails too. Keep VerifyParsedEvent's order of errors.
 		if serr != nil {
 			return nil, serr

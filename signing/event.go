@@ -33,11 +33,16 @@ func setEventID(ev *pdu.Event) error {
 	if ev.Version.Format.EventID == roomversion.EventIDOpaque {
 		return nil // pdu.Parse has read `event_id`
 	}
-	id, err := EventID(ev.Version, ev.Raw())
-	if err != nil {
+	enc := encodingFor(ev.Version)
+	if enc == nil {
+		return malformed(nil, "room version %q has no event ID format", ev.Version.ID)
+	}
+	sc := getScratch()
+	defer putScratch(sc)
+	if err := signedCanonicalEventBytes(sc, ev.Version, ev.Raw()); err != nil {
 		return err
 	}
-	ev.EventID = id
+	ev.EventID = hashEventID(enc, sha256.Sum256(sc.msg))
 	return nil
 }
 
@@ -168,23 +173,13 @@ func requiredSigners(ev *pdu.Event, out []string) ([]string, error) {
 // [VerifyParsedEvent] does. A format error is returned as a [*VerificationError] with
 // [ErrMalformed] whose Cause is the *pdu.FormatError (errors.As reaches it).
 func VerifyEvent(v roomversion.Version, event []byte, keys KeyLookup) error {
-	sc := getScratch()
-	defer putScratch(sc)
-	// Canonicalise first and parse the canonical bytes: the same JSON value, so the same
-	// fields and verdict, but every later step reads compact, sorted text once.
-	canon, err := canonicalObject(sc.canon[:0], event, v.Format.StrictCanonicalJSON)
-	if err != nil {
-		if _, perr := pdu.Parse(v, event); perr != nil {
-			err = perr // pdu's account of what is wrong
-		}
-		return &VerificationError{Err: ErrMalformed, Detail: err.Error(), Cause: err}
-	}
-	sc.canon = canon
-	ev, err := pdu.Parse(v, canon)
+	// pdu.Parse validates the JSON once and keeps its canonical form, which every later step
+	// reads without validating it again.
+	ev, err := pdu.Parse(v, event)
 	if err != nil {
 		return &VerificationError{Err: ErrMalformed, Detail: err.Error(), Cause: err}
 	}
-	return verifyCanonical(sc, ev, keys)
+	return VerifyParsedEvent(ev, keys)
 }
 
 // VerifyParsedEvent checks the hashes and signatures of a parsed event as a receiving server
@@ -205,22 +200,15 @@ func VerifyEvent(v roomversion.Version, event []byte, keys KeyLookup) error {
 func VerifyParsedEvent(ev *pdu.Event, keys KeyLookup) error {
 	sc := getScratch()
 	defer putScratch(sc)
-	var err error
-	if sc.canon, err = canonicalObject(sc.canon[:0], ev.Raw(), ev.Version.Format.StrictCanonicalJSON); err != nil {
-		return err
-	}
-	return verifyCanonical(sc, ev, keys)
-}
-
-// verifyCanonical is VerifyParsedEvent once sc.canon holds the canonical JSON of ev.
-func verifyCanonical(sc *scratch, ev *pdu.Event, keys KeyLookup) error {
 	var buf [3]string
 	signers, err := requiredSigners(ev, buf[:0])
 	if err != nil {
 		return err
 	}
+	// ev.Raw() is the canonical JSON pdu.Parse wrote (the only way to make an Event with bytes).
+	canon := ev.Raw()
 	v := ev.Version
-	if err := signedCanonicalEventBytes(sc, v, sc.canon); err != nil {
+	if err := signedCanonicalEventBytes(sc, v, canon); err != nil {
 		return err
 	}
 	enforce, ts := v.Signing.EnforceKeyValidity, ev.OriginServerTS
@@ -234,26 +222,16 @@ func verifyCanonical(sc *scratch, ev *pdu.Event, keys KeyLookup) error {
 			return err
 		}
 	}
-	got, err := contentHashOfCanonical(sc, sc.canon)
+	got, err := contentHashOfCanonical(sc, canon)
 	if err != nil {
 		return err
 	}
 	return compareContentHash(ev.ContentHash, got)
 }
 
-// signedEventBytes sets sc.msg to the bytes an event signature covers: the redacted event
-// without `signatures` and `unsigned`, canonical.
-func signedEventBytes(sc *scratch, v roomversion.Version, event []byte) error {
-	red, err := redaction.Redact(v, event)
-	if err != nil {
-		return malformed(err, "%v", err)
-	}
-	sc.msg, _, err = appendStripped(sc.msg[:0], red, dropSignatures|dropUnsigned)
-	return err
-}
-
-// signedCanonicalEventBytes is signedEventBytes for an event already in canonical form (sc.canon
-// after canonicalisation), sparing the redaction its own validating pass.
+// signedCanonicalEventBytes sets sc.msg to the bytes an event signature covers: the redacted event
+// without `signatures` and `unsigned`, for an event already in canonical form (an Event's Raw()),
+// which spares the redaction its own validating pass.
 func signedCanonicalEventBytes(sc *scratch, v roomversion.Version, canon []byte) error {
 	red, err := redaction.RedactCanonical(v, canon)
 	if err != nil {
@@ -309,7 +287,7 @@ func VerifyEventSignature(ev *pdu.Event, serverName string, keys KeyLookup) erro
 	v := ev.Version
 	sc := getScratch()
 	defer putScratch(sc)
-	if err := signedEventBytes(sc, v, ev.Raw()); err != nil {
+	if err := signedCanonicalEventBytes(sc, v, ev.Raw()); err != nil {
 		return err
 	}
 	return checkServer(sc.msg, serverName, ev.Signatures[serverName], keys, v.Signing.EnforceKeyValidity, ev.OriginServerTS)

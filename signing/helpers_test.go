@@ -149,3 +149,14 @@ func signKeepingHashes(tb testing.TB, v roomversion.Version, event []byte, spec 
 	}
 	return setFields(tb, event, map[string]json.RawMessage{"signatures": field(tb, signed, "signatures")})
 }
+
+// signedEventBytes sets sc.msg to the bytes an event signature covers: the redacted event
+// without `signatures` and `unsigned`, canonical.
+func signedEventBytes(sc *scratch, v roomversion.Version, event []byte) error {
+	red, err := redaction.Redact(v, event)
+	if err != nil {
+		return malformed(err, "%v", err)
+	}
+	sc.msg, _, err = appendStripped(sc.msg[:0], red, dropSignatures|dropUnsigned)
+	return err
+}

@@ -1,13 +1,13 @@
 package signing
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"errors"
 	"slices"
 	"strings"
 
 	"github.com/roomproto/roomproto/canonicaljson"
+	"github.com/roomproto/roomproto/internal/jsonscan"
 )
 
 // Top-level members that appendStripped can leave out.
@@ -47,11 +47,11 @@ func appendStripped(dst, canon []byte, mask int) (out, signatures []byte, err er
 		return append(out, '}'), nil, nil
 	}
 	for {
-		keyEnd := skipString(canon, pos)
+		keyEnd := jsonscan.SkipString(canon, pos)
 		if keyEnd < 0 || keyEnd >= n || canon[keyEnd] != ':' {
 			return dst, nil, malformed(nil, "not a canonical JSON object at offset %d", pos) // invariant
 		}
-		valueEnd := skipValue(canon, keyEnd+1)
+		valueEnd := jsonscan.SkipValue(canon, keyEnd+1)
 		if valueEnd < 0 || valueEnd >= n {
 			return dst, nil, malformed(nil, "not a canonical JSON object at offset %d", keyEnd+1) // invariant
 		}
@@ -87,67 +87,6 @@ func droppedRaw(key []byte, mask int) bool {
 		return dropped(string(key), mask)
 	}
 	return false
-}
-
-// skipString returns the offset just after the JSON string that starts at data[i] ('"'), or -1.
-func skipString(data []byte, i int) int {
-	if i >= len(data) || data[i] != '"' {
-		return -1
-	}
-	i++
-	for {
-		j := bytes.IndexByte(data[i:], '"')
-		if j < 0 {
-			return -1
-		}
-		i += j
-		// The quote is escaped when an odd number of backslashes precede it.
-		k := i - 1
-		for data[k] == '\\' {
-			k--
-		}
-		i++
-		if (i-2-k)%2 == 0 {
-			return i
-		}
-	}
-}
-
-// skipValue returns the offset just after the JSON value that starts at data[i], or -1. The
-// value must be canonical (no whitespace); it is not validated.
-func skipValue(data []byte, i int) int {
-	depth := 0
-	for i < len(data) {
-		switch data[i] {
-		case '"':
-			if i = skipString(data, i); i < 0 {
-				return -1
-			}
-			if depth == 0 {
-				return i
-			}
-			continue
-		case '{', '[':
-			depth++
-		case '}', ']':
-			if depth == 0 {
-				return i // end of an enclosing container: a scalar ended here
-			}
-			depth--
-			if depth == 0 {
-				return i + 1
-			}
-		case ',':
-			if depth == 0 {
-				return i
-			}
-		}
-		i++
-	}
-	if depth == 0 {
-		return i
-	}
-	return -1
 }
 
 // canonicalObject appends the canonical JSON of the object in data to dst.

@@ -1,0 +1,183 @@
+// Package jsonscan walks JSON text in the canonical form that canonicaljson.Append writes
+// (appendices "Canonical JSON"): no whitespace, object keys sorted and unique, strings with only
+// the escapes `\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t` and `\u00xx`.
+//
+// pdu, redaction and signing use it to find members and values in bytes that canonicaljson has
+// already validated, without validating them a second time. It does not validate: on bytes of
+// any other form it never panics, never loops forever and never reads out of bounds, but what it
+// reports is unspecified (a scan may fail with -1/false, or see other members than a validating
+// parser would). Give it only canonicaljson's output.
+package jsonscan
+
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
+// SkipString returns the index just past the string literal at b[i] ('"'), or -1. It looks at
+// eight bytes at a time for a '"' or '\\' (the classic "has a zero byte" test on the word XORed
+// with each of them; the lowest flagged byte is exact), then at the rest one by one.
+func SkipString(b []byte, i int) int {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	if i < 0 || i >= len(b) || b[i] != '"' {
+		return -1
+	}
+	i++
+	for i+8 <= len(b) {
+		w := binary.LittleEndian.Uint64(b[i:])
+		q, s := w^(lo*'"'), w^(lo*'\\')
+		m := ((q - lo) &^ q) | ((s - lo) &^ s)
+		if m &= hi; m == 0 {
+			i += 8
+			continue
+		}
+		i += bits.TrailingZeros64(m) / 8
+		if b[i] == '"' {
+			return i + 1
+		}
+		i += 2 // a backslash and the character it escapes
+	}
+	for i < len(b) {
+		switch b[i] {
+		case '"':
+			return i + 1
+		case '\\':
+			i += 2
+		default:
+			i++
+		}
+	}
+	return -1
+}
+
+// structural marks the bytes SkipValue must look at inside an array or object.
+var structural = [256]bool{'"': true, '{': true, '[': true, '}': true, ']': true}
+
+// SkipValue returns the index just past the value starting at b[i], or -1. A number or literal
+// ends at the first ',', '}' or ']' (or the end of b).
+func SkipValue(b []byte, i int) int {
+	if i < 0 || i >= len(b) {
+		return -1
+	}
+	switch b[i] {
+	case '"':
+		return SkipString(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			c := b[i]
+			if !structural[c] {
+				i++
+				continue
+			}
+			switch c {
+			case '"':
+				if i = SkipString(b, i); i < 0 {
+					return -1
+				}
+				continue
+			case '{', '[':
+				depth++
+			default: // '}', ']'
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return -1
+	case ',', '}', ']', ':':
+		return -1
+	}
+	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' {
+		i++
+	}
+	return i
+}
+
+// EachMember calls fn for each member of the object at b[i] ('{') with the member's key as
+// written (without its quotes, escapes left as they are), the index of the key's opening quote
+// and the index where its value starts; fn returns the index just past the value (SkipValue, or
+// -1 to stop the scan). EachMember returns the index just past the object, or -1 if it does not
+// scan. In canonical JSON a key needs no escape unless it holds '"', '\\' or a control
+// character, so comparing the key as written with a plain name is exact.
+func EachMember(b []byte, i int, fn func(key []byte, keyStart, valueStart int) int) int {
+	if i < 0 || i >= len(b) || b[i] != '{' {
+		return -1
+	}
+	i++
+	if i < len(b) && b[i] == '}' {
+		return i + 1
+	}
+	for i < len(b) {
+		if b[i] != '"' {
+			return -1
+		}
+		ke := SkipString(b, i)
+		if ke < 0 || ke >= len(b) || b[ke] != ':' {
+			return -1
+		}
+		ve := fn(b[i+1:ke-1], i, ke+1)
+		if ve <= ke || ve >= len(b) {
+			return -1
+		}
+		switch b[ve] {
+		case '}':
+			return ve + 1
+		case ',':
+			i = ve + 1
+		default:
+			return -1
+		}
+	}
+	return -1
+}
+
+// Members calls fn with the key as written and the value of each member of the object that is
+// the whole of b, in order, until fn returns false. It reports whether b scanned as one object
+// (a false from fn also reports false).
+func Members(b []byte, fn func(key, value []byte) bool) bool {
+	stopped := false
+	end := EachMember(b, 0, func(key []byte, _, vs int) int {
+		ve := SkipValue(b, vs)
+		if ve < 0 {
+			return -1
+		}
+		if !fn(key, b[vs:ve]) {
+			stopped = true
+			return -1
+		}
+		return ve
+	})
+	return !stopped && end == len(b)
+}
+
+// Elements calls fn with each element of the array that is the whole of b, in order, until fn
+// returns false. It reports whether b scanned as one array (a false from fn also reports false).
+func Elements(b []byte, fn func(value []byte) bool) bool {
+	if len(b) < 2 || b[0] != '[' {
+		return false
+	}
+	if b[1] == ']' {
+		return len(b) == 2
+	}
+	i := 1
+	for i < len(b) {
+		ve := SkipValue(b, i)
+		if ve <= i || ve >= len(b) {
+			return false
+		}
+		if !fn(b[i:ve]) {
+			return false
+		}
+		switch b[ve] {
+		case ']':
+			return ve+1 == len(b)
+		case ',':
+			i = ve + 1
+		default:
+			return false
+		}
+	}
+	return false
+}

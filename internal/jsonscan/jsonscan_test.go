@@ -1,0 +1,180 @@
+package jsonscan_test
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/roomproto/roomproto/canonicaljson"
+	"github.com/roomproto/roomproto/internal/jsonscan"
+)
+
+func TestSkip(t *testing.T) {
+	for _, tc := range []struct {
+		in    string
+		i     int
+		str   int // SkipString
+		value int // SkipValue
+	}{
+		{`"abc"`, 0, 5, 5},
+		{`"a\"b",1`, 0, 6, 6},
+		{`"a\\"x`, 0, 5, 5},
+		{`"0123456789\"0123456789"`, 0, 24, 24},
+		{`"01234567\\"`, 0, 12, 12},
+		{`"unterminated`, 0, -1, -1},
+		{`"ends in backslash\`, 0, -1, -1},
+		{`{"a":[1,{"b":"}"}],"c":"]"}`, 0, -1, 27},
+		{`[[],{},"[",-12]`, 0, -1, 15},
+		{`123,`, 0, -1, 3},
+		{`true}`, 0, -1, 4},
+		{`null`, 0, -1, 4},
+		{`{"a":1`, 0, -1, -1},
+		{`x,"y"`, 2, 5, 5},
+		{`,`, 0, -1, -1},
+		{``, 0, -1, -1},
+		{`"a"`, 7, -1, -1},
+		{`"a"`, -1, -1, -1},
+	} {
+		if got := jsonscan.SkipString([]byte(tc.in), tc.i); got != tc.str {
+			t.Errorf("SkipString(%s, %d) = %d, want %d", tc.in, tc.i, got, tc.str)
+		}
+		if got := jsonscan.SkipValue([]byte(tc.in), tc.i); got != tc.value {
+			t.Errorf("SkipValue(%s, %d) = %d, want %d", tc.in, tc.i, got, tc.value)
+		}
+	}
+}
+
+func TestMembersAndElements(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want string // key=value;... or "!" when the scan fails
+	}{
+		{`{}`, ""},
+		{`{"a":1}`, "a=1;"},
+		{`{"a":{"x":[1,2]},"b\"c":"d","e":null}`, `a={"x":[1,2]};b\"c="d";e=null;`},
+		{`{"a":1,}`, "a=1;!"},
+		{`{"a":1}x`, "a=1;!"},
+		{`{"a"}`, "!"},
+		{`{"a":}`, "!"},
+		{`[1]`, "!"},
+		{`{`, "!"},
+	} {
+		var b strings.Builder
+		ok := jsonscan.Members([]byte(tc.in), func(k, v []byte) bool {
+			b.WriteString(string(k) + "=" + string(v) + ";")
+			return true
+		})
+		if !ok {
+			b.WriteString("!")
+		}
+		if b.String() != tc.want {
+			t.Errorf("Members(%s) = %q, want %q", tc.in, b.String(), tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		in   string
+		want string
+	}{
+		{`[]`, ""},
+		{`[1,"a",[2],{"b":3}]`, `1;"a";[2];{"b":3};`},
+		{`[1,]`, "1;!"},
+		{`[1]]`, "1;!"},
+		{`[`, "!"},
+		{`{}`, "!"},
+		{`[]x`, "!"},
+	} {
+		var b strings.Builder
+		ok := jsonscan.Elements([]byte(tc.in), func(v []byte) bool {
+			b.WriteString(string(v) + ";")
+			return true
+		})
+		if !ok {
+			b.WriteString("!")
+		}
+		if b.String() != tc.want {
+			t.Errorf("Elements(%s) = %q, want %q", tc.in, b.String(), tc.want)
+		}
+	}
+	// A false from fn stops the scan and is reported.
+	n := 0
+	if jsonscan.Members([]byte(`{"a":1,"b":2}`), func(k, v []byte) bool { n++; return false }) || n != 1 {
+		t.Errorf("Members did not stop at fn's false (calls %d)", n)
+	}
+}
+
+// FuzzScanMatchesCanonicaljson: on canonicaljson's own output the scanner reads exactly the
+// members and elements that the validating canonicaljson.EachMember / EachElement read; on any
+// other bytes it must not panic or hang.
+func FuzzScanMatchesCanonicaljson(f *testing.F) {
+	for _, s := range []string{`{"b":1,"a":[1,{"c":"\u0000\"\\"}]}`, `[1,"x",{}]`, `{"a\"":{"":[]}}`, `"s"`, `{"a":1`} {
+		f.Add([]byte(s), false)
+		f.Add([]byte(s), true)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, strict bool) {
+		// Arbitrary bytes: only termination and bounds matter.
+		for i := -1; i <= len(data) && i < 64; i++ {
+			jsonscan.SkipString(data, i)
+			jsonscan.SkipValue(data, i)
+		}
+		jsonscan.Members(data, func(k, v []byte) bool { return true })
+		jsonscan.Elements(data, func(v []byte) bool { return true })
+
+		canon, err := canonicaljson.Append(nil, data, canonicaljson.Options{Strict: strict})
+		if err != nil {
+			return
+		}
+		if end := jsonscan.SkipValue(canon, 0); end != len(canon) {
+			t.Fatalf("SkipValue(%s) = %d, want %d", canon, end, len(canon))
+		}
+		switch canonicaljson.KindOf(canon) {
+		case canonicaljson.Object:
+			var want, got [][2][]byte
+			if err := canonicaljson.EachMember(canon, func(k string, v []byte) error {
+				want = append(want, [2][]byte{canonicaljson.AppendString(nil, k), v})
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if !jsonscan.Members(canon, func(k, v []byte) bool {
+				got = append(got, [2][]byte{append(append([]byte{'"'}, k...), '"'), v})
+				return true
+			}) {
+				t.Fatalf("Members(%s) failed", canon)
+			}
+			compare(t, canon, want, got)
+		case canonicaljson.Array:
+			var want, got [][2][]byte
+			if err := canonicaljson.EachElement(canon, func(v []byte) error {
+				want = append(want, [2][]byte{nil, v})
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if !jsonscan.Elements(canon, func(v []byte) bool {
+				got = append(got, [2][]byte{nil, v})
+				return true
+			}) {
+				t.Fatalf("Elements(%s) failed", canon)
+			}
+			compare(t, canon, want, got)
+		}
+	})
+}
+
+func compare(t *testing.T, canon []byte, want, got [][2][]byte) {
+	t.Helper()
+	if len(want) != len(got) {
+		t.Fatalf("%s: %d entries scanned, canonicaljson reads %d", canon, len(got), len(want))
+	}
+	for i := range want {
+		// Keys: EachMember unescapes and AppendString re-escapes canonically; the scanner
+		// returns the canonical spelling as written. Lone surrogates are the one exception:
+		// EachMember reads them as U+FFFD.
+		if !bytes.Equal(want[i][0], got[i][0]) && !bytes.Contains(got[i][0], []byte(`\ud`)) {
+			t.Fatalf("%s: key %d is %s, canonicaljson reads %s", canon, i, got[i][0], want[i][0])
+		}
+		if !bytes.Equal(want[i][1], got[i][1]) {
+			t.Fatalf("%s: value %d is %s, canonicaljson reads %s", canon, i, got[i][1], want[i][1])
+		}
+	}
+}
