@@ -2,6 +2,7 @@ package canonicaljson
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"unicode/utf8"
 )
 
@@ -16,16 +17,22 @@ var plain = func() (t [utf8.RuneSelf]bool) {
 
 const hexDigits = "0123456789abcdef"
 
-// stopByte reports whether any of the eight bytes packed in x ends a run of
-// plain string bytes: '"', '\\' or a control character below U+0020. Each
-// test is the classic exact "has a zero byte" / "has a byte less than n":
-// (v - 0x01..01) & ^v & 0x80..80 is nonzero exactly when v has a zero byte.
-func stopByte(x uint64) bool {
+// stopMask flags, in bit 7 of each byte, the bytes packed in x that end a run
+// of plain string bytes: '"', '\\' or a control character below U+0020. Each
+// test is the classic "has a zero byte" / "has a byte less than n":
+// (v - 0x01..01) & ^v & 0x80..80 is nonzero exactly when v has a zero byte,
+// and its lowest flagged byte is exact (higher ones may be false positives
+// after a borrow). Bytes of 0x80 and above are never flagged.
+func stopMask(x uint64) uint64 {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
 	q := x ^ (lo * '"')
 	b := x ^ (lo * '\\')
-	return ((q-lo)&^q|(b-lo)&^b|(x-lo*0x20)&^x)&hi != 0
+	return ((q-lo)&^q | (b-lo)&^b | (x-lo*0x20)&^x) & hi
 }
+
+// stopByte reports whether any of the eight bytes packed in x ends a run of
+// plain string bytes (stopMask).
+func stopByte(x uint64) bool { return stopMask(x) != 0 }
 
 // invalidUTF8At returns the offset of the first byte of s that does not
 // begin a well-formed UTF-8 sequence.
@@ -101,29 +108,44 @@ func (p *parser) str(out []byte) (_ []byte, escaped bool, err error) {
 	for {
 		// Fast path: find the end of a run of bytes that are copied as they
 		// are (all but '"', '\\' and control characters), eight bytes at a
-		// time, noting whether it holds non-ASCII bytes; then validate the
-		// run's UTF-8 in one go. A multi-byte UTF-8 sequence holds none of the
-		// bytes that end a run, so a run never splits a valid sequence.
-		seg := i
-		var high uint64
+		// time while they are ASCII. A word with a non-ASCII byte is entered at
+		// that byte, whose UTF-8 sequence is checked on the spot; a word with a
+		// byte that ends the run is entered at that byte (the lowest byte
+		// stopMask flags is exact) unless non-ASCII bytes come first. A
+		// multi-byte UTF-8 sequence holds none of the bytes that end a run.
 		for i+8 <= len(d) {
 			x := binary.LittleEndian.Uint64(d[i:])
-			if stopByte(x) {
+			m := stopMask(x)
+			h := x & 0x8080808080808080
+			if m == 0 && h == 0 {
+				i += 8
+				continue
+			}
+			if m != 0 && (h == 0 || bits.TrailingZeros64(m) < bits.TrailingZeros64(h)) {
+				i += bits.TrailingZeros64(m) / 8
 				break
 			}
-			high |= x
-			i += 8
+			i += bits.TrailingZeros64(h) / 8
+			n := utf8SeqLen(d, i)
+			if n == 0 {
+				return out, escaped, newError(i, ErrInvalidUTF8, "invalid UTF-8 in string")
+			}
+			i += n
 		}
 		for i < len(d) {
 			c := d[i]
 			if c < 0x20 || c == '"' || c == '\\' {
 				break
 			}
-			high |= uint64(c)
-			i++
-		}
-		if high&0x8080808080808080 != 0 && !utf8.Valid(d[seg:i]) {
-			return out, escaped, newError(seg+invalidUTF8At(d[seg:i]), ErrInvalidUTF8, "invalid UTF-8 in string")
+			if c < utf8.RuneSelf {
+				i++
+				continue
+			}
+			n := utf8SeqLen(d, i)
+			if n == 0 {
+				return out, escaped, newError(i, ErrInvalidUTF8, "invalid UTF-8 in string")
+			}
+			i += n
 		}
 		if i >= len(d) {
 			p.pos = i

@@ -51,6 +51,10 @@ func FuzzRedact(f *testing.F) {
 		if err != nil || !bytes.Equal(viaCanon, out) {
 			t.Fatalf("RedactCanonical disagrees with Redact (%v):\n%q\n%q", err, viaCanon, out)
 		}
+		signed, err := redaction.AppendSignedBytes(nil, v, whole)
+		if want := withoutSignatures(t, out); err != nil || !bytes.Equal(signed, want) {
+			t.Fatalf("AppendSignedBytes disagrees with Redact less signatures (%v):\n%q\n%q", err, signed, want)
+		}
 	})
 }
 

@@ -23,6 +23,7 @@ package redaction
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/roomproto/roomproto/canonicaljson"
@@ -265,7 +266,7 @@ func Redact(v roomversion.Version, data []byte) ([]byte, error) {
 	if k := canonicaljson.KindOf(canon); k != canonicaljson.Object {
 		return nil, &Error{Err: ErrNotObject, Detail: "got " + k.String()}
 	}
-	out, ok := redactCanonical(canon, v.Redaction)
+	out, ok := redactCanonical(nil, canon, v.Redaction, false)
 	if !ok {
 		// invariant: canonicaljson.Append produced an object that does not scan. Report it
 		// rather than emit a wrong redaction.
@@ -283,9 +284,27 @@ func RedactCanonical(v roomversion.Version, canon []byte) ([]byte, error) {
 	if k := canonicaljson.KindOf(canon); k != canonicaljson.Object || canon[0] != '{' {
 		return nil, &Error{Err: ErrNotObject, Detail: "got " + k.String()}
 	}
-	out, ok := redactCanonical(canon, v.Redaction)
+	out, ok := redactCanonical(nil, canon, v.Redaction, false)
 	if !ok {
 		return nil, &Error{Err: ErrInvalidJSON, Detail: "input is not in canonical form"}
+	}
+	return out, nil
+}
+
+// AppendSignedBytes appends to dst the bytes that an event's signatures and its reference hash
+// cover (server-server-api "Signing Events", "Calculating the reference hash for an event"): the
+// redacted form of the event without `signatures` (redaction has already removed `unsigned`),
+// in canonical JSON. It is RedactCanonical followed by the removal of `signatures`, in one step
+// and without allocating when dst has room; like RedactCanonical it must be given
+// canonicaljson's output (pdu.Event.Raw), not received bytes. On error dst is returned
+// unchanged.
+func AppendSignedBytes(dst []byte, v roomversion.Version, canon []byte) ([]byte, error) {
+	if k := canonicaljson.KindOf(canon); k != canonicaljson.Object || canon[0] != '{' {
+		return dst, &Error{Err: ErrNotObject, Detail: "got " + k.String()}
+	}
+	out, ok := redactCanonical(dst, canon, v.Redaction, true)
+	if !ok {
+		return dst, &Error{Err: ErrInvalidJSON, Detail: "input is not in canonical form"}
 	}
 	return out, nil
 }
@@ -387,9 +406,10 @@ func contentKey(key []byte) int {
 	return -1
 }
 
-// redactCanonical redacts the event whose canonical JSON (an object) is b, into a new buffer of
-// exactly the output's size. It reports false if b does not scan as canonical JSON.
-func redactCanonical(b []byte, r roomversion.RedactionRules) ([]byte, bool) {
+// redactCanonical redacts the event whose canonical JSON (an object) is b and appends the result
+// to dst, or writes it into a new buffer of exactly the output's size when dst is nil; without
+// `signatures` when noSignatures. It reports false if b does not scan as canonical JSON.
+func redactCanonical(dst, b []byte, r roomversion.RedactionRules, noSignatures bool) ([]byte, bool) {
 	// One scan finds the top-level members that may be kept and, inside an object `content`,
 	// the members that some event type keeps. Canonical keys are sorted, unique and unescaped
 	// unless they hold '"', '\' or control characters, so a key equals one of ours exactly when
@@ -409,6 +429,9 @@ func redactCanonical(b []byte, r roomversion.RedactionRules) ([]byte, bool) {
 	})
 	if end != len(b) {
 		return nil, false
+	}
+	if noSignatures {
+		slots[kSignatures] = span{}
 	}
 	var typ []byte
 	if t := slots[kType]; t.present() && b[t.value] == '"' {
@@ -453,14 +476,20 @@ func redactCanonical(b []byte, r roomversion.RedactionRules) ([]byte, bool) {
 		}
 		size++ // , or }
 	}
-	out := make([]byte, 0, size)
+	var out []byte
+	if dst == nil {
+		out = make([]byte, 0, size)
+	} else {
+		out = slices.Grow(dst, size)
+	}
+	base := len(out)
 	out = append(out, '{')
 	for i := range slots {
 		s := slots[i]
 		if i != kContent && !s.present() {
 			continue
 		}
-		if len(out) > 1 {
+		if len(out) > base+1 {
 			out = append(out, ',')
 		}
 		if i != kContent {
@@ -471,7 +500,7 @@ func redactCanonical(b []byte, r roomversion.RedactionRules) ([]byte, bool) {
 		out = c.appendTo(out, b)
 	}
 	out = append(out, '}')
-	if len(out) != size {
+	if len(out)-base != size {
 		return nil, false // invariant: the size computation and the writer agree
 	}
 	return out, true

@@ -233,12 +233,11 @@ func VerifyParsedEvent(ev *pdu.Event, keys KeyLookup) error {
 // without `signatures` and `unsigned`, for an event already in canonical form (an Event's Raw()),
 // which spares the redaction its own validating pass.
 func signedCanonicalEventBytes(sc *scratch, v roomversion.Version, canon []byte) error {
-	red, err := redaction.RedactCanonical(v, canon)
-	if err != nil {
+	var err error
+	if sc.msg, err = redaction.AppendSignedBytes(sc.msg[:0], v, canon); err != nil {
 		return malformed(err, "%v", err)
 	}
-	sc.msg, _, err = appendStripped(sc.msg[:0], red, dropSignatures|dropUnsigned)
-	return err
+	return nil
 }
 
 // checkAnyServer succeeds when at least one server in sigs passes checkServer. Otherwise it
