@@ -81,6 +81,8 @@ const (
 // functions of roomproto and is safe for concurrent reads.
 type Event struct {
 	raw []byte
+	// contentStart and contentEnd locate the `content` value in raw, as Parse found it.
+	contentStart, contentEnd int
 
 	// Version is the room version the event was parsed for.
 	Version roomversion.Version
@@ -126,6 +128,10 @@ type Event struct {
 // canonical copy of them. Hashes, redaction and signatures start from these bytes. The caller
 // must not modify them.
 func (e *Event) Raw() []byte { return e.raw }
+
+// RawContentSpan returns where the `content` value is in [Event.Raw]: Raw()[start:end], as Parse
+// found it (whatever Content has been set to since). It is 0, 0 for an Event not made by Parse.
+func (e *Event) RawContentSpan() (start, end int) { return e.contentStart, e.contentEnd }
 
 // IsState reports whether the event is a state event (has a `state_key`).
 func (e *Event) IsState() bool { return e.StateKey != nil }
@@ -281,6 +287,8 @@ func parseCanonical(v roomversion.Version, raw []byte) (*Event, error) {
 				return false
 			}
 			e.Content = value
+			e.contentStart = cap(raw) - cap(value) // value is raw[start:end]
+			e.contentEnd = e.contentStart + len(value)
 		case "prev_events":
 			hasPrev = true
 			e.PrevEvents, err = references(v, "prev_events", value, MaxPrevEvents)

@@ -207,6 +207,9 @@ func FuzzParse(f *testing.F) {
 		// of the bytes as received (last occurrence wins), and parsing the canonical form
 		// again gives the same event.
 		checkReading(t, v, data, ev)
+		if s, e := ev.RawContentSpan(); string(ev.Raw()[s:e]) != string(ev.Content) {
+			t.Fatalf("RawContentSpan %d:%d does not hold Content", s, e)
+		}
 		again, err := pdu.Parse(v, ev.Raw())
 		if err != nil {
 			t.Fatalf("the canonical form of an accepted event is refused: %v", err)

@@ -62,3 +62,24 @@ func ExampleApplyRedaction() {
 	// Output:
 	// {"auth_events":[],"content":{},"depth":3,"hashes":{"sha256":"x"},"origin_server_ts":1,"prev_events":[],"room_id":"!room:a.example","sender":"@alice:a.example","signatures":{},"type":"m.room.message","unsigned":{"redacted_because":{"auth_events":[],"content":{"redacts":"$target"},"depth":3,"hashes":{"sha256":"x"},"origin_server_ts":1,"prev_events":[],"room_id":"!room:a.example","sender":"@alice:a.example","signatures":{},"type":"m.room.redaction"}}}
 }
+
+func ExampleAppendSignedBytes() {
+	v, _ := roomversion.Lookup("10")
+	ev, err := pdu.Parse(v, []byte(`{"type":"m.room.message","sender":"@alice:a.example",
+		"room_id":"!room:a.example","content":{"body":"hello"},"auth_events":[],"prev_events":[],
+		"depth":3,"origin_server_ts":1700000000000,"hashes":{"sha256":"x"},
+		"signatures":{"a.example":{"ed25519:1":"sig"}},"unsigned":{"age":5}}`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// The bytes a.example's signature covers: redacted, without signatures and unsigned.
+	msg, err := redaction.AppendSignedBytes(nil, v, ev.Raw())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(string(msg))
+	// Output:
+	// {"auth_events":[],"content":{},"depth":3,"hashes":{"sha256":"x"},"origin_server_ts":1700000000000,"prev_events":[],"room_id":"!room:a.example","sender":"@alice:a.example","type":"m.room.message"}
+}

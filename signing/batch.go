@@ -225,11 +225,9 @@ func runBatch(n int, opts *BatchOptions, fn func(w *batchWorker, i int)) {
 
 // batchWorker is the state of one verifying goroutine: its buffers and its expanded keys.
 type batchWorker struct {
-	sc *scratch
-	// canon is the canonical event being checked: an Event's Raw(), never a pooled buffer.
-	canon []byte
-	keys  map[[ed25519.PublicKeySize]byte]*fastKey
-	h     hash.Hash // SHA-512
+	sc   *scratch
+	keys map[[ed25519.PublicKeySize]byte]*fastKey
+	h    hash.Hash // SHA-512
 }
 
 func newBatchWorker() *batchWorker {
@@ -252,10 +250,9 @@ func (w *batchWorker) verifyParsed(ev *pdu.Event, keys KeyLookup) error {
 	return w.checkSigned(ev, signers, keys)
 }
 
-// signedBytes sets w.canon to the canonical event (ev.Raw(), as pdu.Parse wrote it) and w.sc.msg
-// to the bytes its signatures cover (and its reference hash is taken of).
+// signedBytes sets w.sc.msg to the bytes the signatures of the canonical event raw (ev.Raw(),
+// as pdu.Parse wrote it) cover, which its reference hash is also taken of.
 func (w *batchWorker) signedBytes(v roomversion.Version, raw []byte) error {
-	w.canon = raw
 	return signedCanonicalEventBytes(w.sc, v, raw)
 }
 
@@ -273,7 +270,7 @@ func (w *batchWorker) checkSigned(ev *pdu.Event, signers []string, keys KeyLooku
 			return err
 		}
 	}
-	got, err := contentHashOfCanonical(sc, w.canon)
+	got, err := contentHashOfEvent(sc, ev)
 	if err != nil {
 		return err
 	}

@@ -222,7 +222,7 @@ func VerifyParsedEvent(ev *pdu.Event, keys KeyLookup) error {
 			return err
 		}
 	}
-	got, err := contentHashOfCanonical(sc, canon)
+	got, err := contentHashOfEvent(sc, ev)
 	if err != nil {
 		return err
 	}

@@ -60,6 +60,23 @@ func contentHashOfCanonical(sc *scratch, canon []byte) ([32]byte, error) {
 	return sha256.Sum256(sc.hash), nil
 }
 
+// contentHashOfEvent is contentHashOfCanonical for a parsed event, whose canonical bytes it
+// need not scan up to the end of `content`: top-level keys are sorted and the three it drops
+// (`hashes`, `signatures`, `unsigned`) all sort after "content", so everything up to the end of
+// the `content` member (ev.RawContentSpan) is hashed as it is.
+func contentHashOfEvent(sc *scratch, ev *pdu.Event) ([32]byte, error) {
+	canon := ev.Raw()
+	_, end := ev.RawContentSpan()
+	if end == 0 {
+		return contentHashOfCanonical(sc, canon)
+	}
+	var err error
+	if sc.hash, err = appendStrippedFrom(sc.hash[:0], canon, end, dropSignatures|dropUnsigned|dropHashes); err != nil {
+		return [32]byte{}, err
+	}
+	return sha256.Sum256(sc.hash), nil
+}
+
 // CheckContentHash compares the event's `hashes.sha256` with its content hash ([ContentHash]).
 // The received hash is decoded from base64 (unpadded as the spec writes it; padding and the
 // URL-safe alphabet are accepted too, see decodeBase64) and the bytes are compared. Errors

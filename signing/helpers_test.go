@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/roomproto/roomproto/canonicaljson"
+	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/redaction"
 	"github.com/roomproto/roomproto/roomversion"
 )
@@ -159,4 +160,37 @@ func signedEventBytes(sc *scratch, v roomversion.Version, event []byte) error {
 	}
 	sc.msg, _, err = appendStripped(sc.msg[:0], red, dropSignatures|dropUnsigned)
 	return err
+}
+
+// TestContentHashOfEvent: the shortcut past `content` gives the hash of the full scan for every
+// corpus event, whatever Content is set to after parsing.
+func TestContentHashOfEvent(t *testing.T) {
+	c := loadCorpus(t)
+	sc := getScratch()
+	defer putScratch(sc)
+	n := 0
+	for _, raw := range c.Events {
+		ev, err := pdu.Parse(c.Version, raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := contentHashOfCanonical(sc, ev.Raw())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := contentHashOfEvent(sc, ev)
+		if err != nil || got != want {
+			t.Fatalf("contentHashOfEvent = %x, %v; want %x", got, err, want)
+		}
+		// What Content is set to afterwards does not matter: the span is Parse's.
+		ev.Content = ev.Content[:1]
+		got, err = contentHashOfEvent(sc, ev)
+		if err != nil || got != want {
+			t.Fatalf("with a changed Content: %x, %v; want %x", got, err, want)
+		}
+		n++
+	}
+	if n == 0 {
+		t.Fatal("no events")
+	}
 }

@@ -79,6 +79,40 @@ func appendStripped(dst, canon []byte, mask int) (out, signatures []byte, err er
 	}
 }
 
+// appendStrippedFrom is appendStripped for a canon whose members before offset from (the end of
+// a member's value) are all kept: they are copied as they are and the scan starts at from. The
+// caller must know that no member named by mask starts before from.
+func appendStrippedFrom(dst, canon []byte, from, mask int) ([]byte, error) {
+	if from <= 1 || from >= len(canon) || canon[0] != '{' || canon[len(canon)-1] != '}' {
+		return dst, malformed(nil, "not a canonical JSON object") // invariant
+	}
+	out := append(dst, canon[:from]...)
+	for pos := from; ; {
+		switch canon[pos] {
+		case '}':
+			if pos != len(canon)-1 {
+				return dst, malformed(nil, "data after the object at offset %d", pos) // invariant
+			}
+			return append(out, '}'), nil
+		case ',':
+		default:
+			return dst, malformed(nil, "not a canonical JSON object at offset %d", pos) // invariant
+		}
+		keyEnd := jsonscan.SkipString(canon, pos+1)
+		if keyEnd < 0 || keyEnd >= len(canon) || canon[keyEnd] != ':' {
+			return dst, malformed(nil, "not a canonical JSON object at offset %d", pos+1) // invariant
+		}
+		valueEnd := jsonscan.SkipValue(canon, keyEnd+1)
+		if valueEnd < 0 || valueEnd >= len(canon) {
+			return dst, malformed(nil, "not a canonical JSON object at offset %d", keyEnd+1) // invariant
+		}
+		if !droppedRaw(canon[pos+2:keyEnd-1], mask) {
+			out = append(out, canon[pos:valueEnd]...) // with its leading ','
+		}
+		pos = valueEnd
+	}
+}
+
 // droppedRaw is dropped for a key as written in canonical JSON (without its quotes). The names
 // concerned need no escapes, so their canonical spelling is unique.
 func droppedRaw(key []byte, mask int) bool {
