@@ -134,8 +134,8 @@ func checkVerdictShape(t *testing.T, err error) {
 	}
 }
 
-// FuzzParsePowerLevels: ParsePowerLevels never panics; what the strict reading accepts, the
-// lenient reading of a room state reads the same way.
+// FuzzParsePowerLevels: ParsePowerLevels (and ParseJoinRules on the same content) never panics;
+// what the strict reading accepts, the lenient reading of a room state reads the same way.
 func FuzzParsePowerLevels(f *testing.F) {
 	for _, s := range []string{
 		`{"users":{"@a:b":100},"ban":"50","events":{"x":" +7 "},"notifications":{"room":1}}`,
@@ -153,6 +153,7 @@ func FuzzParsePowerLevels(f *testing.F) {
 			canonicaljson.KindOf(content) != canonicaljson.Object {
 			return
 		}
+		_ = ParseJoinRules(content) // never panics, whatever the content
 		strict, err := ParsePowerLevels(v, content)
 		lenient, rej := parsePowerLevels(v, content, false)
 		if rej != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/roomproto/roomproto/canonicaljson"
 	"github.com/roomproto/roomproto/signing"
 )
 
@@ -141,6 +142,75 @@ func FuzzSignInvite(f *testing.F) {
 			if !errors.As(err, &e) || e.Status != 400 {
 				t.Fatalf("error %T %v", err, err)
 			}
+		}
+	})
+}
+
+// FuzzResponsesAndStrippedState feeds arbitrary bytes to the checks a joining or knocking
+// server runs on what a resident server returns — CheckKnockTemplate, CheckSendJoinResponse
+// (against a correctly signed join), CheckStrippedState — and, when the bytes parse as an
+// event, to StripEvent, ClassifyMemberEvent and KnockAccepted. No panic; every error an *Error
+// with a 4xx/5xx status; StripEvent's output canonical JSON; CheckSendJoinResponse accepts only
+// an event that verifies.
+func FuzzResponsesAndStrippedState(f *testing.F) {
+	b := restrictedRoomF(f)
+	rooms := KnownRooms{spaceID: {joiner: "join"}}
+	_, tmpl, err := MakeJoin(JoinRequest{State: b.stateOf(), UserID: joiner, ResidentServer: resident, Rooms: rooms}, templateOpts(b))
+	if err != nil {
+		f.Fatal(err)
+	}
+	sent, err := SignTemplate(b.v, tmpl.Event, joinSrv, 1, "", joinSrv, serverKey(f, joinSrv))
+	if err != nil {
+		f.Fatal(err)
+	}
+	res, err := SendJoin(SendJoinRequest{State: b.stateOf(), ResidentServer: resident, Rooms: rooms, Event: sent, Key: serverKey(f, resident), Keys: keyRing(f, joinSrv)})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(res.Event)
+	f.Add(sent)
+	f.Add(tmpl.Event)
+	f.Add([]byte(`{"type":"m.room.member","content":{"membership":"knock"}}`))
+	f.Add([]byte(`[]`))
+	keys := keyRing(f, joinSrv, resident)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		statusOK := func(what string, err error) {
+			t.Helper()
+			if err == nil {
+				return
+			}
+			var e *Error
+			if !errors.As(err, &e) || e.Status < 400 || e.Status > 599 {
+				t.Fatalf("%s: error %T %v", what, err, err)
+			}
+		}
+		statusOK("CheckKnockTemplate", CheckKnockTemplate(b.roomID, joiner, data))
+		ev, err := CheckSendJoinResponse(b.v, sent, data, resident, keys)
+		statusOK("CheckSendJoinResponse", err)
+		if err == nil {
+			if verr := signing.VerifyParsedEvent(ev, keys); verr != nil {
+				t.Fatalf("accepted a response that does not verify: %v", verr)
+			}
+		}
+		valid, problems := CheckStrippedState(b.v, b.roomID, []json.RawMessage{data, res.Event}, keys)
+		for _, p := range problems {
+			statusOK("CheckStrippedState", p)
+		}
+		if len(valid)+len(problems) == 0 {
+			t.Fatal("CheckStrippedState reported nothing")
+		}
+		parsed, err := signing.ParseEvent(b.v, data)
+		if err != nil {
+			return
+		}
+		if out, err := StripEvent(parsed); err == nil {
+			if c, cerr := canonicaljson.CanonicalStrict(out); cerr != nil || string(c) != string(out) {
+				t.Fatalf("StripEvent output not canonical: %s (%v)", out, cerr)
+			}
+		}
+		for _, from := range []string{"", "invite", "join", "leave", "ban", "knock"} {
+			ClassifyMemberEvent(b.v, from, parsed, "restricted")
+			KnockAccepted(from, parsed)
 		}
 	})
 }

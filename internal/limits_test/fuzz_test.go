@@ -52,7 +52,8 @@ func FuzzOneReading(f *testing.F) {
 
 // FuzzCheckMatchesState: an event whose auth events are exactly what the auth events selection
 // picks from a room's state gets the same verdict from authrules.Check (against its auth
-// events) and State.Check (against a state holding those events). The fuzzer chooses the
+// events), State.Check (against a state holding those events) and CheckAuthChain (over the
+// room's events and this one). The fuzzer chooses the
 // version, type, sender and state key, and writes the content.
 func FuzzCheckMatchesState(f *testing.F) {
 	types := []string{"m.room.member", "m.room.power_levels", "m.room.join_rules", "m.room.message", "m.room.name",
@@ -132,6 +133,20 @@ func FuzzCheckMatchesState(f *testing.F) {
 		byState := s.Check(ev, nil)
 		if verdict(byAuth) != verdict(byState) {
 			t.Fatalf("v%s %s by %s: Check %v, State.Check %v\n%s", v.ID, typ, sender, byAuth, byState, raw)
+		}
+		// A third path: CheckAuthChain over the room's events and this one.
+		chain := []*pdu.Event{r.create, r.join, r.pl, r.joinRules, ev}
+		res, err := authrules.CheckAuthChain(v, chain, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, cv := range res.Verdicts[:len(chain)-1] {
+			if !cv.Accepted() {
+				t.Fatalf("v%s: the room's own event %d is rejected: %v", v.ID, i, cv.Err)
+			}
+		}
+		if byChain := res.Verdicts[len(chain)-1].Err; verdict(byChain) != verdict(byAuth) {
+			t.Fatalf("v%s %s by %s: Check %v, CheckAuthChain %v\n%s", v.ID, typ, sender, byAuth, byChain, raw)
 		}
 	})
 }

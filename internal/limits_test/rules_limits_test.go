@@ -65,11 +65,22 @@ func newRoom(tb testing.TB, id string) *room {
 		}
 		return out
 	}
+	// The creator's join follows the create event directly (prev_events), as the rules for
+	// the creator's first join require, so that the room is a valid auth chain.
+	prevCreate := []any{r.create.EventID}
+	if v.Format.ReferencePairs {
+		prevCreate = []any{[]any{r.create.EventID, fields{"sha256": "aGFzaA"}}}
+	}
 	r.joinRaw = sign(tb, v, ev("type", "m.room.member", "state_key", "@alice:a.example", "room_id", roomID,
-		"content", fields{"membership": "join"}, "auth_events", authOf(r.create), "depth", 2).bytes(tb), "a.example")
+		"content", fields{"membership": "join"}, "auth_events", authOf(r.create), "prev_events", prevCreate,
+		"depth", 2).bytes(tb), "a.example")
 	r.join = mustParse(tb, v, r.joinRaw)
+	users := fields{"@alice:a.example": 100}
+	if v.Auth.InfiniteCreatorPower {
+		users = fields{} // v12: the creator's power is infinite and must not be listed (rule 10.4)
+	}
 	r.plRaw = sign(tb, v, ev("type", "m.room.power_levels", "state_key", "", "room_id", roomID,
-		"content", fields{"users": fields{"@alice:a.example": 100}, "invite": 0},
+		"content", fields{"users": users, "invite": 0},
 		"auth_events", authOf(r.create, r.join), "depth", 3).bytes(tb), "a.example")
 	r.pl = mustParse(tb, v, r.plRaw)
 	rule := "invite"
