@@ -91,16 +91,7 @@ func FuzzCheckJoinTemplate(f *testing.F) {
 
 // FuzzSendJoin: arbitrary /send_join bodies against a restricted room.
 func FuzzSendJoin(f *testing.F) {
-	b := restrictedRoomF(f)
-	rooms := KnownRooms{spaceID: {joiner: "join"}}
-	_, tmpl, err := MakeJoin(JoinRequest{State: b.stateOf(), UserID: joiner, ResidentServer: resident, Rooms: rooms}, templateOpts(b))
-	if err != nil {
-		f.Fatal(err)
-	}
-	signed, err := SignTemplate(b.v, tmpl.Event, joinSrv, 1, "", joinSrv, serverKey(f, joinSrv))
-	if err != nil {
-		f.Fatal(err)
-	}
+	b, rooms, tmpl, signed := restrictedJoinF(f)
 	f.Add(signed)
 	f.Add(tmpl.Event)
 	f.Add([]byte(`{}`))
@@ -124,6 +115,22 @@ func FuzzSendJoin(f *testing.F) {
 
 func restrictedRoomF(f *testing.F) *builder {
 	return restrictedRoom(f, mustVersion(f, "10"), "restricted", nil)
+}
+
+// restrictedJoinF returns a restricted room, the rooms that let joiner in, the make_join
+// template for joiner and that template signed by joiner's server: what /send_join receives.
+func restrictedJoinF(f *testing.F) (*builder, KnownRooms, Template, []byte) {
+	b := restrictedRoomF(f)
+	rooms := KnownRooms{spaceID: {joiner: "join"}}
+	_, tmpl, err := MakeJoin(JoinRequest{State: b.stateOf(), UserID: joiner, ResidentServer: resident, Rooms: rooms}, templateOpts(b))
+	if err != nil {
+		f.Fatal(err)
+	}
+	signed, err := SignTemplate(b.v, tmpl.Event, joinSrv, 1, "", joinSrv, serverKey(f, joinSrv))
+	if err != nil {
+		f.Fatal(err)
+	}
+	return b, rooms, tmpl, signed
 }
 
 // FuzzSignInvite: arbitrary invite events.
@@ -153,16 +160,7 @@ func FuzzSignInvite(f *testing.F) {
 // with a 4xx/5xx status; StripEvent's output canonical JSON; CheckSendJoinResponse accepts only
 // an event that verifies.
 func FuzzResponsesAndStrippedState(f *testing.F) {
-	b := restrictedRoomF(f)
-	rooms := KnownRooms{spaceID: {joiner: "join"}}
-	_, tmpl, err := MakeJoin(JoinRequest{State: b.stateOf(), UserID: joiner, ResidentServer: resident, Rooms: rooms}, templateOpts(b))
-	if err != nil {
-		f.Fatal(err)
-	}
-	sent, err := SignTemplate(b.v, tmpl.Event, joinSrv, 1, "", joinSrv, serverKey(f, joinSrv))
-	if err != nil {
-		f.Fatal(err)
-	}
+	b, rooms, tmpl, sent := restrictedJoinF(f)
 	res, err := SendJoin(SendJoinRequest{State: b.stateOf(), ResidentServer: resident, Rooms: rooms, Event: sent, Key: serverKey(f, resident), Keys: keyRing(f, joinSrv)})
 	if err != nil {
 		f.Fatal(err)

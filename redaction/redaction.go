@@ -281,12 +281,17 @@ func Redact(v roomversion.Version, data []byte) ([]byte, error) {
 // for anything else the result is unspecified (though never a panic). Errors: [ErrNotObject], or
 // [ErrInvalidJSON] when canon does not scan as canonical JSON.
 func RedactCanonical(v roomversion.Version, canon []byte) ([]byte, error) {
+	return redactTrusted(nil, v, canon, false)
+}
+
+// redactTrusted is RedactCanonical and AppendSignedBytes: on error it returns dst unchanged.
+func redactTrusted(dst []byte, v roomversion.Version, canon []byte, noSignatures bool) ([]byte, error) {
 	if k := canonicaljson.KindOf(canon); k != canonicaljson.Object || canon[0] != '{' {
-		return nil, &Error{Err: ErrNotObject, Detail: "got " + k.String()}
+		return dst, &Error{Err: ErrNotObject, Detail: "got " + k.String()}
 	}
-	out, ok := redactCanonical(nil, canon, v.Redaction, false)
+	out, ok := redactCanonical(dst, canon, v.Redaction, noSignatures)
 	if !ok {
-		return nil, &Error{Err: ErrInvalidJSON, Detail: "input is not in canonical form"}
+		return dst, &Error{Err: ErrInvalidJSON, Detail: "input is not in canonical form"}
 	}
 	return out, nil
 }
@@ -299,14 +304,7 @@ func RedactCanonical(v roomversion.Version, canon []byte) ([]byte, error) {
 // canonicaljson's output (pdu.Event.Raw), not received bytes. On error dst is returned
 // unchanged.
 func AppendSignedBytes(dst []byte, v roomversion.Version, canon []byte) ([]byte, error) {
-	if k := canonicaljson.KindOf(canon); k != canonicaljson.Object || canon[0] != '{' {
-		return dst, &Error{Err: ErrNotObject, Detail: "got " + k.String()}
-	}
-	out, ok := redactCanonical(dst, canon, v.Redaction, true)
-	if !ok {
-		return dst, &Error{Err: ErrInvalidJSON, Detail: "input is not in canonical form"}
-	}
-	return out, nil
+	return redactTrusted(dst, v, canon, true)
 }
 
 // maxPooled is the largest scratch buffer kept for reuse: the PDU size limit (pdu.MaxEventSize),

@@ -62,34 +62,44 @@ func BenchmarkVerifyParsedEvent(b *testing.B) {
 	}
 }
 
+// signedKey is a public key and a signature by it, decoded.
+type signedKey struct {
+	pub ed25519.PublicKey
+	sig []byte
+}
+
+// bareVerifyInputs parses event and returns it, the bytes its signatures cover, and the
+// signatures VerifyEvent checks with their keys: what a bare ed25519.Verify of the event needs.
+func bareVerifyInputs(b *testing.B, c *corpus, event []byte) (*pdu.Event, []byte, []signedKey) {
+	ev, err := pdu.Parse(c.Version, event)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sc := getScratch()
+	defer putScratch(sc)
+	if err := signedEventBytes(sc, c.Version, event); err != nil {
+		b.Fatal(err)
+	}
+	msg := append([]byte(nil), sc.msg...)
+	var sigs []signedKey
+	signers, _ := RequiredSigners(ev)
+	for _, s := range signers {
+		for id, sig := range ev.Signatures[s] {
+			pk, _ := c.Keys.PublicKey(s, id)
+			raw := make([]byte, 64)
+			decodeBase64(raw, sig)
+			sigs = append(sigs, signedKey{pk.Key, raw})
+		}
+	}
+	return ev, msg, sigs
+}
+
 // BenchmarkBareEd25519Verify times ed25519.Verify alone over the very bytes VerifyEvent
 // verifies (the redacted, canonical event without signatures), once per signature it checks.
 func BenchmarkBareEd25519Verify(b *testing.B) {
 	c := loadCorpus(b)
 	for _, bc := range benchCases(b) {
-		ev, err := pdu.Parse(c.Version, bc.event)
-		if err != nil {
-			b.Fatal(err)
-		}
-		sc := getScratch()
-		if err := signedEventBytes(sc, c.Version, bc.event); err != nil {
-			b.Fatal(err)
-		}
-		msg := append([]byte(nil), sc.msg...)
-		type sk struct {
-			pub ed25519.PublicKey
-			sig []byte
-		}
-		var sigs []sk
-		signers, _ := RequiredSigners(ev)
-		for _, s := range signers {
-			for id, sig := range ev.Signatures[s] {
-				pk, _ := c.Keys.PublicKey(s, id)
-				raw := make([]byte, 64)
-				decodeBase64(raw, sig)
-				sigs = append(sigs, sk{pk.Key, raw})
-			}
-		}
+		_, msg, sigs := bareVerifyInputs(b, c, bc.event)
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
@@ -141,34 +151,13 @@ func BenchmarkEventID(b *testing.B) {
 func BenchmarkVerifyOverhead(b *testing.B) {
 	c := loadCorpus(b)
 	for _, bc := range benchCases(b) {
-		ev, err := pdu.Parse(c.Version, bc.event)
-		if err != nil {
-			b.Fatal(err)
-		}
-		sc := getScratch()
-		if err := signedEventBytes(sc, c.Version, bc.event); err != nil {
-			b.Fatal(err)
-		}
-		msg := append([]byte(nil), sc.msg...)
-		type sk struct {
-			pub ed25519.PublicKey
-			sig []byte
-		}
-		var sigs []sk
-		signers, _ := RequiredSigners(ev)
-		for _, s := range signers {
-			for id, sig := range ev.Signatures[s] {
-				pk, _ := c.Keys.PublicKey(s, id)
-				raw := make([]byte, 64)
-				decodeBase64(raw, sig)
-				sigs = append(sigs, sk{pk.Key, raw})
-			}
-		}
+		ev, msg, sigs := bareVerifyInputs(b, c, bc.event)
 		for _, mode := range []string{"VerifyEvent", "VerifyParsedEvent"} {
 			b.Run(mode+"/"+bc.name, func(b *testing.B) {
 				lockThread()
 				defer unlockThread()
 				var full, bare time.Duration
+				var err error
 				n := 0
 				for b.Loop() {
 					t0 := threadCPU()
