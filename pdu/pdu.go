@@ -45,10 +45,6 @@ const (
 	MaxSignaturesPerServer = 16
 )
 
-// maxLenientExpansion bounds how much longer the lenient canonical form can be than its input:
-// an exponent integer of 4 bytes (`1e15`) becomes at most 16 digits.
-const maxLenientExpansion = 4
-
 // Event types named by the room protocol's rules.
 const (
 	TypeCreate            = "m.room.create"
