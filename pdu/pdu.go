@@ -208,6 +208,16 @@ func Parse(v roomversion.Version, data []byte) (*Event, error) {
 	// Strict canonical JSON is never longer than its input but can be shorter (whitespace,
 	// escapes), so the size limit applies to the canonical form. In lenient mode (v1-5) an
 	// integer written with an exponent grows when written out (`1e15` is 16 digits).
+	if v.Format.StrictCanonicalJSON && len(data) > maxStrictShrink*MaxEventSize {
+		// Each input byte that is not whitespace yields at least a sixth of a byte of strict
+		// canonical JSON (`\u0041` → `A` is the largest shrink), so input with more than six
+		// times the limit of such bytes is too large whatever it holds: it is refused without
+		// being canonicalised, which keeps memory bounded. (Lenient JSON can shrink without
+		// bound, by duplicate keys or exponents, so v1-5 input is always canonicalised.)
+		if n := nonSpace(data); n > maxStrictShrink*MaxEventSize {
+			return nil, formatErr("", ErrTooLarge, "%d bytes besides whitespace: more than %d bytes of canonical JSON", n, MaxEventSize)
+		}
+	}
 	bufp := canonPool.Get().(*[]byte)
 	canon, err := canonicaljson.Append((*bufp)[:0], data, canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON})
 	if err != nil {
@@ -224,6 +234,21 @@ func Parse(v roomversion.Version, data []byte) (*Event, error) {
 	}
 	putCanon(bufp, canon)
 	return parseCanonical(v, raw)
+}
+
+// maxStrictShrink is the most by which strict canonicalisation divides the length of the input
+// bytes that are not whitespace: a six-byte escape `\u0041` becomes one byte.
+const maxStrictShrink = 6
+
+// nonSpace counts the bytes of data that are not JSON whitespace (RFC 8259 section 2).
+func nonSpace(data []byte) int {
+	n := len(data)
+	for _, c := range data {
+		if c == ' ' || c == '\n' || c == '\r' || c == '\t' {
+			n--
+		}
+	}
+	return n
 }
 
 // canonPool holds the buffers Parse writes the canonical form into before it knows whether

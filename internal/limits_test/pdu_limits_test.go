@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -473,4 +474,50 @@ func TestUnknownRoomVersion(t *testing.T) {
 			t.Errorf("Lookup(%.20q): %v, want *UnknownVersionError", id, err)
 		}
 	}
+}
+
+// TestHugeStrictInputRefusedUnread: from room version 6 an input with more than 6 × 65,536
+// bytes besides whitespace cannot be canonical JSON of 65,536 bytes (no escape shrinks more than
+// six to one), so Parse refuses it without canonicalising it: little memory whatever its size.
+// At the edge the event is canonicalised and measured as usual (and refused all the same:
+// its body of `\u0041` escapes is 65,536 bytes or more once canonical).
+func TestHugeStrictInputRefusedUnread(t *testing.T) {
+	v := version(t, "10")
+	build := func(nonSpace int) []byte {
+		base := padTo(t, baseEvent(v), 400) // {"...","content":{"body":"xx…"},...}
+		i := bytes.Index(base, []byte(`"body":"`)) + len(`"body":"`)
+		head, tail := base[:i], base[i:]
+		fill := nonSpace - len(base)
+		var b bytes.Buffer
+		b.Write(head)
+		b.WriteString(strings.Repeat(`\u0041`, fill/6))
+		b.WriteString(strings.Repeat("x", fill%6))
+		b.Write(tail)
+		b.WriteString(strings.Repeat(" ", 1<<20)) // whitespace does not count
+		return b.Bytes()
+	}
+	const edge = 6 * pdu.MaxEventSize
+	for _, tc := range []struct {
+		nonSpace int
+		early    bool
+	}{{edge, false}, {edge + 1, true}, {40 * edge, true}} {
+		data := build(tc.nonSpace)
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, err := pdu.Parse(v, data)
+		runtime.ReadMemStats(&after)
+		wantFormatErr(t, err, "", pdu.ErrTooLarge)
+		early := strings.Contains(err.Error(), "besides whitespace")
+		if early != tc.early {
+			t.Errorf("%d bytes besides whitespace: refused before canonicalising %v, want %v (%v)", tc.nonSpace, early, tc.early, err)
+		}
+		if alloc := after.TotalAlloc - before.TotalAlloc; tc.early && alloc > 64<<10 {
+			t.Errorf("%d bytes besides whitespace: %d bytes allocated to refuse it", tc.nonSpace, alloc)
+		}
+	}
+	// Lenient versions canonicalise whatever the size (their canonical form can shrink without
+	// bound: duplicate keys, exponents), and still refuse.
+	lv := version(t, "5")
+	_, err := pdu.Parse(lv, build(edge+1))
+	wantFormatErr(t, err, "", pdu.ErrTooLarge)
 }
