@@ -16,7 +16,8 @@ import (
 // ParseEvent parses the event in data for room version v (pdu.Parse) and fills in its EventID:
 // for room versions 1 and 2 the event's own `event_id` (which pdu.Parse reads), from version 3
 // the reference hash ([EventID]). Format errors are the *pdu.FormatError of pdu.Parse, unchanged.
-// Like pdu.Parse, the Event keeps data: the caller must not modify it afterwards.
+// Like pdu.Parse, the Event may keep data (when it is already canonical): the caller must not
+// modify it afterwards.
 func ParseEvent(v roomversion.Version, data []byte) (*pdu.Event, error) {
 	ev, err := pdu.Parse(v, data)
 	if err != nil {
