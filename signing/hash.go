@@ -71,7 +71,7 @@ func contentHashOfEvent(sc *scratch, ev *pdu.Event) ([32]byte, error) {
 		return contentHashOfCanonical(sc, canon)
 	}
 	var err error
-	if sc.hash, err = appendStrippedFrom(sc.hash[:0], canon, end, dropSignatures|dropUnsigned|dropHashes); err != nil {
+	if sc.hash, _, err = appendStrippedFrom(sc.hash[:0], canon, end, dropSignatures|dropUnsigned|dropHashes); err != nil {
 		return [32]byte{}, err
 	}
 	return sha256.Sum256(sc.hash), nil

@@ -37,16 +37,38 @@ func dropped(key string, mask int) bool {
 // canon beyond what it needs to find the members: it is only given bytes this package or its
 // dependencies have just produced.
 func appendStripped(dst, canon []byte, mask int) (out, signatures []byte, err error) {
-	out = append(dst, '{')
-	first := true
-	pos, n := 1, len(canon)
-	if n < 2 || canon[0] != '{' || canon[n-1] != '}' {
+	return appendStrippedFrom(dst, canon, 1, mask)
+}
+
+// appendStrippedFrom is appendStripped for a canon whose bytes before offset from — 1 (just
+// after the '{'), or the end of a member's value — are all kept: they are copied as they are and
+// the scan starts at from. The caller must know that no member named by mask starts before from
+// (a `signatures` member before from is not returned either).
+func appendStrippedFrom(dst, canon []byte, from, mask int) (out, signatures []byte, err error) {
+	n := len(canon)
+	if n < 2 || canon[0] != '{' || canon[n-1] != '}' || from < 1 || from >= n {
 		return dst, nil, malformed(nil, "not a canonical JSON object") // invariant: canon is canonical
 	}
-	if n == 2 {
+	out = append(dst, canon[:from]...)
+	kept := from > 1 // members in out, so the next one kept needs a ','
+	pos := from
+	if pos == 1 && canon[1] == '}' {
 		return append(out, '}'), nil, nil
 	}
 	for {
+		if pos > 1 { // after a value: ',' or the closing '}'
+			switch canon[pos] {
+			case '}':
+				if pos != n-1 {
+					return dst, nil, malformed(nil, "data after the object at offset %d", pos) // invariant
+				}
+				return append(out, '}'), signatures, nil
+			case ',':
+				pos++
+			default:
+				return dst, nil, malformed(nil, "not a canonical JSON object at offset %d", pos) // invariant
+			}
+		}
 		keyEnd := jsonscan.SkipString(canon, pos)
 		if keyEnd < 0 || keyEnd >= n || canon[keyEnd] != ':' {
 			return dst, nil, malformed(nil, "not a canonical JSON object at offset %d", pos) // invariant
@@ -60,54 +82,11 @@ func appendStripped(dst, canon []byte, mask int) (out, signatures []byte, err er
 			signatures = canon[keyEnd+1 : valueEnd]
 		}
 		if !droppedRaw(key, mask) {
-			if !first {
+			if kept {
 				out = append(out, ',')
 			}
-			first = false
+			kept = true
 			out = append(out, canon[pos:valueEnd]...)
-		}
-		if canon[valueEnd] == '}' {
-			if valueEnd != n-1 {
-				return dst, nil, malformed(nil, "data after the object at offset %d", valueEnd) // invariant
-			}
-			return append(out, '}'), signatures, nil
-		}
-		if canon[valueEnd] != ',' {
-			return dst, nil, malformed(nil, "not a canonical JSON object at offset %d", valueEnd) // invariant
-		}
-		pos = valueEnd + 1
-	}
-}
-
-// appendStrippedFrom is appendStripped for a canon whose members before offset from (the end of
-// a member's value) are all kept: they are copied as they are and the scan starts at from. The
-// caller must know that no member named by mask starts before from.
-func appendStrippedFrom(dst, canon []byte, from, mask int) ([]byte, error) {
-	if from <= 1 || from >= len(canon) || canon[0] != '{' || canon[len(canon)-1] != '}' {
-		return dst, malformed(nil, "not a canonical JSON object") // invariant
-	}
-	out := append(dst, canon[:from]...)
-	for pos := from; ; {
-		switch canon[pos] {
-		case '}':
-			if pos != len(canon)-1 {
-				return dst, malformed(nil, "data after the object at offset %d", pos) // invariant
-			}
-			return append(out, '}'), nil
-		case ',':
-		default:
-			return dst, malformed(nil, "not a canonical JSON object at offset %d", pos) // invariant
-		}
-		keyEnd := jsonscan.SkipString(canon, pos+1)
-		if keyEnd < 0 || keyEnd >= len(canon) || canon[keyEnd] != ':' {
-			return dst, malformed(nil, "not a canonical JSON object at offset %d", pos+1) // invariant
-		}
-		valueEnd := jsonscan.SkipValue(canon, keyEnd+1)
-		if valueEnd < 0 || valueEnd >= len(canon) {
-			return dst, malformed(nil, "not a canonical JSON object at offset %d", keyEnd+1) // invariant
-		}
-		if !droppedRaw(canon[pos+2:keyEnd-1], mask) {
-			out = append(out, canon[pos:valueEnd]...) // with its leading ','
 		}
 		pos = valueEnd
 	}
