@@ -3,22 +3,38 @@ package canonicaljson
 import (
 	"bytes"
 	"encoding/binary"
+	"math/bits"
 	"math/rand/v2"
 	"testing"
 	"unicode/utf8"
 )
 
-// stopByteSlow is the byte-by-byte definition stopByte must match.
-func stopByteSlow(b []byte) bool {
-	for _, c := range b {
+// firstStopSlow is the byte-by-byte definition stopMask must match: the index of
+// the first byte of b that ends a run of plain string bytes, or -1.
+func firstStopSlow(b []byte) int {
+	for i, c := range b {
 		if c < 0x20 || c == '"' || c == '\\' {
-			return true
+			return i
 		}
 	}
-	return false
+	return -1
 }
 
-func TestStopByte(t *testing.T) {
+// checkStopMask: stopMask flags a byte exactly when b has a stop byte, and its
+// lowest flagged byte is the first stop byte (str relies on that).
+func checkStopMask(t *testing.T, b []byte) {
+	t.Helper()
+	m := stopMask(binary.LittleEndian.Uint64(b))
+	first := -1
+	if m != 0 {
+		first = bits.TrailingZeros64(m) / 8
+	}
+	if want := firstStopSlow(b); first != want {
+		t.Fatalf("stopMask(% x): first flagged byte %d, want %d", b, first, want)
+	}
+}
+
+func TestStopMask(t *testing.T) {
 	// Every byte value at every position among plain neighbours, including
 	// neighbours with the high bit set (which must not be taken for stops).
 	for _, fill := range []byte{'a', 0x20, 0x21, 0x7f, 0x80, 0xff, 0xe6, 0x5d, 0x23} {
@@ -26,20 +42,15 @@ func TestStopByte(t *testing.T) {
 			for c := 0; c < 256; c++ {
 				b := bytes.Repeat([]byte{fill}, 8)
 				b[pos] = byte(c)
-				if got, want := stopByte(binary.LittleEndian.Uint64(b)), stopByteSlow(b); got != want {
-					t.Fatalf("stopByte(% x) = %v, want %v", b, got, want)
-				}
+				checkStopMask(t, b)
 			}
 		}
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	for i := 0; i < 1_000_000; i++ {
-		x := r.Uint64()
 		var b [8]byte
-		binary.LittleEndian.PutUint64(b[:], x)
-		if stopByte(x) != stopByteSlow(b[:]) {
-			t.Fatalf("stopByte(% x) wrong", b)
-		}
+		binary.LittleEndian.PutUint64(b[:], r.Uint64())
+		checkStopMask(t, b[:])
 	}
 }
 
@@ -70,9 +81,6 @@ func TestUTF8SeqLen(t *testing.T) {
 				}
 			}
 		}
-	}
-	if got := invalidUTF8At([]byte("ab\xc3\xa9\xff")); got != 4 {
-		t.Errorf("invalidUTF8At = %d, want 4", got)
 	}
 }
 

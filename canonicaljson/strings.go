@@ -30,27 +30,6 @@ func stopMask(x uint64) uint64 {
 	return ((q-lo)&^q | (b-lo)&^b | (x-lo*0x20)&^x) & hi
 }
 
-// stopByte reports whether any of the eight bytes packed in x ends a run of
-// plain string bytes (stopMask).
-func stopByte(x uint64) bool { return stopMask(x) != 0 }
-
-// invalidUTF8At returns the offset of the first byte of s that does not
-// begin a well-formed UTF-8 sequence.
-func invalidUTF8At(s []byte) int {
-	for i := 0; i < len(s); {
-		if s[i] < utf8.RuneSelf {
-			i++
-			continue
-		}
-		n := utf8SeqLen(s, i)
-		if n == 0 {
-			return i
-		}
-		i += n
-	}
-	return len(s)
-}
-
 // utf8SeqLen returns the length of the well-formed UTF-8 sequence of two to
 // four bytes starting at d[i] (d[i] >= 0x80), or 0 if there is none: overlong
 // forms, surrogates (U+D800..U+DFFF), code points above U+10FFFF and
