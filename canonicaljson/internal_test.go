@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -144,5 +145,97 @@ func TestScratchPoolBounded(t *testing.T) {
 	p.release()
 	if cap(st.tmp) > maxPooled || cap(st.members) > maxPooled/64 || cap(st.keys) > maxPooled {
 		t.Errorf("pooled scratch keeps %d/%d/%d bytes", cap(st.tmp), cap(st.members), cap(st.keys))
+	}
+}
+
+// scanStringSlow is the byte-by-byte definition str must match for string
+// literals whose escapes are all canonical as they are or "\/": the canonical
+// output, or the sentinel and offset of the first fault.
+func scanStringSlow(d []byte) (out []byte, sentinel error, off int) {
+	out = []byte{'"'}
+	for i := 1; ; {
+		if i >= len(d) {
+			return nil, ErrSyntax, len(d)
+		}
+		c := d[i]
+		switch {
+		case c == '"':
+			return append(out, '"'), nil, 0
+		case c == '\\':
+			if i+1 >= len(d) {
+				return nil, ErrSyntax, len(d)
+			}
+			if d[i+1] == '/' {
+				out = append(out, '/')
+			} else {
+				out = append(out, c, d[i+1])
+			}
+			i += 2
+		case c < 0x20:
+			return nil, ErrSyntax, i
+		case c < utf8.RuneSelf:
+			out = append(out, c)
+			i++
+		default:
+			r, n := utf8.DecodeRune(d[i:])
+			if r == utf8.RuneError && n == 1 {
+				return nil, ErrInvalidUTF8, i
+			}
+			out = append(out, d[i:i+n]...)
+			i += n
+		}
+	}
+}
+
+// TestStringScanAgainstBytewise runs str over strings made of up to three
+// pieces (ASCII, valid and invalid UTF-8, control characters, escapes) at
+// every alignment against the eight-byte words it reads, with and without a
+// closing quote and with zero to nine bytes after it, and compares output,
+// error kind and error offset with scanStringSlow.
+func TestStringScanAgainstBytewise(t *testing.T) {
+	pieces := []string{"a", "abcdefgh", "é", "日", "😀", "\xff", "\x80", "\xe6\x97", "\xf0\x9f\x98",
+		"\xed\xa0\x80", "\xc0\xaf", "\xf4\x90\x80\x80", "\x01", "\x1f", "\x7f", `\"`, `\n`, `\/`, `\\`}
+	var bodies []string
+	var build func(prefix string, n int)
+	build = func(prefix string, n int) {
+		bodies = append(bodies, prefix)
+		if n == 0 {
+			return
+		}
+		for _, pc := range pieces {
+			build(prefix+pc, n-1)
+		}
+	}
+	build("", 3)
+	checked := 0
+	for _, body := range bodies {
+		for pad := 0; pad < 8; pad++ {
+			for _, closed := range []bool{true, false} {
+				for after := 0; after < 10; after++ {
+					lit := `"` + strings.Repeat("x", pad) + body
+					if closed {
+						lit += `"`
+					}
+					data := []byte(lit + strings.Repeat(" ", after))
+					want, wantErr, wantOff := scanStringSlow(data)
+					p := parser{data: data, emit: true}
+					got, _, err := p.str(nil)
+					if wantErr == nil {
+						if err != nil || !bytes.Equal(got, want) {
+							t.Fatalf("str(%q) = %q, %v; want %q", data, got, err, want)
+						}
+					} else {
+						se, ok := err.(*SyntaxError)
+						if !ok || se.Err != wantErr || se.Offset != int64(wantOff) {
+							t.Fatalf("str(%q) error %v; want %v at offset %d", data, err, wantErr, wantOff)
+						}
+					}
+					checked++
+				}
+			}
+		}
+	}
+	if checked < 1_000_000 {
+		t.Fatalf("checked only %d literals", checked)
 	}
 }

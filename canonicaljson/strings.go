@@ -85,52 +85,37 @@ func (p *parser) str(out []byte) (_ []byte, escaped bool, err error) {
 	i := p.pos + 1
 	run := p.pos // start of the bytes not yet copied, from the opening quote
 	for {
-		// Fast path: find the end of a run of bytes that are copied as they
-		// are (all but '"', '\\' and control characters), eight bytes at a
-		// time while they are ASCII. A word with a non-ASCII byte is entered at
-		// that byte, whose UTF-8 sequence is checked on the spot; a word with a
-		// byte that ends the run is entered at that byte (the lowest byte
-		// stopMask flags is exact) unless non-ASCII bytes come first. A
-		// multi-byte UTF-8 sequence holds none of the bytes that end a run.
+		// Fast path: skip ASCII bytes that are copied as they are (all but
+		// '"', '\\' and control characters) eight at a time. The lowest byte
+		// flagged in stopMask(x) | x&0x80..80 is exactly the first byte that
+		// is either such a stop byte or not ASCII: stopMask's lowest flag is
+		// exact and it never flags bytes of 0x80 and above.
 		for i+8 <= len(d) {
 			x := binary.LittleEndian.Uint64(d[i:])
-			m := stopMask(x)
-			h := x & 0x8080808080808080
-			if m == 0 && h == 0 {
-				i += 8
-				continue
-			}
-			if m != 0 && (h == 0 || bits.TrailingZeros64(m) < bits.TrailingZeros64(h)) {
+			if m := stopMask(x) | x&0x8080808080808080; m != 0 {
 				i += bits.TrailingZeros64(m) / 8
 				break
 			}
-			i += bits.TrailingZeros64(h) / 8
-			n := utf8SeqLen(d, i)
-			if n == 0 {
-				return out, escaped, newError(i, ErrInvalidUTF8, "invalid UTF-8 in string")
-			}
-			i += n
-		}
-		for i < len(d) {
-			c := d[i]
-			if c < 0x20 || c == '"' || c == '\\' {
-				break
-			}
-			if c < utf8.RuneSelf {
-				i++
-				continue
-			}
-			n := utf8SeqLen(d, i)
-			if n == 0 {
-				return out, escaped, newError(i, ErrInvalidUTF8, "invalid UTF-8 in string")
-			}
-			i += n
+			i += 8
 		}
 		if i >= len(d) {
 			p.pos = i
 			return out, escaped, p.eof("in string literal")
 		}
-		switch c := d[i]; {
+		c := d[i]
+		switch {
+		case c >= utf8.RuneSelf:
+			// A multi-byte UTF-8 sequence (which holds no stop byte), and
+			// the ones that follow it directly.
+			for {
+				n := utf8SeqLen(d, i)
+				if n == 0 {
+					return out, escaped, newError(i, ErrInvalidUTF8, "invalid UTF-8 in string")
+				}
+				if i += n; i >= len(d) || d[i] < utf8.RuneSelf {
+					break
+				}
+			}
 		case c == '"':
 			if p.emit {
 				out = append(out, d[run:i+1]...)
@@ -154,8 +139,11 @@ func (p *parser) str(out []byte) (_ []byte, escaped bool, err error) {
 				return out, escaped, err
 			}
 			run = i
-		default: // c < 0x20
+		case c < 0x20:
 			return out, escaped, newError(i, ErrSyntax, "invalid character "+quoteChar(c)+" in string literal (control characters must be escaped)")
+		default:
+			// Plain ASCII among the last seven bytes of the input.
+			i++
 		}
 	}
 }
