@@ -36,8 +36,10 @@ const (
 	ErrCodeBadJSON = "M_BAD_JSON"
 	// ErrCodeNotJSON is M_NOT_JSON (status 400): the bytes are not JSON at all.
 	ErrCodeNotJSON = "M_NOT_JSON"
-	// ErrCodeIncompatibleRoomVersion is M_INCOMPATIBLE_ROOM_VERSION (status 400): the room's
-	// version does not support what was asked (knocking before version 7).
+	// ErrCodeIncompatibleRoomVersion is M_INCOMPATIBLE_ROOM_VERSION (status 400): the joining
+	// or knocking server does not support the room's version (its `ver` list, joins-v1.yaml,
+	// knocks.yaml). This package checks no `ver` list and never returns it; knocking in a room
+	// version without knocking is 403 M_FORBIDDEN (docs/decisions.md, membership 5).
 	ErrCodeIncompatibleRoomVersion = "M_INCOMPATIBLE_ROOM_VERSION"
 	// ErrCodeUnknown is M_UNKNOWN: used, with status 502, for errors the joining side finds
 	// in a resident server's answer (a malformed template, a send_join event that is not the

@@ -215,9 +215,9 @@ func (t Transition) RequiredLevel(pl *authrules.PowerLevels) int64 {
 // CheckTransition says whether sender may set target's membership to `to` in a room whose
 // current state is s, and as which transition ([Transitions]): the transition must exist for
 // the target's current membership, the room's join rule and whether sender is target, the
-// sender must be joined when the transition needs it, reach its power levels
-// ([Transition.RequiredLevel]) and outrank the target when it must (the m.room.member rules
-// of the room version's authorization rules). A refusal is a 403 M_FORBIDDEN [*Error] with
+// sender must be joined when the transition needs it, reach its power levels when it lists
+// any ([Transition.RequiredLevel]) and outrank the target when it must (the m.room.member
+// rules of the room version's authorization rules). A refusal is a 403 M_FORBIDDEN [*Error] with
 // reason ErrNotPossible, ErrBanned or ErrInsufficientPower. For a join that needs an
 // authoriser (t.Authoriser) the allow conditions are not checked here: use [DecideJoin].
 // Third-party invites are out of scope: their invites are authorised by a signature, not a
@@ -253,7 +253,9 @@ func CheckTransition(s *authrules.State, sender, target, to string) (Transition,
 	}
 	pl := s.PowerLevels()
 	have := pl.UserLevel(sender)
-	if need := t.RequiredLevel(pl); have < need {
+	// A transition without levels (join, leave, knock by the user) needs no power at all: the
+	// member rules never read the sender's level for it, and levels below 0 are valid.
+	if need := t.RequiredLevel(pl); len(t.Levels) > 0 && have < need {
 		return t, forbidden(ErrInsufficientPower, "%s has power level %d, %s needs %d (auth rule %s)", sender, have, t.Action, need, t.Rule)
 	}
 	if t.OutranksTarget {

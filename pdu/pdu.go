@@ -104,18 +104,21 @@ type Event struct {
 	Depth int64
 	// OriginServerTS is `origin_server_ts`, in milliseconds.
 	OriginServerTS int64
-	// Origin is the deprecated top-level `origin`, if present.
+	// Origin is the deprecated top-level `origin` when it is a string. No event format defines
+	// it (pdu_v*.yaml), so a value of another type is kept in the bytes and left out here.
 	Origin string
 	// Redacts is the ID of the event an `m.room.redaction` redacts: the top-level `redacts`
 	// before room version 11, `content.redacts` from version 11 (rooms/v11.md).
 	Redacts string
-	// ContentHash is `hashes.sha256` as received (unpadded base64); empty if absent.
+	// ContentHash is `hashes.sha256` as received (unpadded base64), which the format requires
+	// (components/event_hash.yaml).
 	ContentHash string
 	// Signatures is `signatures`: server name → key ID → unpadded base64 signature.
 	Signatures map[string]map[string]string
 	// Membership is `content.membership` of an `m.room.member` event when it is a string.
 	Membership string
-	// Unsigned is the raw JSON of `unsigned`, nil if absent.
+	// Unsigned is the raw JSON of `unsigned`, an object (components/pdu_base.yaml), nil if
+	// absent.
 	Unsigned []byte
 }
 
@@ -325,8 +328,13 @@ func parseCanonical(v roomversion.Version, raw []byte) (*Event, error) {
 			hasTS = true
 			e.OriginServerTS, err = integer("origin_server_ts", value)
 		case "origin":
-			e.Origin, err = plainString("origin", value)
+			// No event format defines `origin` (pdu_v*.yaml): it is kept in the bytes and
+			// read only when it is a string.
+			e.Origin, _ = plainString("origin", value)
 		case "redacts":
+			if v.Format.RedactsInContent {
+				return true // from v11 not part of the format (pdu_v11.yaml): any value
+			}
 			topRedacts, err = plainString("redacts", value)
 		case "hashes":
 			hasHashes = true
@@ -335,6 +343,10 @@ func parseCanonical(v roomversion.Version, raw []byte) (*Event, error) {
 			hasSigs = true
 			e.Signatures, err = signatures(value)
 		case "unsigned":
+			if value[0] != '{' {
+				err = formatErr("unsigned", ErrNotObject, "unsigned must be an object")
+				return false
+			}
 			e.Unsigned = value
 		}
 		return err == nil
@@ -622,16 +634,21 @@ func hashes(value []byte) (string, error) {
 		return "", formatErr("hashes", ErrNotObject, "must be an object")
 	}
 	var (
-		sha string
-		err error
+		sha   string
+		found bool
+		err   error
 	)
 	jsonscan.Members(value, func(k, v []byte) bool {
 		if string(k) != "sha256" {
 			return true
 		}
+		found = true
 		sha, err = plainString("hashes", v)
 		return false
 	})
+	if err == nil && !found {
+		err = formatErr("hashes", ErrMissingField, "hashes must hold sha256 (event_hash.yaml)")
+	}
 	return sha, err
 }
 
