@@ -197,7 +197,13 @@ func replayRoom(d *roomDump) ([]replayVerdict, error) {
 			auth = append(auth, ae)
 		}
 		if r.authChecked {
-			r.byAuth = authrules.CheckWithOptions(d.version, ev, auth, authrules.Options{Keys: keys, Rejected: rejected})
+			opts := authrules.Options{Keys: keys, Rejected: rejected}
+			if d.version.Format.RoomIDFromCreateEvent && len(ev.RoomID) > 1 {
+				// v12: the create event is not an auth event; the room ID names it
+				// (rooms/v12.md rule 2). Absent from the dump, rule 2 rejects.
+				opts.Create = seen["$"+ev.RoomID[1:]]
+			}
+			r.byAuth = authrules.CheckWithOptions(d.version, ev, auth, opts)
 		}
 		r.byState = state.CheckWithOptions(ev, authrules.Options{Keys: keys, Rejected: rejected})
 		if _, dup := seen[ev.EventID]; !dup {

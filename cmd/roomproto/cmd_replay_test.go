@@ -62,7 +62,15 @@ func TestReplayExampleRoom(t *testing.T) {
 }
 
 func TestReplayFileAndErrors(t *testing.T) {
-	room, err := roomgen.Generate(roomgen.Config{Events: 400, Seed: 5, Rejected: 40})
+	for _, vid := range []string{"9", "12"} {
+		t.Run("v"+vid, func(t *testing.T) { testReplayFile(t, vid) })
+	}
+}
+
+// testReplayFile replays a generated room of version vid from a file and from standard input,
+// with and without keys, and checks every verdict and rule against the generator's.
+func testReplayFile(t *testing.T, vid string) {
+	room, err := roomgen.Generate(roomgen.Config{RoomVersion: vid, Events: 400, Seed: 5, Rejected: 40})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,6 +114,9 @@ func TestReplayFileAndErrors(t *testing.T) {
 	if code, out, _ := rpRun(t, string(room.ReplayJSON()), "replay", "-"); code != 0 || strings.Count(out, "\n") != 402 {
 		t.Fatalf("stdin: exit %d", code)
 	}
+}
+
+func TestReplayErrors(t *testing.T) {
 	for _, c := range []struct{ name, in string }{
 		{"not JSON", `{"room_version":`},
 		{"not an object", `[]`},
@@ -123,7 +134,7 @@ func TestReplayFileAndErrors(t *testing.T) {
 	if code, _, _ := rpRun(t, "", "replay", "a", "b"); code != 1 {
 		t.Fatalf("two files: exit %d", code)
 	}
-	if code, _, _ := rpRun(t, "", "replay", filepath.Join(dir, "absent.json")); code != 1 {
+	if code, _, _ := rpRun(t, "", "replay", filepath.Join(t.TempDir(), "absent.json")); code != 1 {
 		t.Fatalf("absent file: exit %d", code)
 	}
 }

@@ -124,7 +124,7 @@ func checkRoom(d *roomDump, keys signing.KeyRing, progress func(stage string, do
 // {"index":i,"event_id":...,"type":...,"problem":"bad_signature"|"missing_key"|"malformed"|
 // "redacted"|"rejected","rule":...,"reason":...} — then a summary line
 // {"summary":{"events":n,"valid":n,"redacted":n,"rejected":n,"bad_signature":n,"missing_key":n,
-// "malformed":n,"rejected_by_rule":{...},"seconds":s,"events_per_second":r}}. The counts split
+// "malformed":n,"rejected_by_rule":{...},"milliseconds":ms,"events_per_second":r}}. The counts split
 // the events: an event is counted once, under its first problem. When the work takes longer
 // than a second, a progress bar is drawn on standard error.
 func runVerifyRoom(e *env, args []string) error {
@@ -242,7 +242,7 @@ func writeRoomReport(w io.Writer, rc *roomCheck) error {
 		problemRedacted: counts[problemRedacted], problemRejected: counts[problemRejected],
 		problemBadSignature: counts[problemBadSignature], problemMissingKey: counts[problemMissingKey],
 		problemMalformed: counts[problemMalformed], "rejected_by_rule": byRule,
-		"seconds": int64(rc.duration / time.Millisecond), "events_per_second": int64(rate),
+		"milliseconds": int64(rc.duration / time.Millisecond), "events_per_second": int64(rate),
 	}
 	out, err := canonicaljson.Marshal(map[string]any{"summary": summary})
 	if err != nil {

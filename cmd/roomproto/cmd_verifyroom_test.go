@@ -154,10 +154,18 @@ func TestVerifyRoom(t *testing.T) {
 	if string(summary.Summary["events"]) != "300" || total != 300 {
 		t.Fatalf("summary %s", lines[len(lines)-1])
 	}
-	for _, k := range []string{"rejected_by_rule", "seconds", "events_per_second"} {
+	for _, k := range []string{"rejected_by_rule", "milliseconds", "events_per_second"} {
 		if summary.Summary[k] == nil {
 			t.Errorf("summary lacks %s", k)
 		}
+	}
+	// The duration is in milliseconds: 300 events take well under a minute, and the rate
+	// agrees with it (integer division on both sides: within one millisecond).
+	var ms, rate int64
+	_ = json.Unmarshal(summary.Summary["milliseconds"], &ms)
+	_ = json.Unmarshal(summary.Summary["events_per_second"], &rate)
+	if ms < 0 || ms > 60_000 || rate <= 0 || rate < 300_000/(ms+1) || (ms > 0 && rate > 300_000/ms+1) {
+		t.Errorf("summary says %d ms and %d events per second for 300 events", ms, rate)
 	}
 
 	// Usage errors.

@@ -2,8 +2,9 @@
 // command's example room: deterministic (the same Config gives the same bytes), signed with
 // fixed test keys by roomproto's own signing code, of any size.
 //
-// A generated room is a sequence of events of one room version (8 to 11: versions with
-// restricted join rules), each with correct `auth_events` (server-server-api "Auth events
+// A generated room is a sequence of events of one room version (8 to 12: versions with
+// restricted join rules; in 12 the room ID is the create event's ID and the creator's power,
+// infinite, is not listed in power levels), each with correct `auth_events` (server-server-api "Auth events
 // selection") and `prev_events` pointing at the previous event: the creator's create and join,
 // power levels, a restricted join rule, then members joining (most of them through restricted
 // joins authorised by a moderator of another server, the rest invited first), messages,
@@ -23,6 +24,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 
 	"github.com/roomproto/roomproto/canonicaljson"
 	"github.com/roomproto/roomproto/roomversion"
@@ -42,7 +44,7 @@ func TestKey(server string) signing.SigningKey {
 
 // Config describes the room to generate. The zero value of a field picks its default.
 type Config struct {
-	// RoomVersion is the room version, "8" to "11"; default "9".
+	// RoomVersion is the room version, "8" to "12"; default "9".
 	RoomVersion string
 	// Events is the number of events to generate; default 1000, at least 8.
 	Events int
@@ -59,7 +61,7 @@ type Config struct {
 	// restricted joins whose authoriser lacks invite power (rule 4.3.5.2), power-level changes
 	// by users without the power, messages by users who are not joined; after each, with
 	// probability one half, an event citing the rejected one in its auth events (rule 2.3).
-	// Default 0.
+	// (Rule numbers of v8-11; v12 numbers each one higher: 5.3.5.2, 3.3.) Default 0.
 	Rejected int
 }
 
@@ -67,8 +69,8 @@ type Config struct {
 type Outcome struct {
 	// Rejected is true when the event must be rejected.
 	Rejected bool
-	// Rule is the rule that must reject it (numbering of rooms/fragments/v8-auth-rules.md,
-	// which versions 8 to 11 share for these rules), "" when accepted.
+	// Rule is the rule that must reject it, numbered as the room version's text numbers it
+	// (rooms/fragments/v8-auth-rules.md for 8 to 11, rooms/v12.md), "" when accepted.
 	Rule string
 	// Note says in words what the event is.
 	Note string
@@ -157,8 +159,8 @@ func Generate(cfg Config) (*Room, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !v.Auth.RestrictedJoinRule || !v.Auth.SelectCreateEvent || v.Format.EventID != roomversion.EventIDHashURLSafe {
-		return nil, fmt.Errorf("roomgen: room version %s not supported (want 8 to 11)", v.ID)
+	if !v.Auth.RestrictedJoinRule || v.Format.EventID != roomversion.EventIDHashURLSafe {
+		return nil, fmt.Errorf("roomgen: room version %s not supported (want 8 to 12)", v.ID)
 	}
 	if cfg.Events == 0 {
 		cfg.Events = 1000
@@ -281,7 +283,7 @@ func sk(s string) *string { return &s }
 
 // authEvents applies the auth events selection to the current state.
 func (g *gen) authEvents(s *spec) []string {
-	var out []string
+	out := []string{} // never null, even when nothing is selected (v12's first join)
 	add := func(t, k string) {
 		if id, ok := g.state[stateKey{t, k}]; ok {
 			for _, x := range out {
@@ -295,7 +297,9 @@ func (g *gen) authEvents(s *spec) []string {
 	if s.typ == "m.room.create" {
 		return []string{}
 	}
-	add("m.room.create", "")
+	if g.v.Auth.SelectCreateEvent {
+		add("m.room.create", "")
+	}
 	add("m.room.power_levels", "")
 	add("m.room.member", s.sender)
 	if s.typ == "m.room.member" && s.stateKey != nil {
@@ -318,12 +322,14 @@ func (g *gen) emit(s spec) (string, error) {
 	ev := map[string]any{
 		"type":             s.typ,
 		"sender":           s.sender,
-		"room_id":          g.room.RoomID,
 		"content":          s.content,
 		"origin_server_ts": g.ts,
 		"depth":            g.depth + 1,
 		"auth_events":      g.authEvents(&s),
 		"prev_events":      []string{},
+	}
+	if s.typ != "m.room.create" || !g.v.Format.RoomIDFromCreateEvent {
+		ev["room_id"] = g.room.RoomID
 	}
 	if g.prev != "" {
 		ev["prev_events"] = []string{g.prev}
@@ -399,6 +405,9 @@ func (g *gen) apply(s *spec, id string) {
 func (g *gen) powerLevelsContent() map[string]any {
 	users := map[string]any{}
 	for u, p := range g.power {
+		if u == g.creator && g.v.Auth.InfiniteCreatorPower {
+			continue // a creator in `users` is rejected (v12 rule 10.4); its power is infinite
+		}
 		users[u] = p
 	}
 	return map[string]any{
@@ -414,7 +423,9 @@ func (g *gen) powerLevelsContent() map[string]any {
 
 func (g *gen) setup() error {
 	g.creator = "@creator:" + g.room.Servers[0]
-	g.room.RoomID = "!room" + strconv.FormatUint(g.cfg.Seed, 10) + ":" + g.room.Servers[0]
+	if !g.v.Format.RoomIDFromCreateEvent {
+		g.room.RoomID = "!room" + strconv.FormatUint(g.cfg.Seed, 10) + ":" + g.room.Servers[0]
+	}
 	content := map[string]any{"room_version": g.v.ID}
 	if g.v.Auth.CreatorInContent {
 		content["creator"] = g.creator
@@ -424,8 +435,12 @@ func (g *gen) setup() error {
 		{sender: g.creator, typ: "m.room.member", stateKey: sk(g.creator), content: map[string]any{"membership": "join", "displayname": "Creator"}, outcome: Outcome{Note: "creator joins"}},
 	}
 	for _, s := range steps {
-		if _, err := g.emit(s); err != nil {
+		id, err := g.emit(s)
+		if err != nil {
 			return err
+		}
+		if s.typ == "m.room.create" && g.v.Format.RoomIDFromCreateEvent {
+			g.room.RoomID = "!" + id[1:] // the create event's ID with the sigil `!` (v12)
 		}
 	}
 	g.power[g.creator] = 100
@@ -571,7 +586,7 @@ func (g *gen) rejectedStep() error {
 		sender = g.newUser()
 		id, err = g.emit(spec{sender: sender, typ: "m.room.member", stateKey: sk(sender), authoriser: auth,
 			content: map[string]any{"membership": "join", signing.ContentJoinAuthorisedViaUsersServer: auth},
-			outcome: Outcome{Rejected: true, Rule: "4.3.5.2", Note: "restricted join, authoriser lacks invite power"}})
+			outcome: Outcome{Rejected: true, Rule: g.rule("4.3.5.2"), Note: "restricted join, authoriser lacks invite power"}})
 		if err != nil {
 			return err
 		}
@@ -579,7 +594,7 @@ func (g *gen) rejectedStep() error {
 			// The would-be member speaks, citing its rejected join.
 			_, err = g.emit(spec{sender: sender, typ: "m.room.message", extraAuth: []string{id},
 				content: map[string]any{"msgtype": "m.text", "body": "hello"},
-				outcome: Outcome{Rejected: true, Rule: "2.3", Note: "message citing a rejected join"}})
+				outcome: Outcome{Rejected: true, Rule: g.rule("2.3"), Note: "message citing a rejected join"}})
 		}
 		return err
 	case 1: // power levels change by a plain member: rule 7 (required power level)
@@ -590,15 +605,30 @@ func (g *gen) rejectedStep() error {
 		c := g.powerLevelsContent()
 		c["users"].(map[string]any)[sender] = 100
 		_, err = g.emit(spec{sender: sender, typ: "m.room.power_levels", stateKey: sk(""), content: c,
-			outcome: Outcome{Rejected: true, Rule: "7", Note: "power levels change without the power"}})
+			outcome: Outcome{Rejected: true, Rule: g.rule("7"), Note: "power levels change without the power"}})
 		return err
 	default: // message by a user who never joined: rule 5
 		sender = g.newUser()
 		_, err = g.emit(spec{sender: sender, typ: "m.room.message",
 			content: map[string]any{"msgtype": "m.text", "body": "spam"},
-			outcome: Outcome{Rejected: true, Rule: "5", Note: "message by a non-member"}})
+			outcome: Outcome{Rejected: true, Rule: g.rule("5"), Note: "message by a non-member"}})
 		return err
 	}
+}
+
+// rule returns the number that the room version's text gives the rule numbered r in room
+// versions 8 to 11: from v12, whose room ID names the create event, the new rule 2 ("the
+// room_id is an accepted create event") moves every later top-level rule down by one.
+func (g *gen) rule(r string) string {
+	if !g.v.Format.RoomIDFromCreateEvent {
+		return r
+	}
+	top, rest, _ := strings.Cut(r, ".")
+	n, _ := strconv.Atoi(top)
+	if rest == "" {
+		return strconv.Itoa(n + 1)
+	}
+	return strconv.Itoa(n+1) + "." + rest
 }
 
 // encode is unpadded standard base64 (appendices "Unpadded Base64").

@@ -40,12 +40,12 @@ func TestGenerateDeterministicAndValid(t *testing.T) {
 	if rejected == 0 {
 		t.Fatal("no rejected events generated")
 	}
-	for _, v := range []string{"8", "10", "11"} {
+	for _, v := range []string{"8", "10", "11", "12"} {
 		if _, err := Generate(Config{RoomVersion: v, Events: 50}); err != nil {
 			t.Fatalf("version %s: %v", v, err)
 		}
 	}
-	for _, v := range []string{"7", "12", "nope"} {
+	for _, v := range []string{"7", "nope"} {
 		if _, err := Generate(Config{RoomVersion: v, Events: 50}); err == nil {
 			t.Fatalf("version %s accepted", v)
 		}

@@ -17,7 +17,7 @@ import (
 func main() {
 	var cfg roomgen.Config
 	flag.IntVar(&cfg.Events, "events", 1000, "number of events")
-	flag.StringVar(&cfg.RoomVersion, "room-version", "9", "room version (8 to 11)")
+	flag.StringVar(&cfg.RoomVersion, "room-version", "9", "room version (8 to 12)")
 	flag.IntVar(&cfg.Servers, "servers", 8, "number of servers")
 	flag.Uint64Var(&cfg.Seed, "seed", 1, "seed")
 	flag.IntVar(&cfg.MessageShare, "messages", 20, "share of messages, percent")
