@@ -105,6 +105,11 @@ func droppedRaw(key []byte, mask int) bool {
 // canonicalObject appends the canonical JSON of the object in data to dst.
 func canonicalObject(dst, data []byte, strict bool) ([]byte, error) {
 	if k := canonicaljson.KindOf(data); k != canonicaljson.Object {
+		// Input that is not JSON at all says so (a *canonicaljson.SyntaxError in the chain),
+		// whatever its first byte looks like.
+		if err := canonicaljson.Valid(data, canonicaljson.Options{Strict: strict}); err != nil {
+			return dst, malformed(err, "%v", err)
+		}
 		return dst, malformed(nil, "want a JSON object, got %v", k)
 	}
 	out, err := canonicaljson.Append(dst, data, canonicaljson.Options{Strict: strict})

@@ -4,8 +4,10 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"testing"
 
+	"github.com/roomproto/roomproto/canonicaljson"
 	"github.com/roomproto/roomproto/roomversion"
 )
 
@@ -168,5 +170,24 @@ func TestHashCases(t *testing.T) {
 	}
 	if _, err := EventID(roomversion.Version{ID: "none"}, []byte(`{}`)); err == nil {
 		t.Fatal("EventID with no event ID format succeeded")
+	}
+}
+
+// TestNotJSONIsASyntaxError: input that is not JSON at all carries the canonicaljson syntax
+// error whatever its first byte, so callers (the CLI) can tell it from JSON that is merely not
+// an object.
+func TestNotJSONIsASyntaxError(t *testing.T) {
+	keys := KeyRing{}
+	for _, in := range []string{"", "not json", "nul", "[1,", `"abc`, "\xff", "\xef\xbb\xbf{}", "{", `{"a":1} x`} {
+		err := VerifyJSON([]byte(in), keys)
+		if !errors.Is(err, ErrMalformed) || !errors.Is(err, canonicaljson.ErrSyntax) {
+			t.Errorf("VerifyJSON(%q) = %v, want ErrMalformed wrapping a canonicaljson syntax error", in, err)
+		}
+	}
+	for _, in := range []string{"[]", "null", `"abc"`, "5"} {
+		err := VerifyJSON([]byte(in), keys)
+		if !errors.Is(err, ErrMalformed) || errors.Is(err, canonicaljson.ErrSyntax) {
+			t.Errorf("VerifyJSON(%q) = %v, want ErrMalformed without a syntax error", in, err)
+		}
 	}
 }

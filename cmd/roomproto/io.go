@@ -20,20 +20,42 @@ func newFlags(name string) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags parses args, turning flag errors into usage errors.
+// parseFlags parses args, turning flag errors into usage errors. Flags may come before or
+// after the file argument (`event-id ev.json --room-version 12`); "--" ends the flags, and "-"
+// is an argument (standard input).
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return usagef("%v", err)
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			positional = append(positional, rest...) // everything after "--"
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+	// Leave exactly the arguments in fs.Args().
+	if err := fs.Parse(append([]string{"--"}, positional...)); err != nil {
 		return usagef("%v", err)
 	}
 	return nil
 }
 
-// readInput reads the single FILE argument, or standard input when there is none.
+// readInput reads the single FILE argument, or standard input when there is none or it is "-".
 func readInput(e *env, fs *flag.FlagSet) ([]byte, error) {
 	switch fs.NArg() {
 	case 0:
 		return readAllLimited(e.stdin)
 	case 1:
+		if fs.Arg(0) == "-" {
+			return readAllLimited(e.stdin)
+		}
 		return readFile(fs.Arg(0))
 	default:
 		return nil, usagef("expected at most one input file, got %d", fs.NArg())

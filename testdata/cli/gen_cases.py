@@ -213,6 +213,16 @@ unusable("canonical --strict: a float", ["canonical", "--strict"], stdin='{"a": 
 unusable("canonical --strict: -0 and 1e10 (the appendix example)", ["canonical", "--strict"],
          stdin='{"a": -0, "b": 1e10}')
 unusable("canonical --strict: 2^53", ["canonical", "--strict"], stdin='{"a": 9007199254740992}')
+case("canonical: a flag after the FILE argument", "decision: flags before or after the file argument",
+     ["canonical", "@in", "--strict"], {"exit": 0, "stdout": '{"a":1,"b":2}'}, files={"in": '{"b": 2, "a": 1}'})
+unusable("canonical: a flag after the FILE argument still applies", ["canonical", "@in", "--strict"],
+         files={"in": '{"a": 1.5}'})
+case("canonical: - is standard input", "decision: \"-\" names standard input",
+     ["canonical", "-"], {"exit": 0, "stdout": '{"a":1,"b":2}'}, stdin='{"b": 2, "a": 1}')
+case("canonical: -- ends the flags", "decision: flags before or after the file argument",
+     ["canonical", "--", "@in"], {"exit": 0, "stdout": '{"a":1}'}, files={"in": '{"a": 1}'})
+unusable("canonical: two FILE arguments around a flag", ["canonical", "@in", "--strict", "@in"],
+         files={"in": '{"a": 1}'})
 unusable("canonical --strict: duplicate key after unescaping", ["canonical", "--strict"],
          stdin='{"sender": 1, "\\u0073ender": 2}')
 case("canonical: lenient duplicate key, the last wins", "docs/decisions/canonicaljson.md 11",
@@ -261,6 +271,8 @@ unusable("content-hash: unreadable FILE", ["content-hash", "@missing"])
 for i in [0, 2, 3, 7, 10, 17]:
     case("event-id: corpus event %d (v9)" % i, "rooms/fragments/v4-event-ids.md; bench corpus event_ids",
          ["event-id", "--room-version", "9"], {"exit": 0, "stdout": IDS[i] + "\n"}, stdin=text(EV[i]))
+case("event-id: --room-version after the FILE argument", "decision: flags before or after the file argument",
+     ["event-id", "@ev", "--room-version", "9"], {"exit": 0, "stdout": IDS[0] + "\n"}, files={"ev": text(EV[0])})
 case("event-id: corpus message as v3 (standard base64)", "rooms/v3.md \"Event IDs\"",
      ["event-id", "--room-version", "3"], {"exit": 0, "stdout": event_id(MSG, "3") + "\n"}, stdin=text(MSG))
 case("event-id: v1 is the event's own event_id", "rooms/fragments/v1-event-ids.md; spec event vector 2",
@@ -342,6 +354,11 @@ case("verify: only unknown keys", "DESIGN.md verify: at least one signature by a
 case("verify: unsigned is not covered", 'appendices "Signing Details"', ["verify", "--keys", "@keys"], VALID,
      stdin=text(dict(json_out[1], unsigned={"age": 5})), files={"keys": SPEC_KEYS_FILE})
 unusable("verify: malformed JSON", ["verify", "--keys", "@keys"], stdin=MALFORMED, files={"keys": SPEC_KEYS_FILE})
+for label, raw in [("empty input", ""), ("a bare word", "not json"), ("a truncated literal", "nul"),
+                   ("a truncated array", "[1,"), ("an unterminated string", '"abc')]:
+    unusable("verify: not JSON: " + label, ["verify", "--keys", "@keys"], stdin=raw, files={"keys": SPEC_KEYS_FILE})
+unusable("verify: not JSON: a byte order mark", ["verify", "--keys", "@keys"], stdin_bytes=b"\xef\xbb\xbf{}",
+         files={"keys": SPEC_KEYS_FILE})
 unusable("verify: missing --keys", ["verify"], stdin=vectors[3], contains="keys")
 unusable("verify: unreadable keys file", ["verify", "--keys", "@missing"], stdin=vectors[3])
 unusable("verify: keys file is not JSON", ["verify", "--keys", "@keys"], stdin=vectors[3], files={"keys": "{domain"})
