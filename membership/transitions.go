@@ -217,8 +217,8 @@ func (t Transition) RequiredLevel(pl *authrules.PowerLevels) int64 {
 // the target's current membership, the room's join rule and whether sender is target, the
 // sender must be joined when the transition needs it, reach its power levels when it lists
 // any ([Transition.RequiredLevel]) and outrank the target when it must (the m.room.member
-// rules of the room version's authorization rules). A refusal is a 403 M_FORBIDDEN [*Error] with
-// reason ErrNotPossible, ErrBanned or ErrInsufficientPower. For a join that needs an
+// rules of the room version's authorization rules). A refusal is a 403 M_FORBIDDEN [*Error]
+// with reason ErrNotPossible, ErrBanned or ErrInsufficientPower. For a join that needs an
 // authoriser (t.Authoriser) the allow conditions are not checked here: use [DecideJoin].
 // Third-party invites are out of scope: their invites are authorised by a signature, not a
 // power level.

@@ -4,11 +4,12 @@
 //
 // A generated room is a sequence of events of one room version (8 to 12: versions with
 // restricted join rules; in 12 the room ID is the create event's ID and the creator's power,
-// infinite, is not listed in power levels), each with correct `auth_events` (server-server-api "Auth events
-// selection") and `prev_events` pointing at the previous event: the creator's create and join,
-// power levels, a restricted join rule, then members joining (most of them through restricted
-// joins authorised by a moderator of another server, the rest invited first), messages,
-// power-level changes, name changes, kicks, bans and leaves. Optionally some events are
+// infinite, is not listed in power levels), each with correct `auth_events`
+// (server-server-api "Auth events selection") and `prev_events` pointing at the previous
+// event: the creator's create and join, power levels, a restricted join rule, then members
+// joining (most of them through restricted joins authorised by a moderator of another server,
+// the rest invited first), messages, power-level changes, name changes, kicks, bans and
+// leaves. Optionally some events are
 // generated that the authorization rules must reject, and events that cite a rejected event
 // among their auth events (auth rule 2.3); [Room.Expect] records which.
 //
