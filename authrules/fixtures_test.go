@@ -457,8 +457,8 @@ func (b *builder) placeholder(s string) (any, error) {
 	return s, nil
 }
 
-// runCase runs one case and returns the verdict, the rule that allowed and the warnings.
-func (bc *builtCase) run(c fixtureCase) (error, string, []*Rejection) {
+// runCase runs one case and returns the rule that allowed, the warnings and the verdict.
+func (bc *builtCase) run(c fixtureCase) (string, []*Rejection, error) {
 	var allowedBy string
 	var warnings []*Rejection
 	opts := Options{Keys: bc.keys, Rejected: bc.rejected, Create: bc.create, allowedBy: &allowedBy,
@@ -466,11 +466,13 @@ func (bc *builtCase) run(c fixtureCase) (error, string, []*Rejection) {
 	if c.State != nil {
 		s, err := NewState(bc.v, bc.list)
 		if err != nil {
-			return err, "", nil
+			return "", nil, err
 		}
-		return s.CheckWithOptions(bc.event, opts), allowedBy, warnings
+		verdict := s.CheckWithOptions(bc.event, opts)
+		return allowedBy, warnings, verdict
 	}
-	return CheckWithOptions(bc.v, bc.event, bc.list, opts), allowedBy, warnings
+	verdict := CheckWithOptions(bc.v, bc.event, bc.list, opts)
+	return allowedBy, warnings, verdict
 }
 
 func TestFixtures(t *testing.T) {
@@ -481,7 +483,7 @@ func TestFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatalf("building the case: %v", err)
 			}
-			verdict, allowedBy, warnings := bc.run(c)
+			allowedBy, warnings, verdict := bc.run(c)
 			checkVerdict(t, c, verdict, allowedBy, warnings)
 		})
 	}

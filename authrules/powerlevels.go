@@ -454,7 +454,7 @@ func parseLevel(v roomversion.Version, raw []byte) (int64, bool) {
 
 // isIntegerLiteral reports whether a JSON number literal has no fraction and no exponent.
 func isIntegerLiteral(s string) bool {
-	return s != "" && strings.IndexAny(s, ".eE") < 0
+	return s != "" && !strings.ContainsAny(s, ".eE")
 }
 
 // parseSaturating parses an optionally signed run of ASCII digits, saturating on overflow.

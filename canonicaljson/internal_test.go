@@ -150,20 +150,20 @@ func TestScratchPoolBounded(t *testing.T) {
 
 // scanStringSlow is the byte-by-byte definition str must match for string
 // literals whose escapes are all canonical as they are or "\/": the canonical
-// output, or the sentinel and offset of the first fault.
-func scanStringSlow(d []byte) (out []byte, sentinel error, off int) {
+// output, or the offset and sentinel of the first fault.
+func scanStringSlow(d []byte) (out []byte, off int, sentinel error) {
 	out = []byte{'"'}
 	for i := 1; ; {
 		if i >= len(d) {
-			return nil, ErrSyntax, len(d)
+			return nil, len(d), ErrSyntax
 		}
 		c := d[i]
 		switch {
 		case c == '"':
-			return append(out, '"'), nil, 0
+			return append(out, '"'), 0, nil
 		case c == '\\':
 			if i+1 >= len(d) {
-				return nil, ErrSyntax, len(d)
+				return nil, len(d), ErrSyntax
 			}
 			if d[i+1] == '/' {
 				out = append(out, '/')
@@ -172,14 +172,14 @@ func scanStringSlow(d []byte) (out []byte, sentinel error, off int) {
 			}
 			i += 2
 		case c < 0x20:
-			return nil, ErrSyntax, i
+			return nil, i, ErrSyntax
 		case c < utf8.RuneSelf:
 			out = append(out, c)
 			i++
 		default:
 			r, n := utf8.DecodeRune(d[i:])
 			if r == utf8.RuneError && n == 1 {
-				return nil, ErrInvalidUTF8, i
+				return nil, i, ErrInvalidUTF8
 			}
 			out = append(out, d[i:i+n]...)
 			i += n
@@ -217,7 +217,7 @@ func TestStringScanAgainstBytewise(t *testing.T) {
 						lit += `"`
 					}
 					data := []byte(lit + strings.Repeat(" ", after))
-					want, wantErr, wantOff := scanStringSlow(data)
+					want, wantOff, wantErr := scanStringSlow(data)
 					p := parser{data: data, emit: true}
 					got, _, err := p.str(nil)
 					if wantErr == nil {

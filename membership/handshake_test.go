@@ -284,9 +284,8 @@ func TestCheckSendJoinResponseRefusals(t *testing.T) {
 	delete(m["signatures"].(map[string]any), joinSrv)
 	dropped, _ := json.Marshal(m)
 	// Signed by another key claiming to be the resident.
-	forged := []byte(res.Event)
 	evil := serverKey(t, "evil.example")
-	forged, _ = signing.SignEvent(v, signed, resident, signing.SigningKey{Version: "1", Private: evil.Private})
+	forged, _ := signing.SignEvent(v, signed, resident, signing.SigningKey{Version: "1", Private: evil.Private})
 
 	cases := []struct {
 		name     string

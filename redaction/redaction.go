@@ -133,43 +133,6 @@ func topKey(key []byte) int {
 	return -1
 }
 
-// topName is the JSON text of the key of each slot, quoted and followed by a colon.
-func topName(slot int) string {
-	switch slot {
-	case kAuthEvents:
-		return `"auth_events":`
-	case kContent:
-		return `"content":`
-	case kDepth:
-		return `"depth":`
-	case kEventID:
-		return `"event_id":`
-	case kHashes:
-		return `"hashes":`
-	case kMembership:
-		return `"membership":`
-	case kOrigin:
-		return `"origin":`
-	case kOriginServerTS:
-		return `"origin_server_ts":`
-	case kPrevEvents:
-		return `"prev_events":`
-	case kPrevState:
-		return `"prev_state":`
-	case kRoomID:
-		return `"room_id":`
-	case kSender:
-		return `"sender":`
-	case kSignatures:
-		return `"signatures":`
-	case kStateKey:
-		return `"state_key":`
-	case kType:
-		return `"type":`
-	}
-	return "" // invariant: slot < numTop
-}
-
 // keepTop reports whether room version rules r keep the top-level key of slot.
 func keepTop(r roomversion.RedactionRules, slot int) bool {
 	switch slot {

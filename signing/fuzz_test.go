@@ -196,7 +196,6 @@ func FuzzParseKeys(f *testing.F) {
 func loadSpecVectorsKey(f *testing.F) (specVectors, SigningKey) {
 	var sv specVectors
 	loadFixture(f, "spec_vectors.json", &sv)
-	_, key := testKey(f, "domain:1")
 	var seed [32]byte
 	decodeBase64(seed[:], sv.Seed)
 	key, err := NewSigningKey("1", seed[:])

@@ -15,7 +15,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -100,6 +99,3 @@ func printHelp(w io.Writer, cmds map[string]command) {
 		fmt.Fprintf(w, "  %-14s %s\n", n, cmds[n].summary)
 	}
 }
-
-// errNotImplemented is returned by commands whose package has not landed yet.
-var errNotImplemented = errors.New("not implemented yet")
