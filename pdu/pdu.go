@@ -444,10 +444,12 @@ func contentString(content []byte, key string) (string, bool, error) {
 }
 
 // CheckOpaqueEventID checks the `event_id` of a room version 1-2 event against the grammar of
-// rooms/fragments/v1-event-ids.md (`$opaque_id:domain`) and appendices "Event IDs" (at most 255
-// bytes including the sigil and the domain). The spec restricts the opaque part no further, so
-// roomproto refuses only what cannot be an identifier: ASCII control characters. The error is a
-// [*FormatError] for field `event_id`.
+// rooms/fragments/v1-event-ids.md (`$opaque_id:domain`, the domain being "the server name of
+// the homeserver which created the room": [ValidServerName]) and appendices "Event IDs" (at most
+// 255 bytes including the sigil and the domain). The first `:` separates the domain, as in
+// every identifier (appendices "Common Identifier Format"). The spec restricts the opaque part
+// no further, so roomproto refuses only what cannot be an identifier: ASCII control
+// characters. The error is a [*FormatError] for field `event_id`.
 func CheckOpaqueEventID(id string) error {
 	switch {
 	case len(id) > MaxIDLength:
@@ -456,6 +458,8 @@ func CheckOpaqueEventID(id string) error {
 		return formatErr("event_id", ErrWrongType, "%q does not start with the sigil $", id)
 	case strings.IndexByte(id, ':') < 2 || strings.LastIndexByte(id, ':') == len(id)-1:
 		return formatErr("event_id", ErrWrongType, "%q is not of the form $opaque_id:domain", id)
+	case !ValidServerName(id[strings.IndexByte(id, ':')+1:]):
+		return formatErr("event_id", ErrWrongType, "the domain of %q is not a server name", id)
 	}
 	for i := 0; i < len(id); i++ {
 		if id[i] < 0x20 || id[i] == 0x7f {

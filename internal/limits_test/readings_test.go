@@ -554,8 +554,8 @@ func TestEventIDBytesPath(t *testing.T) {
 }
 
 // TestOpaqueEventIDs: room versions 1-2 event IDs are checked the same way by the parser and
-// by signing.EventID (pdu.CheckOpaqueEventID): `$opaque_id:domain`, at most 255 bytes, no
-// control characters.
+// by signing.EventID (pdu.CheckOpaqueEventID): `$opaque_id:domain` with a server-name domain,
+// at most 255 bytes, no control characters.
 func TestOpaqueEventIDs(t *testing.T) {
 	for _, id := range []string{"1", "2"} {
 		v := version(t, id)
@@ -572,6 +572,18 @@ func TestOpaqueEventIDs(t *testing.T) {
 			{"$0", false},
 			{"$0:", false},
 			{"$:domain", false},
+			// The domain is a server name (rooms/fragments/v1-event-ids.md, appendices
+			// "Server Name"), after the first ':'.
+			{"$0:example.org:8448", true},
+			{"$0:[::1]:8448", true},
+			{"$0:1.2.3.4", true},
+			{"$0:ex ample", false},
+			{"$0:exa_mple.org", false},
+			{"$0:example.org:port", false},
+			{"$0:example.org:123456", false},
+			{"$0:[zz]", false},
+			{`$0:é.org`, false},
+			{"$a:b:example.org", false},
 		} {
 			raw := baseEvent(v).with("event_id", "ID").bytes(t)
 			raw = bytes.Replace(raw, []byte(`"ID"`), []byte(`"`+c.id+`"`), 1)

@@ -286,6 +286,8 @@ case("event-id: v1 event_id of exactly 255 bytes", 'appendices "Event IDs": at m
 assert len("$" + "x" * 247 + ":domain") == 255
 unusable("event-id: v1 event_id with a line break is not an event ID", ["event-id", "--room-version", "1"],
          stdin=text(dict(ev_out[1], event_id="$0:domain\n$1:domain")))
+unusable("event-id: v1 event_id whose domain is not a server name", ["event-id", "--room-version", "1"],
+         stdin=text(dict(ev_out[1], event_id="$0:exa_mple.org")))
 unusable("event-id: malformed JSON", ["event-id", "--room-version", "9"], stdin=MALFORMED)
 unusable("event-id: unknown room version", ["event-id", "--room-version", "99"], stdin=text(MSG))
 unusable("event-id: missing --room-version", ["event-id"], stdin=text(MSG), contains="room-version")
