@@ -515,3 +515,26 @@ func TestAllocations(t *testing.T) {
 		t.Errorf("v12 State.Check(message): %v allocations", n)
 	}
 }
+
+// TestLoneSurrogateUserIDs: in room versions 1-5, which tolerate unpaired surrogate escapes, a
+// `users` key holding one is not a valid user ID (appendices "Historical User IDs": "any legal
+// non-surrogate Unicode code points"), while U+FFFD itself is an ordinary code point.
+func TestLoneSurrogateUserIDs(t *testing.T) {
+	for _, vid := range []string{"1", "3", "5"} {
+		v, _ := roomversion.Lookup(vid)
+		for _, c := range []struct {
+			content string
+			ok      bool
+		}{
+			{`{"users":{"@b\ufffd:example.org":50}}`, true},
+			{`{"users":{"@b\ud800:example.org":50}}`, false},
+			{`{"users":{"@b\udc00:example.org":50}}`, false},
+			{`{"users":{"@b\ud83d\ude00:example.org":50}}`, true}, // a pair is one code point
+		} {
+			_, err := ParsePowerLevels(v, []byte(c.content))
+			if (err == nil) != c.ok || err != nil && !errors.Is(err, ErrPowerLevelsInvalid) {
+				t.Errorf("v%s %s: %v, want ok=%v", vid, c.content, err, c.ok)
+			}
+		}
+	}
+}

@@ -359,7 +359,7 @@ func (p *parser) object(out []byte) ([]byte, error) {
 			if escaped {
 				m.inKeys = true
 				m.keyStart = len(st.keys)
-				st.keys = appendUnescaped(st.keys, p.data[m.inOff+1:p.pos-1], true)
+				st.keys = appendUnescaped(st.keys, p.data[m.inOff+1:p.pos-1])
 				m.keyEnd = len(st.keys)
 			} else {
 				m.keyEnd = p.pos - 1

@@ -57,8 +57,9 @@ func KindOf(data []byte) Kind {
 // input, surrounding whitespace trimmed). It validates the object syntax as it
 // goes, with the tolerant rules of room versions 1-5 ("Canonical JSON",
 // appendices; fragment v1-canonical-json) and DefaultMaxDepth counting the
-// object itself as depth 1: an unpaired surrogate escape in a key becomes
-// U+FFFD, and a duplicate key is passed to fn each time it occurs. Errors:
+// object itself as depth 1: an unpaired surrogate escape in a key becomes its
+// WTF-8 bytes, as in Unquote, and a duplicate key is passed to fn each time
+// it occurs. Errors:
 // data is not an object, syntax errors (also those found after some calls of
 // fn), trailing data. If fn returns an error, iteration stops and that error
 // is returned as it is.
@@ -93,7 +94,7 @@ func EachMember(data []byte, fn func(key string, value []byte) error) error {
 		body := data[keyStart+1 : p.pos-1]
 		var key string
 		if escaped {
-			key = string(appendUnescaped(make([]byte, 0, len(body)), body, false))
+			key = string(appendUnescaped(make([]byte, 0, len(body)), body))
 		} else {
 			key = internKey(body)
 		}

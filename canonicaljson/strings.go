@@ -255,10 +255,10 @@ func appendRune(dst []byte, r rune) []byte {
 
 // appendUnescaped appends the decoded contents of a string literal body
 // (without its quotes) that str has already validated. An unpaired surrogate
-// escape becomes the three-byte generalised UTF-8 form of the surrogate when
-// wtf8 is true (so that byte order stays code point order for sorting keys)
-// and U+FFFD otherwise (a Go string holds only UTF-8).
-func appendUnescaped(dst, s []byte, wtf8 bool) []byte {
+// escape becomes the three-byte generalised UTF-8 (WTF-8) form of the
+// surrogate, so that distinct literals decode to distinct bytes and byte order
+// stays code point order (for sorting keys).
+func appendUnescaped(dst, s []byte) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c != '\\' {
@@ -292,11 +292,7 @@ func appendUnescaped(dst, s []byte, wtf8 bool) []byte {
 						continue
 					}
 				}
-				if wtf8 {
-					dst = append(dst, byte(0xe0|r>>12), byte(0x80|(r>>6)&0x3f), byte(0x80|r&0x3f))
-				} else {
-					dst = utf8.AppendRune(dst, utf8.RuneError)
-				}
+				dst = append(dst, byte(0xe0|r>>12), byte(0x80|(r>>6)&0x3f), byte(0x80|r&0x3f))
 				continue
 			}
 			dst = utf8.AppendRune(dst, r)
@@ -349,9 +345,13 @@ func AppendString(dst []byte, s string) []byte {
 // Unquote decodes the JSON string literal raw (the bytes of the literal,
 // including its quotes, optionally surrounded by whitespace) into a Go string.
 // It accepts what "Canonical JSON" (appendices) and RFC 8259 accept, with the
-// tolerant rules of room versions 1-5: an unpaired surrogate escape becomes
-// U+FFFD, since a Go string holds only UTF-8. Malformed literals, invalid UTF-8
-// and trailing data are errors.
+// tolerant rules of room versions 1-5: an unpaired surrogate escape such as
+// \ud800 becomes the three bytes of its generalised UTF-8 (WTF-8) form, ED A0
+// 80, which are not valid UTF-8. So two different literals never decode to the
+// same string (U+FFFD in their place would make "\ud800" equal "\ufffd"), and
+// a string holding a surrogate fails utf8.ValidString, as a user ID with a
+// surrogate must fail validation (appendices "Historical User IDs"). Malformed
+// literals, invalid UTF-8 and trailing data are errors.
 func Unquote(raw []byte) (string, error) {
 	p := parser{data: raw}
 	p.skipSpace()
@@ -375,5 +375,5 @@ func Unquote(raw []byte) (string, error) {
 	if !escaped {
 		return string(body), nil
 	}
-	return string(appendUnescaped(make([]byte, 0, len(body)), body, false)), nil
+	return string(appendUnescaped(make([]byte, 0, len(body)), body)), nil
 }

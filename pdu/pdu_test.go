@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/roomproto/roomproto/canonicaljson"
@@ -314,5 +315,33 @@ func TestParseKeepsCanonicalInput(t *testing.T) {
 		if shared := &ev.Raw()[0] == &tc.in[0]; shared != tc.share {
 			t.Errorf("%s: Raw() shares the input: %v, want %v", tc.name, shared, tc.share)
 		}
+	}
+}
+
+// TestLoneSurrogateIDsStayDistinct: in room versions 1-5 an unpaired surrogate escape in an ID
+// decodes to its own bytes, so a sender and a state key that differ in the JSON differ in the
+// Event (the auth rules compare them), and never equal a real U+FFFD.
+func TestLoneSurrogateIDsStayDistinct(t *testing.T) {
+	v, _ := roomversion.Lookup("3")
+	seen := map[string]string{}
+	for _, sk := range []string{`@a\ud800:x.example`, `@a\udc00:x.example`, `@a\ufffd:x.example`, `@a\uD800:x.example`} {
+		raw := []byte(`{"room_id":"!r:x.example","sender":"@a\ufffd:x.example","type":"m.room.member",` +
+			`"state_key":"` + sk + `","content":{"membership":"join"},"origin_server_ts":1,"depth":1,` +
+			`"prev_events":[],"auth_events":[],"hashes":{"sha256":"h"},"signatures":{}}`)
+		ev, err := pdu.Parse(v, raw)
+		if err != nil {
+			t.Fatalf("%s: %v", sk, err)
+		}
+		same := *ev.StateKey == ev.Sender
+		if want := sk == `@a\ufffd:x.example`; same != want {
+			t.Errorf("state_key %s: equals the sender %v, want %v", sk, same, want)
+		}
+		if prev, dup := seen[*ev.StateKey]; dup && !strings.EqualFold(prev, sk) {
+			t.Errorf("state keys %s and %s read the same", prev, sk)
+		}
+		seen[*ev.StateKey] = sk
+	}
+	if len(seen) != 3 { // \ud800 and \uD800 are the same code point
+		t.Errorf("%d distinct state keys, want 3", len(seen))
 	}
 }
