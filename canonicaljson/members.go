@@ -58,11 +58,10 @@ func KindOf(data []byte) Kind {
 // goes, with the tolerant rules of room versions 1-5 ("Canonical JSON",
 // appendices; fragment v1-canonical-json) and DefaultMaxDepth counting the
 // object itself as depth 1: an unpaired surrogate escape in a key becomes its
-// WTF-8 bytes, as in Unquote, and a duplicate key is passed to fn each time
-// it occurs. Errors:
-// data is not an object, syntax errors (also those found after some calls of
-// fn), trailing data. If fn returns an error, iteration stops and that error
-// is returned as it is.
+// WTF-8 bytes, as in Unquote, and a duplicate key is passed to fn each time it
+// occurs. Errors: data is not an object, syntax errors (also those found after
+// some calls of fn), trailing data. If fn returns an error, iteration stops
+// and that error is returned as it is.
 func EachMember(data []byte, fn func(key string, value []byte) error) error {
 	p := parser{data: data, maxDepth: DefaultMaxDepth}
 	p.skipSpace()
