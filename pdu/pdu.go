@@ -451,14 +451,15 @@ func contentString(content []byte, key string) (string, bool, error) {
 // no further, so roomproto refuses only what cannot be an identifier: ASCII control
 // characters. The error is a [*FormatError] for field `event_id`.
 func CheckOpaqueEventID(id string) error {
+	colon := strings.IndexByte(id, ':')
 	switch {
 	case len(id) > MaxIDLength:
 		return formatErr("event_id", ErrTooLarge, "%d bytes, limit %d", len(id), MaxIDLength)
 	case len(id) < 2 || id[0] != '$':
 		return formatErr("event_id", ErrWrongType, "%q does not start with the sigil $", id)
-	case strings.IndexByte(id, ':') < 2 || strings.LastIndexByte(id, ':') == len(id)-1:
+	case colon < 2:
 		return formatErr("event_id", ErrWrongType, "%q is not of the form $opaque_id:domain", id)
-	case !ValidServerName(id[strings.IndexByte(id, ':')+1:]):
+	case !ValidServerName(id[colon+1:]): // also refuses an empty domain or a trailing ':'
 		return formatErr("event_id", ErrWrongType, "the domain of %q is not a server name", id)
 	}
 	for i := 0; i < len(id); i++ {
