@@ -3,6 +3,7 @@ package authrules
 import (
 	"encoding/base64"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -522,12 +523,12 @@ func (c *checker) checkDependentMember(ev *pdu.Event, mc *memberContent) *Reject
 			return c.allow(rThirdPartyInvite)
 		}
 		return c.reject(rThirdPartyInvite, ErrInsufficientPower,
-			"sender level "+levelText(senderLevel)+" is below the invite level "+levelText(pl.InviteLevel()))
+			"sender level "+c.levelText(senderLevel)+" is below the invite level "+c.levelText(pl.InviteLevel()))
 	}
 	// 7: the required power level.
 	if required := pl.EventLevel(ev.Type, ev.StateKey != nil); required > senderLevel {
 		return c.reject(rRequiredPower, ErrInsufficientPower,
-			"sender level "+levelText(senderLevel)+" is below the level "+levelText(required)+" required for "+strconv.Quote(ev.Type))
+			"sender level "+c.levelText(senderLevel)+" is below the level "+c.levelText(required)+" required for "+strconv.Quote(ev.Type))
 	}
 	// 8: state keys naming users.
 	if ev.StateKey != nil && strings.HasPrefix(*ev.StateKey, "@") && *ev.StateKey != ev.Sender {
@@ -546,7 +547,7 @@ func (c *checker) checkDependentMember(ev *pdu.Event, mc *memberContent) *Reject
 			return c.allow(rRedactionDomain)
 		}
 		return c.reject(rRedactionOtherwise, ErrRedactionNotAllowed,
-			"sender level "+levelText(senderLevel)+" is below the redact level "+levelText(pl.RedactLevel())+
+			"sender level "+c.levelText(senderLevel)+" is below the redact level "+c.levelText(pl.RedactLevel())+
 				" and redacted event "+strconv.Quote(ev.Redacts)+" is not from the domain of "+strconv.Quote(ev.EventID))
 	}
 	return c.allow(rAllow)
@@ -559,9 +560,16 @@ func membershipText(m string) string {
 	return strconv.Quote(m)
 }
 
-func levelText(n int64) string {
-	if n == InfiniteLevel {
+// levelText writes a power level for a rejection message. InfiniteLevel is a creator's level
+// from v12; before, the int64 limits stand for values beyond them (parseLevel saturates).
+func (c *checker) levelText(n int64) string {
+	switch {
+	case n == InfiniteLevel && c.v.Auth.InfiniteCreatorPower:
 		return "infinite (room creator)"
+	case n == math.MaxInt64:
+		return "at least " + strconv.FormatInt(n, 10)
+	case n == math.MinInt64:
+		return "at most " + strconv.FormatInt(n, 10)
 	}
 	return strconv.FormatInt(n, 10)
 }
@@ -693,7 +701,7 @@ func (c *checker) checkRestrictedAuthoriser(mc *memberContent) *Rejection {
 	}
 	if lvl, inv := s.pl.UserLevel(a), s.pl.InviteLevel(); lvl < inv {
 		return c.reject(rJoinRestrictedAuthoriser, ErrRestrictedAuthoriser,
-			"authorising user "+strconv.Quote(a)+" has level "+levelText(lvl)+", below the invite level "+levelText(inv))
+			"authorising user "+strconv.Quote(a)+" has level "+c.levelText(lvl)+", below the invite level "+c.levelText(inv))
 	}
 	return c.allow(rJoinRestrictedAllow)
 }
@@ -723,7 +731,7 @@ func (c *checker) checkInvite(ev *pdu.Event, mc *memberContent, target, senderMe
 		return c.allow(rInvitePower)
 	}
 	// 4.4.5
-	return c.reject(rInviteOtherwise, ErrInsufficientPower, "sender level "+levelText(lvl)+" is below the invite level "+levelText(pl.InviteLevel()))
+	return c.reject(rInviteOtherwise, ErrInsufficientPower, "sender level "+c.levelText(lvl)+" is below the invite level "+c.levelText(pl.InviteLevel()))
 }
 
 func (c *checker) checkLeave(ev *pdu.Event, target, senderMembership string) *Rejection {
@@ -749,7 +757,7 @@ func (c *checker) checkLeave(ev *pdu.Event, target, senderMembership string) *Re
 	// 4.5.3
 	if s.members[target] == pdu.MembershipBan && senderLevel < pl.BanLevel() {
 		return c.reject(rLeaveBan, ErrInsufficientPower,
-			"target "+strconv.Quote(target)+" is banned and sender level "+levelText(senderLevel)+" is below the ban level "+levelText(pl.BanLevel()))
+			"target "+strconv.Quote(target)+" is banned and sender level "+c.levelText(senderLevel)+" is below the ban level "+c.levelText(pl.BanLevel()))
 	}
 	// 4.5.4
 	targetLevel := pl.UserLevel(target)
@@ -758,7 +766,7 @@ func (c *checker) checkLeave(ev *pdu.Event, target, senderMembership string) *Re
 	}
 	// 4.5.5
 	return c.reject(rLeaveOtherwise, ErrInsufficientPower,
-		"sender level "+levelText(senderLevel)+" against kick level "+levelText(pl.KickLevel())+" and target level "+levelText(targetLevel))
+		"sender level "+c.levelText(senderLevel)+" against kick level "+c.levelText(pl.KickLevel())+" and target level "+c.levelText(targetLevel))
 }
 
 func (c *checker) checkBan(ev *pdu.Event, target, senderMembership string) *Rejection {
@@ -774,7 +782,7 @@ func (c *checker) checkBan(ev *pdu.Event, target, senderMembership string) *Reje
 	}
 	// 4.6.3
 	return c.reject(rBanOtherwise, ErrInsufficientPower,
-		"sender level "+levelText(senderLevel)+" against ban level "+levelText(pl.BanLevel())+" and target level "+levelText(targetLevel))
+		"sender level "+c.levelText(senderLevel)+" against ban level "+c.levelText(pl.BanLevel())+" and target level "+c.levelText(targetLevel))
 }
 
 func (c *checker) checkKnock(ev *pdu.Event, target, senderMembership string) *Rejection {
@@ -964,11 +972,11 @@ func (c *checker) checkPowerLevels(ev *pdu.Event, senderLevel int64) *Rejection 
 		}
 		if oldSet && oldV > senderLevel {
 			return c.reject(rPLNamedOld, ErrInsufficientPower,
-				namedKeys[i]+" is changed from "+levelText(oldV)+", above sender level "+levelText(senderLevel))
+				namedKeys[i]+" is changed from "+c.levelText(oldV)+", above sender level "+c.levelText(senderLevel))
 		}
 		if newSet && newV > senderLevel {
 			return c.reject(rPLNamedNew, ErrInsufficientPower,
-				namedKeys[i]+" is set to "+levelText(newV)+", above sender level "+levelText(senderLevel))
+				namedKeys[i]+" is set to "+c.levelText(newV)+", above sender level "+c.levelText(senderLevel))
 		}
 	}
 	notifications := c.v.Auth.NotificationsPowerLevels
@@ -995,7 +1003,7 @@ func (c *checker) checkPowerLevels(ev *pdu.Event, senderLevel int64) *Rejection 
 	diffLevels(prev.users, next.users, func(key string, oldV, newV int64, oldSet, newSet bool) bool {
 		if oldSet && key != ev.Sender && oldV >= senderLevel {
 			failure = c.reject(rPLUsersOld, ErrInsufficientPower,
-				"users["+strconv.Quote(key)+"] is changed from "+levelText(oldV)+", not below sender level "+levelText(senderLevel))
+				"users["+strconv.Quote(key)+"] is changed from "+c.levelText(oldV)+", not below sender level "+c.levelText(senderLevel))
 			return false
 		}
 		return true
@@ -1007,7 +1015,7 @@ func (c *checker) checkPowerLevels(ev *pdu.Event, senderLevel int64) *Rejection 
 	diffLevels(prev.users, next.users, func(key string, oldV, newV int64, oldSet, newSet bool) bool {
 		if newSet && newV > senderLevel {
 			failure = c.reject(rPLUsersNew, ErrInsufficientPower,
-				"users["+strconv.Quote(key)+"] is set to "+levelText(newV)+", above sender level "+levelText(senderLevel))
+				"users["+strconv.Quote(key)+"] is set to "+c.levelText(newV)+", above sender level "+c.levelText(senderLevel))
 			return false
 		}
 		return true
@@ -1023,7 +1031,7 @@ func (c *checker) checkMapOld(name string, prev, next []level, senderLevel int64
 	diffLevels(prev, next, func(key string, oldV, _ int64, oldSet, _ bool) bool {
 		if oldSet && oldV > senderLevel {
 			failure = c.reject(rPLMapOld, ErrInsufficientPower,
-				name+"["+strconv.Quote(key)+"] is changed from "+levelText(oldV)+", above sender level "+levelText(senderLevel))
+				name+"["+strconv.Quote(key)+"] is changed from "+c.levelText(oldV)+", above sender level "+c.levelText(senderLevel))
 			return false
 		}
 		return true
@@ -1036,7 +1044,7 @@ func (c *checker) checkMapNew(name string, prev, next []level, senderLevel int64
 	diffLevels(prev, next, func(key string, _, newV int64, _, newSet bool) bool {
 		if newSet && newV > senderLevel {
 			failure = c.reject(rPLMapNew, ErrInsufficientPower,
-				name+"["+strconv.Quote(key)+"] is set to "+levelText(newV)+", above sender level "+levelText(senderLevel))
+				name+"["+strconv.Quote(key)+"] is set to "+c.levelText(newV)+", above sender level "+c.levelText(senderLevel))
 			return false
 		}
 		return true

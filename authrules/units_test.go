@@ -130,6 +130,28 @@ func TestParseLevel(t *testing.T) {
 	}
 }
 
+// TestLevelText: rejection messages call a level infinite only for a v12 creator; before v12
+// the int64 limits are saturated values, not creators.
+func TestLevelText(t *testing.T) {
+	tests := []struct {
+		version string
+		n       int64
+		want    string
+	}{
+		{"12", InfiniteLevel, "infinite (room creator)"},
+		{"12", 100, "100"},
+		{"9", math.MaxInt64, "at least 9223372036854775807"},
+		{"1", math.MinInt64, "at most -9223372036854775808"},
+		{"11", -5, "-5"},
+	}
+	for _, tt := range tests {
+		c := &checker{v: mustVersion(t, tt.version)}
+		if got := c.levelText(tt.n); got != tt.want {
+			t.Errorf("v%s levelText(%d) = %q, want %q", tt.version, tt.n, got, tt.want)
+		}
+	}
+}
+
 func TestValidUserID(t *testing.T) {
 	valid := []string{"@a:b", "@alice:example.org", "@alice:example.org:8448", "@:example.org", "@Alice Ü:example.org",
 		"@a:1.2.3.4", "@a:[1234:5678::abcd]", "@a:[::1]:8448", "@a:EXAMPLE.org", "@a=b/c+d:x-y.z"}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/roomproto/roomproto/authrules"
 	"github.com/roomproto/roomproto/pdu"
+	"github.com/roomproto/roomproto/roomversion"
 )
 
 // Basis says on what grounds a join is allowed.
@@ -51,6 +52,49 @@ type JoinRequest struct {
 	// Rooms is what the resident knows of the memberships of the rooms named by allow
 	// conditions; nil means it knows no room.
 	Rooms RoomMemberships
+	// Origin is the server that sent the request, as its request signature authenticates it;
+	// when set, UserID must be one of its users ([CheckMakeRequest]). Empty skips the check,
+	// for a caller that made it (or, on /send_join, one that checks the event's sender).
+	Origin string
+	// Ver is the `ver` query parameter of /make_join: the room versions the requesting server
+	// supports. A request without the parameter supports version 1 only (joins-v1.yaml:
+	// "Defaults to [1]"), so pass []string{"1"} for it. When not nil the room's version must
+	// be in it ([CheckMakeRequest]); nil skips the check, as on /send_join, which has no `ver`.
+	Ver []string
+}
+
+// CheckMakeRequest makes the checks of a /make_join or /make_knock request that come before
+// the room's rules are looked at (joins-v1.yaml, knocks.yaml), in the order other servers make
+// them:
+//
+//   - when ver is not nil, the room version v must be in it, else 400
+//     M_INCOMPATIBLE_ROOM_VERSION with [Error.RoomVersion] set (reason ErrIncompatibleVersion).
+//     For make_join a request without `ver` supports version 1 only: pass []string{"1"};
+//     make_knock requires the parameter.
+//   - when origin is not empty, userID must be a user of origin, the server that sent the
+//     request ("This MUST be a user ID on the origin server"), else 403 M_FORBIDDEN (reason
+//     ErrNotFromOrigin); an invalid user ID is 400 M_INVALID_PARAM (reason ErrBadInput).
+//
+// [DecideJoin] and [MakeJoin] call it with [JoinRequest.Origin] and [JoinRequest.Ver];
+// [MakeKnock] does not, so a resident calls it first. Answering 404 for a room the resident is
+// not in is the caller's part: without the room's state there is nothing to decide.
+func CheckMakeRequest(v roomversion.Version, userID, origin string, ver []string) error {
+	if ver != nil && !slices.Contains(ver, v.ID) {
+		e := newError(400, ErrCodeIncompatibleRoomVersion, ErrIncompatibleVersion, nil,
+			"the room's version %q is not one the requesting server supports", v.ID)
+		e.RoomVersion = v.ID
+		return e
+	}
+	if origin == "" {
+		return nil
+	}
+	if !authrules.ValidUserID(userID) {
+		return invalidParam(ErrBadInput, nil, "%q is not a user ID", userID)
+	}
+	if srv := serverOf(userID); srv != origin {
+		return forbidden(ErrNotFromOrigin, "%s is not a user of the requesting server %s", userID, origin)
+	}
+	return nil
 }
 
 // JoinDecision is a positive answer to a [JoinRequest].
@@ -68,6 +112,9 @@ type JoinDecision struct {
 // following the authorization rules for joins of the room's version (rule 4.3 of
 // rooms/fragments/v8-auth-rules.md, rooms/v10.md) and server-server-api "Restricted rooms":
 //
+//   - first the request itself, when req.Ver or req.Origin are set ([CheckMakeRequest]): a
+//     room version the requesting server does not support, 400 M_INCOMPATIBLE_ROOM_VERSION; a
+//     user not of the requesting server, 403 M_FORBIDDEN;
 //   - a banned user: 403 M_FORBIDDEN (rule 4.3.3 comes before every join rule);
 //   - a join rule the room version does not define (restricted before v8, knock_restricted
 //     before v10, knock before v7, private, none): 403 M_FORBIDDEN, even for invited users
@@ -97,6 +144,9 @@ func DecideJoin(req JoinRequest) (JoinDecision, error) {
 		return JoinDecision{}, invalidParam(ErrBadInput, nil, "%q is not a user ID", req.UserID)
 	}
 	v := s.Version()
+	if err := CheckMakeRequest(v, req.UserID, req.Origin, req.Ver); err != nil {
+		return JoinDecision{}, err
+	}
 	current := s.Membership(req.UserID)
 	rule := s.JoinRules().Rule
 	ruleNo := memberRule(v, pdu.MembershipJoin)

@@ -20,6 +20,8 @@ type joinCase struct {
 	UserID         string                       `json:"user_id"`
 	ResidentServer string                       `json:"resident_server"`
 	Rooms          map[string]map[string]string `json:"rooms"`
+	Origin         string                       `json:"origin"`
+	Ver            []string                     `json:"ver"` // nil: absent; [] is sent as []
 	Expect         struct {
 		Decision        string `json:"decision"`
 		AuthorisingUser string `json:"authorising_user"`
@@ -27,6 +29,7 @@ type joinCase struct {
 		Status          int    `json:"status"`
 		ErrCode         string `json:"errcode"`
 		Reason          string `json:"reason"`
+		RoomVersion     string `json:"room_version"`
 	} `json:"expect"`
 }
 
@@ -49,6 +52,12 @@ func joinInputRoom(t testing.TB, c joinCase) ([]byte, *builder) {
 		"state":           state,
 		"user_id":         c.UserID,
 		"resident_server": c.ResidentServer,
+	}
+	if c.Origin != "" {
+		in["origin"] = c.Origin
+	}
+	if c.Ver != nil {
+		in["ver"] = c.Ver
 	}
 	if c.Rooms != nil {
 		in["rooms"] = c.Rooms
@@ -85,13 +94,14 @@ func TestJoinDecisionFixtures(t *testing.T) {
 				Status          int    `json:"status"`
 				ErrCode         string `json:"errcode"`
 				Error           string `json:"error"`
+				RoomVersion     string `json:"room_version"`
 			}
 			js := DecisionJSON(d, err)
 			if err := json.Unmarshal(js, &out); err != nil {
 				t.Fatalf("DecisionJSON output %s: %v", js, err)
 			}
 			e := c.Expect
-			if out.Decision != e.Decision || out.AuthorisingUser != e.AuthorisingUser || out.Status != e.Status || out.ErrCode != e.ErrCode {
+			if out.Decision != e.Decision || out.AuthorisingUser != e.AuthorisingUser || out.Status != e.Status || out.ErrCode != e.ErrCode || out.RoomVersion != e.RoomVersion {
 				t.Fatalf("got %s (err %v)\nwant decision=%s authorising_user=%q status=%d errcode=%s", js, err, e.Decision, e.AuthorisingUser, e.Status, e.ErrCode)
 			}
 			if e.Decision == "allow" {
@@ -131,7 +141,9 @@ func TestJoinDecisionFixtures(t *testing.T) {
 					t.Fatal("the auth rules accept a join DecideJoin refuses")
 				}
 			}
-			if me.TryAnotherServer() != (e.Status == 400) {
+			// Every 400 means another resident may answer differently, except a room version
+			// the joining server lacks: the room's version is the same everywhere.
+			if me.TryAnotherServer() != (e.Status == 400 && e.ErrCode != ErrCodeIncompatibleRoomVersion) {
 				t.Fatalf("TryAnotherServer() = %v for %d %s", me.TryAnotherServer(), me.Status, me.ErrCode)
 			}
 		})
@@ -213,6 +225,7 @@ func TestParseJoinRequestInvalid(t *testing.T) {
 		ErrCode        string `json:"errcode"`
 		UnknownVersion bool   `json:"unknown_version"`
 		AfterState     bool   `json:"after_state"`
+		About          string `json:"about"` // the member the error names; "rooms" by default
 	}
 	loadCases(t, "join_request_invalid.json", &cases)
 	create := buildRoom(t, mustVersion(t, "9"), roomSpec{Creator: "@alice:a.example"}).byKey[[2]string{pdu.TypeCreate, ""}].Raw()
@@ -230,8 +243,12 @@ func TestParseJoinRequestInvalid(t *testing.T) {
 			if c.UnknownVersion != errors.Is(err, roomversion.ErrUnknownVersion) {
 				t.Fatalf("unknown version: %v", err)
 			}
-			if c.AfterState && !strings.Contains(e.Message, "rooms") {
-				t.Fatalf("error not about rooms: %v", err)
+			about := c.About
+			if about == "" {
+				about = "rooms"
+			}
+			if c.AfterState && !strings.HasPrefix(e.Message, about) {
+				t.Fatalf("error not about %s: %v", about, err)
 			}
 		})
 	}
@@ -309,5 +326,52 @@ func TestDecideJoinConcurrent(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestCheckMakeRequest: the request checks of /make_join and /make_knock (joins-v1.yaml,
+// knocks.yaml), with the exact error bodies.
+func TestCheckMakeRequest(t *testing.T) {
+	v10 := mustVersion(t, "10")
+	cases := []struct {
+		name         string
+		user, origin string
+		ver          []string
+		status       int
+		reason       error
+		body         string
+	}{
+		{name: "nothing to check", user: "@a:b.example"},
+		{name: "ver lists the version", user: "@a:b.example", origin: "b.example", ver: []string{"9", "10"}},
+		{name: "ver without the version", user: "@a:b.example", ver: []string{"9", "1"}, status: 400, reason: ErrIncompatibleVersion,
+			body: `{"errcode":"M_INCOMPATIBLE_ROOM_VERSION","error":"the room's version \"10\" is not one the requesting server supports","room_version":"10"}`},
+		{name: "empty ver", user: "@a:b.example", ver: []string{}, status: 400, reason: ErrIncompatibleVersion},
+		{name: "ver entries are exact strings", user: "@a:b.example", ver: []string{"10 ", "010"}, status: 400, reason: ErrIncompatibleVersion},
+		{name: "user of another server", user: "@a:b.example", origin: "c.example", status: 403, reason: ErrNotFromOrigin,
+			body: `{"errcode":"M_FORBIDDEN","error":"@a:b.example is not a user of the requesting server c.example"}`},
+		{name: "server names compare exactly", user: "@a:B.example", origin: "b.example", status: 403, reason: ErrNotFromOrigin},
+		{name: "invalid user ID", user: "a:b.example", origin: "b.example", status: 400, reason: ErrBadInput},
+		{name: "version before origin", user: "@a:b.example", origin: "c.example", ver: []string{"1"}, status: 400, reason: ErrIncompatibleVersion},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := CheckMakeRequest(v10, c.user, c.origin, c.ver)
+			if c.status == 0 {
+				if err != nil {
+					t.Fatalf("got %v, want nil", err)
+				}
+				return
+			}
+			var e *Error
+			if !errors.As(err, &e) || e.Status != c.status || !errors.Is(err, c.reason) {
+				t.Fatalf("got %v, want %d %v", err, c.status, c.reason)
+			}
+			if c.body != "" && string(e.JSON()) != c.body {
+				t.Fatalf("body %s\nwant %s", e.JSON(), c.body)
+			}
+			if e.TryAnotherServer() {
+				t.Fatal("TryAnotherServer: every resident answers a request check alike")
+			}
+		})
 	}
 }

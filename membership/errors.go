@@ -28,8 +28,10 @@ const (
 	// /send_knock or /invite is not the kind of event the endpoint accepts, or fails a
 	// signature check.
 	ErrCodeInvalidParam = "M_INVALID_PARAM"
-	// ErrCodeMissingParam is M_MISSING_PARAM (status 400): a required part of the request,
-	// such as the m.room.create event of invite_room_state, is missing.
+	// ErrCodeMissingParam is M_MISSING_PARAM (status 400): a required part of a request is
+	// missing. This package does not return it (a missing m.room.create in invite_room_state is
+	// M_INVALID_PARAM, as invites-v2.yaml says; docs/decisions.md, membership 11); it is here
+	// for callers, e.g. a /make_knock request without `ver`.
 	ErrCodeMissingParam = "M_MISSING_PARAM"
 	// ErrCodeBadJSON is M_BAD_JSON (status 400): the event is JSON but not a well-formed event
 	// of the room version.
@@ -38,8 +40,8 @@ const (
 	ErrCodeNotJSON = "M_NOT_JSON"
 	// ErrCodeIncompatibleRoomVersion is M_INCOMPATIBLE_ROOM_VERSION (status 400): the joining
 	// or knocking server does not support the room's version (its `ver` list, joins-v1.yaml,
-	// knocks.yaml). This package checks no `ver` list and never returns it; knocking in a room
-	// version without knocking is 403 M_FORBIDDEN (docs/decisions.md, membership 5).
+	// knocks.yaml); [CheckMakeRequest] returns it, with [Error.RoomVersion] set. Knocking in a
+	// room version without knocking is 403 M_FORBIDDEN (docs/decisions.md, membership 5).
 	ErrCodeIncompatibleRoomVersion = "M_INCOMPATIBLE_ROOM_VERSION"
 	// ErrCodeUnknown is M_UNKNOWN: used, with status 502, for errors the joining side finds
 	// in a resident server's answer (a malformed template, a send_join event that is not the
@@ -85,6 +87,13 @@ var (
 	// ErrResponseMismatch: the event returned by send_join is not the event that was sent
 	// plus the resident server's valid signature.
 	ErrResponseMismatch = errors.New("send_join response event differs from the event sent")
+	// ErrIncompatibleVersion: the room's version is not in the `ver` list of the requesting
+	// server (400 M_INCOMPATIBLE_ROOM_VERSION, joins-v1.yaml, knocks.yaml).
+	ErrIncompatibleVersion = errors.New("room version not supported by the requesting server")
+	// ErrNotFromOrigin: the user of a make_join or make_knock request is not a user of the
+	// server that sent it (403 M_FORBIDDEN; joins-v1.yaml: "This MUST be a user ID on the
+	// origin server").
+	ErrNotFromOrigin = errors.New("user is not on the requesting server")
 	// ErrBadInput: the caller's arguments are unusable (malformed user ID, missing state).
 	ErrBadInput = errors.New("invalid input")
 	// ErrNotPossible: no membership transition leads from the current membership to the
@@ -111,6 +120,10 @@ type Error struct {
 	Reason error
 	// Err is the underlying error, if any.
 	Err error
+	// RoomVersion is the room's version, sent as `room_version` with
+	// M_INCOMPATIBLE_ROOM_VERSION (joins-v1.yaml) so the requesting server learns what it
+	// lacks; empty otherwise.
+	RoomVersion string
 }
 
 // Error returns "membership: <status> <errcode>: <message>".
@@ -130,14 +143,19 @@ func (e *Error) Unwrap() []error {
 	return out
 }
 
-// JSON returns the standard error response body, {"errcode":"...","error":"..."}, as
-// canonical JSON (spec: client-server-api "Standard error response").
+// JSON returns the standard error response body, {"errcode":"...","error":"..."} (and
+// "room_version" when RoomVersion is set), as canonical JSON (spec: client-server-api
+// "Standard error response", joins-v1.yaml).
 func (e *Error) JSON() []byte {
 	b := make([]byte, 0, 32+len(e.ErrCode)+len(e.Message))
 	b = append(b, `{"errcode":`...)
 	b = canonicaljson.AppendString(b, e.ErrCode)
 	b = append(b, `,"error":`...)
 	b = canonicaljson.AppendString(b, e.Message)
+	if e.RoomVersion != "" {
+		b = append(b, `,"room_version":`...)
+		b = canonicaljson.AppendString(b, e.RoomVersion)
+	}
 	return append(b, '}')
 }
 

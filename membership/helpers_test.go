@@ -241,21 +241,23 @@ func mustVersion(t testing.TB, id string) roomversion.Version {
 
 // reasons names the sentinel errors for the fixtures.
 var reasons = map[string]error{
-	"ErrBanned":            ErrBanned,
-	"ErrNotInvited":        ErrNotInvited,
-	"ErrUnknownJoinRule":   ErrUnknownJoinRule,
-	"ErrNoCondition":       ErrNoCondition,
-	"ErrUnverifiable":      ErrUnverifiable,
-	"ErrNoAuthoriser":      ErrNoAuthoriser,
-	"ErrKnockNotAllowed":   ErrKnockNotAllowed,
-	"ErrBadEvent":          ErrBadEvent,
-	"ErrBadSignature":      ErrBadSignature,
-	"ErrAuthRules":         ErrAuthRules,
-	"ErrBadTemplate":       ErrBadTemplate,
-	"ErrResponseMismatch":  ErrResponseMismatch,
-	"ErrBadInput":          ErrBadInput,
-	"ErrNotPossible":       ErrNotPossible,
-	"ErrInsufficientPower": ErrInsufficientPower,
+	"ErrBanned":              ErrBanned,
+	"ErrNotInvited":          ErrNotInvited,
+	"ErrUnknownJoinRule":     ErrUnknownJoinRule,
+	"ErrNoCondition":         ErrNoCondition,
+	"ErrUnverifiable":        ErrUnverifiable,
+	"ErrNoAuthoriser":        ErrNoAuthoriser,
+	"ErrKnockNotAllowed":     ErrKnockNotAllowed,
+	"ErrBadEvent":            ErrBadEvent,
+	"ErrBadSignature":        ErrBadSignature,
+	"ErrAuthRules":           ErrAuthRules,
+	"ErrBadTemplate":         ErrBadTemplate,
+	"ErrResponseMismatch":    ErrResponseMismatch,
+	"ErrBadInput":            ErrBadInput,
+	"ErrIncompatibleVersion": ErrIncompatibleVersion,
+	"ErrNotFromOrigin":       ErrNotFromOrigin,
+	"ErrNotPossible":         ErrNotPossible,
+	"ErrInsufficientPower":   ErrInsufficientPower,
 }
 
 func mustState(t testing.TB, v roomversion.Version, evs []*pdu.Event) *authrules.State {

@@ -3,6 +3,7 @@ package membership
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 
 	"github.com/roomproto/roomproto/authrules"
@@ -20,6 +21,9 @@ const (
 	MaxKnownRooms = 10000
 	// MaxKnownMembers is the largest total number of memberships in a join request's `rooms`.
 	MaxKnownMembers = 1000000
+	// MaxVer is the largest number of entries in a join request's `ver` (there are a dozen
+	// room versions).
+	MaxVer = 1000
 )
 
 // ParseJoinRequest parses the JSON form of a join request, the input of the
@@ -29,6 +33,9 @@ const (
 //	 "resident_server": "resident.example",
 //	 "rooms": {"!other:example.org": {"@joiner:remote.example": "join"}}}
 //
+// Two optional members describe the /make_join request itself: "origin", the requesting
+// server ([JoinRequest.Origin]), and "ver", its `ver` list of room version strings
+// ([JoinRequest.Ver]); absent, they are not checked.
 // The state events are parsed for the room version with their event IDs
 // ([signing.ParseEvent]) and must form a valid state ([authrules.NewState]: one event per
 // type and state key). `rooms` (optional) maps each room the resident server participates in
@@ -38,7 +45,7 @@ const (
 // roomversion.ErrUnknownVersion for an unknown version.
 func ParseJoinRequest(data []byte) (JoinRequest, error) {
 	var (
-		version, user, resident, state, rooms []byte
+		version, user, resident, state, rooms, origin, ver []byte
 	)
 	err := canonicaljson.EachMember(data, func(key string, value []byte) error {
 		switch key {
@@ -52,6 +59,10 @@ func ParseJoinRequest(data []byte) (JoinRequest, error) {
 			resident = value
 		case "rooms":
 			rooms = value
+		case "origin":
+			origin = value
+		case "ver":
+			ver = value
 		}
 		return nil
 	})
@@ -91,7 +102,46 @@ func ParseJoinRequest(data []byte) (JoinRequest, error) {
 		return JoinRequest{}, err
 	}
 	req.Rooms = known
+	if origin != nil {
+		if req.Origin, err = requiredString("origin", origin); err != nil {
+			return JoinRequest{}, err
+		}
+		if req.Origin == "" {
+			return JoinRequest{}, badInput(nil, "origin is empty")
+		}
+	}
+	if ver != nil {
+		if req.Ver, err = parseVer(ver); err != nil {
+			return JoinRequest{}, err
+		}
+	}
 	return req, nil
+}
+
+// parseVer reads the `ver` member of a join request: an array of strings.
+func parseVer(raw []byte) ([]string, error) {
+	if canonicaljson.KindOf(raw) != canonicaljson.Array {
+		return nil, badInput(nil, "ver must be an array of room version strings")
+	}
+	ver := []string{}
+	err := canonicaljson.EachElement(raw, func(item []byte) error {
+		if len(ver) == MaxVer {
+			return fmt.Errorf("more than %d entries", MaxVer)
+		}
+		if canonicaljson.KindOf(item) != canonicaljson.String {
+			return errors.New("an entry is not a string")
+		}
+		s, err := canonicaljson.Unquote(item)
+		if err != nil {
+			return err
+		}
+		ver = append(ver, s)
+		return nil
+	})
+	if err != nil {
+		return nil, badInput(err, "ver: %v", err)
+	}
+	return ver, nil
 }
 
 func badInput(cause error, format string, args ...any) *Error {
@@ -214,6 +264,10 @@ func DecisionJSON(d JoinDecision, err error) []byte {
 	b = canonicaljson.AppendString(b, e.ErrCode)
 	b = append(b, `,"error":`...)
 	b = canonicaljson.AppendString(b, e.Message)
+	if e.RoomVersion != "" {
+		b = append(b, `,"room_version":`...)
+		b = canonicaljson.AppendString(b, e.RoomVersion)
+	}
 	b = append(b, `,"status":`...)
 	b = strconv.AppendInt(b, int64(e.Status), 10)
 	return append(b, '}')

@@ -109,7 +109,7 @@ func TestSignInviteRefusals(t *testing.T) {
 			r.Event = mutate(t, v, inv, "evil.example", func(map[string]any) {})
 		}, status: 400, errcode: ErrCodeInvalidParam, reason: ErrBadSignature},
 		{name: "no room version", edit: func(r *InviteRequest) { r.RoomVersion = roomversion.Version{} }, status: 400, errcode: ErrCodeInvalidParam, reason: ErrBadInput},
-		{name: "room state without create (v12: error)", edit: func(r *InviteRequest) { r.InviteRoomState = irs[1:] }, status: 400, errcode: ErrCodeMissingParam, reason: ErrBadEvent},
+		{name: "room state without create (v12: error)", edit: func(r *InviteRequest) { r.InviteRoomState = irs[1:] }, status: 400, errcode: ErrCodeInvalidParam, reason: ErrBadEvent},
 		{name: "room state from another room (v12: error)", edit: func(r *InviteRequest) {
 			r.InviteRoomState = append(append([]json.RawMessage{}, irs...), foreign)
 		}, status: 400, errcode: ErrCodeInvalidParam, reason: ErrBadEvent},

@@ -76,8 +76,8 @@ func StripEvent(ev *pdu.Event) ([]byte, error) {
 // formatted for the room version, pass signature and content hash checks
 // ([signing.VerifyParsedEvent]) and belong to roomID (for a room version 12 create event: its
 // ID with the sigil '!'). It returns every problem found, each an [*Error] (400
-// M_MISSING_PARAM for a missing create event, M_INVALID_PARAM otherwise), and the entries
-// that passed. An unknown signing key is a problem ([signing.ErrUnknownKey] in Err): fetch the
+// M_INVALID_PARAM, which invites-v2.yaml names for all of them, a missing create event
+// included), and the entries that passed. An unknown signing key is a problem ([signing.ErrUnknownKey] in Err): fetch the
 // key and check again.
 func CheckStrippedState(v roomversion.Version, roomID string, entries []json.RawMessage, keys signing.KeyLookup) (valid []*pdu.Event, problems []error) {
 	hasCreate := false
@@ -109,7 +109,7 @@ func CheckStrippedState(v roomversion.Version, roomID string, entries []json.Raw
 		valid = append(valid, ev)
 	}
 	if !hasCreate {
-		problems = append(problems, newError(400, ErrCodeMissingParam, ErrBadEvent, nil, "stripped state has no valid m.room.create event"))
+		problems = append(problems, invalidParam(ErrBadEvent, nil, "stripped state has no valid m.room.create event"))
 	}
 	return valid, problems
 }

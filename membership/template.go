@@ -64,6 +64,7 @@ func MakeJoin(req JoinRequest, opts TemplateOptions) (JoinDecision, Template, er
 
 // MakeKnock answers /make_knock as a resident server: it decides the request ([DecideKnock])
 // and builds the template, an `m.room.member` event with `membership` knock (spec: knocks.yaml).
+// It does not see the request's origin or `ver`: call [CheckMakeRequest] first.
 func MakeKnock(s *authrules.State, userID string, opts TemplateOptions) (Template, error) {
 	if err := DecideKnock(s, userID); err != nil {
 		return Template{}, err

@@ -456,8 +456,9 @@ unusable("auth: unreadable keys file", ["auth", "--room-version", "9", "--auth-e
 STATE = [CREATE, ALICE, PL, JR]
 
 
-def jd(user, resident, rooms, state=STATE, version="9"):
-    return text({"room_version": version, "state": state, "user_id": user, "resident_server": resident, "rooms": rooms})
+def jd(user, resident, rooms, state=STATE, version="9", **extra):
+    return text({"room_version": version, "state": state, "user_id": user, "resident_server": resident, "rooms": rooms,
+                 **extra})
 
 
 case("join-decision: member of an allowed room gets an authoriser", "server-server-api \"Restricted rooms\"",
@@ -481,7 +482,19 @@ case("join-decision: no user of the resident server can invite: M_UNABLE_TO_GRAN
      ["join-decision"], {"exit": 0, "json_fields": {"decision": "reject", "status": 400, "errcode": "M_UNABLE_TO_GRANT_JOIN"},
                          "nonempty": ["error"]},
      stdin=jd("@zed:z.example", "b.example", {"!space:a.example": {"@zed:z.example": "join"}}))
+case("join-decision: ver without the room's version gives M_INCOMPATIBLE_ROOM_VERSION", "joins-v1.yaml \"ver\"",
+     ["join-decision"], {"exit": 0, "json_fields": {"decision": "reject", "status": 400,
+                                                    "errcode": "M_INCOMPATIBLE_ROOM_VERSION", "room_version": "9"},
+                         "nonempty": ["error"]},
+     stdin=jd("@zed:z.example", "a.example", {"!space:a.example": {"@zed:z.example": "join"}}, ver=["1"]))
+case("join-decision: a user not of the origin server: M_FORBIDDEN", "joins-v1.yaml userId",
+     ["join-decision"], {"exit": 0, "json_fields": {"decision": "reject", "status": 403, "errcode": "M_FORBIDDEN"},
+                         "nonempty": ["error"]},
+     stdin=jd("@zed:z.example", "a.example", {"!space:a.example": {"@zed:z.example": "join"}}, origin="evil.example",
+              ver=["9"]))
 unusable("join-decision: malformed JSON", ["join-decision"], stdin=MALFORMED)
+unusable("join-decision: ver is not an array", ["join-decision"],
+         stdin=jd("@zed:z.example", "a.example", {}, ver="9"))
 unusable("join-decision: unknown room version", ["join-decision"], stdin=jd("@zed:z.example", "a.example", {}, version="99"))
 unusable("join-decision: state event of another format", ["join-decision"],
          stdin=jd("@zed:z.example", "a.example", {}, state=[{"type": "m.room.create"}]))
