@@ -331,12 +331,13 @@ func TestChainLimit(t *testing.T) {
 
 // TestThirdPartyInviteWorkIsBounded: rule 4.4.1.7 ("If any signature in signed matches any
 // public key in the m.room.third_party_invite event, allow") must not try every signature
-// against every key: both lists are attacker-chosen and bounded only by the 64 KiB event
-// size, about 1,000 keys and 600 signatures, which is 600,000 ed25519 verifications (about a
-// minute of CPU) for one invite. The test builds 100 keys and 100 signatures (10,000
-// combinations, none matching) and allows the time of 1,024 verifications.
+// against every key when there are too many: both lists are attacker-chosen and bounded only by
+// the 64 KiB event size, about 1,000 keys and 600 signatures, which is 600,000 ed25519
+// verifications (about half a minute of CPU) for one invite. The test builds 200 keys and 100
+// signatures (20,000 combinations, above MaxThirdPartyInviteChecks, none matching) and allows
+// the time of 1,024 verifications.
 func TestThirdPartyInviteWorkIsBounded(t *testing.T) {
-	const nKeys, nSigs, budget = 100, 100, 1024
+	const nKeys, nSigs, budget = 200, 100, 1024
 	r := newRoom(t, "9")
 	var keys []any
 	for i := 0; i < nKeys; i++ {
@@ -378,9 +379,11 @@ func TestThirdPartyInviteWorkIsBounded(t *testing.T) {
 }
 
 // thirdPartyInvite returns a state holding an m.room.third_party_invite with nKeys public keys
-// and an invite whose `signed` carries nSigs signatures; the last key and the last signature
-// match, so the invite is allowed by rule 4.4.1.7 when the work is within the limit.
-func thirdPartyInvite(t *testing.T, r *room, nKeys, nSigs int) (*authrules.State, *pdu.Event) {
+// and an invite whose `signed` carries nSigs ed25519 signatures; the last key and the last
+// signature match, so the invite is allowed by rule 4.4.1.7 when the work is within the limit.
+// With matchFirst the first key and the first signature match instead, so that a check within
+// the limit is quick.
+func thirdPartyInvite(t *testing.T, r *room, nKeys, nSigs int, matchFirst bool) (*authrules.State, *pdu.Event) {
 	t.Helper()
 	pub, priv, _ := ed25519.GenerateKey(nil)
 	var keys []any
@@ -388,7 +391,12 @@ func thirdPartyInvite(t *testing.T, r *room, nKeys, nSigs int) (*authrules.State
 		other, _, _ := ed25519.GenerateKey(nil)
 		keys = append(keys, fields{"public_key": base64.RawStdEncoding.EncodeToString(other)})
 	}
-	keys = append(keys, fields{"public_key": base64.RawStdEncoding.EncodeToString(pub)})
+	match := fields{"public_key": base64.RawStdEncoding.EncodeToString(pub)}
+	if matchFirst {
+		keys = append([]any{match}, keys...)
+	} else {
+		keys = append(keys, match)
+	}
 	tpi := mustParse(t, r.v, baseEvent(r.v).with("room_id", r.roomID(), "type", "m.room.third_party_invite", "state_key", "tok",
 		"content", fields{"display_name": "z", "key_validity_url": "https://id.example", "public_key": "", "public_keys": keys}).bytes(t))
 	signed := fields{"mxid": "@zed:z.example", "token": "tok"}
@@ -398,26 +406,32 @@ func thirdPartyInvite(t *testing.T, r *room, nKeys, nSigs int) (*authrules.State
 	for i := 0; i < nSigs-1; i++ {
 		sigs[fmt.Sprintf("ed25519:a%d", i)] = base64.RawStdEncoding.EncodeToString(ed25519.Sign(otherPriv, msg))
 	}
-	sigs["ed25519:z"] = base64.RawStdEncoding.EncodeToString(ed25519.Sign(priv, msg))
+	matchID := "ed25519:z" // after every ed25519:a<i> in the order signatures are tried
+	if matchFirst {
+		matchID = "ed25519:0"
+	}
+	sigs[matchID] = base64.RawStdEncoding.EncodeToString(ed25519.Sign(priv, msg))
+	sigs["other:1"] = "not an ed25519 signature, not counted"
 	signed["signatures"] = fields{"id.example": sigs}
 	invite := mustParse(t, r.v, baseEvent(r.v).with("room_id", r.roomID(), "type", "m.room.member", "state_key", "@zed:z.example",
 		"content", fields{"membership": "invite", "third_party_invite": fields{"display_name": "z", "signed": signed}}).bytes(t))
 	return r.state(t, tpi), invite
 }
 
-// TestMaxThirdPartyInviteChecks: rule 4.4.1.7 does at most MaxThirdPartyInviteChecks (256)
-// signature checks (public keys × signatures); an invite needing more is rejected (ErrThirdPartyInvite)
-// even when a signature would match.
+// TestMaxThirdPartyInviteChecks: rule 4.4.1.7 does at most MaxThirdPartyInviteChecks (8,192)
+// signature checks (public keys × ed25519 signatures); an invite needing more is rejected
+// (ErrThirdPartyInvite) even when a signature would match. Cases within the limit put the match
+// first, except small ones, which put it last so that every pair is tried.
 func TestMaxThirdPartyInviteChecks(t *testing.T) {
-	if authrules.MaxThirdPartyInviteChecks != 256 {
-		t.Fatalf("MaxThirdPartyInviteChecks = %d; SECURITY.md says 256", authrules.MaxThirdPartyInviteChecks)
+	if authrules.MaxThirdPartyInviteChecks != 8192 {
+		t.Fatalf("MaxThirdPartyInviteChecks = %d; SECURITY.md says 8,192", authrules.MaxThirdPartyInviteChecks)
 	}
 	for _, id := range []string{"1", "9", "12"} {
 		r := newRoom(t, id)
 		for _, c := range []struct{ keys, sigs int }{
-			{256, 1}, {257, 1}, {1, 256}, {1, 257}, {16, 16}, {16, 17}, {17, 16},
+			{1000, 1}, {1, 500}, {1000, 8}, {1024, 8}, {1025, 8}, {16, 512}, {16, 513}, {64, 128}, {64, 129}, {91, 90}, {20, 20},
 		} {
-			state, invite := thirdPartyInvite(t, r, c.keys, c.sigs)
+			state, invite := thirdPartyInvite(t, r, c.keys, c.sigs, c.keys*c.sigs > 400)
 			err := state.Check(invite, nil)
 			if c.keys*c.sigs <= authrules.MaxThirdPartyInviteChecks {
 				if err != nil {
