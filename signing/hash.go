@@ -81,7 +81,7 @@ func contentHashOfEvent(sc *scratch, ev *pdu.Event) ([32]byte, error) {
 // The received hash is decoded from base64 (unpadded as the spec writes it; padding and the
 // URL-safe alphabet are accepted too, see decodeBase64) and the bytes are compared. Errors
 // ([*VerificationError]): [ErrMalformed] (not a JSON object), [ErrNoContentHash] (no
-// `hashes.sha256` string, or not base64), [ErrContentHashMismatch] (it differs).
+// `hashes.sha256` string), [ErrContentHashMismatch] (it is not base64 of the computed hash).
 func CheckContentHash(v roomversion.Version, event []byte) error {
 	sc := getScratch()
 	defer putScratch(sc)
@@ -134,21 +134,27 @@ func contentHashField(data []byte) (string, error) {
 	return s, nil
 }
 
-// compareContentHash compares the received base64 hash with the computed one.
+// compareContentHash compares the received base64 hash with the computed one. Any string that
+// does not decode to exactly the computed hash fails the hash check, empty, undecodable or of
+// another length included: server-server-api "Validating hashes and signatures on received
+// events" has the receiver decode and compare, and keep the redacted copy when "the hash check
+// fails" (docs/decisions.md (signing) 7).
 func compareContentHash(received string, got [32]byte) error {
-	if received == "" {
-		return &VerificationError{Err: ErrNoContentHash, Detail: "hashes.sha256 is absent or empty"}
-	}
 	var want [sha256.Size]byte
 	n, ok := decodeBase64(want[:], received)
-	if !ok {
-		return &VerificationError{Err: ErrNoContentHash, Detail: "hashes.sha256 is not base64 of at most 32 bytes"}
-	}
-	if n != len(want) || want != got {
-		return &VerificationError{Err: ErrContentHashMismatch,
-			Detail: "hashes.sha256 is " + truncate(received) + ", the event hashes to " + encodeBase64(got[:])}
+	switch {
+	case received == "":
+		return mismatch("hashes.sha256 is empty", got)
+	case !ok:
+		return mismatch("hashes.sha256 "+truncate(received)+" is not base64 of at most 32 bytes", got)
+	case n != len(want) || want != got:
+		return mismatch("hashes.sha256 is "+truncate(received), got)
 	}
 	return nil
+}
+
+func mismatch(what string, got [32]byte) error {
+	return &VerificationError{Err: ErrContentHashMismatch, Detail: what + ", the event hashes to " + encodeBase64(got[:])}
 }
 
 // ReferenceHash computes the reference hash of an event (server-server-api "Calculating the

@@ -63,9 +63,9 @@ var (
 	// ErrBadSignature: a signature by a known, valid key does not verify, or cannot be decoded
 	// (steps 4-7). Reject.
 	ErrBadSignature = errors.New("bad signature")
-	// ErrNoContentHash: `hashes.sha256` is not base64 (or, where any JSON object is accepted,
-	// absent or not a string; in a PDU those break the event format: [ErrMalformed]). The
-	// signed part of the event is itself wrong, so there is nothing to redact to: reject.
+	// ErrNoContentHash: where any JSON object is accepted, `hashes.sha256` is absent or not a
+	// string (in a PDU those break the event format: [ErrMalformed]). Reject. A string that is
+	// not base64 of the computed hash is [ErrContentHashMismatch].
 	ErrNoContentHash = errors.New("no valid content hash")
 	// ErrContentHashMismatch: the signatures hold but the content hash does not match the event
 	// (server-server-api "Validating hashes and signatures on received events"). Use the
