@@ -327,7 +327,7 @@ func ParseAndVerifyEvents(v roomversion.Version, raw [][]byte, keys KeyLookup, o
 }
 
 // verify reports whether sig is a valid signature of msg by the 32-byte key pub, with exactly
-// the verdict of ed25519.Verify.
+// the verdict of verifyEd25519.
 func (w *batchWorker) verify(pub ed25519.PublicKey, msg, sig []byte) bool {
 	var k [ed25519.PublicKeySize]byte
 	copy(k[:], pub)
@@ -339,7 +339,7 @@ func (w *batchWorker) verify(pub ed25519.PublicKey, msg, sig []byte) bool {
 		}
 	}
 	if fk == nil {
-		return ed25519.Verify(pub, msg, sig)
+		return verifyEd25519(pub, msg, sig)
 	}
 	return fk.verify(w.h, msg, sig)
 }
@@ -352,7 +352,7 @@ type fastKey struct {
 	negA *curve.EdwardsBasepointTable
 }
 
-// newFastKey prepares pub, or returns nil when pub must be left to crypto/ed25519: when it is
+// newFastKey prepares pub, or returns nil when pub must be left to verifyEd25519: when it is
 // not the canonical encoding of a point (non-canonical y, "negative zero" x), or the point is
 // of small order or has a small-order component. For such keys the two libraries' decoding
 // rules might differ; real signing keys are never of that kind (a key made from a seed is a
@@ -380,12 +380,12 @@ func newFastKey(pub ed25519.PublicKey) *fastKey {
 	return fk
 }
 
-// verify is the verification of crypto/ed25519 (RFC 8032 section 5.1.7 without the cofactor):
-// S must be below the group order L, k = SHA-512(R ‖ A ‖ msg) mod L, and the encoding of
-// S·B − k·A must be exactly the 32 bytes R of the signature (so a non-canonical R fails). h is
-// the worker's SHA-512 state.
+// verify is verifyEd25519 for a prepared key (which is canonical and not of small order): R
+// must not be of small order, S must be below the group order L, k = SHA-512(R ‖ A ‖ msg) mod
+// L, and the encoding of S·B − k·A must be exactly the 32 bytes R of the signature (so a
+// non-canonical R fails). h is the worker's SHA-512 state.
 func (fk *fastKey) verify(h hash.Hash, msg, sig []byte) bool {
-	if len(sig) != ed25519.SignatureSize {
+	if len(sig) != ed25519.SignatureSize || smallOrderEncoding(sig[:32]) {
 		return false
 	}
 	var s, k scalar.Scalar

@@ -1,7 +1,6 @@
 package signing
 
 import (
-	"crypto/ed25519"
 	"crypto/sha256"
 	"errors"
 	"slices"
@@ -245,7 +244,7 @@ func signedCanonicalEventBytes(sc *scratch, v roomversion.Version, canon []byte)
 // returns the most telling failure: a bad signature, then an expired key, an unknown key, and a
 // missing signature.
 func checkAnyServer(msg []byte, sigs map[string]map[string]string, keys KeyLookup, enforce bool, ts int64) error {
-	return checkAnyServerWith(ed25519.Verify, msg, sigs, keys, enforce, ts)
+	return checkAnyServerWith(verifyEd25519, msg, sigs, keys, enforce, ts)
 }
 
 // checkAnyServerWith is checkAnyServer with the given signature check.

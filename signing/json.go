@@ -316,7 +316,7 @@ func HasValidSignature(obj []byte, pub ed25519.PublicKey) (bool, error) {
 				continue
 			}
 			var sig [ed25519.SignatureSize]byte
-			if n, ok := decodeBase64(sig[:], sigs[server][keyID]); ok && n == len(sig) && ed25519.Verify(pub, msg, sig[:]) {
+			if n, ok := decodeBase64(sig[:], sigs[server][keyID]); ok && n == len(sig) && verifyEd25519(pub, msg, sig[:]) {
 				return true, nil
 			}
 		}
@@ -342,12 +342,12 @@ func signedBytes(obj []byte) ([]byte, map[string]map[string]string, error) {
 }
 
 // verifyFunc reports whether sig is a valid ed25519 signature of msg by pub. It is
-// ed25519.Verify, or the bulk path's precomputed check with exactly its verdicts (batch.go).
+// verifyEd25519, or the bulk path's precomputed check with exactly its verdicts (batch.go).
 type verifyFunc func(pub ed25519.PublicKey, msg, sig []byte) bool
 
 // verifyOne checks one base64 signature over msg with a 32-byte public key.
 func verifyOne(msg []byte, server, keyID, sigB64 string, pub ed25519.PublicKey) error {
-	return verifyOneWith(ed25519.Verify, msg, server, keyID, sigB64, pub)
+	return verifyOneWith(verifyEd25519, msg, server, keyID, sigB64, pub)
 }
 
 // verifyOneWith is verifyOne with the given signature check.
@@ -369,7 +369,7 @@ func verifyOneWith(verify verifyFunc, msg []byte, server, keyID, sigB64 string, 
 // by unknown keys, by keys of other algorithms and (with enforce) by keys expired before ts are
 // skipped.
 func checkServer(msg []byte, server string, sigs map[string]string, keys KeyLookup, enforce bool, ts int64) error {
-	return checkServerWith(ed25519.Verify, msg, server, sigs, keys, enforce, ts)
+	return checkServerWith(verifyEd25519, msg, server, sigs, keys, enforce, ts)
 }
 
 // checkServerWith is checkServer with the given signature check.
