@@ -21,6 +21,7 @@ func FuzzJoinDecision(f *testing.F) {
 	}
 	f.Add([]byte(`{"room_version":"9","state":[],"user_id":"@a:b","resident_server":"b","rooms":{}}`))
 	f.Add([]byte(`{"room_version":"99"}`))
+	f.Add([]byte(`{"room_version":"9","state":[],"user_id":"@a:b","resident_server":"b","ver":["1","9"],"origin":"c"}`))
 	f.Add([]byte(`{"room_version":"9","state":[{}],"user_id":"@a:b","resident_server":"b","rooms":{"!r":{"@a:b":1}}}`))
 	f.Add([]byte(`[]`))
 	f.Fuzz(func(t *testing.T, data []byte) {
