@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/roomproto/roomproto/canonicaljson"
 	"github.com/roomproto/roomproto/internal/jsonscan"
@@ -447,9 +448,12 @@ func contentString(content []byte, key string) (string, bool, error) {
 // rooms/fragments/v1-event-ids.md (`$opaque_id:domain`, the domain being "the server name of
 // the homeserver which created the room": [ValidServerName]) and appendices "Event IDs" (at most
 // 255 bytes including the sigil and the domain). The first `:` separates the domain, as in
-// every identifier (appendices "Common Identifier Format"). The spec restricts the opaque part
-// no further, so roomproto refuses only what cannot be an identifier: ASCII control
-// characters. The error is a [*FormatError] for field `event_id`.
+// every identifier (appendices "Common Identifier Format"). The fragment calls the opaque part
+// only "a locally-unique string"; roomproto holds it to the grammar the appendices give the
+// same `opaque_id` of a room ID: "valid non-surrogate Unicode code points, including control
+// characters, except `:` and `NUL`", possibly none. So it refuses NUL and anything that is not
+// UTF-8 (an unpaired surrogate escape, which room versions 1-2 tolerate in JSON, decodes to
+// such bytes). The error is a [*FormatError] for field `event_id`.
 func CheckOpaqueEventID(id string) error {
 	colon := strings.IndexByte(id, ':')
 	switch {
@@ -457,15 +461,14 @@ func CheckOpaqueEventID(id string) error {
 		return formatErr("event_id", ErrTooLarge, "%d bytes, limit %d", len(id), MaxIDLength)
 	case len(id) < 2 || id[0] != '$':
 		return formatErr("event_id", ErrWrongType, "%q does not start with the sigil $", id)
-	case colon < 2:
+	case colon < 0:
 		return formatErr("event_id", ErrWrongType, "%q is not of the form $opaque_id:domain", id)
 	case !ValidServerName(id[colon+1:]): // also refuses an empty domain or a trailing ':'
 		return formatErr("event_id", ErrWrongType, "the domain of %q is not a server name", id)
-	}
-	for i := 0; i < len(id); i++ {
-		if id[i] < 0x20 || id[i] == 0x7f {
-			return formatErr("event_id", ErrWrongType, "contains the control character %#02x", id[i])
-		}
+	case strings.IndexByte(id, 0) >= 0:
+		return formatErr("event_id", ErrWrongType, "%q contains NUL", id)
+	case !utf8.ValidString(id):
+		return formatErr("event_id", ErrWrongType, "%q is not valid UTF-8 (an unpaired surrogate?)", id)
 	}
 	return nil
 }

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/roomproto/roomproto/authrules"
 	"github.com/roomproto/roomproto/canonicaljson"
@@ -287,12 +289,9 @@ func printReplay(w io.Writer, d *roomDump, verdicts []replayVerdict) error {
 	for i, r := range verdicts {
 		id, typ, sk := "-", "-", "-"
 		if r.ev != nil {
-			id, typ = r.ev.EventID, r.ev.Type
+			id, typ = cell(r.ev.EventID), cell(r.ev.Type)
 			if r.ev.StateKey != nil {
-				sk = strconv.Quote(*r.ev.StateKey)
-				if *r.ev.StateKey != "" {
-					sk = *r.ev.StateKey
-				}
+				sk = cell(*r.ev.StateKey)
 			}
 		}
 		verdict := "accepted"
@@ -374,6 +373,21 @@ func reasonOf(err error) string {
 }
 
 // oneLine keeps a table cell on one line.
+// cell renders an ID, type or state key for the replay table: as it is, or Go-quoted when it is
+// empty or holds a character that would break the table (a space, a control character, a
+// non-printable rune, or invalid UTF-8), so that every row stays one line of five columns.
+func cell(s string) string {
+	if s == "" {
+		return `""`
+	}
+	for _, r := range s {
+		if r == utf8.RuneError || r == ' ' || !unicode.IsPrint(r) {
+			return strconv.Quote(s)
+		}
+	}
+	return s
+}
+
 func oneLine(s string) string {
 	return strings.NewReplacer("\n", " ", "\r", " ", "\t", " ").Replace(s)
 }

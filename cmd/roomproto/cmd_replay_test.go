@@ -243,3 +243,24 @@ func FuzzReplayDump(f *testing.F) {
 		}
 	})
 }
+
+// TestCell: replay table cells stay one column of one line whatever an ID, type or state key
+// holds.
+func TestCell(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"", `""`},
+		{"@alice:a.example", "@alice:a.example"},
+		{"m.room.message", "m.room.message"},
+		{"é.中", "é.中"},
+		{"a b", `"a b"`},
+		{"a\tb", `"a\tb"`},
+		{"$e\x01v:a.example", `"$e\x01v:a.example"`},
+		{"x\ny", `"x\ny"`},
+		{"\xed\xa0\x80", `"\xed\xa0\x80"`},
+		{"\u2028", `"\u2028"`},
+	} {
+		if got := cell(tt.in); got != tt.want {
+			t.Errorf("cell(%q) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}

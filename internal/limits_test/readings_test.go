@@ -555,7 +555,8 @@ func TestEventIDBytesPath(t *testing.T) {
 
 // TestOpaqueEventIDs: room versions 1-2 event IDs are checked the same way by the parser and
 // by signing.EventID (pdu.CheckOpaqueEventID): `$opaque_id:domain` with a server-name domain,
-// at most 255 bytes, no control characters.
+// at most 255 bytes, an opaque part of non-surrogate code points but NUL (control characters
+// included, none at all allowed), as for the opaque_id of a room ID.
 func TestOpaqueEventIDs(t *testing.T) {
 	for _, id := range []string{"1", "2"} {
 		v := version(t, id)
@@ -566,12 +567,18 @@ func TestOpaqueEventIDs(t *testing.T) {
 			{"$0:domain", true},
 			{idOfLen("$", 255), true},
 			{idOfLen("$", 256), false},
-			{`$0:domain\n$1:domain`, false},
+			{`$0:domain\n$1:domain`, false}, // the domain holds the line break
 			{`$0:dom\u0000ain`, false},
+			{`$e\u0001v:domain`, true},
+			{`$e\u007fv:domain`, true},
+			{`$e\nv:domain`, true},
+			{`$e\u0000v:domain`, false},
+			{`$e\ud800v:domain`, false}, // an unpaired surrogate
+			{`$e\ud83d\ude00v:domain`, true},
 			{"0:domain", false},
 			{"$0", false},
 			{"$0:", false},
-			{"$:domain", false},
+			{"$:domain", true},
 			// The domain is a server name (rooms/fragments/v1-event-ids.md, appendices
 			// "Server Name"), after the first ':'.
 			{"$0:example.org:8448", true},

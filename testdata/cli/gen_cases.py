@@ -286,6 +286,14 @@ case("event-id: v1 event_id of exactly 255 bytes", 'appendices "Event IDs": at m
 assert len("$" + "x" * 247 + ":domain") == 255
 unusable("event-id: v1 event_id with a line break is not an event ID", ["event-id", "--room-version", "1"],
          stdin=text(dict(ev_out[1], event_id="$0:domain\n$1:domain")))
+case("event-id: v1 event_id with a control character in its opaque part", 'appendices "Room IDs" grammar of opaque_id (control characters allowed); docs/decisions.md cross-package',
+     ["event-id", "--room-version", "1"], {"exit": 0, "stdout": "$e\x01v:domain\n"},
+     stdin=text(dict(ev_out[1], event_id="$e\x01v:domain")))
+case("event-id: v1 event_id with an empty opaque part", "rooms/fragments/v1-event-ids.md",
+     ["event-id", "--room-version", "1"], {"exit": 0, "stdout": "$:domain\n"},
+     stdin=text(dict(ev_out[1], event_id="$:domain")))
+unusable("event-id: v1 event_id holding NUL", ["event-id", "--room-version", "1"],
+         stdin=text(dict(ev_out[1], event_id="$e\x00v:domain")))
 unusable("event-id: v1 event_id whose domain is not a server name", ["event-id", "--room-version", "1"],
          stdin=text(dict(ev_out[1], event_id="$0:exa_mple.org")))
 unusable("event-id: malformed JSON", ["event-id", "--room-version", "9"], stdin=MALFORMED)
