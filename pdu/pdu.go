@@ -234,10 +234,46 @@ func Parse(v roomversion.Version, data []byte) (*Event, error) {
 	}
 	raw := data
 	if !bytes.Equal(canon, data) {
+		if !v.Format.StrictCanonicalJSON {
+			if err := checkIntegerLiterals(data); err != nil {
+				putCanon(bufp, canon)
+				return nil, err
+			}
+		}
 		raw = bytes.Clone(canon)
 	}
 	putCanon(bufp, canon)
 	return parseCanonical(v, raw)
+}
+
+// checkIntegerLiterals refuses a `depth` or `origin_server_ts` written, in the received bytes
+// of a room version 1-5 event, with a fraction or an exponent. The lenient canonical form
+// writes an exponent integer such as `5e0` as `5` (docs/decisions.md (canonicaljson)), so the
+// canonical form alone cannot tell; but the schemas make these fields integers, and every
+// other implementation reads `5e0` as a float and drops the event (docs/decisions.md (pdu)
+// "Integer fields"). The last occurrence of a key counts, as in the canonical form.
+func checkIntegerLiterals(data []byte) error {
+	var depth, ts []byte
+	if err := canonicaljson.EachMember(data, func(key string, value []byte) error {
+		switch key {
+		case "depth":
+			depth = value
+		case "origin_server_ts":
+			ts = value
+		}
+		return nil
+	}); err != nil {
+		return nil // not an object: parseCanonical reports it
+	}
+	for _, f := range [...]struct {
+		name  string
+		value []byte
+	}{{"depth", depth}, {"origin_server_ts", ts}} {
+		if canonicaljson.KindOf(f.value) == canonicaljson.Number && bytes.ContainsAny(f.value, ".eE") {
+			return formatErr(f.name, ErrWrongType, "must be an integer, got %s", truncate(f.value))
+		}
+	}
+	return nil
 }
 
 // maxStrictShrink is the most by which strict canonicalisation divides the length of the input
