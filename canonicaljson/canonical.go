@@ -33,13 +33,14 @@ type Options struct {
 // Matrix events are shallow: the deepest structures the spec defines (an
 // event's signatures, power level maps, m.relates_to, third-party invites)
 // are four to six levels deep, and the 65536-byte PDU limit would otherwise
-// allow about 32000 levels. 64 leaves ten times the room any real event needs
-// while keeping the recursion, and so the goroutine stack, small. It is below
-// the limits of the decoders other homeservers use (serde_json: 128, Python's
-// recursion limit: about 1000), so an event nested more than 64 deep that
-// another server accepts would be refused here; a caller that must follow
-// such servers can raise the limit with Options.MaxDepth.
-const DefaultMaxDepth = 64
+// allow about 32000 levels. 127 is the most serde_json (ruma, so conduwuit and
+// its kin) accepts: its recursion limit of 128 refuses the 128th level. Every
+// other decoder homeservers use allows at least that much (Python's recursion
+// limit: about 1000; Go's encoding/json: 10000), so no event another server
+// accepts is refused here unless ruma refuses it too. The recursion, and so
+// the goroutine stack, stays small. A caller can change the limit with
+// Options.MaxDepth.
+const DefaultMaxDepth = 127
 
 // HardMaxDepth is the largest nesting limit this package honours: a larger
 // Options.MaxDepth is treated as HardMaxDepth, so that no input can make the

@@ -381,11 +381,11 @@ func nested(n int) json.RawMessage {
 	return json.RawMessage(`{"a":` + strings.Repeat("[", n) + strings.Repeat("]", n) + `}`)
 }
 
-// TestNestingDepth: canonicaljson.DefaultMaxDepth (64) is enforced by every package that reads
+// TestNestingDepth: canonicaljson.DefaultMaxDepth (127) is enforced by every package that reads
 // an event, at the same edge.
 func TestNestingDepth(t *testing.T) {
-	if canonicaljson.DefaultMaxDepth != 64 || canonicaljson.HardMaxDepth != 4096 {
-		t.Fatalf("DefaultMaxDepth, HardMaxDepth = %d, %d; SECURITY.md says 64, 4096", canonicaljson.DefaultMaxDepth, canonicaljson.HardMaxDepth)
+	if canonicaljson.DefaultMaxDepth != 127 || canonicaljson.HardMaxDepth != 4096 {
+		t.Fatalf("DefaultMaxDepth, HardMaxDepth = %d, %d; SECURITY.md says 127, 4096", canonicaljson.DefaultMaxDepth, canonicaljson.HardMaxDepth)
 	}
 	for _, id := range versions {
 		v := version(t, id)

@@ -232,9 +232,9 @@ unusable("canonical: malformed JSON", ["canonical"], stdin=MALFORMED)
 unusable("canonical: empty input", ["canonical"], stdin="")
 unusable("canonical: trailing data", ["canonical"], stdin='{} {}')
 unusable("canonical: invalid UTF-8", ["canonical"], stdin_bytes=b'{"a":"\xff"}')
-unusable("canonical: nesting deeper than DefaultMaxDepth (64)", ["canonical"], stdin="[" * 65 + "]" * 65)
-case("canonical: nesting at DefaultMaxDepth (64)", "docs/decisions/canonicaljson.md 20",
-     ["canonical"], {"exit": 0, "stdout": "[" * 64 + "]" * 64}, stdin="[ " * 64 + "]" * 64)
+unusable("canonical: nesting deeper than DefaultMaxDepth (127)", ["canonical"], stdin="[" * 128 + "]" * 128)
+case("canonical: nesting at DefaultMaxDepth (127)", "docs/decisions/canonicaljson.md 20",
+     ["canonical"], {"exit": 0, "stdout": "[" * 127 + "]" * 127}, stdin="[ " * 127 + "]" * 127)
 unusable("canonical: unreadable FILE", ["canonical", "@missing"])
 unusable("canonical: two FILE arguments", ["canonical", "@in", "@in"], files={"in": "{}"})
 unusable("canonical: unknown flag", ["canonical", "--frobnicate"], stdin="{}")
