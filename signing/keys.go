@@ -131,7 +131,10 @@ type PublicKey struct {
 
 // KeyLookup supplies public keys. PublicKey returns the key with the given ID ("ed25519:1") of
 // the named server, and whether it is known. Implementations must be safe for concurrent use if
-// the functions of this package are called concurrently with them.
+// the functions of this package are called concurrently with them. PublicKey is called once for
+// each ed25519 key ID a server that must sign put in `signatures`, and an event may name a few
+// hundred (the spec sets no limit and relays may add signatures), so it should answer from keys
+// already held: fetch a server's keys once, before verifying, not on each call.
 type KeyLookup interface {
 	PublicKey(serverName, keyID string) (PublicKey, bool)
 }
