@@ -1,8 +1,9 @@
 package signing
 
 import (
+	"bytes"
 	"crypto/ed25519"
-	"crypto/subtle"
+	"encoding/binary"
 )
 
 // verifyEd25519 reports whether sig is a valid ed25519 signature of msg by pub under the rules
@@ -55,16 +56,17 @@ var smallOrderBlocklist = [7][32]byte{
 }
 
 // smallOrderEncoding reports whether the 32-byte point encoding p is one of
-// smallOrderBlocklist, whatever its sign bit.
+// smallOrderBlocklist, whatever its sign bit. Keys and signatures are public, so the comparison
+// need not take constant time: the first eight bytes rule out almost every encoding.
 func smallOrderEncoding(p []byte) bool {
-	var y [32]byte
-	copy(y[:], p)
-	y[31] &= 0x7f
-	found := 0
+	head := binary.LittleEndian.Uint64(p)
 	for i := range smallOrderBlocklist {
-		found |= subtle.ConstantTimeCompare(y[:], smallOrderBlocklist[i][:])
+		b := &smallOrderBlocklist[i]
+		if head == binary.LittleEndian.Uint64(b[:8]) && bytes.Equal(p[8:31], b[8:31]) && p[31]&0x7f == b[31] {
+			return true
+		}
 	}
-	return found == 1
+	return false
 }
 
 // canonicalPoint reports whether the 32-byte point encoding p holds a y coordinate below
