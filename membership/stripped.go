@@ -77,8 +77,8 @@ func StripEvent(ev *pdu.Event) ([]byte, error) {
 // ([signing.VerifyParsedEvent]) and belong to roomID (for a room version 12 create event: its
 // ID with the sigil '!'). It returns every problem found, each an [*Error] (400
 // M_INVALID_PARAM, which invites-v2.yaml names for all of them, a missing create event
-// included), and the entries that passed. An unknown signing key is a problem ([signing.ErrUnknownKey] in Err): fetch the
-// key and check again.
+// included), and the entries that passed. An unknown signing key is a problem
+// ([signing.ErrUnknownKey] in Err): fetch the key and check again.
 func CheckStrippedState(v roomversion.Version, roomID string, entries []json.RawMessage, keys signing.KeyLookup) (valid []*pdu.Event, problems []error) {
 	hasCreate := false
 	for i, raw := range entries {

@@ -33,6 +33,7 @@ func verifyEd25519(pub ed25519.PublicKey, msg, sig []byte) bool {
 // and 8 of edwards25519, and the non-canonical encodings of two of them (y = p and y = p + 1
 // stand for 0 and 1), as libsodium's ge25519_has_small_order lists them. The sign bit of x is
 // not part of the comparison. TestSmallOrderBlocklist checks it against the eight-torsion group.
+// It is never modified.
 var smallOrderBlocklist = [7][32]byte{
 	// y = 0: the two points of order 4.
 	{},

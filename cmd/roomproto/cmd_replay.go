@@ -372,7 +372,6 @@ func reasonOf(err error) string {
 	return err.Error()
 }
 
-// oneLine keeps a table cell on one line.
 // cell renders an ID, type or state key for the replay table: as it is, or Go-quoted when it is
 // empty or holds a character that would break the table (a space, a control character, a
 // non-printable rune, or invalid UTF-8), so that every row stays one line of five columns.
@@ -388,6 +387,7 @@ func cell(s string) string {
 	return s
 }
 
+// oneLine keeps a table cell on one line.
 func oneLine(s string) string {
 	return strings.NewReplacer("\n", " ", "\r", " ", "\t", " ").Replace(s)
 }
