@@ -3,7 +3,6 @@ package authrules
 import (
 	"encoding/base64"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 
@@ -516,19 +515,20 @@ func (c *checker) checkDependentMember(ev *pdu.Event, mc *memberContent) *Reject
 		return c.reject(rSenderNotJoined, ErrSenderNotJoined, "sender "+strconv.Quote(ev.Sender)+" has membership "+membershipText(m))
 	}
 	pl := s.pl
-	senderLevel := pl.UserLevel(ev.Sender)
+	senderLevel := pl.userLevel(ev.Sender)
 	// 6: m.room.third_party_invite.
 	if ev.Type == pdu.TypeThirdPartyInvite {
-		if senderLevel >= pl.InviteLevel() {
+		invite := pl.namedLevel(nInvite)
+		if !levelLess(senderLevel, invite) {
 			return c.allow(rThirdPartyInvite)
 		}
 		return c.reject(rThirdPartyInvite, ErrInsufficientPower,
-			"sender level "+c.levelText(senderLevel)+" is below the invite level "+c.levelText(pl.InviteLevel()))
+			"sender level "+senderLevel.text()+" is below the invite level "+invite.text())
 	}
 	// 7: the required power level.
-	if required := pl.EventLevel(ev.Type, ev.StateKey != nil); required > senderLevel {
+	if required := pl.eventLevel(ev.Type, ev.StateKey != nil); levelLess(senderLevel, required) {
 		return c.reject(rRequiredPower, ErrInsufficientPower,
-			"sender level "+c.levelText(senderLevel)+" is below the level "+c.levelText(required)+" required for "+strconv.Quote(ev.Type))
+			"sender level "+senderLevel.text()+" is below the level "+required.text()+" required for "+strconv.Quote(ev.Type))
 	}
 	// 8: state keys naming users.
 	if ev.StateKey != nil && strings.HasPrefix(*ev.StateKey, "@") && *ev.StateKey != ev.Sender {
@@ -540,14 +540,15 @@ func (c *checker) checkDependentMember(ev *pdu.Event, mc *memberContent) *Reject
 	}
 	// 11 (v1-2): m.room.redaction.
 	if c.v.Auth.RedactionRule && ev.Type == pdu.TypeRedaction {
-		if senderLevel >= pl.RedactLevel() {
+		redact := pl.namedLevel(nRedact)
+		if !levelLess(senderLevel, redact) {
 			return c.allow(rRedactionLevel)
 		}
 		if sameDomain(ev.Redacts, ev.EventID) {
 			return c.allow(rRedactionDomain)
 		}
 		return c.reject(rRedactionOtherwise, ErrRedactionNotAllowed,
-			"sender level "+c.levelText(senderLevel)+" is below the redact level "+c.levelText(pl.RedactLevel())+
+			"sender level "+senderLevel.text()+" is below the redact level "+redact.text()+
 				" and redacted event "+strconv.Quote(ev.Redacts)+" is not from the domain of "+strconv.Quote(ev.EventID))
 	}
 	return c.allow(rAllow)
@@ -558,20 +559,6 @@ func membershipText(m string) string {
 		return "none"
 	}
 	return strconv.Quote(m)
-}
-
-// levelText writes a power level for a rejection message. InfiniteLevel is a creator's level
-// from v12; before, the int64 limits stand for values beyond them (parseLevel saturates).
-func (c *checker) levelText(n int64) string {
-	switch {
-	case n == InfiniteLevel && c.v.Auth.InfiniteCreatorPower:
-		return "infinite (room creator)"
-	case n == math.MaxInt64:
-		return "at least " + strconv.FormatInt(n, 10)
-	case n == math.MinInt64:
-		return "at most " + strconv.FormatInt(n, 10)
-	}
-	return strconv.FormatInt(n, 10)
 }
 
 // checkMember applies rule 4 of v8: m.room.member.
@@ -699,9 +686,9 @@ func (c *checker) checkRestrictedAuthoriser(mc *memberContent) *Rejection {
 		return c.reject(rJoinRestrictedAuthoriser, ErrRestrictedAuthoriser,
 			"authorising user "+strconv.Quote(a)+" has membership "+membershipText(m)+", not \"join\"")
 	}
-	if lvl, inv := s.pl.UserLevel(a), s.pl.InviteLevel(); lvl < inv {
+	if lvl, inv := s.pl.userLevel(a), s.pl.namedLevel(nInvite); levelLess(lvl, inv) {
 		return c.reject(rJoinRestrictedAuthoriser, ErrRestrictedAuthoriser,
-			"authorising user "+strconv.Quote(a)+" has level "+c.levelText(lvl)+", below the invite level "+c.levelText(inv))
+			"authorising user "+strconv.Quote(a)+" has level "+lvl.text()+", below the invite level "+inv.text())
 	}
 	return c.allow(rJoinRestrictedAllow)
 }
@@ -726,12 +713,12 @@ func (c *checker) checkInvite(ev *pdu.Event, mc *memberContent, target, senderMe
 		return c.reject(rInviteTarget, ErrBanned, "target "+strconv.Quote(target)+" is banned")
 	}
 	// 4.4.4
-	lvl := pl.UserLevel(ev.Sender)
-	if lvl >= pl.InviteLevel() {
+	lvl, invite := pl.userLevel(ev.Sender), pl.namedLevel(nInvite)
+	if !levelLess(lvl, invite) {
 		return c.allow(rInvitePower)
 	}
 	// 4.4.5
-	return c.reject(rInviteOtherwise, ErrInsufficientPower, "sender level "+c.levelText(lvl)+" is below the invite level "+c.levelText(pl.InviteLevel()))
+	return c.reject(rInviteOtherwise, ErrInsufficientPower, "sender level "+lvl.text()+" is below the invite level "+invite.text())
 }
 
 func (c *checker) checkLeave(ev *pdu.Event, target, senderMembership string) *Rejection {
@@ -753,20 +740,22 @@ func (c *checker) checkLeave(ev *pdu.Event, target, senderMembership string) *Re
 	if senderMembership != pdu.MembershipJoin {
 		return c.reject(rLeaveSenderNotJoined, ErrSenderNotJoined, "sender "+strconv.Quote(ev.Sender)+" has membership "+membershipText(senderMembership))
 	}
-	senderLevel := pl.UserLevel(ev.Sender)
+	senderLevel := pl.userLevel(ev.Sender)
 	// 4.5.3
-	if s.members[target] == pdu.MembershipBan && senderLevel < pl.BanLevel() {
-		return c.reject(rLeaveBan, ErrInsufficientPower,
-			"target "+strconv.Quote(target)+" is banned and sender level "+c.levelText(senderLevel)+" is below the ban level "+c.levelText(pl.BanLevel()))
+	if s.members[target] == pdu.MembershipBan {
+		if ban := pl.namedLevel(nBan); levelLess(senderLevel, ban) {
+			return c.reject(rLeaveBan, ErrInsufficientPower,
+				"target "+strconv.Quote(target)+" is banned and sender level "+senderLevel.text()+" is below the ban level "+ban.text())
+		}
 	}
 	// 4.5.4
-	targetLevel := pl.UserLevel(target)
-	if senderLevel >= pl.KickLevel() && targetLevel < senderLevel {
+	targetLevel, kick := pl.userLevel(target), pl.namedLevel(nKick)
+	if !levelLess(senderLevel, kick) && levelLess(targetLevel, senderLevel) {
 		return c.allow(rLeaveKick)
 	}
 	// 4.5.5
 	return c.reject(rLeaveOtherwise, ErrInsufficientPower,
-		"sender level "+c.levelText(senderLevel)+" against kick level "+c.levelText(pl.KickLevel())+" and target level "+c.levelText(targetLevel))
+		"sender level "+senderLevel.text()+" against kick level "+kick.text()+" and target level "+targetLevel.text())
 }
 
 func (c *checker) checkBan(ev *pdu.Event, target, senderMembership string) *Rejection {
@@ -776,13 +765,13 @@ func (c *checker) checkBan(ev *pdu.Event, target, senderMembership string) *Reje
 		return c.reject(rBanSenderNotJoined, ErrSenderNotJoined, "sender "+strconv.Quote(ev.Sender)+" has membership "+membershipText(senderMembership))
 	}
 	// 4.6.2
-	senderLevel, targetLevel := pl.UserLevel(ev.Sender), pl.UserLevel(target)
-	if senderLevel >= pl.BanLevel() && targetLevel < senderLevel {
+	senderLevel, targetLevel, ban := pl.userLevel(ev.Sender), pl.userLevel(target), pl.namedLevel(nBan)
+	if !levelLess(senderLevel, ban) && levelLess(targetLevel, senderLevel) {
 		return c.allow(rBanPower)
 	}
 	// 4.6.3
 	return c.reject(rBanOtherwise, ErrInsufficientPower,
-		"sender level "+c.levelText(senderLevel)+" against ban level "+c.levelText(pl.BanLevel())+" and target level "+c.levelText(targetLevel))
+		"sender level "+senderLevel.text()+" against ban level "+ban.text()+" and target level "+targetLevel.text())
 }
 
 func (c *checker) checkKnock(ev *pdu.Event, target, senderMembership string) *Rejection {
@@ -951,8 +940,9 @@ func decodePublicKey(raw []byte) ([]byte, bool) {
 	return k, true
 }
 
-// checkPowerLevels applies rule 9 of v8 (rule 10 of v12): m.room.power_levels.
-func (c *checker) checkPowerLevels(ev *pdu.Event, senderLevel int64) *Rejection {
+// checkPowerLevels applies rule 9 of v8 (rule 10 of v12): m.room.power_levels. Every
+// comparison is exact, whatever the size of the levels (levelValue).
+func (c *checker) checkPowerLevels(ev *pdu.Event, senderLevel levelValue) *Rejection {
 	s := c.s
 	// 9.1 (v10+: 9.1-9.3): the content's values.
 	next, rej := parsePowerLevels(c.v, ev.Content, true)
@@ -976,44 +966,44 @@ func (c *checker) checkPowerLevels(ev *pdu.Event, senderLevel int64) *Rejection 
 	for i := 0; i < numNamed; i++ {
 		bit := uint8(1) << i
 		oldSet, newSet := prev.present&bit != 0, next.present&bit != 0
-		oldV, newV := prev.named[i], next.named[i]
-		if !oldSet && !newSet || oldSet && newSet && oldV == newV {
+		oldV, newV := prev.namedLevel(i), next.namedLevel(i)
+		if !oldSet && !newSet || oldSet && newSet && levelsEqual(oldV, newV) {
 			continue
 		}
-		if oldSet && oldV > senderLevel {
+		if oldSet && levelLess(senderLevel, oldV) {
 			return c.reject(rPLNamedOld, ErrInsufficientPower,
-				namedKeys[i]+" is changed from "+c.levelText(oldV)+", above sender level "+c.levelText(senderLevel))
+				namedKeys[i]+" is changed from "+oldV.text()+", above sender level "+senderLevel.text())
 		}
-		if newSet && newV > senderLevel {
+		if newSet && levelLess(senderLevel, newV) {
 			return c.reject(rPLNamedNew, ErrInsufficientPower,
-				namedKeys[i]+" is set to "+c.levelText(newV)+", above sender level "+c.levelText(senderLevel))
+				namedKeys[i]+" is set to "+newV.text()+", above sender level "+senderLevel.text())
 		}
 	}
 	notifications := c.v.Auth.NotificationsPowerLevels
 	// 9.4: entries of events (and notifications, v6+) changed or removed.
-	if rej := c.checkMapOld("events", prev.events, next.events, senderLevel); rej != nil {
+	if rej := c.checkMapOld(kindEvents, prev, next, senderLevel); rej != nil {
 		return rej
 	}
 	if notifications {
-		if rej := c.checkMapOld("notifications", prev.notifications, next.notifications, senderLevel); rej != nil {
+		if rej := c.checkMapOld(kindNotifications, prev, next, senderLevel); rej != nil {
 			return rej
 		}
 	}
 	// 9.5: entries added or changed.
-	if rej := c.checkMapNew("events", prev.events, next.events, senderLevel); rej != nil {
+	if rej := c.checkMapNew(kindEvents, prev, next, senderLevel); rej != nil {
 		return rej
 	}
 	if notifications {
-		if rej := c.checkMapNew("notifications", prev.notifications, next.notifications, senderLevel); rej != nil {
+		if rej := c.checkMapNew(kindNotifications, prev, next, senderLevel); rej != nil {
 			return rej
 		}
 	}
 	// 9.6: users changed or removed, other than the sender's own entry.
 	var failure *Rejection
-	diffLevels(prev.users, next.users, func(key string, oldV, newV int64, oldSet, newSet bool) bool {
-		if oldSet && key != ev.Sender && oldV >= senderLevel {
+	diffLevels(kindUsers, prev, next, func(key string, oldV, newV levelValue, oldSet, newSet bool) bool {
+		if oldSet && key != ev.Sender && !levelLess(oldV, senderLevel) {
 			failure = c.reject(rPLUsersOld, ErrInsufficientPower,
-				"users["+strconv.Quote(key)+"] is changed from "+c.levelText(oldV)+", not below sender level "+c.levelText(senderLevel))
+				"users["+strconv.Quote(key)+"] is changed from "+oldV.text()+", not below sender level "+senderLevel.text())
 			return false
 		}
 		return true
@@ -1022,10 +1012,10 @@ func (c *checker) checkPowerLevels(ev *pdu.Event, senderLevel int64) *Rejection 
 		return failure
 	}
 	// 9.7: users added or changed.
-	diffLevels(prev.users, next.users, func(key string, oldV, newV int64, oldSet, newSet bool) bool {
-		if newSet && newV > senderLevel {
+	diffLevels(kindUsers, prev, next, func(key string, oldV, newV levelValue, oldSet, newSet bool) bool {
+		if newSet && levelLess(senderLevel, newV) {
 			failure = c.reject(rPLUsersNew, ErrInsufficientPower,
-				"users["+strconv.Quote(key)+"] is set to "+c.levelText(newV)+", above sender level "+c.levelText(senderLevel))
+				"users["+strconv.Quote(key)+"] is set to "+newV.text()+", above sender level "+senderLevel.text())
 			return false
 		}
 		return true
@@ -1036,12 +1026,20 @@ func (c *checker) checkPowerLevels(ev *pdu.Event, senderLevel int64) *Rejection 
 	return c.allow(rPLAllow)
 }
 
-func (c *checker) checkMapOld(name string, prev, next []level, senderLevel int64) *Rejection {
+// kindName is the content key of events or notifications, for rejection messages.
+func kindName(kind levelKind) string {
+	if kind == kindNotifications {
+		return "notifications"
+	}
+	return "events"
+}
+
+func (c *checker) checkMapOld(kind levelKind, prev, next *PowerLevels, senderLevel levelValue) *Rejection {
 	var failure *Rejection
-	diffLevels(prev, next, func(key string, oldV, _ int64, oldSet, _ bool) bool {
-		if oldSet && oldV > senderLevel {
+	diffLevels(kind, prev, next, func(key string, oldV, _ levelValue, oldSet, _ bool) bool {
+		if oldSet && levelLess(senderLevel, oldV) {
 			failure = c.reject(rPLMapOld, ErrInsufficientPower,
-				name+"["+strconv.Quote(key)+"] is changed from "+c.levelText(oldV)+", above sender level "+c.levelText(senderLevel))
+				kindName(kind)+"["+strconv.Quote(key)+"] is changed from "+oldV.text()+", above sender level "+senderLevel.text())
 			return false
 		}
 		return true
@@ -1049,12 +1047,12 @@ func (c *checker) checkMapOld(name string, prev, next []level, senderLevel int64
 	return failure
 }
 
-func (c *checker) checkMapNew(name string, prev, next []level, senderLevel int64) *Rejection {
+func (c *checker) checkMapNew(kind levelKind, prev, next *PowerLevels, senderLevel levelValue) *Rejection {
 	var failure *Rejection
-	diffLevels(prev, next, func(key string, _, newV int64, _, newSet bool) bool {
-		if newSet && newV > senderLevel {
+	diffLevels(kind, prev, next, func(key string, _, newV levelValue, _, newSet bool) bool {
+		if newSet && levelLess(senderLevel, newV) {
 			failure = c.reject(rPLMapNew, ErrInsufficientPower,
-				name+"["+strconv.Quote(key)+"] is set to "+c.levelText(newV)+", above sender level "+c.levelText(senderLevel))
+				kindName(kind)+"["+strconv.Quote(key)+"] is set to "+newV.text()+", above sender level "+senderLevel.text())
 			return false
 		}
 		return true
@@ -1062,24 +1060,28 @@ func (c *checker) checkMapNew(name string, prev, next []level, senderLevel int64
 	return failure
 }
 
-// diffLevels calls fn, in key order, for every key added, changed or removed between two
-// sorted level lists, until fn returns false.
-func diffLevels(prev, next []level, fn func(key string, oldV, newV int64, oldSet, newSet bool) bool) {
+// diffLevels calls fn, in key order, for every key of users, events or notifications (kind)
+// added, changed or removed between the levels prev and next, until fn returns false. A key
+// is changed when its exact values differ (so "50" replacing 50 is not a change, and
+// "100000000000000000002" replacing "100000000000000000001" is).
+func diffLevels(kind levelKind, prev, next *PowerLevels, fn func(key string, oldV, newV levelValue, oldSet, newSet bool) bool) {
+	ps, ns := prev.levels(kind), next.levels(kind)
 	i, j := 0, 0
-	for i < len(prev) || j < len(next) {
+	for i < len(ps) || j < len(ns) {
 		switch {
-		case j >= len(next) || i < len(prev) && prev[i].key < next[j].key: // removed
-			if !fn(prev[i].key, prev[i].value, 0, true, false) {
+		case j >= len(ns) || i < len(ps) && ps[i].key < ns[j].key: // removed
+			if !fn(ps[i].key, prev.exact(kind, ps[i].key, ps[i].value), levelValue{}, true, false) {
 				return
 			}
 			i++
-		case i >= len(prev) || next[j].key < prev[i].key: // added
-			if !fn(next[j].key, 0, next[j].value, false, true) {
+		case i >= len(ps) || ns[j].key < ps[i].key: // added
+			if !fn(ns[j].key, levelValue{}, next.exact(kind, ns[j].key, ns[j].value), false, true) {
 				return
 			}
 			j++
 		default: // same key
-			if prev[i].value != next[j].value && !fn(prev[i].key, prev[i].value, next[j].value, true, true) {
+			oldV, newV := prev.exact(kind, ps[i].key, ps[i].value), next.exact(kind, ns[j].key, ns[j].value)
+			if !levelsEqual(oldV, newV) && !fn(ps[i].key, oldV, newV, true, true) {
 				return
 			}
 			i++

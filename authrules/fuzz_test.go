@@ -3,6 +3,10 @@ package authrules
 import (
 	"encoding/json"
 	"errors"
+	"maps"
+	"math"
+	"math/big"
+	"strings"
 	"testing"
 
 	"github.com/roomproto/roomproto/canonicaljson"
@@ -169,9 +173,67 @@ func FuzzParsePowerLevels(f *testing.F) {
 		if strict.named != lenient.named || len(strict.users) != len(lenient.users) || len(strict.events) != len(lenient.events) {
 			t.Fatalf("strict %+v and lenient %+v readings differ", strict, lenient)
 		}
+		if !maps.EqualFunc(strict.beyond, lenient.beyond, func(a, b *string) bool { return *a == *b }) {
+			t.Fatalf("exact values: strict %v, lenient %v", strict.beyond, lenient.beyond)
+		}
 		for _, l := range strict.users {
 			if strict.UserLevel(l.key) != lenient.UserLevel(l.key) {
 				t.Fatalf("user %q: %d vs %d", l.key, strict.UserLevel(l.key), lenient.UserLevel(l.key))
+			}
+			if compareLevels(strict.userLevel(l.key), lenient.userLevel(l.key)) != 0 {
+				t.Fatalf("user %q: %+v vs %+v", l.key, strict.userLevel(l.key), lenient.userLevel(l.key))
+			}
+		}
+	})
+}
+
+// FuzzCompareLevels: two integer strings compare as math/big compares them (as Python's
+// integers do), and their int64s are the values saturated.
+func FuzzCompareLevels(f *testing.F) {
+	for _, s := range [][2]string{
+		{"0", "0"}, {"9223372036854775807", "9223372036854775808"}, {"-9223372036854775808", "-9223372036854775809"},
+		{"100000000000000000005", "100000000000000000010"}, {" +000100000000000000000005", "100000000000000000005"},
+		{"-100000000000000000005", "-00100000000000000000004\t"}, {"99999999999999999999", "-99999999999999999999"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	minInt, maxInt := big.NewInt(math.MinInt64), big.NewInt(math.MaxInt64)
+	exact := func(s string) *big.Int {
+		x, ok := new(big.Int).SetString(strings.TrimFunc(s, isPythonSpace), 10)
+		if !ok {
+			panic("unparseable level " + s)
+		}
+		return x
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		la, okA := parseStringLevel(a)
+		lb, okB := parseStringLevel(b)
+		if !okA || !okB {
+			return
+		}
+		xa, xb := exact(a), exact(b)
+		want := xa.Cmp(xb)
+		if got := compareLevels(la, lb); got != want {
+			t.Fatalf("compareLevels(%q, %q) = %d, math/big says %d", a, b, got, want)
+		}
+		if levelLess(la, lb) != (want < 0) || levelsEqual(la, lb) != (want == 0) {
+			t.Fatalf("levelLess / levelsEqual(%q, %q) disagree with math/big's %d", a, b, want)
+		}
+		for _, c := range []struct {
+			l levelValue
+			x *big.Int
+		}{{la, xa}, {lb, xb}} {
+			sat := c.x
+			if sat.Cmp(maxInt) > 0 {
+				sat = maxInt
+			} else if sat.Cmp(minInt) < 0 {
+				sat = minInt
+			}
+			if c.l.n != sat.Int64() || (c.l.beyond != nil) != (c.x.Cmp(sat) != 0) {
+				t.Fatalf("level {%d %s} of %s: not the saturated value with its digits", c.l.n, digitsOf(c.l), c.x)
+			}
+			if c.l.beyond != nil && c.l.text() != c.x.String() && len(*c.l.beyond) <= maxLevelDigits {
+				t.Fatalf("text %q of %s", c.l.text(), c.x)
 			}
 		}
 	})

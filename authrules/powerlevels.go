@@ -41,11 +41,14 @@ const CreatorLevelWithoutPowerLevels = 100
 
 // InfiniteLevel is the level [PowerLevels.UserLevel] reports for a room creator in room
 // version 12 and later, whose power level the spec calls infinite (rooms/v12.md
-// "Authorisation rules"). No power level value can reach it: canonical JSON bounds integers
-// to ±(2^53-1).
+// "Authorisation rules"). No power level value of a v12 event can reach it: canonical JSON
+// bounds integers to ±(2^53-1). The rules, [PowerLevels.CompareUsers] and
+// [PowerLevels.CompareUserTo] compare a creator above every level all the same, including a
+// value outside the int64 range read by [ParsePowerLevels] from content that is not canonical.
 const InfiniteLevel int64 = math.MaxInt64
 
-// level is one entry of users, events or notifications.
+// level is one entry of users, events or notifications. value is saturated to the int64
+// range; the exact value of an entry outside it is in PowerLevels.beyond.
 type level struct {
 	key   string
 	value int64
@@ -54,6 +57,12 @@ type level struct {
 // PowerLevels is a parsed m.room.power_levels content with the spec's defaults filled in
 // (server-server-api "Definitions", event-schemas m.room.power_levels.yaml). A PowerLevels is
 // immutable and safe for concurrent use.
+//
+// Before room version 10 a level may be an integer of any size (an integer string in v1-9,
+// rooms/fragments/v1-stringy-power-levels.md; a JSON integer or a truncated float in v1-5,
+// v1-floaty-power-levels.md). The getters return int64 values, saturated to math.MinInt64 /
+// math.MaxInt64 outside that range; the authorization rules, [PowerLevels.CompareUsers] and
+// [PowerLevels.CompareUserTo] compare the exact values, as Synapse's Python integers do.
 type PowerLevels struct {
 	named   [numNamed]int64
 	present uint8 // bit i: named level i was given in the content
@@ -62,6 +71,9 @@ type PowerLevels struct {
 	users         []level
 	events        []level
 	notifications []level
+	// beyond holds the exact values of the levels outside the int64 range, whose int64 holds
+	// the saturated value (see levelValue.beyond). Nil when there are none, the common case.
+	beyond map[beyondKey]*string
 	// creators have InfiniteLevel (v12 and later).
 	creators []string
 	// exists reports whether the levels come from an m.room.power_levels event.
@@ -129,7 +141,10 @@ func (pl *PowerLevels) IsCreator(userID string) bool {
 
 // UserLevel returns the power level of userID: [InfiniteLevel] for a room creator in v12 and
 // later, otherwise its entry in `users`, otherwise `users_default` (0 when absent); without a
-// power levels event, 100 for the creator before v12 and 0 for everyone else.
+// power levels event, 100 for the creator before v12 and 0 for everyone else. Like every
+// getter of PowerLevels it returns the value saturated to the int64 range (see
+// [PowerLevels]); use [PowerLevels.CompareUsers] and [PowerLevels.CompareUserTo] to compare
+// levels as the rules do.
 func (pl *PowerLevels) UserLevel(userID string) int64 {
 	if len(pl.creators) > 0 && pl.IsCreator(userID) {
 		return InfiniteLevel
@@ -140,7 +155,8 @@ func (pl *PowerLevels) UserLevel(userID string) int64 {
 	return pl.named[nUsersDefault]
 }
 
-// UserLevelSet returns the entry of userID in `users`, and whether there is one.
+// UserLevelSet returns the entry of userID in `users` (saturated to the int64 range), and
+// whether there is one.
 func (pl *PowerLevels) UserLevelSet(userID string) (int64, bool) {
 	return lookupLevel(pl.users, userID)
 }
@@ -189,7 +205,8 @@ func (pl *PowerLevels) NotificationLevel(key string) int64 {
 	return DefaultNotificationLevel
 }
 
-// Users returns a copy of `users` as a map (room creators of v12 are not in it).
+// Users returns a copy of `users` as a map (room creators of v12 are not in it), each value
+// saturated to the int64 range.
 func (pl *PowerLevels) Users() map[string]int64 {
 	out := make(map[string]int64, len(pl.users))
 	for _, l := range pl.users {
@@ -268,7 +285,7 @@ func parsePowerLevels(v roomversion.Version, content []byte, strict bool) (*Powe
 	// The text of v1-9 checks users first (rule 9.1); v10 checks the named levels (9.1),
 	// then events and notifications (9.2), then users (9.3).
 	if !v.Auth.IntegerPowerLevels && users != nil {
-		if pl.users, rej = parseUsers(v, nums, users, strict); rej != nil {
+		if pl.users, rej = parseUsers(v, nums, users, strict, &pl.beyond); rej != nil {
 			return nil, rej
 		}
 	}
@@ -284,30 +301,36 @@ func parsePowerLevels(v roomversion.Version, content []byte, strict bool) (*Powe
 			}
 			continue
 		}
-		pl.named[i] = n
+		pl.named[i] = n.n
+		setBeyond(&pl.beyond, kindNamed, namedKeys[i], n)
 		pl.present |= 1 << i
 	}
 	if events != nil {
-		if pl.events, rej = parseLevelMap(v, nums, "events", events, strict); rej != nil {
+		if pl.events, rej = parseLevelMap(v, nums, kindEvents, events, strict, &pl.beyond); rej != nil {
 			return nil, rej
 		}
 	}
 	if notifications != nil {
 		// Before v6 the rules ignore notifications: never reject for them there.
-		if pl.notifications, rej = parseLevelMap(v, nums, "notifications", notifications, strict && v.Auth.NotificationsPowerLevels); rej != nil {
+		if pl.notifications, rej = parseLevelMap(v, nums, kindNotifications, notifications, strict && v.Auth.NotificationsPowerLevels, &pl.beyond); rej != nil {
 			return nil, rej
 		}
 	}
 	if v.Auth.IntegerPowerLevels && users != nil {
-		if pl.users, rej = parseUsers(v, nums, users, strict); rej != nil {
+		if pl.users, rej = parseUsers(v, nums, users, strict, &pl.beyond); rej != nil {
 			return nil, rej
 		}
 	}
 	return pl, nil
 }
 
-// parseLevelMap reads `events` or `notifications`: an object of levels.
-func parseLevelMap(v roomversion.Version, nums *ruleNumbers, name string, raw []byte, strict bool) ([]level, *Rejection) {
+// parseLevelMap reads `events` or `notifications` (kind): an object of levels. The exact
+// values of levels outside the int64 range go into *beyond.
+func parseLevelMap(v roomversion.Version, nums *ruleNumbers, kind levelKind, raw []byte, strict bool, beyond *map[beyondKey]*string) ([]level, *Rejection) {
+	name := "events"
+	if kind == kindNotifications {
+		name = "notifications"
+	}
 	if canonicaljson.KindOf(raw) != canonicaljson.Object {
 		if strict {
 			return nil, newRejection(nums[rPLMapsType], SeverityError, ErrPowerLevelsInvalid, "power levels "+name+" is "+describe(raw)+", not an object")
@@ -325,9 +348,11 @@ func parseLevelMap(v roomversion.Version, nums *ruleNumbers, name string, raw []
 				return errStop
 			}
 			out = dropKey(out, key) // a later invalid duplicate hides an earlier valid one
+			setBeyond(beyond, kind, key, levelValue{})
 			return nil
 		}
-		out = append(out, level{key, n})
+		out = append(out, level{key, n.n})
+		setBeyond(beyond, kind, key, n)
 		return nil
 	})
 	if rej != nil {
@@ -340,8 +365,9 @@ func parseLevelMap(v roomversion.Version, nums *ruleNumbers, name string, raw []
 }
 
 // parseUsers reads `users`: an object whose keys are valid user IDs and whose values are
-// levels (rule 9.1 of v8, 9.3 of v10).
-func parseUsers(v roomversion.Version, nums *ruleNumbers, raw []byte, strict bool) ([]level, *Rejection) {
+// levels (rule 9.1 of v8, 9.3 of v10). The exact values of levels outside the int64 range go
+// into *beyond.
+func parseUsers(v roomversion.Version, nums *ruleNumbers, raw []byte, strict bool, beyond *map[beyondKey]*string) ([]level, *Rejection) {
 	if canonicaljson.KindOf(raw) != canonicaljson.Object {
 		if strict {
 			return nil, newRejection(nums[rPLUsers], SeverityError, ErrPowerLevelsInvalid, "power levels users is "+describe(raw)+", not an object")
@@ -365,9 +391,11 @@ func parseUsers(v roomversion.Version, nums *ruleNumbers, raw []byte, strict boo
 				return errStop
 			}
 			out = dropKey(out, key)
+			setBeyond(beyond, kindUsers, key, levelValue{})
 			return nil
 		}
-		out = append(out, level{key, n})
+		out = append(out, level{key, n.n})
+		setBeyond(beyond, kindUsers, key, n)
 		return nil
 	})
 	if rej != nil {
@@ -422,34 +450,37 @@ func describe(raw []byte) string {
 //   - v1-5: a number with a fraction or exponent, truncated toward zero
 //     (v1-floaty-power-levels.md); a value outside the binary64 range is invalid.
 //
-// Integers beyond the int64 range (possible only before v6, where canonical JSON is not
-// enforced) saturate to math.MinInt64 / math.MaxInt64.
-func parseLevel(v roomversion.Version, raw []byte) (int64, bool) {
+// The result is exact whatever the size of the integer (see levelValue): its int64 is the
+// value saturated to math.MinInt64 / math.MaxInt64, what the public getters return, and a
+// value outside the int64 range (an integer string in v1-9; a JSON integer or a float up to
+// about 1.8e308 in v1-5, where canonical JSON is not enforced) also keeps its digits, so that
+// the rules compare it exactly, as Synapse's Python integers do.
+func parseLevel(v roomversion.Version, raw []byte) (levelValue, bool) {
 	switch canonicaljson.KindOf(raw) {
 	case canonicaljson.Number:
 		s := strings.TrimSpace(string(raw))
 		if isIntegerLiteral(s) {
-			return parseSaturating(s)
+			return integerLevel(s)
 		}
 		if !v.Auth.FloatPowerLevels {
-			return 0, false
+			return levelValue{}, false
 		}
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-			return 0, false
+			return levelValue{}, false
 		}
-		return truncSaturating(f), true
+		return floatLevel(f), true
 	case canonicaljson.String:
 		if !v.Auth.StringPowerLevels {
-			return 0, false
+			return levelValue{}, false
 		}
 		s, err := canonicaljson.Unquote(raw)
 		if err != nil {
-			return 0, false
+			return levelValue{}, false
 		}
 		return parseStringLevel(s)
 	}
-	return 0, false
+	return levelValue{}, false
 }
 
 // isIntegerLiteral reports whether a JSON number literal has no fraction and no exponent.
@@ -457,54 +488,25 @@ func isIntegerLiteral(s string) bool {
 	return s != "" && !strings.ContainsAny(s, ".eE")
 }
 
-// parseSaturating parses an optionally signed run of ASCII digits, saturating on overflow.
-func parseSaturating(s string) (int64, bool) {
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err == nil {
-		return n, true
-	}
-	if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
-		if strings.HasPrefix(s, "-") {
-			return math.MinInt64, true
-		}
-		return math.MaxInt64, true
-	}
-	return 0, false
-}
-
-func truncSaturating(f float64) int64 {
-	f = math.Trunc(f)
-	switch {
-	case f >= 9223372036854775807:
-		return math.MaxInt64
-	case f <= -9223372036854775808:
-		return math.MinInt64
-	}
-	return int64(f)
-}
-
 // parseStringLevel reads a power level written as a string (v1-9): any leading and trailing
 // whitespace, an optional single '+' or '-', one or more ASCII decimal digits (leading zeros
-// allowed). Whitespace is what Python's str.isspace() accepts, the reading of the servers the
-// rule was written for (docs/decisions.md (authrules)).
-func parseStringLevel(s string) (int64, bool) {
+// allowed), of any size. Whitespace is what Python's str.isspace() accepts, the reading of the
+// servers the rule was written for (docs/decisions.md (authrules)).
+func parseStringLevel(s string) (levelValue, bool) {
 	s = strings.TrimFunc(s, isPythonSpace)
 	digits := s
 	if len(digits) > 0 && (digits[0] == '+' || digits[0] == '-') {
 		digits = digits[1:]
 	}
 	if digits == "" {
-		return 0, false
+		return levelValue{}, false
 	}
 	for i := 0; i < len(digits); i++ {
 		if digits[i] < '0' || digits[i] > '9' {
-			return 0, false
+			return levelValue{}, false
 		}
 	}
-	if s[0] == '+' {
-		s = s[1:]
-	}
-	return parseSaturating(s)
+	return integerLevel(s)
 }
 
 // isPythonSpace reports whether Python's str.isspace() holds for r: the Unicode White_Space

@@ -103,8 +103,8 @@ func TestParseStringLevel(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got, ok := parseStringLevel(tt.in)
-		if got != tt.want || ok != tt.ok {
-			t.Errorf("parseStringLevel(%q) = %d, %v; want %d, %v", tt.in, got, ok, tt.want, tt.ok)
+		if got.n != tt.want || ok != tt.ok {
+			t.Errorf("parseStringLevel(%q) = %d, %v; want %d, %v", tt.in, got.n, ok, tt.want, tt.ok)
 		}
 	}
 }
@@ -124,30 +124,32 @@ func TestParseLevel(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got, ok := parseLevel(mustVersion(t, tt.version), []byte(tt.raw))
-		if got != tt.want || ok != tt.ok {
-			t.Errorf("v%s parseLevel(%s) = %d, %v; want %d, %v", tt.version, tt.raw, got, ok, tt.want, tt.ok)
+		if got.n != tt.want || ok != tt.ok {
+			t.Errorf("v%s parseLevel(%s) = %d, %v; want %d, %v", tt.version, tt.raw, got.n, ok, tt.want, tt.ok)
 		}
 	}
 }
 
-// TestLevelText: rejection messages call a level infinite only for a v12 creator; before v12
-// the int64 limits are saturated values, not creators.
+// TestLevelText: rejection messages call a level infinite only for a v12 creator, and write
+// every other level exactly, including one beyond the int64 range (long runs of digits
+// abbreviated).
 func TestLevelText(t *testing.T) {
 	tests := []struct {
-		version string
-		n       int64
-		want    string
+		l    levelValue
+		want string
 	}{
-		{"12", InfiniteLevel, "infinite (room creator)"},
-		{"12", 100, "100"},
-		{"9", math.MaxInt64, "at least 9223372036854775807"},
-		{"1", math.MinInt64, "at most -9223372036854775808"},
-		{"11", -5, "-5"},
+		{creatorLevel, "infinite (room creator)"},
+		{levelValue{n: 100}, "100"},
+		{levelValue{n: -5}, "-5"},
+		{levelValue{n: math.MaxInt64}, "9223372036854775807"},
+		{levelValue{n: math.MinInt64}, "-9223372036854775808"},
+		{levelValue{n: math.MaxInt64, beyond: new("100000000000000000005")}, "100000000000000000005"},
+		{levelValue{n: math.MinInt64, beyond: new("9223372036854775809")}, "-9223372036854775809"},
+		{levelValue{n: math.MaxInt64, beyond: new("1" + strings.Repeat("0", 300))}, "1" + strings.Repeat("0", 63) + "…(301 digits)"},
 	}
 	for _, tt := range tests {
-		c := &checker{v: mustVersion(t, tt.version)}
-		if got := c.levelText(tt.n); got != tt.want {
-			t.Errorf("v%s levelText(%d) = %q, want %q", tt.version, tt.n, got, tt.want)
+		if got := tt.l.text(); got != tt.want {
+			t.Errorf("{%d %s}.text() = %q, want %q", tt.l.n, digitsOf(tt.l), got, tt.want)
 		}
 	}
 }
