@@ -2,6 +2,7 @@ package membership
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"strings"
 
@@ -205,6 +206,8 @@ func DecideJoin(req JoinRequest) (JoinDecision, error) {
 // to invite other users" and "a joined member of the room"). They are ordered by power level,
 // highest first (room creators of v12, whose level is infinite, before all others), then by
 // user ID in byte order, so every call over the same state gives the same first choice.
+// Levels are compared exactly, as the auth rules compare them, including the levels beyond
+// the int64 range that room versions 1-9 allow ([authrules.PowerLevels.CompareUsers]).
 func Authorisers(s *authrules.State, server string) []string {
 	if s == nil {
 		return nil
@@ -226,17 +229,18 @@ func AuthorisedServers(s *authrules.State) []string {
 	if s == nil {
 		return nil
 	}
-	best := map[string]int64{}
+	pl := s.PowerLevels()
+	best := map[string]ranked{}
 	var out []string
 	for _, c := range inviters(s) { // highest level first, so the first seen is the best
 		srv := serverOf(c.user)
 		if _, ok := best[srv]; !ok {
-			best[srv] = c.level
+			best[srv] = c
 			out = append(out, srv)
 		}
 	}
 	slices.SortStableFunc(out, func(a, b string) int {
-		if c := cmp.Compare(best[b], best[a]); c != 0 {
+		if c := byLevel(pl, best[a], best[b]); c != 0 {
 			return c
 		}
 		return strings.Compare(a, b)
@@ -244,9 +248,34 @@ func AuthorisedServers(s *authrules.State) []string {
 	return out
 }
 
+// ranked is a user with its power level as the int64 getters return it (saturated).
 type ranked struct {
 	user  string
 	level int64
+}
+
+// byLevel orders a before b when a's power level is higher, exactly: by the saturated int64s
+// and, when they are equal at an int64 limit (levels beyond the int64 range in room versions
+// 1-9, or a v12 creator's InfiniteLevel), by authrules' exact comparison.
+func byLevel(pl *authrules.PowerLevels, a, b ranked) int {
+	if a.level != b.level || !saturated(a.level) {
+		return cmp.Compare(b.level, a.level)
+	}
+	return pl.CompareUsers(b.user, a.user)
+}
+
+// saturated reports whether a level returned by the int64 getters of authrules.PowerLevels
+// may stand for a value beyond the int64 range (or a v12 creator's infinite level), so that
+// equal int64s need the exact comparison.
+func saturated(n int64) bool { return n == math.MaxInt64 || n == math.MinInt64 }
+
+// reaches reports whether user, whose saturated level is level, reaches the named level name
+// (whose saturated value is need), exactly.
+func reaches(pl *authrules.PowerLevels, user string, level int64, name string, need int64) bool {
+	if level != need || !saturated(level) {
+		return level >= need
+	}
+	return pl.CompareUserTo(user, name) >= 0
 }
 
 func users(rs []ranked) []string {
@@ -258,18 +287,19 @@ func users(rs []ranked) []string {
 }
 
 // inviters returns every joined user whose power level reaches the invite level, ranked by
-// level (room creators of v12 have authrules.InfiniteLevel), then user ID.
+// level (room creators of v12 have authrules.InfiniteLevel), then user ID; levels compare
+// exactly (byLevel, reaches).
 func inviters(s *authrules.State) []ranked {
 	pl := s.PowerLevels()
 	invite := pl.InviteLevel()
 	var out []ranked
 	for _, u := range s.Members(pdu.MembershipJoin) {
-		if level := pl.UserLevel(u); level >= invite {
+		if level := pl.UserLevel(u); reaches(pl, u, level, "invite", invite) {
 			out = append(out, ranked{u, level})
 		}
 	}
 	slices.SortFunc(out, func(a, b ranked) int {
-		if c := cmp.Compare(b.level, a.level); c != 0 {
+		if c := byLevel(pl, a, b); c != 0 {
 			return c
 		}
 		return strings.Compare(a.user, b.user)

@@ -274,6 +274,64 @@ func TestAuthorisedServers(t *testing.T) {
 	}
 }
 
+// TestAuthorisersExactLevels: in a v9 room whose levels are integer strings beyond the int64
+// range, authorisers reach the invite level and are ranked exactly, as the auth rules compare
+// levels (rule 4.3.5.2 of v8-auth-rules.md, with rooms/fragments/v1-stringy-power-levels.md):
+// with the int64 getters, which saturate, every level here would be 9223372036854775807.
+func TestAuthorisersExactLevels(t *testing.T) {
+	v := mustVersion(t, "9")
+	b := buildRoom(t, v, roomSpec{
+		Creator:   "@alice:a.example",
+		JoinRules: json.RawMessage(`{"join_rule":"restricted","allow":[{"type":"m.room_membership","room_id":"!s:a.example"}]}`),
+		PowerLevels: json.RawMessage(`{"users":{
+			"@alice:a.example":"100000000000000000007","@z:a.example":"100000000000000000010",
+			"@y:a.example":"99999999999999999999999","@b:a.example":" +000100000000000000000005",
+			"@c:a.example":"100000000000000000004","@d:a.example":"9223372036854775807","@e:a.example":"-100000000000000000005",
+			"@q:b.example":"9999999999999999999999999","@r:c.example":"100000000000000000006","@s:d.example":"100000000000000000004"},
+			"invite":"100000000000000000005"}`),
+		Members: map[string]string{"@z:a.example": "join", "@y:a.example": "join", "@b:a.example": "join", "@c:a.example": "join",
+			"@d:a.example": "join", "@e:a.example": "join", "@q:b.example": "join", "@r:c.example": "join", "@s:d.example": "join"},
+	})
+	s := b.stateOf()
+	if pl := s.PowerLevels(); pl.InviteLevel() != pl.UserLevel("@c:a.example") {
+		t.Fatalf("the int64 getters must saturate: invite %d, @c %d", pl.InviteLevel(), pl.UserLevel("@c:a.example"))
+	}
+	tests := []struct {
+		server string
+		want   []string
+	}{
+		// ...10^23 > ...10 > ...07 > ...05 (written with sign, zeros and spaces); ...04 and
+		// 2^63-1 are below the invite level, as is a negative level.
+		{"a.example", []string{"@y:a.example", "@z:a.example", "@alice:a.example", "@b:a.example"}},
+		{"b.example", []string{"@q:b.example"}},
+		{"c.example", []string{"@r:c.example"}},
+		{"d.example", nil}, // its only user is at ...04, one below the invite level
+	}
+	for _, tt := range tests {
+		if got := Authorisers(s, tt.server); !slices.Equal(got, tt.want) {
+			t.Errorf("Authorisers(%s) = %v, want %v", tt.server, got, tt.want)
+		}
+	}
+	if got, want := AuthorisedServers(s), []string{"b.example", "a.example", "c.example"}; !slices.Equal(got, want) {
+		t.Errorf("AuthorisedServers = %v, want %v", got, want)
+	}
+	joins := []struct {
+		resident, user string
+		err            error
+	}{
+		{"a.example", "@y:a.example", nil},
+		{"c.example", "@r:c.example", nil},
+		{"d.example", "", ErrNoAuthoriser},
+	}
+	for _, tt := range joins {
+		d, err := DecideJoin(JoinRequest{State: s, UserID: "@new:n.example", ResidentServer: tt.resident,
+			Rooms: KnownRooms{"!s:a.example": {"@new:n.example": "join"}}})
+		if !errors.Is(err, tt.err) || err == nil && d.AuthorisingUser != tt.user {
+			t.Errorf("DecideJoin via %s: %+v, %v; want %s, %v", tt.resident, d, err, tt.user, tt.err)
+		}
+	}
+}
+
 func TestErrorForms(t *testing.T) {
 	e := newError(400, ErrCodeUnableToGrantJoin, ErrNoAuthoriser, nil, `say "hi"`)
 	if e.Error() != `membership: 400 M_UNABLE_TO_GRANT_JOIN: say "hi"` {

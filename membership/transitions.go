@@ -192,7 +192,9 @@ func memberRule(v roomversion.Version, membership string) string {
 }
 
 // RequiredLevel returns the power level the sender of t needs under pl: the highest of the
-// levels of t.Levels (for an unban both the kick and the ban level), 0 when t needs none.
+// levels of t.Levels (for an unban both the kick and the ban level), 0 when t needs none. Like
+// the getters of [authrules.PowerLevels] it saturates levels beyond the int64 range (room
+// versions 1-9); [CheckTransition] compares the exact values.
 func (t Transition) RequiredLevel(pl *authrules.PowerLevels) int64 {
 	var need int64
 	for i, l := range t.Levels {
@@ -217,11 +219,13 @@ func (t Transition) RequiredLevel(pl *authrules.PowerLevels) int64 {
 // the target's current membership, the room's join rule and whether sender is target, the
 // sender must be joined when the transition needs it, reach its power levels when it lists
 // any ([Transition.RequiredLevel]) and outrank the target when it must (the m.room.member
-// rules of the room version's authorization rules). A refusal is a 403 M_FORBIDDEN [*Error]
-// with reason ErrNotPossible, ErrBanned or ErrInsufficientPower. For a join that needs an
-// authoriser (t.Authoriser) the allow conditions are not checked here: use [DecideJoin].
-// Third-party invites are out of scope: their invites are authorised by a signature, not a
-// power level.
+// rules of the room version's authorization rules). Levels are compared exactly, as the rules
+// compare them, including the levels beyond the int64 range that room versions 1-9 allow
+// ([authrules.PowerLevels.CompareUserTo], [authrules.PowerLevels.CompareUsers]). A refusal is
+// a 403 M_FORBIDDEN [*Error] with reason ErrNotPossible, ErrBanned or ErrInsufficientPower.
+// For a join that needs an authoriser (t.Authoriser) the allow conditions are not checked
+// here: use [DecideJoin]. Third-party invites are out of scope: their invites are authorised
+// by a signature, not a power level.
 func CheckTransition(s *authrules.State, sender, target, to string) (Transition, error) {
 	if s == nil {
 		return Transition{}, invalidParam(ErrBadInput, nil, "no room state given")
@@ -255,13 +259,24 @@ func CheckTransition(s *authrules.State, sender, target, to string) (Transition,
 	have := pl.UserLevel(sender)
 	// A transition without levels (join, leave, knock by the user) needs no power at all: the
 	// member rules never read the sender's level for it, and levels below 0 are valid.
-	if need := t.RequiredLevel(pl); len(t.Levels) > 0 && have < need {
-		return t, forbidden(ErrInsufficientPower, "%s has power level %d, %s needs %d (auth rule %s)", sender, have, t.Action, need, t.Rule)
-	}
-	if t.OutranksTarget {
-		if tl := pl.UserLevel(target); tl >= have {
-			return t, forbidden(ErrInsufficientPower, "%s (power level %d) does not outrank %s (power level %d) (auth rule %s)", sender, have, target, tl, t.Rule)
+	for _, l := range t.Levels {
+		if pl.CompareUserTo(sender, string(l)) < 0 {
+			need := t.RequiredLevel(pl)
+			return t, forbidden(ErrInsufficientPower, "%s has power level %d, %s needs %d%s (auth rule %s)", sender, have, t.Action, need, exactNote(v, have, need), t.Rule)
 		}
 	}
+	if t.OutranksTarget && pl.CompareUsers(target, sender) >= 0 {
+		tl := pl.UserLevel(target)
+		return t, forbidden(ErrInsufficientPower, "%s (power level %d) does not outrank %s (power level %d)%s (auth rule %s)", sender, have, target, tl, exactNote(v, have, tl), t.Rule)
+	}
 	return t, nil
+}
+
+// exactNote explains a refusal between two equal saturated levels, which in room versions 1-9
+// stand for different values beyond the int64 range.
+func exactNote(v roomversion.Version, a, b int64) string {
+	if v.Auth.StringPowerLevels && a == b && saturated(a) {
+		return " (levels beyond the int64 range are shown saturated and compared exactly)"
+	}
+	return ""
 }

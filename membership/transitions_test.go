@@ -1,8 +1,10 @@
 package membership
 
 import (
+	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/roomproto/roomproto/pdu"
@@ -195,5 +197,55 @@ func TestClassifyMemberEvent(t *testing.T) {
 	inv := b.state(pdu.TypeMember, joiner, "@alice:a.example", map[string]any{"membership": "invite"})
 	if KnockAccepted(pdu.MembershipLeave, inv) {
 		t.Fatal("an invite without a knock accepted a knock")
+	}
+}
+
+// TestCheckTransitionExactLevels: in a v9 room whose levels are integer strings beyond the
+// int64 range, CheckTransition compares the sender's level with the invite, kick and ban
+// levels and with the target's level exactly, as the member rules do (rules 4.4.4, 4.5.3,
+// 4.5.4 and 4.6.2 of v8-auth-rules.md); the int64 getters saturate all of them to
+// 9223372036854775807.
+func TestCheckTransitionExactLevels(t *testing.T) {
+	v := mustVersion(t, "9")
+	s := buildRoom(t, v, roomSpec{
+		Creator: "@alice:a.example",
+		PowerLevels: json.RawMessage(`{"users":{"@alice:a.example":"100000000000000000009",
+			"@big:a.example":"100000000000000000007","@mod:a.example":"100000000000000000005",
+			"@peer:a.example":"100000000000000000005","@low:a.example":"100000000000000000004"},
+			"invite":"100000000000000000005","kick":"100000000000000000005","ban":"100000000000000000006"}`),
+		Members: map[string]string{"@big:a.example": "join", "@mod:a.example": "join", "@peer:a.example": "join",
+			"@low:a.example": "join", "@zero:a.example": "join", "@banned:b.example": "ban"},
+	}).stateOf()
+	tests := []struct {
+		sender, target, to string
+		action             Action // "" when refused
+		note               bool   // the refusal explains the saturated levels
+	}{
+		{"@mod:a.example", "@low:a.example", "leave", ActionKick, false},
+		{"@mod:a.example", "@peer:a.example", "leave", "", true}, // equal levels: no outranking
+		{"@low:a.example", "@zero:a.example", "leave", "", true}, // ...04 below the kick level ...05
+		{"@mod:a.example", "@low:a.example", "ban", "", true},    // ...05 below the ban level ...06
+		{"@big:a.example", "@low:a.example", "ban", ActionBan, false},
+		{"@big:a.example", "@banned:b.example", "leave", ActionUnban, false},
+		{"@mod:a.example", "@banned:b.example", "leave", "", true}, // unban needs the ban level too
+		{"@mod:a.example", "@new:n.example", "invite", ActionInvite, false},
+		{"@low:a.example", "@new:n.example", "invite", "", true},
+		{"@big:a.example", "@alice:a.example", "leave", "", true}, // ...07 does not outrank ...09
+	}
+	for _, tt := range tests {
+		tr, err := CheckTransition(s, tt.sender, tt.target, tt.to)
+		if tt.action != "" {
+			if err != nil || tr.Action != tt.action {
+				t.Errorf("%s %s -> %s: %s, %v; want %s", tt.sender, tt.target, tt.to, tr.Action, err, tt.action)
+			}
+			continue
+		}
+		if !errors.Is(err, ErrInsufficientPower) {
+			t.Errorf("%s %s -> %s: %v, want ErrInsufficientPower", tt.sender, tt.target, tt.to, err)
+			continue
+		}
+		if got := strings.Contains(err.Error(), "compared exactly"); got != tt.note {
+			t.Errorf("%s %s -> %s: %v: note %v, want %v", tt.sender, tt.target, tt.to, err, got, tt.note)
+		}
 	}
 }
