@@ -260,12 +260,12 @@ func (pl *PowerLevels) CompareUsers(a, b string) int {
 // sender's power level is greater than or equal to the invite level, allow"): -1 when the
 // user's level is below it, 0 when equal, +1 when above. Unlike the int64 getters, which
 // saturate the levels of room versions 1-9 that lie outside the int64 range, it compares the
-// exact values. It panics when name is not one of these seven names.
-func (pl *PowerLevels) CompareUserTo(userID, name string) int {
+// exact values. ok is false when name is not one of these seven names.
+func (pl *PowerLevels) CompareUserTo(userID, name string) (c int, ok bool) {
 	for i, k := range namedKeys {
 		if k == name {
-			return compareLevels(pl.userLevel(userID), pl.namedLevel(i))
+			return compareLevels(pl.userLevel(userID), pl.namedLevel(i)), true
 		}
 	}
-	panic("authrules: CompareUserTo: " + strconv.Quote(name) + " is not a named power level")
+	return 0, false
 }

@@ -178,18 +178,15 @@ func TestPowerLevelsExact(t *testing.T) {
 		{"@f:x", "ban", -1}, {"@e:x", "ban", 1}, {"@e:x", "state_default", 0}, {"@nobody:x", "users_default", 0}, {"@f:x", "events_default", -1},
 	}
 	for _, tt := range named {
-		if got := pl.CompareUserTo(tt.user, tt.name); got != tt.want {
-			t.Errorf("CompareUserTo(%s, %s) = %d, want %d", tt.user, tt.name, got, tt.want)
+		if got, ok := pl.CompareUserTo(tt.user, tt.name); got != tt.want || !ok {
+			t.Errorf("CompareUserTo(%s, %s) = %d, %v, want %d", tt.user, tt.name, got, ok, tt.want)
 		}
 	}
-	func() {
-		defer func() {
-			if recover() == nil {
-				t.Errorf("CompareUserTo with an unknown name must panic")
-			}
-		}()
-		pl.CompareUserTo("@a:x", "users")
-	}()
+	for _, name := range []string{"users", "notifications", "Invite", ""} {
+		if _, ok := pl.CompareUserTo("@a:x", name); ok {
+			t.Errorf("CompareUserTo with the unknown name %q reports ok", name)
+		}
+	}
 
 	// v12 creators are above every level, a huge one included (possible only through content
 	// that is not canonical JSON, given to ParsePowerLevels).
@@ -199,8 +196,10 @@ func TestPowerLevelsExact(t *testing.T) {
 		t.Fatal(err)
 	}
 	pl12 = pl12.withCreators(v12, []string{"@c1:x", "@c2:x"})
-	if pl12.CompareUsers("@c1:x", "@h:x") != 1 || pl12.CompareUsers("@c1:x", "@c2:x") != 0 || pl12.CompareUserTo("@c1:x", "invite") != 1 ||
-		pl12.UserLevel("@c1:x") != InfiniteLevel || pl12.CompareUserTo("@h:x", "invite") != -1 {
+	c1Invite, _ := pl12.CompareUserTo("@c1:x", "invite")
+	hInvite, _ := pl12.CompareUserTo("@h:x", "invite")
+	if pl12.CompareUsers("@c1:x", "@h:x") != 1 || pl12.CompareUsers("@c1:x", "@c2:x") != 0 || c1Invite != 1 ||
+		pl12.UserLevel("@c1:x") != InfiniteLevel || hInvite != -1 {
 		t.Errorf("v12 creators must compare above every level")
 	}
 

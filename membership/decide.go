@@ -275,7 +275,8 @@ func reaches(pl *authrules.PowerLevels, user string, level int64, name string, n
 	if level != need || !saturated(level) {
 		return level >= need
 	}
-	return pl.CompareUserTo(user, name) >= 0
+	c, ok := pl.CompareUserTo(user, name)
+	return ok && c >= 0
 }
 
 func users(rs []ranked) []string {

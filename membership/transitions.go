@@ -260,7 +260,7 @@ func CheckTransition(s *authrules.State, sender, target, to string) (Transition,
 	// A transition without levels (join, leave, knock by the user) needs no power at all: the
 	// member rules never read the sender's level for it, and levels below 0 are valid.
 	for _, l := range t.Levels {
-		if pl.CompareUserTo(sender, string(l)) < 0 {
+		if c, ok := pl.CompareUserTo(sender, string(l)); !ok || c < 0 {
 			need := t.RequiredLevel(pl)
 			return t, forbidden(ErrInsufficientPower, "%s has power level %d, %s needs %d%s (auth rule %s)", sender, have, t.Action, need, exactNote(v, have, need), t.Rule)
 		}

@@ -57,9 +57,9 @@ func (d Decision) String() string {
 // senderPowerLevel is the power level of the redaction's `sender` and redactLevel the room's
 // *redact level*, both in the state the redaction event is authorised against (the authrules
 // package computes them). Before room version 10 a level may lie beyond the int64 range, which
-// the int64 getters of authrules.PowerLevels saturate; to compare such levels exactly, as the
-// auth rules do, pass int64(pl.CompareUserTo(sender, "redact")) and 0. The redaction is
-// applied when senderPowerLevel >= redactLevel, or:
+// the int64 getters of authrules.PowerLevels saturate: when both values are equal at an int64
+// limit, compare them exactly with authrules.PowerLevels.CompareUserTo(sender, "redact"). The
+// redaction is applied when senderPowerLevel >= redactLevel, or:
 //   - when the version authorises redactions by rule 11 (roomversion.AuthRules.RedactionRule):
 //     the domain of the redaction's `event_id` equals the domain of the redacted event's ID
 //     (rule 11.2). This does not need the target, so a redaction that fails it is ignored at
