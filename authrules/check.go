@@ -1,7 +1,6 @@
 package authrules
 
 import (
-	"encoding/base64"
 	"fmt"
 	"strconv"
 	"strings"
@@ -928,16 +927,8 @@ func decodePublicKey(raw []byte) ([]byte, bool) {
 	if !ok {
 		return nil, false
 	}
-	s = strings.TrimRight(s, "=")
-	enc := base64.RawStdEncoding
-	if strings.ContainsAny(s, "-_") {
-		enc = base64.RawURLEncoding
-	}
-	k, err := enc.DecodeString(s)
-	if err != nil || len(k) != 32 {
-		return nil, false
-	}
-	return k, true
+	k, err := signing.DecodePublicKey(s) // the base64 every signing function reads
+	return k, err == nil
 }
 
 // checkPowerLevels applies rule 9 of v8 (rule 10 of v12): m.room.power_levels. Every

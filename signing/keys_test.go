@@ -97,8 +97,10 @@ func TestDecodeBase64(t *testing.T) {
 	}{
 		{"", ""}, {"Zg", "66"}, {"Zg==", "66"}, {"Zm8", "666f"}, {"Zm8=", "666f"},
 		{"Zm9v", "666f6f"}, {"Zm9vYg", "666f6f62"}, // appendices "Unpadded Base64" examples
-		{"Zg=", "!"}, {"Z", "!"}, {"Zm9v=", "!"}, {"Zg===", "!"}, {"Z=g=", "!"},
-		{"-_8", "fbff"}, {"+/8", "fbff"}, {"+_8", "!"}, {"Zm\n9v", "!"}, {"Zm 9v", "!"},
+		{"Zg=", "66"}, // partial padding (Synapse and ruma accept it)
+		{"Z", "!"}, {"Zm9v=", "!"}, {"Zm8==", "!"}, {"Zg===", "!"}, {"Z=g=", "!"}, {"=", "!"}, {"==", "!"},
+		{"-_8", "fbff"}, {"+/8", "fbff"}, {"+_8", "fbff"}, {"-/8=", "fbff"}, // alphabets mixed, as Synapse reads them
+		{"Zm\n9v", "!"}, {"Zm 9v", "!"}, {"Zm9v\n", "!"},
 		{"Zh", "66"}, // unused low bits ignored
 	} {
 		var dst [8]byte
