@@ -327,10 +327,7 @@ func parsePowerLevels(v roomversion.Version, content []byte, strict bool) (*Powe
 // parseLevelMap reads `events` or `notifications` (kind): an object of levels. The exact
 // values of levels outside the int64 range go into *beyond.
 func parseLevelMap(v roomversion.Version, nums *ruleNumbers, kind levelKind, raw []byte, strict bool, beyond *map[beyondKey]*string) ([]level, *Rejection) {
-	name := "events"
-	if kind == kindNotifications {
-		name = "notifications"
-	}
+	name := kindName(kind)
 	if canonicaljson.KindOf(raw) != canonicaljson.Object {
 		if strict {
 			return nil, newRejection(nums[rPLMapsType], SeverityError, ErrPowerLevelsInvalid, "power levels "+name+" is "+describe(raw)+", not an object")
