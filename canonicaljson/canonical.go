@@ -211,7 +211,9 @@ func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\
 
 func (p *parser) skipSpace() {
 	d, i := p.data, p.pos
-	for i < len(d) && isSpace(d[i]) {
+	// Every whitespace byte is at most ' ', so one comparison settles the
+	// bytes that are not (the usual case: canonical input has none).
+	for i < len(d) && d[i] <= ' ' && isSpace(d[i]) {
 		i++
 	}
 	p.pos = i
@@ -349,7 +351,12 @@ func (p *parser) object(out []byte) ([]byte, error) {
 		if n > 0 && p.emit {
 			out = append(out, ',')
 		}
-		m := member{inOff: p.pos, outStart: len(out), keyStart: p.pos + 1}
+		// The member's fields are kept in scalars and stored one by one into
+		// its slot: a member struct kept across the calls below (or a
+		// composite literal) is built on the stack field by field and then
+		// copied in 16-byte moves, which stall on store forwarding.
+		inOff, outStart := p.pos, len(out)
+		keyStart, keyEnd := p.pos+1, 0
 		var escaped bool
 		var err error
 		if out, escaped, err = p.str(out); err != nil {
@@ -358,14 +365,14 @@ func (p *parser) object(out []byte) ([]byte, error) {
 		var prefix uint64
 		if p.track {
 			if escaped {
-				m.inKeys = true
-				m.keyStart = len(st.keys)
-				st.keys = appendUnescaped(st.keys, p.data[m.inOff+1:p.pos-1])
-				m.keyEnd = len(st.keys)
+				keyStart = len(st.keys)
+				st.keys = appendUnescaped(st.keys, p.data[inOff+1:p.pos-1])
+				keyEnd = len(st.keys)
+				prefix = keyPrefix(st.keys[keyStart:keyEnd])
 			} else {
-				m.keyEnd = p.pos - 1
+				keyEnd = p.pos - 1
+				prefix = keyPrefix(p.data[keyStart:keyEnd])
 			}
-			prefix = keyPrefix(p.key(&m))
 		}
 		p.skipSpace()
 		if p.pos >= len(p.data) {
@@ -383,16 +390,18 @@ func (p *parser) object(out []byte) ([]byte, error) {
 			return out, err
 		}
 		if p.track {
-			m.outEnd = len(out)
+			st.members = append(st.members, member{})
+			m := &st.members[len(st.members)-1]
+			m.keyStart, m.keyEnd, m.inKeys = keyStart, keyEnd, escaped
+			m.inOff, m.outStart, m.outEnd = inOff, outStart, len(out)
+			st.prefix = append(st.prefix, prefix)
 			// Still in order? Compare with the previous key: by prefix, and
 			// only when the prefixes are equal by the whole key.
 			if sorted && n > 0 && (prefix < prevPrefix ||
-				prefix == prevPrefix && bytes.Compare(p.key(&st.members[len(st.members)-1]), p.key(&m)) >= 0) {
+				prefix == prevPrefix && bytes.Compare(p.key(&st.members[len(st.members)-2]), p.key(&st.members[len(st.members)-1])) >= 0) {
 				sorted = false
 			}
 			prevPrefix = prefix
-			st.members = append(st.members, m)
-			st.prefix = append(st.prefix, prefix)
 		}
 		n++
 		p.skipSpace()

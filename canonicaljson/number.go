@@ -23,6 +23,22 @@ const (
 func (p *parser) number(out []byte) ([]byte, error) {
 	d := p.data
 	start := p.pos
+	// Fast path: a non-negative integer of at most 15 digits, without a
+	// leading zero, that no fraction or exponent follows. It is canonical as
+	// written in both modes and below 2**53 (16 digits), so it is copied; the
+	// general path below would copy it too. Anything else takes that path.
+	j := start
+	for j < len(d) && j-start < 16 && isDigit(d[j]) {
+		j++
+	}
+	if n := j - start; n > 0 && n < 16 && (d[start] != '0' || n == 1) &&
+		(j == len(d) || d[j] != '.' && d[j] != 'e' && d[j] != 'E' && !isDigit(d[j])) {
+		p.pos = j
+		if p.emit {
+			out = append(out, d[start:j]...)
+		}
+		return out, nil
+	}
 	i := start
 	neg := d[i] == '-'
 	if neg {
