@@ -488,11 +488,18 @@ func (p *parser) reorder(out []byte, base, bodyStart int) ([]byte, error) {
 		}
 		return a.idx - b.idx
 	}
-	if len(order) <= 12 {
+	if len(order) <= 32 {
+		// Insertion sort, comparing prefixes inline: an event's objects
+		// are small, and most pairs differ in their first eight bytes.
 		for i := 1; i < len(order); i++ {
-			for j := i; j > 0 && cmp(order[j], order[j-1]) < 0; j-- {
-				order[j], order[j-1] = order[j-1], order[j]
+			e := order[i]
+			j := i
+			for j > 0 && (e.prefix < order[j-1].prefix ||
+				e.prefix == order[j-1].prefix && cmp(e, order[j-1]) < 0) {
+				order[j] = order[j-1]
+				j--
 			}
+			order[j] = e
 		}
 	} else {
 		slices.SortFunc(order, cmp)
