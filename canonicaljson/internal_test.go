@@ -239,3 +239,38 @@ func TestStringScanAgainstBytewise(t *testing.T) {
 		t.Fatalf("checked only %d literals", checked)
 	}
 }
+
+// TestDigitRun checks digitRun against counting digits byte by byte: every byte value in
+// every position among digits, and random words biased towards digits and their neighbours.
+func TestDigitRun(t *testing.T) {
+	slow := func(b []byte) int {
+		for i, c := range b {
+			if c < '0' || c > '9' {
+				return i
+			}
+		}
+		return len(b)
+	}
+	check := func(b []byte) {
+		t.Helper()
+		if got, want := digitRun(binary.LittleEndian.Uint64(b)), slow(b); got != want {
+			t.Fatalf("digitRun(%q) = %d, want %d", b, got, want)
+		}
+	}
+	for pos := 0; pos < 8; pos++ {
+		for c := 0; c < 256; c++ {
+			b := []byte("12345678")
+			b[pos] = byte(c)
+			check(b)
+		}
+	}
+	rng := rand.New(rand.NewPCG(3, 5))
+	pool := []byte("0123456789/:.eE-\x00\xff\x80\xb0\xb9\x3a\x2f\x20\x10\x1a")
+	for range 200000 {
+		var b [8]byte
+		for i := range b {
+			b[i] = pool[rng.IntN(len(pool))]
+		}
+		check(b[:])
+	}
+}
