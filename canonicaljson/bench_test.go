@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/roomproto/roomproto/canonicaljson"
+	"github.com/roomproto/roomproto/internal/cpubench"
 )
 
 // benchInputs are the realistic events timed by the benchmarks: the two built
@@ -124,5 +125,30 @@ func BenchmarkAppendStrict(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkSpeedupVsReference is issue 2's bar for canonical JSON as one figure: how many times
+// less process CPU time (garbage collection included) Canonical and CanonicalStrict take than
+// the decode-into-interface, sort, re-encode baseline of BenchmarkReferenceDecodeSortEncode, in
+// alternating phases (internal/cpubench). The bar is "speedup-x" >= 10.
+func BenchmarkSpeedupVsReference(b *testing.B) {
+	for _, in := range benchInputs(b) {
+		for _, mode := range []struct {
+			name string
+			fn   func([]byte) ([]byte, error)
+		}{{"strict", canonicaljson.CanonicalStrict}, {"lenient", canonicaljson.Canonical}} {
+			b.Run(mode.name+"/"+in.name, func(b *testing.B) {
+				cpubench.Speedup(b, func() {
+					if _, err := mode.fn(in.data); err != nil {
+						b.Fatal(err)
+					}
+				}, func() {
+					if _, err := referenceCanonical(in.data); err != nil {
+						b.Fatal(err)
+					}
+				})
+			})
+		}
 	}
 }

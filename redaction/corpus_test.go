@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/roomproto/roomproto/canonicaljson"
+	"github.com/roomproto/roomproto/internal/cpubench"
 	"github.com/roomproto/roomproto/redaction"
 	"github.com/roomproto/roomproto/roomversion"
 )
@@ -137,40 +138,49 @@ func naiveRedactPowerLevels(b *testing.B, canonical bool) {
 	e := powerLevelsEvent(b, c)
 	b.SetBytes(int64(len(e)))
 	b.ReportAllocs()
-	top := map[string]bool{"event_id": true, "type": true, "room_id": true, "sender": true, "state_key": true,
-		"content": true, "hashes": true, "signatures": true, "depth": true, "prev_events": true, "prev_state": true,
-		"auth_events": true, "origin": true, "origin_server_ts": true, "membership": true}
-	pl := map[string]bool{"ban": true, "events": true, "events_default": true, "kick": true, "redact": true,
-		"state_default": true, "users": true, "users_default": true}
 	for b.Loop() {
-		var ev map[string]any
-		if err := json.Unmarshal(e, &ev); err != nil {
-			b.Fatal(err)
-		}
-		out := map[string]any{}
-		for k, v := range ev {
-			if top[k] {
-				out[k] = v
-			}
-		}
-		content, _ := ev["content"].(map[string]any)
-		nc := map[string]any{}
-		for k, v := range content {
-			if pl[k] {
-				nc[k] = v
-			}
-		}
-		out["content"] = nc
-		var err error
-		if canonical {
-			_, err = canonicaljson.Marshal(out)
-		} else {
-			_, err = json.Marshal(out)
-		}
-		if err != nil {
+		if err := naiveRedact(e, canonical); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+// The v1-v10 lists of naiveRedact: kept top-level keys and kept power levels content keys.
+var (
+	naiveTop = map[string]bool{"event_id": true, "type": true, "room_id": true, "sender": true, "state_key": true,
+		"content": true, "hashes": true, "signatures": true, "depth": true, "prev_events": true, "prev_state": true,
+		"auth_events": true, "origin": true, "origin_server_ts": true, "membership": true}
+	naivePowerLevels = map[string]bool{"ban": true, "events": true, "events_default": true, "kick": true, "redact": true,
+		"state_default": true, "users": true, "users_default": true}
+)
+
+// naiveRedact redacts a power levels event the baseline's way.
+func naiveRedact(e []byte, canonical bool) error {
+	var ev map[string]any
+	if err := json.Unmarshal(e, &ev); err != nil {
+		return err
+	}
+	out := map[string]any{}
+	for k, v := range ev {
+		if naiveTop[k] {
+			out[k] = v
+		}
+	}
+	content, _ := ev["content"].(map[string]any)
+	nc := map[string]any{}
+	for k, v := range content {
+		if naivePowerLevels[k] {
+			nc[k] = v
+		}
+	}
+	out["content"] = nc
+	var err error
+	if canonical {
+		_, err = canonicaljson.Marshal(out)
+	} else {
+		_, err = json.Marshal(out)
+	}
+	return err
 }
 
 // BenchmarkRedactPowerLevelsNaive: decode into interface, filter, json.Marshal.
@@ -178,3 +188,30 @@ func BenchmarkRedactPowerLevelsNaive(b *testing.B) { naiveRedactPowerLevels(b, f
 
 // BenchmarkRedactPowerLevelsNaiveCanonical: decode into interface, filter, canonicaljson.Marshal.
 func BenchmarkRedactPowerLevelsNaiveCanonical(b *testing.B) { naiveRedactPowerLevels(b, true) }
+
+// BenchmarkSpeedupVsNaive is issue 3's bar as one figure: how many times less process CPU time
+// (garbage collection included) Redact takes on the 50-user power levels event than the
+// decode-into-interface, filter, re-encode baseline (json.Marshal: its cheapest form; with
+// canonicaljson.Marshal in "canonical"), in alternating phases (internal/cpubench). The bar is
+// "speedup-x" >= 15.
+func BenchmarkSpeedupVsNaive(b *testing.B) {
+	c := loadCorpus(b)
+	e := powerLevelsEvent(b, c)
+	for _, canonical := range []bool{false, true} {
+		name := "json.Marshal"
+		if canonical {
+			name = "canonical"
+		}
+		b.Run(name, func(b *testing.B) {
+			cpubench.Speedup(b, func() {
+				if _, err := redaction.Redact(c.version, e); err != nil {
+					b.Fatal(err)
+				}
+			}, func() {
+				if err := naiveRedact(e, canonical); err != nil {
+					b.Fatal(err)
+				}
+			})
+		})
+	}
+}
