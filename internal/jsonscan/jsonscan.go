@@ -9,45 +9,36 @@
 // parser would). Give it only canonicaljson's output.
 package jsonscan
 
-import (
-	"encoding/binary"
-	"math/bits"
-)
+import "bytes"
 
-// SkipString returns the index just past the string literal at b[i] ('"'), or -1. It looks at
-// eight bytes at a time for a '"' or '\\' (the classic "has a zero byte" test on the word XORed
-// with each of them; the lowest flagged byte is exact), then at the rest one by one.
+// SkipString returns the index just past the string literal at b[i] ('"'), or -1. It finds each
+// '"' with bytes.IndexByte (vectorised) and looks back at the backslashes just before it: the
+// quote closes the literal when their run, which starts after a byte that is not a backslash (or
+// just after the opening quote), has an even length. That is the same quote as a forward scan in
+// which each backslash takes the byte after it as escaped: the first backslash of the run is not
+// escaped (the byte before it is no backslash), so every other one escapes the next, and the
+// quote is escaped exactly when the run's length is odd. Each backslash is counted at most once
+// (a run ends at the quote that follows it), so the scan is linear on any bytes.
 func SkipString(b []byte, i int) int {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
 	if i < 0 || i >= len(b) || b[i] != '"' {
 		return -1
 	}
-	i++
-	for i+8 <= len(b) {
-		w := binary.LittleEndian.Uint64(b[i:])
-		q, s := w^(lo*'"'), w^(lo*'\\')
-		m := ((q - lo) &^ q) | ((s - lo) &^ s)
-		if m &= hi; m == 0 {
-			i += 8
-			continue
+	start := i + 1 // the first byte of the body
+	for i = start; ; {
+		q := bytes.IndexByte(b[i:], '"')
+		if q < 0 {
+			return -1
 		}
-		i += bits.TrailingZeros64(m) / 8
-		if b[i] == '"' {
+		i += q // b[i] == '"'
+		j := i
+		for j > start && b[j-1] == '\\' {
+			j--
+		}
+		if (i-j)%2 == 0 {
 			return i + 1
 		}
-		i += 2 // a backslash and the character it escapes
+		i++ // an escaped quote
 	}
-	for i < len(b) {
-		switch b[i] {
-		case '"':
-			return i + 1
-		case '\\':
-			i += 2
-		default:
-			i++
-		}
-	}
-	return -1
 }
 
 // structural marks the bytes SkipValue must look at inside an array or object.

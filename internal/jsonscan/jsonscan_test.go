@@ -34,6 +34,20 @@ func TestSkip(t *testing.T) {
 		{``, 0, -1, -1},
 		{`"a"`, 7, -1, -1},
 		{`"a"`, -1, -1, -1},
+		// The closing quote is the first one after an even run of backslashes.
+		{`""`, 0, 2, 2},
+		{`"\"`, 0, -1, -1},
+		{`"\\"`, 0, 4, 4},
+		{`"\\\"`, 0, -1, -1},
+		{`"\\\\"x"`, 0, 6, 6},
+		{`"\\\\\""`, 0, 8, 8},
+		{`"a\\b\"c"`, 0, 9, 9},
+		{`"\\\"\\"`, 0, 8, 8},
+		{`\""`, 1, 3, 3},    // a backslash before the opening quote escapes nothing
+		{`"\\"\"`, 0, 4, 4}, // nor look at what follows
+		{`"x\`, 0, -1, -1},
+		{`"x\"`, 0, -1, -1},
+		{`"` + strings.Repeat("a", 100) + `\"` + strings.Repeat("b", 40) + `"`, 0, 144, 144},
 	} {
 		if got := jsonscan.SkipString([]byte(tc.in), tc.i); got != tc.str {
 			t.Errorf("SkipString(%s, %d) = %d, want %d", tc.in, tc.i, got, tc.str)
@@ -42,6 +56,49 @@ func TestSkip(t *testing.T) {
 			t.Errorf("SkipValue(%s, %d) = %d, want %d", tc.in, tc.i, got, tc.value)
 		}
 	}
+}
+
+// skipStringForward is the forward scan SkipString must agree with on any bytes: each backslash
+// takes the byte after it as escaped, and the first quote not taken so ends the literal.
+func skipStringForward(b []byte, i int) int {
+	if i < 0 || i >= len(b) || b[i] != '"' {
+		return -1
+	}
+	for i++; i < len(b); {
+		switch b[i] {
+		case '"':
+			return i + 1
+		case '\\':
+			i += 2
+		default:
+			i++
+		}
+	}
+	return -1
+}
+
+// TestSkipStringExhaustive compares SkipString with the forward scan on every string of up to 9
+// bytes over '"', '\\' and 'a', from every start.
+func TestSkipStringExhaustive(t *testing.T) {
+	alphabet := []byte{'"', '\\', 'a'}
+	b := make([]byte, 0, 9)
+	var walk func()
+	walk = func() {
+		for i := -1; i <= len(b); i++ {
+			if got, want := jsonscan.SkipString(b, i), skipStringForward(b, i); got != want {
+				t.Fatalf("SkipString(%s, %d) = %d, want %d", b, i, got, want)
+			}
+		}
+		if len(b) == cap(b) {
+			return
+		}
+		for _, c := range alphabet {
+			b = append(b, c)
+			walk()
+			b = b[:len(b)-1]
+		}
+	}
+	walk()
 }
 
 func TestMembersAndElements(t *testing.T) {
@@ -113,7 +170,9 @@ func FuzzScanMatchesCanonicaljson(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte, strict bool) {
 		// Arbitrary bytes: only termination and bounds matter.
 		for i := -1; i <= len(data) && i < 64; i++ {
-			jsonscan.SkipString(data, i)
+			if got, want := jsonscan.SkipString(data, i), skipStringForward(data, i); got != want {
+				t.Fatalf("SkipString(%q, %d) = %d, the forward scan %d", data, i, got, want)
+			}
 			jsonscan.SkipValue(data, i)
 		}
 		jsonscan.Members(data, func(k, v []byte) bool { return true })
