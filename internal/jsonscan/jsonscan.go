@@ -63,6 +63,17 @@ func SkipValue(b []byte, i int) int {
 			}
 			switch c {
 			case '"':
+				// Most strings hold no escaped quote: then the first '"' after the opening
+				// one closes them, as SkipString finds, unless a backslash is just before it
+				// (the byte before it is b[i] itself when q is 0).
+				q := bytes.IndexByte(b[i+1:], '"')
+				if q < 0 {
+					return -1
+				}
+				if b[i+q] != '\\' {
+					i += q + 2
+					continue
+				}
 				if i = SkipString(b, i); i < 0 {
 					return -1
 				}

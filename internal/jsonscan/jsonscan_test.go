@@ -25,6 +25,12 @@ func TestSkip(t *testing.T) {
 		{`"ends in backslash\`, 0, -1, -1},
 		{`{"a":[1,{"b":"}"}],"c":"]"}`, 0, -1, 27},
 		{`[[],{},"[",-12]`, 0, -1, 15},
+		{`[""]`, 0, -1, 4},
+		{`["\"]"]`, 0, -1, 7},
+		{`["\\"]`, 0, -1, 6},
+		{`["a\\\"]",1]`, 0, -1, 12},
+		{`["\"]`, 0, -1, -1},
+		{`["]`, 0, -1, -1},
 		{`123,`, 0, -1, 3},
 		{`true}`, 0, -1, 4},
 		{`null`, 0, -1, 4},
@@ -87,6 +93,67 @@ func TestSkipStringExhaustive(t *testing.T) {
 		for i := -1; i <= len(b); i++ {
 			if got, want := jsonscan.SkipString(b, i), skipStringForward(b, i); got != want {
 				t.Fatalf("SkipString(%s, %d) = %d, want %d", b, i, got, want)
+			}
+		}
+		if len(b) == cap(b) {
+			return
+		}
+		for _, c := range alphabet {
+			b = append(b, c)
+			walk()
+			b = b[:len(b)-1]
+		}
+	}
+	walk()
+}
+
+// skipValueForward is SkipValue as it was before its fast path for strings, which it must agree
+// with on any bytes.
+func skipValueForward(b []byte, i int) int {
+	if i < 0 || i >= len(b) {
+		return -1
+	}
+	switch b[i] {
+	case '"':
+		return skipStringForward(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				if i = skipStringForward(b, i); i < 0 {
+					return -1
+				}
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return -1
+	case ',', '}', ']', ':':
+		return -1
+	}
+	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' {
+		i++
+	}
+	return i
+}
+
+// TestSkipValueExhaustive compares SkipValue with skipValueForward on every string of up to 6
+// bytes over '"', '\\', '[', ']', '{', '}', ',' and 'a', from every start.
+func TestSkipValueExhaustive(t *testing.T) {
+	alphabet := []byte(`"\[]{},a`)
+	b := make([]byte, 0, 6)
+	var walk func()
+	walk = func() {
+		for i := -1; i <= len(b); i++ {
+			if got, want := jsonscan.SkipValue(b, i), skipValueForward(b, i); got != want {
+				t.Fatalf("SkipValue(%s, %d) = %d, want %d", b, i, got, want)
 			}
 		}
 		if len(b) == cap(b) {
@@ -173,7 +240,9 @@ func FuzzScanMatchesCanonicaljson(f *testing.F) {
 			if got, want := jsonscan.SkipString(data, i), skipStringForward(data, i); got != want {
 				t.Fatalf("SkipString(%q, %d) = %d, the forward scan %d", data, i, got, want)
 			}
-			jsonscan.SkipValue(data, i)
+			if got, want := jsonscan.SkipValue(data, i), skipValueForward(data, i); got != want {
+				t.Fatalf("SkipValue(%q, %d) = %d, the forward scan %d", data, i, got, want)
+			}
 		}
 		jsonscan.Members(data, func(k, v []byte) bool { return true })
 		jsonscan.Elements(data, func(v []byte) bool { return true })
