@@ -300,14 +300,39 @@ func putCanon(bufp *[]byte, buf []byte) {
 // wrote it for v) is raw. The JSON is valid, compact, without duplicate keys, and every key and
 // string needs an escape only for '"', '\\' and control characters, so top-level names are
 // matched on the bytes as written (internal/jsonscan).
+//
+// The walk checks the fields in the order of their keys and stops at the first error. It makes
+// no string: it appends the decoded bytes of each string it reads (the IDs, references, hash,
+// origin, signatures, and after the walk the content's `membership` or `redacts`) to one buffer
+// and notes where they are ([strRef]). Once the event is known to be well-formed, the buffer
+// becomes one string and each string field a substring of it, so that an event costs a few
+// allocations (the Event, that string, the array of the references, the signature maps) instead
+// of one or two per string. A field kept on its own keeps that whole string alive: at most the
+// total length of these strings, less than the event's.
 func parseCanonical(v roomversion.Version, raw []byte) (*Event, error) {
 	if len(raw) == 0 || raw[0] != '{' {
 		return nil, formatErr("", ErrNotObject, "the event must be a JSON object, got %v", canonicaljson.KindOf(raw))
 	}
-	e := &Event{raw: raw, Version: v}
 	var (
-		hasAuth, hasPrev, hasDepth, hasTS, hasHashes, hasSigs, hasRoom, hasSender, hasType, hasContent, hasEventID bool
-		topRedacts                                                                                                 string
+		hasAuth, hasPrev, hasDepth, hasTS, hasHashes, hasSigs, hasRoom, hasSender, hasType, hasContent, hasEventID, hasStateKey bool
+
+		eventID, roomID, sender, typ, stateKey, origin, topRedacts, contentHash strRef
+		content, unsigned                                                       []byte
+		contentStart                                                            int
+		depth, ts                                                               int64
+
+		// Where the walk puts the strings and the lists: on the stack, unless an event has
+		// more or longer strings or more signatures than most.
+		strArr    [1024]byte
+		buf       = strArr[:0]
+		prevArr   [MaxPrevEvents]strRef
+		authArr   [MaxAuthEvents]strRef
+		serverArr [4]sigServer
+		keyArr    [8]sigKey
+		prev      []strRef
+		auth      []strRef
+		servers   []sigServer
+		keys      []sigKey
 	)
 	var err error
 	scanned := jsonscan.Members(raw, func(rawKey, value []byte) bool {
@@ -317,22 +342,22 @@ func parseCanonical(v roomversion.Version, raw []byte) (*Event, error) {
 				return true // not part of the format; kept in the bytes, ignored by the rules
 			}
 			hasEventID = true
-			if e.EventID, err = idString("event_id", value); err == nil {
-				err = CheckOpaqueEventID(e.EventID)
+			if buf, eventID, err = idLiteral(buf, "event_id", value); err == nil {
+				err = CheckOpaqueEventID(string(eventID.bytes(buf))) // v1-2 only: one allocation
 			}
 		case "room_id":
 			hasRoom = true
-			e.RoomID, err = idString("room_id", value)
+			buf, roomID, err = idLiteral(buf, "room_id", value)
 		case "sender":
 			hasSender = true
-			e.Sender, err = idString("sender", value)
+			buf, sender, err = idLiteral(buf, "sender", value)
 		case "type":
 			hasType = true
-			e.Type, err = idString("type", value)
+			buf, typ, err = idLiteral(buf, "type", value)
 		case "state_key":
-			var s string
-			if s, err = idString("state_key", value); err == nil {
-				e.StateKey = &s
+			var s strRef
+			if buf, s, err = idLiteral(buf, "state_key", value); err == nil {
+				stateKey, hasStateKey = s, true
 			}
 		case "content":
 			hasContent = true
@@ -340,44 +365,43 @@ func parseCanonical(v roomversion.Version, raw []byte) (*Event, error) {
 				err = formatErr("content", ErrNotObject, "content must be an object")
 				return false
 			}
-			e.Content = value
-			e.contentStart = cap(raw) - cap(value) // value is raw[start:end]
-			e.contentEnd = e.contentStart + len(value)
+			content = value
+			contentStart = cap(raw) - cap(value) // value is raw[start:end]
 		case "prev_events":
 			hasPrev = true
-			e.PrevEvents, err = references(v, "prev_events", value, MaxPrevEvents)
+			buf, prev, err = references(v, "prev_events", value, MaxPrevEvents, buf, prevArr[:0])
 		case "auth_events":
 			hasAuth = true
-			e.AuthEvents, err = references(v, "auth_events", value, MaxAuthEvents)
+			buf, auth, err = references(v, "auth_events", value, MaxAuthEvents, buf, authArr[:0])
 		case "depth":
 			hasDepth = true
-			if e.Depth, err = integer("depth", value); err == nil && (e.Depth < 0 || e.Depth > v.Format.MaxDepth) {
-				err = formatErr("depth", ErrOutOfRange, "depth %d outside [0, %d]", e.Depth, v.Format.MaxDepth)
+			if depth, err = integer("depth", value); err == nil && (depth < 0 || depth > v.Format.MaxDepth) {
+				err = formatErr("depth", ErrOutOfRange, "depth %d outside [0, %d]", depth, v.Format.MaxDepth)
 			}
 		case "origin_server_ts":
 			hasTS = true
-			e.OriginServerTS, err = integer("origin_server_ts", value)
+			ts, err = integer("origin_server_ts", value)
 		case "origin":
 			// No event format defines `origin` (pdu_v*.yaml): it is kept in the bytes and
 			// read only when it is a string.
-			e.Origin, _ = plainString("origin", value)
+			buf, origin, _ = stringLiteral(buf, "origin", value)
 		case "redacts":
 			if v.Format.RedactsInContent {
 				return true // from v11 not part of the format (pdu_v11.yaml): any value
 			}
-			topRedacts, err = plainString("redacts", value)
+			buf, topRedacts, err = stringLiteral(buf, "redacts", value)
 		case "hashes":
 			hasHashes = true
-			e.ContentHash, err = hashes(value)
+			buf, contentHash, err = hashes(buf, value)
 		case "signatures":
 			hasSigs = true
-			e.Signatures, err = signatures(value)
+			buf, servers, keys, err = signatures(buf, value, serverArr[:0], keyArr[:0])
 		case "unsigned":
 			if value[0] != '{' {
 				err = formatErr("unsigned", ErrNotObject, "unsigned must be an object")
 				return false
 			}
-			e.Unsigned = value
+			unsigned = value
 		}
 		return err == nil
 	})
@@ -408,27 +432,101 @@ func parseCanonical(v roomversion.Version, raw []byte) (*Event, error) {
 	if v.Format.HasEventIDField && !hasEventID {
 		return nil, formatErr("event_id", ErrMissingField, "room version %s events carry their event_id", v.ID)
 	}
+	eventType := typ.bytes(buf)
 	// A v12 create event has no room_id (auth rule 1.2 rejects one that has); every other
 	// event needs one.
-	if !hasRoom && !(v.Format.RoomIDFromCreateEvent && e.Type == TypeCreate) {
+	if !hasRoom && !(v.Format.RoomIDFromCreateEvent && string(eventType) == TypeCreate) {
 		return nil, formatErr("room_id", ErrMissingField, "")
 	}
 
+	var redacts, membership strRef
 	if v.Format.RedactsInContent {
-		if e.Type == TypeRedaction {
-			e.Redacts, _, err = canonicalContentString(e.Content, "redacts")
+		if string(eventType) == TypeRedaction {
+			buf, redacts, err = contentLiteral(buf, content, "redacts")
 		}
 	} else {
-		e.Redacts = topRedacts
+		redacts = topRedacts
 	}
 	if err != nil {
 		return nil, &FormatError{Field: "content", Err: ErrWrongType, Detail: err.Error(), Cause: err}
 	}
-	if e.Type == TypeMember {
-		e.Membership, _, _ = canonicalContentString(e.Content, "membership")
+	if string(eventType) == TypeMember {
+		buf, membership, _ = contentLiteral(buf, content, "membership")
+	}
+
+	// The event is well-formed: make its strings, all from one.
+	strs := string(buf)
+	a := &eventAlloc{}
+	e := &a.ev
+	*e = Event{
+		raw:            raw,
+		contentStart:   contentStart,
+		contentEnd:     contentStart + len(content),
+		Version:        v,
+		EventID:        eventID.in(strs),
+		RoomID:         roomID.in(strs),
+		Sender:         sender.in(strs),
+		Type:           typ.in(strs),
+		Content:        content,
+		Depth:          depth,
+		OriginServerTS: ts,
+		Origin:         origin.in(strs),
+		Redacts:        redacts.in(strs),
+		ContentHash:    contentHash.in(strs),
+		Membership:     membership.in(strs),
+		Unsigned:       unsigned,
+	}
+	if hasStateKey {
+		a.stateKey = stateKey.in(strs)
+		e.StateKey = &a.stateKey
+	}
+	// One array holds both lists; each is capped at its length so that appending to one never
+	// writes into the other. Both are non-nil, empty or not.
+	ids := make([]string, len(prev)+len(auth))
+	for i, r := range prev {
+		ids[i] = r.in(strs)
+	}
+	for i, r := range auth {
+		ids[len(prev)+i] = r.in(strs)
+	}
+	e.PrevEvents = ids[:len(prev):len(prev)]
+	e.AuthEvents = ids[len(prev):]
+	e.Signatures = make(map[string]map[string]string, 2)
+	k := 0
+	for _, s := range servers {
+		m := make(map[string]string, 1)
+		e.Signatures[s.name.in(strs)] = m
+		for _, key := range keys[k : k+s.keys] {
+			m[key.id.in(strs)] = key.sig.in(strs)
+		}
+		k += s.keys
 	}
 	return e, nil
 }
+
+// eventAlloc holds an Event made by Parse with the string its StateKey points to, which are
+// allocated together.
+type eventAlloc struct {
+	ev       Event
+	stateKey string
+}
+
+// strRef locates a string read by parseCanonical in its buffer of decoded strings: buf[pos:end],
+// and at the end the same span of the string made from that buffer. The zero strRef is "".
+type strRef struct{ pos, end int }
+
+func (r strRef) bytes(buf []byte) []byte { return buf[r.pos:r.end] }
+
+func (r strRef) in(strs string) string { return strs[r.pos:r.end] }
+
+// sigServer is a server of `signatures`; its key IDs and signatures are the next `keys` sigKeys,
+// in order.
+type sigServer struct {
+	name strRef
+	keys int
+}
+
+type sigKey struct{ id, sig strRef }
 
 // ContentString returns the string value of key in the event's content, and whether the key is
 // present with a string value.
@@ -506,11 +604,12 @@ func CheckOpaqueEventID(id string) error {
 // never the sender's fault.
 var errNoScan = &FormatError{Err: ErrNotJSON, Detail: "internal error: the canonical form did not scan"}
 
-// canonicalContentString is contentString for the canonical content that Parse holds.
-func canonicalContentString(content []byte, key string) (string, bool, error) {
+// contentLiteral reads content[key] of the canonical content when it is a string: the first
+// member named key, "" when it is absent or of another type. An error means the string could
+// not be decoded.
+func contentLiteral(buf, content []byte, key string) ([]byte, strRef, error) {
 	var (
-		out string
-		ok  bool
+		out strRef
 		err error
 	)
 	jsonscan.Members(content, func(k, v []byte) bool {
@@ -518,51 +617,68 @@ func canonicalContentString(content []byte, key string) (string, bool, error) {
 			return true
 		}
 		if v[0] == '"' {
-			out, err = unquote(v)
-			ok = err == nil
+			buf, out, err = appendUnquoted(buf, v)
 		}
 		return false
 	})
-	return out, ok, err
+	return buf, out, err
 }
 
-// unquote decodes a canonical JSON string literal; without escapes, by copying its body.
-func unquote(value []byte) (string, error) {
+// appendUnquoted appends the decoded canonical JSON string literal value to buf: without
+// escapes, its body as it is.
+func appendUnquoted(buf, value []byte) ([]byte, strRef, error) {
 	body := value[1 : len(value)-1]
-	if bytes.IndexByte(body, '\\') < 0 {
-		return string(body), nil
+	if bytes.IndexByte(body, '\\') >= 0 {
+		s, err := canonicaljson.Unquote(value)
+		if err != nil {
+			return buf, strRef{}, err
+		}
+		return appendRef(buf, s)
 	}
-	return canonicaljson.Unquote(value)
+	return appendRef(buf, body)
 }
 
-// unquoteKey decodes an object key as written in canonical JSON (without its quotes).
-func unquoteKey(key []byte) (string, error) {
-	if bytes.IndexByte(key, '\\') < 0 {
-		return string(key), nil
+// appendKey appends the decoded object key, as written in canonical JSON (without its quotes),
+// to buf.
+func appendKey(buf, key []byte) ([]byte, strRef, error) {
+	if bytes.IndexByte(key, '\\') >= 0 {
+		q := make([]byte, 0, len(key)+2)
+		q = append(append(append(q, '"'), key...), '"')
+		s, err := canonicaljson.Unquote(q)
+		if err != nil {
+			return buf, strRef{}, err
+		}
+		return appendRef(buf, s)
 	}
-	q := make([]byte, 0, len(key)+2)
-	q = append(append(append(q, '"'), key...), '"')
-	return canonicaljson.Unquote(q)
+	return appendRef(buf, key)
 }
 
-// plainString reads a string field of the canonical JSON.
-func plainString(field string, value []byte) (string, error) {
+// appendRef appends s to buf.
+func appendRef[T string | []byte](buf []byte, s T) ([]byte, strRef, error) {
+	pos := len(buf)
+	buf = append(buf, s...)
+	return buf, strRef{pos, len(buf)}, nil
+}
+
+// stringLiteral reads a string field of the canonical JSON into buf.
+func stringLiteral(buf []byte, field string, value []byte) ([]byte, strRef, error) {
 	if len(value) < 2 || value[0] != '"' {
-		return "", formatErr(field, ErrWrongType, "must be a string")
+		return buf, strRef{}, formatErr(field, ErrWrongType, "must be a string")
 	}
-	s, err := unquote(value)
+	buf, s, err := appendUnquoted(buf, value)
 	if err != nil {
-		return "", &FormatError{Field: field, Err: ErrWrongType, Detail: err.Error(), Cause: err}
+		return buf, strRef{}, &FormatError{Field: field, Err: ErrWrongType, Detail: err.Error(), Cause: err}
 	}
-	return s, nil
+	return buf, s, nil
 }
 
-func idString(field string, value []byte) (string, error) {
-	s, err := plainString(field, value)
-	if err == nil && len(s) > MaxIDLength {
-		return "", formatErr(field, ErrTooLarge, "%d bytes, limit %d", len(s), MaxIDLength)
+// idLiteral reads a string field limited to MaxIDLength bytes into buf.
+func idLiteral(buf []byte, field string, value []byte) ([]byte, strRef, error) {
+	buf, s, err := stringLiteral(buf, field, value)
+	if n := s.end - s.pos; err == nil && n > MaxIDLength {
+		return buf, strRef{}, formatErr(field, ErrTooLarge, "%d bytes, limit %d", n, MaxIDLength)
 	}
-	return s, err
+	return buf, s, err
 }
 
 // integer reads an integer field: a JSON number that is a plain integer (no fraction, no
@@ -601,17 +717,17 @@ func integer(field string, value []byte) (int64, error) {
 }
 
 // references parses `prev_events` / `auth_events`: a list of event IDs, or for the v1-2 format
-// a list of `[event_id, {hashes}]` pairs.
-func references(v roomversion.Version, field string, value []byte, limit int) ([]string, error) {
+// a list of `[event_id, {hashes}]` pairs. The IDs go into buf and are appended to ids.
+func references(v roomversion.Version, field string, value []byte, limit int, buf []byte, ids []strRef) ([]byte, []strRef, error) {
 	if value[0] != '[' {
-		return nil, formatErr(field, ErrWrongType, "must be an array")
+		return buf, ids, formatErr(field, ErrWrongType, "must be an array")
 	}
 	var (
-		ids []string
 		err error
+		n0  = len(ids)
 	)
 	scanned := jsonscan.Elements(value, func(item []byte) bool {
-		i := len(ids)
+		i := len(ids) - n0
 		if i >= limit {
 			err = formatErr(field, ErrTooMany, "more than %d entries", limit)
 			return false
@@ -640,7 +756,11 @@ func references(v roomversion.Version, field string, value []byte, limit int) ([
 			}
 			item = pair[0]
 		}
-		id, ierr := idString(field, item)
+		var (
+			id   strRef
+			ierr error
+		)
+		buf, id, ierr = idLiteral(buf, field, item)
 		if ierr != nil {
 			var fe *FormatError
 			if errors.As(ierr, &fe) && fe.Err == ErrTooLarge {
@@ -650,30 +770,25 @@ func references(v roomversion.Version, field string, value []byte, limit int) ([
 			}
 			return false
 		}
-		if ids == nil {
-			ids = make([]string, 0, 4)
-		}
 		ids = append(ids, id)
 		return true
 	})
 	if err != nil {
-		return nil, err
+		return buf, ids, err
 	}
 	if !scanned {
-		return nil, errNoScan
+		return buf, ids, errNoScan
 	}
-	if ids == nil {
-		ids = []string{}
-	}
-	return ids, nil
+	return buf, ids, nil
 }
 
-func hashes(value []byte) (string, error) {
+// hashes reads `hashes.sha256` into buf.
+func hashes(buf, value []byte) ([]byte, strRef, error) {
 	if value[0] != '{' {
-		return "", formatErr("hashes", ErrNotObject, "must be an object")
+		return buf, strRef{}, formatErr("hashes", ErrNotObject, "must be an object")
 	}
 	var (
-		sha   string
+		sha   strRef
 		found bool
 		err   error
 	)
@@ -682,13 +797,13 @@ func hashes(value []byte) (string, error) {
 			return true
 		}
 		found = true
-		sha, err = plainString("hashes", v)
+		buf, sha, err = stringLiteral(buf, "hashes", v)
 		return false
 	})
 	if err == nil && !found {
 		err = formatErr("hashes", ErrMissingField, "hashes must hold sha256 (event_hash.yaml)")
 	}
-	return sha, err
+	return buf, sha, err
 }
 
 // signatures parses `signatures`: server name → key ID → signature string. Any number of servers
@@ -697,42 +812,45 @@ func hashes(value []byte) (string, error) {
 // signatures, so a limit here would let a relay, or an origin signing with many keys, make
 // roomproto alone drop an event (docs/decisions.md (pdu) "Signature counts"). Verification
 // looks only at the servers that must sign.
-func signatures(value []byte) (map[string]map[string]string, error) {
+//
+// The names and signatures go into buf; the servers, in order, are appended to servers and
+// their keys, in order, to keys, from which parseCanonical makes the map.
+func signatures(buf, value []byte, servers []sigServer, keys []sigKey) ([]byte, []sigServer, []sigKey, error) {
 	if value[0] != '{' {
-		return nil, formatErr("signatures", ErrNotObject, "must be an object")
+		return buf, servers, keys, formatErr("signatures", ErrNotObject, "must be an object")
 	}
-	out := make(map[string]map[string]string, 2)
 	var err error
-	scanned := jsonscan.Members(value, func(rawServer, keys []byte) bool {
-		var server string
-		if server, err = unquoteKey(rawServer); err != nil {
+	scanned := jsonscan.Members(value, func(rawServer, keyObj []byte) bool {
+		var server strRef
+		if buf, server, err = appendKey(buf, rawServer); err != nil {
 			return false
 		}
-		if keys[0] != '{' {
-			err = formatErr("signatures", ErrNotObject, "signatures of %q must be an object", server)
+		if keyObj[0] != '{' {
+			err = formatErr("signatures", ErrNotObject, "signatures of %q must be an object", string(server.bytes(buf)))
 			return false
 		}
-		m := make(map[string]string, 1)
-		out[server] = m
-		return jsonscan.Members(keys, func(rawKeyID, sig []byte) bool {
-			var keyID, s string
-			if keyID, err = unquoteKey(rawKeyID); err != nil {
+		servers = append(servers, sigServer{name: server})
+		s := &servers[len(servers)-1]
+		return jsonscan.Members(keyObj, func(rawKeyID, sig []byte) bool {
+			var k sigKey
+			if buf, k.id, err = appendKey(buf, rawKeyID); err != nil {
 				return false
 			}
-			if s, err = plainString("signatures", sig); err != nil {
+			if buf, k.sig, err = stringLiteral(buf, "signatures", sig); err != nil {
 				return false
 			}
-			m[keyID] = s
+			keys = append(keys, k)
+			s.keys++
 			return true
 		})
 	})
 	if err != nil {
-		return nil, err
+		return buf, servers, keys, err
 	}
 	if !scanned {
-		return nil, errNoScan
+		return buf, servers, keys, errNoScan
 	}
-	return out, nil
+	return buf, servers, keys, nil
 }
 
 func truncate(b []byte) string {
