@@ -135,6 +135,34 @@ func EachMember(b []byte, i int, fn func(key []byte, keyStart, valueStart int) i
 	return -1
 }
 
+// EachElement calls fn for each element of the array at b[i] ('[') with the index where the
+// element starts; fn returns the index just past it (SkipValue, or -1 to stop the scan).
+// EachElement returns the index just past the array, or -1 if it does not scan.
+func EachElement(b []byte, i int, fn func(valueStart int) int) int {
+	if i < 0 || i >= len(b) || b[i] != '[' {
+		return -1
+	}
+	i++
+	if i < len(b) && b[i] == ']' {
+		return i + 1
+	}
+	for i < len(b) {
+		ve := fn(i)
+		if ve <= i || ve >= len(b) {
+			return -1
+		}
+		switch b[ve] {
+		case ']':
+			return ve + 1
+		case ',':
+			i = ve + 1
+		default:
+			return -1
+		}
+	}
+	return -1
+}
+
 // Members calls fn with the key as written and the value of each member of the object that is
 // the whole of b, in order, until fn returns false. It reports whether b scanned as one object
 // (a false from fn also reports false).

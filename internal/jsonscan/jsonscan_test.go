@@ -2,6 +2,7 @@ package jsonscan_test
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -219,8 +220,46 @@ func TestMembersAndElements(t *testing.T) {
 			t.Errorf("Elements(%s) = %q, want %q", tc.in, b.String(), tc.want)
 		}
 	}
-	// A false from fn stops the scan and is reported.
+	for _, tc := range []struct {
+		in   string
+		i    int
+		want string // elements;end
+	}{
+		{`[]`, 0, "2"},
+		{`[1,"a",[2],{"b":"]"}]`, 0, `1;"a";[2];{"b":"]"};21`},
+		{`x[1]`, 1, "1;4"},
+		{`[[1],2],3`, 0, "[1];2;7"},
+		{`[[1],2],3`, 1, "1;4"},
+		{`[1,]`, 0, "1;-1"},
+		{`[1 ]`, 0, "1 ;4"}, // a number ends at the first ',', '}' or ']'
+		{`[1}`, 0, "1;-1"},
+		{`[1`, 0, "-1"},
+		{`[`, 0, "-1"},
+		{`{}`, 0, "-1"},
+		{`[]`, -1, "-1"},
+		{`[]`, 2, "-1"},
+	} {
+		var b strings.Builder
+		in := []byte(tc.in)
+		end := jsonscan.EachElement(in, tc.i, func(vs int) int {
+			ve := jsonscan.SkipValue(in, vs)
+			if ve >= 0 && ve < len(in) {
+				b.WriteString(string(in[vs:ve]) + ";")
+			}
+			return ve
+		})
+		fmt.Fprint(&b, end)
+		if b.String() != tc.want {
+			t.Errorf("EachElement(%s, %d) = %q, want %q", tc.in, tc.i, b.String(), tc.want)
+		}
+	}
+	// fn's -1 stops the scan.
 	n := 0
+	if end := jsonscan.EachElement([]byte(`[1,2]`), 0, func(int) int { n++; return -1 }); end != -1 || n != 1 {
+		t.Errorf("EachElement did not stop at fn's -1 (end %d, calls %d)", end, n)
+	}
+	// A false from fn stops the scan and is reported.
+	n = 0
 	if jsonscan.Members([]byte(`{"a":1,"b":2}`), func(k, v []byte) bool { n++; return false }) || n != 1 {
 		t.Errorf("Members did not stop at fn's false (calls %d)", n)
 	}
@@ -246,6 +285,10 @@ func FuzzScanMatchesCanonicaljson(f *testing.F) {
 		}
 		jsonscan.Members(data, func(k, v []byte) bool { return true })
 		jsonscan.Elements(data, func(v []byte) bool { return true })
+		for i := -1; i <= len(data) && i < 64; i++ {
+			jsonscan.EachElement(data, i, func(vs int) int { return jsonscan.SkipValue(data, vs) })
+			jsonscan.EachMember(data, i, func(_ []byte, _, vs int) int { return jsonscan.SkipValue(data, vs) })
+		}
 
 		canon, err := canonicaljson.Append(nil, data, canonicaljson.Options{Strict: strict})
 		if err != nil {
@@ -283,6 +326,17 @@ func FuzzScanMatchesCanonicaljson(f *testing.F) {
 				return true
 			}) {
 				t.Fatalf("Elements(%s) failed", canon)
+			}
+			compare(t, canon, want, got)
+			got = got[:0]
+			if end := jsonscan.EachElement(canon, 0, func(vs int) int {
+				ve := jsonscan.SkipValue(canon, vs)
+				if ve >= 0 {
+					got = append(got, [2][]byte{nil, canon[vs:ve]})
+				}
+				return ve
+			}); end != len(canon) {
+				t.Fatalf("EachElement(%s) = %d, want %d", canon, end, len(canon))
 			}
 			compare(t, canon, want, got)
 		}
