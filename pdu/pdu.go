@@ -335,75 +335,88 @@ func parseCanonical(v roomversion.Version, raw []byte) (*Event, error) {
 		keys      []sigKey
 	)
 	var err error
-	scanned := jsonscan.Members(raw, func(rawKey, value []byte) bool {
+	end := jsonscan.EachMember(raw, 0, func(rawKey []byte, _, vs int) int {
+		ve := -1
 		switch string(rawKey) { // no allocation
-		case "event_id":
-			if !v.Format.HasEventIDField {
-				return true // not part of the format; kept in the bytes, ignored by the rules
-			}
-			hasEventID = true
-			if buf, eventID, err = idLiteral(buf, "event_id", value); err == nil {
-				err = CheckOpaqueEventID(string(eventID.bytes(buf))) // v1-2 only: one allocation
-			}
-		case "room_id":
-			hasRoom = true
-			buf, roomID, err = idLiteral(buf, "room_id", value)
-		case "sender":
-			hasSender = true
-			buf, sender, err = idLiteral(buf, "sender", value)
-		case "type":
-			hasType = true
-			buf, typ, err = idLiteral(buf, "type", value)
-		case "state_key":
-			var s strRef
-			if buf, s, err = idLiteral(buf, "state_key", value); err == nil {
-				stateKey, hasStateKey = s, true
-			}
-		case "content":
-			hasContent = true
-			if value[0] != '{' {
-				err = formatErr("content", ErrNotObject, "content must be an object")
-				return false
-			}
-			content = value
-			contentStart = cap(raw) - cap(value) // value is raw[start:end]
+		// The lists and objects whose strings the event keeps are read as they are walked,
+		// by readers that return the end of the value.
 		case "prev_events":
 			hasPrev = true
-			buf, prev, err = references(v, "prev_events", value, MaxPrevEvents, buf, prevArr[:0])
+			buf, prev, ve, err = references(v, "prev_events", raw, vs, MaxPrevEvents, buf, prevArr[:0])
 		case "auth_events":
 			hasAuth = true
-			buf, auth, err = references(v, "auth_events", value, MaxAuthEvents, buf, authArr[:0])
-		case "depth":
-			hasDepth = true
-			if depth, err = integer("depth", value); err == nil && (depth < 0 || depth > v.Format.MaxDepth) {
-				err = formatErr("depth", ErrOutOfRange, "depth %d outside [0, %d]", depth, v.Format.MaxDepth)
-			}
-		case "origin_server_ts":
-			hasTS = true
-			ts, err = integer("origin_server_ts", value)
-		case "origin":
-			// No event format defines `origin` (pdu_v*.yaml): it is kept in the bytes and
-			// read only when it is a string.
-			buf, origin, _ = stringLiteral(buf, "origin", value)
-		case "redacts":
-			if v.Format.RedactsInContent {
-				return true // from v11 not part of the format (pdu_v11.yaml): any value
-			}
-			buf, topRedacts, err = stringLiteral(buf, "redacts", value)
+			buf, auth, ve, err = references(v, "auth_events", raw, vs, MaxAuthEvents, buf, authArr[:0])
 		case "hashes":
 			hasHashes = true
-			buf, contentHash, err = hashes(buf, value)
+			buf, contentHash, ve, err = hashes(buf, raw, vs)
 		case "signatures":
 			hasSigs = true
-			buf, servers, keys, err = signatures(buf, value, serverArr[:0], keyArr[:0])
-		case "unsigned":
-			if value[0] != '{' {
-				err = formatErr("unsigned", ErrNotObject, "unsigned must be an object")
-				return false
+			buf, servers, keys, ve, err = signatures(buf, raw, vs, serverArr[:0], keyArr[:0])
+		default:
+			if ve = jsonscan.SkipValue(raw, vs); ve < 0 {
+				return -1
 			}
-			unsigned = value
+			value := raw[vs:ve]
+			switch string(rawKey) {
+			case "event_id":
+				if !v.Format.HasEventIDField {
+					break // not part of the format; kept in the bytes, ignored by the rules
+				}
+				hasEventID = true
+				if buf, eventID, err = idLiteral(buf, "event_id", value); err == nil {
+					err = CheckOpaqueEventID(string(eventID.bytes(buf))) // v1-2 only: one allocation
+				}
+			case "room_id":
+				hasRoom = true
+				buf, roomID, err = idLiteral(buf, "room_id", value)
+			case "sender":
+				hasSender = true
+				buf, sender, err = idLiteral(buf, "sender", value)
+			case "type":
+				hasType = true
+				buf, typ, err = idLiteral(buf, "type", value)
+			case "state_key":
+				var s strRef
+				if buf, s, err = idLiteral(buf, "state_key", value); err == nil {
+					stateKey, hasStateKey = s, true
+				}
+			case "content":
+				hasContent = true
+				if value[0] != '{' {
+					err = formatErr("content", ErrNotObject, "content must be an object")
+					break
+				}
+				content = value
+				contentStart = vs
+			case "depth":
+				hasDepth = true
+				if depth, err = integer("depth", value); err == nil && (depth < 0 || depth > v.Format.MaxDepth) {
+					err = formatErr("depth", ErrOutOfRange, "depth %d outside [0, %d]", depth, v.Format.MaxDepth)
+				}
+			case "origin_server_ts":
+				hasTS = true
+				ts, err = integer("origin_server_ts", value)
+			case "origin":
+				// No event format defines `origin` (pdu_v*.yaml): it is kept in the bytes
+				// and read only when it is a string.
+				buf, origin, _ = stringLiteral(buf, "origin", value)
+			case "redacts":
+				if v.Format.RedactsInContent {
+					break // from v11 not part of the format (pdu_v11.yaml): any value
+				}
+				buf, topRedacts, err = stringLiteral(buf, "redacts", value)
+			case "unsigned":
+				if value[0] != '{' {
+					err = formatErr("unsigned", ErrNotObject, "unsigned must be an object")
+					break
+				}
+				unsigned = value
+			}
 		}
-		return err == nil
+		if err != nil {
+			return -1
+		}
+		return ve
 	})
 	if err != nil {
 		var fe *FormatError
@@ -412,21 +425,23 @@ func parseCanonical(v roomversion.Version, raw []byte) (*Event, error) {
 		}
 		return nil, &FormatError{Err: ErrWrongType, Detail: err.Error(), Cause: err}
 	}
-	if !scanned {
+	if end != len(raw) {
 		return nil, errNoScan // invariant: raw is canonicaljson's output
 	}
 
-	required := []struct {
-		name string
-		ok   bool
-	}{
-		{"type", hasType}, {"sender", hasSender}, {"content", hasContent},
-		{"origin_server_ts", hasTS}, {"depth", hasDepth}, {"prev_events", hasPrev},
-		{"auth_events", hasAuth}, {"hashes", hasHashes}, {"signatures", hasSigs},
-	}
-	for _, r := range required {
-		if !r.ok {
-			return nil, formatErr(r.name, ErrMissingField, "")
+	if !(hasType && hasSender && hasContent && hasTS && hasDepth && hasPrev && hasAuth && hasHashes && hasSigs) {
+		required := []struct {
+			name string
+			ok   bool
+		}{
+			{"type", hasType}, {"sender", hasSender}, {"content", hasContent},
+			{"origin_server_ts", hasTS}, {"depth", hasDepth}, {"prev_events", hasPrev},
+			{"auth_events", hasAuth}, {"hashes", hasHashes}, {"signatures", hasSigs},
+		}
+		for _, r := range required {
+			if !r.ok {
+				return nil, formatErr(r.name, ErrMissingField, "")
+			}
 		}
 	}
 	if v.Format.HasEventIDField && !hasEventID {
@@ -716,21 +731,24 @@ func integer(field string, value []byte) (int64, error) {
 	return int64(n), nil
 }
 
-// references parses `prev_events` / `auth_events`: a list of event IDs, or for the v1-2 format
-// a list of `[event_id, {hashes}]` pairs. The IDs go into buf and are appended to ids.
-func references(v roomversion.Version, field string, value []byte, limit int, buf []byte, ids []strRef) ([]byte, []strRef, error) {
-	if value[0] != '[' {
-		return buf, ids, formatErr(field, ErrWrongType, "must be an array")
+// references parses `prev_events` / `auth_events`, the value at raw[i]: a list of event IDs, or
+// for the v1-2 format a list of `[event_id, {hashes}]` pairs. The IDs go into buf and are
+// appended to ids; end is the index just past the list.
+func references(v roomversion.Version, field string, raw []byte, i, limit int, buf []byte, ids []strRef) (_ []byte, _ []strRef, end int, err error) {
+	if raw[i] != '[' {
+		return buf, ids, -1, formatErr(field, ErrWrongType, "must be an array")
 	}
-	var (
-		err error
-		n0  = len(ids)
-	)
-	scanned := jsonscan.Elements(value, func(item []byte) bool {
+	n0 := len(ids)
+	end = jsonscan.EachElement(raw, i, func(vs int) int {
+		ve := jsonscan.SkipValue(raw, vs)
+		if ve < 0 {
+			return -1
+		}
+		item := raw[vs:ve]
 		i := len(ids) - n0
 		if i >= limit {
 			err = formatErr(field, ErrTooMany, "more than %d entries", limit)
-			return false
+			return -1
 		}
 		if v.Format.ReferencePairs {
 			var pair [2][]byte
@@ -746,13 +764,13 @@ func references(v roomversion.Version, field string, value []byte, limit int, bu
 			}
 			if n != 2 {
 				err = formatErr(field, ErrWrongType, "entry %d must be an [event_id, hashes] pair", i)
-				return false
+				return -1
 			}
 			// pdu_v1.yaml types each element of a pair "anyOf" a string and an event_hash
 			// object; nothing reads the second, so its content is not checked.
 			if pair[1][0] != '{' && pair[1][0] != '"' {
 				err = formatErr(field, ErrWrongType, "entry %d: the second element must be a hashes object or a string", i)
-				return false
+				return -1
 			}
 			item = pair[0]
 		}
@@ -768,89 +786,100 @@ func references(v roomversion.Version, field string, value []byte, limit int, bu
 			} else {
 				err = formatErr(field, ErrWrongType, "entry %d must be an event ID string", i)
 			}
-			return false
+			return -1
 		}
 		ids = append(ids, id)
-		return true
+		return ve
 	})
 	if err != nil {
-		return buf, ids, err
+		return buf, ids, -1, err
 	}
-	if !scanned {
-		return buf, ids, errNoScan
+	if end < 0 {
+		return buf, ids, -1, errNoScan
 	}
-	return buf, ids, nil
+	return buf, ids, end, nil
 }
 
-// hashes reads `hashes.sha256` into buf.
-func hashes(buf, value []byte) ([]byte, strRef, error) {
-	if value[0] != '{' {
-		return buf, strRef{}, formatErr("hashes", ErrNotObject, "must be an object")
+// hashes reads `hashes.sha256`, of the value at raw[i], into buf; end is the index just past the
+// value.
+func hashes(buf, raw []byte, i int) (_ []byte, sha strRef, end int, err error) {
+	if raw[i] != '{' {
+		return buf, strRef{}, -1, formatErr("hashes", ErrNotObject, "must be an object")
 	}
-	var (
-		sha   strRef
-		found bool
-		err   error
-	)
-	jsonscan.Members(value, func(k, v []byte) bool {
-		if string(k) != "sha256" {
-			return true
+	found := false
+	end = jsonscan.EachMember(raw, i, func(k []byte, _, vs int) int {
+		ve := jsonscan.SkipValue(raw, vs)
+		if ve < 0 {
+			return -1
 		}
-		found = true
-		buf, sha, err = stringLiteral(buf, "hashes", v)
-		return false
+		if !found && string(k) == "sha256" {
+			found = true
+			if buf, sha, err = stringLiteral(buf, "hashes", raw[vs:ve]); err != nil {
+				return -1
+			}
+		}
+		return ve
 	})
-	if err == nil && !found {
-		err = formatErr("hashes", ErrMissingField, "hashes must hold sha256 (event_hash.yaml)")
+	switch {
+	case err != nil:
+		return buf, strRef{}, -1, err
+	case !found:
+		return buf, strRef{}, -1, formatErr("hashes", ErrMissingField, "hashes must hold sha256 (event_hash.yaml)")
+	case end < 0:
+		return buf, strRef{}, -1, errNoScan
 	}
-	return buf, sha, err
+	return buf, sha, end, nil
 }
 
-// signatures parses `signatures`: server name → key ID → signature string. Any number of servers
-// and key IDs is accepted (the event size bounds them): the spec sets no limit, `signatures` is
-// covered by no signature, and appendices "Signing JSON" lets "intermediate entities" add
-// signatures, so a limit here would let a relay, or an origin signing with many keys, make
-// roomproto alone drop an event (docs/decisions.md (pdu) "Signature counts"). Verification
-// looks only at the servers that must sign.
+// signatures parses `signatures`, the value at raw[i]: server name → key ID → signature string.
+// Any number of servers and key IDs is accepted (the event size bounds them): the spec sets no
+// limit, `signatures` is covered by no signature, and appendices "Signing JSON" lets
+// "intermediate entities" add signatures, so a limit here would let a relay, or an origin
+// signing with many keys, make roomproto alone drop an event (docs/decisions.md (pdu)
+// "Signature counts"). Verification looks only at the servers that must sign.
 //
 // The names and signatures go into buf; the servers, in order, are appended to servers and
-// their keys, in order, to keys, from which parseCanonical makes the map.
-func signatures(buf, value []byte, servers []sigServer, keys []sigKey) ([]byte, []sigServer, []sigKey, error) {
-	if value[0] != '{' {
-		return buf, servers, keys, formatErr("signatures", ErrNotObject, "must be an object")
+// their keys, in order, to keys, from which parseCanonical makes the map. end is the index just
+// past the value.
+func signatures(buf, raw []byte, i int, servers []sigServer, keys []sigKey) (_ []byte, _ []sigServer, _ []sigKey, end int, err error) {
+	if raw[i] != '{' {
+		return buf, servers, keys, -1, formatErr("signatures", ErrNotObject, "must be an object")
 	}
-	var err error
-	scanned := jsonscan.Members(value, func(rawServer, keyObj []byte) bool {
+	end = jsonscan.EachMember(raw, i, func(rawServer []byte, _, vs int) int {
 		var server strRef
 		if buf, server, err = appendKey(buf, rawServer); err != nil {
-			return false
+			return -1
 		}
-		if keyObj[0] != '{' {
+		if raw[vs] != '{' {
 			err = formatErr("signatures", ErrNotObject, "signatures of %q must be an object", string(server.bytes(buf)))
-			return false
+			return -1
 		}
 		servers = append(servers, sigServer{name: server})
 		s := &servers[len(servers)-1]
-		return jsonscan.Members(keyObj, func(rawKeyID, sig []byte) bool {
+		return jsonscan.EachMember(raw, vs, func(rawKeyID []byte, _, svs int) int {
+			ve := jsonscan.SkipValue(raw, svs)
+			if ve < 0 {
+				return -1
+			}
 			var k sigKey
 			if buf, k.id, err = appendKey(buf, rawKeyID); err != nil {
-				return false
+				return -1
 			}
-			if buf, k.sig, err = stringLiteral(buf, "signatures", sig); err != nil {
-				return false
+			if buf, k.sig, err = stringLiteral(buf, "signatures", raw[svs:ve]); err != nil {
+				return -1
 			}
 			keys = append(keys, k)
 			s.keys++
-			return true
+			return ve
 		})
 	})
 	if err != nil {
-		return buf, servers, keys, err
+		return buf, servers, keys, -1, err
 	}
-	if !scanned {
-		return buf, servers, keys, errNoScan
+	if end < 0 {
+		return buf, servers, keys, -1, errNoScan
 	}
-	return buf, servers, keys, nil
+	return buf, servers, keys, end, nil
 }
 
 func truncate(b []byte) string {
