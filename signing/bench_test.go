@@ -2,9 +2,11 @@ package signing
 
 import (
 	"crypto/ed25519"
+	"runtime"
 	"testing"
 	"time"
 
+	"github.com/roomproto/roomproto/internal/cpubench"
 	"github.com/roomproto/roomproto/pdu"
 )
 
@@ -145,7 +147,7 @@ func BenchmarkEventID(b *testing.B) {
 
 // BenchmarkVerifyOverhead alternates VerifyEvent (or VerifyParsedEvent) with a bare
 // ed25519.Verify of the same bytes with the same key(s), one call each in turn, measuring the
-// CPU time of the benchmark's own thread (threadCPU), so that both see the same machine state
+// CPU time of the benchmark's own thread (cpubench.ThreadCPU), so that both see the same machine state
 // and time spent descheduled is not counted. It reports VerifyEvent's CPU time over the bare verification's as "overhead-%" (the
 // issue's bar: 10) and the difference per event as "overhead-ns/op".
 func BenchmarkVerifyOverhead(b *testing.B) {
@@ -154,25 +156,25 @@ func BenchmarkVerifyOverhead(b *testing.B) {
 		ev, msg, sigs := bareVerifyInputs(b, c, bc.event)
 		for _, mode := range []string{"VerifyEvent", "VerifyParsedEvent"} {
 			b.Run(mode+"/"+bc.name, func(b *testing.B) {
-				lockThread()
-				defer unlockThread()
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
 				var full, bare time.Duration
 				var err error
 				n := 0
 				for b.Loop() {
-					t0 := threadCPU()
+					t0 := cpubench.ThreadCPU()
 					if mode == "VerifyEvent" {
 						err = VerifyEvent(c.Version, bc.event, c.Keys)
 					} else {
 						err = VerifyParsedEvent(ev, c.Keys)
 					}
-					t1 := threadCPU()
+					t1 := cpubench.ThreadCPU()
 					for _, s := range sigs {
 						if !ed25519.Verify(s.pub, msg, s.sig) {
 							b.Fatal("bad")
 						}
 					}
-					t2 := threadCPU()
+					t2 := cpubench.ThreadCPU()
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -87,15 +87,22 @@ func skipStringForward(b []byte, i int) int {
 // TestSkipStringExhaustive compares SkipString with the forward scan on every string of up to 9
 // bytes over '"', '\\' and 'a', from every start.
 func TestSkipStringExhaustive(t *testing.T) {
-	alphabet := []byte{'"', '\\', 'a'}
-	b := make([]byte, 0, 9)
-	var walk func()
-	walk = func() {
+	eachString([]byte{'"', '\\', 'a'}, 9, func(b []byte) {
 		for i := -1; i <= len(b); i++ {
 			if got, want := jsonscan.SkipString(b, i), skipStringForward(b, i); got != want {
 				t.Fatalf("SkipString(%s, %d) = %d, want %d", b, i, got, want)
 			}
 		}
+	})
+}
+
+// eachString calls fn with every string of up to maxLen bytes over alphabet (the same slice,
+// overwritten between calls).
+func eachString(alphabet []byte, maxLen int, fn func([]byte)) {
+	b := make([]byte, 0, maxLen)
+	var walk func()
+	walk = func() {
+		fn(b)
 		if len(b) == cap(b) {
 			return
 		}
@@ -148,25 +155,13 @@ func skipValueForward(b []byte, i int) int {
 // TestSkipValueExhaustive compares SkipValue with skipValueForward on every string of up to 6
 // bytes over '"', '\\', '[', ']', '{', '}', ',' and 'a', from every start.
 func TestSkipValueExhaustive(t *testing.T) {
-	alphabet := []byte(`"\[]{},a`)
-	b := make([]byte, 0, 6)
-	var walk func()
-	walk = func() {
+	eachString([]byte(`"\[]{},a`), 6, func(b []byte) {
 		for i := -1; i <= len(b); i++ {
 			if got, want := jsonscan.SkipValue(b, i), skipValueForward(b, i); got != want {
 				t.Fatalf("SkipValue(%s, %d) = %d, want %d", b, i, got, want)
 			}
 		}
-		if len(b) == cap(b) {
-			return
-		}
-		for _, c := range alphabet {
-			b = append(b, c)
-			walk()
-			b = b[:len(b)-1]
-		}
-	}
-	walk()
+	})
 }
 
 func TestMembersAndElements(t *testing.T) {
