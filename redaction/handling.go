@@ -57,9 +57,9 @@ func (d Decision) String() string {
 // senderPowerLevel is the power level of the redaction's `sender` and redactLevel the room's
 // *redact level*, both in the state the redaction event is authorised against (the authrules
 // package computes them). Before room version 10 a level may lie beyond the int64 range, which
-// the int64 getters of authrules.PowerLevels saturate: when both values are equal at an int64
-// limit, compare them exactly with authrules.PowerLevels.CompareUserTo(sender, "redact"). The
-// redaction is applied when senderPowerLevel >= redactLevel, or:
+// the int64 getters of authrules.PowerLevels saturate; [DecideCompared] takes the exact
+// comparison instead (authrules.PowerLevels.CompareUserTo(sender, "redact")). The redaction is
+// applied when senderPowerLevel >= redactLevel, or:
 //   - when the version authorises redactions by rule 11 (roomversion.AuthRules.RedactionRule):
 //     the domain of the redaction's `event_id` equals the domain of the redacted event's ID
 //     (rule 11.2). This does not need the target, so a redaction that fails it is ignored at
@@ -69,6 +69,23 @@ func (d Decision) String() string {
 //
 // Domains are compared exactly; an ID without a domain matches nothing.
 func Decide(v roomversion.Version, redaction, target *pdu.Event, senderPowerLevel, redactLevel int64) (Decision, string) {
+	cmp := 0
+	switch {
+	case senderPowerLevel < redactLevel:
+		cmp = -1
+	case senderPowerLevel > redactLevel:
+		cmp = 1
+	}
+	return DecideCompared(v, redaction, target, cmp)
+}
+
+// DecideCompared is [Decide] given the comparison of the sender's power level with the redact
+// level instead of the two levels: senderVsRedact is negative when the sender's level is below
+// the redact level, zero when equal, positive when above, as
+// authrules.PowerLevels.CompareUserTo(sender, "redact") returns it. That comparison is exact for
+// the levels of room versions 1-9 beyond the int64 range (rooms/fragments/v1-stringy-power-levels.md),
+// where comparing the saturated int64 values could answer differently from other servers.
+func DecideCompared(v roomversion.Version, redaction, target *pdu.Event, senderVsRedact int) (Decision, string) {
 	if redaction == nil || redaction.Type != pdu.TypeRedaction {
 		return Ignore, "not an m.room.redaction event"
 	}
@@ -76,7 +93,7 @@ func Decide(v roomversion.Version, redaction, target *pdu.Event, senderPowerLeve
 	if redacts == "" {
 		return Ignore, "redaction names no event (no redacts)"
 	}
-	powerful := senderPowerLevel >= redactLevel
+	powerful := senderVsRedact >= 0
 	if v.Auth.RedactionRule && !powerful && !sameDomain(redaction.EventID, redacts) {
 		return Ignore, "rule 11.3: sender below the redact level and event IDs of different domains"
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/roomproto/roomproto/authrules"
 	"github.com/roomproto/roomproto/canonicaljson"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/redaction"
@@ -109,6 +110,17 @@ func TestDecideFixtures(t *testing.T) {
 				if d.String() != c.decision || reason != c.reason {
 					t.Fatalf("got %s %q, want %s %q", d, reason, c.decision, c.reason)
 				}
+				// DecideCompared answers the same from any value of the comparison's sign.
+				cmp := 0
+				switch {
+				case c.power < c.level:
+					cmp = -7
+				case c.power > c.level:
+					cmp = 3
+				}
+				if d2, reason2 := redaction.DecideCompared(v, red, target, cmp); d2 != d || reason2 != reason {
+					t.Fatalf("DecideCompared(%d): %s %q, Decide: %s %q", cmp, d2, reason2, d, reason)
+				}
 				if target == nil {
 					return
 				}
@@ -195,5 +207,44 @@ func TestApplyRedactionTargetWithoutID(t *testing.T) {
 	}
 	if d, reason := redaction.Decide(v, red, target, 100, 0); d != redaction.Ignore || reason != "target event ID unknown (parse the target with its event ID)" {
 		t.Fatalf("got %s %q", d, reason)
+	}
+}
+
+// TestDecideComparedBeyondInt64 shows why DecideCompared exists: in a v9 room whose power levels
+// are strings beyond the int64 range (rooms/fragments/v1-stringy-power-levels.md), a sender at
+// 2**63+5 is below a redact level of 2**63+10, though both saturate to the same int64. With the
+// exact comparison, the redaction of another server's event is ignored; with the saturated levels
+// Decide would apply it.
+func TestDecideComparedBeyondInt64(t *testing.T) {
+	v := lookup(t, "9")
+	var c *handlingCase
+	cases := loadHandling(t)
+	for i := range cases {
+		if cases[i].name == "sender at the redact level may redact another server's event (v3-v10)" {
+			c = &cases[i]
+		}
+	}
+	if c == nil {
+		t.Fatal("fixture not found")
+	}
+	red, target := parseWithID(t, v, c.redaction), parseWithID(t, v, c.target)
+	pl, err := authrules.ParsePowerLevels(v, []byte(`{"redact":"9223372036854775818","users":{"@mod:b.example":"9223372036854775813"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sender, redact := pl.UserLevel(red.Sender), pl.RedactLevel()
+	if sender != redact {
+		t.Fatalf("levels %d and %d: expected both saturated", sender, redact)
+	}
+	if d, _ := redaction.Decide(v, red, target, sender, redact); d != redaction.Apply {
+		t.Fatalf("saturated levels: %s, want apply", d)
+	}
+	cmp, ok := pl.CompareUserTo(red.Sender, "redact")
+	if !ok || cmp != -1 {
+		t.Fatalf("CompareUserTo = %d, %v", cmp, ok)
+	}
+	d, reason := redaction.DecideCompared(v, red, target, cmp)
+	if d != redaction.Ignore || reason != "sender below the redact level and of another domain than the target's sender" {
+		t.Fatalf("exact comparison: %s %q", d, reason)
 	}
 }
