@@ -359,31 +359,43 @@ func (p *parser) object(out []byte) ([]byte, error) {
 		keyStart, keyEnd := p.pos+1, 0
 		var escaped bool
 		var err error
-		if out, escaped, err = p.str(out); err != nil {
-			return out, err
+		if j := plainEnd(p.data, keyStart); j+1 < len(p.data) && p.data[j] == '"' && p.data[j+1] == ':' {
+			// Fast path: a key of plain ASCII bytes (no escape, no control
+			// character, nothing to check as UTF-8) with the colon right
+			// after it, written as it is with the colon. str would write the
+			// same.
+			if p.emit {
+				out = append(out, p.data[inOff:j+2]...)
+			}
+			keyEnd = j
+			p.pos = j + 2
+		} else {
+			if out, escaped, err = p.str(out); err != nil {
+				return out, err
+			}
+			keyEnd = p.pos - 1
+			p.skipSpace()
+			if p.pos >= len(p.data) {
+				return out, p.eof("after object key")
+			}
+			if p.data[p.pos] != ':' {
+				return out, newError(p.pos, ErrSyntax, "invalid character "+quoteChar(p.data[p.pos])+" after object key")
+			}
+			p.pos++
+			if p.emit {
+				out = append(out, ':')
+			}
 		}
 		var prefix uint64
 		if p.track {
 			if escaped {
 				keyStart = len(st.keys)
-				st.keys = appendUnescaped(st.keys, p.data[inOff+1:p.pos-1])
+				st.keys = appendUnescaped(st.keys, p.data[inOff+1:keyEnd])
 				keyEnd = len(st.keys)
 				prefix = keyPrefix(st.keys[keyStart:keyEnd])
 			} else {
-				keyEnd = p.pos - 1
 				prefix = keyPrefix(p.data[keyStart:keyEnd])
 			}
-		}
-		p.skipSpace()
-		if p.pos >= len(p.data) {
-			return out, p.eof("after object key")
-		}
-		if p.data[p.pos] != ':' {
-			return out, newError(p.pos, ErrSyntax, "invalid character "+quoteChar(p.data[p.pos])+" after object key")
-		}
-		p.pos++
-		if p.emit {
-			out = append(out, ':')
 		}
 		p.skipSpace()
 		if out, err = p.value(out); err != nil {

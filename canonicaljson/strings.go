@@ -78,6 +78,26 @@ func utf8SeqLen(d []byte, i int) int {
 	return 0
 }
 
+// plainEnd returns the index of the first byte at or after j in d that is a
+// stop byte ('"', '\\' or a control character) or not ASCII, or len(d): the
+// end of the run of plain string bytes starting at j. It looks at eight bytes
+// at a time: the lowest byte flagged in stopMask(x) | x&0x80..80 is exactly
+// the first byte that is either such a stop byte or not ASCII, as stopMask's
+// lowest flag is exact and it never flags bytes of 0x80 and above.
+func plainEnd(d []byte, j int) int {
+	for j+8 <= len(d) {
+		x := binary.LittleEndian.Uint64(d[j:])
+		if m := stopMask(x) | x&0x8080808080808080; m != 0 {
+			return j + bits.TrailingZeros64(m)/8
+		}
+		j += 8
+	}
+	for j < len(d) && d[j] < utf8.RuneSelf && plain[d[j]] {
+		j++
+	}
+	return j
+}
+
 // str parses the string literal at p.pos, writing its canonical encoding when
 // p.emit. It reports whether the literal contained any escape.
 func (p *parser) str(out []byte) (_ []byte, escaped bool, err error) {
@@ -86,10 +106,8 @@ func (p *parser) str(out []byte) (_ []byte, escaped bool, err error) {
 	run := p.pos // start of the bytes not yet copied, from the opening quote
 	for {
 		// Fast path: skip ASCII bytes that are copied as they are (all but
-		// '"', '\\' and control characters) eight at a time. The lowest byte
-		// flagged in stopMask(x) | x&0x80..80 is exactly the first byte that
-		// is either such a stop byte or not ASCII: stopMask's lowest flag is
-		// exact and it never flags bytes of 0x80 and above.
+		// '"', '\\' and control characters) eight at a time, as plainEnd
+		// does (written out here: plainEnd is too large to inline).
 		for i+8 <= len(d) {
 			x := binary.LittleEndian.Uint64(d[i:])
 			if m := stopMask(x) | x&0x8080808080808080; m != 0 {
