@@ -3,8 +3,10 @@ package canonicaljson
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"math/bits"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -272,5 +274,35 @@ func TestDigitRun(t *testing.T) {
 			b[i] = pool[rng.IntN(len(pool))]
 		}
 		check(b[:])
+	}
+}
+
+// TestHex4 checks hex4 against strconv.ParseUint on every value in lower and upper case, and on
+// every byte value at every position among valid digits.
+func TestHex4(t *testing.T) {
+	check := func(s string) {
+		t.Helper()
+		want, err := strconv.ParseUint(s, 16, 16)
+		if len(s) != 4 || strings.ContainsAny(s, "+-_xX") {
+			err = strconv.ErrSyntax // ParseUint accepts forms hex4 must not
+		}
+		got, ok := hex4([]byte("\\u"+s), 2)
+		if ok != (err == nil) || ok && got != rune(want) {
+			t.Fatalf("hex4(%q) = %#x, %v; want %#x, %v", s, got, ok, want, err == nil)
+		}
+	}
+	for v := 0; v < 1<<16; v++ {
+		check(fmt.Sprintf("%04x", v))
+		check(fmt.Sprintf("%04X", v))
+	}
+	for pos := 0; pos < 4; pos++ {
+		for c := 0; c < 256; c++ {
+			b := []byte("a0F9")
+			b[pos] = byte(c)
+			check(string(b))
+		}
+	}
+	if _, ok := hex4([]byte("\\u12"), 2); ok {
+		t.Fatal("hex4 accepted a truncated escape")
 	}
 }

@@ -126,11 +126,18 @@ func (p *parser) str(out []byte) (_ []byte, escaped bool, err error) {
 			// A multi-byte UTF-8 sequence (which holds no stop byte), and
 			// the ones that follow it directly.
 			for {
-				n := utf8SeqLen(d, i)
-				if n == 0 {
-					return out, escaped, newError(i, ErrInvalidUTF8, "invalid UTF-8 in string")
+				// Two-byte sequences (Latin, Greek, Cyrillic, ...) are
+				// checked here; utf8SeqLen takes the others.
+				if c := d[i]; c >= 0xc2 && c < 0xe0 && i+1 < len(d) && d[i+1]&0xc0 == 0x80 {
+					i += 2
+				} else {
+					n := utf8SeqLen(d, i)
+					if n == 0 {
+						return out, escaped, newError(i, ErrInvalidUTF8, "invalid UTF-8 in string")
+					}
+					i += n
 				}
-				if i += n; i >= len(d) || d[i] < utf8.RuneSelf {
+				if i >= len(d) || d[i] < utf8.RuneSelf {
 					break
 				}
 			}
@@ -224,22 +231,28 @@ func hex4(d []byte, i int) (rune, bool) {
 	if i+4 > len(d) {
 		return 0, false
 	}
-	var r rune
-	for _, c := range d[i : i+4] {
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'a' && c <= 'f':
-			c -= 'a' - 10
-		case c >= 'A' && c <= 'F':
-			c -= 'A' - 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(c)
+	a, b, c, e := hexValue[d[i]], hexValue[d[i+1]], hexValue[d[i+2]], hexValue[d[i+3]]
+	if (a|b|c|e)&0x80 != 0 {
+		return 0, false
 	}
-	return r, true
+	return rune(a)<<12 | rune(b)<<8 | rune(c)<<4 | rune(e), true
 }
+
+// hexValue maps '0'-'9', 'a'-'f' and 'A'-'F' to their values and every other
+// byte to 0xff.
+var hexValue = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c - '0')
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = byte(c-'a') + 10
+		t[c-'a'+'A'] = byte(c-'a') + 10
+	}
+	return t
+}()
 
 // appendRune appends the canonical encoding of the code point r (not a
 // surrogate) inside a string literal: the grammar of "Canonical JSON"
