@@ -200,7 +200,10 @@ func formatErr(field string, sentinel error, detail string, args ...any) *Format
 // The JSON is read once, by the canonicaljson pass that validates it and writes its canonical
 // form; the fields are then read from that form, which the returned Event keeps ([Event.Raw]).
 // When data is already canonical the Event keeps data itself (not a copy), and the caller must
-// not modify it afterwards; otherwise it keeps a canonical copy.
+// not modify it afterwards; otherwise it keeps a canonical copy. The Event's string fields
+// (IDs, type, state key, references, hash, signatures, membership, redacts) are substrings of
+// one string made per event, so keeping any one of them keeps that string alive: at most the
+// total length of those fields, less than the event's size.
 func Parse(v roomversion.Version, data []byte) (*Event, error) {
 	// Strict canonical JSON is never longer than its input but can be shorter (whitespace,
 	// escapes), so the size limit applies to the canonical form. In lenient mode (v1-5) an
