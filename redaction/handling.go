@@ -1,6 +1,7 @@
 package redaction
 
 import (
+	"cmp"
 	"strconv"
 	"strings"
 
@@ -69,14 +70,7 @@ func (d Decision) String() string {
 //
 // Domains are compared exactly; an ID without a domain matches nothing.
 func Decide(v roomversion.Version, redaction, target *pdu.Event, senderPowerLevel, redactLevel int64) (Decision, string) {
-	cmp := 0
-	switch {
-	case senderPowerLevel < redactLevel:
-		cmp = -1
-	case senderPowerLevel > redactLevel:
-		cmp = 1
-	}
-	return DecideCompared(v, redaction, target, cmp)
+	return DecideCompared(v, redaction, target, cmp.Compare(senderPowerLevel, redactLevel))
 }
 
 // DecideCompared is [Decide] given the comparison of the sender's power level with the redact
