@@ -134,6 +134,7 @@ type member struct {
 	inKeys           bool // the key had escapes and was unescaped into scratch.keys
 	inOff            int  // input offset of the key's opening quote (for errors)
 	outStart, outEnd int  // "key":value in the output
+	outValue         int  // where the value starts in the output
 }
 
 // sortEntry is what reorder sorts: small, so that moving it is cheap.
@@ -169,6 +170,11 @@ type parser struct {
 	maxDepth int
 	depth    int
 	st       *scratch
+	// index, when not nil, receives the members of the top-level object and,
+	// when nested is set (the top-level value is an object), those of the
+	// objects at depth 2 (AppendIndexed).
+	index  *Index
+	nested bool
 }
 
 func (p *parser) scratch() *scratch {
@@ -398,6 +404,7 @@ func (p *parser) object(out []byte) ([]byte, error) {
 			}
 		}
 		p.skipSpace()
+		outValue := len(out)
 		if out, err = p.value(out); err != nil {
 			return out, err
 		}
@@ -405,7 +412,7 @@ func (p *parser) object(out []byte) ([]byte, error) {
 			st.members = append(st.members, member{})
 			m := &st.members[len(st.members)-1]
 			m.keyStart, m.keyEnd, m.inKeys = keyStart, keyEnd, escaped
-			m.inOff, m.outStart, m.outEnd = inOff, outStart, len(out)
+			m.inOff, m.outStart, m.outEnd, m.outValue = inOff, outStart, len(out), outValue
 			st.prefix = append(st.prefix, prefix)
 			// Still in order? Compare with the previous key: by prefix, and
 			// only when the prefixes are equal by the whole key.
@@ -438,6 +445,9 @@ func (p *parser) object(out []byte) ([]byte, error) {
 			if out, err = p.reorder(out, base, bodyStart); err != nil {
 				return out, err
 			}
+		}
+		if p.index != nil && (p.depth == 1 || p.depth == 2 && p.nested) {
+			p.indexObject(out, base, bodyStart, !sorted)
 		}
 		st.members = st.members[:base]
 		st.prefix = st.prefix[:base]
@@ -525,6 +535,7 @@ func (p *parser) reorder(out []byte, base, bodyStart int) ([]byte, error) {
 		m := &ms[e.idx]
 		// Equal keys are adjacent, in input order. Strict: refuse. Lenient:
 		// keep the last occurrence, as encoding/json and Python's json do.
+		// (superseded, written out: it does not inline.)
 		if i+1 < len(order) && order[i+1].prefix == e.prefix && bytes.Equal(p.key(m), p.key(&ms[order[i+1].idx])) {
 			if p.strict {
 				next := &ms[order[i+1].idx]
@@ -542,6 +553,13 @@ func (p *parser) reorder(out []byte, base, bodyStart int) ([]byte, error) {
 		out = append(out, st.tmp[m.outStart-bodyStart:m.outEnd-bodyStart]...)
 	}
 	return out, nil
+}
+
+// superseded reports whether the member order[i] of the members ms, sorted
+// by reorder, has the same key as the next one: a duplicate key, of which
+// only the last occurrence is written (lenient mode).
+func (p *parser) superseded(ms []member, order []sortEntry, i int) bool {
+	return i+1 < len(order) && order[i+1].prefix == order[i].prefix && bytes.Equal(p.key(&ms[order[i].idx]), p.key(&ms[order[i+1].idx]))
 }
 
 // quoteKey renders a key for an error message, cut to a sensible length.

@@ -67,3 +67,26 @@ func ExampleMarshal() {
 	fmt.Println(string(out), err)
 	// Output: {"a":"<html>","b":[1,2]} <nil>
 }
+
+func ExampleAppendIndexed() {
+	event := []byte(`{"type": "m.room.member", "unsigned": {"age": 5},
+		"content": {"membership": "join", "displayname": "Alice"}}`)
+	var idx canonicaljson.Index
+	out, err := canonicaljson.AppendIndexed(nil, event, canonicaljson.Options{Strict: true}, &idx)
+	if err != nil {
+		panic(err)
+	}
+	for _, m := range idx.Members {
+		fmt.Printf("%s = %s\n", m.Key(out), out[m.Value:m.End])
+		for _, n := range idx.Nested[m.NestedStart:m.NestedEnd] {
+			fmt.Printf("  %s = %s\n", n.Key(out), out[n.Value:n.End])
+		}
+	}
+	// Output:
+	// content = {"displayname":"Alice","membership":"join"}
+	//   displayname = "Alice"
+	//   membership = "join"
+	// type = "m.room.member"
+	// unsigned = {"age":5}
+	//   age = 5
+}

@@ -217,19 +217,22 @@ func contentRuleFor(r roomversion.RedactionRules, typ []byte) contentRule {
 // [ErrNotObject]. data is not modified and the result does not share memory with it.
 func Redact(v roomversion.Version, data []byte) ([]byte, error) {
 	// One pass of the canonicaljson parser validates the whole event and puts it in canonical
-	// form: sorted keys, no whitespace, duplicates settled, values canonical. What follows only
-	// selects members of that trusted text, so each byte of the event is read by one parser.
-	buf := getBuffer(len(data))
-	defer putBuffer(buf)
-	canon, err := canonicaljson.Append((*buf)[:0], data, canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON})
+	// form: sorted keys, no whitespace, duplicates settled, values canonical. It also notes where
+	// the top-level members and those of `content` are, so what follows only copies members of
+	// that trusted text: each byte of the event is read by one parser, once.
+	sc := getScratch(len(data))
+	defer putScratch(sc)
+	canon, err := canonicaljson.AppendIndexed(sc.buf[:0], data, canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON}, &sc.index)
 	if err != nil {
 		return nil, &Error{Err: ErrInvalidJSON, Detail: err.Error(), Cause: err}
 	}
-	*buf = canon
+	sc.buf = canon
 	if k := canonicaljson.KindOf(canon); k != canonicaljson.Object {
 		return nil, &Error{Err: ErrNotObject, Detail: "got " + k.String()}
 	}
-	out, ok := redactCanonical(nil, canon, v.Redaction, false)
+	var loc located
+	loc.fromIndex(canon, v.Redaction, &sc.index)
+	out, ok := loc.assemble(nil, canon, v.Redaction, false)
 	if !ok {
 		// invariant: canonicaljson.Append produced an object that does not scan. Report it
 		// rather than emit a wrong redaction.
@@ -274,24 +277,36 @@ func AppendSignedBytes(dst []byte, v roomversion.Version, canon []byte) ([]byte,
 // so that one huge input does not pin memory.
 const maxPooled = pdu.MaxEventSize
 
-// bufferPool holds scratch buffers for the canonical form of the event, which never leaves
-// Redact: the output is a separate, exactly sized allocation.
-var bufferPool = sync.Pool{New: func() any { return new([]byte) }}
-
-func getBuffer(n int) *[]byte {
-	b := bufferPool.Get().(*[]byte)
-	if cap(*b) < n {
-		*b = make([]byte, 0, n)
-	}
-	return b
+// scratch is Redact's working memory: the canonical form of the event, which never leaves
+// Redact (the output is a separate, exactly sized allocation), and its index.
+type scratch struct {
+	buf   []byte
+	index canonicaljson.Index
 }
 
-func putBuffer(b *[]byte) {
-	if cap(*b) > maxPooled {
+// scratchPool holds scratch values for reuse.
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+func getScratch(n int) *scratch {
+	sc := scratchPool.Get().(*scratch)
+	if cap(sc.buf) < n {
+		sc.buf = make([]byte, 0, n)
+	}
+	return sc
+}
+
+// maxPooledMembers bounds the index kept for reuse, as maxPooled bounds the buffer.
+const maxPooledMembers = 1024
+
+func putScratch(sc *scratch) {
+	if cap(sc.buf) > maxPooled {
 		return
 	}
-	*b = (*b)[:0]
-	bufferPool.Put(b)
+	if cap(sc.index.Members)+cap(sc.index.Nested) > maxPooledMembers {
+		sc.index = canonicaljson.Index{}
+	}
+	sc.buf = sc.buf[:0]
+	scratchPool.Put(sc)
 }
 
 // span is one member of an object in canonical JSON: its key's opening quote is at start, its
@@ -371,26 +386,63 @@ func contentKey(key []byte) int {
 // to dst, or writes it into a new buffer of exactly the output's size when dst is nil; without
 // `signatures` when noSignatures. It reports false if b does not scan as canonical JSON.
 func redactCanonical(dst, b []byte, r roomversion.RedactionRules, noSignatures bool) ([]byte, bool) {
-	// One scan finds the top-level members that may be kept and, inside an object `content`,
-	// the members that some event type keeps. Canonical keys are sorted, unique and unescaped
-	// unless they hold '"', '\' or control characters, so a key equals one of ours exactly when
-	// its raw bytes do.
-	var (
-		slots      [numTop]span
-		candidates [numContentKeys]span
-	)
+	var loc located
+	if !loc.scan(b, r) {
+		return nil, false
+	}
+	return loc.assemble(dst, b, r, noSignatures)
+}
+
+// located is where the members that redaction may keep are in the canonical JSON of an event:
+// the top-level members by slot (kept ones and `content`) and, inside an object `content`, the
+// members that some event type keeps.
+type located struct {
+	slots      [numTop]span
+	candidates [numContentKeys]span
+}
+
+// scan locates the members in b with one scan, and reports false if b does not scan as
+// canonical JSON. Canonical keys are sorted, unique and unescaped unless they hold '"', '\'
+// or control characters, so a key equals one of ours exactly when its raw bytes do.
+func (loc *located) scan(b []byte, r roomversion.RedactionRules) bool {
 	end := eachMember(b, 0, func(key []byte, s span) int {
 		i := topKey(key)
 		if i < 0 || !(i == kContent || keepTop(r, i)) {
 			return skipValue(b, s.value)
 		}
-		s.end = skipContent(b, i, s.value, &candidates)
-		slots[i] = s
+		s.end = skipContent(b, i, s.value, &loc.candidates)
+		loc.slots[i] = s
 		return s.end
 	})
-	if end != len(b) {
-		return nil, false
+	return end == len(b)
+}
+
+// fromIndex locates the members from the index canonicaljson.AppendIndexed made of b, without
+// a scan. It matches keys as scan does.
+func (loc *located) fromIndex(b []byte, r roomversion.RedactionRules, ix *canonicaljson.Index) {
+	for _, m := range ix.Members {
+		i := topKey(m.Key(b))
+		if i < 0 || !(i == kContent || keepTop(r, i)) {
+			continue
+		}
+		loc.slots[i] = span{start: m.Start, value: m.Value, end: m.End}
+		if i != kContent {
+			continue
+		}
+		// Nested members exist only for a `content` that is a non-empty object, as in
+		// skipContent.
+		for _, n := range ix.Nested[m.NestedStart:m.NestedEnd] {
+			if k := contentKey(n.Key(b)); k >= 0 {
+				loc.candidates[k] = span{start: n.Start, value: n.Value, end: n.End}
+			}
+		}
 	}
+}
+
+// assemble writes the redacted event from the located members of b, as redactCanonical
+// documents.
+func (loc *located) assemble(dst, b []byte, r roomversion.RedactionRules, noSignatures bool) ([]byte, bool) {
+	slots, candidates := &loc.slots, &loc.candidates
 	if noSignatures {
 		slots[kSignatures] = span{}
 	}
@@ -420,7 +472,7 @@ func redactCanonical(dst, b []byte, r roomversion.RedactionRules, noSignatures b
 			return nil, false
 		}
 	}
-	c := keptContent{rule: rule, keep: keepContent, content: content, members: &candidates, signed: signed}
+	c := keptContent{rule: rule, keep: keepContent, content: content, members: candidates, signed: signed}
 
 	// Size the output exactly, then write it: kept members in canonical order, which is the
 	// order of the slots and of the content key indexes.

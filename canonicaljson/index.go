@@ -1,0 +1,135 @@
+package canonicaljson
+
+// Member locates one member of an object in canonical JSON written by
+// AppendIndexed: its text `"key":value` is out[Start:End], where out is the
+// slice AppendIndexed returned, and its value is out[Value:End]. The key, as
+// written (canonical escapes included, quotes excluded), is
+// out[Start+1:Value-2].
+type Member struct {
+	Start, Value, End int
+	// Nested is the range of Index.Nested that holds the members of the value,
+	// in output order: Index.Nested[NestedStart:NestedEnd]. It is empty unless
+	// the member is one of Index.Members and its value is a non-empty object.
+	NestedStart, NestedEnd int
+}
+
+// Index is where AppendIndexed records the members of the top-level object
+// and of the objects that are the values of those members: for an event, its
+// top-level keys and the keys of `content`, `hashes`, `signatures` and
+// `unsigned`. Callers that select or remove members of an event (redaction,
+// content hashes, parsers) use it to find them without scanning the output
+// again. The zero value is ready to use, and an Index can be reused: each
+// call overwrites it, keeping its memory. An Index must not be used by two
+// calls at once.
+type Index struct {
+	// Members are the members of the top-level object in output order, which
+	// is key order. It is empty when the value is not an object, or is {}.
+	Members []Member
+	// Nested are the members of the objects that are values of Members,
+	// grouped by member in the order of Members, each group in key order.
+	Nested []Member
+
+	// pending are the members of the second-level objects as their objects
+	// were written, before the top-level object was put in key order, and
+	// runs groups them by parent (indexObject).
+	pending []Member
+	runs    [][2]int
+}
+
+// Key returns the key of m as written in out (canonical escapes included,
+// quotes excluded). Keys made of plain ASCII, as all keys the specification
+// defines are, need no escapes and so compare equal to their text.
+func (m Member) Key(out []byte) []byte { return out[m.Start+1 : m.Value-2] }
+
+// AppendIndexed is Append that also records in idx where the members of the
+// top-level object, and those of the objects that are its members' values,
+// are in the returned slice (see Index). Its output and errors are Append's.
+// After an error idx holds nothing of use. idx must not be nil.
+func AppendIndexed(dst, data []byte, opts Options, idx *Index) ([]byte, error) {
+	idx.Members, idx.Nested, idx.pending = idx.Members[:0], idx.Nested[:0], idx.pending[:0]
+	p := parser{data: data, emit: true, track: true, strict: opts.Strict, maxDepth: opts.depth(), index: idx}
+	p.nested = KindOf(data) == Object // objects at depth 2 are then members' values
+	out, err := p.top(dst)
+	p.release()
+	if err != nil {
+		idx.Members, idx.Nested, idx.pending = idx.Members[:0], idx.Nested[:0], idx.pending[:0]
+		return dst, err
+	}
+	return out, nil
+}
+
+// indexObject records the members of the object just written at depth (1:
+// the top level; 2: the value of a top-level member) whose members are
+// p.st.members[base:], in output order: that of p.st.order, less the
+// superseded duplicates, when reordered; input order otherwise. Their text
+// is consecutive from bodyStart, separated by commas.
+func (p *parser) indexObject(out []byte, base, bodyStart int, reordered bool) {
+	st, ix := p.st, p.index
+	ms := st.members[base:]
+	n := len(ms)
+	if reordered {
+		n = len(st.order)
+	}
+	if p.depth == 2 {
+		// The top-level object's members are st.members[0:] (it is the first
+		// object), so base is the input index of the member whose value this
+		// object is: pending notes it in NestedStart until the top level is
+		// indexed.
+		pos, written := bodyStart, 0
+		for i := 0; i < n; i++ {
+			m := &ms[i]
+			if reordered {
+				if p.superseded(ms, st.order, i) {
+					continue
+				}
+				m = &ms[st.order[i].idx]
+			}
+			if written++; written > 1 {
+				pos++ // ','
+			}
+			start := pos
+			pos += m.outEnd - m.outStart
+			ix.pending = append(ix.pending, Member{Start: start, Value: start + m.outValue - m.outStart, End: pos, NestedStart: base})
+		}
+		return
+	}
+	// The top level. pending holds the nested members grouped by parent, in
+	// input order, at the positions they had before this object was put in
+	// key order: runs[i] is the group of ms[i].
+	runs := ix.runs[:0]
+	for range ms {
+		runs = append(runs, [2]int{})
+	}
+	for j := 0; j < len(ix.pending); {
+		parent, k := ix.pending[j].NestedStart, j+1
+		for k < len(ix.pending) && ix.pending[k].NestedStart == parent {
+			k++
+		}
+		runs[parent] = [2]int{j, k}
+		j = k
+	}
+	ix.runs = runs
+	pos, written := bodyStart, 0
+	for i := 0; i < n; i++ {
+		idx := i
+		if reordered {
+			if p.superseded(ms, st.order, i) {
+				continue
+			}
+			idx = st.order[i].idx
+		}
+		m := &ms[idx]
+		if written++; written > 1 {
+			pos++ // ','
+		}
+		start := pos
+		pos += m.outEnd - m.outStart
+		shift := start - m.outStart
+		e := Member{Start: start, Value: m.outValue + shift, End: pos, NestedStart: len(ix.Nested)}
+		for _, c := range ix.pending[runs[idx][0]:runs[idx][1]] {
+			ix.Nested = append(ix.Nested, Member{Start: c.Start + shift, Value: c.Value + shift, End: c.End + shift})
+		}
+		e.NestedEnd = len(ix.Nested)
+		ix.Members = append(ix.Members, e)
+	}
+}

@@ -1,0 +1,174 @@
+package canonicaljson_test
+
+import (
+	"bytes"
+	"fmt"
+	"reflect"
+	"testing"
+
+	"github.com/roomproto/roomproto/canonicaljson"
+	"github.com/roomproto/roomproto/internal/jsonscan"
+)
+
+// referenceIndex computes, by scanning out (canonical JSON) with internal/jsonscan, the index
+// AppendIndexed must record for the value at out[start:].
+func referenceIndex(t testing.TB, out []byte, start int) canonicaljson.Index {
+	t.Helper()
+	var ix canonicaljson.Index
+	if start >= len(out) || out[start] != '{' {
+		return ix
+	}
+	end := jsonscan.EachMember(out, start, func(_ []byte, ks, vs int) int {
+		ve := jsonscan.SkipValue(out, vs)
+		m := canonicaljson.Member{Start: ks, Value: vs, End: ve, NestedStart: len(ix.Nested)}
+		if out[vs] == '{' {
+			if jsonscan.EachMember(out, vs, func(_ []byte, ks2, vs2 int) int {
+				ve2 := jsonscan.SkipValue(out, vs2)
+				ix.Nested = append(ix.Nested, canonicaljson.Member{Start: ks2, Value: vs2, End: ve2})
+				return ve2
+			}) != ve {
+				t.Fatalf("nested object at %d of %q does not scan", vs, out)
+			}
+		}
+		m.NestedEnd = len(ix.Nested)
+		ix.Members = append(ix.Members, m)
+		return ve
+	})
+	if end != len(out) {
+		t.Fatalf("output %q does not scan as one object", out[start:])
+	}
+	return ix
+}
+
+// checkIndexed asserts that AppendIndexed(prefix, data, opts, ix) gives Append's output and
+// error, and, on success, the index that a scan of the output finds. ix is reused, as callers
+// do, so that state left by one call must not leak into the next.
+func checkIndexed(t testing.TB, ix *canonicaljson.Index, prefix, data []byte, opts canonicaljson.Options) {
+	t.Helper()
+	want, werr := canonicaljson.Append(bytes.Clone(prefix), data, opts)
+	got, gerr := canonicaljson.AppendIndexed(bytes.Clone(prefix), data, opts, ix)
+	if fmt.Sprint(werr) != fmt.Sprint(gerr) {
+		t.Fatalf("AppendIndexed(%q): error %v, Append's %v", data, gerr, werr)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("AppendIndexed(%q) = %q, Append gives %q", data, got, want)
+	}
+	if gerr != nil {
+		if len(ix.Members)+len(ix.Nested) != 0 {
+			t.Fatalf("AppendIndexed(%q) failed but left an index", data)
+		}
+		return
+	}
+	ref := referenceIndex(t, got, len(prefix))
+	if !reflect.DeepEqual(nonNil(ix.Members), nonNil(ref.Members)) || !reflect.DeepEqual(nonNil(ix.Nested), nonNil(ref.Nested)) {
+		t.Fatalf("AppendIndexed(%q) = %q\nindex   %+v %+v\nscanned %+v %+v", data, got, ix.Members, ix.Nested, ref.Members, ref.Nested)
+	}
+}
+
+func nonNil(m []canonicaljson.Member) []canonicaljson.Member {
+	if m == nil {
+		return []canonicaljson.Member{}
+	}
+	return m
+}
+
+// TestAppendIndexedCases pins the index on the shapes where it is easy to get wrong: a
+// reordered top level whose members carry nested objects (their positions move), a duplicate
+// top-level key whose dropped occurrence had nested members (lenient), escaped keys, objects one
+// level too deep to be indexed, arrays, and values that are not objects.
+func TestAppendIndexedCases(t *testing.T) {
+	cases := []struct {
+		name, in string
+		members  [][3]int // Start, Value, End of each top-level member in the output
+		nested   []string // the nested members' text, "|"-separated per top-level member
+		lenient  bool
+	}{
+		{name: "sorted", in: `{"a":1,"b":{"c":2,"d":[3]}}`,
+			members: [][3]int{{1, 5, 6}, {7, 11, 26}}, nested: []string{"", `"c":2|"d":[3]`}},
+		{name: "reordered, nested moved", in: ` { "z" : { "y" : 1 , "x" : {"w":2} } , "a" : [ {"v":3} ] } `,
+			members: [][3]int{{1, 5, 14}, {15, 19, 38}}, nested: []string{"", `"x":{"w":2}|"y":1`}},
+		{name: "escaped keys", in: `{"b\"":{"\\":1,"\u0001":2},"a":{}}`,
+			members: [][3]int{{1, 5, 7}, {8, 14, 33}}, nested: []string{"", `"\u0001":2|"\\":1`}},
+		{name: "duplicate top-level key, last kept", lenient: true, in: `{"b":{"x":1},"a":{"q":0},"b":{"y":2,"z":3}}`,
+			members: [][3]int{{1, 5, 12}, {13, 17, 30}}, nested: []string{`"q":0`, `"y":2|"z":3`}},
+		{name: "duplicate nested key, last kept", lenient: true, in: `{"c":{"k":1,"j":0,"k":2}}`,
+			members: [][3]int{{1, 5, 18}}, nested: []string{`"j":0|"k":2`}},
+		{name: "empty", in: `{}`},
+		{name: "array", in: `[{"a":{"b":1}}]`},
+		{name: "string", in: `"{}"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			prefix := []byte("prefix")
+			var ix canonicaljson.Index
+			out, err := canonicaljson.AppendIndexed(prefix, []byte(c.in), canonicaljson.Options{Strict: !c.lenient}, &ix)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var members [][3]int
+			var nested []string
+			for _, m := range ix.Members {
+				members = append(members, [3]int{m.Start - len(prefix), m.Value - len(prefix), m.End - len(prefix)})
+				var texts []string
+				for _, n := range ix.Nested[m.NestedStart:m.NestedEnd] {
+					texts = append(texts, string(out[n.Start:n.End]))
+					if n.NestedStart != 0 || n.NestedEnd != 0 {
+						t.Errorf("nested member %q has a nested range", out[n.Start:n.End])
+					}
+				}
+				nested = append(nested, join(texts))
+			}
+			if !reflect.DeepEqual(members, c.members) || !reflect.DeepEqual(nested, c.nested) {
+				t.Errorf("%s\nmembers %v nested %q\nwant    %v nested %q", out[len(prefix):], members, nested, c.members, c.nested)
+			}
+			checkIndexed(t, &ix, prefix, []byte(c.in), canonicaljson.Options{Strict: !c.lenient})
+		})
+	}
+}
+
+func join(s []string) string {
+	var b bytes.Buffer
+	for i, x := range s {
+		if i > 0 {
+			b.WriteByte('|')
+		}
+		b.WriteString(x)
+	}
+	return b.String()
+}
+
+// TestAppendIndexedFixtures checks the index of every fixture, generated document and
+// benchmark event, in both modes, after a prefix and with one reused Index.
+func TestAppendIndexedFixtures(t *testing.T) {
+	var inputs [][]byte
+	for _, c := range loadSpecExamples(t) {
+		inputs = append(inputs, []byte(c.Input))
+	}
+	for _, c := range loadCases(t) {
+		inputs = append(inputs, c.input(t))
+	}
+	inputs = append(inputs, messageEvent(), powerLevelsEvent())
+	g := newDocGen(11)
+	for i := 0; i < 500; i++ {
+		doc, _ := g.doc()
+		inputs = append(inputs, doc)
+	}
+	var ix canonicaljson.Index
+	for _, in := range inputs {
+		for _, strict := range []bool{true, false} {
+			checkIndexed(t, &ix, []byte("[1,"), in, canonicaljson.Options{Strict: strict})
+			checkIndexed(t, &ix, nil, in, canonicaljson.Options{Strict: strict, MaxDepth: 3})
+		}
+	}
+}
+
+func FuzzAppendIndexed(f *testing.F) {
+	addSeeds(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var ix canonicaljson.Index
+		for _, strict := range []bool{true, false} {
+			checkIndexed(t, &ix, nil, data, canonicaljson.Options{Strict: strict})
+			checkIndexed(t, &ix, []byte("{"), data, canonicaljson.Options{Strict: strict, MaxDepth: 2})
+		}
+	})
+}
