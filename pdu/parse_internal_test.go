@@ -17,12 +17,21 @@ import (
 // error (field, kind, detail, cause).
 func sameAsReference(t *testing.T, v roomversion.Version, data []byte) {
 	t.Helper()
-	canon, err := canonicaljson.Append(nil, data, canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON})
+	var idx canonicaljson.Index
+	canon, err := canonicaljson.AppendIndexed(nil, data, canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON}, &idx)
 	if err != nil {
 		return
 	}
-	got, gotErr := parseCanonical(v, canon)
 	want, wantErr := refParseCanonical(v, canon)
+	// With the index, as Parse calls it, and with the scan.
+	for _, idx := range []*canonicaljson.Index{&idx, nil} {
+		got, gotErr := parseCanonical(v, canon, idx)
+		sameEvent(t, v, canon, got, gotErr, want, wantErr)
+	}
+}
+
+func sameEvent(t *testing.T, v roomversion.Version, canon []byte, got *Event, gotErr error, want *Event, wantErr error) {
+	t.Helper()
 	if !reflect.DeepEqual(gotErr, wantErr) {
 		t.Fatalf("v%s %s:\nerror %#v (%v)\nwant  %#v (%v)", v.ID, canon, gotErr, gotErr, wantErr, wantErr)
 	}

@@ -218,28 +218,30 @@ func Parse(v roomversion.Version, data []byte) (*Event, error) {
 			return nil, formatErr("", ErrTooLarge, "%d bytes besides whitespace: more than %d bytes of canonical JSON", n, MaxEventSize)
 		}
 	}
-	bufp := canonPool.Get().(*[]byte)
-	canon, err := canonicaljson.Append((*bufp)[:0], data, canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON})
+	sc := canonPool.Get().(*canonScratch)
+	canon, err := canonicaljson.AppendIndexed(sc.buf[:0], data, canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON}, &sc.index)
 	if err != nil {
-		putCanon(bufp, canon)
+		putCanon(sc, canon)
 		return nil, &FormatError{Err: ErrNotJSON, Detail: err.Error(), Cause: err}
 	}
 	if len(canon) > MaxEventSize {
-		putCanon(bufp, canon)
+		putCanon(sc, canon)
 		return nil, formatErr("", ErrTooLarge, "%d bytes of canonical JSON, limit %d", len(canon), MaxEventSize)
 	}
 	raw := data
 	if !bytes.Equal(canon, data) {
 		if !v.Format.StrictCanonicalJSON {
 			if err := checkIntegerLiterals(data); err != nil {
-				putCanon(bufp, canon)
+				putCanon(sc, canon)
 				return nil, err
 			}
 		}
 		raw = bytes.Clone(canon)
 	}
-	putCanon(bufp, canon)
-	return parseCanonical(v, raw)
+	// raw has canon's bytes, so the index locates its members too.
+	e, err := parseCanonical(v, raw, &sc.index)
+	putCanon(sc, canon)
+	return e, err
 }
 
 // checkIntegerLiterals refuses a `depth` or `origin_server_ts` written, in the received bytes
@@ -287,22 +289,37 @@ func nonSpace(data []byte) int {
 	return n
 }
 
-// canonPool holds the buffers Parse writes the canonical form into before it knows whether
-// it must keep a copy.
-var canonPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+// canonScratch is Parse's working memory: the buffer it writes the canonical form into before it
+// knows whether it must keep a copy, and the index of that form.
+type canonScratch struct {
+	buf   []byte
+	index canonicaljson.Index
+}
 
-func putCanon(bufp *[]byte, buf []byte) {
+// canonPool holds canonScratch values for reuse.
+var canonPool = sync.Pool{New: func() any { return &canonScratch{buf: make([]byte, 0, 4096)} }}
+
+// maxPooledMembers bounds the index kept for reuse: an event has a few dozen members at the
+// levels it records.
+const maxPooledMembers = 1024
+
+func putCanon(sc *canonScratch, buf []byte) {
 	if cap(buf) > 2*MaxEventSize {
 		return // one huge input must not pin memory
 	}
-	*bufp = buf[:0]
-	canonPool.Put(bufp)
+	if cap(sc.index.Members)+cap(sc.index.Nested) > maxPooledMembers {
+		sc.index = canonicaljson.Index{}
+	}
+	sc.buf = buf[:0]
+	canonPool.Put(sc)
 }
 
 // parseCanonical reads the fields of the event whose canonical JSON (as canonicaljson.Append
 // wrote it for v) is raw. The JSON is valid, compact, without duplicate keys, and every key and
 // string needs an escape only for '"', '\\' and control characters, so top-level names are
-// matched on the bytes as written (internal/jsonscan).
+// matched on the bytes as written. idx, when not nil, is the index canonicaljson.AppendIndexed
+// made of raw, which locates the top-level members; otherwise they are found by a scan
+// (internal/jsonscan).
 //
 // The walk checks the fields in the order of their keys and stops at the first error. It makes
 // no string: it appends the decoded bytes of each string it reads (the IDs, references, hash,
@@ -312,7 +329,7 @@ func putCanon(bufp *[]byte, buf []byte) {
 // allocations (the Event, that string, the array of the references, the signature maps) instead
 // of one or two per string. A field kept on its own keeps that whole string alive: at most the
 // total length of these strings, less than the event's.
-func parseCanonical(v roomversion.Version, raw []byte) (*Event, error) {
+func parseCanonical(v roomversion.Version, raw []byte, idx *canonicaljson.Index) (*Event, error) {
 	if len(raw) == 0 || raw[0] != '{' {
 		return nil, formatErr("", ErrNotObject, "the event must be a JSON object, got %v", canonicaljson.KindOf(raw))
 	}
@@ -338,7 +355,9 @@ func parseCanonical(v roomversion.Version, raw []byte) (*Event, error) {
 		keys      []sigKey
 	)
 	var err error
-	end := jsonscan.EachMember(raw, 0, func(rawKey []byte, _, vs int) int {
+	// field reads the member rawKey whose value starts at raw[vs] and returns where the value
+	// ends, or -1 on error. known is that end when the index gave it, -1 otherwise.
+	field := func(rawKey []byte, vs, known int) int {
 		ve := -1
 		switch string(rawKey) { // no allocation
 		// The lists and objects whose strings the event keeps are read as they are walked,
@@ -356,8 +375,10 @@ func parseCanonical(v roomversion.Version, raw []byte) (*Event, error) {
 			hasSigs = true
 			buf, servers, keys, ve, err = signatures(buf, raw, vs, serverArr[:0], keyArr[:0])
 		default:
-			if ve = jsonscan.SkipValue(raw, vs); ve < 0 {
-				return -1
+			if ve = known; ve < 0 {
+				if ve = jsonscan.SkipValue(raw, vs); ve < 0 {
+					return -1
+				}
 			}
 			value := raw[vs:ve]
 			switch string(rawKey) {
@@ -420,7 +441,19 @@ func parseCanonical(v roomversion.Version, raw []byte) (*Event, error) {
 			return -1
 		}
 		return ve
-	})
+	}
+	end := -1
+	if idx == nil {
+		end = jsonscan.EachMember(raw, 0, func(rawKey []byte, _, vs int) int { return field(rawKey, vs, -1) })
+	} else {
+		end = len(raw)
+		for _, m := range idx.Members {
+			if field(m.Key(raw), m.Value, m.End) != m.End {
+				end = -1 // an error, or (invariant) a reader disagreeing with the index
+				break
+			}
+		}
+	}
 	if err != nil {
 		var fe *FormatError
 		if errors.As(err, &fe) {
