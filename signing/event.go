@@ -56,21 +56,16 @@ func setEventID(ev *pdu.Event) error {
 // valid for v. Errors: [ErrMalformed], [*KeyError] for an unusable key.
 func SignEvent(v roomversion.Version, event []byte, serverName string, key SigningKey) ([]byte, error) {
 	strict := v.Format.StrictCanonicalJSON
-	canon, err := canonicalObject(nil, event, strict)
+	var idx canonicaljson.Index
+	canon, err := canonicalObjectIndexed(nil, event, strict, &idx)
 	if err != nil {
 		return nil, err
 	}
-	hashIn, _, err := appendStripped(nil, canon, dropSignatures|dropUnsigned|dropHashes)
-	if err != nil {
-		return nil, err
-	}
+	hashIn, _ := appendStrippedIndexed(nil, canon, &idx, dropSignatures|dropUnsigned|dropHashes)
 	sum := sha256.Sum256(hashIn)
 
 	// The event without `hashes`, plus the new `hashes`, sorted again.
-	rest, _, err := appendStripped(hashIn[:0], canon, dropHashes)
-	if err != nil {
-		return nil, err
-	}
+	rest, _ := appendStrippedIndexed(hashIn[:0], canon, &idx, dropHashes)
 	rest = rest[:len(rest)-1]
 	if len(rest) > 1 {
 		rest = append(rest, ',')

@@ -123,9 +123,13 @@ func FuzzContentHash(f *testing.F) {
 			}
 			return
 		}
-		// The scanner agrees with canonicaljson on every canonical object.
+		// The scanner agrees with canonicaljson on every canonical object, and the hash of the
+		// scanning path with ContentHash's (indexed).
 		if canon, err := canonicaljson.Append(nil, data, canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON}); err == nil {
 			checkStrip(t, canon)
+			if scanned, err := contentHashOfCanonical(getScratch(), canon); err != nil || scanned != sum {
+				t.Fatalf("ContentHash and the scanning path disagree (%v)", err)
+			}
 		}
 		// Whitespace outside the object changes nothing.
 		if s3, err := ContentHash(v, append(append([]byte(" \n"), data...), '\t')); err != nil || s3 != sum {

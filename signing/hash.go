@@ -17,12 +17,16 @@ type scratch struct {
 	canon []byte // canonical JSON of the whole event
 	msg   []byte // the bytes a signature covers, or that are hashed
 	hash  []byte // the bytes the content hash covers
+	index canonicaljson.Index
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
 // maxPooledBuf bounds the buffers kept in scratchPool: one huge input must not pin memory.
 const maxPooledBuf = 1 << 17
+
+// maxPooledMembers bounds the index kept in scratchPool, as maxPooledBuf bounds the buffers.
+const maxPooledMembers = 1024
 
 func getScratch() *scratch { return scratchPool.Get().(*scratch) }
 
@@ -32,6 +36,9 @@ func putScratch(s *scratch) {
 			*b = nil
 		}
 		*b = (*b)[:0]
+	}
+	if cap(s.index.Members)+cap(s.index.Nested) > maxPooledMembers {
+		s.index = canonicaljson.Index{}
 	}
 	scratchPool.Put(s)
 }
@@ -45,10 +52,11 @@ func ContentHash(v roomversion.Version, event []byte) ([32]byte, error) {
 	sc := getScratch()
 	defer putScratch(sc)
 	var err error
-	if sc.canon, err = canonicalObject(sc.canon[:0], event, v.Format.StrictCanonicalJSON); err != nil {
+	if sc.canon, err = canonicalObjectIndexed(sc.canon[:0], event, v.Format.StrictCanonicalJSON, &sc.index); err != nil {
 		return [32]byte{}, err
 	}
-	return contentHashOfCanonical(sc, sc.canon)
+	sc.hash, _ = appendStrippedIndexed(sc.hash[:0], sc.canon, &sc.index, dropSignatures|dropUnsigned|dropHashes)
+	return sha256.Sum256(sc.hash), nil
 }
 
 // contentHashOfCanonical hashes the canonical event canon, using sc.hash as its buffer.
@@ -86,32 +94,26 @@ func CheckContentHash(v roomversion.Version, event []byte) error {
 	sc := getScratch()
 	defer putScratch(sc)
 	var err error
-	if sc.canon, err = canonicalObject(sc.canon[:0], event, v.Format.StrictCanonicalJSON); err != nil {
+	if sc.canon, err = canonicalObjectIndexed(sc.canon[:0], event, v.Format.StrictCanonicalJSON, &sc.index); err != nil {
 		return err
 	}
-	received, err := contentHashField(sc.canon)
+	var hashes []byte
+	for _, m := range sc.index.Members {
+		if string(m.Key(sc.canon)) == "hashes" {
+			hashes = sc.canon[m.Value:m.End]
+		}
+	}
+	received, err := contentHashOf(hashes)
 	if err != nil {
 		return err
 	}
-	got, err := contentHashOfCanonical(sc, sc.canon)
-	if err != nil {
-		return err
-	}
-	return compareContentHash(received, got)
+	sc.hash, _ = appendStrippedIndexed(sc.hash[:0], sc.canon, &sc.index, dropSignatures|dropUnsigned|dropHashes)
+	return compareContentHash(received, sha256.Sum256(sc.hash))
 }
 
-// contentHashField returns `hashes.sha256` of the object data (the last occurrence of each key).
-func contentHashField(data []byte) (string, error) {
-	var hashes []byte
-	err := canonicaljson.EachMember(data, func(key string, value []byte) error {
-		if key == "hashes" {
-			hashes = value
-		}
-		return nil
-	})
-	if err != nil {
-		return "", malformed(err, "%v", err)
-	}
+// contentHashOf returns the `sha256` string of hashes, the value of an event's `hashes` (nil
+// when the event has none).
+func contentHashOf(hashes []byte) (string, error) {
 	if canonicaljson.KindOf(hashes) != canonicaljson.Object {
 		return "", &VerificationError{Err: ErrNoContentHash, Detail: "the event has no hashes object"}
 	}

@@ -92,6 +92,28 @@ func appendStrippedFrom(dst, canon []byte, from, mask int) (out, signatures []by
 	}
 }
 
+// appendStrippedIndexed is appendStripped for the object canon whose members idx locates (the
+// index canonicaljson.AppendIndexed made of it): it copies the kept members without a scan.
+func appendStrippedIndexed(dst, canon []byte, idx *canonicaljson.Index, mask int) (out, signatures []byte) {
+	out = append(dst, '{')
+	kept := false
+	for _, m := range idx.Members {
+		key := m.Key(canon)
+		if string(key) == "signatures" {
+			signatures = canon[m.Value:m.End]
+		}
+		if droppedRaw(key, mask) {
+			continue
+		}
+		if kept {
+			out = append(out, ',')
+		}
+		kept = true
+		out = append(out, canon[m.Start:m.End]...)
+	}
+	return append(out, '}'), signatures
+}
+
 // droppedRaw is dropped for a key as written in canonical JSON (without its quotes). The names
 // concerned need no escapes, so their canonical spelling is unique.
 func droppedRaw(key []byte, mask int) bool {
@@ -104,6 +126,12 @@ func droppedRaw(key []byte, mask int) bool {
 
 // canonicalObject appends the canonical JSON of the object in data to dst.
 func canonicalObject(dst, data []byte, strict bool) ([]byte, error) {
+	return canonicalObjectIndexed(dst, data, strict, nil)
+}
+
+// canonicalObjectIndexed is canonicalObject that, when idx is not nil, also has
+// canonicaljson.AppendIndexed record in idx where the object's members are.
+func canonicalObjectIndexed(dst, data []byte, strict bool, idx *canonicaljson.Index) ([]byte, error) {
 	if k := canonicaljson.KindOf(data); k != canonicaljson.Object {
 		// Input that is not JSON at all says so (a *canonicaljson.SyntaxError in the chain),
 		// whatever its first byte looks like.
@@ -112,7 +140,13 @@ func canonicalObject(dst, data []byte, strict bool) ([]byte, error) {
 		}
 		return dst, malformed(nil, "want a JSON object, got %v", k)
 	}
-	out, err := canonicaljson.Append(dst, data, canonicaljson.Options{Strict: strict})
+	var out []byte
+	var err error
+	if idx == nil {
+		out, err = canonicaljson.Append(dst, data, canonicaljson.Options{Strict: strict})
+	} else {
+		out, err = canonicaljson.AppendIndexed(dst, data, canonicaljson.Options{Strict: strict}, idx)
+	}
 	if err != nil {
 		return dst, malformed(err, "%v", err)
 	}
@@ -326,14 +360,14 @@ func HasValidSignature(obj []byte, pub ed25519.PublicKey) (bool, error) {
 
 // signedBytes returns the bytes a signature of obj covers and obj's signatures.
 func signedBytes(obj []byte) ([]byte, map[string]map[string]string, error) {
-	canon, err := canonicalObject(nil, obj, false)
+	sc := getScratch()
+	defer putScratch(sc)
+	canon, err := canonicalObjectIndexed(sc.canon[:0], obj, false, &sc.index)
 	if err != nil {
 		return nil, nil, err
 	}
-	msg, sigsRaw, err := appendStripped(nil, canon, dropSignatures|dropUnsigned)
-	if err != nil {
-		return nil, nil, err
-	}
+	sc.canon = canon
+	msg, sigsRaw := appendStrippedIndexed(nil, canon, &sc.index, dropSignatures|dropUnsigned)
 	if sigsRaw == nil {
 		return msg, nil, nil
 	}

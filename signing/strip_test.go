@@ -28,15 +28,25 @@ func stripReference(tb testing.TB, canon []byte, mask int) []byte {
 	return append(out, '}')
 }
 
-// checkStrip compares appendStripped with the reference for every mask.
+// checkStrip compares appendStripped, and appendStrippedIndexed with canonicaljson's index of
+// canon, with the reference for every mask.
 func checkStrip(tb testing.TB, canon []byte) {
+	var idx canonicaljson.Index
+	if again, err := canonicaljson.AppendIndexed(nil, canon, canonicaljson.Options{}, &idx); err != nil || string(again) != string(canon) {
+		tb.Fatalf("%s is not canonical: %v", canon, err)
+	}
 	for mask := 0; mask < 8; mask++ {
-		got, _, err := appendStripped(nil, canon, mask)
+		got, sigs, err := appendStripped(nil, canon, mask)
 		if err != nil {
 			tb.Fatalf("appendStripped(%s): %v", canon, err)
 		}
-		if want := stripReference(tb, canon, mask); string(got) != string(want) {
+		want := stripReference(tb, canon, mask)
+		if string(got) != string(want) {
 			tb.Fatalf("appendStripped(%s, %d) = %s, want %s", canon, mask, got, want)
+		}
+		got, sigs2 := appendStrippedIndexed([]byte("dst"), canon, &idx, mask)
+		if string(got) != "dst"+string(want) || string(sigs2) != string(sigs) || (sigs == nil) != (sigs2 == nil) {
+			tb.Fatalf("appendStrippedIndexed(%s, %d) = %s, %s; want %s, %s", canon, mask, got, sigs2, want, sigs)
 		}
 	}
 }
