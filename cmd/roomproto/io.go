@@ -71,13 +71,17 @@ func readFile(path string) ([]byte, error) {
 	return readAllLimited(f)
 }
 
-func readAllLimited(r io.Reader) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, maxInput+1))
+func readAllLimited(r io.Reader) ([]byte, error) { return readAtMost(r, maxInput) }
+
+// readAtMost reads all of r, which must hold at most limit bytes: it reads no more than
+// limit+1 bytes to find out.
+func readAtMost(r io.Reader, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(data) > maxInput {
-		return nil, fmt.Errorf("input larger than %d bytes", maxInput)
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("input larger than %d bytes", limit)
 	}
 	return data, nil
 }
