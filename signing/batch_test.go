@@ -1,11 +1,13 @@
 package signing
 
 import (
+	"bytes"
 	"compress/gzip"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -894,5 +896,38 @@ func TestVerifyEventsSharedCorpus(t *testing.T) {
 		if errs[i] != nil || evs[i] == nil || evs[i].EventID != ids[i] {
 			t.Fatalf("corpus event %d: %v, id %v want %s", i, errs[i], evs[i], ids[i])
 		}
+	}
+}
+
+// TestBatchWorkerKeyCacheIsBounded gives one worker more distinct keys than maxCachedKeys (each
+// prepared key is about 30 KiB) and checks that it keeps no more than that, and that keys past
+// the bound, prepared and not kept, still give crypto/ed25519's verdicts.
+func TestBatchWorkerKeyCacheIsBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("prepares over a thousand keys")
+	}
+	w := newBatchWorker()
+	defer w.release()
+	msg := []byte("bounded")
+	for i := 0; i < maxCachedKeys+8; i++ {
+		var seed [ed25519.SeedSize]byte
+		binary.BigEndian.PutUint32(seed[:], uint32(i))
+		priv := ed25519.NewKeyFromSeed(seed[:])
+		pub := priv.Public().(ed25519.PublicKey)
+		sig := ed25519.Sign(priv, msg)
+		if !w.verify(pub, msg, sig) {
+			t.Fatalf("key %d: good signature refused", i)
+		}
+		bad := bytes.Clone(sig)
+		bad[0] ^= 1
+		if w.verify(pub, msg, bad) {
+			t.Fatalf("key %d: damaged signature accepted", i)
+		}
+		if len(w.keys) > maxCachedKeys {
+			t.Fatalf("%d keys cached; bound %d", len(w.keys), maxCachedKeys)
+		}
+	}
+	if len(w.keys) != maxCachedKeys {
+		t.Fatalf("%d keys cached, want the bound %d", len(w.keys), maxCachedKeys)
 	}
 }

@@ -1,0 +1,50 @@
+package authrules
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/roomproto/roomproto/pdu"
+)
+
+// TestChainWorkerCachesAreBounded feeds a chainWorker more distinct power levels and join rules
+// events than maxCachedDerived and checks that its caches never hold more than that, and that
+// every State it builds, cached or not, derives the values of its own events.
+func TestChainWorkerCachesAreBounded(t *testing.T) {
+	v := mustVersion(t, "9")
+	b := &builder{t: t, v: v, templates: loadTemplates(t), roomID: "!r:a.example"}
+	create, err := b.build([]byte(`"create"`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 3*maxCachedDerived + 5
+	var pls, jrs []*pdu.Event
+	for i := 0; i < n; i++ {
+		pl, err := b.build([]byte(fmt.Sprintf(`{"__base":"pl","content":{"users_default":%d}}`, i)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rule := []string{"public", "invite", "knock"}[i%3]
+		jr, err := b.build([]byte(fmt.Sprintf(`{"__base":"jr_restricted","content":{"join_rule":%q},"depth":%d}`, rule, 1000+i)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pls, jrs = append(pls, pl), append(jrs, jr)
+	}
+	w := newChainWorker(v)
+	// Twice over, so that the second round meets both hits and emptied caches.
+	for round := 0; round < 2; round++ {
+		for i := 0; i < n; i++ {
+			s, _ := w.build(v, []*pdu.Event{create, pls[i], jrs[i]}, create)
+			if got := s.pl.UsersDefault(); got != int64(i) {
+				t.Fatalf("round %d, event %d: users_default %d", round, i, got)
+			}
+			if got, want := s.joinRules.Rule, []string{"public", "invite", "knock"}[i%3]; got != want {
+				t.Fatalf("round %d, event %d: join rule %q, want %q", round, i, got, want)
+			}
+			if len(w.pls) > maxCachedDerived || len(w.jrs) > maxCachedDerived || len(w.creates) > maxCachedDerived {
+				t.Fatalf("caches hold %d power levels, %d join rules, %d creates; bound %d", len(w.pls), len(w.jrs), len(w.creates), maxCachedDerived)
+			}
+		}
+	}
+}
