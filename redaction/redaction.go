@@ -234,8 +234,9 @@ func Redact(v roomversion.Version, data []byte) ([]byte, error) {
 	loc.fromIndex(canon, v.Redaction, &sc.index)
 	out, ok := loc.assemble(nil, canon, v.Redaction, false)
 	if !ok {
-		// invariant: canonicaljson.Append produced an object that does not scan. Report it
-		// rather than emit a wrong redaction.
+		// invariant: a kept `third_party_invite` of canonicaljson's output does not scan, or
+		// the output's size and its writer disagree. Report it rather than emit a wrong
+		// redaction.
 		return nil, &Error{Err: ErrInvalidJSON, Detail: "internal error: canonical form does not scan"}
 	}
 	return out, nil
