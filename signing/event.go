@@ -85,6 +85,33 @@ func SignEvent(v roomversion.Version, event []byte, serverName string, key Signi
 	return signCanonical(hashed, redacted, serverName, key, strict)
 }
 
+// CountersignEvent adds serverName's signature to an event that its origin has already hashed
+// and signed, and changes nothing else: `hashes`, the other signatures and every other member
+// stay as they are, so the event ID (v3+, a hash of the redacted event without `signatures`)
+// does not change. It is what a resident server does on /send_join (joins-v2.yaml: "including a
+// signature from the resident server") and an invited server on /invite (invites-v2.yaml: "the
+// event with the invited server's signature added. All other fields of the events should
+// remain untouched"). [SignEvent], which computes `hashes` anew, is for the event's origin: a
+// new `hashes` would break the origin's signature (server-server-api "Example code": "We
+// cannot add new hashes without invalidating existing signatures").
+//
+// The event is redacted with the algorithm of room version v and the redacted form is signed
+// as [SignJSON] does; the result is the event as canonical JSON (strict from room version 6).
+// It does not verify the event: check it first ([VerifyEvent]). Errors: [ErrMalformed],
+// [*KeyError] for an unusable key.
+func CountersignEvent(v roomversion.Version, event []byte, serverName string, key SigningKey) ([]byte, error) {
+	strict := v.Format.StrictCanonicalJSON
+	canon, err := canonicalObject(nil, event, strict)
+	if err != nil {
+		return nil, err
+	}
+	redacted, err := redaction.RedactCanonical(v, canon)
+	if err != nil {
+		return nil, malformed(err, "%v", err)
+	}
+	return signCanonical(canon, redacted, serverName, key, strict)
+}
+
 // ServerName returns the server name of a Matrix ID ("@user:example.org:8448" →
 // "example.org:8448"): everything after the first ':' (appendices "Common Identifier Format").
 // It reports false when there is no ':' or nothing after it.
@@ -114,7 +141,9 @@ func IsThirdPartyInvite(ev *pdu.Event) bool {
 //   - the server of `sender` (the originating server) — except for a third-party invite
 //     ([IsThirdPartyInvite]), which "the server which actually sends the event", possibly
 //     another one, signs: [VerifyEvent] then asks for a valid signature by any server;
-//   - room versions 1-2 (Signing.EventIDDomainSigns): the server of the `event_id` domain;
+//   - room versions 1-2 (Signing.EventIDDomainSigns): the server of the `event_id` domain,
+//     "if it differs from the originating server" (so not for a third-party invite whose
+//     event ID has the sender's domain);
 //   - room versions 8+ (Signing.AuthorisingServerSigns): for an `m.room.member` join whose
 //     content has `join_authorised_via_users_server`, that user's server (auth rule 4.2 of
 //     rooms/fragments/v8-auth-rules.md; the auth rules check it for other memberships with
@@ -146,7 +175,11 @@ func requiredSigners(ev *pdu.Event, out []string) ([]string, error) {
 		if !ok {
 			return nil, malformed(nil, "event_id %q has no domain", truncate(ev.EventID))
 		}
-		add(domain)
+		// "if it differs from the originating server": a third-party invite whose event ID
+		// has the sender's domain needs no signature of that domain.
+		if domain != sender {
+			add(domain)
+		}
 	}
 	if v.Signing.AuthorisingServerSigns && ev.Type == pdu.TypeMember && ev.Membership == pdu.MembershipJoin {
 		if raw := ev.ContentField(ContentJoinAuthorisedViaUsersServer); raw != nil {

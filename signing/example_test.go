@@ -68,3 +68,31 @@ func ExampleEventID() {
 	// Output:
 	// $_lMFQ-v4ckFl2TVuKFmuQWHTz13dFlwySfapA-H6R-g <nil>
 }
+
+func ExampleCountersignEvent() {
+	keyOf := func(server string) signing.SigningKey {
+		seed := sha256.Sum256([]byte(server))
+		key, _ := signing.NewSigningKey("1", seed[:])
+		return key
+	}
+	v, _ := roomversion.Lookup("11")
+	// An invite as the inviting server a.example sends it to b.example (invites-v2.yaml).
+	invite, _ := signing.SignEvent(v, []byte(`{"room_id":"!r:a.example","sender":"@alice:a.example",
+		"type":"m.room.member","state_key":"@bob:b.example","content":{"membership":"invite"},
+		"origin_server_ts":1700000000000,"depth":3,"prev_events":[],"auth_events":[]}`), "a.example", keyOf("a.example"))
+	before, _ := signing.EventID(v, invite)
+
+	// b.example adds its signature and leaves everything else as it is.
+	signed, err := signing.CountersignEvent(v, invite, "b.example", keyOf("b.example"))
+	if err != nil {
+		panic(err)
+	}
+	after, _ := signing.EventID(v, signed)
+	keys := signing.KeyRing{
+		"a.example": {"ed25519:1": {Key: keyOf("a.example").Public()}},
+		"b.example": {"ed25519:1": {Key: keyOf("b.example").Public()}},
+	}
+	ev, _ := signing.ParseEvent(v, signed)
+	fmt.Println(before == after, signing.VerifyEvent(v, signed, keys), signing.VerifyEventSignature(ev, "b.example", keys))
+	// Output: true <nil> <nil>
+}

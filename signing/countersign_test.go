@@ -1,0 +1,160 @@
+package signing
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/roomproto/roomproto/canonicaljson"
+	"github.com/roomproto/roomproto/pdu"
+)
+
+// TestCountersignEvent: CountersignEvent adds one signature and changes nothing else. The
+// events carry two hash algorithms, which SignEvent would have replaced by sha256 alone.
+func TestCountersignEvent(t *testing.T) {
+	for _, id := range []string{"1", "3", "5", "9", "11", "12"} {
+		t.Run("v"+id, func(t *testing.T) {
+			v := version(t, id)
+			event := []byte(`{"room_id":"!r:a.example","sender":"@alice:a.example","type":"m.room.member","state_key":"@bob:b.example",
+				"content":{"membership":"invite","displayname":"Bob"},"origin_server_ts":1700000000000,"depth":3,"prev_events":[],
+				"auth_events":[],"origin":"a.example","unsigned":{"age_ts":5}}`)
+			if v.Format.HasEventIDField {
+				event = setFields(t, event, map[string]json.RawMessage{"event_id": json.RawMessage(`"$inv:a.example"`)})
+			}
+			sum, err := ContentHash(v, event)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hashes := `{"sha256":"` + encodeBase64(sum[:]) + `","sha512":"AAAA"}`
+			event = setFields(t, event, map[string]json.RawMessage{"hashes": json.RawMessage(hashes)})
+			event = signKeepingHashes(t, v, event, "a.example")
+			before, err := pdu.Parse(v, event)
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			_, key := testKey(t, "b.example")
+			out, err := CountersignEvent(v, event, "b.example", key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := canonicaljson.Valid(out, canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON}); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := canonicaljson.Canonical(out); !bytes.Equal(got, out) {
+				t.Fatalf("not canonical: %s", out)
+			}
+			after, err := pdu.Parse(v, out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if after.EventID != before.EventID {
+				t.Fatalf("event ID %s, was %s", after.EventID, before.EventID)
+			}
+			if string(field(t, out, "hashes")) != hashes {
+				t.Fatalf("hashes %s, want %s", field(t, out, "hashes"), hashes)
+			}
+			if string(field(t, out, "unsigned")) != `{"age_ts":5}` {
+				t.Fatalf("unsigned %s", field(t, out, "unsigned"))
+			}
+			a := setFields(t, event, map[string]json.RawMessage{"signatures": json.RawMessage(`{}`)})
+			b := setFields(t, out, map[string]json.RawMessage{"signatures": json.RawMessage(`{}`)})
+			if !sameJSON(t, a, b) {
+				t.Fatalf("changed beyond its signatures:\n%s\n%s", a, b)
+			}
+			keys := KeyRing{
+				"a.example": {"ed25519:1": {Key: testPublic(t, "a.example")}},
+				"b.example": {"ed25519:1": {Key: testPublic(t, "b.example")}},
+			}
+			for _, server := range []string{"a.example", "b.example"} {
+				if err := VerifyEventSignature(after, server, keys); err != nil {
+					t.Fatalf("%s: %v", server, err)
+				}
+			}
+			if err := VerifyParsedEvent(after, keys); err != nil {
+				t.Fatal(err)
+			}
+			// Countersigning again with the same key gives the same bytes.
+			again, err := CountersignEvent(v, out, "b.example", key)
+			if err != nil || !bytes.Equal(again, out) {
+				t.Fatalf("second countersignature changed the event (%v)", err)
+			}
+		})
+	}
+}
+
+func TestCountersignEventErrors(t *testing.T) {
+	v9, v1 := version(t, "9"), version(t, "1")
+	_, key := testKey(t, "b.example")
+	cases := []struct {
+		name  string
+		event string
+		key   SigningKey
+		want  error
+	}{
+		{"not JSON", `{"type":`, key, ErrMalformed},
+		{"not an object", `[1]`, key, ErrMalformed},
+		{"a float in v9", `{"type":"m.room.message","depth":1.5}`, key, ErrMalformed},
+		{"signatures not an object", `{"type":"m.room.message","signatures":[]}`, key, ErrMalformed},
+		{"no private key", `{"type":"m.room.message"}`, SigningKey{Version: "1"}, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := CountersignEvent(v9, []byte(c.event), "b.example", c.key)
+			if c.want == nil {
+				var ke *KeyError
+				if !errors.As(err, &ke) {
+					t.Fatalf("got %v, want a *KeyError", err)
+				}
+				return
+			}
+			if !errors.Is(err, c.want) {
+				t.Fatalf("got %v, want %v", err, c.want)
+			}
+		})
+	}
+	// Lenient versions take what they tolerate.
+	if _, err := CountersignEvent(v1, []byte(`{"type":"m.room.message","depth":1.5}`), "b.example", key); err != nil {
+		t.Fatalf("v1: %v", err)
+	}
+}
+
+// FuzzCountersignEvent: CountersignEvent never panics; when it succeeds its output is
+// canonical, equal to the input's canonical form but for `signatures`, and carries a
+// signature of the redacted form that verifies.
+func FuzzCountersignEvent(f *testing.F) {
+	for i, s := range fuzzSeeds(f) {
+		f.Add(byte(i), s)
+	}
+	_, key := testKey(f, "b.example")
+	keys := KeyRing{"b.example": {"ed25519:1": {Key: key.Public()}}}
+	f.Fuzz(func(t *testing.T, vb byte, data []byte) {
+		v := fuzzVersion(vb)
+		out, err := CountersignEvent(v, data, "b.example", key)
+		if err != nil {
+			if !errors.Is(err, ErrMalformed) {
+				t.Fatalf("error without ErrMalformed: %v", err)
+			}
+			return
+		}
+		strict := canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON}
+		canon, err := canonicaljson.Append(nil, data, strict)
+		if err != nil {
+			t.Fatalf("accepted input that is not canonicalisable: %v", err)
+		}
+		if again, err := canonicaljson.Append(nil, out, strict); err != nil || !bytes.Equal(again, out) {
+			t.Fatalf("output not canonical (%v): %s", err, out)
+		}
+		a, _, err1 := appendStripped(nil, canon, dropSignatures)
+		b, _, err2 := appendStripped(nil, out, dropSignatures)
+		if err1 != nil || err2 != nil || !bytes.Equal(a, b) {
+			t.Fatalf("changed beyond its signatures (%v, %v):\n%s\n%s", err1, err2, a, b)
+		}
+		if ev, err := pdu.Parse(v, out); err == nil {
+			if err := VerifyEventSignature(ev, "b.example", keys); err != nil {
+				t.Fatalf("countersignature does not verify: %v", err)
+			}
+		}
+	})
+}
