@@ -22,10 +22,6 @@ const (
 // "Conditions").
 const ConditionRoomMembership = "m.room_membership"
 
-// MaxAllowConditions bounds the number of `allow` entries read from a join rules event. The
-// 65536-byte event limit allows a few thousand; any entry beyond this bound is ignored.
-const MaxAllowConditions = 1024
-
 // joinRuleKind is what a join rule means for joins in a room version, following auth rule
 // 4.3 of the version's rules (v8-auth-rules.md, rooms/v10.md).
 type joinRuleKind int
@@ -101,7 +97,8 @@ type AllowCondition struct {
 // the required schema, then the joining server is considered to have failed all conditions"
 // (spec: server-server-api "Restricted rooms"; m.room.join_rules.yaml `allow`). When a key
 // occurs twice the last occurrence counts, as in package pdu. Only content that is not a JSON
-// object is an error. At most MaxAllowConditions entries are read.
+// object is an error. Every entry is read: the work is linear in the size of content, which
+// the event size limit (65,536 bytes) bounds for a received event.
 func ParseAllowConditions(content []byte) ([]AllowCondition, error) {
 	var allow []byte
 	err := canonicaljson.EachMember(content, func(key string, value []byte) error {
@@ -121,10 +118,7 @@ func ParseAllowConditions(content []byte) ([]AllowCondition, error) {
 		return nil, fmt.Errorf("membership: join rules content: allow: %w", err)
 	}
 	var out []AllowCondition
-	for i, item := range items {
-		if i == MaxAllowConditions {
-			break
-		}
+	for _, item := range items {
 		c, ok := parseCondition(item)
 		if ok {
 			out = append(out, c)

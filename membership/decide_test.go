@@ -433,3 +433,37 @@ func TestCheckMakeRequest(t *testing.T) {
 		})
 	}
 }
+
+// TestConditionAfterManyNonConditions: every `allow` entry is read (docs/decisions.md
+// (membership) 6). A valid condition after 1,024 entries that are not conditions still lets
+// the user in, with an authoriser the auth rules accept; a bound on the entries read once
+// refused this join with 403.
+func TestConditionAfterManyNonConditions(t *testing.T) {
+	allow := strings.Repeat("0,", 1024) + `{"type":"m.room_membership","room_id":"!space:a.example"}`
+	c := joinCase{
+		RoomVersion: "9",
+		Room: roomSpec{
+			Creator:     "@alice:a.example",
+			JoinRules:   json.RawMessage(`{"join_rule":"restricted","allow":[` + allow + `]}`),
+			PowerLevels: json.RawMessage(`{"users":{"@alice:a.example":100}}`),
+		},
+		UserID:         "@zed:z.example",
+		ResidentServer: "a.example",
+		Rooms:          map[string]map[string]string{"!space:a.example": {"@zed:z.example": "join"}},
+	}
+	input, b := joinInputRoom(t, c)
+	req, err := ParseJoinRequest(input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := DecideJoin(req)
+	if err != nil {
+		t.Fatalf("DecideJoin: %v", err)
+	}
+	if d.Basis != BasisCondition || d.AuthorisingUser != "@alice:a.example" || d.Condition.RoomID != "!space:a.example" {
+		t.Fatalf("decision %+v", d)
+	}
+	if err := authCheckJoin(t, b, c.UserID, d.AuthorisingUser); err != nil {
+		t.Fatalf("auth rules reject the allowed join: %v", err)
+	}
+}

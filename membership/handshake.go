@@ -48,7 +48,10 @@ type SendJoinResult struct {
 	Event []byte
 	// Parsed is Event parsed, with its EventID.
 	Parsed *pdu.Event
-	// Decision is the join decision the event was accepted under.
+	// Decision is the join decision the event was accepted under. When the join is allowed by
+	// an allow condition, its AuthorisingUser is the user the event names in
+	// join_authorised_via_users_server (the one the auth rules checked), which need not be
+	// the one [DecideJoin] would choose.
 	Decision JoinDecision
 }
 
@@ -57,11 +60,13 @@ type SendJoinResult struct {
 //  1. The body must be an event of the room version (400 M_NOT_JSON / M_BAD_JSON), and, as
 //     joins-v2.yaml asks (400 M_INVALID_PARAM): an m.room.member with membership join, whose
 //     state_key is its sender, a user of Origin, in room RoomID with ID EventID, validly
-//     signed by the sender's server with a matching content hash.
+//     signed by the sender's server (room versions 1-2: also by the event ID's domain when it
+//     differs and is not ResidentServer) with a matching content hash.
 //  2. The join is decided again with [DecideJoin] (403 / 400 errors as there).
 //  3. A join_authorised_via_users_server must name a user of ResidentServer, which alone can
 //     add the signature auth rule 4.2 requires (400 M_INVALID_PARAM otherwise).
-//  4. The resident's signature is added, and the signed event must pass the authorization
+//  4. The resident's signature is added ([signing.CountersignEvent]: nothing else changes,
+//     `hashes` included, so the event ID stays), and the signed event must pass the authorization
 //     rules against State (and AuthEvents when given): 403 M_FORBIDDEN with reason
 //     ErrAuthRules and the authrules rejection as Err otherwise. This is where a restricted
 //     join without authoriser, or with one who cannot invite, is refused.
@@ -74,7 +79,7 @@ func SendJoin(req SendJoinRequest) (SendJoinResult, error) {
 		return SendJoinResult{}, invalidParam(ErrBadInput, nil, "no room state given")
 	}
 	v := s.Version()
-	ev, err := receiveMember(v, req.Event, pdu.MembershipJoin, req.RoomID, req.EventID, req.Origin, req.Keys, true)
+	ev, err := receiveMember(v, req.Event, pdu.MembershipJoin, req.RoomID, req.EventID, req.Origin, req.ResidentServer, req.Keys, true)
 	if err != nil {
 		return SendJoinResult{}, err
 	}
@@ -90,6 +95,9 @@ func SendJoin(req SendJoinRequest) (SendJoinResult, error) {
 		if srv, _ := signing.ServerName(auth); srv != req.ResidentServer {
 			return SendJoinResult{}, invalidParam(ErrBadEvent, nil, "join_authorised_via_users_server %q is not a user of %s, which can only sign for its own users", auth, req.ResidentServer)
 		}
+		if d.Basis == BasisCondition {
+			d.AuthorisingUser = auth
+		}
 	}
 	signed, parsed, err := countersign(v, req.Event, req.ResidentServer, req.Key)
 	if err != nil {
@@ -103,8 +111,9 @@ func SendJoin(req SendJoinRequest) (SendJoinResult, error) {
 }
 
 // receiveMember parses and validates a membership event received on a handshake endpoint.
-// senderOnOrigin: the sender (rather than the state key) must be a user of origin.
-func receiveMember(v roomversion.Version, body []byte, membership, roomID, eventID, origin string, keys signing.KeyLookup, selfTargeted bool) (*pdu.Event, error) {
+// selfTargeted: the state key must be the sender. self is the server answering, when it
+// signs the event next (send_join); empty when it does not (send_knock).
+func receiveMember(v roomversion.Version, body []byte, membership, roomID, eventID, origin, self string, keys signing.KeyLookup, selfTargeted bool) (*pdu.Event, error) {
 	ev, err := parseEvent(v, body)
 	if err != nil {
 		return nil, err
@@ -130,8 +139,24 @@ func receiveMember(v roomversion.Version, body []byte, membership, roomID, event
 	if origin != "" && senderServer != origin {
 		return nil, invalidParam(ErrBadEvent, nil, "sender %q is not a user of the requesting server %s", ev.Sender, origin)
 	}
-	if err := signing.VerifyEventSignature(ev, senderServer, keys); err != nil {
-		return nil, invalidParam(ErrBadSignature, err, "signature of %s: %v", senderServer, err)
+	// The servers that must have signed already: the sender's and, in room versions 1-2,
+	// the event ID's domain if it differs (server-server-api "Validating hashes and signatures
+	// on received events"), unless that is self, which signs next. The other server a v8+
+	// restricted join needs, the authoriser's, must be self too (SendJoin checks it).
+	servers := []string{senderServer}
+	if v.Signing.EventIDDomainSigns {
+		domain, ok := signing.ServerName(ev.EventID)
+		if !ok {
+			return nil, invalidParam(ErrBadEvent, nil, "event ID %q has no domain", ev.EventID)
+		}
+		if domain != senderServer && domain != self {
+			servers = append(servers, domain)
+		}
+	}
+	for _, server := range servers {
+		if err := signing.VerifyEventSignature(ev, server, keys); err != nil {
+			return nil, invalidParam(ErrBadSignature, err, "signature of %s: %v", server, err)
+		}
 	}
 	if err := signing.CheckContentHash(v, body); err != nil {
 		return nil, invalidParam(ErrBadSignature, err, "content hash: %v", err)
@@ -151,9 +176,10 @@ func parseEvent(v roomversion.Version, body []byte) (*pdu.Event, error) {
 	return nil, newError(400, ErrCodeBadJSON, ErrBadEvent, err, "event is not a valid room version %s event: %v", v.ID, err)
 }
 
-// countersign adds serverName's signature to a verified event and parses the result.
+// countersign adds serverName's signature to a verified event, leaving its hashes and
+// everything else as they are (signing.CountersignEvent), and parses the result.
 func countersign(v roomversion.Version, body []byte, serverName string, key signing.SigningKey) ([]byte, *pdu.Event, error) {
-	signed, err := signing.SignEvent(v, body, serverName, key)
+	signed, err := signing.CountersignEvent(v, body, serverName, key)
 	if err != nil {
 		return nil, nil, newError(500, ErrCodeUnknown, ErrBadInput, err, "signing the event: %v", err)
 	}

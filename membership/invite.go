@@ -59,7 +59,8 @@ func (r InviteResult) JSON() []byte {
 }
 
 // SignInvite validates an invite for one of the server's users and adds the server's
-// signature, as invites-v2.yaml requires ("Servers MUST apply certain validation to ensure
+// signature ([signing.CountersignEvent]: "All other fields of the events should remain
+// untouched"), as invites-v2.yaml requires ("Servers MUST apply certain validation to ensure
 // they don't accidentally sign non-invite events from a malicious server"; 400
 // M_INVALID_PARAM if):
 //

@@ -102,7 +102,7 @@ func SendKnock(req SendKnockRequest) (SendKnockResult, error) {
 		return SendKnockResult{}, invalidParam(ErrBadInput, nil, "no room state given")
 	}
 	v := s.Version()
-	ev, err := receiveMember(v, req.Event, pdu.MembershipKnock, req.RoomID, req.EventID, req.Origin, req.Keys, true)
+	ev, err := receiveMember(v, req.Event, pdu.MembershipKnock, req.RoomID, req.EventID, req.Origin, "", req.Keys, true)
 	if err != nil {
 		return SendKnockResult{}, err
 	}

@@ -197,26 +197,31 @@ func TestValidUserIDLength(t *testing.T) {
 	}
 }
 
-// TestMaxAllowConditions: membership reads at most MaxAllowConditions allow entries and ignores
-// the rest (documented: not an error; the auth rules never read `allow`).
-func TestMaxAllowConditions(t *testing.T) {
-	content := func(n int) []byte {
+// TestAllowConditionsUnbounded: membership reads every `allow` entry, as the spec asks ("must
+// ensure that the joining server satisfies at least one of the conditions"): more than 1,024
+// valid conditions are all kept, and a valid condition after 1,024 entries that are not
+// conditions still counts (a bound on the entries read once made both a 403).
+func TestAllowConditionsUnbounded(t *testing.T) {
+	content := func(junk, valid int) []byte {
 		var allow []any
-		for i := 0; i < n; i++ {
+		for i := 0; i < junk; i++ {
+			allow = append(allow, 0)
+		}
+		for i := 0; i < valid; i++ {
 			allow = append(allow, fields{"type": "m.room_membership", "room_id": fmt.Sprintf("!r%d:a.example", i)})
 		}
 		b, _ := json.Marshal(fields{"join_rule": "restricted", "allow": allow})
 		return b
 	}
-	for _, n := range []int{membership.MaxAllowConditions, membership.MaxAllowConditions + 1} {
-		conds, err := membership.ParseAllowConditions(content(n))
+	for _, c := range []struct{ junk, valid int }{{0, 1025}, {1024, 1}, {5000, 3}} {
+		conds, err := membership.ParseAllowConditions(content(c.junk, c.valid))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(conds) != membership.MaxAllowConditions {
-			t.Fatalf("%d entries: %d conditions, want %d", n, len(conds), membership.MaxAllowConditions)
+		if len(conds) != c.valid {
+			t.Fatalf("%d junk and %d valid entries: %d conditions", c.junk, c.valid, len(conds))
 		}
-		if last := conds[len(conds)-1].RoomID; last != fmt.Sprintf("!r%d:a.example", membership.MaxAllowConditions-1) {
+		if last := conds[len(conds)-1].RoomID; last != fmt.Sprintf("!r%d:a.example", c.valid-1) {
 			t.Fatalf("last condition %s", last)
 		}
 	}
@@ -294,25 +299,34 @@ func TestJoinRequestLimits(t *testing.T) {
 	})
 }
 
+// TestMaxStrippedState: CheckStrippedState reads MaxStrippedState entries and ignores the rest
+// without a problem (the spec sets no bound: their number is no reason to refuse an invite).
 func TestMaxStrippedState(t *testing.T) {
 	r := newRoom(t, "9")
-	for _, n := range []int{membership.MaxStrippedState, membership.MaxStrippedState + 1} {
+	for _, n := range []int{membership.MaxStrippedState, membership.MaxStrippedState + 1, membership.MaxStrippedState + 50} {
 		entries := []json.RawMessage{r.createRaw}
 		for len(entries) < n {
 			entries = append(entries, r.jr)
 		}
 		valid, problems := membership.CheckStrippedState(r.v, r.roomID(), entries, ring("a.example"))
-		limitProblem := false
-		for _, p := range problems {
-			var me *membership.Error
-			if !errors.As(p, &me) {
-				t.Fatalf("problem %v is not a *membership.Error", p)
-			}
-			limitProblem = limitProblem || strings.Contains(me.Message, fmt.Sprintf("more than the %d read", membership.MaxStrippedState))
-		}
-		if len(valid) != membership.MaxStrippedState || len(problems) != n-membership.MaxStrippedState || limitProblem != (n > membership.MaxStrippedState) {
+		if len(valid) != membership.MaxStrippedState || len(problems) != 0 {
 			t.Fatalf("%d entries: %d valid, problems %v", n, len(valid), problems)
 		}
+	}
+	// An entry past the bound is not read: a bad one is no problem, a create there is not found.
+	entries := []json.RawMessage{r.createRaw}
+	for len(entries) < membership.MaxStrippedState {
+		entries = append(entries, r.jr)
+	}
+	entries = append(entries, json.RawMessage(`{"not":"an event"}`))
+	if _, problems := membership.CheckStrippedState(r.v, r.roomID(), entries, ring("a.example")); len(problems) != 0 {
+		t.Fatalf("entry past the bound reported: %v", problems)
+	}
+	entries = append([]json.RawMessage{}, entries[1:membership.MaxStrippedState]...)
+	entries = append(entries, r.jr, r.createRaw)
+	_, problems := membership.CheckStrippedState(r.v, r.roomID(), entries, ring("a.example"))
+	if len(problems) != 1 || !strings.Contains(problems[0].Error(), "no valid m.room.create") {
+		t.Fatalf("create past the bound: problems %v", problems)
 	}
 }
 
