@@ -11,9 +11,10 @@ import (
 	"github.com/roomproto/roomproto/signing"
 )
 
-// The shared benchmark corpus (../shared/bench/README.md): 18 signed events of a v9 room with
-// a 50-user m.room.power_levels, a restricted m.room.join_rules and restricted joins.
-const corpusPath = "../../shared/bench/corpus.json"
+// The project's copy of the shared benchmark corpus (../shared/bench/README.md): 18 signed
+// events of a v9 room with a 50-user m.room.power_levels, a restricted m.room.join_rules and
+// restricted joins.
+const corpusPath = "../testdata/signing/bench_corpus.json"
 
 type corpus struct {
 	v      roomversion.Version

@@ -11,12 +11,13 @@ import (
 	"unicode/utf8"
 )
 
-// corpusPath is ../shared/bench/corpus.json seen from the project root
-// (see ../shared/bench/README.md): 18 signed events of a version 9 room.
-const corpusPath = "../../shared/bench/corpus.json"
+// corpusPath is testdata/signing/bench_corpus.json, the project's copy of the shared
+// benchmark corpus ../shared/bench/corpus.json (see its README; signing's
+// TestCorpusCopyIsTheShared checks they are the same): 18 signed events of a version 9 room.
+const corpusPath = "../testdata/signing/bench_corpus.json"
 
 // corpusEvents returns the raw bytes of the corpus events, exactly as stored
-// in the file; the test is skipped when the shared corpus is not there.
+// in the file; the test is skipped when the corpus is not there.
 func corpusEvents(t testing.TB) [][]byte {
 	t.Helper()
 	b, err := os.ReadFile(corpusPath)

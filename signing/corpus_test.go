@@ -1,6 +1,7 @@
 package signing
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -97,5 +98,22 @@ func TestCorpus(t *testing.T) {
 		if !sameJSON(t, resigned, e) {
 			t.Errorf("event %d: re-signing gives\n%s\nwant\n%s", i, resigned, e)
 		}
+	}
+}
+
+// TestCorpusCopyIsTheShared: testdata/signing/bench_corpus.json, which the tests and benchmarks
+// of every package read, is byte for byte the independently made ../shared/bench/corpus.json
+// when that is beside the project (as in CI).
+func TestCorpusCopyIsTheShared(t *testing.T) {
+	shared, err := os.ReadFile(filepath.Join("..", "..", "shared", "bench", "corpus.json"))
+	if err != nil {
+		t.Skipf("shared corpus not beside the project: %v", err)
+	}
+	copied, err := os.ReadFile(filepath.Join("..", "testdata", "signing", "bench_corpus.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(shared, copied) {
+		t.Fatal("testdata/signing/bench_corpus.json differs from ../shared/bench/corpus.json")
 	}
 }
