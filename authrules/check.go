@@ -25,7 +25,8 @@ type Options struct {
 	// Create is the room's m.room.create event (room version 12 and later, where it is not
 	// among the auth events and the room ID names it). When nil, [CheckWithOptions] looks for
 	// it among the events it is given (an m.room.create whose ID is the room ID) and
-	// [State.CheckWithOptions] uses the state's.
+	// [State.CheckWithOptions] uses the state's. Before room version 12 both ignore it: the
+	// create event is then one of the auth events (rule 2.4) and part of the state.
 	Create *pdu.Event
 	// Warn, when not nil, receives the warnings (severity warn) of an accepted event.
 	Warn func(*Rejection)
@@ -123,7 +124,7 @@ func (s *State) check(ev *pdu.Event, opts *Options) *Rejection {
 	if ev.Type == pdu.TypeCreate {
 		return c.checkCreate(ev)
 	}
-	if s.create == nil && opts.Create != nil && opts.Create.Type == pdu.TypeCreate {
+	if s.create == nil && c.v.Format.RoomIDFromCreateEvent && opts.Create != nil && opts.Create.Type == pdu.TypeCreate {
 		s = s.withCreate(opts.Create)
 		c.s = s
 	}

@@ -562,3 +562,25 @@ func TestLoneSurrogateUserIDs(t *testing.T) {
 		}
 	}
 }
+
+// TestOptionsCreateBeforeV12: before room version 12, Options.Create is ignored by both entry
+// points: a state without a create event gives the same verdict with and without it, as
+// CheckWithOptions does when the create event is not among the auth events.
+func TestOptionsCreateBeforeV12(t *testing.T) {
+	for _, id := range []string{"1", "6", "11"} {
+		t.Run("v"+id, func(t *testing.T) {
+			v := mustVersion(t, id)
+			evs := stateFixture(t, id, "create", "alice_join", "bob_join", "message")
+			create, msg := evs[0], evs[3]
+			s, err := NewState(v, evs[1:3]) // no create event
+			if err != nil {
+				t.Fatal(err)
+			}
+			plain := s.Check(msg, nil)
+			withOpt := s.CheckWithOptions(msg, Options{Create: create})
+			if plain == nil || withOpt == nil || withOpt.Error() != plain.Error() {
+				t.Fatalf("State.Check: %v; with Options.Create: %v", plain, withOpt)
+			}
+		})
+	}
+}
