@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strings"
 
 	"github.com/roomproto/roomproto/canonicaljson"
 	"github.com/roomproto/roomproto/roomversion"
@@ -54,6 +55,11 @@ func runEventID(e *env, args []string) error {
 	id, err := signing.EventID(v, in)
 	if err != nil {
 		return err
+	}
+	if strings.ContainsAny(id, "\n\r") {
+		// A v1-2 event ID may hold control characters (appendices "Event IDs"); the output
+		// is one line, which cannot carry a line break (docs/decisions.md, hostile input 4).
+		return fmt.Errorf("event ID %q holds a line break, which the one-line output cannot carry", id)
 	}
 	_, err = fmt.Fprintln(e.stdout, id)
 	return err

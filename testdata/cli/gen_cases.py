@@ -286,6 +286,12 @@ case("event-id: v1 event_id of exactly 255 bytes", 'appendices "Event IDs": at m
 assert len("$" + "x" * 247 + ":domain") == 255
 unusable("event-id: v1 event_id with a line break is not an event ID", ["event-id", "--room-version", "1"],
          stdin=text(dict(ev_out[1], event_id="$0:domain\n$1:domain")))
+unusable("event-id: v1 event_id with a line break in its opaque part cannot be printed on one line",
+         ["event-id", "--room-version", "1"], stdin=text(dict(ev_out[1], event_id="$e\nv:domain")),
+         contains="line break")
+unusable("event-id: v1 event_id with a carriage return in its opaque part cannot be printed on one line",
+         ["event-id", "--room-version", "1"], stdin=text(dict(ev_out[1], event_id="$e\rv:domain")),
+         contains="line break")
 case("event-id: v1 event_id with a control character in its opaque part", 'appendices "Room IDs" grammar of opaque_id (control characters allowed); docs/decisions.md cross-package',
      ["event-id", "--room-version", "1"], {"exit": 0, "stdout": "$e\x01v:domain\n"},
      stdin=text(dict(ev_out[1], event_id="$e\x01v:domain")))
