@@ -151,7 +151,8 @@ func (r KeyRing) PublicKey(serverName, keyID string) (PublicKey, bool) {
 // ParseKeyRing parses public keys in the form the roomproto CLI's --keys flag takes:
 // {"server.name": {"ed25519:<key version>": "<unpadded base64 public key>"}}. A key may also be
 // given as an object {"key": "<base64>", "valid_until_ts": <ms>} to set
-// [PublicKey.ValidUntilTS] (roomproto's extension, shaped like the spec's server key response).
+// [PublicKey.ValidUntilTS] (roomproto's extension, shaped like the spec's server key response);
+// valid_until_ts must then be a positive integer, since 0 stands for "no expiry known".
 // Key IDs must be "ed25519:" and a non-empty version; keys must be the base64 of 32 bytes
 // (padding accepted). When a server or key ID occurs twice, the last occurrence counts.
 func ParseKeyRing(data []byte) (KeyRing, error) {
@@ -206,6 +207,11 @@ func parsePublicKey(value []byte) (PublicKey, *KeyError) {
 				n, err := strconv.ParseInt(string(v), 10, 64)
 				if err != nil || canonicaljson.KindOf(v) != canonicaljson.Number {
 					return &KeyError{Detail: "valid_until_ts must be an integer"}
+				}
+				if n <= 0 {
+					// 0 is PublicKey's "no expiry known"; a stated time at or before the
+					// epoch would read as the opposite of what it says.
+					return &KeyError{Detail: "valid_until_ts must be a positive number of milliseconds (omit it for a key without known expiry)"}
 				}
 				pk.ValidUntilTS = n
 			}
