@@ -110,7 +110,8 @@ var (
 // authrules rejection, a pdu format error, a signing error) when there is one; errors.Is and
 // errors.As see both.
 type Error struct {
-	// Status is the HTTP status code: 400 or 403.
+	// Status is the HTTP status code: 400 or 403 for the request's faults, 502 for faults in
+	// another server's answer and 500 for local ones (docs/decisions.md (membership) 9).
 	Status int
 	// ErrCode is the Matrix error code, one of the ErrCode constants.
 	ErrCode string
