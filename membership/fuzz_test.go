@@ -1,11 +1,13 @@
 package membership
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"testing"
 
 	"github.com/roomproto/roomproto/canonicaljson"
+	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/signing"
 )
 
@@ -111,7 +113,24 @@ func FuzzSendJoin(f *testing.F) {
 		if err := signing.VerifyEventSignature(res.Parsed, resident, keyRing(t, resident)); err != nil {
 			t.Fatalf("accepted event without a valid resident signature: %v", err)
 		}
+		sameButSignatures(t, s.Version(), data, res.Event)
 	})
+}
+
+// sameButSignatures fails unless out, a countersigned event, is in its canonical form equal
+// to in but for `signatures`, and has in's event ID.
+func sameButSignatures(t *testing.T, v roomversion.Version, in, out []byte) {
+	t.Helper()
+	a, err1 := withoutSignatures(v, in)
+	b, err2 := withoutSignatures(v, out)
+	if err1 != nil || err2 != nil || !bytes.Equal(a, b) {
+		t.Fatalf("event changed beyond its signatures (%v, %v):\n%s\n%s", err1, err2, a, b)
+	}
+	idIn, err1 := signing.EventID(v, in)
+	idOut, err2 := signing.EventID(v, out)
+	if err1 != nil || err2 != nil || idIn != idOut {
+		t.Fatalf("event ID %s became %s (%v, %v)", idIn, idOut, err1, err2)
+	}
 }
 
 func restrictedRoomF(f *testing.F) *builder {
@@ -144,13 +163,15 @@ func FuzzSignInvite(f *testing.F) {
 	key := serverKey(f, joinSrv)
 	keys := keyRing(f, resident)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		_, err := SignInvite(InviteRequest{RoomVersion: b.v, Event: data, LocalServer: joinSrv, Key: key, Keys: keys, RoomState: StrippedStateSkip})
+		res, err := SignInvite(InviteRequest{RoomVersion: b.v, Event: data, LocalServer: joinSrv, Key: key, Keys: keys, RoomState: StrippedStateSkip})
 		if err != nil {
 			var e *Error
 			if !errors.As(err, &e) || e.Status != 400 {
 				t.Fatalf("error %T %v", err, err)
 			}
+			return
 		}
+		sameButSignatures(t, b.v, data, res.Event)
 	})
 }
 
