@@ -9,8 +9,8 @@ import (
 // StateKey identifies an entry of room state: an event type and a state key (server-server-api
 // "Room State Resolution": state maps are keyed by `(event_type, state_key)`).
 type StateKey struct {
-	Type     string
-	StateKey string
+	Type     string // the event type, such as "m.room.member"
+	StateKey string // the state key, "" for most state events
 }
 
 // maxNeeded bounds the auth events selection: create, power levels, sender, target, join

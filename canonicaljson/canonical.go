@@ -28,7 +28,7 @@ type Options struct {
 
 // DefaultMaxDepth is the nesting limit used when Options.MaxDepth is zero.
 // The appendix "Canonical JSON" sets no limit; this one guards against
-// hostile input (see the design's "Limits against hostile input").
+// hostile input (SECURITY.md, "Limits").
 //
 // Matrix events are shallow: the deepest structures the spec defines (an
 // event's signatures, power level maps, m.relates_to, third-party invites)

@@ -6,8 +6,10 @@ package canonicaljson
 // written (canonical escapes included, quotes excluded), is
 // out[Start+1:Value-2].
 type Member struct {
+	// Start, Value and End are offsets in out: of the opening quote of the key, of the
+	// value's first byte, and just past the value's last byte.
 	Start, Value, End int
-	// Nested is the range of Index.Nested that holds the members of the value,
+	// NestedStart and NestedEnd are the range of Index.Nested that holds the members of the value,
 	// in output order: Index.Nested[NestedStart:NestedEnd]. It is empty unless
 	// the member is one of Index.Members and its value is a non-empty object.
 	NestedStart, NestedEnd int

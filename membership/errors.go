@@ -21,8 +21,7 @@ const (
 	ErrCodeUnableToAuthoriseJoin = "M_UNABLE_TO_AUTHORISE_JOIN"
 	// ErrCodeUnableToGrantJoin is M_UNABLE_TO_GRANT_JOIN (status 400): the user satisfies a
 	// condition but no user of the resident server could authorise the join. The joining
-	// server should try another resident. (The seeds' draft called it M_CANNOT_ALLOW; the
-	// spec's name is used.)
+	// server should try another resident.
 	ErrCodeUnableToGrantJoin = "M_UNABLE_TO_GRANT_JOIN"
 	// ErrCodeInvalidParam is M_INVALID_PARAM (status 400): the event sent to /send_join,
 	// /send_knock or /invite is not the kind of event the endpoint accepts, or fails a

@@ -238,7 +238,7 @@ func (o ownKey) PublicKey(server, keyID string) (signing.PublicKey, bool) {
 // same JSON once `signatures` and `unsigned` are set aside — keep every signature of sent,
 // carry a valid signature of residentServer, and pass [signing.VerifyEvent] (every server the
 // room version requires, including the authorising user's server for a restricted join, and
-// the content hash). It returns the parsed event. Failures are [*Error]s with reason
+// the content hash). It returns the parsed event. Failures are [*Error] values with reason
 // ErrResponseMismatch or ErrBadSignature and status 502.
 func CheckSendJoinResponse(v roomversion.Version, sent, returned []byte, residentServer string, keys signing.KeyLookup) (*pdu.Event, error) {
 	bad := func(reason, cause error, format string, args ...any) error {

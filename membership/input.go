@@ -27,7 +27,7 @@ const (
 )
 
 // ParseJoinRequest parses the JSON form of a join request, the input of the
-// `roomproto join-decision` command (DESIGN.md):
+// `roomproto join-decision` command:
 //
 //	{"room_version": "9", "state": [current state events], "user_id": "@joiner:remote.example",
 //	 "resident_server": "resident.example",
@@ -41,7 +41,7 @@ const (
 // type and state key). `rooms` (optional) maps each room the resident server participates in
 // to the memberships it knows ([KnownRooms]); a room absent from it is one the server cannot
 // verify. Keys are matched exactly; a key given twice counts once, the last time. Errors are
-// [*Error]s with reason ErrBadInput (400 M_NOT_JSON or M_BAD_JSON), wrapping
+// [*Error] values with reason ErrBadInput (400 M_NOT_JSON or M_BAD_JSON), wrapping
 // roomversion.ErrUnknownVersion for an unknown version.
 func ParseJoinRequest(data []byte) (JoinRequest, error) {
 	var (
@@ -239,7 +239,7 @@ func parseRooms(raw []byte) (KnownRooms, error) {
 }
 
 // DecisionJSON returns the JSON form of the answer to a join request, the output of the
-// `roomproto join-decision` command (DESIGN.md), as canonical JSON:
+// `roomproto join-decision` command, as canonical JSON:
 //
 //	{"authorising_user":"@mod:resident.example","decision":"allow"}
 //	{"decision":"allow"}

@@ -17,7 +17,7 @@ import (
 //   - a banned, invited or joined user: 403 M_FORBIDDEN;
 //   - a user with no membership, leave, or an earlier knock: allowed.
 //
-// Refusals are [*Error]s with reason ErrKnockNotAllowed, or ErrBanned for a banned user.
+// Refusals are [*Error] values with reason ErrKnockNotAllowed, or ErrBanned for a banned user.
 func DecideKnock(s *authrules.State, userID string) error {
 	if s == nil {
 		return invalidParam(ErrBadInput, nil, "no room state given")

@@ -169,6 +169,7 @@ type FormatError struct {
 	Cause error
 }
 
+// Error returns the field at fault, the kind of error and the detail.
 func (e *FormatError) Error() string {
 	where := "event"
 	if e.Field != "" {

@@ -231,6 +231,7 @@ type UnknownVersionError struct {
 	ID string
 }
 
+// Error returns "unknown room version" and the version string.
 func (e *UnknownVersionError) Error() string {
 	return fmt.Sprintf("roomversion: unknown room version %q", e.ID)
 }

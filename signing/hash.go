@@ -87,7 +87,7 @@ func contentHashOfEvent(sc *scratch, ev *pdu.Event) ([32]byte, error) {
 
 // CheckContentHash compares the event's `hashes.sha256` with its content hash ([ContentHash]).
 // The received hash is decoded from base64 (unpadded as the spec writes it; padding and the
-// URL-safe alphabet are accepted too, see decodeBase64) and the bytes are compared. Errors
+// URL-safe alphabet are accepted too: docs/decisions.md (signing) 1) and the bytes are compared. Errors
 // ([*VerificationError]): [ErrMalformed] (not a JSON object), [ErrNoContentHash] (no
 // `hashes.sha256` string), [ErrContentHashMismatch] (it is not base64 of the computed hash).
 func CheckContentHash(v roomversion.Version, event []byte) error {

@@ -136,6 +136,7 @@ type PublicKey struct {
 // hundred (the spec sets no limit and relays may add signatures), so it should answer from keys
 // already held: fetch a server's keys once, before verifying, not on each call.
 type KeyLookup interface {
+	// PublicKey returns the key keyID of serverName and true, or false when it is unknown.
 	PublicKey(serverName, keyID string) (PublicKey, bool)
 }
 

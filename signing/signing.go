@@ -37,10 +37,6 @@ import (
 	"fmt"
 )
 
-// ErrNotImplemented was returned by the API skeleton. No function returns it any more; it is kept
-// so that code written against the skeleton still compiles.
-var ErrNotImplemented = errors.New("signing: not implemented")
-
 // Sentinel errors, matched with errors.Is against a [*VerificationError].
 var (
 	// ErrMalformed: the input is not what the function needs: not a JSON object (canonical JSON

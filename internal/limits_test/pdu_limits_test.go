@@ -216,7 +216,7 @@ func TestMaxIDLengthCountsDecodedBytes(t *testing.T) {
 }
 
 // TestReferenceIDLength: the IDs in prev_events and auth_events are event IDs, limited to 255
-// bytes like event_id (docs/decisions.md (roomversion-pdu) "ID limits"); one past is a size
+// bytes like event_id (docs/decisions.md (roomversion and pdu) "ID limits"); one past is a size
 // error, pdu.ErrTooLarge, as for every other ID.
 func TestReferenceIDLength(t *testing.T) {
 	for _, id := range versions {
