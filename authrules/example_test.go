@@ -1,6 +1,7 @@
 package authrules_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -98,4 +99,43 @@ func ExampleParsePowerLevels() {
 	// Output:
 	// 50 75 50 50 0
 	// authrules: rule 9.1: power levels ban is "75", not an integer
+}
+
+// CheckAuthChain authorises a set of events, such as the state and auth chain of a send_join
+// response, each against its own auth events found in the set, in any input order.
+func ExampleCheckAuthChain() {
+	v, _ := roomversion.Lookup("9")
+	ev := func(typ, stateKey, sender, content string, depth int, prev []string, auth ...*pdu.Event) *pdu.Event {
+		ids := []string{}
+		for _, a := range auth {
+			ids = append(ids, a.EventID)
+		}
+		fields, _ := json.Marshal(map[string]any{"type": typ, "state_key": stateKey, "sender": sender,
+			"content": json.RawMessage(content), "depth": depth, "prev_events": prev, "auth_events": ids,
+			"room_id": "!room:a.example", "origin_server_ts": 1, "hashes": map[string]string{"sha256": "x"}, "signatures": map[string]any{}})
+		return event(v, string(fields))
+	}
+	create := ev("m.room.create", "", "@alice:a.example", `{"creator":"@alice:a.example","room_version":"9"}`, 1, []string{})
+	alice := ev("m.room.member", "@alice:a.example", "@alice:a.example", `{"membership":"join"}`, 2, []string{create.EventID}, create)
+	public := ev("m.room.join_rules", "", "@alice:a.example", `{"join_rule":"public"}`, 3, []string{alice.EventID}, create, alice)
+	bob := ev("m.room.member", "@bob:b.example", "@bob:b.example", `{"membership":"join"}`, 4, []string{public.EventID}, create, public)
+	// eve's join names no join rules: without them the room is invite-only (rule 4.3.7).
+	eve := ev("m.room.member", "@eve:e.example", "@eve:e.example", `{"membership":"join"}`, 4, []string{public.EventID}, create)
+
+	events := []*pdu.Event{eve, bob, public, alice, create}
+	res, err := authrules.CheckAuthChain(v, events, nil)
+	if err != nil {
+		panic(err)
+	}
+	for i, e := range events {
+		fmt.Printf("%s %q: %v\n", e.Type, *e.StateKey, res.Verdicts[i].Err)
+	}
+	fmt.Println(res.Accepted, "accepted,", res.Rejected, "rejected:", res.ByRule)
+	// Output:
+	// m.room.member "@eve:e.example": authrules: rule 4.3.7: join rule "invite" does not let "@eve:e.example" join from membership none
+	// m.room.member "@bob:b.example": <nil>
+	// m.room.join_rules "": <nil>
+	// m.room.member "@alice:a.example": <nil>
+	// m.room.create "": <nil>
+	// 4 accepted, 1 rejected: map[4.3.7:1]
 }

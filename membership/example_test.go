@@ -190,3 +190,28 @@ func ExampleFindTransition() {
 	// knock → leave: reject the knock (kick, needs [kick])
 	// knock → ban: reject the knock and ban the user (ban, needs [ban])
 }
+
+// A resident server decides three join requests for its restricted room: a user joined to
+// the allowed room (allowed, with an authorising user), a user who is not (403), and a user
+// whose membership of the allowed room the resident cannot see (400: try another server).
+func ExampleDecideJoin() {
+	state, _, _ := exampleRoom()
+	rooms := membership.KnownRooms{"!space:a.example": {"@zed:z.example": "join"}}
+	for _, req := range []membership.JoinRequest{
+		{State: state, UserID: "@zed:z.example", ResidentServer: "a.example", Rooms: rooms},
+		{State: state, UserID: "@eve:e.example", ResidentServer: "a.example", Rooms: rooms},
+		{State: state, UserID: "@zed:z.example", ResidentServer: "a.example"}, // rooms unknown
+	} {
+		d, err := membership.DecideJoin(req)
+		var e *membership.Error
+		if errors.As(err, &e) {
+			fmt.Println(e.Status, string(e.JSON()), "try another server:", e.TryAnotherServer())
+			continue
+		}
+		fmt.Println(d.Basis, d.AuthorisingUser)
+	}
+	// Output:
+	// condition @alice:a.example
+	// 403 {"errcode":"M_FORBIDDEN","error":"@eve:e.example is not joined to any room the join rules allow"} try another server: false
+	// 400 {"errcode":"M_UNABLE_TO_AUTHORISE_JOIN","error":"a.example cannot check whether @zed:z.example is joined to !space:a.example; try another server"} try another server: true
+}

@@ -96,3 +96,28 @@ func ExampleCountersignEvent() {
 	fmt.Println(before == after, signing.VerifyEvent(v, signed, keys), signing.VerifyEventSignature(ev, "b.example", keys))
 	// Output: true <nil> <nil>
 }
+
+// VerifyEvents verifies many events on all cores; each verdict is exactly VerifyEvent's, and
+// VerdictOf says what to do with the event.
+func ExampleVerifyEvents() {
+	seed := sha256.Sum256([]byte("a.example"))
+	key, _ := signing.NewSigningKey("1", seed[:])
+	keys := signing.KeyRing{"a.example": {key.KeyID(): {Key: key.Public()}}}
+	v, _ := roomversion.Lookup("11")
+	var events [][]byte
+	for _, body := range []string{"one", "two", "three"} {
+		ev, _ := signing.SignEvent(v, []byte(`{"room_id":"!r:a.example","sender":"@alice:a.example",
+			"type":"m.room.message","content":{"body":"`+body+`"},"origin_server_ts":1700000000000,
+			"depth":3,"prev_events":[],"auth_events":[],"hashes":{},"signatures":{}}`), "a.example", key)
+		events = append(events, ev)
+	}
+	events[1] = bytes.Replace(events[1], []byte(`"two"`), []byte(`"2"`), 1)           // content changed: redact
+	events[2] = bytes.Replace(events[2], []byte(`"@alice:`), []byte(`"@mallory:`), 1) // signed field changed: reject
+	for i, err := range signing.VerifyEvents(v, events, keys, nil) {
+		fmt.Println(i, signing.VerdictOf(err))
+	}
+	// Output:
+	// 0 valid
+	// 1 redact
+	// 2 reject
+}
