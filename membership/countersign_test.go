@@ -18,12 +18,7 @@ import (
 // writes `hashes` anew, could not have made.
 func signKeepingHashes(t *testing.T, v roomversion.Version, event []byte, server string) []byte {
 	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(event, &m); err != nil {
-		t.Fatal(err)
-	}
-	delete(m, "signatures")
-	delete(m, "hashes")
+	m := unsignedFields(t, event)
 	raw, _ := json.Marshal(m)
 	sum, err := signing.ContentHash(v, raw)
 	if err != nil {

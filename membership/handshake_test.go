@@ -152,8 +152,8 @@ func TestJoinHandshakeRoundTrip(t *testing.T) {
 	}
 }
 
-// mutate re-signs a JSON event after applying fn to its fields.
-func mutate(t *testing.T, v roomversion.Version, event []byte, server string, fn func(map[string]any)) []byte {
+// unsignedFields returns the fields of a JSON event without `signatures` and `hashes`.
+func unsignedFields(t *testing.T, event []byte) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(event, &m); err != nil {
@@ -161,6 +161,13 @@ func mutate(t *testing.T, v roomversion.Version, event []byte, server string, fn
 	}
 	delete(m, "signatures")
 	delete(m, "hashes")
+	return m
+}
+
+// mutate re-signs a JSON event after applying fn to its fields.
+func mutate(t *testing.T, v roomversion.Version, event []byte, server string, fn func(map[string]any)) []byte {
+	t.Helper()
+	m := unsignedFields(t, event)
 	fn(m)
 	data, _ := json.Marshal(m)
 	out, err := signing.SignEvent(v, data, server, serverKey(t, server))
