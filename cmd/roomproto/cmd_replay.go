@@ -39,16 +39,27 @@ type roomDump struct {
 }
 
 // parseRoomDump reads the replay format. The events are kept as the bytes of the dump.
+//
+// The dump is checked as JSON (lenient) with nesting up to canonicaljson.HardMaxDepth, not the
+// default limit of an event: the dump adds two levels around each event, and an event too
+// deep to be an event must be that event's problem (a rejected row), not the whole room's.
 func parseRoomDump(data []byte) (*roomDump, error) {
 	if canonicaljson.KindOf(data) != canonicaljson.Object {
 		return nil, errors.New(`room dump must be a JSON object {"room_version":"...","events":[...]}`)
+	}
+	if err := canonicaljson.Valid(data, canonicaljson.Options{MaxDepth: canonicaljson.HardMaxDepth}); err != nil {
+		return nil, fmt.Errorf("room dump: %w", err)
 	}
 	var (
 		d                           roomDump
 		versionRaw, eventsRaw, kRaw []byte
 	)
-	if err := canonicaljson.EachMember(data, func(key string, value []byte) error {
-		switch key {
+	for _, m := range splitTop(data) {
+		key, value, err := splitMember(m)
+		if err != nil {
+			return nil, fmt.Errorf("room dump: %w", err)
+		}
+		switch key { // the last occurrence of a key counts, as in canonicaljson's lenient mode
 		case "room_version":
 			versionRaw = value
 		case "events":
@@ -56,9 +67,6 @@ func parseRoomDump(data []byte) (*roomDump, error) {
 		case "keys":
 			kRaw = value
 		}
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("room dump: %w", err)
 	}
 	if versionRaw == nil {
 		return nil, errors.New("room dump has no room_version")
@@ -76,9 +84,9 @@ func parseRoomDump(data []byte) (*roomDump, error) {
 	if canonicaljson.KindOf(eventsRaw) != canonicaljson.Array {
 		return nil, errors.New("room dump: events must be an array of events")
 	}
-	// EachMember has validated the whole dump, so the array splits on its top-level commas;
-	// each event keeps its bytes exactly as they are in the dump (sub-slices, no copy).
-	d.events = splitArray(eventsRaw)
+	// The whole dump is valid JSON, so the array splits on its top-level commas; each event
+	// keeps its bytes exactly as they are in the dump (sub-slices, no copy).
+	d.events = splitTop(eventsRaw)
 	if kRaw != nil {
 		if d.keys, err = signing.ParseKeyRing(kRaw); err != nil {
 			return nil, fmt.Errorf("room dump: keys: %w", err)
@@ -87,9 +95,27 @@ func parseRoomDump(data []byte) (*roomDump, error) {
 	return &d, nil
 }
 
-// splitArray returns the elements of a JSON array that is known to be valid (checked by
-// canonicaljson), as sub-slices of arr with surrounding whitespace trimmed.
-func splitArray(arr []byte) [][]byte {
+// splitMember splits a member `"key": value` of a valid JSON object (an element of splitTop)
+// into its unescaped key and its value.
+func splitMember(m []byte) (string, []byte, error) {
+	end := 1 // the closing quote of the key
+	for ; end < len(m) && m[end] != '"'; end++ {
+		if m[end] == '\\' {
+			end++ // the escaped byte cannot end the string
+		}
+	}
+	key, err := canonicaljson.Unquote(m[:end+1])
+	if err != nil {
+		return "", nil, err
+	}
+	rest := bytes.TrimSpace(m[end+1:])
+	return key, bytes.TrimSpace(rest[1:]), nil // rest[0] is the colon
+}
+
+// splitTop returns the elements of a JSON array, or the members (`"key": value`) of a JSON
+// object, that is known to be valid (checked by canonicaljson), as sub-slices of arr with
+// surrounding whitespace trimmed. It keeps no stack: the nesting depth is only counted.
+func splitTop(arr []byte) [][]byte {
 	var (
 		out      [][]byte
 		depth    int
@@ -119,7 +145,7 @@ func splitArray(arr []byte) [][]byte {
 		case '[', '{':
 			depth++
 			if depth == 1 {
-				continue // the array itself
+				continue // the container itself
 			}
 		case ']', '}':
 			depth--
@@ -146,6 +172,12 @@ func splitArray(arr []byte) [][]byte {
 type replayVerdict struct {
 	ev       *pdu.Event // nil when the event does not parse
 	parseErr error
+	// otherRoom is set (room versions 1-11) when the event's room_id is not the room's.
+	otherRoom error
+	// dupOf is the number (from 1) of the event's first copy in the dump when this is a later
+	// copy of the same event ID, 0 otherwise. A later copy is not checked again: it has the
+	// first copy's verdict.
+	dupOf int
 	// byAuth is the verdict against the event's own auth_events (check 4), nil when accepted;
 	// authChecked is false when some auth event is not in the dump before the event.
 	byAuth      error
@@ -160,6 +192,9 @@ type replayVerdict struct {
 func (r *replayVerdict) final() error {
 	if r.parseErr != nil {
 		return r.parseErr
+	}
+	if r.otherRoom != nil {
+		return r.otherRoom
 	}
 	if r.byAuth != nil {
 		return r.byAuth
@@ -178,7 +213,9 @@ func replayRoom(d *roomDump) ([]replayVerdict, error) {
 		keys = d.keys
 	}
 	seen := map[string]*pdu.Event{}
+	first := map[string]int{} // event ID → index of its first copy
 	rejected := map[string]bool{}
+	roomID := "" // v1-11: the room of the first event that parses
 	out := make([]replayVerdict, len(d.events))
 	for i, raw := range d.events {
 		r := &out[i]
@@ -188,6 +225,27 @@ func replayRoom(d *roomDump) ([]replayVerdict, error) {
 			continue
 		}
 		r.ev = ev
+		if j, dup := first[ev.EventID]; dup {
+			// The same event ID again: the first copy stands for it, and its verdict holds
+			// (docs/decisions.md (bulk) 9).
+			*r = out[j]
+			r.ev, r.dupOf = ev, j+1
+			continue
+		}
+		first[ev.EventID] = i
+		if !d.version.Format.RoomIDFromCreateEvent {
+			// No auth rule of v1-11 reads the event's own room_id (a server files events by
+			// room before it checks them; from v12 rule 2 does): the dump's room is that of
+			// its first event, and an event of another room is kept out of its state.
+			if roomID == "" {
+				roomID = ev.RoomID
+			}
+			if ev.RoomID != roomID {
+				r.otherRoom = fmt.Errorf("an event of another room: room_id %q, but the dump's room is %q", ev.RoomID, roomID)
+				rejected[ev.EventID] = true
+				continue
+			}
+		}
 		auth := make([]*pdu.Event, 0, len(ev.AuthEvents))
 		r.authChecked = true
 		for _, id := range ev.AuthEvents {
@@ -208,9 +266,7 @@ func replayRoom(d *roomDump) ([]replayVerdict, error) {
 			r.byAuth = authrules.CheckWithOptions(d.version, ev, auth, opts)
 		}
 		r.byState = state.CheckWithOptions(ev, authrules.Options{Keys: keys, Rejected: rejected})
-		if _, dup := seen[ev.EventID]; !dup {
-			seen[ev.EventID] = ev
-		}
+		seen[ev.EventID] = ev
 		if r.final() != nil {
 			rejected[ev.EventID] = true
 			continue
@@ -297,7 +353,14 @@ func printReplay(w io.Writer, d *roomDump, verdicts []replayVerdict) error {
 		verdict := "accepted"
 		if err := r.final(); err != nil {
 			rule := ruleOf(err)
-			byRule[rule]++
+			switch {
+			case rule != "":
+				byRule["rule "+rule]++
+			case r.otherRoom != nil:
+				byRule["another room"]++
+			default:
+				byRule["unparsable"]++
+			}
 			verdict = "rejected"
 			if rule != "" {
 				verdict += " rule " + rule
@@ -321,11 +384,7 @@ func printReplay(w io.Writer, d *roomDump, verdicts []replayVerdict) error {
 	sort.Strings(rules)
 	var parts []string
 	for _, rule := range rules {
-		name := "rule " + rule
-		if rule == "" {
-			name = "unparsable"
-		}
-		parts = append(parts, fmt.Sprintf("%s: %d", name, byRule[rule]))
+		parts = append(parts, fmt.Sprintf("%s: %d", rule, byRule[rule]))
 	}
 	summary := fmt.Sprintf("summary: room version %s, %d events, %d accepted, %d rejected", d.version.ID, len(verdicts), accepted, len(verdicts)-accepted)
 	if len(parts) > 0 {
@@ -335,9 +394,12 @@ func printReplay(w io.Writer, d *roomDump, verdicts []replayVerdict) error {
 	return err
 }
 
-// disagreement says when the two checks of an event differ.
+// disagreement says when the two checks of an event differ, or that they were not run again.
 func (r *replayVerdict) disagreement() string {
-	if r.parseErr != nil {
+	if r.dupOf > 0 {
+		return "a copy of event " + strconv.Itoa(r.dupOf) + ", whose verdict it has: not checked again"
+	}
+	if r.parseErr != nil || r.otherRoom != nil {
 		return ""
 	}
 	if !r.authChecked {

@@ -173,7 +173,7 @@ func TestReplayDisagreement(t *testing.T) {
 	}
 }
 
-func TestSplitArray(t *testing.T) {
+func TestSplitTop(t *testing.T) {
 	for _, c := range []struct {
 		in   string
 		want []string
@@ -184,7 +184,7 @@ func TestSplitArray(t *testing.T) {
 		{`[ 1 , "a,]}" , {"b":[1,2,{"c":"\"]"}]} ,null,true, [ [] ] ]`, []string{`1`, `"a,]}"`, `{"b":[1,2,{"c":"\"]"}]}`, `null`, `true`, `[ [] ]`}},
 		{"[\n{\"a\":\"\\\\\"},\n2\n]", []string{`{"a":"\\"}`, `2`}},
 	} {
-		got := splitArray([]byte(c.in))
+		got := splitTop([]byte(c.in))
 		if len(got) != len(c.want) {
 			t.Fatalf("%s: %q", c.in, got)
 		}
@@ -262,5 +262,80 @@ func TestCell(t *testing.T) {
 		if got := cell(tt.in); got != tt.want {
 			t.Errorf("cell(%q) = %s, want %s", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestReplayDumpEdges: events that are one event's problem stay that event's problem. An event
+// nested as deep as an event may be is replayed (the dump's two extra levels do not count
+// against it), and a deeper one is a rejected row, not an unusable dump; an event of another
+// room (v1-11, where no rule reads room_id) is rejected and kept out of the state; a second
+// copy of an event ID has the first copy's verdict and is not checked again.
+func TestReplayDumpEdges(t *testing.T) {
+	var dump map[string]json.RawMessage
+	var events []json.RawMessage
+	if err := json.Unmarshal(exampleRoom, &dump); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(dump["events"], &events); err != nil {
+		t.Fatal(err)
+	}
+	room, _ := roomgen.ExampleRoom()
+	nested := func(levels int) string { // an object `levels` deep
+		return strings.Repeat(`{"a":`, levels-1) + `{}` + strings.Repeat(`}`, levels-1)
+	}
+	message := func(roomID, content string) json.RawMessage {
+		return json.RawMessage(`{"auth_events":["` + room.EventIDs[0] + `","` + room.EventIDs[2] + `","` + room.EventIDs[1] + `"],` +
+			`"content":` + content + `,"depth":99,"hashes":{"sha256":"x"},"origin_server_ts":1800000000000,` +
+			`"prev_events":["` + room.EventIDs[15] + `"],"room_id":"` + roomID + `","sender":"@alice:a.example",` +
+			`"signatures":{},"type":"m.room.message"}`)
+	}
+	events = append(events,
+		message("!example:a.example", nested(126)),          // 17: the event is 127 deep: accepted
+		message("!example:a.example", nested(200)),          // 18: too deep for an event
+		message("!other:a.example", `{"body":"elsewhere"}`), // 19: another room
+		events[0], // 20: the create event again
+		message("!example:a.example", `{"body":"still here"}`), // 21: accepted
+	)
+	dump["events"], _ = json.Marshal(events)
+	in, _ := json.Marshal(dump)
+	code, out, errOut := rpRun(t, string(in), "replay", "-")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	for _, c := range []struct {
+		line int
+		want string
+	}{
+		{17, "accepted"},
+		{18, "rejected: pdu: event: not valid JSON for this room version: canonicaljson: object nested deeper than the limit of 127"},
+		{19, `rejected: an event of another room: room_id "!other:a.example", but the dump's room is "!example:a.example"`},
+		{20, "accepted (a copy of event 1, whose verdict it has: not checked again)"},
+		{21, "accepted"},
+		{22, "summary: room version 9, 21 events, 15 accepted, 6 rejected (another room: 1, rule 4.3.5.2: 1, rule 4.7.1: 1, rule 5: 1, rule 9.7.1: 1, unparsable: 1)"},
+	} {
+		if !strings.Contains(lines[c.line], c.want) {
+			t.Errorf("line %d: %q, want %q in it", c.line, lines[c.line], c.want)
+		}
+	}
+	if !strings.Contains(lines[20], room.EventIDs[0]) {
+		t.Errorf("line 20 is not the create event's copy: %s", lines[20])
+	}
+}
+
+func TestSplitMember(t *testing.T) {
+	for _, c := range []struct{ in, key, value string }{
+		{`"a":1`, "a", "1"},
+		{`"a" : [1, 2] `, "a", "[1, 2]"},
+		{`"k\"\\e\u0079" :{"x":"\""}`, `k"\ey`, `{"x":"\""}`},
+	} {
+		key, value, err := splitMember([]byte(c.in))
+		if err != nil || key != c.key || string(value) != c.value {
+			t.Errorf("%s: %q %q %v", c.in, key, value, err)
+		}
+	}
+	got := splitTop([]byte(`{ "a" : 1 , "b":{"c":[1,"}"]} }`))
+	if len(got) != 2 || string(got[0]) != `"a" : 1` || string(got[1]) != `"b":{"c":[1,"}"]}` {
+		t.Fatalf("object members %q", got)
 	}
 }

@@ -148,12 +148,6 @@ func runVerifyRoom(e *env, args []string) error {
 	if fs.NArg() > 1 {
 		return usagef("expected at most one room file, got %d", fs.NArg())
 	}
-	var progress func(string, int, int)
-	if !*quiet {
-		bar := startProgress(e.stderr, time.Second)
-		defer bar.stop()
-		progress = bar.set
-	}
 	data, err := readInput(e, fs)
 	if err != nil {
 		return err
@@ -161,6 +155,17 @@ func runVerifyRoom(e *env, args []string) error {
 	d, err := parseRoomDump(data)
 	if err != nil {
 		return err
+	}
+	if len(d.events) > authrules.MaxChainEvents {
+		return fmt.Errorf("room dump has %d events, more than the %d verify-room checks", len(d.events), authrules.MaxChainEvents)
+	}
+	// The bar starts once the input is known to be usable: an exit 1 must leave exactly one
+	// line on standard error, and lines already drawn (stderr not a terminal) stay.
+	var progress func(string, int, int)
+	if !*quiet {
+		bar := startProgress(e.stderr, time.Second)
+		defer bar.stop()
+		progress = bar.set
 	}
 	rc, err := checkRoom(d, keys, progress)
 	if err != nil {
@@ -312,7 +317,7 @@ func (p *progressBar) draw() {
 	stage, done, total := p.stage, p.done, p.total
 	p.mu.Unlock()
 	if stage == "" {
-		stage = "reading"
+		stage = "starting"
 	}
 	const width = 30
 	filled := 0

@@ -221,3 +221,34 @@ func (b *syncBuffer) String() string {
 	defer func() { <-b.mu }()
 	return b.buf.String()
 }
+
+// slowReader returns its data after a delay, as a slow pipe does.
+type slowReader struct {
+	delay time.Duration
+	data  *strings.Reader
+}
+
+func (r *slowReader) Read(p []byte) (int, error) {
+	if r.delay > 0 {
+		time.Sleep(r.delay)
+		r.delay = 0
+	}
+	return r.data.Read(p)
+}
+
+// TestVerifyRoomSlowUnusableInput: input that arrives after the progress bar's delay and is
+// then unusable exits 1 with exactly one line on standard error: the bar starts only once the
+// dump has been read and parsed.
+func TestVerifyRoomSlowUnusableInput(t *testing.T) {
+	keys := filepath.Join(t.TempDir(), "keys.json")
+	if err := os.WriteFile(keys, []byte(`{}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range []string{`{"room_version":"9","events":[`, `{"room_version":"99","events":[]}`} {
+		var out, errOut bytes.Buffer
+		code := run([]string{"verify-room", "--keys", keys}, &slowReader{delay: 1300 * time.Millisecond, data: strings.NewReader(in)}, &out, &errOut)
+		if code != 1 || out.Len() != 0 || strings.Count(errOut.String(), "\n") != 1 {
+			t.Fatalf("%s: exit %d, stdout %q, stderr %q", in, code, out.String(), errOut.String())
+		}
+	}
+}
