@@ -3,6 +3,7 @@ package authrules
 import (
 	"errors"
 	"fmt"
+	"iter"
 	"sort"
 
 	"github.com/roomproto/roomproto/canonicaljson"
@@ -201,6 +202,19 @@ func (s *State) JoinRules() JoinRules { return s.joinRules }
 // Membership returns the `membership` of userID's m.room.member event, "" when there is none
 // (or its membership is not a string).
 func (s *State) Membership(userID string) string { return s.members[userID] }
+
+// AllMembers returns an iterator over the user IDs whose membership is membership, in no
+// particular order: [State.Members] without the sorting and the slice, for a caller that
+// scans a large room once.
+func (s *State) AllMembers(membership string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for u, m := range s.members {
+			if m == membership && !yield(u) {
+				return
+			}
+		}
+	}
+}
 
 // Members returns the user IDs whose membership is membership, sorted.
 func (s *State) Members(membership string) []string {
