@@ -205,7 +205,8 @@ func (s *State) Membership(userID string) string { return s.members[userID] }
 
 // AllMembers returns an iterator over the user IDs whose membership is membership, in no
 // particular order: [State.Members] without the sorting and the slice, for a caller that
-// scans a large room once.
+// scans a large room once. The iterator reads the state while the loop runs, so [State.Apply]
+// must not run until the loop has ended.
 func (s *State) AllMembers(membership string) iter.Seq[string] {
 	return func(yield func(string) bool) {
 		for u, m := range s.members {

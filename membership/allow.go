@@ -22,6 +22,11 @@ const (
 // "Conditions").
 const ConditionRoomMembership = "m.room_membership"
 
+// MaxAllowConditions was the number of `allow` entries [ParseAllowConditions] read.
+//
+// Deprecated: every entry is read now (docs/decisions.md (membership) 6); nothing uses it.
+const MaxAllowConditions = 1024
+
 // joinRuleKind is what a join rule means for joins in a room version, following auth rule
 // 4.3 of the version's rules (v8-auth-rules.md, rooms/v10.md).
 type joinRuleKind int

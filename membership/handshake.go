@@ -61,7 +61,7 @@ type SendJoinResult struct {
 //     joins-v2.yaml asks (400 M_INVALID_PARAM): an m.room.member with membership join, whose
 //     state_key is its sender, a user of Origin, in room RoomID with ID EventID, validly
 //     signed by the sender's server (room versions 1-2: also by the event ID's domain when it
-//     differs and is not ResidentServer) with a matching content hash.
+//     differs, which may not be ResidentServer's) with a matching content hash.
 //  2. The join is decided again with [DecideJoin] (403 / 400 errors as there).
 //  3. A join_authorised_via_users_server must name a user of ResidentServer, which alone can
 //     add the signature auth rule 4.2 requires (400 M_INVALID_PARAM otherwise).
@@ -141,15 +141,20 @@ func receiveMember(v roomversion.Version, body []byte, membership, roomID, event
 	}
 	// The servers that must have signed already: the sender's and, in room versions 1-2,
 	// the event ID's domain if it differs (server-server-api "Validating hashes and signatures
-	// on received events"), unless that is self, which signs next. The other server a v8+
-	// restricted join needs, the authoriser's, must be self too (SendJoin checks it).
+	// on received events"). That domain may not be self's: the joining server mints the ID,
+	// in its own domain, and self signs only after checking (as SignInvite refuses an invite
+	// whose ID is in the invited server's domain, for want of that server's signature). The
+	// other server a v8+ restricted join needs, the authoriser's, must be self (SendJoin
+	// checks it), which signs last.
 	servers := []string{senderServer}
 	if v.Signing.EventIDDomainSigns {
 		domain, ok := signing.ServerName(ev.EventID)
-		if !ok {
+		switch {
+		case !ok:
 			return nil, invalidParam(ErrBadEvent, nil, "event ID %q has no domain", ev.EventID)
-		}
-		if domain != senderServer && domain != self {
+		case domain == self && domain != senderServer:
+			return nil, invalidParam(ErrBadEvent, nil, "event ID %q is in the domain of %s, which did not make the event", ev.EventID, self)
+		case domain != senderServer:
 			servers = append(servers, domain)
 		}
 	}

@@ -18,10 +18,12 @@ var StrippedStateTypes = [...]string{
 	pdu.TypeJoinRules, pdu.TypeCanonicalAlias, pdu.TypeEncryption,
 }
 
-// MaxStrippedState bounds the number of entries [CheckStrippedState] reads (each costs a
-// signature check); entries past it are ignored, neither returned nor reported as a problem:
-// the spec sets no bound, so their number is no reason to refuse an invite. The state a
-// server sends holds a handful of events (seven types in [StrippedStateTypes]).
+// MaxStrippedState bounds the number of entries [CheckStrippedState] checks (each costs a
+// signature check); entries past it are ignored, neither returned nor reported as a problem,
+// except the first m.room.create among them, which is checked as if it came earlier: the spec
+// sets no bound, so neither the number nor the order of the entries is a reason to refuse an
+// invite. The state a server sends holds a handful of events (seven types in
+// [StrippedStateTypes]).
 const MaxStrippedState = 256
 
 // StrippedState selects the events of the room's current state to send as `invite_room_state`
@@ -83,12 +85,22 @@ func StripEvent(ev *pdu.Event) ([]byte, error) {
 // included), and the entries that passed. An unknown signing key is a problem
 // ([signing.ErrUnknownKey] in Err): fetch the key and check again.
 func CheckStrippedState(v roomversion.Version, roomID string, entries []json.RawMessage, keys signing.KeyLookup) (valid []*pdu.Event, problems []error) {
-	hasCreate := false
+	hasCreate, createPast := false, false
 	for i, raw := range entries {
-		if i == MaxStrippedState {
+		past := i >= MaxStrippedState
+		if past && (hasCreate || createPast) {
 			break // see MaxStrippedState
 		}
 		ev, err := signing.ParseEvent(v, raw)
+		if past {
+			// Past the bound only the room's create event is looked for, so that the order
+			// of the entries cannot make a complete stripped state look incomplete; the
+			// first one found is checked like the others, and no entry after it is read.
+			if err != nil || !ev.Is(pdu.TypeCreate, "") {
+				continue
+			}
+			createPast = true
+		}
 		if err != nil {
 			problems = append(problems, invalidParam(ErrBadEvent, err, "stripped state entry %d is not a room version %s event: %v", i, v.ID, err))
 			continue

@@ -158,3 +158,46 @@ func FuzzCountersignEvent(f *testing.F) {
 		}
 	})
 }
+
+// TestCountersignEventReplacesOwnSignatures: signatures already under the countersigning
+// server (here a bogus one under another of its key IDs, which a joining server could add) are
+// replaced, so that a receiver knowing that key does not reject the event for it; the origin's
+// signatures stay.
+func TestCountersignEventReplacesOwnSignatures(t *testing.T) {
+	v := version(t, "9")
+	event := []byte(`{"room_id":"!r:a.example","sender":"@zed:z.example","type":"m.room.member","state_key":"@zed:z.example",
+		"content":{"membership":"join"},"origin_server_ts":1700000000000,"depth":3,"prev_events":[],"auth_events":[]}`)
+	_, zKey := testKey(t, "z.example")
+	signed, err := SignEvent(v, event, "z.example", zKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sigs := `{"z.example":` + string(field(t, field(t, signed, "signatures"), "z.example")) + `,"a.example":{"ed25519:old":"AAAA"}}`
+	signed = setFields(t, signed, map[string]json.RawMessage{"signatures": json.RawMessage(sigs)})
+	_, aKey := testKey(t, "a.example")
+	out, err := CountersignEvent(v, signed, "a.example", aKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]map[string]string
+	if err := json.Unmarshal(field(t, out, "signatures"), &m); err != nil {
+		t.Fatal(err)
+	}
+	if len(m["a.example"]) != 1 || m["a.example"]["ed25519:1"] == "" || len(m["z.example"]) != 1 {
+		t.Fatalf("signatures %s", field(t, out, "signatures"))
+	}
+	keys := KeyRing{
+		"a.example": {"ed25519:1": {Key: testPublic(t, "a.example")}, "ed25519:old": {Key: testPublic(t, "a.example:old")}},
+		"z.example": {"ed25519:1": {Key: testPublic(t, "z.example")}},
+	}
+	ev, err := ParseEvent(v, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := VerifyEventSignature(ev, "a.example", keys); err != nil {
+		t.Fatalf("a.example: %v", err)
+	}
+	if err := VerifyEventSignature(ev, "z.example", keys); err != nil {
+		t.Fatalf("z.example: %v", err)
+	}
+}

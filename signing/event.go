@@ -86,9 +86,12 @@ func SignEvent(v roomversion.Version, event []byte, serverName string, key Signi
 }
 
 // CountersignEvent adds serverName's signature to an event that its origin has already hashed
-// and signed, and changes nothing else: `hashes`, the other signatures and every other member
-// stay as they are, so the event ID (v3+, a hash of the redacted event without `signatures`)
-// does not change. It is what a resident server does on /send_join (joins-v2.yaml: "including a
+// and signed, and changes nothing else: `hashes`, the other servers' signatures and every other
+// member stay as they are, so the event ID (v3+, a hash of the redacted event without
+// `signatures`) does not change. Signatures already under serverName are replaced by the new
+// one: on an event another server made they can only be forged or stale, and a receiver that
+// knows the key of one of them would reject the event for it (every known-key signature of a
+// required server must hold). It is what a resident server does on /send_join (joins-v2.yaml: "including a
 // signature from the resident server") and an invited server on /invite (invites-v2.yaml: "the
 // event with the invited server's signature added. All other fields of the events should
 // remain untouched"). [SignEvent], which computes `hashes` anew, is for the event's origin: a
@@ -109,7 +112,7 @@ func CountersignEvent(v roomversion.Version, event []byte, serverName string, ke
 	if err != nil {
 		return nil, malformed(err, "%v", err)
 	}
-	return signCanonical(canon, redacted, serverName, key, strict)
+	return signCanonicalWith(canon, redacted, serverName, key, strict, true)
 }
 
 // ServerName returns the server name of a Matrix ID ("@user:example.org:8448" →

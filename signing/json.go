@@ -206,6 +206,12 @@ func SignJSON(obj []byte, serverName string, key SigningKey) ([]byte, error) {
 // signCanonical signs msgSource (a canonical object: `signatures` and `unsigned` are stripped
 // from it to form the signed bytes) and adds the signature to the canonical object canon.
 func signCanonical(canon, msgSource []byte, serverName string, key SigningKey, strict bool) ([]byte, error) {
+	return signCanonicalWith(canon, msgSource, serverName, key, strict, false)
+}
+
+// signCanonicalWith is signCanonical; with replace, the signatures already under serverName
+// are dropped rather than kept beside the new one.
+func signCanonicalWith(canon, msgSource []byte, serverName string, key SigningKey, strict, replace bool) ([]byte, error) {
 	if len(key.Private) != ed25519.PrivateKeySize {
 		return nil, &KeyError{KeyID: key.KeyID(), Detail: "no ed25519 private key"}
 	}
@@ -224,7 +230,7 @@ func signCanonical(canon, msgSource []byte, serverName string, key SigningKey, s
 			return nil, err
 		}
 	}
-	if sigs[serverName] == nil {
+	if sigs[serverName] == nil || replace {
 		sigs[serverName] = map[string]string{}
 	}
 	sigs[serverName][key.KeyID()] = sig

@@ -37,6 +37,11 @@ import (
 	"fmt"
 )
 
+// ErrNotImplemented was returned by the API skeleton; no function returns it.
+//
+// Deprecated: kept so that code written against the skeleton still compiles.
+var ErrNotImplemented = errors.New("signing: not implemented")
+
 // Sentinel errors, matched with errors.Is against a [*VerificationError].
 var (
 	// ErrMalformed: the input is not what the function needs: not a JSON object (canonical JSON

@@ -175,9 +175,12 @@ type replayVerdict struct {
 	// otherRoom is set (room versions 1-11) when the event's room_id is not the room's.
 	otherRoom error
 	// dupOf is the number (from 1) of the event's first copy in the dump when this is a later
-	// copy of the same event ID, 0 otherwise. A later copy is not checked again: it has the
-	// first copy's verdict.
+	// copy of the same event (same event ID and content hash), 0 otherwise. A later copy is
+	// not checked again: it has the first copy's verdict.
 	dupOf int
+	// idTaken is set when the event claims the event ID of an earlier, different event: a
+	// server keeps the first event it has with an ID.
+	idTaken error
 	// byAuth is the verdict against the event's own auth_events (check 4), nil when accepted;
 	// authChecked is false when some auth event is not in the dump before the event.
 	byAuth      error
@@ -196,6 +199,9 @@ func (r *replayVerdict) final() error {
 	if r.otherRoom != nil {
 		return r.otherRoom
 	}
+	if r.idTaken != nil {
+		return r.idTaken
+	}
 	if r.byAuth != nil {
 		return r.byAuth
 	}
@@ -213,38 +219,39 @@ func replayRoom(d *roomDump) ([]replayVerdict, error) {
 		keys = d.keys
 	}
 	seen := map[string]*pdu.Event{}
-	first := map[string]int{} // event ID → index of its first copy
+	first := map[string]int{} // event ID → index of its first event
 	rejected := map[string]bool{}
-	roomID := "" // v1-11: the room of the first event that parses
 	out := make([]replayVerdict, len(d.events))
 	for i, raw := range d.events {
+		out[i].ev, out[i].parseErr = signing.ParseEvent(d.version, raw)
+	}
+	roomID := dumpRoom(out)
+	for i := range out {
 		r := &out[i]
-		ev, err := signing.ParseEvent(d.version, raw)
-		if err != nil {
-			r.parseErr = err
+		ev := r.ev
+		if ev == nil {
 			continue
 		}
-		r.ev = ev
 		if j, dup := first[ev.EventID]; dup {
-			// The same event ID again: the first copy stands for it, and its verdict holds
-			// (docs/decisions.md (bulk) 9).
-			*r = out[j]
-			r.ev, r.dupOf = ev, j+1
+			// The event ID again. The same event (same content hash): the first copy stands
+			// for it and its verdict holds. Another event with that ID (v1-2, where the ID is
+			// a field, or a v3+ copy whose content was changed): the first one is kept.
+			if sameEvent(d.version, out[j].ev, ev) {
+				*r = out[j]
+				r.ev, r.dupOf = ev, j+1
+			} else {
+				r.idTaken = fmt.Errorf("event %d, a different event, has this event ID: the first is kept", j+1)
+			}
 			continue
 		}
 		first[ev.EventID] = i
-		if !d.version.Format.RoomIDFromCreateEvent {
+		if !d.version.Format.RoomIDFromCreateEvent && ev.RoomID != roomID {
 			// No auth rule of v1-11 reads the event's own room_id (a server files events by
-			// room before it checks them; from v12 rule 2 does): the dump's room is that of
-			// its first event, and an event of another room is kept out of its state.
-			if roomID == "" {
-				roomID = ev.RoomID
-			}
-			if ev.RoomID != roomID {
-				r.otherRoom = fmt.Errorf("an event of another room: room_id %q, but the dump's room is %q", ev.RoomID, roomID)
-				rejected[ev.EventID] = true
-				continue
-			}
+			// room before it checks them; from v12 rule 2 does): an event of another room
+			// is kept out of this room's state.
+			r.otherRoom = fmt.Errorf("an event of another room: room_id %q, but the dump's room is %q", ev.RoomID, roomID)
+			rejected[ev.EventID] = true
+			continue
 		}
 		auth := make([]*pdu.Event, 0, len(ev.AuthEvents))
 		r.authChecked = true
@@ -278,6 +285,31 @@ func replayRoom(d *roomDump) ([]replayVerdict, error) {
 		}
 	}
 	return out, nil
+}
+
+// dumpRoom returns the room of a dump (room versions 1-11, whose events name it in room_id):
+// that of its first m.room.create event, or, when it has none, of its first event that
+// parses.
+func dumpRoom(events []replayVerdict) string {
+	for _, r := range events {
+		if r.ev != nil && r.ev.Is(pdu.TypeCreate, "") {
+			return r.ev.RoomID
+		}
+	}
+	for _, r := range events {
+		if r.ev != nil {
+			return r.ev.RoomID
+		}
+	}
+	return ""
+}
+
+// sameEvent reports whether two events with the same event ID are the same event: their
+// content hashes (everything but hashes, signatures and unsigned) are equal.
+func sameEvent(v roomversion.Version, a, b *pdu.Event) bool {
+	ha, err1 := signing.ContentHash(v, a.Raw())
+	hb, err2 := signing.ContentHash(v, b.Raw())
+	return err1 == nil && err2 == nil && ha == hb
 }
 
 // runReplay implements `roomproto replay [--keys FILE] [FILE]`: it authorises the events of a
@@ -358,6 +390,8 @@ func printReplay(w io.Writer, d *roomDump, verdicts []replayVerdict) error {
 				byRule["rule "+rule]++
 			case r.otherRoom != nil:
 				byRule["another room"]++
+			case r.idTaken != nil:
+				byRule["event ID taken"]++
 			default:
 				byRule["unparsable"]++
 			}
@@ -399,7 +433,7 @@ func (r *replayVerdict) disagreement() string {
 	if r.dupOf > 0 {
 		return "a copy of event " + strconv.Itoa(r.dupOf) + ", whose verdict it has: not checked again"
 	}
-	if r.parseErr != nil || r.otherRoom != nil {
+	if r.parseErr != nil || r.otherRoom != nil || r.idTaken != nil {
 		return ""
 	}
 	if !r.authChecked {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -283,18 +284,21 @@ func TestReplayDumpEdges(t *testing.T) {
 	nested := func(levels int) string { // an object `levels` deep
 		return strings.Repeat(`{"a":`, levels-1) + `{}` + strings.Repeat(`}`, levels-1)
 	}
-	message := func(roomID, content string) json.RawMessage {
+	message := func(roomID, content string, depth int) json.RawMessage {
 		return json.RawMessage(`{"auth_events":["` + room.EventIDs[0] + `","` + room.EventIDs[2] + `","` + room.EventIDs[1] + `"],` +
-			`"content":` + content + `,"depth":99,"hashes":{"sha256":"x"},"origin_server_ts":1800000000000,` +
+			`"content":` + content + `,"depth":` + fmt.Sprint(depth) + `,"hashes":{"sha256":"x"},"origin_server_ts":1800000000000,` +
 			`"prev_events":["` + room.EventIDs[15] + `"],"room_id":"` + roomID + `","sender":"@alice:a.example",` +
 			`"signatures":{},"type":"m.room.message"}`)
 	}
 	events = append(events,
-		message("!example:a.example", nested(126)),          // 17: the event is 127 deep: accepted
-		message("!example:a.example", nested(200)),          // 18: too deep for an event
-		message("!other:a.example", `{"body":"elsewhere"}`), // 19: another room
+		message("!example:a.example", nested(126), 97),          // 17: the event is 127 deep: accepted
+		message("!example:a.example", nested(200), 98),          // 18: too deep for an event
+		message("!other:a.example", `{"body":"elsewhere"}`, 99), // 19: another room
 		events[0], // 20: the create event again
-		message("!example:a.example", `{"body":"still here"}`), // 21: accepted
+		message("!example:a.example", `{"body":"still here"}`, 100), // 21: accepted
+		// 22: the same event ID (a message's content is redacted, so it is not part of the
+		// ID) with other content: another event claiming 21's ID.
+		message("!example:a.example", `{"body":"changed"}`, 100),
 	)
 	dump["events"], _ = json.Marshal(events)
 	in, _ := json.Marshal(dump)
@@ -312,7 +316,8 @@ func TestReplayDumpEdges(t *testing.T) {
 		{19, `rejected: an event of another room: room_id "!other:a.example", but the dump's room is "!example:a.example"`},
 		{20, "accepted (a copy of event 1, whose verdict it has: not checked again)"},
 		{21, "accepted"},
-		{22, "summary: room version 9, 21 events, 15 accepted, 6 rejected (another room: 1, rule 4.3.5.2: 1, rule 4.7.1: 1, rule 5: 1, rule 9.7.1: 1, unparsable: 1)"},
+		{22, "rejected: event 21, a different event, has this event ID: the first is kept"},
+		{23, "summary: room version 9, 22 events, 15 accepted, 7 rejected (another room: 1, event ID taken: 1, rule 4.3.5.2: 1, rule 4.7.1: 1, rule 5: 1, rule 9.7.1: 1, unparsable: 1)"},
 	} {
 		if !strings.Contains(lines[c.line], c.want) {
 			t.Errorf("line %d: %q, want %q in it", c.line, lines[c.line], c.want)
@@ -337,5 +342,35 @@ func TestSplitMember(t *testing.T) {
 	got := splitTop([]byte(`{ "a" : 1 , "b":{"c":[1,"}"]} }`))
 	if len(got) != 2 || string(got[0]) != `"a" : 1` || string(got[1]) != `"b":{"c":[1,"}"]}` {
 		t.Fatalf("object members %q", got)
+	}
+}
+
+// TestReplayForeignFirstEvent: the dump's room is that of its m.room.create event, so an event
+// of another room placed first (or a malformed one) does not make the real room "another room".
+func TestReplayForeignFirstEvent(t *testing.T) {
+	var dump map[string]json.RawMessage
+	var events []json.RawMessage
+	if err := json.Unmarshal(exampleRoom, &dump); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(dump["events"], &events); err != nil {
+		t.Fatal(err)
+	}
+	foreign := json.RawMessage(`{"auth_events":[],"content":{"body":"hi"},"depth":1,"hashes":{"sha256":"x"},` +
+		`"origin_server_ts":1,"prev_events":[],"room_id":"!other:b.example","sender":"@mallory:b.example",` +
+		`"signatures":{},"type":"m.room.message"}`)
+	events = append([]json.RawMessage{json.RawMessage(`{"type":1}`), foreign}, events...)
+	dump["events"], _ = json.Marshal(events)
+	in, _ := json.Marshal(dump)
+	code, out, errOut := rpRun(t, string(in), "replay", "-")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if !strings.Contains(lines[2], `rejected: an event of another room: room_id "!other:b.example", but the dump's room is "!example:a.example"`) {
+		t.Fatalf("line 2: %s", lines[2])
+	}
+	if want := "summary: room version 9, 18 events, 12 accepted, 6 rejected (another room: 1, rule 4.3.5.2: 1, rule 4.7.1: 1, rule 5: 1, rule 9.7.1: 1, unparsable: 1)"; lines[len(lines)-1] != want {
+		t.Fatalf("summary %q, want %q", lines[len(lines)-1], want)
 	}
 }

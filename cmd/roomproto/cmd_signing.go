@@ -56,7 +56,7 @@ func runEventID(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if strings.ContainsAny(id, "\n\r") {
+	if strings.ContainsAny(id, lineBreaks) {
 		// A v1-2 event ID may hold control characters (appendices "Event IDs"); the output
 		// is one line, which cannot carry a line break (docs/decisions.md, hostile input 4).
 		return fmt.Errorf("event ID %q holds a line break, which the one-line output cannot carry", id)
@@ -64,6 +64,11 @@ func runEventID(e *env, args []string) error {
 	_, err = fmt.Fprintln(e.stdout, id)
 	return err
 }
+
+// lineBreaks are the characters that end a line for common line readers: \n and \r, and
+// also vertical tab, form feed, the file, group and record separators, NEL and the Unicode
+// line and paragraph separators, which Python's str.splitlines takes as line ends.
+const lineBreaks = "\n\r\v\f\x1c\x1d\x1e\u0085\u2028\u2029"
 
 // runSign: sign --server-name S --key FILE [FILE] — prints the JSON object with S's signature
 // added (appendices "Signing Details").

@@ -300,7 +300,8 @@ func TestJoinRequestLimits(t *testing.T) {
 }
 
 // TestMaxStrippedState: CheckStrippedState reads MaxStrippedState entries and ignores the rest
-// without a problem (the spec sets no bound: their number is no reason to refuse an invite).
+// without a problem, except a create event past them (the spec sets no bound: neither the number
+// nor the order of the entries is a reason to refuse an invite).
 func TestMaxStrippedState(t *testing.T) {
 	r := newRoom(t, "9")
 	for _, n := range []int{membership.MaxStrippedState, membership.MaxStrippedState + 1, membership.MaxStrippedState + 50} {
@@ -322,11 +323,18 @@ func TestMaxStrippedState(t *testing.T) {
 	if _, problems := membership.CheckStrippedState(r.v, r.roomID(), entries, ring("a.example")); len(problems) != 0 {
 		t.Fatalf("entry past the bound reported: %v", problems)
 	}
+	// The create event past the bound is still found (the order of the entries is no reason
+	// to refuse), and nothing else past the bound is returned.
 	entries = append([]json.RawMessage{}, entries[1:membership.MaxStrippedState]...)
-	entries = append(entries, r.jr, r.createRaw)
-	_, problems := membership.CheckStrippedState(r.v, r.roomID(), entries, ring("a.example"))
-	if len(problems) != 1 || !strings.Contains(problems[0].Error(), "no valid m.room.create") {
-		t.Fatalf("create past the bound: problems %v", problems)
+	entries = append(entries, r.jr, json.RawMessage(`{"not":"an event"}`), r.createRaw, r.jr)
+	valid, problems := membership.CheckStrippedState(r.v, r.roomID(), entries, ring("a.example"))
+	if len(problems) != 0 || len(valid) != membership.MaxStrippedState+1 || !valid[len(valid)-1].Is(pdu.TypeCreate, "") {
+		t.Fatalf("create past the bound: %d valid, problems %v", len(valid), problems)
+	}
+	// Without a create event anywhere, that is the one problem.
+	entries = entries[:membership.MaxStrippedState+1]
+	if _, problems := membership.CheckStrippedState(r.v, r.roomID(), entries, ring("a.example")); len(problems) != 1 || !strings.Contains(problems[0].Error(), "no valid m.room.create") {
+		t.Fatalf("no create: problems %v", problems)
 	}
 }
 

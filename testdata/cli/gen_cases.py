@@ -292,6 +292,12 @@ unusable("event-id: v1 event_id with a line break in its opaque part cannot be p
 unusable("event-id: v1 event_id with a carriage return in its opaque part cannot be printed on one line",
          ["event-id", "--room-version", "1"], stdin=text(dict(ev_out[1], event_id="$e\rv:domain")),
          contains="line break")
+unusable("event-id: v1 event_id with U+2028 (a line separator) cannot be printed on one line",
+         ["event-id", "--room-version", "1"], stdin=text(dict(ev_out[1], event_id="$e\u2028v:domain")),
+         contains="line break")
+unusable("event-id: v1 event_id with a vertical tab cannot be printed on one line",
+         ["event-id", "--room-version", "1"], stdin=text(dict(ev_out[1], event_id="$e\x0bv:domain")),
+         contains="line break")
 case("event-id: v1 event_id with a control character in its opaque part", 'appendices "Room IDs" grammar of opaque_id (control characters allowed); docs/decisions.md cross-package',
      ["event-id", "--room-version", "1"], {"exit": 0, "stdout": "$e\x01v:domain\n"},
      stdin=text(dict(ev_out[1], event_id="$e\x01v:domain")))
