@@ -144,14 +144,7 @@ func TestReplayErrors(t *testing.T) {
 // not (a banned user citing his old join) is rejected, with a note saying so; an event with an
 // unparsable body is reported on its line.
 func TestReplayDisagreement(t *testing.T) {
-	var dump map[string]json.RawMessage
-	var events []json.RawMessage
-	if err := json.Unmarshal(exampleRoom, &dump); err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(dump["events"], &events); err != nil {
-		t.Fatal(err)
-	}
+	dump, events := exampleDump(t)
 	room, _ := roomgen.ExampleRoom()
 	// Auth events: create, power levels, and bob's join (event 8, before his ban).
 	stale := `{"auth_events":["` + room.EventIDs[0] + `","` + room.EventIDs[2] + `","` + room.EventIDs[7] + `"],` +
@@ -159,13 +152,7 @@ func TestReplayDisagreement(t *testing.T) {
 		`"origin_server_ts":1800000000000,"prev_events":["` + room.EventIDs[15] + `"],"room_id":"!example:a.example",` +
 		`"sender":"@bob:c.example","signatures":{},"type":"m.room.message"}`
 	events = append(events, json.RawMessage(stale), json.RawMessage(`{"type":1}`))
-	dump["events"], _ = json.Marshal(events)
-	in, _ := json.Marshal(dump)
-	code, out, errOut := rpRun(t, string(in), "replay", "-")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errOut)
-	}
-	lines := strings.Split(strings.TrimSpace(out), "\n")
+	lines := replayLines(t, dump, events)
 	if !strings.Contains(lines[17], "rejected rule 5:") || !strings.Contains(lines[17], "its auth events allow it; the state before it does not") {
 		t.Fatalf("stale auth events: %s", lines[17])
 	}
@@ -272,14 +259,7 @@ func TestCell(t *testing.T) {
 // room (v1-11, where no rule reads room_id) is rejected and kept out of the state; a second
 // copy of an event ID has the first copy's verdict and is not checked again.
 func TestReplayDumpEdges(t *testing.T) {
-	var dump map[string]json.RawMessage
-	var events []json.RawMessage
-	if err := json.Unmarshal(exampleRoom, &dump); err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(dump["events"], &events); err != nil {
-		t.Fatal(err)
-	}
+	dump, events := exampleDump(t)
 	room, _ := roomgen.ExampleRoom()
 	nested := func(levels int) string { // an object `levels` deep
 		return strings.Repeat(`{"a":`, levels-1) + `{}` + strings.Repeat(`}`, levels-1)
@@ -300,13 +280,7 @@ func TestReplayDumpEdges(t *testing.T) {
 		// ID) with other content: another event claiming 21's ID.
 		message("!example:a.example", `{"body":"changed"}`, 100),
 	)
-	dump["events"], _ = json.Marshal(events)
-	in, _ := json.Marshal(dump)
-	code, out, errOut := rpRun(t, string(in), "replay", "-")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errOut)
-	}
-	lines := strings.Split(strings.TrimSpace(out), "\n")
+	lines := replayLines(t, dump, events)
 	for _, c := range []struct {
 		line int
 		want string
@@ -348,6 +322,24 @@ func TestSplitMember(t *testing.T) {
 // TestReplayForeignFirstEvent: the dump's room is that of its m.room.create event, so an event
 // of another room placed first (or a malformed one) does not make the real room "another room".
 func TestReplayForeignFirstEvent(t *testing.T) {
+	dump, events := exampleDump(t)
+	foreign := json.RawMessage(`{"auth_events":[],"content":{"body":"hi"},"depth":1,"hashes":{"sha256":"x"},` +
+		`"origin_server_ts":1,"prev_events":[],"room_id":"!other:b.example","sender":"@mallory:b.example",` +
+		`"signatures":{},"type":"m.room.message"}`)
+	events = append([]json.RawMessage{json.RawMessage(`{"type":1}`), foreign}, events...)
+	lines := replayLines(t, dump, events)
+	if !strings.Contains(lines[2], `rejected: an event of another room: room_id "!other:b.example", but the dump's room is "!example:a.example"`) {
+		t.Fatalf("line 2: %s", lines[2])
+	}
+	if want := "summary: room version 9, 18 events, 12 accepted, 6 rejected (another room: 1, rule 4.3.5.2: 1, rule 4.7.1: 1, rule 5: 1, rule 9.7.1: 1, unparsable: 1)"; lines[len(lines)-1] != want {
+		t.Fatalf("summary %q, want %q", lines[len(lines)-1], want)
+	}
+}
+
+// exampleDump returns the built-in example room's dump, its members and its events, for tests
+// that change it.
+func exampleDump(t *testing.T) (map[string]json.RawMessage, []json.RawMessage) {
+	t.Helper()
 	var dump map[string]json.RawMessage
 	var events []json.RawMessage
 	if err := json.Unmarshal(exampleRoom, &dump); err != nil {
@@ -356,21 +348,17 @@ func TestReplayForeignFirstEvent(t *testing.T) {
 	if err := json.Unmarshal(dump["events"], &events); err != nil {
 		t.Fatal(err)
 	}
-	foreign := json.RawMessage(`{"auth_events":[],"content":{"body":"hi"},"depth":1,"hashes":{"sha256":"x"},` +
-		`"origin_server_ts":1,"prev_events":[],"room_id":"!other:b.example","sender":"@mallory:b.example",` +
-		`"signatures":{},"type":"m.room.message"}`)
-	events = append([]json.RawMessage{json.RawMessage(`{"type":1}`), foreign}, events...)
+	return dump, events
+}
+
+// replayLines replays the dump with events as its events and returns the output lines.
+func replayLines(t *testing.T, dump map[string]json.RawMessage, events []json.RawMessage) []string {
+	t.Helper()
 	dump["events"], _ = json.Marshal(events)
 	in, _ := json.Marshal(dump)
 	code, out, errOut := rpRun(t, string(in), "replay", "-")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if !strings.Contains(lines[2], `rejected: an event of another room: room_id "!other:b.example", but the dump's room is "!example:a.example"`) {
-		t.Fatalf("line 2: %s", lines[2])
-	}
-	if want := "summary: room version 9, 18 events, 12 accepted, 6 rejected (another room: 1, rule 4.3.5.2: 1, rule 4.7.1: 1, rule 5: 1, rule 9.7.1: 1, unparsable: 1)"; lines[len(lines)-1] != want {
-		t.Fatalf("summary %q, want %q", lines[len(lines)-1], want)
-	}
+	return strings.Split(strings.TrimSpace(out), "\n")
 }
