@@ -61,7 +61,7 @@ type SendJoinResult struct {
 //     joins-v2.yaml asks (400 M_INVALID_PARAM): an m.room.member with membership join, whose
 //     state_key is its sender, a user of Origin, in room RoomID with ID EventID, validly
 //     signed by the sender's server (room versions 1-2: also by the event ID's domain when it
-//     differs, which may not be ResidentServer's) with a matching content hash.
+//     differs, which must not be ResidentServer's) with a matching content hash.
 //  2. The join is decided again with [DecideJoin] (403 / 400 errors as there).
 //  3. A join_authorised_via_users_server must name a user of ResidentServer, which alone can
 //     add the signature auth rule 4.2 requires (400 M_INVALID_PARAM otherwise).

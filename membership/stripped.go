@@ -19,10 +19,10 @@ var StrippedStateTypes = [...]string{
 }
 
 // MaxStrippedState bounds the number of entries [CheckStrippedState] checks (each costs a
-// signature check); entries past it are ignored, neither returned nor reported as a problem,
-// except the first m.room.create among them, which is checked as if it came earlier: the spec
-// sets no bound, so neither the number nor the order of the entries is a reason to refuse an
-// invite. The state a server sends holds a handful of events (seven types in
+// signature check); entries past it are parsed but ignored, neither returned nor reported as a
+// problem, except the room's m.room.create: past the bound, up to MaxStrippedState create
+// events are checked until a valid one is found, so that neither the number nor the order of
+// the entries is a reason to refuse an invite (the spec sets no bound). The state a server sends holds a handful of events (seven types in
 // [StrippedStateTypes]).
 const MaxStrippedState = 256
 
@@ -85,47 +85,64 @@ func StripEvent(ev *pdu.Event) ([]byte, error) {
 // included), and the entries that passed. An unknown signing key is a problem
 // ([signing.ErrUnknownKey] in Err): fetch the key and check again.
 func CheckStrippedState(v roomversion.Version, roomID string, entries []json.RawMessage, keys signing.KeyLookup) (valid []*pdu.Event, problems []error) {
-	hasCreate, createPast := false, false
+	hasCreate, createsPast := false, 0
+	var pastProblems []error
 	for i, raw := range entries {
 		past := i >= MaxStrippedState
-		if past && (hasCreate || createPast) {
+		if past && (hasCreate || createsPast == MaxStrippedState) {
 			break // see MaxStrippedState
 		}
 		ev, err := signing.ParseEvent(v, raw)
 		if past {
 			// Past the bound only the room's create event is looked for, so that the order
-			// of the entries cannot make a complete stripped state look incomplete; the
-			// first one found is checked like the others, and no entry after it is read.
+			// of the entries cannot make a complete stripped state look incomplete: up to
+			// MaxStrippedState create events are checked until a valid one is found, and the
+			// problems of those that fail count only if none is.
 			if err != nil || !ev.Is(pdu.TypeCreate, "") {
 				continue
 			}
-			createPast = true
+			createsPast++
+			n := len(problems)
+			valid, problems = checkStrippedEntry(v, roomID, keys, i, ev, valid, problems)
+			if len(problems) > n {
+				pastProblems = append(pastProblems, problems[n:]...)
+				problems = problems[:n]
+				continue
+			}
+			hasCreate = true
+			continue
 		}
 		if err != nil {
 			problems = append(problems, invalidParam(ErrBadEvent, err, "stripped state entry %d is not a room version %s event: %v", i, v.ID, err))
 			continue
 		}
-		if !ev.IsState() {
-			problems = append(problems, invalidParam(ErrBadEvent, nil, "stripped state entry %d (%s) is not a state event", i, ev.Type))
-			continue
-		}
-		if got := eventRoomID(ev); got != roomID {
-			problems = append(problems, invalidParam(ErrBadEvent, nil, "stripped state entry %d (%s) belongs to room %q, not %q", i, ev.Type, got, roomID))
-			continue
-		}
-		if err := signing.VerifyParsedEvent(ev, keys); err != nil {
-			problems = append(problems, invalidParam(ErrBadSignature, err, "stripped state entry %d (%s): %v", i, ev.Type, err))
-			continue
-		}
-		if ev.Is(pdu.TypeCreate, "") {
+		n := len(valid)
+		valid, problems = checkStrippedEntry(v, roomID, keys, i, ev, valid, problems)
+		if len(valid) > n && ev.Is(pdu.TypeCreate, "") {
 			hasCreate = true
 		}
-		valid = append(valid, ev)
 	}
 	if !hasCreate {
+		problems = append(problems, pastProblems...)
 		problems = append(problems, invalidParam(ErrBadEvent, nil, "stripped state has no valid m.room.create event"))
 	}
 	return valid, problems
+}
+
+// checkStrippedEntry checks the parsed entry i of a stripped state: a state event of roomID
+// whose signatures and content hash verify. It appends it to valid, or its problem to
+// problems.
+func checkStrippedEntry(v roomversion.Version, roomID string, keys signing.KeyLookup, i int, ev *pdu.Event, valid []*pdu.Event, problems []error) ([]*pdu.Event, []error) {
+	if !ev.IsState() {
+		return valid, append(problems, invalidParam(ErrBadEvent, nil, "stripped state entry %d (%s) is not a state event", i, ev.Type))
+	}
+	if got := eventRoomID(ev); got != roomID {
+		return valid, append(problems, invalidParam(ErrBadEvent, nil, "stripped state entry %d (%s) belongs to room %q, not %q", i, ev.Type, got, roomID))
+	}
+	if err := signing.VerifyParsedEvent(ev, keys); err != nil {
+		return valid, append(problems, invalidParam(ErrBadSignature, err, "stripped state entry %d (%s): %v", i, ev.Type, err))
+	}
+	return append(valid, ev), problems
 }
 
 // eventRoomID returns the room an event belongs to: its room_id, or for a create event

@@ -288,20 +288,22 @@ func replayRoom(d *roomDump) ([]replayVerdict, error) {
 }
 
 // dumpRoom returns the room of a dump (room versions 1-11, whose events name it in room_id):
-// that of its first m.room.create event, or, when it has none, of its first event that
-// parses.
+// the room_id most of its parsed events name (on a tie, the one that reached that count
+// first), so that a few events of another room, wherever they are (a create event first
+// included), cannot make the dump's own events look foreign.
 func dumpRoom(events []replayVerdict) string {
+	count := map[string]int{}
+	best, bestN := "", 0
 	for _, r := range events {
-		if r.ev != nil && r.ev.Is(pdu.TypeCreate, "") {
-			return r.ev.RoomID
+		if r.ev == nil {
+			continue
+		}
+		count[r.ev.RoomID]++
+		if n := count[r.ev.RoomID]; n > bestN {
+			best, bestN = r.ev.RoomID, n
 		}
 	}
-	for _, r := range events {
-		if r.ev != nil {
-			return r.ev.RoomID
-		}
-	}
-	return ""
+	return best
 }
 
 // sameEvent reports whether two events with the same event ID are the same event: their

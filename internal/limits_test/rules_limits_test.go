@@ -1,6 +1,7 @@
 package limitstest
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
@@ -331,6 +332,23 @@ func TestMaxStrippedState(t *testing.T) {
 	if len(problems) != 0 || len(valid) != membership.MaxStrippedState+1 || !valid[len(valid)-1].Is(pdu.TypeCreate, "") {
 		t.Fatalf("create past the bound: %d valid, problems %v", len(valid), problems)
 	}
+	// An invalid create past the bound does not hide a valid one after it.
+	badCreate := json.RawMessage(bytes.Replace(r.createRaw, []byte(`"@alice:a.example"`), []byte(`"@mallory:a.example"`), 1))
+	withBad := append(append([]json.RawMessage{}, entries[:membership.MaxStrippedState]...), badCreate, r.createRaw)
+	if _, problems := membership.CheckStrippedState(r.v, r.roomID(), withBad, ring("a.example")); len(problems) != 0 {
+		t.Fatalf("invalid then valid create past the bound: problems %v", problems)
+	}
+	// However many create events lie past the bound, at most MaxStrippedState of them are
+	// checked: the signature work stays bounded.
+	hostile := append([]json.RawMessage{}, entries[:membership.MaxStrippedState]...)
+	for range 5000 {
+		hostile = append(hostile, badCreate)
+	}
+	lookups := &countingKeys{KeyRing: ring("a.example")}
+	_, problems = membership.CheckStrippedState(r.v, r.roomID(), hostile, lookups)
+	if lookups.n > 2*membership.MaxStrippedState || len(problems) != membership.MaxStrippedState+1 {
+		t.Fatalf("5,000 bad creates past the bound: %d key lookups, %d problems", lookups.n, len(problems))
+	}
 	// Without a create event anywhere, that is the one problem.
 	entries = entries[:membership.MaxStrippedState+1]
 	if _, problems := membership.CheckStrippedState(r.v, r.roomID(), entries, ring("a.example")); len(problems) != 1 || !strings.Contains(problems[0].Error(), "no valid m.room.create") {
@@ -488,4 +506,15 @@ func TestRestrictedJoinSignatureWorkIsBounded(t *testing.T) {
 	if err := signing.VerifyEvent(r.v, signed, keys); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// countingKeys is a KeyLookup that counts its lookups (used by one goroutine).
+type countingKeys struct {
+	signing.KeyRing
+	n int
+}
+
+func (c *countingKeys) PublicKey(server, keyID string) (signing.PublicKey, bool) {
+	c.n++
+	return c.KeyRing.PublicKey(server, keyID)
 }
