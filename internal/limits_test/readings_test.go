@@ -114,6 +114,16 @@ func eventFields(ev *pdu.Event) string {
 // checkOneReading checks that every path reads raw, an event of version v, as its canonical
 // form and (when reenc is set) as a re-encoding of the same JSON value. It returns false when
 // raw does not parse.
+// integerLiteralRefusal reports whether err is Parse refusing, in a room version 1-5 event, a
+// `depth` or `origin_server_ts` written with an exponent: the one refusal that looks at the
+// received bytes rather than the canonical form, which writes `0e0` as `0` (docs/decisions.md
+// (roomversion and pdu) "Integer fields are integers as received").
+func integerLiteralRefusal(v roomversion.Version, err error) bool {
+	var fe *pdu.FormatError
+	return !v.Format.StrictCanonicalJSON && errors.As(err, &fe) && errors.Is(err, pdu.ErrWrongType) &&
+		(fe.Field == "depth" || fe.Field == "origin_server_ts")
+}
+
 func checkOneReading(t *testing.T, v roomversion.Version, raw []byte, keys signing.KeyLookup, reenc bool) bool {
 	t.Helper()
 	ev, err := signing.ParseEvent(v, raw)
@@ -124,7 +134,7 @@ func checkOneReading(t *testing.T, v roomversion.Version, raw []byte, keys signi
 		if verr == nil || !errors.Is(verr, signing.ErrMalformed) {
 			t.Fatalf("v%s: ParseEvent refuses (%v) but VerifyEvent says %v", v.ID, err, verr)
 		}
-		if cerr == nil {
+		if cerr == nil && !integerLiteralRefusal(v, err) {
 			if _, err2 := signing.ParseEvent(v, canon); err2 == nil {
 				t.Fatalf("v%s: ParseEvent refuses the bytes (%v) but accepts their canonical form", v.ID, err)
 			}
