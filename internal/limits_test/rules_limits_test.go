@@ -344,7 +344,7 @@ func TestMaxStrippedState(t *testing.T) {
 	for range 5000 {
 		hostile = append(hostile, badCreate)
 	}
-	lookups := &countingKeys{KeyRing: ring("a.example")}
+	lookups := &counting{KeyLookup: ring("a.example")}
 	_, problems = membership.CheckStrippedState(r.v, r.roomID(), hostile, lookups)
 	if lookups.n > 2*membership.MaxStrippedState || len(problems) != membership.MaxStrippedState+1 {
 		t.Fatalf("5,000 bad creates past the bound: %d key lookups, %d problems", lookups.n, len(problems))
@@ -506,15 +506,4 @@ func TestRestrictedJoinSignatureWorkIsBounded(t *testing.T) {
 	if err := signing.VerifyEvent(r.v, signed, keys); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// countingKeys is a KeyLookup that counts its lookups (used by one goroutine).
-type countingKeys struct {
-	signing.KeyRing
-	n int
-}
-
-func (c *countingKeys) PublicKey(server, keyID string) (signing.PublicKey, bool) {
-	c.n++
-	return c.KeyRing.PublicKey(server, keyID)
 }
