@@ -38,6 +38,23 @@ type Index struct {
 	runs    [][2]int
 }
 
+// maxRetainedMembers is the most members, over all of an Index's lists, whose memory Reset keeps:
+// an event has a few dozen members at the two levels an Index records.
+const maxRetainedMembers = 1024
+
+// Reset empties idx for reuse, as AppendIndexed does, and also lets go of its memory when it
+// grew past what events need (room for more than 1,024 members in all, which only a hostile or
+// unusual input makes it need), so that an Index kept for reuse, in a sync.Pool say, does not pin the memory of one
+// huge input.
+func (idx *Index) Reset() {
+	// runs has one entry per top-level member, pending one per nested member.
+	if max(cap(idx.Members), cap(idx.runs))+max(cap(idx.Nested), cap(idx.pending)) > maxRetainedMembers {
+		*idx = Index{}
+		return
+	}
+	idx.Members, idx.Nested, idx.pending, idx.runs = idx.Members[:0], idx.Nested[:0], idx.pending[:0], idx.runs[:0]
+}
+
 // Key returns the key of m as written in out (canonical escapes included,
 // quotes excluded). Keys made of plain ASCII, as all keys the specification
 // defines are, need no escapes and so compare equal to their text.

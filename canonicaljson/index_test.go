@@ -172,3 +172,60 @@ func FuzzAppendIndexed(f *testing.F) {
 		}
 	})
 }
+
+// TestIndexReset: Reset empties an Index and keeps its memory for the next event, unless an input
+// of more than 1,024 members made it grow, in which case the memory is let go.
+func TestIndexReset(t *testing.T) {
+	object := func(members, nested int) []byte {
+		var b bytes.Buffer
+		b.WriteString(`{"content":{`)
+		for i := range nested {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `"k%d":%d`, i, i)
+		}
+		b.WriteString(`}`)
+		for i := range members {
+			fmt.Fprintf(&b, `,"m%d":%d`, i, i)
+		}
+		b.WriteString(`}`)
+		return b.Bytes()
+	}
+	for _, tc := range []struct {
+		name            string
+		members, nested int
+		keeps           bool
+	}{
+		{"event-sized", 12, 20, true},
+		{"a few hundred", 300, 10, true},
+		{"many top-level members", 1100, 0, false},
+		{"many nested members", 2, 1100, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var ix canonicaljson.Index
+			if _, err := canonicaljson.AppendIndexed(nil, object(tc.members, tc.nested), canonicaljson.Options{Strict: true}, &ix); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := len(ix.Members), tc.members+1; got != want {
+				t.Fatalf("%d members indexed, want %d", got, want)
+			}
+			ix.Reset()
+			if len(ix.Members) != 0 || len(ix.Nested) != 0 {
+				t.Fatalf("after Reset: %d members, %d nested", len(ix.Members), len(ix.Nested))
+			}
+			if kept := cap(ix.Members) > 0; kept != tc.keeps {
+				t.Errorf("memory kept: %v, want %v (cap %d members, %d nested)", kept, tc.keeps, cap(ix.Members), cap(ix.Nested))
+			}
+			// The Index is still usable, and indexes the next event completely.
+			out, err := canonicaljson.AppendIndexed(nil, []byte(`{"b":{"y":1,"x":2},"a":1}`), canonicaljson.Options{Strict: true}, &ix)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkIndexed(t, &ix, nil, []byte(`{"b":{"y":1,"x":2},"a":1}`), canonicaljson.Options{Strict: true})
+			if string(out) != `{"a":1,"b":{"x":2,"y":1}}` {
+				t.Errorf("output %s", out)
+			}
+		})
+	}
+}

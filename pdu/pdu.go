@@ -300,17 +300,11 @@ type canonScratch struct {
 // canonPool holds canonScratch values for reuse.
 var canonPool = sync.Pool{New: func() any { return &canonScratch{buf: make([]byte, 0, 4096)} }}
 
-// maxPooledMembers bounds the index kept for reuse: an event has a few dozen members at the
-// levels it records.
-const maxPooledMembers = 1024
-
 func putCanon(sc *canonScratch, buf []byte) {
 	if cap(buf) > 2*MaxEventSize {
 		return // one huge input must not pin memory
 	}
-	if cap(sc.index.Members)+cap(sc.index.Nested) > maxPooledMembers {
-		sc.index = canonicaljson.Index{}
-	}
+	sc.index.Reset() // and bounds the index, as the check above bounds the buffer
 	sc.buf = buf[:0]
 	canonPool.Put(sc)
 }

@@ -296,16 +296,11 @@ func getScratch(n int) *scratch {
 	return sc
 }
 
-// maxPooledMembers bounds the index kept for reuse, as maxPooled bounds the buffer.
-const maxPooledMembers = 1024
-
 func putScratch(sc *scratch) {
 	if cap(sc.buf) > maxPooled {
 		return
 	}
-	if cap(sc.index.Members)+cap(sc.index.Nested) > maxPooledMembers {
-		sc.index = canonicaljson.Index{}
-	}
+	sc.index.Reset() // and bounds the index, as maxPooled bounds the buffer
 	sc.buf = sc.buf[:0]
 	scratchPool.Put(sc)
 }

@@ -25,9 +25,6 @@ var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 // maxPooledBuf bounds the buffers kept in scratchPool: one huge input must not pin memory.
 const maxPooledBuf = 1 << 17
 
-// maxPooledMembers bounds the index kept in scratchPool, as maxPooledBuf bounds the buffers.
-const maxPooledMembers = 1024
-
 func getScratch() *scratch { return scratchPool.Get().(*scratch) }
 
 func putScratch(s *scratch) {
@@ -37,9 +34,7 @@ func putScratch(s *scratch) {
 		}
 		*b = (*b)[:0]
 	}
-	if cap(s.index.Members)+cap(s.index.Nested) > maxPooledMembers {
-		s.index = canonicaljson.Index{}
-	}
+	s.index.Reset() // and bounds the index, as maxPooledBuf bounds the buffers
 	scratchPool.Put(s)
 }
 
