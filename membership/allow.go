@@ -3,6 +3,7 @@ package membership
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/roomproto/roomproto/canonicaljson"
 	"github.com/roomproto/roomproto/roomversion"
@@ -96,7 +97,8 @@ type AllowCondition struct {
 
 // ParseAllowConditions returns the valid allow conditions in the content of an
 // `m.room.join_rules` event, in order. A condition is valid when it is a JSON object whose
-// `type` is the string "m.room_membership" and whose `room_id` is a string; every other entry
+// `type` is the string "m.room_membership" and whose `room_id` is a string that starts with
+// "!", the room ID sigil (the schema's `pattern: "^!"`); every other entry
 // is ignored, and a missing, null or non-list `allow` yields no conditions. No conditions make
 // a restricted room effectively invite-only: "If no conditions are available, or none match
 // the required schema, then the joining server is considered to have failed all conditions"
@@ -149,7 +151,10 @@ func parseCondition(item []byte) (AllowCondition, bool) {
 		}
 		return nil
 	})
-	if err != nil || !hasType || !hasRID || typ != ConditionRoomMembership {
+	// The schema's `room_id` is `format: mx-room-id` with `pattern: "^!"`. The full grammar of
+	// a room ID depends on the version of the room it names, which the resident may not know,
+	// so the sigil is what is checked (docs/decisions.md, membership 6).
+	if err != nil || !hasType || !hasRID || typ != ConditionRoomMembership || !strings.HasPrefix(room, "!") {
 		return AllowCondition{}, false
 	}
 	return AllowCondition{Type: typ, RoomID: room}, true

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/roomproto/roomproto/canonicaljson"
@@ -58,11 +59,11 @@ func FuzzParseAllowConditions(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if len(conds) > len(data)/41 { // the shortest valid condition, {"type":"m.room_membership","room_id":""}, is 41 bytes
+		if len(conds) > len(data)/42 { // the shortest valid condition, {"type":"m.room_membership","room_id":"!"}, is 42 bytes
 			t.Fatalf("%d conditions from %d bytes", len(conds), len(data))
 		}
 		for _, c := range conds {
-			if c.Type != ConditionRoomMembership {
+			if c.Type != ConditionRoomMembership || !strings.HasPrefix(c.RoomID, "!") {
 				t.Fatalf("invalid condition kept: %+v", c)
 			}
 		}
