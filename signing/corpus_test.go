@@ -3,6 +3,7 @@ package signing
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -115,5 +116,43 @@ func TestCorpusCopyIsTheShared(t *testing.T) {
 	}
 	if !bytes.Equal(shared, copied) {
 		t.Fatal("testdata/signing/bench_corpus.json differs from ../shared/bench/corpus.json")
+	}
+}
+
+// TestStrayEventIDKey pins what happens to a room version 3+ event that carries a top-level
+// `event_id` key, which its format does not have (docs/decisions.md, pdu: "Event IDs from v3"):
+// the key stays in the bytes, the redaction algorithm keeps it, so it is covered by the
+// reference hash (a different event ID) and by the signatures. Added by a relay, it breaks the
+// origin's signature and the event is rejected; signed by the origin, it verifies under its own ID.
+func TestStrayEventIDKey(t *testing.T) {
+	c := loadCorpus(t)
+	stray := setFields(t, c.Events[0], map[string]json.RawMessage{"event_id": json.RawMessage(`"$stray:a.example"`)})
+	id, err := EventID(c.Version, stray)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id == c.EventIDs[0] || id[0] != '$' {
+		t.Errorf("EventID with a stray event_id = %q; the corpus ID without it is %q", id, c.EventIDs[0])
+	}
+	if err := VerifyEvent(c.Version, stray, c.Keys); !errors.Is(err, ErrBadSignature) {
+		t.Errorf("relayed with a stray event_id: VerifyEvent = %v, want ErrBadSignature", err)
+	}
+	ev, err := ParseEvent(c.Version, stray)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.EventID != id {
+		t.Errorf("ParseEvent ID %q, EventID %q", ev.EventID, id)
+	}
+	_, key := testKey(t, "a.example:1")
+	signed, err := SignEvent(c.Version, setFields(t, stray, map[string]json.RawMessage{"signatures": json.RawMessage(`{}`)}), "a.example", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := VerifyEvent(c.Version, signed, c.Keys); err != nil {
+		t.Errorf("signed by the origin with the stray event_id: VerifyEvent = %v", err)
+	}
+	if got, _ := EventID(c.Version, signed); got == c.EventIDs[0] {
+		t.Errorf("the origin-signed event has the corpus ID %s", got)
 	}
 }
