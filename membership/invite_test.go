@@ -80,6 +80,24 @@ func TestSignInviteRefusals(t *testing.T) {
 		t.Fatal("rooms share an ID")
 	}
 	tampered := bytes.Replace(irs[1], []byte("Knock knock"), []byte("Knock KNOCK"), 1)
+	// A v12 create event has no room_id: its room is its own ID. One that claims this room in a
+	// room_id, validly signed, is not this room's create (nor any room's: auth rule 1.2).
+	var real json.RawMessage
+	var others []json.RawMessage
+	for _, e := range irs {
+		if p, err := signing.ParseEvent(v, e); err == nil && p.Is(pdu.TypeCreate, "") {
+			real = e
+		} else {
+			others = append(others, e)
+		}
+	}
+	if real == nil {
+		t.Fatal("no create event in the invite room state")
+	}
+	forged := mutate(t, v, real, resident, func(m map[string]any) { m["room_id"] = ev.RoomID })
+	if vs, ps := CheckStrippedState(v, ev.RoomID, []json.RawMessage{forged}, keyRing(t, resident)); len(vs) != 0 || len(ps) != 2 {
+		t.Fatalf("forged create alone: %d valid, problems %v", len(vs), ps)
+	}
 
 	cases := []struct {
 		name    string
@@ -116,6 +134,12 @@ func TestSignInviteRefusals(t *testing.T) {
 		{name: "room state entry tampered (v12: error)", edit: func(r *InviteRequest) {
 			r.InviteRoomState = []json.RawMessage{irs[0], tampered}
 		}, status: 400, errcode: ErrCodeInvalidParam, reason: ErrBadSignature},
+		{name: "v12 create with a room_id naming the room instead of the create (error)", edit: func(r *InviteRequest) {
+			r.InviteRoomState = append([]json.RawMessage{forged}, others...)
+		}, status: 400, errcode: ErrCodeInvalidParam, reason: ErrBadEvent},
+		{name: "v12 create with a room_id naming the room beside the create (error)", edit: func(r *InviteRequest) {
+			r.InviteRoomState = append(append([]json.RawMessage{}, irs...), forged)
+		}, status: 400, errcode: ErrCodeInvalidParam, reason: ErrBadEvent},
 		{name: "room state entry not an event", edit: func(r *InviteRequest) {
 			r.InviteRoomState = []json.RawMessage{irs[0], json.RawMessage(`{"type":"m.room.name"}`)}
 		}, status: 400, errcode: ErrCodeInvalidParam, reason: ErrBadEvent},

@@ -136,6 +136,11 @@ func checkStrippedEntry(v roomversion.Version, roomID string, keys signing.KeyLo
 	if !ev.IsState() {
 		return valid, append(problems, invalidParam(ErrBadEvent, nil, "stripped state entry %d (%s) is not a state event", i, ev.Type))
 	}
+	if v.Format.RoomIDFromCreateEvent && ev.Is(pdu.TypeCreate, "") && ev.RoomID != "" {
+		// Its room is its own ID, whatever room_id says; and a create event with a room_id
+		// is rejected by auth rule 1.2, so it cannot be the create event of any room.
+		return valid, append(problems, invalidParam(ErrBadEvent, nil, "stripped state entry %d (%s) has a room_id, which a room version %s create event must not have", i, ev.Type, v.ID))
+	}
 	if got := eventRoomID(ev); got != roomID {
 		return valid, append(problems, invalidParam(ErrBadEvent, nil, "stripped state entry %d (%s) belongs to room %q, not %q", i, ev.Type, got, roomID))
 	}
@@ -145,16 +150,17 @@ func checkStrippedEntry(v roomversion.Version, roomID string, keys signing.KeyLo
 	return append(valid, ev), problems
 }
 
-// eventRoomID returns the room an event belongs to: its room_id, or for a create event
-// without one (room version 12) its own ID with '!'.
+// eventRoomID returns the room an event belongs to: its room_id, or for the create event of a
+// room version whose room ID is derived from it (12) its own ID with '!', whatever its room_id
+// says (appendices "Room IDs").
 func eventRoomID(ev *pdu.Event) string {
-	if ev.RoomID != "" {
-		return ev.RoomID
+	if ev.Version.Format.RoomIDFromCreateEvent && ev.Is(pdu.TypeCreate, "") {
+		if strings.HasPrefix(ev.EventID, "$") {
+			return "!" + ev.EventID[1:]
+		}
+		return ""
 	}
-	if ev.Type == pdu.TypeCreate && strings.HasPrefix(ev.EventID, "$") {
-		return "!" + ev.EventID[1:]
-	}
-	return ""
+	return ev.RoomID
 }
 
 // strictStrippedState reports whether the spec says invalid invite_room_state SHOULD be an

@@ -150,11 +150,14 @@ func roomIDOf(s *authrules.State) (string, error) {
 	if c == nil {
 		return "", invalidParam(ErrBadInput, nil, "the room state has no m.room.create event")
 	}
-	if c.RoomID != "" {
+	if s.Version().Format.RoomIDFromCreateEvent {
+		// The create event's own ID, whatever its room_id says (auth rule 1.2 rejects one
+		// that has a room_id).
+		if strings.HasPrefix(c.EventID, "$") {
+			return "!" + c.EventID[1:], nil
+		}
+	} else if c.RoomID != "" {
 		return c.RoomID, nil
-	}
-	if s.Version().Format.RoomIDFromCreateEvent && strings.HasPrefix(c.EventID, "$") {
-		return "!" + c.EventID[1:], nil
 	}
 	return "", invalidParam(ErrBadInput, nil, "cannot tell the room ID from the m.room.create event")
 }
