@@ -125,11 +125,15 @@ func mismatch(v roomversion.Version, redaction, target *pdu.Event) string {
 	return ""
 }
 
-// roomOf returns the room ID of e: its `room_id`, or for a room version 12 create event, which
-// has none, the room ID derived from its event ID (appendices "Room IDs", rooms/v12.md).
+// roomOf returns the room ID of e: its `room_id`, or for a room version 12 create event the room
+// ID derived from its event ID, whatever `room_id` it may carry (appendices "Room IDs",
+// rooms/v12.md; auth rule 1.2 rejects a v12 create that has one).
 func roomOf(v roomversion.Version, e *pdu.Event) string {
-	if e.RoomID == "" && v.Format.RoomIDFromCreateEvent && e.Type == pdu.TypeCreate && strings.HasPrefix(e.EventID, "$") {
-		return "!" + e.EventID[1:]
+	if v.Format.RoomIDFromCreateEvent && e.Is(pdu.TypeCreate, "") {
+		if strings.HasPrefix(e.EventID, "$") {
+			return "!" + e.EventID[1:]
+		}
+		return ""
 	}
 	return e.RoomID
 }
