@@ -74,8 +74,10 @@ type PowerLevels struct {
 	// beyond holds the exact values of the levels outside the int64 range, whose int64 holds
 	// the saturated value (see levelValue.beyond). Nil when there are none, the common case.
 	beyond map[beyondKey]*string
-	// creators have InfiniteLevel (v12 and later).
-	creators []string
+	// creators have InfiniteLevel (v12 and later); creatorSet holds them too when there are
+	// more than linearCreators, so that IsCreator does not search a list of thousands.
+	creators   []string
+	creatorSet map[string]struct{}
 	// exists reports whether the levels come from an m.room.power_levels event.
 	exists bool
 }
@@ -113,6 +115,13 @@ func (pl *PowerLevels) withCreators(v roomversion.Version, creators []string) *P
 	out := *pl
 	if v.Auth.InfiniteCreatorPower {
 		out.creators = append([]string(nil), creators...)
+		out.creatorSet = nil
+		if len(creators) > linearCreators {
+			out.creatorSet = make(map[string]struct{}, len(creators))
+			for _, c := range creators {
+				out.creatorSet[c] = struct{}{}
+			}
+		}
 		return &out
 	}
 	if !pl.exists {
@@ -131,6 +140,10 @@ func (pl *PowerLevels) Exists() bool { return pl.exists }
 
 // IsCreator reports whether userID is a room creator with infinite power (v12 and later).
 func (pl *PowerLevels) IsCreator(userID string) bool {
+	if pl.creatorSet != nil {
+		_, ok := pl.creatorSet[userID]
+		return ok
+	}
 	for _, c := range pl.creators {
 		if c == userID {
 			return true

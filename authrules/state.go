@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"sort"
 
 	"github.com/roomproto/roomproto/canonicaljson"
@@ -262,12 +263,24 @@ func creatorsOf(v roomversion.Version, create *pdu.Event) []string {
 	if canonicaljson.KindOf(raw) != canonicaljson.Array {
 		return out
 	}
+	// seen replaces the linear search once the list is long: a 65,536-byte create event names
+	// thousands of creators, and a search per entry would be quadratic.
+	var seen map[string]struct{}
 	_ = eachElement(raw, func(item []byte) error {
 		if u, ok := stringValueOK(item); ok && ValidUserID(u) {
-			for _, have := range out {
-				if have == u {
+			if seen == nil && len(out) >= linearCreators {
+				seen = make(map[string]struct{}, 2*len(out))
+				for _, have := range out {
+					seen[have] = struct{}{}
+				}
+			}
+			if seen != nil {
+				if _, dup := seen[u]; dup {
 					return nil
 				}
+				seen[u] = struct{}{}
+			} else if slices.Contains(out, u) {
+				return nil
 			}
 			out = append(out, u)
 		}
@@ -275,6 +288,10 @@ func creatorsOf(v roomversion.Version, create *pdu.Event) []string {
 	})
 	return out
 }
+
+// linearCreators is the number of room creators up to which they are searched linearly;
+// longer lists are looked up in a map (creatorsOf, PowerLevels.IsCreator).
+const linearCreators = 8
 
 // federateFalse reports whether the create content has m.federate set to JSON false.
 func federateFalse(create *pdu.Event) bool {
