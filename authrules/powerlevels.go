@@ -348,6 +348,7 @@ func parseLevelMap(v roomversion.Version, nums *ruleNumbers, kind levelKind, raw
 		return nil, nil
 	}
 	var out []level
+	var dropped droppedKeys
 	var rej *Rejection
 	err := canonicaljson.EachMember(raw, func(key string, value []byte) error {
 		n, ok := parseLevel(v, value)
@@ -357,7 +358,7 @@ func parseLevelMap(v roomversion.Version, nums *ruleNumbers, kind levelKind, raw
 					"power levels "+name+"["+strconv.Quote(key)+"] is "+describe(value)+", not "+integerWord(v))
 				return errStop
 			}
-			out = dropKey(out, key) // a later invalid duplicate hides an earlier valid one
+			dropped.drop(key, len(out)) // a later invalid duplicate hides an earlier valid one
 			setBeyond(beyond, kind, key, levelValue{})
 			return nil
 		}
@@ -371,7 +372,7 @@ func parseLevelMap(v roomversion.Version, nums *ruleNumbers, kind levelKind, raw
 	if err != nil {
 		return nil, newRejection(nums[rPowerLevels], SeverityFatal, ErrMalformed, "power levels "+name+": "+err.Error())
 	}
-	return sortLevels(out), nil
+	return sortLevels(dropped.apply(out)), nil
 }
 
 // parseUsers reads `users`: an object whose keys are valid user IDs and whose values are
@@ -385,6 +386,7 @@ func parseUsers(v roomversion.Version, nums *ruleNumbers, raw []byte, strict boo
 		return nil, nil
 	}
 	var out []level
+	var dropped droppedKeys
 	var rej *Rejection
 	err := canonicaljson.EachMember(raw, func(key string, value []byte) error {
 		if strict && !ValidUserID(key) {
@@ -400,7 +402,7 @@ func parseUsers(v roomversion.Version, nums *ruleNumbers, raw []byte, strict boo
 					"power levels users["+strconv.Quote(key)+"] is "+describe(value)+", not "+integerWord(v))
 				return errStop
 			}
-			out = dropKey(out, key)
+			dropped.drop(key, len(out))
 			setBeyond(beyond, kindUsers, key, levelValue{})
 			return nil
 		}
@@ -414,15 +416,36 @@ func parseUsers(v roomversion.Version, nums *ruleNumbers, raw []byte, strict boo
 	if err != nil {
 		return nil, newRejection(nums[rPowerLevels], SeverityFatal, ErrMalformed, "power levels users: "+err.Error())
 	}
-	return sortLevels(out), nil
+	return sortLevels(dropped.apply(out)), nil
 }
 
-func dropKey(ls []level, key string) []level {
+// droppedKeys records the invalid entries of a leniently read object of levels, each of which
+// removes the valid entries of its key read before it (the last occurrence of a key wins, and
+// an invalid value takes the default). Removing them as they come would scan the entries once
+// per invalid one, quadratic in an event of thousands of entries; instead each key keeps the
+// position of its last invalid occurrence, and apply removes every entry before it at the end.
+type droppedKeys map[string]int
+
+// drop records an invalid entry for key, read after the first n valid entries.
+func (d *droppedKeys) drop(key string, n int) {
+	if *d == nil {
+		*d = droppedKeys{}
+	}
+	(*d)[key] = n
+}
+
+// apply removes from ls, the valid entries in the order read, those an invalid entry of the
+// same key came after.
+func (d droppedKeys) apply(ls []level) []level {
+	if len(d) == 0 {
+		return ls
+	}
 	out := ls[:0]
-	for _, l := range ls {
-		if l.key != key {
-			out = append(out, l)
+	for i, l := range ls {
+		if n, ok := d[l.key]; ok && i < n {
+			continue
 		}
+		out = append(out, l)
 	}
 	return out
 }
