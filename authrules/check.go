@@ -136,17 +136,15 @@ func (s *State) check(ev *pdu.Event, opts *Options) *Rejection {
 	return c.checkDependent(ev)
 }
 
-// withCreate returns a copy of s whose create event is create (its members map is shared, and
-// neither modifies it).
+// withCreate returns a copy of s, a state without create event, whose create event is create,
+// for the rules of one check. The copy shares the events and members maps of s, and neither
+// modifies them, so it costs nothing per state event: its events map does not hold create,
+// which the rules read from the create field. Its power levels are those of s (which has no
+// creators) with the creators of create, as derivePowerLevels would compute them.
 func (s *State) withCreate(create *pdu.Event) *State {
 	cp := *s
-	cp.events = make(map[StateKey]*pdu.Event, len(s.events)+1)
-	for k, e := range s.events {
-		cp.events[k] = e
-	}
-	cp.events[StateKey{pdu.TypeCreate, ""}] = create
-	cp.deriveCreate()
-	cp.derivePowerLevels()
+	cp.deriveCreateFrom(create)
+	cp.pl = s.pl.withCreators(cp.v, cp.creators)
 	return &cp
 }
 

@@ -97,7 +97,12 @@ func (s *State) derive() {
 }
 
 func (s *State) deriveCreate() {
-	s.create = s.events[StateKey{pdu.TypeCreate, ""}]
+	s.deriveCreateFrom(s.events[StateKey{pdu.TypeCreate, ""}])
+}
+
+// deriveCreateFrom sets the create event and what is read from it.
+func (s *State) deriveCreateFrom(create *pdu.Event) {
+	s.create = create
 	s.creators, s.federate, s.createDomain, s.roomID = nil, true, "", ""
 	if s.create == nil {
 		return

@@ -584,3 +584,31 @@ func TestOptionsCreateBeforeV12(t *testing.T) {
 		})
 	}
 }
+
+// TestOptionsCreateV12MatchesState: in room version 12, a state without its create event
+// checked with Options.Create gives the verdict of the same state holding the create event.
+func TestOptionsCreateV12MatchesState(t *testing.T) {
+	v := mustVersion(t, "12")
+	names := []string{"create12", "alice_join", "pl12", "jr_restricted", "mod_join", "carol_join", "tpi",
+		"message", "bob_join", "bob_invite", "bob_leave", "bob_ban", "bob_knock", "carol_ban", "pl", "pl12",
+		"jr_public", "restricted_join", "tp_invite", "user_join"}
+	evs := stateFixture(t, "12", names...)
+	create := evs[0]
+	for _, base := range [][]*pdu.Event{evs[1:3], evs[1:5], evs[1:7]} {
+		with, err := NewState(v, append([]*pdu.Event{create}, base...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		without, err := NewState(v, base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, ev := range evs[1:] {
+			want := with.Check(ev, nil)
+			got := without.CheckWithOptions(ev, Options{Create: create})
+			if (want == nil) != (got == nil) || want != nil && want.Error() != got.Error() {
+				t.Errorf("state of %d events, %s: with the create event %v; with Options.Create %v", len(base), names[i+1], want, got)
+			}
+		}
+	}
+}
