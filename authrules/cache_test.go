@@ -8,8 +8,9 @@ import (
 )
 
 // TestChainWorkerCachesAreBounded feeds a chainWorker more distinct power levels and join rules
-// events than maxCachedDerived and checks that its caches never hold more than that, and that
-// every State it builds, cached or not, derives the values of its own events.
+// events than maxCachedDerived and checks that its own caches never hold more than that, that
+// every State it builds, cached or not, derives the values of its own events, and that the
+// table of the call (parsedEvents) holds each event once: bounded by the input, read once.
 func TestChainWorkerCachesAreBounded(t *testing.T) {
 	v := mustVersion(t, "9")
 	b := &builder{t: t, v: v, templates: loadTemplates(t), roomID: "!r:a.example"}
@@ -46,5 +47,11 @@ func TestChainWorkerCachesAreBounded(t *testing.T) {
 				t.Fatalf("caches hold %d power levels, %d join rules, %d creates; bound %d", len(w.pls), len(w.jrs), len(w.creates), maxCachedDerived)
 			}
 		}
+	}
+	// The table shared by the workers of a call read each event once, whatever the order:
+	// the second round, which found the worker's own caches emptied, read nothing again.
+	if len(w.parsed.pls) != n || len(w.parsed.jrs) != n || len(w.parsed.creates) != 1 {
+		t.Fatalf("shared table holds %d power levels, %d join rules, %d creates; want %d, %d, 1",
+			len(w.parsed.pls), len(w.parsed.jrs), len(w.parsed.creates), n, n)
 	}
 }

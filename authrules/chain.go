@@ -211,8 +211,10 @@ func CheckAuthChain(v roomversion.Version, events []*pdu.Event, opts *ChainOptio
 		}
 	}
 	ws := make([]*chainWorker, workers)
+	parsed := newParsedEvents()
 	for k := range ws {
 		ws[k] = newChainWorker(v)
+		ws[k].parsed = parsed
 	}
 	for len(level) > 0 {
 		checkLevel(v, events, level, index, creates, rejected, opts, ws, res.Verdicts)
@@ -324,20 +326,31 @@ func checkLevel(v roomversion.Version, events []*pdu.Event, level []int32, index
 }
 
 // chainWorker is the state of one goroutine of CheckAuthChain: a State it refills for every
-// event (nothing keeps a reference to it after a check) and the parsed create, power levels and
-// join rules events it has seen, so that an m.room.power_levels cited by thousands of events is
-// parsed once per worker rather than once per event.
+// event (nothing keeps a reference to it after a check) and the values derived from the create,
+// power levels and join rules events it has seen, so that an m.room.power_levels cited by
+// thousands of events is not read again for each of them.
+//
+// Two levels of cache hold them. parsed, shared by the workers of one call, reads each cited
+// event once per call: its size is bounded by the input, which already holds the events, and
+// no order of the events can make CheckAuthChain read one event more than once (with a cache
+// bounded by a count, events citing 65 large power levels events in turn made every check read
+// one, about 40 times the work per input byte). The worker's own maps, bounded by
+// maxCachedDerived, spare the lock of parsed for the usual case, events citing the same few
+// events in a row; a miss costs a lookup in parsed and no reading.
 type chainWorker struct {
 	s       *State
+	parsed  *parsedEvents
 	creates map[*pdu.Event]createInfo
 	pls     map[[2]*pdu.Event]*PowerLevels // (power levels, create) → levels with the creators
 	jrs     map[*pdu.Event]JoinRules
 	authBuf []*pdu.Event
 }
 
-// createInfo is what State.deriveCreate reads from a create event.
+// createInfo is what State.deriveCreate reads from a create event, and the set of its
+// creators for PowerLevels.IsCreator when they are many.
 type createInfo struct {
 	creators     []string
+	creatorSet   map[string]struct{}
 	federate     bool
 	createDomain string
 	roomID       string
@@ -345,13 +358,47 @@ type createInfo struct {
 
 // maxCachedDerived bounds each cache of a chainWorker; a full cache is emptied. Events citing
 // the same power levels are close together in the topological order, so a small cache keeps
-// almost every hit while a room of thousands of power level changes cannot pin them all.
+// almost every hit.
 const maxCachedDerived = 64
+
+// parsedEvents holds what was read from each create, power levels and join rules event cited
+// in one CheckAuthChain call, for all its workers. The values are pure functions of the
+// (immutable) events; a value computed twice by two workers at once is the same value.
+type parsedEvents struct {
+	mu      sync.Mutex
+	creates map[*pdu.Event]createInfo
+	pls     map[*pdu.Event]*PowerLevels // without the creators; nil key: no power levels event
+	jrs     map[*pdu.Event]JoinRules
+}
+
+func newParsedEvents() *parsedEvents {
+	return &parsedEvents{
+		creates: map[*pdu.Event]createInfo{},
+		pls:     map[*pdu.Event]*PowerLevels{},
+		jrs:     map[*pdu.Event]JoinRules{},
+	}
+}
+
+// lookup returns m[key], computing and storing it with read (outside the lock) when absent.
+func lookup[V any](p *parsedEvents, m map[*pdu.Event]V, key *pdu.Event, read func() V) V {
+	p.mu.Lock()
+	val, ok := m[key]
+	p.mu.Unlock()
+	if ok {
+		return val
+	}
+	val = read()
+	p.mu.Lock()
+	m[key] = val
+	p.mu.Unlock()
+	return val
+}
 
 func newChainWorker(v roomversion.Version) *chainWorker {
 	s, _ := newEmptyState(v, pdu.MaxAuthEvents+1) // CheckAuthChain checked the rule set
 	return &chainWorker{
 		s:       s,
+		parsed:  newParsedEvents(),
 		creates: map[*pdu.Event]createInfo{},
 		pls:     map[[2]*pdu.Event]*PowerLevels{},
 		jrs:     map[*pdu.Event]JoinRules{},
@@ -362,23 +409,26 @@ func newChainWorker(v roomversion.Version) *chainWorker {
 // the (immutable) events, so a cached value is the value derive would compute.
 func (w *chainWorker) derive(s *State) {
 	create := s.events[StateKey{pdu.TypeCreate, ""}]
-	if ci, ok := w.creates[create]; ok && create != nil {
-		s.create = create
-		s.creators, s.federate, s.createDomain, s.roomID = ci.creators, ci.federate, ci.createDomain, ci.roomID
-	} else {
-		s.deriveCreate()
-		if create != nil {
-			if len(w.creates) >= maxCachedDerived {
-				clear(w.creates)
-			}
-			w.creates[create] = createInfo{s.creators, s.federate, s.createDomain, s.roomID}
+	ci, ok := w.creates[create]
+	if !ok {
+		ci = lookup(w.parsed, w.parsed.creates, create, func() createInfo {
+			s.deriveCreateFrom(create)
+			return createInfo{s.creators, creatorSetOf(s.v, s.creators), s.federate, s.createDomain, s.roomID}
+		})
+		if len(w.creates) >= maxCachedDerived {
+			clear(w.creates)
 		}
+		w.creates[create] = ci
 	}
-	key := [2]*pdu.Event{s.events[StateKey{pdu.TypePowerLevels, ""}], create}
+	s.create = create
+	s.creators, s.federate, s.createDomain, s.roomID = ci.creators, ci.federate, ci.createDomain, ci.roomID
+	plEvent := s.events[StateKey{pdu.TypePowerLevels, ""}]
+	key := [2]*pdu.Event{plEvent, create}
 	if pl, ok := w.pls[key]; ok {
 		s.pl = pl
 	} else {
-		s.derivePowerLevels()
+		base := lookup(w.parsed, w.parsed.pls, plEvent, func() *PowerLevels { return parsedPowerLevels(s.v, plEvent) })
+		s.pl = base.withCreatorsShared(s.v, ci.creators, ci.creatorSet)
 		if len(w.pls) >= maxCachedDerived {
 			clear(w.pls)
 		}
@@ -388,7 +438,7 @@ func (w *chainWorker) derive(s *State) {
 		if rules, ok := w.jrs[jr]; ok {
 			s.joinRules = rules
 		} else {
-			s.deriveJoinRules()
+			s.joinRules = lookup(w.parsed, w.parsed.jrs, jr, func() JoinRules { return ParseJoinRules(jr.Content) })
 			if len(w.jrs) >= maxCachedDerived {
 				clear(w.jrs)
 			}

@@ -112,16 +112,33 @@ func (pl *PowerLevels) withCreators(v roomversion.Version, creators []string) *P
 	if len(creators) == 0 {
 		return pl
 	}
+	creators = append([]string(nil), creators...)
+	return pl.withCreatorsShared(v, creators, creatorSetOf(v, creators))
+}
+
+// creatorSetOf returns the set of creators that PowerLevels.IsCreator looks them up in when
+// they are more than linearCreators (v12 and later), or nil.
+func creatorSetOf(v roomversion.Version, creators []string) map[string]struct{} {
+	if !v.Auth.InfiniteCreatorPower || len(creators) <= linearCreators {
+		return nil
+	}
+	set := make(map[string]struct{}, len(creators))
+	for _, c := range creators {
+		set[c] = struct{}{}
+	}
+	return set
+}
+
+// withCreatorsShared is withCreators with the list and set of creators (creatorSetOf) given,
+// which the result shares: the caller must not modify them. It costs the same whatever the
+// number of creators.
+func (pl *PowerLevels) withCreatorsShared(v roomversion.Version, creators []string, set map[string]struct{}) *PowerLevels {
+	if len(creators) == 0 {
+		return pl
+	}
 	out := *pl
 	if v.Auth.InfiniteCreatorPower {
-		out.creators = append([]string(nil), creators...)
-		out.creatorSet = nil
-		if len(creators) > linearCreators {
-			out.creatorSet = make(map[string]struct{}, len(creators))
-			for _, c := range creators {
-				out.creatorSet[c] = struct{}{}
-			}
-		}
+		out.creators, out.creatorSet = creators, set
 		return &out
 	}
 	if !pl.exists {

@@ -118,15 +118,21 @@ func (s *State) deriveCreateFrom(create *pdu.Event) {
 }
 
 func (s *State) derivePowerLevels() {
+	s.pl = parsedPowerLevels(s.v, s.events[StateKey{pdu.TypePowerLevels, ""}]).withCreators(s.v, s.creators)
+}
+
+// parsedPowerLevels reads the power levels of the m.room.power_levels event ev (nil: the room
+// has none), without the room's creators.
+func parsedPowerLevels(v roomversion.Version, ev *pdu.Event) *PowerLevels {
 	var content []byte
-	if ev := s.events[StateKey{pdu.TypePowerLevels, ""}]; ev != nil {
+	if ev != nil {
 		content = ev.Content
 	}
-	pl, rej := parsePowerLevels(s.v, content, false)
+	pl, rej := parsePowerLevels(v, content, false)
 	if rej != nil { // the content is not a JSON object: read as the defaults
 		pl = &PowerLevels{named: namedDefaults, exists: true}
 	}
-	s.pl = pl.withCreators(s.v, s.creators)
+	return pl
 }
 
 func (s *State) deriveJoinRules() {
