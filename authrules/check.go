@@ -380,7 +380,7 @@ func (c *checker) checkCreate(ev *pdu.Event) *Rejection {
 			return c.reject(rCreateRoomID, ErrCreateRoomID,
 				"room_id "+strconv.Quote(ev.RoomID)+" domain does not match sender "+strconv.Quote(ev.Sender)+" domain")
 		}
-	} else if hasTopLevelKey(ev, "room_id") {
+	} else if ev.HasKey("room_id") {
 		return c.reject(rCreateRoomID, ErrCreateRoomID, "m.room.create has a room_id (the room ID is the create event's ID)")
 	}
 	var roomVersion, additional []byte
@@ -436,18 +436,6 @@ func (c *checker) checkCreate(ev *pdu.Event) *Rejection {
 	return c.allow(rCreateAllow)
 }
 
-// hasTopLevelKey reports whether the event's JSON has key at the top level.
-func hasTopLevelKey(ev *pdu.Event, key string) bool {
-	found := false
-	_ = canonicaljson.EachMember(ev.Raw(), func(k string, _ []byte) error {
-		if k == key {
-			found = true
-			return errStop
-		}
-		return nil
-	})
-	return found
-}
 
 // checkRoomID applies rule 2 of v12: the room ID is the ID of an accepted m.room.create.
 func (c *checker) checkRoomID(ev *pdu.Event, create *pdu.Event, roomID string) *Rejection {

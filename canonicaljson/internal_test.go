@@ -306,3 +306,37 @@ func TestHex4(t *testing.T) {
 		t.Fatal("hex4 accepted a truncated escape")
 	}
 }
+
+// TestIndexResetBoundsPending: Reset also lets go of the lists AppendIndexed uses on the way,
+// which can be long while the index itself is short: under the lenient rules, a key given 40
+// times with an object of 50 members leaves one member and 50 nested ones in the index, but all
+// 2,000 nested members passed through pending.
+func TestIndexResetBoundsPending(t *testing.T) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i := range 40 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`"a":{`)
+		for j := range 50 {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `"k%d":%d`, j, j)
+		}
+		b.WriteByte('}')
+	}
+	b.WriteByte('}')
+	var ix Index
+	if _, err := AppendIndexed(nil, b.Bytes(), Options{}, &ix); err != nil {
+		t.Fatal(err)
+	}
+	if len(ix.Members) != 1 || len(ix.Nested) != 50 || cap(ix.pending) < 2000 {
+		t.Fatalf("index of %d members, %d nested, pending capacity %d", len(ix.Members), len(ix.Nested), cap(ix.pending))
+	}
+	ix.Reset()
+	if cap(ix.pending) != 0 || cap(ix.Members) != 0 {
+		t.Errorf("after Reset: pending capacity %d, members capacity %d", cap(ix.pending), cap(ix.Members))
+	}
+}

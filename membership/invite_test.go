@@ -6,6 +6,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/roomproto/roomproto/authrules"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/signing"
@@ -97,6 +98,16 @@ func TestSignInviteRefusals(t *testing.T) {
 	forged := mutate(t, v, real, resident, func(m map[string]any) { m["room_id"] = ev.RoomID })
 	if vs, ps := CheckStrippedState(v, ev.RoomID, []json.RawMessage{forged}, keyRing(t, resident)); len(vs) != 0 || len(ps) != 2 {
 		t.Fatalf("forged create alone: %d valid, problems %v", len(vs), ps)
+	}
+	// An empty room_id is a room_id too (rule 1.2: "If the event has a room_id, reject"), even
+	// in the stripped state of the room named after that very create event.
+	emptyRoomID := mutate(t, v, real, resident, func(m map[string]any) { m["room_id"] = "" })
+	emptyCreate, err := signing.ParseEvent(v, emptyRoomID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vs, ps := CheckStrippedState(v, "!"+emptyCreate.EventID[1:], []json.RawMessage{emptyRoomID}, keyRing(t, resident)); len(vs) != 0 || len(ps) != 2 {
+		t.Fatalf("create with an empty room_id: %d valid, problems %v", len(vs), ps)
 	}
 
 	cases := []struct {
@@ -207,5 +218,36 @@ func TestStripEvent(t *testing.T) {
 	}
 	if StrippedState(nil) != nil {
 		t.Fatal("StrippedState(nil)")
+	}
+}
+
+// TestRoomIDOfCreate: the room ID the templates of make_join and make_knock carry is, from room
+// version 12, the create event's own ID with '!', even for a create that carries a room_id
+// (which auth rule 1.2 rejects); before 12 it is the create's room_id.
+func TestRoomIDOfCreate(t *testing.T) {
+	for _, version := range []string{"11", "12"} {
+		t.Run("v"+version, func(t *testing.T) {
+			b := knockRoom(t, version, "invite", nil)
+			v := b.v
+			create := b.stateOf().Create()
+			forged, err := signing.ParseEvent(v, mutate(t, v, create.Raw(), resident, func(m map[string]any) { m["room_id"] = "!other:a.example" }))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []*pdu.Event{create, forged} {
+				s, err := authrules.NewState(v, []*pdu.Event{c})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := roomIDOf(s)
+				want := c.RoomID
+				if v.Format.RoomIDFromCreateEvent {
+					want = "!" + c.EventID[1:]
+				}
+				if err != nil || got != want {
+					t.Errorf("roomIDOf = %q, %v; want %q (create room_id %q)", got, err, want, c.RoomID)
+				}
+			}
+		})
 	}
 }

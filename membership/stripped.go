@@ -136,7 +136,7 @@ func checkStrippedEntry(v roomversion.Version, roomID string, keys signing.KeyLo
 	if !ev.IsState() {
 		return valid, append(problems, invalidParam(ErrBadEvent, nil, "stripped state entry %d (%s) is not a state event", i, ev.Type))
 	}
-	if v.Format.RoomIDFromCreateEvent && ev.Is(pdu.TypeCreate, "") && ev.RoomID != "" {
+	if v.Format.RoomIDFromCreateEvent && ev.Is(pdu.TypeCreate, "") && ev.HasKey("room_id") {
 		// Its room is its own ID, whatever room_id says; and a create event with a room_id
 		// is rejected by auth rule 1.2, so it cannot be the create event of any room.
 		return valid, append(problems, invalidParam(ErrBadEvent, nil, "stripped state entry %d (%s) has a room_id, which a room version %s create event must not have", i, ev.Type, v.ID))

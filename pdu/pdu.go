@@ -137,6 +137,20 @@ func (e *Event) Is(eventType, stateKey string) bool {
 	return e.Type == eventType && e.StateKeyEquals(stateKey)
 }
 
+// HasKey reports whether the event has key at its top level, whatever its value (null
+// included). It tells a key that is absent from one whose value reads as empty: a v12
+// `m.room.create` with `"room_id": ""` has a room_id, which auth rule 1.2 of rooms/v12.md
+// rejects, while its RoomID field is "" as for one without. Keys are compared as written in the
+// canonical form, where the keys the specification defines need no escapes.
+func (e *Event) HasKey(key string) bool {
+	found := false
+	jsonscan.Members(e.Raw(), func(k, _ []byte) bool {
+		found = string(k) == key
+		return !found
+	})
+	return found
+}
+
 // Sentinel errors matched with errors.Is against a [*FormatError].
 var (
 	// ErrNotJSON: the bytes are not (canonical, for v6+) JSON; the FormatError wraps the

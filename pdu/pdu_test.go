@@ -177,6 +177,38 @@ func TestContentAccessors(t *testing.T) {
 	}
 }
 
+// TestHasKey: HasKey sees top-level keys whatever their value, as written or escaped in the
+// received bytes, and not the keys of content.
+func TestHasKey(t *testing.T) {
+	v, _ := roomversion.Lookup("12")
+	ev, err := pdu.Parse(v, []byte(`{"sender":"@a:e","type":"m.room.create","state_key":"","r\u006fom_id":"",
+		"content":{"room_version":"12","creator":"@a:e"},"extra":null,
+		"origin_server_ts":1,"depth":1,"prev_events":[],"auth_events":[],"hashes":{"sha256":"h"},"signatures":{}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		key  string
+		want bool
+	}{
+		{"room_id", true}, // escaped as received, empty value
+		{"extra", true},   // null value
+		{"depth", true},
+		{"signatures", true},
+		{"creator", false}, // a key of content
+		{"room_version", false},
+		{"unsigned", false},
+		{"", false},
+	} {
+		if got := ev.HasKey(c.key); got != c.want {
+			t.Errorf("HasKey(%q) = %v, want %v", c.key, got, c.want)
+		}
+	}
+	if ev.RoomID != "" {
+		t.Errorf("RoomID = %q", ev.RoomID)
+	}
+}
+
 // FuzzParse: Parse never panics, and whatever it accepts keeps its bytes and respects the limits.
 func FuzzParse(f *testing.F) {
 	for _, c := range loadCases(f) {
