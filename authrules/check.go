@@ -824,13 +824,12 @@ func (c *checker) checkThirdPartyInvite(ev *pdu.Event, mc *memberContent, target
 			nKeys, nSigs, MaxThirdPartyInviteChecks))
 	}
 	found := false
-	_ = eachPublicKey(invite.Content, func(pub []byte) bool {
-		if ok, err := signing.HasValidSignature(signed, pub); err == nil && ok {
-			found = true
-			return false
-		}
-		return true
-	})
+	if obj, err := signing.ParseSignedObject(signed); err == nil { // read once for every key
+		_ = eachPublicKey(invite.Content, func(pub []byte) bool {
+			found = obj.HasValidSignature(pub)
+			return !found
+		})
+	}
 	if found {
 		return c.allow(rInvite3pSignature)
 	}

@@ -341,27 +341,58 @@ func VerifyJSONServer(obj []byte, serverName string, keys KeyLookup) error {
 // `m.room.third_party_invite` event (auth rules, e.g. rooms/fragments/v8-auth-rules.md rule
 // 4.4.1.7: "If any signature in signed matches any public key ..."). Signatures that are not
 // base64 simply do not match. The error is non-nil only when obj is not a JSON object or its
-// `signatures` is not an object of objects of strings ([ErrMalformed]).
+// `signatures` is not an object of objects of strings ([ErrMalformed]). To check one object
+// against many keys, [ParseSignedObject] reads it once.
 func HasValidSignature(obj []byte, pub ed25519.PublicKey) (bool, error) {
-	msg, sigs, err := signedBytes(obj)
+	o, err := ParseSignedObject(obj)
 	if err != nil {
 		return false, err
 	}
-	if len(pub) != ed25519.PublicKeySize {
-		return false, nil
+	return o.HasValidSignature(pub), nil
+}
+
+// SignedObject is a JSON object read for signature checks: the bytes its signatures cover and
+// its ed25519 signatures, decoded. It is what [HasValidSignature] reads from an object before it
+// tries a key, kept so that trying many keys reads the object once.
+type SignedObject struct {
+	msg  []byte
+	sigs [][ed25519.SignatureSize]byte
+}
+
+// ParseSignedObject reads obj for [SignedObject.HasValidSignature]. Errors as for
+// [HasValidSignature].
+func ParseSignedObject(obj []byte) (*SignedObject, error) {
+	msg, sigs, err := signedBytes(obj)
+	if err != nil {
+		return nil, err
 	}
+	o := &SignedObject{msg: msg}
 	for _, server := range sortedKeys(sigs) {
 		for _, keyID := range sortedKeys(sigs[server]) {
 			if !strings.HasPrefix(keyID, keyIDPrefix) {
 				continue
 			}
 			var sig [ed25519.SignatureSize]byte
-			if n, ok := decodeBase64(sig[:], sigs[server][keyID]); ok && n == len(sig) && verifyEd25519(pub, msg, sig[:]) {
-				return true, nil
+			if n, ok := decodeBase64(sig[:], sigs[server][keyID]); ok && n == len(sig) {
+				o.sigs = append(o.sigs, sig)
 			}
 		}
 	}
-	return false, nil
+	return o, nil
+}
+
+// HasValidSignature reports whether any ed25519 signature of o verifies with pub, as
+// [HasValidSignature] does for the object o was read from.
+func (o *SignedObject) HasValidSignature(pub ed25519.PublicKey) bool {
+	if len(pub) != ed25519.PublicKeySize {
+		return false
+	}
+	for i := range o.sigs {
+		if verifyEd25519(pub, o.msg, o.sigs[i][:]) {
+			return true
+		}
+	}
+	return false
 }
 
 // signedBytes returns the bytes a signature of obj covers and obj's signatures.
