@@ -25,8 +25,9 @@ import (
 // [VerifyParsedEvent]) returns for it: the same hashing, redaction and signature policy, in the
 // same order, with the same errors. What changes is how each ed25519 signature is checked:
 //
-//   - Public keys are decoded once per call and worker (a room has a handful of signing keys and
-//     tens of thousands of signatures) into a table of multiples of −A for curve25519-voi's
+//   - Public keys are decoded once per call and worker, at their second use (a room has a handful
+//     of signing keys and tens of thousands of signatures; preparing a key costs more than one
+//     plain check, so a key used once is not prepared), into a table of multiples of −A for curve25519-voi's
 //     fixed-base scalar multiplication. A signature check then computes S·B − k·A with two
 //     table multiplications (no doublings) and compares its encoding with R: the cofactorless
 //     equation of crypto/ed25519, with its encoding rules (S < L, R compared as bytes). Keys
@@ -110,8 +111,15 @@ const batchChunk = 32
 
 // maxCachedKeys bounds the prepared keys one worker keeps (about 30 KiB each): a KeyLookup
 // serving more distinct keys than that to one call is not a room's key set; the extra keys are
-// checked without the cache.
+// checked with verifyEd25519, without being prepared.
 const maxCachedKeys = 1024
+
+// maxSeenKeys bounds the keys one worker remembers having checked once (32 bytes each): a key
+// is prepared at its second use only, since preparing it costs more than a plain check (about
+// 1.7 crypto/ed25519 verifications, and 30 KiB). When the set is full it is emptied: a key used
+// rarely among many others may then never be prepared, which costs a plain check each time,
+// never more.
+const maxSeenKeys = 4 * maxCachedKeys
 
 // VerifyEvents verifies the hashes and signatures of many events of room version v, using all
 // cores. The result has one entry per event, in order: exactly the error [VerifyEvent] returns
@@ -227,11 +235,13 @@ func runBatch(n int, opts *BatchOptions, fn func(w *batchWorker, i int)) {
 type batchWorker struct {
 	sc   *scratch
 	keys map[[ed25519.PublicKeySize]byte]*fastKey
-	h    hash.Hash // SHA-512
+	seen map[[ed25519.PublicKeySize]byte]struct{} // keys checked once, not prepared yet
+	h    hash.Hash                                // SHA-512
 }
 
 func newBatchWorker() *batchWorker {
-	return &batchWorker{sc: getScratch(), keys: make(map[[ed25519.PublicKeySize]byte]*fastKey), h: sha512.New()}
+	return &batchWorker{sc: getScratch(), keys: make(map[[ed25519.PublicKeySize]byte]*fastKey),
+		seen: make(map[[ed25519.PublicKeySize]byte]struct{}), h: sha512.New()}
 }
 
 func (w *batchWorker) release() { putScratch(w.sc) }
@@ -327,16 +337,28 @@ func ParseAndVerifyEvents(v roomversion.Version, raw [][]byte, keys KeyLookup, o
 }
 
 // verify reports whether sig is a valid signature of msg by the 32-byte key pub, with exactly
-// the verdict of verifyEd25519.
+// the verdict of verifyEd25519. A key is prepared (newFastKey) at its second use, while the
+// cache has room; otherwise verifyEd25519 checks the signature. So a key used once, or one
+// that finds the cache full (more than maxCachedKeys distinct keys in one call, in whatever
+// order), costs a plain check and allocates nothing, rather than a prepared key thrown away.
 func (w *batchWorker) verify(pub ed25519.PublicKey, msg, sig []byte) bool {
 	var k [ed25519.PublicKeySize]byte
 	copy(k[:], pub)
 	fk, ok := w.keys[k]
 	if !ok {
-		fk = newFastKey(pub)
-		if len(w.keys) < maxCachedKeys {
-			w.keys[k] = fk
+		if len(w.keys) >= maxCachedKeys {
+			return verifyEd25519(pub, msg, sig)
 		}
+		if _, again := w.seen[k]; !again {
+			if len(w.seen) >= maxSeenKeys {
+				clear(w.seen)
+			}
+			w.seen[k] = struct{}{}
+			return verifyEd25519(pub, msg, sig)
+		}
+		delete(w.seen, k)
+		fk = newFastKey(pub)
+		w.keys[k] = fk
 	}
 	if fk == nil {
 		return verifyEd25519(pub, msg, sig)

@@ -520,7 +520,9 @@ func TestFastVerifyEdgeVectors(t *testing.T) {
 			t.Errorf("vector %d: verifyEd25519 = %v, libsodium = %v", i, got, want)
 		}
 		w := newBatchWorker()
-		for round := 0; round < 2; round++ { // second round: the key comes from the cache
+		// First round: a key seen once is checked by verifyEd25519; second: it is prepared;
+		// third: it comes from the cache.
+		for round := 0; round < 3; round++ {
 			if got := w.verify(x.pub, x.msg, x.sig); got != want {
 				t.Errorf("vector %d: verify = %v, libsodium = %v", i, got, want)
 			}
@@ -788,7 +790,8 @@ func BenchmarkSignatureCheck(b *testing.B) {
 	b.Run("prepared-key", func(b *testing.B) {
 		w := newBatchWorker()
 		defer w.release()
-		w.verify(pub, msg, sig) // prepare the key
+		w.verify(pub, msg, sig) // a key is prepared at its second use
+		w.verify(pub, msg, sig)
 		cpu := btCPU()
 		for b.Loop() {
 			if !w.verify(pub, msg, sig) {
@@ -900,8 +903,8 @@ func TestVerifyEventsSharedCorpus(t *testing.T) {
 }
 
 // TestBatchWorkerKeyCacheIsBounded gives one worker more distinct keys than maxCachedKeys (each
-// prepared key is about 30 KiB) and checks that it keeps no more than that, and that keys past
-// the bound, prepared and not kept, still give crypto/ed25519's verdicts.
+// prepared key is about 30 KiB), each used twice, and checks that it keeps no more than that,
+// and that keys past the bound, left to verifyEd25519, still give crypto/ed25519's verdicts.
 func TestBatchWorkerKeyCacheIsBounded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("prepares over a thousand keys")
@@ -929,5 +932,44 @@ func TestBatchWorkerKeyCacheIsBounded(t *testing.T) {
 	}
 	if len(w.keys) != maxCachedKeys {
 		t.Fatalf("%d keys cached, want the bound %d", len(w.keys), maxCachedKeys)
+	}
+}
+
+// TestBatchWorkerPreparesKeysUsedTwice checks when a worker prepares a key: not at its first
+// use (a plain check), at its second, and never once the cache is full; and that the set of
+// keys seen once stays bounded. The verdicts are crypto/ed25519's throughout.
+func TestBatchWorkerPreparesKeysUsedTwice(t *testing.T) {
+	w := newBatchWorker()
+	defer w.release()
+	msg := []byte("twice")
+	key := func(i int) (ed25519.PublicKey, []byte) {
+		var seed [ed25519.SeedSize]byte
+		binary.BigEndian.PutUint32(seed[:], uint32(i))
+		priv := ed25519.NewKeyFromSeed(seed[:])
+		return priv.Public().(ed25519.PublicKey), ed25519.Sign(priv, msg)
+	}
+	pub, sig := key(0)
+	if !w.verify(pub, msg, sig) || len(w.keys) != 0 {
+		t.Fatalf("first use: %d keys prepared, want 0", len(w.keys))
+	}
+	bad := bytes.Clone(sig)
+	bad[5] ^= 1
+	if w.verify(pub, msg, bad) || len(w.keys) != 1 {
+		t.Fatalf("second use: %d keys prepared, want 1", len(w.keys))
+	}
+	if !w.verify(pub, msg, sig) || len(w.keys) != 1 {
+		t.Fatal("third use: the prepared key does not verify")
+	}
+	for i := 1; i <= maxSeenKeys+8; i++ {
+		p, s := key(i)
+		if !w.verify(p, msg, s) {
+			t.Fatalf("key %d: good signature refused", i)
+		}
+		if len(w.seen) > maxSeenKeys {
+			t.Fatalf("%d keys remembered; bound %d", len(w.seen), maxSeenKeys)
+		}
+	}
+	if len(w.keys) != 1 {
+		t.Fatalf("%d keys prepared after single uses, want 1", len(w.keys))
 	}
 }

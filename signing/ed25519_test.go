@@ -151,8 +151,10 @@ func TestVerifyEd25519LibsodiumRules(t *testing.T) {
 			}
 			w := newBatchWorker()
 			defer w.release()
-			if got := w.verify(c.pub, msg, c.sig); got != c.libsodium {
-				t.Fatalf("batch worker: %v, want %v", got, c.libsodium)
+			for round := range 3 { // plain check, then prepared, then cached
+				if got := w.verify(c.pub, msg, c.sig); got != c.libsodium {
+					t.Fatalf("batch worker, use %d: %v, want %v", round+1, got, c.libsodium)
+				}
 			}
 			// Through the JSON signing API.
 			obj := []byte(`{"a":1,"signatures":{"s.example":{"ed25519:1":"` + encodeBase64(c.sig) + `"}}}`)
