@@ -436,7 +436,6 @@ func (c *checker) checkCreate(ev *pdu.Event) *Rejection {
 	return c.allow(rCreateAllow)
 }
 
-
 // checkRoomID applies rule 2 of v12: the room ID is the ID of an accepted m.room.create.
 func (c *checker) checkRoomID(ev *pdu.Event, create *pdu.Event, roomID string) *Rejection {
 	if create == nil {

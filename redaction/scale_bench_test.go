@@ -8,7 +8,6 @@ import (
 	"github.com/roomproto/roomproto/canonicaljson"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/redaction"
-	"github.com/roomproto/roomproto/roomversion"
 )
 
 // The Benchmark...Scale functions of this file measure how the work of redaction grows with
@@ -17,14 +16,6 @@ import (
 // events of any size; the parsed paths are bounded by pdu.MaxEventSize, so their sizes stop
 // below it. Inputs are built only when the benchmark runs.
 
-func scaleVersion(tb testing.TB, id string) roomversion.Version {
-	tb.Helper()
-	v, err := roomversion.Lookup(id)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return v
-}
 
 // scaleContents are contents of n units: an object of n members out of order, an array of n
 // elements, a string of n escapes, and n members of `users` (kept by the redaction of power
@@ -71,7 +62,7 @@ func scaleEvent(typ, content string) []byte {
 }
 
 func BenchmarkRedactScale(b *testing.B) {
-	v := scaleVersion(b, "11")
+	v := lookup(b, "11")
 	for _, c := range scaleContents {
 		for _, n := range []int{100, 1_000, 10_000} {
 			ev := scaleEvent(c.typ, c.content(n))
@@ -114,7 +105,7 @@ func BenchmarkRedactScale(b *testing.B) {
 // BenchmarkApplyRedactionScale: ApplyRedaction of a target whose content is wide, at sizes
 // below the event limit (parsed events).
 func BenchmarkApplyRedactionScale(b *testing.B) {
-	v := scaleVersion(b, "11")
+	v := lookup(b, "11")
 	red, err := pdu.Parse(v, []byte(`{"type":"m.room.redaction","sender":"@a:x","room_id":"!r:x","origin_server_ts":1,"depth":1,"prev_events":[],"auth_events":[],"hashes":{"sha256":"x"},"signatures":{},"content":{"redacts":"$t"}}`))
 	if err != nil {
 		b.Fatal(err)
