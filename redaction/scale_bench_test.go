@@ -16,7 +16,6 @@ import (
 // events of any size; the parsed paths are bounded by pdu.MaxEventSize, so their sizes stop
 // below it. Inputs are built only when the benchmark runs.
 
-
 // scaleContents are contents of n units: an object of n members out of order, an array of n
 // elements, a string of n escapes, and n members of `users` (kept by the redaction of power
 // levels).
