@@ -87,34 +87,8 @@ var topFrags = func() []frag {
 	return fs
 }()
 
-// canonOutcome is one mode's comparison: "" when both agree.
-type canonOutcome struct {
-	rp, g      []byte
-	rerr, gerr error
-}
-
-func (o canonOutcome) agree() bool {
-	if o.rerr != nil || o.gerr != nil {
-		return o.rerr != nil && o.gerr != nil
-	}
-	return string(o.rp) == string(o.g)
-}
-
-// String renders the value for examples.
-func (o canonOutcome) String() string {
-	r, g := string(o.rp), string(o.g)
-	if o.rerr != nil {
-		r = "error: " + o.rerr.Error()
-	}
-	if o.gerr != nil {
-		g = "error: " + o.gerr.Error()
-	}
-	return "roomproto: " + clip(r, 300) + "\nGMSL: " + clip(g, 300)
-}
-
-// canonBoth canonicalises in on both sides, in strict (v6+) or lenient (v1-5) mode.
-func canonBoth(strict bool, in []byte) canonOutcome {
-	var o canonOutcome
+func canonBoth(strict bool, in []byte) bytesOutcome {
+	var o bytesOutcome
 	if strict {
 		o.rp, o.rerr = canonicaljson.CanonicalStrict(in)
 		o.g, o.gerr = safe(func() ([]byte, error) { return gmsl.EnforcedCanonicalJSON(in, "6") })
@@ -133,7 +107,7 @@ func runCanon(t *Tally, n int, seed int64) {
 		lo, so := canonBoth(false, b), canonBoth(true, b)
 		for _, x := range []struct {
 			mode string
-			o    canonOutcome
+			o    bytesOutcome
 		}{{"lenient", lo}, {"strict", so}} {
 			if x.o.agree() {
 				t.Agree()
@@ -197,7 +171,7 @@ func baseObject(g jsonGen, hole string) string {
 }
 
 // classifyCanon names the class of a canonical JSON divergence.
-func classifyCanon(strict bool, in []byte, o canonOutcome) (string, string) {
+func classifyCanon(strict bool, in []byte, o bytesOutcome) (string, string) {
 	switch {
 	case o.rerr != nil && o.gerr == nil:
 		name := rpErrName(o.rerr)

@@ -230,3 +230,30 @@ func withContentHash(v roomversion.Version, raw []byte) []byte {
 	m["hashes"] = json.RawMessage(enc(M{"sha256": b64(h[:])}))
 	return enc(m)
 }
+
+// bytesOutcome is what the two sides made of one input in the areas that compare bytes
+// (canon, redact): each an output or an error.
+type bytesOutcome struct {
+	rp, g      []byte
+	rerr, gerr error
+}
+
+// agree reports whether both sides refused the input, or both wrote the same bytes.
+func (o bytesOutcome) agree() bool {
+	if o.rerr != nil || o.gerr != nil {
+		return o.rerr != nil && o.gerr != nil
+	}
+	return string(o.rp) == string(o.g)
+}
+
+// String renders the outcome for examples.
+func (o bytesOutcome) String() string {
+	r, g := string(o.rp), string(o.g)
+	if o.rerr != nil {
+		r = "error: " + o.rerr.Error()
+	}
+	if o.gerr != nil {
+		g = "error: " + o.gerr.Error()
+	}
+	return "roomproto: " + clip(r, 300) + "\nGMSL: " + clip(g, 300)
+}

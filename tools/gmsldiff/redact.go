@@ -262,39 +262,14 @@ func gmslReceives(ver string, in []byte) bool {
 	return err == nil
 }
 
-type redactOut struct {
-	rp, g      []byte
-	rerr, gerr error
-}
-
-func redactBoth(ver string, in []byte) redactOut {
-	var o redactOut
+func redactBoth(ver string, in []byte) bytesOutcome {
+	var o bytesOutcome
 	o.rp, o.rerr = redaction.Redact(rpVersion(ver), in)
 	o.g, o.gerr = safe(func() ([]byte, error) { return gVersion(ver).RedactEventJSON(in) })
 	if o.gerr == nil {
 		o.g, o.gerr = gmsl.CanonicalJSON(o.g)
 	}
 	return o
-}
-
-func (o redactOut) agree() bool {
-	switch {
-	case o.rerr != nil || o.gerr != nil:
-		return o.rerr != nil && o.gerr != nil
-	}
-	return string(o.rp) == string(o.g)
-}
-
-// String renders the value for examples.
-func (o redactOut) String() string {
-	r, g := string(o.rp), string(o.g)
-	if o.rerr != nil {
-		r = "error: " + o.rerr.Error()
-	}
-	if o.gerr != nil {
-		g = "error: " + o.gerr.Error()
-	}
-	return "roomproto: " + r + "\nGMSL: " + g
 }
 
 func runRedact(t *Tally, n int, seed int64) {
@@ -370,7 +345,7 @@ const (
 // case-variant keys, then with duplicate keys, are first run again without them: if the
 // divergence goes away it is R2 (resp. R7-duplicate-keys), otherwise the reduced input is
 // classified.
-func classifyRedact(ver string, in []byte, o redactOut, stage int) (string, string) {
+func classifyRedact(ver string, in []byte, o bytesOutcome, stage int) (string, string) {
 	m, isObj := func() (M, bool) {
 		v, err := decodeAny(in)
 		if err != nil {
