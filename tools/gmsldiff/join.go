@@ -119,7 +119,7 @@ func (r *joinRoomState) add(sender, typ, sk string, content []byte) {
 	r.ts = r.ts.Add(time.Second)
 	ev, err := buildPDU(r.g, &proto, r.ts, domainOf(sender))
 	if err != nil {
-		panic(fmt.Sprintf("build %s: %v", typ, err))
+		panic(fmt.Sprintf("build %s: %v", typ, err)) // invariant: the harness built this input or table itself
 	}
 	r.events = append(r.events, ev)
 	r.byKey[[2]string{typ, sk}] = ev
@@ -325,7 +325,7 @@ func genJoinScenario(rng *rand.Rand, ver string) *joinScenario {
 		sc.localIn[room] = loc
 	}
 	if err := r.finish(); err != nil {
-		panic(err)
+		panic(err) // invariant: the harness built this input or table itself
 	}
 	return sc
 }
@@ -399,7 +399,7 @@ func (sc *joinScenario) memberOf(room, u string) gmsl.PDU {
 	proto := gmsl.ProtoEvent{SenderID: u, RoomID: room, Type: "m.room.member", StateKey: &sk, Content: []byte(`{"membership":"join"}`), PrevEvents: []string{}, AuthEvents: []string{}, Depth: 5}
 	ev, err := buildPDU(sc.room.g, &proto, sc.room.ts, domainOf(u))
 	if err != nil {
-		panic(err)
+		panic(err) // invariant: the harness built this input or table itself
 	}
 	sc.memberPDU[room+u] = ev
 	return ev
@@ -674,7 +674,7 @@ func (r *joinRoomState) buildMember(sender, sk string, content M, signer, typ st
 	proto.Depth = int64(len(r.events) + 1)
 	ev, err := buildPDU(r.g, &proto, r.ts.Add(time.Second), signer)
 	if err != nil {
-		panic(err)
+		panic(err) // invariant: the harness built this input or table itself
 	}
 	return ev.JSON()
 }

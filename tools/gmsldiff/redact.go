@@ -449,7 +449,7 @@ func classIndex(classes []*Class, id string) int {
 			return i
 		}
 	}
-	panic("unknown class " + id)
+	panic("unknown class " + id) // invariant: the harness built this input or table itself
 }
 
 // redactItemClass explains one difference between the two redacted outputs.

@@ -81,7 +81,7 @@ func NewTally(a *Area) *Tally {
 	t := &Tally{area: a, classes: map[string]*Class{}, byClass: map[string]*bucket{}, unclassified: map[string]*bucket{}, classSigs: map[string]map[string]int{}}
 	for _, c := range a.Classes {
 		if t.classes[c.ID] != nil {
-			panic("duplicate class " + c.ID)
+			panic("duplicate class " + c.ID) // invariant: the harness built this input or table itself
 		}
 		t.classes[c.ID] = c
 	}
@@ -103,7 +103,7 @@ func (t *Tally) Diverge(class, sig, example string) {
 		return
 	}
 	if t.classes[class] == nil {
-		panic(fmt.Sprintf("area %s: unknown class %q", t.area.Name, class))
+		panic(fmt.Sprintf("area %s: unknown class %q", t.area.Name, class)) // invariant: the harness built this input or table itself
 	}
 	t.bucket(t.byClass, class).add(example)
 	if t.classSigs[class] == nil {
