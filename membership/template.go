@@ -2,7 +2,6 @@ package membership
 
 import (
 	"encoding/json"
-	"strings"
 
 	"github.com/roomproto/roomproto/authrules"
 	"github.com/roomproto/roomproto/canonicaljson"
@@ -144,20 +143,15 @@ func encodeObject(v roomversion.Version, fields map[string]any) ([]byte, error) 
 }
 
 // roomIDOf returns the room's ID: the create event's room_id, or from room version 12 the
-// create event's ID with the sigil '!' (appendices "Room IDs"; rooms/v12.md).
+// create event's ID with the sigil '!' (appendices "Room IDs"; rooms/v12.md), as eventRoomID
+// reads it.
 func roomIDOf(s *authrules.State) (string, error) {
 	c := s.Create()
 	if c == nil {
 		return "", invalidParam(ErrBadInput, nil, "the room state has no m.room.create event")
 	}
-	if s.Version().Format.RoomIDFromCreateEvent {
-		// The create event's own ID, whatever its room_id says (auth rule 1.2 rejects one
-		// that has a room_id).
-		if strings.HasPrefix(c.EventID, "$") {
-			return "!" + c.EventID[1:], nil
-		}
-	} else if c.RoomID != "" {
-		return c.RoomID, nil
+	if id := eventRoomID(c); id != "" {
+		return id, nil
 	}
 	return "", invalidParam(ErrBadInput, nil, "cannot tell the room ID from the m.room.create event")
 }
