@@ -32,7 +32,7 @@ func TestChainWorkerCachesAreBounded(t *testing.T) {
 		}
 		pls, jrs = append(pls, pl), append(jrs, jr)
 	}
-	w := newChainWorker(v)
+	w := newChainWorker(v, newParsedEvents())
 	// Twice over, so that the second round meets both hits and emptied caches.
 	for round := 0; round < 2; round++ {
 		for i := 0; i < n; i++ {

@@ -213,8 +213,7 @@ func CheckAuthChain(v roomversion.Version, events []*pdu.Event, opts *ChainOptio
 	ws := make([]*chainWorker, workers)
 	parsed := newParsedEvents()
 	for k := range ws {
-		ws[k] = newChainWorker(v)
-		ws[k].parsed = parsed
+		ws[k] = newChainWorker(v, parsed)
 	}
 	for len(level) > 0 {
 		checkLevel(v, events, level, index, creates, rejected, opts, ws, res.Verdicts)
@@ -394,11 +393,12 @@ func lookup[V any](p *parsedEvents, m map[*pdu.Event]V, key *pdu.Event, read fun
 	return val
 }
 
-func newChainWorker(v roomversion.Version) *chainWorker {
+// newChainWorker returns a worker of a CheckAuthChain call whose workers share parsed.
+func newChainWorker(v roomversion.Version, parsed *parsedEvents) *chainWorker {
 	s, _ := newEmptyState(v, pdu.MaxAuthEvents+1) // CheckAuthChain checked the rule set
 	return &chainWorker{
 		s:       s,
-		parsed:  newParsedEvents(),
+		parsed:  parsed,
 		creates: map[*pdu.Event]createInfo{},
 		pls:     map[[2]*pdu.Event]*PowerLevels{},
 		jrs:     map[*pdu.Event]JoinRules{},
