@@ -2,7 +2,6 @@ package membership
 
 import (
 	"encoding/json"
-	"strings"
 
 	"github.com/roomproto/roomproto/authrules"
 	"github.com/roomproto/roomproto/pdu"
@@ -141,26 +140,13 @@ func checkStrippedEntry(v roomversion.Version, roomID string, keys signing.KeyLo
 		// is rejected by auth rule 1.2, so it cannot be the create event of any room.
 		return valid, append(problems, invalidParam(ErrBadEvent, nil, "stripped state entry %d (%s) has a room_id, which a room version %s create event must not have", i, ev.Type, v.ID))
 	}
-	if got := eventRoomID(ev); got != roomID {
+	if got := ev.Room(); got != roomID {
 		return valid, append(problems, invalidParam(ErrBadEvent, nil, "stripped state entry %d (%s) belongs to room %q, not %q", i, ev.Type, got, roomID))
 	}
 	if err := signing.VerifyParsedEvent(ev, keys); err != nil {
 		return valid, append(problems, invalidParam(ErrBadSignature, err, "stripped state entry %d (%s): %v", i, ev.Type, err))
 	}
 	return append(valid, ev), problems
-}
-
-// eventRoomID returns the room an event belongs to: its room_id, or for the create event of a
-// room version whose room ID is derived from it (12) its own ID with '!', whatever its room_id
-// says (appendices "Room IDs").
-func eventRoomID(ev *pdu.Event) string {
-	if ev.Version.Format.RoomIDFromCreateEvent && ev.Is(pdu.TypeCreate, "") {
-		if strings.HasPrefix(ev.EventID, "$") {
-			return "!" + ev.EventID[1:]
-		}
-		return ""
-	}
-	return ev.RoomID
 }
 
 // strictStrippedState reports whether the spec says invalid invite_room_state SHOULD be an

@@ -143,14 +143,14 @@ func encodeObject(v roomversion.Version, fields map[string]any) ([]byte, error) 
 }
 
 // roomIDOf returns the room's ID: the create event's room_id, or from room version 12 the
-// create event's ID with the sigil '!' (appendices "Room IDs"; rooms/v12.md), as eventRoomID
+// create event's ID with the sigil '!' (appendices "Room IDs"; rooms/v12.md), as pdu.Event.Room
 // reads it.
 func roomIDOf(s *authrules.State) (string, error) {
 	c := s.Create()
 	if c == nil {
 		return "", invalidParam(ErrBadInput, nil, "the room state has no m.room.create event")
 	}
-	if id := eventRoomID(c); id != "" {
+	if id := c.Room(); id != "" {
 		return id, nil
 	}
 	return "", invalidParam(ErrBadInput, nil, "cannot tell the room ID from the m.room.create event")

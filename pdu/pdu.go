@@ -137,6 +137,21 @@ func (e *Event) Is(eventType, stateKey string) bool {
 	return e.Type == eventType && e.StateKeyEquals(stateKey)
 }
 
+// Room returns the ID of the room the event belongs to: its `room_id`, except for the
+// `m.room.create` event of a room version whose room ID is derived from the create event (room
+// version 12: rooms/v12.md, appendices "Room IDs"), whose room is its own event ID with the sigil
+// `!` instead of `$`, whatever `room_id` it carries (auth rule 1.2 rejects one that has any).
+// Such a create event's room is "" while EventID is not set.
+func (e *Event) Room() string {
+	if e.Version.Format.RoomIDFromCreateEvent && e.Is(TypeCreate, "") {
+		if strings.HasPrefix(e.EventID, "$") {
+			return "!" + e.EventID[1:]
+		}
+		return ""
+	}
+	return e.RoomID
+}
+
 // HasKey reports whether the event has key at its top level, whatever its value (null
 // included). It tells a key that is absent from one whose value reads as empty: a v12
 // `m.room.create` with `"room_id": ""` has a room_id, which auth rule 1.2 of rooms/v12.md

@@ -209,6 +209,37 @@ func TestHasKey(t *testing.T) {
 	}
 }
 
+// TestRoom: the room of an event is its room_id, except for a version 12 create event, whose room
+// is its own event ID with '!' whatever room_id it carries.
+func TestRoom(t *testing.T) {
+	const rest = `"origin_server_ts":1,"depth":1,"prev_events":[],"auth_events":[],"hashes":{"sha256":"h"},"signatures":{}}`
+	for _, c := range []struct {
+		name, version, event, eventID, want string
+	}{
+		{"v12 create", "12", `{"sender":"@a:e","type":"m.room.create","state_key":"","content":{},` + rest, "$abc", "!abc"},
+		{"v12 create with room_id", "12", `{"sender":"@a:e","type":"m.room.create","state_key":"","room_id":"!x:e","content":{},` + rest, "$abc", "!abc"},
+		{"v12 create, ID unknown", "12", `{"sender":"@a:e","type":"m.room.create","state_key":"","content":{},` + rest, "", ""},
+		{"v12 create, ID without sigil", "12", `{"sender":"@a:e","type":"m.room.create","state_key":"","content":{},` + rest, "abc", ""},
+		{"v12 message", "12", `{"sender":"@a:e","type":"m.room.message","room_id":"!abc","content":{},` + rest, "$m", "!abc"},
+		{"v12 create type, not state", "12", `{"sender":"@a:e","type":"m.room.create","room_id":"!r","content":{},` + rest, "$abc", "!r"},
+		{"v12 create type, other state key", "12", `{"sender":"@a:e","type":"m.room.create","state_key":"x","room_id":"!r","content":{},` + rest, "$abc", "!r"},
+		{"v11 create", "11", `{"sender":"@a:e","type":"m.room.create","state_key":"","room_id":"!r:e","content":{},` + rest, "$abc", "!r:e"},
+	} {
+		v, err := roomversion.Lookup(c.version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, err := pdu.Parse(v, []byte(c.event))
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		ev.EventID = c.eventID
+		if got := ev.Room(); got != c.want {
+			t.Errorf("%s: Room() = %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
 // FuzzParse: Parse never panics, and whatever it accepts keeps its bytes and respects the limits.
 func FuzzParse(f *testing.F) {
 	for _, c := range loadCases(f) {

@@ -94,7 +94,7 @@ func DecideCompared(v roomversion.Version, redaction, target *pdu.Event, senderV
 	if target == nil {
 		return WaitForTarget, "target event " + redacts + " not received yet"
 	}
-	if reason := mismatch(v, redaction, target); reason != "" {
+	if reason := mismatch(redaction, target); reason != "" {
 		return Ignore, reason
 	}
 	switch {
@@ -112,30 +112,17 @@ func DecideCompared(v roomversion.Version, redaction, target *pdu.Event, senderV
 }
 
 // mismatch returns why redaction does not apply to target, or "" when it names it.
-func mismatch(v roomversion.Version, redaction, target *pdu.Event) string {
+func mismatch(redaction, target *pdu.Event) string {
 	if target.EventID == "" {
 		return "target event ID unknown (parse the target with its event ID)"
 	}
 	if target.EventID != redaction.Redacts {
 		return "target " + target.EventID + " is not the redacted event " + redaction.Redacts
 	}
-	if roomOf(v, target) != roomOf(v, redaction) {
+	if target.Room() != redaction.Room() {
 		return "target is in another room than the redaction"
 	}
 	return ""
-}
-
-// roomOf returns the room ID of e: its `room_id`, or for a room version 12 create event the room
-// ID derived from its event ID, whatever `room_id` it may carry (appendices "Room IDs",
-// rooms/v12.md; auth rule 1.2 rejects a v12 create that has one).
-func roomOf(v roomversion.Version, e *pdu.Event) string {
-	if v.Format.RoomIDFromCreateEvent && e.Is(pdu.TypeCreate, "") {
-		if strings.HasPrefix(e.EventID, "$") {
-			return "!" + e.EventID[1:]
-		}
-		return ""
-	}
-	return e.RoomID
 }
 
 // domainOf returns the server name of a user or event ID: everything after the first colon
@@ -179,7 +166,7 @@ func ApplyRedaction(target, redaction *pdu.Event) ([]byte, error) {
 	if redaction.Redacts == "" {
 		return nil, &Error{Err: ErrWrongTarget, Detail: "redaction names no event (no redacts)"}
 	}
-	if reason := mismatch(v, redaction, target); reason != "" {
+	if reason := mismatch(redaction, target); reason != "" {
 		return nil, &Error{Err: ErrWrongTarget, Detail: reason}
 	}
 	red, err := Redact(v, target.Raw())
