@@ -177,3 +177,25 @@ func FuzzParseCanonicalMatchesReference(f *testing.F) {
 		sameAsReference(t, all[int(sel)%len(all)], data)
 	})
 }
+
+// TestNonSpaceOver: whitespace is not counted, and the answer is exact at the limit.
+func TestNonSpaceOver(t *testing.T) {
+	for _, c := range []struct {
+		data  string
+		limit int
+		want  bool
+	}{
+		{"", 0, false},
+		{"a", 0, true},
+		{" \n\r\t", 0, false},
+		{"ab", 2, false},
+		{"a b c", 2, true},
+		{" a \t b \n", 2, false},
+		{"\x00\x0b\x0c", 2, true}, // other control characters are not JSON whitespace
+		{"\u00a0", 1, true},       // nor is U+00A0 (two bytes)
+	} {
+		if got := nonSpaceOver([]byte(c.data), c.limit); got != c.want {
+			t.Errorf("nonSpaceOver(%q, %d) = %v, want %v", c.data, c.limit, got, c.want)
+		}
+	}
+}

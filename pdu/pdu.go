@@ -244,8 +244,8 @@ func Parse(v roomversion.Version, data []byte) (*Event, error) {
 		// times the limit of such bytes is too large whatever it holds: it is refused without
 		// being canonicalised, which keeps memory bounded. (Lenient JSON can shrink without
 		// bound, by duplicate keys or exponents, so v1-5 input is always canonicalised.)
-		if n := nonSpace(data); n > maxStrictShrink*MaxEventSize {
-			return nil, formatErr("", ErrTooLarge, "%d bytes besides whitespace: more than %d bytes of canonical JSON", n, MaxEventSize)
+		if limit := maxStrictShrink * MaxEventSize; nonSpaceOver(data, limit) {
+			return nil, formatErr("", ErrTooLarge, "more than %d bytes besides whitespace: more than %d bytes of canonical JSON", limit, MaxEventSize)
 		}
 	}
 	sc := canonPool.Get().(*canonScratch)
@@ -308,15 +308,19 @@ func checkIntegerLiterals(data []byte) error {
 // bytes that are not whitespace: a six-byte escape `\u0041` becomes one byte.
 const maxStrictShrink = 6
 
-// nonSpace counts the bytes of data that are not JSON whitespace (RFC 8259 section 2).
-func nonSpace(data []byte) int {
-	n := len(data)
+// nonSpaceOver reports whether more than limit bytes of data are not JSON whitespace (RFC 8259
+// section 2). It stops reading at the byte that exceeds the limit, so refusing a huge input
+// reads only a little more than limit bytes of it, whitespace aside.
+func nonSpaceOver(data []byte, limit int) bool {
+	n := 0
 	for _, c := range data {
-		if c == ' ' || c == '\n' || c == '\r' || c == '\t' {
-			n--
+		if c != ' ' && c != '\n' && c != '\r' && c != '\t' {
+			if n++; n > limit {
+				return true
+			}
 		}
 	}
-	return n
+	return false
 }
 
 // canonScratch is Parse's working memory: the buffer it writes the canonical form into before it

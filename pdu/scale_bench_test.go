@@ -80,7 +80,7 @@ func BenchmarkParseScale(b *testing.B) {
 }
 
 // BenchmarkParseTooLargeScale: inputs of 1, 10 and 100 MB. v10: past 6 × MaxEventSize bytes
-// besides whitespace they are refused after one count of those bytes; whitespace around a
+// besides whitespace they are refused once that many are counted (constant time); whitespace around a
 // small event is skipped. v5 (lenient): canonicalised whole before being measured, as
 // documented (its canonical form can shrink without bound).
 func BenchmarkParseTooLargeScale(b *testing.B) {
