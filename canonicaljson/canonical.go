@@ -399,6 +399,14 @@ func (p *parser) object(out []byte) ([]byte, error) {
 				st.keys = appendUnescaped(st.keys, p.data[inOff+1:keyEnd])
 				keyEnd = len(st.keys)
 				prefix = keyPrefix(st.keys[keyStart:keyEnd])
+			} else if keyStart+8 <= len(p.data) {
+				// The eight bytes from the key's start, those after its end
+				// shifted out: keyPrefix without its byte loop.
+				prefix = binary.BigEndian.Uint64(p.data[keyStart:])
+				if n := keyEnd - keyStart; n < 8 {
+					s := uint(8-n) * 8
+					prefix = prefix >> s << s
+				}
 			} else {
 				prefix = keyPrefix(p.data[keyStart:keyEnd])
 			}
