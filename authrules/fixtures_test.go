@@ -29,6 +29,7 @@ package authrules
 //	"__sign": [servers]      servers that sign the event (default: the sender's server)
 //	"#id:N", "#id:create"    the ID of event N of the list (or of the create)
 //	"#room"                  the room ID (the default room_id)
+//	"#room-of:N"             event N's ID with the sigil '!': the room ID it would name (v12)
 //	"#version"               the room version
 //	"#pub:S", "#pub-url:S"   server S's public key, standard / URL-safe unpadded base64
 //	"#num:N"                 the JSON number N written as is (floats before v6)
@@ -446,6 +447,12 @@ func (b *builder) placeholder(s string) (any, error) {
 			return nil, fmt.Errorf("bad reference %q", s)
 		}
 		return b.ids[n], nil
+	case strings.HasPrefix(s, "#room-of:"):
+		n, err := strconv.Atoi(s[9:])
+		if err != nil || n < 0 || n >= len(b.ids) {
+			return nil, fmt.Errorf("bad reference %q", s)
+		}
+		return "!" + b.ids[n][1:], nil
 	case strings.HasPrefix(s, "#num:"):
 		return json.Number(s[5:]), nil
 	case strings.HasPrefix(s, "#pub:"):
