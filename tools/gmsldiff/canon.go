@@ -24,20 +24,20 @@ var canonArea = &Area{
 }
 
 var canonClasses = []*Class{
-	{"C1-strict-float-accepted", GMSLDeparts, "strict mode: 1E10, 2E0, 0.0, -0.0, 0e0, 1e-400 are refused by roomproto, accepted by GMSL (it looks for a lower-case e, and skips zero values)",
-		"appendices.md \"Canonical JSON\" \"represented without exponents or decimal places\", \"Float values are not permitted\"; rooms/fragments/v6-canonical-json.md \"MUST strictly enforce\""},
-	{"C2-sign-dropped", GMSLDeparts, "lenient mode: GMSL's CompactJSON drops the minus before a 0 (-0.5 -> 0.5, -0.0 -> 0.0): the value changes",
-		"RFC 8259 numbers; appendices.md \"Canonical JSON\""},
-	{"C2-number-form", SpecSilent, "lenient mode: GMSL keeps exponents (1e10), roomproto writes the integer the spec example shows",
-		"appendices.md \"Canonical JSON\" example {\"a\": -0, \"b\": 1e10} -> {\"a\":0,\"b\":10000000000}; decisions.md (canonicaljson) 10"},
-	{"C3-duplicate-keys", SpecSilent, "duplicate keys: GMSL keeps both members (strict check passes); roomproto keeps the last (lenient) or refuses (strict)",
-		"spec silent (RFC 8259 leaves it undefined); decisions.md (canonicaljson) 7, 11"},
-	{"C4-lone-surrogate", SpecSilent, "lone surrogate escapes: GMSL drops them and can swallow the next escape; roomproto keeps the escape (lenient) or refuses (strict)",
-		"spec silent (canonical JSON is UTF-8); decisions.md (canonicaljson) 8, 12"},
-	{"C5-invalid-utf8", SpecSilent, "invalid UTF-8 (overlong, CESU surrogates, truncated, > U+10FFFF): roomproto refuses, GMSL copies the bytes",
-		"appendices.md \"the shortest UTF-8 JSON encoding\"; decisions.md (canonicaljson) 13"},
-	{"C6-too-deep", SpecSilent, "nesting deeper than 127: roomproto refuses, GMSL accepts",
-		"spec sets no limit; decisions.md (canonicaljson) 20"},
+	{ID: "C1-strict-float-accepted", Cat: GMSLDeparts, Desc: "strict mode: 1E10, 2E0, 0.0, -0.0, 0e0, 1e-400 are refused by roomproto, accepted by GMSL (it looks for a lower-case e, and skips zero values)",
+		Spec: "appendices.md \"Canonical JSON\" \"represented without exponents or decimal places\", \"Float values are not permitted\"; rooms/fragments/v6-canonical-json.md \"MUST strictly enforce\""},
+	{ID: "C2-sign-dropped", Cat: GMSLDeparts, Desc: "lenient mode: GMSL's CompactJSON drops the minus before a 0 (-0.5 -> 0.5, -0.0 -> 0.0): the value changes",
+		Spec: "RFC 8259 numbers; appendices.md \"Canonical JSON\""},
+	{ID: "C2-number-form", Cat: SpecSilent, Desc: "lenient mode: GMSL keeps exponents (1e10), roomproto writes the integer the spec example shows",
+		Spec: "appendices.md \"Canonical JSON\" example {\"a\": -0, \"b\": 1e10} -> {\"a\":0,\"b\":10000000000}; decisions.md (canonicaljson) 10"},
+	{ID: "C3-duplicate-keys", Cat: SpecSilent, Desc: "duplicate keys: GMSL keeps both members (strict check passes); roomproto keeps the last (lenient) or refuses (strict)",
+		Spec: "spec silent (RFC 8259 leaves it undefined); decisions.md (canonicaljson) 7, 11"},
+	{ID: "C4-lone-surrogate", Cat: SpecSilent, Desc: "lone surrogate escapes: GMSL drops them and can swallow the next escape; roomproto keeps the escape (lenient) or refuses (strict)",
+		Spec: "spec silent (canonical JSON is UTF-8); decisions.md (canonicaljson) 8, 12"},
+	{ID: "C5-invalid-utf8", Cat: SpecSilent, Desc: "invalid UTF-8 (overlong, CESU surrogates, truncated, > U+10FFFF): roomproto refuses, GMSL copies the bytes",
+		Spec: "appendices.md \"the shortest UTF-8 JSON encoding\"; decisions.md (canonicaljson) 13"},
+	{ID: "C6-too-deep", Cat: SpecSilent, Desc: "nesting deeper than 127: roomproto refuses, GMSL accepts",
+		Spec: "spec sets no limit; decisions.md (canonicaljson) 20"},
 }
 
 type frag struct{ kind, text string }

@@ -196,7 +196,7 @@ func TestUsage(t *testing.T) {
 func TestExitStatusOnUnclassified(t *testing.T) {
 	saved := areas
 	defer func() { areas = saved }()
-	fake := &Area{Name: "fake", Title: "a fake area", DefaultN: 1, Classes: []*Class{{"K", SpecSilent, "known", "none"}},
+	fake := &Area{Name: "fake", Title: "a fake area", DefaultN: 1, Classes: []*Class{{ID: "K", Cat: SpecSilent, Desc: "known", Spec: "none"}},
 		Run: func(t *Tally, n int, seed int64) {
 			t.Agree()
 			t.Diverge("K", "sig", "known example")

@@ -26,12 +26,12 @@ var hashArea = &Area{
 	DefaultN: 1000,
 	Run:      runHash,
 	Classes: []*Class{
-		{"H1-gmsl-strips-age_ts-outlier-destinations", SpecSilent, "GMSL (like Synapse) deletes top-level age_ts, outlier and destinations before the content hash; roomproto hashes them",
-			"server-server-api.md \"Calculating the content hash\" removes unsigned, signatures and hashes only; decisions.md (signing) 12"},
-		{"H2-lenient-number-forms", SpecSilent, "v1-5 content with 1e10 or -0.5: the canonical forms differ (C2), so the content hashes do",
-			"appendices.md \"Canonical JSON\" example; decisions.md (canonicaljson) 10"},
-		{"H3-stray-event_id-v3plus", SpecSilent, "v3+ event with a top-level event_id: roomproto hashes it (a relay's key breaks the hash and signature), GMSL deletes it on receipt",
-			"rooms/fragments/v*-redactions.md keep event_id; server-server-api.md \"Calculating the reference hash\"; decisions.md (pdu) \"Event IDs from v3\""},
+		{ID: "H1-gmsl-strips-age_ts-outlier-destinations", Cat: SpecSilent, Desc: "GMSL (like Synapse) deletes top-level age_ts, outlier and destinations before the content hash; roomproto hashes them",
+			Spec: "server-server-api.md \"Calculating the content hash\" removes unsigned, signatures and hashes only; decisions.md (signing) 12"},
+		{ID: "H2-lenient-number-forms", Cat: SpecSilent, Desc: "v1-5 content with 1e10 or -0.5: the canonical forms differ (C2), so the content hashes do",
+			Spec: "appendices.md \"Canonical JSON\" example; decisions.md (canonicaljson) 10"},
+		{ID: "H3-stray-event_id-v3plus", Cat: SpecSilent, Desc: "v3+ event with a top-level event_id: roomproto hashes it (a relay's key breaks the hash and signature), GMSL deletes it on receipt",
+			Spec: "rooms/fragments/v*-redactions.md keep event_id; server-server-api.md \"Calculating the reference hash\"; decisions.md (pdu) \"Event IDs from v3\""},
 	},
 }
 

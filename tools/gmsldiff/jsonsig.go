@@ -23,12 +23,12 @@ var jsonsigArea = &Area{
 	DefaultN: 4000,
 	Run:      runJSONSig,
 	Classes: []*Class{
-		{"J1-padded-signature", GMSLDeparts, "a signature written with = padding: roomproto accepts it, GMSL refuses (RawStdEncoding only)",
-			"appendices.md \"Unpadded Base64\": \"SHOULD accept input with or without padding characters wherever possible\"; decisions.md (signing) 1"},
-		{"J2-malformed-other-signature-voids", GMSLDeparts, "a malformed signature of another server or of an unknown algorithm makes GMSL refuse a valid signature (it decodes the whole signatures map first)",
-			"appendices.md \"Checking for a Signature\" steps 1-2: only the entity's entry counts, unknown algorithms are removed before decoding"},
-		{"J3-whitespace-in-signature", GMSLDeparts, "a line break inside the signature: GMSL's decoder skips it and accepts, roomproto refuses",
-			"RFC 4648 alphabet (appendices.md \"Unpadded Base64\"); decisions.md (signing) 1 \"Line breaks ... are refused\""},
+		{ID: "J1-padded-signature", Cat: GMSLDeparts, Desc: "a signature written with = padding: roomproto accepts it, GMSL refuses (RawStdEncoding only)",
+			Spec: "appendices.md \"Unpadded Base64\": \"SHOULD accept input with or without padding characters wherever possible\"; decisions.md (signing) 1"},
+		{ID: "J2-malformed-other-signature-voids", Cat: GMSLDeparts, Desc: "a malformed signature of another server or of an unknown algorithm makes GMSL refuse a valid signature (it decodes the whole signatures map first)",
+			Spec: "appendices.md \"Checking for a Signature\" steps 1-2: only the entity's entry counts, unknown algorithms are removed before decoding"},
+		{ID: "J3-whitespace-in-signature", Cat: GMSLDeparts, Desc: "a line break inside the signature: GMSL's decoder skips it and accepts, roomproto refuses",
+			Spec: "RFC 4648 alphabet (appendices.md \"Unpadded Base64\"); decisions.md (signing) 1 \"Line breaks ... are refused\""},
 	},
 }
 
