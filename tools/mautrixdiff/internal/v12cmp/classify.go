@@ -1,0 +1,40 @@
+//go:build goexperiment.jsonv2
+
+package v12cmp
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/roomproto/roomproto/pdu"
+)
+
+func userKeyBadServer(tags []string) bool {
+	for _, t := range tags {
+		if strings.HasPrefix(t, "pl-userkey:") {
+			u := strings.TrimPrefix(t, "pl-userkey:")
+			i := strings.IndexByte(u, ':')
+			if i > 0 && !pdu.ValidServerName(u[i+1:]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func classifyAuth(areaName string, rm *room, c *candidate, e *evt, rv, mv verdict) string {
+	state := strings.HasPrefix(areaName, "state")
+	switch {
+	case !rv.allow && (rv.rule == "10.3" || rv.rule == "9.3") && mv.allow && userKeyBadServer(c.tags):
+		return "pl-users-key-bad-server-name"
+	case state && !rv.allow && rv.rule == "2" && c.has("mut:roomid-noncreate"):
+		return "roomid-names-non-create-event"
+	case !rv.allow && rv.rule == "2" && mv.allow && strings.HasPrefix(e.rp.RoomID, "$"):
+		return "roomid-wrong-sigil"
+	case state && !rv.allow && rv.rule == "2" && (c.has("mut:roomid-other") || c.has("mut:roomid-rejected-create")):
+		return "state-mode-event-of-another-room"
+	case rv.allow && !mv.allow && mv.rule == "5.3.2" && len(e.rp.PrevEvents) == 1 && e.rp.PrevEvents[0] == rm.create.id && len(e.rp.AuthEvents) > 1:
+		return "first-join-5.3.1-auth-events-count"
+	}
+	return fmt.Sprintf("?%v|rp=%s|mx=%s|%v", rv.allow, rv.rule, mv.rule, c.tags)
+}

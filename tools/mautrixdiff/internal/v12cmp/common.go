@@ -1,0 +1,188 @@
+//go:build goexperiment.jsonv2
+
+package v12cmp
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	jsonv2 "encoding/json/v2"
+	"fmt"
+	"math/rand"
+	"time"
+
+	"github.com/roomproto/roomproto/pdu"
+	"github.com/roomproto/roomproto/roomversion"
+	"github.com/roomproto/roomproto/signing"
+	mpdu "maunium.net/go/mautrix/federation/pdu"
+	"maunium.net/go/mautrix/id"
+)
+
+// M is a JSON object being built.
+type M = map[string]any
+
+// A is a JSON array.
+type A = []any
+
+func rpVersion(s string) roomversion.Version {
+	v, err := roomversion.Lookup(s)
+	if err != nil {
+		panic(err) // invariant: harness-chosen version
+	}
+	return v
+}
+
+var (
+	v11 = rpVersion("11")
+	v12 = rpVersion("12")
+)
+
+func pick[T any](r *rand.Rand, xs ...T) T { return xs[r.Intn(len(xs))] }
+
+// enc encodes v as JSON with sorted keys and no HTML escaping.
+func enc(v any) []byte {
+	var b bytes.Buffer
+	e := json.NewEncoder(&b)
+	e.SetEscapeHTML(false)
+	if err := e.Encode(v); err != nil {
+		panic(err)
+	}
+	return bytes.TrimRight(b.Bytes(), "\n")
+}
+
+func decode(b []byte) M {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var m M
+	if err := d.Decode(&m); err != nil {
+		panic(err)
+	}
+	return m
+}
+
+// deep copies a JSON value built from M/A.
+func deep(v any) any {
+	return decodeAny(enc(v))
+}
+
+func decodeAny(b []byte) any {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var x any
+	if err := d.Decode(&x); err != nil {
+		panic(err)
+	}
+	return x
+}
+
+// ---- keys ----
+
+var servers = []string{"a.example", "a.example:8448", "b.example", "c.example", "d.example", "evil.example"}
+
+type keyring struct {
+	priv map[string]signing.SigningKey
+}
+
+func newKeyring() *keyring {
+	k := &keyring{priv: map[string]signing.SigningKey{}}
+	for _, s := range servers {
+		seed := sha256.Sum256([]byte("mtxv12 key " + s))
+		sk, err := signing.NewSigningKey("1", seed[:])
+		if err != nil {
+			panic(err)
+		}
+		k.priv[s] = sk
+	}
+	return k
+}
+
+// PublicKey implements signing.KeyLookup.
+func (k *keyring) PublicKey(server, keyID string) (signing.PublicKey, bool) {
+	sk, ok := k.priv[server]
+	if !ok || keyID != sk.KeyID() {
+		return signing.PublicKey{}, false
+	}
+	return signing.PublicKey{Key: sk.Public()}, true
+}
+
+// mtxKey is mautrix's GetKeyFunc.
+func (k *keyring) mtxKey(server string, keyID id.KeyID, _ time.Time) (id.SigningKey, time.Time, error) {
+	sk, ok := k.priv[server]
+	if !ok || string(keyID) != sk.KeyID() {
+		return "", time.Time{}, nil
+	}
+	return id.SigningKey(base64.RawStdEncoding.EncodeToString(sk.Public())), time.Now().Add(365 * 24 * time.Hour), nil
+}
+
+func (k *keyring) pub(server string) ed25519.PublicKey { return k.priv[server].Public() }
+
+// sign signs the event as server (roomproto's SignEvent) and returns canonical JSON.
+func (k *keyring) sign(v roomversion.Version, m M, server string) []byte {
+	out, err := signing.SignEvent(v, enc(m), server, k.priv[server])
+	if err != nil {
+		panic(fmt.Errorf("sign: %w: %s", err, enc(m)))
+	}
+	return out
+}
+
+func (k *keyring) countersign(v roomversion.Version, raw []byte, server string) []byte {
+	out, err := signing.CountersignEvent(v, raw, server, k.priv[server])
+	if err != nil {
+		panic(err)
+	}
+	return out
+}
+
+// ---- events on both sides ----
+
+type evt struct {
+	raw []byte
+	rp  *pdu.Event
+	mx  *mpdu.PDU
+	id  string
+}
+
+// parseBoth parses raw for roomproto (signing.ParseEvent) and mautrix (json v2 into pdu.PDU).
+func parseBoth(v roomversion.Version, raw []byte) (*evt, error) {
+	e, err := signing.ParseEvent(v, raw)
+	if err != nil {
+		return nil, err
+	}
+	var p mpdu.PDU
+	if err := jsonv2.Unmarshal(raw, &p); err != nil {
+		return nil, fmt.Errorf("mautrix unmarshal: %w", err)
+	}
+	return &evt{raw: raw, rp: e, mx: &p, id: e.EventID}, nil
+}
+
+func mustParse(v roomversion.Version, raw []byte) *evt {
+	e, err := parseBoth(v, raw)
+	if err != nil {
+		panic(fmt.Errorf("%w: %s", err, raw))
+	}
+	return e
+}
+
+func serverOf(user string) string {
+	s, _ := signing.ServerName(user)
+	return s
+}
+
+func jsonStr(b []byte) string {
+	if len(b) > 600 {
+		return string(b[:600]) + "…"
+	}
+	return string(b)
+}
+
+type mpduPDU = mpdu.PDU
+
+func unmarshalMx(raw []byte) (*mpdu.PDU, error) {
+	var p mpdu.PDU
+	if err := jsonv2.Unmarshal(raw, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
