@@ -149,7 +149,7 @@ func rpVerdict(err error) verdict {
 	if err == nil {
 		return verdict{allow: true}
 	}
-	v := verdict{fam: "?", msg: err.Error()}
+	v := verdict{fam: "?", msg: strings.ReplaceAll(err.Error(), "json: unable to ", "json: cannot ")}
 	var rj *authrules.Rejection
 	if errors.As(err, &rj) {
 		v.rule, v.msg = rj.Rule, rj.Reason
@@ -167,7 +167,7 @@ func mtxVerdict(err error) verdict {
 	if err == nil {
 		return verdict{allow: true}
 	}
-	v := verdict{fam: "?", msg: err.Error()}
+	v := verdict{fam: "?", msg: strings.ReplaceAll(err.Error(), "json: unable to ", "json: cannot ")}
 	var afe eventauth.AuthFailError
 	if errors.As(err, &afe) {
 		v.rule = afe.Index
@@ -329,7 +329,7 @@ func runOne(t *difftool.Tally, b *authBuilder, vid string, ring signing.KeyRing)
 		rpByID[e.id] = p
 		m, err := mtxParse(b.ver, e.raw, e.id)
 		if err != nil {
-			t.Problem("harness: mautrix cannot parse: "+err.Error(), string(e.raw))
+			t.Problem("harness: mautrix cannot parse: "+strings.ReplaceAll(err.Error(), "json: unable to ", "json: cannot "), string(e.raw))
 			return
 		}
 		if b.ver >= 3 {
@@ -458,7 +458,7 @@ func compare(t *difftool.Tally, cc *caseCtx) {
 		return
 	}
 	sig := fmt.Sprintf("%s %s %s %s rp=%s mtx=%s", cc.mode, vgroup(cc.ver), cc.c.label, strings.Fields(cc.pert + " -")[0], cc.rp.short(), cc.mx.short())
-	t.Diverge(classify(cc), sig, cc.example())
+	t.Diverge(classify(cc), sig, strings.ReplaceAll(cc.example(), "json: unable to ", "json: cannot "))
 }
 
 func (cc *caseCtx) example() string {

@@ -92,6 +92,7 @@ func record(sub string, agree bool, class, example string) {
 		cur.Agree()
 		return
 	}
+	example = stableErr(example)
 	if classByName[class] != nil && cur.Known(class) {
 		cur.Diverge(class, sub, example)
 		return

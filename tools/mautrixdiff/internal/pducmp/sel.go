@@ -77,38 +77,42 @@ func runSelect(seed int64, n int) {
 	r := rand.New(rand.NewSource(seed + 3000))
 	for i := 0; i < n; i++ {
 		ver := 1 + i%12
-		raw := genSelectEvent(r, ver)
-		ev, err := pdu.Parse(rpV(ver), raw)
-		if err != nil {
-			continue
-		}
-		rpKeys, err := authrules.AuthEventsNeeded(rpV(ver), ev)
-		var rpS, mtxS []string
-		rpO := Outcome{}
-		if err != nil {
-			rpO = errOut(err)
-		} else {
-			for _, k := range rpKeys {
-				rpS = append(rpS, k.Type+"|"+k.StateKey)
-			}
-			rpO.Val = strings.Join(rpS, " ; ")
-		}
-		p, perr := mtxParse(ver, raw)
-		mtxO := Outcome{}
-		if perr != nil {
-			mtxO = errOut(perr)
-		} else {
-			for _, k := range p.AuthEventSelection(mtxV(ver)) {
-				mtxS = append(mtxS, k.Type+"|"+k.StateKey)
-			}
-			mtxO.Val = strings.Join(mtxS, " ; ")
-		}
-		if agree(rpO, mtxO) {
-			record("select", true, "", "")
-			continue
-		}
-		record("select", false, classifySelect(ver, raw, rpO, mtxO), fmt.Sprintf("v%d %s | rp=[%s] | mtx=[%s]", ver, raw, rpO, mtxO))
+		selectOne(ver, genSelectEvent(r, ver))
 	}
+}
+
+// selectOne compares the selection of one event (events pdu.Parse refuses are not compared).
+func selectOne(ver int, raw []byte) {
+	ev, err := pdu.Parse(rpV(ver), raw)
+	if err != nil {
+		return
+	}
+	rpKeys, err := authrules.AuthEventsNeeded(rpV(ver), ev)
+	var rpS, mtxS []string
+	rpO := Outcome{}
+	if err != nil {
+		rpO = errOut(err)
+	} else {
+		for _, k := range rpKeys {
+			rpS = append(rpS, k.Type+"|"+k.StateKey)
+		}
+		rpO.Val = strings.Join(rpS, " ; ")
+	}
+	p, perr := mtxParse(ver, raw)
+	mtxO := Outcome{}
+	if perr != nil {
+		mtxO = errOut(perr)
+	} else {
+		for _, k := range p.AuthEventSelection(mtxV(ver)) {
+			mtxS = append(mtxS, k.Type+"|"+k.StateKey)
+		}
+		mtxO.Val = strings.Join(mtxS, " ; ")
+	}
+	if agree(rpO, mtxO) {
+		record("select", true, "", "")
+		return
+	}
+	record("select", false, classifySelect(ver, raw, rpO, mtxO), fmt.Sprintf("v%d %s | rp=[%s] | mtx=[%s]", ver, raw, rpO, mtxO))
 }
 
 func classifySelect(ver int, raw []byte, rp, mtx Outcome) string {

@@ -95,7 +95,7 @@ func area(sub string) stat { return stat{sub} }
 func (s stat) ok() { cur.Agree() }
 
 func (s stat) diverge(class, input, rp, mx string) {
-	ex := input + "\nroomproto: " + rp + "\nmautrix:   " + mx
+	ex := stableErr(input + "\nroomproto: " + rp + "\nmautrix:   " + mx)
 	if id := merged[class]; id != "" && cur.Known(id) {
 		cur.Diverge(id, s.sub, ex)
 		return
