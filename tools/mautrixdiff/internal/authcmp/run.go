@@ -403,6 +403,11 @@ func runOne(t *difftool.Tally, b *authBuilder, vid string, ring signing.KeyRing)
 		if b.ver >= 12 {
 			// mautrix always finds the create event through getEvents (room ID): give it to roomproto too.
 			sopts.Create = rpByID[rm.create.id]
+			if rej == rm.create.id {
+				// mautrix fetches the create through getEvents, rejected flag included: tell
+				// roomproto too (rule 2 applies to the room's create in every mode).
+				sopts.Rejected = map[string]bool{rej: true}
+			}
 		}
 		rpv := rpVerdict(s.CheckWithOptions(ev, sopts))
 		var sel []*authEv
