@@ -3,7 +3,6 @@
 package pducmp
 
 import (
-	"sort"
 	"sync"
 
 	"github.com/roomproto/roomproto/tools/internal/difftool"
@@ -132,13 +131,4 @@ func RunSelect(t *difftool.Tally, n int, seed int64) {
 func RunCorpus(t *difftool.Tally, path string, n int, seed int64) {
 	defer begin(t, "corpus-id", "corpus-verify", "corpus-mut")()
 	runCorpus(seed, path, n)
-}
-
-func sortedNames[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -126,6 +126,7 @@ func rpRedact(ver int, raw []byte) Outcome {
 func mtxRedactContent(ver int, typ string, content []byte) Outcome {
 	return safe(func() Outcome {
 		out := pdu.RedactContent(typ, content, mtxV(ver))
+		//lint:ignore SA1019 the replacements (Canonicalize, Marshal) skip the validity check this one makes
 		c, err := canonicaljson.CanonicalJSON(out)
 		if err != nil {
 			return errOut(err)

@@ -4,7 +4,6 @@ package v12cmp
 
 import (
 	"bytes"
-	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -34,10 +33,7 @@ func rpVersion(s string) roomversion.Version {
 	return v
 }
 
-var (
-	v11 = rpVersion("11")
-	v12 = rpVersion("12")
-)
+var v12 = rpVersion("12")
 
 func pick[T any](r *rand.Rand, xs ...T) T { return xs[r.Intn(len(xs))] }
 
@@ -115,8 +111,6 @@ func (k *keyring) mtxKey(server string, keyID id.KeyID, _ time.Time) (id.Signing
 	}
 	return id.SigningKey(base64.RawStdEncoding.EncodeToString(sk.Public())), time.Now().Add(365 * 24 * time.Hour), nil
 }
-
-func (k *keyring) pub(server string) ed25519.PublicKey { return k.priv[server].Public() }
 
 // sign signs the event as server (roomproto's SignEvent) and returns canonical JSON.
 func (k *keyring) sign(v roomversion.Version, m M, server string) []byte {

@@ -51,14 +51,6 @@ func (rm *room) put(e *evt) {
 	rm.depth++
 }
 
-func (rm *room) stateList() []*evt {
-	out := make([]*evt, 0, len(rm.state))
-	for _, e := range rm.state {
-		out = append(out, e)
-	}
-	return out
-}
-
 // authIDs is roomproto's auth events selection for m against the current state.
 func (rm *room) authIDs(m M) []string {
 	raw := enc(withDefaults(rm, m))
@@ -222,11 +214,4 @@ func (rm *room) isCreator(u string) bool {
 		}
 	}
 	return false
-}
-
-func (rm *room) membership(u string) string {
-	if e, ok := rm.state[authrules.StateKey{Type: "m.room.member", StateKey: u}]; ok {
-		return e.rp.Membership
-	}
-	return "leave"
 }
