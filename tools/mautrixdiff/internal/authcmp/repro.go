@@ -8,6 +8,8 @@ import (
 	"github.com/roomproto/roomproto/authrules"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/authgen"
+	"github.com/roomproto/roomproto/tools/internal/difftool"
 
 	mpdu "maunium.net/go/mautrix/federation/pdu"
 	mid "maunium.net/go/mautrix/id"
@@ -41,72 +43,72 @@ type Outcome struct {
 // (some classes read it, e.g. "@jr-nonstring").
 func Reproduce(vid string, room []Ev, cand Ev, label string) Outcome {
 	v := rpVersion(vid)
-	b := &authBuilder{v: v, ver: verNum(vid), r: rand.New(rand.NewSource(1))}
-	rm := &authRoom{members: map[string]*authEv{}}
+	b := &authgen.Builder{V: v, Ver: difftool.VerNum(vid), R: rand.New(rand.NewSource(1)), HistoryVisibility: true, RealSignFrom: 3}
+	rm := &authgen.Room{Members: map[string]*authgen.Event{}}
 	for i, e := range room {
-		ae := b.mk(e.Type, e.Sender, e.StateKey, copyM(e.Content), nil, authOpts{})
+		ae := b.Mk(e.Type, e.Sender, e.StateKey, difftool.CopyM(e.Content), nil, authgen.Opts{})
 		if i == 0 {
-			rm.create = ae
-			if b.ver >= 12 {
-				b.roomID = "!" + ae.id[1:]
+			rm.Create = ae
+			if b.Ver >= 12 {
+				b.RoomID = "!" + ae.ID[1:]
 			}
 		}
-		rm.order = append(rm.order, ae)
+		rm.Order = append(rm.Order, ae)
 	}
-	o := authOpts{}
+	o := authgen.Opts{}
 	if cand.PrevCreate {
-		o.prev = []string{rm.create.id}
+		o.Prev = []string{rm.Create.ID}
 	}
-	c := authCand{typ: cand.Type, sender: cand.Sender, sk: cand.StateKey, content: copyM(cand.Content), o: o, label: label}
-	draft := b.mk(c.typ, c.sender, c.sk, copyM(c.content), nil, o)
-	pe, err := pdu.Parse(v, draft.raw)
+	c := authgen.Cand{Type: cand.Type, Sender: cand.Sender, StateKey: cand.StateKey, Content: difftool.CopyM(cand.Content), Opts: o, Label: label}
+	draft := b.Mk(c.Type, c.Sender, c.StateKey, difftool.CopyM(c.Content), nil, o)
+	pe, err := pdu.Parse(v, draft.Raw)
 	if err != nil {
 		return Outcome{RP: "not a PDU: " + err.Error()}
 	}
-	var auth []*authEv
+	var auth []*authgen.Event
 	var ids []string
-	if c.typ != "m.room.create" {
+	if c.Type != "m.room.create" {
 		need, _ := authrules.AuthEventsNeeded(v, pe)
 		for _, k := range need {
-			for _, e := range rm.order {
-				if e.typ == k.Type && e.sk != nil && *e.sk == k.StateKey {
+			for _, e := range rm.Order {
+				if e.Type == k.Type && e.StateKey != nil && *e.StateKey == k.StateKey {
 					auth = append(auth, e)
-					ids = append(ids, e.id)
+					ids = append(ids, e.ID)
 				}
 			}
 		}
 	}
-	final := b.mk(c.typ, c.sender, c.sk, copyM(c.content), ids, o)
+	final := b.Mk(c.Type, c.Sender, c.StateKey, difftool.CopyM(c.Content), ids, o)
 	rpByID := map[string]*pdu.Event{}
 	mxByID := map[string]*mpdu.PDU{}
-	for _, e := range append(append([]*authEv{}, rm.order...), final) {
-		p, err := pdu.Parse(v, e.raw)
+	for _, e := range append(append([]*authgen.Event{}, rm.Order...), final) {
+		p, err := pdu.Parse(v, e.Raw)
 		if err != nil {
 			return Outcome{RP: "not a PDU: " + err.Error()}
 		}
-		p.EventID = e.id
-		rpByID[e.id] = p
-		m, err := mtxParse(b.ver, e.raw, e.id)
+		p.EventID = e.ID
+		rpByID[e.ID] = p
+		m, err := mtxParse(b.Ver, e.Raw, e.ID)
 		if err != nil {
 			return Outcome{Mtx: "mautrix cannot parse: " + err.Error()}
 		}
-		if b.ver >= 3 {
-			m.InternalMeta.EventID = mid.EventID(e.id)
+		if b.Ver >= 3 {
+			m.InternalMeta.EventID = mid.EventID(e.ID)
 		}
-		mxByID[e.id] = m
+		mxByID[e.ID] = m
 	}
-	mev := mxByID[final.id]
-	delete(mxByID, final.id)
+	mev := mxByID[final.ID]
+	delete(mxByID, final.ID)
 	var aes []*pdu.Event
 	for _, a := range auth {
-		aes = append(aes, rpByID[a.id])
+		aes = append(aes, rpByID[a.ID])
 	}
 	opts := authrules.Options{Keys: signing.KeyRing{}}
-	if b.ver >= 12 {
-		opts.Create = rpByID[rm.create.id]
+	if b.Ver >= 12 {
+		opts.Create = rpByID[rm.Create.ID]
 	}
-	cc := &caseCtx{vid: vid, ver: b.ver, mode: "auth", b: b, rm: rm, c: c, final: final, auth: auth,
-		rp: rpVerdict(authrules.CheckWithOptions(v, rpByID[final.id], aes, opts)), mx: mtxAuthorize(vid, mev, nil, mxByID)}
+	cc := &caseCtx{vid: vid, ver: b.Ver, mode: "auth", b: b, rm: rm, c: c, final: final, auth: auth,
+		rp: rpVerdict(authrules.CheckWithOptions(v, rpByID[final.ID], aes, opts)), mx: mtxAuthorize(vid, mev, nil, mxByID)}
 	out := Outcome{Agree: cc.rp.allow == cc.mx.allow, RP: cc.rp.String(), Mtx: cc.mx.String()}
 	if !out.Agree {
 		out.Class = classify(cc)

@@ -15,6 +15,7 @@ import (
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/authgen"
 	"github.com/roomproto/roomproto/tools/internal/difftool"
 
 	"maunium.net/go/mautrix/federation/eventauth"
@@ -213,9 +214,9 @@ func mtxParse(ver int, raw []byte, eid string) (*mpdu.PDU, error) {
 }
 
 func mtxGetKey(serverName string, keyID mid.KeyID, _ time.Time) (mid.SigningKey, time.Time, error) {
-	for _, s := range authServers {
+	for _, s := range authgen.Servers {
 		if s == serverName && keyID == "ed25519:1" {
-			return mid.SigningKey(b64(keyFor(s, "1").Public())), time.UnixMilli(1 << 50), nil
+			return mid.SigningKey(difftool.B64(authgen.KeyFor(s, "1").Public())), time.UnixMilli(1 << 50), nil
 		}
 	}
 	return "", time.Time{}, nil
@@ -241,12 +242,12 @@ type caseCtx struct {
 	vid           string
 	ver           int
 	mode          string // "auth" (check 4) or "state" (checks 5/6)
-	b             *authBuilder
-	rm            *authRoom
-	c             authCand
-	final         *authEv
-	auth          []*authEv // auth mode: supplied auth events; state mode: the state's selection
-	state         []*authEv // state mode: the state
+	b             *authgen.Builder
+	rm            *authgen.Room
+	c             authgen.Cand
+	final         *authgen.Event
+	auth          []*authgen.Event // auth mode: supplied auth events; state mode: the state's selection
+	state         []*authgen.Event // state mode: the state
 	pert          string
 	rej           string // auth event ID marked rejected
 	noCreateState bool
@@ -258,81 +259,65 @@ type caseCtx struct {
 // (checks 5 and 6).
 func RunAuth(t *difftool.Tally, n int, seed int64) {
 	ring := signing.KeyRing{}
-	for _, s := range authServers {
-		ring[s] = map[string]signing.PublicKey{"ed25519:1": {Key: keyFor(s, "1").Public()}}
+	for _, s := range authgen.Servers {
+		ring[s] = map[string]signing.PublicKey{"ed25519:1": {Key: authgen.KeyFor(s, "1").Public()}}
 	}
 	r := rand.New(rand.NewSource(seed))
 	for i := 0; i < n; i++ {
-		vid := pick(r, versions...)
+		vid := difftool.Pick(r, versions...)
 		v := rpVersion(vid)
-		b := &authBuilder{v: v, ver: verNum(vid), r: r, n: i * 1000, focus: r.Intn(2) == 0, edge: r.Intn(3) == 0}
+		// mautrix verifies the authoriser's signature in every room version: sign for real from
+		// v3 (v1-2 events cannot be verified by mautrix's PDU type anyway).
+		b := &authgen.Builder{V: v, Ver: difftool.VerNum(vid), R: r, N: i * 1000, Focus: r.Intn(2) == 0, Edge: r.Intn(3) == 0,
+			HistoryVisibility: true, RealSignFrom: 3}
 		runOne(t, b, vid, ring)
 	}
 }
 
-func runOne(t *difftool.Tally, b *authBuilder, vid string, ring signing.KeyRing) {
-	v, r := b.v, b.r
+func runOne(t *difftool.Tally, b *authgen.Builder, vid string, ring signing.KeyRing) {
+	v, r := b.V, b.R
 	perturbed := r.Intn(3) == 0
-	rm := b.genRoom()
+	rm := b.GenRoom()
 	advR := ""
 	if r.Float64() < 0.15 {
-		advR = b.advRoom(rm)
+		advR = advRoom(b, rm)
 	}
-	c := b.genCand(rm)
+	c := b.GenCand(rm)
 	if r.Float64() < 0.3 {
-		b.advCand(&c, rm)
+		advCand(b, &c, rm)
 	}
 	if advR != "" {
-		c.label += "@" + advR
+		c.Label += "@" + advR
 	}
-	draft := b.mk(c.typ, c.sender, c.sk, copyM(c.content), nil, c.o)
-	pe, err := pdu.Parse(v, draft.raw)
+	final, auth, pert, err := b.Assemble(rm, c, perturbed)
 	if err != nil {
 		return // not a PDU: not compared
 	}
-	var auth []*authEv
-	if c.typ != "m.room.create" {
-		need, _ := authrules.AuthEventsNeeded(v, pe)
-		for _, k := range need {
-			if e := rm.lookup(k); e != nil {
-				auth = append(auth, e)
-			}
-		}
-	}
-	pert := ""
-	if perturbed {
-		auth, pert = b.perturb(rm, auth, c)
-	}
-	var ids []string
-	for _, a := range auth {
-		ids = append(ids, a.id)
-	}
-	final := b.mk(c.typ, c.sender, c.sk, copyM(c.content), ids, c.o)
 	rej := ""
 	if len(auth) > 0 && r.Float64() < 0.06 {
-		rej = auth[r.Intn(len(auth))].id
+		rej = auth[r.Intn(len(auth))].ID
 		pert += " rejected:" + rej
 	}
 	// Every event, parsed by both sides, by ID.
-	all := append(append([]*authEv{}, rm.order...), auth...)
+	all := append(append([]*authgen.Event{}, rm.Order...), auth...)
 	rpByID := map[string]*pdu.Event{}
 	mxByID := map[string]*mpdu.PDU{}
 	for _, e := range append(all, final) {
-		if _, ok := rpByID[e.id]; ok {
+		if _, ok := rpByID[e.ID]; ok {
 			continue
 		}
-		p, err := pdu.Parse(v, e.raw)
+		p, err := pdu.Parse(v, e.Raw)
 		if err != nil {
 			return // not a PDU: not compared
 		}
-		p.EventID = e.id
-		rpByID[e.id] = p
-		m, err := mtxParse(b.ver, e.raw, e.id)
+		p.EventID = e.ID
+		rpByID[e.ID] = p
+		m, err := mtxParse(b.Ver, e.Raw, e.ID)
 		if err != nil {
-			t.Problem("harness: mautrix cannot parse: "+strings.ReplaceAll(err.Error(), "json: unable to ", "json: cannot "), string(e.raw))
+			t.Problem("harness: mautrix cannot parse: "+strings.ReplaceAll(err.Error(), "json: unable to ", "json: cannot "), string(e.Raw))
 			return
 		}
-		if b.ver >= 3 {
+		if b.Ver >= 3 {
 			cp := *m
 			cp.InternalMeta.EventID = ""
 			mxid, err := cp.GetEventID(mid.RoomVersion(vid))
@@ -341,24 +326,24 @@ func runOne(t *difftool.Tally, b *authBuilder, vid string, ring signing.KeyRing)
 				// mautrix's canonical JSON cannot re-encode numbers beyond int64/float (v3-5):
 				// not an auth-rules matter (area hash: E-lenient-numbers-refused); mautrix gets
 				// the ID roomproto computed.
-			case string(mxid) != e.id && b.ver >= 11 && strings.Contains(string(e.raw), `"third_party_invite":{`) && !strings.Contains(string(e.raw), `"signed":`):
+			case string(mxid) != e.ID && b.Ver >= 11 && strings.Contains(string(e.Raw), `"third_party_invite":{`) && !strings.Contains(string(e.Raw), `"signed":`):
 				// v11 redaction of a third_party_invite without signed: roomproto keeps {}, mautrix
 				// drops it (area hash: E-tpi-without-signed). mautrix gets roomproto's ID.
-			case string(mxid) != e.id:
-				t.Problem("harness: event ID mismatch", fmt.Sprintf("%s rp=%s mtx=%s err=%v", e.raw, e.id, mxid, err))
+			case string(mxid) != e.ID:
+				t.Problem("harness: event ID mismatch", fmt.Sprintf("%s rp=%s mtx=%s err=%v", e.Raw, e.ID, mxid, err))
 				return
 			}
-			m.InternalMeta.EventID = mid.EventID(e.id)
+			m.InternalMeta.EventID = mid.EventID(e.ID)
 		}
-		if e.id == rej {
+		if e.ID == rej {
 			m.InternalMeta.Rejected = true
 		}
-		mxByID[e.id] = m
+		mxByID[e.ID] = m
 	}
-	ev, mev := rpByID[final.id], mxByID[final.id]
-	delete(mxByID, final.id) // getEvents never offers the candidate itself
-	if b.ver >= 12 {
-		if _, ok := mxByID[rm.create.id]; !ok {
+	ev, mev := rpByID[final.ID], mxByID[final.ID]
+	delete(mxByID, final.ID) // getEvents never offers the candidate itself
+	if b.Ver >= 12 {
+		if _, ok := mxByID[rm.Create.ID]; !ok {
 			t.Problem("harness: v12 create missing", "")
 			return
 		}
@@ -368,30 +353,30 @@ func runOne(t *difftool.Tally, b *authBuilder, vid string, ring signing.KeyRing)
 	{
 		var aes []*pdu.Event
 		for _, a := range auth {
-			aes = append(aes, rpByID[a.id])
+			aes = append(aes, rpByID[a.ID])
 		}
 		opts := authrules.Options{Keys: ring}
-		if b.ver >= 12 {
-			opts.Create = rpByID[rm.create.id]
+		if b.Ver >= 12 {
+			opts.Create = rpByID[rm.Create.ID]
 		}
 		if rej != "" {
 			opts.Rejected = map[string]bool{rej: true}
 		}
 		rpv := rpVerdict(authrules.CheckWithOptions(v, ev, aes, opts))
 		mxv := mtxAuthorize(vid, mev, nil, mxByID)
-		cc := &caseCtx{vid: vid, ver: b.ver, mode: "auth", b: b, rm: rm, c: c, final: final, auth: auth, pert: pert, rej: rej, rp: rpv, mx: mxv}
+		cc := &caseCtx{vid: vid, ver: b.Ver, mode: "auth", b: b, rm: rm, c: c, final: final, auth: auth, pert: pert, rej: rej, rp: rpv, mx: mxv}
 		compare(t, cc)
 	}
 	// Mode state (checks 5/6): the room state; sometimes without its create event.
 	{
 		var st []*pdu.Event
-		var stEv []*authEv
+		var stEv []*authgen.Event
 		noCreate := r.Float64() < 0.03
-		for _, e := range rm.order {
-			if noCreate && e.typ == "m.room.create" {
+		for _, e := range rm.Order {
+			if noCreate && e.Type == "m.room.create" {
 				continue
 			}
-			st = append(st, rpByID[e.id])
+			st = append(st, rpByID[e.ID])
 			stEv = append(stEv, e)
 		}
 		s, err := authrules.NewState(v, st)
@@ -400,22 +385,22 @@ func runOne(t *difftool.Tally, b *authBuilder, vid string, ring signing.KeyRing)
 			return
 		}
 		sopts := authrules.Options{Keys: ring}
-		if b.ver >= 12 {
+		if b.Ver >= 12 {
 			// mautrix always finds the create event through getEvents (room ID): give it to roomproto too.
-			sopts.Create = rpByID[rm.create.id]
-			if rej == rm.create.id {
+			sopts.Create = rpByID[rm.Create.ID]
+			if rej == rm.Create.ID {
 				// mautrix fetches the create through getEvents, rejected flag included: tell
 				// roomproto too (rule 2 applies to the room's create in every mode).
 				sopts.Rejected = map[string]bool{rej: true}
 			}
 		}
 		rpv := rpVerdict(s.CheckWithOptions(ev, sopts))
-		var sel []*authEv
+		var sel []*authgen.Event
 		var pre []*mpdu.PDU
 		if ev.Type != "m.room.create" {
 			aes, err := s.AuthEvents(ev)
 			if err != nil {
-				t.Problem("harness: State.AuthEvents: "+err.Error(), string(final.raw))
+				t.Problem("harness: State.AuthEvents: "+err.Error(), string(final.Raw))
 				return
 			}
 			pre = []*mpdu.PDU{}
@@ -425,7 +410,7 @@ func runOne(t *difftool.Tally, b *authBuilder, vid string, ring signing.KeyRing)
 				cp.InternalMeta.Rejected = false // the state holds accepted events
 				pre = append(pre, &cp)
 				for _, e := range stEv {
-					if e.id == a.EventID {
+					if e.ID == a.EventID {
 						sel = append(sel, e)
 					}
 				}
@@ -435,7 +420,7 @@ func runOne(t *difftool.Tally, b *authBuilder, vid string, ring signing.KeyRing)
 			// (SEL-member-without-state_key).
 		}
 		mxv := mtxAuthorize(vid, mev, pre, mxByID)
-		cc := &caseCtx{vid: vid, ver: b.ver, mode: "state", b: b, rm: rm, c: c, final: final, auth: sel, state: stEv, pert: "", noCreateState: noCreate, rp: rpv, mx: mxv}
+		cc := &caseCtx{vid: vid, ver: b.Ver, mode: "state", b: b, rm: rm, c: c, final: final, auth: sel, state: stEv, pert: "", noCreateState: noCreate, rp: rpv, mx: mxv}
 		if noCreate {
 			cc.pert = "state-without-create"
 		}
@@ -462,19 +447,19 @@ func compare(t *difftool.Tally, cc *caseCtx) {
 		t.Agree() // both reject under different rule families counts as agreement
 		return
 	}
-	sig := fmt.Sprintf("%s %s %s %s rp=%s mtx=%s", cc.mode, vgroup(cc.ver), cc.c.label, strings.Fields(cc.pert + " -")[0], cc.rp.short(), cc.mx.short())
+	sig := fmt.Sprintf("%s %s %s %s rp=%s mtx=%s", cc.mode, vgroup(cc.ver), cc.c.Label, strings.Fields(cc.pert + " -")[0], cc.rp.short(), cc.mx.short())
 	t.Diverge(classify(cc), sig, strings.ReplaceAll(cc.example(), "json: unable to ", "json: cannot "))
 }
 
 func (cc *caseCtx) example() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "v%s mode=%s %s", cc.vid, cc.mode, cc.c.label)
+	fmt.Fprintf(&b, "v%s mode=%s %s", cc.vid, cc.mode, cc.c.Label)
 	if cc.pert != "" {
 		fmt.Fprintf(&b, " [%s]", strings.TrimSpace(cc.pert))
 	}
-	fmt.Fprintf(&b, "\n  roomproto: %s\n  mautrix:   %s\n  event: %s", cc.rp, cc.mx, shortEvent(cc.final.raw))
+	fmt.Fprintf(&b, "\n  roomproto: %s\n  mautrix:   %s\n  event: %s", cc.rp, cc.mx, shortEvent(cc.final.Raw))
 	for _, a := range cc.auth {
-		fmt.Fprintf(&b, "\n  auth: %s", shortEvent(a.raw))
+		fmt.Fprintf(&b, "\n  auth: %s", shortEvent(a.Raw))
 	}
 	if cc.mode == "state" {
 		fmt.Fprintf(&b, "\n  (state has %d events)", len(cc.state))
@@ -483,11 +468,11 @@ func (cc *caseCtx) example() string {
 }
 
 func shortEvent(raw []byte) string {
-	m := decode(raw)
+	m := difftool.Decode(raw)
 	for _, k := range []string{"hashes", "origin_server_ts", "depth", "origin", "room_id", "signatures"} {
 		delete(m, k)
 	}
-	return string(enc(m))
+	return string(difftool.Enc(m))
 }
 
 var _ = roomversion.Known
