@@ -12,6 +12,7 @@ import (
 
 	gmsl "github.com/matrix-org/gomatrixserverlib"
 	"github.com/roomproto/roomproto/canonicaljson"
+	"github.com/roomproto/roomproto/tools/internal/difftool"
 )
 
 var canonArea = &Area{
@@ -133,7 +134,7 @@ func runCanon(t *Tally, n int, seed int64) {
 	for i := 0; i < n; i++ {
 		doc := "«HOLE»"
 		for j := 1 + r.Intn(3); j > 0; j-- {
-			f := pick(r, valueFrags...)
+			f := difftool.Pick(r, valueFrags...)
 			doc = strings.Replace(doc, "«HOLE»", baseObject(g, "["+f.text+",«HOLE»]"), 1)
 		}
 		one(strings.Replace(doc, "«HOLE»", "0", 1))
@@ -164,9 +165,9 @@ func baseObject(g jsonGen, hole string) string {
 			}
 			continue
 		}
-		parts = append(parts, fmt.Sprintf(`"%s%d":`, pick(r, keys...), i)+g.value(2, true))
+		parts = append(parts, fmt.Sprintf(`"%s%d":`, difftool.Pick(r, keys...), i)+g.value(2, true))
 	}
-	ws := pick(r, "", " ", "\n  ", "\t")
+	ws := difftool.Pick(r, "", " ", "\n  ", "\t")
 	return "{" + ws + strings.Join(parts, ","+ws) + ws + "}"
 }
 
@@ -195,7 +196,7 @@ func classifyCanon(strict bool, in []byte, o bytesOutcome) (string, string) {
 		// Run again with the last occurrence of each key only.
 		v, err := decodeAny(in)
 		if err == nil {
-			in2 := enc(v)
+			in2 := difftool.Enc(v)
 			o2 := canonBoth(strict, in2)
 			if o2.agree() {
 				return "C3-duplicate-keys", "duplicate keys"

@@ -16,6 +16,7 @@ import (
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/difftool"
 )
 
 var formatArea = &Area{
@@ -76,7 +77,7 @@ type formatMutation struct {
 func formatBase(r *rand.Rand, v roomversion.Version, seq int) M {
 	m := M{
 		"room_id":          "!r:a.test",
-		"sender":           pick(r, "@alice:a.test", "@bob:b.test"),
+		"sender":           difftool.Pick(r, "@alice:a.test", "@bob:b.test"),
 		"depth":            1 + r.Intn(1000),
 		"origin_server_ts": 1700000000000 + seq,
 		"signatures":       M{"a.test": M{"ed25519:1": "c2lnbmF0dXJlc2lnbmF0dXJlc2lnbmF0dXJlc2lnbmF0dXJlc2lnbmF0dXJlc2lnbmF0dXJl"}},
@@ -147,7 +148,7 @@ func formatMutations() []formatMutation {
 	odd := map[string]any{"string": "s", "int": 5, "null": nil, "array": []any{}, "object": M{}, "bool": true}
 	for _, f := range append(fields, "unsigned", "redacts", "origin") {
 		for _, on := range []string{"string", "int", "null", "array", "object", "bool"} {
-			add("mistyped "+f+"="+on, func(m M, v roomversion.Version, r *rand.Rand) { m[f] = deepCopy(odd[on]) })
+			add("mistyped "+f+"="+on, func(m M, v roomversion.Version, r *rand.Rand) { m[f] = difftool.DeepCopy(odd[on]) })
 		}
 	}
 	for _, e := range []struct {
@@ -155,7 +156,7 @@ func formatMutations() []formatMutation {
 		v any
 	}{{"origin", "a.test"}, {"unsigned", M{"age": 5}}, {"unsigned", M{"age": "x", "foo": []any{1}}}, {"foo", "bar"}, {"_foo", 1}, {"outlier", true},
 		{"prev_state", []any{}}, {"membership", "join"}, {"age_ts", 5}, {"destinations", []any{}}, {"redacts", "$x:a.test"}, {"Type", "m.room.create"}, {"State_Key", ""}} {
-		add(fmt.Sprintf("extra %s=%s", e.k, enc(e.v)), func(m M, v roomversion.Version, r *rand.Rand) { m[e.k] = deepCopy(e.v) })
+		add(fmt.Sprintf("extra %s=%s", e.k, difftool.Enc(e.v)), func(m M, v roomversion.Version, r *rand.Rand) { m[e.k] = difftool.DeepCopy(e.v) })
 	}
 	for _, f := range []string{"type", "state_key", "sender", "room_id", "content", "depth", "origin_server_ts", "prev_events", "redacts"} {
 		add("rename "+f+" to case variant", func(m M, v roomversion.Version, r *rand.Rand) {
@@ -310,7 +311,7 @@ func formatMutations() []formatMutation {
 		json.Unmarshal(b, &m)
 		t := m["type"]
 		delete(m, "type")
-		return append([]byte(`{"type":`+string(t)+`,`), enc(m)[1:]...)
+		return append([]byte(`{"type":`+string(t)+`,`), difftool.Enc(m)[1:]...)
 	})
 	inContent(`escaped \u0041 in content`, `"\u0041":1`)
 	inContent(`escaped \/ in content`, `"a\/b":1`)
@@ -356,13 +357,13 @@ func padTo(m M, target int, where string) {
 			m["unsigned"] = M{"pad": s}
 			return
 		}
-		c := copyM(m["content"].(M))
+		c := difftool.CopyM(m["content"].(M))
 		c["pad"] = s
 		m["content"] = c
 	}
 	set("")
 	m["hashes"] = M{"sha256": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}
-	need := target - len(enc(m))
+	need := target - len(difftool.Enc(m))
 	if need < 0 {
 		return
 	}
@@ -458,15 +459,15 @@ func runFormat(t *Tally, n int, seed int64) {
 	muts := formatMutations()
 	for i := 0; i < n; i++ {
 		for _, mu := range muts {
-			vid := pick(r, versions...)
+			vid := difftool.Pick(r, versions...)
 			v := rpVersion(vid)
 			base := formatBase(r, v, i)
 			var raw []byte
 			if mu.mut != nil {
 				mu.mut(base, v, r)
-				raw = withContentHash(v, enc(base))
+				raw = withContentHash(v, difftool.Enc(base))
 			} else {
-				raw = mu.raw(withContentHash(v, enc(base)), v, r)
+				raw = mu.raw(withContentHash(v, difftool.Enc(base)), v, r)
 			}
 			a := rpParse(v, raw)
 			if _, serr := signing.ParseEvent(v, raw); (serr == nil) != a.ok {

@@ -9,6 +9,7 @@ import (
 
 	gmsl "github.com/matrix-org/gomatrixserverlib"
 	"github.com/roomproto/roomproto/membership"
+	"github.com/roomproto/roomproto/tools/internal/difftool"
 	"github.com/sirupsen/logrus"
 )
 
@@ -82,7 +83,7 @@ func TestHashReproducers(t *testing.T) {
 		{"9", "age_ts", "H1-gmsl-strips-age_ts-outlier-destinations", 5},
 		{"3", "outlier", "H1-gmsl-strips-age_ts-outlier-destinations", true},
 	} {
-		m := decode(c.Events[0])
+		m := difftool.Decode(c.Events[0])
 		relabel(m, x.ver, rand.New(rand.NewSource(1)))
 		m[x.key] = x.val
 		_, redacted, err := hashRedacted(x.ver, m, style{})
@@ -158,22 +159,8 @@ func TestSmallRuns(t *testing.T) {
 	}
 	for _, a := range run {
 		t.Run(a.Name, func(t *testing.T) {
-			t1 := NewTally(a)
-			a.Run(t1, small[a.Name], 7)
-			if t1.Unclassified() > 0 {
-				var b bytes.Buffer
-				t1.Print(&b, false)
-				t.Errorf("unclassified divergences:\n%s", b.String())
-			}
-			if t1.Compared == 0 {
-				t.Error("nothing compared")
-			}
-			if a.Name == "auth" || a.Name == "redact" {
-				t2 := NewTally(a)
-				a.Run(t2, small[a.Name], 7)
-				if report([]*Tally{t1}) != report([]*Tally{t2}) {
-					t.Error("two runs with the same seed differ")
-				}
+			for _, p := range difftool.CheckRun(a, small[a.Name], 7, a.Name == "auth" || a.Name == "redact") {
+				t.Error(p)
 			}
 		})
 	}

@@ -17,6 +17,7 @@ import (
 
 	gmsl "github.com/matrix-org/gomatrixserverlib"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/difftool"
 )
 
 var hashArea = &Area{
@@ -72,7 +73,7 @@ func encodeStyled(v any, st style) []byte {
 	}
 	str := func(s string) {
 		if !st.escapeNonASCII && !st.escapeSlash {
-			b.Write(enc(s))
+			b.Write(difftool.Enc(s))
 			return
 		}
 		b.WriteByte('"')
@@ -101,7 +102,7 @@ func encodeStyled(v any, st style) []byte {
 	walk = func(v any, depth int) {
 		switch t := v.(type) {
 		case map[string]any:
-			keys := sortedKeys(t)
+			keys := difftool.SortedKeys(t)
 			if st.reverse {
 				sort.Sort(sort.Reverse(sort.StringSlice(keys)))
 			}
@@ -138,7 +139,7 @@ func encodeStyled(v any, st style) []byte {
 		case string:
 			str(t)
 		default:
-			b.Write(enc(t))
+			b.Write(difftool.Enc(t))
 		}
 	}
 	walk(v, 0)
@@ -149,7 +150,7 @@ func encodeStyled(v any, st style) []byte {
 // and reference pairs; a create event's room_version follows.
 func relabel(m M, ver string, r *rand.Rand) {
 	if ver == "1" || ver == "2" {
-		m["event_id"] = fmt.Sprintf("$ev%d:%s", r.Intn(1000), pick(r, "a.example", "b.example", "c.example"))
+		m["event_id"] = fmt.Sprintf("$ev%d:%s", r.Intn(1000), difftool.Pick(r, "a.example", "b.example", "c.example"))
 		for _, k := range []string{"prev_events", "auth_events"} {
 			if arr, ok := m[k].([]any); ok {
 				pairs := []any{}
@@ -183,7 +184,7 @@ func setContent(k string, v any) func(m M, ver string, r *rand.Rand) bool {
 }
 
 func setTop(k string, v any) func(m M, ver string, r *rand.Rand) bool {
-	return func(m M, ver string, r *rand.Rand) bool { m[k] = deepCopy(v); return true }
+	return func(m M, ver string, r *rand.Rand) bool { m[k] = difftool.DeepCopy(v); return true }
 }
 
 var hashMutations = []hashMutation{
@@ -215,7 +216,7 @@ var hashMutations = []hashMutation{
 		return lenient(v) && setContent("big", json.Number("123456789012345678901234567890"))(m, v, r)
 	}},
 	{"content:float(v1-5)", func(m M, v string, r *rand.Rand) bool {
-		return lenient(v) && setContent("f", json.Number(pick(r, "1.5", "1.0", "1e10", "-0", "0.5e1", "-0.5", "1E2")))(m, v, r)
+		return lenient(v) && setContent("f", json.Number(difftool.Pick(r, "1.5", "1.0", "1e10", "-0", "0.5e1", "-0.5", "1E2")))(m, v, r)
 	}},
 	{"content:maxint", setContent("max", []any{json.Number("9007199254740991"), json.Number("-9007199254740991")})},
 	{"content:nested", setContent("n", M{"b": []any{nil, true, false, M{}}, "a": ""})},
@@ -263,7 +264,7 @@ func gmslRefID(ver string, ev []byte) (string, error) {
 	if ver == "3" {
 		return "$" + base64.RawStdEncoding.EncodeToString(h[:]), nil
 	}
-	return "$" + b64URL(h[:]), nil
+	return "$" + difftool.B64URL(h[:]), nil
 }
 
 func runHash(t *Tally, n int, seed int64) {
@@ -292,14 +293,14 @@ func runHash(t *Tally, n int, seed int64) {
 	}
 	var bases []M
 	for _, raw := range c.Events {
-		bases = append(bases, decode(raw))
+		bases = append(bases, difftool.Decode(raw))
 	}
 	// 1. Every single mutation (and none), every corpus event, version and style.
 	for _, base := range bases {
 		for _, ver := range versions {
 			for mi := -1; mi < len(hashMutations); mi++ {
 				for _, st := range styles {
-					m := copyM(base)
+					m := difftool.CopyM(base)
 					relabel(m, ver, r)
 					names := []string{"none"}
 					if mi >= 0 {
@@ -315,18 +316,18 @@ func runHash(t *Tally, n int, seed int64) {
 	}
 	// 2. Random combinations of mutations.
 	for i := 0; i < n; i++ {
-		base := pick(r, bases...)
+		base := difftool.Pick(r, bases...)
 		for _, ver := range versions {
-			m := copyM(base)
+			m := difftool.CopyM(base)
 			relabel(m, ver, r)
 			var names []string
 			for k := r.Intn(4); k > 0; k-- {
-				mu := pick(r, hashMutations...)
+				mu := difftool.Pick(r, hashMutations...)
 				if mu.f(m, ver, r) {
 					names = append(names, mu.name)
 				}
 			}
-			hashCompare(t, ver, m, pick(r, styles...), names)
+			hashCompare(t, ver, m, difftool.Pick(r, styles...), names)
 		}
 	}
 }
@@ -336,7 +337,7 @@ func hashIDs(ver string, m M, ev []byte) (string, error, string, error) {
 	id, err := signing.EventID(rpVersion(ver), ev)
 	var gid string
 	var gerr error
-	if _, has := m["event_id"]; has && verNum(ver) >= 3 {
+	if _, has := m["event_id"]; has && difftool.VerNum(ver) >= 3 {
 		gid, gerr = gmslRefID(ver, ev) // PDU.EventID() would return the member
 	} else {
 		gid, gerr = gmslEventID(ver, ev)
@@ -351,13 +352,13 @@ func hashRedacted(ver string, m M, st style) (ev2 []byte, redacted bool, err err
 	if err != nil {
 		return nil, false, fmt.Errorf("roomproto ContentHash: %w", err)
 	}
-	m2 := copyM(m)
+	m2 := difftool.CopyM(m)
 	hm, _ := m2["hashes"].(M)
 	if hm == nil {
 		hm = M{}
 		m2["hashes"] = hm
 	}
-	hm["sha256"] = b64(h[:])
+	hm["sha256"] = difftool.B64(h[:])
 	ev2 = encodeStyled(m2, st)
 	if err := signing.CheckContentHash(rpVersion(ver), ev2); err != nil {
 		return ev2, false, fmt.Errorf("roomproto CheckContentHash refuses its own hash: %w", err)
@@ -376,7 +377,7 @@ func hashCompare(t *Tally, ver string, m M, st style, names []string) {
 	ev := encodeStyled(m, st)
 	label := strings.Join(names, "+")
 	id, err, gid, gerr := hashIDs(ver, m, ev)
-	if _, has := m["event_id"]; !has && verNum(ver) >= 3 && gerr == nil {
+	if _, has := m["event_id"]; !has && difftool.VerNum(ver) >= 3 && gerr == nil {
 		// The harness's copy of GMSL's reference hash (used for events with an event_id) must
 		// give what PDU.EventID() gives.
 		if g2, e2 := gmslRefID(ver, ev); e2 != nil || g2 != gid {
@@ -415,7 +416,7 @@ var hashFeatures = []struct {
 		},
 		func(m M) { delete(m, "age_ts"); delete(m, "outlier"); delete(m, "destinations") }},
 	{"H3-stray-event_id-v3plus",
-		func(m M, ver string) bool { _, ok := m["event_id"]; return ok && verNum(ver) >= 3 },
+		func(m M, ver string) bool { _, ok := m["event_id"]; return ok && difftool.VerNum(ver) >= 3 },
 		func(m M) { delete(m, "event_id") }},
 	{"H2-lenient-number-forms",
 		func(m M, ver string) bool { return lenient(ver) && len(oddNumbers(m)) > 0 },
@@ -431,7 +432,7 @@ var hashFeatures = []struct {
 func oddNumbers(m M) []string {
 	c, _ := m["content"].(M)
 	var out []string
-	for _, k := range sortedKeys(c) {
+	for _, k := range difftool.SortedKeys(c) {
 		if n, ok := c[k].(json.Number); ok && (strings.ContainsAny(string(n), ".eE") || string(n) == "-0") {
 			out = append(out, k)
 		}
@@ -446,7 +447,7 @@ func classifyHash(ver string, m M, st style) string {
 		_, redacted, err := hashRedacted(ver, ms, st)
 		return err == nil && !redacted
 	}
-	all := copyM(m)
+	all := difftool.CopyM(m)
 	first := ""
 	for _, f := range hashFeatures {
 		if !f.present(m, ver) {
@@ -455,7 +456,7 @@ func classifyHash(ver string, m M, st style) string {
 		if first == "" {
 			first = f.class
 		}
-		one := copyM(m)
+		one := difftool.CopyM(m)
 		f.remove(one)
 		if fixed(one) {
 			return f.class

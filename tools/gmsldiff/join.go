@@ -23,6 +23,8 @@ import (
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/authgen"
+	"github.com/roomproto/roomproto/tools/internal/difftool"
 )
 
 var joinArea = &Area{
@@ -105,7 +107,7 @@ func newJoinRoom(ver string) *joinRoomState {
 }
 
 func buildPDU(g gmsl.IRoomVersion, proto *gmsl.ProtoEvent, ts time.Time, signer string) (gmsl.PDU, error) {
-	return g.NewEventBuilderFromProtoEvent(proto).Build(ts, spec.ServerName(signer), joinKeyID, keyFor(signer, "1").Private)
+	return g.NewEventBuilderFromProtoEvent(proto).Build(ts, spec.ServerName(signer), joinKeyID, authgen.KeyFor(signer, "1").Private)
 }
 
 func (r *joinRoomState) add(sender, typ, sk string, content []byte) {
@@ -117,7 +119,7 @@ func (r *joinRoomState) add(sender, typ, sk string, content []byte) {
 	}
 	proto.Depth = int64(len(r.events) + 1)
 	r.ts = r.ts.Add(time.Second)
-	ev, err := buildPDU(r.g, &proto, r.ts, domainOf(sender))
+	ev, err := buildPDU(r.g, &proto, r.ts, difftool.DomainOf(sender))
 	if err != nil {
 		panic(fmt.Sprintf("build %s: %v", typ, err)) // invariant: the harness built this input or table itself
 	}
@@ -131,7 +133,7 @@ func (r *joinRoomState) add(sender, typ, sk string, content []byte) {
 }
 
 func (r *joinRoomState) addJSON(sender, typ, sk string, content any) {
-	r.add(sender, typ, sk, enc(content))
+	r.add(sender, typ, sk, difftool.Enc(content))
 }
 
 func (r *joinRoomState) membership(u string) string {
@@ -217,7 +219,7 @@ type joinScenario struct {
 func genJoinScenario(rng *rand.Rand, ver string) *joinScenario {
 	r := newJoinRoom(ver)
 	cc := M{"room_version": ver}
-	if verNum(ver) < 11 {
+	if difftool.VerNum(ver) < 11 {
 		cc["creator"] = joinCreator
 	}
 	r.addJSON(joinCreator, "m.room.create", "", cc)
@@ -233,21 +235,21 @@ func genJoinScenario(rng *rand.Rand, ver string) *joinScenario {
 		}
 		for _, u := range joinUsers[1:] {
 			if rng.Intn(100) < 45 {
-				us[u] = pick(rng, 0, 49, 50, 100)
+				us[u] = difftool.Pick(rng, 0, 49, 50, 100)
 			}
 		}
 		pl := M{"users": us}
 		if rng.Intn(4) != 0 {
-			pl["invite"] = pick(rng, 0, 50, 100)
+			pl["invite"] = difftool.Pick(rng, 0, 50, 100)
 		}
 		if rng.Intn(3) == 0 {
-			pl["users_default"] = pick(rng, 0, 50)
+			pl["users_default"] = difftool.Pick(rng, 0, 50)
 		}
 		r.addJSON(joinCreator, "m.room.power_levels", "", pl)
 	}
 	sc := &joinScenario{room: r, known: map[string]bool{}, joined: map[string]map[string]bool{}, localIn: map[string][]string{}, memberPDU: map[string]gmsl.PDU{}}
 	if rng.Intn(100) < 92 {
-		rule := pick(rng, "public", "invite", "knock", "restricted", "restricted", "restricted", "knock_restricted", "knock_restricted", "private")
+		rule := difftool.Pick(rng, "public", "invite", "knock", "restricted", "restricted", "restricted", "knock_restricted", "knock_restricted", "private")
 		jr := M{"join_rule": rule}
 		if rng.Intn(100) < 85 {
 			allow := []any{}
@@ -272,11 +274,11 @@ func genJoinScenario(rng *rand.Rand, ver string) *joinScenario {
 			jr["allow"] = allow
 		}
 		sc.rule = rule
-		sc.jrRaw = string(enc(jr))
+		sc.jrRaw = string(difftool.Enc(jr))
 		r.add(joinCreator, "m.room.join_rules", "", []byte(sc.jrRaw))
 	}
 	for _, u := range joinUsers[1:] {
-		m := pick(rng, "", "", "join", "join", "invite", "leave", "ban", "knock")
+		m := difftool.Pick(rng, "", "", "join", "join", "invite", "leave", "ban", "knock")
 		if m == "" {
 			continue
 		}
@@ -397,7 +399,7 @@ func (sc *joinScenario) memberOf(room, u string) gmsl.PDU {
 	}
 	sk := u
 	proto := gmsl.ProtoEvent{SenderID: u, RoomID: room, Type: "m.room.member", StateKey: &sk, Content: []byte(`{"membership":"join"}`), PrevEvents: []string{}, AuthEvents: []string{}, Depth: 5}
-	ev, err := buildPDU(sc.room.g, &proto, sc.room.ts, domainOf(u))
+	ev, err := buildPDU(sc.room.g, &proto, sc.room.ts, difftool.DomainOf(u))
 	if err != nil {
 		panic(err) // invariant: the harness built this input or table itself
 	}
@@ -443,7 +445,7 @@ func rpReason(err error) error {
 // validAuthoriser: a user of the resident, joined to the room, whose level reaches the invite
 // level (rule 4.3.5.2).
 func (sc *joinScenario) validAuthoriser(u string) bool {
-	if u == "" || domainOf(u) != resident || sc.room.rp.Membership(u) != "join" {
+	if u == "" || difftool.DomainOf(u) != resident || sc.room.rp.Membership(u) != "join" {
 		return false
 	}
 	pl := sc.room.rp.PowerLevels()
@@ -485,7 +487,7 @@ type joinFacts struct {
 }
 
 func (sc *joinScenario) facts(user string) joinFacts {
-	f := joinFacts{v: verNum(sc.room.ver), rule: sc.rule, member: sc.room.membership(user), local: domainOf(user) == resident}
+	f := joinFacts{v: difftool.VerNum(sc.room.ver), rule: sc.rule, member: sc.room.membership(user), local: difftool.DomainOf(user) == resident}
 	switch sc.rule {
 	case "public", "invite", "":
 		f.ruleDefined = true
@@ -510,9 +512,9 @@ func runJoin(t *Tally, n int, seed int64) {
 	rng := rand.New(rand.NewSource(seed))
 	for i := 0; i < n; i++ {
 		// Restricted joins need v8+: two thirds of the rooms are v8-11.
-		ver := pick(rng, versions...)
+		ver := difftool.Pick(rng, versions...)
 		if rng.Intn(3) > 0 {
-			ver = pick(rng, "8", "9", "10", "11")
+			ver = difftool.Pick(rng, "8", "9", "10", "11")
 		}
 		sc := genJoinScenario(rng, ver)
 		for q := 0; q < 4; q++ {
@@ -539,10 +541,10 @@ type joinRun struct {
 // ---- make_join ----
 
 func (j *joinRun) makeJoin(rng *rand.Rand, sc *joinScenario) {
-	user := pick(rng, "@j:j.test", "@j:j.test", "@j:j.test", "@j2:j.test", "@a1:a.test", "@r3:res.test")
-	origin := domainOf(user)
+	user := difftool.Pick(rng, "@j:j.test", "@j:j.test", "@j:j.test", "@j2:j.test", "@a1:a.test", "@r3:res.test")
+	origin := difftool.DomainOf(user)
 	if rng.Intn(40) == 0 {
-		origin = pick(rng, "a.test", "j.test")
+		origin = difftool.Pick(rng, "a.test", "j.test")
 	}
 	ver := versions
 	if rng.Intn(30) == 0 {
@@ -658,7 +660,7 @@ type sendJoinCase struct {
 // buildMember builds a member-like event on the current state, signed by signer.
 func (r *joinRoomState) buildMember(sender, sk string, content M, signer, typ string) []byte {
 	s := sk
-	proto := gmsl.ProtoEvent{SenderID: sender, RoomID: joinRoom, Type: typ, StateKey: &s, Content: enc(content)}
+	proto := gmsl.ProtoEvent{SenderID: sender, RoomID: joinRoom, Type: typ, StateKey: &s, Content: difftool.Enc(content)}
 	ids := []string{}
 	if needed, err := gmsl.StateNeededForProtoEvent(&proto); err == nil {
 		for _, t := range needed.Tuples() {
@@ -681,13 +683,13 @@ func (r *joinRoomState) buildMember(sender, sk string, content M, signer, typ st
 
 // resignWith applies f to an event, then signs it again as signer (the content hash too).
 func resignWith(v roomversion.Version, js []byte, signer string, f func(m M)) []byte {
-	m := decode(js)
+	m := difftool.Decode(js)
 	delete(m, "signatures")
 	delete(m, "hashes")
 	f(m)
-	out, err := signing.SignEvent(v, enc(m), signer, keyFor(signer, "1"))
+	out, err := signing.SignEvent(v, difftool.Enc(m), signer, authgen.KeyFor(signer, "1"))
 	if err != nil {
-		return enc(m)
+		return difftool.Enc(m)
 	}
 	return out
 }
@@ -702,8 +704,8 @@ func eventIDOf(r *joinRoomState, js []byte) string {
 
 func (j *joinRun) genSendJoin(rng *rand.Rand, sc *joinScenario) sendJoinCase {
 	r := sc.room
-	user := pick(rng, "@j:j.test", "@j:j.test", "@j2:j.test", "@a1:a.test")
-	origin := domainOf(user)
+	user := difftool.Pick(rng, "@j:j.test", "@j:j.test", "@j2:j.test", "@a1:a.test")
+	origin := difftool.DomainOf(user)
 	content := M{"membership": "join"}
 	// The authoriser: roomproto's choice, a random local user, or none.
 	dec, err := membership.DecideJoin(membership.JoinRequest{State: r.rp, UserID: user, ResidentServer: resident, Rooms: sc.knownRooms()})
@@ -711,7 +713,7 @@ func (j *joinRun) genSendJoin(rng *rand.Rand, sc *joinScenario) sendJoinCase {
 	case err == nil && dec.AuthorisingUser != "" && k < 6:
 		content["join_authorised_via_users_server"] = dec.AuthorisingUser
 	case k < 8:
-		content["join_authorised_via_users_server"] = pick(rng, localUsers...)
+		content["join_authorised_via_users_server"] = difftool.Pick(rng, localUsers...)
 	}
 	mut := rng.Intn(20)
 	name := "valid"
@@ -719,12 +721,12 @@ func (j *joinRun) genSendJoin(rng *rand.Rand, sc *joinScenario) sendJoinCase {
 	var post func(m M)
 	switch mut {
 	case 1:
-		name, sk = "state_key!=sender", pick(rng, "@j2:j.test", "@a2:a.test", "@r1:res.test")
+		name, sk = "state_key!=sender", difftool.Pick(rng, "@j2:j.test", "@a2:a.test", "@r1:res.test")
 	case 2:
-		name, origin = "origin!=sender server", pick(rng, "a.test", "b.test")
+		name, origin = "origin!=sender server", difftool.Pick(rng, "a.test", "b.test")
 	case 3:
 		name = "membership!=join"
-		content["membership"] = pick(rng, "leave", "knock", "invite", "ban")
+		content["membership"] = difftool.Pick(rng, "leave", "knock", "invite", "ban")
 	case 4:
 		name = "wrong path room"
 	case 5:
@@ -733,10 +735,10 @@ func (j *joinRun) genSendJoin(rng *rand.Rand, sc *joinScenario) sendJoinCase {
 		name, signer = "signed by other server", "b.test"
 	case 7:
 		name = "authoriser of other server"
-		content["join_authorised_via_users_server"] = pick(rng, "@a1:a.test", "@j:j.test")
+		content["join_authorised_via_users_server"] = difftool.Pick(rng, "@a1:a.test", "@j:j.test")
 	case 8:
 		name = "authoriser not a user ID"
-		content["join_authorised_via_users_server"] = pick(rng, "notauser", "@nodomain", "")
+		content["join_authorised_via_users_server"] = difftool.Pick(rng, "notauser", "@nodomain", "")
 	case 9:
 		name = "no authoriser"
 		delete(content, "join_authorised_via_users_server")
@@ -794,7 +796,7 @@ func (j *joinRun) gmslSendJoin(sc *joinScenario, c sendJoinCase) (code, msg stri
 		resp, err := gmsl.HandleSendJoin(gmsl.HandleSendJoinInput{
 			Context: context.Background(), RoomID: *rid, EventID: c.pathEvent, JoinEvent: c.event,
 			RoomVersion: gmsl.RoomVersion(sc.room.ver), RequestOrigin: spec.ServerName(c.origin), LocalServerName: resident,
-			KeyID: joinKeyID, PrivateKey: keyFor(resident, "1").Private, Verifier: j.gRing, MembershipQuerier: joinQuerier{sc},
+			KeyID: joinKeyID, PrivateKey: authgen.KeyFor(resident, "1").Private, Verifier: j.gRing, MembershipQuerier: joinQuerier{sc},
 			UserIDQuerier: userIDForSender, StoreSenderIDFromPublicID: func(context.Context, spec.SenderID, string, spec.RoomID) error { return nil },
 		})
 		if err != nil {
@@ -820,17 +822,17 @@ func (j *joinRun) sendJoin(rng *rand.Rand, sc *joinScenario) {
 	g, gMsg := j.gmslSendJoin(sc, c)
 	_, err := membership.SendJoin(membership.SendJoinRequest{
 		State: sc.room.rp, ResidentServer: resident, Rooms: sc.knownRooms(), RoomID: c.pathRoom, EventID: c.pathEvent,
-		Origin: c.origin, Event: c.event, Key: keyFor(resident, "1"), Keys: j.rpRing,
+		Origin: c.origin, Event: c.event, Key: authgen.KeyFor(resident, "1"), Keys: j.rpRing,
 	})
 	r := errCode(err)
 	if r == strings.TrimSuffix(g, "(auth)") { // a 403 from the auth rules when the event is input
 		j.t.Agree()
 		return
 	}
-	m := decode(c.event)
+	m := difftool.Decode(c.event)
 	content, _ := m["content"].(M)
 	ex := fmt.Sprintf("send_join [%s] %s\nevent: sender=%v state_key=%v type=%v content=%s event_id=%v path=(%s, %s)\nroomproto: %s (%v)\nGMSL: %s (%s)",
-		c.name, sc.describe(c.user, c.origin, versions), m["sender"], m["state_key"], m["type"], enc(content), m["event_id"], c.pathRoom, c.pathEvent, r, err, g, gMsg)
+		c.name, sc.describe(c.user, c.origin, versions), m["sender"], m["state_key"], m["type"], difftool.Enc(content), m["event_id"], c.pathRoom, c.pathEvent, r, err, g, gMsg)
 	f := sc.facts(c.user)
 	cls := classifySendJoin(sc, f, c, content, r, g, gMsg, rpReason(err))
 	j.t.Diverge(cls, fmt.Sprintf("send_join [%s] rp=%s gmsl=%s rule=%s v%d member=%s", c.name, r, g, f.rule, f.v, f.member), ex)
@@ -874,8 +876,8 @@ func classifySendJoin(sc *joinScenario, f joinFacts, c sendJoinCase, content M, 
 // ---- knock ----
 
 func (j *joinRun) knock(rng *rand.Rand, sc *joinScenario) {
-	user := pick(rng, joinUsers[1:]...)
-	js := sc.room.buildMember(user, user, M{"membership": "knock"}, domainOf(user), "m.room.member")
+	user := difftool.Pick(rng, joinUsers[1:]...)
+	js := sc.room.buildMember(user, user, M{"membership": "knock"}, difftool.DomainOf(user), "m.room.member")
 	g, gMsg := "ok", ""
 	if ev, err := sc.room.g.NewEventFromUntrustedJSON(js); err != nil {
 		g, gMsg = "parse", err.Error()
@@ -897,7 +899,7 @@ func (j *joinRun) knock(rng *rand.Rand, sc *joinScenario) {
 		cls = "B8-knock_restricted-before-v10"
 	}
 	j.t.Diverge(cls, fmt.Sprintf("knock rp=%s gmsl=%s rule=%s v%d member=%s", r, g, f.rule, f.v, f.member),
-		fmt.Sprintf("knock %s\nroomproto: %s (%v)\nGMSL: %s (%s)", sc.describe(user, domainOf(user), versions), r, err, g, gMsg))
+		fmt.Sprintf("knock %s\nroomproto: %s (%v)\nGMSL: %s (%s)", sc.describe(user, difftool.DomainOf(user), versions), r, err, g, gMsg))
 }
 
 // ---- invite ----
@@ -951,7 +953,7 @@ func (j *joinRun) gmslInvite(r *joinRoomState, js []byte, pathRoom, pathEvent st
 		}
 		_, err = gmsl.HandleInvite(context.Background(), gmsl.HandleInviteInput{
 			RoomID: *rid, RoomVersion: gmsl.RoomVersion(r.ver), InvitedUser: *invited, InvitedSenderID: spec.SenderID(invited.String()),
-			InviteEvent: ev, KeyID: joinKeyID, PrivateKey: keyFor(resident, "1").Private, Verifier: j.gRing,
+			InviteEvent: ev, KeyID: joinKeyID, PrivateKey: authgen.KeyFor(resident, "1").Private, Verifier: j.gRing,
 			RoomQuerier: inviteRooms{}, MembershipQuerier: inviteRooms{}, StateQuerier: inviteRooms{}, UserIDQuerier: userIDForSender,
 		})
 		if err != nil {
@@ -973,9 +975,9 @@ func (j *joinRun) invite(rng *rand.Rand, sc *joinScenario) {
 			irs = append(irs, json.RawMessage(e.JSON()))
 		}
 	}
-	sender := pick(rng, "@a1:a.test", "@j:j.test", "@c:res.test")
-	target := pick(rng, "@r3:res.test", "@r2:res.test", "@new:res.test")
-	signer, origin := domainOf(sender), domainOf(sender)
+	sender := difftool.Pick(rng, "@a1:a.test", "@j:j.test", "@c:res.test")
+	target := difftool.Pick(rng, "@r3:res.test", "@r2:res.test", "@new:res.test")
+	signer, origin := difftool.DomainOf(sender), difftool.DomainOf(sender)
 	content := M{"membership": "invite"}
 	typ, pathRoom := "m.room.member", joinRoom
 	mut := rng.Intn(12)
@@ -992,7 +994,7 @@ func (j *joinRun) invite(rng *rand.Rand, sc *joinScenario) {
 		name, target = "state_key remote user", "@x:b.test"
 	case 5:
 		name = "membership not invite"
-		content["membership"] = pick(rng, "join", "leave", "ban")
+		content["membership"] = difftool.Pick(rng, "join", "leave", "ban")
 	case 6:
 		name, typ = "not a member event", "m.room.topic"
 	case 7:
@@ -1023,13 +1025,13 @@ func (j *joinRun) invite(rng *rand.Rand, sc *joinScenario) {
 	}
 	g, gMsg := j.gmslInvite(r, js, pathRoom, pathEvent)
 	_, err := membership.SignInvite(membership.InviteRequest{RoomVersion: r.v, RoomID: pathRoom, EventID: pathEvent, Origin: origin,
-		Event: js, InviteRoomState: irs, LocalServer: resident, Key: keyFor(resident, "1"), Keys: j.rpRing})
+		Event: js, InviteRoomState: irs, LocalServer: resident, Key: authgen.KeyFor(resident, "1"), Keys: j.rpRing})
 	rc := errCode(err)
 	if rc == g {
 		j.t.Agree()
 		return
 	}
-	v := verNum(r.ver)
+	v := difftool.VerNum(r.ver)
 	reason := rpReason(err)
 	cls := ""
 	switch {

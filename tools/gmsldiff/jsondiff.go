@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/roomproto/roomproto/canonicaljson"
+	"github.com/roomproto/roomproto/tools/internal/difftool"
 )
 
 // absent stands for a member one side does not have.
@@ -28,7 +29,7 @@ func show(v any) string {
 	if _, ok := v.(absent); ok {
 		return "(absent)"
 	}
-	return string(enc(v))
+	return string(difftool.Enc(v))
 }
 
 // decodeAny parses a JSON value keeping numbers as json.Number.
@@ -74,7 +75,7 @@ func walkDiff(path []string, a, b any, out *[]diffItem) {
 		for k := range tb {
 			keys[k] = true
 		}
-		for _, k := range sortedKeys(keys) {
+		for _, k := range difftool.SortedKeys(keys) {
 			x, okx := ta[k]
 			y, oky := tb[k]
 			if !okx {
@@ -256,7 +257,7 @@ func dropMembers(obj []byte, drop func(key string) bool, edit func(key string, v
 		if len(out) > 1 {
 			out = append(out, ',')
 		}
-		out = append(append(append(out, enc(key)...), ':'), val...)
+		out = append(append(append(out, difftool.Enc(key)...), ':'), val...)
 		return nil
 	})
 	return append(out, '}'), err

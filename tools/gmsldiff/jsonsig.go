@@ -14,6 +14,8 @@ import (
 
 	gmsl "github.com/matrix-org/gomatrixserverlib"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/authgen"
+	"github.com/roomproto/roomproto/tools/internal/difftool"
 )
 
 var jsonsigArea = &Area{
@@ -35,11 +37,11 @@ var jsonsigArea = &Area{
 func randValue(r *rand.Rand, depth int) any {
 	switch k := r.Intn(10); {
 	case k < 3:
-		return pick(r, "", "x", "hello world", "é€😀", "a\"b\\c", "\u0001ctl", "<html>&")
+		return difftool.Pick(r, "", "x", "hello world", "é€😀", "a\"b\\c", "\u0001ctl", "<html>&")
 	case k < 5:
-		return pick[any](r, 0, 1, -1, 42, 9007199254740991, -9007199254740991, 1700000000000)
+		return difftool.Pick[any](r, 0, 1, -1, 42, 9007199254740991, -9007199254740991, 1700000000000)
 	case k == 5:
-		return pick[any](r, true, false, nil)
+		return difftool.Pick[any](r, true, false, nil)
 	case k < 8 && depth < 3:
 		return randObj(r, depth+1)
 	case depth < 3:
@@ -55,7 +57,7 @@ func randValue(r *rand.Rand, depth int) any {
 func randObj(r *rand.Rand, depth int) M {
 	m := M{}
 	for i := r.Intn(5); i > 0; i-- {
-		k := pick(r, "a", "b", "one", "two", "content", "origin", "é", "😀", "A", "z", "signatures", "unsigned", "key")
+		k := difftool.Pick(r, "a", "b", "one", "two", "content", "origin", "é", "😀", "A", "z", "signatures", "unsigned", "key")
 		if depth == 0 && (k == "signatures" || k == "unsigned") {
 			continue
 		}
@@ -82,24 +84,24 @@ func okStr(err error) string {
 
 func runJSONSig(t *Tally, n int, seed int64) {
 	r := rand.New(rand.NewSource(seed))
-	other := keyFor("other.test", "9")
+	other := authgen.KeyFor("other.test", "9")
 	for i := 0; i < n; i++ {
-		ver := pick(r, "1", "abc", "a_b", "0", "AAAA")
-		server := pick(r, "s.test", "s.test:8448", "[::1]:8448")
-		sk := keyFor(server, ver)
+		ver := difftool.Pick(r, "1", "abc", "a_b", "0", "AAAA")
+		server := difftool.Pick(r, "s.test", "s.test:8448", "[::1]:8448")
+		sk := authgen.KeyFor(server, ver)
 		keyID := sk.KeyID()
 		obj := randObj(r, 0)
 		if r.Intn(3) == 0 {
-			obj["unsigned"] = pick[any](r, M{"age": 5}, M{"x": M{"y": 1}}, "str", 5, nil, []any{1})
+			obj["unsigned"] = difftool.Pick[any](r, M{"age": 5}, M{"x": M{"y": 1}}, "str", 5, nil, []any{1})
 		}
 		if r.Intn(3) == 0 {
-			o2, _ := signing.SignJSON(enc(obj), "other.test", other)
-			obj = decode(o2)
+			o2, _ := signing.SignJSON(difftool.Enc(obj), "other.test", other)
+			obj = difftool.Decode(o2)
 		}
 		if r.Intn(6) == 0 {
-			obj["signatures"] = pick[any](r, M{server: M{keyID: "AAAA"}}, M{server: M{"ed25519:zz": "AAAA"}}, M{"x.test": M{}}, M{})
+			obj["signatures"] = difftool.Pick[any](r, M{server: M{keyID: "AAAA"}}, M{server: M{"ed25519:zz": "AAAA"}}, M{"x.test": M{}}, M{})
 		}
-		raw := enc(obj)
+		raw := difftool.Enc(obj)
 		rpOut, rpErr := signing.SignJSON(raw, server, sk)
 		gOut, gErr := gmsl.SignJSON(server, gmsl.KeyID(keyID), sk.Private, raw)
 		switch {
@@ -117,7 +119,7 @@ func runJSONSig(t *Tally, n int, seed int64) {
 		pub := sk.Public()
 		ring := signing.KeyRing{server: {keyID: signing.PublicKey{Key: pub}}}
 		for _, mu := range verifyMutations() {
-			mraw, ok := mu.f(decode(rpOut), rpOut, server, keyID)
+			mraw, ok := mu.f(difftool.Decode(rpOut), rpOut, server, keyID)
 			if !ok {
 				continue
 			}
@@ -151,8 +153,8 @@ func gmslVerifyAll(raw []byte, ring signing.KeyRing) error {
 		return err
 	}
 	n := 0
-	for _, srv := range sortedKeys(sigs) {
-		for _, kid := range sortedKeys(sigs[srv]) {
+	for _, srv := range difftool.SortedKeys(sigs) {
+		for _, kid := range difftool.SortedKeys(sigs[srv]) {
 			pk, ok := ring.PublicKey(srv, kid)
 			if !ok {
 				continue
@@ -197,91 +199,97 @@ func verifyMutations() []verifyMut {
 			json.Indent(&out, b, "", "  ")
 			return out.Bytes(), true
 		}},
-		{"add unsigned", func(m M, b []byte, s, k string) ([]byte, bool) { m["unsigned"] = M{"age": 1}; return enc(m), true }},
-		{"change unsigned to non-object", func(m M, b []byte, s, k string) ([]byte, bool) { m["unsigned"] = 5; return enc(m), true }},
-		{"change a signed value", func(m M, b []byte, s, k string) ([]byte, bool) { m["zzz_added"] = 1; return enc(m), true }},
-		{"remove signatures", func(m M, b []byte, s, k string) ([]byte, bool) { delete(m, "signatures"); return enc(m), true }},
-		{"signatures=null", func(m M, b []byte, s, k string) ([]byte, bool) { m["signatures"] = nil; return enc(m), true }},
-		{"signatures=array", func(m M, b []byte, s, k string) ([]byte, bool) { m["signatures"] = []any{}; return enc(m), true }},
+		{"add unsigned", func(m M, b []byte, s, k string) ([]byte, bool) {
+			m["unsigned"] = M{"age": 1}
+			return difftool.Enc(m), true
+		}},
+		{"change unsigned to non-object", func(m M, b []byte, s, k string) ([]byte, bool) { m["unsigned"] = 5; return difftool.Enc(m), true }},
+		{"change a signed value", func(m M, b []byte, s, k string) ([]byte, bool) { m["zzz_added"] = 1; return difftool.Enc(m), true }},
+		{"remove signatures", func(m M, b []byte, s, k string) ([]byte, bool) { delete(m, "signatures"); return difftool.Enc(m), true }},
+		{"signatures=null", func(m M, b []byte, s, k string) ([]byte, bool) { m["signatures"] = nil; return difftool.Enc(m), true }},
+		{"signatures=array", func(m M, b []byte, s, k string) ([]byte, bool) {
+			m["signatures"] = []any{}
+			return difftool.Enc(m), true
+		}},
 		{"padded base64 signature", func(m M, b []byte, s, k string) ([]byte, bool) {
 			setSig(m, s, k, sigOf(m, s, k)+"==")
-			return enc(m), true
+			return difftool.Enc(m), true
 		}},
 		{"URL-safe base64 signature", func(m M, b []byte, s, k string) ([]byte, bool) {
 			sig := sigOf(m, s, k)
 			u := std2url.Replace(sig)
 			setSig(m, s, k, u)
-			return enc(m), u != sig
+			return difftool.Enc(m), u != sig
 		}},
 		{"signature with whitespace", func(m M, b []byte, s, k string) ([]byte, bool) {
 			sig := sigOf(m, s, k)
 			setSig(m, s, k, sig[:10]+"\n"+sig[10:])
-			return enc(m), true
+			return difftool.Enc(m), true
 		}},
 		{"truncated signature", func(m M, b []byte, s, k string) ([]byte, bool) {
 			sig := sigOf(m, s, k)
 			setSig(m, s, k, sig[:len(sig)-4])
-			return enc(m), true
+			return difftool.Enc(m), true
 		}},
-		{"signature not base64", func(m M, b []byte, s, k string) ([]byte, bool) { setSig(m, s, k, "!!!!"); return enc(m), true }},
-		{"signature is int", func(m M, b []byte, s, k string) ([]byte, bool) { setSig(m, s, k, 5); return enc(m), true }},
+		{"signature not base64", func(m M, b []byte, s, k string) ([]byte, bool) { setSig(m, s, k, "!!!!"); return difftool.Enc(m), true }},
+		{"signature is int", func(m M, b []byte, s, k string) ([]byte, bool) { setSig(m, s, k, 5); return difftool.Enc(m), true }},
 		{"flip a signature bit", func(m M, b []byte, s, k string) ([]byte, bool) {
 			raw, _ := base64.RawStdEncoding.DecodeString(sigOf(m, s, k))
 			raw[5] ^= 1
-			setSig(m, s, k, b64(raw))
-			return enc(m), true
+			setSig(m, s, k, difftool.B64(raw))
+			return difftool.Enc(m), true
 		}},
 		{"other server: malformed base64 signature", func(m M, b []byte, s, k string) ([]byte, bool) {
 			sigs(m)["other2.test"] = M{"ed25519:1": "!!!!"}
-			return enc(m), true
+			return difftool.Enc(m), true
 		}},
 		{"other server: padded signature", func(m M, b []byte, s, k string) ([]byte, bool) {
 			sigs(m)["other2.test"] = M{"ed25519:1": "AAAA=="}
-			return enc(m), true
+			return difftool.Enc(m), true
 		}},
 		{"other server: signature is int", func(m M, b []byte, s, k string) ([]byte, bool) {
 			sigs(m)["other2.test"] = M{"ed25519:1": 5}
-			return enc(m), true
+			return difftool.Enc(m), true
 		}},
 		{"other server: entry not an object", func(m M, b []byte, s, k string) ([]byte, bool) {
 			sigs(m)["other2.test"] = "x"
-			return enc(m), true
+			return difftool.Enc(m), true
 		}},
 		{"same server: extra unknown ed25519 key", func(m M, b []byte, s, k string) ([]byte, bool) {
 			setSig(m, s, "ed25519:unknown", "AAAA")
-			return enc(m), true
+			return difftool.Enc(m), true
 		}},
 		{"same server: extra non-ed25519 algorithm", func(m M, b []byte, s, k string) ([]byte, bool) {
 			setSig(m, s, "curve25519:x", "AAAA")
-			return enc(m), true
+			return difftool.Enc(m), true
 		}},
 		{"same server: extra non-ed25519 algorithm, bad base64", func(m M, b []byte, s, k string) ([]byte, bool) {
 			setSig(m, s, "rsa:x", "!!")
-			return enc(m), true
+			return difftool.Enc(m), true
 		}},
 		{"key ID renamed (unknown key)", func(m M, b []byte, s, k string) ([]byte, bool) {
 			sigs(m)[s] = M{"ed25519:renamed": sigOf(m, s, k)}
-			return enc(m), true
+			return difftool.Enc(m), true
 		}},
 		{"key ID algorithm uppercased", func(m M, b []byte, s, k string) ([]byte, bool) {
 			sigs(m)[s] = M{"ED25519:" + strings.TrimPrefix(k, "ed25519:"): sigOf(m, s, k)}
-			return enc(m), true
+			return difftool.Enc(m), true
 		}},
 		{"signed by another key under the same key ID", func(m M, b []byte, s, k string) ([]byte, bool) {
-			impostor := keyFor("impostor", strings.TrimPrefix(k, "ed25519:"))
+			impostor := authgen.KeyFor("impostor", strings.TrimPrefix(k, "ed25519:"))
 			delete(m, "signatures")
-			out, err := signing.SignJSON(enc(m), s, impostor)
+			out, err := signing.SignJSON(difftool.Enc(m), s, impostor)
 			return out, err == nil
 		}},
 		{"server name differs only by case", func(m M, b []byte, s, k string) ([]byte, bool) {
 			v := sigs(m)[s]
 			delete(sigs(m), s)
 			sigs(m)[strings.ToUpper(s)] = v
-			return enc(m), true
+			return difftool.Enc(m), true
 		}},
 		{"nested signatures changed", func(m M, b []byte, s, k string) ([]byte, bool) {
 			m["content"] = M{"signatures": M{s: M{k: "x"}}}
-			return enc(m), true
+			return difftool.Enc(m), true
 		}},
 		{"duplicate top-level key (raw)", func(m M, b []byte, s, k string) ([]byte, bool) {
 			return append([]byte(`{"dup":1,"dup":2,`), b[1:]...), true

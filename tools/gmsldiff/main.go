@@ -41,6 +41,3 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	return tool.Run(args, stdout, stderr)
 }
-
-// report renders the figures of a run as text (for tests).
-func report(ts []*Tally) string { return difftool.Report(ts) }

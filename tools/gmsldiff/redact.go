@@ -12,6 +12,7 @@ import (
 	gmsl "github.com/matrix-org/gomatrixserverlib"
 	"github.com/roomproto/roomproto/canonicaljson"
 	"github.com/roomproto/roomproto/redaction"
+	"github.com/roomproto/roomproto/tools/internal/difftool"
 )
 
 var redactArea = &Area{
@@ -86,20 +87,20 @@ func (g jsonGen) value(depth int, strict bool) string {
 	case 0:
 		return fmt.Sprint(r.Intn(200) - 50)
 	case 1:
-		return pick(r, `"join"`, `"invite"`, `"leave"`, `"ban"`, `"knock"`, `"public"`, `"restricted"`, `"shared"`, `"@bob:b.example"`, `"$ev:a.example"`, `"#a:a.example"`)
+		return difftool.Pick(r, `"join"`, `"invite"`, `"leave"`, `"ban"`, `"knock"`, `"public"`, `"restricted"`, `"shared"`, `"@bob:b.example"`, `"$ev:a.example"`, `"#a:a.example"`)
 	case 2:
 		return `null`
 	case 3:
-		return pick(r, `true`, `false`)
+		return difftool.Pick(r, `true`, `false`)
 	case 4:
 		return g.str()
 	case 5:
 		if strict {
-			return pick(r, `9007199254740991`, `-9007199254740991`, `0`, `100`, `"50"`, `" 50 "`)
+			return difftool.Pick(r, `9007199254740991`, `-9007199254740991`, `0`, `100`, `"50"`, `" 50 "`)
 		}
-		return pick(r, `9007199254740993`, `1e3`, `-0`, `1.5`, `50.0`, `1E2`, `123456789012345678901234567890`, `-0.0`, `0.5e1`, `1e400`, `-0.5`)
+		return difftool.Pick(r, `9007199254740993`, `1e3`, `-0`, `1.5`, `50.0`, `1E2`, `123456789012345678901234567890`, `-0.0`, `0.5e1`, `1e400`, `-0.5`)
 	case 6, 7:
-		return `"` + pick(r, "m.room.message", "@alice:a.example", "", "x", "📎", "a\\u0000b", "é") + `"`
+		return `"` + difftool.Pick(r, "m.room.message", "@alice:a.example", "", "x", "📎", "a\\u0000b", "é") + `"`
 	case 8:
 		return fmt.Sprint(r.Int63n(1 << 40))
 	case 9:
@@ -114,7 +115,7 @@ func (g jsonGen) value(depth int, strict bool) string {
 		var parts []string
 		used := map[string]bool{}
 		for i := r.Intn(4); i > 0; i-- {
-			key := pick(r, "a", "b", "@alice:a.example", "m.room.name", "signed", "type", "room_id", "users", "é", "\\u00e9", "mxid", "token")
+			key := difftool.Pick(r, "a", "b", "@alice:a.example", "m.room.name", "signed", "type", "room_id", "users", "é", "\\u00e9", "mxid", "token")
 			if g.noDupes && (used[key] || key == "é" && used["\\u00e9"] || key == "\\u00e9" && used["é"]) {
 				continue
 			}
@@ -129,7 +130,7 @@ func (g jsonGen) str() string {
 	var b strings.Builder
 	b.WriteByte('"')
 	for i := g.r.Intn(5); i >= 0; i-- {
-		b.WriteString(pick(g.r, "a", "\\n", "\\u0041", "\\/", "é", "\\u00e9", "\\ud83d\\ude00", "😀", "\\u2028", "<>&", "\\\"", "\\\\", "\\u001f", "\\u007f", "\\t", " "))
+		b.WriteString(difftool.Pick(g.r, "a", "\\n", "\\u0041", "\\/", "é", "\\u00e9", "\\ud83d\\ude00", "😀", "\\u2028", "<>&", "\\\"", "\\\\", "\\u001f", "\\u007f", "\\t", " "))
 	}
 	b.WriteByte('"')
 	return b.String()
@@ -142,16 +143,16 @@ func (g jsonGen) contentValue(key string, strict bool) string {
 	}
 	switch key {
 	case "membership":
-		return pick(r, `"join"`, `"invite"`, `"leave"`)
+		return difftool.Pick(r, `"join"`, `"invite"`, `"leave"`)
 	case "join_authorised_via_users_server":
-		return pick(r, `"@bob:b.example"`, `"@c:c.example"`)
+		return difftool.Pick(r, `"@bob:b.example"`, `"@c:c.example"`)
 	case "third_party_invite":
-		return pick(r, `{"display_name":"x","signed":{"mxid":"@a:a.example","token":"t","signatures":{"a.example":{"ed25519:1":"sig"}}}}`,
+		return difftool.Pick(r, `{"display_name":"x","signed":{"mxid":"@a:a.example","token":"t","signatures":{"a.example":{"ed25519:1":"sig"}}}}`,
 			`{"display_name":"x"}`, `{"signed":null}`, `{"signed":"str"}`, `[]`, `"x"`, `{"signed":{},"other":{"signed":1}}`)
 	case "allow":
-		return pick(r, `[{"type":"m.room_membership","room_id":"!r:a.example"}]`, `[]`, `"x"`)
+		return difftool.Pick(r, `[{"type":"m.room_membership","room_id":"!r:a.example"}]`, `[]`, `"x"`)
 	case "users", "events", "notifications":
-		return pick(r, `{"@alice:a.example":100}`, `{"m.room.name":50,"m.room.power_levels":"100"}`, `{"room":50}`)
+		return difftool.Pick(r, `{"@alice:a.example":100}`, `{"m.room.name":50,"m.room.power_levels":"100"}`, `{"room":50}`)
 	case "redacts":
 		return `"$target:a.example"`
 	}
@@ -163,9 +164,9 @@ func (g jsonGen) contentValue(key string, strict bool) string {
 func (g jsonGen) event(strict bool) string {
 	r := g.r
 	var parts []string
-	typ := pick(r, redactTypes...)
+	typ := difftool.Pick(r, redactTypes...)
 	if r.Intn(25) == 0 {
-		typ = pick(r, oddTypes...)
+		typ = difftool.Pick(r, oddTypes...)
 	}
 	for _, k := range topBase {
 		if r.Intn(8) == 0 {
@@ -188,7 +189,7 @@ func (g jsonGen) event(strict bool) string {
 			default:
 				var cp []string
 				for i := r.Intn(7); i >= 0; i-- {
-					ck := pick(r, contentKeys...)
+					ck := difftool.Pick(r, contentKeys...)
 					cp = append(cp, `"`+ck+`":`+g.contentValue(ck, strict))
 				}
 				v = "{" + strings.Join(cp, ",") + "}"
@@ -198,7 +199,7 @@ func (g jsonGen) event(strict bool) string {
 		case "sender":
 			v = `"@alice:a.example"`
 		case "state_key":
-			v = pick(r, `""`, `"@alice:a.example"`)
+			v = difftool.Pick(r, `""`, `"@alice:a.example"`)
 		case "hashes":
 			v = `{"sha256":"abc"}`
 		case "signatures":
@@ -216,7 +217,7 @@ func (g jsonGen) event(strict bool) string {
 		parts = append(parts, `"`+k+`":`+v)
 	}
 	for i := r.Intn(4); i > 0; i-- {
-		parts = append(parts, `"`+pick(r, topExtra...)+`":`+g.value(1, strict))
+		parts = append(parts, `"`+difftool.Pick(r, topExtra...)+`":`+g.value(1, strict))
 	}
 	r.Shuffle(len(parts), func(i, j int) { parts[i], parts[j] = parts[j], parts[i] })
 	return "{" + strings.Join(parts, ",") + "}"
@@ -318,13 +319,13 @@ func rpErrName(err error) string {
 // caseVariants returns the top-level and content keys of an event that are not all lower case
 // (the generators' case variants of kept keys).
 func caseVariants(m M) (top, content []string) {
-	for _, k := range sortedKeys(m) {
+	for _, k := range difftool.SortedKeys(m) {
 		if k != strings.ToLower(k) {
 			top = append(top, k)
 		}
 	}
 	if c, ok := m["content"].(M); ok {
-		for _, k := range sortedKeys(c) {
+		for _, k := range difftool.SortedKeys(c) {
 			if k != strings.ToLower(k) {
 				content = append(content, k)
 			}
@@ -357,9 +358,9 @@ func classifyRedact(ver string, in []byte, o bytesOutcome, stage int) (string, s
 	if o.rerr != nil && o.gerr == nil {
 		name := rpErrName(o.rerr)
 		switch {
-		case verNum(ver) >= 6 && errors.Is(o.rerr, canonicaljson.ErrFloat):
+		case difftool.VerNum(ver) >= 6 && errors.Is(o.rerr, canonicaljson.ErrFloat):
 			return "R8-strict-float", "rp refuses: " + name
-		case verNum(ver) >= 6 && (errors.Is(o.rerr, canonicaljson.ErrDuplicateKey) || errors.Is(o.rerr, canonicaljson.ErrLoneSurrogate)):
+		case difftool.VerNum(ver) >= 6 && (errors.Is(o.rerr, canonicaljson.ErrDuplicateKey) || errors.Is(o.rerr, canonicaljson.ErrLoneSurrogate)):
 			return "R8-strict-dup-or-surrogate", "rp refuses: " + name
 		}
 		return "", "roomproto refuses (" + name + "), GMSL redacts"
@@ -404,7 +405,7 @@ func classifyRedact(ver string, in []byte, o bytesOutcome, stage int) (string, s
 		return "", "GMSL refuses, roomproto redacts: " + clip(o.gerr.Error(), 60)
 	}
 	if stage >= ablateDuplicates && isObj && hasDuplicateKey(in) && !hasLoneSurrogate(string(in)) {
-		return retry(enc(m), "R7-duplicate-keys", ablateNothing)
+		return retry(difftool.Enc(m), "R7-duplicate-keys", ablateNothing)
 	}
 	items, err := jsonDiff(o.rp, o.g)
 	if err != nil {

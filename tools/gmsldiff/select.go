@@ -16,6 +16,7 @@ import (
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/difftool"
 )
 
 var selectArea = &Area{
@@ -88,8 +89,8 @@ func oddValue(r *rand.Rand) (any, string) {
 func genSelEvent(r *rand.Rand, v roomversion.Version, seq int) selEvent {
 	se := selEvent{m: M{}}
 	lab := func(s string) { se.labels = append(se.labels, s) }
-	sender := pick(r, selUsers...)
-	typ := pick(r, "m.room.member", "m.room.member", "m.room.member", "m.room.member", "m.room.member",
+	sender := difftool.Pick(r, selUsers...)
+	typ := difftool.Pick(r, "m.room.member", "m.room.member", "m.room.member", "m.room.member", "m.room.member",
 		"m.room.create", "m.room.power_levels", "m.room.join_rules", "m.room.aliases", "m.room.third_party_invite",
 		"m.room.message", "m.room.redaction", "org.example.state", "m.room.name", "m.room.history_visibility")
 	content := M{}
@@ -99,14 +100,14 @@ func genSelEvent(r *rand.Rand, v roomversion.Version, seq int) selEvent {
 	case "m.room.member":
 		switch x := r.Intn(12); {
 		case x < 7:
-			ms := pick(r, "join", "invite", "leave", "ban", "knock")
+			ms := difftool.Pick(r, "join", "invite", "leave", "ban", "knock")
 			content["membership"] = ms
 			lab("ms=" + ms)
 		case x == 7:
 			lab("ms=absent")
 		case x == 8:
-			k := pick(r, "Membership", "MEMBERSHIP", "memberShip")
-			ms := pick(r, "join", "invite", "knock")
+			k := difftool.Pick(r, "Membership", "MEMBERSHIP", "memberShip")
+			ms := difftool.Pick(r, "join", "invite", "knock")
 			content[k] = ms
 			lab("ms=casevariant-key:" + ms)
 		default:
@@ -116,7 +117,7 @@ func genSelEvent(r *rand.Rand, v roomversion.Version, seq int) selEvent {
 		}
 		switch x := r.Intn(10); {
 		case x < 5:
-			stateKey = pick(r, selUsers...)
+			stateKey = difftool.Pick(r, selUsers...)
 			lab("sk=user")
 		case x < 7:
 			stateKey = sender
@@ -135,7 +136,7 @@ func genSelEvent(r *rand.Rand, v roomversion.Version, seq int) selEvent {
 			var tpi any
 			switch r.Intn(11) {
 			case 0, 1, 2:
-				tpi = M{"display_name": "x", "signed": M{"mxid": pick(r, selUsers...), "token": pick(r, "tok1", "tok2"), "signatures": M{"id.test": M{"ed25519:0": "abc"}}}}
+				tpi = M{"display_name": "x", "signed": M{"mxid": difftool.Pick(r, selUsers...), "token": difftool.Pick(r, "tok1", "tok2"), "signatures": M{"id.test": M{"ed25519:0": "abc"}}}}
 				lab("tpi=full")
 			case 3:
 				tpi = M{"signed": M{"token": "tok1"}}
@@ -170,10 +171,10 @@ func genSelEvent(r *rand.Rand, v roomversion.Version, seq int) selEvent {
 		if r.Intn(3) == 0 {
 			switch r.Intn(8) {
 			case 0, 1, 2:
-				content["join_authorised_via_users_server"] = pick(r, selUsers...)
+				content["join_authorised_via_users_server"] = difftool.Pick(r, selUsers...)
 				lab("auth=user")
 			case 3:
-				content["join_authorised_via_users_server"] = pick(r, "notauser", "@nocolon", "!room:a.test")
+				content["join_authorised_via_users_server"] = difftool.Pick(r, "notauser", "@nocolon", "!room:a.test")
 				lab("auth=notuserid")
 			case 4:
 				content["join_authorised_via_users_server"] = ""
@@ -186,7 +187,7 @@ func genSelEvent(r *rand.Rand, v roomversion.Version, seq int) selEvent {
 				content["join_authorised_via_users_server"] = ov
 				lab("auth=odd:" + l)
 			default:
-				content["Join_Authorised_Via_Users_Server"] = pick(r, selUsers...)
+				content["Join_Authorised_Via_Users_Server"] = difftool.Pick(r, selUsers...)
 				lab("auth=casevariant-key")
 			}
 		}
@@ -216,10 +217,10 @@ func genSelEvent(r *rand.Rand, v roomversion.Version, seq int) selEvent {
 		if !hasSK && r.Intn(3) == 0 {
 			// member-like content on a non-member event
 			content["membership"] = "join"
-			content["join_authorised_via_users_server"] = pick(r, selUsers...)
+			content["join_authorised_via_users_server"] = difftool.Pick(r, selUsers...)
 		}
 	case "org.example.state":
-		stateKey = pick(r, "", sender, "@other:x.test", "x")
+		stateKey = difftool.Pick(r, "", sender, "@other:x.test", "x")
 	case "m.room.power_levels":
 		content["users"] = M{sender: 100}
 	case "m.room.join_rules":
@@ -267,7 +268,7 @@ func selState(r *rand.Rand, v roomversion.Version, seq int) [][]byte {
 		if v.Format.ReferencePairs {
 			m["event_id"] = fmt.Sprintf("$s%d_%d:a.test", seq, n)
 		}
-		out = append(out, enc(m))
+		out = append(out, difftool.Enc(m))
 	}
 	mk("m.room.create", "", M{"creator": "@alice:a.test", "room_version": v.ID})
 	if r.Intn(5) != 0 {
@@ -283,7 +284,7 @@ func selState(r *rand.Rand, v roomversion.Version, seq int) [][]byte {
 	}
 	for _, u := range append(append([]string{}, selUsers...), "notauser", "", "!room:a.test", "@nocolon") {
 		if r.Intn(4) != 0 {
-			mk("m.room.member", u, M{"membership": pick(r, "join", "invite", "leave", "ban")})
+			mk("m.room.member", u, M{"membership": difftool.Pick(r, "join", "invite", "leave", "ban")})
 		}
 	}
 	return out
@@ -425,7 +426,7 @@ func selClass(onlyRP, onlyG []string, se selEvent, v roomversion.Version) (strin
 func runSelect(t *Tally, n int, seed int64) {
 	r := rand.New(rand.NewSource(seed))
 	for i := 0; i < n; i++ {
-		vid := pick(r, versions...)
+		vid := difftool.Pick(r, versions...)
 		se := genSelEvent(r, rpVersion(vid), i)
 		selectCompare(t, r, vid, se, i)
 	}
@@ -434,7 +435,7 @@ func runSelect(t *Tally, n int, seed int64) {
 // selectCompare makes the three comparisons for one event; the state comes from r.
 func selectCompare(t *Tally, r *rand.Rand, vid string, se selEvent, i int) {
 	v := rpVersion(vid)
-	raw := enc(se.m)
+	raw := difftool.Enc(se.m)
 	rpEv, err := signing.ParseEvent(v, raw)
 	if err != nil {
 		t.Problem("harness: roomproto ParseEvent: "+err.Error(), string(raw))

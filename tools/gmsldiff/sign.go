@@ -15,6 +15,8 @@ import (
 
 	gmsl "github.com/matrix-org/gomatrixserverlib"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/authgen"
+	"github.com/roomproto/roomproto/tools/internal/difftool"
 )
 
 var signArea = &Area{
@@ -56,9 +58,9 @@ func (ks signKeys) rings() (*gmsl.KeyRing, signing.KeyRing) {
 			continue
 		}
 		db.servers[s] = true
-		rp[s] = map[string]signing.PublicKey{"ed25519:1": {Key: keyFor(s, "1").Public(), ValidUntilTS: ks.validUntil}}
+		rp[s] = map[string]signing.PublicKey{"ed25519:1": {Key: authgen.KeyFor(s, "1").Public(), ValidUntilTS: ks.validUntil}}
 		if ks.withKey2 {
-			rp[s]["ed25519:2"] = signing.PublicKey{Key: keyFor(s, "2").Public(), ValidUntilTS: ks.validUntil}
+			rp[s]["ed25519:2"] = signing.PublicKey{Key: authgen.KeyFor(s, "2").Public(), ValidUntilTS: ks.validUntil}
 		}
 	}
 	return &gmsl.KeyRing{KeyDatabase: db}, rp
@@ -126,14 +128,14 @@ func runSign(t *Tally, n int, seed int64) {
 		return
 	}
 	for _, s := range []string{"a.example", "b.example", "c.example"} {
-		if b64(keyFor(s, "1").Public()) != c.Keys[s]["ed25519:1"] {
+		if difftool.B64(authgen.KeyFor(s, "1").Public()) != c.Keys[s]["ed25519:1"] {
 			t.Problem("harness: corpus key convention", s)
 		}
 	}
 	r := rand.New(rand.NewSource(seed))
 	var bases []M
 	for _, raw := range c.Events {
-		bases = append(bases, decode(raw))
+		bases = append(bases, difftool.Decode(raw))
 	}
 	type ringPair struct {
 		g  *gmsl.KeyRing
@@ -156,10 +158,10 @@ func runSign(t *Tally, n int, seed int64) {
 		t.Diverge(cls, fmt.Sprintf("%s: rp %s / gmsl %s", scenario, rv, gv), fmt.Sprintf("v%s %s: roomproto %s, GMSL %s\n%s", ver, scenario, rv, gv, ev))
 	}
 	for it := 0; it < n; it++ {
-		base := pick(r, bases...)
+		base := difftool.Pick(r, bases...)
 		for _, ver := range versions {
 			m := prepareSigned(base, ver, r)
-			sender := domainOf(m["sender"].(string))
+			sender := difftool.DomainOf(m["sender"].(string))
 			other := "c.example"
 			if sender == "c.example" {
 				other = "b.example"
@@ -175,11 +177,11 @@ func runSign(t *Tally, n int, seed int64) {
 			compare("origin_server_ts changed", ver, setPath(ev, func(x M) { x["origin_server_ts"] = json.Number("1700000000001") }), none)
 			compare("depth changed", ver, setPath(ev, func(x M) { x["depth"] = json.Number("77") }), none)
 			compare("origin changed", ver, setPath(ev, func(x M) { x["origin"] = "z.example" }), none)
-			compare("hashes changed", ver, setPath(ev, func(x M) { x["hashes"] = M{"sha256": b64(make([]byte, 32))} }), none)
+			compare("hashes changed", ver, setPath(ev, func(x M) { x["hashes"] = M{"sha256": difftool.B64(make([]byte, 32))} }), none)
 			if member {
 				compare("membership changed", ver, setPath(ev, func(x M) { x["content"].(M)["membership"] = "leave" }), none)
 				for _, ms := range []string{"join", "leave", "invite", "knock"} {
-					mm := copyM(m)
+					mm := difftool.CopyM(m)
 					mm["content"].(M)["membership"] = ms
 					mm["content"].(M)["join_authorised_via_users_server"] = "@auth:" + other
 					compare(ms+" with an authoriser that has not signed", ver, signAs(ver, mm, sender), none)
@@ -187,10 +189,10 @@ func runSign(t *Tally, n int, seed int64) {
 					compare(ms+" with an authoriser that has signed, its key unknown", ver, signAs(ver, mm, sender, other), signKeys{unknown: other})
 					for _, odd := range []any{json.Number("5"), "noserver", "@x:", nil, []any{"@a:" + other}} {
 						mm["content"].(M)["join_authorised_via_users_server"] = odd
-						compare(fmt.Sprintf("%s with odd join_authorised_via_users_server %s", ms, enc(odd)), ver, signAs(ver, mm, sender, other), none)
+						compare(fmt.Sprintf("%s with odd join_authorised_via_users_server %s", ms, difftool.Enc(odd)), ver, signAs(ver, mm, sender, other), none)
 					}
 				}
-				mm := copyM(m)
+				mm := difftool.CopyM(m)
 				mm["content"].(M)["membership"] = "invite"
 				mm["state_key"] = "@invitee:" + other
 				compare("invite, invitee server has not signed", ver, signAs(ver, mm, sender), none)
@@ -200,7 +202,7 @@ func runSign(t *Tally, n int, seed int64) {
 				compare("3pid invite signed by the sender", ver, signAs(ver, mm, sender), none)
 			}
 			if ver == "1" || ver == "2" {
-				mm := copyM(m)
+				mm := difftool.CopyM(m)
 				mm["event_id"] = "$x:" + other
 				compare("v1-2 event_id domain has not signed", ver, signAs(ver, mm, sender), none)
 				compare("v1-2 event_id domain has signed", ver, signAs(ver, mm, sender, other), none)
@@ -222,7 +224,7 @@ func runSign(t *Tally, n int, seed int64) {
 					if padded {
 						return base64.StdEncoding.EncodeToString(b)
 					}
-					return b64URL(b)
+					return difftool.B64URL(b)
 				}
 				name := map[bool]string{true: "padded", false: "URL-safe"}[padded]
 				compare("signature "+name+" base64", ver, setPath(ev, func(x M) {
@@ -247,31 +249,31 @@ func runSign(t *Tally, n int, seed int64) {
 
 // prepareSigned turns a corpus event into an unsigned event of version ver.
 func prepareSigned(base M, ver string, r *rand.Rand) M {
-	m := copyM(base)
+	m := difftool.CopyM(base)
 	delete(m, "signatures")
 	delete(m, "hashes")
 	relabel(m, ver, r)
 	if ver == "1" || ver == "2" {
-		m["event_id"] = fmt.Sprintf("$ev%d:%s", r.Intn(1000), domainOf(m["sender"].(string)))
+		m["event_id"] = fmt.Sprintf("$ev%d:%s", r.Intn(1000), difftool.DomainOf(m["sender"].(string)))
 	}
 	return m
 }
 
 func signAs(ver string, m M, signers ...string) []byte {
-	return signAll(rpVersion(ver), encodeStyled(m, style{}), signers)
+	return authgen.SignAll(rpVersion(ver), encodeStyled(m, style{}), signers)
 }
 
 func setPath(ev []byte, f func(m M)) []byte {
-	m := decode(ev)
+	m := difftool.Decode(ev)
 	f(m)
 	return encodeStyled(m, style{})
 }
 
 // resign signs an event again after its hashes changed, keeping them.
 func resign(ver string, ev []byte, sender string) []byte {
-	m := decode(ev)
+	m := difftool.Decode(ev)
 	delete(m, "signatures")
-	out, err := signing.CountersignEvent(rpVersion(ver), encodeStyled(m, style{}), sender, keyFor(sender, "1"))
+	out, err := signing.CountersignEvent(rpVersion(ver), encodeStyled(m, style{}), sender, authgen.KeyFor(sender, "1"))
 	if err != nil {
 		panic(err) // invariant: the harness built this input or table itself
 	}
@@ -279,31 +281,31 @@ func resign(ver string, ev []byte, sender string) []byte {
 }
 
 func randomMutation(r *rand.Rand, ev []byte) (string, []byte) {
-	m := decode(ev)
-	keys := sortedKeys(m)
+	m := difftool.Decode(ev)
+	keys := difftool.SortedKeys(m)
 	c, _ := m["content"].(M)
-	ck := sortedKeys(c)
+	ck := difftool.SortedKeys(c)
 	switch r.Intn(4) {
 	case 0:
-		k := pick(r, keys...)
+		k := difftool.Pick(r, keys...)
 		delete(m, k)
 		return "delete top " + k, encodeStyled(m, style{})
 	case 1:
 		if len(ck) == 0 {
 			return "none", ev
 		}
-		k := pick(r, ck...)
+		k := difftool.Pick(r, ck...)
 		c[k] = "mutated"
 		return "change content " + k, encodeStyled(m, style{})
 	case 2:
 		if len(ck) == 0 {
 			return "none", ev
 		}
-		k := pick(r, ck...)
+		k := difftool.Pick(r, ck...)
 		delete(c, k)
 		return "delete content " + k, encodeStyled(m, style{})
 	default:
-		k := pick(r, keys...)
+		k := difftool.Pick(r, keys...)
 		s, ok := m[k].(string)
 		if !ok {
 			return "none", ev
