@@ -241,22 +241,8 @@ func TestSmallRuns(t *testing.T) {
 			if !ok {
 				t.Fatalf("no small size for area %s", a.Name)
 			}
-			t1 := difftool.NewTally(a)
-			a.Run(t1, n, 7)
-			if t1.Unclassified() > 0 {
-				var b bytes.Buffer
-				t1.Print(&b, false)
-				t.Errorf("unclassified divergences:\n%s", b.String())
-			}
-			if t1.Compared == 0 {
-				t.Error("nothing compared")
-			}
-			if a.Name == "auth" || a.Name == "redact" {
-				t2 := difftool.NewTally(a)
-				a.Run(t2, n, 7)
-				if difftool.Report([]*difftool.Tally{t1}) != difftool.Report([]*difftool.Tally{t2}) {
-					t.Error("two runs with the same seed differ")
-				}
+			for _, p := range difftool.CheckRun(a, n, 7, a.Name == "auth" || a.Name == "redact") {
+				t.Error(p)
 			}
 		})
 	}
