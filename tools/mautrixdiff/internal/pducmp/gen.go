@@ -6,11 +6,12 @@ package pducmp
 
 import (
 	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
 	"math/rand"
 	"strconv"
 	"strings"
+
+	"github.com/roomproto/roomproto/tools/internal/difftool"
 )
 
 type KV struct {
@@ -140,11 +141,6 @@ func enc(v any) []byte {
 	return []byte(b.String())
 }
 
-func pick[T any](r *rand.Rand, xs ...T) T { return xs[r.Intn(len(xs))] }
-
-func b64(b []byte) string    { return base64.RawStdEncoding.EncodeToString(b) }
-func b64URL(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
-
 func randHash(r *rand.Rand) []byte {
 	h := sha256.Sum256([]byte(strconv.Itoa(r.Int())))
 	return h[:]
@@ -153,18 +149,18 @@ func randHash(r *rand.Rand) []byte {
 var servers = []string{"a.example", "b.example", "c.example"}
 
 func user(r *rand.Rand) string {
-	return "@" + pick(r, "alice", "bob", "carol") + ":" + pick(r, servers...)
+	return "@" + difftool.Pick(r, "alice", "bob", "carol") + ":" + difftool.Pick(r, servers...)
 }
 
 func eventRef(r *rand.Rand, ver int) any {
 	h := randHash(r)
 	switch {
 	case ver <= 2:
-		return Arr{"$" + strconv.Itoa(r.Intn(1000)) + ":" + pick(r, servers...), Obj{{K: "sha256", V: b64(h)}}}
+		return Arr{"$" + strconv.Itoa(r.Intn(1000)) + ":" + difftool.Pick(r, servers...), Obj{{K: "sha256", V: difftool.B64(h)}}}
 	case ver == 3:
-		return "$" + b64(h)
+		return "$" + difftool.B64(h)
 	default:
-		return "$" + b64URL(h)
+		return "$" + difftool.B64URL(h)
 	}
 }
 
@@ -195,7 +191,7 @@ func contentValue(r *rand.Rand, typ, k string) any {
 	}
 	switch k {
 	case "membership":
-		return pick(r, "join", "invite", "leave", "ban", "knock")
+		return difftool.Pick(r, "join", "invite", "leave", "ban", "knock")
 	case "join_authorised_via_users_server", "creator":
 		return user(r)
 	case "third_party_invite":
@@ -207,7 +203,7 @@ func contentValue(r *rand.Rand, typ, k string) any {
 	case "room_version":
 		return strconv.Itoa(1 + r.Intn(12))
 	case "join_rule":
-		return pick(r, "public", "invite", "restricted", "knock")
+		return difftool.Pick(r, "public", "invite", "restricted", "knock")
 	case "allow":
 		return Arr{Obj{{K: "type", V: "m.room_membership"}, {K: "room_id", V: "!other:a.example"}}}
 	case "ban", "kick", "redact", "invite", "events_default", "state_default", "users_default":
@@ -217,7 +213,7 @@ func contentValue(r *rand.Rand, typ, k string) any {
 	case "users":
 		return Obj{{K: user(r), V: 100}}
 	case "history_visibility":
-		return pick(r, "shared", "joined", "world_readable")
+		return difftool.Pick(r, "shared", "joined", "world_readable")
 	case "redacts":
 		return eventRef(r, 4)
 	case "aliases":
@@ -239,15 +235,15 @@ func randValue(r *rand.Rand, depth int) any {
 	case 2:
 		return r.Intn(2000) - 1000
 	case 3:
-		return pick(r, "x", "", "héllo", "a\u2028b", "tab\there", "\u007f", "emoji 😀", "<&>")
+		return difftool.Pick(r, "x", "", "héllo", "a\u2028b", "tab\there", "\u007f", "emoji 😀", "<&>")
 	case 4:
-		return pick(r, "x", "y")
+		return difftool.Pick(r, "x", "y")
 	case 5:
 		return int64(1) << 52
 	case 6, 7:
 		o := Obj{}
 		for i := r.Intn(3); i > 0; i-- {
-			o = append(o, KV{K: pick(r, "a", "b", "signed", "membership", "Z", "é"), V: randValue(r, depth-1)})
+			o = append(o, KV{K: difftool.Pick(r, "a", "b", "signed", "membership", "Z", "é"), V: randValue(r, depth-1)})
 		}
 		return dedupe(o)
 	default:
@@ -286,10 +282,10 @@ type Gen struct {
 }
 
 func genEvent(r *rand.Rand, ver int) Gen {
-	typ := pick(r, eventTypes...)
+	typ := difftool.Pick(r, eventTypes...)
 	ev := Obj{}
 	if ver <= 2 {
-		ev = append(ev, KV{K: "event_id", V: "$" + strconv.Itoa(r.Intn(100000)) + ":" + pick(r, servers...)})
+		ev = append(ev, KV{K: "event_id", V: "$" + strconv.Itoa(r.Intn(100000)) + ":" + difftool.Pick(r, servers...)})
 	}
 	if !(ver >= 12 && typ == "m.room.create") {
 		ev = append(ev, KV{K: "room_id", V: "!room:a.example"})
@@ -322,10 +318,10 @@ func genEvent(r *rand.Rand, ver int) Gen {
 	}
 	ev = append(ev, KV{K: "prev_events", V: prev}, KV{K: "auth_events", V: auth},
 		KV{K: "depth", V: 1 + r.Intn(100)}, KV{K: "origin_server_ts", V: int64(1700000000000) + int64(r.Intn(1000000))})
-	ev = append(ev, KV{K: "hashes", V: Obj{{K: "sha256", V: b64(randHash(r))}}})
-	ev = append(ev, KV{K: "signatures", V: Obj{{K: pick(r, servers...), V: Obj{{K: "ed25519:1", V: b64(append(randHash(r), randHash(r)...))}}}}})
+	ev = append(ev, KV{K: "hashes", V: Obj{{K: "sha256", V: difftool.B64(randHash(r))}}})
+	ev = append(ev, KV{K: "signatures", V: Obj{{K: difftool.Pick(r, servers...), V: Obj{{K: "ed25519:1", V: difftool.B64(append(randHash(r), randHash(r)...))}}}}})
 	if r.Intn(2) == 0 {
-		ev = append(ev, KV{K: "origin", V: pick(r, servers...)})
+		ev = append(ev, KV{K: "origin", V: difftool.Pick(r, servers...)})
 	}
 	if r.Intn(2) == 0 {
 		ev = append(ev, KV{K: "unsigned", V: Obj{{K: "age", V: r.Intn(1000)}}})
@@ -340,7 +336,7 @@ func genEvent(r *rand.Rand, ver int) Gen {
 		ev = append(ev, KV{K: "prev_state", V: Arr{}})
 	}
 	if r.Intn(3) == 0 {
-		ev = append(ev, KV{K: pick(r, "foo", "age_ts", "outlier", "destinations", "Type"), V: randValue(r, 1)})
+		ev = append(ev, KV{K: difftool.Pick(r, "foo", "age_ts", "outlier", "destinations", "Type"), V: randValue(r, 1)})
 	}
 	g := Gen{Ver: ver, Type: typ, Ev: ev}
 	if r.Intn(3) == 0 {
@@ -363,7 +359,7 @@ var oddFeatures = []string{
 }
 
 func applyOdd(r *rand.Rand, g *Gen) {
-	f := pick(r, oddFeatures...)
+	f := difftool.Pick(r, oddFeatures...)
 	ev := g.Ev
 	content, _ := ev.get("content")
 	co, _ := content.(Obj)
@@ -390,42 +386,42 @@ func applyOdd(r *rand.Rand, g *Gen) {
 	case "hashes-empty":
 		ev = ev.set("hashes", Obj{})
 	case "hashes-padded":
-		ev = ev.set("hashes", Obj{{K: "sha256", V: b64(randHash(r)) + "="}})
+		ev = ev.set("hashes", Obj{{K: "sha256", V: difftool.B64(randHash(r)) + "="}})
 	case "hashes-url":
 		h := randHash(r)
 		h[0] = 0xfb // make sure a URL-safe character appears
-		ev = ev.set("hashes", Obj{{K: "sha256", V: b64URL(h)}})
+		ev = ev.set("hashes", Obj{{K: "sha256", V: difftool.B64URL(h)}})
 	case "hashes-notb64":
 		ev = ev.set("hashes", Obj{{K: "sha256", V: "not base64!"}})
 	case "hashes-extra-key":
-		ev = ev.set("hashes", Obj{{K: "sha256", V: b64(randHash(r))}, {K: "sha512", V: "abc"}})
+		ev = ev.set("hashes", Obj{{K: "sha256", V: difftool.B64(randHash(r))}, {K: "sha512", V: "abc"}})
 	case "hashes-trailing-bits":
-		s := b64(randHash(r))
+		s := difftool.B64(randHash(r))
 		// last char of 43 chars carries 2 unused bits: set them
 		last := strings.IndexByte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", s[42])
 		s = s[:42] + string("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[last|1])
 		ev = ev.set("hashes", Obj{{K: "sha256", V: s}})
 	case "float":
-		setContent(append(co, KV{K: pick(r, contentKeys[g.Type]...), V: RawTok(pick(r, "1.5", "1e3", "1.0", "2E0"))}).dedupeLast())
+		setContent(append(co, KV{K: difftool.Pick(r, contentKeys[g.Type]...), V: RawTok(difftool.Pick(r, "1.5", "1e3", "1.0", "2E0"))}).dedupeLast())
 	case "float-unsigned":
 		ev = ev.set("unsigned", Obj{{K: "age", V: RawTok("1.5")}})
 	case "bigint":
-		setContent(append(co, KV{K: pick(r, contentKeys[g.Type]...), V: RawTok(pick(r, "9007199254740993", "9223372036854775808", "-9007199254740992"))}).dedupeLast())
+		setContent(append(co, KV{K: difftool.Pick(r, contentKeys[g.Type]...), V: RawTok(difftool.Pick(r, "9007199254740993", "9223372036854775808", "-9007199254740992"))}).dedupeLast())
 	case "bigint-unsigned":
 		ev = ev.set("unsigned", Obj{{K: "age", V: RawTok("9007199254740993")}})
 	case "minus-zero":
-		setContent(append(co, KV{K: pick(r, contentKeys[g.Type]...), V: RawTok("-0")}).dedupeLast())
+		setContent(append(co, KV{K: difftool.Pick(r, contentKeys[g.Type]...), V: RawTok("-0")}).dedupeLast())
 	case "dup-content-key":
-		k := pick(r, contentKeys[g.Type]...)
+		k := difftool.Pick(r, contentKeys[g.Type]...)
 		setContent(append(co, KV{K: k, V: "first"}, KV{K: k, V: contentValue(r, g.Type, k)}))
 	case "dup-top-key":
 		ev = append(ev, KV{K: "depth", V: 7})
 	case "lone-surrogate":
-		setContent(append(co, KV{K: pick(r, contentKeys[g.Type]...), V: RawTok(`"a\ud800b"`)}).dedupeLast())
+		setContent(append(co, KV{K: difftool.Pick(r, contentKeys[g.Type]...), V: RawTok(`"a\ud800b"`)}).dedupeLast())
 	case "invalid-utf8":
-		setContent(append(co, KV{K: pick(r, contentKeys[g.Type]...), V: RawTok("\"a\xffb\"")}).dedupeLast())
+		setContent(append(co, KV{K: difftool.Pick(r, contentKeys[g.Type]...), V: RawTok("\"a\xffb\"")}).dedupeLast())
 	case "escaped-kept-key":
-		k := pick(r, contentKeys[g.Type]...)
+		k := difftool.Pick(r, contentKeys[g.Type]...)
 		co = co.del(k)
 		esc := `"` + strings.Replace(k, "e", `\u0065`, 1) + `"`
 		if !strings.Contains(k, "e") {
@@ -446,13 +442,13 @@ func applyOdd(r *rand.Rand, g *Gen) {
 			f = ""
 			break
 		}
-		setContent(co.set("third_party_invite", pick[any](r, "x", Arr{Obj{{K: "signed", V: Obj{}}}}, 5, nil)))
+		setContent(co.set("third_party_invite", difftool.Pick[any](r, "x", Arr{Obj{{K: "signed", V: Obj{}}}}, 5, nil)))
 	case "drop-depth", "drop-sender", "drop-type", "drop-auth_events", "drop-prev_events", "drop-origin_server_ts", "drop-room_id":
 		ev = ev.del(strings.TrimPrefix(f, "drop-"))
 	case "room_id-empty":
 		ev = ev.set("room_id", "")
 	case "type-nonstring":
-		ev = ev.set("type", pick[any](r, 5, nil, Obj{}, Arr{}))
+		ev = ev.set("type", difftool.Pick[any](r, 5, nil, Obj{}, Arr{}))
 	case "sticky":
 		ev = ev.set("msc4354_sticky", Obj{{K: "duration_ms", V: 1000}})
 	case "signatures-empty":
@@ -462,17 +458,17 @@ func applyOdd(r *rand.Rand, g *Gen) {
 	case "redacts-nonstring":
 		ev = ev.set("redacts", Obj{})
 	case "nested-deep-kept":
-		k := pick(r, contentKeys[g.Type]...)
+		k := difftool.Pick(r, contentKeys[g.Type]...)
 		var v any = Obj{{K: "a", V: Arr{nil, Obj{{K: "b", V: Arr{1, "x", Obj{}}}}, Arr{}}}, {K: "Z", V: true}}
 		setContent(co.set(k, v))
 	case "control-escape":
-		setContent(append(co, KV{K: pick(r, contentKeys[g.Type]...), V: RawTok(pick(r, `"\u0001\b\f\n\r\t"`, `"\u001F\u007f"`, `"\u0000"`))}).dedupeLast())
+		setContent(append(co, KV{K: difftool.Pick(r, contentKeys[g.Type]...), V: RawTok(difftool.Pick(r, `"\u0001\b\f\n\r\t"`, `"\u001F\u007f"`, `"\u0000"`))}).dedupeLast())
 	case "slash-escape":
-		setContent(append(co, KV{K: pick(r, contentKeys[g.Type]...), V: RawTok(`"a\/b\u00e9\u2028"`)}).dedupeLast())
+		setContent(append(co, KV{K: difftool.Pick(r, contentKeys[g.Type]...), V: RawTok(`"a\/b\u00e9\u2028"`)}).dedupeLast())
 	case "upper-hex-escape":
-		setContent(append(co, KV{K: pick(r, contentKeys[g.Type]...), V: RawTok(`"\u00E9\uD83D\uDE00"`)}).dedupeLast())
+		setContent(append(co, KV{K: difftool.Pick(r, contentKeys[g.Type]...), V: RawTok(`"\u00E9\uD83D\uDE00"`)}).dedupeLast())
 	case "depth-float":
-		ev = ev.set("depth", RawTok(pick(r, "5.0", "5e0")))
+		ev = ev.set("depth", RawTok(difftool.Pick(r, "5.0", "5e0")))
 	case "v1-ref-string":
 		if g.Ver > 2 {
 			f = ""
@@ -482,7 +478,7 @@ func applyOdd(r *rand.Rand, g *Gen) {
 	case "sender-nonstring":
 		ev = ev.set("sender", 5)
 	case "kept-key-null":
-		k := pick(r, contentKeys[g.Type]...)
+		k := difftool.Pick(r, contentKeys[g.Type]...)
 		setContent(co.set(k, nil))
 	case "unicode-key-order":
 		setContent(append(co, KV{K: "\U0001F600", V: 1}, KV{K: "\uFF5E", V: 2}, KV{K: "é", V: 3}))

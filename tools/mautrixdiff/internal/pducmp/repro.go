@@ -59,7 +59,7 @@ func ReproduceSign(t *difftool.Tally, ver int, mutation string) {
 	r := rand.New(rand.NewSource(1))
 	m := genSignEvent(r, ver)
 	signers := signersOf(ver, m)
-	signed, err := rpSign(ver, encM(m), signers, "1")
+	signed, err := rpSign(ver, difftool.Enc(m), signers, "1")
 	if err != nil {
 		t.Problem("sign: "+err.Error(), "")
 		return

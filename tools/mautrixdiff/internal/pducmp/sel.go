@@ -11,6 +11,7 @@ import (
 
 	"github.com/roomproto/roomproto/authrules"
 	"github.com/roomproto/roomproto/pdu"
+	"github.com/roomproto/roomproto/tools/internal/difftool"
 )
 
 func init() {
@@ -38,17 +39,17 @@ func genSelectEvent(r *rand.Rand, ver int) []byte {
 			if _, ok := ev.get("state_key"); !ok || r.Intn(4) == 0 {
 				ev = ev.set("state_key", user(r))
 			}
-			co := Obj{{K: "membership", V: pick[any](r, "join", "invite", "knock", "leave", "ban", "JOIN", 5, nil)}}
+			co := Obj{{K: "membership", V: difftool.Pick[any](r, "join", "invite", "knock", "leave", "ban", "JOIN", 5, nil)}}
 			if r.Intn(2) == 0 {
-				co = append(co, KV{K: "join_authorised_via_users_server", V: pick[any](r, user(r), "", 5, nil, "@auth:c.example")})
+				co = append(co, KV{K: "join_authorised_via_users_server", V: difftool.Pick[any](r, user(r), "", 5, nil, "@auth:c.example")})
 			}
 			if r.Intn(2) == 0 {
-				var tok any = pick[any](r, "tok1", "", 7, nil)
+				var tok any = difftool.Pick[any](r, "tok1", "", 7, nil)
 				signed := Obj{{K: "mxid", V: user(r)}, {K: "token", V: tok}}
 				if r.Intn(6) == 0 {
 					signed = signed.del("token")
 				}
-				tpi := pick[any](r, Obj{{K: "signed", V: signed}}, Obj{{K: "signed", V: signed}}, Obj{}, "x")
+				tpi := difftool.Pick[any](r, Obj{{K: "signed", V: signed}}, Obj{{K: "signed", V: signed}}, Obj{}, "x")
 				co = append(co, KV{K: "third_party_invite", V: tpi})
 			}
 			ev = ev.set("content", co)
@@ -116,7 +117,7 @@ func selectOne(ver int, raw []byte) {
 }
 
 func classifySelect(ver int, raw []byte, rp, mtx Outcome) string {
-	m := decode(raw)
+	m := difftool.Decode(raw)
 	_, hasSK := m["state_key"]
 	if m["type"] == "m.room.create" && !hasSK && rp.Val == "" {
 		return "SEL-create-without-state_key"

@@ -7,7 +7,6 @@ package pducmp
 // the same mutations.
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
@@ -21,6 +20,7 @@ import (
 	"time"
 
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/difftool"
 	"maunium.net/go/mautrix/crypto/canonicaljson"
 	"maunium.net/go/mautrix/federation/pdu"
 	"maunium.net/go/mautrix/id"
@@ -232,27 +232,8 @@ func mtxSign(ver int, raw []byte, signers []string, key string) (out []byte, err
 	return canonicaljson.Marshal(p)
 }
 
-type M = map[string]any
-
-func decode(b []byte) M {
-	d := jsonv1.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	var m M
-	if err := d.Decode(&m); err != nil {
-		panic(err)
-	}
-	return m
-}
-
-func encM(m M) []byte {
-	var buf bytes.Buffer
-	e := jsonv1.NewEncoder(&buf)
-	e.SetEscapeHTML(false)
-	if err := e.Encode(m); err != nil {
-		panic(err)
-	}
-	return bytes.TrimSpace(buf.Bytes())
-}
+// M is a JSON object being built.
+type M = difftool.M
 
 // a signing-area base event: a valid PDU of the version.
 func genSignEvent(r *rand.Rand, ver int) M {
@@ -266,21 +247,21 @@ func genSignEvent(r *rand.Rand, ver int) M {
 		if g.Type == "m.room.member" {
 			c, _ := ev.get("content")
 			co, _ := c.(Obj)
-			co = co.del("third_party_invite").set("membership", pick(r, "join", "join", "leave", "invite", "knock"))
+			co = co.del("third_party_invite").set("membership", difftool.Pick(r, "join", "join", "leave", "invite", "knock"))
 			if ver >= 8 && r.Intn(2) == 0 {
-				co = co.set("join_authorised_via_users_server", "@auth:"+pick(r, servers...))
+				co = co.set("join_authorised_via_users_server", "@auth:"+difftool.Pick(r, servers...))
 			} else {
 				co = co.del("join_authorised_via_users_server")
 			}
 			ev = ev.set("content", co)
 		}
-		m := decode(enc(ev))
-		_, err := signing.ParseEvent(rpV(ver), withHash(ver, encM(m)))
+		m := difftool.Decode(enc(ev))
+		_, err := signing.ParseEvent(rpV(ver), withHash(ver, difftool.Enc(m)))
 		if err != nil && tries > 1000 {
 			panic(err)
 		}
 		tries++
-		if err == nil && mtxParseErr(ver, encM(m)) == nil {
+		if err == nil && mtxParseErr(ver, difftool.Enc(m)) == nil {
 			return m
 		}
 	}
@@ -363,7 +344,7 @@ var mutations = []mutation{
 		return m
 	}},
 	{name: "sig-byte-flipped", f: func(r *rand.Rand, ver int, m M, signers []string) M {
-		s := sigOf(m, pick(r, signers...))
+		s := sigOf(m, difftool.Pick(r, signers...))
 		b, _ := base64.RawStdEncoding.DecodeString(s["ed25519:1"].(string))
 		b[r.Intn(len(b))] ^= 1 << r.Intn(8)
 		s["ed25519:1"] = base64.RawStdEncoding.EncodeToString(b)
@@ -411,7 +392,7 @@ var mutations = []mutation{
 		return m
 	}},
 	{name: "hashes-other", f: func(r *rand.Rand, ver int, m M, _ []string) M {
-		m["hashes"] = M{"sha256": b64(randHash(r))}
+		m["hashes"] = M{"sha256": difftool.B64(randHash(r))}
 		return m
 	}},
 }
@@ -430,7 +411,7 @@ func runSign(seed int64, n int) {
 		ver := 1 + i%12
 		m := genSignEvent(r, ver)
 		signers := signersOf(ver, m)
-		raw := encM(m)
+		raw := difftool.Enc(m)
 		// the two sides' signed events must be the same bytes (ed25519 is deterministic)
 		rpOut, rpErr := rpSign(ver, raw, signers, "1")
 		mtxOut, mtxErr := mtxSign(ver, raw, signers, "1")
@@ -462,7 +443,7 @@ func runSign(seed int64, n int) {
 }
 
 func compareVerdicts(area string, r *rand.Rand, ver int, signed []byte, signers []string, side string, mu mutation) {
-	m := decode(signed)
+	m := difftool.Decode(signed)
 	if mu.f != nil {
 		m = mu.f(r, ver, m, signers)
 	}
@@ -470,7 +451,7 @@ func compareVerdicts(area string, r *rand.Rand, ver int, signed []byte, signers 
 	if mu.ks != nil {
 		ks = mu.ks(ver, m)
 	}
-	raw := encM(m)
+	raw := difftool.Enc(m)
 	rv, mv := rpVerdict(ver, raw, ks), mtxVerdict(ver, raw, ks)
 	if rv == mv {
 		record(area, true, "", "")
@@ -547,7 +528,7 @@ func runCorpus(seed int64, path string, n int) {
 		} else {
 			record("corpus-verify", false, "corpus-verify rp="+rv+" mtx="+mv, fmt.Sprintf("event %d", i))
 		}
-		m := decode(raw)
+		m := difftool.Decode(raw)
 		signers := signersOf(ver, m)
 		// the corpus's own signatures, mutated; each mutation n/len times at random
 		names := make([]string, 0, len(mutations))
@@ -563,8 +544,8 @@ func runCorpus(seed int64, path string, n int) {
 
 // withHash: the event with some hashes member, for the parse check only.
 func withHash(ver int, raw []byte) []byte {
-	m := decode(raw)
-	m["hashes"] = M{"sha256": b64(make([]byte, 32))}
+	m := difftool.Decode(raw)
+	m["hashes"] = M{"sha256": difftool.B64(make([]byte, 32))}
 	m["signatures"] = M{}
-	return encM(m)
+	return difftool.Enc(m)
 }

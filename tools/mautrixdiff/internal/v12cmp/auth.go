@@ -11,6 +11,7 @@ import (
 	"github.com/roomproto/roomproto/authrules"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/roomversion"
+	"github.com/roomproto/roomproto/tools/internal/difftool"
 	"maunium.net/go/mautrix/federation/eventauth"
 	mpdu "maunium.net/go/mautrix/federation/pdu"
 	"maunium.net/go/mautrix/id"
@@ -36,10 +37,10 @@ func (c *candidate) has(t string) bool {
 	return false
 }
 
-func randUser(r *rand.Rand) string { return pick(r, users...) }
+func randUser(r *rand.Rand) string { return difftool.Pick(r, users...) }
 
 func randLevel(r *rand.Rand) any {
-	return pick[any](r, 0, 1, 49, 50, 51, 99, 100, 101, maxLevel, -1)
+	return difftool.Pick[any](r, 0, 1, 49, 50, 51, 99, 100, 101, maxLevel, -1)
 }
 
 // genCandidate makes a plausible event in rm with a random sender, then maybe mutates it.
@@ -47,25 +48,25 @@ func genCandidate(r *rand.Rand, rm *room, other *room, rejRoom *room) *candidate
 	c := &candidate{rejected: map[string]bool{}}
 	sender := randUser(r)
 	if r.Intn(3) == 0 {
-		sender = pick(r, rm.creators...)
+		sender = difftool.Pick(r, rm.creators...)
 	}
-	kind := pick(r, "msg", "state", "state", "pl", "pl", "pl", "member", "member", "member", "member", "tpi", "redaction")
+	kind := difftool.Pick(r, "msg", "state", "state", "pl", "pl", "pl", "member", "member", "member", "member", "tpi", "redaction")
 	c.tag("kind:" + kind)
 	switch kind {
 	case "msg":
 		c.m = M{"type": "m.room.message", "sender": sender, "content": M{"body": "hi"}}
 	case "state":
-		t := pick(r, "m.room.name", "m.room.tombstone", "x.custom", "m.room.topic", "m.room.join_rules")
+		t := difftool.Pick(r, "m.room.name", "m.room.tombstone", "x.custom", "m.room.topic", "m.room.join_rules")
 		sk := ""
 		if t == "x.custom" {
-			sk = pick(r, "", sender, pick(r, users...))
+			sk = difftool.Pick(r, "", sender, difftool.Pick(r, users...))
 		}
 		content := M{"name": "x"}
 		if t == "m.room.tombstone" {
 			content = M{"body": "gone", "replacement_room": "!new"}
 		}
 		if t == "m.room.join_rules" {
-			content = M{"join_rule": pick(r, "public", "invite", "restricted")}
+			content = M{"join_rule": difftool.Pick(r, "public", "invite", "restricted")}
 		}
 		c.m = M{"type": t, "sender": sender, "state_key": sk, "content": content}
 	case "redaction":
@@ -75,7 +76,7 @@ func genCandidate(r *rand.Rand, rm *room, other *room, rejRoom *room) *candidate
 	case "pl":
 		var content M
 		if e, ok := rm.state[authrules.StateKey{Type: "m.room.power_levels"}]; ok {
-			content = decode(e.rp.Content)
+			content = difftool.Decode(e.rp.Content)
 		} else {
 			content = M{}
 		}
@@ -83,7 +84,7 @@ func genCandidate(r *rand.Rand, rm *room, other *room, rejRoom *room) *candidate
 		for i := 0; i < nmut; i++ {
 			switch r.Intn(9) {
 			case 0, 1, 2: // set a user's level
-				u := pick(r, append(users, rm.creators...)...)
+				u := difftool.Pick(r, append(users, rm.creators...)...)
 				us, _ := content["users"].(M)
 				if us == nil {
 					us = M{}
@@ -102,7 +103,7 @@ func genCandidate(r *rand.Rand, rm *room, other *room, rejRoom *room) *candidate
 					}
 				}
 			case 4: // named level
-				key := pick(r, "ban", "kick", "invite", "state_default", "events_default", "redact", "users_default")
+				key := difftool.Pick(r, "ban", "kick", "invite", "state_default", "events_default", "redact", "users_default")
 				if r.Intn(4) == 0 {
 					delete(content, key)
 				} else {
@@ -114,19 +115,19 @@ func genCandidate(r *rand.Rand, rm *room, other *room, rejRoom *room) *candidate
 					ev = M{}
 					content["events"] = ev
 				}
-				ev[pick(r, "m.room.tombstone", "m.room.name", "m.room.power_levels", "x.y")] = randLevel(r)
+				ev[difftool.Pick(r, "m.room.tombstone", "m.room.name", "m.room.power_levels", "x.y")] = randLevel(r)
 			case 6: // bad user key
 				us, _ := content["users"].(M)
 				if us == nil {
 					us = M{}
 					content["users"] = us
 				}
-				bad := pick(r, "@x", "bob", "@a:b c", "@:a.example", "@A:a.example", "@x:[::1]", "@x:a.example:8448", "@x:-bad", "@x:a_b.example")
+				bad := difftool.Pick(r, "@x", "bob", "@a:b c", "@:a.example", "@A:a.example", "@x:[::1]", "@x:a.example:8448", "@x:-bad", "@x:a_b.example")
 				us[bad] = 0
 				c.tag("pl-userkey:" + bad)
 			case 7: // bad values
-				key := pick(r, "ban", "users_default")
-				content[key] = pick[any](r, "50", true, nil, A{50})
+				key := difftool.Pick(r, "ban", "users_default")
+				content[key] = difftool.Pick[any](r, "50", true, nil, A{50})
 				c.tag("pl-badvalue")
 			case 8: // notifications
 				content["notifications"] = M{"room": randLevel(r)}
@@ -134,8 +135,8 @@ func genCandidate(r *rand.Rand, rm *room, other *room, rejRoom *room) *candidate
 		}
 		c.m = M{"type": "m.room.power_levels", "sender": sender, "state_key": "", "content": content}
 	case "member":
-		target := pick(r, users...)
-		ms := pick(r, "join", "join", "invite", "leave", "ban", "knock", "bogus")
+		target := difftool.Pick(r, users...)
+		ms := difftool.Pick(r, "join", "join", "invite", "leave", "ban", "knock", "bogus")
 		if ms == "join" || ms == "knock" {
 			if r.Intn(3) != 0 {
 				sender = target
@@ -145,12 +146,12 @@ func genCandidate(r *rand.Rand, rm *room, other *room, rejRoom *room) *candidate
 			target = sender
 		}
 		if (ms == "leave" || ms == "ban") && r.Intn(2) == 0 {
-			target = pick(r, rm.creators...)
+			target = difftool.Pick(r, rm.creators...)
 			c.tag("target-creator")
 		}
 		content := M{"membership": ms}
 		if ms == "join" && r.Intn(3) == 0 {
-			c.authVia = pick(r, alice, carol, bob, mod, dave, mal, zed)
+			c.authVia = difftool.Pick(r, alice, carol, bob, mod, dave, mal, zed)
 			content["join_authorised_via_users_server"] = c.authVia
 			c.tag("authvia")
 		}
@@ -208,7 +209,7 @@ func mutate(r *rand.Rand, c *candidate, rm, other, rejRoom *room) {
 		c.tag("mut:roomid-other")
 	case 7:
 		rid := c.m["room_id"].(string)
-		c.m["room_id"] = pick(r, rid+":a.example", "!short", "$"+rid[1:], rid[:len(rid)-1]+"A", "!"+strings.Repeat("A", 43))
+		c.m["room_id"] = difftool.Pick(r, rid+":a.example", "!short", "$"+rid[1:], rid[:len(rid)-1]+"A", "!"+strings.Repeat("A", 43))
 		c.tag("mut:roomid-bad")
 	case 8:
 		c.rejected[rm.create.id] = true

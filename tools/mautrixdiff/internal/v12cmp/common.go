@@ -9,18 +9,18 @@ import (
 	"encoding/json"
 	jsonv2 "encoding/json/v2"
 	"fmt"
-	"math/rand"
 	"time"
 
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/difftool"
 	mpdu "maunium.net/go/mautrix/federation/pdu"
 	"maunium.net/go/mautrix/id"
 )
 
 // M is a JSON object being built.
-type M = map[string]any
+type M = difftool.M
 
 // A is a JSON array.
 type A = []any
@@ -35,32 +35,9 @@ func rpVersion(s string) roomversion.Version {
 
 var v12 = rpVersion("12")
 
-func pick[T any](r *rand.Rand, xs ...T) T { return xs[r.Intn(len(xs))] }
-
-// enc encodes v as JSON with sorted keys and no HTML escaping.
-func enc(v any) []byte {
-	var b bytes.Buffer
-	e := json.NewEncoder(&b)
-	e.SetEscapeHTML(false)
-	if err := e.Encode(v); err != nil {
-		panic(err)
-	}
-	return bytes.TrimRight(b.Bytes(), "\n")
-}
-
-func decode(b []byte) M {
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	var m M
-	if err := d.Decode(&m); err != nil {
-		panic(err)
-	}
-	return m
-}
-
 // deep copies a JSON value built from M/A.
 func deep(v any) any {
-	return decodeAny(enc(v))
+	return decodeAny(difftool.Enc(v))
 }
 
 func decodeAny(b []byte) any {
@@ -114,9 +91,9 @@ func (k *keyring) mtxKey(server string, keyID id.KeyID, _ time.Time) (id.Signing
 
 // sign signs the event as server (roomproto's SignEvent) and returns canonical JSON.
 func (k *keyring) sign(v roomversion.Version, m M, server string) []byte {
-	out, err := signing.SignEvent(v, enc(m), server, k.priv[server])
+	out, err := signing.SignEvent(v, difftool.Enc(m), server, k.priv[server])
 	if err != nil {
-		panic(fmt.Errorf("sign: %w: %s", err, enc(m)))
+		panic(fmt.Errorf("sign: %w: %s", err, difftool.Enc(m)))
 	}
 	return out
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/roomproto/roomproto/authrules"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/difftool"
 )
 
 var acVariants = []any{
@@ -31,7 +32,7 @@ func runCreate(r *rand.Rand, n int) {
 			delete(cc, "room_version")
 			tags = append(tags, "rv-absent")
 		case 1:
-			cc["room_version"] = pick[any](r, "11", "99", 12, "")
+			cc["room_version"] = difftool.Pick[any](r, "11", "99", 12, "")
 			tags = append(tags, fmt.Sprintf("rv:%v", cc["room_version"]))
 		}
 		ac := acVariants[r.Intn(len(acVariants))]
@@ -43,21 +44,21 @@ func runCreate(r *rand.Rand, n int) {
 			} else {
 				cc["additional_creators"] = deep(ac)
 			}
-			tags = append(tags, "ac:"+string(enc(cc["additional_creators"])))
+			tags = append(tags, "ac:"+string(difftool.Enc(cc["additional_creators"])))
 		}
 		if r.Intn(5) == 0 {
-			cc["m.federate"] = pick[any](r, false, true, "false")
+			cc["m.federate"] = difftool.Pick[any](r, false, true, "false")
 		}
 		if r.Intn(6) == 0 {
 			cc["creator"] = alice
 		}
-		m := M{"type": "m.room.create", "sender": pick(r, alice, alice, alice, "@alice:a.example:8448"), "state_key": "", "content": cc,
+		m := M{"type": "m.room.create", "sender": difftool.Pick(r, alice, alice, alice, "@alice:a.example:8448"), "state_key": "", "content": cc,
 			"prev_events": A{}, "auth_events": A{}, "depth": 1, "origin_server_ts": 1700000000000 + r.Intn(1000),
 			"hashes": M{"sha256": "AAAA"}, "signatures": M{}}
 		switch r.Intn(6) {
 		case 0:
-			m["room_id"] = pick[any](r, "", nil, "!x:a.example", "!abc", 5)
-			tags = append(tags, "roomid:"+string(enc(m["room_id"])))
+			m["room_id"] = difftool.Pick[any](r, "", nil, "!x:a.example", "!abc", 5)
+			tags = append(tags, "roomid:"+string(difftool.Enc(m["room_id"])))
 		}
 		if r.Intn(10) == 0 {
 			m["prev_events"] = A{"$" + strings.Repeat("B", 43)}
@@ -73,9 +74,9 @@ func runCreate(r *rand.Rand, n int) {
 		}
 		_ = jsonNullAC
 		sender := m["sender"].(string)
-		raw, err := signing.SignEvent(v12, enc(m), serverOf(sender), k.priv[serverOf(sender)])
+		raw, err := signing.SignEvent(v12, difftool.Enc(m), serverOf(sender), k.priv[serverOf(sender)])
 		s := area("create-v12")
-		input := fmt.Sprintf("tags=%v event=%s", tags, jsonStr(enc(m)))
+		input := fmt.Sprintf("tags=%v event=%s", tags, jsonStr(difftool.Enc(m)))
 		if err != nil {
 			s.diverge("sign-refused", input, err.Error(), "")
 			continue

@@ -11,6 +11,7 @@ import (
 	"github.com/roomproto/roomproto/authrules"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/difftool"
 )
 
 // runHand runs hand-written v12 scenarios whose inputs the random generators cannot reach.
@@ -115,11 +116,11 @@ func runHand(k *keyring) {
 	pub := base64.RawStdEncoding.EncodeToString(isk.Public())
 	tpi := rm.add(M{"type": "m.room.third_party_invite", "sender": alice, "state_key": "tok", "content": M{"display_name": "z", "key_validity_url": "https://id.example/v", "public_key": pub}})
 	_ = tpi
-	signed, err := signing.SignJSON(enc(M{"mxid": zed, "token": "tok"}), "id.example", isk)
+	signed, err := signing.SignJSON(difftool.Enc(M{"mxid": zed, "token": "tok"}), "id.example", isk)
 	if err != nil {
 		panic(err)
 	}
 	inv := rm.build(M{"type": "m.room.member", "sender": alice, "state_key": zed, "content": M{"membership": "invite",
-		"third_party_invite": M{"display_name": "z", "signed": decode(signed)}}})
+		"third_party_invite": M{"display_name": "z", "signed": difftool.Decode(signed)}}})
 	cmp("third-party-invite-valid", inv, "a.example", authrules.Options{}, "tpi-keys-read-from-member-event")
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/roomproto/roomproto/redaction"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/difftool"
 	mcanon "maunium.net/go/mautrix/crypto/canonicaljson"
 	"maunium.net/go/mautrix/id"
 )
@@ -18,9 +19,9 @@ import (
 func runHash(r *rand.Rand, n int) {
 	k := newKeyring()
 	for i := 0; i < n; i++ {
-		verS := pick(r, "12", "12", "11")
+		verS := difftool.Pick(r, "12", "12", "11")
 		v := rpVersion(verS)
-		typ := pick(r, "m.room.create", "m.room.create", "m.room.member", "m.room.power_levels", "m.room.join_rules", "m.room.redaction", "m.room.message", "m.room.history_visibility", "m.room.name")
+		typ := difftool.Pick(r, "m.room.create", "m.room.create", "m.room.member", "m.room.power_levels", "m.room.join_rules", "m.room.redaction", "m.room.message", "m.room.history_visibility", "m.room.name")
 		tags := []string{"v" + verS, typ}
 		m := M{"type": typ, "sender": alice, "prev_events": A{"$" + strings.Repeat("P", 43)}, "auth_events": A{}, "depth": 5,
 			"origin_server_ts": 1700000000000 + r.Intn(1000), "room_id": "!" + strings.Repeat("R", 43), "signatures": M{}, "hashes": M{"sha256": "AAAA"}}
@@ -42,9 +43,9 @@ func runHash(r *rand.Rand, n int) {
 				tags = append(tags, "roomid-empty")
 			}
 		case "m.room.member":
-			m["state_key"] = pick(r, alice, carol)
-			content = M{"membership": pick(r, "join", "invite", "leave"), "displayname": "A", "join_authorised_via_users_server": carol,
-				"third_party_invite": pick[any](r, M{"display_name": "x", "signed": M{"mxid": carol, "token": "t", "signatures": M{}}}, M{"display_name": "x"}, "str")}
+			m["state_key"] = difftool.Pick(r, alice, carol)
+			content = M{"membership": difftool.Pick(r, "join", "invite", "leave"), "displayname": "A", "join_authorised_via_users_server": carol,
+				"third_party_invite": difftool.Pick[any](r, M{"display_name": "x", "signed": M{"mxid": carol, "token": "t", "signatures": M{}}}, M{"display_name": "x"}, "str")}
 			if tpi, ok := content["third_party_invite"].(M); ok {
 				if _, ok := tpi["signed"]; !ok {
 					tags = append(tags, "tpi-nosigned")
@@ -94,9 +95,9 @@ func runHash(r *rand.Rand, n int) {
 				m["age_ts"] = 5
 			}
 		}
-		raw, err := signing.SignEvent(v, enc(m), "a.example", k.priv["a.example"])
+		raw, err := signing.SignEvent(v, difftool.Enc(m), "a.example", k.priv["a.example"])
 		s := area("hash-v" + verS)
-		input := fmt.Sprintf("tags=%v event=%s", tags, jsonStr(enc(m)))
+		input := fmt.Sprintf("tags=%v event=%s", tags, jsonStr(difftool.Enc(m)))
 		if err != nil {
 			s.diverge("rp-sign-refused", input, err.Error(), "")
 			continue

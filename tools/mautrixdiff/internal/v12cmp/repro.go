@@ -5,6 +5,7 @@ package v12cmp
 import (
 	"github.com/roomproto/roomproto/authrules"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/difftool"
 )
 
 // ReproduceCreate checks a v12 create event by @alice:a.example with the content and top-level
@@ -16,15 +17,15 @@ func ReproduceCreate(content, extra map[string]any) (agree bool, class, rp, mx s
 		"depth": 1, "origin_server_ts": 1700000000000}
 	var tags []string
 	if ac, ok := content["additional_creators"]; ok {
-		tags = append(tags, "ac:"+string(enc(ac)))
+		tags = append(tags, "ac:"+string(difftool.Enc(ac)))
 	}
 	for key, v := range extra {
 		m[key] = v
 		if key == "room_id" {
-			tags = append(tags, "roomid:"+string(enc(v)))
+			tags = append(tags, "roomid:"+string(difftool.Enc(v)))
 		}
 	}
-	raw, err := signing.SignEvent(v12, enc(m), "a.example", k.priv["a.example"])
+	raw, err := signing.SignEvent(v12, difftool.Enc(m), "a.example", k.priv["a.example"])
 	if err != nil {
 		return false, "", "sign: " + err.Error(), ""
 	}

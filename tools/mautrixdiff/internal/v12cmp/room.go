@@ -8,6 +8,7 @@ import (
 
 	"github.com/roomproto/roomproto/authrules"
 	"github.com/roomproto/roomproto/roomversion"
+	"github.com/roomproto/roomproto/tools/internal/difftool"
 )
 
 const (
@@ -53,7 +54,7 @@ func (rm *room) put(e *evt) {
 
 // authIDs is roomproto's auth events selection for m against the current state.
 func (rm *room) authIDs(m M) []string {
-	raw := enc(withDefaults(rm, m))
+	raw := difftool.Enc(withDefaults(rm, m))
 	e, err := parseNoSig(rm.ver, raw)
 	if err != nil {
 		panic(fmt.Errorf("authIDs: %w %s", err, raw))
@@ -128,7 +129,7 @@ func newRoom(r *rand.Rand, k *keyring, verS string, store map[string]*evt, addCa
 	rm := &room{ver: rpVersion(verS), verS: verS, k: k, state: map[authrules.StateKey]*evt{}, store: store, federate: true}
 	cc := M{"room_version": verS}
 	if verS == "12" && addCarol {
-		cc["additional_creators"] = pick(r, A{carol}, A{carol, carol}, A{alice, carol}, A{carol, "@carol:c.example"})
+		cc["additional_creators"] = difftool.Pick(r, A{carol}, A{carol, carol}, A{alice, carol}, A{carol, "@carol:c.example"})
 	}
 	if r.Intn(6) == 0 {
 		cc["m.federate"] = false
@@ -153,30 +154,30 @@ func newRoom(r *rand.Rand, k *keyring, verS string, store map[string]*evt, addCa
 	}
 	rm.add(member(alice, alice, "join"))
 	// power levels
-	lv := func() any { return pick[any](r, 0, 50, 100, maxLevel) }
+	lv := func() any { return difftool.Pick[any](r, 0, 50, 100, maxLevel) }
 	pl := M{"users": M{bob: 100, mod: 50}}
 	if verS != "12" {
 		pl["users"].(M)[alice] = 100
 	}
 	if r.Intn(3) == 0 {
-		pl["users"].(M)[dave] = pick[any](r, 0, 10)
+		pl["users"].(M)[dave] = difftool.Pick[any](r, 0, 10)
 	}
 	for _, key := range []string{"ban", "kick", "invite", "state_default", "events_default", "redact", "users_default"} {
 		if r.Intn(4) == 0 {
 			if key == "users_default" || key == "events_default" {
-				pl[key] = pick[any](r, 0, 0, 10, 60)
+				pl[key] = difftool.Pick[any](r, 0, 0, 10, 60)
 			} else {
 				pl[key] = lv()
 			}
 		}
 	}
 	if r.Intn(2) == 0 {
-		pl["events"] = M{"m.room.tombstone": pick[any](r, 100, 150, maxLevel), "m.room.name": pick[any](r, 0, 50, 100), "m.room.power_levels": pick[any](r, 50, 100)}
+		pl["events"] = M{"m.room.tombstone": difftool.Pick[any](r, 100, 150, maxLevel), "m.room.name": difftool.Pick[any](r, 0, 50, 100), "m.room.power_levels": difftool.Pick[any](r, 50, 100)}
 	}
 	if r.Intn(8) != 0 {
 		rm.add(M{"type": "m.room.power_levels", "sender": alice, "state_key": "", "content": pl})
 	}
-	rm.joinRule = pick(r, "public", "invite", "restricted", "knock", "knock_restricted", "")
+	rm.joinRule = difftool.Pick(r, "public", "invite", "restricted", "knock", "knock_restricted", "")
 	if rm.joinRule != "" {
 		jc := M{"join_rule": rm.joinRule}
 		if rm.joinRule == "restricted" || rm.joinRule == "knock_restricted" {

@@ -10,15 +10,16 @@ import (
 
 	"github.com/roomproto/roomproto/authrules"
 	"github.com/roomproto/roomproto/pdu"
+	"github.com/roomproto/roomproto/tools/internal/difftool"
 	"maunium.net/go/mautrix/id"
 )
 
 // runSelect compares the auth events selection for v11 and v12 events.
 func runSelect(r *rand.Rand, n int) {
 	for i := 0; i < n; i++ {
-		verS := pick(r, "11", "12", "12")
+		verS := difftool.Pick(r, "11", "12", "12")
 		v := rpVersion(verS)
-		typ := pick(r, "m.room.member", "m.room.member", "m.room.member", "m.room.message", "m.room.power_levels", "m.room.create", "m.room.third_party_invite", "m.room.join_rules")
+		typ := difftool.Pick(r, "m.room.member", "m.room.member", "m.room.member", "m.room.message", "m.room.power_levels", "m.room.create", "m.room.third_party_invite", "m.room.join_rules")
 		sender := randUser(r)
 		m := M{"type": typ, "sender": sender, "prev_events": A{}, "auth_events": A{}, "depth": 3, "origin_server_ts": 1,
 			"hashes": M{"sha256": "AAAA"}, "signatures": M{}, "room_id": "!" + strings.Repeat("R", 43)}
@@ -32,19 +33,19 @@ func runSelect(r *rand.Rand, n int) {
 			}
 		}
 		if typ == "m.room.member" {
-			m["state_key"] = pick(r, sender, randUser(r), "", "notauser")
+			m["state_key"] = difftool.Pick(r, sender, randUser(r), "", "notauser")
 			if r.Intn(10) == 0 {
 				delete(m, "state_key")
 			}
-			content["membership"] = pick[any](r, "join", "invite", "leave", "ban", "knock", "bogus", 5, nil)
+			content["membership"] = difftool.Pick[any](r, "join", "invite", "leave", "ban", "knock", "bogus", 5, nil)
 			if content["membership"] == nil {
 				delete(content, "membership")
 			}
 			if r.Intn(3) == 0 {
-				content["join_authorised_via_users_server"] = pick[any](r, carol, bob, "", 5, "notauser", sender)
+				content["join_authorised_via_users_server"] = difftool.Pick[any](r, carol, bob, "", 5, "notauser", sender)
 			}
 			if r.Intn(3) == 0 {
-				content["third_party_invite"] = pick[any](r,
+				content["third_party_invite"] = difftool.Pick[any](r,
 					M{"signed": M{"token": "tok", "mxid": zed}},
 					M{"signed": M{"token": ""}},
 					M{"signed": M{"token": 5}},
@@ -54,7 +55,7 @@ func runSelect(r *rand.Rand, n int) {
 			}
 		}
 		m["content"] = content
-		raw := enc(m)
+		raw := difftool.Enc(m)
 		e, err := pdu.Parse(v, raw)
 		if err != nil {
 			continue
