@@ -1,6 +1,7 @@
 // Package difftool is the oracle-independent part of the differential tools under tools/
 // (gmsldiff, mautrixdiff): known classes of divergence, areas, tallies, the printed report and
-// the command line (areas, -n, -seed, -j, -v, -md, -classes, exit status).
+// the command line (areas, -n, -seed, -j, -v, -md, -classes, exit status), the small-run check
+// of their tests (CheckRun) and the JSON helpers of their generators (Enc, Decode, CopyM, ...).
 //
 // An oracle is another implementation of the Matrix room protocol run side by side with
 // roomproto. It is not an authority: the Matrix spec is. Every known class of divergence says
