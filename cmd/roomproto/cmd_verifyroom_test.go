@@ -183,9 +183,14 @@ func TestProgressBar(t *testing.T) {
 	var buf syncBuffer
 	p := startProgress(&buf, 0)
 	p.set("verifying", 5, 10)
-	time.Sleep(50 * time.Millisecond)
+	// The bar is drawn at once and then every few seconds: wait for the drawing that shows the
+	// state set above (the deadline only guards against a hang; a busy machine may take long).
+	const want = "verifying   [###############...............] 5/10"
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(buf.String(), want) && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	p.stop()
-	if !strings.Contains(buf.String(), "verifying   [###############...............] 5/10") {
+	if !strings.Contains(buf.String(), want) {
 		t.Fatalf("progress %q", buf.String())
 	}
 	var quiet syncBuffer

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/roomproto/roomproto/authrules"
 	"github.com/roomproto/roomproto/membership"
@@ -374,10 +373,10 @@ func TestChainLimit(t *testing.T) {
 // against every key when there are too many: both lists are attacker-chosen and bounded only by
 // the 64 KiB event size, about 1,000 keys and 600 signatures, which is 600,000 ed25519
 // verifications (about half a minute of CPU) for one invite. The test builds 200 keys and 100
-// signatures (20,000 combinations, above MaxThirdPartyInviteChecks, none matching) and allows
-// the time of 1,024 verifications.
+// signatures (20,000 combinations, above MaxThirdPartyInviteChecks, none matching) and expects
+// the rejection of the bound.
 func TestThirdPartyInviteWorkIsBounded(t *testing.T) {
-	const nKeys, nSigs, budget = 200, 100, 1024
+	const nKeys, nSigs = 200, 100
 	r := newRoom(t, "9")
 	var keys []any
 	for i := 0; i < nKeys; i++ {
@@ -396,25 +395,15 @@ func TestThirdPartyInviteWorkIsBounded(t *testing.T) {
 			"signed": fields{"mxid": "@zed:z.example", "token": "tok", "signatures": fields{"id.example": sigs}}}}).bytes(t))
 	state := r.state(t, tpi)
 
-	// The cost of one verification on this machine, now.
-	pub := priv.Public().(ed25519.PublicKey)
-	msg := []byte(`{"mxid":"@zed:z.example","token":"tok"}`)
-	sig := ed25519.Sign(priv, msg)
-	start := time.Now()
-	for i := 0; i < budget; i++ {
-		ed25519.Verify(pub, msg, sig)
-	}
-	allowed := time.Since(start)
-
-	start = time.Now()
+	// Refused by the bound, before any signature is checked: the rejection says so. (How long
+	// the bounded checks take is measured by authrules' BenchmarkThirdPartyInviteScale, not
+	// here: timing belongs in benchmarks.)
 	err := state.Check(invite, nil)
-	took := time.Since(start)
 	if !errors.Is(err, authrules.ErrThirdPartyInvite) {
-		t.Fatalf("Check: %v, want ErrThirdPartyInvite (no signature matches)", err)
+		t.Fatalf("Check: %v, want ErrThirdPartyInvite", err)
 	}
-	if took > allowed {
-		t.Fatalf("checking one third-party invite (%d keys × %d signatures) took %v, more than %d signature verifications (%v): "+
-			"the work of rule 4.4.1.7 grows with keys × signatures", nKeys, nSigs, took, budget, allowed)
+	if want := fmt.Sprintf("%d public keys × %d signatures exceed the limit of %d signature checks", nKeys, nSigs, authrules.MaxThirdPartyInviteChecks); !strings.Contains(err.Error(), want) {
+		t.Fatalf("Check: %v, want the rejection of the bound (%q): the work of rule 4.4.1.7 grows with keys × signatures", err, want)
 	}
 }
 
