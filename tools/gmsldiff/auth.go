@@ -325,7 +325,7 @@ func classifyAuth(ac *authCase) string {
 			return "G-users_default-unchecked"
 		case !rpAllow && gAllow && strings.Contains(rp.msg, "m.room.third_party_invite"):
 			return "G-events-third_party_invite-unchecked"
-		case !rpAllow && gAllow && hasRulePrefix(rp.rule, "9.3", "10.3", "9.4", "10.4", "9.5", "10.5", "9.6", "10.6", "9.7", "10.7", "9.8"):
+		case !rpAllow && gAllow && hasRulePrefix(rp.rule, "9.3", "10.3", "9.4", "10.4", "9.5", "10.5", "9.6", "10.6", "9.7", "10.7", "9.8", "9.9"):
 			return "G-pl-defaults-or-ge-compare"
 		case rpAllow && !gAllow && (strings.Contains(g.msg, "notification level") || strings.Contains(g.msg, "change level") || strings.Contains(g.msg, "change user")):
 			return "G-pl-defaults-or-ge-compare"

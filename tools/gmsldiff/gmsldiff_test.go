@@ -201,3 +201,24 @@ func TestExitStatusOnUnclassified(t *testing.T) {
 		}
 	}
 }
+
+// TestSeedRegressions runs the seeds whose divergences once fell in no class: seed 5 of area
+// auth (its first 8,000 inputs) meets a v11 power levels event that adds a user at the value of
+// users_default, above the sender's level (roomproto rejects under 9.9.1; GMSL compares defaulted
+// values, class G-pl-defaults-or-ge-compare).
+func TestSeedRegressions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a run of 8,000 inputs")
+	}
+	for _, c := range []struct {
+		area *Area
+		n    int
+		seed int64
+	}{
+		{authArea, 8000, 5},
+	} {
+		for _, p := range difftool.CheckRun(c.area, c.n, c.seed, false) {
+			t.Errorf("area %s, seed %d: %s", c.area.Name, c.seed, p)
+		}
+	}
+}
