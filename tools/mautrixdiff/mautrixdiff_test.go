@@ -267,7 +267,9 @@ func TestUsage(t *testing.T) {
 
 // TestSeedRegressions runs the seeds whose divergences once fell in no class (skipped with
 // -short): seed 5 of area v12 met a creator's first join with two auth events that mautrix
-// rejects under a later rule of 5.3 than 5.3.2 (class M-first-join-single-auth-event).
+// rejects under a later rule of 5.3 than 5.3.2 (class M-first-join-single-auth-event); seed 11
+// of areas redact and hash a v11 member event whose third_party_invite, without signed, has an
+// escaped key (E-tpi-without-signed).
 func TestSeedRegressions(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a full-size run of an area")
@@ -277,6 +279,8 @@ func TestSeedRegressions(t *testing.T) {
 		seed int64
 	}{
 		{v12Area, 5},
+		{redactArea, 11},
+		{hashArea, 11},
 	} {
 		for _, p := range difftool.CheckRun(c.area, c.area.DefaultN, c.seed, false) {
 			t.Errorf("area %s, seed %d: %s", c.area.Name, c.seed, p)

@@ -3,8 +3,10 @@
 package pducmp
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 func verBand(ver int) string {
@@ -68,8 +70,14 @@ func init() {
 // classifyEvent returns the class of a divergence of area event (or an unregistered signature).
 func classifyEvent(area string, g Gen, raw []byte, rp, mtx Outcome) string {
 	// 1. a v11+ member third_party_invite without signed explains it if fixing it makes both agree
-	if g.Ver >= 11 && g.Type == "m.room.member" && hasTPIWithoutSigned(g.Ev) {
-		fixed := enc(fixTPI(g.Ev))
+	// (the key may be the odd feature's escaped form of "third_party_invite": both sides read keys
+	// unescaped, so it is found and fixed in its plain form)
+	ev := g.Ev
+	if g.Feature == "escaped-kept-key" {
+		ev = unescapedContentKeys(ev)
+	}
+	if g.Ver >= 11 && g.Type == "m.room.member" && hasTPIWithoutSigned(ev) {
+		fixed := enc(fixTPI(ev))
 		if againAgree(area, g, fixed) {
 			return "E-tpi-without-signed"
 		}
@@ -115,6 +123,24 @@ func againAgree(area string, g Gen, raw []byte) bool {
 		return agree(rpEventID(ver, raw), mtxEventID(ver, raw))
 	}
 	return false
+}
+
+// unescapedContentKeys returns a copy of ev whose escaped (raw) content keys are written
+// plainly, as JSON decoding reads them.
+func unescapedContentKeys(ev Obj) Obj {
+	ev = ev.clone()
+	c, _ := ev.get("content")
+	co, ok := c.(Obj)
+	if !ok {
+		return ev
+	}
+	for i, kv := range co {
+		var k string
+		if kv.Raw && json.Unmarshal([]byte(kv.K), &k) == nil && utf8.ValidString(k) {
+			co[i] = KV{K: k, V: kv.V}
+		}
+	}
+	return ev.set("content", co)
 }
 
 func hasTPIWithoutSigned(ev Obj) bool {
