@@ -159,7 +159,7 @@ func runAuth(t *Tally, n int, seed int64) {
 		vid := difftool.Pick(r, versions...)
 		// From v8 rule 4.2.1 asks for the authoriser's signature, which GMSL checks in
 		// VerifyEventSignatures: sign for real from v8.
-		b := &authgen.Builder{V: rpVersion(vid), Ver: difftool.VerNum(vid), R: r, N: i * 1000, Focus: r.Intn(2) == 0, Edge: r.Intn(3) == 0, RealSignFrom: 8}
+		b := &authgen.Builder{V: authgen.Version(vid), Ver: difftool.VerNum(vid), R: r, N: i * 1000, Focus: r.Intn(2) == 0, Edge: r.Intn(3) == 0, RealSignFrom: 8}
 		perturbed := r.Intn(3) == 0
 		rm := b.GenRoom()
 		c := b.GenCand(rm)

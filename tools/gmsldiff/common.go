@@ -20,15 +20,6 @@ type M = difftool.M
 // versions are the room versions both sides implement.
 var versions = []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"}
 
-// rpVersion returns roomproto's room version id, which must exist.
-func rpVersion(id string) roomversion.Version {
-	v, err := roomversion.Lookup(id)
-	if err != nil {
-		panic(err) // invariant: the harness built this input or table itself
-	}
-	return v
-}
-
 // gVersion returns GMSL's room version id, which must exist.
 func gVersion(id string) gmsl.IRoomVersion {
 	v, err := gmsl.GetRoomVersion(gmsl.RoomVersion(id))

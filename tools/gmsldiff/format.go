@@ -16,6 +16,7 @@ import (
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/authgen"
 	"github.com/roomproto/roomproto/tools/internal/difftool"
 )
 
@@ -460,7 +461,7 @@ func runFormat(t *Tally, n int, seed int64) {
 	for i := 0; i < n; i++ {
 		for _, mu := range muts {
 			vid := difftool.Pick(r, versions...)
-			v := rpVersion(vid)
+			v := authgen.Version(vid)
 			base := formatBase(r, v, i)
 			var raw []byte
 			if mu.mut != nil {

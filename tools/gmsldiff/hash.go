@@ -17,6 +17,7 @@ import (
 
 	gmsl "github.com/matrix-org/gomatrixserverlib"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/authgen"
 	"github.com/roomproto/roomproto/tools/internal/difftool"
 )
 
@@ -274,7 +275,7 @@ func runHash(t *Tally, n int, seed int64) {
 		return
 	}
 	r := rand.New(rand.NewSource(seed))
-	v9 := rpVersion("9")
+	v9 := authgen.Version("9")
 	// 0. The corpus as it is: both sides must give the recorded IDs and accept the hashes.
 	for i, raw := range c.Events {
 		id, err := signing.EventID(v9, raw)
@@ -334,7 +335,7 @@ func runHash(t *Tally, n int, seed int64) {
 
 // hashIDs returns both sides' event IDs.
 func hashIDs(ver string, m M, ev []byte) (string, error, string, error) {
-	id, err := signing.EventID(rpVersion(ver), ev)
+	id, err := signing.EventID(authgen.Version(ver), ev)
 	var gid string
 	var gerr error
 	if _, has := m["event_id"]; has && difftool.VerNum(ver) >= 3 {
@@ -348,7 +349,7 @@ func hashIDs(ver string, m M, ev []byte) (string, error, string, error) {
 // hashRedacted writes roomproto's content hash into the event and says whether GMSL then
 // treats it as redacted (its hash check failed).
 func hashRedacted(ver string, m M, st style) (ev2 []byte, redacted bool, err error) {
-	h, err := signing.ContentHash(rpVersion(ver), encodeStyled(m, st))
+	h, err := signing.ContentHash(authgen.Version(ver), encodeStyled(m, st))
 	if err != nil {
 		return nil, false, fmt.Errorf("roomproto ContentHash: %w", err)
 	}
@@ -360,7 +361,7 @@ func hashRedacted(ver string, m M, st style) (ev2 []byte, redacted bool, err err
 	}
 	hm["sha256"] = difftool.B64(h[:])
 	ev2 = encodeStyled(m2, st)
-	if err := signing.CheckContentHash(rpVersion(ver), ev2); err != nil {
+	if err := signing.CheckContentHash(authgen.Version(ver), ev2); err != nil {
 		return ev2, false, fmt.Errorf("roomproto CheckContentHash refuses its own hash: %w", err)
 	}
 	redacted, err = safe(func() (bool, error) {

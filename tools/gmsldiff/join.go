@@ -105,7 +105,7 @@ type joinRoomState struct {
 }
 
 func newJoinRoom(ver string) *joinRoomState {
-	return &joinRoomState{ver: ver, g: gVersion(ver), v: rpVersion(ver), byKey: map[[2]string]gmsl.PDU{}, ts: time.UnixMilli(1700000000000)}
+	return &joinRoomState{ver: ver, g: gVersion(ver), v: authgen.Version(ver), byKey: map[[2]string]gmsl.PDU{}, ts: time.UnixMilli(1700000000000)}
 }
 
 func buildPDU(g gmsl.IRoomVersion, proto *gmsl.ProtoEvent, ts time.Time, signer string) (gmsl.PDU, error) {
@@ -126,7 +126,7 @@ func buildPDU(g gmsl.IRoomVersion, proto *gmsl.ProtoEvent, ts time.Time, signer 
 	}
 	sum := sha256.Sum256(difftool.Enc(m))
 	m["event_id"] = difftool.Enc("$" + base64.RawURLEncoding.EncodeToString(sum[:12]) + ":" + signer)
-	signed, err := signing.SignEvent(rpVersion(string(g.Version())), difftool.Enc(m), signer, key)
+	signed, err := signing.SignEvent(authgen.Version(string(g.Version())), difftool.Enc(m), signer, key)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	gmsl "github.com/matrix-org/gomatrixserverlib"
 	"github.com/roomproto/roomproto/canonicaljson"
 	"github.com/roomproto/roomproto/redaction"
+	"github.com/roomproto/roomproto/tools/internal/authgen"
 	"github.com/roomproto/roomproto/tools/internal/difftool"
 )
 
@@ -265,7 +266,7 @@ func gmslReceives(ver string, in []byte) bool {
 
 func redactBoth(ver string, in []byte) bytesOutcome {
 	var o bytesOutcome
-	o.rp, o.rerr = redaction.Redact(rpVersion(ver), in)
+	o.rp, o.rerr = redaction.Redact(authgen.Version(ver), in)
 	o.g, o.gerr = safe(func() ([]byte, error) { return gVersion(ver).RedactEventJSON(in) })
 	if o.gerr == nil {
 		o.g, o.gerr = gmsl.CanonicalJSON(o.g)

@@ -16,6 +16,7 @@ import (
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/authgen"
 	"github.com/roomproto/roomproto/tools/internal/difftool"
 )
 
@@ -427,14 +428,14 @@ func runSelect(t *Tally, n int, seed int64) {
 	r := rand.New(rand.NewSource(seed))
 	for i := 0; i < n; i++ {
 		vid := difftool.Pick(r, versions...)
-		se := genSelEvent(r, rpVersion(vid), i)
+		se := genSelEvent(r, authgen.Version(vid), i)
 		selectCompare(t, r, vid, se, i)
 	}
 }
 
 // selectCompare makes the three comparisons for one event; the state comes from r.
 func selectCompare(t *Tally, r *rand.Rand, vid string, se selEvent, i int) {
-	v := rpVersion(vid)
+	v := authgen.Version(vid)
 	raw := difftool.Enc(se.m)
 	rpEv, err := signing.ParseEvent(v, raw)
 	if err != nil {

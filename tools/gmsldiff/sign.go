@@ -67,7 +67,7 @@ func (ks signKeys) rings() (*gmsl.KeyRing, signing.KeyRing) {
 }
 
 func rpSignVerdict(ver string, ev []byte, ring signing.KeyRing) string {
-	err := signing.VerifyEvent(rpVersion(ver), ev, ring)
+	err := signing.VerifyEvent(authgen.Version(ver), ev, ring)
 	switch {
 	case err == nil:
 		return "valid"
@@ -260,7 +260,7 @@ func prepareSigned(base M, ver string, r *rand.Rand) M {
 }
 
 func signAs(ver string, m M, signers ...string) []byte {
-	return authgen.SignAll(rpVersion(ver), encodeStyled(m, style{}), signers)
+	return authgen.SignAll(authgen.Version(ver), encodeStyled(m, style{}), signers)
 }
 
 func setPath(ev []byte, f func(m M)) []byte {
@@ -273,7 +273,7 @@ func setPath(ev []byte, f func(m M)) []byte {
 func resign(ver string, ev []byte, sender string) []byte {
 	m := difftool.Decode(ev)
 	delete(m, "signatures")
-	out, err := signing.CountersignEvent(rpVersion(ver), encodeStyled(m, style{}), sender, authgen.KeyFor(sender, "1"))
+	out, err := signing.CountersignEvent(authgen.Version(ver), encodeStyled(m, style{}), sender, authgen.KeyFor(sender, "1"))
 	if err != nil {
 		panic(err) // invariant: the harness built this input or table itself
 	}

@@ -49,6 +49,16 @@ const (
 // DummySig is the signature of generated events that are not signed for real.
 var DummySig = strings.Repeat("A", 86)
 
+// Version returns roomproto's room version id, which must be one of the spec's (the tools pick
+// it from their own tables).
+func Version(id string) roomversion.Version {
+	v, err := roomversion.Lookup(id)
+	if err != nil {
+		panic(err) // invariant: the harness chose the version from its own table
+	}
+	return v
+}
+
 // KeyFor returns the deterministic ed25519 key "ed25519:<id>" of a server: the seed is the
 // SHA-256 of the server name for key "1" (the convention of testdata/signing/bench_corpus.json),
 // of "<id> <server>" otherwise.

@@ -3,7 +3,6 @@
 package authcmp
 
 import (
-	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/tools/internal/difftool"
 )
 
@@ -12,11 +11,3 @@ type M = difftool.M
 
 // v12 is included lightly (one candidate in 12); a separate audit covers it in depth.
 var versions = []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"}
-
-func rpVersion(id string) roomversion.Version {
-	v, err := roomversion.Lookup(id)
-	if err != nil {
-		panic(err)
-	}
-	return v
-}

@@ -42,7 +42,7 @@ type Outcome struct {
 // both sides and classifies a divergence as area auth does. label is the generator's label
 // (some classes read it, e.g. "@jr-nonstring").
 func Reproduce(vid string, room []Ev, cand Ev, label string) Outcome {
-	v := rpVersion(vid)
+	v := authgen.Version(vid)
 	b := &authgen.Builder{V: v, Ver: difftool.VerNum(vid), R: rand.New(rand.NewSource(1)), HistoryVisibility: true, RealSignFrom: 3}
 	rm := &authgen.Room{Members: map[string]*authgen.Event{}}
 	for i, e := range room {

@@ -265,7 +265,7 @@ func RunAuth(t *difftool.Tally, n int, seed int64) {
 	r := rand.New(rand.NewSource(seed))
 	for i := 0; i < n; i++ {
 		vid := difftool.Pick(r, versions...)
-		v := rpVersion(vid)
+		v := authgen.Version(vid)
 		// mautrix verifies the authoriser's signature in every room version: sign for real from
 		// v3 (v1-2 events cannot be verified by mautrix's PDU type anyway).
 		b := &authgen.Builder{V: v, Ver: difftool.VerNum(vid), R: r, N: i * 1000, Focus: r.Intn(2) == 0, Edge: r.Intn(3) == 0,

@@ -12,18 +12,13 @@ import (
 	"github.com/roomproto/roomproto/redaction"
 	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/authgen"
 	"maunium.net/go/mautrix/crypto/canonicaljson"
 	"maunium.net/go/mautrix/federation/pdu"
 	"maunium.net/go/mautrix/id"
 )
 
-func rpV(ver int) roomversion.Version {
-	v, err := roomversion.Lookup(strconv.Itoa(ver))
-	if err != nil {
-		panic(err)
-	}
-	return v
-}
+func rpV(ver int) roomversion.Version { return authgen.Version(strconv.Itoa(ver)) }
 
 func mtxV(ver int) id.RoomVersion { return id.RoomVersion(strconv.Itoa(ver)) }
 

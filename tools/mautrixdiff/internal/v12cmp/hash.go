@@ -10,6 +10,7 @@ import (
 
 	"github.com/roomproto/roomproto/redaction"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/authgen"
 	"github.com/roomproto/roomproto/tools/internal/difftool"
 	mcanon "maunium.net/go/mautrix/crypto/canonicaljson"
 	"maunium.net/go/mautrix/id"
@@ -20,7 +21,7 @@ func runHash(r *rand.Rand, n int) {
 	k := newKeyring()
 	for i := 0; i < n; i++ {
 		verS := difftool.Pick(r, "12", "12", "11")
-		v := rpVersion(verS)
+		v := authgen.Version(verS)
 		typ := difftool.Pick(r, "m.room.create", "m.room.create", "m.room.member", "m.room.power_levels", "m.room.join_rules", "m.room.redaction", "m.room.message", "m.room.history_visibility", "m.room.name")
 		tags := []string{"v" + verS, typ}
 		m := M{"type": typ, "sender": alice, "prev_events": A{"$" + strings.Repeat("P", 43)}, "auth_events": A{}, "depth": 5,
@@ -132,7 +133,7 @@ func runHash(r *rand.Rand, n int) {
 			s.ok()
 		}
 		// v11 and v12 give the same ID (same redaction algorithm) -- roomproto self-check
-		other := rpVersion(map[string]string{"11": "12", "12": "11"}[verS])
+		other := authgen.Version(map[string]string{"11": "12", "12": "11"}[verS])
 		if oid, oerr := signing.EventID(other, raw); oerr == nil && oid != rid {
 			area("self").diverge("rp-v11-v12-id-differ", input, rid, oid)
 		}

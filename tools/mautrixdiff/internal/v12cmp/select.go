@@ -10,6 +10,7 @@ import (
 
 	"github.com/roomproto/roomproto/authrules"
 	"github.com/roomproto/roomproto/pdu"
+	"github.com/roomproto/roomproto/tools/internal/authgen"
 	"github.com/roomproto/roomproto/tools/internal/difftool"
 	"maunium.net/go/mautrix/id"
 )
@@ -18,7 +19,7 @@ import (
 func runSelect(r *rand.Rand, n int) {
 	for i := 0; i < n; i++ {
 		verS := difftool.Pick(r, "11", "12", "12")
-		v := rpVersion(verS)
+		v := authgen.Version(verS)
 		typ := difftool.Pick(r, "m.room.member", "m.room.member", "m.room.member", "m.room.message", "m.room.power_levels", "m.room.create", "m.room.third_party_invite", "m.room.join_rules")
 		sender := randUser(r)
 		m := M{"type": typ, "sender": sender, "prev_events": A{}, "auth_events": A{}, "depth": 3, "origin_server_ts": 1,
