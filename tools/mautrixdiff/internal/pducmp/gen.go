@@ -131,7 +131,7 @@ func write(b *strings.Builder, v any) {
 		}
 		b.WriteByte(']')
 	default:
-		panic(fmt.Sprintf("write: %T", v))
+		panic(fmt.Sprintf("write: %T", v)) // invariant: the generator builds values of the types above only
 	}
 }
 

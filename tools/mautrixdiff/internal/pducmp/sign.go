@@ -53,7 +53,7 @@ func seedFor(server, ver string) []byte {
 func keyFor(server, ver string) signing.SigningKey {
 	k, err := signing.NewSigningKey(ver, seedFor(server, ver))
 	if err != nil {
-		panic(err)
+		panic(err) // invariant: a 32-byte seed and a key version of the harness's own
 	}
 	return k
 }
@@ -258,7 +258,7 @@ func genSignEvent(r *rand.Rand, ver int) M {
 		m := difftool.Decode(enc(ev))
 		_, err := signing.ParseEvent(rpV(ver), withHash(ver, difftool.Enc(m)))
 		if err != nil && tries > 1000 {
-			panic(err)
+			panic(err) // invariant: the generator yields a valid event well within 1,000 tries
 		}
 		tries++
 		if err == nil && mtxParseErr(ver, difftool.Enc(m)) == nil {

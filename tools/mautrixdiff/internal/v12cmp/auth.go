@@ -330,7 +330,7 @@ func runAuth(r *rand.Rand, n int) {
 		}
 		st, err := authrules.NewState(rm.ver, stEvents)
 		if err != nil {
-			panic(err)
+			panic(err) // invariant: the state holds events the harness built and parsed
 		}
 		for j := 0; j < perRoom; j++ {
 			c := genCandidate(r, rm, other, rej)

@@ -14,6 +14,7 @@ import (
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/authgen"
 	"github.com/roomproto/roomproto/tools/internal/difftool"
 	mpdu "maunium.net/go/mautrix/federation/pdu"
 	"maunium.net/go/mautrix/id"
@@ -25,15 +26,7 @@ type M = difftool.M
 // A is a JSON array.
 type A = []any
 
-func rpVersion(s string) roomversion.Version {
-	v, err := roomversion.Lookup(s)
-	if err != nil {
-		panic(err) // invariant: harness-chosen version
-	}
-	return v
-}
-
-var v12 = rpVersion("12")
+var v12 = authgen.Version("12")
 
 // deep copies a JSON value built from M/A.
 func deep(v any) any {
@@ -45,7 +38,7 @@ func decodeAny(b []byte) any {
 	d.UseNumber()
 	var x any
 	if err := d.Decode(&x); err != nil {
-		panic(err)
+		panic(err) // invariant: the harness encoded this value itself
 	}
 	return x
 }
@@ -64,7 +57,7 @@ func newKeyring() *keyring {
 		seed := sha256.Sum256([]byte("mtxv12 key " + s))
 		sk, err := signing.NewSigningKey("1", seed[:])
 		if err != nil {
-			panic(err)
+			panic(err) // invariant: a 32-byte seed and a valid key version
 		}
 		k.priv[s] = sk
 	}
@@ -93,7 +86,7 @@ func (k *keyring) mtxKey(server string, keyID id.KeyID, _ time.Time) (id.Signing
 func (k *keyring) sign(v roomversion.Version, m M, server string) []byte {
 	out, err := signing.SignEvent(v, difftool.Enc(m), server, k.priv[server])
 	if err != nil {
-		panic(fmt.Errorf("sign: %w: %s", err, difftool.Enc(m)))
+		panic(fmt.Errorf("sign: %w: %s", err, difftool.Enc(m))) // invariant: the harness built this event itself
 	}
 	return out
 }
@@ -101,7 +94,7 @@ func (k *keyring) sign(v roomversion.Version, m M, server string) []byte {
 func (k *keyring) countersign(v roomversion.Version, raw []byte, server string) []byte {
 	out, err := signing.CountersignEvent(v, raw, server, k.priv[server])
 	if err != nil {
-		panic(err)
+		panic(err) // invariant: an event the harness signed itself
 	}
 	return out
 }
@@ -131,7 +124,7 @@ func parseBoth(v roomversion.Version, raw []byte) (*evt, error) {
 func mustParse(v roomversion.Version, raw []byte) *evt {
 	e, err := parseBoth(v, raw)
 	if err != nil {
-		panic(fmt.Errorf("%w: %s", err, raw))
+		panic(fmt.Errorf("%w: %s", err, raw)) // invariant: the harness built this event itself
 	}
 	return e
 }

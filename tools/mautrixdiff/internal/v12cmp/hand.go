@@ -118,7 +118,7 @@ func runHand(k *keyring) {
 	_ = tpi
 	signed, err := signing.SignJSON(difftool.Enc(M{"mxid": zed, "token": "tok"}), "id.example", isk)
 	if err != nil {
-		panic(err)
+		panic(err) // invariant: the harness built this object itself, with a valid key
 	}
 	inv := rm.build(M{"type": "m.room.member", "sender": alice, "state_key": zed, "content": M{"membership": "invite",
 		"third_party_invite": M{"display_name": "z", "signed": difftool.Decode(signed)}}})

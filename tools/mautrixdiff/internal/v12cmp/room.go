@@ -8,6 +8,7 @@ import (
 
 	"github.com/roomproto/roomproto/authrules"
 	"github.com/roomproto/roomproto/roomversion"
+	"github.com/roomproto/roomproto/tools/internal/authgen"
 	"github.com/roomproto/roomproto/tools/internal/difftool"
 )
 
@@ -57,7 +58,7 @@ func (rm *room) authIDs(m M) []string {
 	raw := difftool.Enc(withDefaults(rm, m))
 	e, err := parseNoSig(rm.ver, raw)
 	if err != nil {
-		panic(fmt.Errorf("authIDs: %w %s", err, raw))
+		panic(fmt.Errorf("authIDs: %w %s", err, raw)) // invariant: the harness built this event itself
 	}
 	keys, err := authrules.AuthEventsNeeded(rm.ver, e)
 	if err != nil {
@@ -126,7 +127,7 @@ func member(sender, target, membership string) M {
 
 // newRoom builds a room: create, creator join, power levels, join rules, members.
 func newRoom(r *rand.Rand, k *keyring, verS string, store map[string]*evt, addCarol bool) *room {
-	rm := &room{ver: rpVersion(verS), verS: verS, k: k, state: map[authrules.StateKey]*evt{}, store: store, federate: true}
+	rm := &room{ver: authgen.Version(verS), verS: verS, k: k, state: map[authrules.StateKey]*evt{}, store: store, federate: true}
 	cc := M{"room_version": verS}
 	if verS == "12" && addCarol {
 		cc["additional_creators"] = difftool.Pick(r, A{carol}, A{carol, carol}, A{alice, carol}, A{carol, "@carol:c.example"})
