@@ -3,8 +3,6 @@
 package pducmp
 
 import (
-	"sync"
-
 	"github.com/roomproto/roomproto/tools/internal/difftool"
 )
 
@@ -61,74 +59,66 @@ func Classes(groups ...string) []*difftool.Class {
 // can list the same class in its own area.
 func ClassByID(name string) *difftool.Class { return dtClasses[name] }
 
-// The comparisons of this package record into one tally at a time: runMu serialises the runs
-// of the package's areas (areas run in parallel otherwise), cur is the tally of the running one
-// and want the comparisons (sub-areas) it records.
-var (
-	runMu sync.Mutex
-	cur   *difftool.Tally
-	want  map[string]bool
-)
-
-func begin(t *difftool.Tally, subs ...string) func() {
-	runMu.Lock()
-	cur, want = t, map[string]bool{}
-	for _, s := range subs {
-		want[s] = true
-	}
-	return func() { cur, want = nil, nil; runMu.Unlock() }
+// recorder records the comparisons of one run of an area into its tally: those of the
+// sub-areas it wants (areas redact and hash share one generator, each recording its own).
+type recorder struct {
+	t    *difftool.Tally
+	want map[string]bool
 }
 
-func wanted(sub string) bool { return want[sub] }
+func newRecorder(t *difftool.Tally, subs ...string) *recorder {
+	rc := &recorder{t: t, want: map[string]bool{}}
+	for _, s := range subs {
+		rc.want[s] = true
+	}
+	return rc
+}
+
+func (rc *recorder) wanted(sub string) bool { return rc.want[sub] }
 
 // record one comparison of the sub-area. agree means both sides gave the same answer; class
 // names a registered class or, when it is not one, the signature of an unclassified divergence.
-func record(sub string, agree bool, class, example string) {
-	if !want[sub] {
+func (rc *recorder) record(sub string, agree bool, class, example string) {
+	if !rc.want[sub] {
 		return
 	}
 	if agree {
-		cur.Agree()
+		rc.t.Agree()
 		return
 	}
 	example = stableErr(example)
-	if classByName[class] != nil && cur.Known(class) {
-		cur.Diverge(class, sub, example)
+	if classByName[class] != nil && rc.t.Known(class) {
+		rc.t.Diverge(class, sub, example)
 		return
 	}
-	cur.Diverge("", sub+" | "+class, example)
+	rc.t.Diverge("", sub+" | "+class, example)
 }
 
 // RunRedact compares redaction (whole event, then content only) on n generated events in each
 // room version 1-12.
 func RunRedact(t *difftool.Tally, n int, seed int64) {
-	defer begin(t, "redact", "redact-content")()
-	runEvent(seed, n)
+	runEvent(newRecorder(t, "redact", "redact-content"), seed, n)
 }
 
 // RunHash compares the content hash, reference hash and event ID on n generated events in each
 // room version 1-12.
 func RunHash(t *difftool.Tally, n int, seed int64) {
-	defer begin(t, "content-hash", "ref-hash", "event-id")()
-	runEvent(seed, n)
+	runEvent(newRecorder(t, "content-hash", "ref-hash", "event-id"), seed, n)
 }
 
 // RunSign signs n generated events with each side, then verifies them with both after every
 // mutation.
 func RunSign(t *difftool.Tally, n int, seed int64) {
-	defer begin(t, "sign-bytes", "sign")()
-	runSign(seed, n)
+	runSign(newRecorder(t, "sign-bytes", "sign"), seed, n)
 }
 
 // RunSelect compares the auth events selection on n generated events.
 func RunSelect(t *difftool.Tally, n int, seed int64) {
-	defer begin(t, "select")()
-	runSelect(seed, n)
+	runSelect(newRecorder(t, "select"), seed, n)
 }
 
 // RunCorpus checks the signing corpus at path (event IDs, verification) on both sides, then n
 // mutations of each event.
 func RunCorpus(t *difftool.Tally, path string, n int, seed int64) {
-	defer begin(t, "corpus-id", "corpus-verify", "corpus-mut")()
-	runCorpus(seed, path, n)
+	runCorpus(newRecorder(t, "corpus-id", "corpus-verify", "corpus-mut"), seed, path, n)
 }

@@ -25,44 +25,44 @@ func example(g Gen, raw []byte, rp, mtx Outcome) string {
 	return fmt.Sprintf("v%d %s | rp=%s | mtx=%s", g.Ver, short(raw), rp, mtx)
 }
 
-func runEvent(seed int64, n int) {
+func runEvent(rc *recorder, seed int64, n int) {
 	r := rand.New(rand.NewSource(seed))
 	for i := 0; i < n; i++ {
 		for ver := 1; ver <= 12; ver++ {
 			g := genEvent(r, ver)
 			raw := enc(g.Ev)
-			compareEvent(g, raw)
+			compareEvent(rc, g, raw)
 		}
 	}
 }
 
-func compareEvent(g Gen, raw []byte) {
+func compareEvent(rc *recorder, g Gen, raw []byte) {
 	ver := g.Ver
 	do := func(area string, rp, mtx Outcome) {
 		if agree(rp, mtx) {
-			record(area, true, "", "")
+			rc.record(area, true, "", "")
 			return
 		}
-		record(area, false, classifyEvent(area, g, raw, rp, mtx), example(g, raw, rp, mtx))
+		rc.record(area, false, classifyEvent(area, g, raw, rp, mtx), example(g, raw, rp, mtx))
 	}
-	if wanted("redact") || wanted("redact-content") {
+	if rc.wanted("redact") || rc.wanted("redact-content") {
 		rpR, mtxR := rpRedact(ver, raw), mtxRedact(ver, raw)
 		do("redact", rpR, mtxR)
 		// content only: mautrix RedactContent on the canonical content, vs the content of roomproto's output
-		if rpR.Err == "" && wanted("redact-content") {
+		if rpR.Err == "" && rc.wanted("redact-content") {
 			if typ, content, ok := typeAndContent(ver, raw); ok {
 				rpc := memberOf([]byte(rpR.Val), "content")
 				do("redact-content", Outcome{Val: string(rpc)}, mtxRedactContent(ver, typ, content))
 			}
 		}
 	}
-	if wanted("content-hash") {
+	if rc.wanted("content-hash") {
 		do("content-hash", rpContentHash(ver, raw), mtxContentHash(ver, raw))
 	}
-	if wanted("ref-hash") {
+	if rc.wanted("ref-hash") {
 		do("ref-hash", rpRefHash(ver, raw), mtxRefHash(ver, raw))
 	}
-	if wanted("event-id") {
+	if rc.wanted("event-id") {
 		do("event-id", rpEventID(ver, raw), mtxEventID(ver, raw))
 	}
 }

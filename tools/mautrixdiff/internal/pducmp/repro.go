@@ -43,19 +43,19 @@ func decodeObj(d *json.Decoder) any {
 // "ref-hash", "event-id") on the event raw of room version ver into t, as areas redact and
 // hash do; feature names the generator's odd feature the event carries ("" for none).
 func ReproduceEvent(t *difftool.Tally, sub string, ver int, raw, feature string) {
-	defer begin(t, sub)()
+	rc := newRecorder(t, sub)
 	d := json.NewDecoder(bytes.NewReader([]byte(raw)))
 	d.UseNumber()
 	ev := decodeObj(d).(Obj)
 	typ, _ := ev.get("type")
 	ts, _ := typ.(string)
-	compareEvent(Gen{Ver: ver, Type: ts, Ev: ev, Feature: feature}, []byte(raw))
+	compareEvent(rc, Gen{Ver: ver, Type: ts, Ev: ev, Feature: feature}, []byte(raw))
 }
 
 // ReproduceSign signs a generated event of room version ver with roomproto, applies the named
 // mutation and compares both sides' verdicts into t, as area sign does.
 func ReproduceSign(t *difftool.Tally, ver int, mutation string) {
-	defer begin(t, "sign")()
+	rc := newRecorder(t, "sign")
 	r := rand.New(rand.NewSource(1))
 	m := genSignEvent(r, ver)
 	signers := signersOf(ver, m)
@@ -64,12 +64,11 @@ func ReproduceSign(t *difftool.Tally, ver int, mutation string) {
 		t.Problem("sign: "+err.Error(), "")
 		return
 	}
-	compareVerdicts("sign", r, ver, signed, signers, "rp", mutationByName[mutation])
+	compareVerdicts(rc, "sign", r, ver, signed, signers, "rp", mutationByName[mutation])
 }
 
 // ReproduceSelect compares the auth events selection of the event raw into t, as area select
 // does.
 func ReproduceSelect(t *difftool.Tally, ver int, raw string) {
-	defer begin(t, "select")()
-	selectOne(ver, []byte(raw))
+	selectOne(newRecorder(t, "select"), ver, []byte(raw))
 }

@@ -74,16 +74,16 @@ func genSelectEvent(r *rand.Rand, ver int) []byte {
 	}
 }
 
-func runSelect(seed int64, n int) {
+func runSelect(rc *recorder, seed int64, n int) {
 	r := rand.New(rand.NewSource(seed + 3000))
 	for i := 0; i < n; i++ {
 		ver := 1 + i%12
-		selectOne(ver, genSelectEvent(r, ver))
+		selectOne(rc, ver, genSelectEvent(r, ver))
 	}
 }
 
 // selectOne compares the selection of one event (events pdu.Parse refuses are not compared).
-func selectOne(ver int, raw []byte) {
+func selectOne(rc *recorder, ver int, raw []byte) {
 	ev, err := pdu.Parse(rpV(ver), raw)
 	if err != nil {
 		return
@@ -110,10 +110,10 @@ func selectOne(ver int, raw []byte) {
 		mtxO.Val = strings.Join(mtxS, " ; ")
 	}
 	if agree(rpO, mtxO) {
-		record("select", true, "", "")
+		rc.record("select", true, "", "")
 		return
 	}
-	record("select", false, classifySelect(ver, raw, rpO, mtxO), fmt.Sprintf("v%d %s | rp=[%s] | mtx=[%s]", ver, raw, rpO, mtxO))
+	rc.record("select", false, classifySelect(ver, raw, rpO, mtxO), fmt.Sprintf("v%d %s | rp=[%s] | mtx=[%s]", ver, raw, rpO, mtxO))
 }
 
 func classifySelect(ver int, raw []byte, rp, mtx Outcome) string {

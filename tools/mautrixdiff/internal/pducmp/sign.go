@@ -405,7 +405,7 @@ func init() {
 	}
 }
 
-func runSign(seed int64, n int) {
+func runSign(rc *recorder, seed int64, n int) {
 	r := rand.New(rand.NewSource(seed + 1000))
 	for i := 0; i < n; i++ {
 		ver := 1 + i%12
@@ -423,9 +423,9 @@ func runSign(seed int64, n int) {
 			o2 = errOut(mtxErr)
 		}
 		if agree(o1, o2) {
-			record("sign-bytes", true, "", "")
+			rc.record("sign-bytes", true, "", "")
 		} else {
-			record("sign-bytes", false, "sign-bytes "+verBand(ver)+" "+shape(o1, o2), fmt.Sprintf("v%d %s | rp=%s | mtx=%s", ver, raw, o1, o2))
+			rc.record("sign-bytes", false, "sign-bytes "+verBand(ver)+" "+shape(o1, o2), fmt.Sprintf("v%d %s | rp=%s | mtx=%s", ver, raw, o1, o2))
 		}
 		for _, sd := range []struct {
 			side   string
@@ -436,13 +436,13 @@ func runSign(seed int64, n int) {
 				continue
 			}
 			for _, mu := range mutations {
-				compareVerdicts("sign", r, ver, signed, signers, side, mu)
+				compareVerdicts(rc, "sign", r, ver, signed, signers, side, mu)
 			}
 		}
 	}
 }
 
-func compareVerdicts(area string, r *rand.Rand, ver int, signed []byte, signers []string, side string, mu mutation) {
+func compareVerdicts(rc *recorder, area string, r *rand.Rand, ver int, signed []byte, signers []string, side string, mu mutation) {
 	m := difftool.Decode(signed)
 	if mu.f != nil {
 		m = mu.f(r, ver, m, signers)
@@ -454,11 +454,11 @@ func compareVerdicts(area string, r *rand.Rand, ver int, signed []byte, signers 
 	raw := difftool.Enc(m)
 	rv, mv := rpVerdict(ver, raw, ks), mtxVerdict(ver, raw, ks)
 	if rv == mv {
-		record(area, true, "", "")
+		rc.record(area, true, "", "")
 		return
 	}
 	class := classifySign(ver, mu.name, rv, mv)
-	record(area, false, class, fmt.Sprintf("v%d signed-by=%s mutation=%s %s | rp=%s | mtx=%s", ver, side, mu.name, raw, rv, mv))
+	rc.record(area, false, class, fmt.Sprintf("v%d signed-by=%s mutation=%s %s | rp=%s | mtx=%s", ver, side, mu.name, raw, rv, mv))
 }
 
 func classifySign(ver int, mu, rv, mv string) string {
@@ -484,15 +484,15 @@ type corpusFile struct {
 	EventIDs    []string                     `json:"event_ids"`
 }
 
-func runCorpus(seed int64, path string, n int) {
+func runCorpus(rc *recorder, seed int64, path string, n int) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		cur.Problem("corpus: "+err.Error(), path)
+		rc.t.Problem("corpus: "+err.Error(), path)
 		return
 	}
 	var c corpusFile
 	if err := jsonv1.Unmarshal(data, &c); err != nil {
-		cur.Problem("corpus: "+err.Error(), path)
+		rc.t.Problem("corpus: "+err.Error(), path)
 		return
 	}
 	ver := 9
@@ -500,7 +500,7 @@ func runCorpus(seed int64, path string, n int) {
 	for s, m := range c.Keys {
 		for kid, k := range m {
 			if kid != "ed25519:1" || k != base64.RawStdEncoding.EncodeToString(keyFor(s, "1").Public()) {
-				cur.Problem("corpus key differs from the harness's", s+" "+kid)
+				rc.t.Problem("corpus key differs from the harness's", s+" "+kid)
 				return
 			}
 		}
@@ -520,13 +520,13 @@ func runCorpus(seed int64, path string, n int) {
 			if !ok {
 				cls = "corpus-event-id-" + name
 			}
-			record("corpus-id", ok, cls, fmt.Sprintf("event %d: want %s got %s", i, want, got))
+			rc.record("corpus-id", ok, cls, fmt.Sprintf("event %d: want %s got %s", i, want, got))
 		}
 		rv, mv := rpVerdict(ver, raw, ks), mtxVerdict(ver, raw, ks)
 		if rv == "valid" && mv == "valid" {
-			record("corpus-verify", true, "", "")
+			rc.record("corpus-verify", true, "", "")
 		} else {
-			record("corpus-verify", false, "corpus-verify rp="+rv+" mtx="+mv, fmt.Sprintf("event %d", i))
+			rc.record("corpus-verify", false, "corpus-verify rp="+rv+" mtx="+mv, fmt.Sprintf("event %d", i))
 		}
 		m := difftool.Decode(raw)
 		signers := signersOf(ver, m)
@@ -537,7 +537,7 @@ func runCorpus(seed int64, path string, n int) {
 		}
 		sort.Strings(names)
 		for j := 0; j < n; j++ {
-			compareVerdicts("corpus-mut", r, ver, raw, signers, "corpus", mutationByName[names[j%len(names)]])
+			compareVerdicts(rc, "corpus-mut", r, ver, raw, signers, "corpus", mutationByName[names[j%len(names)]])
 		}
 	}
 }

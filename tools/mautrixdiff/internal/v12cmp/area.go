@@ -4,7 +4,6 @@ package v12cmp
 
 import (
 	"math/rand"
-	"sync"
 
 	"github.com/roomproto/roomproto/tools/internal/difftool"
 )
@@ -74,59 +73,45 @@ var merged = map[string]string{
 // MergedID returns the tool's class ID for a class name of the scratch harness ("" if none).
 func MergedID(name string) string { return merged[name] }
 
-// The comparisons of this package record into one tally at a time: runMu serialises the runs
-// of its areas (areas run in parallel otherwise) and cur is the tally of the running one.
-var (
-	runMu sync.Mutex
-	cur   *difftool.Tally
-)
-
-func begin(t *difftool.Tally) func() {
-	runMu.Lock()
-	cur = t
-	return func() { cur = nil; runMu.Unlock() }
+// stat records the comparisons of one sub-area (e.g. "auth-events-v12") into the area's tally.
+type stat struct {
+	t   *difftool.Tally
+	sub string
 }
 
-// stat records the comparisons of one sub-area (e.g. "auth-events-v12") into cur.
-type stat struct{ sub string }
+func area(t *difftool.Tally, sub string) stat { return stat{t, sub} }
 
-func area(sub string) stat { return stat{sub} }
-
-func (s stat) ok() { cur.Agree() }
+func (s stat) ok() { s.t.Agree() }
 
 func (s stat) diverge(class, input, rp, mx string) {
 	ex := stableErr(input + "\nroomproto: " + rp + "\nmautrix:   " + mx)
-	if id := merged[class]; id != "" && cur.Known(id) {
-		cur.Diverge(id, s.sub, ex)
+	if id := merged[class]; id != "" && s.t.Known(id) {
+		s.t.Diverge(id, s.sub, ex)
 		return
 	}
-	cur.Diverge("", s.sub+" | "+class, ex)
+	s.t.Diverge("", s.sub+" | "+class, ex)
 }
 
 // RunAuth compares the auth rules on n random rooms (four in five v12, one in five v11), about
 // 60 candidates each, against the auth events and against the state, then the hand-built v12
 // scenarios.
 func RunAuth(t *difftool.Tally, n int, seed int64) {
-	defer begin(t)()
-	runAuth(rand.New(rand.NewSource(seed)), n)
-	runHand(newKeyring())
+	runAuth(t, rand.New(rand.NewSource(seed)), n)
+	runHand(t, newKeyring())
 }
 
 // RunCreate compares rule 1 on n mutated v12 create events.
 func RunCreate(t *difftool.Tally, n int, seed int64) {
-	defer begin(t)()
-	runCreate(rand.New(rand.NewSource(seed)), n)
+	runCreate(t, rand.New(rand.NewSource(seed)), n)
 }
 
 // RunSelect compares the auth events selection (as sets) on n v11 and v12 events.
 func RunSelect(t *difftool.Tally, n int, seed int64) {
-	defer begin(t)()
-	runSelect(rand.New(rand.NewSource(seed)), n)
+	runSelect(t, rand.New(rand.NewSource(seed)), n)
 }
 
 // RunHash compares redaction, content hash, event ID, mautrix's verification of roomproto's
 // signature and the v12 room ID on n v11 and v12 events.
 func RunHash(t *difftool.Tally, n int, seed int64) {
-	defer begin(t)()
-	runHash(rand.New(rand.NewSource(seed)), n)
+	runHash(t, rand.New(rand.NewSource(seed)), n)
 }

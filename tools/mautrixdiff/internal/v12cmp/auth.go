@@ -311,7 +311,7 @@ func safeAuthorize(ver string, p *mpdu.PDU, pre []*mpdu.PDU, ge eventauth.GetEve
 	return eventauth.Authorize(id.RoomVersion(ver), p, pre, ge, k.mtxKey)
 }
 
-func runAuth(r *rand.Rand, n int) {
+func runAuth(t *difftool.Tally, r *rand.Rand, n int) {
 	k := newKeyring()
 	perRoom := 60
 	for i := 0; i < n; i++ {
@@ -343,17 +343,17 @@ func runAuth(r *rand.Rand, n int) {
 			}
 			e, err := parseBoth(rm.ver, raw)
 			if err != nil {
-				area("auth-parse").diverge("rp-parse-refused", string(raw), err.Error(), "(not parsed)")
+				area(t, "auth-parse").diverge("rp-parse-refused", string(raw), err.Error(), "(not parsed)")
 				continue
 			}
-			compareAuthEvents(rm, c, e, k)
-			compareState(rm, st, c, e, k)
+			compareAuthEvents(t, rm, c, e, k)
+			compareState(t, rm, st, c, e, k)
 		}
 	}
 }
 
 // compareAuthEvents: check 4 (auth_events) on both sides.
-func compareAuthEvents(rm *room, c *candidate, e *evt, k *keyring) {
+func compareAuthEvents(t *difftool.Tally, rm *room, c *candidate, e *evt, k *keyring) {
 	var supplied []*pdu.Event
 	for _, a := range e.rp.AuthEvents {
 		if s, ok := rm.store[a]; ok {
@@ -367,11 +367,11 @@ func compareAuthEvents(rm *room, c *candidate, e *evt, k *keyring) {
 	}
 	rv := rpVerdict(authrules.CheckWithOptions(rm.ver, e.rp, supplied, authrules.Options{Keys: k, Rejected: c.rejected}))
 	mv := mxVerdict(safeAuthorize(rm.verS, e.mx.Clone(), nil, mxGetEvents(rm.store, c.rejected), k))
-	record("auth-events-v"+rm.verS, rm, c, e, rv, mv)
+	record(t, "auth-events-v"+rm.verS, rm, c, e, rv, mv)
 }
 
 // compareState: checks 5/6 (against the room's current state) on both sides.
-func compareState(rm *room, st *authrules.State, c *candidate, e *evt, k *keyring) {
+func compareState(t *difftool.Tally, rm *room, st *authrules.State, c *candidate, e *evt, k *keyring) {
 	rv := rpVerdict(st.CheckWithOptions(e.rp, authrules.Options{Keys: k, Rejected: c.rejected}))
 	pre := []*mpdu.PDU{}
 	for _, sk := range e.mx.AuthEventSelection(id.RoomVersion(rm.verS)) {
@@ -382,11 +382,11 @@ func compareState(rm *room, st *authrules.State, c *candidate, e *evt, k *keyrin
 		}
 	}
 	mv := mxVerdict(safeAuthorize(rm.verS, e.mx.Clone(), pre, mxGetEvents(rm.store, c.rejected), k))
-	record("state-v"+rm.verS, rm, c, e, rv, mv)
+	record(t, "state-v"+rm.verS, rm, c, e, rv, mv)
 }
 
-func record(areaName string, rm *room, c *candidate, e *evt, rv, mv verdict) {
-	s := area(areaName)
+func record(t *difftool.Tally, areaName string, rm *room, c *candidate, e *evt, rv, mv verdict) {
+	s := area(t, areaName)
 	if rv.allow == mv.allow {
 		s.ok()
 		return

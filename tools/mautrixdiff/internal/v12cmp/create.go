@@ -22,7 +22,7 @@ var acVariants = []any{
 }
 
 // runCreate compares rule 1 on mutated v12 create events.
-func runCreate(r *rand.Rand, n int) {
+func runCreate(t *difftool.Tally, r *rand.Rand, n int) {
 	k := newKeyring()
 	for i := 0; i < n; i++ {
 		cc := M{"room_version": "12"}
@@ -75,7 +75,7 @@ func runCreate(r *rand.Rand, n int) {
 		_ = jsonNullAC
 		sender := m["sender"].(string)
 		raw, err := signing.SignEvent(v12, difftool.Enc(m), serverOf(sender), k.priv[serverOf(sender)])
-		s := area("create-v12")
+		s := area(t, "create-v12")
 		input := fmt.Sprintf("tags=%v event=%s", tags, jsonStr(difftool.Enc(m)))
 		if err != nil {
 			s.diverge("sign-refused", input, err.Error(), "")

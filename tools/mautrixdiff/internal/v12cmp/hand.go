@@ -15,9 +15,9 @@ import (
 )
 
 // runHand runs hand-written v12 scenarios whose inputs the random generators cannot reach.
-func runHand(k *keyring) {
+func runHand(t *difftool.Tally, k *keyring) {
 	r := rand.New(rand.NewSource(7))
-	s := area("hand-v12")
+	s := area(t, "hand-v12")
 	// a plain v12 room
 	store := map[string]*evt{}
 	var rm *room

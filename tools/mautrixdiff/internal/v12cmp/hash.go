@@ -17,7 +17,7 @@ import (
 )
 
 // runHash compares redaction, content hash, event ID and (creates) room ID for v12 (and v11) events.
-func runHash(r *rand.Rand, n int) {
+func runHash(t *difftool.Tally, r *rand.Rand, n int) {
 	k := newKeyring()
 	for i := 0; i < n; i++ {
 		verS := difftool.Pick(r, "12", "12", "11")
@@ -97,7 +97,7 @@ func runHash(r *rand.Rand, n int) {
 			}
 		}
 		raw, err := signing.SignEvent(v, difftool.Enc(m), "a.example", k.priv["a.example"])
-		s := area("hash-v" + verS)
+		s := area(t, "hash-v"+verS)
 		input := fmt.Sprintf("tags=%v event=%s", tags, jsonStr(difftool.Enc(m)))
 		if err != nil {
 			s.diverge("rp-sign-refused", input, err.Error(), "")
@@ -135,7 +135,7 @@ func runHash(r *rand.Rand, n int) {
 		// v11 and v12 give the same ID (same redaction algorithm) -- roomproto self-check
 		other := authgen.Version(map[string]string{"11": "12", "12": "11"}[verS])
 		if oid, oerr := signing.EventID(other, raw); oerr == nil && oid != rid {
-			area("self").diverge("rp-v11-v12-id-differ", input, rid, oid)
+			area(t, "self").diverge("rp-v11-v12-id-differ", input, rid, oid)
 		}
 		// signature check both ways (mautrix verifies roomproto's signature)
 		if err := mp.VerifySignature(id.RoomVersion(verS), "a.example", k.mtxKey); err != nil {

@@ -16,7 +16,7 @@ import (
 )
 
 // runSelect compares the auth events selection for v11 and v12 events.
-func runSelect(r *rand.Rand, n int) {
+func runSelect(t *difftool.Tally, r *rand.Rand, n int) {
 	for i := 0; i < n; i++ {
 		verS := difftool.Pick(r, "11", "12", "12")
 		v := authgen.Version(verS)
@@ -65,7 +65,7 @@ func runSelect(r *rand.Rand, n int) {
 		if err != nil {
 			continue
 		}
-		s := area("select-v" + verS)
+		s := area(t, "select-v"+verS)
 		rk, rerr := authrules.AuthEventsNeeded(v, e)
 		rs := []string{}
 		for _, k := range rk {
