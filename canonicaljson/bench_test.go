@@ -38,6 +38,18 @@ func benchInputs(b *testing.B) []struct {
 			data []byte
 		}{"corpus_18_events", all})
 	}
+	// The same events as servers send them: in canonical JSON (Synapse encodes its federation
+	// requests with encode_canonical_json), which Append returns as it is after checking it.
+	for _, in := range inputs[:len(inputs):len(inputs)] {
+		wire, err := canonicaljson.CanonicalStrict(in.data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		inputs = append(inputs, struct {
+			name string
+			data []byte
+		}{in.name + "_wire", wire})
+	}
 	return inputs
 }
 

@@ -77,6 +77,15 @@ func CanonicalStrict(data []byte) ([]byte, error) {
 // it returns dst unchanged (its first len(dst) bytes are untouched) and a
 // *SyntaxError.
 func Append(dst, data []byte, opts Options) ([]byte, error) {
+	if alreadyCanonical(data, opts.depth(), nil, 0) {
+		return append(dst, data...), nil
+	}
+	return parseAppend(dst, data, opts)
+}
+
+// parseAppend is Append without the fast path for canonical input: the
+// parser, which handles every input.
+func parseAppend(dst, data []byte, opts Options) ([]byte, error) {
 	p := parser{data: data, emit: true, track: true, strict: opts.Strict, maxDepth: opts.depth()}
 	out, err := p.top(dst)
 	p.release()
@@ -91,6 +100,14 @@ func Append(dst, data []byte, opts Options) ([]byte, error) {
 // with the same verdict and error as Append but without building the output:
 // it allocates only the error it returns.
 func Valid(data []byte, opts Options) error {
+	if alreadyCanonical(data, opts.depth(), nil, 0) {
+		return nil
+	}
+	return parseValid(data, opts)
+}
+
+// parseValid is Valid without the fast path for canonical input.
+func parseValid(data []byte, opts Options) error {
 	p := parser{data: data, strict: opts.Strict, maxDepth: opts.depth()}
 	// Without output, member spans are only needed to find duplicate keys.
 	p.track = opts.Strict

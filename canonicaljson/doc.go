@@ -40,7 +40,17 @@
 //
 // Every error is a *SyntaxError carrying the input offset and a sentinel
 // (ErrSyntax, ErrFloat, ErrDuplicateKey, ...) for errors.Is. The input is
-// read once, front to back, in time linear in its size (times the nesting
-// depth when objects must be reordered), with memory proportional to it; no
-// input makes the package panic. All functions are safe for concurrent use.
+// read front to back, in time linear in its size (times the nesting depth
+// when objects must be reordered), with memory proportional to it; no input
+// makes the package panic. All functions are safe for concurrent use.
+//
+// # Input that is already canonical
+//
+// Servers send events in canonical JSON. Append, AppendIndexed and Valid
+// first check whether the input is canonical as it stands, which costs about
+// half of writing it anew, and then return it as it is; only input that is
+// not (or that the check leaves alone, such as a key written with an escape)
+// is parsed and rewritten. The check decides how fast an answer comes, never
+// what it is: for every input the output, error and Index are those of the
+// parser alone.
 package canonicaljson

@@ -66,6 +66,16 @@ func (m Member) Key(out []byte) []byte { return out[m.Start+1 : m.Value-2] }
 // After an error idx holds nothing of use. idx must not be nil.
 func AppendIndexed(dst, data []byte, opts Options, idx *Index) ([]byte, error) {
 	idx.Members, idx.Nested, idx.pending = idx.Members[:0], idx.Nested[:0], idx.pending[:0]
+	if alreadyCanonical(data, opts.depth(), idx, len(dst)) {
+		return append(dst, data...), nil
+	}
+	return parseAppendIndexed(dst, data, opts, idx)
+}
+
+// parseAppendIndexed is AppendIndexed without the fast path for canonical
+// input.
+func parseAppendIndexed(dst, data []byte, opts Options, idx *Index) ([]byte, error) {
+	idx.Members, idx.Nested, idx.pending = idx.Members[:0], idx.Nested[:0], idx.pending[:0]
 	p := parser{data: data, emit: true, track: true, strict: opts.Strict, maxDepth: opts.depth(), index: idx}
 	p.nested = KindOf(data) == Object // objects at depth 2 are then members' values
 	out, err := p.top(dst)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomproto/roomproto/canonicaljson"
 	"github.com/roomproto/roomproto/internal/cpubench"
 	"github.com/roomproto/roomproto/pdu"
 )
@@ -27,6 +28,24 @@ func benchCases(b *testing.B) []struct {
 			name  string
 			event []byte
 		}{n, c.Events[pick[n]]})
+	}
+	return out
+}
+
+// wireCases are benchCases as servers send the events: in canonical JSON (Synapse encodes its
+// federation requests with encode_canonical_json), not indented as the corpus file holds them.
+func wireCases(b *testing.B) []struct {
+	name  string
+	event []byte
+} {
+	out := benchCases(b)
+	for i := range out {
+		wire, err := canonicaljson.CanonicalStrict(out[i].event)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out[i].name += "_wire"
+		out[i].event = wire
 	}
 	return out
 }
@@ -152,7 +171,7 @@ func BenchmarkEventID(b *testing.B) {
 // issue's bar: 10) and the difference per event as "overhead-ns/op".
 func BenchmarkVerifyOverhead(b *testing.B) {
 	c := loadCorpus(b)
-	for _, bc := range benchCases(b) {
+	for _, bc := range append(benchCases(b), wireCases(b)...) {
 		ev, msg, sigs := bareVerifyInputs(b, c, bc.event)
 		for _, mode := range []string{"VerifyEvent", "VerifyParsedEvent"} {
 			b.Run(mode+"/"+bc.name, func(b *testing.B) {

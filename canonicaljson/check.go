@@ -1,0 +1,302 @@
+package canonicaljson
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math/bits"
+	"unicode/utf8"
+)
+
+// Input that is already canonical.
+//
+// Servers send events in canonical JSON: Synapse encodes its federation
+// request bodies with encode_canonical_json, and gomatrixserverlib and ruma
+// keep events in that form. For such input the canonical form is the input
+// itself, and checking that it is takes much less work than writing it anew:
+// no member needs to be recorded, since keys in strictly increasing order
+// can neither be out of order nor repeat, and nothing is written. Append,
+// AppendIndexed and Valid therefore first run the checker below, and only
+// when it gives up parse the input in full.
+//
+// The checker accepts a subset of the canonical texts: one JSON value with no
+// whitespace; object keys without escapes, in strictly increasing byte order
+// (code point order, as UTF-8 preserves it); strings of well-formed UTF-8
+// whose escapes are exactly those canonical JSON writes (\" \\ \b \f \n \r
+// \t, and \u00xx in lowercase for the other control characters); integers
+// without sign of zero, leading zero, fraction or exponent, within
+// ±((2**53)-1); true, false and null; nesting within the limit. For every
+// such text both modes of Append return the text unchanged and no error, and
+// AppendIndexed records the same Index (FuzzCheckerAgrees). Anything else,
+// canonical or not (a key with an escape, say), is left to the parser, whose
+// answer is the same either way: the checker changes how fast an answer
+// comes, never what it is.
+
+// checker walks data for the fast path. It allocates nothing. Its methods
+// take the offset to start at and return the offset after what they checked,
+// or -1 when they give up.
+type checker struct {
+	data     []byte
+	depth    int
+	maxDepth int
+	// index, when not nil, receives the members of the top-level object and
+	// of the objects that are its members' values, at their offsets in data
+	// plus base (the output starts with base bytes of dst).
+	index *Index
+	base  int
+}
+
+// alreadyCanonical reports whether data is one of the canonical texts the
+// checker accepts (see above), nested at most maxDepth deep. When it is and
+// idx is not nil, idx holds what AppendIndexed would record for the output
+// append(dst, data...) with len(dst) == base; when it is not, idx holds
+// nothing of use.
+func alreadyCanonical(data []byte, maxDepth int, idx *Index, base int) bool {
+	c := checker{data: data, maxDepth: maxDepth, index: idx, base: base}
+	return c.value(0, false) == len(data)
+}
+
+// value checks the value at d[i]. nested is set for the values of the
+// top-level object's members, whose members an Index records.
+func (c *checker) value(i int, nested bool) int {
+	d := c.data
+	if i >= len(d) {
+		return -1
+	}
+	switch d[i] {
+	case '{':
+		return c.object(i, nested)
+	case '[':
+		return c.array(i)
+	case '"':
+		end, _ := c.str(i + 1)
+		return end
+	case 't':
+		return literal(d, i, "true")
+	case 'f':
+		return literal(d, i, "false")
+	case 'n':
+		return literal(d, i, "null")
+	default:
+		return number(d, i)
+	}
+}
+
+func literal(d []byte, i int, lit string) int {
+	if !bytes.HasPrefix(d[i:], []byte(lit)) {
+		return -1
+	}
+	return i + len(lit)
+}
+
+// number checks the integer at d[i] (d[i] is not whitespace, a quote, a
+// bracket or a brace) in canonical form: an optional '-', then 0 or a digit
+// run without leading zero, no fraction or exponent, not -0, and at most
+// (2**53)-1 in magnitude.
+func number(d []byte, i int) int {
+	neg := d[i] == '-'
+	if neg {
+		i++
+	}
+	if i+8 <= len(d) {
+		// Most integers in events are short: up to seven digits in one load.
+		if n := digitRun(binary.LittleEndian.Uint64(d[i:])); n > 0 && n < 8 {
+			if d[i] == '0' && (n > 1 || neg) {
+				return -1
+			}
+			if b := d[i+n]; b == '.' || b|0x20 == 'e' {
+				return -1
+			}
+			return i + n
+		}
+	}
+	start := i
+	for i < len(d) && isDigit(d[i]) {
+		i++
+	}
+	switch digits := d[start:i]; {
+	case len(digits) == 0,
+		digits[0] == '0' && (len(digits) > 1 || neg),
+		!inSafeRange(digits):
+		return -1
+	}
+	if i < len(d) {
+		if b := d[i]; b == '.' || b|0x20 == 'e' {
+			return -1
+		}
+	}
+	return i
+}
+
+// str checks the string literal whose body starts at d[i] (after the opening
+// quote). It returns the offset after the closing quote, or -1 if the literal
+// is not in the canonical form the checker accepts, and whether it holds an
+// escape. Its loops are those of the parser's str, which writes the same
+// literal.
+func (c *checker) str(i int) (end int, escaped bool) {
+	d := c.data
+	for {
+		// Plain ASCII, eight bytes at a time (plainEnd, written out: it is
+		// too large to inline).
+		for i+8 <= len(d) {
+			x := binary.LittleEndian.Uint64(d[i:])
+			if m := stopMask(x) | x&0x8080808080808080; m != 0 {
+				i += bits.TrailingZeros64(m) / 8
+				break
+			}
+			i += 8
+		}
+		if i >= len(d) {
+			return -1, false
+		}
+		switch b := d[i]; {
+		case b == '"':
+			return i + 1, escaped
+		case b >= utf8.RuneSelf:
+			// A multi-byte UTF-8 sequence and the ones that follow it directly.
+			for {
+				if b := d[i]; b >= 0xc2 && b < 0xe0 && i+1 < len(d) && d[i+1]&0xc0 == 0x80 {
+					i += 2
+				} else {
+					n := utf8SeqLen(d, i)
+					if n == 0 {
+						return -1, false
+					}
+					i += n
+				}
+				if i >= len(d) || d[i] < utf8.RuneSelf {
+					break
+				}
+			}
+		case b == '\\':
+			if i+1 >= len(d) {
+				return -1, false
+			}
+			escaped = true
+			switch d[i+1] {
+			case '"', '\\', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				// Only a control character without a short escape, in lowercase.
+				if i+6 > len(d) || d[i+2] != '0' || d[i+3] != '0' || d[i+4] > '1' || d[i+4] < '0' {
+					return -1, false
+				}
+				v := hexValue[d[i+5]]
+				if v > 0xf || d[i+5] >= 'A' && d[i+5] <= 'F' {
+					return -1, false
+				}
+				if r := (d[i+4]-'0')<<4 | v; r == '\b' || r == '\f' || r == '\n' || r == '\r' || r == '\t' {
+					return -1, false
+				}
+				i += 6
+			default:
+				return -1, false
+			}
+		case b < 0x20:
+			// A control character: never canonical, and not JSON.
+			return -1, false
+		default:
+			// Plain ASCII among the last seven bytes of the input.
+			i++
+		}
+	}
+}
+
+func (c *checker) array(i int) int {
+	if c.depth++; c.depth > c.maxDepth {
+		return -1
+	}
+	d := c.data
+	i++ // '['
+	if i < len(d) && d[i] == ']' {
+		c.depth--
+		return i + 1
+	}
+	for {
+		if i = c.value(i, false); i < 0 || i >= len(d) {
+			return -1
+		}
+		switch d[i] {
+		case ',':
+			i++
+		case ']':
+			c.depth--
+			return i + 1
+		default:
+			return -1
+		}
+	}
+}
+
+func (c *checker) object(i int, nested bool) int {
+	if c.depth++; c.depth > c.maxDepth {
+		return -1
+	}
+	d := c.data
+	i++ // '{'
+	if i < len(d) && d[i] == '}' {
+		c.depth--
+		return i + 1
+	}
+	ix := c.index
+	top := c.depth == 1 && ix != nil
+	nested = nested && ix != nil
+	var prevPrefix uint64
+	prevStart, prevEnd := 0, 0
+	for n := 0; ; n++ {
+		if i >= len(d) || d[i] != '"' {
+			return -1
+		}
+		keyOff, keyStart := i, i+1
+		keyEnd, escaped := c.str(keyStart)
+		// A key with an escape sorts by its unescaped text: the parser's business.
+		if keyEnd < 0 || escaped || keyEnd >= len(d) || d[keyEnd] != ':' {
+			return -1
+		}
+		keyEnd-- // the closing quote
+		var prefix uint64
+		if keyStart+8 <= len(d) {
+			prefix = binary.BigEndian.Uint64(d[keyStart:])
+			if n := keyEnd - keyStart; n < 8 {
+				s := uint(8-n) * 8
+				prefix = prefix >> s << s
+			}
+		} else {
+			prefix = keyPrefix(d[keyStart:keyEnd])
+		}
+		// Strictly after the previous key. Keys hold no NUL byte (it would
+		// need an escape), so a key that is a proper prefix of another has the
+		// smaller zero-padded prefix, as it sorts first.
+		if n > 0 && (prefix < prevPrefix ||
+			prefix == prevPrefix && bytes.Compare(d[prevStart:prevEnd], d[keyStart:keyEnd]) >= 0) {
+			return -1
+		}
+		prevPrefix, prevStart, prevEnd = prefix, keyStart, keyEnd
+		valueOff := keyEnd + 2
+		nestedStart := 0
+		if top {
+			nestedStart = len(ix.Nested)
+		}
+		if i = c.value(valueOff, top); i < 0 {
+			return -1
+		}
+		switch {
+		case top:
+			ix.Members = append(ix.Members, Member{Start: c.base + keyOff, Value: c.base + valueOff, End: c.base + i,
+				NestedStart: nestedStart, NestedEnd: len(ix.Nested)})
+		case nested:
+			ix.Nested = append(ix.Nested, Member{Start: c.base + keyOff, Value: c.base + valueOff, End: c.base + i})
+		}
+		if i >= len(d) {
+			return -1
+		}
+		switch d[i] {
+		case ',':
+			i++
+		case '}':
+			c.depth--
+			return i + 1
+		default:
+			return -1
+		}
+	}
+}
