@@ -10,8 +10,8 @@ import (
 // Input that is already canonical.
 //
 // Servers send events in canonical JSON: Synapse encodes its federation
-// request bodies with encode_canonical_json, and gomatrixserverlib and ruma
-// keep events in that form. For such input the canonical form is the input
+// request bodies with encode_canonical_json, and gomatrixserverlib writes the
+// events it builds in canonical form. For such input the canonical form is the input
 // itself, and checking that it is takes much less work than writing it anew:
 // no member needs to be recorded, since keys in strictly increasing order
 // can neither be out of order nor repeat, and nothing is written. Append,
