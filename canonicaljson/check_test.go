@@ -176,21 +176,8 @@ func checkAgreement(t testing.TB, data []byte, maxDepth int) bool {
 // benchmark event, and on their canonical forms, which the fast path must take unless a key
 // holds an escape.
 func TestCheckerAgreesWithParser(t *testing.T) {
-	var inputs [][]byte
-	for _, c := range loadSpecExamples(t) {
-		inputs = append(inputs, []byte(c.Input))
-	}
-	for _, c := range loadCases(t) {
-		inputs = append(inputs, c.input(t))
-	}
-	inputs = append(inputs, messageEvent(), powerLevelsEvent())
-	g := newDocGen(23)
-	for i := 0; i < 2000; i++ {
-		doc, _ := g.doc()
-		inputs = append(inputs, doc)
-	}
 	taken := 0
-	for _, in := range inputs {
+	for _, in := range fixtureInputs(t, 23, 2000) {
 		checkAgreement(t, in, 0)
 		checkAgreement(t, in, 3)
 		for _, strict := range []bool{true, false} {

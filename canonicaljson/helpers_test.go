@@ -100,6 +100,25 @@ func powerLevelsEvent() []byte {
 }`)
 }
 
+// fixtureInputs returns every fixture input (spec examples and cases.json), the two benchmark
+// events, and n documents of newDocGen(seed).
+func fixtureInputs(t testing.TB, seed uint64, n int) [][]byte {
+	var inputs [][]byte
+	for _, c := range loadSpecExamples(t) {
+		inputs = append(inputs, []byte(c.Input))
+	}
+	for _, c := range loadCases(t) {
+		inputs = append(inputs, c.input(t))
+	}
+	inputs = append(inputs, messageEvent(), powerLevelsEvent())
+	g := newDocGen(seed)
+	for i := 0; i < n; i++ {
+		doc, _ := g.doc()
+		inputs = append(inputs, doc)
+	}
+	return inputs
+}
+
 // docGen generates random JSON documents without floats, -0 or unpaired
 // surrogates, with random whitespace, escapes and key orders: inputs on which
 // Canonical must agree with referenceCanonical.

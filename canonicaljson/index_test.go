@@ -140,21 +140,8 @@ func join(s []string) string {
 // TestAppendIndexedFixtures checks the index of every fixture, generated document and
 // benchmark event, in both modes, after a prefix and with one reused Index.
 func TestAppendIndexedFixtures(t *testing.T) {
-	var inputs [][]byte
-	for _, c := range loadSpecExamples(t) {
-		inputs = append(inputs, []byte(c.Input))
-	}
-	for _, c := range loadCases(t) {
-		inputs = append(inputs, c.input(t))
-	}
-	inputs = append(inputs, messageEvent(), powerLevelsEvent())
-	g := newDocGen(11)
-	for i := 0; i < 500; i++ {
-		doc, _ := g.doc()
-		inputs = append(inputs, doc)
-	}
 	var ix canonicaljson.Index
-	for _, in := range inputs {
+	for _, in := range fixtureInputs(t, 11, 500) {
 		for _, strict := range []bool{true, false} {
 			checkIndexed(t, &ix, []byte("[1,"), in, canonicaljson.Options{Strict: strict})
 			checkIndexed(t, &ix, nil, in, canonicaljson.Options{Strict: strict, MaxDepth: 3})
