@@ -35,6 +35,26 @@ const Phase = 20 * time.Millisecond
 // and means nothing.
 func Speedup(b *testing.B, ours, ref func()) {
 	b.Helper()
+	o, r := phases(b, ours, ref)
+	b.ReportMetric(r/o, "speedup-x")
+	b.ReportMetric(o, "ours-cpu-ns/op")
+	b.ReportMetric(r, "ref-cpu-ns/op")
+}
+
+// Overhead measures as Speedup does and reports how much more CPU time per call ours takes than
+// ref, in percent of ref's, as "overhead-%" (negative when ours is faster), with
+// "ours-cpu-ns/op" and "ref-cpu-ns/op".
+func Overhead(b *testing.B, ours, ref func()) {
+	b.Helper()
+	o, r := phases(b, ours, ref)
+	b.ReportMetric(100*(o/r-1), "overhead-%")
+	b.ReportMetric(o, "ours-cpu-ns/op")
+	b.ReportMetric(r, "ref-cpu-ns/op")
+}
+
+// phases runs ours and ref in alternating phases (Speedup) and returns the CPU time per call of
+// each, in nanoseconds.
+func phases(b *testing.B, ours, ref func()) (oursNs, refNs float64) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	oursN, refN := calls(ours), calls(ref)
 	var oursCPU, refCPU time.Duration
@@ -54,11 +74,7 @@ func Speedup(b *testing.B, ours, ref func()) {
 		oursCalls += oursN
 		refCalls += refN
 	}
-	o := float64(oursCPU) / float64(oursCalls)
-	r := float64(refCPU) / float64(refCalls)
-	b.ReportMetric(r/o, "speedup-x")
-	b.ReportMetric(o, "ours-cpu-ns/op")
-	b.ReportMetric(r, "ref-cpu-ns/op")
+	return float64(oursCPU) / float64(oursCalls), float64(refCPU) / float64(refCalls)
 }
 
 // calls returns how many calls of f take about Phase of CPU time (at least 1), from a first
