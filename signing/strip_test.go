@@ -1,6 +1,7 @@
 package signing
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/roomproto/roomproto/canonicaljson"
@@ -17,7 +18,7 @@ func stripReference(tb testing.TB, canon []byte, mask int) []byte {
 		if len(out) > 1 {
 			out = append(out, ',')
 		}
-		out = canonicaljson.AppendString(out, key)
+		out = appendKey(out, key)
 		out = append(out, ':')
 		out = append(out, value...)
 		return nil
@@ -26,6 +27,28 @@ func stripReference(tb testing.TB, canon []byte, mask int) []byte {
 		tb.Fatal(err)
 	}
 	return append(out, '}')
+}
+
+// appendKey writes key, as EachMember decoded it, back in canonical form: AppendString, except
+// that the three-byte WTF-8 form EachMember gives an unpaired surrogate escape (room versions 1-5)
+// is written as that escape again, in lowercase, as canonicaljson's lenient output has it.
+func appendKey(dst []byte, key string) []byte {
+	dst = append(dst, '"')
+	plain := func(s string) {
+		q := canonicaljson.AppendString(nil, s)
+		dst = append(dst, q[1:len(q)-1]...)
+	}
+	start := 0
+	for i := 0; i+3 <= len(key); i++ {
+		if key[i] == 0xed && key[i+1] >= 0xa0 && key[i+1] <= 0xbf {
+			plain(key[start:i])
+			dst = fmt.Appendf(dst, `\u%04x`, rune(key[i]&0x0f)<<12|rune(key[i+1]&0x3f)<<6|rune(key[i+2]&0x3f))
+			i += 2
+			start = i + 1
+		}
+	}
+	plain(key[start:])
+	return append(dst, '"')
 }
 
 // checkStrip compares appendStripped, and appendStrippedIndexed with canonicaljson's index of
@@ -62,6 +85,7 @@ func TestAppendStripped(t *testing.T) {
 		`{"a":[1,2,{"x":[3,"]"]}],"b":false,"unsigned":12345678901234567890}`,
 		`{"hashes":1}`,
 		`{"é":"日本","😀":"\u0000"}`,
+		`{"\ud800":{},"a\udbffb\ud7ff\udc00":1,"hashes":{"\udfff":"x"}}`, // unpaired surrogates (lenient)
 	} {
 		canon, err := canonicaljson.Canonical([]byte(in))
 		if err != nil {
