@@ -81,6 +81,7 @@ func (c *checker) value(i int, nested bool) int {
 	}
 }
 
+// literal checks the literal lit (true, false or null) at d[i].
 func literal(d []byte, i int, lit string) int {
 	if !bytes.HasPrefix(d[i:], []byte(lit)) {
 		return -1
@@ -88,8 +89,8 @@ func literal(d []byte, i int, lit string) int {
 	return i + len(lit)
 }
 
-// number checks the integer at d[i] (d[i] is not whitespace, a quote, a
-// bracket or a brace) in canonical form: an optional '-', then 0 or a digit
+// number checks that the value at d[i] (any byte that starts no other kind
+// of value) is an integer in canonical form: an optional '-', then 0 or a digit
 // run without leading zero, no fraction or exponent, not -0, and at most
 // (2**53)-1 in magnitude.
 func number(d []byte, i int) int {
@@ -201,6 +202,7 @@ func (c *checker) str(i int) (end int, escaped bool) {
 	}
 }
 
+// array checks the array at d[i] ('[').
 func (c *checker) array(i int) int {
 	if c.depth++; c.depth > c.maxDepth {
 		return -1
@@ -227,6 +229,10 @@ func (c *checker) array(i int) int {
 	}
 }
 
+// object checks the object at d[i] ('{'): each key without escapes and after
+// the one before it, each value canonical. It records the members in the
+// index when the object is the top-level one, or, with nested, a value of
+// one of its members.
 func (c *checker) object(i int, nested bool) int {
 	if c.depth++; c.depth > c.maxDepth {
 		return -1

@@ -65,7 +65,7 @@ func (m Member) Key(out []byte) []byte { return out[m.Start+1 : m.Value-2] }
 // are in the returned slice (see Index). Its output and errors are Append's.
 // After an error idx holds nothing of use. idx must not be nil.
 func AppendIndexed(dst, data []byte, opts Options, idx *Index) ([]byte, error) {
-	idx.Members, idx.Nested, idx.pending = idx.Members[:0], idx.Nested[:0], idx.pending[:0]
+	idx.Members, idx.Nested = idx.Members[:0], idx.Nested[:0] // the checker appends to them
 	if alreadyCanonical(data, opts.depth(), idx, len(dst)) {
 		return append(dst, data...), nil
 	}
