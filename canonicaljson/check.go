@@ -46,7 +46,9 @@ type checker struct {
 }
 
 // alreadyCanonical reports whether data is one of the canonical texts the
-// checker accepts (see above), nested at most maxDepth deep. When it is and
+// checker accepts (see above), nested at most maxDepth deep; maxDepth must be
+// an Options.depth() (at most HardMaxDepth), which bounds the recursion as it
+// bounds the parser's. When it is and
 // idx is not nil, idx holds what AppendIndexed would record for the output
 // append(dst, data...) with len(dst) == base; when it is not, idx holds
 // nothing of use.
