@@ -149,6 +149,15 @@ func BenchmarkContentHash(b *testing.B) {
 	}
 }
 
+// verifyInMode verifies the corpus event raw with VerifyEvent when mode is "VerifyEvent", and
+// its parsed form ev with VerifyParsedEvent otherwise: the two modes of the overhead benchmarks.
+func verifyInMode(mode string, c *corpus, raw []byte, ev *pdu.Event) error {
+	if mode == "VerifyEvent" {
+		return VerifyEvent(c.Version, raw, c.Keys)
+	}
+	return VerifyParsedEvent(ev, c.Keys)
+}
+
 // BenchmarkVerifyOverheadPhases is BenchmarkVerifyOverhead measured the way the other bars are
 // (internal/cpubench): VerifyEvent or VerifyParsedEvent and the bare ed25519.Verify calls run in
 // alternating phases of 20 ms, and "overhead-%" compares the CPU time of the whole process per
@@ -161,13 +170,7 @@ func BenchmarkVerifyOverheadPhases(b *testing.B) {
 		for _, mode := range []string{"VerifyEvent", "VerifyParsedEvent"} {
 			b.Run(mode+"/"+bc.name, func(b *testing.B) {
 				cpubench.Overhead(b, func() {
-					var err error
-					if mode == "VerifyEvent" {
-						err = VerifyEvent(c.Version, bc.event, c.Keys)
-					} else {
-						err = VerifyParsedEvent(ev, c.Keys)
-					}
-					if err != nil {
+					if err := verifyInMode(mode, c, bc.event, ev); err != nil {
 						b.Fatal(err)
 					}
 				}, func() {
@@ -215,11 +218,7 @@ func BenchmarkVerifyOverhead(b *testing.B) {
 				n := 0
 				for b.Loop() {
 					t0 := cpubench.ThreadCPU()
-					if mode == "VerifyEvent" {
-						err = VerifyEvent(c.Version, bc.event, c.Keys)
-					} else {
-						err = VerifyParsedEvent(ev, c.Keys)
-					}
+					err = verifyInMode(mode, c, bc.event, ev)
 					t1 := cpubench.ThreadCPU()
 					for _, s := range sigs {
 						if !ed25519.Verify(s.pub, msg, s.sig) {
