@@ -45,6 +45,8 @@ var cliFuzzTargets = []cliFuzzTarget{
 	{args: []string{"sign", "--server-name", "domain", "--key", "@fuzz", "@signed"}, into: "fuzz"},
 	{args: []string{"replay", "@fuzz"}, into: "fuzz"},
 	{args: []string{"canonical", "@fuzz"}, into: "fuzz"},
+	{args: []string{"policy-check", "--room-version", "9", "--state", "@pstate"}},
+	{args: []string{"policy-check", "--room-version", "9", "--state", "@fuzz", "@psevent"}, into: "fuzz"},
 }
 
 // cliFuzzFiles are the valid files the targets name, taken from testdata/cli/cases.json.
@@ -65,11 +67,13 @@ func cliFuzzFiles(tb testing.TB, cases []cliCase) map[string]string {
 		return ""
 	}
 	return map[string]string{
-		"key":    find("sign: spec JSON vector 1", "key"),
-		"keys":   find("verify-event: corpus event 7", "keys"),
-		"auth":   find("auth: restricted join via a joined authoriser is allowed", "auth"),
-		"event":  find("auth: restricted join via a joined authoriser is allowed", "stdin"),
-		"signed": find("verify: spec JSON vector 2", "stdin"),
+		"key":     find("sign: spec JSON vector 1", "key"),
+		"keys":    find("verify-event: corpus event 7", "keys"),
+		"auth":    find("auth: restricted join via a joined authoriser is allowed", "auth"),
+		"event":   find("auth: restricted join via a joined authoriser is allowed", "stdin"),
+		"signed":  find("verify: spec JSON vector 2", "stdin"),
+		"pstate":  find("policy-check: signed by the Policy Server", "state"),
+		"psevent": find("policy-check: signed by the Policy Server", "stdin"),
 	}
 }
 
@@ -100,7 +104,7 @@ func FuzzCLIInput(f *testing.F) {
 	}
 	for i, tg := range cliFuzzTargets {
 		if tg.into != "" {
-			for _, seed := range []string{files["auth"], files["keys"], files["key"], `{"room_version":"9","events":[]}`, "{}"} {
+			for _, seed := range []string{files["auth"], files["keys"], files["key"], files["pstate"], `{"room_version":"9","events":[]}`, "{}"} {
 				if len(seed) <= 8<<10 {
 					f.Add(uint8(i), []byte(seed))
 				}
@@ -158,7 +162,7 @@ func FuzzCLIInput(f *testing.F) {
 					t.Fatalf("strict and lenient canonical forms differ: %q vs %q", stdout, lenient)
 				}
 			}
-		case "redact", "content-hash", "sign", "sign-event", "verify", "verify-event", "auth-events", "auth", "join-decision":
+		case "redact", "content-hash", "sign", "sign-event", "verify", "verify-event", "auth-events", "auth", "join-decision", "policy-check":
 			if !isOneLine(stdout) || !json.Valid([]byte(stdout)) {
 				t.Fatalf("%v: output is not one JSON line: %q", tg.args, stdout)
 			}

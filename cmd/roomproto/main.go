@@ -1,6 +1,6 @@
 // Command roomproto asks roomproto's questions from the shell: canonical JSON, redaction,
-// hashes, event IDs, signatures, authorization verdicts, restricted-join decisions and room
-// replays. It reads JSON from a file argument or standard input and writes to standard output.
+// hashes, event IDs, signatures, authorization verdicts, restricted-join decisions, Policy Server
+// recommendations and room replays. It reads JSON from a file argument or standard input and writes to standard output.
 //
 // Exit status: 0 when the command did its job (also when the verdict is "rejected" or
 // "invalid"), 1 when the input is unusable (malformed JSON, unknown room version, missing or bad
@@ -55,6 +55,7 @@ func commands() map[string]command {
 		"auth":          {"authorise an event --room-version V --auth-events FILE [--keys FILE]", runAuth},
 		"replay":        {"replay a room dump (or the built-in example room) through the auth rules", runReplay},
 		"join-decision": {"decide a make_join/send_join request in a restricted room", runJoinDecision},
+		"policy-check":  {"is the event recommended by the room's Policy Server --room-version V --state FILE", runPolicyCheck},
 		"verify-room":   {"verify and authorise a whole room dump --keys FILE [FILE]", runVerifyRoom},
 	}
 }

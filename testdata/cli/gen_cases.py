@@ -513,6 +513,122 @@ unusable("join-decision: state event of another format", ["join-decision"],
          stdin=jd("@zed:z.example", "a.example", {}, state=[{"type": "m.room.create"}]))
 unusable("join-decision: unreadable FILE", ["join-decision", "@missing"])
 
+# ---- policy-check ----------------------------------------------------------------------------
+# server-server-api "Policy Servers" (spec v1.18), written out here from the spec's prose alone.
+PS_SEED = hashlib.sha256(b"policy key of policy.example").digest()
+PS_KEY_ID = "ed25519:policy_server"
+
+
+def ps_valid_server_name(s):  # appendices "Server Name", enough for the names used here
+    return re.fullmatch(r"[0-9A-Za-z.-]{1,255}(:[0-9]{1,5})?", s) is not None
+
+
+def policy_server(state):
+    """ "Determining if a Policy Server is enabled in a room": the name of the room's Policy
+    Server and its key, or None."""
+    pol = [e for e in state if e["type"] == "m.room.policy" and e.get("state_key") == ""]
+    if not pol:
+        return None
+    c = pol[0]["content"]
+    via, keys = c.get("via"), c.get("public_keys")
+    if not isinstance(via, str) or not ps_valid_server_name(via) or not isinstance(keys, dict) \
+            or not isinstance(keys.get("ed25519"), str):
+        return None
+    if not any(e["type"] == "m.room.member" and e["content"].get("membership") == "join"
+               and e["state_key"].split(":", 1)[1] == via for e in state):
+        return None
+    return via, keys["ed25519"]
+
+
+def policy_recommended(state, ev, ver):
+    """ "Validating Policy Server signatures": (recommended, policy server name or None)."""
+    ps = policy_server(state)
+    if ps is None:
+        return True, None
+    via, key = ps
+    if ev["type"] == "m.room.policy" and ev.get("state_key") == "":
+        return True, via
+    sig = ev.get("signatures", {}).get(via, {}).get(PS_KEY_ID)
+    if sig is None:
+        return False, via
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    try:
+        Ed25519PublicKey.from_public_bytes(unb64(key)).verify(unb64(sig), signed_part(redact(ev, ver)))
+        return True, via
+    except Exception:
+        return False, via
+
+
+def ps_sign(ev, ver, seed=PS_SEED):  # what the Policy Server's /sign adds
+    ev = copy.deepcopy(ev)
+    sig = Ed25519PrivateKey.from_private_bytes(seed).sign(signed_part(redact(ev, ver)))
+    ev.setdefault("signatures", {}).setdefault("policy.example", {})[PS_KEY_ID] = b64(sig)
+    return ev
+
+
+def room_event(typ, state_key, sender, content, depth):
+    ev = {"room_id": CREATE["room_id"], "type": typ, "sender": sender, "content": content, "depth": depth,
+          "origin_server_ts": 1700000000000 + depth, "prev_events": [], "auth_events": []}
+    if state_key is not None:
+        ev["state_key"] = state_key
+    server = sender.split(":", 1)[1]
+    return sign_event(ev, "9", server, seed_for(server))
+
+
+PS_JOIN = room_event("m.room.member", "@ps:policy.example", "@ps:policy.example", {"membership": "join"}, 30)
+PS_INVITE = room_event("m.room.member", "@ps:policy.example", "@alice:a.example", {"membership": "invite"}, 30)
+
+
+def policy_event(content):
+    return room_event("m.room.policy", "", "@alice:a.example", content, 31)
+
+
+POLICY_CONTENT = {"via": "policy.example", "public_keys": {"ed25519": public_b64(PS_SEED)}}
+PS_STATE = [CREATE, ALICE, PL, JR, BOB, PS_JOIN, policy_event(POLICY_CONTENT)]
+PS_MSG = ps_sign(MSG, "9")
+
+
+def policy_case(name, source, state, ev):
+    ok, via = policy_recommended(state, ev, "9")
+    if ok:
+        expect = {"exit": 0, "stdout": json.dumps({"recommended": True, "policy_server": via}, separators=(",", ":")) + "\n"}
+    else:
+        expect = {"exit": 0, "json_fields": {"recommended": False, "policy_server": via}, "nonempty": ["reason"]}
+    case(name, source, ["policy-check", "--room-version", "9", "--state", "@state"], expect, stdin=text(ev),
+         files={"state": text(state)})
+
+
+PS_SRC = "server-server-api \"Validating Policy Server signatures\""
+policy_case("policy-check: no m.room.policy: every event recommended", PS_SRC, [CREATE, ALICE, PL, JR, BOB], MSG)
+policy_case("policy-check: signed by the Policy Server", PS_SRC, PS_STATE, PS_MSG)
+policy_case("policy-check: no Policy Server signature", PS_SRC, PS_STATE, MSG)
+policy_case("policy-check: signed by another key under ed25519:policy_server", PS_SRC, PS_STATE,
+            ps_sign(MSG, "9", hashlib.sha256(b"another key").digest()))
+policy_case("policy-check: content changed after signing: the signature covers the redacted event", PS_SRC, PS_STATE,
+            dict(PS_MSG, content=dict(PS_MSG["content"], body="changed")))
+policy_case("policy-check: the m.room.policy state event needs no signature", PS_SRC, PS_STATE, policy_event({}))
+policy_case("policy-check: an m.room.policy event with another state key needs one", PS_SRC, PS_STATE,
+            room_event("m.room.policy", "x", "@alice:a.example", {}, 32))
+policy_case("policy-check: Policy Server invited, not joined",
+            "server-server-api \"Determining if a Policy Server is enabled in a room\"",
+            [CREATE, ALICE, PL, JR, BOB, PS_INVITE, policy_event(POLICY_CONTENT)], MSG)
+policy_case("policy-check: via is not a server name", "docs/decisions.md (policy servers) 1",
+            [CREATE, ALICE, PL, JR, BOB, PS_JOIN, policy_event(dict(POLICY_CONTENT, via="policy example"))], PS_MSG)
+policy_case("policy-check: the room's key is not a key", "docs/decisions.md (policy servers) 2",
+            [CREATE, ALICE, PL, JR, BOB, PS_JOIN, policy_event(dict(POLICY_CONTENT, public_keys={"ed25519": "nope"}))],
+            PS_MSG)
+unusable("policy-check: missing --state", ["policy-check", "--room-version", "9"], stdin=text(MSG), contains="state")
+unusable("policy-check: missing --room-version", ["policy-check", "--state", "@state"], stdin=text(MSG),
+         files={"state": text(PS_STATE)}, contains="room-version")
+unusable("policy-check: state is not an array", ["policy-check", "--room-version", "9", "--state", "@state"],
+         stdin=text(MSG), files={"state": text(CREATE)})
+unusable("policy-check: state holds a non-state event", ["policy-check", "--room-version", "9", "--state", "@state"],
+         stdin=text(MSG), files={"state": text(PS_STATE + [MSG])})
+unusable("policy-check: malformed event", ["policy-check", "--room-version", "9", "--state", "@state"],
+         stdin=MALFORMED, files={"state": text(PS_STATE)})
+unusable("policy-check: unreadable state file", ["policy-check", "--room-version", "9", "--state", "@missing"],
+         stdin=text(MSG))
+
 # ---- verify-room -----------------------------------------------------------------------------
 DUMP = text({"room_version": "9", "events": EV})
 case("verify-room: bench corpus", "DESIGN.md verify-room; bench corpus (its messages list no member auth event)",
