@@ -8,6 +8,7 @@ import (
 
 	"github.com/roomproto/roomproto/authrules"
 	"github.com/roomproto/roomproto/pdu"
+	"github.com/roomproto/roomproto/redaction"
 	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/signing"
 )
@@ -80,7 +81,12 @@ func TestSignInviteRefusals(t *testing.T) {
 	if otherRoom.roomID == ev.RoomID {
 		t.Fatal("rooms share an ID")
 	}
-	tampered := bytes.Replace(irs[1], []byte("Knock knock"), []byte("Knock KNOCK"), 1)
+	// A field the redaction keeps, changed without signing again: the signature fails. (A
+	// changed content only breaks the content hash: TestStrippedStateRedactedEntries.)
+	tampered := bytes.Replace(irs[1], []byte(`"depth":`), []byte(`"depth":1`), 1)
+	if bytes.Equal(tampered, irs[1]) {
+		t.Fatal("nothing tampered")
+	}
 	// A v12 create event has no room_id: its room is its own ID. One that claims this room in a
 	// room_id, validly signed, is not this room's create (nor any room's: auth rule 1.2).
 	var real json.RawMessage
@@ -181,6 +187,57 @@ func TestSignInviteRefusals(t *testing.T) {
 			var e *Error
 			if !errors.As(err, &e) || e.Status != c.status || e.ErrCode != c.errcode || !errors.Is(err, c.reason) {
 				t.Fatalf("got %v, want %d %s %v", err, c.status, c.errcode, c.reason)
+			}
+		})
+	}
+}
+
+// TestStrippedStateRedactedEntries: an entry whose signatures hold but whose content hash does
+// not (a state event that was redacted, as the current state of a room holds it, or one whose
+// content changed on the way) passes the signature check invites-v2.yaml asks for, and is
+// returned in its redacted form (server-server-api "Validating hashes and signatures on received
+// events"), in every room version, so that a v12 invite into a room whose name was redacted is
+// not refused.
+func TestStrippedStateRedactedEntries(t *testing.T) {
+	for _, version := range []string{"9", "11", "12"} {
+		t.Run("v"+version, func(t *testing.T) {
+			b, inv, irs := inviteSetup(t, version)
+			v := b.v
+			ev, _ := signing.ParseEvent(v, inv)
+			name := -1
+			for i, e := range irs {
+				if p, err := signing.ParseEvent(v, e); err == nil && p.Is(pdu.TypeName, "") {
+					name = i
+				}
+			}
+			if name < 0 {
+				t.Fatal("no m.room.name in the invite room state")
+			}
+			original, _ := signing.ParseEvent(v, irs[name])
+			redacted, err := redaction.Redact(v, irs[name])
+			if err != nil {
+				t.Fatal(err)
+			}
+			changed := bytes.Replace(irs[name], []byte("Knock knock"), []byte("Knock KNOCK"), 1)
+			for _, entry := range []struct {
+				what string
+				raw  []byte
+			}{{"redacted", redacted}, {"content changed", changed}} {
+				state := append([]json.RawMessage{}, irs...)
+				state[name] = entry.raw
+				valid, problems := CheckStrippedState(v, ev.Room(), state, keyRing(t, resident))
+				if len(problems) != 0 || len(valid) != len(irs) {
+					t.Fatalf("%s: %d valid, problems %v", entry.what, len(valid), problems)
+				}
+				got := valid[name]
+				if got.EventID != original.EventID || string(got.Content) != "{}" || !bytes.Equal(got.Raw(), redacted) {
+					t.Fatalf("%s: entry %s %s, want the redacted form of %s", entry.what, got.EventID, got.Raw(), original.EventID)
+				}
+				res, err := SignInvite(InviteRequest{RoomVersion: v, RoomID: ev.RoomID, EventID: ev.EventID, Origin: resident,
+					Event: inv, InviteRoomState: state, LocalServer: joinSrv, Key: serverKey(t, joinSrv), Keys: keyRing(t, resident)})
+				if err != nil || len(res.Warnings) != 0 || !bytes.Equal(res.RoomState[name].Raw(), redacted) {
+					t.Fatalf("%s: SignInvite: %v, warnings %v", entry.what, err, res.Warnings)
+				}
 			}
 		})
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/roomproto/roomproto/authrules"
 	"github.com/roomproto/roomproto/pdu"
+	"github.com/roomproto/roomproto/redaction"
 	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/signing"
 )
@@ -77,12 +78,14 @@ func StripEvent(ev *pdu.Event) ([]byte, error) {
 // CheckStrippedState validates `invite_room_state` or `knock_room_state` received for a room,
 // as invites-v2.yaml describes (which servers MAY apply to room versions 1-11 and SHOULD apply
 // to the others): it must contain the room's m.room.create event; every entry must be an event
-// formatted for the room version, pass signature and content hash checks
-// ([signing.VerifyParsedEvent]) and belong to roomID (for a room version 12 create event: its
-// ID with the sigil '!'). It returns every problem found, each an [*Error] (400
-// M_INVALID_PARAM, which invites-v2.yaml names for all of them, a missing create event
-// included), and the entries that passed. An unknown signing key is a problem
-// ([signing.ErrUnknownKey] in Err): fetch the key and check again.
+// formatted for the room version, pass the signature check ([signing.VerifyParsedEvent]) and
+// belong to roomID (for a room version 12 create event: its ID with the sigil '!'). It returns
+// every problem found, each an [*Error] (400 M_INVALID_PARAM, which invites-v2.yaml names for all
+// of them, a missing create event included), and the entries that passed. An entry whose
+// signatures hold but whose content hash does not is a redacted copy (a redacted topic, say):
+// it passes, and valid holds its redacted form (server-server-api "Validating hashes and
+// signatures on received events"). An unknown signing key is a problem ([signing.ErrUnknownKey]
+// in Err): fetch the key and check again.
 func CheckStrippedState(v roomversion.Version, roomID string, entries []json.RawMessage, keys signing.KeyLookup) (valid []*pdu.Event, problems []error) {
 	hasCreate, createsPast := false, 0
 	var pastProblems []error
@@ -144,7 +147,22 @@ func checkStrippedEntry(v roomversion.Version, roomID string, keys signing.KeyLo
 		return valid, append(problems, invalidParam(ErrBadEvent, nil, "stripped state entry %d (%s) belongs to room %q, not %q", i, ev.Type, got, roomID))
 	}
 	if err := signing.VerifyParsedEvent(ev, keys); err != nil {
-		return valid, append(problems, invalidParam(ErrBadSignature, err, "stripped state entry %d (%s): %v", i, ev.Type, err))
+		if !signing.Redactable(err) {
+			return valid, append(problems, invalidParam(ErrBadSignature, err, "stripped state entry %d (%s): %v", i, ev.Type, err))
+		}
+		// The signatures hold and only the content hash does not: the entry is (or must be
+		// taken as) a redacted copy, as the current state of a room holds any state event
+		// that was redacted. That passes the "signature check" invites-v2.yaml names
+		// (server-server-api "Validating hashes and signatures on received events": it
+		// "should succeed whether we have been sent the full event or a redacted copy"), and
+		// the copy to use is the redacted one (docs/decisions.md (membership) 11).
+		redacted, rerr := redaction.Redact(v, ev.Raw())
+		if rerr == nil {
+			ev, rerr = signing.ParseEvent(v, redacted)
+		}
+		if rerr != nil { // invariant: a parsed event redacts to a parsable one
+			return valid, append(problems, invalidParam(ErrBadEvent, rerr, "stripped state entry %d (%s): %v", i, ev.Type, rerr))
+		}
 	}
 	return append(valid, ev), problems
 }
