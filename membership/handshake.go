@@ -266,6 +266,11 @@ func CheckSendJoinResponse(v roomversion.Version, sent, returned []byte, residen
 		return nil, bad(ErrResponseMismatch, err, "send_join response event: %v", err)
 	}
 	if !bytes.Equal(a, b) {
+		if ev.EventID == orig.EventID {
+			// The event ID covers only the redacted form: what changed is content (or another
+			// member) that redaction removes.
+			return nil, bad(ErrResponseMismatch, nil, "send_join returned event %s changed where its event ID does not show it (a member that redaction removes): not the event that was sent", ev.EventID)
+		}
 		return nil, bad(ErrResponseMismatch, nil, "send_join returned event %s, not the event %s that was sent", ev.EventID, orig.EventID)
 	}
 	for server, sigs := range orig.Signatures {

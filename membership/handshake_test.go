@@ -321,6 +321,16 @@ func TestCheckSendJoinResponseRefusals(t *testing.T) {
 	if _, err := CheckSendJoinResponse(v, []byte(`{}`), res.Event, resident, keys); !errors.Is(err, ErrBadInput) {
 		t.Fatalf("bad sent event: %v", err)
 	}
+	// A changed member that redaction removes leaves the event ID as it was: the message says
+	// so rather than print one ID twice.
+	var sameID map[string]any
+	_ = json.Unmarshal(res.Event, &sameID)
+	sameID["content"].(map[string]any)["displayname"] = "Mallory"
+	sameIDRaw, _ := json.Marshal(sameID)
+	_, err = CheckSendJoinResponse(v, signed, sameIDRaw, resident, keys)
+	if err == nil || !strings.Contains(err.Error(), "changed where its event ID does not show it") {
+		t.Fatalf("content changed: %v", err)
+	}
 }
 
 func TestCheckJoinTemplate(t *testing.T) {

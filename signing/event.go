@@ -134,7 +134,7 @@ const ContentJoinAuthorisedViaUsersServer = "join_authorised_via_users_server"
 // `third_party_invite` property: the events that server-server-api "Validating hashes and
 // signatures on received events" exempts from the sender's server's signature.
 func IsThirdPartyInvite(ev *pdu.Event) bool {
-	return ev.Type == pdu.TypeMember && ev.Membership == pdu.MembershipInvite &&
+	return ev != nil && ev.Type == pdu.TypeMember && ev.Membership == pdu.MembershipInvite &&
 		ev.ContentField("third_party_invite") != nil
 }
 
@@ -153,13 +153,17 @@ func IsThirdPartyInvite(ev *pdu.Event) bool {
 //     [VerifyEventSignature]).
 //
 // Server names are the part of the ID after the first ':'. Errors ([ErrMalformed]): an ID
-// without a server name, a `join_authorised_via_users_server` that is not a string.
+// without a server name, a `join_authorised_via_users_server` that is not a string, a nil
+// event.
 func RequiredSigners(ev *pdu.Event) ([]string, error) {
 	var buf [3]string
 	return requiredSigners(ev, buf[:0])
 }
 
 func requiredSigners(ev *pdu.Event, out []string) ([]string, error) {
+	if ev == nil {
+		return nil, malformed(nil, "nil event")
+	}
 	add := func(s string) {
 		if !slices.Contains(out, s) {
 			out = append(out, s)
@@ -226,8 +230,9 @@ func VerifyEvent(v roomversion.Version, event []byte, keys KeyLookup) error {
 //     this check.
 //  2. The content hash ([ContentHash]) must equal `hashes.sha256`.
 //
-// It returns nil or a [*VerificationError]; see the package documentation for which errors
-// mean "reject" and which (only [ErrContentHashMismatch]) mean "keep the redacted form".
+// It returns nil or a [*VerificationError] ([ErrMalformed] for a nil event); see the package
+// documentation for which errors mean "reject" and which (only [ErrContentHashMismatch]) mean
+// "keep the redacted form".
 func VerifyParsedEvent(ev *pdu.Event, keys KeyLookup) error {
 	sc := getScratch()
 	defer putScratch(sc)
@@ -314,6 +319,9 @@ func checkAnyServerWith(verify verifyFunc, msg []byte, sigs map[string]map[strin
 // Errors: [ErrMissingSignature], [ErrUnknownKey], [ErrKeyExpired], [ErrBadSignature],
 // [ErrMalformed].
 func VerifyEventSignature(ev *pdu.Event, serverName string, keys KeyLookup) error {
+	if ev == nil {
+		return malformed(nil, "nil event")
+	}
 	v := ev.Version
 	sc := getScratch()
 	defer putScratch(sc)

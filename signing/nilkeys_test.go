@@ -38,3 +38,20 @@ func TestNilKeyLookup(t *testing.T) {
 		t.Errorf("VerifyJSON with nil keys = %v, want ErrUnknownKey", err)
 	}
 }
+
+// TestNilEvent: the functions that take a parsed event return ErrMalformed for a nil one, as
+// VerifyParsedEvents does for a nil element, rather than panic.
+func TestNilEvent(t *testing.T) {
+	if err := signing.VerifyParsedEvent(nil, signing.KeyRing{}); !errors.Is(err, signing.ErrMalformed) {
+		t.Errorf("VerifyParsedEvent(nil) = %v, want ErrMalformed", err)
+	}
+	if s, err := signing.RequiredSigners(nil); s != nil || !errors.Is(err, signing.ErrMalformed) {
+		t.Errorf("RequiredSigners(nil) = %v, %v, want ErrMalformed", s, err)
+	}
+	if err := signing.VerifyEventSignature(nil, "a.example", signing.KeyRing{}); !errors.Is(err, signing.ErrMalformed) {
+		t.Errorf("VerifyEventSignature(nil) = %v, want ErrMalformed", err)
+	}
+	if signing.IsThirdPartyInvite(nil) {
+		t.Error("IsThirdPartyInvite(nil) = true")
+	}
+}
