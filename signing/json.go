@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/roomproto/roomproto/canonicaljson"
@@ -450,6 +451,8 @@ func checkServerWith(verify verifyFunc, msg []byte, server string, sigs map[stri
 		keyIDs                           = ids[:0]
 		verified, unknown, expired, seen int
 		expiredID                        string
+		unknownArr                       [maxNamedUnknownKeys]string
+		unknownIDs                       = unknownArr[:0] // the first few, for the error
 	)
 	for keyID := range sigs {
 		if strings.HasPrefix(keyID, keyIDPrefix) {
@@ -463,6 +466,9 @@ func checkServerWith(verify verifyFunc, msg []byte, server string, sigs map[stri
 		seen++
 		pk, ok := lookupKey(keys, server, keyID)
 		if !ok || len(pk.Key) != ed25519.PublicKeySize {
+			if unknown < maxNamedUnknownKeys {
+				unknownIDs = append(unknownIDs, keyID)
+			}
 			unknown++
 			continue
 		}
@@ -485,10 +491,24 @@ func checkServerWith(verify verifyFunc, msg []byte, server string, sigs map[stri
 		return &VerificationError{Server: server, KeyID: expiredID, Err: ErrKeyExpired,
 			Detail: "every known key of the server expired before the event's origin_server_ts"}
 	case seen > 0:
-		return &VerificationError{Server: server, Err: ErrUnknownKey, Detail: "the server signed with no known key"}
+		detail := "the server signed with no known key:"
+		for i, id := range unknownIDs {
+			if i > 0 {
+				detail += ","
+			}
+			detail += " " + strconv.Quote(truncate(id))
+		}
+		if unknown > len(unknownIDs) {
+			detail += " and " + strconv.Itoa(unknown-len(unknownIDs)) + " more"
+		}
+		return &VerificationError{Server: server, KeyID: unknownIDs[0], Err: ErrUnknownKey, Detail: detail}
 	}
 	return &VerificationError{Server: server, Err: ErrMissingSignature, Detail: "the server has no ed25519 signature on it"}
 }
+
+// maxNamedUnknownKeys is how many unknown key IDs an ErrUnknownKey error names: a relay may have
+// put hundreds in `signatures`.
+const maxNamedUnknownKeys = 4
 
 // lookupKey asks keys for a server's key; a nil KeyLookup knows no key, so every signature
 // counts as by an unknown key ([ErrUnknownKey]) instead of a nil interface call.

@@ -1,6 +1,7 @@
 package signing_test
 
 import (
+	"bytes"
 	"errors"
 	"testing"
 
@@ -53,5 +54,35 @@ func TestNilEvent(t *testing.T) {
 	}
 	if signing.IsThirdPartyInvite(nil) {
 		t.Error("IsThirdPartyInvite(nil) = true")
+	}
+}
+
+// TestUnknownKeyNamesTheKeys: ErrUnknownKey carries the first unknown key ID in KeyID (the key
+// to fetch) and names up to four in Detail.
+func TestUnknownKeyNamesTheKeys(t *testing.T) {
+	key, err := signing.NewSigningKey("1", make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := roomversion.Lookup("9")
+	ev := []byte(`{"room_id":"!r:a.example","sender":"@u:a.example","type":"m.room.message","content":{"body":"x"},"origin_server_ts":1,"depth":1,"prev_events":[],"auth_events":[]}`)
+	signed, err := signing.SignEvent(v, ev, "a.example", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	extra := bytes.Replace(signed, []byte(`"ed25519:1":`),
+		[]byte(`"ed25519:0":"x","ed25519:2":"x","ed25519:3":"x","ed25519:4":"x","ed25519:5":"x","other:9":"x","ed25519:1":`), 1)
+	cases := []struct {
+		name, event, keyID, detail string
+	}{
+		{"one", string(signed), "ed25519:1", `the server signed with no known key: "ed25519:1"`},
+		{"six", string(extra), "ed25519:0", `the server signed with no known key: "ed25519:0", "ed25519:1", "ed25519:2", "ed25519:3" and 2 more`},
+	}
+	for _, c := range cases {
+		err := signing.VerifyEvent(v, []byte(c.event), signing.KeyRing{})
+		var ve *signing.VerificationError
+		if !errors.As(err, &ve) || ve.Err != signing.ErrUnknownKey || ve.Server != "a.example" || ve.KeyID != c.keyID || ve.Detail != c.detail {
+			t.Errorf("%s: %#v", c.name, err)
+		}
 	}
 }

@@ -79,7 +79,9 @@ var (
 type VerificationError struct {
 	// Server is the server whose signature (or key) is at fault, "" when none is.
 	Server string
-	// KeyID is the key at fault ("ed25519:1"), "" when none is.
+	// KeyID is the key at fault ("ed25519:1"), "" when none is. For [ErrUnknownKey] it is the
+	// first, in byte order, of the server's key IDs that the KeyLookup does not know (Detail
+	// lists the others): the key to fetch. For [ErrKeyExpired] it is the first expired key.
 	KeyID string
 	// Err is the sentinel error: ErrBadSignature, ErrMissingSignature, ...
 	Err error
