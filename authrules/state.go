@@ -243,7 +243,7 @@ func (s *State) Members(membership string) []string {
 
 // AuthEvents returns the auth events the auth events selection picks from this state for ev
 // (server-server-api "Auth events selection"): the events of [AuthEventsNeeded] that the state
-// holds, in that order.
+// holds, in that order. ev may be an event being built (see AuthEventsNeeded).
 func (s *State) AuthEvents(ev *pdu.Event) ([]*pdu.Event, error) {
 	keys, err := AuthEventsNeeded(s.v, ev)
 	if err != nil {

@@ -465,6 +465,12 @@ func TestAuthEventsNeeded(t *testing.T) {
 		if err != nil || !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("v%s %s: %v %v, want %v", tt.version, tt.event, got, err, tt.want)
 		}
+		// The same event being built, made by hand with only the fields the doc names.
+		draft := &pdu.Event{Version: v, Type: ev.Type, Sender: ev.Sender, StateKey: ev.StateKey,
+			Membership: ev.Membership, Content: ev.Content}
+		if got, err := AuthEventsNeeded(v, draft); err != nil || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("v%s %s, by hand: %v %v, want %v", tt.version, tt.event, got, err, tt.want)
+		}
 	}
 	if _, err := AuthEventsNeeded(mustVersion(t, "9"), nil); !Rejected(err) {
 		t.Errorf("nil event")
