@@ -267,9 +267,9 @@ func CheckSendJoinResponse(v roomversion.Version, sent, returned []byte, residen
 	}
 	if !bytes.Equal(a, b) {
 		if ev.EventID == orig.EventID {
-			// The event ID covers only the redacted form: what changed is content (or another
-			// member) that redaction removes.
-			return nil, bad(ErrResponseMismatch, nil, "send_join returned event %s changed where its event ID does not show it (a member that redaction removes): not the event that was sent", ev.EventID)
+			// From v3 the event ID covers only the redacted form; in v1-2 it is the event's
+			// own event_id: either way the ID does not show the change.
+			return nil, bad(ErrResponseMismatch, nil, "send_join returned a changed copy of event %s (same event ID): not the event that was sent", ev.EventID)
 		}
 		return nil, bad(ErrResponseMismatch, nil, "send_join returned event %s, not the event %s that was sent", ev.EventID, orig.EventID)
 	}

@@ -328,7 +328,7 @@ func TestCheckSendJoinResponseRefusals(t *testing.T) {
 	sameID["content"].(map[string]any)["displayname"] = "Mallory"
 	sameIDRaw, _ := json.Marshal(sameID)
 	_, err = CheckSendJoinResponse(v, signed, sameIDRaw, resident, keys)
-	if err == nil || !strings.Contains(err.Error(), "changed where its event ID does not show it") {
+	if err == nil || !strings.Contains(err.Error(), "changed copy of event") {
 		t.Fatalf("content changed: %v", err)
 	}
 }

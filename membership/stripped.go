@@ -132,8 +132,8 @@ func CheckStrippedState(v roomversion.Version, roomID string, entries []json.Raw
 }
 
 // checkStrippedEntry checks the parsed entry i of a stripped state: a state event of roomID
-// whose signatures and content hash verify. It appends it to valid, or its problem to
-// problems.
+// whose signatures verify. It appends it to valid (in its redacted form when its content hash
+// does not match), or its problem to problems.
 func checkStrippedEntry(v roomversion.Version, roomID string, keys signing.KeyLookup, i int, ev *pdu.Event, valid []*pdu.Event, problems []error) ([]*pdu.Event, []error) {
 	if !ev.IsState() {
 		return valid, append(problems, invalidParam(ErrBadEvent, nil, "stripped state entry %d (%s) is not a state event", i, ev.Type))

@@ -121,6 +121,9 @@ type Server struct {
 // state and check many events with [Server.Check], rather than [Check] per event, in a large
 // room.
 func Of(s *authrules.State) (Server, bool) {
+	if s == nil {
+		return Server{}, false
+	}
 	ev := s.Get(EventType, "")
 	if ev == nil {
 		return Server{}, false
@@ -187,16 +190,21 @@ func Check(s *authrules.State, ev *pdu.Event) error {
 // always change or remove its Policy Server (server-server-api "Validating Policy Server
 // signatures"). Every other event needs one when the room uses a Policy Server, m.room.policy
 // events with other state keys and non-state m.room.policy events included.
-func Exempt(ev *pdu.Event) bool { return ev.Is(EventType, "") }
+func Exempt(ev *pdu.Event) bool { return ev != nil && ev.Is(EventType, "") }
 
 // Check reports whether ev is recommended for inclusion in a room that uses the Policy Server
 // ps: nil when ev is [Exempt] or carries a valid signature of ps.Name by key
 // [KeyID], checked with ps.PublicKey over the redacted event as any event signature is
 // (server-server-api "Validating Policy Server signatures", "Signing Events"). The key has no
 // validity period: the room's state is its authority. Otherwise it returns an [*Error] with
-// [ErrMissingSignature], [ErrBadSignature] or [ErrInvalidKey]. It does not check the event's
-// other signatures or its content hash (signing.VerifyEvent does).
+// [ErrMissingSignature] (also for a nil event), [ErrBadSignature] or [ErrInvalidKey]. A key that
+// decodes but that no signature can verify with (a point of small order) shows as
+// ErrBadSignature. It does not check the event's other signatures or its content hash
+// (signing.VerifyEvent does).
 func (ps Server) Check(ev *pdu.Event) error {
+	if ev == nil {
+		return &Error{Server: ps.Name, Err: ErrMissingSignature, Detail: "no event"}
+	}
 	if Exempt(ev) {
 		return nil
 	}

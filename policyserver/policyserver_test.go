@@ -367,6 +367,45 @@ func TestOfReadsCurrentState(t *testing.T) {
 	}
 }
 
+// TestNil: no state, no event: no panic.
+func TestNil(t *testing.T) {
+	if ps, ok := policyserver.Of(nil); ok || ps != (policyserver.Server{}) {
+		t.Errorf("Of(nil) = %+v, %v", ps, ok)
+	}
+	if err := policyserver.Check(nil, nil); err != nil {
+		t.Errorf("Check(nil, nil) = %v", err)
+	}
+	ps := policyserver.Server{Name: psServer, PublicKey: "x"}
+	if err := ps.Check(nil); !errors.Is(err, policyserver.ErrMissingSignature) {
+		t.Errorf("Server.Check(nil) = %v", err)
+	}
+	if policyserver.Exempt(nil) {
+		t.Error("Exempt(nil)")
+	}
+}
+
+// TestViaMustBeAServerName: a `via` that is not a server name names no server, even when a
+// joined user's ID has that text after its first ':' (docs/decisions.md (policy servers) 1).
+func TestViaMustBeAServerName(t *testing.T) {
+	for _, via := range []string{"policy_example", "policy example", ""} {
+		r := newRoom(t, "10")
+		user := "@ps:" + via
+		ev := r.parse(editJSON(t, r.raw("m.room.member", ptr(psUser), psUser, `{"membership":"join"}`), func(m map[string]any) {
+			m["state_key"], m["sender"] = user, user
+		}))
+		r.events = append(r.events, ev)
+		pub := base64.RawStdEncoding.EncodeToString(roomKey(t).Public())
+		r.add(policyserver.EventType, ptr(""), creator, fmt.Sprintf(`{"via":%q,"public_keys":{"ed25519":%q}}`, via, pub))
+		s := r.state()
+		if got := s.Membership(user); got != pdu.MembershipJoin {
+			t.Fatalf("%q: membership %q", user, got)
+		}
+		if ps, ok := policyserver.Of(s); ok {
+			t.Errorf("via %q: Of = %+v, true", via, ps)
+		}
+	}
+}
+
 // TestErrorText pins the message format and Unwrap of *Error.
 func TestErrorText(t *testing.T) {
 	cause := errors.New("cause")

@@ -3,6 +3,7 @@ package signing_test
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/roomproto/roomproto/roomversion"
@@ -77,6 +78,19 @@ func TestUnknownKeyNamesTheKeys(t *testing.T) {
 	}{
 		{"one", string(signed), "ed25519:1", `the server signed with no known key: "ed25519:1"`},
 		{"six", string(extra), "ed25519:0", `the server signed with no known key: "ed25519:0", "ed25519:1", "ed25519:2", "ed25519:3" and 2 more`},
+	}
+	// A relay can put a key ID of any length in: the error keeps it whole in KeyID (the key to
+	// fetch) and prints it cut short.
+	long := "ed25519:" + strings.Repeat("k", 60000)
+	longEvent := bytes.Replace(signed, []byte(`"ed25519:1":`), []byte(`"`+long+`":"x","ed25519:1":`), 1)
+	err = signing.VerifyEvent(v, longEvent, signing.KeyRing{})
+	var lve *signing.VerificationError
+	if !errors.As(err, &lve) || lve.KeyID != "ed25519:1" {
+		t.Fatalf("long key ID: %v", err)
+	}
+	err = signing.VerifyEvent(v, bytes.Replace(longEvent, []byte(`"ed25519:1":`), []byte(`"ed25519:~":`), 1), signing.KeyRing{})
+	if !errors.As(err, &lve) || lve.KeyID != long || len(err.Error()) > 400 {
+		t.Fatalf("long key ID first: KeyID of %d bytes, message of %d bytes", len(lve.KeyID), len(err.Error()))
 	}
 	for _, c := range cases {
 		err := signing.VerifyEvent(v, []byte(c.event), signing.KeyRing{})

@@ -97,7 +97,7 @@ func (e *VerificationError) Error() string {
 	if e.Server != "" {
 		msg += fmt.Sprintf(" (server %q", e.Server)
 		if e.KeyID != "" {
-			msg += fmt.Sprintf(", key %q", e.KeyID)
+			msg += fmt.Sprintf(", key %q", truncate(e.KeyID)) // a relay can put any key ID in
 		}
 		msg += ")"
 	}
