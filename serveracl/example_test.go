@@ -1,0 +1,25 @@
+package serveracl_test
+
+import (
+	"fmt"
+
+	"github.com/roomproto/roomproto/serveracl"
+)
+
+// A receiving server checks the origin of every PDU of a transaction, and of every request
+// about a room, against the room's ACL: a denied origin gets 403 M_FORBIDDEN, and its PDUs
+// for that room are ignored.
+func ExampleACL_Allowed() {
+	acl, err := serveracl.Parse([]byte(`{"allow":["*"],"deny":["*.evil.example","evil.example"],"allow_ip_literals":false}`))
+	if err != nil {
+		panic(err)
+	}
+	for _, origin := range []string{"matrix.example", "evil.example:8448", "chat.EVIL.example", "203.0.113.7"} {
+		fmt.Println(origin, acl.Allowed(origin))
+	}
+	// Output:
+	// matrix.example true
+	// evil.example:8448 false
+	// chat.EVIL.example false
+	// 203.0.113.7 false
+}

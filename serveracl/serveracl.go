@@ -1,0 +1,220 @@
+// Package serveracl implements room server access control lists: which servers a room's
+// `m.room.server_acl` state event lets participate (server-server-api "Server Access Control
+// Lists (ACLs)"; the event's schema, `m.room.server_acl`, gives the order of the checks).
+//
+// A server that a room's ACL denies may not make the federation requests of that room: the
+// receiving server answers 403 M_FORBIDDEN on make_join, send_join, invite, state, backfill and
+// the other protected endpoints, and ignores each PDU of a transaction whose room denies the
+// sending server (and the typing notifications and receipts of that room). ACLs are not
+// authorization rules: they act at the network layer, on the server that sends a request, and
+// never change the verdict of the auth rules on an event.
+//
+// Everything in this package is a pure function and safe for concurrent use. The readings the
+// spec leaves open are recorded in docs/decisions.md ("Server ACLs").
+package serveracl
+
+import (
+	"errors"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/roomproto/roomproto/authrules"
+	"github.com/roomproto/roomproto/canonicaljson"
+)
+
+// EventType is the type of the state event (empty state key) that holds a room's ACL.
+const EventType = "m.room.server_acl"
+
+// ErrNotObject is returned by [Parse] for content that is not a JSON object.
+var ErrNotObject = errors.New("serveracl: content is not a JSON object")
+
+// ACL is a room's server access control list, as read from the content of its
+// m.room.server_acl event by [Parse].
+type ACL struct {
+	// AllowIPLiterals is `allow_ip_literals`: false denies every server whose name is an IP
+	// address literal. It "defaults to true if missing or otherwise not a boolean".
+	AllowIPLiterals bool
+	// Allow is `allow`: glob-style patterns of the server names allowed. It "defaults to an
+	// empty list when not provided, effectively disallowing every server". Entries that are
+	// not strings are left out.
+	Allow []string
+	// Deny is `deny`: glob-style patterns of the server names denied, which win over Allow.
+	// Entries that are not strings are left out.
+	Deny []string
+}
+
+// Parse reads an ACL from the content of an m.room.server_acl event, with the schema's
+// defaults: `allow_ip_literals` is true unless it is the boolean false, and `allow` and `deny`
+// are empty unless they are arrays; in an array only the strings count
+// (docs/decisions.md (server ACLs) 3). The only error is [ErrNotObject].
+func Parse(content []byte) (ACL, error) {
+	acl := ACL{AllowIPLiterals: true}
+	if canonicaljson.KindOf(content) != canonicaljson.Object {
+		return ACL{}, ErrNotObject
+	}
+	err := canonicaljson.EachMember(content, func(key string, value []byte) error {
+		switch key {
+		case "allow_ip_literals":
+			acl.AllowIPLiterals = string(value) != "false"
+		case "allow":
+			acl.Allow = stringsOf(value)
+		case "deny":
+			acl.Deny = stringsOf(value)
+		}
+		return nil
+	})
+	if err != nil {
+		return ACL{}, ErrNotObject
+	}
+	return acl, nil
+}
+
+// stringsOf returns the strings of a JSON array, in order, leaving out the other elements;
+// nil when value is not an array.
+func stringsOf(value []byte) []string {
+	var out []string
+	_ = canonicaljson.EachElement(value, func(elem []byte) error {
+		if canonicaljson.KindOf(elem) != canonicaljson.String {
+			return nil
+		}
+		if s, err := canonicaljson.Unquote(elem); err == nil {
+			out = append(out, s)
+		}
+		return nil
+	})
+	return out
+}
+
+// Of returns the ACL of the room whose state is s (its m.room.server_acl event with an empty
+// state key), and false when the room has none, which allows every server. Content that
+// cannot be read counts as an empty object: every server is denied, as by an ACL without
+// `allow`. s should be the room's current state, which the receiving server checks requests
+// against.
+func Of(s *authrules.State) (ACL, bool) {
+	if s == nil {
+		return ACL{}, false
+	}
+	ev := s.Get(EventType, "")
+	if ev == nil {
+		return ACL{}, false
+	}
+	acl, err := Parse(ev.Content)
+	if err != nil {
+		return ACL{AllowIPLiterals: true}, true
+	}
+	return acl, true
+}
+
+// Allowed reports whether the room whose state is s lets serverName participate: true when the
+// room has no ACL, otherwise [ACL.Allowed].
+func Allowed(s *authrules.State, serverName string) bool {
+	acl, ok := Of(s)
+	return !ok || acl.Allowed(serverName)
+}
+
+// Allowed reports whether the ACL lets serverName participate, in the schema's order:
+//
+//  1. the server name is an IP address literal and AllowIPLiterals is false: deny;
+//  2. it matches an entry of Deny: deny;
+//  3. it matches an entry of Allow: allow;
+//  4. otherwise deny.
+//
+// The port is not considered ("evil.com, evil.com:8448, and evil.com:1234 would all match
+// rules that apply to evil.com"). Matching is [Match]: glob-style, ASCII letters in either
+// case (docs/decisions.md (server ACLs) 2).
+func (a ACL) Allowed(serverName string) bool {
+	host := Host(serverName)
+	if !a.AllowIPLiterals && IsIPLiteral(host) {
+		return false
+	}
+	m := nameMatcher{name: host} // one matcher for every pattern
+	for _, p := range a.Deny {
+		if m.match(p) {
+			return false
+		}
+	}
+	for _, p := range a.Allow {
+		if m.match(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// Host returns serverName without its port: the hostname of appendices "Server Name"
+// (`server_name = hostname [ ":" port ]`), a bracketed IPv6 literal kept whole.
+func Host(serverName string) string {
+	if strings.HasPrefix(serverName, "[") {
+		if i := strings.IndexByte(serverName, ']'); i >= 0 {
+			return serverName[:i+1]
+		}
+		return serverName
+	}
+	if i := strings.LastIndexByte(serverName, ':'); i >= 0 {
+		return serverName[:i]
+	}
+	return serverName
+}
+
+// IsIPLiteral reports whether host (a server name without its port) is an IP address literal
+// by the grammar of appendices "Server Name": an IPv6 literal in brackets, or an IPv4 literal,
+// four groups of one to three digits separated by dots (docs/decisions.md (server ACLs) 1).
+func IsIPLiteral(host string) bool {
+	if strings.HasPrefix(host, "[") {
+		return true
+	}
+	groups, digits := 1, 0
+	for i := 0; i < len(host); i++ {
+		switch c := host[i]; {
+		case c >= '0' && c <= '9':
+			if digits++; digits > 3 {
+				return false
+			}
+		case c == '.' && digits > 0:
+			groups, digits = groups+1, 0
+		default:
+			return false
+		}
+	}
+	return groups == 4 && digits > 0
+}
+
+// Match reports whether name matches the glob-style pattern (appendices "Glob-style
+// matching"): `*` matches zero or more characters, `?` exactly one, and every other
+// character itself, ASCII letters in either case. Characters are Unicode code points (a
+// byte that is not UTF-8 is one character of its own). The time is linear in the pattern's
+// length for a name of up to 255 characters, whatever the pattern (see nameMatcher).
+func Match(pattern, name string) bool {
+	var m nameMatcher
+	m.name = name
+	return m.match(pattern)
+}
+
+// isPlainASCII reports whether s is ASCII without the wildcards '*' and '?'.
+func isPlainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf || c == '*' || c == '?' {
+			return false
+		}
+	}
+	return true
+}
+
+// equalFoldASCII reports whether a and b, of the same length, are equal with ASCII letters in
+// either case.
+func equalFoldASCII(a, b string) bool {
+	for i := 0; i < len(a); i++ {
+		if lowerASCII(a[i]) != lowerASCII(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// lowerASCII maps 'A'-'Z' to 'a'-'z' and leaves every other byte as it is.
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
