@@ -10,8 +10,10 @@ import (
 	"github.com/roomproto/roomproto/signing"
 )
 
-// TestNilKeyLookup: a nil KeyLookup means "no keys known", never a panic.
-func TestNilKeyLookup(t *testing.T) {
+// signedMessage returns a room version 9 message signed by a.example with key ed25519:1 (a
+// zero seed), the version and the key.
+func signedMessage(t *testing.T) (roomversion.Version, []byte, signing.SigningKey) {
+	t.Helper()
 	key, err := signing.NewSigningKey("1", make([]byte, 32))
 	if err != nil {
 		t.Fatal(err)
@@ -22,6 +24,12 @@ func TestNilKeyLookup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return v, signed, key
+}
+
+// TestNilKeyLookup: a nil KeyLookup means "no keys known", never a panic.
+func TestNilKeyLookup(t *testing.T) {
+	v, signed, key := signedMessage(t)
 	if err := signing.VerifyEvent(v, signed, nil); !errors.Is(err, signing.ErrUnknownKey) {
 		t.Errorf("VerifyEvent with nil keys = %v, want ErrUnknownKey", err)
 	}
@@ -61,16 +69,8 @@ func TestNilEvent(t *testing.T) {
 // TestUnknownKeyNamesTheKeys: ErrUnknownKey carries the first unknown key ID in KeyID (the key
 // to fetch) and names up to four in Detail.
 func TestUnknownKeyNamesTheKeys(t *testing.T) {
-	key, err := signing.NewSigningKey("1", make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, _ := roomversion.Lookup("9")
-	ev := []byte(`{"room_id":"!r:a.example","sender":"@u:a.example","type":"m.room.message","content":{"body":"x"},"origin_server_ts":1,"depth":1,"prev_events":[],"auth_events":[]}`)
-	signed, err := signing.SignEvent(v, ev, "a.example", key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v, signed, _ := signedMessage(t)
+	var err error
 	extra := bytes.Replace(signed, []byte(`"ed25519:1":`),
 		[]byte(`"ed25519:0":"x","ed25519:2":"x","ed25519:3":"x","ed25519:4":"x","ed25519:5":"x","other:9":"x","ed25519:1":`), 1)
 	cases := []struct {
