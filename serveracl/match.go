@@ -1,6 +1,9 @@
 package serveracl
 
-import "unicode/utf8"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // nameMatcher matches glob-style patterns against one name. The patterns ACLs hold are mostly
 // "host.example" and "*.host.example", which it compares directly. Any other pattern is run
@@ -8,38 +11,39 @@ import "unicode/utf8"
 // read so far can end at, a bit set of n+1 bits: a literal character shifts the set by one and
 // keeps the positions after that character, `?` shifts it, `*` adds every position after the
 // first one. Each step costs n/64 word operations, so a pattern costs time linear in its
-// length (for a server name of up to 255 characters, four words a step), and an ACL of any
-// size in an event of the size limit takes well under a millisecond: a backtracking matcher
-// would take time proportional to the name's length times the pattern's, which an ACL of
-// hundreds of patterns such as "*aaa…ab*" makes a tenth of a second per check.
+// length (for a server name, at most 255 characters, four words a step): the slowest ACL an
+// event of the size limit can hold takes about a millisecond per check. A backtracking matcher
+// takes time proportional to the name's length times the pattern's, which an ACL of hundreds
+// of patterns such as "*aaa…ab*" makes a tenth of a second per check.
 type nameMatcher struct {
 	name  string
 	built bool
 	n     int // number of characters of name
 	words int // words of a position set: n+1 bits
-	// ascii[c] holds, for each ASCII byte c (letters lower case), the positions i+1 such
-	// that character i of name is c; other holds the same for the other characters, keyed
-	// by their bytes (nil when name is ASCII).
+	// ascii[c] holds, for each ASCII byte c, the set of positions i+1 such that character i
+	// of name is c. other holds, for the other characters (keyed by their bytes; nil when
+	// name is ASCII), those positions as a list, from which match makes the set when a
+	// pattern needs it: the memory stays linear in the name's length whatever its characters.
 	ascii [128][]uint64
-	other map[string][]uint64
-	store []uint64 // the words of ascii's sets and of the working sets
+	other map[string][]int
+	store []uint64 // three working sets, then ascii's sets
 }
 
 // match reports whether name matches pattern (see Match).
 func (m *nameMatcher) match(pattern string) bool {
 	name := m.name
 	if isPlainASCII(pattern) {
-		return len(name) == len(pattern) && equalFoldASCII(name, pattern)
+		return name == pattern
 	}
 	if pattern[0] == '*' && isPlainASCII(pattern[1:]) {
-		suffix := pattern[1:]
-		return len(name) >= len(suffix) && equalFoldASCII(name[len(name)-len(suffix):], suffix)
+		// An ASCII suffix starts at a character boundary of name wherever it matches.
+		return strings.HasSuffix(name, pattern[1:])
 	}
 	if !m.built {
 		m.build()
 	}
 	w := m.words
-	set, next := m.store[:w], m.store[w:2*w]
+	set, next, scratch := m.store[:w], m.store[w:2*w], m.store[2*w:3*w]
 	clear(set)
 	set[0] = 1 // position 0: nothing read yet
 	for i := 0; i < len(pattern); {
@@ -58,9 +62,13 @@ func (m *nameMatcher) match(pattern string) bool {
 		default:
 			var mask []uint64
 			if c < utf8.RuneSelf {
-				mask = m.ascii[lowerASCII(c)]
-			} else {
-				mask = m.other[pattern[i:i+cw]]
+				mask = m.ascii[c]
+			} else if positions := m.other[pattern[i:i+cw]]; positions != nil {
+				mask = scratch
+				clear(mask)
+				for _, p := range positions {
+					mask[p/64] |= 1 << (p % 64)
+				}
 			}
 			if mask == nil {
 				return false // a character the name does not have
@@ -79,44 +87,43 @@ func (m *nameMatcher) match(pattern string) bool {
 	return set[m.n/64]&(1<<(m.n%64)) != 0
 }
 
-// build makes the position sets of name's characters.
+// build makes the position sets and lists of name's characters.
 func (m *nameMatcher) build() {
 	m.built = true
 	name := m.name
+	var seen [128]bool
+	distinct := 0 // ASCII characters
 	for i := 0; i < len(name); i += charWidth(name, i) {
 		m.n++
+		if c := name[i]; c < utf8.RuneSelf && !seen[c] {
+			seen[c] = true
+			distinct++
+		}
 	}
 	w := (m.n + 1 + 63) / 64
 	m.words = w
-	// Two working sets, then one set per distinct character (at most n): the capacity is
-	// never exceeded, so the sets made earlier keep sharing the store.
-	m.store = make([]uint64, 2*w, (2+m.n)*w)
-	newSet := func() []uint64 {
-		start := len(m.store)
-		m.store = m.store[:start+w]
-		return m.store[start : start+w : start+w]
-	}
+	// The capacity is never exceeded, so the sets made earlier keep sharing the store.
+	m.store = make([]uint64, 3*w, (3+distinct)*w)
 	pos := 0
 	for i := 0; i < len(name); {
 		cw := charWidth(name, i)
 		pos++ // the character ends at position pos
-		var set []uint64
 		if c := name[i]; c < utf8.RuneSelf {
-			if set = m.ascii[lowerASCII(c)]; set == nil {
-				set = newSet()
-				m.ascii[lowerASCII(c)] = set
+			set := m.ascii[c]
+			if set == nil {
+				start := len(m.store)
+				m.store = m.store[:start+w]
+				set = m.store[start : start+w : start+w]
+				m.ascii[c] = set
 			}
+			set[pos/64] |= 1 << (pos % 64)
 		} else {
-			key := name[i : i+cw]
-			if set = m.other[key]; set == nil {
-				if m.other == nil {
-					m.other = map[string][]uint64{}
-				}
-				set = newSet()
-				m.other[key] = set
+			if m.other == nil {
+				m.other = map[string][]int{}
 			}
+			key := name[i : i+cw]
+			m.other[key] = append(m.other[key], pos)
 		}
-		set[pos/64] |= 1 << (pos % 64)
 		i += cw
 	}
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/roomproto/roomproto/authrules"
 	"github.com/roomproto/roomproto/canonicaljson"
+	"github.com/roomproto/roomproto/pdu"
 )
 
 // EventType is the type of the state event (empty state key) that holds a room's ACL.
@@ -46,7 +47,7 @@ type ACL struct {
 // Parse reads an ACL from the content of an m.room.server_acl event, with the schema's
 // defaults: `allow_ip_literals` is true unless it is the boolean false, and `allow` and `deny`
 // are empty unless they are arrays; in an array only the strings count
-// (docs/decisions.md (server ACLs) 3). The only error is [ErrNotObject].
+// (docs/decisions.md (server ACLs) 4). The only error is [ErrNotObject].
 func Parse(content []byte) (ACL, error) {
 	acl := ACL{AllowIPLiterals: true}
 	if canonicaljson.KindOf(content) != canonicaljson.Object {
@@ -120,9 +121,14 @@ func Allowed(s *authrules.State, serverName string) bool {
 //  4. otherwise deny.
 //
 // The port is not considered ("evil.com, evil.com:8448, and evil.com:1234 would all match
-// rules that apply to evil.com"). Matching is [Match]: glob-style, ASCII letters in either
-// case (docs/decisions.md (server ACLs) 2).
+// rules that apply to evil.com"). Matching is [Match]: glob-style and, as the spec treats
+// server names, case-sensitive (docs/decisions.md (server ACLs) 2). A serverName that is not
+// a server name by the grammar of appendices "Server Name" (pdu.ValidServerName) is denied:
+// it names no server the ACL could be about (docs/decisions.md (server ACLs) 3).
 func (a ACL) Allowed(serverName string) bool {
+	if !pdu.ValidServerName(serverName) {
+		return false
+	}
 	host := Host(serverName)
 	if !a.AllowIPLiterals && IsIPLiteral(host) {
 		return false
@@ -142,7 +148,9 @@ func (a ACL) Allowed(serverName string) bool {
 }
 
 // Host returns serverName without its port: the hostname of appendices "Server Name"
-// (`server_name = hostname [ ":" port ]`), a bracketed IPv6 literal kept whole.
+// (`server_name = hostname [ ":" port ]`), a bracketed IPv6 literal kept whole. Of a string
+// that is not a server name it returns what comes before the first ':' (after a first ']'
+// when it starts with '['), so that Host(Host(s)) == Host(s).
 func Host(serverName string) string {
 	if strings.HasPrefix(serverName, "[") {
 		if i := strings.IndexByte(serverName, ']'); i >= 0 {
@@ -150,28 +158,32 @@ func Host(serverName string) string {
 		}
 		return serverName
 	}
-	if i := strings.LastIndexByte(serverName, ':'); i >= 0 {
+	if i := strings.IndexByte(serverName, ':'); i >= 0 {
 		return serverName[:i]
 	}
 	return serverName
 }
 
 // IsIPLiteral reports whether host (a server name without its port) is an IP address literal
-// by the grammar of appendices "Server Name": an IPv6 literal in brackets, or an IPv4 literal,
-// four groups of one to three digits separated by dots (docs/decisions.md (server ACLs) 1).
+// as appendices "Server Name" defines them: an IPv6 literal in brackets, or an IPv4 literal, "a
+// sequence of four decimal numbers in the range 0 to 255, separated by ." (one to three digits
+// each, as the grammar writes them; docs/decisions.md (server ACLs) 1).
 func IsIPLiteral(host string) bool {
 	if strings.HasPrefix(host, "[") {
 		return true
 	}
-	groups, digits := 1, 0
+	groups, digits, value := 1, 0, 0
 	for i := 0; i < len(host); i++ {
 		switch c := host[i]; {
 		case c >= '0' && c <= '9':
 			if digits++; digits > 3 {
 				return false
 			}
+			if value = value*10 + int(c-'0'); value > 255 {
+				return false
+			}
 		case c == '.' && digits > 0:
-			groups, digits = groups+1, 0
+			groups, digits, value = groups+1, 0, 0
 		default:
 			return false
 		}
@@ -181,9 +193,9 @@ func IsIPLiteral(host string) bool {
 
 // Match reports whether name matches the glob-style pattern (appendices "Glob-style
 // matching"): `*` matches zero or more characters, `?` exactly one, and every other
-// character itself, ASCII letters in either case. Characters are Unicode code points (a
-// byte that is not UTF-8 is one character of its own). The time is linear in the pattern's
-// length for a name of up to 255 characters, whatever the pattern (see nameMatcher).
+// character only itself (case-sensitive). Characters are Unicode code points (a byte that is
+// not UTF-8 is one character of its own). The time is the pattern's length times a
+// sixty-fourth of the name's, whatever the pattern (see nameMatcher).
 func Match(pattern, name string) bool {
 	var m nameMatcher
 	m.name = name
@@ -198,23 +210,4 @@ func isPlainASCII(s string) bool {
 		}
 	}
 	return true
-}
-
-// equalFoldASCII reports whether a and b, of the same length, are equal with ASCII letters in
-// either case.
-func equalFoldASCII(a, b string) bool {
-	for i := 0; i < len(a); i++ {
-		if lowerASCII(a[i]) != lowerASCII(b[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-// lowerASCII maps 'A'-'Z' to 'a'-'z' and leaves every other byte as it is.
-func lowerASCII(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
 }

@@ -124,13 +124,15 @@ func TestHostAndIPLiteral(t *testing.T) {
 		"a.example": "a.example", "a.example:8448": "a.example", "[::1]": "[::1]", "[::1]:8448": "[::1]",
 		"1.2.3.4:80": "1.2.3.4", "": "", "[::1": "[::1", ":8448": "",
 	}
+	hosts["0::"], hosts["a:b:c"] = "0", "a"
 	for in, want := range hosts {
-		if got := serveracl.Host(in); got != want {
+		if got := serveracl.Host(in); got != want || serveracl.Host(got) != got {
 			t.Errorf("Host(%q) = %q, want %q", in, got, want)
 		}
 	}
 	literals := map[string]bool{
-		"1.2.3.4": true, "255.255.255.255": true, "999.0.0.1": true, "[::1]": true, "[": true,
+		"1.2.3.4": true, "255.255.255.255": true, "01.02.003.4": true, "[::1]": true, "[": true,
+		"999.0.0.1": false, "256.0.0.1": false, "1.2.3.300": false,
 		"1.2.3": false, "1.2.3.4.5": false, "1..2.3": false, ".1.2.3": false, "1.2.3.": false,
 		"1.2.3.4a": false, "1234.1.1.1": false, "a.example": false, "": false,
 	}
@@ -153,11 +155,7 @@ func globRegexp(pattern string) *regexp.Regexp {
 		case '?':
 			b.WriteString(`.`)
 		default:
-			if 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' {
-				b.WriteString(`[` + strings.ToLower(string(r)) + strings.ToUpper(string(r)) + `]`)
-			} else {
-				b.WriteString(regexp.QuoteMeta(string(r)))
-			}
+			b.WriteString(regexp.QuoteMeta(string(r)))
 		}
 	}
 	b.WriteString(`$`)
@@ -198,6 +196,36 @@ func TestMatchAgreesWithRegexp(t *testing.T) {
 	}
 }
 
+// TestMatchLongNames: Match takes memory linear in the name, whatever its characters, and
+// time linear in the pattern for each word of the name's position set (the ACL check itself
+// only meets server names, at most 261 bytes).
+func TestMatchLongNames(t *testing.T) {
+	var distinct strings.Builder // 60,000 different non-ASCII characters
+	for r := rune(0x4e00); distinct.Len() < 180000; r++ {
+		distinct.WriteRune(r)
+	}
+	cases := []struct {
+		pattern, name string
+		want          bool
+	}{
+		{"*.evil.*", strings.Repeat("a", 1<<20) + ".evil.x", true},
+		{"*.evil.?", strings.Repeat("a", 1<<20) + ".evil.xy", false},
+		{"*\u4e01*\u4e02?", distinct.String(), false},
+		{"\u4e00*", distinct.String(), true},
+		{"*\u4e00?\u4e02*", distinct.String(), true},
+	}
+	for _, c := range cases {
+		allocs := testing.AllocsPerRun(1, func() {
+			if got := serveracl.Match(c.pattern, c.name); got != c.want {
+				t.Errorf("Match(%.20q, %d bytes) = %v, want %v", c.pattern, len(c.name), got, c.want)
+			}
+		})
+		if allocs > 100000 {
+			t.Errorf("Match(%.20q): %v allocations", c.pattern, allocs)
+		}
+	}
+}
+
 // TestMatchInvalidUTF8: a byte that is not UTF-8 is one character, equal only to itself.
 func TestMatchInvalidUTF8(t *testing.T) {
 	cases := []struct {
@@ -233,6 +261,12 @@ func FuzzAllowed(f *testing.F) {
 			return
 		}
 		got := acl.Allowed(server)
+		if !pdu.ValidServerName(server) {
+			if got {
+				t.Fatalf("%q is no server name but is allowed", server)
+			}
+			return
+		}
 		host := serveracl.Host(server)
 		if got != acl.Allowed(host) || got != acl.Allowed(host+":8448") {
 			t.Fatalf("the port changes the verdict on %q", server)
