@@ -541,22 +541,32 @@ def policy_server(state):
 
 
 def policy_recommended(state, ev, ver):
-    """ "Validating Policy Server signatures": (recommended, policy server name or None)."""
+    """ "Validating Policy Server signatures": (recommended, policy server name or None, why not:
+    "invalid-key", "missing" or "bad")."""
     ps = policy_server(state)
     if ps is None:
-        return True, None
+        return True, None, None
     via, key = ps
     if ev["type"] == "m.room.policy" and ev.get("state_key") == "":
-        return True, via
-    sig = ev.get("signatures", {}).get(via, {}).get(PS_KEY_ID)
-    if sig is None:
-        return False, via
+        return True, via, None
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
     try:
-        Ed25519PublicKey.from_public_bytes(unb64(key)).verify(unb64(sig), signed_part(redact(ev, ver)))
-        return True, via
+        pub = Ed25519PublicKey.from_public_bytes(unb64(key))
     except Exception:
-        return False, via
+        return False, via, "invalid-key"  # no signature can hold
+    sig = ev.get("signatures", {}).get(via, {}).get(PS_KEY_ID)
+    if sig is None:
+        return False, via, "missing"
+    try:
+        pub.verify(unb64(sig), signed_part(redact(ev, ver)))
+        return True, via, None
+    except Exception:
+        return False, via, "bad"
+
+
+# The words roomproto's reason starts with for each kind (policyserver's sentinel errors).
+PS_REASON = {"invalid-key": "is not an ed25519 public key", "missing": "no Policy Server signature",
+             "bad": "invalid Policy Server signature"}
 
 
 def ps_sign(ev, ver, seed=PS_SEED):  # what the Policy Server's /sign adds
@@ -589,11 +599,12 @@ PS_MSG = ps_sign(MSG, "9")
 
 
 def policy_case(name, source, state, ev):
-    ok, via = policy_recommended(state, ev, "9")
+    ok, via, why = policy_recommended(state, ev, "9")
     if ok:
         expect = {"exit": 0, "stdout": json.dumps({"recommended": True, "policy_server": via}, separators=(",", ":")) + "\n"}
     else:
-        expect = {"exit": 0, "json_fields": {"recommended": False, "policy_server": via}, "nonempty": ["reason"]}
+        expect = {"exit": 0, "json_fields": {"recommended": False, "policy_server": via}, "nonempty": ["reason"],
+                  "stdout_contains": [PS_REASON[why]]}
     case(name, source, ["policy-check", "--room-version", "9", "--state", "@state"], expect, stdin=text(ev),
          files={"state": text(state)})
 
