@@ -12,8 +12,8 @@
 //
 // The package does no I/O. When [Check] reports a missing or invalid signature, the spec has the
 // homeserver ask the Policy Server for a (new) signature (POST /_matrix/policy/v1/sign), add the
-// returned signature to the event's `signatures` beside those already there, and check again;
-// only an event that still has no valid signature is not recommended. (A Policy Server's
+// returned signature to the event's `signatures` beside those already there ([AddSignature]),
+// and check again; only an event that still has no valid signature is not recommended. (A Policy Server's
 // signature is an ordinary event signature by a key of version [KeyVersion]: for an event of
 // another server, [signing.CountersignEvent] makes it, but it replaces signatures already under
 // the signing server's name.)
@@ -24,12 +24,14 @@ package policyserver
 
 import (
 	"crypto/ed25519"
+	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/roomproto/roomproto/authrules"
 	"github.com/roomproto/roomproto/canonicaljson"
 	"github.com/roomproto/roomproto/pdu"
+	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/signing"
 )
 
@@ -69,7 +71,8 @@ type Error struct {
 	Server string
 	// EventID is the event's ID when it is known (pdu.Event.EventID), otherwise "".
 	EventID string
-	// Err is ErrMissingSignature, ErrBadSignature or ErrInvalidKey.
+	// Err is ErrMissingSignature, ErrBadSignature, ErrInvalidKey or (AddSignature only)
+	// ErrMalformed.
 	Err error
 	// Detail says what exactly was wrong.
 	Detail string
@@ -242,4 +245,82 @@ func (p policyKey) PublicKey(serverName, keyID string) (signing.PublicKey, bool)
 		return signing.PublicKey{}, false
 	}
 	return signing.PublicKey{Key: p.key}, true
+}
+
+// ErrMalformed is the error (in an [*Error]) of [AddSignature] for an event or a response that
+// is not a JSON object of the room version's canonical JSON rules.
+var ErrMalformed = errors.New("malformed input")
+
+// AddSignature adds the signature of the Policy Server ps, taken from response (the body of its
+// answer to POST /_matrix/policy/v1/sign: `{"<ps.Name>": {"ed25519:policy_server": "<sig>"}}`),
+// to event, beside the signatures already there (other keys of the same server included), and
+// returns the event as canonical JSON of room version v once [Server.Check] recommends it.
+// Errors ([*Error]): [ErrMissingSignature] when response holds no such signature (a Policy
+// Server that refuses to sign answers `{}`), [ErrBadSignature] when it does not verify,
+// [ErrInvalidKey], and [ErrMalformed] for an event or response that is not a JSON object (an
+// event that is not a valid event of room version v is ErrMalformed too).
+func AddSignature(v roomversion.Version, event []byte, ps Server, response []byte) ([]byte, error) {
+	fail := func(sentinel error, detail string, cause error) error {
+		return &Error{Server: ps.Name, Err: sentinel, Detail: detail, Cause: cause}
+	}
+	sig, found := "", false
+	err := canonicaljson.EachMember(response, func(server string, sigs []byte) error {
+		if server != ps.Name {
+			return nil
+		}
+		return canonicaljson.EachMember(sigs, func(keyID string, value []byte) error {
+			if keyID == KeyID && canonicaljson.KindOf(value) == canonicaljson.String {
+				s, err := canonicaljson.Unquote(value)
+				sig, found = s, err == nil
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fail(ErrMalformed, "response: "+err.Error(), err)
+	}
+	if !found {
+		return nil, fail(ErrMissingSignature, "the response has no "+KeyID+" signature of "+ps.Name, nil)
+	}
+	opts := canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON}
+	canon, err := canonicaljson.Append(nil, event, opts)
+	if err != nil {
+		return nil, fail(ErrMalformed, "event: "+err.Error(), err)
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(canon, &fields); err != nil {
+		return nil, fail(ErrMalformed, "event: not a JSON object", err)
+	}
+	var sigs map[string]map[string]json.RawMessage
+	if raw, ok := fields["signatures"]; ok {
+		if err := json.Unmarshal(raw, &sigs); err != nil {
+			return nil, fail(ErrMalformed, "event: signatures is not an object of objects", err)
+		}
+	}
+	if sigs == nil {
+		sigs = map[string]map[string]json.RawMessage{}
+	}
+	if sigs[ps.Name] == nil {
+		sigs[ps.Name] = map[string]json.RawMessage{}
+	}
+	sigs[ps.Name][KeyID] = json.RawMessage(canonicaljson.AppendString(nil, sig))
+	if fields["signatures"], err = json.Marshal(sigs); err != nil {
+		return nil, fail(ErrMalformed, err.Error(), err)
+	}
+	joined, err := json.Marshal(fields)
+	if err != nil {
+		return nil, fail(ErrMalformed, err.Error(), err)
+	}
+	out, err := canonicaljson.Append(nil, joined, opts) // sorts the keys and undoes json's escapes
+	if err != nil {
+		return nil, fail(ErrMalformed, err.Error(), err)
+	}
+	ev, err := signing.ParseEvent(v, out)
+	if err != nil {
+		return nil, fail(ErrMalformed, "event: "+err.Error(), err)
+	}
+	if err := ps.Check(ev); err != nil {
+		return nil, err
+	}
+	return out, nil
 }

@@ -495,3 +495,113 @@ func FuzzPolicyContent(f *testing.F) {
 		}
 	})
 }
+
+// TestAddSignature: the answer of /sign is added beside the signatures already there (the
+// Policy Server's own published-key signature when it sends the event too), the result is
+// canonical and recommended, and refusals, bad signatures and malformed input are told apart.
+func TestAddSignature(t *testing.T) {
+	for _, version := range []string{"1", "10", "12"} {
+		t.Run("v"+version, func(t *testing.T) {
+			r := newRoom(t, version)
+			key := roomKey(t)
+			ps := policyserver.Server{Name: psServer, PublicKey: base64.RawStdEncoding.EncodeToString(key.Public())}
+			// The Policy Server sends an event itself: its published key has signed it already.
+			raw := r.raw("m.room.message", nil, psUser, `{"body":"<b>&</b>","n":9007199254740991}`)
+			signedByPS, err := addPolicySignature(t, r.v, raw, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sig string
+			editJSON(t, signedByPS, func(m map[string]any) {
+				sig = m["signatures"].(map[string]any)[psServer].(map[string]any)[policyserver.KeyID].(string)
+			})
+			response := []byte(fmt.Sprintf(`{%q:{%q:%q}}`, psServer, policyserver.KeyID, sig))
+			out, err := policyserver.AddSignature(r.v, raw, ps, response)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := r.parse(signedByPS).Raw()
+			if !bytes.Equal(out, want) {
+				t.Fatalf("AddSignature:\n%s\nwant\n%s", out, want)
+			}
+			ev := r.parse(out)
+			if len(ev.Signatures[psServer]) != 2 {
+				t.Fatalf("signatures %v", ev.Signatures)
+			}
+			keys := signing.KeyRing{psServer: {"ed25519:1": {Key: serverKey(t, psServer).Public()}}}
+			if err := signing.VerifyEvent(r.v, out, keys); err != nil {
+				t.Fatalf("VerifyEvent: %v", err)
+			}
+
+			wrong, err := addPolicySignature(t, r.v, raw, policyKey(t, "another key"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var wrongSig string
+			editJSON(t, wrong, func(m map[string]any) {
+				wrongSig = m["signatures"].(map[string]any)[psServer].(map[string]any)[policyserver.KeyID].(string)
+			})
+			cases := []struct {
+				name            string
+				event, response string
+				want            error
+			}{
+				{"refused", string(raw), `{}`, policyserver.ErrMissingSignature},
+				{"another server's signature", string(raw), fmt.Sprintf(`{"other.example":{%q:%q}}`, policyserver.KeyID, sig), policyserver.ErrMissingSignature},
+				{"another key ID", string(raw), fmt.Sprintf(`{%q:{"ed25519:1":%q}}`, psServer, sig), policyserver.ErrMissingSignature},
+				{"not a string", string(raw), fmt.Sprintf(`{%q:{%q:1}}`, psServer, policyserver.KeyID), policyserver.ErrMissingSignature},
+				{"wrong key", string(raw), fmt.Sprintf(`{%q:{%q:%q}}`, psServer, policyserver.KeyID, wrongSig), policyserver.ErrBadSignature},
+				{"response not JSON", string(raw), `{`, policyserver.ErrMalformed},
+				{"response not an object", string(raw), `[]`, policyserver.ErrMalformed},
+				{"event not JSON", `{`, string(response), policyserver.ErrMalformed},
+				{"event not an object", `[]`, string(response), policyserver.ErrMalformed},
+				{"signatures not an object of objects", strings.Replace(string(raw), `"signatures":{`, `"signatures":{"x":1,`, 1), string(response), policyserver.ErrMalformed},
+				{"event of another format", `{"type":"m.room.message"}`, string(response), policyserver.ErrMalformed},
+			}
+			for _, c := range cases {
+				_, err := policyserver.AddSignature(r.v, []byte(c.event), ps, []byte(c.response))
+				var pe *policyserver.Error
+				if !errors.As(err, &pe) || pe.Err != c.want {
+					t.Errorf("%s: %v, want %v", c.name, err, c.want)
+				}
+			}
+		})
+	}
+}
+
+// FuzzAddSignature: whatever the event and the response, AddSignature neither panics nor
+// returns an event that is not canonical and recommended.
+func FuzzAddSignature(f *testing.F) {
+	r := newRoom(f, "10")
+	key := roomKey(f)
+	ps := policyserver.Server{Name: psServer, PublicKey: base64.RawStdEncoding.EncodeToString(key.Public())}
+	raw := r.raw("m.room.message", nil, sender, `{"body":"hi"}`)
+	signed, err := addPolicySignature(f, r.v, raw, key)
+	if err != nil {
+		f.Fatal(err)
+	}
+	var sig string
+	editJSON(f, signed, func(m map[string]any) {
+		sig = m["signatures"].(map[string]any)[psServer].(map[string]any)[policyserver.KeyID].(string)
+	})
+	f.Add(raw, []byte(fmt.Sprintf(`{%q:{%q:%q}}`, psServer, policyserver.KeyID, sig)))
+	f.Add(raw, []byte(`{}`))
+	f.Add(signed, []byte(fmt.Sprintf(`{%q:{%q:%q},"x":[]}`, psServer, policyserver.KeyID, sig)))
+	f.Fuzz(func(t *testing.T, event, response []byte) {
+		out, err := policyserver.AddSignature(r.v, event, ps, response)
+		if err != nil {
+			var pe *policyserver.Error
+			if !errors.As(err, &pe) {
+				t.Fatalf("error %T %v", err, err)
+			}
+			return
+		}
+		ev, perr := signing.ParseEvent(r.v, out)
+		if perr != nil || !bytes.Equal(ev.Raw(), out) {
+			t.Fatalf("output is not a canonical event: %v\n%s", perr, out)
+		}
+		if err := ps.Check(ev); err != nil {
+			t.Fatalf("output not recommended: %v", err)
+		}
+	})
+}
