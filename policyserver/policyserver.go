@@ -24,12 +24,12 @@ package policyserver
 
 import (
 	"crypto/ed25519"
-	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/roomproto/roomproto/authrules"
 	"github.com/roomproto/roomproto/canonicaljson"
+	"github.com/roomproto/roomproto/internal/jsonscan"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/signing"
@@ -211,6 +211,11 @@ func (ps Server) Check(ev *pdu.Event) error {
 	if Exempt(ev) {
 		return nil
 	}
+	return ps.verify(ev)
+}
+
+// verify is Check without the exemption: whether ev carries a valid signature of ps.
+func (ps Server) verify(ev *pdu.Event) error {
 	fail := func(sentinel error, detail string, cause error) error {
 		return &Error{Server: ps.Name, EventID: ev.EventID, Err: sentinel, Detail: detail, Cause: cause}
 	}
@@ -247,80 +252,174 @@ func (p policyKey) PublicKey(serverName, keyID string) (signing.PublicKey, bool)
 	return signing.PublicKey{Key: p.key}, true
 }
 
-// ErrMalformed is the error (in an [*Error]) of [AddSignature] for an event or a response that
-// is not a JSON object of the room version's canonical JSON rules.
+// ErrMalformed is the error (in an [*Error]) of [AddSignature] for an event that is not a valid
+// event of the room version (or that the signature would take past the size limit), a
+// response that is not of the form of /sign's answer, or a Server whose Name is no server name.
 var ErrMalformed = errors.New("malformed input")
+
+// maxSignatureLength is the longest base64 an ed25519 signature (64 bytes) has: 88 characters
+// with padding.
+const maxSignatureLength = 88
 
 // AddSignature adds the signature of the Policy Server ps, taken from response (the body of its
 // answer to POST /_matrix/policy/v1/sign: `{"<ps.Name>": {"ed25519:policy_server": "<sig>"}}`),
 // to event, beside the signatures already there (other keys of the same server included), and
-// returns the event as canonical JSON of room version v once [Server.Check] recommends it.
-// Errors ([*Error]): [ErrMissingSignature] when response holds no such signature (a Policy
-// Server that refuses to sign answers `{}`), [ErrBadSignature] when it does not verify,
-// [ErrInvalidKey], and [ErrMalformed] for an event or response that is not a JSON object (an
-// event that is not a valid event of room version v is ErrMalformed too).
+// returns the event as canonical JSON of room version v once the signature verifies, with every
+// other byte of the event's canonical form unchanged (so its event ID, content hash and other
+// signatures too). The signature is checked even on the m.room.policy event that [Exempt]
+// spares. Errors ([*Error]): [ErrMissingSignature] when response holds no such signature (a
+// Policy Server that refuses to sign answers `{}`), [ErrBadSignature] when it does not verify,
+// [ErrInvalidKey], and [ErrMalformed] (see there).
 func AddSignature(v roomversion.Version, event []byte, ps Server, response []byte) ([]byte, error) {
 	fail := func(sentinel error, detail string, cause error) error {
 		return &Error{Server: ps.Name, Err: sentinel, Detail: detail, Cause: cause}
 	}
-	sig, found := "", false
-	err := canonicaljson.EachMember(response, func(server string, sigs []byte) error {
-		if server != ps.Name {
-			return nil
-		}
-		return canonicaljson.EachMember(sigs, func(keyID string, value []byte) error {
-			if keyID == KeyID && canonicaljson.KindOf(value) == canonicaljson.String {
-				s, err := canonicaljson.Unquote(value)
-				sig, found = s, err == nil
-			}
-			return nil
-		})
-	})
-	if err != nil {
-		return nil, fail(ErrMalformed, "response: "+err.Error(), err)
+	if !pdu.ValidServerName(ps.Name) {
+		return nil, fail(ErrMalformed, "the Policy Server's name is not a server name", nil)
 	}
-	if !found {
-		return nil, fail(ErrMissingSignature, "the response has no "+KeyID+" signature of "+ps.Name, nil)
-	}
-	opts := canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON}
-	canon, err := canonicaljson.Append(nil, event, opts)
+	// The event first: pdu.Parse bounds the memory and work of any input, and its canonical
+	// form is what the signature is spliced into.
+	orig, err := signing.ParseEvent(v, event)
 	if err != nil {
 		return nil, fail(ErrMalformed, "event: "+err.Error(), err)
 	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(canon, &fields); err != nil {
-		return nil, fail(ErrMalformed, "event: not a JSON object", err)
-	}
-	var sigs map[string]map[string]json.RawMessage
-	if raw, ok := fields["signatures"]; ok {
-		if err := json.Unmarshal(raw, &sigs); err != nil {
-			return nil, fail(ErrMalformed, "event: signatures is not an object of objects", err)
-		}
-	}
-	if sigs == nil {
-		sigs = map[string]map[string]json.RawMessage{}
-	}
-	if sigs[ps.Name] == nil {
-		sigs[ps.Name] = map[string]json.RawMessage{}
-	}
-	sigs[ps.Name][KeyID] = json.RawMessage(canonicaljson.AppendString(nil, sig))
-	if fields["signatures"], err = json.Marshal(sigs); err != nil {
-		return nil, fail(ErrMalformed, err.Error(), err)
-	}
-	joined, err := json.Marshal(fields)
+	sig, err := signatureOf(response, ps.Name)
 	if err != nil {
-		return nil, fail(ErrMalformed, err.Error(), err)
+		return nil, fail(ErrMalformed, "response: "+err.Error(), err)
 	}
-	out, err := canonicaljson.Append(nil, joined, opts) // sorts the keys and undoes json's escapes
+	switch {
+	case sig == nil:
+		return nil, fail(ErrMissingSignature, "the response has no "+KeyID+" signature of "+ps.Name, nil)
+	case len(sig) > maxSignatureLength+2: // quotes included
+		return nil, fail(ErrBadSignature, "the signature is longer than the base64 of 64 bytes", nil)
+	}
+	spliced, ok := spliceSignature(orig.Raw(), ps.Name, sig)
+	if !ok { // invariant: Raw is canonical JSON of an event, whose signatures is an object
+		return nil, fail(ErrMalformed, "event: signatures does not scan", nil)
+	}
+	// Sort the new members into place; every other byte is canonical already and stays.
+	out, err := canonicaljson.Append(nil, spliced, canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON})
 	if err != nil {
 		return nil, fail(ErrMalformed, err.Error(), err)
 	}
 	ev, err := signing.ParseEvent(v, out)
 	if err != nil {
-		return nil, fail(ErrMalformed, "event: "+err.Error(), err)
+		return nil, fail(ErrMalformed, "event with the signature: "+err.Error(), err)
 	}
-	if err := ps.Check(ev); err != nil {
+	if err := ps.verify(ev); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// signatureOf returns the JSON string literal (quotes included, as written) of the KeyID
+// signature of server in response, nil when there is none, and an error when response is not
+// an object of objects of strings where it matters.
+func signatureOf(response []byte, server string) ([]byte, error) {
+	if canonicaljson.KindOf(response) != canonicaljson.Object {
+		return nil, errors.New("not a JSON object")
+	}
+	var sig []byte
+	err := canonicaljson.EachMember(response, func(name string, sigs []byte) error {
+		if name != server {
+			return nil
+		}
+		if canonicaljson.KindOf(sigs) != canonicaljson.Object {
+			return fmt.Errorf("the value of %q is not an object", server)
+		}
+		return canonicaljson.EachMember(sigs, func(keyID string, value []byte) error {
+			if keyID != KeyID {
+				return nil
+			}
+			if canonicaljson.KindOf(value) != canonicaljson.String {
+				return fmt.Errorf("the %s signature is not a string", KeyID)
+			}
+			sig = value
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if sig == nil {
+		return nil, nil
+	}
+	// Re-encode the string canonically: value is as the response wrote it.
+	s, err := canonicaljson.Canonical(sig)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// spliceSignature returns canon (the canonical JSON of an event) with the member KeyID: sig
+// (sig a JSON string literal) in signatures[server], replacing one already there, without
+// touching any other byte; the new members may be out of order. server is a server name, so
+// its canonical key is its own text. It reports false if canon does not scan.
+func spliceSignature(canon []byte, server string, sig []byte) ([]byte, bool) {
+	member := func(key string, value []byte) []byte {
+		return append(append(canonicaljson.AppendString(nil, key), ':'), value...)
+	}
+	// insert returns b with piece inserted as a member of the object b[start:end].
+	insert := func(b []byte, start, end int, piece []byte) []byte {
+		out := append([]byte(nil), b[:end-1]...)
+		if end-start > 2 {
+			out = append(out, ',')
+		}
+		out = append(out, piece...)
+		return append(out, b[end-1:]...)
+	}
+	replace := func(b []byte, start, end int, value []byte) []byte {
+		out := append([]byte(nil), b[:start]...)
+		out = append(out, value...)
+		return append(out, b[end:]...)
+	}
+	sigsStart, sigsEnd := -1, -1
+	end := jsonscan.EachMember(canon, 0, func(key []byte, _, vs int) int {
+		ve := jsonscan.SkipValue(canon, vs)
+		if string(key) == "signatures" {
+			sigsStart, sigsEnd = vs, ve
+		}
+		return ve
+	})
+	if end != len(canon) {
+		return nil, false
+	}
+	ours := member(KeyID, sig)
+	if sigsStart < 0 {
+		return insert(canon, 0, len(canon), member("signatures", append(append([]byte{'{'}, member(server, append(append([]byte{'{'}, ours...), '}'))...), '}'))), true
+	}
+	if canon[sigsStart] != '{' {
+		return nil, false
+	}
+	srvStart, srvEnd := -1, -1
+	if jsonscan.EachMember(canon, sigsStart, func(key []byte, _, vs int) int {
+		ve := jsonscan.SkipValue(canon, vs)
+		if string(key) == server {
+			srvStart, srvEnd = vs, ve
+		}
+		return ve
+	}) != sigsEnd {
+		return nil, false
+	}
+	if srvStart < 0 {
+		return insert(canon, sigsStart, sigsEnd, member(server, append(append([]byte{'{'}, ours...), '}'))), true
+	}
+	if canon[srvStart] != '{' {
+		return nil, false
+	}
+	keyStart, keyEnd := -1, -1
+	if jsonscan.EachMember(canon, srvStart, func(key []byte, _, vs int) int {
+		ve := jsonscan.SkipValue(canon, vs)
+		if string(key) == KeyID {
+			keyStart, keyEnd = vs, ve
+		}
+		return ve
+	}) != srvEnd {
+		return nil, false
+	}
+	if keyStart >= 0 {
+		return replace(canon, keyStart, keyEnd, sig), true
+	}
+	return insert(canon, srvStart, srvEnd, ours), true
 }

@@ -549,7 +549,10 @@ func TestAddSignature(t *testing.T) {
 				{"refused", string(raw), `{}`, policyserver.ErrMissingSignature},
 				{"another server's signature", string(raw), fmt.Sprintf(`{"other.example":{%q:%q}}`, policyserver.KeyID, sig), policyserver.ErrMissingSignature},
 				{"another key ID", string(raw), fmt.Sprintf(`{%q:{"ed25519:1":%q}}`, psServer, sig), policyserver.ErrMissingSignature},
-				{"not a string", string(raw), fmt.Sprintf(`{%q:{%q:1}}`, psServer, policyserver.KeyID), policyserver.ErrMissingSignature},
+				{"not a string", string(raw), fmt.Sprintf(`{%q:{%q:1}}`, psServer, policyserver.KeyID), policyserver.ErrMalformed},
+				{"server entry not an object", string(raw), fmt.Sprintf(`{%q:null}`, psServer), policyserver.ErrMalformed},
+				{"signature longer than any", string(raw), fmt.Sprintf(`{%q:{%q:%q}}`, psServer, policyserver.KeyID, strings.Repeat("A", 89)), policyserver.ErrBadSignature},
+				{"malformed event, refusal", `{`, `{}`, policyserver.ErrMalformed},
 				{"wrong key", string(raw), fmt.Sprintf(`{%q:{%q:%q}}`, psServer, policyserver.KeyID, wrongSig), policyserver.ErrBadSignature},
 				{"response not JSON", string(raw), `{`, policyserver.ErrMalformed},
 				{"response not an object", string(raw), `[]`, policyserver.ErrMalformed},
@@ -565,29 +568,101 @@ func TestAddSignature(t *testing.T) {
 					t.Errorf("%s: %v, want %v", c.name, err, c.want)
 				}
 			}
+			// No name, no server.
+			if _, err := policyserver.AddSignature(r.v, raw, policyserver.Server{PublicKey: ps.PublicKey}, response); !errors.Is(err, policyserver.ErrMalformed) {
+				t.Errorf("empty server name: %v", err)
+			}
+			// The exempt m.room.policy event still gets only a valid signature.
+			policy := r.raw(policyserver.EventType, ptr(""), creator, `{}`)
+			if _, err := policyserver.AddSignature(r.v, policy, ps, []byte(fmt.Sprintf(`{%q:{%q:%q}}`, psServer, policyserver.KeyID, wrongSig))); !errors.Is(err, policyserver.ErrBadSignature) {
+				t.Errorf("exempt event, wrong signature: %v", err)
+			}
+			// A stale signature under the key ID is replaced.
+			again, err := policyserver.AddSignature(r.v, out, ps, response)
+			if err != nil || !bytes.Equal(again, out) {
+				t.Errorf("adding the same signature again: %v\n%s", err, again)
+			}
+			if _, err := policyserver.AddSignature(r.v, wrong, ps, response); err != nil {
+				t.Errorf("replacing a bad signature: %v", err)
+			}
 		})
 	}
 }
 
-// FuzzAddSignature: whatever the event and the response, AddSignature neither panics nor
-// returns an event that is not canonical and recommended.
+// TestAddSignatureKeepsTheBytes: in room versions 1-5, where canonical JSON keeps unpaired
+// surrogate escapes, large integers and floats, the event comes back byte for byte but for the
+// new signature: same event ID, same content hash, the other signatures intact (a first
+// version decoded keys with encoding/json, which turned \ud800 into U+FFFD: review remark).
+func TestAddSignatureKeepsTheBytes(t *testing.T) {
+	for _, version := range []string{"1", "3", "5"} {
+		r := newRoom(t, version)
+		key := roomKey(t)
+		ps := policyserver.Server{Name: psServer, PublicKey: base64.RawStdEncoding.EncodeToString(key.Public())}
+		raw := r.raw("m.room.message", nil, sender, `{"body":"x\ud800y","big":123456789012345678901234567890,"f":1.5,"<&>":"\u2028"}`)
+		raw = bytes.Replace(raw, []byte(`"signatures":{`), []byte(`"x\ud800":1,"signatures":{"z\ud800":{"ed25519:1":"a"},"z\udc00":{"ed25519:1":"b"},`), 1)
+		signed, err := addPolicySignature(t, r.v, raw, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sig string
+		editJSON(t, signed, func(m map[string]any) {
+			sig = m["signatures"].(map[string]any)[psServer].(map[string]any)[policyserver.KeyID].(string)
+		})
+		out, err := policyserver.AddSignature(r.v, raw, ps, []byte(fmt.Sprintf(`{%q:{%q:%q}}`, psServer, policyserver.KeyID, sig)))
+		if err != nil {
+			t.Fatalf("v%s: %v", version, err)
+		}
+		for _, want := range []string{`"x\ud800":1`, `"z\ud800":{"ed25519:1":"a"}`, `"z\udc00":{"ed25519:1":"b"}`, `"body":"x\ud800y"`, `123456789012345678901234567890`} {
+			if !bytes.Contains(out, []byte(want)) {
+				t.Errorf("v%s: %s lost:\n%s", version, want, out)
+			}
+		}
+		idIn, _ := signing.EventID(r.v, raw)
+		idOut, _ := signing.EventID(r.v, out)
+		hIn, _ := signing.ContentHash(r.v, raw)
+		hOut, _ := signing.ContentHash(r.v, out)
+		if idIn != idOut || hIn != hOut {
+			t.Errorf("v%s: event ID %s → %s, content hash changed: %v", version, idIn, idOut, hIn != hOut)
+		}
+		// The members added after the sender signed break the content hash (not the
+		// signature): the same verdict, before and after.
+		keys := signing.KeyRing{"b.example": {"ed25519:1": {Key: serverKey(t, "b.example").Public()}}}
+		before, after := signing.VerifyEvent(r.v, raw, keys), signing.VerifyEvent(r.v, out, keys)
+		if !errors.Is(before, signing.ErrContentHashMismatch) || fmt.Sprint(before) != fmt.Sprint(after) {
+			t.Errorf("v%s: VerifyEvent %v, then %v", version, before, after)
+		}
+	}
+}
+
+// FuzzAddSignature: whatever the event and the response, in a strict (v10) or a lenient (v5)
+// room, AddSignature neither panics nor returns an event that is not canonical and recommended,
+// or whose event ID or content hash differs from the input's.
 func FuzzAddSignature(f *testing.F) {
-	r := newRoom(f, "10")
 	key := roomKey(f)
 	ps := policyserver.Server{Name: psServer, PublicKey: base64.RawStdEncoding.EncodeToString(key.Public())}
-	raw := r.raw("m.room.message", nil, sender, `{"body":"hi"}`)
-	signed, err := addPolicySignature(f, r.v, raw, key)
-	if err != nil {
-		f.Fatal(err)
+	rooms := []*room{newRoom(f, "10"), newRoom(f, "5")}
+	for _, r := range rooms {
+		raw := r.raw("m.room.message", nil, sender, `{"body":"hi"}`)
+		signed, err := addPolicySignature(f, r.v, raw, key)
+		if err != nil {
+			f.Fatal(err)
+		}
+		var sig string
+		editJSON(f, signed, func(m map[string]any) {
+			sig = m["signatures"].(map[string]any)[psServer].(map[string]any)[policyserver.KeyID].(string)
+		})
+		lenient := r.v.ID == "5"
+		f.Add(lenient, raw, []byte(fmt.Sprintf(`{%q:{%q:%q}}`, psServer, policyserver.KeyID, sig)))
+		f.Add(lenient, raw, []byte(`{}`))
+		f.Add(lenient, signed, []byte(fmt.Sprintf(`{%q:{%q:%q},"x":[]}`, psServer, policyserver.KeyID, sig)))
+		f.Add(lenient, bytes.Replace(raw, []byte(`"signatures":{`), []byte(`"x\ud800":1.5e3,"signatures":{"z\udc00":{},`), 1),
+			[]byte(fmt.Sprintf(`{%q:{%q:%q}}`, psServer, policyserver.KeyID, sig)))
 	}
-	var sig string
-	editJSON(f, signed, func(m map[string]any) {
-		sig = m["signatures"].(map[string]any)[psServer].(map[string]any)[policyserver.KeyID].(string)
-	})
-	f.Add(raw, []byte(fmt.Sprintf(`{%q:{%q:%q}}`, psServer, policyserver.KeyID, sig)))
-	f.Add(raw, []byte(`{}`))
-	f.Add(signed, []byte(fmt.Sprintf(`{%q:{%q:%q},"x":[]}`, psServer, policyserver.KeyID, sig)))
-	f.Fuzz(func(t *testing.T, event, response []byte) {
+	f.Fuzz(func(t *testing.T, lenient bool, event, response []byte) {
+		r := rooms[0]
+		if lenient {
+			r = rooms[1]
+		}
 		out, err := policyserver.AddSignature(r.v, event, ps, response)
 		if err != nil {
 			var pe *policyserver.Error
@@ -602,6 +677,13 @@ func FuzzAddSignature(f *testing.F) {
 		}
 		if err := ps.Check(ev); err != nil {
 			t.Fatalf("output not recommended: %v", err)
+		}
+		idIn, err1 := signing.EventID(r.v, event)
+		idOut, err2 := signing.EventID(r.v, out)
+		hIn, err3 := signing.ContentHash(r.v, event)
+		hOut, err4 := signing.ContentHash(r.v, out)
+		if err1 != nil || err2 != nil || err3 != nil || err4 != nil || idIn != idOut || hIn != hOut {
+			t.Fatalf("the event changed: %s → %s, hashes equal %v (%v %v %v %v)", idIn, idOut, hIn == hOut, err1, err2, err3, err4)
 		}
 	})
 }
