@@ -360,6 +360,7 @@ func spliceSignature(canon []byte, server string, sig []byte) ([]byte, bool) {
 	member := func(key string, value []byte) []byte {
 		return append(append(canonicaljson.AppendString(nil, key), ':'), value...)
 	}
+	object := func(members []byte) []byte { return append(append([]byte{'{'}, members...), '}') }
 	// insert returns b with piece inserted as a member of the object b[start:end].
 	insert := func(b []byte, start, end int, piece []byte) []byte {
 		out := append([]byte(nil), b[:end-1]...)
@@ -374,52 +375,42 @@ func spliceSignature(canon []byte, server string, sig []byte) ([]byte, bool) {
 		out = append(out, value...)
 		return append(out, b[end:]...)
 	}
-	sigsStart, sigsEnd := -1, -1
-	end := jsonscan.EachMember(canon, 0, func(key []byte, _, vs int) int {
-		ve := jsonscan.SkipValue(canon, vs)
-		if string(key) == "signatures" {
-			sigsStart, sigsEnd = vs, ve
-		}
-		return ve
-	})
-	if end != len(canon) {
-		return nil, false
-	}
 	ours := member(KeyID, sig)
-	if sigsStart < 0 {
-		return insert(canon, 0, len(canon), member("signatures", append(append([]byte{'{'}, member(server, append(append([]byte{'{'}, ours...), '}'))...), '}'))), true
-	}
-	if canon[sigsStart] != '{' {
+	sigsStart, sigsEnd, ok := findMember(canon, 0, "signatures")
+	if !ok || sigsStart < 0 { // every event has signatures (pdu.Parse requires it)
 		return nil, false
 	}
-	srvStart, srvEnd := -1, -1
-	if jsonscan.EachMember(canon, sigsStart, func(key []byte, _, vs int) int {
-		ve := jsonscan.SkipValue(canon, vs)
-		if string(key) == server {
-			srvStart, srvEnd = vs, ve
-		}
-		return ve
-	}) != sigsEnd {
+	srvStart, srvEnd, ok := findMember(canon, sigsStart, server)
+	switch {
+	case !ok:
 		return nil, false
+	case srvStart < 0:
+		return insert(canon, sigsStart, sigsEnd, member(server, object(ours))), true
 	}
-	if srvStart < 0 {
-		return insert(canon, sigsStart, sigsEnd, member(server, append(append([]byte{'{'}, ours...), '}'))), true
-	}
-	if canon[srvStart] != '{' {
+	keyStart, keyEnd, ok := findMember(canon, srvStart, KeyID)
+	switch {
+	case !ok:
 		return nil, false
-	}
-	keyStart, keyEnd := -1, -1
-	if jsonscan.EachMember(canon, srvStart, func(key []byte, _, vs int) int {
-		ve := jsonscan.SkipValue(canon, vs)
-		if string(key) == KeyID {
-			keyStart, keyEnd = vs, ve
-		}
-		return ve
-	}) != srvEnd {
-		return nil, false
-	}
-	if keyStart >= 0 {
+	case keyStart >= 0:
 		return replace(canon, keyStart, keyEnd, sig), true
 	}
 	return insert(canon, srvStart, srvEnd, ours), true
+}
+
+// findMember returns where the value of the member key of the object at b[obj] is, b[start:end]
+// (-1, -1 when the object has no such member), and false when there is no object at b[obj] or it
+// does not scan. b is canonical JSON, whose keys compare as written.
+func findMember(b []byte, obj int, key string) (start, end int, ok bool) {
+	if obj >= len(b) || b[obj] != '{' {
+		return -1, -1, false
+	}
+	start, end = -1, -1
+	ok = jsonscan.EachMember(b, obj, func(k []byte, _, vs int) int {
+		ve := jsonscan.SkipValue(b, vs)
+		if string(k) == key {
+			start, end = vs, ve
+		}
+		return ve
+	}) >= 0
+	return start, end, ok
 }

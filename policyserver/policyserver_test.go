@@ -157,10 +157,7 @@ func addPolicySignature(t testing.TB, v roomversion.Version, raw []byte, key sig
 	if err != nil {
 		return nil, err
 	}
-	var sig string
-	editJSON(t, countersigned, func(m map[string]any) {
-		sig = m["signatures"].(map[string]any)[psServer].(map[string]any)[policyserver.KeyID].(string)
-	})
+	sig := policySignatureOf(t, countersigned)
 	return editJSON(t, raw, func(m map[string]any) {
 		sigs := m["signatures"].(map[string]any)
 		if sigs[psServer] == nil {
@@ -168,6 +165,19 @@ func addPolicySignature(t testing.TB, v roomversion.Version, raw []byte, key sig
 		}
 		sigs[psServer].(map[string]any)[policyserver.KeyID] = sig
 	}), nil
+}
+
+// policySignatureOf returns the Policy Server's signature (policy.example, ed25519:policy_server)
+// in a signed event.
+func policySignatureOf(t testing.TB, signed []byte) string {
+	var sig string
+	editJSON(t, signed, func(m map[string]any) {
+		sig, _ = m["signatures"].(map[string]any)[psServer].(map[string]any)[policyserver.KeyID].(string)
+	})
+	if sig == "" {
+		t.Fatalf("no policy signature in %s", signed)
+	}
+	return sig
 }
 
 type checkCase struct {
@@ -441,10 +451,7 @@ func FuzzPolicyContent(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	var sig string
-	editJSON(f, signed, func(m map[string]any) {
-		sig = m["signatures"].(map[string]any)[psServer].(map[string]any)[policyserver.KeyID].(string)
-	})
+	sig := policySignatureOf(f, signed)
 	f.Add([]byte(`{"via":"policy.example","public_keys":{"ed25519":"`+pub+`"}}`), sig)
 	f.Add([]byte(`{"via":"policy.example","public_keys":{"ed25519":"`+pub+`"}}`), "")
 	f.Add([]byte(`{"via":"policy.example:8448","public_keys":{"ed25519":"`+pub+`="}}`), sig+"=")
@@ -511,10 +518,7 @@ func TestAddSignature(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var sig string
-			editJSON(t, signedByPS, func(m map[string]any) {
-				sig = m["signatures"].(map[string]any)[psServer].(map[string]any)[policyserver.KeyID].(string)
-			})
+			sig := policySignatureOf(t, signedByPS)
 			response := []byte(fmt.Sprintf(`{%q:{%q:%q}}`, psServer, policyserver.KeyID, sig))
 			out, err := policyserver.AddSignature(r.v, raw, ps, response)
 			if err != nil {
@@ -537,10 +541,7 @@ func TestAddSignature(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var wrongSig string
-			editJSON(t, wrong, func(m map[string]any) {
-				wrongSig = m["signatures"].(map[string]any)[psServer].(map[string]any)[policyserver.KeyID].(string)
-			})
+			wrongSig := policySignatureOf(t, wrong)
 			cases := []struct {
 				name            string
 				event, response string
@@ -604,10 +605,7 @@ func TestAddSignatureKeepsTheBytes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var sig string
-		editJSON(t, signed, func(m map[string]any) {
-			sig = m["signatures"].(map[string]any)[psServer].(map[string]any)[policyserver.KeyID].(string)
-		})
+		sig := policySignatureOf(t, signed)
 		out, err := policyserver.AddSignature(r.v, raw, ps, []byte(fmt.Sprintf(`{%q:{%q:%q}}`, psServer, policyserver.KeyID, sig)))
 		if err != nil {
 			t.Fatalf("v%s: %v", version, err)
@@ -647,10 +645,7 @@ func FuzzAddSignature(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		var sig string
-		editJSON(f, signed, func(m map[string]any) {
-			sig = m["signatures"].(map[string]any)[psServer].(map[string]any)[policyserver.KeyID].(string)
-		})
+		sig := policySignatureOf(f, signed)
 		lenient := r.v.ID == "5"
 		f.Add(lenient, raw, []byte(fmt.Sprintf(`{%q:{%q:%q}}`, psServer, policyserver.KeyID, sig)))
 		f.Add(lenient, raw, []byte(`{}`))
