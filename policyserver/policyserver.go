@@ -355,7 +355,8 @@ func signatureOf(response []byte, server string) ([]byte, error) {
 // spliceSignature returns canon (the canonical JSON of an event) with the member KeyID: sig
 // (sig a JSON string literal) in signatures[server], replacing one already there, without
 // touching any other byte; the new members may be out of order. server is a server name, so
-// its canonical key is its own text. It reports false if canon does not scan.
+// its canonical key is its own text. It reports false if canon does not scan or has no
+// `signatures` object.
 func spliceSignature(canon []byte, server string, sig []byte) ([]byte, bool) {
 	member := func(key string, value []byte) []byte {
 		return append(append(canonicaljson.AppendString(nil, key), ':'), value...)
