@@ -598,7 +598,7 @@ func (c *checker) checkAuthoriserSignature(ev *pdu.Event, mc *memberContent) *Re
 		}
 		return nil
 	}
-	if len(ev.Signatures[server]) == 0 {
+	if !ev.Signatures.Signed(server) {
 		return c.reject(rAuthoriserSignature, ErrAuthoriserSignature,
 			"no signature by "+strconv.Quote(server)+", the server of authorising user "+strconv.Quote(mc.authoriser))
 	}

@@ -151,7 +151,7 @@ func ExampleSendJoin() {
 		return
 	}
 	fmt.Println("accepted:", res.Parsed.Type, res.Parsed.StateKey != nil && *res.Parsed.StateKey == "@zed:z.example")
-	fmt.Println("signed by a.example:", res.Parsed.Signatures["a.example"] != nil)
+	fmt.Println("signed by a.example:", res.Parsed.Signatures.Signed("a.example"))
 	// Joining server: the response's `event` is the event sent, plus the resident's signature.
 	if _, err := membership.CheckSendJoinResponse(v, join, res.Event, "a.example", keys); err != nil {
 		fmt.Println(err)

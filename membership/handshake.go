@@ -273,11 +273,9 @@ func CheckSendJoinResponse(v roomversion.Version, sent, returned []byte, residen
 		}
 		return nil, bad(ErrResponseMismatch, nil, "send_join returned event %s, not the event %s that was sent", ev.EventID, orig.EventID)
 	}
-	for server, sigs := range orig.Signatures {
-		for keyID, sig := range sigs {
-			if ev.Signatures[server][keyID] != sig {
-				return nil, bad(ErrResponseMismatch, nil, "send_join response dropped or changed the signature %s of %s", keyID, server)
-			}
+	for _, sig := range orig.Signatures {
+		if got, ok := ev.Signatures.Get(sig.Server, sig.KeyID); !ok || got != sig.Value {
+			return nil, bad(ErrResponseMismatch, nil, "send_join response dropped or changed the signature %s of %s", sig.KeyID, sig.Server)
 		}
 	}
 	if residentServer != "" {

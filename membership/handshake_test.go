@@ -132,7 +132,7 @@ func TestJoinHandshakeRoundTrip(t *testing.T) {
 			if res.Parsed.EventID != ev.EventID {
 				t.Fatalf("event ID changed: %s → %s", ev.EventID, res.Parsed.EventID)
 			}
-			if res.Parsed.Signatures[resident] == nil || res.Parsed.Signatures[joinSrv] == nil {
+			if !res.Parsed.Signatures.Signed(resident) || !res.Parsed.Signatures.Signed(joinSrv) {
 				t.Fatalf("signatures %v", res.Parsed.Signatures)
 			}
 			if err := signing.VerifyEvent(v, res.Event, keys); err != nil {

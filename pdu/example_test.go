@@ -38,3 +38,26 @@ func ExampleParse() {
 	// true true
 	// pdu: event: not valid JSON for this room version: canonicaljson: number 2.5 has a fraction or exponent (canonical JSON allows integers only) at offset 105
 }
+
+// Event.Signatures lists an event's signatures in canonical order; a server's signatures are
+// found by name.
+func ExampleSignatures() {
+	v, _ := roomversion.Lookup("10")
+	ev, err := pdu.Parse(v, []byte(`{
+		"room_id": "!room:a.example", "sender": "@alice:a.example", "type": "m.room.message",
+		"content": {}, "depth": 2, "origin_server_ts": 1700000000000, "prev_events": [], "auth_events": [],
+		"hashes": {"sha256": "x"},
+		"signatures": {"b.example": {"ed25519:k": "c2ln"}, "a.example": {"ed25519:2": "YQ", "ed25519:1": "Yg"}}}`))
+	if err != nil {
+		panic(err)
+	}
+	for server := range ev.Signatures.Servers() {
+		fmt.Println(server, len(ev.Signatures.Server(server)))
+	}
+	sig, ok := ev.Signatures.Get("a.example", "ed25519:2")
+	fmt.Println(sig, ok, ev.Signatures.Signed("c.example"))
+	// Output:
+	// a.example 2
+	// b.example 1
+	// YQ true false
+}

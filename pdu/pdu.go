@@ -107,8 +107,9 @@ type Event struct {
 	// ContentHash is `hashes.sha256` as received (unpadded base64), which the format requires
 	// (components/event_hash.yaml).
 	ContentHash string
-	// Signatures is `signatures`: server name → key ID → unpadded base64 signature.
-	Signatures map[string]map[string]string
+	// Signatures is `signatures`: server name → key ID → unpadded base64 signature, as a list in
+	// canonical order. It is non-nil, empty or not.
+	Signatures Signatures
 	// Membership is `content.membership` of an `m.room.member` event when it is a string.
 	Membership string
 	// Unsigned is the raw JSON of `unsigned`, an object (components/pdu_base.yaml), nil if
@@ -371,16 +372,14 @@ func parseCanonical(v roomversion.Version, raw []byte, idx *canonicaljson.Index)
 
 		// Where the walk puts the strings and the lists: on the stack, unless an event has
 		// more or longer strings or more signatures than most.
-		strArr    [1024]byte
-		buf       = strArr[:0]
-		prevArr   [MaxPrevEvents]strRef
-		authArr   [MaxAuthEvents]strRef
-		serverArr [4]sigServer
-		keyArr    [8]sigKey
-		prev      []strRef
-		auth      []strRef
-		servers   []sigServer
-		keys      []sigKey
+		strArr  [1024]byte
+		buf     = strArr[:0]
+		prevArr [MaxPrevEvents]strRef
+		authArr [MaxAuthEvents]strRef
+		keyArr  [8]sigKey
+		prev    []strRef
+		auth    []strRef
+		keys    []sigKey
 	)
 	var err error
 	// field reads the member rawKey whose value starts at raw[vs] and returns where the value
@@ -401,7 +400,7 @@ func parseCanonical(v roomversion.Version, raw []byte, idx *canonicaljson.Index)
 			buf, contentHash, ve, err = hashes(buf, raw, vs)
 		case "signatures":
 			hasSigs = true
-			buf, servers, keys, ve, err = signatures(buf, raw, vs, serverArr[:0], keyArr[:0])
+			buf, keys, ve, err = signatures(buf, raw, vs, keyArr[:0])
 		default:
 			if ve = known; ve < 0 {
 				if ve = jsonscan.SkipValue(raw, vs); ve < 0 {
@@ -570,15 +569,9 @@ func parseCanonical(v roomversion.Version, raw []byte, idx *canonicaljson.Index)
 	}
 	e.PrevEvents = ids[:len(prev):len(prev)]
 	e.AuthEvents = ids[len(prev):]
-	e.Signatures = make(map[string]map[string]string, 2)
-	k := 0
-	for _, s := range servers {
-		m := make(map[string]string, 1)
-		e.Signatures[s.name.in(strs)] = m
-		for _, key := range keys[k : k+s.keys] {
-			m[key.id.in(strs)] = key.sig.in(strs)
-		}
-		k += s.keys
+	e.Signatures = make(Signatures, len(keys))
+	for i, key := range keys {
+		e.Signatures[i] = Signature{Server: key.server.in(strs), KeyID: key.id.in(strs), Value: key.sig.in(strs)}
 	}
 	return e, nil
 }
@@ -598,14 +591,8 @@ func (r strRef) bytes(buf []byte) []byte { return buf[r.pos:r.end] }
 
 func (r strRef) in(strs string) string { return strs[r.pos:r.end] }
 
-// sigServer is a server of `signatures`; its key IDs and signatures are the next `keys` sigKeys,
-// in order.
-type sigServer struct {
-	name strRef
-	keys int
-}
-
-type sigKey struct{ id, sig strRef }
+// sigKey is a signature of `signatures`: its server name, key ID and signature.
+type sigKey struct{ server, id, sig strRef }
 
 // ContentString returns the string value of key in the event's content, and whether the key is
 // present with a string value.
@@ -902,12 +889,11 @@ func hashes(buf, raw []byte, i int) (_ []byte, sha strRef, end int, err error) {
 // signing with many keys, make roomproto alone drop an event (docs/decisions.md (pdu)
 // "Signature counts"). Verification looks only at the servers that must sign.
 //
-// The names and signatures go into buf; the servers, in order, are appended to servers and
-// their keys, in order, to keys, from which parseCanonical makes the map. end is the index just
-// past the value.
-func signatures(buf, raw []byte, i int, servers []sigServer, keys []sigKey) (_ []byte, _ []sigServer, _ []sigKey, end int, err error) {
+// The names and signatures go into buf; the signatures, in order, are appended to keys, from
+// which parseCanonical makes [Event.Signatures]. end is the index just past the value.
+func signatures(buf, raw []byte, i int, keys []sigKey) (_ []byte, _ []sigKey, end int, err error) {
 	if raw[i] != '{' {
-		return buf, servers, keys, -1, formatErr("signatures", ErrNotObject, "must be an object")
+		return buf, keys, -1, formatErr("signatures", ErrNotObject, "must be an object")
 	}
 	end = jsonscan.EachMember(raw, i, func(rawServer []byte, _, vs int) int {
 		var server strRef
@@ -918,14 +904,12 @@ func signatures(buf, raw []byte, i int, servers []sigServer, keys []sigKey) (_ [
 			err = formatErr("signatures", ErrNotObject, "signatures of %q must be an object", string(server.bytes(buf)))
 			return -1
 		}
-		servers = append(servers, sigServer{name: server})
-		s := &servers[len(servers)-1]
 		return jsonscan.EachMember(raw, vs, func(rawKeyID []byte, _, svs int) int {
 			ve := jsonscan.SkipValue(raw, svs)
 			if ve < 0 {
 				return -1
 			}
-			var k sigKey
+			k := sigKey{server: server}
 			if buf, k.id, err = appendKey(buf, rawKeyID); err != nil {
 				return -1
 			}
@@ -933,17 +917,16 @@ func signatures(buf, raw []byte, i int, servers []sigServer, keys []sigKey) (_ [
 				return -1
 			}
 			keys = append(keys, k)
-			s.keys++
 			return ve
 		})
 	})
 	if err != nil {
-		return buf, servers, keys, -1, err
+		return buf, keys, -1, err
 	}
 	if end < 0 {
-		return buf, servers, keys, -1, errNoScan
+		return buf, keys, -1, errNoScan
 	}
-	return buf, servers, keys, end, nil
+	return buf, keys, end, nil
 }
 
 func truncate(b []byte) string {

@@ -271,6 +271,7 @@ func FuzzParse(f *testing.F) {
 		// of the bytes as received (last occurrence wins), and parsing the canonical form
 		// again gives the same event.
 		checkReading(t, v, data, ev)
+		checkSignatureOrder(t, ev.Signatures)
 		if s, e := ev.RawContentSpan(); string(ev.Raw()[s:e]) != string(ev.Content) {
 			t.Fatalf("RawContentSpan %d:%d does not hold Content", s, e)
 		}

@@ -3,6 +3,8 @@ package pdu
 import (
 	"bytes"
 	"errors"
+	"slices"
+	"strings"
 
 	"github.com/roomproto/roomproto/canonicaljson"
 	"github.com/roomproto/roomproto/internal/jsonscan"
@@ -300,11 +302,11 @@ func refHashes(value []byte) (string, error) {
 // signatures, so a limit here would let a relay, or an origin signing with many keys, make
 // roomproto alone drop an event (docs/decisions.md (pdu) "Signature counts"). Verification
 // looks only at the servers that must sign.
-func refSignatures(value []byte) (map[string]map[string]string, error) {
+func refSignatures(value []byte) (Signatures, error) {
 	if value[0] != '{' {
 		return nil, formatErr("signatures", ErrNotObject, "must be an object")
 	}
-	out := make(map[string]map[string]string, 2)
+	out := Signatures{}
 	var err error
 	scanned := jsonscan.Members(value, func(rawServer, keys []byte) bool {
 		var server string
@@ -315,8 +317,6 @@ func refSignatures(value []byte) (map[string]map[string]string, error) {
 			err = formatErr("signatures", ErrNotObject, "signatures of %q must be an object", server)
 			return false
 		}
-		m := make(map[string]string, 1)
-		out[server] = m
 		return jsonscan.Members(keys, func(rawKeyID, sig []byte) bool {
 			var keyID, s string
 			if keyID, err = refUnquoteKey(rawKeyID); err != nil {
@@ -325,7 +325,7 @@ func refSignatures(value []byte) (map[string]map[string]string, error) {
 			if s, err = refPlainString("signatures", sig); err != nil {
 				return false
 			}
-			m[keyID] = s
+			out = append(out, Signature{Server: server, KeyID: keyID, Value: s})
 			return true
 		})
 	})
@@ -335,5 +335,13 @@ func refSignatures(value []byte) (map[string]map[string]string, error) {
 	if !scanned {
 		return nil, errNoScan
 	}
+	// The input is canonical, so this changes nothing unless Parse's order is wrong: sorting
+	// here makes the comparison with Parse check its order.
+	slices.SortFunc(out, func(a, b Signature) int {
+		if c := strings.Compare(a.Server, b.Server); c != 0 {
+			return c
+		}
+		return strings.Compare(a.KeyID, b.KeyID)
+	})
 	return out, nil
 }

@@ -529,7 +529,7 @@ func TestAddSignature(t *testing.T) {
 				t.Fatalf("AddSignature:\n%s\nwant\n%s", out, want)
 			}
 			ev := r.parse(out)
-			if len(ev.Signatures[psServer]) != 2 {
+			if len(ev.Signatures.Server(psServer)) != 2 {
 				t.Fatalf("signatures %v", ev.Signatures)
 			}
 			keys := signing.KeyRing{psServer: {"ed25519:1": {Key: serverKey(t, psServer).Public()}}}

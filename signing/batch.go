@@ -271,7 +271,7 @@ func (w *batchWorker) checkSigned(ev *pdu.Event, signers []string, keys KeyLooku
 	v, sc := ev.Version, w.sc
 	enforce, ts := v.Signing.EnforceKeyValidity, ev.OriginServerTS
 	for _, server := range signers {
-		if err := checkServerWith(w.verify, sc.msg, server, ev.Signatures[server], keys, enforce, ts); err != nil {
+		if err := checkServerWith(w.verify, sc.msg, server, ev.Signatures.Server(server), keys, enforce, ts); err != nil {
 			return err
 		}
 	}

@@ -105,10 +105,10 @@ func bareVerifyInputs(b *testing.B, c *corpus, event []byte) (*pdu.Event, []byte
 	var sigs []signedKey
 	signers, _ := RequiredSigners(ev)
 	for _, s := range signers {
-		for id, sig := range ev.Signatures[s] {
-			pk, _ := c.Keys.PublicKey(s, id)
+		for _, sig := range ev.Signatures.Server(s) {
+			pk, _ := c.Keys.PublicKey(s, sig.KeyID)
 			raw := make([]byte, 64)
-			decodeBase64(raw, sig)
+			decodeBase64(raw, sig.Value)
 			sigs = append(sigs, signedKey{pk.Key, raw})
 		}
 	}

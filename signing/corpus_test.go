@@ -77,7 +77,7 @@ func TestCorpus(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for server := range ev.Signatures {
+		for server := range ev.Signatures.Servers() {
 			if err := VerifyEventSignature(ev, server, c.Keys); err != nil {
 				t.Errorf("event %d: VerifyEventSignature(%s): %v", i, server, err)
 			}

@@ -249,7 +249,7 @@ func VerifyParsedEvent(ev *pdu.Event, keys KeyLookup) error {
 	}
 	enforce, ts := v.Signing.EnforceKeyValidity, ev.OriginServerTS
 	for _, server := range signers {
-		if err := checkServer(sc.msg, server, ev.Signatures[server], keys, enforce, ts); err != nil {
+		if err := checkServer(sc.msg, server, ev.Signatures.Server(server), keys, enforce, ts); err != nil {
 			return err
 		}
 	}
@@ -279,12 +279,12 @@ func signedCanonicalEventBytes(sc *scratch, v roomversion.Version, canon []byte)
 // checkAnyServer succeeds when at least one server in sigs passes checkServer. Otherwise it
 // returns the most telling failure: a bad signature, then an expired key, an unknown key, and a
 // missing signature.
-func checkAnyServer(msg []byte, sigs map[string]map[string]string, keys KeyLookup, enforce bool, ts int64) error {
+func checkAnyServer(msg []byte, sigs pdu.Signatures, keys KeyLookup, enforce bool, ts int64) error {
 	return checkAnyServerWith(verifyEd25519, msg, sigs, keys, enforce, ts)
 }
 
 // checkAnyServerWith is checkAnyServer with the given signature check.
-func checkAnyServerWith(verify verifyFunc, msg []byte, sigs map[string]map[string]string, keys KeyLookup, enforce bool, ts int64) error {
+func checkAnyServerWith(verify verifyFunc, msg []byte, sigs pdu.Signatures, keys KeyLookup, enforce bool, ts int64) error {
 	var best *VerificationError
 	rank := func(err error) int {
 		for i, s := range []error{ErrBadSignature, ErrKeyExpired, ErrUnknownKey} {
@@ -294,8 +294,8 @@ func checkAnyServerWith(verify verifyFunc, msg []byte, sigs map[string]map[strin
 		}
 		return 3
 	}
-	for _, server := range sortedKeys(sigs) {
-		err := checkServerWith(verify, msg, server, sigs[server], keys, enforce, ts)
+	for server := range sigs.Servers() {
+		err := checkServerWith(verify, msg, server, sigs.Server(server), keys, enforce, ts)
 		if err == nil {
 			return nil
 		}
@@ -328,5 +328,5 @@ func VerifyEventSignature(ev *pdu.Event, serverName string, keys KeyLookup) erro
 	if err := signedCanonicalEventBytes(sc, v, ev.Raw()); err != nil {
 		return err
 	}
-	return checkServer(sc.msg, serverName, ev.Signatures[serverName], keys, v.Signing.EnforceKeyValidity, ev.OriginServerTS)
+	return checkServer(sc.msg, serverName, ev.Signatures.Server(serverName), keys, v.Signing.EnforceKeyValidity, ev.OriginServerTS)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/roomproto/roomproto/canonicaljson"
 	"github.com/roomproto/roomproto/internal/jsonscan"
+	"github.com/roomproto/roomproto/pdu"
 )
 
 // Top-level members that appendStripped can leave out.
@@ -154,20 +155,20 @@ func canonicalObjectIndexed(dst, data []byte, strict bool, idx *canonicaljson.In
 	return out, nil
 }
 
-// parseSignatures reads a `signatures` value: server name → key ID → base64 signature. A key
-// given twice counts with its last occurrence.
-func parseSignatures(raw []byte) (map[string]map[string]string, error) {
+// parseSignatures reads a `signatures` value of canonical JSON: server name → key ID → base64
+// signature, as a list in its (canonical) order, and the servers whose object is empty, which the
+// list cannot hold.
+func parseSignatures(raw []byte) (_ pdu.Signatures, emptyServers []string, _ error) {
 	if canonicaljson.KindOf(raw) != canonicaljson.Object {
-		return nil, malformed(nil, "signatures must be an object")
+		return nil, nil, malformed(nil, "signatures must be an object")
 	}
-	out := map[string]map[string]string{}
+	var out pdu.Signatures
 	err := canonicaljson.EachMember(raw, func(server string, keys []byte) error {
 		if canonicaljson.KindOf(keys) != canonicaljson.Object {
 			return malformed(nil, "signatures of %q must be an object", server)
 		}
-		m := map[string]string{}
-		out[server] = m
-		return canonicaljson.EachMember(keys, func(keyID string, sig []byte) error {
+		n := len(out)
+		err := canonicaljson.EachMember(keys, func(keyID string, sig []byte) error {
 			if canonicaljson.KindOf(sig) != canonicaljson.String {
 				return malformed(nil, "signature %q of %q must be a string", keyID, server)
 			}
@@ -175,18 +176,22 @@ func parseSignatures(raw []byte) (map[string]map[string]string, error) {
 			if err != nil {
 				return malformed(err, "signature %q of %q: %v", keyID, server, err)
 			}
-			m[keyID] = s
+			out = append(out, pdu.Signature{Server: server, KeyID: keyID, Value: s})
 			return nil
 		})
+		if err == nil && len(out) == n {
+			emptyServers = append(emptyServers, server)
+		}
+		return err
 	})
 	if err != nil {
 		var ve *VerificationError
 		if errors.As(err, &ve) {
-			return nil, ve
+			return nil, nil, ve
 		}
-		return nil, malformed(err, "signatures: %v", err)
+		return nil, nil, malformed(err, "signatures: %v", err)
 	}
-	return out, nil
+	return out, emptyServers, nil
 }
 
 // SignJSON signs the JSON object obj as the server serverName with key, following appendices
@@ -225,16 +230,23 @@ func signCanonicalWith(canon, msgSource []byte, serverName string, key SigningKe
 	if err != nil {
 		return nil, err
 	}
-	sigs := map[string]map[string]string{}
+	var (
+		sigs  pdu.Signatures
+		empty []string
+	)
 	if sigsRaw != nil {
-		if sigs, err = parseSignatures(sigsRaw); err != nil {
+		if sigs, empty, err = parseSignatures(sigsRaw); err != nil {
 			return nil, err
 		}
 	}
-	if sigs[serverName] == nil || replace {
-		sigs[serverName] = map[string]string{}
-	}
-	sigs[serverName][key.KeyID()] = sig
+	keyID := key.KeyID()
+	sigs = slices.DeleteFunc(sigs, func(s pdu.Signature) bool {
+		return s.Server == serverName && (replace || s.KeyID == keyID)
+	})
+	sigs = append(sigs, pdu.Signature{Server: serverName, KeyID: keyID, Value: sig})
+	slices.SortFunc(sigs, compareSignatures)
+	// Other servers' empty objects are kept, as other implementations keep them.
+	empty = slices.DeleteFunc(empty, func(s string) bool { return s == serverName })
 
 	// rest is canonical and ends with '}': add the signatures member and sort again.
 	out := rest[:len(rest)-1]
@@ -242,7 +254,7 @@ func signCanonicalWith(canon, msgSource []byte, serverName string, key SigningKe
 		out = append(out, ',')
 	}
 	out = append(out, `"signatures":`...)
-	out = appendSignatures(out, sigs)
+	out = appendSignatures(out, sigs, empty)
 	out = append(out, '}')
 	res, err := canonicaljson.Append(nil, out, canonicaljson.Options{Strict: strict})
 	if err != nil {
@@ -251,35 +263,51 @@ func signCanonicalWith(canon, msgSource []byte, serverName string, key SigningKe
 	return res, nil
 }
 
-// appendSignatures writes sigs as a canonical JSON object.
-func appendSignatures(dst []byte, sigs map[string]map[string]string) []byte {
+// appendSignatures writes sigs (sorted), and an empty object for each server of empty, as a
+// JSON object, canonical when empty is empty.
+func appendSignatures(dst []byte, sigs pdu.Signatures, empty []string) []byte {
 	dst = append(dst, '{')
-	for i, server := range sortedKeys(sigs) {
-		if i > 0 {
+	for i, sig := range sigs {
+		switch {
+		case i == 0:
+		case sig.Server == sigs[i-1].Server:
+			dst = append(dst, ',')
+			dst = appendSignature(dst, sig)
+			continue
+		default:
+			dst = append(dst, '}', ',')
+		}
+		dst = canonicaljson.AppendString(dst, sig.Server)
+		dst = append(dst, ':', '{')
+		dst = appendSignature(dst, sig)
+	}
+	if len(sigs) > 0 {
+		dst = append(dst, '}')
+	}
+	for i, server := range empty {
+		if i > 0 || len(sigs) > 0 {
 			dst = append(dst, ',')
 		}
 		dst = canonicaljson.AppendString(dst, server)
-		dst = append(dst, ':', '{')
-		for j, keyID := range sortedKeys(sigs[server]) {
-			if j > 0 {
-				dst = append(dst, ',')
-			}
-			dst = canonicaljson.AppendString(dst, keyID)
-			dst = append(dst, ':')
-			dst = canonicaljson.AppendString(dst, sigs[server][keyID])
-		}
-		dst = append(dst, '}')
+		dst = append(dst, ':', '{', '}')
 	}
 	return append(dst, '}')
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+// appendSignature writes the member "key ID":"signature" of sig.
+func appendSignature(dst []byte, sig pdu.Signature) []byte {
+	dst = canonicaljson.AppendString(dst, sig.KeyID)
+	dst = append(dst, ':')
+	return canonicaljson.AppendString(dst, sig.Value)
+}
+
+// compareSignatures orders signatures as canonical JSON orders `signatures`: by server name,
+// then by key ID.
+func compareSignatures(a, b pdu.Signature) int {
+	if c := strings.Compare(a.Server, b.Server); c != 0 {
+		return c
 	}
-	slices.Sort(keys)
-	return keys
+	return strings.Compare(a.KeyID, b.KeyID)
 }
 
 // VerifyJSON verifies a signed JSON object the way the roomproto CLI's `verify` command does:
@@ -298,21 +326,19 @@ func VerifyJSON(obj []byte, keys KeyLookup) error {
 		return err
 	}
 	verified, signed := 0, false
-	for _, server := range sortedKeys(sigs) {
-		for _, keyID := range sortedKeys(sigs[server]) {
-			if !strings.HasPrefix(keyID, keyIDPrefix) {
-				continue
-			}
-			signed = true
-			pk, ok := lookupKey(keys, server, keyID)
-			if !ok || len(pk.Key) != ed25519.PublicKeySize {
-				continue
-			}
-			if err := verifyOne(msg, server, keyID, sigs[server][keyID], pk.Key); err != nil {
-				return err
-			}
-			verified++
+	for _, sig := range sigs {
+		if !strings.HasPrefix(sig.KeyID, keyIDPrefix) {
+			continue
 		}
+		signed = true
+		pk, ok := lookupKey(keys, sig.Server, sig.KeyID)
+		if !ok || len(pk.Key) != ed25519.PublicKeySize {
+			continue
+		}
+		if err := verifyOne(msg, sig.Server, sig.KeyID, sig.Value, pk.Key); err != nil {
+			return err
+		}
+		verified++
 	}
 	switch {
 	case verified > 0:
@@ -333,7 +359,7 @@ func VerifyJSONServer(obj []byte, serverName string, keys KeyLookup) error {
 	if err != nil {
 		return err
 	}
-	return checkServer(msg, serverName, sigs[serverName], keys, false, 0)
+	return checkServer(msg, serverName, sigs.Server(serverName), keys, false, 0)
 }
 
 // HasValidSignature reports whether any ed25519 signature in obj's `signatures`, by any server,
@@ -368,15 +394,13 @@ func ParseSignedObject(obj []byte) (*SignedObject, error) {
 		return nil, err
 	}
 	o := &SignedObject{msg: msg}
-	for _, server := range sortedKeys(sigs) {
-		for _, keyID := range sortedKeys(sigs[server]) {
-			if !strings.HasPrefix(keyID, keyIDPrefix) {
-				continue
-			}
-			var sig [ed25519.SignatureSize]byte
-			if n, ok := decodeBase64(sig[:], sigs[server][keyID]); ok && n == len(sig) {
-				o.sigs = append(o.sigs, sig)
-			}
+	for _, s := range sigs {
+		if !strings.HasPrefix(s.KeyID, keyIDPrefix) {
+			continue
+		}
+		var sig [ed25519.SignatureSize]byte
+		if n, ok := decodeBase64(sig[:], s.Value); ok && n == len(sig) {
+			o.sigs = append(o.sigs, sig)
 		}
 	}
 	return o, nil
@@ -397,7 +421,7 @@ func (o *SignedObject) HasValidSignature(pub ed25519.PublicKey) bool {
 }
 
 // signedBytes returns the bytes a signature of obj covers and obj's signatures.
-func signedBytes(obj []byte) ([]byte, map[string]map[string]string, error) {
+func signedBytes(obj []byte) ([]byte, pdu.Signatures, error) {
 	sc := getScratch()
 	defer putScratch(sc)
 	canon, err := canonicalObjectIndexed(sc.canon[:0], obj, false, &sc.index)
@@ -409,7 +433,7 @@ func signedBytes(obj []byte) ([]byte, map[string]map[string]string, error) {
 	if sigsRaw == nil {
 		return msg, nil, nil
 	}
-	sigs, err := parseSignatures(sigsRaw)
+	sigs, _, err := parseSignatures(sigsRaw)
 	return msg, sigs, err
 }
 
@@ -436,33 +460,27 @@ func verifyOneWith(verify verifyFunc, msg []byte, server, keyID, sigB64 string, 
 }
 
 // checkServer applies appendices "Checking for a Signature" for one server whose signatures are
-// sigs (key ID → base64): it succeeds when at least one signature is by a known (and, when
+// sigs (its signatures, in key ID order): it succeeds when at least one signature is by a known (and, when
 // enforce is set, unexpired at ts) key and every such signature verifies over msg. Signatures
 // by unknown keys, by keys of other algorithms and (with enforce) by keys expired before ts are
 // skipped.
-func checkServer(msg []byte, server string, sigs map[string]string, keys KeyLookup, enforce bool, ts int64) error {
+func checkServer(msg []byte, server string, sigs pdu.Signatures, keys KeyLookup, enforce bool, ts int64) error {
 	return checkServerWith(verifyEd25519, msg, server, sigs, keys, enforce, ts)
 }
 
 // checkServerWith is checkServer with the given signature check.
-func checkServerWith(verify verifyFunc, msg []byte, server string, sigs map[string]string, keys KeyLookup, enforce bool, ts int64) error {
+func checkServerWith(verify verifyFunc, msg []byte, server string, sigs pdu.Signatures, keys KeyLookup, enforce bool, ts int64) error {
 	var (
-		ids                              [16]string
-		keyIDs                           = ids[:0]
 		verified, unknown, expired, seen int
 		expiredID                        string
 		unknownArr                       [maxNamedUnknownKeys]string
 		unknownIDs                       = unknownArr[:0] // the first few, for the error
 	)
-	for keyID := range sigs {
-		if strings.HasPrefix(keyID, keyIDPrefix) {
-			keyIDs = append(keyIDs, keyID)
+	for _, sig := range sigs { // in key ID order, so errors are deterministic
+		keyID := sig.KeyID
+		if !strings.HasPrefix(keyID, keyIDPrefix) {
+			continue
 		}
-	}
-	if len(keyIDs) > 1 {
-		slices.Sort(keyIDs) // deterministic errors
-	}
-	for _, keyID := range keyIDs {
 		seen++
 		pk, ok := lookupKey(keys, server, keyID)
 		if !ok || len(pk.Key) != ed25519.PublicKeySize {
@@ -479,7 +497,7 @@ func checkServerWith(verify verifyFunc, msg []byte, server string, sigs map[stri
 			expired++
 			continue
 		}
-		if err := verifyOneWith(verify, msg, server, keyID, sigs[keyID], pk.Key); err != nil {
+		if err := verifyOneWith(verify, msg, server, keyID, sig.Value, pk.Key); err != nil {
 			return err
 		}
 		verified++

@@ -1,10 +1,12 @@
 package signing
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"testing"
 
 	"github.com/roomproto/roomproto/canonicaljson"
@@ -50,6 +52,62 @@ func TestVerifyJSONServer(t *testing.T) {
 	wantErr(t, VerifyJSONServer(signed, "domain", KeyRing{"domain": {"ed25519:1": {Key: other[:31]}}}), "ErrUnknownKey")
 	// Validity periods do not apply to plain JSON.
 	wantErr(t, VerifyJSONServer(signed, "domain", KeyRing{"domain": {"ed25519:1": {Key: key.Public(), ValidUntilTS: 1}}}), "")
+}
+
+// TestSignJSONSignaturesKept: the `signatures` SignJSON writes: every other server's signatures
+// kept, an empty object of another server kept (as Synapse's signedjson and gomatrixserverlib
+// keep it), the signer's other keys kept and its own key's signature replaced. "NEW" stands for
+// the new signature.
+func TestSignJSONSignaturesKept(t *testing.T) {
+	_, a := testKey(t, "a.example:1")
+	for _, c := range []struct {
+		name, sigs string
+		want       map[string]map[string]string
+	}{
+		{"none", ``, map[string]map[string]string{"a.example": {"ed25519:1": "NEW"}}},
+		{"empty", `{}`, map[string]map[string]string{"a.example": {"ed25519:1": "NEW"}}},
+		{"the signer's object empty", `{"a.example":{}}`, map[string]map[string]string{"a.example": {"ed25519:1": "NEW"}}},
+		{"another server's object empty", `{"b.example":{}, "0.example":{}}`,
+			map[string]map[string]string{"0.example": {}, "a.example": {"ed25519:1": "NEW"}, "b.example": {}}},
+		{"the signer's key replaced, its other keys kept", `{"a.example":{"ed25519:1":"old","ed25519:0":"k0","x":"y"}}`,
+			map[string]map[string]string{"a.example": {"ed25519:0": "k0", "ed25519:1": "NEW", "x": "y"}}},
+		{"servers before and after", `{"c.example":{"k":"c"},"a.examplf":{},"a.exampl":{"k":"x"}}`,
+			map[string]map[string]string{"a.exampl": {"k": "x"}, "a.example": {"ed25519:1": "NEW"}, "a.examplf": {}, "c.example": {"k": "c"}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			in := `{"x":1}`
+			if c.sigs != "" {
+				in = `{"x":1,"signatures":` + c.sigs + `}`
+			}
+			out, err := SignJSON([]byte(in), "a.example", a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if canon, err := canonicaljson.Append(nil, out, canonicaljson.Options{Strict: true}); err != nil || !bytes.Equal(canon, out) {
+				t.Fatalf("output is not canonical: %s", out)
+			}
+			var got struct {
+				Signatures map[string]map[string]string `json:"signatures"`
+			}
+			if err := json.Unmarshal(out, &got); err != nil {
+				t.Fatal(err)
+			}
+			sig := got.Signatures["a.example"]["ed25519:1"]
+			want := map[string]map[string]string{}
+			for server, keys := range c.want {
+				want[server] = map[string]string{}
+				for k, v := range keys {
+					if v == "NEW" {
+						v = sig
+					}
+					want[server][k] = v
+				}
+			}
+			if len(sig) != 86 || !reflect.DeepEqual(got.Signatures, want) {
+				t.Fatalf("signatures = %v, want %v", got.Signatures, want)
+			}
+		})
+	}
 }
 
 // TestSignJSONKeepsSignatures: SignJSON keeps `unsigned` and other signatures, and replaces

@@ -91,7 +91,7 @@ func BenchmarkVerifyEventSignaturesScale(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	sig := parsed.Signatures[server]["ed25519:1"]
+	sig, _ := parsed.Signatures.Get(server, "ed25519:1")
 	keyIDs := func(n int) []byte {
 		var s strings.Builder
 		fmt.Fprintf(&s, `{%q:{"ed25519:1":%q`, server, sig)
@@ -125,7 +125,8 @@ func BenchmarkVerifyEventSignaturesScale(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		return p.Signatures[server]["ed25519:1"]
+		sig, _ := p.Signatures.Get(server, "ed25519:1")
+		return sig
 	}
 	_ = inviteSig
 	b.Run("servers_third_party_invite", func(b *testing.B) {

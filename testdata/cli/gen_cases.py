@@ -316,6 +316,11 @@ case("sign: keeps unsigned and other signatures", 'appendices "Signing Details"'
      ["sign", "--server-name", "a.example", "--key", "@key"],
      {"exit": 0, "stdout": canonical(sign_json(obj, "a.example", seed_for("a.example"))) + "\n"},
      stdin=text(obj), files={"key": "ed25519 1 %s\n" % b64(seed_for("a.example"))})
+obj = {"server_name": "a.example", "signatures": {"b.example": {}, "a.example": {"ed25519:0": "k0"}}}
+case("sign: keeps another server's empty signatures object and its own other keys", 'appendices "Signing Details"',
+     ["sign", "--server-name", "a.example", "--key", "@key"],
+     {"exit": 0, "stdout": canonical(sign_json(obj, "a.example", seed_for("a.example"))) + "\n"},
+     stdin=text(obj), files={"key": "ed25519 1 %s\n" % b64(seed_for("a.example"))})
 unusable("sign: malformed JSON", ["sign", "--server-name", "domain", "--key", "@key"], stdin=MALFORMED,
          files={"key": SPEC_KEY_FILE})
 unusable("sign: missing --server-name", ["sign", "--key", "@key"], stdin="{}", files={"key": SPEC_KEY_FILE},
