@@ -854,7 +854,7 @@ func countPublicKeys(content []byte) int {
 }
 
 // countSignatures counts the signatures of a signed JSON object (`signatures` → server → key ID)
-// that signing.HasValidSignature tries: those whose key ID starts with "ed25519:".
+// that signing.HasValidSignature tries: string values of key IDs that start with "ed25519:".
 func countSignatures(obj []byte) int {
 	n := 0
 	sigs := objectMember(obj, "signatures")
@@ -863,8 +863,8 @@ func countSignatures(obj []byte) int {
 	}
 	_ = canonicaljson.EachMember(sigs, func(_ string, server []byte) error {
 		if canonicaljson.KindOf(server) == canonicaljson.Object {
-			_ = canonicaljson.EachMember(server, func(keyID string, _ []byte) error {
-				if strings.HasPrefix(keyID, "ed25519:") {
+			_ = canonicaljson.EachMember(server, func(keyID string, sig []byte) error {
+				if strings.HasPrefix(keyID, "ed25519:") && canonicaljson.KindOf(sig) == canonicaljson.String {
 					n++
 				}
 				return nil

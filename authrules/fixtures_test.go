@@ -34,6 +34,7 @@ package authrules
 //	"#pub:S", "#pub-url:S"   server S's public key, standard / URL-safe unpadded base64
 //	"#num:N"                 the JSON number N written as is (floats before v6)
 //	"signatures": "#sign:S"  inside content: replaced by S's signature of the enclosing object
+//	"__more_signatures": {}  beside it: members added to that `signatures` after signing
 
 import (
 	"bytes"
@@ -396,6 +397,8 @@ func (b *builder) substitute(x any) (any, error) {
 		return x, nil
 	case map[string]any:
 		var signer string
+		more, _ := x["__more_signatures"].(map[string]any)
+		delete(x, "__more_signatures")
 		for k, v := range x {
 			if s, ok := v.(string); ok && k == "signatures" && strings.HasPrefix(s, "#sign:") {
 				signer = strings.TrimPrefix(s, "#sign:")
@@ -422,6 +425,9 @@ func (b *builder) substitute(x any) (any, error) {
 			dec.UseNumber()
 			if err := dec.Decode(&out); err != nil {
 				return nil, err
+			}
+			for k, v := range more {
+				out["signatures"].(map[string]any)[k] = v
 			}
 			return out, nil
 		}

@@ -1,9 +1,9 @@
 package signing
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"errors"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -155,52 +155,69 @@ func canonicalObjectIndexed(dst, data []byte, strict bool, idx *canonicaljson.In
 	return out, nil
 }
 
-// parseSignatures reads a `signatures` value of canonical JSON: server name → key ID → base64
-// signature, as a list in its (canonical) order, and the servers whose object is empty, which the
-// list cannot hold.
-func parseSignatures(raw []byte) (_ pdu.Signatures, emptyServers []string, _ error) {
+// readSignatures reads the signatures of a `signatures` value of canonical JSON, server name →
+// key ID → base64 signature, as a list in its (canonical) order (none when raw is nil: the object
+// has no `signatures`). With server set, only that
+// server's entry is read; otherwise every server's.
+//
+// It reads them as appendices "Checking for a Signature" does: only the signing entity's entry
+// matters (step 1) and key IDs of algorithms other than ed25519 are removed before anything else
+// (step 2), so an entry that is not an object is an error only when it is the one asked for
+// (with server set), and is skipped otherwise, and a key ID other than "ed25519:..." is skipped
+// whatever its value. An ed25519 signature that is not a string is listed with an empty Value,
+// which decodes to no signature (step 4: the check fails when that key is known).
+func readSignatures(raw []byte, server string) (pdu.Signatures, error) {
+	if raw == nil {
+		return nil, nil // no `signatures`
+	}
 	if canonicaljson.KindOf(raw) != canonicaljson.Object {
-		return nil, nil, malformed(nil, "signatures must be an object")
+		return nil, malformed(nil, "signatures must be an object")
 	}
 	var out pdu.Signatures
-	err := canonicaljson.EachMember(raw, func(server string, keys []byte) error {
-		if canonicaljson.KindOf(keys) != canonicaljson.Object {
-			return malformed(nil, "signatures of %q must be an object", server)
+	err := canonicaljson.EachMember(raw, func(name string, keys []byte) error {
+		if server != "" && name != server {
+			return nil
 		}
-		n := len(out)
-		err := canonicaljson.EachMember(keys, func(keyID string, sig []byte) error {
+		if canonicaljson.KindOf(keys) != canonicaljson.Object {
+			if server != "" {
+				return malformed(nil, "signatures of %q must be an object", name)
+			}
+			return nil
+		}
+		return canonicaljson.EachMember(keys, func(keyID string, sig []byte) error {
+			if !strings.HasPrefix(keyID, keyIDPrefix) {
+				return nil
+			}
 			if canonicaljson.KindOf(sig) != canonicaljson.String {
-				return malformed(nil, "signature %q of %q must be a string", keyID, server)
+				out = append(out, pdu.Signature{Server: name, KeyID: keyID})
+				return nil
 			}
 			s, err := canonicaljson.Unquote(sig)
 			if err != nil {
-				return malformed(err, "signature %q of %q: %v", keyID, server, err)
+				return malformed(err, "signature %q of %q: %v", keyID, name, err)
 			}
-			out = append(out, pdu.Signature{Server: server, KeyID: keyID, Value: s})
+			out = append(out, pdu.Signature{Server: name, KeyID: keyID, Value: s})
 			return nil
 		})
-		if err == nil && len(out) == n {
-			emptyServers = append(emptyServers, server)
-		}
-		return err
 	})
 	if err != nil {
 		var ve *VerificationError
 		if errors.As(err, &ve) {
-			return nil, nil, ve
+			return nil, ve
 		}
-		return nil, nil, malformed(err, "signatures: %v", err)
+		return nil, malformed(err, "signatures: %v", err)
 	}
-	return out, emptyServers, nil
+	return out, nil
 }
 
 // SignJSON signs the JSON object obj as the server serverName with key, following appendices
 // "Signing Details": `signatures` and `unsigned` are removed, the rest is encoded as canonical
 // JSON (lenient rules, as for room versions 1-5), signed, and the unpadded base64 signature is
-// added under signatures[serverName][key.KeyID()]. Other signatures are kept (one by the same
-// server and key ID is replaced) and so is `unsigned`. The result is the signed object as
-// canonical JSON. Errors: obj is not a JSON object, or its `signatures` is not an object of
-// objects of strings ([ErrMalformed]).
+// added under signatures[serverName][key.KeyID()]. Every other member of `signatures` is kept
+// as it is, whatever it holds, and so are serverName's other signatures (one by the same key ID
+// is replaced) and `unsigned`. The result is the signed object as canonical JSON. Errors: obj is
+// not a JSON object, its `signatures` is not an object, or signatures[serverName] is there and is
+// not an object ([ErrMalformed]).
 func SignJSON(obj []byte, serverName string, key SigningKey) ([]byte, error) {
 	canon, err := canonicalObject(nil, obj, false)
 	if err != nil {
@@ -230,31 +247,17 @@ func signCanonicalWith(canon, msgSource []byte, serverName string, key SigningKe
 	if err != nil {
 		return nil, err
 	}
-	var (
-		sigs  pdu.Signatures
-		empty []string
-	)
-	if sigsRaw != nil {
-		if sigs, empty, err = parseSignatures(sigsRaw); err != nil {
-			return nil, err
-		}
-	}
-	keyID := key.KeyID()
-	sigs = slices.DeleteFunc(sigs, func(s pdu.Signature) bool {
-		return s.Server == serverName && (replace || s.KeyID == keyID)
-	})
-	sigs = append(sigs, pdu.Signature{Server: serverName, KeyID: keyID, Value: sig})
-	slices.SortFunc(sigs, compareSignatures)
-	// Other servers' empty objects are kept, as other implementations keep them.
-	empty = slices.DeleteFunc(empty, func(s string) bool { return s == serverName })
-
-	// rest is canonical and ends with '}': add the signatures member and sort again.
+	// rest is canonical and ends with '}': add the signatures member and sort again. Every
+	// entry but the signer's is copied as it is, whatever it holds (appendices "Signing
+	// Details" adds one signature; other entries are no concern of the signer's).
 	out := rest[:len(rest)-1]
 	if len(out) > 1 {
 		out = append(out, ',')
 	}
 	out = append(out, `"signatures":`...)
-	out = appendSignatures(out, sigs, empty)
+	if out, err = appendWithSignature(out, sigsRaw, serverName, key.KeyID(), sig, replace); err != nil {
+		return nil, err
+	}
 	out = append(out, '}')
 	res, err := canonicaljson.Append(nil, out, canonicaljson.Options{Strict: strict})
 	if err != nil {
@@ -263,51 +266,89 @@ func signCanonicalWith(canon, msgSource []byte, serverName string, key SigningKe
 	return res, nil
 }
 
-// appendSignatures writes sigs (sorted), and an empty object for each server of empty, as a
-// JSON object, canonical when empty is empty.
-func appendSignatures(dst []byte, sigs pdu.Signatures, empty []string) []byte {
+// appendWithSignature writes the `signatures` object sigsRaw (canonical JSON, nil when absent)
+// with the signature sig of serverName by keyID added: the signer's other signatures are kept
+// (dropped with replace) and one by the same key ID is replaced; every other member is copied
+// byte for byte. The members are not in canonical order: the caller sorts them. The signer's
+// entry must be an object ([ErrMalformed] otherwise).
+func appendWithSignature(dst, sigsRaw []byte, serverName, keyID, sig string, replace bool) ([]byte, error) {
 	dst = append(dst, '{')
-	for i, sig := range sigs {
-		switch {
-		case i == 0:
-		case sig.Server == sigs[i-1].Server:
+	// member writes the key of a member, given as written in canonical JSON without its quotes.
+	member := func(rawKey []byte) {
+		if dst[len(dst)-1] != '{' {
 			dst = append(dst, ',')
-			dst = appendSignature(dst, sig)
-			continue
-		default:
-			dst = append(dst, '}', ',')
 		}
-		dst = canonicaljson.AppendString(dst, sig.Server)
-		dst = append(dst, ':', '{')
-		dst = appendSignature(dst, sig)
+		dst = append(append(append(dst, '"'), rawKey...), '"', ':')
 	}
-	if len(sigs) > 0 {
+	own := func() {
+		dst = canonicaljson.AppendString(dst, keyID)
+		dst = append(dst, ':')
+		dst = canonicaljson.AppendString(dst, sig)
+	}
+	var err error
+	signed := false
+	if sigsRaw != nil {
+		if sigsRaw[0] != '{' {
+			return nil, malformed(nil, "signatures must be an object")
+		}
+		end := jsonscan.EachMember(sigsRaw, 0, func(rawServer []byte, _, vs int) int {
+			ve := jsonscan.SkipValue(sigsRaw, vs)
+			if ve < 0 || !rawKeyIs(rawServer, serverName) {
+				if ve >= 0 {
+					member(rawServer)
+					dst = append(dst, sigsRaw[vs:ve]...)
+				}
+				return ve
+			}
+			if sigsRaw[vs] != '{' {
+				err = malformed(nil, "signatures of %q must be an object", serverName)
+				return -1
+			}
+			signed = true
+			member(rawServer)
+			dst = append(dst, '{')
+			if !replace {
+				jsonscan.EachMember(sigsRaw, vs, func(rawKeyID []byte, _, kvs int) int {
+					kve := jsonscan.SkipValue(sigsRaw, kvs)
+					if kve >= 0 && !rawKeyIs(rawKeyID, keyID) {
+						dst = append(append(append(dst, '"'), rawKeyID...), '"', ':')
+						dst = append(append(dst, sigsRaw[kvs:kve]...), ',')
+					}
+					return kve
+				})
+			}
+			own()
+			dst = append(dst, '}')
+			return ve
+		})
+		if err != nil {
+			return nil, err
+		}
+		if end < 0 {
+			return nil, malformed(nil, "signatures: not a JSON object") // invariant: sigsRaw is canonical
+		}
+	}
+	if !signed {
+		if dst[len(dst)-1] != '{' {
+			dst = append(dst, ',')
+		}
+		dst = canonicaljson.AppendString(dst, serverName)
+		dst = append(dst, ':', '{')
+		own()
 		dst = append(dst, '}')
 	}
-	for i, server := range empty {
-		if i > 0 || len(sigs) > 0 {
-			dst = append(dst, ',')
-		}
-		dst = canonicaljson.AppendString(dst, server)
-		dst = append(dst, ':', '{', '}')
-	}
-	return append(dst, '}')
+	return append(dst, '}'), nil
 }
 
-// appendSignature writes the member "key ID":"signature" of sig.
-func appendSignature(dst []byte, sig pdu.Signature) []byte {
-	dst = canonicaljson.AppendString(dst, sig.KeyID)
-	dst = append(dst, ':')
-	return canonicaljson.AppendString(dst, sig.Value)
-}
-
-// compareSignatures orders signatures as canonical JSON orders `signatures`: by server name,
-// then by key ID.
-func compareSignatures(a, b pdu.Signature) int {
-	if c := strings.Compare(a.Server, b.Server); c != 0 {
-		return c
+// rawKeyIs reports whether the object key rawKey, as written in canonical JSON without its
+// quotes, is name.
+func rawKeyIs(rawKey []byte, name string) bool {
+	if bytes.IndexByte(rawKey, '\\') < 0 {
+		return string(rawKey) == name
 	}
-	return strings.Compare(a.KeyID, b.KeyID)
+	q := make([]byte, 0, len(rawKey)+2)
+	s, err := canonicaljson.Unquote(append(append(append(q, '"'), rawKey...), '"'))
+	return err == nil && s == name
 }
 
 // VerifyJSON verifies a signed JSON object the way the roomproto CLI's `verify` command does:
@@ -315,13 +356,20 @@ func compareSignatures(a, b pdu.Signature) int {
 // at least one signature is by a known key and every signature by a known key holds (appendices
 // "Checking for a Signature", steps 4-7, for every known key). The signed bytes are the
 // canonical JSON of obj without `signatures` and `unsigned`. Key validity periods are not
-// checked: a JSON object has no timestamp to check them against.
+// checked: a JSON object has no timestamp to check them against. As the steps say, what is not
+// an ed25519 signature is ignored whatever it holds: an entry of `signatures` that is not an
+// object, and a key ID of another algorithm (steps 1-2); an ed25519 signature that is not a
+// string fails as one that is not base64 does (step 4) when its key is known.
 //
-// Errors ([*VerificationError]): [ErrMalformed] (not an object, bad `signatures`),
+// Errors ([*VerificationError]): [ErrMalformed] (not an object, `signatures` not an object),
 // [ErrMissingSignature] (no ed25519 signature at all), [ErrUnknownKey] (none by a known key),
 // [ErrBadSignature] (a known key's signature does not verify; Server and KeyID name it).
 func VerifyJSON(obj []byte, keys KeyLookup) error {
-	msg, sigs, err := signedBytes(obj)
+	msg, sigsRaw, err := signedBytes(obj)
+	if err != nil {
+		return err
+	}
+	sigs, err := readSignatures(sigsRaw, "")
 	if err != nil {
 		return err
 	}
@@ -352,14 +400,20 @@ func VerifyJSON(obj []byte, keys KeyLookup) error {
 // VerifyJSONServer checks that the server serverName has signed the JSON object obj (appendices
 // "Checking for a Signature"): it has at least one ed25519 signature by a key that keys knows,
 // and every signature of that server by a known key holds. Signatures by keys that keys does not
-// know are skipped; other servers' signatures are ignored. Key validity periods are not checked.
-// Errors as for [VerifyJSON], plus [ErrMissingSignature] when serverName has not signed at all.
+// know are skipped; other servers' entries are not read at all (step 1), so they may hold
+// anything. Key validity periods are not checked. Errors as for [VerifyJSON], plus
+// [ErrMissingSignature] when serverName has not signed at all and [ErrMalformed] when its entry
+// is not an object.
 func VerifyJSONServer(obj []byte, serverName string, keys KeyLookup) error {
-	msg, sigs, err := signedBytes(obj)
+	msg, sigsRaw, err := signedBytes(obj)
 	if err != nil {
 		return err
 	}
-	return checkServer(msg, serverName, sigs.Server(serverName), keys, false, 0)
+	sigs, err := readSignatures(sigsRaw, serverName)
+	if err != nil {
+		return err
+	}
+	return checkServer(msg, serverName, sigs, keys, false, 0)
 }
 
 // HasValidSignature reports whether any ed25519 signature in obj's `signatures`, by any server,
@@ -367,9 +421,10 @@ func VerifyJSONServer(obj []byte, serverName string, keys KeyLookup) error {
 // implements the check of a third-party invite's `signed` object against the public keys of the
 // `m.room.third_party_invite` event (auth rules, e.g. rooms/fragments/v8-auth-rules.md rule
 // 4.4.1.7: "If any signature in signed matches any public key ..."). Signatures that are not
-// base64 simply do not match. The error is non-nil only when obj is not a JSON object or its
-// `signatures` is not an object of objects of strings ([ErrMalformed]). To check one object
-// against many keys, [ParseSignedObject] reads it once.
+// base64 simply do not match, and entries of `signatures` that are not objects, key IDs of other
+// algorithms and values that are not strings are ignored, as [VerifyJSON] ignores them. The
+// error is non-nil only when obj is not a JSON object or its `signatures` is not an object
+// ([ErrMalformed]). To check one object against many keys, [ParseSignedObject] reads it once.
 func HasValidSignature(obj []byte, pub ed25519.PublicKey) (bool, error) {
 	o, err := ParseSignedObject(obj)
 	if err != nil {
@@ -389,7 +444,11 @@ type SignedObject struct {
 // ParseSignedObject reads obj for [SignedObject.HasValidSignature]. Errors as for
 // [HasValidSignature].
 func ParseSignedObject(obj []byte) (*SignedObject, error) {
-	msg, sigs, err := signedBytes(obj)
+	msg, sigsRaw, err := signedBytes(obj)
+	if err != nil {
+		return nil, err
+	}
+	sigs, err := readSignatures(sigsRaw, "")
 	if err != nil {
 		return nil, err
 	}
@@ -420,8 +479,9 @@ func (o *SignedObject) HasValidSignature(pub ed25519.PublicKey) bool {
 	return false
 }
 
-// signedBytes returns the bytes a signature of obj covers and obj's signatures.
-func signedBytes(obj []byte) ([]byte, pdu.Signatures, error) {
+// signedBytes returns the bytes a signature of obj covers and obj's `signatures`, canonical JSON
+// (nil when absent).
+func signedBytes(obj []byte) ([]byte, []byte, error) {
 	sc := getScratch()
 	defer putScratch(sc)
 	canon, err := canonicalObjectIndexed(sc.canon[:0], obj, false, &sc.index)
@@ -433,8 +493,8 @@ func signedBytes(obj []byte) ([]byte, pdu.Signatures, error) {
 	if sigsRaw == nil {
 		return msg, nil, nil
 	}
-	sigs, _, err := parseSignatures(sigsRaw)
-	return msg, sigs, err
+	// sigsRaw points into sc.canon, which goes back to the pool.
+	return msg, append([]byte(nil), sigsRaw...), nil
 }
 
 // verifyFunc reports whether sig is a valid ed25519 signature of msg by pub. It is

@@ -52,6 +52,35 @@ func TestVerifyJSONServer(t *testing.T) {
 	wantErr(t, VerifyJSONServer(signed, "domain", KeyRing{"domain": {"ed25519:1": {Key: other[:31]}}}), "ErrUnknownKey")
 	// Validity periods do not apply to plain JSON.
 	wantErr(t, VerifyJSONServer(signed, "domain", KeyRing{"domain": {"ed25519:1": {Key: key.Public(), ValidUntilTS: 1}}}), "")
+
+	// Only the entity's entry is read (appendices "Checking for a Signature" steps 1-2): other
+	// servers' entries and other algorithms' values may hold anything; the entity's own entry
+	// must be an object, and a known key's signature a string.
+	var obj map[string]any
+	if err := json.Unmarshal(signed, &obj); err != nil {
+		t.Fatal(err)
+	}
+	good := obj["signatures"].(map[string]any)["domain"].(map[string]any)["ed25519:1"]
+	for _, c := range []struct {
+		name string
+		sigs any
+		err  string
+	}{
+		{"another server's entry a number", map[string]any{"domain": map[string]any{"ed25519:1": good}, "a.notary": 5}, ""},
+		{"another server's signature an array", map[string]any{"domain": map[string]any{"ed25519:1": good}, "z.notary": map[string]any{"ed25519:1": []any{}}}, ""},
+		{"another algorithm's value an object", map[string]any{"domain": map[string]any{"curve25519:1": map[string]any{}, "ed25519:1": good}}, ""},
+		{"an unknown key's value a number", map[string]any{"domain": map[string]any{"ed25519:0": 1, "ed25519:1": good}}, ""},
+		{"the entity's entry a string", map[string]any{"domain": good}, "ErrMalformed"},
+		{"the known key's signature a number", map[string]any{"domain": map[string]any{"ed25519:1": 1}}, "ErrBadSignature"},
+		{"signatures an array", []any{}, "ErrMalformed"},
+	} {
+		obj["signatures"] = c.sigs
+		in, err := json.Marshal(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run(c.name, func(t *testing.T) { wantErr(t, VerifyJSONServer(in, "domain", ring), c.err) })
+	}
 }
 
 // TestSignJSONSignaturesKept: the `signatures` SignJSON writes: every other server's signatures
@@ -138,7 +167,7 @@ func TestSignJSONKeepsSignatures(t *testing.T) {
 	}
 	ring := KeyRing{"a.example": {"ed25519:1": {Key: a.Public()}}, "b.example": {"ed25519:1": {Key: b.Public()}}}
 	wantErr(t, VerifyJSON(twice, ring), "")
-	for _, bad := range []string{`[]`, `{"signatures": []}`, `{"signatures": {"a.example": 1}}`, `{"signatures": {"s": {"k": 1}}}`, `{`} {
+	for _, bad := range []string{`[]`, `{"signatures": []}`, `{"signatures": {"a.example": 1}}`, `{"signatures": {"a.example": []}}`, `{`} {
 		if _, err := SignJSON([]byte(bad), "a.example", a); err == nil {
 			t.Errorf("SignJSON(%s) succeeded", bad)
 		} else {

@@ -373,6 +373,14 @@ case("verify: only unknown keys", "DESIGN.md verify: at least one signature by a
      invalid(), stdin=vectors[3], files={"keys": KEYS_FILE})
 case("verify: unsigned is not covered", 'appendices "Signing Details"', ["verify", "--keys", "@keys"], VALID,
      stdin=text(dict(json_out[1], unsigned={"age": 5})), files={"keys": SPEC_KEYS_FILE})
+junk = copy.deepcopy(json_out[1])
+junk["signatures"].update({"notary.example": 5, "relay.example": {"ed25519:1": []}})
+junk["signatures"]["domain"]["curve25519:1"] = {"x": 1}
+case("verify: entries that are not signatures are ignored", 'appendices "Checking for a Signature" steps 1-2',
+     ["verify", "--keys", "@keys"], VALID, stdin=text(junk), files={"keys": SPEC_KEYS_FILE})
+nonstring = copy.deepcopy(json_out[1]); nonstring["signatures"]["domain"]["ed25519:1"] = 5
+case("verify: a known key's signature that is not a string", 'appendices "Checking for a Signature" step 4',
+     ["verify", "--keys", "@keys"], invalid(), stdin=text(nonstring), files={"keys": SPEC_KEYS_FILE})
 unusable("verify: malformed JSON", ["verify", "--keys", "@keys"], stdin=MALFORMED, files={"keys": SPEC_KEYS_FILE})
 for label, raw in [("empty input", ""), ("a bare word", "not json"), ("a truncated literal", "nul"),
                    ("a truncated array", "[1,"), ("an unterminated string", '"abc')]:

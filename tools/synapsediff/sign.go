@@ -27,10 +27,7 @@ var signClasses = func() []*Class {
 	return append(cs,
 		&Class{ID: "G-unsigned-null-dropped", Cat: SpecSilent,
 			Desc: "\"unsigned\": null: sign_json drops it (it re-adds unsigned only when it is not None), SignJSON keeps it; the signatures are identical",
-			Spec: "appendices.md \"Signing Details\" (unsigned \"is added back\"; the spec's own sample code has the same `if unsigned is not None`); unsigned is not signed; no decisions.md entry yet: SignJSON's doc (\"so is `unsigned`\")"},
-		&Class{ID: "G-other-signatures-malformed", Cat: RoomprotoDeparts,
-			Desc: "another server's entry in `signatures` is not an object of strings: SignJSON refuses to sign (it re-encodes every signature), sign_json signs and keeps the entry",
-			Spec: "OPEN FINDING F1 (README.md), same cause as V4: appendices.md \"Signing Details\" adds the signature to the signatures object and says nothing against other entries"},
+			Spec: "appendices.md \"Signing Details\" (unsigned \"is added back\"; the spec's own sample code has the same `if unsigned is not None`); unsigned is not signed; decisions.md (signing) 15"},
 	)
 }()
 
@@ -138,9 +135,6 @@ func classifySign(py *oracle, in []byte, server string, key signing.SigningKey, 
 		return "G-P4-lone-surrogate", "Synapse cannot encode a lone surrogate"
 	}
 	if rpErr != nil {
-		if sigs := signaturesOf(in); sigs != nil && otherEntryMalformed(sigs, server) {
-			return "G-other-signatures-malformed", "roomproto refuses: " + rpErr.Error()
-		}
 		return "", "roomproto refuses (" + rpErr.Error() + "), Synapse signs"
 	}
 	if pa.Err != "" {
@@ -203,45 +197,16 @@ func hasLoneSurrogate(in []byte) bool {
 	return err == nil && loneSurrogateEscape.Match(c)
 }
 
-func signaturesOf(in []byte) []byte {
-	var sigs []byte
-	_ = canonicaljson.EachMember(in, func(k string, v []byte) error {
-		if k == "signatures" {
-			sigs = v
-		}
-		return nil
-	})
-	return sigs
-}
-
-// otherEntryMalformed: some server other than server has an entry in signatures that is not an
-// object of strings.
-func otherEntryMalformed(sigs []byte, server string) bool {
-	bad := false
-	_ = canonicaljson.EachMember(sigs, func(s string, v []byte) error {
-		if s == server {
-			return nil
-		}
-		if canonicaljson.KindOf(v) != canonicaljson.Object {
-			bad = true
-			return nil
-		}
-		return canonicaljson.EachMember(v, func(_ string, sig []byte) error {
-			if canonicaljson.KindOf(sig) != canonicaljson.String {
-				bad = true
-			}
-			return nil
-		})
-	})
-	return bad
-}
-
 func signatureIn(out []byte, server, keyID string) string {
+	// Other entries of `signatures` may hold anything (both sides keep them as they are).
 	var v struct {
-		Signatures map[string]map[string]string `json:"signatures"`
+		Signatures map[string]json.RawMessage `json:"signatures"`
 	}
-	if json.Unmarshal(out, &v) != nil {
+	var entry map[string]json.RawMessage
+	var sig string
+	if json.Unmarshal(out, &v) != nil || json.Unmarshal(v.Signatures[server], &entry) != nil ||
+		json.Unmarshal(entry[keyID], &sig) != nil {
 		return ""
 	}
-	return v.Signatures[server][keyID]
+	return sig
 }

@@ -84,7 +84,7 @@ func TestSignClassifier(t *testing.T) {
 		{`{"a":1e2}`, "G-P1-float-repr"},
 		{`{"a":"\ud800"}`, "G-P4-lone-surrogate"},
 		{`{"a":1,"unsigned":null}`, "G-unsigned-null-dropped"},
-		{`{"a":1,"signatures":{"o.test":5}}`, "G-other-signatures-malformed"},
+		{`{"a":1,"signatures":{"o.test":5}}`, ""}, // both sign and keep the entry (F1, fixed)
 		{`{"a":1,"signatures":{"s.test":5}}`, ""}, // both refuse
 	} {
 		var tl = difftool.NewTally(signArea)
@@ -104,9 +104,25 @@ func TestSignClassifier(t *testing.T) {
 	}
 }
 
-// TestFindingF1: roomproto refuses a valid signature because another server's entry is not an
-// object of strings; Synapse accepts it. When F1 is fixed this test fails: drop the classes
-// V4 and G-other-signatures-malformed and invert it.
+// TestVerifyMessageClassifier: a signature roomproto accepts and Synapse refuses because the
+// signed bytes differ is put in the class of what makes them differ.
+func TestVerifyMessageClassifier(t *testing.T) {
+	py := needOracle(t)
+	for _, tc := range []struct{ in, want string }{
+		{`{"a":1.50,"signatures":{}}`, "V2-message-float-repr"},
+		{`{"a":"\ud800","signatures":{}}`, "V3-message-lone-surrogate"},
+		{`{"a":` + strings.Repeat("9", 4301) + `,"signatures":{}}`, "V4-message-int-too-long"},
+		{`{"a":1,"signatures":{}}`, ""},
+	} {
+		if got := classifyVerifyByMessage(py, []byte(tc.in), "valid", "invalid"); got != tc.want {
+			t.Errorf("%.40s: got %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestFindingF1: a valid signature holds when another server's entry, or another algorithm's
+// value, is not an object of strings, in roomproto as in Synapse (finding F1, fixed on
+// 2026-11-30: roomproto refused the whole object).
 func TestFindingF1(t *testing.T) {
 	py := needOracle(t)
 	key, _ := signing.NewSigningKey("1", make([]byte, 32))
@@ -114,12 +130,21 @@ func TestFindingF1(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	obj := []byte(strings.Replace(string(signed), `"signatures":{`, `"signatures":{"notary.test":5,`, 1))
 	ring := signing.KeyRing{"s.test": {"ed25519:1": signing.PublicKey{Key: key.Public()}}}
-	rpErr := signing.VerifyJSONServer(obj, "s.test", ring)
-	pa := py.verify(obj, "s.test", map[string]map[string][]byte{"s.test": {"ed25519:1": key.Public()}})
-	if rpErr == nil || !pa.OK {
-		t.Fatalf("F1 no longer reproduces: roomproto %v, Synapse ok=%v %s", rpErr, pa.OK, pa.Err)
+	for _, junk := range []string{`"notary.test":5,`, `"notary.test":{"ed25519:1":5},`, `"a.test":[],"z.test":{"ed25519:x":{}},`} {
+		obj := []byte(strings.Replace(string(signed), `"signatures":{`, `"signatures":{`+junk, 1))
+		rpErr := signing.VerifyJSONServer(obj, "s.test", ring)
+		pa := py.verify(obj, "s.test", map[string]map[string][]byte{"s.test": {"ed25519:1": key.Public()}})
+		if rpErr != nil || !pa.OK {
+			t.Errorf("%s: roomproto %v, Synapse ok=%v %s", junk, rpErr, pa.OK, pa.Err)
+		}
+		if err := signing.VerifyJSON(obj, ring); err != nil {
+			t.Errorf("%s: VerifyJSON: %v", junk, err)
+		}
+	}
+	algo := []byte(strings.Replace(string(signed), `"s.test":{`, `"s.test":{"curve25519:1":5,`, 1))
+	if err := signing.VerifyJSONServer(algo, "s.test", ring); err != nil {
+		t.Errorf("another algorithm's value a number: %v", err)
 	}
 }
 
