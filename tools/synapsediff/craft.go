@@ -123,6 +123,21 @@ func randScalar(r *rand.Rand) *scalar.Scalar {
 	return s
 }
 
+// torsionR finds, among the eight-torsion points from index from on, an R with R = −k·t for the
+// challenge k = H(R ‖ pub ‖ msg), and returns R's encoding and k.
+func torsionR(t *curve.EdwardsPoint, pub, msg []byte, from int) ([]byte, *scalar.Scalar, bool) {
+	for j := from; j < 8; j++ {
+		rEnc := encodePoint(torsion(j))
+		k := challenge(rEnc, pub, msg)
+		lhs := curve.NewEdwardsPoint().Mul(t, k)
+		lhs.Neg(lhs)
+		if string(encodePoint(lhs)) == string(rEnc) {
+			return rEnc, k, true
+		}
+	}
+	return nil, nil, false
+}
+
 // forgeSmall returns, for public key pubPt (encoded as pubEnc) whose secret part is a, a
 // signature with R = rEnc and S = k·a + extra, where the caller arranged that S·B − k·A = R.
 func sigWith(rEnc []byte, s *scalar.Scalar) []byte {
@@ -184,28 +199,16 @@ var edCases = []edCase{
 		t := torsion(1 + r.Intn(7))
 		pubPt := curve.NewEdwardsPoint().Add(decodePoint(priv.Public().(ed25519.PublicKey)), t)
 		pub := encodePoint(pubPt)
-		for j := 1; j < 8; j++ {
-			rEnc := encodePoint(torsion(j))
-			k := challenge(rEnc, pub, msg)
-			lhs := curve.NewEdwardsPoint().Mul(t, k)
-			lhs.Neg(lhs)
-			if string(encodePoint(lhs)) == string(rEnc) {
-				return pub, sigWith(rEnc, scalar.New().Mul(k, a)), true
-			}
+		if rEnc, k, ok := torsionR(t, pub, msg, 1); ok {
+			return pub, sigWith(rEnc, scalar.New().Mul(k, a)), true
 		}
 		return nil, nil, false
 	}},
 	{"key of small order, S = 0, R = −k·A", func(r *rand.Rand, _ ed25519.PrivateKey, msg []byte) ([]byte, []byte, bool) {
 		t := torsion(1 + r.Intn(7))
 		pub := encodePoint(t)
-		for j := 0; j < 8; j++ {
-			rEnc := encodePoint(torsion(j))
-			k := challenge(rEnc, pub, msg)
-			lhs := curve.NewEdwardsPoint().Mul(t, k)
-			lhs.Neg(lhs)
-			if string(encodePoint(lhs)) == string(rEnc) {
-				return pub, sigWith(rEnc, scalar.New()), true
-			}
+		if rEnc, _, ok := torsionR(t, pub, msg, 0); ok {
+			return pub, sigWith(rEnc, scalar.New()), true
 		}
 		return nil, nil, false
 	}},
