@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"testing"
 
 	"github.com/roomproto/roomproto/canonicaljson"
@@ -150,6 +151,13 @@ func FuzzCountersignEvent(f *testing.F) {
 		b, _, err2 := appendStripped(nil, out, dropSignatures)
 		if err1 != nil || err2 != nil || !bytes.Equal(a, b) {
 			t.Fatalf("changed beyond its signatures (%v, %v):\n%s\n%s", err1, err2, a, b)
+		}
+		// Every other member of `signatures` is kept as it is; b.example's entry is replaced.
+		want := signatureMembers(t, data)
+		got := signatureMembers(t, out)
+		want["b.example"] = map[string]string{"ed25519:1": got["b.example"]["ed25519:1"]}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("signatures changed:\n%v\n%v", want, got)
 		}
 		if ev, err := pdu.Parse(v, out); err == nil {
 			if err := VerifyEventSignature(ev, "b.example", keys); err != nil {
