@@ -27,7 +27,7 @@ var jsonsigArea = &Area{
 	Classes: []*Class{
 		{ID: "J1-padded-signature", Cat: GMSLDeparts, Desc: "a signature written with = padding: roomproto accepts it, GMSL refuses (RawStdEncoding only)",
 			Spec: "appendices.md \"Unpadded Base64\": \"SHOULD accept input with or without padding characters wherever possible\"; decisions.md (signing) 1"},
-		{ID: "J2-malformed-other-signature-voids", Cat: GMSLDeparts, Desc: "a malformed signature of another server or of an unknown algorithm makes GMSL refuse a valid signature (it decodes the whole signatures map first)",
+		{ID: "J2-malformed-other-signature-voids", Cat: GMSLDeparts, Desc: "a malformed signature (bad base64, not a string) or entry (not an object) of another server, or of an unknown algorithm, makes GMSL refuse a valid signature (it decodes the whole signatures map first)",
 			Spec: "appendices.md \"Checking for a Signature\" steps 1-2: only the entity's entry counts, unknown algorithms are removed before decoding"},
 		{ID: "J3-whitespace-in-signature", Cat: GMSLDeparts, Desc: "a line break inside the signature: GMSL's decoder skips it and accepts, roomproto refuses",
 			Spec: "RFC 4648 alphabet (appendices.md \"Unpadded Base64\"); decisions.md (signing) 1 \"Line breaks ... are refused\""},
@@ -72,6 +72,8 @@ var jsonsigExpected = map[[3]string]string{
 	{"other server: malformed base64 signature", "valid", "invalid"}:             "J2-malformed-other-signature-voids",
 	{"other server: padded signature", "valid", "invalid"}:                       "J2-malformed-other-signature-voids",
 	{"same server: extra non-ed25519 algorithm, bad base64", "valid", "invalid"}: "J2-malformed-other-signature-voids",
+	{"other server: entry not an object", "valid", "invalid"}:                    "J2-malformed-other-signature-voids",
+	{"other server: signature is int", "valid", "invalid"}:                       "J2-malformed-other-signature-voids",
 	{"signature with whitespace", "invalid", "valid"}:                            "J3-whitespace-in-signature",
 }
 
