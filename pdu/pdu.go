@@ -108,7 +108,8 @@ type Event struct {
 	// (components/event_hash.yaml).
 	ContentHash string
 	// Signatures is `signatures`: server name → key ID → unpadded base64 signature, as a list in
-	// canonical order. It is non-nil, empty or not.
+	// canonical order, one entry per signature: len(ev.Signatures) counts signatures, not
+	// servers (Signatures.Servers lists those). It is non-nil, empty or not.
 	Signatures Signatures
 	// Membership is `content.membership` of an `m.room.member` event when it is a string.
 	Membership string

@@ -27,7 +27,9 @@ type Signature struct {
 //
 // The list costs about 48 bytes per signature, where a map per server cost some 300-400 bytes, so
 // `signatures` that a relay filled with thousands of servers no longer makes a parsed event many
-// times larger than its bytes (SECURITY.md). Its methods look a server up by binary search.
+// times larger than its bytes (SECURITY.md). Its methods look a server up by binary search, so
+// they need the order above: a list built by hand must be sorted (slices.SortFunc by Server,
+// then KeyID) and hold no name twice.
 type Signatures []Signature
 
 // Server returns the signatures of the server name, in key ID order; empty when it has none.

@@ -82,7 +82,7 @@ func SignEvent(v roomversion.Version, event []byte, serverName string, key Signi
 	if err != nil {
 		return nil, malformed(err, "%v", err)
 	}
-	return signCanonical(hashed, redacted, serverName, key, strict)
+	return signCanonicalWith(hashed, redacted, serverName, key, strict, false, true)
 }
 
 // CountersignEvent adds serverName's signature to an event that its origin has already hashed
@@ -112,7 +112,7 @@ func CountersignEvent(v roomversion.Version, event []byte, serverName string, ke
 	if err != nil {
 		return nil, malformed(err, "%v", err)
 	}
-	return signCanonicalWith(canon, redacted, serverName, key, strict, true)
+	return signCanonicalWith(canon, redacted, serverName, key, strict, true, true)
 }
 
 // ServerName returns the server name of a Matrix ID ("@user:example.org:8448" →

@@ -157,8 +157,9 @@ func FuzzVerifyJSON(f *testing.F) {
 		if err == nil && serverErr != nil {
 			t.Fatalf("VerifyJSON accepts, VerifyJSONServer: %v", serverErr)
 		}
-		// HasValidSignature reads `signatures` strictly (the third-party invite rule): it
-		// agrees with VerifyJSON unless some entry is not an object of strings.
+		// HasValidSignature holds `signatures` to the shape of a third-party invite's `signed`
+		// (an object of objects of strings): it agrees with VerifyJSON unless that shape is
+		// broken, which is ErrMalformed.
 		ok, herr := HasValidSignature(data, key.Public())
 		if err == nil && herr == nil && !ok {
 			t.Fatal("VerifyJSON accepts, HasValidSignature finds no valid signature")

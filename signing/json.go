@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/roomproto/roomproto/canonicaljson"
 	"github.com/roomproto/roomproto/internal/jsonscan"
@@ -157,16 +158,15 @@ func canonicalObjectIndexed(dst, data []byte, strict bool, idx *canonicaljson.In
 
 // readSignatures reads the signatures of a `signatures` value of canonical JSON, server name →
 // key ID → base64 signature, as a list in its (canonical) order (none when raw is nil: the object
-// has no `signatures`). With server set, only that
-// server's entry is read; otherwise every server's.
+// has no `signatures`). With all, every server's entry is read; otherwise only server's.
 //
 // It reads them as appendices "Checking for a Signature" does: only the signing entity's entry
 // matters (step 1) and key IDs of algorithms other than ed25519 are removed before anything else
 // (step 2), so an entry that is not an object is an error only when it is the one asked for
-// (with server set), and is skipped otherwise, and a key ID other than "ed25519:..." is skipped
+// (not all), and is skipped otherwise, and a key ID other than "ed25519:..." is skipped
 // whatever its value. An ed25519 signature that is not a string is listed with an empty Value,
 // which decodes to no signature (step 4: the check fails when that key is known).
-func readSignatures(raw []byte, server string) (pdu.Signatures, error) {
+func readSignatures(raw []byte, server string, all bool) (pdu.Signatures, error) {
 	if raw == nil {
 		return nil, nil // no `signatures`
 	}
@@ -175,11 +175,11 @@ func readSignatures(raw []byte, server string) (pdu.Signatures, error) {
 	}
 	var out pdu.Signatures
 	err := canonicaljson.EachMember(raw, func(name string, keys []byte) error {
-		if server != "" && name != server {
+		if !all && name != server {
 			return nil
 		}
 		if canonicaljson.KindOf(keys) != canonicaljson.Object {
-			if server != "" {
+			if !all {
 				return malformed(nil, "signatures of %q must be an object", name)
 			}
 			return nil
@@ -210,6 +210,34 @@ func readSignatures(raw []byte, server string) (pdu.Signatures, error) {
 	return out, nil
 }
 
+// checkSignaturesShape checks that a `signatures` value of canonical JSON has the shape the event
+// format and the schema of a third-party invite's `signed` give it: an object of objects of
+// strings ([ErrMalformed] otherwise).
+func checkSignaturesShape(raw []byte) error {
+	if canonicaljson.KindOf(raw) != canonicaljson.Object {
+		return malformed(nil, "signatures must be an object")
+	}
+	err := canonicaljson.EachMember(raw, func(server string, keys []byte) error {
+		if canonicaljson.KindOf(keys) != canonicaljson.Object {
+			return malformed(nil, "signatures of %q must be an object", server)
+		}
+		return canonicaljson.EachMember(keys, func(keyID string, sig []byte) error {
+			if canonicaljson.KindOf(sig) != canonicaljson.String {
+				return malformed(nil, "signature %q of %q must be a string", keyID, server)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		var ve *VerificationError
+		if errors.As(err, &ve) {
+			return ve
+		}
+		return malformed(err, "signatures: %v", err)
+	}
+	return nil
+}
+
 // SignJSON signs the JSON object obj as the server serverName with key, following appendices
 // "Signing Details": `signatures` and `unsigned` are removed, the rest is encoded as canonical
 // JSON (lenient rules, as for room versions 1-5), signed, and the unpadded base64 signature is
@@ -223,20 +251,25 @@ func SignJSON(obj []byte, serverName string, key SigningKey) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return signCanonical(canon, canon, serverName, key, false)
+	return signCanonicalWith(canon, canon, serverName, key, false, false, false)
 }
 
-// signCanonical signs msgSource (a canonical object: `signatures` and `unsigned` are stripped
-// from it to form the signed bytes) and adds the signature to the canonical object canon.
-func signCanonical(canon, msgSource []byte, serverName string, key SigningKey, strict bool) ([]byte, error) {
-	return signCanonicalWith(canon, msgSource, serverName, key, strict, false)
-}
-
-// signCanonicalWith is signCanonical; with replace, the signatures already under serverName
-// are dropped rather than kept beside the new one.
-func signCanonicalWith(canon, msgSource []byte, serverName string, key SigningKey, strict, replace bool) ([]byte, error) {
+// signCanonicalWith signs msgSource (a canonical object: `signatures` and `unsigned` are stripped
+// from it to form the signed bytes) and adds the signature to the canonical object canon, which
+// it returns canonical again (strict: as room versions 6+ require). With replace, the signatures
+// already under serverName are dropped rather than kept beside the new one. With event, canon is
+// an event, whose format requires `signatures` to be an object of objects of strings
+// (checkSignaturesShape); a plain JSON object's other entries may hold anything.
+func signCanonicalWith(canon, msgSource []byte, serverName string, key SigningKey, strict, replace, event bool) ([]byte, error) {
 	if len(key.Private) != ed25519.PrivateKeySize {
 		return nil, &KeyError{KeyID: key.KeyID(), Detail: "no ed25519 private key"}
+	}
+	// JSON holds Unicode text: a name that is not UTF-8 would be written as another name.
+	if !utf8.ValidString(key.KeyID()) {
+		return nil, &KeyError{KeyID: key.KeyID(), Detail: "the key ID is not valid UTF-8"}
+	}
+	if !utf8.ValidString(serverName) {
+		return nil, malformed(nil, "the server name %q is not valid UTF-8", serverName)
 	}
 	msg, _, err := appendStripped(nil, msgSource, dropSignatures|dropUnsigned)
 	if err != nil {
@@ -246,6 +279,11 @@ func signCanonicalWith(canon, msgSource []byte, serverName string, key SigningKe
 	rest, sigsRaw, err := appendStripped(nil, canon, dropSignatures)
 	if err != nil {
 		return nil, err
+	}
+	if event && sigsRaw != nil {
+		if err := checkSignaturesShape(sigsRaw); err != nil {
+			return nil, err
+		}
 	}
 	// rest is canonical and ends with '}': add the signatures member and sort again. Every
 	// entry but the signer's is copied as it is, whatever it holds (appendices "Signing
@@ -369,7 +407,7 @@ func VerifyJSON(obj []byte, keys KeyLookup) error {
 	if err != nil {
 		return err
 	}
-	sigs, err := readSignatures(sigsRaw, "")
+	sigs, err := readSignatures(sigsRaw, "", true)
 	if err != nil {
 		return err
 	}
@@ -409,7 +447,7 @@ func VerifyJSONServer(obj []byte, serverName string, keys KeyLookup) error {
 	if err != nil {
 		return err
 	}
-	sigs, err := readSignatures(sigsRaw, serverName)
+	sigs, err := readSignatures(sigsRaw, serverName, false)
 	if err != nil {
 		return err
 	}
@@ -421,10 +459,12 @@ func VerifyJSONServer(obj []byte, serverName string, keys KeyLookup) error {
 // implements the check of a third-party invite's `signed` object against the public keys of the
 // `m.room.third_party_invite` event (auth rules, e.g. rooms/fragments/v8-auth-rules.md rule
 // 4.4.1.7: "If any signature in signed matches any public key ..."). Signatures that are not
-// base64 simply do not match, and entries of `signatures` that are not objects, key IDs of other
-// algorithms and values that are not strings are ignored, as [VerifyJSON] ignores them. The
-// error is non-nil only when obj is not a JSON object or its `signatures` is not an object
-// ([ErrMalformed]). To check one object against many keys, [ParseSignedObject] reads it once.
+// base64 simply do not match. The error is non-nil only when obj is not a JSON object or its
+// `signatures` is not an object of objects of strings ([ErrMalformed]): unlike [VerifyJSON], it
+// holds `signatures` to the shape the schema of a third-party invite's `signed` gives it, so the
+// auth rules agree with the implementations that decode `signed` into typed maps
+// (docs/decisions.md (authrules) "Third-party invite signatures"). To check one object against
+// many keys, [ParseSignedObject] reads it once.
 func HasValidSignature(obj []byte, pub ed25519.PublicKey) (bool, error) {
 	o, err := ParseSignedObject(obj)
 	if err != nil {
@@ -448,7 +488,12 @@ func ParseSignedObject(obj []byte) (*SignedObject, error) {
 	if err != nil {
 		return nil, err
 	}
-	sigs, err := readSignatures(sigsRaw, "")
+	if sigsRaw != nil {
+		if err := checkSignaturesShape(sigsRaw); err != nil {
+			return nil, err
+		}
+	}
+	sigs, err := readSignatures(sigsRaw, "", true)
 	if err != nil {
 		return nil, err
 	}

@@ -278,3 +278,63 @@ func TestNotJSONIsASyntaxError(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyJSONServerEmptyName: the server name "" names the entry "" and nothing else; it does
+// not stand for every server.
+func TestVerifyJSONServerEmptyName(t *testing.T) {
+	_, key := testKey(t, "a.example:1")
+	signed, err := SignJSON([]byte(`{"a":1}`), "a.example", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring := KeyRing{"": {"ed25519:1": {Key: key.Public()}}, "a.example": {"ed25519:1": {Key: key.Public()}}}
+	wantErr(t, VerifyJSONServer(signed, "", ring), "ErrMissingSignature")
+	wantErr(t, VerifyJSONServer([]byte(`{"a":1,"signatures":{"":5}}`), "", ring), "ErrMalformed")
+	wantErr(t, VerifyJSONServer(signed, "a.example", ring), "")
+}
+
+// TestSignRefusesNamesThatAreNotUTF8: a server name or key ID that is not valid UTF-8 would be
+// written as another name (U+FFFD in its place), beside or over another server's signatures.
+func TestSignRefusesNamesThatAreNotUTF8(t *testing.T) {
+	_, key := testKey(t, "a.example:1")
+	in := []byte(`{"a":1,"signatures":{"\ufffd\ufffd\ufffd":{"ed25519:1":"another server's"}}}`)
+	v10 := version(t, "10")
+	event := []byte(`{"room_id":"!r:a.example","sender":"@u:a.example","type":"m.t","content":{},"origin_server_ts":1,"depth":1,"prev_events":[],"auth_events":[]}`)
+	for _, name := range []string{"\xed\xa0\x80", "\xff", "a.example\x80"} {
+		if _, err := SignJSON(in, name, key); !errors.Is(err, ErrMalformed) {
+			t.Errorf("SignJSON as %q: %v, want ErrMalformed", name, err)
+		}
+		if _, err := SignEvent(v10, event, name, key); !errors.Is(err, ErrMalformed) {
+			t.Errorf("SignEvent as %q: %v, want ErrMalformed", name, err)
+		}
+	}
+	bad := key
+	bad.Version = "\xff"
+	var ke *KeyError
+	if _, err := SignJSON(in, "a.example", bad); !errors.As(err, &ke) {
+		t.Errorf("SignJSON with key ID %q: %v, want a *KeyError", bad.KeyID(), err)
+	}
+}
+
+// TestSignEventKeepsTheEventFormat: SignEvent and CountersignEvent refuse an event whose
+// `signatures` the event format refuses (pdu.Parse would refuse their output), while SignJSON
+// keeps such members of a plain object as they are.
+func TestSignEventKeepsTheEventFormat(t *testing.T) {
+	_, key := testKey(t, "b.example:1")
+	for _, sigs := range []string{`{"relay.example":5}`, `{"relay.example":{"ed25519:1":[]}}`, `[]`} {
+		for _, id := range []string{"3", "10"} {
+			v := version(t, id)
+			event := []byte(`{"room_id":"!r:a.example","sender":"@u:a.example","type":"m.t","content":{},"origin_server_ts":1,"depth":1,"prev_events":[],"auth_events":[],"hashes":{"sha256":"x"},"signatures":` + sigs + `}`)
+			if _, err := SignEvent(v, event, "b.example", key); !errors.Is(err, ErrMalformed) {
+				t.Errorf("v%s SignEvent with signatures %s: %v, want ErrMalformed", id, sigs, err)
+			}
+			if _, err := CountersignEvent(v, event, "b.example", key); !errors.Is(err, ErrMalformed) {
+				t.Errorf("v%s CountersignEvent with signatures %s: %v, want ErrMalformed", id, sigs, err)
+			}
+		}
+	}
+	out, err := SignJSON([]byte(`{"a":1,"signatures":{"relay.example":5}}`), "b.example", key)
+	if err != nil || !bytes.Contains(out, []byte(`"relay.example":5`)) {
+		t.Fatalf("SignJSON: %s, %v", out, err)
+	}
+}
