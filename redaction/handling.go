@@ -52,8 +52,10 @@ func (d Decision) String() string {
 // level before room version 11 and from `content` from version 11), or nil when it has not been
 // received. target.EventID must be set (signing.ParseEvent does so; pdu.Parse does only for
 // room versions 1 and 2): a target whose ID differs from `redacts`, or that is in another room,
-// is ignored. Both events must already have passed the checks on receipt (format, signatures,
-// authorisation); Decide does not repeat them.
+// is ignored. Both events must have been parsed for v (pdu.Event.Version); a redaction parsed
+// for another version is ignored, since its `redacts` was read by that version's rules, and so is
+// a target parsed for a version other than the redaction's. Both events must already have passed
+// the checks on receipt (format, signatures, authorisation); Decide does not repeat them.
 //
 // senderPowerLevel is the power level of the redaction's `sender` and redactLevel the room's
 // *redact level*, both in the state the redaction event is authorised against (the authrules
@@ -82,6 +84,11 @@ func Decide(v roomversion.Version, redaction, target *pdu.Event, senderPowerLeve
 func DecideCompared(v roomversion.Version, redaction, target *pdu.Event, senderVsRedact int) (Decision, string) {
 	if redaction == nil || redaction.Type != pdu.TypeRedaction {
 		return Ignore, "not an m.room.redaction event"
+	}
+	// Redacts was read by the rules of the version the event was parsed for (top-level before
+	// v11, content from v11): judged under another, it would be the wrong field.
+	if redaction.Version.ID != v.ID {
+		return Ignore, "the redaction was parsed for room version " + quote(redaction.Version.ID) + ", not " + quote(v.ID)
 	}
 	redacts := redaction.Redacts
 	if redacts == "" {
@@ -119,6 +126,9 @@ func mismatch(redaction, target *pdu.Event) string {
 	if target.EventID != redaction.Redacts {
 		return "target " + target.EventID + " is not the redacted event " + redaction.Redacts
 	}
+	if target.Version.ID != redaction.Version.ID {
+		return "the events were parsed for different room versions (" + quote(target.Version.ID) + ", " + quote(redaction.Version.ID) + ")"
+	}
 	if target.Room() != redaction.Room() {
 		return "target is in another room than the redaction"
 	}
@@ -147,7 +157,8 @@ func sameDomain(a, b string) bool {
 // `"unsigned":{"redacted_because":<redaction>}`, where <redaction> is the canonical form of the
 // redaction event's received bytes (redaction.Raw()), unchanged. Nothing of the target's own
 // `unsigned` survives. Since reference hashes and signatures ignore `unsigned`, the output still
-// has the target's event ID and signatures.
+// has the target's event ID and signatures. The two events must have been parsed for the same
+// room version ([ErrWrongTarget] otherwise, as for a target that is not the redacted event).
 //
 // It checks only that the two events match: redaction is an `m.room.redaction` whose `redacts`
 // is target.EventID (which must be set) in the same room; otherwise the error is an [*Error]

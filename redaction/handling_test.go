@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/roomproto/roomproto/authrules"
@@ -246,5 +247,38 @@ func TestDecideComparedBeyondInt64(t *testing.T) {
 	d, reason := redaction.DecideCompared(v, red, target, cmp)
 	if d != redaction.Ignore || reason != "sender below the redact level and of another domain than the target's sender" {
 		t.Fatalf("exact comparison: %s %q", d, reason)
+	}
+}
+
+// TestDecideVersionMismatch: events parsed for one room version are not judged or applied under
+// another. A v10 redaction carries `redacts` at the top level; judged under v11, whose
+// redactions carry it in `content`, it would be read from the wrong field.
+func TestDecideVersionMismatch(t *testing.T) {
+	v10, v11 := lookup(t, "10"), lookup(t, "11")
+	fill := `"auth_events":[],"prev_events":[],"depth":1,"origin_server_ts":1,"hashes":{"sha256":"h"},"signatures":{}`
+	target := parseWithID(t, v11, []byte(`{"event_id":"$t","room_id":"!r:a.example","sender":"@a:a.example","type":"m.room.message","content":{},`+fill+`}`))
+	target10 := parseWithID(t, v10, []byte(`{"event_id":"$t","room_id":"!r:a.example","sender":"@a:a.example","type":"m.room.message","content":{},`+fill+`}`))
+	red10 := parseWithID(t, v10, []byte(`{"room_id":"!r:a.example","sender":"@m:a.example","type":"m.room.redaction","redacts":"$t","content":{},`+fill+`}`))
+	for _, c := range []struct {
+		name           string
+		v              roomversion.Version
+		target         *pdu.Event
+		want           redaction.Decision
+		reasonContains string
+	}{
+		{"v10 redaction judged under v11", v11, target, redaction.Ignore, `parsed for room version "10", not "11"`},
+		{"v10 redaction of a v11 target under v10", v10, target, redaction.Ignore, `different room versions ("11", "10")`},
+		{"both v10, judged under v10", v10, target10, redaction.Apply, "redact level"},
+	} {
+		d, reason := redaction.Decide(c.v, red10, c.target, 100, 50)
+		if d != c.want || !strings.Contains(reason, c.reasonContains) {
+			t.Errorf("%s: %s (%s), want %s (%s)", c.name, d, reason, c.want, c.reasonContains)
+		}
+	}
+	if _, err := redaction.ApplyRedaction(target, red10); !errors.Is(err, redaction.ErrWrongTarget) {
+		t.Errorf("ApplyRedaction of a v10 redaction to a v11 target: %v, want ErrWrongTarget", err)
+	}
+	if _, err := redaction.ApplyRedaction(target10, red10); err != nil {
+		t.Errorf("ApplyRedaction, both v10: %v", err)
 	}
 }
