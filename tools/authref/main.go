@@ -407,18 +407,27 @@ func short(v verdict) string {
 	return "REJECT:" + v.Rule
 }
 
+// parseAll parses generated events for the builder's room version, with their event IDs.
+func parseAll(b *authgen.Builder, events []*authgen.Event) ([]*pdu.Event, error) {
+	var out []*pdu.Event
+	for _, a := range events {
+		pe, err := signing.ParseEvent(b.V, a.Raw)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, pe)
+	}
+	return out, nil
+}
+
 func runRP(b *authgen.Builder, create *authgen.Event, final *authgen.Event, auth []*authgen.Event, rejected []string) (verdict, error) {
 	e, err := signing.ParseEvent(b.V, final.Raw)
 	if err != nil {
 		return verdict{}, err
 	}
-	var aes []*pdu.Event
-	for _, a := range auth {
-		pe, err := signing.ParseEvent(b.V, a.Raw)
-		if err != nil {
-			return verdict{}, fmt.Errorf("auth event: %w", err)
-		}
-		aes = append(aes, pe)
+	aes, err := parseAll(b, auth)
+	if err != nil {
+		return verdict{}, fmt.Errorf("auth event: %w", err)
 	}
 	opts := authrules.Options{}
 	if len(rejected) > 0 {
@@ -450,13 +459,9 @@ func runRPState(b *authgen.Builder, create *authgen.Event, final *authgen.Event,
 	if err != nil {
 		return verdict{}, err
 	}
-	var evs []*pdu.Event
-	for _, a := range auth {
-		pe, err := signing.ParseEvent(b.V, a.Raw)
-		if err != nil {
-			return verdict{}, err
-		}
-		evs = append(evs, pe)
+	evs, err := parseAll(b, auth)
+	if err != nil {
+		return verdict{}, err
 	}
 	if b.Ver >= 12 && e.Type != "m.room.create" {
 		ce, err := signing.ParseEvent(b.V, create.Raw)

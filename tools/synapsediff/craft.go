@@ -123,6 +123,22 @@ func randScalar(r *rand.Rand) *scalar.Scalar {
 	return s
 }
 
+// mixedOrderSig signs msg honestly with priv's scalar but under the mixed-order key A+T (T a
+// random torsion point), and keeps the signature only when k·T is the identity (identity set),
+// where the plain equation holds, or only when it is not, where only the cofactored one does.
+func mixedOrderSig(r *rand.Rand, priv ed25519.PrivateKey, msg []byte, identity bool) ([]byte, []byte, bool) {
+	a := secretScalar(priv)
+	t := torsion(1 + r.Intn(7))
+	pub := encodePoint(curve.NewEdwardsPoint().Add(decodePoint(priv.Public().(ed25519.PublicKey)), t))
+	nonce := randScalar(r)
+	rEnc := encodePoint(curve.NewEdwardsPoint().MulBasepoint(curve.ED25519_BASEPOINT_TABLE, nonce))
+	k := challenge(rEnc, pub, msg)
+	if curve.NewEdwardsPoint().Mul(t, k).IsIdentity() != identity {
+		return nil, nil, false
+	}
+	return pub, sigWith(rEnc, scalar.New().Add(nonce, scalar.New().Mul(k, a))), true
+}
+
 // torsionR finds, among the eight-torsion points from index from on, an R with R = −k·t for the
 // challenge k = H(R ‖ pub ‖ msg), and returns R's encoding and k.
 func torsionR(t *curve.EdwardsPoint, pub, msg []byte, from int) ([]byte, *scalar.Scalar, bool) {
@@ -235,28 +251,10 @@ var edCases = []edCase{
 		return enc, ed25519.Sign(priv, msg), true
 	}},
 	{"mixed-order key A+T, honest R, k·T = 0 (equation holds)", func(r *rand.Rand, priv ed25519.PrivateKey, msg []byte) ([]byte, []byte, bool) {
-		a := secretScalar(priv)
-		t := torsion(1 + r.Intn(7))
-		pub := encodePoint(curve.NewEdwardsPoint().Add(decodePoint(priv.Public().(ed25519.PublicKey)), t))
-		nonce := randScalar(r)
-		rEnc := encodePoint(curve.NewEdwardsPoint().MulBasepoint(curve.ED25519_BASEPOINT_TABLE, nonce))
-		k := challenge(rEnc, pub, msg)
-		if !curve.NewEdwardsPoint().Mul(t, k).IsIdentity() {
-			return nil, nil, false
-		}
-		return pub, sigWith(rEnc, scalar.New().Add(nonce, scalar.New().Mul(k, a))), true
+		return mixedOrderSig(r, priv, msg, true)
 	}},
 	{"mixed-order key A+T, honest R, k·T != 0 (only the cofactored equation holds)", func(r *rand.Rand, priv ed25519.PrivateKey, msg []byte) ([]byte, []byte, bool) {
-		a := secretScalar(priv)
-		t := torsion(1 + r.Intn(7))
-		pub := encodePoint(curve.NewEdwardsPoint().Add(decodePoint(priv.Public().(ed25519.PublicKey)), t))
-		nonce := randScalar(r)
-		rEnc := encodePoint(curve.NewEdwardsPoint().MulBasepoint(curve.ED25519_BASEPOINT_TABLE, nonce))
-		k := challenge(rEnc, pub, msg)
-		if curve.NewEdwardsPoint().Mul(t, k).IsIdentity() {
-			return nil, nil, false
-		}
-		return pub, sigWith(rEnc, scalar.New().Add(nonce, scalar.New().Mul(k, a))), true
+		return mixedOrderSig(r, priv, msg, false)
 	}},
 	{"mixed-order R = r·B + T (only the cofactored equation holds)", func(r *rand.Rand, priv ed25519.PrivateKey, msg []byte) ([]byte, []byte, bool) {
 		pub := priv.Public().(ed25519.PublicKey)
