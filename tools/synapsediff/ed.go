@@ -193,7 +193,7 @@ func v10Event(v roomversion.Version, ts int) []byte {
 	ev = strings.Replace(ev, `"origin_server_ts"`, `"hashes":{"sha256":"`+base64.RawStdEncoding.EncodeToString(h[:])+`"},"origin_server_ts"`, 1)
 	c, err := canonicaljson.CanonicalStrict([]byte(ev))
 	if err != nil {
-		panic(err)
+		panic(err) // invariant: the harness's own event
 	}
 	return c
 }
@@ -204,7 +204,7 @@ func runBulk(t *Tally, n int, seed int64) {
 	py := theOracle()
 	v, err := roomversion.Lookup("10")
 	if err != nil {
-		panic(err)
+		panic(err) // invariant: a room version of the spec
 	}
 	r := rand.New(rand.NewSource(seed))
 	// Self-check: an honest signature of the harness's event verifies.

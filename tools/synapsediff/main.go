@@ -34,14 +34,21 @@ var (
 	oracleErr  error
 )
 
-// theOracle returns the shared helper, started on first use. It panics when the helper cannot
-// start: main checks that first, the tests skip.
+// theOracle returns the shared helper, started on first use. It stops the program (harnessFailed)
+// when the helper cannot start: main checks that first, the tests skip.
 func theOracle() *oracle {
 	o, err := getOracle()
 	if err != nil {
-		panic(err)
+		harnessFailed(err)
 	}
 	return o
+}
+
+// harnessFailed reports a failure of the Python helper, without which no comparison can go on,
+// and exits with status 2, as when the helper cannot be started.
+func harnessFailed(err error) {
+	fmt.Fprintf(os.Stderr, "synapsediff: %v\n", err)
+	os.Exit(2)
 }
 
 func getOracle() (*oracle, error) {

@@ -74,13 +74,13 @@ func startOracle(python string) (*oracle, error) {
 	return o, nil
 }
 
-// call sends one request and reads its answer. A dead helper is a harness failure: call
-// panics, since no comparison can go on without it.
+// call sends one request and reads its answer. A dead helper is a harness failure: call stops
+// the program (harnessFailed), since no comparison can go on without it.
 func (o *oracle) call(req map[string]any) pyAnswer {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.dead != nil {
-		panic(o.dead)
+		harnessFailed(o.dead)
 	}
 	line, err := json.Marshal(req)
 	if err != nil {
@@ -88,17 +88,17 @@ func (o *oracle) call(req map[string]any) pyAnswer {
 	}
 	if _, err := o.in.Write(append(line, '\n')); err != nil {
 		o.dead = fmt.Errorf("synapsediff: helper: %w", err)
-		panic(o.dead)
+		harnessFailed(o.dead)
 	}
 	resp, err := o.out.ReadBytes('\n')
 	if err != nil {
 		o.dead = fmt.Errorf("synapsediff: helper died: %w", err)
-		panic(o.dead)
+		harnessFailed(o.dead)
 	}
 	var a pyAnswer
 	if err := json.Unmarshal(resp, &a); err != nil {
 		o.dead = fmt.Errorf("synapsediff: helper answered %q: %w", resp, err)
-		panic(o.dead)
+		harnessFailed(o.dead)
 	}
 	return a
 }

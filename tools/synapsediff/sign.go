@@ -63,7 +63,7 @@ func runSign(t *Tally, n int, seed int64) {
 		r.Read(seedBytes)
 		key, err := signing.NewSigningKey(ver, seedBytes)
 		if err != nil {
-			panic(err)
+			panic(err) // invariant: the harness's own key versions and 32-byte seeds
 		}
 		obj := g.object(1 + r.Intn(2))
 		if obj == "{}" || obj[0] != '{' {

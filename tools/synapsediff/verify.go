@@ -183,7 +183,7 @@ var verifyMutations = []vmut{
 	{"second known key, valid signature", func(c *vctx, _ *rand.Rand) ([]byte, map[string]map[string][]byte) {
 		out, err := signing.SignJSON(c.signed, c.server, signing.SigningKey{Version: "two", Private: c.priv2})
 		if err != nil {
-			panic(err)
+			panic(err) // invariant: an object the harness signed already
 		}
 		return out, c.ringWith2()
 	}},
@@ -196,7 +196,7 @@ var verifyMutations = []vmut{
 	{"known key of another server signed validly too", func(c *vctx, _ *rand.Rand) ([]byte, map[string]map[string][]byte) {
 		out, err := signing.SignJSON(c.signed, "third.test", signing.SigningKey{Version: "two", Private: c.priv2})
 		if err != nil {
-			panic(err)
+			panic(err) // invariant: an object the harness signed already
 		}
 		ring := c.ringWith2()
 		ring["third.test"] = map[string][]byte{"ed25519:two": c.priv2.Public().(ed25519.PublicKey)}
