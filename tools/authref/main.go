@@ -237,13 +237,7 @@ func main() {
 		if c.Type != "m.room.create" {
 			if d := compareSelection(b, final, ask, req); d != "" {
 				key := "SELECTION v" + vid + " " + kindOf(c.Label) + " " + d
-				g := groups[key]
-				if g == nil {
-					ex := &example{Version: vid, Label: c.Label, Mut: mut, Event: final.Raw}
-					g = &group{Key: key, First: ex, Small: ex}
-					groups[key] = g
-				}
-				g.Count++
+				addExample(groups, key, &example{Version: vid, Label: c.Label, Mut: mut, Event: final.Raw})
 			}
 		}
 		kind := kindOf(c.Label)
@@ -283,20 +277,9 @@ func main() {
 		if stateDiv {
 			ex := &example{Version: vid, Label: c.Label, Pert: pert, Mut: mut, Event: final.Raw, Create: createRaw,
 				RP: sv, Ref: stateRef, Amb: stateAmb}
-			for _, a := range auth {
-				ex.Auth = append(ex.Auth, a.Raw)
-				ex.size += len(a.Raw)
-			}
+			ex.addAuth(auth)
 			key := fmt.Sprintf("STATE v%s %s rp=%s ref=%s amb=%s", vid, kindOf(c.Label), short(sv), short(stateRef), strings.Join(stateAmb, ","))
-			g := groups[key]
-			if g == nil {
-				g = &group{Key: key, First: ex, Small: ex}
-				groups[key] = g
-			}
-			g.Count++
-			if ex.size < g.Small.size {
-				g.Small = ex
-			}
+			addExample(groups, key, ex)
 		}
 		if pv.Allow == ref.Allow {
 			t.agree++
@@ -310,24 +293,13 @@ func main() {
 		ex := &example{Version: vid, Label: c.Label, Pert: pert, Mut: mut, Event: final.Raw, Create: createRaw,
 			RP: pv, Ref: ref, Amb: rv.Amb}
 		ex.size = len(final.Raw)
-		for _, a := range auth {
-			ex.Auth = append(ex.Auth, a.Raw)
-			ex.size += len(a.Raw)
-		}
+		ex.addAuth(auth)
 		what := "VERDICT"
 		if pv.Allow == ref.Allow {
 			what = "rule-only"
 		}
 		key := fmt.Sprintf("%s v%s %s rp=%s ref=%s amb=%s", what, vid, kind, short(pv), short(ref), strings.Join(rv.Amb, ","))
-		g := groups[key]
-		if g == nil {
-			g = &group{Key: key, First: ex, Small: ex}
-			groups[key] = g
-		}
-		g.Count++
-		if ex.size < g.Small.size {
-			g.Small = ex
-		}
+		addExample(groups, key, ex)
 	}
 	stdin.Close()
 	cmd.Wait()
@@ -405,6 +377,28 @@ func short(v verdict) string {
 		return "ALLOW"
 	}
 	return "REJECT:" + v.Rule
+}
+
+// addAuth records the auth events of an example and counts their bytes in its size.
+func (ex *example) addAuth(auth []*authgen.Event) {
+	for _, a := range auth {
+		ex.Auth = append(ex.Auth, a.Raw)
+		ex.size += len(a.Raw)
+	}
+}
+
+// addExample counts ex in the divergence group key, keeping the group's first and smallest
+// example.
+func addExample(groups map[string]*group, key string, ex *example) {
+	g := groups[key]
+	if g == nil {
+		g = &group{Key: key, First: ex, Small: ex}
+		groups[key] = g
+	}
+	g.Count++
+	if ex.size < g.Small.size {
+		g.Small = ex
+	}
 }
 
 // parseAll parses generated events for the builder's room version, with their event IDs.

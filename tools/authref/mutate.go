@@ -139,22 +139,10 @@ func mutate(b *authgen.Builder, rm *authgen.Room, c authgen.Cand) (authgen.Cand,
 			}
 			return c, "pl-named-odd"
 		case 6:
-			u, _ := c.Content["users"].(M)
-			u = difftool.CopyM(u)
-			if u == nil {
-				u = M{}
-			}
-			u[authgen.Users[r.Intn(len(authgen.Users))]] = oddLevel(b)
-			c.Content["users"] = u
+			setOddLevel(b, c.Content, "users", authgen.Users[r.Intn(len(authgen.Users))])
 			return c, "pl-users-oddlevel"
 		case 7:
-			ev, _ := c.Content["events"].(M)
-			ev = difftool.CopyM(ev)
-			if ev == nil {
-				ev = M{}
-			}
-			ev[authgen.EventTypes[r.Intn(len(authgen.EventTypes))]] = oddLevel(b)
-			c.Content["events"] = ev
+			setOddLevel(b, c.Content, "events", authgen.EventTypes[r.Intn(len(authgen.EventTypes))])
 			return c, "pl-events-oddlevel"
 		case 5:
 			u, _ := c.Content["users"].(M)
@@ -202,4 +190,16 @@ func mutate(b *authgen.Builder, rm *authgen.Room, c authgen.Cand) (authgen.Cand,
 		}
 	}
 	return c, ""
+}
+
+// setOddLevel sets key of the object content[field] (a copy of it, or a new object when it is
+// not one) to an odd power level.
+func setOddLevel(b *authgen.Builder, content M, field, key string) {
+	m, _ := content[field].(M)
+	m = difftool.CopyM(m)
+	if m == nil {
+		m = M{}
+	}
+	m[key] = oddLevel(b)
+	content[field] = m
 }
