@@ -237,6 +237,22 @@ func formatErr(field string, sentinel error, detail string, args ...any) *Format
 // one string made per event, so keeping any one of them keeps that string alive: at most the
 // total length of those fields, less than the event's size.
 func Parse(v roomversion.Version, data []byte) (*Event, error) {
+	return parse(v, data, nil)
+}
+
+// ParseIndexed is [Parse] that also leaves in idx where the members of the event are in
+// [Event.Raw]: the top-level members, and the members of the objects that are their values
+// (`content`, `hashes`, `signatures`, `unsigned`), as [canonicaljson.AppendIndexed] records
+// them. Code that goes on to read those members (verification: redaction and the content hash)
+// then need not scan the bytes again. A nil idx makes it Parse. idx is reset first and describes the returned Event's
+// Raw() on success; on error it holds nothing of use.
+func ParseIndexed(v roomversion.Version, data []byte, idx *canonicaljson.Index) (*Event, error) {
+	return parse(v, data, idx)
+}
+
+// parse is Parse, recording the index in idx when it is not nil (otherwise in the pooled
+// scratch).
+func parse(v roomversion.Version, data []byte, idx *canonicaljson.Index) (*Event, error) {
 	// Strict canonical JSON is never longer than its input but can be shorter (whitespace,
 	// escapes), so the size limit applies to the canonical form. In lenient mode (v1-5) an
 	// integer written with an exponent grows when written out (`1e15` is 16 digits).
@@ -251,7 +267,10 @@ func Parse(v roomversion.Version, data []byte) (*Event, error) {
 		}
 	}
 	sc := canonPool.Get().(*canonScratch)
-	canon, err := canonicaljson.AppendIndexed(sc.buf[:0], data, canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON}, &sc.index)
+	if idx == nil {
+		idx = &sc.index
+	}
+	canon, err := canonicaljson.AppendIndexed(sc.buf[:0], data, canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON}, idx)
 	if err != nil {
 		putCanon(sc, canon)
 		return nil, &FormatError{Err: ErrNotJSON, Detail: err.Error(), Cause: err}
@@ -271,7 +290,7 @@ func Parse(v roomversion.Version, data []byte) (*Event, error) {
 		raw = bytes.Clone(canon)
 	}
 	// raw has canon's bytes, so the index locates its members too.
-	e, err := parseCanonical(v, raw, &sc.index)
+	e, err := parseCanonical(v, raw, idx)
 	putCanon(sc, canon)
 	return e, err
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -251,6 +252,7 @@ func FuzzParse(f *testing.F) {
 			v, _ = roomversion.Lookup("9")
 		}
 		ev, err := pdu.Parse(v, data)
+		checkParseIndexed(t, v, data, ev, err)
 		if err != nil {
 			var fe *pdu.FormatError
 			if !errors.As(err, &fe) {
@@ -283,6 +285,51 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("parsing the canonical form reads %+v, the input %+v", again, ev)
 		}
 	})
+}
+
+// TestParseIndexed: for every fixture, ParseIndexed returns what Parse returns, and its index is
+// the one canonicaljson.AppendIndexed makes of the event's canonical bytes.
+func TestParseIndexed(t *testing.T) {
+	n := 0
+	for _, c := range loadCases(t) {
+		v, err := roomversion.Lookup(c.RoomVersion)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, err := pdu.Parse(v, c.input())
+		if checkParseIndexed(t, v, c.input(), ev, err) {
+			n++
+		}
+	}
+	if n < 20 {
+		t.Fatalf("only %d accepted fixtures compared", n)
+	}
+}
+
+// checkParseIndexed checks that ParseIndexed(v, data) gives ev and err, as Parse did, and when
+// it succeeds an index of ev.Raw() equal to AppendIndexed's (Members and Nested). It reports
+// whether the event was accepted.
+func checkParseIndexed(t *testing.T, v roomversion.Version, data []byte, ev *pdu.Event, err error) bool {
+	t.Helper()
+	idx := canonicaljson.Index{Members: make([]canonicaljson.Member, 3)} // stale entries to overwrite
+	got, gerr := pdu.ParseIndexed(v, data, &idx)
+	if (err == nil) != (gerr == nil) || err != nil && err.Error() != gerr.Error() {
+		t.Fatalf("ParseIndexed error %v, Parse error %v", gerr, err)
+	}
+	if err != nil {
+		return false
+	}
+	if !reflect.DeepEqual(got, ev) {
+		t.Fatalf("ParseIndexed reads %+v, Parse %+v", got, ev)
+	}
+	var want canonicaljson.Index
+	if _, err := canonicaljson.AppendIndexed(nil, got.Raw(), canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON}, &want); err != nil {
+		t.Fatalf("the canonical form does not index: %v", err)
+	}
+	if !slices.Equal(idx.Members, want.Members) || !slices.Equal(idx.Nested, want.Nested) {
+		t.Fatalf("ParseIndexed index %+v / %+v, want %+v / %+v", idx.Members, idx.Nested, want.Members, want.Nested)
+	}
+	return true
 }
 
 // checkReading compares ev with the members of data as canonicaljson.EachMember reads them.

@@ -34,6 +34,15 @@ func TestRedactCanonicalMatchesRedact(t *testing.T) {
 			if err != nil || string(signed) != "prefix"+string(wantSigned) {
 				t.Fatalf("%s v%s: AppendSignedBytes = %q, %v; want prefix%s", c.name, v.ID, signed, err, wantSigned)
 			}
+			// AppendSignedBytesIndexed: the same, reading the members from the index.
+			var idx canonicaljson.Index
+			if _, err := canonicaljson.AppendIndexed(nil, canon, canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON}, &idx); err != nil {
+				t.Fatalf("%s v%s: %v", c.name, v.ID, err)
+			}
+			signed, err = redaction.AppendSignedBytesIndexed([]byte("prefix"), v, canon, &idx)
+			if err != nil || string(signed) != "prefix"+string(wantSigned) {
+				t.Fatalf("%s v%s: AppendSignedBytesIndexed = %q, %v; want prefix%s", c.name, v.ID, signed, err, wantSigned)
+			}
 			n++
 		}
 	}
@@ -54,6 +63,48 @@ func TestRedactCanonicalMatchesRedact(t *testing.T) {
 	}
 	if _, err := redaction.AppendSignedBytes(nil, v, []byte(`[]`)); !errors.Is(err, redaction.ErrNotObject) {
 		t.Errorf("AppendSignedBytes([]) = %v, want ErrNotObject", err)
+	}
+}
+
+// TestAppendSignedBytesIndexedBadIndex: an index that does not describe the event gives
+// ErrInvalidJSON (dst unchanged), never a panic; a nil index is AppendSignedBytes.
+func TestAppendSignedBytesIndexedBadIndex(t *testing.T) {
+	v, _ := roomversion.Lookup("9")
+	canon := []byte(`{"content":{"body":"x"},"signatures":{},"type":"m.room.message"}`)
+	var good canonicaljson.Index
+	if _, err := canonicaljson.AppendIndexed(nil, canon, canonicaljson.Options{Strict: true}, &good); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"content":{},"type":"m.room.message"}`
+	if got, err := redaction.AppendSignedBytesIndexed(nil, v, canon, &good); err != nil || string(got) != want {
+		t.Fatalf("good index: %q, %v; want %s", got, err, want)
+	}
+	if got, err := redaction.AppendSignedBytesIndexed(nil, v, canon, nil); err != nil || string(got) != want {
+		t.Fatalf("nil index: %q, %v; want %s", got, err, want)
+	}
+	member := func(start, value, end, ns, ne int) canonicaljson.Member {
+		return canonicaljson.Member{Start: start, Value: value, End: end, NestedStart: ns, NestedEnd: ne}
+	}
+	n := len(canon)
+	for _, c := range []struct {
+		name string
+		idx  canonicaljson.Index
+	}{
+		{"negative start", canonicaljson.Index{Members: []canonicaljson.Member{member(-1, 5, 8, 0, 0)}}},
+		{"key shorter than its quotes", canonicaljson.Index{Members: []canonicaljson.Member{member(4, 5, 8, 0, 0)}}},
+		{"empty value", canonicaljson.Index{Members: []canonicaljson.Member{member(1, 11, 11, 0, 0)}}},
+		{"end past the event", canonicaljson.Index{Members: []canonicaljson.Member{member(1, 11, n+1, 0, 0)}}},
+		{"nested range past Nested", canonicaljson.Index{Members: []canonicaljson.Member{member(1, 11, 23, 0, 1)}}},
+		{"nested range reversed", canonicaljson.Index{Members: []canonicaljson.Member{member(1, 11, 23, 1, 0)}}},
+		// "type" is at 40..46 and its value at 47: a string value cut to its opening quote.
+		{"string value without its closing quote", canonicaljson.Index{Members: []canonicaljson.Member{member(40, 47, 48, 0, 0)}}},
+		{"nested member past the event", canonicaljson.Index{Members: []canonicaljson.Member{member(1, 11, 23, 0, 1)},
+			Nested: []canonicaljson.Member{member(12, 19, n+5, 0, 0)}}},
+	} {
+		got, err := redaction.AppendSignedBytesIndexed([]byte("dst"), v, canon, &c.idx)
+		if !errors.Is(err, redaction.ErrInvalidJSON) || string(got) != "dst" {
+			t.Errorf("%s: %q, %v; want dst unchanged and ErrInvalidJSON", c.name, got, err)
+		}
 	}
 }
 

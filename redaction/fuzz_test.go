@@ -61,6 +61,13 @@ func FuzzRedact(f *testing.F) {
 		if want := withoutSignatures(t, out); err != nil || !bytes.Equal(signed, want) {
 			t.Fatalf("AppendSignedBytes disagrees with Redact less signatures (%v):\n%q\n%q", err, signed, want)
 		}
+		var idx canonicaljson.Index
+		if _, err := canonicaljson.AppendIndexed(nil, whole, canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON}, &idx); err != nil {
+			t.Fatalf("AppendIndexed refuses its own output: %v", err)
+		}
+		if viaIndex, err := redaction.AppendSignedBytesIndexed(nil, v, whole, &idx); err != nil || !bytes.Equal(viaIndex, signed) {
+			t.Fatalf("AppendSignedBytesIndexed disagrees with AppendSignedBytes (%v):\n%q\n%q", err, viaIndex, signed)
+		}
 	})
 }
 
@@ -110,6 +117,45 @@ func FuzzApplyRedaction(f *testing.F) {
 		got, err := redaction.Redact(v, out)
 		if err != nil || !bytes.Equal(got, want) {
 			t.Fatalf("applied copy does not redact to the target's redacted form: %v", err)
+		}
+	})
+}
+
+// FuzzAppendSignedBytesIndexed gives AppendSignedBytesIndexed arbitrary bytes with an arbitrary
+// index (offsets read from shape, nudged towards the event's real members): it must never panic,
+// never change what dst holds, and with the index AppendIndexed makes of canonical bytes it must
+// agree with AppendSignedBytes.
+func FuzzAppendSignedBytesIndexed(f *testing.F) {
+	for _, e := range loadCorpus(f).events {
+		f.Add(e, []byte{3, 1, 9, 0, 2, 7, 1, 1, 4, 200, 3, 3}, uint8(8))
+	}
+	f.Add([]byte(`{"content":{"body":"x"},"type":"m.room.member"}`), []byte{0, 10, 11, 1, 1, 40, 47, 48}, uint8(0))
+	all := roomversion.All()
+	f.Fuzz(func(t *testing.T, data, shape []byte, which uint8) {
+		v := all[int(which)%len(all)]
+		// An arbitrary index: each 5 bytes of shape make a member, its offsets scaled to data.
+		var idx canonicaljson.Index
+		at := func(b byte) int { return int(b) * (len(data) + 2) / 255 }
+		for i := 0; i+5 <= len(shape) && i < 200; i += 5 {
+			m := canonicaljson.Member{Start: at(shape[i]), Value: at(shape[i+1]), End: at(shape[i+2]),
+				NestedStart: int(shape[i+3] % 8), NestedEnd: int(shape[i+4] % 8)}
+			if shape[i]&1 == 0 {
+				idx.Members = append(idx.Members, m)
+			} else {
+				idx.Nested = append(idx.Nested, m)
+			}
+		}
+		if out, err := redaction.AppendSignedBytesIndexed([]byte("dst"), v, data, &idx); string(out[:3]) != "dst" || err != nil && len(out) != 3 {
+			t.Fatalf("AppendSignedBytesIndexed changed dst: %q, %v", out, err)
+		}
+		canon, err := canonicaljson.AppendIndexed(nil, data, canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON}, &idx)
+		if err != nil || !bytes.Equal(canon, data) {
+			return
+		}
+		want, werr := redaction.AppendSignedBytes(nil, v, canon)
+		got, gerr := redaction.AppendSignedBytesIndexed(nil, v, canon, &idx)
+		if (werr == nil) != (gerr == nil) || !bytes.Equal(got, want) {
+			t.Fatalf("indexed %q, %v; scanned %q, %v", got, gerr, want, werr)
 		}
 	})
 }

@@ -274,6 +274,51 @@ func AppendSignedBytes(dst []byte, v roomversion.Version, canon []byte) ([]byte,
 	return redactTrusted(dst, v, canon, true)
 }
 
+// AppendSignedBytesIndexed is [AppendSignedBytes] for an event whose members idx locates, as
+// canonicaljson.AppendIndexed or pdu.ParseIndexed recorded them for canon (then the Event's
+// Raw()): it reads the members from idx instead of scanning canon for them. idx must describe
+// canon exactly; given anything else the result is unspecified (though never a panic as long
+// as idx's offsets lie within canon). A nil idx makes it AppendSignedBytes.
+func AppendSignedBytesIndexed(dst []byte, v roomversion.Version, canon []byte, idx *canonicaljson.Index) ([]byte, error) {
+	if idx == nil {
+		return redactTrusted(dst, v, canon, true)
+	}
+	if k := canonicaljson.KindOf(canon); k != canonicaljson.Object || canon[0] != '{' {
+		return dst, &Error{Err: ErrNotObject, Detail: "got " + k.String()}
+	}
+	if !indexFits(canon, idx) {
+		return dst, &Error{Err: ErrInvalidJSON, Detail: "the index does not describe the event"}
+	}
+	var loc located
+	loc.fromIndex(canon, v.Redaction, idx)
+	out, ok := loc.assemble(dst, canon, v.Redaction, true)
+	if !ok {
+		return dst, &Error{Err: ErrInvalidJSON, Detail: "input is not in canonical form"}
+	}
+	return out, nil
+}
+
+// indexFits reports whether every member idx records lies within b, in the shape AppendIndexed
+// gives it (a quoted key, a colon, then a non-empty value, a string with both its quotes), so that reading the members cannot
+// go out of bounds whatever idx holds.
+func indexFits(b []byte, idx *canonicaljson.Index) bool {
+	fits := func(m canonicaljson.Member) bool {
+		return m.Start >= 0 && m.Start+3 <= m.Value && m.Value < m.End && m.End <= len(b) &&
+			(b[m.Value] != '"' || m.End-m.Value >= 2) // a string has both its quotes
+	}
+	for _, m := range idx.Members {
+		if !fits(m) || m.NestedStart < 0 || m.NestedStart > m.NestedEnd || m.NestedEnd > len(idx.Nested) {
+			return false
+		}
+	}
+	for _, m := range idx.Nested {
+		if !fits(m) {
+			return false
+		}
+	}
+	return true
+}
+
 // maxPooled is the largest scratch buffer kept for reuse: the PDU size limit (pdu.MaxEventSize),
 // so that one huge input does not pin memory.
 const maxPooled = pdu.MaxEventSize

@@ -14,6 +14,7 @@ import (
 	"github.com/oasisprotocol/curve25519-voi/curve"
 	"github.com/oasisprotocol/curve25519-voi/curve/scalar"
 
+	"github.com/roomproto/roomproto/canonicaljson"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/roomversion"
 )
@@ -130,12 +131,12 @@ func VerifyEvents(v roomversion.Version, events [][]byte, keys KeyLookup, opts *
 	keys = orNoKeys(keys)
 	out := make([]error, len(events))
 	runBatch(len(events), opts, func(w *batchWorker, i int) {
-		ev, err := pdu.Parse(v, events[i])
+		ev, err := pdu.ParseIndexed(v, events[i], &w.sc.index)
 		if err != nil {
 			out[i] = &VerificationError{Err: ErrMalformed, Detail: err.Error(), Cause: err}
 			return
 		}
-		out[i] = w.verifyParsed(ev, keys)
+		out[i] = w.verifyParsed(ev, &w.sc.index, keys)
 	})
 	return out
 }
@@ -151,7 +152,7 @@ func VerifyParsedEvents(events []*pdu.Event, keys KeyLookup, opts *BatchOptions)
 			out[i] = malformed(nil, "nil event")
 			return
 		}
-		out[i] = w.verifyParsed(events[i], keys)
+		out[i] = w.verifyParsed(events[i], nil, keys)
 	})
 	return out
 }
@@ -246,28 +247,30 @@ func newBatchWorker() *batchWorker {
 
 func (w *batchWorker) release() { putScratch(w.sc) }
 
-// verifyParsed is VerifyParsedEvent with the worker's buffers and signature check. It must stay
-// step for step the same as VerifyParsedEvent (TestVerifyEventsMatchesVerifyEvent checks it).
-func (w *batchWorker) verifyParsed(ev *pdu.Event, keys KeyLookup) error {
+// verifyParsed is the package's verifyParsed (VerifyParsedEvent, and VerifyEvent once it has
+// parsed, with idx) with the worker's buffers and signature check. It must stay step for step
+// the same (TestVerifyEventsMatchesVerifyEvent checks it).
+func (w *batchWorker) verifyParsed(ev *pdu.Event, idx *canonicaljson.Index, keys KeyLookup) error {
 	var buf [3]string
 	signers, err := requiredSigners(ev, buf[:0])
 	if err != nil {
 		return err
 	}
-	if err := w.signedBytes(ev.Version, ev.Raw()); err != nil {
+	if err := w.signedBytes(ev.Version, ev.Raw(), idx); err != nil {
 		return err
 	}
-	return w.checkSigned(ev, signers, keys)
+	return w.checkSigned(ev, signers, idx, keys)
 }
 
 // signedBytes sets w.sc.msg to the bytes the signatures of the canonical event raw (ev.Raw(),
-// as pdu.Parse wrote it) cover, which its reference hash is also taken of.
-func (w *batchWorker) signedBytes(v roomversion.Version, raw []byte) error {
-	return signedCanonicalEventBytes(w.sc, v, raw)
+// as pdu.Parse wrote it; idx its index, or nil) cover, which its reference hash is also taken
+// of.
+func (w *batchWorker) signedBytes(v roomversion.Version, raw []byte, idx *canonicaljson.Index) error {
+	return signedCanonicalEventBytes(w.sc, v, raw, idx)
 }
 
 // checkSigned is the rest of VerifyParsedEvent once w.sc holds the event's bytes.
-func (w *batchWorker) checkSigned(ev *pdu.Event, signers []string, keys KeyLookup) error {
+func (w *batchWorker) checkSigned(ev *pdu.Event, signers []string, idx *canonicaljson.Index, keys KeyLookup) error {
 	v, sc := ev.Version, w.sc
 	enforce, ts := v.Signing.EnforceKeyValidity, ev.OriginServerTS
 	for _, server := range signers {
@@ -280,7 +283,7 @@ func (w *batchWorker) checkSigned(ev *pdu.Event, signers []string, keys KeyLooku
 			return err
 		}
 	}
-	got, err := contentHashOfEvent(sc, ev)
+	got, err := contentHashOfEvent(sc, ev, idx)
 	if err != nil {
 		return err
 	}
@@ -292,7 +295,8 @@ func (w *batchWorker) checkSigned(ev *pdu.Event, signers []string, keys KeyLooku
 // anyway: they are the same bytes (server-server-api "Calculating the reference hash for an
 // event", "Signing Events"), so the event is redacted once instead of twice.
 func (w *batchWorker) parseAndVerify(v roomversion.Version, raw []byte, keys KeyLookup) (*pdu.Event, error) {
-	ev, err := pdu.Parse(v, raw)
+	idx := &w.sc.index
+	ev, err := pdu.ParseIndexed(v, raw, idx)
 	if err != nil {
 		return nil, &VerificationError{Err: ErrMalformed, Detail: err.Error(), Cause: err}
 	}
@@ -304,11 +308,11 @@ func (w *batchWorker) parseAndVerify(v roomversion.Version, raw []byte, keys Key
 		if perr != nil {
 			parsed = nil
 		}
-		return parsed, w.verifyParsed(ev, keys)
+		return parsed, w.verifyParsed(ev, idx, keys)
 	}
 	var buf [3]string
 	signers, serr := requiredSigners(ev, buf[:0])
-	if err := w.signedBytes(v, ev.Raw()); err != nil {
+	if err := w.signedBytes(v, ev.Raw(), idx); err != nil {
 		// No reference hash: ParseEvent fails too. Keep VerifyParsedEvent's order of errors.
 		if serr != nil {
 			return nil, serr
@@ -319,7 +323,7 @@ func (w *batchWorker) parseAndVerify(v roomversion.Version, raw []byte, keys Key
 	if serr != nil {
 		return ev, serr
 	}
-	return ev, w.checkSigned(ev, signers, keys)
+	return ev, w.checkSigned(ev, signers, idx, keys)
 }
 
 // ParseAndVerifyEvents parses many events of room version v as [ParseEvent] does and verifies

@@ -39,7 +39,7 @@ func setEventID(ev *pdu.Event) error {
 	}
 	sc := getScratch()
 	defer putScratch(sc)
-	if err := signedCanonicalEventBytes(sc, ev.Version, ev.Raw()); err != nil {
+	if err := signedCanonicalEventBytes(sc, ev.Version, ev.Raw(), nil); err != nil {
 		return err
 	}
 	ev.EventID = hashEventID(enc, sha256.Sum256(sc.msg))
@@ -210,11 +210,14 @@ func requiredSigners(ev *pdu.Event, out []string) ([]string, error) {
 func VerifyEvent(v roomversion.Version, event []byte, keys KeyLookup) error {
 	// pdu.Parse validates the JSON once and keeps its canonical form, which every later step
 	// reads without validating it again.
-	ev, err := pdu.Parse(v, event)
+	// Its index of the members spares the redaction and the content hash a scan for them.
+	sc := getScratch()
+	defer putScratch(sc)
+	ev, err := pdu.ParseIndexed(v, event, &sc.index)
 	if err != nil {
 		return &VerificationError{Err: ErrMalformed, Detail: err.Error(), Cause: err}
 	}
-	return VerifyParsedEvent(ev, keys)
+	return verifyParsed(sc, ev, &sc.index, keys)
 }
 
 // VerifyParsedEvent checks the hashes and signatures of a parsed event as a receiving server
@@ -236,6 +239,12 @@ func VerifyEvent(v roomversion.Version, event []byte, keys KeyLookup) error {
 func VerifyParsedEvent(ev *pdu.Event, keys KeyLookup) error {
 	sc := getScratch()
 	defer putScratch(sc)
+	return verifyParsed(sc, ev, nil, keys)
+}
+
+// verifyParsed is VerifyParsedEvent with working memory sc and, when not nil, the index
+// pdu.ParseIndexed made of ev.Raw().
+func verifyParsed(sc *scratch, ev *pdu.Event, idx *canonicaljson.Index, keys KeyLookup) error {
 	var buf [3]string
 	signers, err := requiredSigners(ev, buf[:0])
 	if err != nil {
@@ -244,7 +253,7 @@ func VerifyParsedEvent(ev *pdu.Event, keys KeyLookup) error {
 	// ev.Raw() is the canonical JSON pdu.Parse wrote (the only way to make an Event with bytes).
 	canon := ev.Raw()
 	v := ev.Version
-	if err := signedCanonicalEventBytes(sc, v, canon); err != nil {
+	if err := signedCanonicalEventBytes(sc, v, canon, idx); err != nil {
 		return err
 	}
 	enforce, ts := v.Signing.EnforceKeyValidity, ev.OriginServerTS
@@ -258,7 +267,7 @@ func VerifyParsedEvent(ev *pdu.Event, keys KeyLookup) error {
 			return err
 		}
 	}
-	got, err := contentHashOfEvent(sc, ev)
+	got, err := contentHashOfEvent(sc, ev, idx)
 	if err != nil {
 		return err
 	}
@@ -268,9 +277,9 @@ func VerifyParsedEvent(ev *pdu.Event, keys KeyLookup) error {
 // signedCanonicalEventBytes sets sc.msg to the bytes an event signature covers: the redacted event
 // without `signatures` and `unsigned`, for an event already in canonical form (an Event's Raw()),
 // which spares the redaction its own validating pass.
-func signedCanonicalEventBytes(sc *scratch, v roomversion.Version, canon []byte) error {
+func signedCanonicalEventBytes(sc *scratch, v roomversion.Version, canon []byte, idx *canonicaljson.Index) error {
 	var err error
-	if sc.msg, err = redaction.AppendSignedBytes(sc.msg[:0], v, canon); err != nil {
+	if sc.msg, err = redaction.AppendSignedBytesIndexed(sc.msg[:0], v, canon, idx); err != nil {
 		return malformed(err, "%v", err)
 	}
 	return nil
@@ -325,7 +334,7 @@ func VerifyEventSignature(ev *pdu.Event, serverName string, keys KeyLookup) erro
 	v := ev.Version
 	sc := getScratch()
 	defer putScratch(sc)
-	if err := signedCanonicalEventBytes(sc, v, ev.Raw()); err != nil {
+	if err := signedCanonicalEventBytes(sc, v, ev.Raw(), nil); err != nil {
 		return err
 	}
 	return checkServer(sc.msg, serverName, ev.Signatures.Server(serverName), keys, v.Signing.EnforceKeyValidity, ev.OriginServerTS)

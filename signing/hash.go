@@ -67,8 +67,13 @@ func contentHashOfCanonical(sc *scratch, canon []byte) ([32]byte, error) {
 // need not scan up to the end of `content`: top-level keys are sorted and the three it drops
 // (`hashes`, `signatures`, `unsigned`) all sort after "content", so everything up to the end of
 // the `content` member (ev.RawContentSpan) is hashed as it is.
-func contentHashOfEvent(sc *scratch, ev *pdu.Event) ([32]byte, error) {
+func contentHashOfEvent(sc *scratch, ev *pdu.Event, idx *canonicaljson.Index) ([32]byte, error) {
 	canon := ev.Raw()
+	if idx != nil {
+		// pdu.ParseIndexed's index of canon: no scan at all.
+		sc.hash, _ = appendStrippedIndexed(sc.hash[:0], canon, idx, dropSignatures|dropUnsigned|dropHashes)
+		return sha256.Sum256(sc.hash), nil
+	}
 	_, end := ev.RawContentSpan()
 	if end == 0 {
 		return contentHashOfCanonical(sc, canon)

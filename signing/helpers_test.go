@@ -178,13 +178,13 @@ func TestContentHashOfEvent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := contentHashOfEvent(sc, ev)
+		got, err := contentHashOfEvent(sc, ev, nil)
 		if err != nil || got != want {
 			t.Fatalf("contentHashOfEvent = %x, %v; want %x", got, err, want)
 		}
 		// What Content is set to afterwards does not matter: the span is Parse's.
 		ev.Content = ev.Content[:1]
-		got, err = contentHashOfEvent(sc, ev)
+		got, err = contentHashOfEvent(sc, ev, nil)
 		if err != nil || got != want {
 			t.Fatalf("with a changed Content: %x, %v; want %x", got, err, want)
 		}
