@@ -430,7 +430,14 @@ func (p *parser) object(out []byte) ([]byte, error) {
 		}
 		p.skipSpace()
 		outValue := len(out)
-		if out, err = p.value(out); err != nil {
+		// Integers, the usual values of the larger objects of events,
+		// skip the dispatch.
+		if p.pos < len(p.data) && p.data[p.pos]-'0' <= 9 {
+			out, err = p.number(out)
+		} else {
+			out, err = p.value(out)
+		}
+		if err != nil {
 			return out, err
 		}
 		if p.track {

@@ -141,8 +141,7 @@ func (c *checker) str(i int) (end int, escaped bool) {
 		// Plain ASCII, eight bytes at a time (plainEnd, written out: it is
 		// too large to inline).
 		for i+8 <= len(d) {
-			x := binary.LittleEndian.Uint64(d[i:])
-			if m := stopMask(x) | x&0x8080808080808080; m != 0 {
+			if m := plainMask(binary.LittleEndian.Uint64(d[i:])); m != 0 {
 				i += bits.TrailingZeros64(m) / 8
 				break
 			}
@@ -284,7 +283,14 @@ func (c *checker) object(i int, nested bool) int {
 		if top {
 			nestedStart = len(ix.Nested)
 		}
-		if i = c.value(valueOff, top); i < 0 {
+		// Integers, the usual values of the larger objects of events (the
+		// users and events of power levels), skip the dispatch.
+		if valueOff < len(d) && d[valueOff]-'0' <= 9 {
+			i = number(d, valueOff)
+		} else {
+			i = c.value(valueOff, top)
+		}
+		if i < 0 {
 			return -1
 		}
 		switch {

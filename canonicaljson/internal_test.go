@@ -12,48 +12,58 @@ import (
 	"unicode/utf8"
 )
 
-// firstStopSlow is the byte-by-byte definition stopMask must match: the index of
-// the first byte of b that ends a run of plain string bytes, or -1.
+// firstStopSlow is the byte-by-byte definition plainMask must match: the index
+// of the first byte of b that ends a run of plain ASCII string bytes ('"',
+// '\\', a control character, or a byte of 0x80 and above), or -1.
 func firstStopSlow(b []byte) int {
 	for i, c := range b {
-		if c < 0x20 || c == '"' || c == '\\' {
+		if c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
 			return i
 		}
 	}
 	return -1
 }
 
-// checkStopMask: stopMask flags a byte exactly when b has a stop byte, and its
-// lowest flagged byte is the first stop byte (str relies on that).
-func checkStopMask(t *testing.T, b []byte) {
+// checkPlainMask: plainMask flags a byte exactly when b has a byte that ends
+// the run, and its lowest flagged byte is the first of them (str relies on
+// that).
+func checkPlainMask(t *testing.T, b []byte) {
 	t.Helper()
-	m := stopMask(binary.LittleEndian.Uint64(b))
+	m := plainMask(binary.LittleEndian.Uint64(b))
 	first := -1
 	if m != 0 {
 		first = bits.TrailingZeros64(m) / 8
 	}
 	if want := firstStopSlow(b); first != want {
-		t.Fatalf("stopMask(% x): first flagged byte %d, want %d", b, first, want)
+		t.Fatalf("plainMask(% x): first flagged byte %d, want %d", b, first, want)
 	}
 }
 
-func TestStopMask(t *testing.T) {
-	// Every byte value at every position among plain neighbours, including
-	// neighbours with the high bit set (which must not be taken for stops).
-	for _, fill := range []byte{'a', 0x20, 0x21, 0x7f, 0x80, 0xff, 0xe6, 0x5d, 0x23} {
+func TestPlainMask(t *testing.T) {
+	// Every byte value at every position among neighbours of every kind:
+	// plain, stops, and bytes with the high bit set.
+	for _, fill := range []byte{'a', 0x20, 0x21, 0x7f, 0x80, 0xff, 0xe6, 0x5d, 0x23, 0x00, 0x1f, '"', '\\'} {
 		for pos := 0; pos < 8; pos++ {
 			for c := 0; c < 256; c++ {
 				b := bytes.Repeat([]byte{fill}, 8)
 				b[pos] = byte(c)
-				checkStopMask(t, b)
+				checkPlainMask(t, b)
 			}
+		}
+	}
+	// Every pair of byte values at two positions among plain neighbours.
+	for c := 0; c < 256; c++ {
+		for d := 0; d < 256; d++ {
+			b := []byte("abcdefgh")
+			b[2], b[5] = byte(c), byte(d)
+			checkPlainMask(t, b)
 		}
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	for i := 0; i < 1_000_000; i++ {
 		var b [8]byte
 		binary.LittleEndian.PutUint64(b[:], r.Uint64())
-		checkStopMask(t, b[:])
+		checkPlainMask(t, b[:])
 	}
 }
 

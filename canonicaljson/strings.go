@@ -17,17 +17,22 @@ var plain = func() (t [utf8.RuneSelf]bool) {
 
 const hexDigits = "0123456789abcdef"
 
-// stopMask flags, in bit 7 of each byte, the bytes packed in x that end a run
-// of plain string bytes: '"', '\\' or a control character below U+0020. Each
-// test is the classic "has a zero byte" / "has a byte less than n":
-// (v - 0x01..01) & ^v & 0x80..80 is nonzero exactly when v has a zero byte,
-// and its lowest flagged byte is exact (higher ones may be false positives
-// after a borrow). Bytes of 0x80 and above are never flagged.
-func stopMask(x uint64) uint64 {
+// plainMask flags, in bit 7 of each byte, the bytes packed in x that end a
+// run of plain ASCII string bytes: '"', '\\', a control character below
+// U+0020, or a byte of 0x80 and above (the start or continuation of a
+// multi-byte UTF-8 sequence, which the callers check apart). Each test is the
+// classic "has a zero byte" / "has a byte less than n": (v - 0x01..01) & ^v &
+// 0x80..80 is nonzero exactly when v has a zero byte, and its lowest flagged
+// byte is exact (higher ones may be false positives after a borrow); and
+// (x - 0x20..20) | x has bit 7 of a byte set when the byte is below 0x20
+// (which wraps) or at least 0x80, exactly for the lowest such byte. A borrow
+// starts only at a byte that is flagged, so the lowest flagged byte of the
+// whole mask is exactly the first byte that ends the run.
+func plainMask(x uint64) uint64 {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
 	q := x ^ (lo * '"')
 	b := x ^ (lo * '\\')
-	return ((q-lo)&^q | (b-lo)&^b | (x-lo*0x20)&^x) & hi
+	return ((q-lo)&^q | (b-lo)&^b | (x - lo*0x20) | x) & hi
 }
 
 // utf8SeqLen returns the length of the well-formed UTF-8 sequence of two to
@@ -81,13 +86,11 @@ func utf8SeqLen(d []byte, i int) int {
 // plainEnd returns the index of the first byte at or after j in d that is a
 // stop byte ('"', '\\' or a control character) or not ASCII, or len(d): the
 // end of the run of plain string bytes starting at j. It looks at eight bytes
-// at a time: the lowest byte flagged in stopMask(x) | x&0x80..80 is exactly
-// the first byte that is either such a stop byte or not ASCII, as stopMask's
-// lowest flag is exact and it never flags bytes of 0x80 and above.
+// at a time: the lowest byte flagged in plainMask(x) is exactly the first
+// byte that is either such a stop byte or not ASCII.
 func plainEnd(d []byte, j int) int {
 	for j+8 <= len(d) {
-		x := binary.LittleEndian.Uint64(d[j:])
-		if m := stopMask(x) | x&0x8080808080808080; m != 0 {
+		if m := plainMask(binary.LittleEndian.Uint64(d[j:])); m != 0 {
 			return j + bits.TrailingZeros64(m)/8
 		}
 		j += 8
@@ -109,8 +112,7 @@ func (p *parser) str(out []byte) (_ []byte, escaped bool, err error) {
 		// '"', '\\' and control characters) eight at a time, as plainEnd
 		// does (written out here: plainEnd is too large to inline).
 		for i+8 <= len(d) {
-			x := binary.LittleEndian.Uint64(d[i:])
-			if m := stopMask(x) | x&0x8080808080808080; m != 0 {
+			if m := plainMask(binary.LittleEndian.Uint64(d[i:])); m != 0 {
 				i += bits.TrailingZeros64(m) / 8
 				break
 			}
