@@ -15,7 +15,7 @@ import (
 // Spec paths: the server_acl schema is data/event-schemas/schema/m.room.server_acl.yaml of the
 // matrix-spec repository, outside the extract (docs/decisions.md (server ACLs) quotes it).
 const (
-	specSchema = "m.room.server_acl.yaml (matrix-spec, quoted in docs/decisions.md (server ACLs))"
+	specSchema = "m.room.server_acl.yaml"
 	specName   = "appendices.md \"Server Name\""
 	specGlob   = "appendices.md \"Glob-style matching\""
 )

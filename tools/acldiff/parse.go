@@ -27,7 +27,7 @@ var parseArea = &difftool.Area{
 			Spec: "the spec has no rule for unpaired surrogates; decisions.md (canonicaljson) 18"},
 		{ID: "D-null-content", Cat: difftool.OracleDeparts,
 			Desc: "content null: Dendrite decodes it as an ACL with every field at its zero value (allow_ip_literals false, no lists), roomproto refuses it (ErrNotObject; Of then denies every server too)",
-			Spec: "event content is an object (the event schemas, m.room.server_acl.yaml content type: object)"},
+			Spec: specSchema + " (content: type: object)"},
 		{ID: "C-content-not-json", Cat: difftool.SpecSilent,
 			Desc: "invalid UTF-8 in a string, or nesting deeper than 127 in a key nobody reads: roomproto refuses the content, Dendrite decodes it (U+FFFD for each bad byte; it skips the deep value)",
 			Spec: "appendices.md \"Canonical JSON\" (UTF-8 JSON); decisions.md (canonicaljson) 13"},
