@@ -404,7 +404,9 @@ func parseCanonical(v roomversion.Version, raw []byte, idx *canonicaljson.Index)
 	var err error
 	// field reads the member rawKey whose value starts at raw[vs] and returns where the value
 	// ends, or -1 on error. known is that end when the index gave it, -1 otherwise.
-	field := func(rawKey []byte, vs, known int) int {
+	// nested holds the members of the value as the index gives them (nil without an index).
+	var contentMembers []canonicaljson.Member
+	field := func(rawKey []byte, vs, known int, nested []canonicaljson.Member) int {
 		ve := -1
 		switch string(rawKey) { // no allocation
 		// The lists and objects whose strings the event keeps are read as they are walked,
@@ -417,7 +419,11 @@ func parseCanonical(v roomversion.Version, raw []byte, idx *canonicaljson.Index)
 			buf, auth, ve, err = references(v, "auth_events", raw, vs, MaxAuthEvents, buf, authArr[:0])
 		case "hashes":
 			hasHashes = true
-			buf, contentHash, ve, err = hashes(buf, raw, vs)
+			if idx != nil {
+				buf, contentHash, ve, err = indexedHashes(buf, raw, vs, known, nested)
+			} else {
+				buf, contentHash, ve, err = hashes(buf, raw, vs)
+			}
 		case "signatures":
 			hasSigs = true
 			buf, keys, ve, err = signatures(buf, raw, vs, keyArr[:0])
@@ -459,6 +465,7 @@ func parseCanonical(v roomversion.Version, raw []byte, idx *canonicaljson.Index)
 				}
 				content = value
 				contentStart = vs
+				contentMembers = nested
 			case "depth":
 				hasDepth = true
 				if depth, err = integer("depth", value); err == nil && (depth < 0 || depth > v.Format.MaxDepth) {
@@ -491,11 +498,11 @@ func parseCanonical(v roomversion.Version, raw []byte, idx *canonicaljson.Index)
 	}
 	end := -1
 	if idx == nil {
-		end = jsonscan.EachMember(raw, 0, func(rawKey []byte, _, vs int) int { return field(rawKey, vs, -1) })
+		end = jsonscan.EachMember(raw, 0, func(rawKey []byte, _, vs int) int { return field(rawKey, vs, -1, nil) })
 	} else {
 		end = len(raw)
 		for _, m := range idx.Members {
-			if field(m.Key(raw), m.Value, m.End) != m.End {
+			if field(m.Key(raw), m.Value, m.End, idx.Nested[m.NestedStart:m.NestedEnd]) != m.End {
 				end = -1 // an error, or (invariant) a reader disagreeing with the index
 				break
 			}
@@ -540,7 +547,7 @@ func parseCanonical(v roomversion.Version, raw []byte, idx *canonicaljson.Index)
 	var redacts, membership strRef
 	if v.Format.RedactsInContent {
 		if string(eventType) == TypeRedaction {
-			buf, redacts, err = contentLiteral(buf, content, "redacts")
+			buf, redacts, err = contentLiteralIndexed(buf, raw, content, contentMembers, idx != nil, "redacts")
 		}
 	} else {
 		redacts = topRedacts
@@ -549,7 +556,7 @@ func parseCanonical(v roomversion.Version, raw []byte, idx *canonicaljson.Index)
 		return nil, &FormatError{Field: "content", Err: ErrWrongType, Detail: err.Error(), Cause: err}
 	}
 	if string(eventType) == TypeMember {
-		buf, membership, _ = contentLiteral(buf, content, "membership")
+		buf, membership, _ = contentLiteralIndexed(buf, raw, content, contentMembers, idx != nil, "membership")
 	}
 
 	// The event is well-formed: make its strings, all from one.
@@ -708,6 +715,23 @@ func contentLiteral(buf, content []byte, key string) ([]byte, strRef, error) {
 		return false
 	})
 	return buf, out, err
+}
+
+// contentLiteralIndexed is contentLiteral, reading the members from the index when indexed
+// (members are then those of the content object in raw, as the index gives them).
+func contentLiteralIndexed(buf, raw, content []byte, members []canonicaljson.Member, indexed bool, key string) ([]byte, strRef, error) {
+	if !indexed {
+		return contentLiteral(buf, content, key)
+	}
+	for _, m := range members {
+		if string(m.Key(raw)) == key {
+			if raw[m.Value] == '"' {
+				return appendUnquoted(buf, raw[m.Value:m.End])
+			}
+			break
+		}
+	}
+	return buf, strRef{}, nil
 }
 
 // appendUnquoted appends the decoded canonical JSON string literal value to buf: without
@@ -900,6 +924,22 @@ func hashes(buf, raw []byte, i int) (_ []byte, sha strRef, end int, err error) {
 		return buf, strRef{}, -1, errNoScan
 	}
 	return buf, sha, end, nil
+}
+
+// indexedHashes is hashes for the value raw[vs:ve] whose members the index gives.
+func indexedHashes(buf, raw []byte, vs, ve int, members []canonicaljson.Member) (_ []byte, sha strRef, end int, err error) {
+	if raw[vs] != '{' {
+		return buf, strRef{}, -1, formatErr("hashes", ErrNotObject, "must be an object")
+	}
+	for _, m := range members {
+		if string(m.Key(raw)) == "sha256" {
+			if buf, sha, err = stringLiteral(buf, "hashes", raw[m.Value:m.End]); err != nil {
+				return buf, strRef{}, -1, err
+			}
+			return buf, sha, ve, nil
+		}
+	}
+	return buf, strRef{}, -1, formatErr("hashes", ErrMissingField, "hashes must hold sha256 (event_hash.yaml)")
 }
 
 // signatures parses `signatures`, the value at raw[i]: server name → key ID → signature string.
