@@ -158,6 +158,8 @@ func (c *checker) str(i int) (end int, escaped bool) {
 			for {
 				if b := d[i]; b >= 0xc2 && b < 0xe0 && i+1 < len(d) && d[i+1]&0xc0 == 0x80 {
 					i += 2
+				} else if b >= 0xe1 && b < 0xf0 && b != 0xed && i+2 < len(d) && d[i+1]&0xc0 == 0x80 && d[i+2]&0xc0 == 0x80 {
+					i += 3 // as the parser's str
 				} else {
 					n := utf8SeqLen(d, i)
 					if n == 0 {

@@ -3,6 +3,7 @@ package canonicaljson
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/bits"
 	"math/rand/v2"
@@ -348,5 +349,43 @@ func TestIndexResetBoundsPending(t *testing.T) {
 	ix.Reset()
 	if cap(ix.pending) != 0 || cap(ix.Members) != 0 {
 		t.Errorf("after Reset: pending capacity %d, members capacity %d", cap(ix.pending), cap(ix.Members))
+	}
+}
+
+// TestStringUTF8Paths checks the UTF-8 handling of both string readers (the
+// checker's and the parser's, with their inline two- and three-byte cases)
+// against utf8.Valid on every three-byte sequence that starts with a lead
+// byte of 0xe0..0xef, and on every two-byte sequence, each first in its run of
+// non-ASCII bytes and after a two-byte character.
+func TestStringUTF8Paths(t *testing.T) {
+	opts := Options{Strict: true}
+	check := func(seq []byte) {
+		for _, prefix := range []string{`"abcdefgh`, `"é`} {
+			s := append(append([]byte(prefix), seq...), 'x', '"')
+			want := utf8.Valid(s)
+			if got := alreadyCanonical(s, opts.depth(), nil, 0); got != want {
+				t.Fatalf("checker on % x: %v, want %v", s, got, want)
+			}
+			_, err := parseAppend(nil, s, opts)
+			if (err == nil) != want || err != nil && !errors.Is(err, ErrInvalidUTF8) && !errors.Is(err, ErrSyntax) {
+				t.Fatalf("parser on % x: %v, want valid=%v", s, err, want)
+			}
+		}
+	}
+	for b0 := 0xc0; b0 < 0xf0; b0++ {
+		for b1 := 0; b1 < 0x100; b1++ {
+			if b1 == '"' || b1 == '\\' {
+				continue // a stop byte: another test
+			}
+			if b0 < 0xe0 {
+				check([]byte{byte(b0), byte(b1)})
+				continue
+			}
+			for b2 := 0; b2 < 0x100; b2++ {
+				if b2 != '"' && b2 != '\\' {
+					check([]byte{byte(b0), byte(b1), byte(b2)})
+				}
+			}
+		}
 	}
 }

@@ -132,6 +132,11 @@ func (p *parser) str(out []byte) (_ []byte, escaped bool, err error) {
 				// checked here; utf8SeqLen takes the others.
 				if c := d[i]; c >= 0xc2 && c < 0xe0 && i+1 < len(d) && d[i+1]&0xc0 == 0x80 {
 					i += 2
+				} else if c >= 0xe1 && c < 0xf0 && c != 0xed && i+2 < len(d) && d[i+1]&0xc0 == 0x80 && d[i+2]&0xc0 == 0x80 {
+					// Three bytes (CJK, ...), lead bytes whose second byte
+					// may be any continuation byte: not 0xe0 (overlong forms)
+					// or 0xed (surrogates), which utf8SeqLen takes.
+					i += 3
 				} else {
 					n := utf8SeqLen(d, i)
 					if n == 0 {
