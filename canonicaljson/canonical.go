@@ -419,7 +419,7 @@ func (p *parser) object(out []byte) ([]byte, error) {
 			} else if keyStart+8 <= len(p.data) {
 				// The eight bytes from the key's start, those after its end
 				// shifted out: keyPrefix without its byte loop.
-				prefix = binary.BigEndian.Uint64(p.data[keyStart:keyStart+8])
+				prefix = binary.BigEndian.Uint64(p.data[keyStart : keyStart+8])
 				if n := keyEnd - keyStart; n < 8 {
 					s := uint(8-n) * 8
 					prefix = prefix >> s << s

@@ -102,7 +102,7 @@ func number(d []byte, i int) int {
 	}
 	if i <= len(d)-8 {
 		// Most integers in events are short: up to seven digits in one load.
-		if n := digitRun(binary.LittleEndian.Uint64(d[i:i+8])); n > 0 && n < 8 {
+		if n := digitRun(binary.LittleEndian.Uint64(d[i : i+8])); n > 0 && n < 8 {
 			if d[i] == '0' && (n > 1 || neg) {
 				return -1
 			}
@@ -141,7 +141,7 @@ func (c *checker) str(i int) (end int, escaped bool) {
 		// Plain ASCII, eight bytes at a time (plainEnd, written out: it is
 		// too large to inline).
 		for i <= len(d)-8 {
-			if m := plainMask(binary.LittleEndian.Uint64(d[i:i+8])); m != 0 {
+			if m := plainMask(binary.LittleEndian.Uint64(d[i : i+8])); m != 0 {
 				i += bits.TrailingZeros64(m) / 8
 				break
 			}
@@ -264,7 +264,7 @@ func (c *checker) object(i int, nested bool) int {
 		keyEnd-- // the closing quote
 		var prefix uint64
 		if keyStart <= len(d)-8 {
-			prefix = binary.BigEndian.Uint64(d[keyStart:keyStart+8])
+			prefix = binary.BigEndian.Uint64(d[keyStart : keyStart+8])
 			if n := keyEnd - keyStart; n < 8 {
 				s := uint(8-n) * 8
 				prefix = prefix >> s << s

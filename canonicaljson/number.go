@@ -33,7 +33,7 @@ func (p *parser) number(out []byte) ([]byte, error) {
 	// 2**53, so it is copied; the general path below would copy it too.
 	// Anything else takes that path.
 	if start+8 <= len(d) {
-		if n := digitRun(binary.LittleEndian.Uint64(d[start:start+8])); n > 0 && n < 8 && (d[start] != '0' || n == 1) {
+		if n := digitRun(binary.LittleEndian.Uint64(d[start : start+8])); n > 0 && n < 8 && (d[start] != '0' || n == 1) {
 			if c := d[start+n]; c != '.' && c != 'e' && c != 'E' {
 				p.pos = start + n
 				if p.emit {

@@ -90,7 +90,7 @@ func utf8SeqLen(d []byte, i int) int {
 // byte that is either such a stop byte or not ASCII.
 func plainEnd(d []byte, j int) int {
 	for j+8 <= len(d) {
-		if m := plainMask(binary.LittleEndian.Uint64(d[j:j+8])); m != 0 {
+		if m := plainMask(binary.LittleEndian.Uint64(d[j : j+8])); m != 0 {
 			return j + bits.TrailingZeros64(m)/8
 		}
 		j += 8
@@ -112,7 +112,7 @@ func (p *parser) str(out []byte) (_ []byte, escaped bool, err error) {
 		// '"', '\\' and control characters) eight at a time, as plainEnd
 		// does (written out here: plainEnd is too large to inline).
 		for i+8 <= len(d) {
-			if m := plainMask(binary.LittleEndian.Uint64(d[i:i+8])); m != 0 {
+			if m := plainMask(binary.LittleEndian.Uint64(d[i : i+8])); m != 0 {
 				i += bits.TrailingZeros64(m) / 8
 				break
 			}
