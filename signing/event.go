@@ -208,9 +208,9 @@ func requiredSigners(ev *pdu.Event, out []string) ([]string, error) {
 // [VerifyParsedEvent] does. A format error is returned as a [*VerificationError] with
 // [ErrMalformed] whose Cause is the *pdu.FormatError (errors.As reaches it).
 func VerifyEvent(v roomversion.Version, event []byte, keys KeyLookup) error {
-	// pdu.Parse validates the JSON once and keeps its canonical form, which every later step
-	// reads without validating it again.
-	// Its index of the members spares the redaction and the content hash a scan for them.
+	// pdu.ParseIndexed validates the JSON once and keeps its canonical form, which every later
+	// step reads without validating it again, and its index of the members spares the
+	// redaction and the content hash a scan for them.
 	sc := getScratch()
 	defer putScratch(sc)
 	ev, err := pdu.ParseIndexed(v, event, &sc.index)
