@@ -167,7 +167,16 @@ class Room:
             # of their join-rule branches applies, so "Otherwise, reject". docs/decisions.md
             # (authrules) reads such a room as `invite`.
             return "invite" if DECISIONS else None
-        jr = (self.jr.get("content") or {}).get("join_rule")
+        c = self.jr.get("content") or {}
+        if "join_rule" not in c:
+            amb.append("join-rule-missing")
+            # Likewise for an m.room.join_rules whose content has no `join_rule`: no branch of
+            # the rules applies. docs/decisions.md (authrules, "No m.room.join_rules event, or
+            # no join_rule, means invite").
+            return "invite" if DECISIONS else None
+        jr = c["join_rule"]
+        # A join_rule that is not a string is no join rule the rules name: "Otherwise, reject"
+        # (docs/decisions.md reads it the same way: authrules, membership 5).
         return jr if isinstance(jr, str) else None
 
 
@@ -200,6 +209,9 @@ def request_checks(req, amb):
     if bad_ver and bad_origin:
         # Which check comes first is not said.
         amb.append("order-ver-origin")
+        if DECISIONS:
+            # docs/decisions.md (membership) 16: `ver` first, then the origin.
+            return reject(400, "M_INCOMPATIBLE_ROOM_VERSION", "room version not in ver", amb)
         return reject(403, "M_FORBIDDEN", "user not of the origin server", amb)
     if bad_ver:
         return reject(400, "M_INCOMPATIBLE_ROOM_VERSION", "room version not in ver", amb)
@@ -296,8 +308,10 @@ def restricted(room, req, user, resident, amb):
             # satisfies one of the conditions, though the resident server would be unable to
             # meet the auth rules governing join_authorised_via_users_server".
             return reject(400, "M_UNABLE_TO_GRANT_JOIN", "no user of the resident can invite", amb)
-        # The spec lets the resident pick any of them ("arbitrary").
-        return allow("condition", amb, sorted(able))
+        # The spec lets the resident pick any of them ("arbitrary"); with -decisions the
+        # reference also names the one docs/decisions.md (membership) 7 says roomproto picks.
+        pref = preferred(room, able) if DECISIONS else None
+        return allow("condition", amb, sorted(able), pref)
     if unverifiable:
         if server_of(user) == resident:
             # The joining user is the resident's own user: the spec does not say whether a room
@@ -310,10 +324,20 @@ def restricted(room, req, user, resident, amb):
             # any of the allowed rooms that are known to the homeserver it should return ... 400
             # M_UNABLE_TO_AUTHORISE_JOIN".
             amb.append("mixed-unverifiable")
+        if DECISIONS and server_of(user) == resident:
+            # docs/decisions.md (membership) 2: for the resident's own user an unknown room is
+            # a failed condition (the server knows every room its users are in).
+            return reject(403, "M_FORBIDDEN", "own user satisfies no condition", amb)
         return reject(400, "M_UNABLE_TO_AUTHORISE_JOIN", "conditions cannot be verified", amb)
     # "If the joining server fails all conditions then a 403 M_FORBIDDEN error is used", also
     # when there are no (valid) conditions.
     return reject(403, "M_FORBIDDEN", "no condition satisfied", amb)
+
+
+def preferred(room, able):
+    """docs/decisions.md (membership) 7: the first by power level descending (v12 creators,
+    infinite, first), then by user ID in byte order."""
+    return min(able, key=lambda u: (-room.user_level(u), u.encode("utf-8")))
 
 
 def decide_knock(req):
