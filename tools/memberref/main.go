@@ -54,7 +54,8 @@ var (
 	// servers that may send a request or be the resident.
 	servers = []string{"r.example", "a.example", "b.example", "c.example", "r.example:8448", "z.example"}
 	// rooms allow conditions name (the room itself is added per room).
-	otherRooms = []string{"!o1:a.example", "!o2:b.example", "!o3:r.example", "!o4:c.example"}
+	otherRooms = []string{"!o1:a.example", "!o2:b.example", "!o3:r.example", "!o4:c.example",
+		"!", "!Hx4hUSbVq0mM1Zy2TfyGbbM5Z7y1ZlvSYyVQuQ8Vg3g"}
 	// allVersions are the room versions of the spec.
 	allVersions = []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"}
 )
@@ -169,6 +170,7 @@ func main() {
 		st, err := buildState(c)
 		if err != nil {
 			skipped++
+			outcomes["skipped (roomproto): "+skipReason(err)]++
 			continue
 		}
 		rv := ask(c.req)
@@ -179,6 +181,7 @@ func main() {
 		}
 		if rv.Invalid != "" {
 			skipped++
+			outcomes["skipped (reference): "+rv.Invalid]++
 			continue
 		}
 		rp := runRP(c, st)
@@ -338,6 +341,16 @@ func genCase(r *rand.Rand, vid string, i int) tcase {
 	ver := difftool.VerNum(vid)
 	b := &authgen.Builder{V: authgen.Version(vid), Ver: ver, R: r, N: i * 1000}
 	var labels []string
+	// focus: a restricted join with a satisfiable condition, where the authoriser is chosen
+	focus := ver >= 8 && r.Intn(2) == 0
+	op := "join"
+	if !focus && r.Intn(10) < 4 {
+		op = "knock"
+	}
+	knockFocus := op == "knock" && ver >= 7 && r.Intn(2) == 0
+	if focus {
+		labels = append(labels, "focus")
+	}
 	creator := users[0]
 	if r.Intn(5) == 0 {
 		creator = difftool.Pick(r, users[4:]...)
@@ -454,6 +467,18 @@ func genCase(r *rand.Rand, vid string, i int) tcase {
 		}
 		jc := M{}
 		rule = difftool.Pick(r, rules...)
+		if knockFocus {
+			rule = "knock"
+			if ver >= 10 && r.Intn(2) == 0 {
+				rule = "knock_restricted"
+			}
+		}
+		if focus {
+			rule = "restricted"
+			if ver >= 10 && r.Intn(2) == 0 {
+				rule = "knock_restricted"
+			}
+		}
 		switch r.Intn(40) {
 		case 0:
 			rule = "(missing)"
@@ -464,7 +489,11 @@ func genCase(r *rand.Rand, vid string, i int) tcase {
 			jc["join_rule"] = rule
 		}
 		if strings.Contains(rule, "estricted") || r.Intn(8) == 0 {
-			if a, lab := allowList(r, b.Room()); a != nil {
+			a, lab := allowList(r, b.Room())
+			if l, ok := a.([]any); focus && (ok || a == nil) {
+				a = append(l, M{"type": "m.room_membership", "room_id": difftool.Pick(r, otherRooms[:4]...)})
+			}
+			if a != nil {
 				jc["allow"] = a
 				labels = append(labels, lab)
 			}
@@ -472,14 +501,27 @@ func genCase(r *rand.Rand, vid string, i int) tcase {
 		raws = append(raws, b.Mk("m.room.join_rules", creator, authgen.Sp(""), jc, base, authgen.Opts{}).Raw)
 	}
 
-	// the request
-	op := "join"
-	if r.Intn(10) < 3 {
-		op = "knock"
+	// other state: the stripped state types (some with a non-empty state key) and others
+	for _, t := range []string{"m.room.name", "m.room.topic", "m.room.avatar", "m.room.canonical_alias",
+		"m.room.encryption", "m.room.history_visibility", "m.room.guest_access", "com.example.state"} {
+		if r.Intn(3) == 0 {
+			sk := ""
+			if r.Intn(6) == 0 {
+				sk = "x"
+			}
+			raws = append(raws, b.Mk(t, creator, authgen.Sp(sk), M{"v": t}, base, authgen.Opts{}).Raw)
+		}
 	}
+
+	// the request
 	user := difftool.Pick(r, users...)
 	if r.Intn(4) == 0 {
 		user = "@new:" + difftool.Pick(r, servers...)
+	}
+	if focus || knockFocus {
+		for tries := 0; tries < 5 && (ms[user] == "join" || ms[user] == "invite" || ms[user] == "ban"); tries++ {
+			user = difftool.Pick(r, users...)
+		}
 	}
 	req := refReq{Op: op, V: vid, UserID: user}
 	if op == "join" {
@@ -495,9 +537,9 @@ func genCase(r *rand.Rand, vid string, i int) tcase {
 		}
 		req.Origin = &o
 	}
-	if r.Intn(2) == 0 {
-		switch r.Intn(5) {
-		case 0, 1:
+	if r.Intn(3) == 0 && (!focus || r.Intn(3) == 0) {
+		switch r.Intn(8) {
+		case 0, 1, 5, 6, 7:
 			req.Ver = allVersions
 		case 2:
 			req.Ver = []string{"1"} // a make_join without ver
@@ -518,12 +560,19 @@ func genCase(r *rand.Rand, vid string, i int) tcase {
 	}
 	// what the resident knows of the rooms allow conditions may name
 	req.Rooms = map[string]map[string]string{}
+	if r.Intn(20) == 0 {
+		req.Rooms = nil // knows no room (JoinRequest.Rooms nil)
+	}
 	for _, rid := range append(append([]string{}, otherRooms...), b.Room()) {
-		if r.Intn(5) < 2 {
+		if req.Rooms == nil || r.Intn(5) < 2 && !(focus && r.Intn(2) == 0) {
 			continue // a room the resident does not participate in
 		}
 		mm := map[string]string{}
-		if m := difftool.Pick(r, "join", "join", "join", "", "leave", "invite", "ban", "knock"); m != "" {
+		m := difftool.Pick(r, "join", "join", "join", "", "leave", "invite", "ban", "knock")
+		if focus && r.Intn(2) == 0 {
+			m = "join"
+		}
+		if m != "" {
 			mm[user] = m
 		}
 		if r.Intn(2) == 0 {
@@ -555,7 +604,11 @@ func level(r *rand.Rand, ver int, xs ...int) any {
 	x := difftool.Pick(r, xs...)
 	switch k := r.Intn(20); {
 	case ver <= 9 && k < 3:
-		return difftool.Pick(r, fmt.Sprint(x), fmt.Sprintf(" %d ", x), fmt.Sprintf("+%03d", x), fmt.Sprintf("\t%d\n", x))
+		signed := fmt.Sprintf("+%03d", x)
+		if x < 0 {
+			signed = fmt.Sprintf("-%03d", -x)
+		}
+		return difftool.Pick(r, fmt.Sprint(x), fmt.Sprintf(" %d ", x), signed, fmt.Sprintf("\t%d\n", x))
 	case ver <= 5 && k < 5:
 		return json.Number(difftool.Pick(r, fmt.Sprintf("%d.7", x), fmt.Sprintf("%de0", x), fmt.Sprintf("%d.0", x)))
 	case ver <= 9 && k == 5:
@@ -578,6 +631,13 @@ func allowList(r *rand.Rand, self string) (any, string) {
 	}
 	var out []any
 	bad := false
+	if r.Intn(40) == 0 {
+		// a long list: more than a thousand entries that are not conditions, then conditions
+		for k := 1100 + r.Intn(200); k > 0; k-- {
+			out = append(out, nil)
+		}
+		bad = true
+	}
 	for k := r.Intn(4); k >= 0; k-- {
 		room := difftool.Pick(r, append(append([]string{}, otherRooms...), self)...)
 		switch r.Intn(14) {
@@ -633,15 +693,23 @@ func runRP(c tcase, st *authrules.State) answer {
 	var err error
 	var d membership.JoinDecision
 	if c.req.Op == "join" {
+		var rooms membership.RoomMemberships
+		if c.req.Rooms != nil {
+			rooms = membership.KnownRooms(c.req.Rooms)
+		}
 		d, err = membership.DecideJoin(membership.JoinRequest{State: st, UserID: c.req.UserID,
-			ResidentServer: c.req.Resident, Rooms: membership.KnownRooms(c.req.Rooms),
-			Origin: origin, Ver: c.req.Ver})
+			ResidentServer: c.req.Resident, Rooms: rooms, Origin: origin, Ver: c.req.Ver})
 	} else {
 		if origin != "" || c.req.Ver != nil {
 			err = membership.CheckMakeRequest(c.b.V, c.req.UserID, origin, c.req.Ver)
 		}
 		if err == nil {
 			err = membership.DecideKnock(st, c.req.UserID)
+		}
+		if err == nil {
+			if p := checkStripped(st); p != "" {
+				return answer{Allow: true, Why: "knock_room_state: " + p}
+			}
 		}
 	}
 	if err == nil {
@@ -680,4 +748,46 @@ func summarize(raws [][]byte) summary {
 		}
 	}
 	return s
+}
+
+// checkStripped checks the knock_room_state roomproto would return for an allowed knock
+// (membership.StrippedState) against what the spec requires of it: it "MUST contain the
+// m.room.create event for the room" (knocks.yaml), and its events are the room's current state
+// events of the types stripped state lists (client-server-api "Stripped state": "some or all
+// of", and "The server might include events not described here as well", so any subset, and
+// other current state events, comply). It returns "" when they comply.
+func checkStripped(st *authrules.State) string {
+	evs := membership.StrippedState(st)
+	hasCreate := false
+	seen := map[string]bool{}
+	for _, e := range evs {
+		if e.StateKey == nil {
+			return "a non-state event " + e.Type
+		}
+		k := e.Type + "|" + *e.StateKey
+		if seen[k] {
+			return "twice " + k
+		}
+		seen[k] = true
+		cur := st.Get(e.Type, *e.StateKey)
+		if cur == nil || string(cur.Raw()) != string(e.Raw()) {
+			return "not current state: " + k
+		}
+		if e.Type == "m.room.create" {
+			hasCreate = true
+		}
+	}
+	if !hasCreate {
+		return "no m.room.create"
+	}
+	return ""
+}
+
+// skipReason is err's message without offsets, so skips group.
+func skipReason(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, " at offset"); i >= 0 {
+		msg = msg[:i]
+	}
+	return msg
 }
