@@ -51,8 +51,14 @@ var (
 		"@erin:a.example", "@fay:a.example", "@gus:b.example", "@hal:c.example",
 		"@ivy:r.example:8448",
 	}
+	// historical user IDs (appendices "Historical User IDs": servers "MUST accept user IDs with
+	// localparts consisting of any legal non-surrogate Unicode code points except for : and
+	// NUL ..., including other control characters and the empty string") and a user of an IPv6
+	// literal server; some cases draw from them too.
+	historical = []string{"@Zed:r.example", "@:r.example", "@old user:a.example", "@\u00fcber:b.example",
+		"@tab\there:r.example", "@v6:[::1]:8448", "@x*y:r.example"}
 	// servers that may send a request or be the resident.
-	servers = []string{"r.example", "a.example", "b.example", "c.example", "r.example:8448", "z.example"}
+	servers = []string{"r.example", "a.example", "b.example", "c.example", "r.example:8448", "z.example", "[::1]:8448"}
 	// rooms allow conditions name (the room itself is added per room).
 	otherRooms = []string{"!o1:a.example", "!o2:b.example", "!o3:r.example", "!o4:c.example",
 		"!", "!Hx4hUSbVq0mM1Zy2TfyGbbM5Z7y1ZlvSYyVQuQ8Vg3g"}
@@ -206,6 +212,9 @@ func main() {
 			t.allowed++
 		}
 		outcomes[c.req.Op+" "+short(ref)]++
+		if strings.Contains(c.label, "historical") && slices.Contains(historical, c.req.UserID) {
+			outcomes["historical joiner: "+c.req.Op+" "+short(ref)]++
+		}
 		d := compare(rp, ref, rv)
 		if d == "" {
 			continue
@@ -351,6 +360,11 @@ func genCase(r *rand.Rand, vid string, i int) tcase {
 	if focus {
 		labels = append(labels, "focus")
 	}
+	pool := users
+	if r.Intn(8) == 0 {
+		pool = append(append([]string{}, users...), historical...)
+		labels = append(labels, "historical")
+	}
 	creator := users[0]
 	if r.Intn(5) == 0 {
 		creator = difftool.Pick(r, users[4:]...)
@@ -372,7 +386,7 @@ func genCase(r *rand.Rand, vid string, i int) tcase {
 	}
 	var addl []string
 	if ver >= 12 && r.Intn(3) == 0 {
-		for _, u := range users {
+		for _, u := range pool {
 			if u != creator && r.Intn(4) == 0 {
 				addl = append(addl, u)
 			}
@@ -406,7 +420,7 @@ func genCase(r *rand.Rand, vid string, i int) tcase {
 	if ver >= 7 {
 		mships = append(mships, "knock")
 	}
-	for _, u := range users {
+	for _, u := range pool {
 		if u == creator {
 			continue
 		}
@@ -437,7 +451,7 @@ func genCase(r *rand.Rand, vid string, i int) tcase {
 			}
 		}
 		u := M{}
-		for _, x := range users {
+		for _, x := range pool {
 			if ver >= 12 && isCreator[x] {
 				continue // rule 10.4 (v12): creators cannot be in users
 			}
@@ -514,13 +528,13 @@ func genCase(r *rand.Rand, vid string, i int) tcase {
 	}
 
 	// the request
-	user := difftool.Pick(r, users...)
+	user := difftool.Pick(r, pool...)
 	if r.Intn(4) == 0 {
 		user = "@new:" + difftool.Pick(r, servers...)
 	}
 	if focus || knockFocus {
 		for tries := 0; tries < 5 && (ms[user] == "join" || ms[user] == "invite" || ms[user] == "ban"); tries++ {
-			user = difftool.Pick(r, users...)
+			user = difftool.Pick(r, pool...)
 		}
 	}
 	req := refReq{Op: op, V: vid, UserID: user}
@@ -576,7 +590,7 @@ func genCase(r *rand.Rand, vid string, i int) tcase {
 			mm[user] = m
 		}
 		if r.Intn(2) == 0 {
-			mm[difftool.Pick(r, users...)] = "join"
+			mm[difftool.Pick(r, pool...)] = "join"
 		}
 		req.Rooms[rid] = mm
 	}
