@@ -17,6 +17,7 @@ Request:
 Answer:
   {"allow": bool, "needs_authoriser": bool, "authorisers": [users able to authorise],
    "preferred": user | null, "status": int, "errcode": str, "why": str, "amb": [flags]}
+  or {"invalid": why} for a state that cannot be current, {"error": why} for a bug.
 
 `amb` names the spec-silent corners a decision went through (see README.md). With the
 environment variable MEMBERREF_DECISIONS=1 the reference adopts roomproto's readings of those
@@ -26,7 +27,7 @@ import json
 import os
 import re
 import sys
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 DECISIONS = os.environ.get("MEMBERREF_DECISIONS") == "1"
 
