@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/roomproto/roomproto/canonicaljson"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/roomversion"
 )
@@ -60,4 +61,34 @@ func ExampleSignatures() {
 	// a.example 2
 	// b.example 1
 	// YQ true false
+}
+
+// ParseIndexed also says where each member is in the event's canonical bytes, so that code which
+// goes on to copy or hash members (redaction, content hashes) need not scan the bytes again.
+func ExampleParseIndexed() {
+	v, _ := roomversion.Lookup("10")
+	var idx canonicaljson.Index
+	ev, err := pdu.ParseIndexed(v, []byte(`{
+		"room_id": "!room:a.example", "sender": "@alice:a.example", "type": "m.room.message",
+		"content": {"msgtype": "m.text", "body": "hi"}, "unsigned": {"age": 5},
+		"depth": 3, "origin_server_ts": 1700000000000, "prev_events": [], "auth_events": [],
+		"hashes": {"sha256": "x"}, "signatures": {}}`), &idx)
+	if err != nil {
+		panic(err)
+	}
+	raw := ev.Raw()
+	for _, m := range idx.Members {
+		if key := string(m.Key(raw)); key == "content" || key == "unsigned" {
+			fmt.Printf("%s = %s\n", key, raw[m.Value:m.End])
+			for _, n := range idx.Nested[m.NestedStart:m.NestedEnd] {
+				fmt.Printf("  %s = %s\n", n.Key(raw), raw[n.Value:n.End])
+			}
+		}
+	}
+	// Output:
+	// content = {"body":"hi","msgtype":"m.text"}
+	//   body = "hi"
+	//   msgtype = "m.text"
+	// unsigned = {"age":5}
+	//   age = 5
 }
