@@ -60,7 +60,8 @@ const (
 	// ([ErrContentHashMismatch]): keep the redacted form of the event.
 	VerdictRedact
 	// VerdictNeedKey: a server that must sign has signed only with keys that are unknown
-	// ([ErrUnknownKey]) or expired ([ErrKeyExpired]): fetch keys and verify again, else reject.
+	// ([ErrUnknownKey]) or expired ([ErrKeyExpired]), and no other signature check failed for
+	// good: fetch keys and verify again, else reject (docs/decisions.md (signing) 16).
 	VerdictNeedKey
 	// VerdictReject: anything else: a bad or missing signature, a malformed event, no content
 	// hash. Drop the event.
@@ -271,17 +272,9 @@ func (w *batchWorker) signedBytes(v roomversion.Version, raw []byte, idx *canoni
 
 // checkSigned is the rest of VerifyParsedEvent once w.sc holds the event's bytes.
 func (w *batchWorker) checkSigned(ev *pdu.Event, signers []string, idx *canonicaljson.Index, keys KeyLookup) error {
-	v, sc := ev.Version, w.sc
-	enforce, ts := v.Signing.EnforceKeyValidity, ev.OriginServerTS
-	for _, server := range signers {
-		if err := checkServerWith(w.verify, sc.msg, server, ev.Signatures.Server(server), keys, enforce, ts); err != nil {
-			return err
-		}
-	}
-	if IsThirdPartyInvite(ev) {
-		if err := checkAnyServerWith(w.verify, sc.msg, ev.Signatures, keys, enforce, ts); err != nil {
-			return err
-		}
+	sc := w.sc
+	if err := checkSigners(w.verify, sc.msg, ev, signers, keys); err != nil {
+		return err
 	}
 	got, err := contentHashOfEvent(sc, ev, idx)
 	if err != nil {

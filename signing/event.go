@@ -256,22 +256,54 @@ func verifyParsed(sc *scratch, ev *pdu.Event, idx *canonicaljson.Index, keys Key
 	if err := signedCanonicalEventBytes(sc, v, canon, idx); err != nil {
 		return err
 	}
-	enforce, ts := v.Signing.EnforceKeyValidity, ev.OriginServerTS
-	for _, server := range signers {
-		if err := checkServer(sc.msg, server, ev.Signatures.Server(server), keys, enforce, ts); err != nil {
-			return err
-		}
-	}
-	if IsThirdPartyInvite(ev) {
-		if err := checkAnyServer(sc.msg, ev.Signatures, keys, enforce, ts); err != nil {
-			return err
-		}
+	if err := checkSigners(verifyEd25519, sc.msg, ev, signers, keys); err != nil {
+		return err
 	}
 	got, err := contentHashOfEvent(sc, ev, idx)
 	if err != nil {
 		return err
 	}
 	return compareContentHash(ev.ContentHash, got)
+}
+
+// checkSigners checks the signatures over msg (the event's signed bytes) that verification
+// requires: every server of signers, and for a third-party invite some server listed in
+// `signatures`. When several checks fail it returns the failure that decides the event: one
+// that no key could change (a bad or missing signature of a required server, or of every
+// server of a third-party invite) before one that a key might change ([ErrUnknownKey],
+// [ErrKeyExpired]), which it returns only when fetching keys could make the event pass
+// (docs/decisions.md (signing) 16). Among failures of one kind, the first in the order of
+// signers, then the invite's.
+func checkSigners(verify verifyFunc, msg []byte, ev *pdu.Event, signers []string, keys KeyLookup) error {
+	enforce, ts := ev.Version.Signing.EnforceKeyValidity, ev.OriginServerTS
+	var pending error // the first failure that a key might change
+	for _, server := range signers {
+		if err := checkServerWith(verify, msg, server, ev.Signatures.Server(server), keys, enforce, ts); err != nil {
+			if !needsKey(err) {
+				return err
+			}
+			if pending == nil {
+				pending = err
+			}
+		}
+	}
+	if IsThirdPartyInvite(ev) {
+		if err := checkAnyServerWith(verify, msg, ev.Signatures, keys, enforce, ts); err != nil {
+			if !needsKey(err) {
+				return err
+			}
+			if pending == nil {
+				pending = err
+			}
+		}
+	}
+	return pending
+}
+
+// needsKey reports whether a failed signature check might pass with keys the caller does not
+// have yet: a signature by an unknown key, or by one whose known validity ended too early.
+func needsKey(err error) bool {
+	return errors.Is(err, ErrUnknownKey) || errors.Is(err, ErrKeyExpired)
 }
 
 // signedCanonicalEventBytes sets sc.msg to the bytes an event signature covers: the redacted event
@@ -285,18 +317,16 @@ func signedCanonicalEventBytes(sc *scratch, v roomversion.Version, canon []byte,
 	return nil
 }
 
-// checkAnyServer succeeds when at least one server in sigs passes checkServer. Otherwise it
-// returns the most telling failure: a bad signature, then an expired key, an unknown key, and a
-// missing signature.
-func checkAnyServer(msg []byte, sigs pdu.Signatures, keys KeyLookup, enforce bool, ts int64) error {
-	return checkAnyServerWith(verifyEd25519, msg, sigs, keys, enforce, ts)
-}
-
-// checkAnyServerWith is checkAnyServer with the given signature check.
+// checkAnyServerWith succeeds when at least one server in sigs passes checkServerWith (with the
+// signature check verify). Otherwise it returns the most telling failure: an expired key, then
+// an unknown key (either might pass once keys are fetched), a bad signature, and a missing
+// signature.
 func checkAnyServerWith(verify verifyFunc, msg []byte, sigs pdu.Signatures, keys KeyLookup, enforce bool, ts int64) error {
 	var best *VerificationError
+	// A server whose key is missing might still pass once it is fetched, so its failure ranks
+	// before those that no key changes (docs/decisions.md (signing) 6 and 16).
 	rank := func(err error) int {
-		for i, s := range []error{ErrBadSignature, ErrKeyExpired, ErrUnknownKey} {
+		for i, s := range []error{ErrKeyExpired, ErrUnknownKey, ErrBadSignature} {
 			if errors.Is(err, s) {
 				return i
 			}
