@@ -63,8 +63,8 @@ class Num:
         self.text = text
 
 
-class DupKeys(Exception):
-    pass
+class NegZero(int):
+    """The integer literal -0."""
 
 
 def parse_json(text, amb):
@@ -81,7 +81,11 @@ def parse_json(text, amb):
     def const(name):
         raise ValueError("not JSON: " + name)
 
-    v = json.loads(text, object_pairs_hook=hook, parse_float=Num, parse_constant=const)
+    def parse_int(t):
+        return NegZero(0) if t == "-0" else int(t)
+
+    v = json.loads(text, object_pairs_hook=hook, parse_float=Num, parse_int=parse_int,
+                   parse_constant=const)
     if dup:
         amb.add("duplicate-keys")
     return v, bool(dup)
@@ -109,6 +113,11 @@ def check_numbers(ev, strict, amb):
                 amb.add("strict-nonint-literal")
                 return "number %s is not an integer literal" % x.text
             amb.add("lenient-float")
+        elif isinstance(x, NegZero):
+            # "negative zero -0 MUST NOT appear" (enforced from v6); the appendix example
+            # canonicalises it to 0, which lenient versions do.
+            if strict:
+                return "-0"
         elif isinstance(x, int) and not isinstance(x, bool):
             if strict and not (-MAX_SAFE <= x <= MAX_SAFE):
                 return "integer %d out of the canonical range" % x
@@ -126,8 +135,15 @@ def canonical(v):
     if isinstance(v, list):
         return "[" + ",".join(canonical(x) for x in v) + "]"
     if isinstance(v, Num):
+        # Not a canonical number: the spec gives no canonical form for floats (v1-5 only).
         f = float(v.text)
-        if f == int(f) and abs(f) < 2 ** 63:
+        if DECISIONS:
+            # canonicaljson decision 10: an exponent form of an integer value within
+            # +-(2^53-1) is written as that integer, every other number verbatim.
+            if ("e" in v.text or "E" in v.text) and f == int(f) and abs(f) <= MAX_SAFE:
+                return str(int(f))
+            return v.text
+        if f == int(f) and abs(f) <= MAX_SAFE:
             return str(int(f))
         return repr(f)
     if v is True:
@@ -338,7 +354,11 @@ def check_server(v, ev, signed_bytes, server, keys, amb):
     for kid, s in ent.items():
         alg = kid.split(":", 1)[0]
         if ":" not in kid:
+            # "the concatenation of the signing algorithm and a key identifier": a key ID
+            # without the colon names no algorithm the spec writes out.
             amb.add("keyid-without-colon")
+            if DECISIONS:
+                alg = None  # signing decision 14: only "ed25519:" key IDs are ed25519
         if alg == "ed25519":
             ed[kid] = s
     if not ed:
@@ -440,8 +460,11 @@ def verify(req):
         if tpi:
             # "the server which actually sends the event may be a different server": at least
             # one server that signed must pass the check.
+            # Own reading: a server besides those already required (in v1-2, the event ID's
+            # domain).  signing decision 6: any server listed in `signatures`, the required
+            # event-ID domain included.
             others = [(s,) + check_server(v, ev, signed_bytes, s, keys, amb)
-                      for s in sorted(ev["signatures"]) if s not in required]
+                      for s in sorted(ev["signatures"]) if DECISIONS or s not in required]
             if not any(r[1] == "ok" for r in others):
                 if not others:
                     results.append(("*", "missing", ["missing"], "third-party invite: no signature"))
