@@ -103,7 +103,6 @@ func main() {
 	vers := flag.String("versions", "1,2,3,4,5,6,7,8,9,10,11,12", "room versions")
 	outDir := flag.String("out", "/tmp/verifyref", "output directory")
 	decisions := flag.Bool("decisions", false, "the reference adopts docs/decisions.md readings where the spec is silent (VERIFYREF_DECISIONS=1)")
-	f1 := flag.Bool("f1", false, "the reference reports the first failing required server, as roomproto does (finding F1; VERIFYREF_F1=1)")
 	only := flag.String("only", "", "only mutation kinds containing this")
 	quiet := flag.Bool("q", false, "print only the summary and the group keys")
 	flag.Parse()
@@ -117,9 +116,6 @@ func main() {
 	cmd.Env = os.Environ()
 	if *decisions {
 		cmd.Env = append(cmd.Env, "VERIFYREF_DECISIONS=1")
-	}
-	if *f1 {
-		cmd.Env = append(cmd.Env, "VERIFYREF_F1=1")
 	}
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintln(os.Stderr, "start python:", err)

@@ -41,9 +41,6 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 DECISIONS = os.environ.get("VERIFYREF_DECISIONS") == "1"
-# VERIFYREF_F1=1 models roomproto's order of reporting several failing required servers
-# (finding F1 of README.md), which the spec's verdict does not depend on.
-FIRST_FAILURE = os.environ.get("VERIFYREF_F1") == "1"
 
 MAX_SAFE = 2 ** 53 - 1
 
@@ -482,13 +479,6 @@ def verify(req):
                     for r in others:
                         ks |= set(r[2])
                     results.append(("*", "bad", sorted(ks), "third-party invite: no valid signature"))
-        if FIRST_FAILURE:
-            # finding F1 (see README): roomproto reports the first failing required server, in
-            # RequiredSigners order, even when a later one makes the event fail whatever keys
-            # are fetched.
-            first = [r for r in results if r[1] != "ok"][:1]
-            if first and first[0][0] != "*":
-                results = first
         bad = [r for r in results if r[1] in ("missing", "bad")]
         if bad:
             ks = set()

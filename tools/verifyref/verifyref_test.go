@@ -7,9 +7,8 @@ import (
 )
 
 // TestSmallRunAgrees runs the comparison on 400 cases of each of two seeds over every room
-// version, with the reference adopting docs/decisions.md's readings (-decisions) and roomproto's
-// order of reporting several failing required servers (-f1, finding F1 of README.md): roomproto
-// and the reference must agree on every verdict and error kind.
+// version, with the reference adopting docs/decisions.md's readings (-decisions): roomproto and
+// the reference must agree on every verdict and error kind.
 func TestSmallRunAgrees(t *testing.T) {
 	if err := exec.Command("python3", "-c", "import cryptography").Run(); err != nil {
 		t.Skip("python3 with the cryptography package is not installed: the reference cannot run")
@@ -18,7 +17,7 @@ func TestSmallRunAgrees(t *testing.T) {
 		t.Skip("runs the tool")
 	}
 	for _, seed := range []string{"1", "2"} {
-		out, err := exec.Command("go", "run", ".", "-n", "400", "-seed", seed, "-decisions", "-f1", "-q", "-out", t.TempDir()).CombinedOutput()
+		out, err := exec.Command("go", "run", ".", "-n", "400", "-seed", seed, "-decisions", "-q", "-out", t.TempDir()).CombinedOutput()
 		if err != nil {
 			t.Fatalf("seed %s: %v\n%s", seed, err, out)
 		}
