@@ -63,6 +63,13 @@ func TestVerifyEventScenarios(t *testing.T) {
 			}
 			err := VerifyEvent(v, event, ring)
 			wantErr(t, err, c.Error)
+			// The bulk paths give the same error.
+			if got := VerifyEvents(v, [][]byte{event}, ring, nil)[0]; (got == nil) != (err == nil) || err != nil && got.Error() != err.Error() {
+				t.Fatalf("VerifyEvents = %v, VerifyEvent = %v", got, err)
+			}
+			if _, errs := ParseAndVerifyEvents(v, [][]byte{event}, ring, nil); (errs[0] == nil) != (err == nil) || err != nil && errs[0].Error() != err.Error() {
+				t.Fatalf("ParseAndVerifyEvents = %v, VerifyEvent = %v", errs[0], err)
+			}
 			var ve *VerificationError
 			if errors.As(err, &ve) {
 				if c.ErrorServer != "" && ve.Server != c.ErrorServer {
