@@ -230,7 +230,9 @@ func VerifyEvent(v roomversion.Version, event []byte, keys KeyLookup) error {
 //     room version 5 (Signing.EnforceKeyValidity, rooms/fragments/v5-signing-requirements.md)
 //     so are those by keys whose ValidUntilTS is below the event's `origin_server_ts` (equal is
 //     valid). For a third-party invite at least one server listed in `signatures` must pass
-//     this check.
+//     this check. When several checks fail, a failure that no key can change (a bad or missing
+//     signature) is returned before [ErrUnknownKey] or [ErrKeyExpired], which therefore mean
+//     that fetching keys could make the event pass (docs/decisions.md (signing) 16).
 //  2. The content hash ([ContentHash]) must equal `hashes.sha256`.
 //
 // It returns nil or a [*VerificationError] ([ErrMalformed] for a nil event); see the package
