@@ -12,16 +12,13 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"math/rand"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 
@@ -30,6 +27,7 @@ import (
 	"github.com/roomproto/roomproto/signing"
 	"github.com/roomproto/roomproto/tools/internal/authgen"
 	"github.com/roomproto/roomproto/tools/internal/difftool"
+	"github.com/roomproto/roomproto/tools/internal/pyref"
 )
 
 type refReq struct {
@@ -93,33 +91,18 @@ func main() {
 	decisions := flag.Bool("decisions", false, "the reference adopts docs/decisions.md readings (AUTHREF_DECISIONS=1)")
 	flag.Parse()
 
-	_, file, _, _ := runtime.Caller(0)
-	py := filepath.Join(filepath.Dir(file), "authref.py")
-	cmd := exec.Command("python3", py)
-	stdin, _ := cmd.StdinPipe()
-	stdoutP, _ := cmd.StdoutPipe()
-	cmd.Stderr = os.Stderr
+	var env []string
 	if *decisions {
-		cmd.Env = append(os.Environ(), "AUTHREF_DECISIONS=1")
+		env = append(env, "AUTHREF_DECISIONS=1")
 	}
-	if err := cmd.Start(); err != nil {
-		fmt.Fprintln(os.Stderr, "start python:", err)
+	ref, err := pyref.Start(pyref.Beside("authref.py"), env...)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	w := bufio.NewWriter(stdin)
-	rd := bufio.NewReaderSize(stdoutP, 1<<20)
 	ask := func(req refReq) refResp {
-		b, _ := json.Marshal(req)
-		w.Write(b)
-		w.WriteByte('\n')
-		w.Flush()
-		line, err := rd.ReadBytes('\n')
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "python:", err)
-			os.Exit(2)
-		}
 		var r refResp
-		json.Unmarshal(line, &r)
+		ref.MustAsk(req, &r)
 		return r
 	}
 
@@ -301,8 +284,7 @@ func main() {
 		key := fmt.Sprintf("%s v%s %s rp=%s ref=%s amb=%s", what, vid, kind, short(pv), short(ref), strings.Join(rv.Amb, ","))
 		addExample(groups, key, ex)
 	}
-	stdin.Close()
-	cmd.Wait()
+	ref.Close()
 
 	os.MkdirAll(*outDir, 0o755)
 	var keys []string

@@ -17,16 +17,13 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"math/rand"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -37,6 +34,7 @@ import (
 	"github.com/roomproto/roomproto/signing"
 	"github.com/roomproto/roomproto/tools/internal/authgen"
 	"github.com/roomproto/roomproto/tools/internal/difftool"
+	"github.com/roomproto/roomproto/tools/internal/pyref"
 )
 
 // M is a JSON object being built.
@@ -129,35 +127,19 @@ func main() {
 	verbose := flag.Bool("v", false, "print every example of every group (first and smallest)")
 	flag.Parse()
 
-	_, file, _, _ := runtime.Caller(0)
-	py := filepath.Join(filepath.Dir(file), "memberref.py")
-	cmd := exec.Command("python3", py)
-	stdin, _ := cmd.StdinPipe()
-	stdoutP, _ := cmd.StdoutPipe()
-	cmd.Stderr = os.Stderr
-	cmd.Env = os.Environ()
+	var env []string
 	if *decisions {
-		cmd.Env = append(cmd.Env, "MEMBERREF_DECISIONS=1")
+		env = append(env, "MEMBERREF_DECISIONS=1")
 	}
-	if err := cmd.Start(); err != nil {
-		fmt.Fprintln(os.Stderr, "start python:", err)
+	ref, err := pyref.Start(pyref.Beside("memberref.py"), env...)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	w := bufio.NewWriter(stdin)
-	rd := bufio.NewReaderSize(stdoutP, 1<<20)
 	ask := func(req refReq) refResp {
-		b, _ := json.Marshal(req)
-		w.Write(b)
-		w.WriteByte('\n')
-		w.Flush()
-		line, err := rd.ReadBytes('\n')
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "python:", err)
-			os.Exit(2)
-		}
 		var r refResp
-		if err := json.Unmarshal(line, &r); err != nil {
-			r.Error = "bad answer: " + string(line)
+		if err := ref.MustAsk(req, &r); err != nil {
+			r.Error = err.Error()
 		}
 		return r
 	}
@@ -235,8 +217,7 @@ func main() {
 			g.Small = ex
 		}
 	}
-	stdin.Close()
-	cmd.Wait()
+	ref.Close()
 
 	keys := difftool.SortedKeys(tallies)
 	sort.SliceStable(keys, func(i, j int) bool {

@@ -11,7 +11,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
@@ -20,15 +19,14 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 
 	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/signing"
 	"github.com/roomproto/roomproto/tools/internal/difftool"
+	"github.com/roomproto/roomproto/tools/internal/pyref"
 )
 
 type refKey struct {
@@ -107,34 +105,18 @@ func main() {
 	quiet := flag.Bool("q", false, "print only the summary and the group keys")
 	flag.Parse()
 
-	_, file, _, _ := runtime.Caller(0)
-	py := filepath.Join(filepath.Dir(file), "verifyref.py")
-	cmd := exec.Command("python3", py)
-	stdin, _ := cmd.StdinPipe()
-	stdoutP, _ := cmd.StdoutPipe()
-	cmd.Stderr = os.Stderr
-	cmd.Env = os.Environ()
+	var env []string
 	if *decisions {
-		cmd.Env = append(cmd.Env, "VERIFYREF_DECISIONS=1")
+		env = append(env, "VERIFYREF_DECISIONS=1")
 	}
-	if err := cmd.Start(); err != nil {
-		fmt.Fprintln(os.Stderr, "start python:", err)
+	ref, err := pyref.Start(pyref.Beside("verifyref.py"), env...)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	w := bufio.NewWriter(stdin)
-	rd := bufio.NewReaderSize(stdoutP, 1<<20)
 	ask := func(req refReq) refResp {
-		b, _ := json.Marshal(req)
-		w.Write(b)
-		w.WriteByte('\n')
-		w.Flush()
-		line, err := rd.ReadBytes('\n')
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "python:", err)
-			os.Exit(2)
-		}
 		var r refResp
-		json.Unmarshal(line, &r)
+		ref.MustAsk(req, &r)
 		return r
 	}
 
@@ -286,8 +268,7 @@ func main() {
 			gr.Small = ex
 		}
 	}
-	stdin.Close()
-	cmd.Wait()
+	ref.Close()
 
 	os.MkdirAll(*outDir, 0o755)
 	tf, _ := os.Create(filepath.Join(*outDir, "tally.tsv"))

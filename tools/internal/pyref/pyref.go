@@ -1,0 +1,94 @@
+// Package pyref runs a reference implementation written in Python beside a Go harness (the
+// tools authref, memberref, verifyref and their like): the script reads one JSON request per
+// line on its standard input and answers each with one JSON line on its standard output; its
+// standard error is the harness's.
+package pyref
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+)
+
+// Process is a running reference. It is not safe for concurrent use: requests and answers
+// alternate on one pipe.
+type Process struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	w     *bufio.Writer
+	r     *bufio.Reader
+}
+
+// Beside returns the path of the file name in the directory of the caller's source file, where
+// each tool keeps its script.
+func Beside(name string) string {
+	_, file, _, _ := runtime.Caller(1)
+	return filepath.Join(filepath.Dir(file), name)
+}
+
+// Start runs python3 on script with the environment of this process plus env ("NAME=value").
+func Start(script string, env ...string) (*Process, error) {
+	cmd := exec.Command("python3", script)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stderr = os.Stderr
+	cmd.Env = append(os.Environ(), env...)
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start python3 %s: %w", script, err)
+	}
+	return &Process{cmd: cmd, stdin: stdin, w: bufio.NewWriter(stdin), r: bufio.NewReaderSize(stdout, 1<<20)}, nil
+}
+
+// ErrBadAnswer is returned (wrapped, with the line) when an answer is not the JSON expected.
+var ErrBadAnswer = errors.New("pyref: bad answer")
+
+// Ask sends req as one JSON line and decodes the answer line into resp. An error other than
+// ErrBadAnswer means the process is gone or the pipe broke.
+func (p *Process) Ask(req, resp any) error {
+	b, err := json.Marshal(req)
+	if err != nil {
+		return err
+	}
+	p.w.Write(b)
+	p.w.WriteByte('\n')
+	if err := p.w.Flush(); err != nil {
+		return fmt.Errorf("pyref: write: %w", err)
+	}
+	line, err := p.r.ReadBytes('\n')
+	if err != nil {
+		return fmt.Errorf("pyref: read: %w", err)
+	}
+	if err := json.Unmarshal(line, resp); err != nil {
+		return fmt.Errorf("%w: %v: %.200s", ErrBadAnswer, err, line)
+	}
+	return nil
+}
+
+// MustAsk is Ask for a harness: a broken pipe ends the program with status 2 (a harness
+// failure, not a divergence), and a bad answer is returned.
+func (p *Process) MustAsk(req, resp any) error {
+	err := p.Ask(req, resp)
+	if err != nil && !errors.Is(err, ErrBadAnswer) {
+		fmt.Fprintln(os.Stderr, "python:", err)
+		os.Exit(2)
+	}
+	return err
+}
+
+// Close ends the script's input and waits for it to exit.
+func (p *Process) Close() error {
+	p.stdin.Close()
+	return p.cmd.Wait()
+}

@@ -1,0 +1,52 @@
+package pyref
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+func TestAsk(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("no python3")
+	}
+	script := filepath.Join(t.TempDir(), "echo.py")
+	os.WriteFile(script, []byte(`import json, os, sys
+for line in sys.stdin:
+    req = json.loads(line)
+    if req["n"] < 0:
+        print("not json", flush=True)
+        continue
+    print(json.dumps({"twice": 2 * req["n"], "flag": os.environ.get("PYREF_FLAG", "")}), flush=True)
+`), 0o644)
+	p, err := Start(script, "PYREF_FLAG=on")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type req struct {
+		N int `json:"n"`
+	}
+	var resp struct {
+		Twice int
+		Flag  string
+	}
+	for _, n := range []int{1, 21} {
+		if err := p.Ask(req{n}, &resp); err != nil || resp.Twice != 2*n || resp.Flag != "on" {
+			t.Fatalf("Ask(%d) = %+v, %v", n, resp, err)
+		}
+	}
+	if err := p.Ask(req{-1}, &resp); !errors.Is(err, ErrBadAnswer) {
+		t.Fatalf("bad answer: %v, want ErrBadAnswer", err)
+	}
+	if err := p.Ask(req{2}, &resp); err != nil || resp.Twice != 4 {
+		t.Fatalf("after a bad answer: %+v, %v", resp, err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if got := Beside("x.py"); filepath.Base(got) != "x.py" || filepath.Base(filepath.Dir(got)) != "pyref" {
+		t.Fatalf("Beside = %q", got)
+	}
+}
