@@ -470,6 +470,9 @@ def check_irs(req, amb):
             probs.append("format: " + x.why)
             continue
         bad = []
+        if "state_key" not in e:
+            # "A list of state events" (invites-v2.yaml): a non-state event is not one.
+            bad.append("not a state event")
         is_create = e.get("type") == "m.room.create" and e.get("state_key") == ""
         # "does not reside in the same room ... Some room versions may require calculating the
         # room ID for an event rather than relying on the presence of room_id" (v12 create).
