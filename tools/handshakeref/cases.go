@@ -39,7 +39,7 @@ func (rm *room) template(kind, user string, authvia string) []byte {
 var joinMuts = []string{"none", "none", "none", "none", "room_id", "sender", "state_key", "membership",
 	"type", "authvia-drop", "authvia-able", "authvia-low", "authvia-remote", "authvia-notuser",
 	"origin", "bad-sig", "no-sig", "wrong-key", "hash", "post-membership", "event_id", "sender-invalid",
-	"not-json", "bad-json", "unsigned", "eventid-resident"}
+	"not-json", "bad-json", "unsigned", "eventid-resident", "extra-bad-sig", "eventid-other", "eventid-other-unsigned"}
 
 // mutate changes the template before it is signed (pre) or the signed event (post). It returns
 // the event, the SendJoin origin and event ID to use.
@@ -80,6 +80,9 @@ func mutate(r *rand.Rand, rm *room, mut, kind string, tmpl []byte, user string) 
 	if mut == "eventid-resident" {
 		eventID = "$j1:" + resident
 	}
+	if mut == "eventid-other" || mut == "eventid-other-unsigned" {
+		eventID = "$j1:b.example"
+	}
 	key := authgen.KeyFor(srv, "1")
 	if mut == "wrong-key" {
 		key = authgen.KeyFor("b.example", "1")
@@ -111,6 +114,15 @@ func mutate(r *rand.Rand, rm *room, mut, kind string, tmpl []byte, user string) 
 		s["content"].(M)["membership"] = difftool.Pick(r, "invite", "leave")
 	case "unsigned":
 		s["unsigned"] = M{"age": 5}
+	case "extra-bad-sig":
+		s["signatures"].(M)["b.example"] = M{"ed25519:1": authgen.DummySig}
+	case "eventid-other":
+		if rm.ver <= 2 && srv != "b.example" {
+			b, err := signing.CountersignEvent(rm.v, difftool.Enc(s), "b.example", authgen.KeyFor("b.example", "1"))
+			if err == nil {
+				s = decode(b)
+			}
+		}
 	case "bad-json":
 		delete(s, difftool.Pick(r, "depth", "auth_events", "hashes"))
 	}
@@ -215,7 +227,7 @@ func caseJoin(r *rand.Rand, rm *room) {
 	}
 }
 
-var respMuts = []string{"none", "none", "none", "unsigned", "drop-resident", "bad-resident", "drop-joiner",
+var respMuts = []string{"none", "none", "none", "unsigned", "extra-bad-sig", "drop-resident", "bad-resident", "drop-joiner",
 	"content", "extra-field", "other-event", "resident-wrong-key"}
 
 func caseResponse(r *rand.Rand, rm *room, sent, returned []byte, label string) {
@@ -238,6 +250,8 @@ func caseResponse(r *rand.Rand, rm *room, sent, returned []byte, label string) {
 		}
 	case "content":
 		s["content"].(M)["displayname"] = "x"
+	case "extra-bad-sig":
+		sigs["c.example"] = M{"ed25519:1": authgen.DummySig}
 	case "extra-field":
 		s["origin"] = "evil.example"
 	case "other-event":
@@ -298,7 +312,7 @@ func caseKnock(r *rand.Rand, rm *room) {
 }
 
 var inviteMuts = []string{"none", "none", "none", "none", "type", "membership", "origin", "target-remote",
-	"target-invalid", "room_id", "event_id", "bad-sig", "no-sig", "hash", "not-json", "bad-json"}
+	"target-invalid", "room_id", "event_id", "bad-sig", "no-sig", "hash", "not-json", "bad-json", "eventid-local", "extra-bad-sig"}
 var irsMuts = []string{"none", "none", "none", "drop-create", "other-room", "bad-sig", "unknown-key", "bad-format",
 	"redacted-topic", "non-state", "member", "v12-create-room_id", "duplicate", "extra-types"}
 
@@ -317,6 +331,9 @@ func caseInvite(r *rand.Rand, rm *room) {
 		"origin_server_ts": ts, "depth": rm.n + 1, "prev_events": []any{rm.ref(rm.last)},
 		"auth_events": []any{rm.ref(rm.ids[0])}, "content": M{"membership": "invite"}}
 	eventID := "$i1:" + srv
+	if mut == "eventid-local" {
+		eventID = "$i1:" + local
+	}
 	if rm.ver <= 2 {
 		t["event_id"] = eventID
 	}
@@ -341,6 +358,8 @@ func caseInvite(r *rand.Rand, rm *room) {
 		s["signatures"].(M)[srv].(M)["ed25519:1"] = authgen.DummySig
 	case "no-sig":
 		delete(s["signatures"].(M), srv)
+	case "extra-bad-sig":
+		s["signatures"].(M)["b.example"] = M{"ed25519:1": authgen.DummySig}
 	case "hash":
 		s["content"].(M)["reason"] = "changed"
 	case "bad-json":
