@@ -1,0 +1,619 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand"
+	"strings"
+
+	"github.com/roomproto/roomproto/membership"
+	"github.com/roomproto/roomproto/pdu"
+	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/authgen"
+	"github.com/roomproto/roomproto/tools/internal/difftool"
+)
+
+const ts = int64(1_800_000_000_000)
+
+func decode(b []byte) M {
+	var m M
+	d := json.NewDecoder(strings.NewReader(string(b)))
+	d.UseNumber()
+	d.Decode(&m)
+	return m
+}
+
+// template builds a make_join/make_knock template: roomproto's (MakeJoin / MakeKnock) when it
+// allows the request, else a hand-made one.
+func (rm *room) template(kind, user string, authvia string) []byte {
+	t := M{"type": "m.room.member", "room_id": rm.roomID, "sender": user, "state_key": user,
+		"origin": resident, "origin_server_ts": ts, "depth": rm.n + 1,
+		"prev_events": []any{rm.ref(rm.last)}, "auth_events": []any{rm.ref(rm.ids[0])},
+		"content": M{"membership": kind}}
+	if authvia != "" {
+		t["content"].(M)["join_authorised_via_users_server"] = authvia
+	}
+	return difftool.Enc(t)
+}
+
+var joinMuts = []string{"none", "none", "none", "none", "room_id", "sender", "state_key", "membership",
+	"type", "authvia-drop", "authvia-able", "authvia-low", "authvia-remote", "authvia-notuser",
+	"origin", "bad-sig", "no-sig", "wrong-key", "hash", "post-membership", "event_id", "sender-invalid",
+	"not-json", "bad-json", "unsigned", "eventid-resident", "extra-bad-sig", "eventid-other", "eventid-other-unsigned"}
+
+// mutate changes the template before it is signed (pre) or the signed event (post). It returns
+// the event, the SendJoin origin and event ID to use.
+func mutate(r *rand.Rand, rm *room, mut, kind string, tmpl []byte, user string) (ev []byte, origin, eventID string) {
+	srv := difftool.DomainOf(user)
+	origin = srv
+	t := decode(tmpl)
+	c, _ := t["content"].(M)
+	switch mut {
+	case "room_id":
+		t["room_id"] = "!elsewhere:b.example"
+	case "sender":
+		t["sender"] = "@someone:" + srv
+	case "state_key":
+		t["state_key"] = difftool.Pick(r, "@someone:"+srv, remotes[0], "")
+	case "membership":
+		c["membership"] = difftool.Pick(r, "invite", "leave", "knock", "join", "ban")
+	case "type":
+		t["type"] = difftool.Pick(r, "m.room.membr", "m.room.message", "m.room.name")
+	case "authvia-drop":
+		delete(c, "join_authorised_via_users_server")
+	case "authvia-able":
+		c["join_authorised_via_users_server"] = difftool.Pick(r, residents...)
+	case "authvia-low":
+		c["join_authorised_via_users_server"] = difftool.Pick(r, "@low:r.example", "@gone:r.example", "@nobody:r.example")
+	case "authvia-remote":
+		c["join_authorised_via_users_server"] = difftool.Pick(r, remotes...)
+	case "authvia-notuser":
+		c["join_authorised_via_users_server"] = difftool.Pick[any](r, "r.example", "mod", 5)
+	case "origin":
+		origin = difftool.Pick(r, "b.example", "r.example", "a.example")
+	case "sender-invalid":
+		u := difftool.Pick(r, "joe:"+srv, "@joe", "@joe:", "@j\x00e:"+srv)
+		t["sender"], t["state_key"] = u, u
+	}
+	pre := difftool.Enc(t)
+	eventID = "$j" + fmt.Sprint(r.Intn(1000)) + ":" + srv
+	if mut == "eventid-resident" {
+		eventID = "$j1:" + resident
+	}
+	if mut == "eventid-other" || mut == "eventid-other-unsigned" {
+		eventID = "$j1:b.example"
+	}
+	key := authgen.KeyFor(srv, "1")
+	if mut == "wrong-key" {
+		key = authgen.KeyFor("b.example", "1")
+		key.Version = "1"
+	}
+	signed, err := membership.SignTemplate(rm.v, pre, srv, ts, eventID, srv, key)
+	if err != nil {
+		// SignTemplate refuses (e.g. an invalid template): sign it ourselves
+		tt := decode(pre)
+		tt["origin"], tt["origin_server_ts"] = srv, ts
+		if rm.ver <= 2 {
+			tt["event_id"] = eventID
+		}
+		signed, err = signing.SignEvent(rm.v, difftool.Enc(tt), srv, key)
+		if err != nil {
+			signed = difftool.Enc(tt)
+		}
+	}
+	s := decode(signed)
+	switch mut {
+	case "bad-sig":
+		sig := s["signatures"].(M)[srv].(M)
+		sig["ed25519:1"] = authgen.DummySig
+	case "no-sig":
+		delete(s["signatures"].(M), srv)
+	case "hash":
+		s["content"].(M)["displayname"] = "changed after signing"
+	case "post-membership":
+		s["content"].(M)["membership"] = difftool.Pick(r, "invite", "leave")
+	case "unsigned":
+		s["unsigned"] = M{"age": 5}
+	case "extra-bad-sig":
+		s["signatures"].(M)["b.example"] = M{"ed25519:1": authgen.DummySig}
+	case "eventid-other":
+		if rm.ver <= 2 && srv != "b.example" {
+			b, err := signing.CountersignEvent(rm.v, difftool.Enc(s), "b.example", authgen.KeyFor("b.example", "1"))
+			if err == nil {
+				s = decode(b)
+			}
+		}
+	case "bad-json":
+		delete(s, difftool.Pick(r, "depth", "auth_events", "hashes"))
+	}
+	ev = difftool.Enc(s)
+	if mut == "not-json" {
+		ev = append([]byte("{"), ev...)
+	}
+	if rm.ver > 2 {
+		if id, err := signing.EventID(rm.v, ev); err == nil {
+			eventID = id
+		}
+	} else if e, ok := s["event_id"].(string); ok {
+		eventID = e
+	}
+	if mut == "event_id" {
+		eventID = "$wrong:" + srv
+	}
+	return ev, origin, eventID
+}
+
+func knownRooms(r *rand.Rand, user string) map[string]map[string]string {
+	kr := map[string]map[string]string{}
+	for _, o := range otherRooms {
+		if r.Intn(5) == 0 {
+			continue
+		}
+		m := map[string]string{}
+		if r.Intn(3) != 0 {
+			m[user] = difftool.Pick(r, "join", "join", "leave")
+		}
+		kr[o] = m
+	}
+	return kr
+}
+
+func caseJoin(r *rand.Rand, rm *room) {
+	pool := append(append([]string{}, remotes...), "@new:a.example", "@new:b.example", "@rob:r.example", "@gone:r.example")
+	user := difftool.Pick(r, pool...)
+	rooms := knownRooms(r, user)
+	d, tm, err := membership.MakeJoin(membership.JoinRequest{State: rm.state, UserID: user, ResidentServer: resident,
+		Rooms: membership.KnownRooms(rooms)}, membership.TemplateOptions{Origin: resident, OriginServerTS: ts,
+		PrevEvents: []string{rm.last}, Depth: int64(rm.n + 1)})
+	var tmpl []byte
+	label := "rule=" + rm.rule + " user=" + rm.ms[user]
+	if err == nil {
+		tmpl = tm.Event
+		// the template must pass the joining server's checks, and name an authoriser exactly
+		// when the decision needs one
+		ref, ok := call(M{"op": "check_template", "kind": "join", "room_id": rm.roomID, "user_id": user, "template": string(tmpl)})
+		if ok {
+			verdict(rm.vid, "MakeJoin(template)", label, rpAns{Allow: true}, ref, M{"template": string(tmpl)})
+		}
+		av, _ := decode(tmpl)["content"].(M)["join_authorised_via_users_server"].(string)
+		if av != d.AuthorisingUser {
+			report("OUTPUT", rm.vid, "MakeJoin(authvia)", label, av, d.AuthorisingUser, M{"template": string(tmpl)}, nil)
+		}
+		if tm.RoomVersion != rm.vid {
+			report("OUTPUT", rm.vid, "MakeJoin(room_version)", label, tm.RoomVersion, rm.vid, nil, nil)
+		}
+		label += " make_join=allow"
+	} else {
+		av := ""
+		if rm.ver >= 8 && r.Intn(2) == 0 {
+			av = difftool.Pick(r, residents...)
+		}
+		tmpl = rm.template("join", user, av)
+		label += " make_join=refused"
+	}
+	mut := difftool.Pick(r, joinMuts...)
+	label += " mut=" + mut
+	srv := difftool.DomainOf(user)
+	// SignTemplate on an unmutated template
+	if mut == "none" {
+		eid := "$st1:" + srv
+		out, err := membership.SignTemplate(rm.v, tmpl, srv, ts, eid, srv, authgen.KeyFor(srv, "1"))
+		if err == nil {
+			ref, ok := call(M{"op": "sign_template", "v": rm.vid, "template": string(tmpl), "out": string(out),
+				"origin": srv, "ts": ts, "event_id": eid, "keys": refKeys})
+			if ok {
+				verdict(rm.vid, "SignTemplate", label, rpAns{Allow: true}, ref, M{"template": string(tmpl), "out": string(out)})
+			}
+		} else {
+			report("VERDICT", rm.vid, "SignTemplate", label, rpOf(err).String(), "ALLOW", M{"template": string(tmpl)}, nil)
+		}
+	}
+	ev, origin, eventID := mutate(r, rm, mut, "join", tmpl, user)
+	res, err := membership.SendJoin(membership.SendJoinRequest{State: rm.state, ResidentServer: resident,
+		Rooms: membership.KnownRooms(rooms), RoomID: rm.roomID, EventID: eventID, Origin: origin, Event: ev,
+		Key: authgen.KeyFor(resident, "1"), Keys: keyRing})
+	req := M{"op": "send_join", "v": rm.vid, "state": rm.stateJSON(), "state_ids": rm.ids, "resident": resident,
+		"rooms": rooms, "room_id": rm.roomID, "event_id": eventID, "origin": origin, "event": string(ev), "keys": refKeys}
+	if err == nil {
+		req["result"] = string(res.Event)
+	}
+	ref, ok := call(req)
+	if ok {
+		in := M{"event": string(ev), "origin": origin, "event_id": eventID, "rooms": rooms, "members": rm.ms, "room_id": rm.roomID}
+		verdict(rm.vid, "SendJoin", label, rpOf(err), ref, in)
+	}
+	if err == nil {
+		caseResponse(r, rm, ev, res.Event, label)
+	}
+}
+
+var respMuts = []string{"none", "none", "none", "unsigned", "extra-bad-sig", "drop-resident", "bad-resident", "drop-joiner",
+	"content", "extra-field", "other-event", "resident-wrong-key"}
+
+func caseResponse(r *rand.Rand, rm *room, sent, returned []byte, label string) {
+	mut := difftool.Pick(r, respMuts...)
+	s := decode(returned)
+	sigs := s["signatures"].(M)
+	joiner := difftool.DomainOf(fmt.Sprint(s["sender"]))
+	switch mut {
+	case "unsigned":
+		s["unsigned"] = M{"age": 1}
+	case "drop-resident":
+		delete(sigs, resident)
+	case "bad-resident":
+		if x, ok := sigs[resident].(M); ok {
+			x["ed25519:1"] = authgen.DummySig
+		}
+	case "drop-joiner":
+		if joiner != resident {
+			delete(sigs, joiner)
+		}
+	case "content":
+		s["content"].(M)["displayname"] = "x"
+	case "extra-bad-sig":
+		sigs["c.example"] = M{"ed25519:1": authgen.DummySig}
+	case "extra-field":
+		s["origin"] = "evil.example"
+	case "other-event":
+		s["depth"] = 99999
+	case "resident-wrong-key":
+		if joiner != resident {
+			delete(sigs, resident)
+			b, _ := signing.CountersignEvent(rm.v, difftool.Enc(s), resident, authgen.KeyFor("b.example", "1"))
+			s = decode(b)
+		}
+	}
+	ret := difftool.Enc(s)
+	_, err := membership.CheckSendJoinResponse(rm.v, sent, ret, resident, keyRing)
+	ref, ok := call(M{"op": "send_join_resp", "v": rm.vid, "sent": string(sent), "returned": string(ret),
+		"resident": resident, "keys": refKeys})
+	if ok {
+		verdict(rm.vid, "CheckSendJoinResponse", label+" resp="+mut, rpOf(err), ref, M{"sent": string(sent), "returned": string(ret)})
+	}
+}
+
+var knockMuts = []string{"none", "none", "none", "none", "room_id", "sender", "state_key", "membership", "type",
+	"origin", "bad-sig", "no-sig", "wrong-key", "hash", "event_id", "sender-invalid", "not-json", "bad-json", "unsigned"}
+
+func caseKnock(r *rand.Rand, rm *room) {
+	pool := append(append([]string{}, remotes...), "@new:a.example", "@rob:r.example")
+	user := difftool.Pick(r, pool...)
+	tm, err := membership.MakeKnock(rm.state, user, membership.TemplateOptions{Origin: resident, OriginServerTS: ts,
+		PrevEvents: []string{rm.last}, Depth: int64(rm.n + 1)})
+	label := "rule=" + rm.rule + " user=" + rm.ms[user]
+	var tmpl []byte
+	if err == nil {
+		tmpl = tm.Event
+		ref, ok := call(M{"op": "check_template", "kind": "knock", "room_id": rm.roomID, "user_id": user, "template": string(tmpl)})
+		if ok {
+			verdict(rm.vid, "MakeKnock(template)", label, rpAns{Allow: true}, ref, M{"template": string(tmpl)})
+		}
+	} else {
+		tmpl = rm.template("knock", user, "")
+	}
+	mut := difftool.Pick(r, knockMuts...)
+	label += " mut=" + mut
+	ev, origin, eventID := mutate(r, rm, mut, "knock", tmpl, user)
+	res, err := membership.SendKnock(membership.SendKnockRequest{State: rm.state, RoomID: rm.roomID, EventID: eventID,
+		Origin: origin, Event: ev, Keys: keyRing})
+	req := M{"op": "send_knock", "v": rm.vid, "state": rm.stateJSON(), "state_ids": rm.ids, "resident": resident,
+		"room_id": rm.roomID, "event_id": eventID, "origin": origin, "event": string(ev), "keys": refKeys}
+	if err == nil {
+		var krs []string
+		for _, e := range res.KnockRoomState {
+			krs = append(krs, string(e.Raw()))
+		}
+		req["knock_room_state"] = krs
+	}
+	ref, ok := call(req)
+	if ok {
+		verdict(rm.vid, "SendKnock", label, rpOf(err), ref, M{"event": string(ev), "origin": origin, "event_id": eventID, "members": rm.ms})
+	}
+}
+
+var inviteMuts = []string{"none", "none", "none", "none", "type", "membership", "origin", "target-remote",
+	"target-invalid", "room_id", "event_id", "bad-sig", "no-sig", "hash", "not-json", "bad-json", "eventid-local", "extra-bad-sig"}
+var irsMuts = []string{"none", "none", "none", "drop-create", "other-room", "bad-sig", "unknown-key", "bad-format",
+	"redacted-topic", "non-state", "member", "v12-create-room_id", "duplicate", "extra-types"}
+
+func caseInvite(r *rand.Rand, rm *room) {
+	inviter := "@mod:r.example"
+	if r.Intn(3) == 0 {
+		inviter = difftool.Pick(r, remotes...)
+	}
+	target := difftool.Pick(r, locals...)
+	mut := difftool.Pick(r, inviteMuts...)
+	imut := difftool.Pick(r, irsMuts...)
+	label := "mut=" + mut + " irs=" + imut
+	srv := difftool.DomainOf(inviter)
+	origin := srv
+	t := M{"type": "m.room.member", "room_id": rm.roomID, "sender": inviter, "state_key": target,
+		"origin_server_ts": ts, "depth": rm.n + 1, "prev_events": []any{rm.ref(rm.last)},
+		"auth_events": []any{rm.ref(rm.ids[0])}, "content": M{"membership": "invite"}}
+	eventID := "$i1:" + srv
+	if mut == "eventid-local" {
+		eventID = "$i1:" + local
+	}
+	if rm.ver <= 2 {
+		t["event_id"] = eventID
+	}
+	switch mut {
+	case "type":
+		t["type"] = "m.room.memberx"
+	case "membership":
+		t["content"].(M)["membership"] = difftool.Pick(r, "join", "ban", "knock")
+	case "origin":
+		origin = difftool.Pick(r, "b.example", "l.example")
+	case "target-remote":
+		t["state_key"] = difftool.Pick(r, remotes...)
+	case "target-invalid":
+		t["state_key"] = difftool.Pick(r, "lou:l.example", "@lou", "l.example")
+	case "room_id":
+		t["room_id"] = "!elsewhere:b.example"
+	}
+	signed, _ := signing.SignEvent(rm.v, difftool.Enc(t), srv, authgen.KeyFor(srv, "1"))
+	s := decode(signed)
+	switch mut {
+	case "bad-sig":
+		s["signatures"].(M)[srv].(M)["ed25519:1"] = authgen.DummySig
+	case "no-sig":
+		delete(s["signatures"].(M), srv)
+	case "extra-bad-sig":
+		s["signatures"].(M)["b.example"] = M{"ed25519:1": authgen.DummySig}
+	case "hash":
+		s["content"].(M)["reason"] = "changed"
+	case "bad-json":
+		delete(s, "depth")
+	}
+	ev := difftool.Enc(s)
+	if mut == "not-json" {
+		ev = ev[:len(ev)-1]
+	}
+	if rm.ver > 2 {
+		if id, err := signing.EventID(rm.v, ev); err == nil {
+			eventID = id
+		}
+	}
+	if mut == "event_id" {
+		eventID = "$wrong:" + srv
+	}
+	// invite_room_state
+	var irs []json.RawMessage
+	for _, e := range membership.StrippedState(rm.state) {
+		irs = append(irs, json.RawMessage(e.Raw()))
+	}
+	mk := func(typ, sender string, sk *string, content M) []byte { return rm.mk(typ, sender, sk, content) }
+	sp := authgen.Sp
+	switch imut {
+	case "drop-create":
+		irs = irs[1:]
+	case "other-room":
+		old := rm.roomID
+		rm.roomID = "!elsewhere:b.example"
+		irs = append(irs, mk("m.room.name", "@mod:r.example", sp(""), M{"name": "x"}))
+		rm.roomID = old
+	case "bad-sig":
+		i := r.Intn(len(irs))
+		m := decode(irs[i])
+		for srv := range m["signatures"].(M) {
+			m["signatures"].(M)[srv].(M)["ed25519:1"] = authgen.DummySig
+		}
+		irs[i] = difftool.Enc(m)
+	case "unknown-key":
+		raw := mk("m.room.topic", "@mod:r.example", sp(""), M{"topic": "t"})
+		m := decode(raw)
+		m["signatures"] = M{"r.example": M{"ed25519:zzz": m["signatures"].(M)["r.example"].(M)["ed25519:1"]}}
+		irs = append(irs, difftool.Enc(m))
+	case "bad-format":
+		i := r.Intn(len(irs))
+		m := decode(irs[i])
+		delete(m, difftool.Pick(r, "depth", "sender", "hashes", "auth_events"))
+		irs[i] = difftool.Enc(m)
+	case "redacted-topic":
+		m := decode(mk("m.room.topic", "@mod:r.example", sp(""), M{"topic": "secret"}))
+		m["content"] = M{}
+		irs = append(irs, difftool.Enc(m))
+	case "non-state":
+		irs = append(irs, mk("m.room.message", "@mod:r.example", nil, M{"body": "hi"}))
+	case "member":
+		irs = append(irs, mk("m.room.member", "@mod:r.example", sp("@mod:r.example"), M{"membership": "join"}))
+	case "v12-create-room_id":
+		i := 0
+		m := decode(irs[i])
+		if _, ok := m["room_id"]; !ok && m["type"] == "m.room.create" {
+			m["room_id"] = rm.roomID
+			b, _ := signing.SignEvent(rm.v, difftool.Enc(M{"x": 1}), "r.example", authgen.KeyFor("r.example", "1"))
+			_ = b
+			delete(m, "signatures")
+			delete(m, "hashes")
+			sb, err := signing.SignEvent(rm.v, difftool.Enc(m), difftool.DomainOf(fmt.Sprint(m["sender"])),
+				authgen.KeyFor(difftool.DomainOf(fmt.Sprint(m["sender"])), "1"))
+			if err == nil {
+				irs[i] = sb
+			}
+		}
+	case "duplicate":
+		irs = append(irs, irs[0])
+	case "extra-types":
+		for _, raw := range rm.raws {
+			if strings.Contains(string(raw), "history_visibility") || strings.Contains(string(raw), "com.example.x") {
+				irs = append(irs, raw)
+			}
+		}
+	}
+	res, err := membership.SignInvite(membership.InviteRequest{RoomVersion: rm.v, RoomID: rm.roomID, EventID: eventID,
+		Origin: origin, Event: ev, InviteRoomState: irs, LocalServer: local, Key: authgen.KeyFor(local, "1"), Keys: keyRing})
+	var irsT []string
+	for _, e := range irs {
+		irsT = append(irsT, string(e))
+	}
+	req := M{"op": "sign_invite", "v": rm.vid, "room_id": rm.roomID, "event_id": eventID, "origin": origin,
+		"local": local, "event": string(ev), "irs": irsT, "keys": refKeys}
+	if err == nil {
+		req["result"] = string(res.Event)
+	}
+	ref, ok := call(req)
+	if !ok {
+		return
+	}
+	in := M{"event": string(ev), "origin": origin, "event_id": eventID, "room_id": rm.roomID, "irs": irsT}
+	rp := rpOf(err)
+	verdict(rm.vid, "SignInvite", label, rp, ref, in)
+	if err == nil && ref.Allow {
+		if (len(res.Warnings) > 0) != ref.Warnings {
+			var ws []string
+			for _, w := range res.Warnings {
+				ws = append(ws, w.Error())
+			}
+			report("WARNINGS", rm.vid, "SignInvite", label, fmt.Sprintf("%d warnings (%s)", len(res.Warnings), difftool.Clip(strings.Join(ws, "; "), 300)),
+				fmt.Sprintf("problems=%v (%s)", ref.Warnings, strings.Join(ref.IRSProblems, "; ")), in, ref.Amb)
+		}
+		if len(res.RoomState) != ref.Valid {
+			report("VALID-COUNT", rm.vid, "SignInvite", label, fmt.Sprint(len(res.RoomState)), fmt.Sprintf("%d (%s)", ref.Valid, strings.Join(ref.IRSProblems, "; ")), in, ref.Amb)
+		}
+	}
+}
+
+var tmplMuts = []string{"none", "room_id", "sender", "state_key", "type", "membership", "content-missing",
+	"membership-missing", "not-object", "not-json", "extra-fields"}
+
+func caseTemplate(r *rand.Rand, rm *room) {
+	kind := difftool.Pick(r, "join", "knock")
+	user := difftool.Pick(r, remotes...)
+	t := decode(rm.template(kind, user, ""))
+	mut := difftool.Pick(r, tmplMuts...)
+	switch mut {
+	case "room_id":
+		t["room_id"] = difftool.Pick[any](r, "!elsewhere:b.example", nil, strings.ToUpper(rm.roomID))
+	case "sender":
+		t["sender"] = difftool.Pick[any](r, "@other:a.example", nil, 5)
+	case "state_key":
+		t["state_key"] = difftool.Pick[any](r, "@other:a.example", "", nil)
+	case "type":
+		t["type"] = difftool.Pick(r, "m.room.message", "m.room.Member")
+	case "membership":
+		t["content"].(M)["membership"] = difftool.Pick[any](r, "invite", "knock", "join", "JOIN", nil)
+	case "content-missing":
+		delete(t, "content")
+	case "membership-missing":
+		t["content"] = M{}
+	case "extra-fields":
+		t["hashes"] = M{"sha256": "x"}
+		t["unsigned"] = M{"age": 1}
+	}
+	b := difftool.Enc(t)
+	if mut == "not-object" {
+		b = []byte(`["m.room.member"]`)
+	}
+	if mut == "not-json" {
+		b = []byte(`{"type":`)
+	}
+	var err error
+	if kind == "join" {
+		err = membership.CheckJoinTemplate(rm.roomID, user, b)
+	} else {
+		err = membership.CheckKnockTemplate(rm.roomID, user, b)
+	}
+	ref, ok := call(M{"op": "check_template", "kind": kind, "room_id": rm.roomID, "user_id": user, "template": string(b)})
+	if ok {
+		op := "CheckJoinTemplate"
+		if kind == "knock" {
+			op = "CheckKnockTemplate"
+		}
+		verdict(rm.vid, op, "mut="+mut, rpOf(err), ref, M{"template": string(b), "room_id": rm.roomID, "user": user})
+	}
+}
+
+func caseStripped(r *rand.Rand, rm *room) {
+	evs := membership.StrippedState(rm.state)
+	var out []string
+	for _, e := range evs {
+		out = append(out, string(e.Raw()))
+	}
+	ref, ok := call(M{"op": "stripped_state", "state": rm.stateJSON(), "out": out})
+	if ok {
+		verdict(rm.vid, "StrippedState", "rule="+rm.rule, rpAns{Allow: true}, ref, M{"out": out})
+	}
+	for _, raw := range rm.raws {
+		e, err := pdu.Parse(rm.v, raw)
+		if err != nil {
+			continue
+		}
+		b, err := membership.StripEvent(e)
+		if err != nil {
+			report("VERDICT", rm.vid, "StripEvent", "", err.Error(), "ALLOW", M{"event": string(raw)}, nil)
+			continue
+		}
+		ref, ok := call(M{"op": "strip_event", "event": string(raw), "out": string(b)})
+		if ok {
+			verdict(rm.vid, "StripEvent", "", rpAns{Allow: true}, ref, M{"event": string(raw), "out": string(b)})
+		}
+	}
+}
+
+// compareTransitions compares FindTransition with the reference's table for one version.
+func compareTransitions(vid string) {
+	v := authgen.Version(vid)
+	ref, ok := call(M{"op": "transitions", "v": vid})
+	if !ok {
+		return
+	}
+	for _, key := range difftool.SortedKeys(ref.Table) {
+		var from, to, jr string
+		var self bool
+		f := strings.Fields(key)
+		ft := strings.SplitN(f[0], ">", 2)
+		from, to = ft[0], ft[1]
+		if from == "-" {
+			from = ""
+		}
+		self = f[1] == "self=True"
+		jr = strings.TrimPrefix(f[2], "jr=")
+		want := ref.Table[key]
+		got, exists := membership.FindTransition(v, from, to, self, jr)
+		compared++
+		tally["v"+vid+" FindTransition"]++
+		rp := "none"
+		if exists {
+			var lv []string
+			for _, l := range got.Levels {
+				lv = append(lv, string(l))
+			}
+			rp = fmt.Sprintf("levels=%v outranks=%v joined=%v authoriser=%v (%s %s)", lv, got.OutranksTarget,
+				got.SenderJoined, got.Authoriser, got.Action, got.Meaning)
+		}
+		rs := "none"
+		if want != nil {
+			rs = fmt.Sprintf("levels=%v outranks=%v joined=%v authoriser=%v", want.Levels, want.Outranks,
+				want.SenderJoined, want.Authoriser)
+		}
+		kind := ""
+		switch {
+		case exists != (want != nil):
+			kind = "VERDICT"
+		case exists && !sameLevels(got.Levels, want.Levels):
+			kind = "LEVELS"
+		case exists && (got.OutranksTarget != want.Outranks || got.SenderJoined != want.SenderJoined || got.Authoriser != want.Authoriser):
+			kind = "FIELDS"
+		}
+		if kind != "" {
+			report(kind, vid, "FindTransition", key, rp, rs, M{"key": key}, nil)
+		}
+	}
+}
+
+func sameLevels(a []membership.Level, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	m := map[string]bool{}
+	for _, x := range b {
+		m[x] = true
+	}
+	for _, x := range a {
+		if !m[string(x)] {
+			return false
+		}
+	}
+	return true
+}
