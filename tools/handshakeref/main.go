@@ -17,16 +17,12 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"math/rand"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -38,6 +34,7 @@ import (
 	"github.com/roomproto/roomproto/signing"
 	"github.com/roomproto/roomproto/tools/internal/authgen"
 	"github.com/roomproto/roomproto/tools/internal/difftool"
+	"github.com/roomproto/roomproto/tools/internal/pyref"
 )
 
 // M is a JSON object being built.
@@ -411,33 +408,19 @@ func main() {
 	verbose := flag.Bool("v", false, "print the first example of each group too")
 	flag.Parse()
 
-	_, file, _, _ := runtime.Caller(0)
-	cmd := exec.Command("python3", filepath.Join(filepath.Dir(file), "handshakeref.py"))
-	stdin, _ := cmd.StdinPipe()
-	stdoutP, _ := cmd.StdoutPipe()
-	cmd.Stderr = os.Stderr
-	cmd.Env = os.Environ()
+	var env []string
 	if decisions {
-		cmd.Env = append(cmd.Env, "HANDSHAKEREF_DECISIONS=1")
+		env = append(env, "HANDSHAKEREF_DECISIONS=1")
 	}
-	if err := cmd.Start(); err != nil {
-		fmt.Fprintln(os.Stderr, "start python:", err)
+	ref, err := pyref.Start(pyref.Beside("handshakeref.py"), env...)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	w := bufio.NewWriter(stdin)
-	rd := bufio.NewReaderSize(stdoutP, 1<<20)
 	ask = func(req M) refAns {
-		w.Write(difftool.Enc(req))
-		w.WriteByte('\n')
-		w.Flush()
-		line, err := rd.ReadBytes('\n')
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "python:", err)
-			os.Exit(2)
-		}
 		var a refAns
-		if err := json.Unmarshal(line, &a); err != nil {
-			a.Error = "bad answer: " + string(line)
+		if err := ref.MustAsk(req, &a); err != nil {
+			a.Error = err.Error()
 		}
 		return a
 	}
@@ -464,8 +447,7 @@ func main() {
 			caseStripped(r, rm)
 		}
 	}
-	stdin.Close()
-	cmd.Wait()
+	ref.Close()
 
 	keys := difftool.SortedKeys(tally)
 	for _, k := range keys {
