@@ -256,7 +256,22 @@ func (c *checker) object(i int, nested bool) int {
 			return -1
 		}
 		keyOff, keyStart := i, i+1
-		keyEnd, escaped := c.str(keyStart)
+		// A key of plain ASCII is checked here, eight bytes at a time, as
+		// str would check it: no call, so nothing live is spilled around one
+		// (objects are mostly such keys). Anything else goes to str.
+		keyEnd, escaped := keyStart, false
+		for keyEnd <= len(d)-8 {
+			if m := plainMask(binary.LittleEndian.Uint64(d[keyEnd : keyEnd+8])); m != 0 {
+				keyEnd += bits.TrailingZeros64(m) / 8
+				break
+			}
+			keyEnd += 8
+		}
+		if keyEnd < len(d) && d[keyEnd] == '"' {
+			keyEnd++
+		} else {
+			keyEnd, escaped = c.str(keyStart)
+		}
 		// A key with an escape sorts by its unescaped text: the parser's business.
 		if keyEnd < 0 || escaped || keyEnd >= len(d) || d[keyEnd] != ':' {
 			return -1
@@ -286,8 +301,19 @@ func (c *checker) object(i int, nested bool) int {
 			nestedStart = len(ix.Nested)
 		}
 		// Integers, the usual values of the larger objects of events (the
-		// users and events of power levels), skip the dispatch.
-		if valueOff < len(d) && d[valueOff]-'0' <= 9 {
+		// users and events of power levels), skip the dispatch; one that is
+		// positive, of up to seven digits, is read here as number would read
+		// it.
+		if valueOff <= len(d)-8 && d[valueOff]-'1' <= 8 {
+			if n := digitRun(binary.LittleEndian.Uint64(d[valueOff : valueOff+8])); n < 8 {
+				if b := d[valueOff+n]; b == '.' || b|0x20 == 'e' {
+					return -1
+				}
+				i = valueOff + n
+			} else {
+				i = number(d, valueOff)
+			}
+		} else if valueOff < len(d) && d[valueOff]-'0' <= 9 {
 			i = number(d, valueOff)
 		} else {
 			i = c.value(valueOff, top)
