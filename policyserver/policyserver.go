@@ -118,7 +118,10 @@ type Server struct {
 //   - s has an m.room.policy state event with an empty state key whose content has a string
 //     `via` and an object `public_keys` with a string `ed25519`;
 //   - `via` is a server name (appendices "Server Name"; docs/decisions.md (policy servers) 1);
-//   - a user of that server (the part of the user ID after the first ':') is joined in s.
+//   - a user of that server is joined in s: a member whose state key is a user ID
+//     (authrules.ValidUserID: `@localpart:domain`, appendices "User Identifiers") with that
+//     server name after its first ':'. A member event whose state key is not a user ID names
+//     no user and does not count (docs/decisions.md (policy servers) 6).
 //
 // Of scans the joined members until it meets one of the Policy Server's: call it once per
 // state and check many events with [Server.Check], rather than [Check] per event, in a large
@@ -136,7 +139,7 @@ func Of(s *authrules.State) (Server, bool) {
 		return Server{}, false
 	}
 	for user := range s.AllMembers(pdu.MembershipJoin) {
-		if server, ok := signing.ServerName(user); ok && server == ps.Name {
+		if server, ok := signing.ServerName(user); ok && server == ps.Name && authrules.ValidUserID(user) {
 			return ps, true
 		}
 	}
