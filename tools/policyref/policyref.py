@@ -80,6 +80,7 @@ def canonical(obj):
 
 # --- base64 (appendices "Unpadded Base64") ----------------------------------------------------
 
+_URLSAFE_OK = True  # see README.md: adopted only with -decisions
 _B64 = re.compile(r"^[A-Za-z0-9+/]*(={0,2})$")
 
 
@@ -90,6 +91,12 @@ def b64decode(s, amb):
         return None
     m = _B64.match(s)
     if not m:
+        if re.match(r"^[A-Za-z0-9_-]*={0,2}$", s):
+            # URL-safe unpadded base64 (appendices) is only for event IDs; keys and signatures
+            # are "unpadded Base64" ("'standard' Base64 encoding as defined in RFC 4648")
+            amb.add("b64-urlsafe")
+            if DECISIONS and _URLSAFE_OK:
+                return b64decode(s.replace("-", "+").replace("_", "/"), amb)
         return None
     body = s.rstrip("=")
     if m.group(1):
@@ -340,6 +347,17 @@ def op_check(req):
 
 # --- AddSignature: the answer of POST /_matrix/policy/v1/sign ---------------------------------
 
+def would_be_too_large(ev, name, sig):
+    e = json.loads(json.dumps(ev))
+    sigs = e.get("signatures")
+    if not isinstance(sigs, dict):
+        return False
+    if not isinstance(sigs.get(name), dict):
+        sigs[name] = {}
+    sigs[name][KEY_ID] = sig
+    return len(canonical(e).encode("utf-8")) > MAX_EVENT
+
+
 def op_add(req):
     """room_policy.yaml 200: "Only the Policy Server's signature is returned. This signature is
     to be added to the event before sending or processing the event further.
@@ -374,6 +392,8 @@ def op_add(req):
             amb.add("response-other-server")
             if not isinstance(entry, dict) or any(not isinstance(x, str) for x in entry.values()):
                 amb.add("response-other-server-malformed")
+    if name in resp and resp[name] is None:
+        amb.add("entry-null")
     entry = resp.get(name)
     if entry is None:
         return {"verdict": "missing", "amb": sorted(amb)}
@@ -384,11 +404,15 @@ def op_add(req):
             amb.add("response-other-key")
             if not isinstance(x, str):
                 amb.add("response-other-key-malformed")
+    if KEY_ID in entry and entry[KEY_ID] is None:
+        amb.add("sig-null")
     sig = entry.get(KEY_ID)
     if sig is not None and not isinstance(sig, str):
         return {"verdict": "malformed", "amb": sorted(amb)}
     verdict = check_sig(v, ev, name, key, sig, amb)
     if verdict != "ok":
+        if sig is not None and would_be_too_large(ev, name, sig):
+            amb.add("too-large-and-not-ok")
         return {"verdict": verdict, "amb": sorted(amb)}
     sigs = ev.get("signatures")
     if sigs is None:
