@@ -3,7 +3,7 @@
 // (policyref.py in this directory): server-server-api "Policy Servers" and check 7 of "Checks
 // performed on receipt of a PDU".
 //
-//	go run ./tools/policyref -n 20000 -seed 1 [-decisions] [-versions 10,11,12] [-out DIR] [-v]
+//	go run ./tools/policyref -n 20000 -seed 1 [-decisions] [-f1] [-versions 10,11,12] [-out DIR] [-v]
 //
 // It draws rooms of room versions 1-12 with and without an m.room.policy state event (valid,
 // or with a malformed `via` or `public_keys`, a `via` server with or without a joined user,
@@ -22,11 +22,13 @@ package main
 
 import (
 	"bufio"
+	"crypto/sha512"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"math/big"
 	"math/rand"
 	"os"
 	"os/exec"
@@ -36,8 +38,10 @@ import (
 	"strings"
 
 	"github.com/roomproto/roomproto/authrules"
+	"github.com/roomproto/roomproto/canonicaljson"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/policyserver"
+	"github.com/roomproto/roomproto/redaction"
 	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/signing"
 	"github.com/roomproto/roomproto/tools/internal/authgen"
@@ -109,6 +113,7 @@ func main() {
 	seed := flag.Int64("seed", 1, "seed")
 	vers := flag.String("versions", strings.Join(allVersions, ","), "room versions")
 	decisions := flag.Bool("decisions", false, "the reference adopts docs/decisions.md readings (POLICYREF_DECISIONS=1)")
+	f1 := flag.Bool("f1", false, "the reference models finding F1 (README.md): a joined state key without @ counts (POLICYREF_F1=1)")
 	outDir := flag.String("out", "", "directory for tally.tsv, coverage.txt and divergences.jsonl (none if empty)")
 	verbose := flag.Bool("v", false, "print the first example of every group too")
 	flag.Parse()
@@ -122,6 +127,9 @@ func main() {
 	cmd.Env = os.Environ()
 	if *decisions {
 		cmd.Env = append(cmd.Env, "POLICYREF_DECISIONS=1")
+	}
+	if *f1 {
+		cmd.Env = append(cmd.Env, "POLICYREF_F1=1")
 	}
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintln(os.Stderr, "start python:", err)
@@ -209,7 +217,7 @@ func main() {
 		ex := &example{Version: vid, Label: c.label, Request: c.req, RP: rp, Ref: ref, Amb: rv.Amb}
 		b, _ := json.Marshal(c.req)
 		ex.size = len(b)
-		key := fmt.Sprintf("%s %s rp=%s ref=%s amb=%s", d, c.req.Op, rp.Verdict, ref.Verdict, strings.Join(rv.Amb, ","))
+		key := fmt.Sprintf("%s %s rp=%s ref=%s corner=%s", d, c.req.Op, rp.Verdict, ref.Verdict, corner(rv.Amb))
 		g := groups[key]
 		if g == nil {
 			g = &group{Key: key, First: ex, Small: ex, Versions: map[string]int{}}
@@ -266,7 +274,7 @@ func main() {
 			exs = append([]*example{g.First}, g.Small)
 		}
 		for _, ex := range exs {
-			b, _ := json.MarshalIndent(ex, "        ", "  ")
+			b, _ := json.MarshalIndent(summarize(ex), "        ", "  ")
 			fmt.Printf("        %s\n", b)
 		}
 	}
@@ -285,6 +293,23 @@ func fmtVersions(m map[string]int) string {
 		parts = append(parts, fmt.Sprintf("v%s:%d", k, m[k]))
 	}
 	return strings.Join(parts, " ")
+}
+
+// decisive are the reference's `amb` flags that can change a verdict or an error kind, in the
+// order a divergence is attributed to them (the others only describe the case).
+var decisive = []string{"f1-member-not-user-id", "name-not-server-name", "via-not-server-name", "b64-urlsafe-or-partial-padding",
+	"libsodium-refusal", "missing-and-invalid-key", "entry-null", "sig-null", "too-large-and-not-ok"}
+
+// corner names the spec-silent corner a divergence went through, "none" if none.
+func corner(amb []string) string {
+	for _, f := range decisive {
+		for _, a := range amb {
+			if a == f {
+				return f
+			}
+		}
+	}
+	return "none"
 }
 
 // compare returns "" when the two answers agree, else the kind of divergence.
@@ -464,6 +489,11 @@ func genCase(r *rand.Rand, vid string, i int) tcase {
 	}
 	if psJoined {
 		lab("ps-joined")
+	}
+	if r.Intn(25) == 0 {
+		// a joined "member" whose state key is no user ID but ends in the Policy Server's name
+		mk("m.room.member", creator, difftool.Pick(r, "mod:"+psName, psName, "@:"+psName), M{"membership": "join"})
+		lab("member-not-user-id")
 	}
 	// the m.room.policy state event (and sometimes one with another state key)
 	curPub := b64(keys.cur.Public())
@@ -780,6 +810,9 @@ func policySig(r *rand.Rand, b *authgen.Builder, event []byte, keys psKeys) (sig
 		raw, _ := base64.RawStdEncoding.DecodeString(good)
 		return b64(append(raw, 0)), "sig-65-bytes"
 	case k == 17:
+		if r.Intn(2) == 0 {
+			return identityRSig(b.V, event, keys.cur), "sig-identity-R"
+		}
 		return authgen.DummySig, "sig-dummy"
 	case k == 18:
 		other := difftool.Decode(event)
@@ -789,6 +822,46 @@ func policySig(r *rand.Rand, b *authgen.Builder, event []byte, keys psKeys) (sig
 	// good, then the event is changed in a part the redaction strips (content of most types,
 	// unsigned): the signature still holds (the content hash is another check)
 	return good, "good-then-content-changed"
+}
+
+// identityRSig returns a signature by key of event whose R is the identity point (S = k·a):
+// it satisfies the cofactorless equation that crypto/ed25519 checks, and libsodium refuses it
+// (docs/decisions.md (signing) 11). An honest signer never makes one.
+func identityRSig(v roomversion.Version, event []byte, key signing.SigningKey) string {
+	canon, err := canonicaljson.Canonical(event)
+	if err != nil {
+		return ""
+	}
+	msg, err := redaction.AppendSignedBytes(nil, v, canon)
+	if err != nil {
+		return ""
+	}
+	h := sha512.Sum512(key.Private.Seed())
+	h[0] &= 248
+	h[31] &= 127
+	h[31] |= 64
+	a := new(big.Int).SetBytes(reverse(h[:32]))
+	rEnc := make([]byte, 32)
+	rEnc[0] = 1
+	kh := sha512.New()
+	kh.Write(rEnc)
+	kh.Write(key.Public())
+	kh.Write(msg)
+	k := new(big.Int).SetBytes(reverse(kh.Sum(nil)))
+	l, _ := new(big.Int).SetString("7237005577332262213973186563042994240857116359379907606001950938285454250989", 10)
+	sc := new(big.Int).Mul(k, a)
+	sc.Mod(sc, l)
+	sb := make([]byte, 32)
+	sc.FillBytes(sb)
+	return b64(append(rEnc, reverse(sb)...))
+}
+
+func reverse(b []byte) []byte {
+	out := make([]byte, len(b))
+	for i := range b {
+		out[len(b)-1-i] = b[i]
+	}
+	return out
 }
 
 // signVariant returns event with (or without) a Policy Server signature in some form.
@@ -875,4 +948,54 @@ func bigEvent(r *rand.Rand, b *authgen.Builder, event []byte) []byte {
 		c["pad"] = strings.Repeat("x", target-cur-10)
 	}
 	return difftool.Enc(m)
+}
+
+// summarize returns an example with the parts the decisions read: the m.room.policy events and
+// the joined members instead of the whole state, and the event without its auth and prev
+// events and hashes. The whole case is in DIR/divergences.jsonl with -out.
+func summarize(ex *example) M {
+	out := M{"version": ex.Version, "label": ex.Label, "op": ex.Request.Op,
+		"roomproto": ex.RP, "reference": ex.Ref}
+	if len(ex.Amb) > 0 {
+		out["amb"] = ex.Amb
+	}
+	if ex.Request.Op == "check" {
+		var policies []any
+		var joined []string
+		for _, raw := range ex.Request.State {
+			m := difftool.Decode([]byte(raw))
+			switch m["type"] {
+			case policyserver.EventType:
+				policies = append(policies, M{"state_key": m["state_key"], "content": m["content"]})
+			case "m.room.member":
+				if c, _ := m["content"].(M); c != nil && c["membership"] == "join" {
+					sk, _ := m["state_key"].(string)
+					joined = append(joined, sk)
+				}
+			}
+		}
+		out["policy_events"] = policies
+		out["joined"] = joined
+	} else {
+		out["ps"] = ex.Request.PS
+		out["response"] = *ex.Request.Response
+	}
+	out["event"] = shortEvent(ex.Request.Event)
+	return out
+}
+
+func shortEvent(raw string) any {
+	var m M
+	if err := json.Unmarshal([]byte(raw), &m); err != nil {
+		return difftool.Clip(raw, 200)
+	}
+	for _, k := range []string{"auth_events", "prev_events", "hashes", "depth", "origin_server_ts", "room_id"} {
+		delete(m, k)
+	}
+	if c, ok := m["content"].(map[string]any); ok {
+		if p, ok := c["pad"].(string); ok {
+			c["pad"] = fmt.Sprintf("(%d bytes of x)", len(p))
+		}
+	}
+	return m
 }

@@ -36,6 +36,10 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 DECISIONS = os.environ.get("POLICYREF_DECISIONS") == "1"
+# Finding F1 (README.md): roomproto counts a joined member whose state key is no user ID (no
+# `@`) as a user of the server after its first `:`. POLICYREF_F1=1 models that, so that the
+# other comparisons can run clean; it is not a reading of the spec.
+F1 = os.environ.get("POLICYREF_F1") == "1"
 
 POLICY_TYPE = "m.room.policy"
 # "The Key ID for the ed25519 key in m.room.policy is *always* ed25519:policy_server."
@@ -80,8 +84,26 @@ def canonical(obj):
 
 # --- base64 (appendices "Unpadded Base64") ----------------------------------------------------
 
-_URLSAFE_OK = True  # see README.md: adopted only with -decisions
 _B64 = re.compile(r"^[A-Za-z0-9+/]*(={0,2})$")
+_B64_LENIENT = re.compile(r"^([A-Za-z0-9+/_-]*)(=*)$")
+
+
+def _b64_decisions(s, amb):
+    """docs/decisions.md (signing) 1, which (policy servers) 2 applies to Policy Server keys and
+    signatures: unpadded standard base64, also with some or all of its `=` padding and with the
+    URL-safe `-` and `_` (even mixed); no whitespace, no excess or misplaced `=`; unused low bits
+    ignored."""
+    m = _B64_LENIENT.match(s)
+    if not m:
+        return None
+    body, pad = m.group(1), m.group(2)
+    if len(body) % 4 == 1 or len(pad) > (-len(body)) % 4:
+        return None
+    body = body.replace("-", "+").replace("_", "/")
+    try:
+        return base64.b64decode(body + "=" * (-len(body) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return None
 
 
 def b64decode(s, amb):
@@ -89,14 +111,19 @@ def b64decode(s, amb):
     characters". Returns None for a string that is not base64."""
     if not isinstance(s, str):
         return None
+    out = _b64_own(s, amb)
+    if out is None and _b64_decisions(s, set()) is not None:
+        amb.add("b64-urlsafe-or-partial-padding")
+    if DECISIONS:
+        return _b64_decisions(s, amb)
+    return out
+
+
+def _b64_own(s, amb):
     m = _B64.match(s)
     if not m:
-        if re.match(r"^[A-Za-z0-9_-]*={0,2}$", s):
-            # URL-safe unpadded base64 (appendices) is only for event IDs; keys and signatures
-            # are "unpadded Base64" ("'standard' Base64 encoding as defined in RFC 4648")
-            amb.add("b64-urlsafe")
-            if DECISIONS and _URLSAFE_OK:
-                return b64decode(s.replace("-", "+").replace("_", "/"), amb)
+        # URL-safe unpadded base64 (appendices) is only for event IDs; keys and signatures are
+        # "unpadded Base64" ("'standard' Base64 encoding as defined in RFC 4648")
         return None
     body = s.rstrip("=")
     if m.group(1):
@@ -126,10 +153,16 @@ def is_server_name(s):
     return isinstance(s, str) and bool(_SERVER.match(s))
 
 
-def server_of(user_id):
-    """appendices "User Identifiers": the domain is everything after the first colon."""
+def server_of(user_id, amb=None):
+    """appendices "User Identifiers": a user ID has the form @localpart:domain; the domain is
+    everything after the first colon. A string without the `@` sigil is no user ID."""
     if not isinstance(user_id, str) or ":" not in user_id:
         return None
+    if not user_id.startswith("@"):
+        if amb is not None:
+            amb.add("f1-member-not-user-id")
+        if not F1:
+            return None
     return user_id.split(":", 1)[1]
 
 
@@ -223,7 +256,56 @@ def _is_point(b):
     return (x * x - x2) % _P == 0
 
 
-def verify(pub, sig, msg):
+def _small_order_ys():
+    """The y coordinates of the points of order dividing 8 (the eight-torsion group): 1 (the
+    identity), p-1 (order 2), 0 (order 4) and the two of order 8."""
+    ys = {1, _P - 1, 0}
+    # A point P of order 8 doubles to one of order 4, whose y is 0. On -x^2 + y^2 = 1 + d x^2 y^2
+    # doubling gives y(2P) = (y^2 + x^2) / (2 + x^2 - y^2), so x^2 = -y^2, and the curve
+    # equation becomes d y^4 + 2 y^2 - 1 = 0: y^2 = (-1 +- sqrt(1 + d)) / d.
+    inv_d = pow(_D, _P - 2, _P)
+    for r in _sqrts(1 + _D):
+        for y in _sqrts((-1 + r) * inv_d):
+            ys.add(y)
+    return ys
+
+
+def _sqrts(a):
+    a %= _P
+    if a == 0:
+        return [0]
+    x = pow(a, (_P + 3) // 8, _P)
+    if (x * x - a) % _P != 0:
+        x = (x * pow(2, (_P - 1) // 4, _P)) % _P
+    if (x * x - a) % _P != 0:
+        return []
+    return [x, (_P - x) % _P]
+
+
+_SMALL_YS = _small_order_ys()
+
+
+def _y_of(b):
+    return int.from_bytes(b, "little") & ((1 << 255) - 1)
+
+
+def libsodium_refuses(pub, sig):
+    """docs/decisions.md (signing) 11: the refusals of libsodium's crypto_sign_verify_detached:
+    a public key whose y is not below p, a public key of small order, an R of small order (sign
+    bit ignored, y taken modulo p as libsodium's blocklist of encodings does)."""
+    ya = _y_of(pub)
+    if ya >= _P:
+        return True
+    if _is_point(pub) and ya in _SMALL_YS:
+        return True
+    return (_y_of(sig[:32]) % _P) in _SMALL_YS
+
+
+def verify(pub, sig, msg, amb=None):
+    if amb is not None and libsodium_refuses(pub, sig):
+        amb.add("libsodium-refusal")
+        if DECISIONS:
+            return False
     try:
         Ed25519PublicKey.from_public_bytes(pub).verify(sig, msg)
         return True
@@ -273,7 +355,7 @@ def policy_of(state, amb):
         if ev.get("type") != "m.room.member":
             continue
         mc = ev.get("content")
-        if isinstance(mc, dict) and mc.get("membership") == "join" and server_of(ev.get("state_key")) == via:
+        if isinstance(mc, dict) and mc.get("membership") == "join" and server_of(ev.get("state_key"), amb) == via:
             joined = True
     if not joined:
         return None
@@ -297,7 +379,7 @@ def decode_key(key, amb):
     return pub
 
 
-def check_sig(v, ev, via, key, sig, amb):
+def check_sig(v, ev, via, key, sig, amb, key_first=False):
     """The Policy Server's signature `sig` (or None) of `via` on ev, checked as appendices
     "Checking for a Signature" does: 1. entry missing: fail; 3. no verification key: fail;
     4. signature not base64: fail; 5-7. verify over the redacted event's canonical JSON."""
@@ -305,6 +387,11 @@ def check_sig(v, ev, via, key, sig, amb):
         # "If the Policy Server's signature is invalid or missing ..."
         if decode_key(key, set()) is None:
             amb.add("missing-and-invalid-key")
+            if DECISIONS and key_first:
+                # docs/decisions.md (policy servers) 2: "every event it must sign is not
+                # recommended (ErrInvalidKey)", signed or not. (AddSignature, whose doc lists
+                # ErrMissingSignature first, reports a response without a signature as missing.)
+                return "invalid_key"
         return "missing"
     pub = decode_key(key, amb)
     if pub is None:
@@ -312,7 +399,7 @@ def check_sig(v, ev, via, key, sig, amb):
     raw = b64decode(sig, amb)
     if raw is None or len(raw) != 64:
         return "bad"
-    return "ok" if verify(pub, raw, signed_bytes(v, ev)) else "bad"
+    return "ok" if verify(pub, raw, signed_bytes(v, ev), amb) else "bad"
 
 
 def op_check(req):
@@ -340,7 +427,7 @@ def op_check(req):
                 sig = sigs[via].get(KEY_ID)
             if sig is not None and not isinstance(sig, str):
                 raise Invalid("signature not a string")
-            out["verdict"] = check_sig(v, ev, via, key, sig, amb)
+            out["verdict"] = check_sig(v, ev, via, key, sig, amb, key_first=True)
     out["amb"] = sorted(amb)
     return out
 
@@ -394,6 +481,10 @@ def op_add(req):
                 amb.add("response-other-server-malformed")
     if name in resp and resp[name] is None:
         amb.add("entry-null")
+        if DECISIONS:
+            # go doc policyserver.ErrMalformed: "a response that is not of the form of /sign's
+            # answer" (not in docs/decisions.md)
+            return {"verdict": "malformed", "amb": sorted(amb)}
     entry = resp.get(name)
     if entry is None:
         return {"verdict": "missing", "amb": sorted(amb)}
@@ -406,6 +497,9 @@ def op_add(req):
                 amb.add("response-other-key-malformed")
     if KEY_ID in entry and entry[KEY_ID] is None:
         amb.add("sig-null")
+        if DECISIONS:
+            # as entry-null
+            return {"verdict": "malformed", "amb": sorted(amb)}
     sig = entry.get(KEY_ID)
     if sig is not None and not isinstance(sig, str):
         return {"verdict": "malformed", "amb": sorted(amb)}
@@ -413,6 +507,10 @@ def op_add(req):
     if verdict != "ok":
         if sig is not None and would_be_too_large(ev, name, sig):
             amb.add("too-large-and-not-ok")
+            if DECISIONS:
+                # go doc policyserver.ErrMalformed: "an event ... that the signature would take
+                # past the size limit" (the order of the checks is not in docs/decisions.md)
+                return {"verdict": "malformed", "amb": sorted(amb)}
         return {"verdict": verdict, "amb": sorted(amb)}
     sigs = ev.get("signatures")
     if sigs is None:
