@@ -3,7 +3,7 @@
 // (policyref.py in this directory): server-server-api "Policy Servers" and check 7 of "Checks
 // performed on receipt of a PDU".
 //
-//	go run ./tools/policyref -n 20000 -seed 1 [-decisions] [-f1] [-versions 10,11,12] [-out DIR] [-v]
+//	go run ./tools/policyref -n 20000 -seed 1 [-decisions] [-versions 10,11,12] [-out DIR] [-v]
 //
 // It draws rooms of room versions 1-12 with and without an m.room.policy state event (valid,
 // or with a malformed `via` or `public_keys`, a `via` server with or without a joined user,
@@ -21,7 +21,6 @@
 package main
 
 import (
-	"bufio"
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/json"
@@ -31,9 +30,7 @@ import (
 	"math/big"
 	"math/rand"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 
@@ -46,6 +43,7 @@ import (
 	"github.com/roomproto/roomproto/signing"
 	"github.com/roomproto/roomproto/tools/internal/authgen"
 	"github.com/roomproto/roomproto/tools/internal/difftool"
+	"github.com/roomproto/roomproto/tools/internal/pyref"
 )
 
 // M is a JSON object being built.
@@ -113,43 +111,23 @@ func main() {
 	seed := flag.Int64("seed", 1, "seed")
 	vers := flag.String("versions", strings.Join(allVersions, ","), "room versions")
 	decisions := flag.Bool("decisions", false, "the reference adopts docs/decisions.md readings (POLICYREF_DECISIONS=1)")
-	f1 := flag.Bool("f1", false, "the reference models finding F1 (README.md): a joined state key without @ counts (POLICYREF_F1=1)")
 	outDir := flag.String("out", "", "directory for tally.tsv, coverage.txt and divergences.jsonl (none if empty)")
 	verbose := flag.Bool("v", false, "print the first example of every group too")
 	flag.Parse()
 
-	_, file, _, _ := runtime.Caller(0)
-	py := filepath.Join(filepath.Dir(file), "policyref.py")
-	cmd := exec.Command("python3", py)
-	stdin, _ := cmd.StdinPipe()
-	stdoutP, _ := cmd.StdoutPipe()
-	cmd.Stderr = os.Stderr
-	cmd.Env = os.Environ()
+	var env []string
 	if *decisions {
-		cmd.Env = append(cmd.Env, "POLICYREF_DECISIONS=1")
+		env = append(env, "POLICYREF_DECISIONS=1")
 	}
-	if *f1 {
-		cmd.Env = append(cmd.Env, "POLICYREF_F1=1")
-	}
-	if err := cmd.Start(); err != nil {
-		fmt.Fprintln(os.Stderr, "start python:", err)
+	ref, err := pyref.Start(pyref.Beside("policyref.py"), env...)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	w := bufio.NewWriter(stdin)
-	rd := bufio.NewReaderSize(stdoutP, 1<<20)
 	ask := func(req refReq) refResp {
-		b, _ := json.Marshal(req)
-		w.Write(b)
-		w.WriteByte('\n')
-		w.Flush()
-		line, err := rd.ReadBytes('\n')
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "python:", err)
-			os.Exit(2)
-		}
 		var r refResp
-		if err := json.Unmarshal(line, &r); err != nil {
-			r.Error = "bad answer: " + string(line)
+		if err := ref.MustAsk(req, &r); err != nil {
+			r.Error = err.Error()
 		}
 		return r
 	}
@@ -229,8 +207,7 @@ func main() {
 			g.Small = ex
 		}
 	}
-	stdin.Close()
-	cmd.Wait()
+	ref.Close()
 
 	keys := difftool.SortedKeys(tallies)
 	sort.SliceStable(keys, func(i, j int) bool {
@@ -297,7 +274,7 @@ func fmtVersions(m map[string]int) string {
 
 // decisive are the reference's `amb` flags that can change a verdict or an error kind, in the
 // order a divergence is attributed to them (the others only describe the case).
-var decisive = []string{"f1-member-not-user-id", "name-not-server-name", "via-not-server-name", "b64-urlsafe-or-partial-padding",
+var decisive = []string{"member-not-user-id", "name-not-server-name", "via-not-server-name", "b64-urlsafe-or-partial-padding",
 	"libsodium-refusal", "missing-and-invalid-key", "entry-null", "sig-null", "too-large-and-not-ok"}
 
 // corner names the spec-silent corner a divergence went through, "none" if none.

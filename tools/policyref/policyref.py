@@ -36,10 +36,6 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 DECISIONS = os.environ.get("POLICYREF_DECISIONS") == "1"
-# Finding F1 (README.md): roomproto counts a joined member whose state key is no user ID (no
-# `@`) as a user of the server after its first `:`. POLICYREF_F1=1 models that, so that the
-# other comparisons can run clean; it is not a reading of the spec.
-F1 = os.environ.get("POLICYREF_F1") == "1"
 
 POLICY_TYPE = "m.room.policy"
 # "The Key ID for the ed25519 key in m.room.policy is *always* ed25519:policy_server."
@@ -160,9 +156,8 @@ def server_of(user_id, amb=None):
         return None
     if not user_id.startswith("@"):
         if amb is not None:
-            amb.add("f1-member-not-user-id")
-        if not F1:
-            return None
+            amb.add("member-not-user-id")
+        return None
     return user_id.split(":", 1)[1]
 
 
