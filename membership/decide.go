@@ -226,7 +226,7 @@ func firstAuthoriser(s *authrules.State, server string) (string, bool) {
 	var best ranked
 	found := false
 	for u := range s.AllMembers(pdu.MembershipJoin) {
-		if serverOf(u) != server {
+		if serverOf(u) != server || !authrules.ValidUserID(u) {
 			continue
 		}
 		c := ranked{u, pl.UserLevel(u)}
@@ -313,7 +313,7 @@ func inviters(s *authrules.State, server string, allServers bool) []ranked {
 	invite := pl.InviteLevel()
 	var out []ranked
 	for u := range s.AllMembers(pdu.MembershipJoin) {
-		if !allServers && serverOf(u) != server {
+		if !allServers && serverOf(u) != server || !authrules.ValidUserID(u) {
 			continue
 		}
 		if level := pl.UserLevel(u); reaches(pl, u, level, "invite", invite) {
