@@ -109,7 +109,7 @@ func (rm *room) mk(typ, sender string, sk *string, content M) []byte {
 	}
 	out, err := signing.SignEvent(rm.v, difftool.Enc(ev), srv, authgen.KeyFor(srv, "1"))
 	if err != nil {
-		panic(err)
+		panic(err) // invariant: the harness built this room and its events itself
 	}
 	return out
 }
@@ -118,7 +118,7 @@ func (rm *room) add(typ, sender string, sk string, content M) {
 	raw := rm.mk(typ, sender, &sk, content)
 	id, err := signing.EventID(rm.v, raw)
 	if err != nil {
-		panic(err)
+		panic(err) // invariant: the harness built this room and its events itself
 	}
 	if rm.ver >= 12 && typ == "m.room.create" {
 		rm.roomID = "!" + id[1:]
@@ -209,7 +209,7 @@ func genRoom(r *rand.Rand, vid string, knock bool) *room {
 	for i, raw := range rm.raws {
 		e, err := signing.ParseEvent(rm.v, raw)
 		if err != nil {
-			panic(err)
+			panic(err) // invariant: the harness built this room and its events itself
 		}
 		k := e.Type + "|" + *e.StateKey
 		if j, ok := seen[k]; ok {
@@ -223,7 +223,7 @@ func genRoom(r *rand.Rand, vid string, knock bool) *room {
 	}
 	st, err := authrules.NewState(rm.v, evs)
 	if err != nil {
-		panic(err)
+		panic(err) // invariant: the harness built this room and its events itself
 	}
 	rm.state, rm.raws, rm.ids = st, raws, ids
 	return rm

@@ -648,7 +648,7 @@ func genEvent(r *rand.Rand, b *authgen.Builder, ver int, psName string, psUsers,
 	}
 	var typ string
 	var sk *string
-	content := M{}
+	var content M
 	o := authgen.Opts{}
 	switch r.Intn(11) {
 	case 0, 1:

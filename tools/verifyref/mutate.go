@@ -431,7 +431,7 @@ func mutate(r *rand.Rand, g *gen, kind string, signed []byte, ring map[string]ma
 		}
 		detail = fmt.Sprintf("needkey=%s %s=%s", nk, detail, fl)
 	default:
-		panic("unknown mutation " + kind)
+		panic("unknown mutation " + kind) // invariant: kinds come from the harness's own list
 	}
 	if detail == "" {
 		return enc()
