@@ -91,15 +91,7 @@ func main() {
 	decisions := flag.Bool("decisions", false, "the reference adopts docs/decisions.md readings (AUTHREF_DECISIONS=1)")
 	flag.Parse()
 
-	var env []string
-	if *decisions {
-		env = append(env, "AUTHREF_DECISIONS=1")
-	}
-	ref, err := pyref.Start(pyref.Beside("authref.py"), env...)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
+	ref := pyref.MustStart(pyref.Beside("authref.py"), pyref.Env(*decisions, "AUTHREF_DECISIONS=1")...)
 	ask := func(req refReq) refResp {
 		var r refResp
 		ref.MustAsk(req, &r)

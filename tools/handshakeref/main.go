@@ -408,15 +408,7 @@ func main() {
 	verbose := flag.Bool("v", false, "print the first example of each group too")
 	flag.Parse()
 
-	var env []string
-	if decisions {
-		env = append(env, "HANDSHAKEREF_DECISIONS=1")
-	}
-	ref, err := pyref.Start(pyref.Beside("handshakeref.py"), env...)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
+	ref := pyref.MustStart(pyref.Beside("handshakeref.py"), pyref.Env(decisions, "HANDSHAKEREF_DECISIONS=1")...)
 	ask = func(req M) refAns {
 		var a refAns
 		if err := ref.MustAsk(req, &a); err != nil {

@@ -127,15 +127,7 @@ func main() {
 	verbose := flag.Bool("v", false, "print every example of every group (first and smallest)")
 	flag.Parse()
 
-	var env []string
-	if *decisions {
-		env = append(env, "MEMBERREF_DECISIONS=1")
-	}
-	ref, err := pyref.Start(pyref.Beside("memberref.py"), env...)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
+	ref := pyref.MustStart(pyref.Beside("memberref.py"), pyref.Env(*decisions, "MEMBERREF_DECISIONS=1")...)
 	ask := func(req refReq) refResp {
 		var r refResp
 		if err := ref.MustAsk(req, &r); err != nil {

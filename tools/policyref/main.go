@@ -115,15 +115,7 @@ func main() {
 	verbose := flag.Bool("v", false, "print the first example of every group too")
 	flag.Parse()
 
-	var env []string
-	if *decisions {
-		env = append(env, "POLICYREF_DECISIONS=1")
-	}
-	ref, err := pyref.Start(pyref.Beside("policyref.py"), env...)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
+	ref := pyref.MustStart(pyref.Beside("policyref.py"), pyref.Env(*decisions, "POLICYREF_DECISIONS=1")...)
 	ask := func(req refReq) refResp {
 		var r refResp
 		if err := ref.MustAsk(req, &r); err != nil {

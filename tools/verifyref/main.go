@@ -105,15 +105,7 @@ func main() {
 	quiet := flag.Bool("q", false, "print only the summary and the group keys")
 	flag.Parse()
 
-	var env []string
-	if *decisions {
-		env = append(env, "VERIFYREF_DECISIONS=1")
-	}
-	ref, err := pyref.Start(pyref.Beside("verifyref.py"), env...)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
+	ref := pyref.MustStart(pyref.Beside("verifyref.py"), pyref.Env(*decisions, "VERIFYREF_DECISIONS=1")...)
 	ask := func(req refReq) refResp {
 		var r refResp
 		ref.MustAsk(req, &r)

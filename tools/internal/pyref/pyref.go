@@ -51,6 +51,26 @@ func Start(script string, env ...string) (*Process, error) {
 	return &Process{cmd: cmd, stdin: stdin, w: bufio.NewWriter(stdin), r: bufio.NewReaderSize(stdout, 1<<20)}, nil
 }
 
+// MustStart is Start for a harness: it ends the program with status 2 (a harness failure) when
+// the script cannot be started.
+func MustStart(script string, env ...string) *Process {
+	p, err := Start(script, env...)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	return p
+}
+
+// Env returns the environment entry kv ("NAME=value") when on, and nothing otherwise: how a
+// harness passes its flags (-decisions) to its script.
+func Env(on bool, kv string) []string {
+	if on {
+		return []string{kv}
+	}
+	return nil
+}
+
 // ErrBadAnswer is returned (wrapped, with the line) when an answer is not the JSON expected.
 var ErrBadAnswer = errors.New("pyref: bad answer")
 

@@ -21,10 +21,10 @@ for line in sys.stdin:
         continue
     print(json.dumps({"twice": 2 * req["n"], "flag": os.environ.get("PYREF_FLAG", "")}), flush=True)
 `), 0o644)
-	p, err := Start(script, "PYREF_FLAG=on")
-	if err != nil {
-		t.Fatal(err)
+	if Env(false, "PYREF_FLAG=on") != nil {
+		t.Fatal("Env(false) gave an entry")
 	}
+	p := MustStart(script, Env(true, "PYREF_FLAG=on")...)
 	type req struct {
 		N int `json:"n"`
 	}
