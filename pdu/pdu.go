@@ -244,8 +244,8 @@ func Parse(v roomversion.Version, data []byte) (*Event, error) {
 // [Event.Raw]: the top-level members, and the members of the objects that are their values
 // (`content`, `hashes`, `signatures`, `unsigned`), as [canonicaljson.AppendIndexed] records
 // them. Code that goes on to read those members (verification: redaction and the content hash)
-// then need not scan the bytes again. A nil idx makes it Parse. idx is reset first and describes the returned Event's
-// Raw() on success; on error it holds nothing of use.
+// then need not scan the bytes again. A nil idx makes it Parse. idx is reset first and describes
+// the returned Event's Raw() on success; on error it holds nothing of use.
 func ParseIndexed(v roomversion.Version, data []byte, idx *canonicaljson.Index) (*Event, error) {
 	return parse(v, data, idx)
 }
@@ -723,15 +723,21 @@ func contentLiteralIndexed(buf, raw, content []byte, members []canonicaljson.Mem
 	if !indexed {
 		return contentLiteral(buf, content, key)
 	}
-	for _, m := range members {
-		if string(m.Key(raw)) == key {
-			if raw[m.Value] == '"' {
-				return appendUnquoted(buf, raw[m.Value:m.End])
-			}
-			break
-		}
+	if value, ok := nestedValue(raw, members, key); ok && value[0] == '"' {
+		return appendUnquoted(buf, value)
 	}
 	return buf, strRef{}, nil
+}
+
+// nestedValue returns the value of the member named key (as written in canonical JSON) among
+// members, which the index gives for raw, and whether there is one.
+func nestedValue(raw []byte, members []canonicaljson.Member, key string) ([]byte, bool) {
+	for _, m := range members {
+		if string(m.Key(raw)) == key {
+			return raw[m.Value:m.End], true
+		}
+	}
+	return nil, false
 }
 
 // appendUnquoted appends the decoded canonical JSON string literal value to buf: without
@@ -931,15 +937,14 @@ func indexedHashes(buf, raw []byte, vs, ve int, members []canonicaljson.Member) 
 	if raw[vs] != '{' {
 		return buf, strRef{}, -1, formatErr("hashes", ErrNotObject, "must be an object")
 	}
-	for _, m := range members {
-		if string(m.Key(raw)) == "sha256" {
-			if buf, sha, err = stringLiteral(buf, "hashes", raw[m.Value:m.End]); err != nil {
-				return buf, strRef{}, -1, err
-			}
-			return buf, sha, ve, nil
-		}
+	value, ok := nestedValue(raw, members, "sha256")
+	if !ok {
+		return buf, strRef{}, -1, formatErr("hashes", ErrMissingField, "hashes must hold sha256 (event_hash.yaml)")
 	}
-	return buf, strRef{}, -1, formatErr("hashes", ErrMissingField, "hashes must hold sha256 (event_hash.yaml)")
+	if buf, sha, err = stringLiteral(buf, "hashes", value); err != nil {
+		return buf, strRef{}, -1, err
+	}
+	return buf, sha, ve, nil
 }
 
 // signatures parses `signatures`, the value at raw[i]: server name → key ID → signature string.
