@@ -106,9 +106,14 @@ def redact(v, ev, amb):
             tpi = content["third_party_invite"]
             if isinstance(tpi, dict) and "signed" in tpi:
                 nc["third_party_invite"] = {"signed": tpi["signed"]}
-            else:
+            elif isinstance(tpi, dict):
                 amb.append("tpi-without-signed")
-                # reading: nothing of it is allowed, so it goes
+                # own reading: only `signed` is allowed and there is none, so nothing of it
+                # stays. docs/decisions.md (redaction) 3 keeps it as {} ("will only contain the
+                # `signed` key", rooms/v11.md).
+                if DECISIONS:
+                    nc["third_party_invite"] = {}
+            # not an object: no `signed` key, nothing allowed (decisions.md 3 agrees)
         out["content"] = nc
     return out
 
@@ -120,7 +125,7 @@ def b64(b, urlsafe):
     return s.decode().rstrip("=")
 
 
-def event_id(v, ev):
+def event_id(v, ev, amb=None):
     n = vnum(v)
     if n <= 2:
         # v1-event-ids: the event's own `event_id`.
@@ -128,7 +133,7 @@ def event_id(v, ev):
         return eid if isinstance(eid, str) else None
     # reference hash (server-server-api): redact, drop signatures and unsigned, canonical JSON,
     # sha256; v3: standard unpadded base64, v4+: URL-safe unpadded base64.
-    r = redact(v, ev, [])
+    r = redact(v, ev, amb if amb is not None else [])
     r.pop("signatures", None)
     r.pop("unsigned", None)
     h = hashlib.sha256(canonical(r).encode("utf-8")).digest()
@@ -172,63 +177,69 @@ def decide(req):
     n = vnum(v)
     amb = []
     red = json.loads(req["redaction"])
-    rid = event_id(req["redaction_v"], red)
+    rid = event_id(req["redaction_v"], red, amb)
     res = {"amb": amb, "redaction_id": rid}
     tgt = json.loads(req["target"]) if req.get("target") is not None else None
     tid = None
     if tgt is not None:
-        tid = event_id(req["target_v"], tgt)
+        tid = event_id(req["target_v"], tgt, amb)
         res["target_id"] = tid
-
-    def out(d, why):
-        res["decision"] = d
-        res["why"] = why
-        return res
+    # Every reason that applies is listed in `whys` (the first is the reference's), so that a
+    # reason of roomproto that checks in another order still matches.
+    ignore = []
 
     if req["redaction_v"] != v:
-        return out("ignore", "version")
+        ignore.append("version")
     if red.get("type") != "m.room.redaction":
-        return out("ignore", "not-redaction")
+        ignore.append("not-redaction")
     redacts = redacts_of(v, red)
     if not isinstance(redacts, str):
-        return out("ignore", "no-redacts")
-    if redacts == "":
+        ignore.append("no-redacts")
+    elif redacts == "":
         amb.append("redacts-empty")  # a string, but no event has the empty ID
-        return out("ignore", "no-redacts")
-    if not redacts.startswith("$"):
+        ignore.append("no-redacts")
+    elif not redacts.startswith("$"):
         # not an event ID (appendices "Event IDs"); no target can ever have it, but the spec
         # does not say to drop the redaction: it waits like any other.
         amb.append("redacts-not-event-id")
     power = req["cmp"] >= 0
-    if n <= 2:
+    if n <= 2 and not power:
         # rule 11 (v1-auth-rules.md): 11.1 power, 11.2 the domain of the redacted event's
         # `event_id` equals that of the redaction's `event_id`, 11.3 otherwise reject. The
         # "event being redacted" is named by `redacts`, so this needs no target.
-        if not power:
-            dr, dt = domain(rid), domain(redacts)
-            if dr is None or dt is None or dr != dt:
-                return out("ignore", "rule-11")
-    if tgt is None:
-        return out("wait", "no-target")
+        dr, dt = domain(rid), domain(redacts)
+        if dr is None or dt is None or dr != dt:
+            ignore.append("rule-11")
+    if ignore or tgt is None:
+        if ignore:
+            return dict(res, decision="ignore", why=ignore[0], whys=ignore)
+        return dict(res, decision="wait", why="no-target", whys=["no-target"])
     if req["target_v"] != req["redaction_v"]:
-        return out("ignore", "version")
+        ignore.append("version")
     if tid != redacts:
-        return out("ignore", "other-id")
-    if room_of(v, tgt, tid) != room_of(v, red, rid):
-        return out("ignore", "other-room")
+        ignore.append("other-id")
+    if room_of(req["target_v"], tgt, tid) != room_of(v, red, rid):
+        ignore.append("other-room")
+    if ignore:
+        return dict(res, decision="ignore", why=ignore[0], whys=ignore)
     if tid == rid:
         amb.append("self")
+    ok = []
     if power:
-        return out("apply", "power")
+        ok.append("power")
     if n <= 2:
-        return out("apply", "event-id-domain")
-    ds, dt = domain(red.get("sender")), domain(tgt.get("sender"))
-    if ds is not None and ds == dt:
-        return out("apply", "same-domain")
+        if domain(rid) is not None and domain(rid) == domain(redacts):
+            ok.append("event-id-domain")
+    else:
+        ds, dt = domain(red.get("sender")), domain(tgt.get("sender"))
+        if ds is not None and ds == dt:
+            ok.append("same-domain")
+    if ok:
+        return dict(res, decision="apply", why=ok[0], whys=ok)
     # handling redactions: "Otherwise, the server simply waits for a valid partner event to
     # arrive"; for this pair no later check can differ, which go doc calls Ignore.
     amb.append("not-allowed-waits")
-    return out("ignore", "not-allowed")
+    return dict(res, decision="ignore", why="not-allowed", whys=["not-allowed"])
 
 
 def apply_(req):
@@ -241,8 +252,8 @@ def apply_(req):
         errs.append("wrong-target")
     if red.get("type") != "m.room.redaction":
         errs.append("not-redaction")
-    tid = event_id(tv, tgt)
-    rid = event_id(rv, red)
+    tid = event_id(tv, tgt, amb)
+    rid = event_id(rv, red, amb)
     redacts = redacts_of(rv, red)
     if not isinstance(redacts, str) or redacts == "" or redacts != tid:
         errs.append("wrong-target")
