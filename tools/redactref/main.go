@@ -64,7 +64,9 @@ type refReq struct {
 	Target     *string `json:"target"`
 	TargetV    string  `json:"target_v,omitempty"`
 	Cmp        int     `json:"cmp"`
-	Event      string  `json:"event,omitempty"`
+	// TargetIDUnset: the target was parsed with pdu.Parse, which leaves EventID empty from v3.
+	TargetIDUnset bool   `json:"target_id_unset,omitempty"`
+	Event         string `json:"event,omitempty"`
 }
 
 type refResp struct {
@@ -109,6 +111,8 @@ type tcase struct {
 	spl, rl     int64
 	label       string
 	parseFailed string
+	// the events were parsed with pdu.Parse: from v3 their EventID is empty
+	redIDUnset, tgtIDUnset bool
 }
 
 func main() {
@@ -165,6 +169,7 @@ func main() {
 			s := string(c.tgt.Raw())
 			req.Target = &s
 			req.TargetV = c.tv
+			req.TargetIDUnset = c.tgtIDUnset
 		}
 		rv := ask(req)
 		if rv.Error != "" {
@@ -174,7 +179,7 @@ func main() {
 		}
 		ver := authgen.Version(c.v)
 		d1, why1 := redaction.Decide(ver, c.red, c.tgt, c.spl, c.rl)
-		d2, why2 := redaction.DecideCompared(ver, c.red, c.tgt, cmp64(c.spl, c.rl))
+		d2, why2 := redaction.DecideCompared(ver, c.red, c.tgt, cmp64(c.spl, c.rl)*(1+r.Intn(1000)))
 		rp := decName(d1)
 		switch rv.Decision {
 		case "apply":
@@ -204,10 +209,10 @@ func main() {
 		if d2 != d1 {
 			add("DECIDE-vs-COMPARED", decName(d1)+" ("+why1+")", decName(d2)+" ("+why2+")")
 		}
-		if c.red.EventID != rv.RedactionID {
+		if c.red.EventID != rv.RedactionID && !c.redIDUnset {
 			add("EVENTID redaction", c.red.EventID, rv.RedactionID)
 		}
-		if c.tgt != nil && c.tgt.EventID != rv.TargetID {
+		if c.tgt != nil && c.tgt.EventID != rv.TargetID && !c.tgtIDUnset {
 			add("EVENTID target", c.tgt.EventID, rv.TargetID)
 		}
 		if c.tgt != nil {
@@ -259,7 +264,7 @@ func main() {
 			case "DECISION", "DECIDE-vs-COMPARED", "APPLY":
 				key += fmt.Sprintf(": roomproto %s, reference %s", stripDetail(diffs[k+1]), diffs[k+2])
 			case "APPLY-BYTES":
-				key += " " + c.label
+				key += " target=" + c.tgt.Type
 			}
 			if len(rv.Amb) > 0 {
 				key += " amb=" + strings.Join(rv.Amb, ",")
@@ -373,6 +378,7 @@ var reasonCategories = []struct{ words, cat string }{
 	{"rule 11.2", "event-id-domain"},
 	{"not received yet", "no-target"},
 	{"is not the redacted event", "other-id"},
+	{"target event ID unknown", "other-id"},
 	{"in another room", "other-room"},
 	{"at or above the redact level", "power"},
 	{"of the same domain as the target's sender", "same-domain"},
@@ -725,6 +731,19 @@ func genCase(r *rand.Rand, vid string, i int) tcase {
 				c.tgt, c.tv = t2, ov
 				labels = append(labels, "target parsed for v"+ov)
 			}
+		}
+	}
+
+	if ver >= 3 && c.tgt != nil && r.Intn(40) == 0 {
+		if t2, err := pdu.Parse(authgen.Version(c.tv), c.tgt.Raw()); err == nil {
+			c.tgt, c.tgtIDUnset = t2, true
+			labels = append(labels, "target parsed by pdu.Parse (no EventID)")
+		}
+	}
+	if ver >= 3 && r.Intn(40) == 0 {
+		if r2, err := pdu.Parse(authgen.Version(vid), c.red.Raw()); err == nil {
+			c.red, c.redIDUnset = r2, true
+			labels = append(labels, "redaction parsed by pdu.Parse (no EventID)")
 		}
 	}
 

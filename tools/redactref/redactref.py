@@ -184,6 +184,8 @@ def decide(req):
     if tgt is not None:
         tid = event_id(req["target_v"], tgt, amb)
         res["target_id"] = tid
+        if req.get("target_id_unset"):
+            tid = None  # go doc: target.EventID must be set; unset, it names no event
     # Every reason that applies is listed in `whys` (the first is the reference's), so that a
     # reason of roomproto that checks in another order still matches.
     ignore = []
@@ -254,6 +256,8 @@ def apply_(req):
         errs.append("not-redaction")
     tid = event_id(tv, tgt, amb)
     rid = event_id(rv, red, amb)
+    if req.get("target_id_unset"):
+        tid = None  # go doc: target.EventID "must be set"
     redacts = redacts_of(rv, red)
     if not isinstance(redacts, str) or redacts == "" or redacts != tid:
         errs.append("wrong-target")
