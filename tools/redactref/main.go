@@ -107,6 +107,7 @@ type group struct {
 // tcase is one generated pair.
 type tcase struct {
 	v, tv       string
+	callV       string     // the version Decide is called with (the redaction's, but 1 time in 50)
 	red, tgt    *pdu.Event // tgt nil: not received
 	spl, rl     int64
 	label       string
@@ -164,7 +165,7 @@ func main() {
 			tallies[vid] = t
 		}
 		t.cases++
-		req := refReq{Op: "decide", V: c.v, Redaction: string(c.red.Raw()), RedactionV: c.v, Cmp: cmp64(c.spl, c.rl)}
+		req := refReq{Op: "decide", V: c.callV, Redaction: string(c.red.Raw()), RedactionV: c.v, Cmp: cmp64(c.spl, c.rl)}
 		if c.tgt != nil {
 			s := string(c.tgt.Raw())
 			req.Target = &s
@@ -177,7 +178,7 @@ func main() {
 			fmt.Fprintln(os.Stderr, "reference error:", rv.Error)
 			continue
 		}
-		ver := authgen.Version(c.v)
+		ver := authgen.Version(c.callV)
 		d1, why1 := redaction.Decide(ver, c.red, c.tgt, c.spl, c.rl)
 		d2, why2 := redaction.DecideCompared(ver, c.red, c.tgt, cmp64(c.spl, c.rl)*(1+r.Intn(1000)))
 		rp := decName(d1)
@@ -372,6 +373,7 @@ func applyName(out []byte, err error) string {
 // reasons were seen in runs (they are not documented), and one that matches none is "other".
 var reasonCategories = []struct{ words, cat string }{
 	{"different room versions", "version"},
+	{"was parsed for room version", "version"},
 	{"not an m.room.redaction", "not-redaction"},
 	{"no redacts", "no-redacts"},
 	{"rule 11.3", "rule-11"},
@@ -533,7 +535,7 @@ func sp(s string) *string { return &s }
 func genCase(r *rand.Rand, vid string, i int) tcase {
 	ver := difftool.VerNum(vid)
 	g := &gen{r: r, ver: ver, n: i * 100}
-	c := tcase{v: vid, tv: vid}
+	c := tcase{v: vid, tv: vid, callV: vid}
 	var labels []string
 
 	creator := g.user()
@@ -744,6 +746,13 @@ func genCase(r *rand.Rand, vid string, i int) tcase {
 		if r2, err := pdu.Parse(authgen.Version(vid), c.red.Raw()); err == nil {
 			c.red, c.redIDUnset = r2, true
 			labels = append(labels, "redaction parsed by pdu.Parse (no EventID)")
+		}
+	}
+
+	if r.Intn(50) == 0 {
+		c.callV = difftool.Pick(r, allVersions...)
+		if c.callV != vid {
+			labels = append(labels, "Decide called for v"+c.callV)
 		}
 	}
 
