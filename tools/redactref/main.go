@@ -125,15 +125,7 @@ func main() {
 	verbose := flag.Bool("v", false, "print the first example of each group too")
 	flag.Parse()
 
-	var env []string
-	if *decisions {
-		env = append(env, "REDACTREF_DECISIONS=1")
-	}
-	ref, err := pyref.Start(pyref.Beside("redactref.py"), env...)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
+	ref := pyref.MustStart(pyref.Beside("redactref.py"), pyref.Env(*decisions, "REDACTREF_DECISIONS=1")...)
 	ask := func(req refReq) refResp {
 		var r refResp
 		if err := ref.MustAsk(req, &r); err != nil {
