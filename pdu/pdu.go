@@ -244,8 +244,8 @@ func Parse(v roomversion.Version, data []byte) (*Event, error) {
 // [Event.Raw]: the top-level members, and the members of the objects that are their values
 // (`content`, `hashes`, `signatures`, `unsigned`), as [canonicaljson.AppendIndexed] records
 // them. Code that goes on to read those members (verification: redaction and the content hash)
-// then need not scan the bytes again. A nil idx makes it Parse. idx is reset first and describes
-// the returned Event's Raw() on success; on error it holds nothing of use.
+// then need not scan the bytes again. A nil idx makes it Parse. On success idx describes the
+// returned Event's Raw() (whatever it held before); on error it holds nothing of use.
 func ParseIndexed(v roomversion.Version, data []byte, idx *canonicaljson.Index) (*Event, error) {
 	return parse(v, data, idx)
 }
