@@ -299,19 +299,10 @@ func main() {
 		fmt.Fprintf(tf, "%s\t%d\t%d\t%d\t%d\n", k, t.cases, t.agree, t.ruleSame, t.diverge)
 	}
 	tf.Close()
-	var gs []*group
-	for _, g := range groups {
-		gs = append(gs, g)
-	}
-	sort.Slice(gs, func(i, j int) bool { return gs[i].Key < gs[j].Key })
+	gs := difftool.SortedValues(groups) // groups are keyed by their Key
 	af, _ := os.Create(filepath.Join(*outDir, "coverage.txt"))
 	for _, m := range []map[string]int{ambSeen, ruleSeen} {
-		var ks []string
-		for k := range m {
-			ks = append(ks, k)
-		}
-		sort.Strings(ks)
-		for _, k := range ks {
+		for _, k := range difftool.SortedKeys(m) {
 			fmt.Fprintf(af, "%d\t%s\n", m[k], k)
 		}
 	}

@@ -30,7 +30,6 @@ import (
 	"math/big"
 	"math/rand"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -220,21 +219,9 @@ func main() {
 	for _, k := range difftool.SortedKeys(outcomes) {
 		fmt.Fprintf(&covText, "%d\t%s\n", outcomes[k], k)
 	}
-	var gs []*group
-	for _, g := range groups {
-		gs = append(gs, g)
-	}
-	sort.Slice(gs, func(i, j int) bool { return gs[i].Key < gs[j].Key })
-	if *outDir != "" {
-		os.MkdirAll(*outDir, 0o755)
-		os.WriteFile(filepath.Join(*outDir, "tally.tsv"), []byte(tallyText.String()), 0o644)
-		os.WriteFile(filepath.Join(*outDir, "coverage.txt"), []byte(covText.String()), 0o644)
-		df, _ := os.Create(filepath.Join(*outDir, "divergences.jsonl"))
-		enc := json.NewEncoder(df)
-		for _, g := range gs {
-			enc.Encode(g)
-		}
-		df.Close()
+	gs := difftool.SortedValues(groups) // groups are keyed by their Key
+	if err := pyref.WriteRun(*outDir, tallyText.String(), covText.String(), gs); err != nil {
+		fmt.Fprintln(os.Stderr, "writing the run:", err)
 	}
 	for _, g := range gs {
 		fmt.Printf("%6d  %s  versions %v\n", g.Count, g.Key, fmtVersions(g.Versions))

@@ -26,7 +26,6 @@ import (
 	"math"
 	"math/rand"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -293,21 +292,9 @@ func main() {
 			fmt.Fprintf(&covText, "%d\treason %s <- roomproto %q\n", reasons[w][s], w, s)
 		}
 	}
-	var gs []*group
-	for _, g := range groups {
-		gs = append(gs, g)
-	}
-	sort.Slice(gs, func(i, j int) bool { return gs[i].Key < gs[j].Key })
-	if *outDir != "" {
-		os.MkdirAll(*outDir, 0o755)
-		os.WriteFile(filepath.Join(*outDir, "tally.tsv"), []byte(tallyText.String()), 0o644)
-		os.WriteFile(filepath.Join(*outDir, "coverage.txt"), []byte(covText.String()), 0o644)
-		df, _ := os.Create(filepath.Join(*outDir, "divergences.jsonl"))
-		enc := json.NewEncoder(df)
-		for _, g := range gs {
-			enc.Encode(g)
-		}
-		df.Close()
+	gs := difftool.SortedValues(groups) // groups are keyed by their Key
+	if err := pyref.WriteRun(*outDir, tallyText.String(), covText.String(), gs); err != nil {
+		fmt.Fprintln(os.Stderr, "writing the run:", err)
 	}
 	for _, g := range gs {
 		fmt.Printf("%6d  %s  versions %s\n", g.Count, g.Key, fmtVersions(g.Versions))

@@ -287,11 +287,7 @@ func main() {
 		sort.Strings(ks)
 		fmt.Printf("spec-silent corners reached (amb): %s\n", strings.Join(ks, " "))
 	}
-	var gs []*group
-	for _, gr := range groups {
-		gs = append(gs, gr)
-	}
-	sort.Slice(gs, func(i, j int) bool { return gs[i].Key < gs[j].Key })
+	gs := difftool.SortedValues(groups) // groups are keyed by their Key
 	df, _ := os.Create(filepath.Join(*outDir, "divergences.jsonl"))
 	enc := json.NewEncoder(df)
 	for _, gr := range gs {

@@ -108,3 +108,10 @@ func TestRunAreasIndependentOfJobs(t *testing.T) {
 		t.Errorf("reports differ with -j:\n%s\n---\n%s", r1, r2)
 	}
 }
+
+func TestSortedValues(t *testing.T) {
+	got := SortedValues(map[string]int{"b": 2, "a": 1, "c": 3})
+	if len(got) != 3 || got[0] != 1 || got[1] != 2 || got[2] != 3 {
+		t.Fatalf("SortedValues = %v", got)
+	}
+}

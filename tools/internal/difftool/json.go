@@ -72,6 +72,15 @@ func SortedKeys[V any](m map[string]V) []string {
 	return ks
 }
 
+// SortedValues returns the values of m in the order of their keys.
+func SortedValues[V any](m map[string]V) []V {
+	vs := make([]V, 0, len(m))
+	for _, k := range SortedKeys(m) {
+		vs = append(vs, m[k])
+	}
+	return vs
+}
+
 // DomainOf returns what follows the first ':' of an ID, or "".
 func DomainOf(id string) string {
 	if i := strings.IndexByte(id, ':'); i >= 0 {

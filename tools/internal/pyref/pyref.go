@@ -16,6 +16,30 @@ import (
 	"runtime"
 )
 
+// WriteRun writes the files of a run into dir, as the reference harnesses lay them out:
+// tally.tsv and coverage.txt as given, and divergences.jsonl with one JSON line per group. It
+// writes nothing when dir is empty.
+func WriteRun[G any](dir, tally, coverage string, groups []G) error {
+	if dir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	var div []byte
+	for _, g := range groups {
+		b, err := json.Marshal(g)
+		if err != nil {
+			return err
+		}
+		div = append(append(div, b...), '\n')
+	}
+	return errors.Join(
+		os.WriteFile(filepath.Join(dir, "tally.tsv"), []byte(tally), 0o644),
+		os.WriteFile(filepath.Join(dir, "coverage.txt"), []byte(coverage), 0o644),
+		os.WriteFile(filepath.Join(dir, "divergences.jsonl"), div, 0o644))
+}
+
 // Process is a running reference. It is not safe for concurrent use: requests and answers
 // alternate on one pipe.
 type Process struct {

@@ -50,3 +50,20 @@ for line in sys.stdin:
 		t.Fatalf("Beside = %q", got)
 	}
 }
+
+func TestWriteRun(t *testing.T) {
+	if err := WriteRun("", "t", "c", []int{1}); err != nil {
+		t.Fatalf("empty dir: %v", err)
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	type g struct{ Key string }
+	if err := WriteRun(dir, "tally\n", "cov\n", []g{{"a"}, {"b"}}); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{"tally.tsv": "tally\n", "coverage.txt": "cov\n",
+		"divergences.jsonl": "{\"Key\":\"a\"}\n{\"Key\":\"b\"}\n"} {
+		if b, err := os.ReadFile(filepath.Join(dir, name)); err != nil || string(b) != want {
+			t.Errorf("%s = %q, %v; want %q", name, b, err, want)
+		}
+	}
+}
