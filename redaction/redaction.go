@@ -299,8 +299,8 @@ func AppendSignedBytesIndexed(dst []byte, v roomversion.Version, canon []byte, i
 }
 
 // indexFits reports whether every member idx records lies within b, in the shape AppendIndexed
-// gives it (a quoted key, a colon, then a non-empty value, a string with both its quotes), so that reading the members cannot
-// go out of bounds whatever idx holds.
+// gives it (a quoted key, a colon, then a non-empty value, a string with both its quotes), so
+// that reading the members cannot go out of bounds whatever idx holds.
 func indexFits(b []byte, idx *canonicaljson.Index) bool {
 	fits := func(m canonicaljson.Member) bool {
 		return m.Start >= 0 && m.Start+3 <= m.Value && m.Value < m.End && m.End <= len(b) &&

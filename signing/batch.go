@@ -249,38 +249,9 @@ func newBatchWorker() *batchWorker {
 func (w *batchWorker) release() { putScratch(w.sc) }
 
 // verifyParsed is the package's verifyParsed (VerifyParsedEvent, and VerifyEvent once it has
-// parsed, with idx) with the worker's buffers and signature check. It must stay step for step
-// the same (TestVerifyEventsMatchesVerifyEvent checks it).
+// parsed, with idx) with the worker's buffers and signature check.
 func (w *batchWorker) verifyParsed(ev *pdu.Event, idx *canonicaljson.Index, keys KeyLookup) error {
-	var buf [3]string
-	signers, err := requiredSigners(ev, buf[:0])
-	if err != nil {
-		return err
-	}
-	if err := w.signedBytes(ev.Version, ev.Raw(), idx); err != nil {
-		return err
-	}
-	return w.checkSigned(ev, signers, idx, keys)
-}
-
-// signedBytes sets w.sc.msg to the bytes the signatures of the canonical event raw (ev.Raw(),
-// as pdu.Parse wrote it; idx its index, or nil) cover, which its reference hash is also taken
-// of.
-func (w *batchWorker) signedBytes(v roomversion.Version, raw []byte, idx *canonicaljson.Index) error {
-	return signedCanonicalEventBytes(w.sc, v, raw, idx)
-}
-
-// checkSigned is the rest of VerifyParsedEvent once w.sc holds the event's bytes.
-func (w *batchWorker) checkSigned(ev *pdu.Event, signers []string, idx *canonicaljson.Index, keys KeyLookup) error {
-	sc := w.sc
-	if err := checkSigners(w.verify, sc.msg, ev, signers, keys); err != nil {
-		return err
-	}
-	got, err := contentHashOfEvent(sc, ev, idx)
-	if err != nil {
-		return err
-	}
-	return compareContentHash(ev.ContentHash, got)
+	return verifyParsedWith(w.verify, w.sc, ev, idx, keys)
 }
 
 // parseAndVerify is ParseEvent followed by VerifyParsedEvent, computing the reference hash of
@@ -305,7 +276,7 @@ func (w *batchWorker) parseAndVerify(v roomversion.Version, raw []byte, keys Key
 	}
 	var buf [3]string
 	signers, serr := requiredSigners(ev, buf[:0])
-	if err := w.signedBytes(v, ev.Raw(), idx); err != nil {
+	if err := signedCanonicalEventBytes(w.sc, v, ev.Raw(), idx); err != nil {
 		// No reference hash: ParseEvent fails too. Keep VerifyParsedEvent's order of errors.
 		if serr != nil {
 			return nil, serr
@@ -316,7 +287,7 @@ func (w *batchWorker) parseAndVerify(v roomversion.Version, raw []byte, keys Key
 	if serr != nil {
 		return ev, serr
 	}
-	return ev, w.checkSigned(ev, signers, idx, keys)
+	return ev, checkSigned(w.verify, w.sc, ev, signers, idx, keys)
 }
 
 // ParseAndVerifyEvents parses many events of room version v as [ParseEvent] does and verifies

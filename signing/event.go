@@ -247,18 +247,28 @@ func VerifyParsedEvent(ev *pdu.Event, keys KeyLookup) error {
 // verifyParsed is VerifyParsedEvent with working memory sc and, when not nil, the index
 // pdu.ParseIndexed made of ev.Raw().
 func verifyParsed(sc *scratch, ev *pdu.Event, idx *canonicaljson.Index, keys KeyLookup) error {
+	return verifyParsedWith(verifyEd25519, sc, ev, idx, keys)
+}
+
+// verifyParsedWith is verifyParsed with the signature check verify (the bulk functions pass
+// their prepared-key check, which gives the same verdict).
+func verifyParsedWith(verify verifyFunc, sc *scratch, ev *pdu.Event, idx *canonicaljson.Index, keys KeyLookup) error {
 	var buf [3]string
 	signers, err := requiredSigners(ev, buf[:0])
 	if err != nil {
 		return err
 	}
 	// ev.Raw() is the canonical JSON pdu.Parse wrote (the only way to make an Event with bytes).
-	canon := ev.Raw()
-	v := ev.Version
-	if err := signedCanonicalEventBytes(sc, v, canon, idx); err != nil {
+	if err := signedCanonicalEventBytes(sc, ev.Version, ev.Raw(), idx); err != nil {
 		return err
 	}
-	if err := checkSigners(verifyEd25519, sc.msg, ev, signers, keys); err != nil {
+	return checkSigned(verify, sc, ev, signers, idx, keys)
+}
+
+// checkSigned is the rest of verification once sc.msg holds the event's signed bytes: the
+// signatures (checkSigners), then the content hash.
+func checkSigned(verify verifyFunc, sc *scratch, ev *pdu.Event, signers []string, idx *canonicaljson.Index, keys KeyLookup) error {
+	if err := checkSigners(verify, sc.msg, ev, signers, keys); err != nil {
 		return err
 	}
 	got, err := contentHashOfEvent(sc, ev, idx)
