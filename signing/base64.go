@@ -33,29 +33,53 @@ func decodeBase64(dst []byte, s string) (int, bool) {
 	if len(s) > maxBase64 || len(s)%4 == 1 {
 		return 0, false
 	}
-	var src [maxBase64]byte
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '\r', '\n', '=': // the decoder would skip \r and \n
+	// Whole groups of four characters, then the two or three of an incomplete last group.
+	if len(s)/4*3+(len(s)%4*3)/4 > len(dst) {
+		return 0, false
+	}
+	n := 0
+	for len(s) >= 4 {
+		a, b, c, d := base64Values[s[0]], base64Values[s[1]], base64Values[s[2]], base64Values[s[3]]
+		if (a|b|c|d)&0xc0 != 0 {
 			return 0, false
-		case '-':
-			src[i] = '+'
-		case '_':
-			src[i] = '/'
-		default:
-			src[i] = c
 		}
+		v := uint32(a)<<18 | uint32(b)<<12 | uint32(c)<<6 | uint32(d)
+		dst[n], dst[n+1], dst[n+2] = byte(v>>16), byte(v>>8), byte(v)
+		n += 3
+		s = s[4:]
 	}
-	enc := base64.RawStdEncoding
-	if enc.DecodedLen(len(s)) > len(dst) {
-		return 0, false
-	}
-	n, err := enc.Decode(dst, src[:len(s)])
-	if err != nil {
-		return 0, false
+	switch len(s) {
+	case 2:
+		a, b := base64Values[s[0]], base64Values[s[1]]
+		if (a|b)&0xc0 != 0 {
+			return 0, false
+		}
+		dst[n] = a<<2 | b>>4
+		n++
+	case 3:
+		a, b, c := base64Values[s[0]], base64Values[s[1]], base64Values[s[2]]
+		if (a|b|c)&0xc0 != 0 {
+			return 0, false
+		}
+		dst[n], dst[n+1] = a<<2|b>>4, b<<4|c>>2
+		n += 2
 	}
 	return n, true
 }
+
+// base64Values maps each byte to its value in the standard base64 alphabet or the URL-safe one
+// ('+' and '-' are 62, '/' and '_' are 63), and every other byte to 0xff.
+var base64Values = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	const std = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	for i := range len(std) {
+		t[std[i]] = byte(i)
+	}
+	t['-'], t['_'] = 62, 63
+	return t
+}()
 
 // encodeBase64 returns the unpadded standard base64 of b (appendices "Unpadded Base64").
 func encodeBase64(b []byte) string { return base64.RawStdEncoding.EncodeToString(b) }
