@@ -389,3 +389,48 @@ func TestStringUTF8Paths(t *testing.T) {
 		}
 	}
 }
+
+// TestSkipSpaceRuns checks the whitespace skipping, whose runs of spaces are read eight bytes at a
+// time, on runs of every length up to 20 (and so at every distance from the end of the input)
+// between every token: the output is the compact text, and a byte that is not whitespace inside
+// a run (a vertical tab, a NUL) is refused at its exact offset.
+func TestSkipSpaceRuns(t *testing.T) {
+	const want = `{"a":[1,"x"],"b":{}}`
+	tokens := []string{"{", `"a"`, ":", "[", "1", ",", `"x"`, "]", ",", `"b"`, ":", "{", "}", "}"}
+	for _, lead := range []string{"", "\n", "\r\n", "\t", " \n"} {
+		for n := 0; n <= 20; n++ {
+			ws := lead + strings.Repeat(" ", n)
+			for gap := 0; gap <= len(tokens); gap++ {
+				var in strings.Builder
+				for i, tok := range tokens {
+					if i == gap {
+						in.WriteString(ws)
+					}
+					in.WriteString(tok)
+				}
+				if gap == len(tokens) {
+					in.WriteString(ws)
+				}
+				got, err := CanonicalStrict([]byte(in.String()))
+				if err != nil || string(got) != want {
+					t.Fatalf("CanonicalStrict(%q) = %q, %v; want %q", in.String(), got, err, want)
+				}
+				for _, bad := range []byte{'\v', 0, 0xa0} {
+					if n == 0 {
+						continue
+					}
+					pos := len(lead) + n/2
+					b := []byte(ws)
+					b[pos] = bad
+					text := strings.Join(tokens[:min(gap, len(tokens))], "") + string(b) + strings.Join(tokens[min(gap, len(tokens)):], "")
+					_, err := CanonicalStrict([]byte(text))
+					var se *SyntaxError
+					wantOff := int64(len(strings.Join(tokens[:min(gap, len(tokens))], "")) + pos)
+					if !errors.As(err, &se) || se.Offset != wantOff {
+						t.Fatalf("CanonicalStrict(%q) = %v; want a SyntaxError at offset %d", text, err, wantOff)
+					}
+				}
+			}
+		}
+	}
+}
