@@ -265,7 +265,7 @@ func drawCase(r *rand.Rand, vid string) *chainCase {
 	nonCreate := func() int { return 1 + r.Intn(len(set)-1) }
 	muts := []string{"drop", "drop-create", "prerej", "prerej-absent", "dup", "conflict", "cycle", "self-cycle",
 		"cycle-downstream", "otherver", "noid", "wrongkey", "dupauth", "extra-room", "foreign-auth", "nil",
-		"v12-roomid", "create-auth", "reorder-only"}
+		"v12-roomid", "create-auth", "create-cites-join", "reorder-only"}
 	nm := r.Intn(4)
 	if r.Intn(8) == 0 {
 		nm = 0
@@ -419,6 +419,13 @@ func drawCase(r *rand.Rand, vid string) *chainCase {
 			oc := g.b.Mk("m.room.create", authgen.Creator, authgen.Sp(""), occ, []string{set[r.Intn(len(set))].id, g.fakeID()}, authgen.Opts{})
 			g.b.RoomID = saved
 			set = append(set, pend{raw: oc.Raw, id: oc.ID, v: g.b.V})
+		case "create-cites-join":
+			// v1-2: the room's create event lists the creator's join (which lists the create) in its
+			// auth_events; rule 1 does not look at them, so nothing changes for the rules
+			if g.ver > 2 || set[0].id != createID || len(g.evs) < 2 {
+				continue
+			}
+			set[0].raw = setField(set[0].raw, "auth_events", []any{g.authRef(g.evs[1].ID)})
 		case "reorder-only":
 		}
 		c.labels = append(c.labels, mut)

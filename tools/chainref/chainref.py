@@ -176,8 +176,8 @@ def chain(req):
         d = [a for a in cites[eid] if isinstance(a, str) and a in evs]
         if v.v12:
             c = v12_create_id(ev)
-            if c in evs and c != eid:
-                d.append(c)
+            if c in evs and c != eid and is_create[c]:
+                d.append(c)  # the room's create event: an implicit auth event (v12 rule 2)
         deps[eid] = d
 
     # Cycles among the citations as written (for Order), and among the deciding edges.
@@ -218,6 +218,10 @@ def chain(req):
             amb.add("auth-cycle")
         elif closure(eid, deps) & in_cycle:
             amb.add("up:auth-cycle")
+        if DECISIONS and amb & {"auth-cycle", "up:auth-cycle"}:
+            # decisions.md (bulk) 5: "Events in or behind a cycle ... fail rule 2 with
+            # ErrAuthEventCycle" (v12: 3), before any other rule but the create rules.
+            return Decided(False, v.r("auth"), "in or behind an auth cycle", amb=amb)
         # v12 rule 2: the room ID is the ID of an accepted create event.
         create = create_id = None
         if v.v12:
@@ -271,6 +275,8 @@ def chain(req):
                 alt.add(v.r("auth", 3))  # a dropped entry read as a rejected one
             if alt:
                 amb.add("missing-and-other-fault")
+            # decisions.md (authrules) "Missing auth events": rejected "under the auth events
+            # rule as a whole" ("2"; "3" in v12), ErrAuthEventMissing, whatever else fails.
             return Decided(False, v.r("auth"), "auth event(s) not in the set: %s" % absent_missing, amb=amb, alt=alt)
         if cyc_entries or eid in in_cycle:
             # Spec-silent: no event of an auth cycle can be decided first. Rejected, rule 2,
@@ -386,10 +392,13 @@ def chain(req):
                     else:
                         order_ok, why = False, "event %d (%s) missing from Order" % (i, eid)
                         break
+                elif i in pos and closure(eid, order_edges) & cyc_written:
+                    notes.append("downstream-of-cycle-in-order")
             for i, it in enumerate(items):
-                if it.get("ev") is not None and i not in pos and first.get(it.get("id")) != i:
-                    notes.append("later-or-invalid-occurrence-not-in-order")
-                    break
+                if it.get("ev") is None or first.get(it.get("id")) == i:
+                    continue
+                kind = "later-duplicate" if it.get("id") in first else "invalid-event"
+                notes.append(kind + ("-in-order" if i in pos else "-not-in-order"))
     return {"verdicts": [d.out() for d in verdict_of_index], "accepted": acc, "rejected": n - acc,
             "by_rule": by_rule, "order_ok": order_ok, "order_why": why, "order_notes": sorted(set(notes)),
             "in_cycle": sorted(first[e] for e in cyc_written)}

@@ -69,6 +69,7 @@ type example struct {
 	Entry   int      `json:"entry,omitempty"`
 	RP      string   `json:"roomproto"`
 	Ref     string   `json:"reference"`
+	Amb     []string `json:"amb,omitempty"`
 	Set     []string `json:"set"`
 	size    int
 }
@@ -90,6 +91,7 @@ var (
 	notes     = map[string]int{}
 	harness   int
 	diverged  int
+	knownDiv  int
 	compared  int
 	decisions bool
 )
@@ -175,14 +177,42 @@ func refString(v refVerdict) string {
 	return s + " (" + difftool.Clip(v.Why, 120) + ")"
 }
 
+// known names the findings of this audit already reported (README.md, "Findings") that a
+// divergence matches, or "" for a new one. A run exits 0 when every divergence is known, unless
+// -strict; remove an entry once roomproto or docs/decisions.md settles it.
+func known(kind string, amb []string) string {
+	has := func(f string) bool { return contains(amb, f) }
+	switch {
+	case (kind == "VERDICT" || kind == "RULE") && (has("create-with-auth-events") || has("up:create-with-auth-events")):
+		return "F1 create-behind-cycle"
+	case kind == "RULE" && has("prerejected-absent"):
+		return "F2 listed-rejected-absent"
+	}
+	return ""
+}
+
 func report(kind string, c *chainCase, entry int, rp, ref string, amb []string, set []string) {
 	diverged++
+	if k := known(kind, amb); k != "" {
+		knownDiv++
+		kind = "KNOWN(" + k + ") " + kind
+	}
 	size := 0
 	for _, s := range set {
 		size += len(s)
 	}
 	ex := &example{Version: c.vid, Labels: label(c), Entry: entry, RP: rp, Ref: ref, Set: set, size: size}
-	key := fmt.Sprintf("%s rp=%s ref=%s amb=%s", kind, firstWord(rp), firstWord(ref), strings.Join(amb, ","))
+	var own []string // the group key names the entry's own corners; the example lists all
+	for _, f := range amb {
+		if !strings.HasPrefix(f, "up:") {
+			own = append(own, f)
+		}
+	}
+	if len(own) < len(amb) {
+		own = append(own, "up:...")
+	}
+	ex.Amb = amb
+	key := fmt.Sprintf("%s rp=%s ref=%s amb=%s", kind, firstWord(rp), firstWord(ref), strings.Join(own, ","))
 	g := groups[key]
 	if g == nil {
 		g = &group{Key: key, Versions: map[string]int{}, First: ex, Small: ex}
@@ -209,11 +239,21 @@ func compare(r *rand.Rand, ref *pyref.Process, c *chainCase) {
 		events[i] = it.ev
 	}
 	workers := 1 + r.Intn(4)
-	res, err := authrules.CheckAuthChain(c.v, events, &authrules.ChainOptions{Rejected: c.rejected, Workers: workers})
+	var prog [][2]int
+	res, err := authrules.CheckAuthChain(c.v, events, &authrules.ChainOptions{Rejected: c.rejected, Workers: workers,
+		Progress: func(done, total int) { prog = append(prog, [2]int{done, total}) }})
 	if err != nil {
 		report("ERROR", c, -1, "error "+err.Error(), "a result", nil, describe(c, nil, nil))
 		return
 	}
+	// ChainOptions.Progress: done never decreases and the last call has done == total.
+	for j := range prog {
+		if (j > 0 && prog[j][0] < prog[j-1][0]) || prog[j][1] != prog[0][1] || (j == len(prog)-1 && prog[j][0] != prog[j][1]) {
+			report("PROGRESS", c, -1, fmt.Sprint(prog), "non-decreasing, last done == total", nil, describe(c, res, nil))
+			break
+		}
+	}
+	tally["progress calls"] += len(prog)
 	var reqEvents []M
 	for _, it := range c.items {
 		if it.ev == nil {
@@ -354,6 +394,7 @@ func main() {
 	flag.BoolVar(&decisions, "decisions", false, "the reference adopts docs/decisions.md readings (CHAINREF_DECISIONS=1)")
 	outDir := flag.String("out", "", "directory for tally.tsv, coverage.txt and divergences.jsonl (none if empty)")
 	verbose := flag.Bool("v", false, "print the first example of each group too")
+	strict := flag.Bool("strict", false, "exit 1 on the known findings too")
 	flag.Parse()
 	if os.Getenv("CHAINREF_DECISIONS") == "1" {
 		decisions = true
@@ -400,8 +441,15 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		harness++
 	}
-	fmt.Printf("compared %d, harness errors %d, divergences %d, groups %d\n", compared, harness, diverged, len(groups))
-	if harness > 0 || len(groups) > 0 {
+	unknown := 0
+	for k := range groups {
+		if !strings.HasPrefix(k, "KNOWN(") {
+			unknown++
+		}
+	}
+	fmt.Printf("compared %d, harness errors %d, divergences %d (known %d), groups %d, unknown groups %d\n",
+		compared, harness, diverged, knownDiv, len(groups), unknown)
+	if harness > 0 || unknown > 0 || (*strict && len(groups) > 0) {
 		os.Exit(1)
 	}
 }
