@@ -186,9 +186,20 @@ def chain(req):
     for comp in sccs(list(evs), order_edges):
         if len(comp) > 1 or comp[0] in order_edges.get(comp[0], []):
             cyc_written |= set(comp)
+    # Own reading: a cycle is one among the edges that decide (a listed-rejected event and a create
+    # event depend on nothing). With decisions (bulk 5, "Events in or behind a cycle"), the cycles
+    # of auth_events as written, listed-rejected events included; a create event's auth_events
+    # still count for nothing (rule 1 decides it, which is spec text, not a silent corner).
+    cyc_edges = deps
+    if DECISIONS:
+        cyc_edges = {}
+        for eid in evs:
+            e = [] if is_create[eid] else list(order_edges[eid])
+            e += [c for c in deps[eid] if c not in e]
+            cyc_edges[eid] = e
     in_cycle = set()
-    for comp in sccs(list(evs), deps):
-        if len(comp) > 1 or comp[0] in deps.get(comp[0], []):
+    for comp in sccs(list(evs), cyc_edges):
+        if len(comp) > 1 or comp[0] in cyc_edges.get(comp[0], []):
             in_cycle |= set(comp)
 
     decided = {}
@@ -205,7 +216,9 @@ def chain(req):
         ev = evs[eid]
         amb = set()
         if eid in pre_rejected:
-            return Decided(False, None, "listed as rejected", pre=True)
+            if is_create[eid] and cites[eid]:
+                amb.add("create-with-auth-events")
+            return Decided(False, None, "listed as rejected", pre=True, amb=amb)
         if is_create[eid]:
             if cites[eid]:
                 amb.add("create-with-auth-events")
@@ -216,7 +229,7 @@ def chain(req):
         # when an earlier rule decides it.
         if eid in in_cycle:
             amb.add("auth-cycle")
-        elif closure(eid, deps) & in_cycle:
+        elif closure(eid, cyc_edges) & in_cycle:
             amb.add("up:auth-cycle")
         if DECISIONS and amb & {"auth-cycle", "up:auth-cycle"}:
             # decisions.md (bulk) 5: "Events in or behind a cycle ... fail rule 2 with
