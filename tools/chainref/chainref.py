@@ -231,6 +231,9 @@ def chain(req):
             amb.add("auth-cycle")
         elif closure(eid, cyc_edges) & in_cycle:
             amb.add("up:auth-cycle")
+        if not DECISIONS and not amb & {"auth-cycle", "up:auth-cycle"} and (
+                eid in cyc_written or closure(eid, order_edges) & cyc_written):
+            amb.add("written-auth-cycle")  # a cycle through a listed-rejected or create event
         if DECISIONS and amb & {"auth-cycle", "up:auth-cycle"}:
             # decisions.md (bulk) 5: "Events in or behind a cycle ... fail rule 2 with
             # ErrAuthEventCycle" (v12: 3), before any other rule but the create rules.
