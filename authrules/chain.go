@@ -17,9 +17,11 @@ import (
 // "Checks performed on receipt of a PDU"), in an order where every event comes after its auth
 // events, so that an event citing a rejected auth event is rejected by rule 2.3 (v8 numbering).
 
-// ErrAuthEventCycle: the event's auth events lead back to the event itself, so it can never be
-// authorised (rule 2 as a whole). Event IDs that are hashes (room version 3 and later) cannot
-// form cycles; the opaque IDs of versions 1 and 2 can.
+// ErrAuthEventCycle: the event's auth events lead into a cycle (back to the event itself, or to
+// events that lead back to themselves), so it can never be authorised (rule 2 as a whole). Event
+// IDs that are hashes (room version 3 and later) cannot form cycles; the opaque IDs of versions
+// 1 and 2 can. An m.room.create event is never in or behind one: rule 1 decides it without its
+// auth events.
 var ErrAuthEventCycle = errors.New("auth events form a cycle")
 
 // ErrChainInput is matched (errors.Is) by the errors of [CheckAuthChain] about its input as a
@@ -39,7 +41,9 @@ type ChainOptions struct {
 	// Rejected holds the IDs of events already rejected by earlier checks (a bad signature, a
 	// content hash that could not be checked, ...). Such an event among the input is not
 	// authorised ([ChainVerdict.PreRejected]), and an event citing it in its auth events fails
-	// rule 2.3. The map is only read.
+	// rule 2.3. An event citing a listed ID that is not among the input fails rule 2 as
+	// citing a missing auth event, as [CheckWithOptions] answers (rules 2.1 and 2.2 need its
+	// type and state key). The map is only read.
 	Rejected map[string]bool
 	// SignaturesVerified tells that every event not listed in Rejected passed
 	// signing.VerifyParsedEvent (or signing.VerifyParsedEvents) with Keys. From room version 8
@@ -76,8 +80,10 @@ type ChainResult struct {
 	// Verdicts holds the verdict of each input event, in input order.
 	Verdicts []ChainVerdict
 	// Order holds the indices of the input events in the order they were authorised: every
-	// event after the events of its auth_events that are in the input. Events in an auth
-	// cycle, and nil events, are not in it.
+	// event after the events of its auth_events that are in the input (but an m.room.create
+	// event, whose auth events are not followed). Events that were not
+	// authorised are not in it: those in or behind an auth cycle, nil events, events without
+	// an event ID or of another room version, and the later occurrences of an event ID.
 	Order []int
 	// Accepted and Rejected count the events (PreRejected ones among the rejected).
 	Accepted, Rejected int
@@ -92,7 +98,9 @@ type ChainResult struct {
 // one event: an event is checked after the events its auth_events names, and an auth event that
 // was rejected (by the rules, or listed in opts.Rejected) makes the events citing it fail rule
 // 2.3. An auth event missing from the set fails rule 2 ([ErrAuthEventMissing]); events whose
-// auth events form a cycle fail rule 2 ([ErrAuthEventCycle]).
+// auth events lead into a cycle fail rule 2 ([ErrAuthEventCycle]). Both come before the other
+// checks of rule 2, as in [CheckWithOptions]. The auth events of an m.room.create event are not
+// followed: rule 1 decides it without them.
 //
 // The events must have their EventID set (signing.ParseEvent does). An event ID that occurs
 // twice keeps its first occurrence; later ones get its verdict. Events at the same depth of
@@ -145,15 +153,20 @@ func CheckAuthChain(v roomversion.Version, events []*pdu.Event, opts *ChainOptio
 			}
 		}
 	}
-	// eachAuth calls fn with the index of every auth event of event i that is in the set.
+	// eachAuth calls fn with the index of every auth event of event i that is in the set. An
+	// m.room.create event depends on none: rule 1 decides it without its auth_events, so
+	// whatever it lists (even events that cite it back) neither delays nor rejects it.
 	eachAuth := func(i int, fn func(j int32)) {
 		ev := events[i]
+		if ev.Type == pdu.TypeCreate {
+			return
+		}
 		for _, a := range ev.AuthEvents {
 			if j, ok := index[a]; ok {
 				fn(j)
 			}
 		}
-		if c, ok := creates[ev.RoomID]; ok && ev.Type != pdu.TypeCreate {
+		if c, ok := creates[ev.RoomID]; ok {
 			fn(c)
 		}
 	}
@@ -239,7 +252,7 @@ func CheckAuthChain(v roomversion.Version, events []*pdu.Event, opts *ChainOptio
 	for i := range events {
 		if usable[i] && pending[i] > 0 {
 			res.Verdicts[i].Err = newRejection(numbersFor(v.Auth.RuleSet)[rAuth], SeverityError, ErrAuthEventCycle,
-				"the auth events of "+events[i].EventID+" lead back to it")
+				"the auth events of "+events[i].EventID+" lead into a cycle")
 			if opts.Rejected[events[i].EventID] {
 				res.Verdicts[i] = ChainVerdict{PreRejected: true}
 			}

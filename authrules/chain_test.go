@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -566,5 +567,86 @@ func TestCheckAuthChainV12(t *testing.T) {
 	}
 	if res.Accepted != 0 || !res.Verdicts[3].PreRejected {
 		t.Fatalf("%+v", res.Verdicts)
+	}
+}
+
+// TestCheckAuthChainCreateAuthEvents: rule 1 decides an m.room.create event without its
+// auth_events, so a create that lists events — missing ones, rejected ones, or ones that cite
+// it back, which the opaque IDs of room versions 1 and 2 allow — is accepted by CheckAuthChain
+// as by Check, and the room behind it is authorised (found by tools/chainref, F1). An ID listed
+// in ChainOptions.Rejected but absent from the set is a missing auth event (rule 2), as Check
+// answers.
+func TestCheckAuthChainCreateAuthEvents(t *testing.T) {
+	v1, _ := roomversion.Lookup("1")
+	const h = `{"sha256":"47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"}`
+	mk := func(id, typ, stateKey, content, auth, prev string) *pdu.Event {
+		t.Helper()
+		sk := ""
+		if stateKey != "-" {
+			sk = `"state_key":` + strconv.Quote(stateKey) + `,`
+		}
+		refs := func(ids string) string {
+			var out []string
+			for _, a := range strings.Fields(ids) {
+				out = append(out, `[`+strconv.Quote(a)+`,`+h+`]`)
+			}
+			return `[` + strings.Join(out, ",") + `]`
+		}
+		raw := `{"auth_events":` + refs(auth) + `,"content":` + content + `,"depth":1,"event_id":` + strconv.Quote(id) +
+			`,"hashes":` + h + `,"origin":"a.example","origin_server_ts":1,"prev_events":` + refs(prev) + `,"room_id":"!room:a.example","sender":"@alice:a.example",` +
+			`"signatures":{"a.example":{"ed25519:1":"AAAA"}},` + sk + `"type":` + strconv.Quote(typ) + `}`
+		ev, err := pdu.Parse(v1, []byte(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ev
+	}
+	createWith := func(auth string) *pdu.Event {
+		return mk("$create:a.example", pdu.TypeCreate, "", `{"creator":"@alice:a.example"}`, auth, "")
+	}
+	join := mk("$join:a.example", pdu.TypeMember, "@alice:a.example", `{"membership":"join"}`, "$create:a.example", "$create:a.example")
+	msg := mk("$msg:a.example", "m.room.message", "-", `{"body":"hi"}`, "$create:a.example $join:a.example", "$join:a.example")
+	for _, c := range []struct {
+		name     string
+		events   []*pdu.Event
+		rejected map[string]bool
+		want     []string // per event: "ok", "pre" (PreRejected) or the rule number
+		order    int      // len(Order)
+	}{
+		{"create citing its join", []*pdu.Event{createWith("$join:a.example"), join, msg}, nil, []string{"ok", "ok", "ok"}, 3},
+		{"create citing itself", []*pdu.Event{createWith("$create:a.example"), join, msg}, nil, []string{"ok", "ok", "ok"}, 3},
+		{"create citing a missing event", []*pdu.Event{createWith("$gone:a.example"), join, msg}, nil, []string{"ok", "ok", "ok"}, 3},
+		{"create citing a rejected event", []*pdu.Event{createWith("$join:a.example"), join, msg},
+			map[string]bool{"$join:a.example": true}, []string{"ok", "pre", "2.3"}, 3},
+		{"listed rejected, absent", []*pdu.Event{createWith(""), msg},
+			map[string]bool{"$join:a.example": true}, []string{"ok", "2"}, 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if err := Check(v1, c.events[0], nil, nil); err != nil {
+				t.Fatalf("Check(create) = %v", err)
+			}
+			res, err := CheckAuthChain(v1, c.events, &ChainOptions{Rejected: c.rejected})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, vd := range res.Verdicts {
+				got := "ok"
+				var rej *Rejection
+				switch {
+				case vd.PreRejected:
+					got = "pre"
+				case errors.As(vd.Err, &rej):
+					got = rej.Rule
+				case vd.Err != nil:
+					got = vd.Err.Error()
+				}
+				if got != c.want[i] {
+					t.Errorf("event %d (%s): %s (%v), want %s", i, c.events[i].EventID, got, vd.Err, c.want[i])
+				}
+			}
+			if len(res.Order) != c.order {
+				t.Errorf("order %v, want %d events", res.Order, c.order)
+			}
+		})
 	}
 }

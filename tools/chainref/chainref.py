@@ -181,7 +181,10 @@ def chain(req):
         deps[eid] = d
 
     # Cycles among the citations as written (for Order), and among the deciding edges.
-    order_edges = {eid: [a for a in cites[eid] if isinstance(a, str) and a in evs] for eid in evs}
+    # A create event's auth_events are no edges: rule 1 decides it without them, so it is
+    # authorised (and placed in Order) first whatever it lists.
+    order_edges = {eid: [] if is_create[eid] else [a for a in cites[eid] if isinstance(a, str) and a in evs]
+                   for eid in evs}
     cyc_written = set()
     for comp in sccs(list(evs), order_edges):
         if len(comp) > 1 or comp[0] in order_edges.get(comp[0], []):
@@ -268,6 +271,11 @@ def chain(req):
         absent = [a for a in ids if not (isinstance(a, str) and a in evs)]
         absent_rejected = [a for a in absent if a in pre_rejected]
         absent_missing = [a for a in absent if a not in pre_rejected]
+        if DECISIONS and absent_rejected:
+            # decisions.md (bulk) 6: a listed ID that is not in the set is a missing auth event
+            # (rule 2; "3" in v12), as Check answers: its type and state key are unknown.
+            amb.add("prerejected-absent")
+            absent_missing, absent_rejected = absent, []
         cyc_entries = [a for a, _ in present if a in in_cycle and a not in decided]
 
         # What the rules say looking at the entries that are here (the single-event reference).
@@ -390,6 +398,8 @@ def chain(req):
             for i, k in pos.items():
                 ev = items[i]["ev"]
                 vv = authref.V(items[i]["ver"]) if items[i].get("ver") in authref.KNOWN_VERSIONS else v
+                if ev.get("type") == "m.room.create":
+                    continue  # rule 1: a create depends on none of its auth_events
                 for a in auth_ids_of(vv, ev):
                     for j, it in enumerate(items):
                         if j != i and it.get("ev") is not None and it.get("id") == a and j in pos and pos[j] > k:
