@@ -201,7 +201,13 @@ func main() {
 		"the reference adopts docs/decisions.md readings (FORMATREF_DECISIONS=1)")
 	outDir := flag.String("out", "", "directory for tally.tsv, coverage.txt and divergences.jsonl (none if empty)")
 	verbose := flag.Bool("v", false, "print the first example of each group too")
+	labels := flag.Bool("labels", false, "print roomproto's verdicts per full mutation label (with the version)")
+	allow := flag.String("allow", "", "comma-separated amb tags or label:PREFIX entries whose divergences are counted as known (reported findings), not as divergences")
 	flag.Parse()
+	var allowed []string
+	if *allow != "" {
+		allowed = strings.Split(*allow, ",")
+	}
 
 	ref := pyref.MustStart(pyref.Beside("formatref.py"), pyref.Env(*decisions, "FORMATREF_DECISIONS=1")...)
 	versions := strings.Split(*vers, ",")
@@ -214,6 +220,7 @@ func main() {
 	groups := map[string]*group{}
 	harness := 0
 	total := 0
+	perLabel := map[string]int{}
 
 	for i := 0; i < *n; i++ {
 		v := versions[r.Intn(len(versions))]
@@ -240,6 +247,9 @@ func main() {
 		for _, a := range resp.Amb {
 			ambSeen[a]++
 		}
+		if *labels {
+			perLabel[fmt.Sprintf("v%s %s", v, label)+"\t"+rp.String()+"\tref="+refString(resp)]++
+		}
 		d := compare(rp, resp)
 		if d == "" {
 			continue
@@ -247,9 +257,15 @@ func main() {
 		if strings.HasPrefix(d, "harness") {
 			harness++
 		}
-		get(byVer, v).diverge++
-		get(byMut, mut).diverge++
+		known := isKnown(allowed, label, resp.Amb)
+		if !known {
+			get(byVer, v).diverge++
+			get(byMut, mut).diverge++
+		}
 		key := fmt.Sprintf("%s | %s | rp=%s ref=%s | amb=%s", d, mut, rp, refString(resp), strings.Join(resp.Amb, ","))
+		if known {
+			key = "KNOWN " + key
+		}
 		ex := &example{Version: v, Label: label, Event: string(raw), RP: rp.String(), Ref: refString(resp),
 			RefWhy: resp.Why, RPDetail: rp.detail, Amb: resp.Amb}
 		if rp.accept {
@@ -291,12 +307,20 @@ func main() {
 	}
 	fmt.Print(tb.String())
 	fmt.Print(cov.String())
+	for _, k := range difftool.SortedKeys(perLabel) {
+		fmt.Printf("label\t%s\t%d\n", k, perLabel[k])
+	}
 
 	gs := difftool.SortedValues(groups)
 	sort.SliceStable(gs, func(i, j int) bool { return gs[i].Count > gs[j].Count })
-	divergences := 0
+	divergences, nknown, ngroups := 0, 0, 0
 	for _, g := range gs {
-		divergences += g.Count
+		if strings.HasPrefix(g.Key, "KNOWN ") {
+			nknown += g.Count
+		} else {
+			divergences += g.Count
+			ngroups++
+		}
 		fmt.Printf("\nDIVERGENCE x%d %s\n  versions %v\n  smallest (v%s, %s): %s\n    roomproto: %s %s\n    reference: %s %s\n",
 			g.Count, g.Key, g.Versions, g.Small.Version, g.Small.Label, difftool.Clip(g.Small.Event, 600),
 			g.Small.RP, g.Small.RPDetail, g.Small.Ref, g.Small.RefWhy)
@@ -308,10 +332,32 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	fmt.Printf("\ncases %d, harness errors %d, divergences %d, groups %d\n", total, harness, divergences, len(gs))
+	if nknown > 0 {
+		fmt.Printf("\nknown (-allow) %d\n", nknown)
+	}
+	fmt.Printf("\ncases %d, harness errors %d, divergences %d, groups %d\n", total, harness, divergences, ngroups)
 	if divergences > 0 || harness > 0 {
 		os.Exit(1)
 	}
+}
+
+// isKnown reports whether a divergence is one of the reported findings listed with -allow: an amb
+// tag the reference went through, or "label:" and a prefix of the mutation label.
+func isKnown(allowed []string, label string, amb []string) bool {
+	for _, a := range allowed {
+		if p, ok := strings.CutPrefix(a, "label:"); ok {
+			if strings.HasPrefix(label, p) {
+				return true
+			}
+			continue
+		}
+		for _, t := range amb {
+			if t == a {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func get[T any](m map[string]*T, k string) *T {
