@@ -462,12 +462,26 @@ func mutRef(c *tcase) ([]byte, string) {
 		"$"+h43+"=", h43, "", "$", "$x:a.example", "$:a.example", "$x:", "$x", "x:a.example",
 		"$x:a.example:8448", "$x:a.example:123456", "$x:[::1]", "$x:[::1]:80", "$x:[zz]",
 		"$x:1.2.3.4", "$x:bad_host", "$x:a b", "$x\x00y:a.example", "$x:y:a.example", "$😀:a.example",
-		"$x:A.EXAMPLE", "!x:a.example", "$x:a.example:", "$x:.", "$x:-")
+		"$x:A.EXAMPLE", "!x:a.example", "$x:a.example:", "$x:.", "$x:-",
+		"$x:a.example:0", "$x:a.example:99999", "$x:a.example:65536", "$x:a..b", "$x:-a.example",
+		"$x:1.2.3.256", "$x:[]", "$x:[:]", "$x:[::]", "$x:[::1]:", "$x:[::1]x", "$x:[::1]:123456",
+		"$x:["+strings.Repeat("a", 45)+"]", "$x:["+strings.Repeat("a", 46)+"]", "$x:[::g]",
+		"$x:"+strings.Repeat("a", 243), `$x:a.example\n`, `$\ud800:a.example`, `$x\udc00:a.example`,
+		`$x:a.ex\u0000ample`, `$\u0001\u001f:a.example`, "$ :a.example", "$x: a.example", "$$x:a.example",
+		"$x:a.example/", "$x:ä.example")
+	raw := js(id)
+	if strings.Contains(id, `\`) {
+		// a JSON escape written as it is (lone surrogates and control characters)
+		raw = `"` + id + `"`
+	}
 	switch f {
 	case "prev_events", "auth_events":
 		o[f] = c.refList([]string{id})
+		if strings.Contains(id, `\`) {
+			o[f] = strings.Replace(o[f], js(id), raw, 1)
+		}
 	default:
-		o[f] = js(id)
+		o[f] = raw
 	}
 	return c.sign(o).render(), fmt.Sprintf("ref=%s:%q", f, id)
 }

@@ -212,7 +212,8 @@ def valid_event_id(v, s, amb):
 # ------------------------------------------------------------------ the check
 
 def utf8len(s):
-    return len(s.encode("utf-8"))
+    # an unpaired surrogate (v1-5 with -decisions only) counts its 3-byte generalised UTF-8 form
+    return len(s.encode("utf-8", "surrogatepass"))
 
 
 def check(v, raw, amb):
