@@ -12,7 +12,8 @@
 // event and room ID formats per version, identifier grammar and canonical JSON. Per case it
 // compares the verdict (accept or refuse), the error kind (the pdu sentinels matched with
 // errors.Is) and, for accepted events, the event ID from signing.ParseEvent and signing.EventID.
-// pdu.Parse and signing.ParseEvent must also agree with each other.
+// pdu.Parse, pdu.ParseIndexed, signing.ParseEvent and signing.ParseAndVerifyEvents must also agree
+// with each other.
 //
 // Divergences are grouped by mutation, both verdicts and the spec-silent corners (amb) the
 // reference went through; each group is printed with its smallest example (-v adds the first;
@@ -30,6 +31,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/roomproto/roomproto/canonicaljson"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/signing"
 	"github.com/roomproto/roomproto/tools/internal/authgen"
@@ -113,6 +115,9 @@ type rpResult struct {
 	problem string // pdu.Parse and signing.ParseEvent disagree
 }
 
+// sharedIndex is reused by every pdu.ParseIndexed call, as a caller that parses many events would.
+var sharedIndex canonicaljson.Index
+
 func runRP(v string, raw []byte) rpResult {
 	rv := authgen.Version(v)
 	in := append([]byte(nil), raw...)
@@ -122,6 +127,16 @@ func runRP(v string, raw []byte) rpResult {
 	var r rpResult
 	if (err == nil) != (err2 == nil) || (err != nil && err.Error() != err2.Error()) {
 		r.problem = fmt.Sprintf("pdu.Parse: %v; signing.ParseEvent: %v", err, err2)
+	}
+	// the same bytes through pdu.ParseIndexed (with an Index reused from a previous case) and the
+	// bulk signing.ParseAndVerifyEvents must give the same verdict and, for the bulk path, ID
+	_, err3 := pdu.ParseIndexed(rv, append([]byte(nil), raw...), &sharedIndex)
+	if (err == nil) != (err3 == nil) || (err != nil && err.Error() != err3.Error()) {
+		r.problem += fmt.Sprintf("pdu.Parse: %v; pdu.ParseIndexed: %v", err, err3)
+	}
+	evs, _ := signing.ParseAndVerifyEvents(rv, [][]byte{append([]byte(nil), raw...)}, nil, nil)
+	if (err == nil) != (evs[0] != nil) || (evs[0] != nil && ev2 != nil && evs[0].EventID != ev2.EventID) {
+		r.problem += fmt.Sprintf("pdu.Parse: %v; ParseAndVerifyEvents parsed %v", err, evs[0] != nil)
 	}
 	if err != nil {
 		r.kinds = kindsOf(err)
