@@ -809,22 +809,23 @@ func integer(field string, value []byte) (int64, error) {
 	if neg {
 		digits = digits[1:]
 	}
-	var n uint64
-	ok := len(digits) > 0 && len(digits) <= 19
-	for i := 0; ok && i < len(digits); i++ {
-		c := digits[i]
+	// A fraction or an exponent (v1-5 allow them in JSON) is not an integer; an integer of the
+	// JSON grammar beyond the signed 64-bit range, [-2**63, 2**63-1], is out of range.
+	for _, c := range digits {
 		if c < '0' || c > '9' {
-			ok = false
-			break
+			return 0, formatErr(field, ErrWrongType, "must be an integer, got %s", truncate(value))
 		}
-		n = n*10 + uint64(c-'0')
 	}
-	// 19 digits fit in a uint64; the signed range is [-2**63, 2**63-1].
-	if ok && (n > 1<<63 || n == 1<<63 && !neg) {
-		ok = false
+	if len(digits) == 0 {
+		return 0, formatErr(field, ErrWrongType, "must be an integer, got %s", truncate(value))
 	}
-	if !ok {
-		return 0, formatErr(field, ErrWrongType, "must be an integer in the signed 64-bit range, got %s", truncate(value))
+	var n uint64
+	ok := len(digits) <= 19 // 19 digits fit in a uint64
+	for i := 0; ok && i < len(digits); i++ {
+		n = n*10 + uint64(digits[i]-'0')
+	}
+	if !ok || n > 1<<63 || n == 1<<63 && !neg {
+		return 0, formatErr(field, ErrOutOfRange, "must be in the signed 64-bit range, got %s", truncate(value))
 	}
 	if neg {
 		return -int64(n), nil

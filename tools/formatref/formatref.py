@@ -337,7 +337,7 @@ def check(v, raw, amb):
             bad("wrongtype", k + " not an integer")
             continue
         if x < INT64_MIN or x > INT64_MAX:
-            # beyond what any int64 holds: both "out of range" and "not an int64" fit
+            # beyond what any int64 holds: "out of range" (the pdu decision on depth, finding F3)
             amb.add("beyond-int64")
         if x < lo or x > hi:
             bad("outofrange", "%s %d out of range" % (k, x))
@@ -351,10 +351,11 @@ def check(v, raw, amb):
             bad("wrongtype", k + " not an object")
     if isinstance(ev.get("unsigned"), dict) and "age" in ev["unsigned"] \
             and not is_int(ev["unsigned"]["age"]):
-        # pdu_base.yaml types unsigned.age as an integer; docs/decisions.md types "the format's
-        # own keys ... as its schema says" but names only unsigned and hashes: not decided.
+        # pdu_base.yaml types unsigned.age as an integer; the pdu decision "Keys outside the
+        # format ..." (finding F2): the members of unsigned are not checked.
         amb.add("unsigned-age-type")
-        bad("wrongtype", "unsigned.age not an integer")
+        if not DECISIONS:
+            bad("wrongtype", "unsigned.age not an integer")
     if "unsigned" in ev and ev["unsigned"] is None:
         bad("wrongtype", "unsigned is null")
         bad("notobject", "unsigned is null")
@@ -455,8 +456,9 @@ def decided_grammar(v, field):
 DECIDED_CHECKED = {"v1": ("event_id",)}
 # pdu decision "room_id is a string of at most 255 bytes; its grammar is not checked by Parse";
 # authrules "Rule 1.4 (v12)": "pdu limits sender to 255 bytes" and no rule checks its grammar.
-# (prev_events, auth_events and redacts: decisions.md gives their 255-byte limit only.)
-DECIDED_UNCHECKED = ("room_id", "sender")
+# pdu decision "Referenced event IDs are strings of at most 255 bytes; their form is not checked"
+# (finding F1): prev_events, auth_events and redacts.
+DECIDED_UNCHECKED = ("room_id", "sender", "prev_events", "auth_events", "redacts")
 
 
 def event_id(v, ev, amb):

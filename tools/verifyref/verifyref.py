@@ -31,6 +31,7 @@ one JSON object per line on stdout
 reference adopt the readings of roomproto's docs/decisions.md where the spec is silent (see
 DECISIONS below); the default is this reference's own reading.
 """
+import math
 import base64
 import hashlib
 import json
@@ -137,6 +138,8 @@ def canonical(v):
     if isinstance(v, Num):
         # Not a canonical number: the spec gives no canonical form for floats (v1-5 only).
         f = float(v.text)
+        if not math.isfinite(f):
+            return v.text  # beyond a double (1e400): no integer form, kept as written
         if DECISIONS:
             # canonicaljson decision 10: an exponent form of an integer value within
             # +-(2^53-1) is written as that integer, every other number verbatim.
