@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
-	"math/bits"
 	"slices"
 	"sync"
 )
@@ -239,20 +238,9 @@ func (p *parser) skipSpace() {
 	// bytes that are not (the usual case: canonical input has none).
 	for i < len(d) && d[i] <= ' ' && isSpace(d[i]) {
 		i++
-		// Indented input: the spaces after a line break, eight at a time.
-		for i <= len(d)-8 {
-			if m := binary.LittleEndian.Uint64(d[i:i+8]) ^ spaces; m != 0 {
-				i += bits.TrailingZeros64(m) / 8
-				break
-			}
-			i += 8
-		}
 	}
 	p.pos = i
 }
-
-// spaces is eight ' ' bytes.
-const spaces = 0x2020202020202020
 
 func (p *parser) eof(what string) error {
 	return newError(p.pos, ErrSyntax, "unexpected end of input "+what)

@@ -390,10 +390,10 @@ func TestStringUTF8Paths(t *testing.T) {
 	}
 }
 
-// TestSkipSpaceRuns checks the whitespace skipping, whose runs of spaces are read eight bytes at a
-// time, on runs of every length up to 20 (and so at every distance from the end of the input)
-// between every token: the output is the compact text, and a byte that is not whitespace inside
-// a run (a vertical tab, a NUL) is refused at its exact offset.
+// TestSkipSpaceRuns checks the whitespace skipping on runs of every length up to 20 (and so at
+// every distance from the end of the input) between every token: the output is the compact
+// text, and a byte that is not whitespace inside a run (a vertical tab, a NUL) is refused at its
+// exact offset.
 func TestSkipSpaceRuns(t *testing.T) {
 	const want = `{"a":[1,"x"],"b":{}}`
 	tokens := []string{"{", `"a"`, ":", "[", "1", ",", `"x"`, "]", ",", `"b"`, ":", "{", "}", "}"}
