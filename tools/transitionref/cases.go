@@ -370,7 +370,7 @@ func caseMake(r *rand.Rand, rm *room) {
 }
 
 var authMuts = []string{"nil", "listed", "listed", "listed", "drop", "extra", "dup-jr", "stale-jr", "mismatch-jr",
-	"other-room", "nonstate", "empty", "drop-authvia", "drop-create"}
+	"other-room", "nonstate", "empty", "drop-authvia", "drop-create", "add-create"}
 
 // parsed parses raw events; nil on failure.
 func (rm *room) parsed(raws [][]byte) []*pdu.Event {
@@ -476,6 +476,12 @@ func sendAuth(r *rand.Rand, rm *room, kind, user string, rooms membership.KnownR
 				}
 				break
 			}
+		}
+	case "empty":
+		pass = []string{}
+	case "add-create":
+		if id, ok := rm.stateEvent("m.room.create", ""); ok && !slices.Contains(listed, id) {
+			listed, pass = append(listed, id), append(pass, id)
 		}
 	case "nonstate":
 		raw := rm.mk("m.room.message", rm.creator, nil, M{"body": "x"})
@@ -606,6 +612,10 @@ func verdict(vid, op, label string, err error, ref refAns, input any) {
 	if i := strings.Index(label, "mut="); i >= 0 {
 		outcomes[op+" "+strings.Fields(label[i:])[0]+" -> "+oc]++
 	}
+	if strings.HasPrefix(label, "3pid ") {
+		f := strings.Fields(label)
+		outcomes[op+" "+f[0]+" "+f[1]+" tpi-content="+fmt.Sprint(strings.Contains(label, "tpi-content"))+" -> "+oc]++
+	}
 	kind := ""
 	switch {
 	case (err == nil) != ref.Allow:
@@ -629,7 +639,7 @@ var idKey = authgen.KeyFor("id.example", "0")
 
 var tpiMuts = []string{"none", "none", "none", "mxid", "token", "no-signed", "no-mxid", "no-token", "wrong-key",
 	"bad-sig", "sender-other", "only-public_keys", "target-banned", "target-joined", "sender-not-joined", "extra-field",
-	"no-keys", "not-signed"}
+	"no-keys", "not-signed", "sig-other-server", "extra-bad-sig", "urlsafe-key", "keys-no-public_key", "signed-unsigned"}
 
 // caseThirdParty draws an m.room.third_party_invite, the m.room.member invite that exchanges it
 // (checked against the state by authrules and the reference), and the invited user's join
@@ -652,6 +662,11 @@ func caseThirdParty(r *rand.Rand, rm *room) {
 		tc["public_keys"] = []any{M{"public_key": other}, M{"public_key": pub, "key_validity_url": "https://id.example/v"}}
 	case "no-keys":
 		tc = M{"display_name": "e...@x"}
+	case "urlsafe-key":
+		tc["public_key"] = difftool.B64URL(idKey.Public())
+	case "keys-no-public_key":
+		tc["public_key"] = other
+		tc["public_keys"] = []any{M{"key_validity_url": "https://id.example/v"}, "x", M{"public_key": 5}}
 	}
 	rm.add("m.room.third_party_invite", inviter, "tok1", tc)
 	target := "@new:a.example"
@@ -699,6 +714,12 @@ func caseThirdParty(r *rand.Rand, rm *room) {
 		sj["signatures"] = M{"id.example": M{"ed25519:0": authgen.DummySig}}
 	case "not-signed":
 		delete(sj, "signatures")
+	case "sig-other-server":
+		sj["signatures"] = M{"elsewhere.example": sj["signatures"].(M)["id.example"]}
+	case "extra-bad-sig":
+		sj["signatures"].(M)["bad.example"] = M{"ed25519:0": authgen.DummySig}
+	case "signed-unsigned":
+		sj["unsigned"] = M{"x": 1}
 	}
 	tpi := M{"display_name": "e...@x", "signed": sj}
 	if mut == "no-signed" {
@@ -757,11 +778,12 @@ func caseThirdParty(r *rand.Rand, rm *room) {
 		}
 	}
 	content := M{"third_party_invite": tpi}
+	tag := " tpi-content"
 	if r.Intn(4) == 0 {
-		content = nil
+		content, tag = nil, ""
 	}
 	rooms := knownRooms(r, target)
 	t, lbl := makeTemplate(r, rm, "join", target, rooms, content)
 	m := difftool.Pick(r, "nil", "listed", "listed")
-	sendAuth(r, rm, "join", target, rooms, t, m, fmt.Sprintf("3pid invited=%v %s %s", invited, mut, lbl))
+	sendAuth(r, rm, "join", target, rooms, t, m, fmt.Sprintf("3pid invited=%v %s %s%s", invited, mut, lbl, tag))
 }

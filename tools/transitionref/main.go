@@ -5,7 +5,7 @@
 // invite — with an independent Python reference written from the spec text only
 // (transitionref.py in this directory).
 //
-//	go run ./tools/transitionref -n 3000 -seed 1 [-decisions] [-versions 8,10,12] [-v]
+//	go run ./tools/transitionref -n 3000 -seed 1 [-decisions] [-pending] [-versions 8,10,12] [-out DIR] [-v]
 //
 // Rooms of versions 1-12 are drawn with every event signed for real (signing.SignEvent): power
 // levels in every form the version allows (strings in v1-9, floats and integers beyond int64
@@ -389,11 +389,13 @@ func main() {
 	seed := flag.Int64("seed", 1, "seed")
 	vers := flag.String("versions", strings.Join(allVers, ","), "room versions")
 	flag.BoolVar(&decisions, "decisions", false, "the reference adopts docs/decisions.md readings (TRANSITIONREF_DECISIONS=1)")
+	pending := flag.Bool("pending", false, "the reference also adopts roomproto's reading of the corners not yet in docs/decisions.md (TRANSITIONREF_PENDING=1; README.md)")
 	verbose := flag.Bool("v", false, "print the first example of each group too")
 	out := flag.String("out", "", "directory for tally.tsv, coverage.txt, divergences.jsonl")
 	flag.Parse()
 
-	ref := pyref.MustStart(pyref.Beside("transitionref.py"), pyref.Env(decisions, "TRANSITIONREF_DECISIONS=1")...)
+	env := append(pyref.Env(decisions, "TRANSITIONREF_DECISIONS=1"), pyref.Env(*pending, "TRANSITIONREF_PENDING=1")...)
+	ref := pyref.MustStart(pyref.Beside("transitionref.py"), env...)
 	ask = func(req M) refAns {
 		var a refAns
 		if err := ref.MustAsk(req, &a); err != nil {
