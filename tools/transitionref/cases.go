@@ -335,7 +335,7 @@ func makeTemplate(r *rand.Rand, rm *room, kind, user string, rooms membership.Kn
 func caseMake(r *rand.Rand, rm *room) {
 	user := difftool.Pick(r, append(append([]string{}, users...), "@new:a.example", "@new:b.example", "@new:r.example")...)
 	kind := "join"
-	if rm.ver >= 7 && r.Intn(3) == 0 {
+	if rm.ver >= 7 && (rm.knockish || r.Intn(3) == 0) {
 		kind = "knock"
 	}
 	var tm membership.Template
@@ -370,7 +370,7 @@ func caseMake(r *rand.Rand, rm *room) {
 }
 
 var authMuts = []string{"nil", "listed", "listed", "listed", "drop", "extra", "dup-jr", "stale-jr", "mismatch-jr",
-	"other-room", "nonstate", "empty", "drop-authvia", "drop-create", "add-create"}
+	"other-room", "nonstate", "empty", "drop-authvia", "drop-create", "add-create", "stale-pl", "stale-pl", "stale-own", "stale-own", "stale-authvia", "dup-pass", "dup-listed"}
 
 // parsed parses raw events; nil on failure.
 func (rm *room) parsed(raws [][]byte) []*pdu.Event {
@@ -398,7 +398,7 @@ func (rm *room) stateEvent(typ, sk string) (string, bool) {
 func caseSendAuth(r *rand.Rand, rm *room) {
 	user := difftool.Pick(r, append(append([]string{}, users[3:]...), "@new:a.example", "@new:b.example", "@rob:r.example")...)
 	kind := "join"
-	if rm.ver >= 7 && r.Intn(3) == 0 {
+	if rm.ver >= 7 && (rm.knockish || r.Intn(3) == 0) {
 		kind = "knock"
 	}
 	rooms := knownRooms(r, user)
@@ -463,7 +463,7 @@ func sendAuth(r *rand.Rand, rm *room, kind, user string, rooms membership.KnownR
 			pass = replace(pass, jrID, rm.oldJR)
 		}
 	case "other-room":
-		o := genRoom(rand.New(rand.NewSource(r.Int63())), rm.vid)
+		o := genRoom(rand.New(rand.NewSource(r.Int63())), rm.vid, false)
 		for i := len(o.raws) - 1; i >= 0; i-- {
 			e := decode(o.raws[i])
 			if e["type"] == "m.room.power_levels" || (e["type"] == "m.room.member" && e["state_key"] == user) {
@@ -479,6 +479,28 @@ func sendAuth(r *rand.Rand, rm *room, kind, user string, rooms membership.KnownR
 		}
 	case "empty":
 		pass = []string{}
+	case "dup-pass":
+		if len(pass) > 0 {
+			pass = append(pass, difftool.Pick(r, pass...))
+		}
+	case "dup-listed":
+		if len(listed) > 0 {
+			listed = append(listed, difftool.Pick(r, listed...))
+		}
+	case "stale-pl":
+		if id, ok := rm.stateEvent("m.room.power_levels", ""); ok && rm.oldPL != "" {
+			listed, pass = replace(listed, id, rm.oldPL), replace(pass, id, rm.oldPL)
+		}
+	case "stale-own":
+		if id, ok := rm.stateEvent("m.room.member", user); ok && rm.oldMem[user] != "" {
+			listed, pass = replace(listed, id, rm.oldMem[user]), replace(pass, id, rm.oldMem[user])
+		}
+	case "stale-authvia":
+		if av, ok := t["content"].(M)["join_authorised_via_users_server"].(string); ok && rm.oldMem[av] != "" {
+			if id, ok := rm.stateEvent("m.room.member", av); ok {
+				listed, pass = replace(listed, id, rm.oldMem[av]), replace(pass, id, rm.oldMem[av])
+			}
+		}
 	case "add-create":
 		if id, ok := rm.stateEvent("m.room.create", ""); ok && !slices.Contains(listed, id) {
 			listed, pass = append(listed, id), append(pass, id)

@@ -74,6 +74,9 @@ type room struct {
 	rule     string
 	oldRule  string // the join rule of an earlier m.room.join_rules event, "" if none
 	oldJR    string // its ID
+	oldPL    string // the ID of an earlier m.room.power_levels event (everyone at 0, invite 100), "" if none
+	oldMem   map[string]string // user → the ID of an earlier m.room.member event of the user
+	knockish bool              // the join rule was drawn among knock and knock_restricted
 	creator  string
 	n        int
 	last     string
@@ -190,14 +193,19 @@ func (rm *room) level(base int) any {
 }
 
 // genRoom draws a room.
-func genRoom(r *rand.Rand, vid string) *room {
-	rm := &room{v: authgen.Version(vid), vid: vid, ver: difftool.VerNum(vid), r: r, ms: map[string]string{}, all: map[string][]byte{}}
+func genRoom(r *rand.Rand, vid string, knockish bool) *room {
+	rm := &room{v: authgen.Version(vid), vid: vid, ver: difftool.VerNum(vid), r: r, ms: map[string]string{}, all: map[string][]byte{},
+		oldMem: map[string]string{}, knockish: knockish}
 	creator := difftool.Pick(r, "@mod:r.example", "@mod:r.example", "@ann:a.example")
 	rm.creator = creator
 	rm.roomID = "!room:" + difftool.DomainOf(creator)
 	cc := M{"room_version": vid}
 	if rm.ver <= 10 {
 		cc["creator"] = creator
+		if r.Intn(6) == 0 {
+			// v1-10: the creator is content.creator, which need not be the sender
+			cc["creator"] = difftool.Pick(r, "@rob:r.example", "@joe:a.example")
+		}
 	}
 	if rm.ver >= 12 && r.Intn(3) == 0 {
 		cc["additional_creators"] = []any{difftool.Pick(r, "@ace:b.example", "@rob:r.example")}
@@ -208,6 +216,13 @@ func genRoom(r *rand.Rand, vid string) *room {
 	creators := map[string]bool{creator: true}
 	if ac, ok := cc["additional_creators"].([]any); ok {
 		creators[ac[0].(string)] = true
+	}
+	if r.Intn(4) == 0 {
+		old := M{"invite": 100, "kick": 100, "ban": 100, "users": M{}}
+		if rm.ver < 12 {
+			old["users"] = M{creator: 100}
+		}
+		rm.oldPL = rm.add("m.room.power_levels", creator, "", old)
 	}
 	if r.Intn(10) != 0 {
 		pl := M{}
@@ -245,6 +260,9 @@ func genRoom(r *rand.Rand, vid string) *room {
 		rm.oldJR = rm.add("m.room.join_rules", creator, "", jc(rm.oldRule))
 	}
 	rm.rule = difftool.Pick(r, rules...)
+	if knockish {
+		rm.rule = difftool.Pick(r, "knock", "knock_restricted")
+	}
 	if r.Intn(12) != 0 {
 		rm.add("m.room.join_rules", creator, "", jc(rm.rule))
 	} else {
@@ -268,6 +286,14 @@ func genRoom(r *rand.Rand, vid string) *room {
 		sender := u
 		if m == "invite" || m == "ban" {
 			sender = creator
+		}
+		if r.Intn(4) == 0 {
+			pm := difftool.Pick(r, "invite", "leave", "join")
+			ps := u
+			if pm == "invite" {
+				ps = creator
+			}
+			rm.oldMem[u] = rm.add("m.room.member", ps, u, M{"membership": pm})
 		}
 		rm.add("m.room.member", sender, u, M{"membership": m})
 		rm.ms[u] = m
@@ -411,8 +437,8 @@ func main() {
 	r := rand.New(rand.NewSource(*seed))
 	for i := 0; i < *n; i++ {
 		vid := difftool.Pick(r, versions...)
-		rm := genRoom(r, vid)
 		k := r.Intn(20)
+		rm := genRoom(r, vid, k >= 10 && k < 17 && r.Intn(3) == 0)
 		if k >= 17 {
 			caseThirdParty(r, rm)
 			continue

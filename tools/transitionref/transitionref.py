@@ -372,19 +372,23 @@ def with_auth_events(req, base, resident_signs):
     if not isinstance(ev, dict):
         return base
     listed = [str(x) for x in auth_ids_of(v, ev)]
-    auth, auth_ids = req["auth_events"], req["auth_ids"]
+    # Check 4 is "based on the event's auth events": the events the event lists, each as often
+    # as it lists it (rule 2.1 sees a duplicate listing). The supplied events are matched by ID;
+    # the same event supplied twice is still one event.
+    sup = {}
+    for e, i in zip(req["auth_events"], req["auth_ids"]):
+        sup.setdefault(i, e)
+    missing = [i for i in listed if i not in sup]
+    unlisted = [i for i in sup if i not in listed]
     bad_ids = False
-    if sorted(listed) != sorted(auth_ids):
-        # Check 4 is "based on the event's auth events": events other than those it lists are
-        # not its auth events. Own reading: refuse. decisions (authrules, "Missing auth events"):
-        # a listed event not supplied rejects; supplied events not listed are ignored.
+    if missing or unlisted:
+        # Own reading: events other than those the event lists are not its auth events: refuse.
+        # decisions (authrules, "Missing auth events"): a listed event not supplied rejects;
+        # supplied events not listed are ignored.
         amb.add("authevents-not-the-listed")
-        if DECISIONS:
-            bad_ids = any(i not in auth_ids for i in listed)
-            keep = [k for k, i in enumerate(auth_ids) if i in listed]
-            auth, auth_ids = [auth[k] for k in keep], [auth_ids[k] for k in keep]
-        else:
-            bad_ids = True
+        bad_ids = bool(missing) or (bool(unlisted) and not DECISIONS)
+    auth_ids = [i for i in listed if i in sup]
+    auth = [sup[i] for i in auth_ids]
     if resident_signs:
         sigs = dict(ev.get("signatures") or {})
         sigs[req["resident"]] = {"ed25519:1": "x"}
@@ -395,7 +399,7 @@ def with_auth_events(req, base, resident_signs):
     try:
         r = authref.check({"v": v, "ev": ev, "ev_id": hs.ref_hash_id(v, ev), "auth": auth,
                            "auth_ids": auth_ids, "create": create, "create_id": cid})
-    except Exception as e:  # noqa: BLE001 - a malformed event the format checks refuse first
+    except Exception:  # noqa: BLE001 - a malformed event the format checks refuse first
         if base["allow"]:
             raise
         return base
