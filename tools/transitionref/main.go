@@ -72,9 +72,9 @@ type room struct {
 	stIDs    []string
 	ms       map[string]string
 	rule     string
-	oldRule  string // the join rule of an earlier m.room.join_rules event, "" if none
-	oldJR    string // its ID
-	oldPL    string // the ID of an earlier m.room.power_levels event (everyone at 0, invite 100), "" if none
+	oldRule  string            // the join rule of an earlier m.room.join_rules event, "" if none
+	oldJR    string            // its ID
+	oldPL    string            // the ID of an earlier m.room.power_levels event (everyone at 0, invite 100), "" if none
 	oldMem   map[string]string // user → the ID of an earlier m.room.member event of the user
 	knockish bool              // the join rule was drawn among knock and knock_restricted
 	creator  string
