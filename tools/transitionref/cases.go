@@ -185,7 +185,7 @@ func caseCheckTransition(r *rand.Rand, rm *room) {
 }
 
 func ruleName(rm *room) string {
-	if rm.rule == "(none)" {
+	if strings.HasPrefix(rm.rule, "(") { // (none), (missing), (number): no rule to look for
 		return ""
 	}
 	return rm.rule

@@ -236,7 +236,15 @@ func genRoom(r *rand.Rand, vid string, knockish bool) *room {
 			}
 			users[u] = rm.level(difftool.Pick(r, 0, 50, 100, 75))
 		}
+		if rm.ver >= 12 && r.Intn(10) == 0 {
+			users[creator] = 50 // refused by rule 10.4 in a new event; creators stay infinite
+		}
 		pl["users"] = users
+		if r.Intn(5) == 0 {
+			// member events follow the membership rules, not the required power level
+			pl["events"] = M{"m.room.member": difftool.Pick(r, 0, 100)}
+			pl["state_default"] = difftool.Pick(r, 0, 100)
+		}
 		for _, k := range []string{"invite", "kick", "ban", "users_default"} {
 			if r.Intn(2) == 0 {
 				pl[k] = rm.level(difftool.Pick(r, 0, 50, 100, 75, 25))
@@ -246,10 +254,16 @@ func genRoom(r *rand.Rand, vid string, knockish bool) *room {
 	}
 	rules := []string{"public", "invite", "knock", "restricted", "knock_restricted"}
 	if r.Intn(15) == 0 {
-		rules = []string{"private", "custom"}
+		rules = []string{"private", "custom", "(number)", "(missing)"}
 	}
 	jc := func(rule string) M {
 		c := M{"join_rule": rule}
+		switch rule {
+		case "(number)":
+			c["join_rule"] = 5
+		case "(missing)":
+			delete(c, "join_rule")
+		}
 		if strings.Contains(rule, "restricted") {
 			c["allow"] = []any{M{"type": "m.room_membership", "room_id": difftool.Pick(r, otherRooms...)}}
 		}
