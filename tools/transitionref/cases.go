@@ -370,7 +370,7 @@ func caseMake(r *rand.Rand, rm *room) {
 }
 
 var authMuts = []string{"nil", "listed", "listed", "listed", "drop", "extra", "dup-jr", "stale-jr", "mismatch-jr",
-	"other-room", "nonstate", "empty", "drop-authvia", "drop-create", "add-create", "stale-pl", "stale-pl", "stale-own", "stale-own", "stale-authvia", "dup-pass", "dup-listed"}
+	"other-room", "nonstate", "empty", "drop-authvia", "drop-create", "add-create", "stale-pl", "stale-pl", "stale-own", "stale-own", "stale-authvia", "dup-pass", "dup-listed", "extra-pass"}
 
 // parsed parses raw events; nil on failure.
 func (rm *room) parsed(raws [][]byte) []*pdu.Event {
@@ -479,6 +479,12 @@ func sendAuth(r *rand.Rand, rm *room, kind, user string, rooms membership.KnownR
 		}
 	case "empty":
 		pass = []string{}
+	case "extra-pass":
+		if id, ok := rm.stateEvent("m.room.name", ""); ok {
+			pass = append(pass, id)
+		} else if rm.oldJR != "" {
+			pass = append(pass, rm.oldJR)
+		}
 	case "dup-pass":
 		if len(pass) > 0 {
 			pass = append(pass, difftool.Pick(r, pass...))
