@@ -642,7 +642,11 @@ func verdict(vid, op, label string, err error, ref refAns, input any) {
 	}
 	if strings.HasPrefix(label, "3pid ") {
 		f := strings.Fields(label)
-		outcomes[op+" "+f[0]+" "+f[1]+" tpi-content="+fmt.Sprint(strings.Contains(label, "tpi-content"))+" -> "+oc]++
+		rule := ""
+		if i := strings.Index(label, " rule="); i >= 0 {
+			rule = strings.Fields(label[i:])[0]
+		}
+		outcomes[op+" "+f[0]+" "+f[1]+" tpi-content="+fmt.Sprint(strings.Contains(label, "tpi-content"))+" "+rule+" -> "+oc]++
 	}
 	kind := ""
 	switch {
