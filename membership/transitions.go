@@ -6,6 +6,7 @@ import (
 	"github.com/roomproto/roomproto/authrules"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/roomversion"
+	"github.com/roomproto/roomproto/signing"
 )
 
 // Action is what a user does to move a membership from one state to another: the names of the
@@ -163,12 +164,22 @@ func FindTransition(v roomversion.Version, from, to string, bySelf bool, joinRul
 // invite refers to the knock (spec: client-server-api "Knocking on rooms": "The knocking
 // homeserver should assume that an invite to the room means that the knock was accepted");
 // a leave sent by another user over a knock is "reject the knock". ok is false for an event
-// that is not a membership event or a change the rules do not permit.
+// that is not a membership event or a change the rules do not permit, including a join that
+// needs an authoriser (Transition.Authoriser: a restricted join through an allow condition) and
+// names none: without a string `join_authorised_via_users_server` rule 4.3.5.2 (v8 numbering)
+// rejects it whatever the room's state. Whether the named user may authorise is a question of
+// state, left to the auth rules.
 func ClassifyMemberEvent(v roomversion.Version, from string, ev *pdu.Event, joinRule string) (Transition, bool) {
 	if ev == nil || ev.Type != pdu.TypeMember || ev.StateKey == nil || ev.Membership == "" {
 		return Transition{}, false
 	}
-	return FindTransition(v, from, ev.Membership, ev.Sender == *ev.StateKey, joinRule)
+	t, ok := FindTransition(v, from, ev.Membership, ev.Sender == *ev.StateKey, joinRule)
+	if ok && t.Authoriser {
+		if _, named := ev.ContentString(signing.ContentJoinAuthorisedViaUsersServer); !named {
+			return Transition{}, false
+		}
+	}
+	return t, ok
 }
 
 // memberRule returns the number of the auth rule for m.room.member events with the given

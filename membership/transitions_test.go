@@ -249,3 +249,44 @@ func TestCheckTransitionExactLevels(t *testing.T) {
 		}
 	}
 }
+
+// TestClassifyRestrictedJoinNeedsAuthoriser: a join through an allow condition (from none, leave
+// or knock, in a restricted or knock_restricted room) names its authoriser in
+// join_authorised_via_users_server, or rule 4.3.5.2 (v8 numbering) rejects it whatever the
+// state, so ClassifyMemberEvent says ok=false without a string there (found by
+// tools/transitionref). Joins that need no authoriser (an invited user's, a public room's) are
+// unaffected.
+func TestClassifyRestrictedJoinNeedsAuthoriser(t *testing.T) {
+	for _, id := range []string{"8", "10", "12"} {
+		v := mustVersion(t, id)
+		b := knockRoom(t, id, "restricted", nil)
+		for _, c := range []struct {
+			name    string
+			content map[string]any
+			from    string
+			rule    string
+			want    bool
+		}{
+			{"named", map[string]any{"membership": "join", "join_authorised_via_users_server": "@alice:a.example"}, "", "restricted", true},
+			{"named, from leave", map[string]any{"membership": "join", "join_authorised_via_users_server": "@alice:a.example"}, pdu.MembershipLeave, "restricted", true},
+			{"none named", map[string]any{"membership": "join"}, "", "restricted", false},
+			{"none named, from leave", map[string]any{"membership": "join"}, pdu.MembershipLeave, "restricted", false},
+			{"none named, from knock", map[string]any{"membership": "join"}, pdu.MembershipKnock, "knock_restricted", false},
+			{"not a string", map[string]any{"membership": "join", "join_authorised_via_users_server": 5}, "", "restricted", false},
+			{"invited: no authoriser needed", map[string]any{"membership": "join"}, pdu.MembershipInvite, "restricted", true},
+			{"public room", map[string]any{"membership": "join"}, "", "public", true},
+		} {
+			if c.rule == "knock_restricted" && id == "8" {
+				continue // v8 has no knock_restricted
+			}
+			ev := b.state(pdu.TypeMember, joiner, joiner, c.content)
+			tr, ok := ClassifyMemberEvent(v, c.from, ev, c.rule)
+			if ok != c.want {
+				t.Errorf("v%s %s: ok=%v (%+v), want %v", id, c.name, ok, tr, c.want)
+			}
+			if ok && c.rule == "restricted" && c.from != pdu.MembershipInvite && !tr.Authoriser {
+				t.Errorf("v%s %s: %+v has no Authoriser", id, c.name, tr)
+			}
+		}
+	}
+}

@@ -317,11 +317,11 @@ def classify(req):
         # rule 4.4.1: authorised by the signature, whoever sends it; still an invite.
         amb.add("classify-3pid")
     t = transition(v, req.get("from"), to, by_self, jr)
-    if t is not None and t["authoriser"] and "join_authorised_via_users_server" not in c:
-        # 4.3.5.2: without the key the rules reject whatever the power levels
+    if t is not None and t["authoriser"] and not isinstance(c.get("join_authorised_via_users_server"), str):
+        # 4.3.5.2: without the key (or with one that is no user ID string) the rules reject
+        # whatever the power levels; roomproto settled it the same way (README, finding 3.1).
         amb.add("classify-authvia-absent")
-        if not PENDING:
-            t = None
+        t = None
     return {"tr": tr_out(t), "amb": sorted(amb)}
 
 
