@@ -254,7 +254,12 @@ func CheckTransition(s *authrules.State, sender, target, to string) (Transition,
 	rule := s.JoinRules().Rule
 	t, ok := FindTransition(v, from, to, sender == target, rule)
 	if !ok {
-		if from == pdu.MembershipBan && sender == target {
+		switch {
+		case to == pdu.MembershipKnock && !v.Auth.Knocking,
+			to != pdu.MembershipJoin && to != pdu.MembershipInvite && to != pdu.MembershipLeave && to != pdu.MembershipBan && to != pdu.MembershipKnock:
+			// The member rules end with "Otherwise, the membership is unknown. Reject."
+			return Transition{}, forbidden(ErrNotPossible, "%q is not a membership of room version %s (auth rule %s)", to, v.ID, memberRule(v, to))
+		case from == pdu.MembershipBan && sender == target:
 			return Transition{}, forbidden(ErrBanned, "%s is banned (auth rule %s)", target, memberRule(v, to))
 		}
 		who := "another user"
