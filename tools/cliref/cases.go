@@ -507,6 +507,11 @@ func (g *gen) draw() Case {
 				list = append(list, other)
 				c.Label += " auth-file-extra"
 			}
+			if g.chance(0.5) {
+				var ml string
+				ev, ml = forgeAuthoriser(ev)
+				c.Label += ml
+			}
 			b, _ := json.Marshal(list)
 			c.Files["auth"] = b
 			flags = append(flags, [2]string{"room-version", vid}, [2]string{"auth-events", "@auth"})
@@ -583,4 +588,28 @@ func (g *gen) mutateSig(raw []byte) ([]byte, string) {
 // DummySigOrBad is a signature that does not verify, well-formed or not.
 func DummySigOrBad(g *gen) string {
 	return g.pick(authgen.DummySig, "!!", "")
+}
+
+// forgeAuthoriser replaces the signature of the server of join_authorised_via_users_server by
+// one that does not verify (well-formed base64 of 64 bytes).
+func forgeAuthoriser(raw []byte) ([]byte, string) {
+	var m map[string]any
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	if d.Decode(&m) != nil {
+		return raw, ""
+	}
+	c, _ := m["content"].(map[string]any)
+	a, _ := c["join_authorised_via_users_server"].(string)
+	sigs, _ := m["signatures"].(map[string]any)
+	dom := difftool.DomainOf(a)
+	if dom == "" || sigs == nil {
+		return raw, ""
+	}
+	sigs[dom] = M{"ed25519:1": authgen.DummySig}
+	var b bytes.Buffer
+	e := json.NewEncoder(&b)
+	e.SetEscapeHTML(false)
+	_ = e.Encode(m)
+	return bytes.TrimRight(b.Bytes(), "\n"), " forged-authoriser"
 }

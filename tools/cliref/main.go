@@ -71,6 +71,8 @@ func run(bin, dir string, c Case) (Got, []string) {
 	for _, a := range c.Args {
 		if strings.HasPrefix(a, "@") {
 			a = filepath.Join(dir, a[1:])
+		} else if i := strings.Index(a, "=@"); i > 0 && strings.HasPrefix(a, "-") {
+			a = a[:i+1] + filepath.Join(dir, a[i+2:])
 		}
 		args = append(args, a)
 	}
@@ -323,6 +325,7 @@ func main() {
 	groups := map[string]*Group{}
 	tally := map[string]int{}
 	newline := map[string]int{}
+	coverage := map[string]int{}
 	compared, harness, diverged, acceptedN := 0, 0, 0, 0
 	for i := 0; i < *n; i++ {
 		c := g.draw()
@@ -342,6 +345,16 @@ func main() {
 		compared++
 		cmd := c.Args[0]
 		tally[cmd]++
+		for _, tok := range strings.Fields(c.Label)[1:] {
+			coverage[cmd+" "+tok]++
+		}
+		coverage[fmt.Sprintf("%s want exit %d either %v cmp %s", cmd, w.Exit, w.Either, w.Cmp)]++
+		if w.Exit == 1 {
+			coverage[cmd+" exit 1: "+w.Why]++
+		}
+		if w.Fields["rule"] != nil {
+			coverage[fmt.Sprintf("%s rule %s", cmd, w.Fields["rule"])]++
+		}
 		cls := compare(cmd, w, got, *decisions)
 		if len(cls) > 0 && slices.ContainsFunc(w.Amb, func(a string) bool { return accepted[a] }) {
 			acceptedN++
@@ -400,7 +413,11 @@ func main() {
 		tl = append(tl, fmt.Sprintf("%s\t%d", k, v))
 	}
 	sort.Strings(tl)
-	if err := pyref.WriteRun(*out, strings.Join(tl, "\n")+"\n", "", list); err != nil {
+	var cv []string
+	for _, k := range difftool.SortedKeys(coverage) {
+		cv = append(cv, fmt.Sprintf("%6d  %s", coverage[k], k))
+	}
+	if err := pyref.WriteRun(*out, strings.Join(tl, "\n")+"\n", strings.Join(cv, "\n")+"\n", list); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 	}
 	for _, k := range difftool.SortedKeys(verdictOrders) {
