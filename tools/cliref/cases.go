@@ -446,22 +446,27 @@ func (g *gen) draw() Case {
 			data = ev
 		}
 	case "join-decision":
-		ev, _, _, rm, _ := g.room(genVid)
-		_ = ev
+		_, _, _, rm, _ := g.room(genVid)
+		if difftool.VerNum(genVid) >= 8 && g.chance(0.7) {
+			// Restricted rooms, where an authoriser is chosen.
+			for i := 0; i < 30 && !strings.Contains(rm.JoinRule, "restricted"); i++ {
+				_, _, _, rm, _ = g.room(genVid)
+			}
+		}
 		var state []json.RawMessage
 		for _, e := range rm.Order {
 			state = append(state, e.Raw)
 		}
 		user := authgen.Users[g.r.Intn(len(authgen.Users))]
-		if g.chance(0.3) {
+		if g.chance(0.5) {
 			user = g.pick("@new:d.example", "@zed:b.example")
 		}
 		rooms := M{}
 		if g.chance(0.7) {
-			rooms["!other:b.example"] = M{user: g.pick("join", "invite", "leave", "ban")}
+			rooms["!other:b.example"] = M{user: g.pick("join", "join", "join", "invite", "leave", "ban")}
 		}
 		req := M{"room_version": vid, "state": state, "user_id": user,
-			"resident_server": g.pick(authgen.Servers...), "rooms": rooms}
+			"resident_server": g.pick("a.example", "a.example", "a.example", "b.example", "c.example"), "rooms": rooms}
 		data, _ = json.Marshal(req)
 		if g.chance(0.2) {
 			data, _ = g.form(data)

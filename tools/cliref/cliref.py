@@ -555,7 +555,8 @@ def cmd_auth(flags, files, data, amb):
                 # No key of that server in the file: not verifiable; presence (as without
                 # --keys) or rejection are both readings.
                 amb.add("authvia-key-unknown")
-                EITHER[0] = True
+                if DECISIONS:
+                    return False  # authrules "Rule 4.2.1 without keys": verified, so it fails
                 return saved(e, server)
             return st == "ok"
         authref.has_signature_from = has_sig
@@ -594,9 +595,12 @@ def cmd_join_decision(flags, data, amb):
         amb.add("memberref:" + a)
     if r["allow"]:
         if r["needs_authoriser"]:
-            # Which able user authorises is not fixed by the spec: any of them.
+            # Which able user authorises is not fixed by the spec: any of them (membership
+            # decision 7: highest level, then user ID).
+            amb.add("authoriser-choice")
+            alts = [r["preferred"]] if DECISIONS and r.get("preferred") else r["authorisers"]
             raise Out(exit=0, cmp="verdict", fields={"decision": "allow"},
-                      alts={"authorising_user": r["authorisers"]}, free=[], why=r["why"])
+                      alts={"authorising_user": alts}, free=[], why=r["why"])
         raise Out(exit=0, cmp="verdict", fields={"decision": "allow"}, free=[], why=r["why"])
     raise Out(exit=0, cmp="verdict", fields={"decision": "reject", "status": r["status"],
                                              "errcode": r["errcode"]}, free=["error"], why=r["why"])

@@ -352,6 +352,15 @@ func main() {
 		if w.Exit == 1 {
 			coverage[cmd+" exit 1: "+w.Why]++
 		}
+		if w.Fields["decision"] != nil {
+			coverage[fmt.Sprintf("%s decision %s %s authoriser %v", cmd, w.Fields["decision"], w.Fields["errcode"], w.Alts["authorising_user"] != nil)]++
+		}
+		if w.Fields["valid"] != nil {
+			coverage[fmt.Sprintf("%s valid %s", cmd, w.Fields["valid"])]++
+		}
+		if w.Fields["allowed"] != nil {
+			coverage[fmt.Sprintf("%s allowed %s", cmd, w.Fields["allowed"])]++
+		}
 		if w.Fields["rule"] != nil {
 			coverage[fmt.Sprintf("%s rule %s", cmd, w.Fields["rule"])]++
 		}
