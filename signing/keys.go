@@ -33,8 +33,11 @@ type KeyError struct {
 // Error says which key is wrong and why.
 func (e *KeyError) Error() string {
 	where := ""
-	if e.Server != "" || e.KeyID != "" {
+	switch {
+	case e.Server != "":
 		where = fmt.Sprintf(" %q of %q", e.KeyID, e.Server)
+	case e.KeyID != "":
+		where = fmt.Sprintf(" %q", e.KeyID)
 	}
 	return "signing: invalid key" + where + ": " + e.Detail
 }
@@ -154,8 +157,11 @@ func (r KeyRing) PublicKey(serverName, keyID string) (PublicKey, bool) {
 // given as an object {"key": "<base64>", "valid_until_ts": <ms>} to set
 // [PublicKey.ValidUntilTS] (roomproto's extension, shaped like the spec's server key response);
 // valid_until_ts must then be a positive integer, since 0 stands for "no expiry known".
-// Key IDs must be "ed25519:" and a non-empty version; keys must be the base64 of 32 bytes
-// (padding accepted). When a server or key ID occurs twice, the last occurrence counts.
+// Key IDs must be "<algorithm>:<version>", both non-empty; those of another algorithm than
+// ed25519 are skipped, as a verifier "removes any signing key identifiers from the entry with
+// algorithms it doesn't understand" (appendices "Checking for a Signature"), whatever their
+// value. Keys must be the base64 of 32 bytes (padding accepted). When a server or key ID occurs
+// twice, the last occurrence counts.
 func ParseKeyRing(data []byte) (KeyRing, error) {
 	if canonicaljson.KindOf(data) != canonicaljson.Object {
 		return nil, &KeyError{Detail: "key ring must be a JSON object {server: {key ID: key}}"}
@@ -168,8 +174,11 @@ func ParseKeyRing(data []byte) (KeyRing, error) {
 		m := map[string]PublicKey{}
 		ring[server] = m
 		return canonicaljson.EachMember(keys, func(keyID string, value []byte) error {
-			if !strings.HasPrefix(keyID, keyIDPrefix) || len(keyID) == len(keyIDPrefix) {
-				return &KeyError{Server: server, KeyID: keyID, Detail: "key ID must be \"ed25519:<version>\""}
+			switch alg, version, ok := strings.Cut(keyID, ":"); {
+			case !ok || alg == "" || version == "":
+				return &KeyError{Server: server, KeyID: keyID, Detail: "key ID must be \"<algorithm>:<version>\", such as \"ed25519:1\""}
+			case alg != AlgorithmEd25519:
+				return nil // an algorithm roomproto does not verify: skipped
 			}
 			pk, err := parsePublicKey(value)
 			if err != nil {

@@ -137,6 +137,9 @@ func runVerify(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := usableObject(in); err != nil {
+		return err
+	}
 	return writeValidity(e, signing.VerifyJSON(in, keys))
 }
 
@@ -158,7 +161,24 @@ func runVerifyEvent(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := usableObject(in); err != nil {
+		return err
+	}
 	return writeValidity(e, signing.VerifyEvent(v, in, keys))
+}
+
+// usableObject refuses input verify and verify-event cannot give a verdict on (exit status 1):
+// text that is not JSON by the lenient rules, checked before the room version's strict ones,
+// which report the first problem they meet, so that a float before a syntax error does not
+// pass the malformed text off as an invalid event; and JSON that is not an object.
+func usableObject(in []byte) error {
+	if err := canonicaljson.Valid(in, canonicaljson.Options{}); errors.Is(err, canonicaljson.ErrSyntax) || errors.Is(err, canonicaljson.ErrTooDeep) {
+		return err
+	}
+	if k := canonicaljson.KindOf(in); k != canonicaljson.Object {
+		return fmt.Errorf("input must be a JSON object, got %s", k)
+	}
+	return nil
 }
 
 // signingKeyFlags checks --server-name and reads the --key file.

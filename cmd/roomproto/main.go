@@ -67,17 +67,18 @@ func main() {
 // run executes the tool and returns its exit status.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cmds := commands()
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "roomproto: no command given; usage: roomproto <command> [flags] [FILE] (try: roomproto help)")
+		return 1
+	}
+	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		printHelp(stdout, cmds)
-		if len(args) == 0 {
-			return 2
-		}
 		return 0
 	}
 	c, ok := cmds[args[0]]
 	if !ok {
 		fmt.Fprintf(stderr, "roomproto: unknown command %q (try: roomproto help)\n", args[0])
-		return 2
+		return 1
 	}
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
 	if err := c.run(e, args[1:]); err != nil {

@@ -416,6 +416,20 @@ unusable("verify-event: missing --room-version", ["verify-event", "--keys", "@ke
          contains="room-version")
 unusable("verify-event: missing --keys", ["verify-event", "--room-version", "9"], stdin=text(MSG), contains="keys")
 unusable("verify-event: unreadable keys file", ["verify-event", "--room-version", "9", "--keys", "@missing"], stdin=text(MSG))
+# Malformed JSON whose first problem, read strictly (v6+), is a number: still unusable input
+# (tools/cliref F2), as is JSON that is not an object.
+for label, raw in [("a float, then the end", '{"a":1.5,'), ("a big integer, then the end", '{"a":9007199254740993,'),
+                   ("-0, then the end", '{"a":-0,"b":'), ("an exponent, then trailing data", '{"a":1e2}x')]:
+    unusable("verify-event: malformed JSON after " + label, ["verify-event", "--room-version", "9", "--keys", "@keys"],
+             stdin=raw, files={"keys": KEYS_FILE})
+for label, raw in [("an array", "[1]"), ("a string", '"s"')]:
+    unusable("verify-event: not an object: " + label, ["verify-event", "--room-version", "9", "--keys", "@keys"],
+             stdin=raw, files={"keys": KEYS_FILE})
+    unusable("verify: not an object: " + label, ["verify", "--keys", "@keys"], stdin=raw, files={"keys": SPEC_KEYS_FILE})
+# Key IDs of another algorithm in --keys are skipped (appendices "Checking for a Signature", step 2).
+OTHER_ALG_KEYS = json.dumps({s: dict(k, **{"curve25519:1": "HvqOKzpifWrfoSnzjnYfgw5fZbuVL/H02Lpf7WLryEI"}) for s, k in KEYS.items()})
+case("verify-event: keys file with a key of another algorithm", 'appendices "Checking for a Signature" step 2',
+     ["verify-event", "--room-version", "9", "--keys", "@keys"], VALID, stdin=text(MSG), files={"keys": OTHER_ALG_KEYS})
 
 # ---- auth-events -----------------------------------------------------------------------------
 sel = [
@@ -701,8 +715,9 @@ unusable("replay: events not an array", ["replay", "@dump"], files={"dump": text
 unusable("replay: unreadable FILE", ["replay", "@missing"])
 
 # ---- the tool --------------------------------------------------------------------------------
-case("unknown command", "DESIGN.md: exit 2 for an unknown command", ["frobnicate"], {"exit": 2})
-case("unknown command that looks like a flag", "DESIGN.md: exit 2 for an unknown command", ["--strict"], {"exit": 2})
+unusable("no command", [])
+unusable("unknown command", ["frobnicate"])
+unusable("unknown command that looks like a flag", ["--strict"])
 case("help", "cmd/roomproto main.go", ["help"], {"exit": 0, "stdout_contains": ["canonical", "verify-room", "join-decision"]})
 
 names = [c["name"] for c in cases]

@@ -292,11 +292,17 @@ def parse_keys_file(data, amb):
             raise Unusable("keys file entry not an object")
         out[srv] = {}
         for kid, k in ks.items():
+            alg, sep, ver = kid.partition(":")
+            if DECISIONS and (not sep or not alg or not ver):
+                # cli decision 3a: a malformed key ID (no ':', empty algorithm or version) is refused
+                raise Unusable("malformed key ID")
+            if alg != "ed25519" or not sep:
+                # "Checking for a Signature" step 2: key IDs of algorithms it doesn't understand
+                # are removed, whatever their value (cli decision 3a; finding F1, settled)
+                amb.add("keys-unknown-algorithm")
+                continue
             if not isinstance(k, str):
                 raise Unusable("key not a string")
-            if not kid.startswith("ed25519:"):
-                amb.add("keys-unknown-algorithm")
-                continue  # a key of an algorithm no signature is checked with
             raw = vr.b64decode(k, set())
             if raw is None or len(raw) != 32:
                 amb.add("keys-bad-key")

@@ -8,10 +8,9 @@ import (
 
 // TestSmallRunAgrees runs a few hundred invocations of cmd/roomproto for two seeds with the
 // reference adopting docs/decisions.md's readings: stdout, exit status and stderr must match what
-// the reference derives from the CLI contract and the spec, except for the cases of the one
-// finding reported in README.md and not yet settled (F1: --keys files with key IDs of other
-// algorithms), which are counted, not failed.
+// the reference derives from the CLI contract and the spec (the audit's findings are settled:
+// README.md).
 func TestSmallRunAgrees(t *testing.T) {
 	pyref.RunSeeds(t, "harness errors 0, divergences 0, groups 0", []string{"cryptography"},
-		"-n", "300", "-decisions", "-accept", "keys-unknown-algorithm,malformed-after-strict-number")
+		"-n", "300", "-decisions")
 }

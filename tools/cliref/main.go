@@ -122,13 +122,6 @@ func jsonEq(a, b []byte) bool {
 // compare returns the divergence classes of one case ("" none).
 func compare(cmd string, w Want, g Got, decisions bool) []string {
 	var cls []string
-	if decisions && g.Exit == 2 && w.Exit == 1 && (w.Why == "unknown command" || w.Why == "no command") {
-		// Hostile input decision 3: an unknown command exits 2 with one line on stderr.
-		if len(g.Stdout) != 0 || len(bytes.TrimSpace(g.Stderr)) == 0 || stderrLinesOf(g.Stderr) != 1 {
-			return []string{fmt.Sprintf("exit2-stdout-%d-stderr-%d-lines", len(bytes.Split(bytes.TrimSpace(g.Stdout), []byte("\n"))), stderrLinesOf(g.Stderr))}
-		}
-		return nil
-	}
 	if decisions && g.Exit == 0 && w.Cmp != "any" && cmd != "canonical" && !bytes.HasSuffix(g.Stdout, []byte("\n")) {
 		// Hostile input decision 2: one trailing newline after every command but canonical.
 		cls = append(cls, "no-trailing-newline")
