@@ -50,9 +50,12 @@ func wireCases(b *testing.B) []struct {
 	return out
 }
 
+// BenchmarkVerifyEvent times VerifyEvent on the corpus events as the file holds them and as
+// servers send them (the "_wire" cases, canonical JSON); BenchmarkBareEd25519Verify times the
+// signature checks alone, on the same events.
 func BenchmarkVerifyEvent(b *testing.B) {
 	c := loadCorpus(b)
-	for _, bc := range benchCases(b) {
+	for _, bc := range append(benchCases(b), wireCases(b)...) {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(bc.event)))
@@ -119,7 +122,7 @@ func bareVerifyInputs(b *testing.B, c *corpus, event []byte) (*pdu.Event, []byte
 // verifies (the redacted, canonical event without signatures), once per signature it checks.
 func BenchmarkBareEd25519Verify(b *testing.B) {
 	c := loadCorpus(b)
-	for _, bc := range benchCases(b) {
+	for _, bc := range append(benchCases(b), wireCases(b)...) {
 		_, msg, sigs := bareVerifyInputs(b, c, bc.event)
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
