@@ -182,6 +182,18 @@ func ClassifyMemberEvent(v roomversion.Version, from string, ev *pdu.Event, join
 	return t, ok
 }
 
+// knownMembership reports whether m is a membership the rules of v know: join, invite, leave,
+// ban, and knock from room version 7.
+func knownMembership(v roomversion.Version, m string) bool {
+	switch m {
+	case pdu.MembershipJoin, pdu.MembershipInvite, pdu.MembershipLeave, pdu.MembershipBan:
+		return true
+	case pdu.MembershipKnock:
+		return v.Auth.Knocking
+	}
+	return false
+}
+
 // memberRule returns the number of the auth rule for m.room.member events with the given
 // membership in v's rules: the member rule is 5 in v1-v5 and v12, 4 in v6-v11; the
 // sub-rules are join, invite, leave, ban (and knock from v7) in order, shifted by one from v8
@@ -255,8 +267,7 @@ func CheckTransition(s *authrules.State, sender, target, to string) (Transition,
 	t, ok := FindTransition(v, from, to, sender == target, rule)
 	if !ok {
 		switch {
-		case to == pdu.MembershipKnock && !v.Auth.Knocking,
-			to != pdu.MembershipJoin && to != pdu.MembershipInvite && to != pdu.MembershipLeave && to != pdu.MembershipBan && to != pdu.MembershipKnock:
+		case !knownMembership(v, to):
 			// The member rules end with "Otherwise, the membership is unknown. Reject."
 			return Transition{}, forbidden(ErrNotPossible, "%q is not a membership of room version %s (auth rule %s)", to, v.ID, memberRule(v, to))
 		case from == pdu.MembershipBan && sender == target:
