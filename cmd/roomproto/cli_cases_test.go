@@ -30,6 +30,7 @@ type cliExpect struct {
 	Stdout         *string        `json:"stdout"`
 	JSONSet        [][]string     `json:"json_set"`
 	JSONFields     map[string]any `json:"json_fields"`
+	Absent         []string       `json:"absent"`
 	Nonempty       []string       `json:"nonempty"`
 	Lines          *int           `json:"lines"`
 	StdoutContains []string       `json:"stdout_contains"`
@@ -150,7 +151,7 @@ func checkCLIResult(t *testing.T, c *cliCase, code int, stdout, stderr string) {
 			t.Errorf("stdout %s, want %v in any order", stdout, e.JSONSet)
 		}
 	}
-	if e.JSONFields != nil || e.Nonempty != nil {
+	if e.JSONFields != nil || e.Nonempty != nil || e.Absent != nil {
 		lines := strings.Split(strings.TrimRight(stdout, "\n"), "\n")
 		var obj map[string]any
 		dec := json.NewDecoder(strings.NewReader(lines[len(lines)-1]))
@@ -167,6 +168,11 @@ func checkCLIResult(t *testing.T, c *cliCase, code int, stdout, stderr string) {
 		for _, f := range e.Nonempty {
 			if s, ok := obj[f].(string); !ok || s == "" {
 				t.Errorf("%s must be a non-empty string, got %v", f, obj[f])
+			}
+		}
+		for _, f := range e.Absent {
+			if v, ok := obj[f]; ok {
+				t.Errorf("%s must be absent, got %v", f, v)
 			}
 		}
 	}

@@ -93,12 +93,18 @@ func runAuth(e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("--auth-events: %w", err)
 	}
-	ev, err := signing.ParseEvent(v, in)
-	if err != nil {
+	if err := usableObject(in); err != nil {
 		return err
 	}
-	verdict := authrules.Check(v, ev, authEvents, keys)
-	return writeVerdict(e, verdict)
+	ev, err := signing.ParseEvent(v, in)
+	if err != nil {
+		// A JSON object that is no event of the room version (a required field missing, a
+		// float in v6+, ...) fails before any auth rule (check 1 of "Checks performed on
+		// receipt of a PDU"): DESIGN.md's fatal verdict, "the event could not be parsed or
+		// misses a required field", without a rule number.
+		return writeVerdict(e, &authrules.Rejection{Severity: authrules.SeverityFatal, Reason: err.Error(), Err: authrules.ErrMalformed})
+	}
+	return writeVerdict(e, authrules.Check(v, ev, authEvents, keys))
 }
 
 // parseEventList parses a JSON array of events, filling in their event IDs.
@@ -130,8 +136,11 @@ func writeVerdict(e *env, verdict error) error {
 	if !errors.As(verdict, &rej) {
 		return verdict
 	}
-	out := []byte(`{"allowed":false,"rule":`)
-	out = canonicaljson.AppendString(out, rej.Rule)
+	out := []byte(`{"allowed":false`)
+	if rej.Rule != "" {
+		out = append(out, `,"rule":`...)
+		out = canonicaljson.AppendString(out, rej.Rule)
+	}
 	out = append(out, `,"severity":`...)
 	out = canonicaljson.AppendString(out, rej.Severity.String())
 	out = append(out, `,"reason":`...)

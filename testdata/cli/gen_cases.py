@@ -25,6 +25,7 @@ Case format (one object per case):
   expect.json_fields      the last line of stdout is a JSON object with these values; a key
                           "a.b" names a member of a member
   expect.nonempty         members of that object that must be non-empty strings
+  expect.absent           members that object must not have
   expect.lines            exact number of stdout lines
   expect.stdout_contains  substrings of stdout
   expect.stderr_contains  substring of the one stderr line
@@ -478,6 +479,17 @@ case("auth: authoriser's signature forged (rule 4.2.1)", "rooms/fragments/v8-aut
      {"exit": 0, "json_fields": {"allowed": False, "rule": "4.2.1"}, "nonempty": ["reason", "severity"]},
      stdin=text(bad_sig), files={"auth": text(AUTH), "keys": KEYS_FILE})
 unusable("auth: malformed JSON", ["auth", "--room-version", "9", "--auth-events", "@auth"], stdin=MALFORMED,
+         files={"auth": text(AUTH)})
+# An object that is no event of the version is DESIGN.md's fatal verdict ("the event could not be
+# parsed or misses a required field"), without a rule; input that is not a JSON object is unusable.
+no_depth = {k: v for k, v in BOB.items() if k != "depth"}
+with_float = copy.deepcopy(BOB); with_float["content"]["x"] = 1.5
+for label, ev in [("an event missing a required field", no_depth), ("a float in a v9 event", with_float)]:
+    case("auth: " + label + " is a fatal verdict", "DESIGN.md \"Verdicts cite the spec\": fatal",
+         ["auth", "--room-version", "9", "--auth-events", "@auth"],
+         {"exit": 0, "json_fields": {"allowed": False, "severity": "fatal"}, "nonempty": ["reason"], "absent": ["rule"], "lines": 1},
+         stdin=text(ev), files={"auth": text(AUTH)})
+unusable("auth: not an object", ["auth", "--room-version", "9", "--auth-events", "@auth"], stdin="[1]",
          files={"auth": text(AUTH)})
 unusable("auth: malformed auth events file", ["auth", "--room-version", "9", "--auth-events", "@auth"], stdin=text(BOB),
          files={"auth": "[{"})
