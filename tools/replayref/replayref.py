@@ -61,10 +61,13 @@ if DECISIONS:
     os.environ["VERIFYREF_DECISIONS"] = "1"
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-for d in ("authref", "verifyref"):
+for d in ("authref", "verifyref", "chainref"):
     sys.path.insert(0, os.path.join(HERE, "..", d))
+if DECISIONS:
+    os.environ["CHAINREF_DECISIONS"] = "1"
 import authref  # noqa: E402
 import verifyref as vr  # noqa: E402
+import chainref  # noqa: E402
 
 
 def event_id(n, ev):
@@ -117,8 +120,32 @@ def authvia_sig_ok(v, ev, keys, amb):
     return False
 
 
-class Entry(dict):
-    pass
+def authvia_first(v, vid, ev, keys, amb, r):
+    """Rule 4.2.1 (v12 5.2.1) with keys: authref judges the authoriser's signature by its
+    presence; with keys it is verified. The rule comes after rules 1-3 and before the membership
+    rules, so a bad signature replaces any verdict of a later rule (an allow included)."""
+    authvia = v.restricted and ev.get("type") == "m.room.member" and isinstance(ev.get("content"), dict) \
+        and "join_authorised_via_users_server" in ev["content"] and "state_key" in ev
+    if not authvia:
+        return r
+    if keys is None:
+        amb.add("authvia-no-keys")
+        return r
+    ok = authvia_sig_ok(vid, ev, keys, amb)
+    if ok is None:
+        # no key for the authoriser's server: the event is not known to be validly signed
+        amb.add("authvia-unknown-key")
+        ok = False
+    if ok:
+        return r
+    member_top = str(v.t["member"])
+    rule = r.get("rule") or ""
+    if not r["allow"] and not (rule == member_top or rule.startswith(member_top + ".")):
+        return r  # an earlier rule (1-3) rejected first
+    if not r["allow"] and rule in (v.rm("authvia", 1), v.rm("nokey")):
+        return r  # 4.1 comes first; 4.2.1 already
+    return {"allow": False, "rule": v.rm("authvia", 1), "why": "authoriser's signature does not verify",
+            "amb": r.get("amb", [])}
 
 
 def replay(req):
@@ -132,6 +159,8 @@ def replay(req):
     rejected = set()
     state = {}       # (type, sk) -> (ev, id)   accepted state only
     room_create = None  # (ev, id) of the first accepted create
+    dump_room = most_common_room(req["events"])
+    survivors = []   # verify-room: (entry, event as used) of the events past checks 1-3
     for text in req["events"]:
         amb = set()
         e = {"id": None, "type": None, "state_key": None, "status": None, "rule": None, "check": None,
@@ -156,6 +185,7 @@ def replay(req):
             if "error" in r:
                 raise RuntimeError(r["error"])
             e["vkinds"] = r["kinds"]
+            e["_ev"] = ev
             if r["verdict"] == "reject":
                 e["status"], e["check"] = "dropped", (1 if "malformed" in r["kinds"] else 2)
                 e["why"] = r["why"]
@@ -177,18 +207,39 @@ def replay(req):
                 e["status"], e["check"], e["why"] = "dropped", 1, why
                 continue
         eid = e["id"]
-        # ---- an ID already received
+        if mode == "verify-room":
+            survivors.append((e, ev))
+            continue
+        # ---- an ID already received: the server has it; the copy keeps the first verdict.
+        # Another event with the ID (other content hash): own reading, ignored as the copy (the
+        # server keeps the first event it has with an ID), status "duplicate"; decisions bulk 9:
+        # rejected without a rule ("event ID taken").
         if eid in stored:
             amb.add("duplicate-id")
-            if json.dumps(stored[eid][2], sort_keys=True) != json.dumps(ev, sort_keys=True):
+            first = stored[eid]
+            if content_hash(first[2]) != content_hash(ev):
                 amb.add("conflicting-duplicate-id")
-            e["status"] = "duplicate"
-            e["why"] = "already received (%s)" % stored[eid][1]
+                if DECISIONS:
+                    e["status"], e["why"] = "rejected", "event ID taken"
+                else:
+                    e["status"], e["why"] = "duplicate", "another event with a received ID"
+                continue
+            e["status"], e["rule"], e["check"] = first[1], first[3], first[4]
+            e["why"] = "copy of an event already received"
+            continue
+        # ---- events of another room (v1-11; v12's rule 2 decides there). Own reading: the rules
+        # decide. Decisions bulk 9: the dump's room is the room_id most events name; an event of
+        # another is rejected without a rule and not applied.
+        if not v.v12 and DECISIONS and ev.get("room_id") != dump_room:
+            amb.add("foreign-room")
+            e["status"], e["why"] = "rejected", "another room"
+            stored[eid] = (ev, "rejected", ev, None, None)
+            rejected.add(eid)
             continue
 
         def finish(status, rule, check, why):
             e["status"], e["rule"], e["check"], e["why"] = status, rule, check, why
-            stored[eid] = (ev, status, ev)
+            stored[eid] = (ev, status, ev, rule, check)
             if status == "rejected":
                 rejected.add(eid)
 
@@ -213,28 +264,19 @@ def replay(req):
             amb.add("missing-auth-event")
             if any(a in req_ids_later(req, text, n) for a in missing):
                 amb.add("out-of-order")
-            finish("rejected", v.r("auth"), 4, "auth event not received: %s" % missing[0])
-            continue
-        auth = [stored[a][0] for a in aids]
-        r = authref.check({"v": vid, "ev": ev, "ev_id": eid, "auth": auth, "auth_ids": aids,
-                           "create": create, "create_id": create_id, "rejected_ids": sorted(rejected)})
-        amb |= set(r["amb"])
-        if not r["allow"]:
-            finish("rejected", r["rule"], 4, r["why"])
-            continue
-        # authoriser's signature, when keys are known (replay --keys and verify-room)
-        authvia = v.restricted and ev.get("type") == "m.room.member" and isinstance(ev.get("content"), dict) \
-            and "join_authorised_via_users_server" in ev["content"]
-        if authvia:
-            if keys is None:
-                amb.add("authvia-no-keys")
-            else:
-                ok = authvia_sig_ok(vid, ev, keys, amb)
-                if ok is None:
-                    amb.add("authvia-unknown-key")
-                elif not ok:
-                    finish("rejected", v.rm("authvia", 1), 4, "authoriser's signature does not verify")
-                    continue
+            if not DECISIONS:
+                finish("rejected", v.r("auth"), 4, "auth event not received: %s" % missing[0])
+                continue
+            # decisions bulk 9: only the state before the event is checked
+        else:
+            auth = [stored[a][0] for a in aids]
+            r = authvia_first(v, vid, ev, keys, amb, authref.check(
+                {"v": vid, "ev": ev, "ev_id": eid, "auth": auth, "auth_ids": aids,
+                 "create": create, "create_id": create_id, "rejected_ids": sorted(rejected)}))
+            amb |= set(r["amb"])
+            if not r["allow"]:
+                finish("rejected", r["rule"], 4, r["why"])
+                continue
         # ---- check 5: the state before the event (accepted events before it)
         if ev.get("type") != "m.room.create":
             want = authref.check({"v": vid, "op": "select", "ev": ev})["keys"]
@@ -244,8 +286,9 @@ def replay(req):
                 if p is not None:
                     sauth.append(p[0])
                     sids.append(p[1])
-            r5 = authref.check({"v": vid, "ev": ev, "ev_id": eid, "auth": sauth, "auth_ids": sids,
-                                "create": create, "create_id": create_id, "no_rule2": True})
+            r5 = authvia_first(v, vid, ev, keys, amb, authref.check(
+                {"v": vid, "ev": ev, "ev_id": eid, "auth": sauth, "auth_ids": sids,
+                 "create": create, "create_id": create_id, "no_rule2": True}))
             amb |= set(r5["amb"])
             if not r5["allow"]:
                 finish("rejected", r5["rule"], 5, "state before: " + r5["why"])
@@ -255,15 +298,62 @@ def replay(req):
             room_create = (ev, eid)
         if "state_key" in ev:
             state[(ev.get("type"), ev.get("state_key"))] = (ev, eid)
+    if mode == "verify-room":
+        # The brief and the CLI's contract: verify-room "authorises the whole set" against each
+        # event's own auth events (check 4 over a set, tools/chainref): the order of the dump
+        # does not matter, check 5 is not run. Events dropped by checks 1-2 are absent (never
+        # received), hence missing auth events of their citers.
+        items = [{"ev": ev, "id": e["id"] or "", "ver": vid} for e, ev in survivors]
+        pre = []
+        if DECISIONS:
+            # bulk 6: events that failed verification stay in the set as rejected (2.3 for their
+            # citers) -- unless a copy with the same ID passed (bulk 5)
+            ok_ids = {e["id"] for e, _ in survivors}
+            for e in out:
+                if e["status"] == "dropped" and e["check"] == 2 and e["id"] and e["id"] not in ok_ids \
+                        and e["id"] not in pre and isinstance(e.get("_ev"), dict):
+                    pre.append(e["id"])
+                    items.append({"ev": e["_ev"], "id": e["id"], "ver": vid})
+        cr = chainref.chain({"v": vid, "events": items, "rejected": pre})
+        for (e, ev), d in zip(survivors, cr["verdicts"]):
+            e["amb"] |= set(d.get("amb") or [])
+            e["alt"] = list(d.get("alt") or [])
+            if d["ok"]:
+                e["status"] = "accepted"
+            else:
+                e["status"], e["rule"], e["check"], e["why"] = "rejected", d["rule"], 4, d.get("why", "")
+        # what the in-order replay (checks 4 and 5) says of the same survivors, for the notes
+        rp = replay({"v": vid, "events": [json.dumps(ev) for _, ev in survivors], "keys": keys,
+                     "mode": "replay"})
+        for (e, _), r in zip(survivors, rp["events"]):
+            e["inorder"] = [r["status"], r["rule"], r["check"]]
     res = {"events": []}
     for e in out:
         e["amb"] = sorted(e["amb"])
         e.pop("vkinds", None)
+        e.pop("_ev", None)
         res["events"].append(e)
     for s in ("accepted", "rejected", "dropped", "duplicate"):
         res[s] = sum(1 for e in out if e["status"] == s)
     res["redacted"] = sum(1 for e in out if e["redacted"])
     return res
+
+
+def content_hash(ev):
+    body = {k: x for k, x in ev.items() if k not in ("unsigned", "signatures", "hashes")}
+    return hashlib.sha256(vr.canonical_bytes(body)).digest()
+
+
+def most_common_room(texts):
+    count = {}
+    for t in texts:
+        try:
+            r = json.loads(t).get("room_id")
+        except Exception:
+            continue
+        if isinstance(r, str):
+            count[r] = count.get(r, 0) + 1
+    return max(sorted(count), key=lambda r: count[r]) if count else None
 
 
 def req_ids_later(req, text, n):
