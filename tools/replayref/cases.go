@@ -281,7 +281,8 @@ func forgeSig(raw []byte, server string) []byte {
 
 // mutations are the changes drawCase applies to a generated dump.
 var mutations = []string{"swap", "move-late", "drop", "dup", "dup-unsigned", "conflict-id", "foreign", "stale-auth",
-	"early-auth", "forge-sig", "forge-authvia", "strip-authvia", "tamper", "unknown-key", "cite-rejected", "ban-then-speak"}
+	"early-auth", "forge-sig", "forge-authvia", "strip-authvia", "tamper", "unknown-key", "cite-rejected", "ban-then-speak",
+	"malform", "dup-tampered"}
 
 // drawCase draws a room (authgen-style v1-12, or roomgen v8-12) and 0-3 mutations.
 func drawCase(r *rand.Rand, vid string) *replayCase {
@@ -503,6 +504,24 @@ func mutate(r *rand.Rand, c *replayCase, b *authgen.Builder, mut string) bool {
 				delete(ct, "tampered")
 			}
 		}
+		c.events[i] = difftool.Enc(m)
+	case "dup-tampered": // a copy with content the redaction removes changed: same ID, hash fails
+		i := nonCreate()
+		m := difftool.Decode(c.events[i])
+		ct, _ := m["content"].(map[string]any)
+		if ct == nil {
+			return false
+		}
+		ct["forged"] = "yes"
+		j := i + 1 + r.Intn(n-i)
+		if r.Intn(2) == 0 {
+			j = i // the forged copy arrives first
+		}
+		c.events = slices.Insert(c.events, j, difftool.Enc(m))
+	case "malform": // an event that is not a valid PDU (check 1): depth a string
+		i := nonCreate()
+		m := difftool.Decode(c.events[i])
+		m["depth"] = "x"
 		c.events[i] = difftool.Enc(m)
 	case "unknown-key":
 		servers := difftool.SortedKeys(c.keys)

@@ -154,7 +154,7 @@ func ambKey(amb []string) string {
 	return strings.Join(keep, ",")
 }
 
-func compareReplay(ref *pyref.Process, c *replayCase) {
+func compareReplay(ref *pyref.Process, c *replayCase) map[int]cliEvent {
 	var args []string
 	var keys any
 	withKeys := false
@@ -180,11 +180,11 @@ func compareReplay(ref *pyref.Process, c *replayCase) {
 	var a refAnswer
 	if err := ref.Ask(map[string]any{"v": c.vid, "events": texts, "keys": keys, "mode": "replay"}, &a); err != nil || a.Error != "" {
 		note("harness: reference error", c, fmt.Sprint(err, a.Error, a.TB))
-		return
+		return nil
 	}
 	if rc != 0 {
 		note(fmt.Sprintf("replay: exit %d", rc), c, errs)
-		return
+		return nil
 	}
 	cli, summary := parseReplay(out)
 	counts := map[string]int{}
@@ -222,6 +222,7 @@ func compareReplay(ref *pyref.Process, c *replayCase) {
 	if !strings.Contains(summary, want) {
 		note("replay: summary counts disagree with the lines", c, summary+"\n  lines: "+want)
 	}
+	return cli
 }
 
 // ruleClass keeps the top-level rule and, for membership rules, the membership sub-rule.
@@ -252,7 +253,7 @@ type vrLine struct {
 	} `json:"summary"`
 }
 
-func compareVerifyRoom(ref *pyref.Process, c *replayCase) {
+func compareVerifyRoom(ref *pyref.Process, c *replayCase) map[int][]vrLine {
 	kf := filepath.Join(tmpDir, "keys.json")
 	_ = os.WriteFile(kf, difftool.Enc(c.keys), 0o644)
 	df := filepath.Join(tmpDir, "dump.json")
@@ -265,11 +266,11 @@ func compareVerifyRoom(ref *pyref.Process, c *replayCase) {
 	var a refAnswer
 	if err := ref.Ask(map[string]any{"v": c.vid, "events": texts, "keys": c.keys, "mode": "verify-room"}, &a); err != nil || a.Error != "" {
 		note("harness: reference error (verify-room)", c, fmt.Sprint(err, a.Error, a.TB))
-		return
+		return nil
 	}
 	if rc != 0 {
 		note(fmt.Sprintf("verify-room: exit %d", rc), c, errs)
-		return
+		return nil
 	}
 	probs := map[int][]vrLine{}
 	var sum *vrLine
@@ -345,7 +346,7 @@ func compareVerifyRoom(ref *pyref.Process, c *replayCase) {
 	}
 	if sum == nil {
 		note("verify-room: no summary line", c, out)
-		return
+		return nil
 	}
 	s := sum.Summary
 	if s.Events != len(c.events) {
@@ -371,6 +372,47 @@ func compareVerifyRoom(ref *pyref.Process, c *replayCase) {
 	}
 	if s.Valid+s.Redacted+s.Rejected+s.BadSignature+s.MissingKey+s.Malformed != s.Events {
 		note("verify-room: summary counts do not add up", c, fmt.Sprintf("%+v", *s))
+	}
+	return probs
+}
+
+// crossTally counts events on which the two commands give different answers for the same dump
+// (not a divergence from the reference: both follow their documented readings).
+var crossTally = map[string]int{}
+var crossEx = map[string]string{}
+
+func crossCheck(c *replayCase, rp map[int]cliEvent, vr map[int][]vrLine) {
+	if rp == nil || vr == nil {
+		return
+	}
+	for i := range c.events {
+		r, ok := rp[i]
+		if !ok || strings.Contains(string(c.events[i]), "join_authorised_via_users_server") {
+			continue
+		}
+		v := "valid"
+		vrule := ""
+		for _, l := range vr[i] {
+			v = l.Problem
+			vrule = l.Rule
+		}
+		k := ""
+		switch {
+		case r.Status == "accepted" && strings.Contains(r.Text, "checked against the state only") && v == "rejected":
+			k = "replay accepts (state only, auth events missing); verify-room rejects rule " + vrule
+		case r.Status == "rejected" && strings.Contains(r.Text, "its auth events allow it; the state before it does not") && v == "valid":
+			k = "replay rejects by the state before it (check 5); verify-room finds no problem"
+		case r.Status == "accepted" && v == "rejected" && !strings.Contains(r.Text, "copy of"):
+			k = "replay accepts; verify-room rejects rule " + vrule
+		case r.Status == "rejected" && v == "valid":
+			k = "replay rejects; verify-room finds no problem"
+		}
+		if k != "" {
+			crossTally[k]++
+			if _, ok := crossEx[k]; !ok {
+				crossEx[k] = fmt.Sprintf("version %s, labels %s, event %d: replay %q", c.vid, c.label(), i+1, r.Text)
+			}
+		}
 	}
 }
 
@@ -410,8 +452,9 @@ func main() {
 	for k := 0; k < *n; k++ {
 		for _, vid := range strings.Split(*vers, ",") {
 			c := drawCase(r, vid)
-			compareReplay(ref, c)
-			compareVerifyRoom(ref, c)
+			rp := compareReplay(ref, c)
+			vr := compareVerifyRoom(ref, c)
+			crossCheck(c, rp, vr)
 			total++
 			events += len(c.events)
 			for _, l := range c.labels {
@@ -420,6 +463,9 @@ func main() {
 		}
 	}
 	fmt.Printf("replayref: seed %d, %d dumps (%d events), decisions=%v, mutations %v\n", *seed, total, events, *dec, labels)
+	for _, k := range difftool.SortedKeys(crossTally) {
+		fmt.Printf("cross-command x%d: %s\n  e.g. %s\n", crossTally[k], k, crossEx[k])
+	}
 	kinds := make([]string, 0, len(groups))
 	for k := range groups {
 		kinds = append(kinds, k)
