@@ -411,8 +411,12 @@ func mutate(r *rand.Rand, c *replayCase, b *authgen.Builder, mut string) bool {
 			return false
 		}
 		sender := js[r.Intn(len(js))]
+		prev := lastID()
+		if r.Intn(2) == 0 { // sent on top of that point: prev_events names its last event
+			prev = []string{info(c, c.events[q-1]).id}
+		}
 		c.events = append(c.events, mk("m.room.message", sender, nil, M{"body": "stale"},
-			selectAuth(b.Ver, st, "m.room.message", sender, nil, nil), lastID(), authgen.Opts{}))
+			selectAuth(b.Ver, st, "m.room.message", sender, nil, nil), prev, authgen.Opts{}))
 	case "early-auth": // a message by a user joined now, citing the state before the user joined
 		st := stateAt(c, n)
 		js := joinedAt(c, st)
@@ -437,11 +441,16 @@ func mutate(r *rand.Rand, c *replayCase, b *authgen.Builder, mut string) bool {
 		}
 		u := victims[r.Intn(len(victims))]
 		creator := info(c, c.events[0]).m["sender"].(string)
+		before := lastID()
 		ban := mk("m.room.member", creator, authgen.Sp(u), M{"membership": "ban"},
 			selectAuth(b.Ver, st, "m.room.member", creator, authgen.Sp(u), M{"membership": "ban"}), lastID(), authgen.Opts{})
 		c.events = append(c.events, ban)
+		prev := lastID()
+		if r.Intn(2) == 0 { // sent concurrently with the ban: prev_events before it
+			prev = before
+		}
 		c.events = append(c.events, mk("m.room.message", u, nil, M{"body": "still here"},
-			selectAuth(b.Ver, st, "m.room.message", u, nil, nil), lastID(), authgen.Opts{}))
+			selectAuth(b.Ver, st, "m.room.message", u, nil, nil), prev, authgen.Opts{}))
 	case "cite-rejected": // an unauthorised name change, then a message citing... its sender's state
 		st := stateAt(c, n)
 		js := joinedAt(c, st)

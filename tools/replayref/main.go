@@ -475,8 +475,17 @@ func main() {
 		g := groups[k]
 		fmt.Printf("\nDIVERGENCE x%d: %s\n  %s\n", g.count, k, g.ex)
 	}
+	herr, div := 0, 0
+	for k, g := range groups {
+		if strings.HasPrefix(k, "harness") {
+			herr += g.count
+		} else {
+			div += g.count
+		}
+	}
+	fmt.Printf("\nharness errors %d, divergences %d, groups %d\n", herr, div, len(groups))
 	if len(groups) > 0 {
-		fmt.Printf("\n%d divergence kinds; examples in %s\n", len(groups), filepath.Join(tmpDir, "ex"))
+		fmt.Printf("examples in %s\n", filepath.Join(tmpDir, "ex"))
 		os.Exit(1)
 	}
 	_ = os.RemoveAll(tmpDir)

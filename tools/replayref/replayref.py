@@ -160,6 +160,8 @@ def replay(req):
     state = {}       # (type, sk) -> (ev, id)   accepted state only
     room_create = None  # (ev, id) of the first accepted create
     dump_room = most_common_room(req["events"])
+    snap = {}        # id -> the linear state after that event (own reading of check 5)
+    last_id = None   # the last event processed
     survivors = []   # verify-room: (entry, event as used) of the events past checks 1-3
     for text in req["events"]:
         amb = set()
@@ -204,9 +206,15 @@ def replay(req):
             else:
                 why = vr.check_format(vr.V(vid), ev, set())
             if why:
-                e["status"], e["check"], e["why"] = "dropped", 1, why
+                # check 1: dropped. Decisions bulk 9 ("an event deeper than an event may be is a
+                # rejected row"): replay prints such an event as rejected without a rule; citers
+                # still see it as missing (it is never stored).
+                e["status"], e["check"], e["why"] = ("rejected" if DECISIONS else "dropped"), 1, why
+                if DECISIONS:
+                    amb.add("invalid-event-row")
                 continue
         eid = e["id"]
+        cur_last, last_id = last_id, eid
         if mode == "verify-room":
             survivors.append((e, ev))
             continue
@@ -240,6 +248,8 @@ def replay(req):
         def finish(status, rule, check, why):
             e["status"], e["rule"], e["check"], e["why"] = status, rule, check, why
             stored[eid] = (ev, status, ev, rule, check)
+            if status == "rejected":
+                snap[eid] = dict(state)
             if status == "rejected":
                 rejected.add(eid)
 
@@ -277,27 +287,59 @@ def replay(req):
             if not r["allow"]:
                 finish("rejected", r["rule"], 4, r["why"])
                 continue
-        # ---- check 5: the state before the event (accepted events before it)
+        # ---- check 5: the state before the event. Linear reading (the brief, decisions bulk 9):
+        # the accepted events before it. Own reading when the event's single prev event is an
+        # earlier event of the dump than the last one processed: the state before the event is the
+        # state after that prev event (server-server-api: checks 5 and 6, "Soft failure"); then an
+        # event that passes there but fails the current (linear) state is soft failed, not
+        # rejected ("such events are entirely valid, and we cannot simply reject them").
         if ev.get("type") != "m.room.create":
             want = authref.check({"v": vid, "op": "select", "ev": ev})["keys"]
-            sauth, sids = [], []
-            for k in want:
-                p = state.get(tuple(k))
-                if p is not None:
-                    sauth.append(p[0])
-                    sids.append(p[1])
-            r5 = authvia_first(v, vid, ev, keys, amb, authref.check(
-                {"v": vid, "ev": ev, "ev_id": eid, "auth": sauth, "auth_ids": sids,
-                 "create": create, "create_id": create_id, "no_rule2": True}))
-            amb |= set(r5["amb"])
-            if not r5["allow"]:
-                finish("rejected", r5["rule"], 5, "state before: " + r5["why"])
-                continue
+
+            def against(st):
+                sauth, sids = [], []
+                for k in want:
+                    p = st.get(tuple(k))
+                    if p is not None:
+                        sauth.append(p[0])
+                        sids.append(p[1])
+                return authvia_first(v, vid, ev, keys, amb, authref.check(
+                    {"v": vid, "ev": ev, "ev_id": eid, "auth": sauth, "auth_ids": sids,
+                     "create": create, "create_id": create_id, "no_rule2": True}))
+
+            prevs = authref.prev_ids(v, ev)
+            at = None
+            if len(prevs) == 1 and prevs[0] in snap and prevs[0] != cur_last:
+                amb.add("prev-not-last")
+                if not DECISIONS:
+                    at = snap[prevs[0]]
+            elif len(prevs) > 1:
+                amb.add("prev-events-fork")
+            if at is not None:
+                r5 = against(at)
+                amb |= set(r5["amb"])
+                if not r5["allow"]:
+                    finish("rejected", r5["rule"], 5, "state at prev event: " + r5["why"])
+                    continue
+                r6 = against(state)
+                if not r6["allow"]:
+                    amb.add("soft-fail")
+                    e["status"], e["rule"], e["check"] = "soft-failed", r6["rule"], 6
+                    e["why"] = "current state: " + r6["why"]
+                    stored[eid] = (ev, "soft-failed", ev, r6["rule"], 6)
+                    continue
+            else:
+                r5 = against(state)
+                amb |= set(r5["amb"])
+                if not r5["allow"]:
+                    finish("rejected", r5["rule"], 5, "state before: " + r5["why"])
+                    continue
         finish("accepted", None, None, "")
         if ev.get("type") == "m.room.create" and room_create is None:
             room_create = (ev, eid)
         if "state_key" in ev:
             state[(ev.get("type"), ev.get("state_key"))] = (ev, eid)
+        snap[eid] = dict(state)
     if mode == "verify-room":
         # The brief and the CLI's contract: verify-room "authorises the whole set" against each
         # event's own auth events (check 4 over a set, tools/chainref): the order of the dump
