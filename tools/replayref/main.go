@@ -147,7 +147,8 @@ func ambKey(amb []string) string {
 	for _, a := range amb {
 		switch a {
 		case "missing-auth-event", "out-of-order", "duplicate-id", "conflicting-duplicate-id", "foreign-room",
-			"unknown-key", "authvia-no-keys", "authvia-unknown-key", "auth-event-dropped", "auth-cycle":
+			"unknown-key", "authvia-no-keys", "authvia-unknown-key", "auth-event-dropped", "auth-cycle",
+			"join-rules-absent", "soft-fail", "prev-not-last", "up:join-rules-absent", "up:missing-auth-event":
 			keep = append(keep, a)
 		}
 	}
@@ -188,6 +189,7 @@ func compareReplay(ref *pyref.Process, c *replayCase) map[int]cliEvent {
 	}
 	cli, summary := parseReplay(out)
 	counts := map[string]int{}
+	prefix := cascade(a.Events)
 	for i, e := range a.Events {
 		ce, ok := cli[i]
 		if !ok {
@@ -199,7 +201,7 @@ func compareReplay(ref *pyref.Process, c *replayCase) map[int]cliEvent {
 		if rs == "dropped" {
 			// no contract: report what the CLI says
 			if ce.Status != rs {
-				note(fmt.Sprintf("replay: ref %s, cli %s [%s]", rs, ce.Status, ambKey(e.Amb)), c,
+				note(fmt.Sprintf("replay: ref %s, cli %s [%s]", rs, ce.Status, prefix[i]), c,
 					fmt.Sprintf("  event %d %s %s: ref %s (%s), cli %q", i+1, e.ID, e.Type, rs, e.Why, ce.Text))
 			}
 			continue
@@ -210,7 +212,7 @@ func compareReplay(ref *pyref.Process, c *replayCase) map[int]cliEvent {
 				ck = *e.Check
 			}
 			kind := fmt.Sprintf("replay: ref %s %s (check %d), cli %s %s [%s]", rs, ruleClass(refRule(e)), ck, ce.Status,
-				ruleClass(ce.Rule), ambKey(e.Amb))
+				ruleClass(ce.Rule), prefix[i])
 			note(kind, c, fmt.Sprintf("  event %d %s %s: ref %s %s check %d (%s) amb %v; cli %q", i+1, e.ID, e.Type, rs,
 				refRule(e), ck, e.Why, e.Amb, ce.Text))
 		}
@@ -223,6 +225,26 @@ func compareReplay(ref *pyref.Process, c *replayCase) map[int]cliEvent {
 		note("replay: summary counts disagree with the lines", c, summary+"\n  lines: "+want)
 	}
 	return cli
+}
+
+// cascade returns, per event, its own spec-silent flags or else "after <flags>": the flags of
+// the events before it in the dump, whose verdicts shape its state and auth events.
+func cascade(evs []refEvent) []string {
+	out := make([]string, len(evs))
+	acc := map[string]bool{}
+	for i, e := range evs {
+		if k := ambKey(e.Amb); k != "" {
+			out[i] = k
+		} else if len(acc) > 0 {
+			out[i] = "after " + strings.Join(difftool.SortedKeys(acc), ",")
+		}
+		for _, f := range strings.Split(ambKey(e.Amb), ",") {
+			if f != "" {
+				acc[f] = true
+			}
+		}
+	}
+	return out
 }
 
 // ruleClass keeps the top-level rule and, for membership rules, the membership sub-rule.
@@ -289,6 +311,7 @@ func compareVerifyRoom(ref *pyref.Process, c *replayCase) map[int][]vrLine {
 			probs[*l.Index] = append(probs[*l.Index], l)
 		}
 	}
+	prefix := cascade(a.Events)
 	base := 0 // "index" counts from 0 (the doc comment of runVerifyRoom does not say; observed)
 	for i, e := range a.Events {
 		ls := probs[i+base]
@@ -333,7 +356,7 @@ func compareVerifyRoom(ref *pyref.Process, c *replayCase) map[int][]vrLine {
 				inorder = fmt.Sprint(" in-order:", e.InOrder)
 			}
 			kind := fmt.Sprintf("verify-room: ref [%s] %s, cli [%s] %s [%s]", strings.Join(refProb, ","), ruleClass(refRule(e)),
-				strings.Join(cliProb, ","), ruleClass(cliRule), ambKey(e.Amb))
+				strings.Join(cliProb, ","), ruleClass(cliRule), prefix[i])
 			reasons := []string{}
 			for _, l := range ls {
 				reasons = append(reasons, l.Reason)
