@@ -185,8 +185,17 @@ type replayVerdict struct {
 	// authChecked is false when some auth event is not in the dump before the event.
 	byAuth      error
 	authChecked bool
-	// byState is the verdict against the state of the accepted events before it (check 5).
+	// byState is the verdict against the state at the event (check 5): the state after its
+	// prev event when that is not the event just before it in the dump, else the state of the
+	// accepted events before it.
 	byState error
+	// bySoft is the verdict against the room's current state (check 6), set only when the
+	// state at the event is another: when it rejects an event checks 4 and 5 accept, the
+	// event is soft failed, not rejected.
+	bySoft error
+	// prevs is the number of prev_events when more than one: the state at such an event needs
+	// state resolution, which replay does not do; it uses the dump's state so far.
+	prevs int
 }
 
 // final is the printed verdict: the event is rejected when either check rejects it. The check
@@ -208,12 +217,20 @@ func (r *replayVerdict) final() error {
 	return r.byState
 }
 
+// softFailed reports whether the event passed checks 4 and 5 but not check 6.
+func (r *replayVerdict) softFailed() bool { return r.final() == nil && r.bySoft != nil }
+
 // replayRoom authorises the events of a dump in order (see runReplay).
 func replayRoom(d *roomDump) ([]replayVerdict, error) {
 	state, err := authrules.NewState(d.version, nil)
 	if err != nil {
 		return nil, err
 	}
+	// The state after each event that is the only prev event of an event further on than the
+	// line just after it: the state at that later event (a branch of the DAG that left the
+	// dump's order, as a message sent from before a ban).
+	forks := map[string]bool{}
+	after := map[string]*authrules.State{}
 	var keys signing.KeyLookup
 	if d.keys != nil {
 		keys = d.keys
@@ -222,8 +239,23 @@ func replayRoom(d *roomDump) ([]replayVerdict, error) {
 	first := map[string]int{} // event ID → index of its first event
 	rejected := map[string]bool{}
 	out := make([]replayVerdict, len(d.events))
+	firstAt := map[string]int{}
 	for i, raw := range d.events {
 		out[i].ev, out[i].parseErr = signing.ParseEvent(d.version, raw)
+		ev := out[i].ev
+		if ev == nil {
+			continue
+		}
+		// Its only prev event came earlier, but not on the line just before it: the state at
+		// the event is the state after that prev event, which later events changed.
+		if len(ev.PrevEvents) == 1 {
+			if j, ok := firstAt[ev.PrevEvents[0]]; ok && j != i-1 {
+				forks[ev.PrevEvents[0]] = true
+			}
+		}
+		if _, ok := firstAt[ev.EventID]; !ok {
+			firstAt[ev.EventID] = i
+		}
 	}
 	roomID := dumpRoom(out)
 	for i := range out {
@@ -272,14 +304,32 @@ func replayRoom(d *roomDump) ([]replayVerdict, error) {
 			}
 			r.byAuth = authrules.CheckWithOptions(d.version, ev, auth, opts)
 		}
-		r.byState = state.CheckWithOptions(ev, authrules.Options{Keys: keys, Rejected: rejected})
-		seen[ev.EventID] = ev
-		if r.final() != nil {
-			rejected[ev.EventID] = true
-			continue
+		at := state
+		switch {
+		case len(ev.PrevEvents) > 1:
+			r.prevs = len(ev.PrevEvents)
+		case len(ev.PrevEvents) == 1 && after[ev.PrevEvents[0]] != nil:
+			at = after[ev.PrevEvents[0]]
 		}
-		if ev.IsState() {
+		r.byState = at.CheckWithOptions(ev, authrules.Options{Keys: keys, Rejected: rejected})
+		if at != state && r.final() == nil {
+			r.bySoft = state.CheckWithOptions(ev, authrules.Options{Keys: keys, Rejected: rejected})
+		}
+		seen[ev.EventID] = ev
+		switch {
+		case r.final() != nil:
+			rejected[ev.EventID] = true
+		case r.bySoft != nil:
+			// Soft failed: a valid event the room's current state does not admit. It is
+			// not rejected (events may cite it), but nothing builds on it here: it does not
+			// enter the current state (server-server-api "Soft failure").
+		case ev.IsState():
 			if err := state.Apply(ev); err != nil {
+				return nil, err
+			}
+		}
+		if forks[ev.EventID] {
+			if after[ev.EventID], err = authrules.NewState(d.version, state.Events()); err != nil {
 				return nil, err
 			}
 		}
@@ -374,7 +424,7 @@ func runReplay(e *env, args []string) error {
 func printReplay(w io.Writer, d *roomDump, verdicts []replayVerdict) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "#\tEVENT ID\tTYPE\tSTATE KEY\tVERDICT\n")
-	accepted := 0
+	accepted, softFailed := 0, 0
 	byRule := map[string]int{}
 	for i, r := range verdicts {
 		id, typ, sk := "-", "-", "-"
@@ -385,7 +435,14 @@ func printReplay(w io.Writer, d *roomDump, verdicts []replayVerdict) error {
 			}
 		}
 		verdict := "accepted"
-		if err := r.final(); err != nil {
+		if r.softFailed() {
+			softFailed++
+			verdict = "soft-failed"
+			if rule := ruleOf(r.bySoft); rule != "" {
+				verdict += " rule " + rule
+			}
+			verdict += ": " + reasonOf(r.bySoft) + " (the state at the event allows it; the room's current state does not)"
+		} else if err := r.final(); err != nil {
 			rule := ruleOf(err)
 			switch {
 			case rule != "":
@@ -422,7 +479,11 @@ func printReplay(w io.Writer, d *roomDump, verdicts []replayVerdict) error {
 	for _, rule := range rules {
 		parts = append(parts, fmt.Sprintf("%s: %d", rule, byRule[rule]))
 	}
-	summary := fmt.Sprintf("summary: room version %s, %d events, %d accepted, %d rejected", d.version.ID, len(verdicts), accepted, len(verdicts)-accepted)
+	summary := fmt.Sprintf("summary: room version %s, %d events, %d accepted", d.version.ID, len(verdicts), accepted)
+	if softFailed > 0 {
+		summary += fmt.Sprintf(", %d soft-failed", softFailed)
+	}
+	summary += fmt.Sprintf(", %d rejected", len(verdicts)-accepted-softFailed)
 	if len(parts) > 0 {
 		summary += " (" + strings.Join(parts, ", ") + ")"
 	}
@@ -437,6 +498,9 @@ func (r *replayVerdict) disagreement() string {
 	}
 	if r.parseErr != nil || r.otherRoom != nil || r.idTaken != nil {
 		return ""
+	}
+	if r.prevs > 1 {
+		return strconv.Itoa(r.prevs) + " prev events: the state at the event needs state resolution; checked against the dump's state so far"
 	}
 	if !r.authChecked {
 		return "auth events not all in the dump: checked against the state only"

@@ -127,7 +127,7 @@ func parseReplay(out string) (map[int]cliEvent, string) {
 			continue
 		}
 		ce := cliEvent{Status: strings.TrimSuffix(f[4], ":"), Text: strings.Join(f[4:], " ")}
-		if ce.Status == "rejected" && len(f) > 6 && f[5] == "rule" {
+		if (ce.Status == "rejected" || ce.Status == "soft-failed") && len(f) > 6 && f[5] == "rule" {
 			ce.Rule = strings.TrimSuffix(f[6], ":")
 		}
 		evs[i-1] = ce
@@ -221,6 +221,9 @@ func compareReplay(ref *pyref.Process, c *replayCase) map[int]cliEvent {
 		note("replay: line count", c, fmt.Sprintf("cli %d lines, %d events", len(cli), len(a.Events)))
 	}
 	want := fmt.Sprintf("%d events, %d accepted, %d rejected", len(c.events), counts["accepted"], counts["rejected"])
+	if counts["soft-failed"] > 0 {
+		want = fmt.Sprintf("%d events, %d accepted, %d soft-failed, %d rejected", len(c.events), counts["accepted"], counts["soft-failed"], counts["rejected"])
+	}
 	if !strings.Contains(summary, want) {
 		note("replay: summary counts disagree with the lines", c, summary+"\n  lines: "+want)
 	}

@@ -162,8 +162,11 @@ def replay(req):
     dump_room = most_common_room(req["events"])
     snap = {}        # id -> the linear state after that event (own reading of check 5)
     last_id = None   # the last event processed
+    first_line = {}  # id -> index of the line of its first occurrence
+    line = -1
     survivors = []   # verify-room: (entry, event as used) of the events past checks 1-3
     for text in req["events"]:
+        line += 1
         amb = set()
         e = {"id": None, "type": None, "state_key": None, "status": None, "rule": None, "check": None,
              "redacted": False, "alt": [], "amb": amb, "why": ""}
@@ -215,6 +218,7 @@ def replay(req):
                 continue
         eid = e["id"]
         cur_last, last_id = last_id, eid
+        first_line.setdefault(eid, line)
         if mode == "verify-room":
             survivors.append((e, ev))
             continue
@@ -309,10 +313,12 @@ def replay(req):
 
             prevs = authref.prev_ids(v, ev)
             at = None
-            if len(prevs) == 1 and prevs[0] in snap and prevs[0] != cur_last:
+            # The state after the prev event, unless the prev event's first occurrence is the line
+            # just before (nothing came between them).
+            if len(prevs) == 1 and prevs[0] in snap and first_line.get(prevs[0]) != line - 1:
+                # roomproto reads it so too since 2026-11-30 (decisions bulk 9)
                 amb.add("prev-not-last")
-                if not DECISIONS:
-                    at = snap[prevs[0]]
+                at = snap[prevs[0]]
             elif len(prevs) > 1:
                 amb.add("prev-events-fork")
             if at is not None:
@@ -327,6 +333,7 @@ def replay(req):
                     e["status"], e["rule"], e["check"] = "soft-failed", r6["rule"], 6
                     e["why"] = "current state: " + r6["why"]
                     stored[eid] = (ev, "soft-failed", ev, r6["rule"], 6)
+                    snap[eid] = dict(state)
                     continue
             else:
                 r5 = against(state)
