@@ -368,3 +368,46 @@ func replayLines(t *testing.T, dump map[string]json.RawMessage, events []json.Ra
 	}
 	return strings.Split(strings.TrimSpace(out), "\n")
 }
+
+// TestReplaySoftFailure: an event whose only prev event is an earlier event of the dump than the
+// line before it is checked against the state after that prev event (check 5) and against the
+// room's current state (check 6): the spec's example of a banned user's message whose prev event
+// is from before the ban passes the first and fails the second, so it is soft failed, not
+// rejected (server-server-api "Soft failure"); a message by someone never joined is rejected by
+// check 5; alice's message from the same point is accepted.
+func TestReplaySoftFailure(t *testing.T) {
+	dump, events := exampleDump(t)
+	room, _ := roomgen.ExampleRoom()
+	msg := func(sender, join, body string) json.RawMessage {
+		// Auth events: create, power levels and the sender's join; the prev event is event 13,
+		// the redaction before bob's ban (event 14).
+		auth := `"` + room.EventIDs[0] + `","` + room.EventIDs[2] + `"`
+		if join != "" {
+			auth += `,"` + join + `"`
+		}
+		return json.RawMessage(`{"auth_events":[` + auth + `],` +
+			`"content":{"body":"` + body + `","msgtype":"m.text"},"depth":14,"hashes":{"sha256":"x"},` +
+			`"origin_server_ts":1700000009000,"prev_events":["` + room.EventIDs[12] + `"],"room_id":"!example:a.example",` +
+			`"sender":"` + sender + `","signatures":{},"type":"m.room.message"}`)
+	}
+	events = append(events,
+		msg("@bob:c.example", room.EventIDs[7], "sent before I saw the ban"),
+		msg("@alice:a.example", room.EventIDs[1], "still here"),
+		msg("@zed:z.example", "", "never joined"))
+	lines := replayLines(t, dump, events)
+	for _, c := range []struct {
+		line int
+		want string
+	}{
+		{17, `soft-failed rule 5: sender "@bob:c.example" has membership "ban" (the state at the event allows it; the room's current state does not)`},
+		{18, "accepted"},
+		{19, "rejected rule 5:"},
+	} {
+		if !strings.Contains(lines[c.line], c.want) {
+			t.Errorf("line %d: %s\nwant %q", c.line, lines[c.line], c.want)
+		}
+	}
+	if want := "summary: room version 9, 19 events, 13 accepted, 1 soft-failed, 5 rejected (rule 4.3.5.2: 1, rule 4.7.1: 1, rule 5: 2, rule 9.7.1: 1)"; lines[len(lines)-1] != want {
+		t.Errorf("summary %q\nwant %q", lines[len(lines)-1], want)
+	}
+}
