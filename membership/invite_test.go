@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/roomproto/roomproto/authrules"
@@ -303,6 +304,69 @@ func TestRoomIDOfCreate(t *testing.T) {
 				}
 				if err != nil || got != want {
 					t.Errorf("roomIDOf = %q, %v; want %q (create room_id %q)", got, err, want, c.RoomID)
+				}
+			}
+		})
+	}
+}
+
+// TestStrippedStateImpostorCreate: an m.room.create entry that auth rule 1 rejects on its own is
+// the create event of no room, so it is a problem and does not stand for the room's create
+// (found by tools/strippedref): in v1-11 a create naming the room but sent and signed by another
+// server (rule 1.2), a create with prev events (rule 1.1), a v1-10 create without creator (1.4).
+func TestStrippedStateImpostorCreate(t *testing.T) {
+	for _, ver := range []string{"1", "6", "10", "11", "12"} {
+		t.Run("v"+ver, func(t *testing.T) {
+			b, _, irs := inviteSetup(t, ver)
+			v := b.v
+			var real json.RawMessage
+			for _, e := range irs {
+				if p, err := signing.ParseEvent(v, e); err == nil && p.Is(pdu.TypeCreate, "") {
+					real = e
+				}
+			}
+			if real == nil {
+				t.Fatal("no create event in the invite room state")
+			}
+			realEv, _ := signing.ParseEvent(v, real)
+			roomID := realEv.Room()
+			keys := keyRing(t, resident, joinSrv)
+			if vs, ps := CheckStrippedState(v, roomID, []json.RawMessage{real}, keys); len(vs) != 1 || len(ps) != 0 {
+				t.Fatalf("the real create: %d valid, problems %v", len(vs), ps)
+			}
+			impostors := map[string]json.RawMessage{
+				"prev events": mutate(t, v, real, resident, func(m map[string]any) {
+					if ver == "1" {
+						m["prev_events"] = []any{[]any{"$x:a.example", map[string]any{}}}
+					} else {
+						m["prev_events"] = []any{"$x"}
+					}
+				}),
+			}
+			if ver != "12" {
+				impostors["another server's"] = mutate(t, v, real, joinSrv, func(m map[string]any) {
+					m["sender"] = "@bea:" + joinSrv
+					if c, ok := m["content"].(map[string]any); ok && c["creator"] != nil {
+						c["creator"] = "@bea:" + joinSrv
+					}
+				})
+			}
+			if ver == "1" || ver == "10" {
+				impostors["no creator"] = mutate(t, v, real, resident, func(m map[string]any) {
+					delete(m["content"].(map[string]any), "creator")
+				})
+			}
+			for name, imp := range impostors {
+				ev, err := signing.ParseEvent(v, imp)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ver == "12" && ev.Room() != roomID {
+					continue // a v12 create is the room it names: another event, another room
+				}
+				vs, ps := CheckStrippedState(v, roomID, []json.RawMessage{imp}, keys)
+				if len(vs) != 0 || len(ps) != 2 || !errors.Is(ps[0], ErrBadEvent) || !strings.Contains(ps[0].Error(), "cannot be the room's create event") {
+					t.Errorf("%s: %d valid, problems %v", name, len(vs), ps)
 				}
 			}
 		})

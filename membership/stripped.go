@@ -21,8 +21,11 @@ var StrippedStateTypes = [...]string{
 // MaxStrippedState bounds the number of entries [CheckStrippedState] checks (each costs a
 // signature check); entries past it are parsed but ignored, neither returned nor reported as a
 // problem, except the room's m.room.create: past the bound, up to MaxStrippedState create
-// events are checked until a valid one is found, so that neither the number nor the order of
-// the entries is a reason to refuse an invite (the spec sets no bound). The state a server sends holds a handful of events (seven types in
+// events are checked until a valid one is found, so that the number of entries before the
+// room's create event is no reason to refuse an invite (the spec sets no bound). When none of
+// them is valid, their problems are reported with the missing create event; a stripped state
+// whose valid create event follows MaxStrippedState entries and MaxStrippedState invalid create
+// events is refused. The state a server sends holds a handful of events (seven types in
 // [StrippedStateTypes]).
 const MaxStrippedState = 256
 
@@ -145,6 +148,15 @@ func checkStrippedEntry(v roomversion.Version, roomID string, keys signing.KeyLo
 	}
 	if got := ev.Room(); got != roomID {
 		return valid, append(problems, invalidParam(ErrBadEvent, nil, "stripped state entry %d (%s) belongs to room %q, not %q", i, ev.Type, got, roomID))
+	}
+	if ev.Is(pdu.TypeCreate, "") {
+		// Auth rule 1 decides a create event on its own: one it rejects (prev events, in
+		// v1-11 a sender of another domain than the room ID's, an unknown room version, ...)
+		// is the create event of no room, whatever room it names; without this any server
+		// could pose as the room's creator in v1-11.
+		if err := authrules.Check(v, ev, nil, nil); err != nil {
+			return valid, append(problems, invalidParam(ErrBadEvent, err, "stripped state entry %d (%s) cannot be the room's create event: %v", i, ev.Type, err))
+		}
 	}
 	if err := signing.VerifyParsedEvent(ev, keys); err != nil {
 		if !signing.Redactable(err) {
