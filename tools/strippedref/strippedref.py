@@ -55,8 +55,8 @@ STRIPPED_TYPES = ["m.room.create", "m.room.name", "m.room.avatar", "m.room.topic
                   "m.room.join_rules", "m.room.canonical_alias", "m.room.encryption"]
 # Own bound: none (the spec sets none). roomproto's is MaxStrippedState (go doc).
 MAX_STRIPPED = 256
-# Set from docs/decisions.md once read (see the README's table).
-DECISIONS_PRIOR_LOCAL_SIG_REPLACED = False
+# docs/decisions.md (membership) 18: CountersignEvent replaces signatures already under the server.
+DECISIONS_PRIOR_LOCAL_SIG_REPLACED = DECISIONS  # membership 18, signing CountersignEvent
 
 
 def server_of(u):
