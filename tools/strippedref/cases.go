@@ -38,7 +38,8 @@ var policyNames = []string{"default", "warn", "error", "skip"}
 // entryKinds are the kinds of invite_room_state / knock_room_state entries drawn.
 var entryKinds = []string{"state", "state", "state", "state-sk", "duplicate", "other-room", "bad-sig", "hash",
 	"unknown-key", "no-sig", "client-form", "non-object", "non-state", "missing-field", "create-other-room",
-	"create-client-form", "create-room_id", "create-sk", "extra-sig-bad", "extra-sig-good"}
+	"create-client-form", "create-room_id", "create-sk", "extra-sig-bad", "extra-sig-good", "create-impostor",
+	"dup-key", "float", "create-other-version", "redacted-create"}
 
 // entry draws one invite_room_state entry of the given kind.
 func (rm *room) entry(r *rand.Rand, kind string) []byte {
@@ -96,6 +97,47 @@ func (rm *room) entry(r *rand.Rand, kind string) []byte {
 		b := rm.mk("m.room.create", "@bea:b.example", sp(""), cc)
 		rm.roomID, rm.n = old, oldN+1
 		return b
+	case "create-impostor":
+		// a create event naming the room, made and validly signed by another server (v1-11;
+		// in v12 it is a create of another room, whose ID is its own hash)
+		cc := M{"room_version": rm.vid}
+		if rm.ver <= 10 {
+			cc["creator"] = "@bea:b.example"
+		}
+		oldN := rm.n
+		b := rm.mk("m.room.create", "@bea:b.example", sp(""), cc)
+		rm.n = oldN + 1
+		return b
+	case "create-other-version":
+		// the room's create event re-made and signed as an event of another room version
+		m := decode(rm.raws[0])
+		delete(m, "signatures")
+		delete(m, "hashes")
+		ov := authgen.Version(difftool.Pick(r, "1", "3", "4", "11", "12"))
+		srv := difftool.DomainOf(fmt.Sprint(m["sender"]))
+		b, err := signing.SignEvent(ov, difftool.Enc(m), srv, authgen.KeyFor(srv, "1"))
+		if err != nil {
+			return difftool.Enc(m)
+		}
+		return b
+	case "redacted-create":
+		m := decode(rm.raws[0])
+		m["content"] = M{}
+		return difftool.Enc(m)
+	case "dup-key":
+		raw := pickState()
+		return append([]byte(`{"type":"m.room.x",`), raw[1:]...)
+	case "float":
+		m := decode(pickState())
+		m["content"].(M)["f"] = json.Number("1.5")
+		delete(m, "signatures")
+		delete(m, "hashes")
+		srv := difftool.DomainOf(fmt.Sprint(m["sender"]))
+		b, err := signing.SignEvent(authgen.Version("5"), difftool.Enc(m), srv, authgen.KeyFor(srv, "1"))
+		if err != nil {
+			return difftool.Enc(m)
+		}
+		return b
 	case "create-client-form":
 		m := decode(rm.raws[0])
 		return difftool.Enc(M{"type": m["type"], "state_key": m["state_key"], "sender": m["sender"], "content": m["content"]})
@@ -144,6 +186,32 @@ func (rm *room) drawEntries(r *rand.Rand) ([]json.RawMessage, string) {
 	if r.Intn(3) == 0 {
 		r.Shuffle(len(irs), func(i, j int) { irs[i], irs[j] = irs[j], irs[i] })
 		kinds = append(kinds, "shuffled")
+	}
+	if r.Intn(30) == 0 {
+		// past MaxStrippedState: the bound filled with valid entries, then k creates of other
+		// rooms (or forged), then the room's create
+		var out []json.RawMessage
+		for len(out) < membership.MaxStrippedState {
+			out = append(out, rm.entry(r, difftool.Pick(r, "state", "bad-sig")))
+		}
+		k := difftool.Pick(r, 0, 1, 5, 255, 256, 300)
+		fk := difftool.Pick(r, "create-other-room", "create-client-form", "bad-sig-create")
+		for i := 0; i < k; i++ {
+			if fk == "bad-sig-create" {
+				m := decode(rm.raws[0])
+				for srv := range m["signatures"].(M) {
+					m["signatures"].(M)[srv].(M)["ed25519:1"] = authgen.DummySig
+				}
+				out = append(out, difftool.Enc(m))
+			} else {
+				out = append(out, rm.entry(r, fk))
+			}
+			if r.Intn(3) == 0 {
+				out = append(out, rm.entry(r, "state"))
+			}
+		}
+		out = append(out, rm.raws[0])
+		return out, fmt.Sprintf("over-limit-creates(%d,%s)", k, fk)
 	}
 	if r.Intn(12) == 0 {
 		// past MaxStrippedState: filler, with the create event before or after the bound
@@ -204,7 +272,7 @@ func caseCheckStripped(r *rand.Rand, rm *room) {
 var inviteMuts = []string{"none", "none", "none", "none", "type", "membership", "origin", "target-remote",
 	"target-invalid", "room_id", "event_id", "bad-sig", "no-sig", "hash", "not-json", "bad-json",
 	"extra-bad-sig", "extra-good-sig", "local-sig", "local-sig-bad", "wrong-version", "unsigned",
-	"3pid", "3pid", "3pid", "3pid"}
+	"3pid", "3pid", "3pid", "3pid", "eventid-local", "sender-invalid", "target-port", "membership-nonstring", "no-path"}
 
 var tpiMuts = []string{"good", "good", "bad-sig", "mxid", "no-token", "no-signed", "no-mxid", "signed-not-object",
 	"sigs-empty", "other-server-signs", "no-server-sig"}
@@ -238,6 +306,9 @@ func caseInvite(r *rand.Rand, rm *room) {
 		t["origin"] = srv
 	}
 	eventID := "$i1:" + srv
+	if mut == "eventid-local" {
+		eventID = "$i1:" + local
+	}
 	if rm.ver <= 2 {
 		t["event_id"] = eventID
 	}
@@ -254,6 +325,12 @@ func caseInvite(r *rand.Rand, rm *room) {
 		t["state_key"] = difftool.Pick(r, "lou:l.example", "@lou", "l.example", "@:l.example")
 	case "room_id":
 		t["room_id"] = "!elsewhere:b.example"
+	case "sender-invalid":
+		t["sender"] = difftool.Pick(r, "joe:"+srv, "@joe", "@:"+srv, "@joe:"+srv+":x")
+	case "target-port":
+		t["state_key"] = difftool.Pick(r, "@lou:l.example:8448", "@lou:L.example", "@lou:l.example.")
+	case "membership-nonstring":
+		t["content"].(M)["membership"] = difftool.Pick[any](r, nil, 1, []any{"invite"})
 	case "unsigned":
 		t["unsigned"] = M{"age": 5}
 	case "3pid":
@@ -338,15 +415,19 @@ func caseInvite(r *rand.Rand, rm *room) {
 	if mut == "event_id" {
 		eventID = "$wrong:" + srv
 	}
-	if r.Intn(10) == 0 {
+	roomID := rm.roomID
+	if r.Intn(10) == 0 || mut == "no-path" {
 		eventID = ""
+	}
+	if mut == "no-path" {
+		roomID = ""
 	}
 	irs, irsLabel := rm.drawEntries(r)
 	label += " irs=" + irsLabel
-	res, err := membership.SignInvite(membership.InviteRequest{RoomVersion: v, RoomID: rm.roomID, EventID: eventID,
+	res, err := membership.SignInvite(membership.InviteRequest{RoomVersion: v, RoomID: roomID, EventID: eventID,
 		Origin: origin, Event: ev, InviteRoomState: irs, LocalServer: local, Key: authgen.KeyFor(local, "1"), Keys: keyRing,
 		RoomState: policies[pi]})
-	req := M{"op": "sign_invite", "v": vid, "policy": policyNames[pi], "room_id": rm.roomID, "event_id": eventID,
+	req := M{"op": "sign_invite", "v": vid, "policy": policyNames[pi], "room_id": roomID, "event_id": eventID,
 		"origin": origin, "local": local, "event": string(ev), "irs": texts(irs), "keys": refKeys}
 	if err == nil {
 		req["result"] = string(res.Event)

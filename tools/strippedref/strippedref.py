@@ -277,12 +277,17 @@ def op_sign_invite(req):
     res = vr.verify({"v": str(v.n), "ev": text, "keys": keys})
     for f in res["amb"]:
         amb.add("verifyref:" + f)
-    if res["verdict"] == "reject" and "malformed" in res["kinds"]:
+    if res["verdict"] == "reject" and "malformed" in res["kinds"] and "has no server name" not in res["why"] \
+            and "has no domain" not in res["why"]:
         # Not an event of the room version: no errcode is named; any 400 of the three.
         amb.add("invite-malformed-code")
         return {"allow": False, "codes": [BAD_JSON, INVALID_PARAM] if not DECISIONS else [BAD_JSON],
                 "why": "malformed: " + res["why"], "amb": sorted(amb)}
-    if res["verdict"] == "reject":
+    if res["verdict"] == "reject" and "malformed" in res["kinds"]:
+        # a sender (v1-2: event ID) without a server name: "The event sender is not a user ID
+        # on the origin server" (invites-v2.yaml), M_INVALID_PARAM.
+        faults.append("sender or event ID without a server name: " + res["why"])
+    elif res["verdict"] == "reject":
         faults.append("fails a signature check: " + res["why"])
     elif res["verdict"] == "need-key":
         amb.add("invite-unknown-key")
