@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
+	"regexp"
 	"strings"
 
 	"github.com/roomproto/roomproto/membership"
@@ -30,6 +31,8 @@ func decode(b []byte) M {
 	}
 	return m
 }
+
+var parens = regexp.MustCompile(`\([^)]*\)`)
 
 var policies = []membership.StrippedStatePolicy{membership.StrippedStateDefault, membership.StrippedStateWarn,
 	membership.StrippedStateError, membership.StrippedStateSkip}
@@ -267,6 +270,18 @@ func caseCheckStripped(r *rand.Rand, rm *room) {
 	}
 	in := M{"room_id": rm.roomID, "entries": texts(irs)}
 	verdict(rm.vid, "CheckStrippedState", label, rpAns{Allow: true}, ref, in)
+	res := "clean"
+	if len(probs) > 0 {
+		res = "problems"
+	}
+	for _, k := range strings.Split(parens.ReplaceAllString(label, ""), ",") {
+		if i := strings.Index(k, "("); i >= 0 {
+			k = k[:i]
+		}
+		if k != "" {
+			outcomes["CheckStrippedState "+k+" -> "+res]++
+		}
+	}
 }
 
 var inviteMuts = []string{"none", "none", "none", "none", "type", "membership", "origin", "target-remote",

@@ -303,7 +303,10 @@ def op_sign_invite(req):
     if not isinstance(c, dict) or c.get("membership") != "invite":
         faults.append("membership is not invite")
     snd = server_of(ev.get("sender"))
-    if origin and snd != origin:
+    if snd is None:
+        # not a user ID at all, so on no server (whether or not the caller names the origin)
+        faults.append("sender is not a user ID")
+    elif origin and snd != origin:
         faults.append("sender is not a user ID on the origin server")
     if origin and origin == local:
         amb.add("invite-origin-is-local")
