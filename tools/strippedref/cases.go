@@ -448,6 +448,9 @@ func caseInvite(r *rand.Rand, rm *room) {
 		req["result"] = string(res.Event)
 		req["rp_valid"] = raws(res.RoomState)
 		req["rp_warnings"] = len(res.Warnings)
+		if body := decode(res.JSON()); len(body) != 1 || string(difftool.Enc(body["event"])) != string(difftool.Enc(decode(res.Event))) {
+			report("OUTPUT", vid, "SignInvite", label, "JSON() = "+difftool.Clip(string(res.JSON()), 300), `{"event": Event} (invites-v2.yaml 200)`, nil, nil)
+		}
 		if res.Parsed == nil || string(res.Parsed.Raw()) != string(res.Event) {
 			report("OUTPUT", vid, "SignInvite", label, "Parsed does not hold Event", "Parsed.Raw() == Event", nil, nil)
 		}
