@@ -131,6 +131,13 @@ def check_entry(v, room_id, text, keys, amb):
             return "create event of another room (v12 room ID)", None
     elif ev.get("room_id") != room_id:
         return "does not reside in the same room", None
+    if DECISIONS and ev.get("type") == "m.room.create" and ev.get("state_key") == "":
+        # membership decision 11 (this audit's finding B): a create event auth rule 1 rejects on
+        # its own (prev events, another server's sender in v1-11, no creator) is no room's.
+        r = authref.check({"v": str(v.n), "ev": ev, "auth": [], "auth_ids": []})
+        if not r["allow"]:
+            amb.add("irs-create-rule1")
+            return "cannot be the room's create event: " + r["why"], None
     return None, keep
 
 
