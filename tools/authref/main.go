@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -72,13 +71,6 @@ type example struct {
 	size    int
 }
 
-type group struct {
-	Key   string   `json:"key"`
-	Count int      `json:"count"`
-	First *example `json:"first"`
-	Small *example `json:"smallest"`
-}
-
 func main() {
 	n := flag.Int("n", 20000, "cases")
 	seed := flag.Int64("seed", 1, "seed")
@@ -102,7 +94,7 @@ func main() {
 	r := rand.New(rand.NewSource(*seed))
 	type tally struct{ cases, agree, ruleSame, diverge int }
 	tallies := map[string]*tally{}
-	groups := map[string]*group{}
+	groups := pyref.Groups[*example]{}
 	var skipped, harness int
 	ambSeen := map[string]int{}
 	ruleSeen := map[string]int{}
@@ -212,7 +204,7 @@ func main() {
 		if c.Type != "m.room.create" {
 			if d := compareSelection(b, final, ask, req); d != "" {
 				key := "SELECTION v" + vid + " " + kindOf(c.Label) + " " + d
-				addExample(groups, key, &example{Version: vid, Label: c.Label, Mut: mut, Event: final.Raw})
+				groups.Add(key, vid, &example{Version: vid, Label: c.Label, Mut: mut, Event: final.Raw}, 0)
 			}
 		}
 		kind := kindOf(c.Label)
@@ -254,7 +246,7 @@ func main() {
 				RP: sv, Ref: stateRef, Amb: stateAmb}
 			ex.addAuth(auth)
 			key := fmt.Sprintf("STATE v%s %s rp=%s ref=%s amb=%s", vid, kindOf(c.Label), short(sv), short(stateRef), strings.Join(stateAmb, ","))
-			addExample(groups, key, ex)
+			groups.Add(key, vid, ex, ex.size)
 		}
 		if pv.Allow == ref.Allow {
 			t.agree++
@@ -274,11 +266,10 @@ func main() {
 			what = "rule-only"
 		}
 		key := fmt.Sprintf("%s v%s %s rp=%s ref=%s amb=%s", what, vid, kind, short(pv), short(ref), strings.Join(rv.Amb, ","))
-		addExample(groups, key, ex)
+		groups.Add(key, vid, ex, ex.size)
 	}
 	ref.Close()
 
-	os.MkdirAll(*outDir, 0o755)
 	var keys []string
 	for k := range tallies {
 		keys = append(keys, k)
@@ -290,30 +281,27 @@ func main() {
 		}
 		return keys[i] < keys[j]
 	})
-	tf, _ := os.Create(filepath.Join(*outDir, "tally.tsv"))
-	fmt.Fprintf(tf, "version_kind\tcases\tverdict_agree\trule_agree\tverdict_diverge\n")
+	var tallyText strings.Builder
+	fmt.Fprintf(&tallyText, "version_kind\tcases\tverdict_agree\trule_agree\tverdict_diverge\n")
 	total := 0
 	for _, k := range keys {
 		t := tallies[k]
 		total += t.cases
-		fmt.Fprintf(tf, "%s\t%d\t%d\t%d\t%d\n", k, t.cases, t.agree, t.ruleSame, t.diverge)
+		fmt.Fprintf(&tallyText, "%s\t%d\t%d\t%d\t%d\n", k, t.cases, t.agree, t.ruleSame, t.diverge)
 	}
-	tf.Close()
-	gs := difftool.SortedValues(groups) // groups are keyed by their Key
-	af, _ := os.Create(filepath.Join(*outDir, "coverage.txt"))
+	var covText strings.Builder
 	for _, m := range []map[string]int{ambSeen, ruleSeen} {
 		for _, k := range difftool.SortedKeys(m) {
-			fmt.Fprintf(af, "%d\t%s\n", m[k], k)
+			fmt.Fprintf(&covText, "%d\t%s\n", m[k], k)
 		}
 	}
-	af.Close()
-	df, _ := os.Create(filepath.Join(*outDir, "divergences.jsonl"))
-	enc := json.NewEncoder(df)
+	gs := groups.Sorted()
+	if err := pyref.WriteRun(*outDir, tallyText.String(), covText.String(), gs); err != nil {
+		fmt.Fprintln(os.Stderr, "writing the run:", err)
+	}
 	for _, g := range gs {
-		enc.Encode(g)
 		fmt.Printf("%5d  %s\n", g.Count, g.Key)
 	}
-	df.Close()
 	fmt.Printf("compared %d, skipped %d (not PDUs), harness errors %d, groups %d\n", total, skipped, harness, len(gs))
 	// With the decisions adopted the two must agree everywhere; without them the divergences
 	// are the spec-silent corners, each tagged with its amb flag.
@@ -349,20 +337,6 @@ func (ex *example) addAuth(auth []*authgen.Event) {
 	for _, a := range auth {
 		ex.Auth = append(ex.Auth, a.Raw)
 		ex.size += len(a.Raw)
-	}
-}
-
-// addExample counts ex in the divergence group key, keeping the group's first and smallest
-// example.
-func addExample(groups map[string]*group, key string, ex *example) {
-	g := groups[key]
-	if g == nil {
-		g = &group{Key: key, First: ex, Small: ex}
-		groups[key] = g
-	}
-	g.Count++
-	if ex.size < g.Small.size {
-		g.Small = ex
 	}
 }
 

@@ -21,7 +21,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -71,20 +70,10 @@ type example struct {
 	Ref     string   `json:"reference"`
 	Amb     []string `json:"amb,omitempty"`
 	Set     []string `json:"set"`
-	size    int
-}
-
-// group gathers the divergences of one kind.
-type group struct {
-	Key      string         `json:"key"`
-	Count    int            `json:"count"`
-	Versions map[string]int `json:"versions"`
-	Small    *example       `json:"smallest"`
-	First    *example       `json:"first"`
 }
 
 var (
-	groups    = map[string]*group{}
+	groups    = pyref.Groups[*example]{}
 	tally     = map[string]int{}
 	outcomes  = map[string]int{}
 	ambSeen   = map[string]int{}
@@ -196,7 +185,7 @@ func report(kind string, c *chainCase, entry int, rp, ref string, amb []string, 
 	for _, s := range set {
 		size += len(s)
 	}
-	ex := &example{Version: c.vid, Labels: label(c), Entry: entry, RP: rp, Ref: ref, Set: set, size: size}
+	ex := &example{Version: c.vid, Labels: label(c), Entry: entry, RP: rp, Ref: ref, Set: set}
 	var own []string // the group key names the entry's own corners; the example lists all
 	for _, f := range amb {
 		if !strings.HasPrefix(f, "up:") {
@@ -207,24 +196,8 @@ func report(kind string, c *chainCase, entry int, rp, ref string, amb []string, 
 		own = append(own, "up:...")
 	}
 	ex.Amb = amb
-	key := fmt.Sprintf("%s rp=%s ref=%s amb=%s", kind, firstWord(rp), firstWord(ref), strings.Join(own, ","))
-	g := groups[key]
-	if g == nil {
-		g = &group{Key: key, Versions: map[string]int{}, First: ex, Small: ex}
-		groups[key] = g
-	}
-	g.Count++
-	g.Versions[c.vid]++
-	if ex.size < g.Small.size {
-		g.Small = ex
-	}
-}
-
-func firstWord(s string) string {
-	if i := strings.Index(s, " ("); i >= 0 {
-		return s[:i]
-	}
-	return s
+	key := fmt.Sprintf("%s rp=%s ref=%s amb=%s", kind, pyref.StripDetail(rp), pyref.StripDetail(ref), strings.Join(own, ","))
+	groups.Add(key, c.vid, ex, size)
 }
 
 // compare runs one case through roomproto and the reference.
@@ -420,19 +393,8 @@ func main() {
 	for _, k := range difftool.SortedKeys(notes) {
 		fmt.Printf("%7d  note %s\n", notes[k], k)
 	}
-	for _, k := range difftool.SortedKeys(groups) {
-		g := groups[k]
-		fmt.Printf("%6d  %s  versions %v\n", g.Count, k, fmtVersions(g.Versions))
-		exs := []*example{g.Small}
-		if *verbose && g.First != g.Small {
-			exs = append([]*example{g.First}, g.Small)
-		}
-		for _, ex := range exs {
-			b, _ := json.MarshalIndent(ex, "        ", "  ")
-			fmt.Printf("        %s\n", b)
-		}
-	}
-	if err := pyref.WriteRun(*outDir, tallyText.String(), covText.String(), difftool.SortedValues(groups)); err != nil {
+	groups.Print(os.Stdout, *verbose, nil)
+	if err := pyref.WriteRun(*outDir, tallyText.String(), covText.String(), groups.Sorted()); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		harness++
 	}
@@ -447,14 +409,4 @@ func main() {
 	if harness > 0 || unknown > 0 || (*strict && len(groups) > 0) {
 		os.Exit(1)
 	}
-}
-
-func fmtVersions(m map[string]int) string {
-	ks := difftool.SortedKeys(m)
-	sort.Slice(ks, func(i, j int) bool { return difftool.VerNum(ks[i]) < difftool.VerNum(ks[j]) })
-	var parts []string
-	for _, k := range ks {
-		parts = append(parts, fmt.Sprintf("v%s:%d", k, m[k]))
-	}
-	return strings.Join(parts, " ")
 }

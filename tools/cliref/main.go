@@ -52,10 +52,9 @@ type Got struct {
 	Stdout, Stderr []byte
 }
 
-// Group is a class of divergence with its first example.
-type Group struct {
-	Key     string   `json:"key"`
-	Count   int      `json:"count"`
+// example is a case of a divergence group: the invocation, what the reference wants and what the
+// binary did.
+type example struct {
 	Label   string   `json:"label"`
 	Args    []string `json:"args"`
 	Stdin   string   `json:"stdin"`
@@ -315,7 +314,7 @@ func main() {
 	defer ref.Close()
 
 	g := &gen{r: rand.New(rand.NewSource(*seed))}
-	groups := map[string]*Group{}
+	groups := pyref.Groups[*example]{}
 	tally := map[string]int{}
 	newline := map[string]int{}
 	coverage := map[string]int{}
@@ -386,27 +385,24 @@ func main() {
 			tag = " [amb " + strings.Join(w.Amb, ",") + "]"
 		}
 		key := cmd + ": " + strings.Join(cls, "; ") + tag
-		gr := groups[key]
-		if gr == nil {
-			fs := M{}
-			for k, b := range c.Files {
-				fs[k] = string(b)
-			}
-			gr = &Group{Key: key, Label: c.Label, Args: c.Args, Stdin: string(c.Stdin), Files: fs, Want: w,
-				GotExit: got.Exit, GotOut: string(got.Stdout), GotErr: string(got.Stderr)}
-			groups[key] = gr
+		fs := M{}
+		size := len(c.Stdin)
+		for k, b := range c.Files {
+			fs[k] = string(b)
+			size += len(b)
 		}
-		gr.Count++
+		for _, a := range c.Args {
+			size += len(a)
+		}
+		ex := &example{Label: c.Label, Args: c.Args, Stdin: string(c.Stdin), Files: fs, Want: w,
+			GotExit: got.Exit, GotOut: string(got.Stdout), GotErr: string(got.Stderr)}
+		groups.Add(key, "", ex, size) // a command, not a room version
 	}
-	var list []*Group
-	for _, gr := range groups {
-		list = append(list, gr)
-	}
-	sort.Slice(list, func(i, j int) bool { return list[i].Key < list[j].Key })
+	list := groups.Sorted()
 	for _, gr := range list {
 		fmt.Printf("%5d  %s\n", gr.Count, gr.Key)
 		if *verbose {
-			b, _ := json.MarshalIndent(gr, "       ", "  ")
+			b, _ := json.MarshalIndent(gr.First, "       ", "  ")
 			fmt.Printf("       %s\n", clip(string(b), 3000))
 		}
 	}

@@ -67,15 +67,6 @@ type example struct {
 	Amb      []string `json:"amb,omitempty"`
 }
 
-// group gathers the divergences of one kind.
-type group struct {
-	Key      string         `json:"key"`
-	Count    int            `json:"count"`
-	Versions map[string]int `json:"versions"`
-	First    *example       `json:"first"`
-	Small    *example       `json:"smallest"`
-}
-
 // sentinels are the error kinds roomproto's refusals are matched against, by name.
 var sentinels = []struct {
 	name string
@@ -232,7 +223,7 @@ func main() {
 	byVer := map[string]*tally{}
 	byMut := map[string]*tally{}
 	ambSeen := map[string]int{}
-	groups := map[string]*group{}
+	groups := pyref.Groups[*example]{}
 	harness := 0
 	total := 0
 	perLabel := map[string]int{}
@@ -293,16 +284,7 @@ func main() {
 		if resp.Error != "" {
 			ex.RefWhy = resp.Error
 		}
-		g := groups[key]
-		if g == nil {
-			g = &group{Key: key, Versions: map[string]int{}, First: ex, Small: ex}
-			groups[key] = g
-		}
-		g.Count++
-		g.Versions[v]++
-		if len(ex.Event) < len(g.Small.Event) {
-			g.Small = ex
-		}
+		groups.Add(key, v, ex, len(ex.Event))
 	}
 	ref.Close()
 
@@ -326,7 +308,7 @@ func main() {
 		fmt.Printf("label\t%s\t%d\n", k, perLabel[k])
 	}
 
-	gs := difftool.SortedValues(groups)
+	gs := groups.Sorted()
 	sort.SliceStable(gs, func(i, j int) bool { return gs[i].Count > gs[j].Count })
 	divergences, nknown, ngroups := 0, 0, 0
 	for _, g := range gs {

@@ -24,7 +24,6 @@ import (
 	"math/rand"
 	"os"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/roomproto/roomproto/authrules"
@@ -274,19 +273,11 @@ type example struct {
 	RP      string `json:"roomproto"`
 	Ref     string `json:"reference"`
 	Input   string `json:"input"`
-	size    int
-}
-
-type group struct {
-	Count    int
-	Versions map[string]int
-	First    *example
-	Small    *example
 }
 
 var (
 	ask       func(req M) refAns
-	groups    = map[string]*group{}
+	groups    = pyref.Groups[*example]{}
 	tally     = map[string]int{}
 	ambSeen   = map[string]int{}
 	outcomes  = map[string]int{}
@@ -299,25 +290,9 @@ var (
 func report(kind, vid, op, label string, rp, ref string, input any, amb []string) {
 	diverged++
 	in := string(difftool.Enc(input))
-	ex := &example{Version: vid, Op: op, Label: label, RP: rp, Ref: ref, Input: difftool.Clip(in, 1500), size: len(in)}
-	key := fmt.Sprintf("%s %s rp=%s ref=%s amb=%s", kind, op, firstWord(rp), firstWord(ref), strings.Join(amb, ","))
-	g := groups[key]
-	if g == nil {
-		g = &group{Versions: map[string]int{}, First: ex, Small: ex}
-		groups[key] = g
-	}
-	g.Count++
-	g.Versions[vid]++
-	if ex.size < g.Small.size {
-		g.Small = ex
-	}
-}
-
-func firstWord(s string) string {
-	if i := strings.Index(s, " ("); i >= 0 {
-		return s[:i]
-	}
-	return s
+	ex := &example{Version: vid, Op: op, Label: label, RP: rp, Ref: ref, Input: difftool.Clip(in, 1500)}
+	key := fmt.Sprintf("%s %s rp=%s ref=%s amb=%s", kind, op, pyref.StripDetail(rp), pyref.StripDetail(ref), strings.Join(amb, ","))
+	groups.Add(key, vid, ex, len(in))
 }
 
 func rpOf(err error) rpAns {
@@ -451,31 +426,9 @@ func main() {
 	for _, k := range difftool.SortedKeys(ambSeen) {
 		fmt.Printf("%7d  amb %s\n", ambSeen[k], k)
 	}
-	gk := difftool.SortedKeys(groups)
-	for _, k := range gk {
-		g := groups[k]
-		fmt.Printf("%6d  %s  versions %v\n", g.Count, k, fmtVersions(g.Versions))
-		exs := []*example{g.Small}
-		if *verbose && g.First != g.Small {
-			exs = append([]*example{g.First}, g.Small)
-		}
-		for _, ex := range exs {
-			b, _ := json.MarshalIndent(ex, "        ", "  ")
-			fmt.Printf("        %s\n", b)
-		}
-	}
+	groups.Print(os.Stdout, *verbose, nil)
 	fmt.Printf("compared %d, harness errors %d, divergences %d, groups %d\n", compared, harness, diverged, len(groups))
 	if harness > 0 || len(groups) > 0 {
 		os.Exit(1)
 	}
-}
-
-func fmtVersions(m map[string]int) string {
-	ks := difftool.SortedKeys(m)
-	sort.Slice(ks, func(i, j int) bool { return difftool.VerNum(ks[i]) < difftool.VerNum(ks[j]) })
-	var parts []string
-	for _, k := range ks {
-		parts = append(parts, fmt.Sprintf("v%s:%d", k, m[k]))
-	}
-	return strings.Join(parts, " ")
 }

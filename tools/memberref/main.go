@@ -106,15 +106,6 @@ type example struct {
 	Ref     answer         `json:"reference"`
 	Amb     []string       `json:"amb,omitempty"`
 	Vers    map[string]int `json:"-"`
-	size    int
-}
-
-type group struct {
-	Key      string         `json:"key"`
-	Count    int            `json:"count"`
-	Versions map[string]int `json:"versions"`
-	First    *example       `json:"first"`
-	Small    *example       `json:"smallest"`
 }
 
 func main() {
@@ -139,7 +130,7 @@ func main() {
 	r := rand.New(rand.NewSource(*seed))
 	type tally struct{ cases, allowed, diverge int }
 	tallies := map[string]*tally{}
-	groups := map[string]*group{}
+	groups := pyref.Groups[*example]{}
 	ambSeen := map[string]int{}
 	outcomes := map[string]int{}
 	var skipped, harness int
@@ -195,18 +186,8 @@ func main() {
 		t.diverge++
 		ex := &example{Version: vid, Label: c.label, Room: summarize(c.raws), Request: c.req, RP: rp, Ref: ref, Amb: rv.Amb}
 		b, _ := json.Marshal(c.req)
-		ex.size = len(b)
 		key := fmt.Sprintf("%s %s rp=%s ref=%s amb=%s", d, c.req.Op, short(rp), short(ref), strings.Join(rv.Amb, ","))
-		g := groups[key]
-		if g == nil {
-			g = &group{Key: key, First: ex, Small: ex, Versions: map[string]int{}}
-			groups[key] = g
-		}
-		g.Count++
-		g.Versions[vid]++
-		if ex.size < g.Small.size {
-			g.Small = ex
-		}
+		groups.Add(key, vid, ex, len(b))
 	}
 	ref.Close()
 
@@ -231,38 +212,19 @@ func main() {
 			fmt.Fprintf(&covText, "%d\t%s\n", m[k], k)
 		}
 	}
-	gs := difftool.SortedValues(groups) // groups are keyed by their Key
-	if err := pyref.WriteRun(*outDir, tallyText.String(), covText.String(), gs); err != nil {
+	if err := pyref.WriteRun(*outDir, tallyText.String(), covText.String(), groups.Sorted()); err != nil {
 		fmt.Fprintln(os.Stderr, "writing the run:", err)
 	}
-	for _, g := range gs {
-		fmt.Printf("%6d  %s  versions %v\n", g.Count, g.Key, fmtVersions(g.Versions))
-		exs := []*example{g.Small}
-		if *verbose && g.First != g.Small {
-			exs = append([]*example{g.First}, g.Small)
-		}
-		for _, ex := range exs {
-			c := *ex
-			c.Request.State = nil // the summary says what matters; the events are in -out
-			b, _ := json.MarshalIndent(c, "        ", "  ")
-			fmt.Printf("        %s\n", b)
-		}
-	}
+	groups.Print(os.Stdout, *verbose, func(ex *example) any {
+		c := *ex
+		c.Request.State = nil // the summary says what matters; the events are in -out
+		return c
+	})
 	fmt.Printf("compared %d, skipped %d (state not valid), harness errors %d, divergences %d, groups %d\n",
-		total, skipped, harness, divs, len(gs))
-	if harness > 0 || len(gs) > 0 {
+		total, skipped, harness, divs, len(groups))
+	if harness > 0 || len(groups) > 0 {
 		os.Exit(1)
 	}
-}
-
-func fmtVersions(m map[string]int) string {
-	ks := difftool.SortedKeys(m)
-	sort.Slice(ks, func(i, j int) bool { return difftool.VerNum(ks[i]) < difftool.VerNum(ks[j]) })
-	var parts []string
-	for _, k := range ks {
-		parts = append(parts, fmt.Sprintf("v%s:%d", k, m[k]))
-	}
-	return strings.Join(parts, " ")
 }
 
 // compare returns "" when roomproto's answer is one the reference accepts, else the kind of

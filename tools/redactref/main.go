@@ -92,15 +92,6 @@ type example struct {
 	RP        string   `json:"roomproto"`
 	Ref       string   `json:"reference"`
 	Amb       []string `json:"amb,omitempty"`
-	size      int
-}
-
-type group struct {
-	Key      string         `json:"key"`
-	Count    int            `json:"count"`
-	Versions map[string]int `json:"versions"`
-	First    *example       `json:"first"`
-	Small    *example       `json:"smallest"`
 }
 
 // tcase is one generated pair.
@@ -137,7 +128,7 @@ func main() {
 	r := rand.New(rand.NewSource(*seed))
 	type tally struct{ cases, apply, wait, ignore, applied, diverge int }
 	tallies := map[string]*tally{}
-	groups := map[string]*group{}
+	groups := pyref.Groups[*example]{}
 	coverage := map[string]int{}
 	reasons := map[string]map[string]int{} // reference category -> roomproto reason -> count
 	var skipped, harness, total, divs int
@@ -245,32 +236,23 @@ func main() {
 			if c.tv != c.v {
 				ex.TargetV = c.tv
 			}
-			ex.size = len(ex.Redaction) + len(ex.RP)
+			size := len(ex.Redaction) + len(ex.RP)
 			if ex.Target != nil {
-				ex.size += len(*ex.Target)
+				size += len(*ex.Target)
 			}
 			key := diffs[k]
 			switch key {
 			case "REASON":
 				key += fmt.Sprintf(": roomproto %s, reference %s", category(why1), strings.Join(rv.Whys, "|"))
 			case "DECISION", "DECIDE-vs-COMPARED", "APPLY":
-				key += fmt.Sprintf(": roomproto %s, reference %s", stripDetail(diffs[k+1]), diffs[k+2])
+				key += fmt.Sprintf(": roomproto %s, reference %s", pyref.StripDetail(diffs[k+1]), diffs[k+2])
 			case "APPLY-BYTES":
 				key += " target=" + c.tgt.Type
 			}
 			if len(rv.Amb) > 0 {
 				key += " amb=" + strings.Join(rv.Amb, ",")
 			}
-			g := groups[key]
-			if g == nil {
-				g = &group{Key: key, First: ex, Small: ex, Versions: map[string]int{}}
-				groups[key] = g
-			}
-			g.Count++
-			g.Versions[c.v]++
-			if ex.size < g.Small.size {
-				g.Small = ex
-			}
+			groups.Add(key, c.v, ex, size)
 		}
 	}
 	ref.Close()
@@ -292,24 +274,13 @@ func main() {
 			fmt.Fprintf(&covText, "%d\treason %s <- roomproto %q\n", reasons[w][s], w, s)
 		}
 	}
-	gs := difftool.SortedValues(groups) // groups are keyed by their Key
-	if err := pyref.WriteRun(*outDir, tallyText.String(), covText.String(), gs); err != nil {
+	if err := pyref.WriteRun(*outDir, tallyText.String(), covText.String(), groups.Sorted()); err != nil {
 		fmt.Fprintln(os.Stderr, "writing the run:", err)
 	}
-	for _, g := range gs {
-		fmt.Printf("%6d  %s  versions %s\n", g.Count, g.Key, fmtVersions(g.Versions))
-		exs := []*example{g.Small}
-		if *verbose && g.First != g.Small {
-			exs = append([]*example{g.First}, g.Small)
-		}
-		for _, ex := range exs {
-			b, _ := json.MarshalIndent(ex, "        ", "  ")
-			fmt.Printf("        %s\n", b)
-		}
-	}
+	groups.Print(os.Stdout, *verbose, nil)
 	fmt.Printf("compared %d, skipped %d (not a PDU), harness errors %d, divergences %d, groups %d\n",
-		total, skipped, harness, divs, len(gs))
-	if harness > 0 || len(gs) > 0 {
+		total, skipped, harness, divs, len(groups))
+	if harness > 0 || len(groups) > 0 {
 		os.Exit(1)
 	}
 }
@@ -374,24 +345,6 @@ func category(why string) string {
 		}
 	}
 	return "other"
-}
-
-// stripDetail keeps the decision of "apply (reason)" for a group key.
-func stripDetail(s string) string {
-	if i := strings.Index(s, " ("); i >= 0 {
-		return s[:i]
-	}
-	return s
-}
-
-func fmtVersions(m map[string]int) string {
-	ks := difftool.SortedKeys(m)
-	sort.Slice(ks, func(i, j int) bool { return difftool.VerNum(ks[i]) < difftool.VerNum(ks[j]) })
-	var parts []string
-	for _, k := range ks {
-		parts = append(parts, fmt.Sprintf("v%s:%d", k, m[k]))
-	}
-	return strings.Join(parts, " ")
 }
 
 // --- generation --------------------------------------------------------------------------------

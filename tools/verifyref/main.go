@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -60,16 +59,12 @@ type example struct {
 	Ref      string          `json:"reference"`
 	RefWhy   string          `json:"reference_why,omitempty"`
 	Amb      []string        `json:"amb,omitempty"`
-	size     int
 }
 
-type group struct {
-	Key      string         `json:"key"`
-	Count    int            `json:"count"`
-	Versions map[string]int `json:"versions"`
-	Labels   map[string]int `json:"labels"`
-	First    *example       `json:"first"`
-	Small    *example       `json:"smallest"`
+// labeledGroup is a group as divergences.jsonl has it: with the generator labels of its events.
+type labeledGroup struct {
+	*pyref.Group[*example]
+	Labels map[string]int `json:"labels"`
 }
 
 // kindOf names the sentinel of a VerifyEvent error as the reference names its kinds.
@@ -127,7 +122,8 @@ func main() {
 	byVer := map[string]*tally{}
 	byMut := map[string]*tally{}
 	byVerdict := map[string]int{}
-	groups := map[string]*group{}
+	groups := pyref.Groups[*example]{}
+	labels := map[string]map[string]int{} // group key -> generator label -> cases
 	var harness, skipped, compared int
 	ambSeen := map[string]int{}
 	for i := 0; i < *n; i++ {
@@ -239,7 +235,7 @@ func main() {
 		}
 		keysJSON, _ := json.Marshal(rk)
 		ex := &example{Version: vid, Label: g.label, Mutation: kind + " " + detail, Keys: keysJSON,
-			RP: rpS, Ref: refS, RefWhy: rv.Why, Amb: rv.Amb, size: len(evRaw)}
+			RP: rpS, Ref: refS, RefWhy: rv.Why, Amb: rv.Amb}
 		if rpErr != nil {
 			ex.RPErr = rpErr.Error()
 		}
@@ -248,28 +244,21 @@ func main() {
 		} else {
 			ex.EventStr = string(evRaw)
 		}
-		gr := groups[key]
-		if gr == nil {
-			gr = &group{Key: key, First: ex, Small: ex, Versions: map[string]int{}, Labels: map[string]int{}}
-			groups[key] = gr
+		groups.Add(key, vid, ex, len(evRaw))
+		if labels[key] == nil {
+			labels[key] = map[string]int{}
 		}
-		gr.Count++
-		gr.Versions[vid]++
-		gr.Labels[g.label]++
-		if ex.size < gr.Small.size {
-			gr.Small = ex
-		}
+		labels[key][g.label]++
 	}
 	ref.Close()
 
-	os.MkdirAll(*outDir, 0o755)
-	tf, _ := os.Create(filepath.Join(*outDir, "tally.tsv"))
-	fmt.Fprintf(tf, "key\tcases\tdiverge\n")
+	var tallyText strings.Builder
+	fmt.Fprintf(&tallyText, "key\tcases\tdiverge\n")
 	printT := func(m map[string]*tally, less func(a, b string) bool) {
 		ks := difftool.SortedKeys(m)
 		sort.Slice(ks, func(i, j int) bool { return less(ks[i], ks[j]) })
 		for _, k := range ks {
-			fmt.Fprintf(tf, "%s\t%d\t%d\n", k, m[k].cases, m[k].diverge)
+			fmt.Fprintf(&tallyText, "%s\t%d\t%d\n", k, m[k].cases, m[k].diverge)
 			if !*quiet {
 				fmt.Printf("  %-26s %6d cases %5d divergent\n", k, m[k].cases, m[k].diverge)
 			}
@@ -277,7 +266,6 @@ func main() {
 	}
 	printT(byVer, func(a, b string) bool { return difftool.VerNum(a[1:]) < difftool.VerNum(b[1:]) })
 	printT(byMut, func(a, b string) bool { return a < b })
-	tf.Close()
 	if !*quiet {
 		fmt.Printf("reference verdicts: %v\n", byVerdict)
 		var ks []string
@@ -287,18 +275,22 @@ func main() {
 		sort.Strings(ks)
 		fmt.Printf("spec-silent corners reached (amb): %s\n", strings.Join(ks, " "))
 	}
-	gs := difftool.SortedValues(groups) // groups are keyed by their Key
-	df, _ := os.Create(filepath.Join(*outDir, "divergences.jsonl"))
-	enc := json.NewEncoder(df)
-	for _, gr := range gs {
-		enc.Encode(gr)
-		fmt.Printf("%5d  %s\n       versions=%v events=%v\n", gr.Count, gr.Key, difftool.SortedKeys(gr.Versions), difftool.SortedKeys(gr.Labels))
+	var gs []labeledGroup
+	for _, gr := range groups.Sorted() {
+		gs = append(gs, labeledGroup{gr, labels[gr.Key]})
+		fmt.Printf("%5d  %s\n       versions=%v events=%v\n", gr.Count, gr.Key, difftool.SortedKeys(gr.Versions), difftool.SortedKeys(labels[gr.Key]))
 		if !*quiet {
 			b, _ := json.MarshalIndent(gr.Small, "       ", "  ")
 			fmt.Printf("       smallest: %s\n", b)
 		}
 	}
-	df.Close()
+	var covText strings.Builder
+	for _, k := range difftool.SortedKeys(ambSeen) {
+		fmt.Fprintf(&covText, "%d\tamb %s\n", ambSeen[k], k)
+	}
+	if err := pyref.WriteRun(*outDir, tallyText.String(), covText.String(), gs); err != nil {
+		fmt.Fprintln(os.Stderr, "writing the run:", err)
+	}
 	fmt.Printf("compared %d, skipped %d (mutation not applicable), harness errors %d, groups %d\n", compared, skipped, harness, len(gs))
 	if harness > 0 || len(gs) > 0 {
 		os.Exit(1)
