@@ -23,7 +23,6 @@ import (
 	"math/rand"
 	"os"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/roomproto/roomproto/authrules"
@@ -33,6 +32,7 @@ import (
 	"github.com/roomproto/roomproto/signing"
 	"github.com/roomproto/roomproto/tools/internal/authgen"
 	"github.com/roomproto/roomproto/tools/internal/difftool"
+	"github.com/roomproto/roomproto/tools/internal/pyref"
 )
 
 // M is a JSON object being built.
@@ -264,19 +264,11 @@ type example struct {
 	RP      string `json:"roomproto"`
 	Ref     string `json:"reference"`
 	Input   string `json:"input"`
-	size    int
-}
-
-type group struct {
-	Count    int
-	Versions map[string]int
-	First    *example
-	Small    *example
 }
 
 var (
 	ask       func(req M) refAns
-	groups    = map[string]*group{}
+	groups    = pyref.Groups[*example]{}
 	tally     = map[string]int{}
 	ambSeen   = map[string]int{}
 	outcomes  = map[string]int{}
@@ -289,23 +281,14 @@ var (
 func report(kind, vid, op, label string, rp, ref string, input any, amb []string) {
 	diverged++
 	in := string(difftool.Enc(input))
-	ex := &example{Version: vid, Op: op, Label: label, RP: rp, Ref: ref, Input: difftool.Clip(in, 1500), size: len(in)}
-	key := fmt.Sprintf("%s %s rp=%s ref=%s amb=%s", kind, op, firstWord(rp), refKey(ref), strings.Join(keyAmb(amb), ","))
-	g := groups[key]
-	if g == nil {
-		g = &group{Versions: map[string]int{}, First: ex, Small: ex}
-		groups[key] = g
-	}
-	g.Count++
-	g.Versions[vid]++
-	if ex.size < g.Small.size {
-		g.Small = ex
-	}
+	ex := &example{Version: vid, Op: op, Label: label, RP: rp, Ref: ref, Input: difftool.Clip(in, 1500)}
+	key := fmt.Sprintf("%s %s rp=%s ref=%s amb=%s", kind, op, pyref.StripDetail(rp), refKey(ref), strings.Join(keyAmb(amb), ","))
+	groups.Add(key, vid, ex, len(in))
 }
 
 // refKey is the reference's answer up to its first reason's first clause, for grouping.
 func refKey(s string) string {
-	w := firstWord(s)
+	w := pyref.StripDetail(s)
 	if i := strings.Index(s, " ("); i >= 0 {
 		rest := s[i+2:]
 		if j := strings.IndexAny(rest, ":;)"); j >= 0 {
@@ -329,13 +312,6 @@ func keyAmb(amb []string) []string {
 		out = append(out, a)
 	}
 	return out
-}
-
-func firstWord(s string) string {
-	if i := strings.Index(s, " ("); i >= 0 {
-		return s[:i]
-	}
-	return s
 }
 
 func rpOf(err error) rpAns {
@@ -431,30 +407,9 @@ func summary(verbose bool) {
 	for _, k := range difftool.SortedKeys(ambSeen) {
 		fmt.Printf("%7d  amb %s\n", ambSeen[k], k)
 	}
-	for _, k := range difftool.SortedKeys(groups) {
-		g := groups[k]
-		fmt.Printf("%6d  %s  versions %v\n", g.Count, k, fmtVersions(g.Versions))
-		exs := []*example{g.Small}
-		if verbose && g.First != g.Small {
-			exs = append([]*example{g.First}, g.Small)
-		}
-		for _, ex := range exs {
-			b, _ := json.MarshalIndent(ex, "        ", "  ")
-			fmt.Printf("        %s\n", b)
-		}
-	}
+	groups.Print(os.Stdout, verbose, nil)
 	fmt.Printf("compared %d, harness errors %d, divergences %d, groups %d\n", compared, harness, diverged, len(groups))
 	if harness > 0 || len(groups) > 0 {
 		os.Exit(1)
 	}
-}
-
-func fmtVersions(m map[string]int) string {
-	ks := difftool.SortedKeys(m)
-	sort.Slice(ks, func(i, j int) bool { return difftool.VerNum(ks[i]) < difftool.VerNum(ks[j]) })
-	var parts []string
-	for _, k := range ks {
-		parts = append(parts, fmt.Sprintf("v%s:%d", k, m[k]))
-	}
-	return strings.Join(parts, " ")
 }
