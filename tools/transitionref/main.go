@@ -81,7 +81,6 @@ type room struct {
 	n        int
 	last     string
 	r        *rand.Rand
-	tpiToken string
 }
 
 func (rm *room) ref(id string) any {
