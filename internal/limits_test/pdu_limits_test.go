@@ -357,7 +357,9 @@ func TestDepthField(t *testing.T) {
 					t.Fatalf("depth 2^53: %v, want ErrNotJSON wrapping ErrIntegerRange", err)
 				}
 			} else {
-				wantFormatErr(t, err, "depth", pdu.ErrWrongType)
+				// 2^63: an integer beyond the signed 64-bit range, out of range like -1
+				// (docs/decisions.md (pdu) "depth").
+				wantFormatErr(t, err, "depth", pdu.ErrOutOfRange)
 			}
 		})
 	}
