@@ -196,6 +196,10 @@ type replayVerdict struct {
 	// prevs is the number of prev_events when more than one: the state at such an event needs
 	// state resolution, which replay does not do; it uses the dump's state so far.
 	prevs int
+	// warning is the first warning of the checks (authrules Options.Warn), such as rule 4.2.1
+	// seeing the authorising server's signature without keys to verify it: printed beside an
+	// accepted verdict.
+	warning *authrules.Rejection
 }
 
 // final is the printed verdict: the event is rejected when either check rejects it. The check
@@ -215,6 +219,13 @@ func (r *replayVerdict) final() error {
 		return r.byAuth
 	}
 	return r.byState
+}
+
+// warn keeps the first warning of the event's checks.
+func (r *replayVerdict) warn(w *authrules.Rejection) {
+	if r.warning == nil {
+		r.warning = w
+	}
 }
 
 // softFailed reports whether the event passed checks 4 and 5 but not check 6.
@@ -302,6 +313,7 @@ func replayRoom(d *roomDump) ([]replayVerdict, error) {
 				// (rooms/v12.md rule 2). Absent from the dump, rule 2 rejects.
 				opts.Create = seen["$"+ev.RoomID[1:]]
 			}
+			opts.Warn = r.warn
 			r.byAuth = authrules.CheckWithOptions(d.version, ev, auth, opts)
 		}
 		at := state
@@ -311,7 +323,7 @@ func replayRoom(d *roomDump) ([]replayVerdict, error) {
 		case len(ev.PrevEvents) == 1 && after[ev.PrevEvents[0]] != nil:
 			at = after[ev.PrevEvents[0]]
 		}
-		r.byState = at.CheckWithOptions(ev, authrules.Options{Keys: keys, Rejected: rejected})
+		r.byState = at.CheckWithOptions(ev, authrules.Options{Keys: keys, Rejected: rejected, Warn: r.warn})
 		if at != state && r.final() == nil {
 			r.bySoft = state.CheckWithOptions(ev, authrules.Options{Keys: keys, Rejected: rejected})
 		}
@@ -464,6 +476,9 @@ func printReplay(w io.Writer, d *roomDump, verdicts []replayVerdict) error {
 		}
 		if note := r.disagreement(); note != "" {
 			verdict += " (" + note + ")"
+		}
+		if w := r.warning; w != nil && r.final() == nil {
+			verdict += " (warning, rule " + w.Rule + ": " + w.Reason + ")"
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", i+1, id, typ, sk, oneLine(verdict))
 	}

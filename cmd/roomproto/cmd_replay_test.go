@@ -411,3 +411,20 @@ func TestReplaySoftFailure(t *testing.T) {
 		t.Errorf("summary %q\nwant %q", lines[len(lines)-1], want)
 	}
 }
+
+// TestReplayWarnsWithoutKeys: without keys, rule 4.2.1 only sees that the authorising server
+// signed a restricted join; replay prints the rule's warning beside "accepted" so that the reader
+// knows the signature was not verified (found by tools/replayref).
+func TestReplayWarnsWithoutKeys(t *testing.T) {
+	dump, events := exampleDump(t)
+	delete(dump, "keys")
+	lines := replayLines(t, dump, events)
+	// Line 8 is bob's restricted join, authorised by @mod:b.example.
+	if want := `accepted (warning, rule 4.2.1: signature by "b.example" present but not verified`; !strings.Contains(lines[8], want) {
+		t.Fatalf("line 8: %s\nwant %q", lines[8], want)
+	}
+	dump, events = exampleDump(t)
+	if lines := replayLines(t, dump, events); strings.Contains(strings.Join(lines, "\n"), "warning") {
+		t.Fatalf("a warning with the dump's keys:\n%s", strings.Join(lines, "\n"))
+	}
+}
