@@ -551,10 +551,12 @@ func reasonOf(err error) string {
 
 // cell renders an ID, type or state key for the replay table: as it is, or Go-quoted when it is
 // empty or holds a character that would break the table (a space, a control character, a
-// non-printable rune, or invalid UTF-8), so that every row stays one line of five columns.
+// non-printable rune, or invalid UTF-8), so that every row stays one line of five columns, or
+// when it could be read as another cell: "-" (the mark of no state key) and text starting with
+// a double quote.
 func cell(s string) string {
-	if s == "" {
-		return `""`
+	if s == "" || s == "-" || s[0] == '"' {
+		return strconv.Quote(s)
 	}
 	for _, r := range s {
 		if r == utf8.RuneError || r == ' ' || !unicode.IsPrint(r) {

@@ -246,6 +246,10 @@ func TestCell(t *testing.T) {
 		{"x\ny", `"x\ny"`},
 		{"\xed\xa0\x80", `"\xed\xa0\x80"`},
 		{"\u2028", `"\u2028"`},
+		{"-", `"-"`},     // not the mark of no state key
+		{`""`, `"\"\""`}, // not the empty state key
+		{`"x`, `"\"x"`},
+		{"a-b", "a-b"},
 	} {
 		if got := cell(tt.in); got != tt.want {
 			t.Errorf("cell(%q) = %s, want %s", tt.in, got, tt.want)
