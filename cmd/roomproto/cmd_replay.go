@@ -196,6 +196,9 @@ type replayVerdict struct {
 	// prevs is the number of prev_events when more than one: the state at such an event needs
 	// state resolution, which replay does not do; it uses the dump's state so far.
 	prevs int
+	// notKept is set when the state after the event's prev event was not kept (more than
+	// maxBranchStates of them): the dump's state so far stands in for it.
+	notKept bool
 	// warning is the first warning of the checks (authrules Options.Warn), such as rule 4.2.1
 	// seeing the authorising server's signature without keys to verify it: printed beside an
 	// accepted verdict.
@@ -231,6 +234,11 @@ func (r *replayVerdict) warn(w *authrules.Rejection) {
 // softFailed reports whether the event passed checks 4 and 5 but not check 6.
 func (r *replayVerdict) softFailed() bool { return r.final() == nil && r.bySoft != nil }
 
+// maxBranchStates bounds the copies of the state replay keeps for events whose prev event is
+// not the line before them (each costs the size of the state): a dump of a linear room needs
+// none, a room with a few late events a few; past the bound, the dump's state so far stands in.
+const maxBranchStates = 1024
+
 // replayRoom authorises the events of a dump in order (see runReplay).
 func replayRoom(d *roomDump) ([]replayVerdict, error) {
 	state, err := authrules.NewState(d.version, nil)
@@ -239,9 +247,11 @@ func replayRoom(d *roomDump) ([]replayVerdict, error) {
 	}
 	// The state after each event that is the only prev event of an event further on than the
 	// line just after it: the state at that later event (a branch of the DAG that left the
-	// dump's order, as a message sent from before a ban).
-	forks := map[string]bool{}
+	// dump's order, as a message sent from before a ban). lastUse says when a kept state can
+	// be dropped; at most maxBranchStates are made, each a copy of the state.
+	lastUse := map[string]int{}
 	after := map[string]*authrules.State{}
+	made := 0
 	var keys signing.KeyLookup
 	if d.keys != nil {
 		keys = d.keys
@@ -261,7 +271,7 @@ func replayRoom(d *roomDump) ([]replayVerdict, error) {
 		// the event is the state after that prev event, which later events changed.
 		if len(ev.PrevEvents) == 1 {
 			if j, ok := firstAt[ev.PrevEvents[0]]; ok && j != i-1 {
-				forks[ev.PrevEvents[0]] = true
+				lastUse[ev.PrevEvents[0]] = i
 			}
 		}
 		if _, ok := firstAt[ev.EventID]; !ok {
@@ -322,6 +332,13 @@ func replayRoom(d *roomDump) ([]replayVerdict, error) {
 			r.prevs = len(ev.PrevEvents)
 		case len(ev.PrevEvents) == 1 && after[ev.PrevEvents[0]] != nil:
 			at = after[ev.PrevEvents[0]]
+			if lastUse[ev.PrevEvents[0]] == i {
+				delete(after, ev.PrevEvents[0])
+			}
+		case len(ev.PrevEvents) == 1 && firstAt[ev.PrevEvents[0]] < i-1:
+			if _, fork := lastUse[ev.PrevEvents[0]]; fork {
+				r.notKept = true // more branch points than maxBranchStates
+			}
 		}
 		r.byState = at.CheckWithOptions(ev, authrules.Options{Keys: keys, Rejected: rejected, Warn: r.warn})
 		if at != state && r.final() == nil {
@@ -340,7 +357,8 @@ func replayRoom(d *roomDump) ([]replayVerdict, error) {
 				return nil, err
 			}
 		}
-		if forks[ev.EventID] {
+		if _, fork := lastUse[ev.EventID]; fork && made < maxBranchStates {
+			made++
 			if after[ev.EventID], err = authrules.NewState(d.version, state.Events()); err != nil {
 				return nil, err
 			}
@@ -516,6 +534,9 @@ func (r *replayVerdict) disagreement() string {
 	}
 	if r.prevs > 1 {
 		return strconv.Itoa(r.prevs) + " prev events: the state at the event needs state resolution; checked against the dump's state so far"
+	}
+	if r.notKept {
+		return "the state after its prev event was not kept (more than " + strconv.Itoa(maxBranchStates) + " such states): checked against the dump's state so far"
 	}
 	if !r.authChecked {
 		return "auth events not all in the dump: checked against the state only"

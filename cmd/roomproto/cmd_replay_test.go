@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/roomproto/roomproto/internal/roomgen"
+	"github.com/roomproto/roomproto/roomversion"
+	"github.com/roomproto/roomproto/signing"
 )
 
 // rpRun runs the tool and returns its exit status, stdout and stderr.
@@ -430,5 +433,44 @@ func TestReplayWarnsWithoutKeys(t *testing.T) {
 	dump, events = exampleDump(t)
 	if lines := replayLines(t, dump, events); strings.Contains(strings.Join(lines, "\n"), "warning") {
 		t.Fatalf("a warning with the dump's keys:\n%s", strings.Join(lines, "\n"))
+	}
+}
+
+// TestReplayBranchStatesBounded: replay keeps at most maxBranchStates copies of the state for
+// events whose prev event is not the line before them; past that the dump's state so far stands
+// in, with a note, so a hostile dump cannot make it copy the state for every event.
+func TestReplayBranchStatesBounded(t *testing.T) {
+	dump, events := exampleDump(t)
+	room, _ := roomgen.ExampleRoom()
+	v, _ := roomversion.Lookup("9")
+	ids := append([]string(nil), room.EventIDs...)
+	n := maxBranchStates + 20
+	for k := 0; k < n; k++ {
+		// Each message's prev event is the event two lines up: a branch point every line.
+		raw := `{"auth_events":["` + room.EventIDs[0] + `","` + room.EventIDs[2] + `","` + room.EventIDs[1] + `"],` +
+			`"content":{"body":"` + strconv.Itoa(k) + `","msgtype":"m.text"},"depth":20,"hashes":{"sha256":"x"},` +
+			`"origin_server_ts":1700000009000,"prev_events":["` + ids[len(ids)-2] + `"],"room_id":"!example:a.example",` +
+			`"sender":"@alice:a.example","signatures":{},"type":"m.room.message"}`
+		id, err := signing.EventID(v, []byte(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+		events = append(events, json.RawMessage(raw))
+	}
+	lines := replayLines(t, dump, events)
+	notKept := 0
+	for _, l := range lines[17 : 17+n] {
+		if !strings.Contains(l, "accepted") {
+			t.Fatalf("line: %s", l)
+		}
+		if strings.Contains(l, "was not kept") {
+			notKept++
+		}
+	}
+	// The branch points are the example room's 15th and 16th events and every message but the
+	// last two: n of them; the first maxBranchStates get their state kept.
+	if want := n - maxBranchStates; notKept != want {
+		t.Fatalf("%d lines checked against the dump's state, want %d", notKept, want)
 	}
 }
