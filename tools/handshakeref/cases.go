@@ -26,9 +26,9 @@ func decode(b []byte) M {
 // template builds a make_join/make_knock template: roomproto's (MakeJoin / MakeKnock) when it
 // allows the request, else a hand-made one.
 func (rm *room) template(kind, user string, authvia string) []byte {
-	t := M{"type": "m.room.member", "room_id": rm.roomID, "sender": user, "state_key": user,
-		"origin": resident, "origin_server_ts": ts, "depth": rm.n + 1,
-		"prev_events": []any{rm.ref(rm.last)}, "auth_events": []any{rm.ref(rm.ids[0])},
+	t := M{"type": "m.room.member", "room_id": rm.RoomID, "sender": user, "state_key": user,
+		"origin": resident, "origin_server_ts": ts, "depth": rm.N + 1,
+		"prev_events": []any{rm.Ref(rm.Last)}, "auth_events": []any{rm.Ref(rm.IDs[0])},
 		"content": M{"membership": kind}}
 	if authvia != "" {
 		t["content"].(M)["join_authorised_via_users_server"] = authvia
@@ -88,15 +88,15 @@ func mutate(r *rand.Rand, rm *room, mut, kind string, tmpl []byte, user string) 
 		key = authgen.KeyFor("b.example", "1")
 		key.Version = "1"
 	}
-	signed, err := membership.SignTemplate(rm.v, pre, srv, ts, eventID, srv, key)
+	signed, err := membership.SignTemplate(rm.V, pre, srv, ts, eventID, srv, key)
 	if err != nil {
 		// SignTemplate refuses (e.g. an invalid template): sign it ourselves
 		tt := decode(pre)
 		tt["origin"], tt["origin_server_ts"] = srv, ts
-		if rm.ver <= 2 {
+		if rm.Ver <= 2 {
 			tt["event_id"] = eventID
 		}
-		signed, err = signing.SignEvent(rm.v, difftool.Enc(tt), srv, key)
+		signed, err = signing.SignEvent(rm.V, difftool.Enc(tt), srv, key)
 		if err != nil {
 			signed = difftool.Enc(tt)
 		}
@@ -117,8 +117,8 @@ func mutate(r *rand.Rand, rm *room, mut, kind string, tmpl []byte, user string) 
 	case "extra-bad-sig":
 		s["signatures"].(M)["b.example"] = M{"ed25519:1": authgen.DummySig}
 	case "eventid-other":
-		if rm.ver <= 2 && srv != "b.example" {
-			b, err := signing.CountersignEvent(rm.v, difftool.Enc(s), "b.example", authgen.KeyFor("b.example", "1"))
+		if rm.Ver <= 2 && srv != "b.example" {
+			b, err := signing.CountersignEvent(rm.V, difftool.Enc(s), "b.example", authgen.KeyFor("b.example", "1"))
 			if err == nil {
 				s = decode(b)
 			}
@@ -130,8 +130,8 @@ func mutate(r *rand.Rand, rm *room, mut, kind string, tmpl []byte, user string) 
 	if mut == "not-json" {
 		ev = append([]byte("{"), ev...)
 	}
-	if rm.ver > 2 {
-		if id, err := signing.EventID(rm.v, ev); err == nil {
+	if rm.Ver > 2 {
+		if id, err := signing.EventID(rm.V, ev); err == nil {
 			eventID = id
 		}
 	} else if e, ok := s["event_id"].(string); ok {
@@ -162,30 +162,30 @@ func caseJoin(r *rand.Rand, rm *room) {
 	pool := append(append([]string{}, remotes...), "@new:a.example", "@new:b.example", "@rob:r.example", "@gone:r.example")
 	user := difftool.Pick(r, pool...)
 	rooms := knownRooms(r, user)
-	d, tm, err := membership.MakeJoin(membership.JoinRequest{State: rm.state, UserID: user, ResidentServer: resident,
+	d, tm, err := membership.MakeJoin(membership.JoinRequest{State: rm.State, UserID: user, ResidentServer: resident,
 		Rooms: membership.KnownRooms(rooms)}, membership.TemplateOptions{Origin: resident, OriginServerTS: ts,
-		PrevEvents: []string{rm.last}, Depth: int64(rm.n + 1)})
+		PrevEvents: []string{rm.Last}, Depth: int64(rm.N + 1)})
 	var tmpl []byte
-	label := "rule=" + rm.rule + " user=" + rm.ms[user]
+	label := "rule=" + rm.Rule + " user=" + rm.Ms[user]
 	if err == nil {
 		tmpl = tm.Event
 		// the template must pass the joining server's checks, and name an authoriser exactly
 		// when the decision needs one
-		ref, ok := call(M{"op": "check_template", "kind": "join", "room_id": rm.roomID, "user_id": user, "template": string(tmpl)})
+		ref, ok := call(M{"op": "check_template", "kind": "join", "room_id": rm.RoomID, "user_id": user, "template": string(tmpl)})
 		if ok {
-			verdict(rm.vid, "MakeJoin(template)", label, rpAns{Allow: true}, ref, M{"template": string(tmpl)})
+			verdict(rm.VID, "MakeJoin(template)", label, rpAns{Allow: true}, ref, M{"template": string(tmpl)})
 		}
 		av, _ := decode(tmpl)["content"].(M)["join_authorised_via_users_server"].(string)
 		if av != d.AuthorisingUser {
-			report("OUTPUT", rm.vid, "MakeJoin(authvia)", label, av, d.AuthorisingUser, M{"template": string(tmpl)}, nil)
+			report("OUTPUT", rm.VID, "MakeJoin(authvia)", label, av, d.AuthorisingUser, M{"template": string(tmpl)}, nil)
 		}
-		if tm.RoomVersion != rm.vid {
-			report("OUTPUT", rm.vid, "MakeJoin(room_version)", label, tm.RoomVersion, rm.vid, nil, nil)
+		if tm.RoomVersion != rm.VID {
+			report("OUTPUT", rm.VID, "MakeJoin(room_version)", label, tm.RoomVersion, rm.VID, nil, nil)
 		}
 		label += " make_join=allow"
 	} else {
 		av := ""
-		if rm.ver >= 8 && r.Intn(2) == 0 {
+		if rm.Ver >= 8 && r.Intn(2) == 0 {
 			av = difftool.Pick(r, residents...)
 		}
 		tmpl = rm.template("join", user, av)
@@ -197,30 +197,30 @@ func caseJoin(r *rand.Rand, rm *room) {
 	// SignTemplate on an unmutated template
 	if mut == "none" {
 		eid := "$st1:" + srv
-		out, err := membership.SignTemplate(rm.v, tmpl, srv, ts, eid, srv, authgen.KeyFor(srv, "1"))
+		out, err := membership.SignTemplate(rm.V, tmpl, srv, ts, eid, srv, authgen.KeyFor(srv, "1"))
 		if err == nil {
-			ref, ok := call(M{"op": "sign_template", "v": rm.vid, "template": string(tmpl), "out": string(out),
+			ref, ok := call(M{"op": "sign_template", "v": rm.VID, "template": string(tmpl), "out": string(out),
 				"origin": srv, "ts": ts, "event_id": eid, "keys": refKeys})
 			if ok {
-				verdict(rm.vid, "SignTemplate", label, rpAns{Allow: true}, ref, M{"template": string(tmpl), "out": string(out)})
+				verdict(rm.VID, "SignTemplate", label, rpAns{Allow: true}, ref, M{"template": string(tmpl), "out": string(out)})
 			}
 		} else {
-			report("VERDICT", rm.vid, "SignTemplate", label, rpOf(err).String(), "ALLOW", M{"template": string(tmpl)}, nil)
+			report("VERDICT", rm.VID, "SignTemplate", label, rpOf(err).String(), "ALLOW", M{"template": string(tmpl)}, nil)
 		}
 	}
 	ev, origin, eventID := mutate(r, rm, mut, "join", tmpl, user)
-	res, err := membership.SendJoin(membership.SendJoinRequest{State: rm.state, ResidentServer: resident,
-		Rooms: membership.KnownRooms(rooms), RoomID: rm.roomID, EventID: eventID, Origin: origin, Event: ev,
+	res, err := membership.SendJoin(membership.SendJoinRequest{State: rm.State, ResidentServer: resident,
+		Rooms: membership.KnownRooms(rooms), RoomID: rm.RoomID, EventID: eventID, Origin: origin, Event: ev,
 		Key: authgen.KeyFor(resident, "1"), Keys: keyRing})
-	req := M{"op": "send_join", "v": rm.vid, "state": rm.stateJSON(), "state_ids": rm.ids, "resident": resident,
-		"rooms": rooms, "room_id": rm.roomID, "event_id": eventID, "origin": origin, "event": string(ev), "keys": refKeys}
+	req := M{"op": "send_join", "v": rm.VID, "state": rm.StateJSON(), "state_ids": rm.IDs, "resident": resident,
+		"rooms": rooms, "room_id": rm.RoomID, "event_id": eventID, "origin": origin, "event": string(ev), "keys": refKeys}
 	if err == nil {
 		req["result"] = string(res.Event)
 	}
 	ref, ok := call(req)
 	if ok {
-		in := M{"event": string(ev), "origin": origin, "event_id": eventID, "rooms": rooms, "members": rm.ms, "room_id": rm.roomID}
-		verdict(rm.vid, "SendJoin", label, rpOf(err), ref, in)
+		in := M{"event": string(ev), "origin": origin, "event_id": eventID, "rooms": rooms, "members": rm.Ms, "room_id": rm.RoomID}
+		verdict(rm.VID, "SendJoin", label, rpOf(err), ref, in)
 	}
 	if err == nil {
 		caseResponse(r, rm, ev, res.Event, label)
@@ -259,16 +259,16 @@ func caseResponse(r *rand.Rand, rm *room, sent, returned []byte, label string) {
 	case "resident-wrong-key":
 		if joiner != resident {
 			delete(sigs, resident)
-			b, _ := signing.CountersignEvent(rm.v, difftool.Enc(s), resident, authgen.KeyFor("b.example", "1"))
+			b, _ := signing.CountersignEvent(rm.V, difftool.Enc(s), resident, authgen.KeyFor("b.example", "1"))
 			s = decode(b)
 		}
 	}
 	ret := difftool.Enc(s)
-	_, err := membership.CheckSendJoinResponse(rm.v, sent, ret, resident, keyRing)
-	ref, ok := call(M{"op": "send_join_resp", "v": rm.vid, "sent": string(sent), "returned": string(ret),
+	_, err := membership.CheckSendJoinResponse(rm.V, sent, ret, resident, keyRing)
+	ref, ok := call(M{"op": "send_join_resp", "v": rm.VID, "sent": string(sent), "returned": string(ret),
 		"resident": resident, "keys": refKeys})
 	if ok {
-		verdict(rm.vid, "CheckSendJoinResponse", label+" resp="+mut, rpOf(err), ref, M{"sent": string(sent), "returned": string(ret)})
+		verdict(rm.VID, "CheckSendJoinResponse", label+" resp="+mut, rpOf(err), ref, M{"sent": string(sent), "returned": string(ret)})
 	}
 }
 
@@ -278,15 +278,15 @@ var knockMuts = []string{"none", "none", "none", "none", "room_id", "sender", "s
 func caseKnock(r *rand.Rand, rm *room) {
 	pool := append(append([]string{}, remotes...), "@new:a.example", "@rob:r.example")
 	user := difftool.Pick(r, pool...)
-	tm, err := membership.MakeKnock(rm.state, user, membership.TemplateOptions{Origin: resident, OriginServerTS: ts,
-		PrevEvents: []string{rm.last}, Depth: int64(rm.n + 1)})
-	label := "rule=" + rm.rule + " user=" + rm.ms[user]
+	tm, err := membership.MakeKnock(rm.State, user, membership.TemplateOptions{Origin: resident, OriginServerTS: ts,
+		PrevEvents: []string{rm.Last}, Depth: int64(rm.N + 1)})
+	label := "rule=" + rm.Rule + " user=" + rm.Ms[user]
 	var tmpl []byte
 	if err == nil {
 		tmpl = tm.Event
-		ref, ok := call(M{"op": "check_template", "kind": "knock", "room_id": rm.roomID, "user_id": user, "template": string(tmpl)})
+		ref, ok := call(M{"op": "check_template", "kind": "knock", "room_id": rm.RoomID, "user_id": user, "template": string(tmpl)})
 		if ok {
-			verdict(rm.vid, "MakeKnock(template)", label, rpAns{Allow: true}, ref, M{"template": string(tmpl)})
+			verdict(rm.VID, "MakeKnock(template)", label, rpAns{Allow: true}, ref, M{"template": string(tmpl)})
 		}
 	} else {
 		tmpl = rm.template("knock", user, "")
@@ -294,10 +294,10 @@ func caseKnock(r *rand.Rand, rm *room) {
 	mut := difftool.Pick(r, knockMuts...)
 	label += " mut=" + mut
 	ev, origin, eventID := mutate(r, rm, mut, "knock", tmpl, user)
-	res, err := membership.SendKnock(membership.SendKnockRequest{State: rm.state, RoomID: rm.roomID, EventID: eventID,
+	res, err := membership.SendKnock(membership.SendKnockRequest{State: rm.State, RoomID: rm.RoomID, EventID: eventID,
 		Origin: origin, Event: ev, Keys: keyRing})
-	req := M{"op": "send_knock", "v": rm.vid, "state": rm.stateJSON(), "state_ids": rm.ids, "resident": resident,
-		"room_id": rm.roomID, "event_id": eventID, "origin": origin, "event": string(ev), "keys": refKeys}
+	req := M{"op": "send_knock", "v": rm.VID, "state": rm.StateJSON(), "state_ids": rm.IDs, "resident": resident,
+		"room_id": rm.RoomID, "event_id": eventID, "origin": origin, "event": string(ev), "keys": refKeys}
 	if err == nil {
 		var krs []string
 		for _, e := range res.KnockRoomState {
@@ -307,7 +307,7 @@ func caseKnock(r *rand.Rand, rm *room) {
 	}
 	ref, ok := call(req)
 	if ok {
-		verdict(rm.vid, "SendKnock", label, rpOf(err), ref, M{"event": string(ev), "origin": origin, "event_id": eventID, "members": rm.ms})
+		verdict(rm.VID, "SendKnock", label, rpOf(err), ref, M{"event": string(ev), "origin": origin, "event_id": eventID, "members": rm.Ms})
 	}
 }
 
@@ -327,14 +327,14 @@ func caseInvite(r *rand.Rand, rm *room) {
 	label := "mut=" + mut + " irs=" + imut
 	srv := difftool.DomainOf(inviter)
 	origin := srv
-	t := M{"type": "m.room.member", "room_id": rm.roomID, "sender": inviter, "state_key": target,
-		"origin_server_ts": ts, "depth": rm.n + 1, "prev_events": []any{rm.ref(rm.last)},
-		"auth_events": []any{rm.ref(rm.ids[0])}, "content": M{"membership": "invite"}}
+	t := M{"type": "m.room.member", "room_id": rm.RoomID, "sender": inviter, "state_key": target,
+		"origin_server_ts": ts, "depth": rm.N + 1, "prev_events": []any{rm.Ref(rm.Last)},
+		"auth_events": []any{rm.Ref(rm.IDs[0])}, "content": M{"membership": "invite"}}
 	eventID := "$i1:" + srv
 	if mut == "eventid-local" {
 		eventID = "$i1:" + local
 	}
-	if rm.ver <= 2 {
+	if rm.Ver <= 2 {
 		t["event_id"] = eventID
 	}
 	switch mut {
@@ -351,7 +351,7 @@ func caseInvite(r *rand.Rand, rm *room) {
 	case "room_id":
 		t["room_id"] = "!elsewhere:b.example"
 	}
-	signed, _ := signing.SignEvent(rm.v, difftool.Enc(t), srv, authgen.KeyFor(srv, "1"))
+	signed, _ := signing.SignEvent(rm.V, difftool.Enc(t), srv, authgen.KeyFor(srv, "1"))
 	s := decode(signed)
 	switch mut {
 	case "bad-sig":
@@ -369,8 +369,8 @@ func caseInvite(r *rand.Rand, rm *room) {
 	if mut == "not-json" {
 		ev = ev[:len(ev)-1]
 	}
-	if rm.ver > 2 {
-		if id, err := signing.EventID(rm.v, ev); err == nil {
+	if rm.Ver > 2 {
+		if id, err := signing.EventID(rm.V, ev); err == nil {
 			eventID = id
 		}
 	}
@@ -379,19 +379,19 @@ func caseInvite(r *rand.Rand, rm *room) {
 	}
 	// invite_room_state
 	var irs []json.RawMessage
-	for _, e := range membership.StrippedState(rm.state) {
+	for _, e := range membership.StrippedState(rm.State) {
 		irs = append(irs, json.RawMessage(e.Raw()))
 	}
-	mk := func(typ, sender string, sk *string, content M) []byte { return rm.mk(typ, sender, sk, content) }
+	mk := func(typ, sender string, sk *string, content M) []byte { return rm.Mk(typ, sender, sk, content) }
 	sp := authgen.Sp
 	switch imut {
 	case "drop-create":
 		irs = irs[1:]
 	case "other-room":
-		old := rm.roomID
-		rm.roomID = "!elsewhere:b.example"
+		old := rm.RoomID
+		rm.RoomID = "!elsewhere:b.example"
 		irs = append(irs, mk("m.room.name", "@mod:r.example", sp(""), M{"name": "x"}))
-		rm.roomID = old
+		rm.RoomID = old
 	case "bad-sig":
 		i := r.Intn(len(irs))
 		m := decode(irs[i])
@@ -421,12 +421,12 @@ func caseInvite(r *rand.Rand, rm *room) {
 		i := 0
 		m := decode(irs[i])
 		if _, ok := m["room_id"]; !ok && m["type"] == "m.room.create" {
-			m["room_id"] = rm.roomID
-			b, _ := signing.SignEvent(rm.v, difftool.Enc(M{"x": 1}), "r.example", authgen.KeyFor("r.example", "1"))
+			m["room_id"] = rm.RoomID
+			b, _ := signing.SignEvent(rm.V, difftool.Enc(M{"x": 1}), "r.example", authgen.KeyFor("r.example", "1"))
 			_ = b
 			delete(m, "signatures")
 			delete(m, "hashes")
-			sb, err := signing.SignEvent(rm.v, difftool.Enc(m), difftool.DomainOf(fmt.Sprint(m["sender"])),
+			sb, err := signing.SignEvent(rm.V, difftool.Enc(m), difftool.DomainOf(fmt.Sprint(m["sender"])),
 				authgen.KeyFor(difftool.DomainOf(fmt.Sprint(m["sender"])), "1"))
 			if err == nil {
 				irs[i] = sb
@@ -435,19 +435,19 @@ func caseInvite(r *rand.Rand, rm *room) {
 	case "duplicate":
 		irs = append(irs, irs[0])
 	case "extra-types":
-		for _, raw := range rm.raws {
+		for _, raw := range rm.Raws {
 			if strings.Contains(string(raw), "history_visibility") || strings.Contains(string(raw), "com.example.x") {
 				irs = append(irs, raw)
 			}
 		}
 	}
-	res, err := membership.SignInvite(membership.InviteRequest{RoomVersion: rm.v, RoomID: rm.roomID, EventID: eventID,
+	res, err := membership.SignInvite(membership.InviteRequest{RoomVersion: rm.V, RoomID: rm.RoomID, EventID: eventID,
 		Origin: origin, Event: ev, InviteRoomState: irs, LocalServer: local, Key: authgen.KeyFor(local, "1"), Keys: keyRing})
 	var irsT []string
 	for _, e := range irs {
 		irsT = append(irsT, string(e))
 	}
-	req := M{"op": "sign_invite", "v": rm.vid, "room_id": rm.roomID, "event_id": eventID, "origin": origin,
+	req := M{"op": "sign_invite", "v": rm.VID, "room_id": rm.RoomID, "event_id": eventID, "origin": origin,
 		"local": local, "event": string(ev), "irs": irsT, "keys": refKeys}
 	if err == nil {
 		req["result"] = string(res.Event)
@@ -456,20 +456,20 @@ func caseInvite(r *rand.Rand, rm *room) {
 	if !ok {
 		return
 	}
-	in := M{"event": string(ev), "origin": origin, "event_id": eventID, "room_id": rm.roomID, "irs": irsT}
+	in := M{"event": string(ev), "origin": origin, "event_id": eventID, "room_id": rm.RoomID, "irs": irsT}
 	rp := rpOf(err)
-	verdict(rm.vid, "SignInvite", label, rp, ref, in)
+	verdict(rm.VID, "SignInvite", label, rp, ref, in)
 	if err == nil && ref.Allow {
 		if (len(res.Warnings) > 0) != ref.Warnings {
 			var ws []string
 			for _, w := range res.Warnings {
 				ws = append(ws, w.Error())
 			}
-			report("WARNINGS", rm.vid, "SignInvite", label, fmt.Sprintf("%d warnings (%s)", len(res.Warnings), difftool.Clip(strings.Join(ws, "; "), 300)),
+			report("WARNINGS", rm.VID, "SignInvite", label, fmt.Sprintf("%d warnings (%s)", len(res.Warnings), difftool.Clip(strings.Join(ws, "; "), 300)),
 				fmt.Sprintf("problems=%v (%s)", ref.Warnings, strings.Join(ref.IRSProblems, "; ")), in, ref.Amb)
 		}
 		if len(res.RoomState) != ref.Valid {
-			report("VALID-COUNT", rm.vid, "SignInvite", label, fmt.Sprint(len(res.RoomState)), fmt.Sprintf("%d (%s)", ref.Valid, strings.Join(ref.IRSProblems, "; ")), in, ref.Amb)
+			report("VALID-COUNT", rm.VID, "SignInvite", label, fmt.Sprint(len(res.RoomState)), fmt.Sprintf("%d (%s)", ref.Valid, strings.Join(ref.IRSProblems, "; ")), in, ref.Amb)
 		}
 	}
 }
@@ -484,7 +484,7 @@ func caseTemplate(r *rand.Rand, rm *room) {
 	mut := difftool.Pick(r, tmplMuts...)
 	switch mut {
 	case "room_id":
-		t["room_id"] = difftool.Pick[any](r, "!elsewhere:b.example", nil, strings.ToUpper(rm.roomID))
+		t["room_id"] = difftool.Pick[any](r, "!elsewhere:b.example", nil, strings.ToUpper(rm.RoomID))
 	case "sender":
 		t["sender"] = difftool.Pick[any](r, "@other:a.example", nil, 5)
 	case "state_key":
@@ -510,43 +510,43 @@ func caseTemplate(r *rand.Rand, rm *room) {
 	}
 	var err error
 	if kind == "join" {
-		err = membership.CheckJoinTemplate(rm.roomID, user, b)
+		err = membership.CheckJoinTemplate(rm.RoomID, user, b)
 	} else {
-		err = membership.CheckKnockTemplate(rm.roomID, user, b)
+		err = membership.CheckKnockTemplate(rm.RoomID, user, b)
 	}
-	ref, ok := call(M{"op": "check_template", "kind": kind, "room_id": rm.roomID, "user_id": user, "template": string(b)})
+	ref, ok := call(M{"op": "check_template", "kind": kind, "room_id": rm.RoomID, "user_id": user, "template": string(b)})
 	if ok {
 		op := "CheckJoinTemplate"
 		if kind == "knock" {
 			op = "CheckKnockTemplate"
 		}
-		verdict(rm.vid, op, "mut="+mut, rpOf(err), ref, M{"template": string(b), "room_id": rm.roomID, "user": user})
+		verdict(rm.VID, op, "mut="+mut, rpOf(err), ref, M{"template": string(b), "room_id": rm.RoomID, "user": user})
 	}
 }
 
 func caseStripped(r *rand.Rand, rm *room) {
-	evs := membership.StrippedState(rm.state)
+	evs := membership.StrippedState(rm.State)
 	var out []string
 	for _, e := range evs {
 		out = append(out, string(e.Raw()))
 	}
-	ref, ok := call(M{"op": "stripped_state", "state": rm.stateJSON(), "out": out})
+	ref, ok := call(M{"op": "stripped_state", "state": rm.StateJSON(), "out": out})
 	if ok {
-		verdict(rm.vid, "StrippedState", "rule="+rm.rule, rpAns{Allow: true}, ref, M{"out": out})
+		verdict(rm.VID, "StrippedState", "rule="+rm.Rule, rpAns{Allow: true}, ref, M{"out": out})
 	}
-	for _, raw := range rm.raws {
-		e, err := pdu.Parse(rm.v, raw)
+	for _, raw := range rm.Raws {
+		e, err := pdu.Parse(rm.V, raw)
 		if err != nil {
 			continue
 		}
 		b, err := membership.StripEvent(e)
 		if err != nil {
-			report("VERDICT", rm.vid, "StripEvent", "", err.Error(), "ALLOW", M{"event": string(raw)}, nil)
+			report("VERDICT", rm.VID, "StripEvent", "", err.Error(), "ALLOW", M{"event": string(raw)}, nil)
 			continue
 		}
 		ref, ok := call(M{"op": "strip_event", "event": string(raw), "out": string(b)})
 		if ok {
-			verdict(rm.vid, "StripEvent", "", rpAns{Allow: true}, ref, M{"event": string(raw), "out": string(b)})
+			verdict(rm.VID, "StripEvent", "", rpAns{Allow: true}, ref, M{"event": string(raw), "out": string(b)})
 		}
 	}
 }

@@ -47,20 +47,20 @@ var entryKinds = []string{"state", "state", "state", "state-sk", "duplicate", "o
 // entry draws one invite_room_state entry of the given kind.
 func (rm *room) entry(r *rand.Rand, kind string) []byte {
 	sp := authgen.Sp
-	pickState := func() []byte { return rm.raws[r.Intn(len(rm.raws))] }
+	pickState := func() []byte { return rm.Raws[r.Intn(len(rm.Raws))] }
 	switch kind {
 	case "state":
 		return pickState()
 	case "state-sk":
 		t := difftool.Pick(r, "m.room.name", "m.room.topic", "m.room.create", "m.room.join_rules", "com.example.y")
-		return rm.mk(t, "@mod:r.example", sp(difftool.Pick(r, "x", "@mod:r.example", "")), M{"v": 1})
+		return rm.Mk(t, "@mod:r.example", sp(difftool.Pick(r, "x", "@mod:r.example", "")), M{"v": 1})
 	case "duplicate":
-		return rm.raws[0]
+		return rm.Raws[0]
 	case "other-room":
-		old := rm.roomID
-		rm.roomID = difftool.Pick(r, "!elsewhere:b.example", otherRooms[0])
-		b := rm.mk(difftool.Pick(r, "m.room.name", "m.room.join_rules", "m.room.member"), "@mod:r.example", sp(""), M{"name": "x"})
-		rm.roomID = old
+		old := rm.RoomID
+		rm.RoomID = difftool.Pick(r, "!elsewhere:b.example", otherRooms[0])
+		b := rm.Mk(difftool.Pick(r, "m.room.name", "m.room.join_rules", "m.room.member"), "@mod:r.example", sp(""), M{"name": "x"})
+		rm.RoomID = old
 		return b
 	case "bad-sig", "hash", "unknown-key", "no-sig", "missing-field", "extra-sig-bad", "extra-sig-good", "client-form":
 		m := decode(pickState())
@@ -80,7 +80,7 @@ func (rm *room) entry(r *rand.Rand, kind string) []byte {
 		case "extra-sig-bad":
 			sigs["b.example"] = M{"ed25519:1": authgen.DummySig}
 		case "extra-sig-good":
-			return authgen.SignAll(rm.v, pickState(), []string{"b.example"})
+			return authgen.SignAll(rm.V, pickState(), []string{"b.example"})
 		case "client-form":
 			return difftool.Enc(M{"type": m["type"], "state_key": m["state_key"], "sender": m["sender"], "content": m["content"]})
 		}
@@ -88,32 +88,32 @@ func (rm *room) entry(r *rand.Rand, kind string) []byte {
 	case "non-object":
 		return []byte(difftool.Pick(r, `1`, `"m.room.create"`, `[]`, `null`, `[{"type":"m.room.create"}]`, `true`))
 	case "non-state":
-		return rm.mk(difftool.Pick(r, "m.room.message", "m.room.create", "m.room.name"), "@mod:r.example", nil, M{"body": "hi"})
+		return rm.Mk(difftool.Pick(r, "m.room.message", "m.room.create", "m.room.name"), "@mod:r.example", nil, M{"body": "hi"})
 	case "create-other-room":
 		// a create event signed for real but of another room
-		cc := M{"room_version": rm.vid}
-		if rm.ver <= 10 {
+		cc := M{"room_version": rm.VID}
+		if rm.Ver <= 10 {
 			cc["creator"] = "@bea:b.example"
 		}
-		old, oldN := rm.roomID, rm.n
-		rm.roomID = "!other:b.example"
-		b := rm.mk("m.room.create", "@bea:b.example", sp(""), cc)
-		rm.roomID, rm.n = old, oldN+1
+		old, oldN := rm.RoomID, rm.N
+		rm.RoomID = "!other:b.example"
+		b := rm.Mk("m.room.create", "@bea:b.example", sp(""), cc)
+		rm.RoomID, rm.N = old, oldN+1
 		return b
 	case "create-impostor":
 		// a create event naming the room, made and validly signed by another server (v1-11;
 		// in v12 it is a create of another room, whose ID is its own hash)
-		cc := M{"room_version": rm.vid}
-		if rm.ver <= 10 {
+		cc := M{"room_version": rm.VID}
+		if rm.Ver <= 10 {
 			cc["creator"] = "@bea:b.example"
 		}
-		oldN := rm.n
-		b := rm.mk("m.room.create", "@bea:b.example", sp(""), cc)
-		rm.n = oldN + 1
+		oldN := rm.N
+		b := rm.Mk("m.room.create", "@bea:b.example", sp(""), cc)
+		rm.N = oldN + 1
 		return b
 	case "create-other-version":
 		// the room's create event re-made and signed as an event of another room version
-		m := decode(rm.raws[0])
+		m := decode(rm.Raws[0])
 		delete(m, "signatures")
 		delete(m, "hashes")
 		ov := authgen.Version(difftool.Pick(r, "1", "3", "4", "11", "12"))
@@ -124,7 +124,7 @@ func (rm *room) entry(r *rand.Rand, kind string) []byte {
 		}
 		return b
 	case "redacted-create":
-		m := decode(rm.raws[0])
+		m := decode(rm.Raws[0])
 		m["content"] = M{}
 		return difftool.Enc(m)
 	case "dup-key":
@@ -142,26 +142,26 @@ func (rm *room) entry(r *rand.Rand, kind string) []byte {
 		}
 		return b
 	case "create-client-form":
-		m := decode(rm.raws[0])
+		m := decode(rm.Raws[0])
 		return difftool.Enc(M{"type": m["type"], "state_key": m["state_key"], "sender": m["sender"], "content": m["content"]})
 	case "create-room_id":
-		m := decode(rm.raws[0])
-		m["room_id"] = rm.roomID
+		m := decode(rm.Raws[0])
+		m["room_id"] = rm.RoomID
 		delete(m, "signatures")
 		delete(m, "hashes")
 		srv := difftool.DomainOf(fmt.Sprint(m["sender"]))
-		b, err := signing.SignEvent(rm.v, difftool.Enc(m), srv, authgen.KeyFor(srv, "1"))
+		b, err := signing.SignEvent(rm.V, difftool.Enc(m), srv, authgen.KeyFor(srv, "1"))
 		if err != nil {
 			return difftool.Enc(m)
 		}
 		return b
 	case "create-sk":
-		m := decode(rm.raws[0])
+		m := decode(rm.Raws[0])
 		m["state_key"] = "x"
 		delete(m, "signatures")
 		delete(m, "hashes")
 		srv := difftool.DomainOf(fmt.Sprint(m["sender"]))
-		b, _ := signing.SignEvent(rm.v, difftool.Enc(m), srv, authgen.KeyFor(srv, "1"))
+		b, _ := signing.SignEvent(rm.V, difftool.Enc(m), srv, authgen.KeyFor(srv, "1"))
 		return b
 	}
 	fmt.Fprintln(os.Stderr, "unknown entry kind", kind)
@@ -173,7 +173,7 @@ func (rm *room) entry(r *rand.Rand, kind string) []byte {
 // create event, plus a few entries of random kinds, shuffled or not; over the limit sometimes.
 func (rm *room) drawEntries(r *rand.Rand) ([]json.RawMessage, string) {
 	var irs []json.RawMessage
-	for _, e := range membership.StrippedState(rm.state) {
+	for _, e := range membership.StrippedState(rm.State) {
 		irs = append(irs, json.RawMessage(e.Raw()))
 	}
 	var kinds []string
@@ -201,7 +201,7 @@ func (rm *room) drawEntries(r *rand.Rand) ([]json.RawMessage, string) {
 		fk := difftool.Pick(r, "create-other-room", "create-client-form", "bad-sig-create")
 		for i := 0; i < k; i++ {
 			if fk == "bad-sig-create" {
-				m := decode(rm.raws[0])
+				m := decode(rm.Raws[0])
 				for srv := range m["signatures"].(M) {
 					m["signatures"].(M)[srv].(M)["ed25519:1"] = authgen.DummySig
 				}
@@ -213,7 +213,7 @@ func (rm *room) drawEntries(r *rand.Rand) ([]json.RawMessage, string) {
 				out = append(out, rm.entry(r, "state"))
 			}
 		}
-		out = append(out, rm.raws[0])
+		out = append(out, rm.Raws[0])
 		return out, fmt.Sprintf("over-limit-creates(%d,%s)", k, fk)
 	}
 	if r.Intn(12) == 0 {
@@ -226,7 +226,7 @@ func (rm *room) drawEntries(r *rand.Rand) ([]json.RawMessage, string) {
 		}
 		pos := difftool.Pick(r, 0, membership.MaxStrippedState-1, membership.MaxStrippedState, total-1)
 		if r.Intn(4) != 0 {
-			out[pos] = rm.raws[0]
+			out[pos] = rm.Raws[0]
 		}
 		irs = out
 		kinds = append(kinds, fmt.Sprintf("over-limit(%d,%s,create@%d)", total, fill, pos))
@@ -253,23 +253,23 @@ func raws(evs []*pdu.Event) []string {
 // caseCheckStripped compares CheckStrippedState on a drawn list.
 func caseCheckStripped(r *rand.Rand, rm *room) {
 	irs, label := rm.drawEntries(r)
-	valid, probs := membership.CheckStrippedState(rm.v, rm.roomID, irs, keyRing)
+	valid, probs := membership.CheckStrippedState(rm.V, rm.RoomID, irs, keyRing)
 	for _, p := range probs {
 		var me *membership.Error
 		if !asErr(p, &me) {
-			report("PROBLEM-TYPE", rm.vid, "CheckStrippedState", label, p.Error(), "*membership.Error", nil, nil)
+			report("PROBLEM-TYPE", rm.VID, "CheckStrippedState", label, p.Error(), "*membership.Error", nil, nil)
 		} else if me.Status != 400 || me.ErrCode != "M_INVALID_PARAM" {
-			report("PROBLEM-CODE", rm.vid, "CheckStrippedState", label, fmt.Sprintf("%d %s", me.Status, me.ErrCode), "400 M_INVALID_PARAM", nil, nil)
+			report("PROBLEM-CODE", rm.VID, "CheckStrippedState", label, fmt.Sprintf("%d %s", me.Status, me.ErrCode), "400 M_INVALID_PARAM", nil, nil)
 		}
 	}
-	req := M{"op": "check_stripped", "v": rm.vid, "room_id": rm.roomID, "entries": texts(irs), "keys": refKeys,
+	req := M{"op": "check_stripped", "v": rm.VID, "room_id": rm.RoomID, "entries": texts(irs), "keys": refKeys,
 		"rp_valid": raws(valid), "rp_problems": len(probs)}
 	ref, ok := call(req)
 	if !ok {
 		return
 	}
-	in := M{"room_id": rm.roomID, "entries": texts(irs)}
-	verdict(rm.vid, "CheckStrippedState", label, rpAns{Allow: true}, ref, in)
+	in := M{"room_id": rm.RoomID, "entries": texts(irs)}
+	verdict(rm.VID, "CheckStrippedState", label, rpAns{Allow: true}, ref, in)
 	res := "clean"
 	if len(probs) > 0 {
 		res = "problems"
@@ -314,9 +314,9 @@ func caseInvite(r *rand.Rand, rm *room) {
 	if r.Intn(10) == 0 {
 		origin = ""
 	}
-	t := M{"type": "m.room.member", "room_id": rm.roomID, "sender": inviter, "state_key": target,
-		"origin_server_ts": ts, "depth": rm.n + 1, "prev_events": []any{rm.ref(rm.last)},
-		"auth_events": []any{rm.ref(rm.ids[0])}, "content": M{"membership": "invite"}}
+	t := M{"type": "m.room.member", "room_id": rm.RoomID, "sender": inviter, "state_key": target,
+		"origin_server_ts": ts, "depth": rm.N + 1, "prev_events": []any{rm.Ref(rm.Last)},
+		"auth_events": []any{rm.Ref(rm.IDs[0])}, "content": M{"membership": "invite"}}
 	if r.Intn(4) == 0 {
 		t["origin"] = srv
 	}
@@ -324,7 +324,7 @@ func caseInvite(r *rand.Rand, rm *room) {
 	if mut == "eventid-local" {
 		eventID = "$i1:" + local
 	}
-	if rm.ver <= 2 {
+	if rm.Ver <= 2 {
 		t["event_id"] = eventID
 	}
 	switch mut {
@@ -381,7 +381,7 @@ func caseInvite(r *rand.Rand, rm *room) {
 	if tmut == "other-server-signs" {
 		signer = "b.example"
 	}
-	signed, err := signing.SignEvent(rm.v, difftool.Enc(t), signer, authgen.KeyFor(signer, "1"))
+	signed, err := signing.SignEvent(rm.V, difftool.Enc(t), signer, authgen.KeyFor(signer, "1"))
 	if err != nil {
 		signed = difftool.Enc(t)
 	}
@@ -406,23 +406,23 @@ func caseInvite(r *rand.Rand, rm *room) {
 	ev := difftool.Enc(s)
 	switch mut {
 	case "extra-good-sig":
-		ev = authgen.SignAll(rm.v, ev, []string{"b.example"})
+		ev = authgen.SignAll(rm.V, ev, []string{"b.example"})
 	case "local-sig":
 		// the invited server's own signature already there (by a key of another ID)
 		ev, _ = signing.SignJSON(ev, local, authgen.KeyFor(local, "2"))
 	case "not-json":
 		ev = ev[:len(ev)-1]
 	}
-	v, vid := rm.v, rm.vid
+	v, vid := rm.V, rm.VID
 	if mut == "wrong-version" {
 		vid = difftool.Pick(r, allVers...)
-		if vid == rm.vid {
+		if vid == rm.VID {
 			vid = difftool.Pick(r, "1", "3", "11", "12")
 		}
 		v = authgen.Version(vid)
 		label += " as=v" + vid
 	}
-	if rm.ver > 2 || mut == "wrong-version" {
+	if rm.Ver > 2 || mut == "wrong-version" {
 		if id, err := signing.EventID(v, ev); err == nil {
 			eventID = id
 		}
@@ -430,7 +430,7 @@ func caseInvite(r *rand.Rand, rm *room) {
 	if mut == "event_id" {
 		eventID = "$wrong:" + srv
 	}
-	roomID := rm.roomID
+	roomID := rm.RoomID
 	if r.Intn(10) == 0 || mut == "no-path" {
 		eventID = ""
 	}
@@ -459,7 +459,7 @@ func caseInvite(r *rand.Rand, rm *room) {
 	if !ok {
 		return
 	}
-	in := M{"v": vid, "event": string(ev), "origin": origin, "event_id": eventID, "room_id": rm.roomID,
+	in := M{"v": vid, "event": string(ev), "origin": origin, "event_id": eventID, "room_id": rm.RoomID,
 		"policy": policyNames[pi], "irs": difftool.Clip(strings.Join(texts(irs), "\n"), 3000)}
 	verdict(vid, "SignInvite", label, rpOf(err), ref, in)
 }
@@ -467,16 +467,16 @@ func caseInvite(r *rand.Rand, rm *room) {
 // caseStripped compares StrippedState and StripEvent on every event of a room (and a few
 // non-state events).
 func caseStripped(r *rand.Rand, rm *room) {
-	evs := membership.StrippedState(rm.state)
-	ref, ok := call(M{"op": "stripped_state", "v": rm.vid, "state": texts(rm.stateJSON()), "out": raws(evs)})
+	evs := membership.StrippedState(rm.State)
+	ref, ok := call(M{"op": "stripped_state", "v": rm.VID, "state": texts(rm.StateJSON()), "out": raws(evs)})
 	if ok {
-		verdict(rm.vid, "StrippedState", "rule="+rm.rule, rpAns{Allow: true}, ref, M{"out": raws(evs)})
+		verdict(rm.VID, "StrippedState", "rule="+rm.Rule, rpAns{Allow: true}, ref, M{"out": raws(evs)})
 	}
-	all := append([][]byte{}, rm.raws...)
-	all = append(all, rm.mk("m.room.message", "@mod:r.example", nil, M{"body": "hi"}))
-	all = append(all, rm.mk("m.room.topic", "@mod:r.example", authgen.Sp("@mod:r.example"), M{"topic": "t", "n": M{"a": []any{1, "\u00e9"}}}))
+	all := append([][]byte{}, rm.Raws...)
+	all = append(all, rm.Mk("m.room.message", "@mod:r.example", nil, M{"body": "hi"}))
+	all = append(all, rm.Mk("m.room.topic", "@mod:r.example", authgen.Sp("@mod:r.example"), M{"topic": "t", "n": M{"a": []any{1, "\u00e9"}}}))
 	for _, raw := range all {
-		e, err := pdu.Parse(rm.v, raw)
+		e, err := pdu.Parse(rm.V, raw)
 		if err != nil {
 			continue
 		}
@@ -489,7 +489,7 @@ func caseStripped(r *rand.Rand, rm *room) {
 		}
 		ref, ok := call(req)
 		if ok {
-			verdict(rm.vid, "StripEvent", "", rpAns{Allow: true}, ref, M{"event": string(raw), "out": string(b)})
+			verdict(rm.VID, "StripEvent", "", rpAns{Allow: true}, ref, M{"event": string(raw), "out": string(b)})
 		}
 	}
 }

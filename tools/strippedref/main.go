@@ -17,7 +17,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand"
@@ -25,13 +24,10 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/roomproto/roomproto/authrules"
 	"github.com/roomproto/roomproto/membership"
-	"github.com/roomproto/roomproto/pdu"
-	"github.com/roomproto/roomproto/roomversion"
-	"github.com/roomproto/roomproto/signing"
 	"github.com/roomproto/roomproto/tools/internal/authgen"
 	"github.com/roomproto/roomproto/tools/internal/difftool"
+	"github.com/roomproto/roomproto/tools/internal/memberroom"
 	"github.com/roomproto/roomproto/tools/internal/pyref"
 )
 
@@ -44,195 +40,28 @@ const (
 )
 
 var (
-	servers    = []string{"r.example", "a.example", "b.example", "l.example"}
-	residents  = []string{"@mod:r.example", "@rob:r.example", "@low:r.example", "@gone:r.example"}
-	remotes    = []string{"@joe:a.example", "@ann:a.example", "@bea:b.example", "@kim:b.example"}
-	locals     = []string{"@lou:l.example", "@lia:l.example"}
-	otherRooms = []string{"!o1:a.example", "!o2:b.example"}
+	servers    = memberroom.Servers
+	remotes    = memberroom.Remotes
+	locals     = memberroom.Locals
+	otherRooms = memberroom.OtherRooms
 	allVers    = []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"}
-	keyRing    = signing.KeyRing{}
+	keyRing    = memberroom.KeyRing()
 	refKeys    = map[string]map[string]M{}
 )
 
 func init() {
 	for _, s := range servers {
 		k := authgen.KeyFor(s, "1")
-		keyRing[s] = map[string]signing.PublicKey{"ed25519:1": {Key: k.Public()}}
 		refKeys[s] = map[string]M{"ed25519:1": {"key": difftool.B64(k.Public()), "vu": nil}}
 	}
 }
 
-// room is a generated room whose events are really signed.
-type room struct {
-	v      roomversion.Version
-	vid    string
-	ver    int
-	roomID string
-	raws   [][]byte
-	ids    []string
-	state  *authrules.State
-	ms     map[string]string
-	rule   string
-	n      int
-	last   string
-	r      *rand.Rand
-}
+// room is a room drawn by memberroom.Gen, with this harness's methods.
+type room struct{ *memberroom.Room }
 
-func (rm *room) ref(id string) any {
-	if rm.ver <= 2 {
-		return []any{id, M{}}
-	}
-	return id
-}
-
-// mk builds and signs an event of the room (auth_events: the room's create, power levels and
-// sender's membership when known; not checked by the state checks).
-func (rm *room) mk(typ, sender string, sk *string, content M) []byte {
-	rm.n++
-	ev := M{"type": typ, "sender": sender, "content": content, "depth": rm.n,
-		"origin_server_ts": 1_700_000_000_000 + int64(rm.n), "auth_events": []any{}, "prev_events": []any{}}
-	if sk != nil {
-		ev["state_key"] = *sk
-	}
-	if !(rm.ver >= 12 && typ == "m.room.create") {
-		ev["room_id"] = rm.roomID
-	}
-	if rm.last != "" {
-		ev["prev_events"] = []any{rm.ref(rm.last)}
-		ev["auth_events"] = []any{rm.ref(rm.ids[0])}
-	}
-	srv := difftool.DomainOf(sender)
-	if rm.ver <= 2 {
-		ev["event_id"] = fmt.Sprintf("$e%d:%s", rm.n, srv)
-	}
-	out, err := signing.SignEvent(rm.v, difftool.Enc(ev), srv, authgen.KeyFor(srv, "1"))
-	if err != nil {
-		panic(err) // invariant: the harness built this room and its events itself
-	}
-	return out
-}
-
-func (rm *room) add(typ, sender string, sk string, content M) {
-	raw := rm.mk(typ, sender, &sk, content)
-	id, err := signing.EventID(rm.v, raw)
-	if err != nil {
-		panic(err) // invariant: the harness built this room and its events itself
-	}
-	if rm.ver >= 12 && typ == "m.room.create" {
-		rm.roomID = "!" + id[1:]
-	}
-	rm.raws = append(rm.raws, raw)
-	rm.ids = append(rm.ids, id)
-	rm.last = id
-}
-
-// genRoom draws a room; knock biases its join rule towards knocking.
+// genRoom draws a room (memberroom.Gen).
 func genRoom(r *rand.Rand, vid string, knock bool) *room {
-	rm := &room{v: authgen.Version(vid), vid: vid, ver: difftool.VerNum(vid), r: r, ms: map[string]string{}}
-	creator := "@mod:r.example"
-	if r.Intn(4) == 0 {
-		creator = "@ann:a.example"
-	}
-	rm.roomID = "!room:" + difftool.DomainOf(creator)
-	cc := M{"room_version": vid}
-	if rm.ver <= 10 {
-		cc["creator"] = creator
-	}
-	rm.add("m.room.create", creator, "", cc)
-	rm.add("m.room.member", creator, creator, M{"membership": "join"})
-	rm.ms[creator] = "join"
-	pl := M{"users": M{}}
-	users := pl["users"].(M)
-	if rm.ver < 12 {
-		users[creator] = 100
-	}
-	pl["invite"] = difftool.Pick(r, 0, 0, 50, 50, 100)
-	for _, u := range residents[:3] {
-		if u != creator {
-			users[u] = difftool.Pick(r, 0, 50, 100)
-		}
-	}
-	if r.Intn(6) == 0 {
-		pl["users_default"] = difftool.Pick(r, 0, 50)
-	}
-	rm.add("m.room.power_levels", creator, "", pl)
-	rules := []string{"public", "invite", "restricted", "restricted", "knock", "knock_restricted", "knock_restricted"}
-	rm.rule = difftool.Pick(r, rules...)
-	if knock {
-		rm.rule = difftool.Pick(r, "knock", "knock_restricted")
-	}
-	jc := M{"join_rule": rm.rule}
-	if strings.Contains(rm.rule, "restricted") {
-		jc["allow"] = []any{M{"type": "m.room_membership", "room_id": difftool.Pick(r, otherRooms...)}}
-	}
-	if r.Intn(12) != 0 {
-		rm.add("m.room.join_rules", creator, "", jc)
-	} else {
-		rm.rule = "(none)"
-	}
-	mships := []string{"join", "join", "join", "", "invite", "leave", "ban"}
-	if rm.ver >= 7 {
-		mships = append(mships, "knock")
-	}
-	for _, u := range append(append(append([]string{}, residents...), remotes...), locals...) {
-		if u == creator {
-			continue
-		}
-		m := difftool.Pick(r, mships...)
-		if m == "" {
-			continue
-		}
-		sender := u
-		if m == "invite" || m == "ban" {
-			sender = creator
-		}
-		rm.add("m.room.member", sender, u, M{"membership": m})
-		rm.ms[u] = m
-	}
-	for _, t := range []string{"m.room.name", "m.room.topic", "m.room.avatar", "m.room.canonical_alias",
-		"m.room.encryption", "m.room.history_visibility", "com.example.x"} {
-		if r.Intn(2) == 0 {
-			sk := ""
-			if r.Intn(8) == 0 {
-				sk = "x"
-			}
-			rm.add(t, creator, sk, M{"v": t})
-		}
-	}
-	// state: the last event of each (type, state_key)
-	var evs []*pdu.Event
-	seen := map[string]int{}
-	var raws [][]byte
-	var ids []string
-	for i, raw := range rm.raws {
-		e, err := signing.ParseEvent(rm.v, raw)
-		if err != nil {
-			panic(err) // invariant: the harness built this room and its events itself
-		}
-		k := e.Type + "|" + *e.StateKey
-		if j, ok := seen[k]; ok {
-			evs[j], raws[j], ids[j] = e, raw, rm.ids[i]
-			continue
-		}
-		seen[k] = len(evs)
-		evs = append(evs, e)
-		raws = append(raws, raw)
-		ids = append(ids, rm.ids[i])
-	}
-	st, err := authrules.NewState(rm.v, evs)
-	if err != nil {
-		panic(err) // invariant: the harness built this room and its events itself
-	}
-	rm.state, rm.raws, rm.ids = st, raws, ids
-	return rm
-}
-
-func (rm *room) stateJSON() []json.RawMessage {
-	out := make([]json.RawMessage, len(rm.raws))
-	for i, r := range rm.raws {
-		out[i] = r
-	}
-	return out
+	return &room{memberroom.Gen(r, vid, knock)}
 }
 
 // refAns is the reference's answer.
