@@ -257,10 +257,9 @@ func replayRoom(d *roomDump) ([]replayVerdict, error) {
 		keys = d.keys
 	}
 	seen := map[string]*pdu.Event{}
-	first := map[string]int{} // event ID → index of its first event
 	rejected := map[string]bool{}
 	out := make([]replayVerdict, len(d.events))
-	firstAt := map[string]int{}
+	firstAt := map[string]int{} // event ID → index of its first event
 	for i, raw := range d.events {
 		out[i].ev, out[i].parseErr = signing.ParseEvent(d.version, raw)
 		ev := out[i].ev
@@ -285,7 +284,7 @@ func replayRoom(d *roomDump) ([]replayVerdict, error) {
 		if ev == nil {
 			continue
 		}
-		if j, dup := first[ev.EventID]; dup {
+		if j := firstAt[ev.EventID]; j != i {
 			// The event ID again. The same event (same content hash): the first copy stands
 			// for it and its verdict holds. Another event with that ID (v1-2, where the ID is
 			// a field, or a v3+ copy whose content was changed): the first one is kept.
@@ -297,7 +296,6 @@ func replayRoom(d *roomDump) ([]replayVerdict, error) {
 			}
 			continue
 		}
-		first[ev.EventID] = i
 		if !d.version.Format.RoomIDFromCreateEvent && ev.RoomID != roomID {
 			// No auth rule of v1-11 reads the event's own room_id (a server files events by
 			// room before it checks them; from v12 rule 2 does): an event of another room
