@@ -199,6 +199,10 @@ type replayVerdict struct {
 	// notKept is set when the state after the event's prev event was not kept (more than
 	// maxBranchStates of them): the dump's state so far stands in for it.
 	notKept bool
+	// hashMismatch is set when the event's content hash does not match it (check 3 of
+	// "Checks performed on receipt of a PDU"): replay does not act on it (a server would
+	// redact the event before checks 4-6, as verify-room does), but says so.
+	hashMismatch bool
 	// warning is the first warning of the checks (authrules Options.Warn), such as rule 4.2.1
 	// seeing the authorising server's signature without keys to verify it: printed beside an
 	// accepted verdict.
@@ -266,6 +270,7 @@ func replayRoom(d *roomDump) ([]replayVerdict, error) {
 		if ev == nil {
 			continue
 		}
+		out[i].hashMismatch = errors.Is(signing.CheckContentHash(d.version, ev.Raw()), signing.ErrContentHashMismatch)
 		// Its only prev event came earlier, but not on the line just before it: the state at
 		// the event is the state after that prev event, which later events changed.
 		if len(ev.PrevEvents) == 1 {
@@ -289,10 +294,14 @@ func replayRoom(d *roomDump) ([]replayVerdict, error) {
 			// for it and its verdict holds. Another event with that ID (v1-2, where the ID is
 			// a field, or a v3+ copy whose content was changed): the first one is kept.
 			if sameEvent(d.version, out[j].ev, ev) {
+				hashMismatch := r.hashMismatch
 				*r = out[j]
-				r.ev, r.dupOf = ev, j+1
+				r.ev, r.dupOf, r.hashMismatch = ev, j+1, hashMismatch
 			} else {
 				r.idTaken = fmt.Errorf("event %d, a different event, has this event ID: the first is kept", j+1)
+				if out[j].hashMismatch && !r.hashMismatch {
+					r.idTaken = fmt.Errorf("event %d, a different event, has this event ID: the first is kept (event %d fails its content hash, this one does not: a server that has event %d keeps its redacted form)", j+1, j+1, j+1)
+				}
 			}
 			continue
 		}
@@ -403,8 +412,9 @@ func sameEvent(v roomversion.Version, a, b *pdu.Event) bool {
 // the rule printed is that of the auth-events check when it rejects, else that of the state
 // check, and a note says when the two checks disagree. Keys for rule 4.2.1 (the authorising
 // server's signature of a restricted join) come from --keys or the dump's "keys" member;
-// without them the rule only requires the signature to be present. Signatures and hashes are
-// not checked here: that is verify-room's job.
+// without them the rule only requires the signature to be present. Signatures are not checked
+// here, and an event whose content hash does not match is checked as it is, with a note saying
+// so: acting on them (dropping, redacting) is verify-room's job.
 func runReplay(e *env, args []string) error {
 	fs := newFlags("replay")
 	keysFile := fs.String("keys", "", "public keys {server: {key ID: key}} for the authorising server's signatures")
@@ -495,6 +505,9 @@ func printReplay(w io.Writer, d *roomDump, verdicts []replayVerdict) error {
 		}
 		if w := r.warning; w != nil && r.final() == nil {
 			verdict += " (warning, rule " + w.Rule + ": " + w.Reason + ")"
+		}
+		if r.hashMismatch {
+			verdict += " (content hash mismatch: checked unredacted here; a server, as verify-room, would redact it first)"
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", i+1, id, typ, sk, oneLine(verdict))
 	}

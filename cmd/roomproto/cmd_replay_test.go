@@ -474,3 +474,43 @@ func TestReplayBranchStatesBounded(t *testing.T) {
 		t.Fatalf("%d lines checked against the dump's state, want %d", notKept, want)
 	}
 }
+
+// TestReplayContentHashNote: replay checks an event whose content hash fails as it is, with a
+// note (check 3 is verify-room's to act on; docs/decisions.md bulk 9 "Content hashes"), and a
+// genuine event that comes after a forged copy of it says that the kept copy fails its hash
+// (found by tools/replayref, F5).
+func TestReplayContentHashNote(t *testing.T) {
+	const note = "(content hash mismatch: checked unredacted here; a server, as verify-room, would redact it first)"
+	dump, events := exampleDump(t)
+	// Event 11 is a message: change its body (the content hash covers it, the event ID does
+	// not), and put the forged copy before the genuine one.
+	i := 10
+	var ev map[string]json.RawMessage
+	if err := json.Unmarshal(events[i], &ev); err != nil {
+		t.Fatal(err)
+	}
+	if string(ev["type"]) != `"m.room.message"` {
+		t.Fatalf("event 11 is %s, not a message", ev["type"])
+	}
+	ev["content"] = json.RawMessage(`{"body":"forged","msgtype":"m.text"}`)
+	forged, _ := json.Marshal(ev)
+	events = append(events[:i:i], append([]json.RawMessage{forged}, events[i:]...)...)
+	lines := replayLines(t, dump, events)
+	for _, c := range []struct {
+		line int
+		want string
+		note bool
+	}{
+		{10, "rejected rule 4.7.1", false},
+		{11, "accepted " + note, true},
+		{12, "rejected: event 11, a different event, has this event ID: the first is kept (event 11 fails its content hash, this one does not: a server that has event 11 keeps its redacted form)", false},
+		{13, "", false},
+	} {
+		if !strings.Contains(lines[c.line], c.want) || strings.Contains(lines[c.line], note) != c.note {
+			t.Errorf("line %d: %s\nwant %q, note %v", c.line, lines[c.line], c.want, c.note)
+		}
+	}
+	if want := "summary: room version 9, 17 events, 12 accepted, 5 rejected (event ID taken: 1, rule 4.3.5.2: 1, rule 4.7.1: 1, rule 5: 1, rule 9.7.1: 1)"; lines[len(lines)-1] != want {
+		t.Errorf("summary %q\nwant %q", lines[len(lines)-1], want)
+	}
+}

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,6 +33,9 @@ type roomCheck struct {
 	// unredactable marks events whose content hash fails and whose redacted form cannot be
 	// parsed: they are rejected.
 	unredactable []bool
+	// dropped says, for each event ID whose standing copy failed verification (and so counts
+	// as rejected for rule 2.3), why: the reason an event citing it is given.
+	dropped map[string]string
 	// rep[i] is the index in chain.Verdicts of the copy that stands for the ID of event i
 	// (-1 for a malformed event).
 	rep      []int
@@ -55,7 +60,7 @@ func checkRoom(d *roomDump, keys signing.KeyRing, progress func(stage string, do
 		return func(done, total int) { progress(stage, done, total) }
 	}
 	events, errs := signing.ParseAndVerifyEvents(d.version, d.events, keys, &signing.BatchOptions{Progress: report("verifying")})
-	rc := &roomCheck{events: events, sigErrs: errs, unredactable: make([]bool, len(events)), rep: make([]int, len(events))}
+	rc := &roomCheck{events: events, sigErrs: errs, unredactable: make([]bool, len(events)), rep: make([]int, len(events)), dropped: map[string]string{}}
 	passed := make([]bool, len(events))
 	for i, err := range errs {
 		ev := events[i]
@@ -99,6 +104,7 @@ func checkRoom(d *roomDump, keys signing.KeyRing, progress func(stage string, do
 		chainEvents = append(chainEvents, ev)
 		if !passed[i] {
 			rejected[ev.EventID] = true
+			rc.dropped[ev.EventID] = droppedWhy(signing.VerdictOf(errs[i]), rc.unredactable[i])
 		}
 	}
 	for i, ev := range events {
@@ -116,6 +122,29 @@ func checkRoom(d *roomDump, keys signing.KeyRing, progress func(stage string, do
 	rc.chain = chain
 	rc.duration = time.Since(start)
 	return rc, nil
+}
+
+// droppedWhy says why an event failed verification, for the events citing it.
+func droppedWhy(v signing.Verdict, unredactable bool) string {
+	switch {
+	case unredactable:
+		return "its content hash fails and its redacted form does not parse"
+	case v == signing.VerdictNeedKey:
+		return "missing_key, no known key verifies its signature"
+	default:
+		return "bad_signature, it failed its signature checks"
+	}
+}
+
+// droppedNote completes the reason of a rule 2.3 rejection when the auth event it names was
+// not rejected by the authorization rules but dropped on receipt (checks 1-3): it says why.
+func (rc *roomCheck) droppedNote(ev *pdu.Event, reason string) string {
+	for _, id := range ev.AuthEvents {
+		if why, ok := rc.dropped[id]; ok && strings.Contains(reason, "auth event "+id+" ") {
+			return " (dropped on receipt: " + why + ")"
+		}
+	}
+	return ""
 }
 
 // runVerifyRoom implements `roomproto verify-room --keys FILE [FILE]`: it verifies and
@@ -201,6 +230,9 @@ func writeRoomReport(w io.Writer, rc *roomCheck) error {
 			problem = problemRejected
 			if chainVerdict.Err != nil {
 				rule, reason = ruleOf(chainVerdict.Err), reasonOf(chainVerdict.Err)
+				if errors.Is(chainVerdict.Err, authrules.ErrAuthEventRejected) {
+					reason += rc.droppedNote(ev, reason)
+				}
 			} else {
 				reason = "another copy of this event ID failed verification"
 			}

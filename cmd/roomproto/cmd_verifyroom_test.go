@@ -251,3 +251,59 @@ func TestVerifyRoomSlowUnusableInput(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyRoomDroppedAuthEventReason: an event citing an auth event that failed verification
+// fails rule 2.3, and its reason says why the cited event was dropped (docs/decisions.md bulk 6;
+// found by tools/replayref, F6).
+func TestVerifyRoomDroppedAuthEventReason(t *testing.T) {
+	room, err := roomgen.ExampleRoom()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := filepath.Join(t.TempDir(), "keys.json")
+	if err := os.WriteFile(keys, room.KeysJSON(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, why string
+		damage    func(ks map[string]string)
+	}{
+		{"bad signature", "bad_signature, it failed its signature checks", func(ks map[string]string) {
+			for id, s := range ks {
+				b, _ := base64.RawStdEncoding.DecodeString(s)
+				b[0] ^= 1
+				ks[id] = base64.RawStdEncoding.EncodeToString(b)
+			}
+		}},
+		{"unknown key", "missing_key, no known key verifies its signature", func(ks map[string]string) {
+			for id, s := range ks {
+				delete(ks, id)
+				ks["ed25519:unknown"] = s
+			}
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			events := append([][]byte(nil), room.Events...)
+			// Event 3 (index 2) is the power levels event most later events cite.
+			events[2] = vrEdit(t, events[2], func(m map[string]json.RawMessage) {
+				var sigs map[string]map[string]string
+				_ = json.Unmarshal(m["signatures"], &sigs)
+				for _, ks := range sigs {
+					c.damage(ks)
+				}
+				m["signatures"], _ = json.Marshal(sigs)
+			})
+			dump := `{"room_version":"9","events":[` + string(bytes.Join(events, []byte(","))) + `]}`
+			code, out, errOut := rpRun(t, dump, "verify-room", "--quiet", "--keys", keys)
+			if code != 0 || errOut != "" {
+				t.Fatalf("exit %d, stderr %q", code, errOut)
+			}
+			lines := strings.Split(out, "\n")
+			want := `{"index":3,"event_id":"` + room.EventIDs[3] + `","type":"m.room.join_rules","problem":"rejected","rule":"2.3",` +
+				`"reason":"auth event ` + room.EventIDs[2] + ` was rejected (dropped on receipt: ` + c.why + `)"}`
+			if len(lines) < 2 || lines[1] != want {
+				t.Errorf("line 2:\n%s\nwant\n%s", lines[1], want)
+			}
+		})
+	}
+}

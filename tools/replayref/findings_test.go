@@ -2,25 +2,15 @@ package main
 
 import (
 	"bytes"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
-// The tests below state the behaviour the audit suggests for its findings on roomproto's replay
-// and verify-room (README.md). F1, F3 and the state-key cells are fixed and their tests always run; the others are
-// open (they fail on 8d05072) and run only with REPLAYREF_FINDINGS=1, so that
-// `go test ./tools/replayref` stays the agreement check.
-
-func findingsBinary(t *testing.T) string {
-	t.Helper()
-	if os.Getenv("REPLAYREF_FINDINGS") != "1" {
-		t.Skip("set REPLAYREF_FINDINGS=1 to run the findings' tests")
-	}
-	return buildBinary(t)
-}
+// The tests below state the behaviour the audit suggested for its findings on roomproto's replay
+// and verify-room (README.md, AUDIT.md), as fixed or settled (docs/decisions.md bulk 6 and 9):
+// F1, F3, F5, F6 and the state-key cells fixed, F2 settled as the contract has it.
 
 // buildBinary builds cmd/roomproto into a temporary directory.
 func buildBinary(t *testing.T) string {
@@ -65,13 +55,18 @@ func TestFindingSoftFailNotRejected(t *testing.T) {
 	}
 }
 
-// F2: `replay` with a dump on standard input and no FILE replays the built-in example room,
-// silently.
+// F2 (settled, docs/decisions.md bulk 9 "No FILE"): `replay` without FILE replays the built-in
+// example room and does not read standard input, even a pipe; `replay -` reads it.
 func TestFindingReplayStdin(t *testing.T) {
-	bin := findingsBinary(t)
-	out, errs := runBin(t, bin, []byte(`{"room_version":"9","events":[]}`), "replay")
-	if !strings.Contains(out, "0 events") && errs == "" {
-		t.Errorf("stdin ignored without a word: stdout %q, stderr empty", strings.SplitN(out, "\n", 2)[0])
+	bin := buildBinary(t)
+	dump := []byte(`{"room_version":"9","events":[]}`)
+	out, errs := runBin(t, bin, dump, "replay")
+	if !strings.Contains(out, "summary: room version 9, 16 events") || errs != "" {
+		t.Errorf("replay without FILE: stdout %q, stderr %q; want the example room's 16 events, stderr empty", out, errs)
+	}
+	out, _ = runBin(t, bin, dump, "replay", "-")
+	if !strings.Contains(out, "summary: room version 9, 0 events") {
+		t.Errorf("replay -: %q, want the piped dump's 0 events", out)
 	}
 }
 
@@ -103,7 +98,7 @@ func TestFindingStateKeyColumnUnambiguous(t *testing.T) {
 // content hash fails) is 'accepted' with its forged content and the genuine event is 'rejected'.
 // Check 3 needs no keys: replay could say the first copy fails its content hash.
 func TestFindingForgedCopyFirst(t *testing.T) {
-	bin := findingsBinary(t)
+	bin := buildBinary(t) // fixed: always runs
 	out, _ := runBin(t, bin, nil, "replay", "examples/forged-copy-first.json")
 	if r := row(out, "11"); !strings.Contains(strings.ToLower(r), "hash") {
 		t.Errorf("row 11 (hash mismatch): %q; row 12 (genuine): %q", r, row(out, "12"))
@@ -113,7 +108,7 @@ func TestFindingForgedCopyFirst(t *testing.T) {
 // F6: verify-room says "auth event X was rejected" of an event that was dropped for a bad
 // signature.
 func TestFindingDroppedAuthEventWording(t *testing.T) {
-	bin := findingsBinary(t)
+	bin := buildBinary(t) // fixed: always runs
 	out, _ := runBin(t, bin, nil, "verify-room", "--keys", "examples/keys.json", "examples/badsig-citers.json")
 	for _, l := range strings.Split(out, "\n") {
 		if strings.Contains(l, `"rule":"2.3"`) && !strings.Contains(l, "signature") {
