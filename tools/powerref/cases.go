@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand"
 	"slices"
+	"strings"
 
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/signing"
@@ -77,6 +78,84 @@ func newProbe(r *rand.Rand, extra ...string) probe {
 		p.Pairs = append(p.Pairs, [2]string{us[r.Intn(len(us))], us[r.Intn(len(us))]})
 	}
 	return p
+}
+
+// hugeStrings and hugeNumbers are levels around and beyond the int64 range, close to each other,
+// where saturated getters agree but the exact comparisons of the rules do not (v1-9; the numbers
+// v1-5 only).
+var (
+	hugeStrings = []string{`"9223372036854775806"`, `"9223372036854775807"`, `"9223372036854775808"`,
+		`"9223372036854775809"`, `"18446744073709551616"`, `"99999999999999999999"`, `"100000000000000000000"`,
+		`"100000000000000000000000"`, `"-9223372036854775808"`, `"-9223372036854775809"`, `"-99999999999999999999"`,
+		`" +009223372036854775809 "`}
+	hugeNumbers = []string{`9223372036854775807`, `9223372036854775808`, `9223372036854775809`,
+		`99999999999999999999`, `-9223372036854775809`, `1e19`, `1e20`, `1e23`, `9.3e18`, `-1e19`,
+		`9223372036854775808.5`, `1.8e308`}
+)
+
+// huge returns a level for genHugeContent.
+func huge(r *rand.Rand, ver int) raw {
+	if ver <= 5 && r.Intn(2) == 0 {
+		return raw(hugeNumbers[r.Intn(len(hugeNumbers))])
+	}
+	return raw(hugeStrings[r.Intn(len(hugeStrings))])
+}
+
+// genHugeContent draws v1-9 power levels whose users and named levels lie around and beyond the
+// int64 range.
+func genHugeContent(r *rand.Rand, ver int) M {
+	u := M{}
+	for _, x := range append(slices.Clone(authgen.Users), "@zed:z.example") {
+		if r.Intn(4) > 0 {
+			u[x] = huge(r, ver)
+		}
+	}
+	c := M{"users": u}
+	for _, k := range authgen.NamedLevels {
+		if r.Intn(3) == 0 {
+			c[k] = huge(r, ver)
+		}
+	}
+	return c
+}
+
+// spaceRunes are the code points around "whitespace characters" (v1-stringy-power-levels.md):
+// ASCII controls, Unicode White_Space, and near misses (U+180E, U+200B, U+FEFF, U+2060).
+var spaceRunes = []rune{0, 1, 8, 9, 10, 11, 12, 13, 14, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x7f, 0x85, 0xa0, 0x1680, 0x180e,
+	0x2000, 0x2001, 0x2002, 0x2005, 0x2009, 0x200a, 0x200b, 0x2028, 0x2029, 0x202f, 0x205f, 0x2060, 0x3000, 0xfeff}
+
+// rawPLContent writes power levels content by hand, for what a map cannot hold: duplicate keys
+// (the last wins, decisions pdu), escaped keys, one whitespace code point around an integer
+// string.
+func rawPLContent(r *rand.Rand, ver int) string {
+	ws := string(spaceRunes[r.Intn(len(spaceRunes))])
+	wsv, _ := json.Marshal(difftool.Pick(r, ws+"50", "50"+ws, ws+"-7"+ws, ws+ws+"+3"))
+	lv := func() string {
+		if r.Intn(3) == 0 {
+			return string(edge(r))
+		}
+		return difftool.Pick(r, "10", "50", "100", `"75"`, string(wsv))
+	}
+	parts := []string{}
+	switch r.Intn(7) {
+	case 0: // duplicate named level
+		parts = append(parts, `"ban":`+lv(), `"ban":`+lv())
+	case 1: // duplicate user entry
+		parts = append(parts, `"users":{"@bob:b.example":`+lv()+`,"@bob:b.example":`+lv()+`}`)
+	case 2: // duplicate users object
+		parts = append(parts, `"users":{"@bob:b.example":`+lv()+`}`, `"users":`+difftool.Pick(r, `{"@carol:c.example":`+lv()+`}`, `5`, `[]`))
+	case 3: // escaped keys
+		parts = append(parts, `"ban":`+lv(), `"users":{"@bob:b.example":`+lv()+`}`, `"events":{"m.room.name":`+lv()+`}`)
+	case 4: // duplicate events object / entry
+		parts = append(parts, `"events":{"m.room.name":`+lv()+`,"m.room.name":`+lv()+`}`)
+	default: // whitespace around an integer string
+		parts = append(parts, `"users":{"@bob:b.example":`+string(wsv)+`}`, `"kick":`+string(wsv))
+	}
+	if r.Intn(2) == 0 {
+		parts = append(parts, `"users_default":`+lv())
+	}
+	r.Shuffle(len(parts), func(i, j int) { parts[i], parts[j] = parts[j], parts[i] })
+	return "{" + strings.Join(parts, ",") + "}"
 }
 
 // edge returns one of edgeLevels.
@@ -190,7 +269,11 @@ func genState(r *rand.Rand, vid string) *stateCase {
 	for i := 0; i < extra; i++ {
 		switch k := r.Intn(12); k {
 		case 0, 1:
-			add(parse(b, b.Mk("m.room.power_levels", authgen.Creator, authgen.Sp(""), genPLContent(r, b), base, authgen.Opts{})), "pl")
+			c := genPLContent(r, b)
+			if b.Ver <= 9 && r.Intn(3) == 0 {
+				c = genHugeContent(r, b.Ver)
+			}
+			add(parse(b, b.Mk("m.room.power_levels", authgen.Creator, authgen.Sp(""), c, base, authgen.Opts{})), "pl")
 		case 2, 3:
 			u := difftool.Pick(r, append(slices.Clone(authgen.Users), "@zed:z.example", "@zoe:z.example", "notauser", "@x:c.example")...)
 			var content M
@@ -263,13 +346,20 @@ func genState(r *rand.Rand, vid string) *stateCase {
 			add(parse(b, b.Mk("m.room.member", u, authgen.Sp(u), M{"membership": "join"}, base, authgen.Opts{})), "join")
 		}
 	}
-	// split: a prefix to NewState (sometimes with a duplicate), the rest to Apply
-	k := len(all)
+	// split: a prefix of the room's events to NewState (sometimes with a duplicate or, rarely,
+	// one of the odd events), the rest to Apply
+	nroom := len(rm.Order)
+	k := min(nroom, len(all))
 	if r.Intn(2) == 0 {
-		k = r.Intn(len(all) + 1)
+		k = r.Intn(k + 1)
 	}
 	sc.Init = slices.Clone(all[:k])
 	sc.Apply = slices.Clone(all[k:])
+	if r.Float64() < 0.1 && len(sc.Apply) > 0 {
+		i := r.Intn(len(sc.Apply))
+		sc.Init = append(sc.Init, sc.Apply[i])
+		sc.Apply = slices.Delete(sc.Apply, i, i+1)
+	}
 	if r.Float64() < 0.05 && len(sc.Init) > 0 {
 		sc.Init = append(sc.Init, sc.Init[r.Intn(len(sc.Init))])
 	}

@@ -180,6 +180,24 @@ func rawStrings(evs []*pdu.Event) []string {
 	return out
 }
 
+// brief shows events as "type|state_key|sender|content|event ID" (and the room when it is
+// another), enough to rebuild a case by hand.
+func brief(evs []*pdu.Event) []string {
+	out := []string{}
+	for _, e := range evs {
+		sk := "(none)"
+		if e.StateKey != nil {
+			sk = *e.StateKey
+		}
+		s := fmt.Sprintf("%s|%s|%s|%s|%s", e.Type, sk, e.Sender, e.Content, e.EventID)
+		if e.RoomID != "" {
+			s += "|room=" + e.RoomID
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
 func ids(evs []*pdu.Event) []string {
 	out := []string{}
 	for _, e := range evs {
@@ -191,7 +209,14 @@ func ids(evs []*pdu.Event) []string {
 func runPL(r *rand.Rand, vid string) {
 	v := authgen.Version(vid)
 	b := &authgen.Builder{V: v, Ver: difftool.VerNum(vid), R: r, Edge: true}
-	content := difftool.Enc(genPLContent(r, b))
+	c := genPLContent(r, b)
+	if b.Ver <= 9 && r.Intn(5) == 0 {
+		c = genHugeContent(r, b.Ver)
+	}
+	content := difftool.Enc(c)
+	if r.Intn(4) == 0 {
+		content = []byte(rawPLContent(r, b.Ver))
+	}
 	p := newProbe(r)
 	rv := ask(map[string]any{"op": "pl", "v": vid, "content": string(content), "probe": p})
 	if rv.Error != "" {
@@ -293,7 +318,20 @@ func runState(r *rand.Rand, vid string) {
 			aerr := s.Apply(e)
 			rpApply = append(rpApply, aerr == nil)
 			out[fmt.Sprintf("Apply#%d", i)] = aerr == nil
+			kind := "same room"
+			switch {
+			case e.StateKey == nil:
+				kind = "non-state"
+			case e.RoomID != sc.Room && !(e.Type == pdu.TypeCreate && *e.StateKey == "" && "!"+e.EventID[1:] == sc.Room):
+				kind = "other room"
+				if e.RoomID == "" {
+					kind = "v12 create of another room"
+				}
+			}
+			coverage[fmt.Sprintf("Apply %s -> ok=%v", kind, aerr == nil)]++
 		}
+	} else {
+		coverage["NewState error"]++
 	}
 	req := map[string]any{"op": "state", "v": vid, "room": sc.Room,
 		"init": rawStrings(sc.Init), "init_ids": ids(sc.Init), "apply": rawStrings(sc.Apply), "apply_ids": ids(sc.Apply),
@@ -312,7 +350,7 @@ func runState(r *rand.Rand, vid string) {
 	for _, l := range sc.Labels {
 		coverage["state event "+l]++
 	}
-	input := string(difftool.Enc(map[string]any{"init": rawStrings(sc.Init), "apply": rawStrings(sc.Apply), "cands": rawStrings(sc.Cands)}))
+	input := string(difftool.Enc(map[string]any{"room": sc.Room, "init": brief(sc.Init), "apply": brief(sc.Apply), "cands": brief(sc.Cands)}))
 	if err != nil {
 		compare(vid, "state", out, rv, input)
 		return

@@ -33,6 +33,9 @@ import sys
 from decimal import Decimal, InvalidOperation
 
 DECISIONS = os.environ.get("POWERREF_DECISIONS") == "1"
+# POWERREF_MUTATE names a deliberate error of the reference, to check that the harness sees it
+# (README "Checks of the harness itself"); empty in every real run.
+MUTATE = os.environ.get("POWERREF_MUTATE", "")
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "authref"))
 import authref  # noqa: E402
@@ -121,6 +124,8 @@ def parse_int_string(s, tags):
             tags.add("ws-nonascii")
         j -= 1
     core = s[i:j]
+    if MUTATE == "no-plus" and core.startswith("+"):
+        raise Bad("plus sign")
     sign = 1
     if core[:1] in ("+", "-"):
         sign = -1 if core[0] == "-" else 1
@@ -251,8 +256,13 @@ def parse_pl(v, content, lenient):
                 tags = set()
                 ok_key = authref.user_id_valid(k, tags)
                 try:
-                    if not ok_key:
+                    if not ok_key and not (lenient and DECISIONS):
+                        # with DECISIONS a state keeps the entry: decisions.md "A power levels
+                        # event in a room state is read leniently: an invalid value takes its
+                        # default" defaults values, not keys
                         raise Bad("users key %r not a user ID" % k)
+                    if not ok_key:
+                        tags.add("state-lenient-key")
                     pl.users[k] = level(x, "users." + k, tags)
                 except Bad:
                     if rejects("users"):
@@ -266,8 +276,18 @@ def parse_pl(v, content, lenient):
 
 
 def default_pl(v, creators):
+    """The levels of a room without m.room.power_levels. The spec gives the creator a level of 100
+    (v1-11) but no `users` content; whether the API reports the creator as an entry of `users`
+    is spec-silent ("default-creator-entry"). With DECISIONS the reference adopts roomproto's
+    documented reading (PowerLevels.Users: "room creators of v12 are not in it", so those of
+    v1-11 are; decisions.md does not record it)."""
     pl = PL(v, False)
     pl.creators = list(creators or [])
+    if vnum(v) <= 11 and pl.creators:
+        for c in pl.creators:
+            pl.usertags[c] = {"default-creator-entry"}
+            if DECISIONS:
+                pl.users[c] = 100
     return pl
 
 
@@ -278,6 +298,8 @@ class View:
         self.pl = pl
 
     def is_creator(self, u):
+        if MUTATE == "v11-creators-infinite":
+            return vnum(self.pl.v) >= 11 and u in self.pl.creators
         return vnum(self.pl.v) >= 12 and u in self.pl.creators
 
     def user_level(self, u, tags):
@@ -360,9 +382,9 @@ def probe_pl(view, probe, values, amb, prefix=""):
     tags = set()
     if "*" in pl.usertags:
         tags |= pl.usertags["*"]
-    for u in pl.users:
+    for u in set(pl.users) | set(k for k in pl.usertags if k != "*"):
         tags |= pl.usertags.get(u, set())
-        if view.is_creator(u):
+        if view.is_creator(u) and u in pl.users:
             tags.add("v12-creator-in-users")
     put("Users", {u: sat(x) for u, x in pl.users.items()}, tags)
     for t, st in probe.get("events", []):
@@ -544,7 +566,7 @@ def selection(v, ev):
         mem = content.get("membership")
         if isinstance(sk, str):
             keys.append(("m.room.member", sk))
-        if mem in ("join", "invite", "knock"):
+        if mem in (("join", "invite") if MUTATE == "knock-no-join-rules" else ("join", "invite", "knock")):
             keys.append(("m.room.join_rules", ""))
         if mem == "invite" and "third_party_invite" in content:
             tpi = content["third_party_invite"]
@@ -561,6 +583,14 @@ def selection(v, ev):
         if k not in out:
             out.append(k)
     return out
+
+
+def foreign(v, e, i, room):
+    """Whether e belongs to another room than room (its room_id; from v12 a create event's room
+    is its own ID with the ! sigil)."""
+    if vnum(v) >= 12 and e.get("type") == "m.room.create" and e.get("state_key") == "":
+        return ("!" + i[1:]) != room
+    return e.get("room_id", room) != room
 
 
 def op_state(req):
@@ -583,7 +613,7 @@ def op_state(req):
         if k in seen:
             ok = False  # NewState: at most one per (type, state_key)
         seen.add(k)
-        if e.get("room_id", room) != room:
+        if foreign(v, e, i, room):
             amb_ok = True
         st.ev[k] = (e, i)
     init_ok = ok
@@ -605,7 +635,7 @@ def op_state(req):
         if not isinstance(sk, str):
             values[key] = False
             continue
-        if e.get("room_id", room) != room:
+        if foreign(v, e, i, room):
             amb[key] = ["other-room"]
             values[key] = rp
             if not rp:
@@ -673,6 +703,8 @@ def op_state(req):
         lvl = view.user_level(sk, tl)
         inv = view.named("invite", tl)
         at |= tl
+        if MUTATE == "authoriser-saturated":
+            lvl, inv = sat(lvl), sat(inv)
         if lvl >= inv:
             if not authref.user_id_valid(sk, set()):
                 # not a user: rule 4.2.1 rejects a join naming it (decisions membership 7)
@@ -681,7 +713,9 @@ def op_state(req):
             dom = authref.domain_of(sk)
             able.setdefault(dom, []).append((lvl, sk))
     for srv in req.get("servers", []):
-        lst = sorted(able.get(srv, []), key=lambda p: (-p[0], p[1].encode("utf-8", "surrogatepass")))
+        order_key = (lambda p: (-sat(p[0]), p[1].encode("utf-8", "surrogatepass"))) if MUTATE == "order-saturated" else \
+            (lambda p: (-p[0], p[1].encode("utf-8", "surrogatepass")))
+        lst = sorted(able.get(srv, []), key=order_key)
         values["Authorisers(%s)" % srv] = [u for _, u in lst]
         if at:
             amb["Authorisers(%s)" % srv] = sorted(at)
