@@ -58,9 +58,9 @@ var probeNotifs = []string{"room", "other", ""}
 
 // probe says what is asked of a PowerLevels (and, for a state, of the State).
 type probe struct {
-	Users  []string   `json:"users"`
-	Events [][2]any   `json:"events"`
-	Notifs []string   `json:"notifs"`
+	Users  []string    `json:"users"`
+	Events [][2]any    `json:"events"`
+	Notifs []string    `json:"notifs"`
 	Pairs  [][2]string `json:"pairs"`
 	Get    [][2]string `json:"get"`
 }
@@ -126,8 +126,8 @@ var spaceRunes = []rune{0, 1, 8, 9, 10, 11, 12, 13, 14, 0x1b, 0x1c, 0x1d, 0x1e, 
 
 // rawPLContent writes power levels content by hand, for what a map cannot hold: duplicate keys
 // (the last wins, decisions pdu), escaped keys, one whitespace code point around an integer
-// string.
-func rawPLContent(r *rand.Rand, ver int) string {
+// string. nestedDup reports a key given twice inside `users` or `events` (finding "nested-dup").
+func rawPLContent(r *rand.Rand, ver int) (content string, nestedDup bool) {
 	ws := string(spaceRunes[r.Intn(len(spaceRunes))])
 	wsv, _ := json.Marshal(difftool.Pick(r, ws+"50", "50"+ws, ws+"-7"+ws, ws+ws+"+3"))
 	lv := func() string {
@@ -141,12 +141,14 @@ func rawPLContent(r *rand.Rand, ver int) string {
 	case 0: // duplicate named level
 		parts = append(parts, `"ban":`+lv(), `"ban":`+lv())
 	case 1: // duplicate user entry
+		nestedDup = true
 		parts = append(parts, `"users":{"@bob:b.example":`+lv()+`,"@bob:b.example":`+lv()+`}`)
 	case 2: // duplicate users object
 		parts = append(parts, `"users":{"@bob:b.example":`+lv()+`}`, `"users":`+difftool.Pick(r, `{"@carol:c.example":`+lv()+`}`, `5`, `[]`))
 	case 3: // escaped keys
 		parts = append(parts, `"ban":`+lv(), `"users":{"@bob:b.example":`+lv()+`}`, `"events":{"m.room.name":`+lv()+`}`)
 	case 4: // duplicate events object / entry
+		nestedDup = true
 		parts = append(parts, `"events":{"m.room.name":`+lv()+`,"m.room.name":`+lv()+`}`)
 	default: // whitespace around an integer string
 		parts = append(parts, `"users":{"@bob:b.example":`+string(wsv)+`}`, `"kick":`+string(wsv))
@@ -155,7 +157,7 @@ func rawPLContent(r *rand.Rand, ver int) string {
 		parts = append(parts, `"users_default":`+lv())
 	}
 	r.Shuffle(len(parts), func(i, j int) { parts[i], parts[j] = parts[j], parts[i] })
-	return "{" + strings.Join(parts, ",") + "}"
+	return "{" + strings.Join(parts, ",") + "}", nestedDup
 }
 
 // edge returns one of edgeLevels.
@@ -402,4 +404,3 @@ func oddCand(r *rand.Rand, b *authgen.Builder) authgen.Cand {
 	}
 	return authgen.Cand{Type: "m.room.member", Sender: u, StateKey: authgen.Sp(t), Content: c}
 }
-

@@ -68,6 +68,10 @@ var (
 	harness  int
 	diverged int
 	compared int
+	knownDiv int
+	// knownFindings are the findings of the audit report (-known) whose cases are expected to
+	// diverge until roomproto is fixed.
+	knownFindings = map[string]bool{}
 )
 
 func ask(req any) refResp {
@@ -99,6 +103,12 @@ func family(key string) string { return argRE.ReplaceAllString(key, "") }
 
 // compare compares roomproto's values with the reference's, key by key.
 func compare(vid, op string, rp map[string]any, rv refResp, input string) {
+	compareKnown(vid, op, rp, rv, input, "")
+}
+
+// compareKnown is compare for a case of a known finding (named by -known, "" for none): its
+// divergences are grouped under KNOWN and do not fail the run.
+func compareKnown(vid, op string, rp map[string]any, rv refResp, input, known string) {
 	keys := map[string]bool{}
 	for k := range rp {
 		keys[k] = true
@@ -119,9 +129,14 @@ func compare(vid, op string, rp map[string]any, rv refResp, input string) {
 		if a == b {
 			continue
 		}
-		diverged++
 		amb := strings.Join(rv.Amb[k], ",")
 		gk := fmt.Sprintf("%s %s amb=%s", op, family(k), amb)
+		if known != "" {
+			knownDiv++
+			gk = "KNOWN[" + known + "] " + gk
+		} else {
+			diverged++
+		}
 		ex := &example{Version: vid, Op: op, Key: k, Roomproto: difftool.Clip(a, 400), Reference: difftool.Clip(b, 400), Amb: amb, Input: difftool.Clip(input, 3000)}
 		groups.Add(gk, vid, ex, len(input)+len(a))
 	}
@@ -214,8 +229,13 @@ func runPL(r *rand.Rand, vid string) {
 		c = genHugeContent(r, b.Ver)
 	}
 	content := difftool.Enc(c)
+	known := ""
 	if r.Intn(4) == 0 {
-		content = []byte(rawPLContent(r, b.Ver))
+		s, nestedDup := rawPLContent(r, b.Ver)
+		content = []byte(s)
+		if nestedDup && knownFindings["nested-dup"] {
+			known = "nested-dup"
+		}
 	}
 	p := newProbe(r)
 	rv := ask(map[string]any{"op": "pl", "v": vid, "content": string(content), "probe": p})
@@ -239,7 +259,7 @@ func runPL(r *rand.Rand, vid string) {
 			rv.Values["ParsePowerLevels"] = json.RawMessage(difftool.Enc("invalid: " + rv.Why))
 		}
 		rv.Amb = map[string][]string{"ParsePowerLevels": rv.Tags}
-		compare(vid, "pl", out, rv, string(content))
+		compareKnown(vid, "pl", out, rv, string(content), known)
 		return
 	}
 	if err != nil {
@@ -247,7 +267,7 @@ func runPL(r *rand.Rand, vid string) {
 		return
 	}
 	plValues(pl, p, "", out)
-	compare(vid, "pl", out, rv, string(content))
+	compareKnown(vid, "pl", out, rv, string(content), known)
 }
 
 func runDefault(r *rand.Rand, vid string) {
@@ -414,6 +434,17 @@ func runState(r *rand.Rand, vid string) {
 	compare(vid, "state", out, rv, input)
 }
 
+// knownGroups counts the groups of known findings.
+func knownGroups() int {
+	n := 0
+	for k := range groups {
+		if strings.HasPrefix(k, "KNOWN[") {
+			n++
+		}
+	}
+	return n
+}
+
 func main() {
 	n := flag.Int("n", 3000, "cases")
 	seed := flag.Int64("seed", 1, "seed")
@@ -421,7 +452,13 @@ func main() {
 	decisions := flag.Bool("decisions", false, "the reference adopts docs/decisions.md readings (POWERREF_DECISIONS=1)")
 	outDir := flag.String("out", "", "directory for tally.tsv, coverage.txt and divergences.jsonl (none if empty)")
 	verbose := flag.Bool("v", false, "print the first example of each group too")
+	known := flag.String("known", "", "comma-separated known findings whose divergences do not fail the run: nested-dup")
 	flag.Parse()
+	for _, k := range strings.Split(*known, ",") {
+		if k != "" {
+			knownFindings[k] = true
+		}
+	}
 
 	ref = pyref.MustStart(pyref.Beside("powerref.py"), pyref.Env(*decisions, "POWERREF_DECISIONS=1")...)
 	versions := strings.Split(*vers, ",")
@@ -457,7 +494,10 @@ func main() {
 	}
 	fmt.Print(tb.String())
 	groups.Print(os.Stdout, *verbose, nil)
-	fmt.Printf("cases %d, values compared %d, harness errors %d, divergences %d, groups %d\n", *n, compared, harness, diverged, len(groups))
+	if knownDiv > 0 {
+		fmt.Printf("divergences of known findings (-known): %d\n", knownDiv)
+	}
+	fmt.Printf("cases %d, values compared %d, harness errors %d, divergences %d, groups %d\n", *n, compared, harness, diverged, len(groups)-knownGroups())
 	if harness > 0 || diverged > 0 {
 		os.Exit(1)
 	}
