@@ -270,6 +270,63 @@ func runPL(r *rand.Rand, vid string) {
 	compareKnown(vid, "pl", out, rv, string(content), known)
 }
 
+// sweepContents are the contents of the deterministic sweep: every edge level in every kind of
+// slot (a named level, a users entry, an events entry, a notifications entry), and every space
+// code point before and after an integer string.
+func sweepContents() []string {
+	var out []string
+	for _, l := range append(slices.Clone(edgeLevels), hugeStrings...) {
+		out = append(out, `{"kick":`+l+`}`, `{"users":{"@bob:b.example":`+l+`}}`,
+			`{"events":{"m.room.name":`+l+`}}`, `{"notifications":{"room":`+l+`}}`)
+	}
+	for _, l := range hugeNumbers {
+		out = append(out, `{"users":{"@bob:b.example":`+l+`},"users_default":"9223372036854775808"}`)
+	}
+	for _, sp := range spaceRunes {
+		for _, f := range []string{"%c42", "42%c", "%c-42%c", "%c+042"} {
+			s, _ := json.Marshal(strings.ReplaceAll(f, "%c", string(sp)))
+			out = append(out, `{"users":{"@bob:b.example":`+string(s)+`},"ban":`+string(s)+`}`)
+		}
+	}
+	return out
+}
+
+// runSweep runs ParsePowerLevels on every sweep content in room version vid.
+func runSweep(r *rand.Rand, vid string, content string) {
+	v := authgen.Version(vid)
+	p := probe{Users: []string{"@bob:b.example", "@alice:a.example"}, Events: probeEvents[:2], Notifs: probeNotifs[:1],
+		Pairs: [][2]string{{"@bob:b.example", "@alice:a.example"}}}
+	rv := ask(map[string]any{"op": "pl", "v": vid, "content": content, "probe": p})
+	if rv.Error != "" {
+		harness++
+		fmt.Fprintln(os.Stderr, "reference error:", difftool.Clip(rv.Error, 2000))
+		return
+	}
+	tally["v"+vid+" ParsePowerLevels (sweep)"]++
+	pl, err := authrules.ParsePowerLevels(v, []byte(content))
+	out := map[string]any{}
+	refOK := rv.OK != nil && *rv.OK
+	if (err == nil) != refOK {
+		out["ParsePowerLevels"] = err == nil
+		if err != nil {
+			out["ParsePowerLevels"] = "invalid: " + err.Error()
+		}
+		rv.Values = map[string]json.RawMessage{"ParsePowerLevels": json.RawMessage(difftool.Enc(refOK))}
+		if !refOK {
+			rv.Values["ParsePowerLevels"] = json.RawMessage(difftool.Enc("invalid: " + rv.Why))
+		}
+		rv.Amb = map[string][]string{"ParsePowerLevels": rv.Tags}
+		compare(vid, "sweep", out, rv, content)
+		return
+	}
+	if err != nil {
+		compared++
+		return
+	}
+	plValues(pl, p, "", out)
+	compare(vid, "sweep", out, rv, content)
+}
+
 func runDefault(r *rand.Rand, vid string) {
 	v := authgen.Version(vid)
 	var creators []string
@@ -452,6 +509,7 @@ func main() {
 	decisions := flag.Bool("decisions", false, "the reference adopts docs/decisions.md readings (POWERREF_DECISIONS=1)")
 	outDir := flag.String("out", "", "directory for tally.tsv, coverage.txt and divergences.jsonl (none if empty)")
 	verbose := flag.Bool("v", false, "print the first example of each group too")
+	sweep := flag.Bool("sweep", true, "also run the deterministic sweep of edge levels and space code points in every version")
 	known := flag.String("known", "", "comma-separated known findings whose divergences do not fail the run: nested-dup")
 	flag.Parse()
 	for _, k := range strings.Split(*known, ",") {
@@ -463,6 +521,14 @@ func main() {
 	ref = pyref.MustStart(pyref.Beside("powerref.py"), pyref.Env(*decisions, "POWERREF_DECISIONS=1")...)
 	versions := strings.Split(*vers, ",")
 	r := rand.New(rand.NewSource(*seed))
+	if *sweep {
+		contents := sweepContents()
+		for _, vid := range versions {
+			for _, c := range contents {
+				runSweep(r, vid, c)
+			}
+		}
+	}
 	for i := 0; i < *n; i++ {
 		vid := difftool.Pick(r, versions...)
 		switch x := r.Float64(); {
