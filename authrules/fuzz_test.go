@@ -73,6 +73,9 @@ func FuzzCheck(f *testing.F) {
 			}
 		}
 		s, err := NewState(v, stateEvents)
+		if errors.Is(err, ErrInvalidState) && strings.Contains(err.Error(), "is of room") {
+			return // auth events of several rooms
+		}
 		if err != nil {
 			t.Fatalf("NewState: %v", err)
 		}

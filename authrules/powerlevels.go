@@ -101,6 +101,8 @@ func ParsePowerLevels(v roomversion.Version, content []byte) (*PowerLevels, erro
 
 // DefaultPowerLevels returns the levels of a room without an m.room.power_levels event: the
 // defaults of every level, and the room creators at 100 (v1-11) or at [InfiniteLevel] (v12).
+// The v1-11 creators are `users` entries of the result ([PowerLevels.Users],
+// [PowerLevels.UserLevelSet]); the v12 creators are not (docs/decisions.md authrules "Creators").
 func DefaultPowerLevels(v roomversion.Version, creators []string) *PowerLevels {
 	pl := &PowerLevels{named: namedDefaults}
 	return pl.withCreators(v, creators)
@@ -186,7 +188,8 @@ func (pl *PowerLevels) UserLevel(userID string) int64 {
 }
 
 // UserLevelSet returns the entry of userID in `users` (saturated to the int64 range), and
-// whether there is one.
+// whether there is one. Without a power levels event the v1-11 creators have an entry (100); a
+// v12 creator's entry is the one written, which [PowerLevels.UserLevel] does not use.
 func (pl *PowerLevels) UserLevelSet(userID string) (int64, bool) {
 	return lookupLevel(pl.users, userID)
 }
@@ -235,8 +238,10 @@ func (pl *PowerLevels) NotificationLevel(key string) int64 {
 	return DefaultNotificationLevel
 }
 
-// Users returns a copy of `users` as a map (room creators of v12 are not in it), each value
-// saturated to the int64 range.
+// Users returns a copy of `users` as a map, each value saturated to the int64 range. Without a
+// power levels event it holds the v1-11 creators at 100 and never the v12 creators; a v12
+// creator's entry in the event (which rule 10.4 rejects) is returned as written, though every
+// level of a creator is [InfiniteLevel] (docs/decisions.md authrules "Creators").
 func (pl *PowerLevels) Users() map[string]int64 {
 	out := make(map[string]int64, len(pl.users))
 	for _, l := range pl.users {
@@ -366,28 +371,29 @@ func parseLevelMap(v roomversion.Version, nums *ruleNumbers, kind levelKind, raw
 	}
 	var out []level
 	var dropped droppedKeys
-	var rej *Rejection
+	var invalid invalidEntries
 	err := canonicaljson.EachMember(raw, func(key string, value []byte) error {
 		n, ok := parseLevel(v, value)
 		if !ok {
 			if strict {
-				rej = newRejection(nums[rPLMapsType], SeverityError, ErrPowerLevelsInvalid,
-					"power levels "+name+"["+strconv.Quote(key)+"] is "+describe(value)+", not "+integerWord(v))
-				return errStop
+				invalid.add(key, value)
+				return nil
 			}
 			dropped.drop(key, len(out)) // a later invalid duplicate hides an earlier valid one
 			setBeyond(beyond, kind, key, levelValue{})
 			return nil
 		}
+		invalid.valid(key)
 		out = append(out, level{key, n.n})
 		setBeyond(beyond, kind, key, n)
 		return nil
 	})
-	if rej != nil {
-		return nil, rej
-	}
 	if err != nil {
 		return nil, newRejection(nums[rPowerLevels], SeverityFatal, ErrMalformed, "power levels "+name+": "+err.Error())
+	}
+	if key, value, ok := invalid.first(); ok {
+		return nil, newRejection(nums[rPLMapsType], SeverityError, ErrPowerLevelsInvalid,
+			"power levels "+name+"["+strconv.Quote(key)+"] is "+describe(value)+", not "+integerWord(v))
 	}
 	return sortLevels(dropped.apply(out)), nil
 }
@@ -404,25 +410,25 @@ func parseUsers(v roomversion.Version, nums *ruleNumbers, raw []byte, strict boo
 	}
 	var out []level
 	var dropped droppedKeys
+	var invalid invalidEntries
 	var rej *Rejection
 	err := canonicaljson.EachMember(raw, func(key string, value []byte) error {
 		if strict && !ValidUserID(key) {
-			{
-				rej = newRejection(nums[rPLUsers], SeverityError, ErrPowerLevelsInvalid, "power levels users key "+strconv.Quote(key)+" is not a valid user ID")
-				return errStop
-			}
+			// Every occurrence of the key is the same key: no later one can make it valid.
+			rej = newRejection(nums[rPLUsers], SeverityError, ErrPowerLevelsInvalid, "power levels users key "+strconv.Quote(key)+" is not a valid user ID")
+			return errStop
 		}
 		n, ok := parseLevel(v, value)
 		if !ok {
 			if strict {
-				rej = newRejection(nums[rPLUsers], SeverityError, ErrPowerLevelsInvalid,
-					"power levels users["+strconv.Quote(key)+"] is "+describe(value)+", not "+integerWord(v))
-				return errStop
+				invalid.add(key, value)
+				return nil
 			}
 			dropped.drop(key, len(out))
 			setBeyond(beyond, kindUsers, key, levelValue{})
 			return nil
 		}
+		invalid.valid(key)
 		out = append(out, level{key, n.n})
 		setBeyond(beyond, kindUsers, key, n)
 		return nil
@@ -432,6 +438,10 @@ func parseUsers(v roomversion.Version, nums *ruleNumbers, raw []byte, strict boo
 	}
 	if err != nil {
 		return nil, newRejection(nums[rPowerLevels], SeverityFatal, ErrMalformed, "power levels users: "+err.Error())
+	}
+	if key, value, ok := invalid.first(); ok {
+		return nil, newRejection(nums[rPLUsers], SeverityError, ErrPowerLevelsInvalid,
+			"power levels users["+strconv.Quote(key)+"] is "+describe(value)+", not "+integerWord(v))
 	}
 	return sortLevels(dropped.apply(out)), nil
 }
@@ -465,6 +475,52 @@ func (d droppedKeys) apply(ls []level) []level {
 		out = append(out, l)
 	}
 	return out
+}
+
+// invalidEntries collects the invalid entries of a strictly read object of levels. A key given
+// twice counts with its last occurrence (docs/decisions.md pdu, "the last duplicate wins"), as at
+// the top level of the content and in the canonical form pdu.Parse gives the event: an invalid
+// entry rejects only when no valid entry of its key follows it. Nothing is allocated while every
+// entry is valid.
+type invalidEntries struct {
+	entries []invalidEntry
+	// latest maps each key with an invalid entry to the index in entries of its last invalid
+	// occurrence, or -1 when a valid occurrence came after it.
+	latest map[string]int
+}
+
+type invalidEntry struct {
+	key   string
+	value []byte
+}
+
+// add records an invalid entry.
+func (e *invalidEntries) add(key string, value []byte) {
+	if e.latest == nil {
+		e.latest = map[string]int{}
+	}
+	e.entries = append(e.entries, invalidEntry{key, value})
+	e.latest[key] = len(e.entries) - 1
+}
+
+// valid records a valid entry of key, which supersedes its earlier invalid ones.
+func (e *invalidEntries) valid(key string) {
+	if len(e.latest) == 0 {
+		return
+	}
+	if _, ok := e.latest[key]; ok {
+		e.latest[key] = -1
+	}
+}
+
+// first returns the first invalid entry, in the order read, that is its key's last occurrence.
+func (e *invalidEntries) first() (key string, value []byte, ok bool) {
+	for i, en := range e.entries {
+		if e.latest[en.key] == i {
+			return en.key, en.value, true
+		}
+	}
+	return "", nil, false
 }
 
 // errStop ends an EachMember iteration early; it never leaves this package.

@@ -38,13 +38,17 @@ type State struct {
 	createDomain string // the domain of the create event's sender
 	// roomID is, from v12, the room ID the create event's ID gives ("" when unknown).
 	roomID string
+	// room is the room of the state's events (roomOf), set by the first event: every event of
+	// a state is of one room.
+	room string
 
 	pl        *PowerLevels
 	joinRules JoinRules
 }
 
 // NewState builds the state of a room of version v from its state events (each must be a
-// state event; at most one per `(type, state_key)`). The state need not hold an m.room.create
+// state event of the same room, whose `room_id` is the same or, in room version 12, whose
+// m.room.create's event ID gives it; at most one per `(type, state_key)`). The state need not hold an m.room.create
 // (the iterative auth checks of state resolution start from partial states), but every event
 // other than a create is rejected against a state without one.
 //
@@ -62,6 +66,9 @@ func NewState(v roomversion.Version, events []*pdu.Event) (*State, error) {
 		}
 		if ev.StateKey == nil {
 			return nil, fmt.Errorf("%w: event %d (%s %q) is not a state event", ErrInvalidState, i, ev.EventID, ev.Type)
+		}
+		if err := s.sameRoom(ev); err != nil {
+			return nil, fmt.Errorf("%w: event %d: %w", ErrInvalidState, i, err)
 		}
 		k := StateKey{ev.Type, *ev.StateKey}
 		if prev, dup := s.events[k]; dup {
@@ -143,12 +150,45 @@ func (s *State) deriveJoinRules() {
 	}
 }
 
+// roomOf returns the room of an event: its `room_id`, or for a version 12 m.room.create, which
+// has none, the room ID its event ID gives (rooms/v12.md); "" when that cannot be computed.
+func (s *State) roomOf(ev *pdu.Event) string {
+	if s.v.Format.RoomIDFromCreateEvent && ev.Type == pdu.TypeCreate && ev.StateKey != nil && *ev.StateKey == "" {
+		if id, err := eventIDOf(s.v, ev); err == nil && len(id) > 1 {
+			return "!" + id[1:]
+		}
+		return ""
+	}
+	return ev.RoomID
+}
+
+// sameRoom checks that ev is of the state's room, which the first event sets.
+func (s *State) sameRoom(ev *pdu.Event) error {
+	room := s.roomOf(ev)
+	switch {
+	case s.room == "":
+		s.room = room
+	case room != s.room:
+		what := fmt.Sprintf("(%s, %q)", ev.Type, *ev.StateKey)
+		if ev.EventID != "" {
+			what = ev.EventID + " " + what
+		}
+		return fmt.Errorf("%s is of room %q, not of the state's room %q", what, room, s.room)
+	}
+	return nil
+}
+
 // Apply puts a state event into the state, replacing the event with the same `(type,
 // state_key)`, and updates what was derived from it. It does not authorise the event (see
-// [State.Check]). Apply must not run concurrently with any other method of s.
+// [State.Check]), but refuses ([ErrInvalidState]) an event of another room than the state's
+// events (their `room_id`; in room version 12 also the room ID an m.room.create's event ID
+// gives), which the first event of an empty state sets. Apply must not run concurrently with any other method of s.
 func (s *State) Apply(ev *pdu.Event) error {
 	if ev == nil || ev.StateKey == nil {
 		return fmt.Errorf("%w: not a state event", ErrInvalidState)
+	}
+	if err := s.sameRoom(ev); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidState, err)
 	}
 	s.events[StateKey{ev.Type, *ev.StateKey}] = ev
 	switch ev.Type {

@@ -618,3 +618,69 @@ func TestOptionsCreateV12MatchesState(t *testing.T) {
 		}
 	}
 }
+
+// TestStateOneRoom: a State holds the events of one room: NewState and Apply refuse an event of
+// another room (its room_id; in v12 also a create event whose ID gives another room ID) with
+// ErrInvalidState and leave the state as it was (docs/decisions.md authrules "one room"; found by
+// tools/powerref, D4).
+func TestStateOneRoom(t *testing.T) {
+	foreign := func(id, name string) *pdu.Event {
+		b := &builder{t: t, v: mustVersion(t, id), templates: loadTemplates(t), roomID: "!other:m.example"}
+		ev, err := b.build([]byte(`"`+name+`"`), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ev
+	}
+	// A v12 create of another room: the same template at another time.
+	otherCreate := func() *pdu.Event {
+		create := stateFixture(t, "12", "create12")[0]
+		raw := strings.Replace(string(create.Raw()), `"origin_server_ts":`, `"origin_server_ts":1`, 1)
+		ev, err := pdu.Parse(mustVersion(t, "12"), []byte(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ev
+	}
+	for _, c := range []struct {
+		name, version string
+		state         []*pdu.Event
+		add           *pdu.Event
+	}{
+		{"v9 power levels of another room", "9", stateFixture(t, "9", "create", "alice_join", "pl"), foreign("9", "pl")},
+		{"v9 create of another room", "9", stateFixture(t, "9", "create", "alice_join"), foreign("9", "create")},
+		{"v1 member of another room", "1", stateFixture(t, "1", "create", "alice_join"), foreign("1", "bob_invite")},
+		{"v12 create of another room", "12", stateFixture(t, "12", "create12", "alice_join", "pl12"), otherCreate()},
+		{"v12 member of another room", "12", stateFixture(t, "12", "create12", "alice_join"), foreign("12", "bob_invite")},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			v := mustVersion(t, c.version)
+			s, err := NewState(v, c.state)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := s.Events()
+			creators := s.Creators()
+			if err := s.Apply(c.add); !errors.Is(err, ErrInvalidState) || !strings.Contains(err.Error(), "is of room") {
+				t.Errorf("Apply: %v, want ErrInvalidState (another room)", err)
+			}
+			if !reflect.DeepEqual(s.Events(), before) || !reflect.DeepEqual(s.Creators(), creators) {
+				t.Errorf("Apply changed the state")
+			}
+			if _, err := NewState(v, append(append([]*pdu.Event(nil), c.state...), c.add)); !errors.Is(err, ErrInvalidState) {
+				t.Errorf("NewState: %v, want ErrInvalidState", err)
+			}
+			// The foreign event alone, or first, is a state of its own room.
+			if _, err := NewState(v, []*pdu.Event{c.add}); err != nil {
+				t.Errorf("NewState of the foreign event alone: %v", err)
+			}
+			empty, _ := NewState(v, nil)
+			if err := empty.Apply(c.add); err != nil {
+				t.Errorf("Apply to an empty state: %v", err)
+			}
+			if err := empty.Apply(c.state[0]); !errors.Is(err, ErrInvalidState) {
+				t.Errorf("then an event of the first room: %v, want ErrInvalidState", err)
+			}
+		})
+	}
+}
