@@ -593,6 +593,55 @@ def foreign(v, e, i, room):
     return e.get("room_id", room) != room
 
 
+def op_state_one_room(req, v, st, init, ids):
+    """op_state under the decision that a State is of one room."""
+    n = vnum(v)
+    state_room = None
+    ok = True
+    seen = set()
+    for e, i in zip(init, ids):
+        sk = e.get("state_key")
+        if not isinstance(sk, str):
+            ok = False
+            continue
+        r = room_of(v, e, i)
+        if state_room is None:
+            state_room = r
+        elif r != state_room:
+            ok = False
+        k = (e.get("type"), sk)
+        if k in seen:
+            ok = False
+        seen.add(k)
+        st.ev[k] = (e, i)
+    values, amb = {"NewState": ok}, {}
+    if not ok or not req["rp_init"]:
+        return {"ok": ok, "values": values, "amb": amb, "tags": []}
+    for idx, (raw, i) in enumerate(zip(req["apply"], req["apply_ids"])):
+        e = loads(raw)
+        key = "Apply#%d" % idx
+        if not isinstance(e.get("state_key"), str):
+            values[key] = False
+            continue
+        r = room_of(v, e, i)
+        if state_room is None:
+            state_room = r
+        elif r != state_room:
+            values[key] = False
+            continue
+        values[key] = True
+        st.ev[(e.get("type"), e.get("state_key"))] = (e, i)
+    return probe_state(req, v, n, st, values, amb, set(), ok)
+
+
+def room_of(v, e, i):
+    """The room of a state event: its room_id, or from v12 a create event's own ID with the !
+    sigil."""
+    if vnum(v) >= 12 and e.get("type") == "m.room.create" and e.get("state_key") == "":
+        return "!" + i[1:]
+    return e.get("room_id")
+
+
 def op_state(req):
     v = req["v"]
     n = vnum(v)
@@ -601,6 +650,10 @@ def op_state(req):
     room = req.get("room")  # the room ID of the generated room
     init = [loads(r) for r in req["init"]]
     ids = req["init_ids"]
+    if DECISIONS:
+        # docs/decisions.md authrules "A State is of one room": the first state event sets the
+        # room; NewState and Apply refuse an event of another.
+        return op_state_one_room(req, v, st, init, ids)
     ok = True
     amb_ok = False
     seen = set()
@@ -643,6 +696,11 @@ def op_state(req):
         else:
             values[key] = True
         st.ev[(e.get("type"), sk)] = (e, i)
+    return probe_state(req, v, n, st, values, amb, tags_global, init_ok)
+
+
+def probe_state(req, v, n, st, values, amb, tags_global, init_ok):
+    """The accessors of a state st built by NewState and Apply."""
     probe = req["probe"]
     t = set()
     values["Len"] = len(st.ev)
