@@ -14,6 +14,9 @@ import (
 	"github.com/roomproto/roomproto/tools/internal/difftool"
 )
 
+// M is a JSON object being built.
+type M = difftool.M
+
 var allVersions = []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"}
 
 // evReq is the reference's "event" request (verifyref's protocol).
@@ -398,4 +401,84 @@ func sizeClass(n int) string {
 		return "40-299"
 	}
 	return "300+"
+}
+
+// manyKeysBatch is a batch whose events are signed by more distinct keys than a batch worker
+// prepares (signing/batch.go: 1,024 prepared keys, 4,096 remembered): singles servers sign one
+// event each, pairs servers two each, some signatures and contents damaged, one worker so that
+// every key meets the same cache. Each entry must get VerifyEvent's error.
+func (g *gen) manyKeysBatch(singles, pairs int) {
+	vid := g.pick("4", "10", "11", "12")
+	v := authgen.Version(vid)
+	ring := signing.KeyRing{}
+	var raws [][]byte
+	var labels []string
+	mk := func(srv string, i int) {
+		key := authgen.KeyFor(srv, "1")
+		if _, ok := ring[srv]; !ok && g.r.Intn(40) != 0 {
+			ring[srv] = map[string]signing.PublicKey{"ed25519:1": {Key: key.Public()}}
+		}
+		ev := M{"type": "m.room.message", "room_id": "!r:" + srv, "sender": "@u:" + srv,
+			"content": M{"body": fmt.Sprint(i)}, "depth": 1, "prev_events": []any{}, "auth_events": []any{},
+			"origin_server_ts": 1000 + i, "hashes": M{"sha256": authgen.DummyHash}, "signatures": M{}}
+		if vid == "12" {
+			delete(ev, "room_id")
+			ev["type"], ev["state_key"], ev["content"] = "m.room.create", "", M{"room_version": "12"}
+		}
+		raw, err := signing.SignEvent(v, difftool.Enc(ev), srv, key)
+		if err != nil {
+			record("HARNESS", "SignEvent", srv, "", err.Error(), refAns{Out: "signed"})
+			return
+		}
+		label := "signed"
+		switch g.r.Intn(12) {
+		case 0:
+			m := difftool.Decode(raw)
+			e := m["signatures"].(map[string]any)[srv].(map[string]any)
+			s := []byte(e["ed25519:1"].(string))
+			s[5] ^= 1
+			e["ed25519:1"] = string(s)
+			raw, label = difftool.Enc(m), "sig-corrupt"
+		case 1:
+			raw, label = bytes.Replace(raw, []byte(`"body":"`), []byte(`"body":"x`), 1), "content-changed"
+		}
+		raws = append(raws, raw)
+		labels = append(labels, label)
+	}
+	for i := 0; i < pairs; i++ {
+		mk(fmt.Sprintf("p%d.example", i), i)
+	}
+	for i := 0; i < singles; i++ {
+		mk(fmt.Sprintf("s%d.example", i), pairs+i)
+	}
+	for i := 0; i < pairs; i++ {
+		mk(fmt.Sprintf("p%d.example", i), pairs+singles+i)
+	}
+	for _, w := range []int{1, 2} {
+		opts := &signing.BatchOptions{Workers: w}
+		label := fmt.Sprintf("many keys v%s: %d single-use keys, %d keys used twice, workers=%d", vid, singles, pairs, w)
+		got := signing.VerifyEvents(v, raws, ring, opts)
+		evs, got2 := signing.ParseAndVerifyEvents(v, raws, ring, opts)
+		parsed := make([]*pdu.Event, len(raws))
+		for i := range raws {
+			parsed[i], _ = signing.ParseEvent(v, raws[i])
+		}
+		got3 := signing.VerifyParsedEvents(parsed, ring, opts)
+		for i, raw := range raws {
+			want := errSig(signing.VerifyEvent(v, raw, ring))
+			compared += 3
+			for _, p := range []struct {
+				op  string
+				err error
+			}{{"VerifyEvents", got[i]}, {"ParseAndVerifyEvents", got2[i]}, {"VerifyParsedEvents", got3[i]}} {
+				if s := errSig(p.err); s != want {
+					record("BATCH", p.op, label, fmt.Sprintf("entry %d (%s): %s", i, labels[i], raw), s, refAns{Out: want})
+				}
+			}
+			if a, b := evSig(evs[i]), evSig(parsed[i]); a != b {
+				record("BATCH", "ParseAndVerifyEvents(events)", label, fmt.Sprintf("entry %d: %s", i, raw), a, refAns{Out: b})
+			}
+			tally["many-keys batch entries "+signing.VerdictOf(got[i]).String()]++
+		}
+	}
 }

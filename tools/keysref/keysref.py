@@ -56,7 +56,7 @@ from cryptography.hazmat.primitives import serialization  # noqa: E402
 
 STD = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
 URLSAFE_EXTRA = set("-_")
-VERSION_CHARS = re.compile(r"^[A-Za-z0-9_]+$")
+VERSION_CHARS = re.compile(r"[A-Za-z0-9_]+")
 
 
 class Fail(Exception):
@@ -80,10 +80,14 @@ def b64dec(s, amb):
     body = s.rstrip("=")
     npad = len(s) - len(body)
     if npad:
-        if len(s) % 4 != 0 or npad > 2 or len(body) % 4 == 0:
-            # "=" where RFC 4648 would not put it (too many, or a length it does not pad to)
+        full = (-len(body)) % 4  # the padding RFC 4648 writes
+        if npad != full:
+            # "=" where RFC 4648 would not put it: some of it (partial), too much, or where
+            # none belongs. Own reading: only RFC padding is "padding characters".
+            # signing decision 1: some or all of the padding is accepted, excess refused.
             amb.add("b64-odd-padding")
-            return None
+            if not (DECISIONS and npad < full and len(body) % 4 != 1):
+                return None
     if any(c not in STD for c in body):
         if all(c in STD or c in URLSAFE_EXTRA for c in body):
             # The spec's unpadded base64 is the standard alphabet; only the padding is
@@ -136,6 +140,11 @@ def canon(v, amb):
         return vr.canonical_bytes(v)
     except UnicodeEncodeError:
         amb.add("lone-surrogate")
+        if DECISIONS:
+            # canonicaljson decision 12: unpaired surrogates are written as lowercase \udxxx
+            # escapes (they can only stand inside strings) and sort by code point.
+            t = vr.canonical(v)
+            return re.sub("[\ud800-\udfff]", lambda m: "\\u%04x" % ord(m.group(0)), t).encode("utf-8")
         raise Fail("err malformed", "a string holds a lone surrogate: no UTF-8 encoding")
 
 
@@ -153,7 +162,7 @@ def key_version_ok(ver, amb):
     string; outside [A-Za-z0-9_] or longer than 255 is tagged."""
     if not isinstance(ver, str) or ver == "":
         return False
-    if not VERSION_CHARS.match(ver):
+    if not VERSION_CHARS.fullmatch(ver):
         amb.add("key-version-charset")
         if DECISIONS:
             return False
@@ -260,6 +269,7 @@ def check_entries(obj, keys, servers, amb):
         # not an object holds no entry. Own reading: the object is malformed.
         raise Fail("err malformed", "signatures is not an object")
     msg = signed_bytes(obj, amb)
+    single = servers is not None
     if servers is None:
         servers = sorted(sigs)
     ed, entries = [], 0
@@ -271,7 +281,8 @@ def check_entries(obj, keys, servers, amb):
             amb.add("entry-not-object")
             # Own reading: the entry of a server asked for must be an object (it holds key IDs);
             # another server's entry that is not an object holds no signature we understand.
-            if len(servers) == 1 or srv in keys:
+            # signing decision 14: VerifyJSON skips such an entry whatever the server.
+            if single or (srv in keys and not DECISIONS):
                 raise Fail("err malformed", "signatures.%s is not an object" % srv)
             continue
         entries += 1
@@ -317,7 +328,12 @@ def op_has_valid(req, amb):
     if not isinstance(obj, dict):
         raise Fail("err malformed", why or "not an object")
     pub = base64.b64decode(req.get("pub", ""))
-    sigs = obj.get("signatures")
+    if "signatures" not in obj:
+        # No signature at all: none matches (authrules decision "Third-party invite
+        # signatures": "otherwise no signature matches").
+        amb.add("hv-signatures-absent")
+        return "false", None, "no signatures"
+    sigs = obj["signatures"]
     if not isinstance(sigs, dict):
         # The schema of `signed` (signed_third_party_invite.yaml) is not in the extract.
         amb.add("hv-signatures-shape")
@@ -428,6 +444,10 @@ def op_parse_ring(req, amb):
             if ":" not in kid:
                 amb.add("keyid-without-colon")
                 raise Fail("err", "key ID %r is not <algorithm>:<version>" % kid)
+            if kid.split(":", 1)[0] == "":
+                amb.add("ring-empty-algorithm")
+                if DECISIONS:  # decisions (bulk) 3a: an empty algorithm is refused
+                    raise Fail("err", "key ID %r: empty algorithm" % kid)
             if kid.split(":", 1)[0] != "ed25519":
                 # A key of an algorithm we do not understand cannot check anything: own
                 # reading, skipped whatever it holds ("Checking for a Signature" step 2).
@@ -436,7 +456,7 @@ def op_parse_ring(req, amb):
             ver = kid.split(":", 1)[1]
             if ver == "":
                 raise Fail("err", "key ID %r: empty version" % kid)
-            if not VERSION_CHARS.match(ver):
+            if not VERSION_CHARS.fullmatch(ver):
                 amb.add("key-version-charset")
             vu = 0
             if isinstance(val, dict):
