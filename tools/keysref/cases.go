@@ -529,7 +529,8 @@ func (g *gen) caseParseRing() {
 	var label []string
 	top := jobj{}
 	if g.r.Intn(25) == 0 {
-		text := g.pick(`[]`, `null`, `"x"`, `{`, ``, `{"a.example":null}`, `{"a.example":[]}`, `{"a.example":"k"}`)
+		text := g.pick(`[]`, `null`, `"x"`, `{`, ``, `{"a.example":null}`, `{"a.example":[]}`, `{"a.example":"k"}`,
+			`{"a.example":{}} // comment`, `/* c */ {"a.example":{}}`, `# c`+"\n"+`{"a.example":{}}`, `{"a.example":{}}{"b.example":{}}`)
 		g.compareRing(text, []string{"shape"})
 		return
 	}
@@ -789,4 +790,58 @@ func fixedCases(g *gen) {
 	// server_key.json's keys are not 32 bytes ("This should be a real ed25519 payload").
 	g.compareRing(`{"example.org":{"ed25519:abc123":"VGhpcyBzaG91bGQgYmUgYSByZWFsIGVkMjU1MTkgcGF5bG9hZA"}}`, []string{"server_key.json"})
 	g.compareRing(`{"domain":{"ed25519:1":"`+difftool.B64(key.Public())+`"}}`, []string{"vector key"})
+	apiChecks(key)
+}
+
+// apiChecks are checks of the documented API that need no reference: VerdictOf and Redactable
+// on wrapped and foreign errors, and SignJSON on a server name or key version JSON cannot hold
+// (signing decision 13).
+func apiChecks(key signing.SigningKey) {
+	check := func(what, got, want string) {
+		compared++
+		if got != want {
+			record("API", what, "", "", got, refAns{Out: want})
+		}
+	}
+	hash := &signing.VerificationError{Err: signing.ErrContentHashMismatch}
+	for _, c := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"nil", nil, "valid"},
+		{"hash mismatch", hash, "redact"},
+		{"wrapped hash mismatch", fmt.Errorf("event 3: %w", hash), "redact"},
+		{"unknown key", &signing.VerificationError{Err: signing.ErrUnknownKey}, "need-key"},
+		{"expired key", &signing.VerificationError{Err: signing.ErrKeyExpired}, "need-key"},
+		{"bad signature", &signing.VerificationError{Err: signing.ErrBadSignature}, "reject"},
+		{"malformed", &signing.VerificationError{Err: signing.ErrMalformed}, "reject"},
+		{"foreign error", errors.New("disk full"), "reject"},
+	} {
+		v := signing.VerdictOf(c.err)
+		check("VerdictOf("+c.name+")", v.String(), c.want)
+		check("Redactable("+c.name+")", fmt.Sprint(signing.Redactable(c.err)), fmt.Sprint(c.want == "redact"))
+	}
+	for _, srv := range []string{"a\xff.example", ""} {
+		_, err := signing.SignJSON([]byte(`{}`), srv, key)
+		got := "signed"
+		if err != nil {
+			got = "error"
+		}
+		want := "error"
+		if srv == "" {
+			want = got // spec-silent: an empty entity name; recorded in the tally only
+			tally["SignJSON with an empty server name: "+got]++
+		}
+		check(fmt.Sprintf("SignJSON(server %q)", srv), got, want)
+	}
+	bad := signing.SigningKey{Version: "a\xff", Private: key.Private}
+	_, err := signing.SignJSON([]byte(`{}`), "domain", bad)
+	check("SignJSON(key version not UTF-8)", fmt.Sprint(err != nil), "true")
+	short := signing.SigningKey{Version: "1", Private: key.Private[:10]}
+	got := safe(func() string {
+		_, err := signing.SignJSON([]byte(`{}`), "domain", short)
+		return fmt.Sprint(err != nil)
+	})
+	check("SignJSON(private key of 10 bytes)", got, "true")
 }
