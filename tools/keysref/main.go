@@ -121,7 +121,7 @@ func record(kind, op, label, input, rp string, a refAns) {
 	}
 	ex := &example{Op: op, Label: label, Input: difftool.Clip(input, 1500), RP: difftool.Clip(rp, 600),
 		Ref: difftool.Clip(a.Out, 600), Why: a.Why, Amb: a.Amb}
-	key := fmt.Sprintf("%s %s rp=%s ref=%s amb=%s", kind, op, difftool.Clip(class(rp), 80), class(a.Out), strings.Join(a.Amb, ","))
+	key := fmt.Sprintf("%s %s rp=%s ref=%s amb=%s", kind, op, difftool.Clip(class(rp), 80), difftool.Clip(class(a.Out), 80), strings.Join(a.Amb, ","))
 	gs.Add(key, "", ex, len(input)+len(label))
 }
 
