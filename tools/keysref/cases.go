@@ -791,6 +791,7 @@ func fixedCases(g *gen) {
 	g.compareRing(`{"example.org":{"ed25519:abc123":"VGhpcyBzaG91bGQgYmUgYSByZWFsIGVkMjU1MTkgcGF5bG9hZA"}}`, []string{"server_key.json"})
 	g.compareRing(`{"domain":{"ed25519:1":"`+difftool.B64(key.Public())+`"}}`, []string{"vector key"})
 	apiChecks(key)
+	severalKeysOfOneServer(g)
 }
 
 // apiChecks are checks of the documented API that need no reference: VerdictOf and Redactable
@@ -844,4 +845,37 @@ func apiChecks(key signing.SigningKey) {
 		return fmt.Sprint(err != nil)
 	})
 	check("SignJSON(private key of 10 bytes)", got, "true")
+}
+
+// severalKeysOfOneServer: one server signs with two keys, one signature is bad; the ring knows
+// both, only the good one, only the bad one (appendices "Checking for a Signature", DESIGN's
+// "every signature by a known key holds").
+func severalKeysOfOneServer(g *gen) {
+	k1, k2 := authgen.KeyFor("a.example", "1"), authgen.KeyFor("a.example", "2")
+	out, err := signing.SignJSON([]byte(`{"x":1}`), "a.example", k1)
+	if err == nil {
+		out, err = signing.SignJSON(out, "a.example", k2)
+	}
+	if err != nil {
+		record("HARNESS", "SignJSON", "two keys", "", err.Error(), refAns{Out: "signed"})
+		return
+	}
+	m := difftool.Decode(out)
+	e := m["signatures"].(map[string]any)["a.example"].(map[string]any)
+	sig := []byte(e["ed25519:2"].(string))
+	sig[10] ^= 1
+	e["ed25519:2"] = string(sig)
+	text := string(difftool.Enc(m))
+	for _, known := range [][]string{{"1", "2"}, {"1"}, {"2"}} {
+		ring := signing.KeyRing{"a.example": {}}
+		refRing := map[string]map[string]string{"a.example": {}}
+		for _, v := range known {
+			pub := authgen.KeyFor("a.example", v).Public()
+			ring["a.example"]["ed25519:"+v] = signing.PublicKey{Key: pub}
+			refRing["a.example"]["ed25519:"+v] = b64std(pub)
+		}
+		label := fmt.Sprintf("two keys of one server, ed25519:2 bad, ring knows %v", known)
+		g.compareVerify(false, "", label, text, ring, refRing, nil)
+		g.compareVerify(true, "a.example", label, text, ring, refRing, nil)
+	}
 }
