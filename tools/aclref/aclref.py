@@ -140,7 +140,7 @@ def ipv6_rfc3513(s):
     return len(gs) == groups_needed and all(_h16(g) for g in gs)
 
 
-def parse_server_name(name):
+def parse_server_name(name, amb=None):
     """appendices "Server Name": server_name = hostname [ ":" port ]; port = 1*5DIGIT;
     hostname = IPv4address / "[" IPv6address "]" / dns-name. Returns (hostname, port) or None
     when the string is not a server name by the grammar (IPv4 range and RFC 3513 included:
@@ -151,8 +151,17 @@ def parse_server_name(name):
             return None
         host, rest = name[: end + 1], name[end + 1:]
         inner = host[1:-1]
-        if not (2 <= len(inner) <= 45 and set(inner) <= IPV6CHAR and ipv6_rfc3513(inner)):
+        if not (2 <= len(inner) <= 45 and set(inner) <= IPV6CHAR):
             return None
+        if not ipv6_rfc3513(inner):
+            # The grammar (IPv6address = 2*45IPv6char) admits it, the prose ("must be as
+            # specified by RFC3513") does not. Own reading: the prose restricts the grammar
+            # ("All valid server names are included by the following grammar"): no server name.
+            # decisions (server ACLs) 6: the grammar alone.
+            if amb is not None:
+                amb.add("ipv6-not-rfc3513")
+            if not DECISIONS:
+                return None
     else:
         i = name.find(":")
         host, rest = (name, "") if i < 0 else (name[:i], name[i:])
@@ -168,15 +177,15 @@ def parse_server_name(name):
     return host, port
 
 
-def valid_server_name(name):
-    return parse_server_name(name) is not None
+def valid_server_name(name, amb=None):
+    return parse_server_name(name, amb) is not None
 
 
 def host_of(name, amb):
     """The server name without its port ("the suspect server's port number must not be
     considered"). For a string that is not a server name the spec has no hostname; own
     reading: strip a final ":" + 1-5 digits, or, for "[", keep up to the first "]"."""
-    p = parse_server_name(name)
+    p = parse_server_name(name, amb)
     if p is not None:
         return p[0]
     amb.add("invalid-server-name")
@@ -193,11 +202,21 @@ def is_ip_literal(host, amb):
     bracketed ("an IPv6 address literal surrounded with square brackets"); the inside must be
     RFC 3513. Own reading for a bracketed string that is not RFC 3513: not an IP literal
     (tagged), and no unbracketed IPv6 is a literal (it is no hostname: ':' is no dns-char)."""
+    if DECISIONS and host.startswith("["):
+        # decisions (server ACLs) 1 and 6: a bracketed IPv6 literal is a host that starts
+        # with "[", its inside checked by the grammar only (when it is a server name at all).
+        if not (host.endswith("]") and len(host) >= 4 and set(host[1:-1]) <= IPV6CHAR
+                and len(host) <= 47 and ipv6_rfc3513(host[1:-1])):
+            amb.add("ipv6-invalid-in-brackets")
+        return True
     if host.startswith("[") and host.endswith("]") and len(host) >= 2:
         inner = host[1:-1]
         if 2 <= len(inner) <= 45 and set(inner) <= IPV6CHAR and ipv6_rfc3513(inner):
             return True
         amb.add("ipv6-invalid-in-brackets")
+        return False
+    if host.startswith("["):
+        amb.add("ipv6-invalid-in-brackets")  # "[" without a closing "]": no IP literal
         return False
     if ":" in host and set(host) <= IPV6CHAR and ipv6_rfc3513(host):
         amb.add("ipv6-unbracketed")
@@ -242,7 +261,7 @@ def parse_content(text, amb):
 
 def acl_allowed(acl, name, amb):
     """The schema's order, rules 2-5 (rule 1, no ACL event, is the caller's)."""
-    valid = valid_server_name(name)
+    valid = valid_server_name(name, amb)
     if not valid and DECISIONS:
         return False  # decisions (server ACLs) 3: a string that is not a server name is denied
     host = host_of(name, amb)
@@ -251,6 +270,16 @@ def acl_allowed(acl, name, amb):
     #    present and false, deny."
     if ipl and acl["allow_ip_literals"] is False:
         return False
+    verdict = match_lists(acl, host)
+    if host.startswith("[") and host.endswith("]") and match_lists(acl, host[1:-1]) != verdict:
+        # The patterns are matched against the hostname, which for IPv6 is "[" IPv6address
+        # "]" by the grammar: brackets included (own reading; the schema says only "server
+        # name ... excluding any port information").
+        amb.add("ipv6-brackets-in-match")
+    return verdict
+
+
+def match_lists(acl, host):
     # 3. "If the server name matches an entry in the deny list, deny."
     if any(glob_match(p, host) for p in acl["deny"]):
         return False
@@ -305,10 +334,10 @@ def handle(req):
     if op == "match":
         res = {"match": glob_match(req["pattern"], req["name"])}
     elif op == "host":
-        p = parse_server_name(req["name"])
+        p = parse_server_name(req["name"], amb)
         res = {"host": tohex(host_of(req["name"], amb)), "valid": p is not None}
     elif op == "valid":
-        res = {"valid": valid_server_name(req["name"])}
+        res = {"valid": valid_server_name(req["name"], amb)}
     elif op == "ipl":
         res = {"ip": is_ip_literal(req["host"], amb)}
     elif op == "parse":

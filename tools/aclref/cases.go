@@ -354,3 +354,38 @@ func firstWords(s string) string {
 
 // validJSON reports whether s is JSON text (the generator's contents always are).
 func validJSON(s string) bool { return json.Valid([]byte(s)) }
+
+// fixedCase is a case written from the spec text (the schema's description and examples).
+type fixedCase struct{ content, name string }
+
+// fixedCases are the spec's own statements as cases: "evil.com, evil.com:8448, and
+// evil.com:1234 would all match rules that apply to evil.com"; `allow` "defaults to an empty
+// list ... effectively disallowing every server"; allow_ip_literals "Defaults to true if
+// missing or otherwise not a boolean"; the order IP literal, deny, allow, otherwise deny.
+func fixedCases() []fixedCase {
+	contents := []string{
+		`{"allow":["*"],"deny":["evil.com"]}`,
+		`{"allow":["*"],"deny":["*.evil.com","evil.com"],"allow_ip_literals":false}`,
+		`{"allow":["*"],"deny":["evil.com"],"allow_ip_literals":"false"}`,
+		`{"allow":["*"],"deny":["evil.com"],"allow_ip_literals":0}`,
+		`{"deny":["evil.com"]}`,
+		`{}`,
+		`{"allow":[]}`,
+		`{"allow":["evil.com"],"deny":["evil.com"]}`,
+		`{"allow":["1.2.3.4","[1234:5678::abcd]","*"],"allow_ip_literals":false}`,
+		`{"allow":["1.2.3.4","[1234:5678::abcd]"],"allow_ip_literals":true}`,
+		`{"allow":["*.matrix.org","matrix.org"]}`,
+		`{"allow":["?atrix.org","m?trix.org:*"]}`,
+		`{"allow":["MATRIX.ORG"]}`,
+	}
+	names := []string{"evil.com", "evil.com:8448", "evil.com:1234", "sub.evil.com", "notevil.com",
+		"EVIL.com", "matrix.org", "matrix.org:8888", "1.2.3.4", "1.2.3.4:1234", "[1234:5678::abcd]",
+		"[1234:5678::abcd]:5678", "matrix.org.", "xmatrix.org", "a.matrix.org:443"}
+	var out []fixedCase
+	for _, c := range contents {
+		for _, nm := range names {
+			out = append(out, fixedCase{c, nm})
+		}
+	}
+	return out
+}
