@@ -24,6 +24,9 @@ func (g *gen) pick(xs ...string) string { return difftool.Pick(g.r, xs...) }
 // label draws a DNS label from a small alphabet, so that names and patterns collide.
 func (g *gen) label() string {
 	const al = "abevilAEo0123-"
+	if g.r.Intn(30) == 0 { // characters that are not ASCII, and bytes that are not UTF-8
+		return g.pick("é", "ß", "\u00e9", "😀", "a\u0301", "\xff", "\xe2\x82", "\xc3", "ÉVIL", "\u212a")
+	}
 	n := 1 + g.r.Intn(4)
 	if g.r.Intn(12) == 0 {
 		n = 6 + g.r.Intn(20)
@@ -215,8 +218,67 @@ func (g *gen) patternFrom(name string) string {
 	return string(rs)
 }
 
-// pattern draws a pattern for a name; other holds names of the same case.
+// suffixPattern makes `*` + a suffix of name (often from a '.'), the `*.domain` form, with at
+// times a wildcard in the suffix too.
+func (g *gen) suffixPattern(name string) string {
+	if name == "" {
+		return "*"
+	}
+	i := g.r.Intn(len(name) + 1)
+	if dots := strings.Count(name, "."); dots > 0 && g.r.Intn(3) != 0 {
+		k := g.r.Intn(dots)
+		i = 0
+		for j := 0; j <= k; j++ {
+			i += strings.IndexByte(name[i:], '.') + 1
+		}
+		i-- // keep the dot
+	}
+	suf := name[i:]
+	if g.r.Intn(5) == 0 && len(suf) > 1 {
+		b := []byte(suf)
+		b[1+g.r.Intn(len(b)-1)] = "?*"[g.r.Intn(2)]
+		suf = string(b)
+	}
+	return g.pick("*", "*", "*", "**", "?", "*?") + suf
+}
+
+// wordName makes a name whose length is near a multiple of 64 (a matcher working on 64-bit
+// sets of positions has its edges there), and a pattern for it.
+func (g *gen) wordName() (string, string) {
+	n := 64*(1+g.r.Intn(4)) + g.r.Intn(5) - 2
+	const al = "aab."
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = al[g.r.Intn(len(al))]
+	}
+	if g.r.Intn(3) == 0 {
+		b[n-1] = 'c'
+	}
+	name := string(b)
+	var p string
+	switch g.r.Intn(4) {
+	case 0:
+		p = g.suffixPattern(name)
+	case 1: // a `?` or `*` at a position next to a word edge
+		pb := []byte(name)
+		e := 64*g.r.Intn(n/64+1) + g.r.Intn(3) - 1
+		if e >= 0 && e < len(pb) {
+			pb[e] = "?*"[g.r.Intn(2)]
+		}
+		p = string(pb)
+	case 2:
+		p = strings.Repeat("*a", 1+g.r.Intn(8)) + g.pick("", "*", "c", "?", "*c", "b?")
+	default:
+		p = g.patternFrom(name)
+	}
+	return name, p
+}
+
+// pattern draws a pattern for a name.
 func (g *gen) pattern(name string) string {
+	if g.r.Intn(6) == 0 {
+		return g.suffixPattern(name)
+	}
 	switch g.r.Intn(12) {
 	case 0:
 		return g.pick("*", "", "?", "*.*", "**", "*?", "?*", "*.com", "*.evil.com", "evil.com", "[*]",

@@ -207,6 +207,14 @@ func main() {
 				}
 			}
 		}
+		// Names of lengths near multiples of 64 with their patterns.
+		for k := 0; k < 2; k++ {
+			nm, p := g.wordName()
+			if rv, ok := ask(refReq{Op: "match", Pattern: hexStr(p), Name: hexStr(nm)}); ok {
+				coverage[fmt.Sprintf("match (64) %v", *rv.Match)]++
+				cmp("Match (64)", "", fmt.Sprint(serveracl.Match(p, nm)), fmt.Sprint(*rv.Match), &example{Pattern: p, Name: &nm}, rv.Amb)
+			}
+		}
 		// Server names: ValidServerName, Host, IsIPLiteral.
 		for _, nm := range names {
 			nm := nm
