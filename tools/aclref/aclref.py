@@ -14,7 +14,7 @@ The module and the schema are not in /work/shared/spec (the extract left them ou
 read from matrix-org/matrix-spec (see README.md). Python 3 standard library only.
 
 Protocol: one JSON object per line on stdin, field "op"; one JSON answer per line on stdout:
-Strings P, N, H travel as the hex of their bytes (in answers too).
+Strings P, N, H and contents travel as the hex of their bytes (in answers too).
   {"op":"match","pattern":P,"name":N}       -> {"match": bool, "amb": [...]}
   {"op":"host","name":N}                    -> {"host": str, "valid": bool, "amb": [...]}
   {"op":"ipl","host":H}                     -> {"ip": bool, "amb": [...]}
@@ -226,11 +226,38 @@ def is_ip_literal(host, amb):
 
 # ---------------------------------------------------------------- the event (schema)
 
+def parse_json(text, amb):
+    """RFC 8259 JSON in UTF-8 (text arrives as bytes). A key given twice: spec-silent (RFC 8259
+    leaves it undefined); own reading and decisions (pdu; canonicaljson 11): the last wins."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")  # UnicodeDecodeError is a ValueError
+
+    def hook(pairs):
+        d = {}
+        for k, v in pairs:
+            if k in d:
+                amb.add("duplicate-keys")
+            d[k] = v
+        return d
+
+    def const(name):
+        raise ValueError("not JSON: " + name)
+
+    return json.loads(text, object_pairs_hook=hook, parse_constant=const)
+
+
 def parse_content(text, amb):
     """m.room.server_acl.yaml: allow_ip_literals "Defaults to `true` if missing or otherwise not
     a boolean"; allow "defaults to an empty list when not provided"; deny "defaults to an empty
     list when not provided"; items: type string."""
-    c = json.loads(text)
+    try:
+        c = parse_json(text, amb)
+    except ValueError:
+        # The content of an event is always a JSON object; a text that is no JSON at all is
+        # no object either (own reading, tagged).
+        amb.add("not-json")
+        amb.add("content-not-object")
+        return None
     if not isinstance(c, dict):
         amb.add("content-not-object")
         return None
@@ -307,6 +334,7 @@ def state_allowed(events, name, amb):
     acl_ev = None
     for e in events:
         if e["type"] == "m.room.server_acl" and e.get("state_key") == "":
+            e["content"] = bytes.fromhex(e["content"])
             acl_ev = e
     if acl_ev is None:
         return True, False
@@ -316,6 +344,8 @@ def state_allowed(events, name, amb):
 # ---------------------------------------------------------------- loop
 
 def unhex(req, k):
+    if k == "content":
+        return bytes.fromhex(req[k])
     """Strings travel as hex of their bytes; a byte that is not UTF-8 becomes one character of
     its own (surrogateescape), as the harness's Go strings hold arbitrary bytes."""
     return bytes.fromhex(req[k]).decode("utf-8", "surrogateescape")
@@ -327,7 +357,7 @@ def tohex(s):
 
 def handle(req):
     amb = set()
-    for k in ("pattern", "name", "host"):
+    for k in ("pattern", "name", "host", "content"):
         if k in req:
             req[k] = unhex(req, k)
     op = req["op"]

@@ -342,6 +342,25 @@ func (g *gen) content(names []string) string {
 		c["com.example.extra"] = []any{"*"}
 	}
 	b := difftool.Enc(c)
+	switch g.r.Intn(30) {
+	case 0: // a key given twice: the first occurrence added in front
+		k := g.pick("allow", "deny", "allow_ip_literals")
+		dup := difftool.Enc(M{k: difftool.Pick[any](g.r, []any{"*"}, []any{}, false, true, "x")})
+		if len(b) > 2 {
+			b = append(append(append([]byte{}, dup[:len(dup)-1]...), ','), b[1:]...)
+		}
+	case 1: // an escaped key, the same key to JSON
+		b = bytes.Replace(b, []byte(`"allow`), []byte(`"\u0061llow`), 1)
+	case 2: // keys in another case: other keys
+		b = bytes.Replace(b, []byte(g.pick(`"allow"`, `"deny"`, `"allow_ip_literals"`)), []byte(g.pick(`"Allow"`, `"DENY"`, `"allow_ip_literal"`)), 1)
+	case 3: // not JSON, or not only JSON
+		b = append(b, []byte(g.pick(" x", "}", ",", "\xff", " {}"))...)
+	case 4: // bytes that are not UTF-8 in a string, or JSON's other numbers
+		b = bytes.Replace(b, []byte(`*`), []byte(g.pick("\xff", "\xc3", "*\xe2\x82")), 1)
+		if g.r.Intn(2) == 0 {
+			b = bytes.Replace(b, []byte(`false`), []byte(g.pick("NaN", "-0", "0.0", "1e2")), 1)
+		}
+	}
 	if g.r.Intn(10) == 0 { // equivalent JSON, not canonical: spaces and escapes
 		b = bytes.ReplaceAll(b, []byte(`":`), []byte(`" : `))
 		b = bytes.ReplaceAll(b, []byte(`*`), []byte(`\u002a`))

@@ -51,7 +51,7 @@ type refReq struct {
 	Pattern hexStr     `json:"pattern"`
 	Name    hexStr     `json:"name"`
 	Host    hexStr     `json:"host"`
-	Content string     `json:"content,omitempty"`
+	Content hexStr     `json:"content,omitempty"`
 	Events  []stateArg `json:"events,omitempty"`
 }
 
@@ -59,7 +59,7 @@ type refReq struct {
 type stateArg struct {
 	Type     string `json:"type"`
 	StateKey string `json:"state_key"`
-	Content  string `json:"content"`
+	Content  hexStr `json:"content"`
 }
 
 // hexStr is a string that travels as the hex of its bytes: Go strings may hold bytes that are
@@ -170,7 +170,7 @@ func main() {
 	// the order of the checks.
 	for _, fc := range fixedCases() {
 		fc := fc
-		av, ok := ask(refReq{Op: "allowed", Content: fc.content, Name: hexStr(fc.name)})
+		av, ok := ask(refReq{Op: "allowed", Content: hexStr(fc.content), Name: hexStr(fc.name)})
 		if !ok {
 			continue
 		}
@@ -244,7 +244,7 @@ func main() {
 		}
 		// Content: Parse and ACL.Allowed.
 		content := g.content(names)
-		pv, ok := ask(refReq{Op: "parse", Content: content})
+		pv, ok := ask(refReq{Op: "parse", Content: hexStr(content)})
 		if ok {
 			acl, err := serveracl.Parse([]byte(content))
 			rpParse := describeACL(acl, err)
@@ -257,7 +257,7 @@ func main() {
 			if err == nil {
 				for _, nm := range names {
 					nm := nm
-					av, ok := ask(refReq{Op: "allowed", Content: content, Name: hexStr(nm)})
+					av, ok := ask(refReq{Op: "allowed", Content: hexStr(content), Name: hexStr(nm)})
 					if !ok {
 						continue
 					}
@@ -280,7 +280,7 @@ func main() {
 			} else {
 				var args []stateArg
 				for _, e := range evs {
-					args = append(args, stateArg{Type: typ, StateKey: e.StateKey, Content: e.Content})
+					args = append(args, stateArg{Type: typ, StateKey: e.StateKey, Content: hexStr(e.Content)})
 				}
 				for _, nm := range names {
 					nm := nm
