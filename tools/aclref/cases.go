@@ -246,8 +246,11 @@ func (g *gen) suffixPattern(name string) string {
 // sets of positions has its edges there), and a pattern for it.
 func (g *gen) wordName() (string, string) {
 	n := 64*(1+g.r.Intn(4)) + g.r.Intn(5) - 2
-	const al = "aab."
-	b := make([]byte, n)
+	al := []rune("aab.")
+	if g.r.Intn(3) == 0 { // characters of two to four bytes: edges in characters and in bytes
+		al = []rune("aé.b😀")
+	}
+	b := make([]rune, n)
 	for i := range b {
 		b[i] = al[g.r.Intn(len(al))]
 	}
@@ -260,10 +263,10 @@ func (g *gen) wordName() (string, string) {
 	case 0:
 		p = g.suffixPattern(name)
 	case 1: // a `?` or `*` at a position next to a word edge
-		pb := []byte(name)
+		pb := []rune(name)
 		e := 64*g.r.Intn(n/64+1) + g.r.Intn(3) - 1
 		if e >= 0 && e < len(pb) {
-			pb[e] = "?*"[g.r.Intn(2)]
+			pb[e] = []rune("?*")[g.r.Intn(2)]
 		}
 		p = string(pb)
 	case 2:
