@@ -338,3 +338,47 @@ func TestSignEventKeepsTheEventFormat(t *testing.T) {
 		t.Fatalf("SignJSON: %s, %v", out, err)
 	}
 }
+
+// TestWrongLengthKeyIsUnknown: a PublicKey whose Key is not 32 bytes (only Go code can make one)
+// counts as unknown: the signature it would check is skipped (docs/decisions.md signing 17;
+// tools/keysref F3).
+func TestWrongLengthKeyIsUnknown(t *testing.T) {
+	k1, err := NewSigningKey("1", bytes.Repeat([]byte{1}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k2, err := NewSigningKey("2", bytes.Repeat([]byte{2}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := SignJSON([]byte(`{"a":1}`), "a.example", k1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	both, err := SignJSON(obj, "a.example", k2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub2 := k2.Private.Public().(ed25519.PublicKey)
+	for _, c := range []struct {
+		name string
+		obj  []byte
+		ring KeyRing
+		want Verdict
+	}{
+		{"31 bytes", obj, KeyRing{"a.example": {"ed25519:1": {Key: make([]byte, 31)}}}, VerdictNeedKey},
+		{"33 bytes", obj, KeyRing{"a.example": {"ed25519:1": {Key: make([]byte, 33)}}}, VerdictNeedKey},
+		{"empty", obj, KeyRing{"a.example": {"ed25519:1": {}}}, VerdictNeedKey},
+		{"beside a key that verifies", both, KeyRing{"a.example": {"ed25519:1": {Key: make([]byte, 31)}, "ed25519:2": {Key: pub2}}}, VerdictValid},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := VerifyJSON(c.obj, c.ring)
+			if got := VerdictOf(err); got != c.want {
+				t.Errorf("VerifyJSON: %v (verdict %v), want verdict %v", err, got, c.want)
+			}
+			if c.want == VerdictNeedKey && !errors.Is(err, ErrUnknownKey) {
+				t.Errorf("VerifyJSON: %v, want ErrUnknownKey", err)
+			}
+		})
+	}
+}

@@ -94,18 +94,19 @@ func NewSigningKey(version string, seed []byte) (SigningKey, error) {
 
 // ParseSigningKey parses a signing key in the common homeserver key file format: one line
 // "ed25519 <key version> <unpadded base64 32-byte seed>". Whitespace around the line (a trailing
-// newline, CRLF) is ignored, and the fields may be separated by runs of spaces or tabs. The
+// newline, CRLF) is ignored, and the fields may be separated by runs of spaces or tabs; no other
+// character (a vertical tab, a form feed, Unicode spaces) separates or surrounds them. The
 // seed may also be padded base64 (appendices "Unpadded Base64": decoders SHOULD accept padding).
 // A file holding more than one key is refused: roomproto would not know which to sign with.
 func ParseSigningKey(data []byte) (SigningKey, error) {
-	line := bytes.TrimSpace(data)
+	line := bytes.Trim(data, " \t\r\n")
 	if len(line) == 0 {
 		return SigningKey{}, &KeyError{Detail: "empty key file"}
 	}
 	if bytes.ContainsAny(line, "\r\n") {
 		return SigningKey{}, &KeyError{Detail: "key file holds more than one line; want one key \"ed25519 <version> <seed>\""}
 	}
-	f := strings.Fields(string(line))
+	f := strings.FieldsFunc(string(line), func(r rune) bool { return r == ' ' || r == '\t' })
 	if len(f) != 3 {
 		return SigningKey{}, &KeyError{Detail: fmt.Sprintf("want 3 fields \"ed25519 <version> <seed>\", got %d", len(f))}
 	}
@@ -121,7 +122,9 @@ func ParseSigningKey(data []byte) (SigningKey, error) {
 
 // PublicKey is a server's public verification key.
 type PublicKey struct {
-	// Key is the ed25519 public key.
+	// Key is the ed25519 public key. A key that is not ed25519.PublicKeySize (32) bytes long
+	// counts as unknown: the signature it would check is skipped, as one by an unknown key
+	// ([ErrUnknownKey] when no other key of the server verifies; docs/decisions.md signing 17).
 	Key ed25519.PublicKey
 	// ValidUntilTS is the `valid_until_ts` of the key, in milliseconds since the epoch: from
 	// room version 5 a key is only used for events whose `origin_server_ts` is at most this
@@ -167,36 +170,71 @@ func ParseKeyRing(data []byte) (KeyRing, error) {
 		return nil, &KeyError{Detail: "key ring must be a JSON object {server: {key ID: key}}"}
 	}
 	ring := KeyRing{}
-	err := canonicaljson.EachMember(data, func(server string, keys []byte) error {
+	servers, err := lastMembers(data)
+	if err != nil {
+		return nil, &KeyError{Detail: err.Error(), Cause: err}
+	}
+	for _, sm := range servers {
+		server, keys := sm.key, sm.value
 		if canonicaljson.KindOf(keys) != canonicaljson.Object {
-			return &KeyError{Server: server, Detail: "keys of a server must be an object {key ID: key}"}
+			return nil, &KeyError{Server: server, Detail: "keys of a server must be an object {key ID: key}"}
 		}
 		m := map[string]PublicKey{}
 		ring[server] = m
-		return canonicaljson.EachMember(keys, func(keyID string, value []byte) error {
+		ids, err := lastMembers(keys)
+		if err != nil {
+			return nil, &KeyError{Server: server, Detail: err.Error(), Cause: err}
+		}
+		for _, km := range ids {
+			keyID := km.key
 			switch alg, version, ok := strings.Cut(keyID, ":"); {
 			case !ok || alg == "" || version == "":
-				return &KeyError{Server: server, KeyID: keyID, Detail: "key ID must be \"<algorithm>:<version>\", such as \"ed25519:1\""}
+				return nil, &KeyError{Server: server, KeyID: keyID, Detail: "key ID must be \"<algorithm>:<version>\", such as \"ed25519:1\""}
 			case alg != AlgorithmEd25519:
-				return nil // an algorithm roomproto does not verify: skipped
+				continue // an algorithm roomproto does not verify: skipped
 			}
-			pk, err := parsePublicKey(value)
-			if err != nil {
-				err.Server, err.KeyID = server, keyID
-				return err
+			pk, kerr := parsePublicKey(km.value)
+			if kerr != nil {
+				kerr.Server, kerr.KeyID = server, keyID
+				return nil, kerr
 			}
 			m[keyID] = pk
-			return nil
-		})
-	})
-	if err != nil {
-		var ke *KeyError
-		if errors.As(err, &ke) {
-			return nil, ke
 		}
-		return nil, &KeyError{Detail: err.Error(), Cause: err}
 	}
 	return ring, nil
+}
+
+// member is one member of a JSON object: its key, unescaped, and its value's text.
+type member struct {
+	key   string
+	value []byte
+}
+
+// lastMembers returns the members of the JSON object data with each key once, holding the value
+// of its last occurrence (the reading of every JSON decoder the key files meet: Synapse's,
+// encoding/json's; docs/decisions.md canonicaljson 11), in the order of those occurrences, so
+// that an earlier, invalid occurrence of a key is never looked at.
+func lastMembers(data []byte) ([]member, error) {
+	var ms []member
+	at := map[string]int{}
+	err := canonicaljson.EachMember(data, func(k string, v []byte) error {
+		if i, dup := at[k]; dup {
+			ms[i].value = nil // superseded
+		}
+		at[k] = len(ms)
+		ms = append(ms, member{k, v})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := ms[:0]
+	for _, m := range ms {
+		if m.value != nil {
+			out = append(out, m)
+		}
+	}
+	return out, nil
 }
 
 // parsePublicKey parses "<base64>" or {"key": "<base64>", "valid_until_ts": n}.
@@ -209,30 +247,26 @@ func parsePublicKey(value []byte) (PublicKey, *KeyError) {
 	case canonicaljson.String:
 		keyRaw = value
 	case canonicaljson.Object:
-		err := canonicaljson.EachMember(value, func(k string, v []byte) error {
-			switch k {
+		members, err := lastMembers(value)
+		if err != nil {
+			return PublicKey{}, &KeyError{Detail: err.Error(), Cause: err}
+		}
+		for _, m := range members {
+			switch m.key {
 			case "key":
-				keyRaw = v
+				keyRaw = m.value
 			case "valid_until_ts":
-				n, err := strconv.ParseInt(string(v), 10, 64)
-				if err != nil || canonicaljson.KindOf(v) != canonicaljson.Number {
-					return &KeyError{Detail: "valid_until_ts must be an integer"}
+				n, err := strconv.ParseInt(string(m.value), 10, 64)
+				if err != nil || canonicaljson.KindOf(m.value) != canonicaljson.Number {
+					return PublicKey{}, &KeyError{Detail: "valid_until_ts must be an integer"}
 				}
 				if n <= 0 {
 					// 0 is PublicKey's "no expiry known"; a stated time at or before the
 					// epoch would read as the opposite of what it says.
-					return &KeyError{Detail: "valid_until_ts must be a positive number of milliseconds (omit it for a key without known expiry)"}
+					return PublicKey{}, &KeyError{Detail: "valid_until_ts must be a positive number of milliseconds (omit it for a key without known expiry)"}
 				}
 				pk.ValidUntilTS = n
 			}
-			return nil
-		})
-		if err != nil {
-			var ke *KeyError
-			if errors.As(err, &ke) {
-				return PublicKey{}, ke
-			}
-			return PublicKey{}, &KeyError{Detail: err.Error(), Cause: err}
 		}
 	default:
 		return PublicKey{}, &KeyError{Detail: "key must be a base64 string or {\"key\": ..., \"valid_until_ts\": ...}"}

@@ -322,7 +322,7 @@ func (g *gen) signedObject() (text string, ring signing.KeyRing, refRing map[str
 				}
 				put(s, k, short)
 				label = append(label, fmt.Sprintf("ring-key-%d-bytes", len(short)))
-				extra = append(extra, "open:F3-ring-key-wrong-length")
+				extra = append(extra, "ring-key-wrong-length") // signing decision 17 (was finding F3)
 			}
 		case 15:
 			to := g.pick(servers...)
