@@ -170,7 +170,8 @@ func Host(serverName string) string {
 // each, as the grammar writes them; docs/decisions.md (server ACLs) 1).
 func IsIPLiteral(host string) bool {
 	if strings.HasPrefix(host, "[") {
-		return true
+		// The grammar's bracketed IPv6address, 2*45IPv6char, as a server name holds it.
+		return len(host) > 2 && host[len(host)-1] == ']' && pdu.ValidServerName(host)
 	}
 	groups, digits, value := 1, 0, 0
 	for i := 0; i < len(host); i++ {

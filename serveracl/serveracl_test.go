@@ -131,7 +131,10 @@ func TestHostAndIPLiteral(t *testing.T) {
 		}
 	}
 	literals := map[string]bool{
-		"1.2.3.4": true, "255.255.255.255": true, "01.02.003.4": true, "[::1]": true, "[": true,
+		"1.2.3.4": true, "255.255.255.255": true, "01.02.003.4": true, "[::1]": true,
+		"[1234:5678::abcd]": true, "[::ffff:1.2.3.4]": true, "[1:]": true, // decision 6: the grammar
+		// Not bracketed IPv6 literals (tools/aclref, class B):
+		"[": false, "[:": false, "[]": false, "[::1": false, "[zz]": false, "[evil.com]": false, "[1]": false,
 		"999.0.0.1": false, "256.0.0.1": false, "1.2.3.300": false,
 		"1.2.3": false, "1.2.3.4.5": false, "1..2.3": false, ".1.2.3": false, "1.2.3.": false,
 		"1.2.3.4a": false, "1234.1.1.1": false, "a.example": false, "": false,

@@ -203,12 +203,12 @@ def is_ip_literal(host, amb):
     RFC 3513. Own reading for a bracketed string that is not RFC 3513: not an IP literal
     (tagged), and no unbracketed IPv6 is a literal (it is no hostname: ':' is no dns-char)."""
     if DECISIONS and host.startswith("["):
-        # decisions (server ACLs) 1 and 6: a bracketed IPv6 literal is a host that starts
-        # with "[", its inside checked by the grammar only (when it is a server name at all).
-        if not (host.endswith("]") and len(host) >= 4 and set(host[1:-1]) <= IPV6CHAR
-                and len(host) <= 47 and ipv6_rfc3513(host[1:-1])):
+        # decisions (server ACLs) 1 and 6: a bracketed IPv6 literal is "[", the grammar's
+        # IPv6address (2*45IPv6char) and "]"; RFC 3513 is not checked.
+        grammar = host.endswith("]") and len(host) >= 4 and set(host[1:-1]) <= IPV6CHAR and len(host) <= 47
+        if grammar and not ipv6_rfc3513(host[1:-1]):
             amb.add("ipv6-invalid-in-brackets")
-        return True
+        return grammar
     if host.startswith("[") and host.endswith("]") and len(host) >= 2:
         inner = host[1:-1]
         if 2 <= len(inner) <= 45 and set(inner) <= IPV6CHAR and ipv6_rfc3513(inner):
