@@ -282,7 +282,7 @@ func replayRoom(d *roomDump) ([]replayVerdict, error) {
 			firstAt[ev.EventID] = i
 		}
 	}
-	roomID := dumpRoom(out)
+	roomID := dumpRoom(d.version, out)
 	for i := range out {
 		r := &out[i]
 		ev := r.ev
@@ -305,11 +305,20 @@ func replayRoom(d *roomDump) ([]replayVerdict, error) {
 			}
 			continue
 		}
-		if !d.version.Format.RoomIDFromCreateEvent && ev.RoomID != roomID {
+		switch room := eventRoom(d.version, ev); {
+		case room == roomID:
+		case !d.version.Format.RoomIDFromCreateEvent:
 			// No auth rule of v1-11 reads the event's own room_id (a server files events by
 			// room before it checks them; from v12 rule 2 does): an event of another room
 			// is kept out of this room's state.
 			r.otherRoom = fmt.Errorf("an event of another room: room_id %q, but the dump's room is %q", ev.RoomID, roomID)
+			rejected[ev.EventID] = true
+			continue
+		case ev.RoomID == "":
+			// v12: a create event whose ID gives another room. Rule 1 accepts any create on
+			// its own; it starts that other room and must not replace this room's create.
+			// (Other events of another room fail rule 2, whose number the row shows.)
+			r.otherRoom = fmt.Errorf("the create event of another room: its event ID gives room %q, but the dump's room is %q", room, roomID)
 			rejected[ev.EventID] = true
 			continue
 		}
@@ -374,23 +383,33 @@ func replayRoom(d *roomDump) ([]replayVerdict, error) {
 	return out, nil
 }
 
-// dumpRoom returns the room of a dump (room versions 1-11, whose events name it in room_id):
-// the room_id most of its parsed events name (on a tie, the one that reached that count
-// first), so that a few events of another room, wherever they are (a create event first
-// included), cannot make the dump's own events look foreign.
-func dumpRoom(events []replayVerdict) string {
+// dumpRoom returns the room of a dump: the room most of its parsed events are of (eventRoom;
+// on a tie, the one that reached that count first), so that a few events of another room,
+// wherever they are (a create event first included), cannot make the dump's own events look
+// foreign.
+func dumpRoom(v roomversion.Version, events []replayVerdict) string {
 	count := map[string]int{}
 	best, bestN := "", 0
 	for _, r := range events {
 		if r.ev == nil {
 			continue
 		}
-		count[r.ev.RoomID]++
-		if n := count[r.ev.RoomID]; n > bestN {
-			best, bestN = r.ev.RoomID, n
+		room := eventRoom(v, r.ev)
+		count[room]++
+		if n := count[room]; n > bestN {
+			best, bestN = room, n
 		}
 	}
 	return best
+}
+
+// eventRoom is the room of an event: its room_id, or for a version 12 m.room.create, which has
+// none, the room ID its event ID gives (rooms/v12.md).
+func eventRoom(v roomversion.Version, ev *pdu.Event) string {
+	if v.Format.RoomIDFromCreateEvent && ev.RoomID == "" && ev.Type == pdu.TypeCreate && len(ev.EventID) > 1 {
+		return "!" + ev.EventID[1:]
+	}
+	return ev.RoomID
 }
 
 // sameEvent reports whether two events with the same event ID are the same event: their

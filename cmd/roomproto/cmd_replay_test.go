@@ -514,3 +514,47 @@ func TestReplayContentHashNote(t *testing.T) {
 		t.Errorf("summary %q\nwant %q", lines[len(lines)-1], want)
 	}
 }
+
+// TestReplayV12ForeignCreate: in room version 12 a create event names no room; its event ID
+// gives it. A create event of another room, first in the dump or later, is "another room" and
+// does not replace the room's create in the state (authrules refuses a State of two rooms; replay
+// exited 1 on such a dump, and before that took the second create as the room's).
+func TestReplayV12ForeignCreate(t *testing.T) {
+	room, err := roomgen.Generate(roomgen.Config{RoomVersion: "12", Events: 30, Seed: 3, Rejected: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dump map[string]json.RawMessage
+	var events []json.RawMessage
+	if err := json.Unmarshal(room.ReplayFile(), &dump); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(dump["events"], &events); err != nil {
+		t.Fatal(err)
+	}
+	plain := replayLines(t, dump, events)
+	foreign := json.RawMessage(`{"auth_events":[],"content":{"room_version":"12"},"depth":1,"hashes":{"sha256":"x"},` +
+		`"origin_server_ts":1,"prev_events":[],"sender":"@mallory:m.example","signatures":{},"state_key":"","type":"m.room.create"}`)
+	withForeign := append([]json.RawMessage{foreign}, events[:10]...)
+	withForeign = append(withForeign, foreign)
+	withForeign = append(withForeign, events[10:]...)
+	lines := replayLines(t, dump, withForeign)
+	if len(lines) != len(plain)+2 {
+		t.Fatalf("%d lines, want %d:\n%s", len(lines), len(plain)+2, strings.Join(lines, "\n"))
+	}
+	verdict := func(l string) string { return strings.Join(strings.Fields(l)[4:], " ") }
+	for _, i := range []int{1, 12} {
+		if !strings.Contains(lines[i], "rejected: the create event of another room: its event ID gives room") {
+			t.Errorf("line %d: %s", i, lines[i])
+		}
+	}
+	for i := 1; i < len(plain)-1; i++ {
+		j := i + 1 // after the first foreign create
+		if i > 10 {
+			j++ // and the second
+		}
+		if verdict(lines[j]) != verdict(plain[i]) {
+			t.Errorf("event %d: %q, without the foreign creates %q", i, verdict(lines[j]), verdict(plain[i]))
+		}
+	}
+}
