@@ -331,7 +331,7 @@ func caseDecision(g *gen) {
 		}
 		d = membership.JoinDecision{Basis: membership.Basis(g.r.Intn(5))}
 		req["err"] = M{"kind": kind, "status": e.Status, "errcode": e.ErrCode, "message": perByteValid(e.Message),
-			"room_version": e.RoomVersion, "bad_utf8": !json.Valid([]byte(`"`+e.Message+`"`)) || strings.ContainsRune(strings.ToValidUTF8(e.Message, "\ufffd"), '\ufffd')}
+			"room_version": e.RoomVersion, "bad_utf8": !utf8.ValidString(e.Message)}
 		req["basis"] = int(d.Basis)
 		label = fmt.Sprintf("reject %s rv=%v", kind, e.RoomVersion != "")
 	}
