@@ -324,6 +324,10 @@ func caseDecision(g *gen) {
 			kind = "other"
 			err = errors.New(g.pick("disk on fire", "<&>", ""))
 		case 2:
+			if !nilErr {
+				err = e
+				break
+			}
 			kind = "nilptr"
 			err = (*membership.Error)(nil)
 		default:
@@ -348,6 +352,9 @@ func caseDecision(g *gen) {
 		return
 	}
 	if a.Any {
+		if len(a.Either) > 0 {
+			tally["undecided (either answer accepted) DecisionJSON "+strings.Join(a.Either, ",")]++
+		}
 		if !json.Valid(out) {
 			report("OUTPUT", "", "DecisionJSON", label, string(out), "(valid JSON)", in, a.Amb)
 		}

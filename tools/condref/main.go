@@ -66,6 +66,7 @@ type refAns struct {
 	RoomVersion  string     `json:"room_version"`
 	RVAny        bool       `json:"rv_any"`
 	Req          *parsedReq `json:"req"`
+	Either       []string   `json:"either"`
 	Amb          []string   `json:"amb"`
 	Error        string     `json:"error"`
 }
@@ -89,6 +90,7 @@ var (
 	diverged  int
 	compared  int
 	decisions bool
+	nilErr    bool
 )
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
@@ -172,6 +174,7 @@ func main() {
 	seed := flag.Int64("seed", 1, "seed")
 	flag.BoolVar(&decisions, "decisions", false, "the reference adopts docs/decisions.md readings (CONDREF_DECISIONS=1)")
 	verbose := flag.Bool("v", false, "print the first example of each group too")
+	flag.BoolVar(&nilErr, "nilerr", true, "also pass DecisionJSON a nil *membership.Error (it panics: report finding F1)")
 	flag.Parse()
 
 	ref := pyref.MustStart(pyref.Beside("condref.py"), pyref.Env(decisions, "CONDREF_DECISIONS=1")...)

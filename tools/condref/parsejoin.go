@@ -228,6 +228,13 @@ func caseParseJoin(g *gen) {
 		return
 	}
 	me, s := errOf(err)
+	if err != nil && a.OK && len(a.Either) > 0 && me != nil && me.Status == 400 && me.ErrCode == membership.ErrCodeBadJSON {
+		tally["undecided (either answer accepted) ParseJoinRequest "+strings.Join(a.Either, ",")+": roomproto refuses"]++
+		return
+	}
+	if err == nil && len(a.Either) > 0 {
+		tally["undecided (either answer accepted) ParseJoinRequest "+strings.Join(a.Either, ",")+": roomproto accepts"]++
+	}
 	if (err == nil) != a.OK {
 		report("VERDICT", vid, "ParseJoinRequest", mut, s, fmt.Sprintf("ok=%v %s (%s)", a.OK, codesString(a.Codes), a.Why), text, a.Amb)
 		return
