@@ -169,6 +169,11 @@ func caseAllow(g *gen) {
 	if err != nil {
 		return
 	}
+	oc := label
+	if strings.HasPrefix(label, "list ") {
+		oc = "list"
+	}
+	outcomes[fmt.Sprintf("ParseAllowConditions %s -> %d conditions", oc, min(len(conds), 3))]++
 	got := [][]string{}
 	for _, c := range conds {
 		got = append(got, []string{c.Type, c.RoomID})
@@ -271,6 +276,7 @@ func caseEvaluate(g *gen) {
 		got = fmt.Sprintf("met=false unver=%v", nz(res.Unverifiable))
 		want = fmt.Sprintf("met=%v unver=%v", a.Met, nz(a.Unver))
 	}
+	outcomes[fmt.Sprintf("EvaluateConditions met=%v unverifiable=%d", res.Met, len(res.Unverifiable))]++
 	if got != want {
 		report("OUTPUT", "", "EvaluateConditions", label, got, want, in, a.Amb)
 	}
@@ -445,6 +451,7 @@ func caseMake(g *gen) {
 		return
 	}
 	me, s := errOf(err)
+	outcomes["CheckMakeRequest -> "+strings.SplitN(s, " (", 2)[0]]++
 	if (err == nil) != a.OK {
 		report("VERDICT", vid, "CheckMakeRequest", label, s, fmt.Sprintf("ok=%v %s", a.OK, codesString(a.Codes)), req, a.Amb)
 		return
@@ -458,6 +465,12 @@ func caseMake(g *gen) {
 	}
 	if !a.RVAny && me.RoomVersion != a.RoomVersion {
 		report("OUTPUT", vid, "CheckMakeRequest room_version", label, s, "room_version="+a.RoomVersion, req, a.Amb)
+	}
+	if me.ErrCode == membership.ErrCodeForbidden && !errors.Is(err, membership.ErrNotFromOrigin) {
+		report("REASON", vid, "CheckMakeRequest", label, s, "reason ErrNotFromOrigin", req, a.Amb)
+	}
+	if me.ErrCode == membership.ErrCodeInvalidParam && !errors.Is(err, membership.ErrBadInput) {
+		report("REASON", vid, "CheckMakeRequest", label, s, "reason ErrBadInput", req, a.Amb)
 	}
 	if me.ErrCode == membership.ErrCodeIncompatibleRoomVersion && !errors.Is(err, membership.ErrIncompatibleVersion) {
 		report("OUTPUT", vid, "CheckMakeRequest reason", label, s, "reason ErrIncompatibleVersion", req, a.Amb)

@@ -111,7 +111,8 @@ def parse_allow(raw, amb):
         amb.add("invalid-utf8")
         return None, "not UTF-8"
     if nesting(text) > MAX_DEPTH:
-        amb.add("deep-nesting")  # no depth bound in the spec (DESIGN.md: limits against hostile input)
+        # no depth bound in the spec; decisions (canonicaljson) 20: canonicaljson's default, 127
+        amb.add("deep-nesting")
         if DECISIONS:
             return None, "nested deeper than 127"
     try:
@@ -379,7 +380,10 @@ def parse_join(raw, amb):
     if dups:
         amb.add("duplicate-keys")
     if nesting(text) > MAX_DEPTH:
+        # decisions (canonicaljson) 20: canonicaljson's default depth, 127
         amb.add("deep-nesting")
+        if DECISIONS:
+            raise Bad([[400, "M_BAD_JSON"], [400, "M_NOT_JSON"]], "nested deeper than 127")
     if not isinstance(top, dict):
         raise Bad(BAD, "not an object")
     vid = top.get("room_version")
@@ -416,6 +420,10 @@ def parse_join(raw, amb):
             raise Bad(BAD, "ver not a list of strings")
         if not ver:
             amb.add("empty-ver")
+        if len(ver) > 1000:
+            amb.add("limit-ver")  # MaxVer (go doc); the spec sets no bound
+            if DECISIONS:
+                raise Bad(BAD, "ver longer than MaxVer")
         out["ver"] = ver
     else:
         if "ver" in top:
@@ -441,6 +449,10 @@ def parse_join(raw, amb):
                 if m not in ("join", "invite", "leave", "ban", "knock"):
                     amb.add("odd-membership-value")
         out["rooms"] = {r: (ms or {}) for r, ms in rooms.items()}
+        if len(rooms) > 10000:
+            amb.add("limit-rooms")  # MaxKnownRooms (go doc); the spec sets no bound
+            if DECISIONS:
+                raise Bad(BAD, "rooms larger than MaxKnownRooms")
     if "state" not in top:
         amb.add("missing-state")
         raise Bad(BAD if DECISIONS else None, "state missing")

@@ -85,6 +85,7 @@ var (
 	ask       func(req M) refAns
 	groups    = pyref.Groups[*example]{}
 	tally     = map[string]int{}
+	outcomes  = map[string]int{}
 	ambSeen   = map[string]int{}
 	harness   int
 	diverged  int
@@ -208,6 +209,9 @@ func main() {
 	for _, k := range difftool.SortedKeys(tally) {
 		fmt.Printf("%7d  %s\n", tally[k], k)
 	}
+	for _, k := range difftool.SortedKeys(outcomes) {
+		fmt.Printf("%7d  outcome %s\n", outcomes[k], k)
+	}
 	for _, k := range difftool.SortedKeys(ambSeen) {
 		fmt.Printf("%7d  amb %s\n", ambSeen[k], k)
 	}
@@ -267,6 +271,11 @@ func compareRetry() {
 			got := membership.ShouldTryAnotherServer(st, c)
 			if got != a.Retry {
 				report("VERDICT", "", "ShouldTryAnotherServer", fmt.Sprintf("%d %q", st, c), fmt.Sprint(got), fmt.Sprint(a.Retry), M{"status": st, "errcode": c}, a.Amb)
+			}
+			// Error.TryAnotherServer on a refusal of the resident (not a template fault) must agree
+			e := &membership.Error{Status: st, ErrCode: c, Message: "x", Reason: membership.ErrNoCondition}
+			if e.TryAnotherServer() != a.Retry {
+				report("VERDICT", "", "Error.TryAnotherServer", fmt.Sprintf("%d %q", st, c), fmt.Sprint(e.TryAnotherServer()), fmt.Sprint(a.Retry), M{"status": st, "errcode": c}, a.Amb)
 			}
 		}
 	}

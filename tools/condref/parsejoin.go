@@ -2,11 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
 
 	"github.com/roomproto/roomproto/membership"
+	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/tools/internal/difftool"
 )
 
@@ -59,7 +61,7 @@ var joinMuts = []string{"none", "none", "none", "origin+ver", "rooms-absent", "r
 	"user-missing", "user-number", "user-invalid", "resident-missing", "resident-number", "resident-empty",
 	"origin-number", "origin-null", "ver-string", "ver-numbers", "ver-null", "ver-empty",
 	"dup-user", "dup-version", "dup-rooms", "extra-members", "not-json", "truncated", "top-array",
-	"invalid-utf8", "trailing", "dup-inner-state-key"}
+	"invalid-utf8", "trailing", "dup-inner-state-key", "ver-long", "rooms-many", "deep-extra", "rooms-dup-room", "rooms-dup-user"}
 
 // caseParseJoin compares ParseJoinRequest on a join-decision input built from a signed room
 // with one mutation.
@@ -197,6 +199,26 @@ func caseParseJoin(g *gen) {
 		ms = append([]member{{"room_version", `"` + g.pick(allVers...) + `"`}}, ms...)
 	case "dup-rooms":
 		ms = append(ms, member{"rooms", `{"!o3:c.example":{"@joe:a.example":"join"}}`})
+	case "rooms-dup-room":
+		ms = set(ms, "rooms", `{"!o1:a.example":{"@joe:a.example":"join"},"!o2:b.example":{},"!o1:a.example":{"@ann:a.example":"join"}}`)
+	case "rooms-dup-user":
+		ms = set(ms, "rooms", `{"!o1:a.example":{"@joe:a.example":"join","@ann:a.example":"leave","@joe:a.example":"`+g.pick("leave", "ban", "join")+`"}}`)
+	case "ver-long":
+		vs := make([]string, membership.MaxVer+g.r.Intn(2))
+		for i := range vs {
+			vs[i] = fmt.Sprintf("%q", fmt.Sprint(i%13))
+		}
+		ms = append(ms, member{"ver", "[" + strings.Join(vs, ",") + "]"})
+	case "rooms-many":
+		k := membership.MaxKnownRooms + g.r.Intn(2)
+		var rs []string
+		for i := range k {
+			rs = append(rs, fmt.Sprintf(`"!r%d:a.example":{"@joe:a.example":"join"}`, i))
+		}
+		ms = set(ms, "rooms", "{"+strings.Join(rs, ",")+"}")
+	case "deep-extra":
+		d := 120 + g.r.Intn(16)
+		ms = append(ms, member{"extra", strings.Repeat("[", d) + strings.Repeat("]", d)})
 	case "extra-members":
 		ms = append(ms, member{"unknown", `{"a":[1,2,{"b":null}]}`}, member{"event", "null"})
 	}
@@ -228,6 +250,11 @@ func caseParseJoin(g *gen) {
 		return
 	}
 	me, s := errOf(err)
+	oc := "accepted"
+	if me != nil {
+		oc = fmt.Sprintf("%d %s", me.Status, me.ErrCode)
+	}
+	outcomes["ParseJoinRequest "+strings.SplitN(mut, "(", 2)[0]+" -> "+oc]++
 	if err != nil && a.OK && len(a.Either) > 0 && me != nil && me.Status == 400 && me.ErrCode == membership.ErrCodeBadJSON {
 		tally["undecided (either answer accepted) ParseJoinRequest "+strings.Join(a.Either, ",")+": roomproto refuses"]++
 		return
@@ -242,6 +269,10 @@ func caseParseJoin(g *gen) {
 	if err != nil {
 		if me == nil || !codeIn(a.Codes, me.Status, me.ErrCode) {
 			report("ERRCODE", vid, "ParseJoinRequest", mut, s, codesString(a.Codes)+" ("+a.Why+")", text, a.Amb)
+		} else if !errors.Is(err, membership.ErrBadInput) {
+			report("REASON", vid, "ParseJoinRequest", mut, s, "reason ErrBadInput", text, a.Amb)
+		} else if a.Why == "unknown room version" && !errors.Is(err, roomversion.ErrUnknownVersion) {
+			report("REASON", vid, "ParseJoinRequest", mut, s, "wraps roomversion.ErrUnknownVersion", text, a.Amb)
 		}
 		return
 	}
