@@ -68,6 +68,9 @@ func (g *gen) allowEntry() (string, string) {
 	case 21:
 		return `{"type":"m.room_membership","room_id":"!o\u0000:a.example"}`, "room_id-nul"
 	case 22:
+		if g.r.Intn(2) == 0 {
+			return `{"type":"m.room_membership","room_id":"!o\ud800:a.example"}`, "room_id-lone-surrogate"
+		}
 		return `{}`, "empty-object"
 	default:
 		return fmt.Sprintf(`{"type":"m.room_membership","room_id":%q}`, r), "valid"
@@ -163,6 +166,9 @@ func caseAllow(g *gen) {
 		return
 	}
 	if (err != nil) != a.Err {
+		if strings.HasPrefix(label, "list ") {
+			label = "list"
+		}
 		report("VERDICT", "", "ParseAllowConditions", label, fmt.Sprintf("err=%v conds=%v", err, conds), fmt.Sprintf("err=%v (%s) conds=%s", a.Err, a.Why, condsString(a.Conds)), content, a.Amb)
 		return
 	}
@@ -176,15 +182,34 @@ func caseAllow(g *gen) {
 	outcomes[fmt.Sprintf("ParseAllowConditions %s -> %d conditions", oc, min(len(conds), 3))]++
 	got := [][]string{}
 	for _, c := range conds {
-		got = append(got, []string{c.Type, c.RoomID})
+		got = append(got, []string{c.Type, surrogates(c.RoomID)})
 	}
 	want := a.Conds
 	if want == nil {
 		want = [][]string{}
 	}
 	if !reflect.DeepEqual(got, want) {
+		if strings.HasPrefix(label, "list ") {
+			label = "list"
+		}
 		report("OUTPUT", "", "ParseAllowConditions", label, condsString(got), condsString(want), content, a.Amb)
 	}
+}
+
+// surrogates replaces each UTF-8-encoded surrogate (ED A0..BF xx), which roomproto keeps for an
+// unpaired surrogate escape (docs/decisions.md, canonicaljson 18), by U+FFFD, which is what a
+// lone surrogate of the reference becomes on the pipe.
+func surrogates(s string) string {
+	var sb strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0xED && i+2 < len(s) && s[i+1] >= 0xA0 && s[i+1] <= 0xBF {
+			sb.WriteString("\ufffd")
+			i += 2
+			continue
+		}
+		sb.WriteByte(s[i])
+	}
+	return sb.String()
 }
 
 func shapes(ls []string) string {
@@ -432,8 +457,9 @@ func caseMake(g *gen) {
 		ver, verLabel = []string{"1", "2", vid}, "with"
 	}
 	user := g.pick("@joe:a.example", "@joe:a.example", "@joe:A.example", "@joe:a.example:8448", "joe:a.example",
-		"@joe", "@:a.example", "@joe:", "@Jo e:a.example", "@joe:a.example\x00", "@joe:b.example", "@joe:[::1]")
-	origin := g.pick("", "a.example", "a.example", "a.example", "A.example", "b.example", "a.example:8448")
+		"@joe", "@:a.example", "@joe:", "@Jo e:a.example", "@joe:a.example\x00", "@joe:b.example", "@joe:[::1]",
+		"@"+strings.Repeat("j", 250)+":a.example", "@joe:a.example.")
+	origin := g.pick("", "a.example", "a.example", "a.example", "A.example", "b.example", "a.example:8448", "a.example.")
 	req := M{"op": "make", "v": vid, "user": user, "origin": origin, "ver": ver}
 	if ver == nil {
 		req["ver"] = nil

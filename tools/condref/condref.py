@@ -140,6 +140,8 @@ def parse_allow(raw, amb):
         r = e.get("room_id")
         if not isinstance(r, str) or not r.startswith("!"):
             continue
+        if any(0xD800 <= ord(c) <= 0xDFFF for c in r):
+            amb.add("lone-surrogate")  # not a Unicode scalar value: spec silent
         if not room_id_looks_full(r):
             amb.add("room_id-not-full-format")  # schema: format mx-room-id, pattern ^!
         if (t, r) in seen:
