@@ -29,7 +29,7 @@ var condRooms = []string{"!o1:a.example", "!o2:b.example", "!o3:c.example", "!x:
 // allowEntry draws one raw JSON entry of `allow`, with a label for its shape.
 func (g *gen) allowEntry() (string, string) {
 	r := g.pick(condRooms...)
-	switch g.r.Intn(24) {
+	switch g.r.Intn(26) {
 	case 0, 1, 2, 3, 4, 5:
 		if g.r.Intn(2) == 0 {
 			return fmt.Sprintf(`{"room_id":%q,"type":"m.room_membership"}`, r), "valid"
@@ -67,6 +67,10 @@ func (g *gen) allowEntry() (string, string) {
 		return `{"type":"m.room_membership","room_id":"!o1:a.example","room_id":"!o2:b.example"}`, "dupkey-room_id-both-valid"
 	case 21:
 		return `{"type":"m.room_membership","room_id":"!o\u0000:a.example"}`, "room_id-nul"
+	case 24:
+		return fmt.Sprintf(`{%q:"m.room_membership",%q:%q}`, g.pick("Type", "TYPE", "type"), g.pick("Room_ID", "room_Id", "ROOM_ID"), r), "key-case"
+	case 25:
+		return fmt.Sprintf(`{"type":"m.room_membership","room_id":%q,%q:"!o3:c.example"}`, r, g.pick("Room_ID", "ROOM_ID")), "key-case-after-valid"
 	case 22:
 		if g.r.Intn(2) == 0 {
 			return `{"type":"m.room_membership","room_id":"!o\ud800:a.example"}`, "room_id-lone-surrogate"
@@ -114,6 +118,12 @@ func caseAllow(g *gen) {
 		content = `{"join_rule":"restricted","allow":` + g.pick(`{"type":"m.room_membership","room_id":"!o1:a.example"}`, `"!o1:a.example"`, `1`, `null`, `true`, `{}`) + `}`
 		label = "allow not a list"
 	case k < 14:
+		if g.r.Intn(2) == 0 {
+			list, _ := entries(1 + g.r.Intn(2))
+			content = `{"join_rule":"restricted","` + g.pick("Allow", "ALLOW", "allow ") + `":` + list + `}`
+			label = "allow key case"
+			break
+		}
 		content = `{"join_rule":"restricted"}`
 		label = "no allow"
 	case k < 15:

@@ -61,7 +61,7 @@ var joinMuts = []string{"none", "none", "none", "origin+ver", "rooms-absent", "r
 	"user-missing", "user-number", "user-invalid", "resident-missing", "resident-number", "resident-empty",
 	"origin-number", "origin-null", "ver-string", "ver-numbers", "ver-null", "ver-empty",
 	"dup-user", "dup-version", "dup-rooms", "extra-members", "not-json", "truncated", "top-array",
-	"invalid-utf8", "trailing", "dup-inner-state-key", "ver-long", "rooms-many", "deep-extra", "rooms-dup-room", "rooms-dup-user"}
+	"invalid-utf8", "trailing", "dup-inner-state-key", "ver-long", "rooms-many", "deep-extra", "rooms-dup-room", "rooms-dup-user", "key-case", "key-case-dup", "key-escaped"}
 
 // caseParseJoin compares ParseJoinRequest on a join-decision input built from a signed room
 // with one mutation.
@@ -199,6 +199,19 @@ func caseParseJoin(g *gen) {
 		ms = append([]member{{"room_version", `"` + g.pick(allVers...) + `"`}}, ms...)
 	case "dup-rooms":
 		ms = append(ms, member{"rooms", `{"!o3:c.example":{"@joe:a.example":"join"}}`})
+	case "key-case":
+		k := g.pick("user_id", "room_version", "resident_server", "state", "rooms")
+		for i := range ms {
+			if ms[i].k == k {
+				ms[i].k = strings.ToUpper(k[:1]) + k[1:]
+			}
+		}
+		mut += "(" + k + ")"
+	case "key-case-dup":
+		// a second member whose name differs only in case, after the real one
+		ms = append(ms, member{g.pick("User_ID", "USER_ID", "Room_Version", "Resident_Server"), `"x"`})
+	case "key-escaped":
+		text = strings.Replace(render(ms), `"user_id"`, `"user\u005fid"`, 1)
 	case "rooms-dup-room":
 		ms = set(ms, "rooms", `{"!o1:a.example":{"@joe:a.example":"join"},"!o2:b.example":{},"!o1:a.example":{"@ann:a.example":"join"}}`)
 	case "rooms-dup-user":
