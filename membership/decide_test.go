@@ -3,6 +3,7 @@ package membership
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -465,5 +466,25 @@ func TestConditionAfterManyNonConditions(t *testing.T) {
 	}
 	if err := authCheckJoin(t, b, c.UserID, d.AuthorisingUser); err != nil {
 		t.Fatalf("auth rules reject the allowed join: %v", err)
+	}
+}
+
+// TestDecisionJSONNilErrorPointer: a nil *Error, passed or wrapped (a caller's `var e *Error;
+// return e`), is a 500 M_UNKNOWN rejection, not a panic (found by tools/condref, F1).
+func TestDecisionJSONNilErrorPointer(t *testing.T) {
+	var e *Error
+	for _, err := range []error{e, fmt.Errorf("wrapped: %w", e)} {
+		var out []byte
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Errorf("DecisionJSON(%T nil) panicked: %v", err, r)
+				}
+			}()
+			out = DecisionJSON(JoinDecision{}, err)
+		}()
+		if want := `{"decision":"reject","errcode":"M_UNKNOWN","error":"nil *membership.Error","status":500}`; string(out) != want {
+			t.Errorf("DecisionJSON(nil *Error) = %s, want %s", out, want)
+		}
 	}
 }

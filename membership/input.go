@@ -40,9 +40,14 @@ const (
 // ([signing.ParseEvent]) and must form a valid state ([authrules.NewState]: one event per
 // type and state key). `rooms` (optional) maps each room the resident server participates in
 // to the memberships it knows ([KnownRooms]); a room absent from it is one the server cannot
-// verify. Keys are matched exactly; a key given twice counts once, the last time. Errors are
-// [*Error] values with reason ErrBadInput (400 M_NOT_JSON or M_BAD_JSON), wrapping
-// roomversion.ErrUnknownVersion for an unknown version.
+// verify. Keys are matched exactly; a key given twice counts once, the last time. An optional
+// member is absent or of its type: `null` is refused, as is a room of `rooms` mapped to `null`.
+// The state must hold the room's m.room.create (nothing can be decided without it), and
+// `resident_server` must be a server name (appendices "Server Name"). Errors are [*Error] values
+// with reason ErrBadInput: 400 M_NOT_JSON for text that is not JSON, M_INVALID_PARAM for a
+// `user_id` that is not a user ID or a `resident_server` that is not a server name (as
+// [DecideJoin] answers them), M_BAD_JSON for anything else (a missing member, a wrong type, a
+// limit), wrapping roomversion.ErrUnknownVersion for an unknown version.
 func ParseJoinRequest(data []byte) (JoinRequest, error) {
 	var (
 		version, user, resident, state, rooms, origin, ver []byte
@@ -68,8 +73,8 @@ func ParseJoinRequest(data []byte) (JoinRequest, error) {
 	})
 	if err != nil {
 		code := ErrCodeBadJSON
-		if canonicaljson.Valid(data, canonicaljson.Options{}) != nil {
-			code = ErrCodeNotJSON // not JSON at all, rather than JSON of the wrong shape
+		if verr := canonicaljson.Valid(data, canonicaljson.Options{MaxDepth: canonicaljson.HardMaxDepth}); errors.Is(verr, canonicaljson.ErrSyntax) {
+			code = ErrCodeNotJSON // not JSON at all, rather than JSON of the wrong shape or beyond a limit
 		}
 		return JoinRequest{}, newError(400, code, ErrBadInput, err, "join request must be a JSON object: %v", err)
 	}
@@ -86,13 +91,14 @@ func ParseJoinRequest(data []byte) (JoinRequest, error) {
 		return JoinRequest{}, err
 	}
 	if !authrules.ValidUserID(req.UserID) {
-		return JoinRequest{}, badInput(nil, "user_id %q is not a user ID", req.UserID)
+		// As DecideJoin answers an invalid user ID: the value is JSON of the right type.
+		return JoinRequest{}, newError(400, ErrCodeInvalidParam, ErrBadInput, nil, "user_id %q is not a user ID", req.UserID)
 	}
 	if req.ResidentServer, err = requiredString("resident_server", resident); err != nil {
 		return JoinRequest{}, err
 	}
-	if req.ResidentServer == "" {
-		return JoinRequest{}, badInput(nil, "resident_server is empty")
+	if !pdu.ValidServerName(req.ResidentServer) {
+		return JoinRequest{}, newError(400, ErrCodeInvalidParam, ErrBadInput, nil, "resident_server %q is not a server name", req.ResidentServer)
 	}
 	if req.State, err = parseState(v, state); err != nil {
 		return JoinRequest{}, err
@@ -245,8 +251,10 @@ func parseRooms(raw []byte) (KnownRooms, error) {
 //	{"decision":"allow"}
 //	{"decision":"reject","errcode":"M_FORBIDDEN","error":"...","status":403}
 //
-// err must be nil or an [*Error] as returned by [DecideJoin]; any other error is reported as
-// a 500 M_UNKNOWN rejection.
+// err must be nil or an [*Error] as returned by [DecideJoin]; any other error, a nil *Error
+// included, is reported as a 500 M_UNKNOWN rejection. With err nil, `authorising_user` is
+// written when d.AuthorisingUser is set, whatever d.Basis ([DecideJoin] sets it only for
+// [BasisCondition]).
 func DecisionJSON(d JoinDecision, err error) []byte {
 	if err == nil {
 		if d.AuthorisingUser == "" {
@@ -257,8 +265,11 @@ func DecisionJSON(d JoinDecision, err error) []byte {
 		return append(b, `,"decision":"allow"}`...)
 	}
 	var e *Error
-	if !errors.As(err, &e) {
+	switch {
+	case !errors.As(err, &e):
 		e = &Error{Status: 500, ErrCode: ErrCodeUnknown, Message: err.Error()}
+	case e == nil: // a nil *Error, maybe wrapped: a caller's slip, not a verdict
+		e = &Error{Status: 500, ErrCode: ErrCodeUnknown, Message: "nil *membership.Error"}
 	}
 	b := append([]byte(nil), `{"decision":"reject","errcode":`...)
 	b = canonicaljson.AppendString(b, e.ErrCode)

@@ -254,8 +254,7 @@ def canon(obj):
     return vr.canonical_bytes(obj).decode("utf-8", "surrogatepass")
 
 
-DECISION_UNDECIDED = {"decision-bad-basis", "decision-condition-no-authoriser",
-                      "decision-authoriser-without-condition", "decision-nil-error-pointer"}
+DECISION_UNDECIDED = {"decision-bad-basis", "decision-condition-no-authoriser"}
 
 
 def decision_json(req, amb):
@@ -281,6 +280,9 @@ def decision_json1(req, amb):
             return {"json": canon({"decision": "allow", "authorising_user": auth})}
         if auth != "":
             amb.add("decision-authoriser-without-condition")
+            if DECISIONS:
+                # DecisionJSON doc (settled after finding U5): written when set.
+                return {"json": canon({"decision": "allow", "authorising_user": auth})}
         return {"json": canon({"decision": "allow"})}
     kind = err["kind"]
     if kind == "other":
@@ -290,6 +292,10 @@ def decision_json1(req, amb):
         amb.add("decision-wrapped-error")
     if kind == "nilptr":
         amb.add("decision-nil-error-pointer")
+        if DECISIONS:
+            # DecisionJSON doc (after finding F1): a nil *Error is a 500 M_UNKNOWN rejection.
+            return {"json": canon({"decision": "reject", "status": 500, "errcode": "M_UNKNOWN",
+                                   "error": "*"}), "any_error_text": True}
         return {"json": None, "any": True}
     o = {"decision": "reject", "status": err["status"], "errcode": err["errcode"],
          "error": err["message"]}
@@ -406,6 +412,21 @@ def parse_join(raw, amb):
         amb.add("resident-empty")
     if not authref.user_id_valid(user, set()):
         amb.add("user_id-not-validated-at-parse")  # DecideJoin refuses it (400)
+        if DECISIONS:
+            # ParseJoinRequest doc (settled after finding U4): as DecideJoin answers it.
+            raise Bad([[400, "M_INVALID_PARAM"]], "user_id not a user ID")
+    if DECISIONS and not authref.SERVER_NAME.match(resident):
+        # ParseJoinRequest doc (settled after finding U2): a server name.
+        raise Bad([[400, "M_INVALID_PARAM"]], "resident_server not a server name")
+    if DECISIONS:
+        # ParseJoinRequest doc (settled after finding U1): optional members are absent or of
+        # their type; null is refused. Also (U3) the state must hold the create event,
+        # checked below.
+        for k in ("origin", "ver", "rooms"):
+            if k in top and top[k] is None:
+                raise Bad(BAD, k + " is null")
+        if isinstance(top.get("rooms"), dict) and any(ms is None for ms in top["rooms"].values()):
+            raise Bad(BAD, "a room of rooms is null")
     out = {"version": vid, "user": user, "resident": resident}
     for k in ("origin",):
         if k in top and top[k] is not None:
@@ -503,6 +524,8 @@ def parse_join(raw, amb):
             raise Bad(BAD, "state of mixed rooms")
     if create_id is None:
         amb.add("state-without-create")
+        if DECISIONS:
+            raise Bad(BAD, "state without m.room.create")
     out["state"] = {k: v for k, v in ids.items()}
     return out
 
