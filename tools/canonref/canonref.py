@@ -43,7 +43,12 @@ import base64
 import json
 import os
 import sys
+import decimal
 from decimal import Decimal
+
+decimal.getcontext().Emax = decimal.MAX_EMAX
+decimal.getcontext().Emin = decimal.MIN_EMIN
+decimal.getcontext().prec = 200
 
 sys.setrecursionlimit(100000)
 
@@ -298,6 +303,8 @@ class Parser:
             raise self.bad(j)
         if b[j] == 0x30:
             j += 1
+            if j < n and 0x30 <= b[j] <= 0x39:
+                raise JErr("syntax", j)  # a leading zero: the token is malformed
         else:
             while j < n and 0x30 <= b[j] <= 0x39:
                 j += 1
@@ -340,7 +347,7 @@ class Parser:
                 self.amb.add("lenient-number")
             return ("num", text), j
         self.amb.add("lenient-number")
-        if exp and abs(d) <= MAX_SAFE and d == d.to_integral_value():
+        if exp and d.copy_abs() <= MAX_SAFE and d == d.to_integral_value():
             if frac:
                 self.amb.add("frac-exp")
             return ("num", str(int(d))), j
@@ -615,7 +622,7 @@ def m_value(d, depth):
             return ("num", "0")
         if x != x.to_integral_value():
             raise MErr(["float"])
-        if abs(x) > MAX_SAFE:
+        if x.copy_abs() > MAX_SAFE:
             # encoding/json writes large floats with an exponent from 1e21 on
             raise MErr(["float", "range"])
         return ("num", str(int(x)))
@@ -638,16 +645,48 @@ def m_value(d, depth):
         return ("arr", [m_value(x, depth + 1) for x in d["v"]])
     if t == "obj":
         members = []
+        seen = set()
         for k, x in d["v"]:
-            members.append((go_string_cps(unb64(k)), m_value(x, depth + 1), 0))
-        keys = [tuple(m[0]) for m in members]
-        if len(set(keys)) != len(keys):
-            raise MErr(["dup"])
+            key = go_string_cps(unb64(k))
+            if tuple(key) in seen:
+                raise MErr(["dup"])
+            seen.add(tuple(key))
+            members.append((key, m_value(x, depth + 1), 0))
         return ("obj", members)
     raise ValueError("bad descriptor " + t)
 
 
+def json_errs(d):
+    """Whether encoding/json itself fails on the value (before any canonicalisation)."""
+    t = d["t"]
+    if t == "float":
+        return d["v"] in ("NaN", "+Inf", "-Inf")
+    if t == "raw":
+        p = Parser(unb64(d["b"]), False, 10 ** 6)
+        try:
+            p.top()
+        except JErr as e:
+            return e.kind != "utf8"
+        return False
+    if t == "number":
+        if d["v"] == "":
+            return False
+        p = Parser(d["v"].encode(), False, 10 ** 6)
+        try:
+            v = p.top()
+        except JErr:
+            return True
+        return v[0] != "num"
+    if t == "arr":
+        return any(json_errs(x) for x in d["v"])
+    if t == "obj":
+        return any(json_errs(x) for _, x in d["v"])
+    return False
+
+
 def marshal(d):
+    if json_errs(d):
+        return {"kinds": ["json"]}
     try:
         v = m_value(d, 1)
     except MErr as e:
@@ -660,15 +699,15 @@ def marshal(d):
 def handle(req):
     op = req["op"]
     if op == "canon":
-        return canon(unb64(req["in"]), req.get("strict", False), req.get("maxdepth", 0))
+        return canon(unb64(req.get("in", "")), req.get("strict", False), req.get("maxdepth", 0))
     if op in ("members", "elements"):
-        return each(unb64(req["in"]), op)
+        return each(unb64(req.get("in", "")), op)
     if op == "unquote":
-        return unquote(unb64(req["in"]))
+        return unquote(unb64(req.get("in", "")))
     if op == "kind":
-        return {"kind": kind_of(unb64(req["in"]))}
+        return {"kind": kind_of(unb64(req.get("in", "")))}
     if op == "string":
-        return {"ok": b64(enc_str(go_string_cps(unb64(req["in"]))))}
+        return {"ok": b64(enc_str(go_string_cps(unb64(req.get("in", "")))))}
     if op == "marshal":
         return marshal(req["v"])
     return {"error": "unknown op " + op}
