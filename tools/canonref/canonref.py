@@ -101,6 +101,16 @@ def utf8_seq(b, i):
     return n, cp
 
 
+def esc_off(e, backslash):
+    """A malformed escape is reported at the byte that breaks it (the reference's reading); with
+    the decisions, at its backslash (roomproto's convention, which docs/decisions.md does not
+    record: see README.md)."""
+    if DECISIONS:
+        e.alt = [e.off]
+        e.off = backslash
+    return e
+
+
 class Parser:
     """A recursive-descent parser of RFC 8259 JSON with the appendix's strict restrictions
     (when strict) and a nesting limit. Values: ("obj", [(keycps, value, keyoff)]),
@@ -172,6 +182,7 @@ class Parser:
         self.enter(i, depth)
         members = []
         seen = {}
+        dups = {}
         i = self.ws(i + 1)
         if i < self.n and self.b[i] == 0x7D:
             return ("obj", members), i + 1
@@ -182,9 +193,12 @@ class Parser:
             key, i = self.string(i)
             k = tuple(key)
             if k in seen:
-                if self.check_dups:
+                if self.check_dups and not DECISIONS:
                     raise JErr("dup", koff)
-                self.amb.add("lenient-dup")
+                if not self.check_dups:
+                    self.amb.add("lenient-dup")
+                if k not in dups:
+                    dups[k] = koff  # the second occurrence
             seen[k] = True
             i = self.ws(i)
             if i >= self.n or self.b[i] != 0x3A:
@@ -197,6 +211,11 @@ class Parser:
                 i = self.ws(i + 1)
                 continue
             if i < self.n and self.b[i] == 0x7D:
+                if dups and self.check_dups:
+                    # docs/decisions.md canonicaljson 9: duplicate keys are found when their
+                    # object closes; the smallest duplicated key, at its second occurrence
+                    k = min(dups)
+                    raise JErr("dup", dups[k], alt=[dups[x] for x in dups if x != k])
                 return ("obj", members), i + 1
             raise self.bad(i)
 
@@ -223,7 +242,7 @@ class Parser:
         for k in range(4):
             j = i + k
             if j >= self.n:
-                raise JErr("syntax", j, alt=[i - 2])
+                raise esc_off(JErr("syntax", j, alt=[i - 2]), i - 2)
             c = self.b[j]
             if 0x30 <= c <= 0x39:
                 d = c - 0x30
@@ -234,7 +253,7 @@ class Parser:
             else:
                 e = self.bad(j)
                 e.alt = [i - 2]
-                raise e
+                raise esc_off(e, i - 2)
             v = v * 16 + d
         return v
 
@@ -253,7 +272,7 @@ class Parser:
                 raise JErr("syntax", j)
             if c == 0x5C:
                 if j + 1 >= self.n:
-                    raise JErr("syntax", j + 1)
+                    raise JErr("syntax", j + 1, alt=[j])  # the input ends after a backslash
                 e = self.b[j + 1]
                 simple = {0x22: 0x22, 0x5C: 0x5C, 0x2F: 0x2F, 0x62: 8, 0x66: 12, 0x6E: 10,
                           0x72: 13, 0x74: 9}
@@ -264,13 +283,24 @@ class Parser:
                 if e != 0x75:
                     err = self.bad(j + 1)
                     err.alt = [j]
-                    raise err
+                    raise esc_off(err, j)
                 u = self.hex4(j + 2)
                 if 0xD800 <= u <= 0xDBFF:
                     # a high surrogate: paired only with an immediately following \u low
                     k = j + 6
                     if (k + 1 < self.n and self.b[k] == 0x5C and self.b[k + 1] == 0x75):
-                        lo = self.hex4(k + 2)
+                        try:
+                            lo = self.hex4(k + 2)
+                        except JErr as err:
+                            if not self.strict:
+                                raise
+                            # strict: the high surrogate is unpaired whatever follows; which
+                            # problem comes first is not said (roomproto: the surrogate)
+                            if DECISIONS:
+                                raise JErr("surrogate", j)
+                            err.kinds = sorted(set(err.kinds) | {"surrogate"})
+                            err.alt = err.alt + [j]
+                            raise
                         if 0xDC00 <= lo <= 0xDFFF:
                             cps.append(0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00))
                             j = k + 6

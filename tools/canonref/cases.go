@@ -69,6 +69,8 @@ var keys = []string{
 	"\uE000", "\\ue000", "\uFFFF", "\U0010FFFF", "\uFFFD", "\\ud800", "\\udc00", "\\ud800\\udc00",
 	"content", "hashes", "signatures", "unsigned", "type", "\\/", "/", "\\u002f", "é", "e\u0301",
 	"\\u00e9", "\\n", "\\u000a", "\x7f", "\\u007f", "\\\"", "\\\\",
+	// escaped and unescaped orders differ: '"' < '#' but '\\' > '#'; U+0007 < U+0008 but "u" > "b"
+	"a\\\"", "a#", "a]", "a\\\\", "\\u0007", "\\b", "\\t", "\\u000b", "\\u001f", " ",
 }
 
 // str draws a JSON string literal (quotes included); bad allows pieces that are not JSON.

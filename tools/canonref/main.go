@@ -136,7 +136,7 @@ type run struct {
 	divs     int
 	idx      canonicaljson.Index // reused by every AppendIndexed call
 	verbose  bool
-	cur      *example
+	again    bool // canonicalising a canonical output
 	labels   []string
 	caseDiv  bool
 }
@@ -282,6 +282,47 @@ func (rn *run) fixed() {
 		rn.canon(r, []byte(ex[0]), false, 0)
 		rn.canon(r, []byte(ex[0]), true, 0)
 	}
+	rn.labels = []string{"limits"}
+	r := rand.New(rand.NewSource(7))
+	deep := func(d int) []byte {
+		return []byte(strings.Repeat("[", d) + strings.Repeat("]", d))
+	}
+	for _, c := range []struct{ d, md int }{{127, 0}, {128, 0}, {127, -5}, {128, -1}, {4096, 1 << 40},
+		{4097, 1 << 40}, {4096, 4097}, {4097, 5000}, {1, 1}, {2, 1}, {3, 3}, {4, 3}} {
+		rn.canon(r, deep(c.d), false, c.md)
+		rn.canon(r, deep(c.d), true, c.md)
+	}
+	// EachMember and EachElement: DefaultMaxDepth with the container itself at depth 1
+	rn.each(r, []byte(`{"k":`+string(deep(126))+`}`), "members")
+	rn.each(r, []byte(`{"k":`+string(deep(127))+`}`), "members")
+	rn.each(r, []byte(`[`+string(deep(126))+`]`), "elements")
+	rn.each(r, []byte(`[`+string(deep(127))+`]`), "elements")
+
+	// Index.Reset lets go of an index grown past 1,024 members in all; reuse after it is exact.
+	var big strings.Builder
+	big.WriteString("{")
+	for i := 0; i < 1500; i++ {
+		if i > 0 {
+			big.WriteString(",")
+		}
+		fmt.Fprintf(&big, `"k%04d":{"x":%d}`, 1499-i, i)
+	}
+	big.WriteString("}")
+	rn.canon(r, []byte(big.String()), true, 0)
+	if len(rn.idx.Members) == 1500 {
+		rn.idx.Reset()
+		if c := cap(rn.idx.Members) + cap(rn.idx.Nested); c > 1024 {
+			rn.diverge("Index.Reset", "KEEPS-MEMORY", "(an index of 1500+1500 members)", false, 0,
+				fmt.Sprintf("cap %d after Reset", c), "at most 1024", nil)
+		}
+	} else {
+		rn.diverge("AppendIndexed", "BIG-INDEX", "(1500 members)", false, 0, fmt.Sprint(len(rn.idx.Members)), "1500", nil)
+	}
+	for _, s := range []string{`{"b":{"y":1,"x":{"q":1}},"a":[{"z":1}]}`, `{"a":1.5}`, `[{"a":{"b":1}}]`,
+		`{"a":{"b":{"c":1}},"a":{}}`, `{"a":`, `"x"`, `{}`, `{"a":{}}`, `{"c":{"z":1},"a":{"y":2,"x":1}}`} {
+		rn.canon(r, []byte(s), true, 0)
+		rn.canon(r, []byte(s), false, 0)
+	}
 	rn.labels = nil
 }
 
@@ -350,6 +391,13 @@ func (rn *run) canon(r *rand.Rand, data []byte, strict bool, md int) {
 			div("AppendIndexed", "BYTES", fmt.Sprintf("%q", out2), fmt.Sprintf("%q", want))
 		} else {
 			rn.checkIndex(out2, len(saved), a, div)
+		}
+		if !rn.again && r.Intn(2) == 0 {
+			// the canonical output is its own canonical form (the fast path of input that is
+			// already canonical), in both modes, with the same Index
+			rn.again = true
+			rn.canon(r, want, r.Intn(2) == 0, md)
+			rn.again = false
 		}
 	} else {
 		rn.cmpErr("Append", err, a, div)
