@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // gen draws JSON text adversarially: every kind of escape, keys that collide after unescaping
@@ -39,6 +40,8 @@ var numbers = []string{
 	"123456789012345678901234567890", "1.0", "1.5", "-0.0", "0.0", "1e2", "1E+2", "1e-2", "0.1e1",
 	"1e10", "-1e10", "1e400", "1e-400", "9.007199254740991e15", "9.007199254740992e15", "0e0", "-0e0",
 	"1.5e1", "100e-2", "1E0", "1e+0", "12.5E-1", "-9007199254740991e0", "1e999999999999", "5e-324",
+	"1e18446744073709551616", "1e-18446744073709551617", "0e99999999999999999999", "90071992547409910e-1",
+	"9007199254740991.0e0", "1.000000000000000000000000001e0", "-0.000e-5", "0.00000000000000000001e20",
 }
 
 // numbers that are not JSON.
@@ -495,4 +498,57 @@ func fmtFloat(f float64, bits int) string {
 		return "-Inf"
 	}
 	return strconv.FormatFloat(f, 'g', -1, bits)
+}
+
+// mutateCanonical changes canonical text a little, byte-wise: a byte replaced, inserted or
+// deleted, two bytes swapped, a member repeated, a digit made -0 or out of range, an escape
+// made uppercase; so that text which is almost canonical reaches the already-canonical check.
+func mutateCanonical(r *rand.Rand, b []byte) []byte {
+	b = slices.Clone(b)
+	if len(b) == 0 {
+		return b
+	}
+	i := r.Intn(len(b))
+	repl := []string{"\x00", "\x7f", "\x80", "\xc0", "\xed", "\xff", " ", "\n", "-", "0", "1", "e",
+		".", "\\", "\"", ",", ":", "{", "}", "[", "]", "/", "a", "A", "\u00e9", "\U0001F600", "\uE000"}
+	pick := func() []byte {
+		s, _ := strconv.Unquote(`"` + repl[r.Intn(len(repl))] + `"`)
+		return []byte(s)
+	}
+	switch r.Intn(8) {
+	case 0:
+		return slices.Concat(b[:i], pick(), b[i+1:])
+	case 1:
+		return slices.Concat(b[:i], pick(), b[i:])
+	case 2:
+		return slices.Concat(b[:i], b[i+1:])
+	case 3:
+		if i+1 < len(b) {
+			b[i], b[i+1] = b[i+1], b[i]
+		}
+		return b
+	case 4:
+		// repeat the first member of the first object: {"k":v,...} -> {"k":v,"k":v,...}
+		if j := bytes.IndexByte(b, '{'); j >= 0 && j+1 < len(b) && b[j+1] == '"' {
+			if k := bytes.IndexAny(b[j+1:], ",}"); k > 0 {
+				m := b[j+1 : j+1+k]
+				return slices.Concat(b[:j+1], m, []byte(","), b[j+1:])
+			}
+		}
+		return b
+	case 5:
+		for k, c := range b {
+			if c >= '0' && c <= '9' && (k == 0 || b[k-1] == ':' || b[k-1] == '[' || b[k-1] == ',') {
+				v := []string{"-0", "9007199254740992", "-9007199254740991", "00", "0.0", "1e1"}[r.Intn(6)]
+				return slices.Concat(b[:k], []byte(v), b[k+1:])
+			}
+		}
+		return b
+	case 6:
+		if k := bytes.Index(b, []byte(`\u00`)); k >= 0 && k+5 < len(b) {
+			b[k+5] = byte(unicode.ToUpper(rune(b[k+5])))
+		}
+		return b
+	}
+	return append(b, pick()...)
 }
