@@ -80,7 +80,18 @@ var keys = []string{
 func (g *gen) str(bad bool) string {
 	var b strings.Builder
 	b.WriteByte('"')
-	for k := g.r.Intn(4); k > 0; k-- {
+	n := g.r.Intn(4)
+	if g.r.Intn(4) == 0 {
+		// long strings: runs of plain bytes of every length between the pieces, so that each
+		// piece meets every alignment of an 8-byte word
+		g.labels["long-string"] = true
+		n = g.r.Intn(30)
+	}
+	for k := n; k > 0; k-- {
+		if n > 3 && g.r.Intn(2) == 0 {
+			b.WriteString(strings.Repeat(g.pick("a", "~", " ", "!", "#", "[", "]", "é", "\u0041"), g.r.Intn(18)))
+			continue
+		}
 		if bad && g.r.Intn(12) == 0 {
 			b.WriteString(g.pick(badStrPieces...))
 			g.labels["bad-string"] = true
@@ -276,8 +287,14 @@ func (g *gen) pick2(xs ...int) int { return xs[g.r.Intn(len(xs))] }
 // kind and ill-formed sequences.
 func (g *gen) goBytes() []byte {
 	var b bytes.Buffer
-	for k := g.r.Intn(5); k > 0; k-- {
-		switch g.r.Intn(4) {
+	n := g.r.Intn(5)
+	if g.r.Intn(3) == 0 {
+		n = g.r.Intn(40)
+	}
+	for k := n; k > 0; k-- {
+		switch g.r.Intn(5) {
+		case 4:
+			b.WriteString(strings.Repeat(g.pick("a", "~", " ", "é", "\x7f"), g.r.Intn(18)))
 		case 0:
 			b.WriteByte(byte(g.r.Intn(0x20)))
 		case 1:

@@ -137,6 +137,7 @@ type run struct {
 	idx      canonicaljson.Index // reused by every AppendIndexed call
 	verbose  bool
 	again    bool // canonicalising a canonical output
+	seen     []seenCase
 	labels   []string
 	caseDiv  bool
 }
@@ -216,6 +217,7 @@ func main() {
 		}
 	}
 	rn.ref.Close()
+	rn.concurrent()
 
 	var tally strings.Builder
 	fmt.Fprintf(&tally, "cases\t%d\n", *n)
@@ -318,6 +320,19 @@ func (rn *run) fixed() {
 	} else {
 		rn.diverge("AppendIndexed", "BIG-INDEX", "(1500 members)", false, 0, fmt.Sprint(len(rn.idx.Members)), "1500", nil)
 	}
+	// a big object to reorder (scratch buffers past 64 KiB), then small ones (pool reuse)
+	var huge strings.Builder
+	huge.WriteString("{")
+	for i := 0; i < 400; i++ {
+		if i > 0 {
+			huge.WriteString(",")
+		}
+		fmt.Fprintf(&huge, `"%03d":{"z":"%s\n","y":[%d,"\u00e9"]}`, 399-i, strings.Repeat("x\u0001é", 60), i)
+	}
+	huge.WriteString("}")
+	for _, strict := range []bool{false, true} {
+		rn.canon(r, []byte(huge.String()), strict, 0)
+	}
 	for _, s := range []string{`{"b":{"y":1,"x":{"q":1}},"a":[{"z":1}]}`, `{"a":1.5}`, `[{"a":{"b":1}}]`,
 		`{"a":{"b":{"c":1}},"a":{}}`, `{"a":`, `"x"`, `{}`, `{"a":{}}`, `{"c":{"z":1},"a":{"y":2,"x":1}}`} {
 		rn.canon(r, []byte(s), true, 0)
@@ -361,6 +376,9 @@ func (rn *run) canon(r *rand.Rand, data []byte, strict bool, md int) {
 	}
 	saved := slices.Clone(dst)
 	out, err := canonicaljson.Append(dst, data, opts)
+	if len(rn.seen) < 400 {
+		rn.seen = append(rn.seen, seenCase{data, opts, slices.Clone(out[len(dst):]), errText(err)})
+	}
 	verr := canonicaljson.Valid(data, opts)
 	dst2 := slices.Clone(dst)
 	if r.Intn(4) == 0 {
@@ -644,5 +662,45 @@ func (rn *run) marshal(v any, d desc) {
 		div("VERDICT: roomproto ok, reference "+strings.Join(a.Kinds, "|"), fmt.Sprintf("%q", out), strings.Join(a.Kinds, "|"))
 	case a.OK == nil && !slices.Contains(a.Kinds, kind):
 		div("KIND: roomproto "+kind+", reference "+strings.Join(a.Kinds, "|"), errText(err), strings.Join(a.Kinds, "|"))
+	}
+}
+
+// seenCase is an input and what Append gave for it, replayed by concurrent.
+type seenCase struct {
+	data []byte
+	opts canonicaljson.Options
+	out  []byte
+	err  string
+}
+
+// concurrent replays the first cases of the run from two goroutines at once, each with its own
+// Index ("All functions are safe for concurrent use"; pooled scratch buffers must not leak).
+func (rn *run) concurrent() {
+	type bad struct {
+		c   seenCase
+		got string
+	}
+	res := make(chan []bad, 2)
+	for w := 0; w < 2; w++ {
+		go func(w int) {
+			var bads []bad
+			var idx canonicaljson.Index
+			for rep := 0; rep < 5; rep++ {
+				for k := range rn.seen {
+					c := rn.seen[(k*(w+1)+rep)%len(rn.seen)]
+					out, err := canonicaljson.AppendIndexed(nil, c.data, c.opts, &idx)
+					if !bytes.Equal(out, c.out) || errText(err) != c.err {
+						bads = append(bads, bad{c, fmt.Sprintf("%q %s", out, errText(err))})
+					}
+				}
+			}
+			res <- bads
+		}(w)
+	}
+	for w := 0; w < 2; w++ {
+		for _, b := range <-res {
+			rn.diverge("AppendIndexed", "CONCURRENT", fmt.Sprintf("%q", b.c.data), b.c.opts.Strict, b.c.opts.MaxDepth,
+				b.got, fmt.Sprintf("%q %s", b.c.out, b.c.err), nil)
+		}
 	}
 }
