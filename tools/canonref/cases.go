@@ -73,6 +73,9 @@ var keys = []string{
 	"content", "hashes", "signatures", "unsigned", "type", "\\/", "/", "\\u002f", "é", "e\u0301",
 	"\\u00e9", "\\n", "\\u000a", "\x7f", "\\u007f", "\\\"", "\\\\",
 	// escaped and unescaped orders differ: '"' < '#' but '\\' > '#'; U+0007 < U+0008 but "u" > "b"
+	// keys around the 8-byte prefix the sort may pack: NUL padding, equal prefixes
+	"abcdefgh", "abcdefg", "abcdefghi", "abcdefgh\\u0000", "abcdefg\\u0000", "\\u0000", "\\u0000\\u0000",
+	"abcdefgh\\u00e9", "abcdefgh\uFFFF", "abcdefgh😀", "abcdefgh\\ud800", "abcdefg\\u0061", "abcdefgh\\u0061",
 	"a\\\"", "a#", "a]", "a\\\\", "\\u0007", "\\b", "\\t", "\\u000b", "\\u001f", " ",
 }
 
