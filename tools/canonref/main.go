@@ -337,7 +337,10 @@ func (rn *run) fixed() {
 		rn.canon(r, []byte(huge.String()), strict, 0)
 	}
 	for _, s := range []string{`{"b":{"y":1,"x":{"q":1}},"a":[{"z":1}]}`, `{"a":1.5}`, `[{"a":{"b":1}}]`,
-		`{"a":{"b":{"c":1}},"a":{}}`, `{"a":`, `"x"`, `{}`, `{"a":{}}`, `{"c":{"z":1},"a":{"y":2,"x":1}}`} {
+		`{"a":{"b":{"c":1}},"a":{}}`, `{"a":`,
+		// lenient duplicates whose dropped value had nested members: none may stay in Nested
+		`{"b":{"x":1},"a":1,"b":{"y":2}}`, `{"b":{"x":1},"b":2}`, `{"b":1,"b":{"x":{"q":1},"w":2},"a":{"z":1}}`,
+		`{"c":{"k":1},"a":{"m":1,"m":2},"c":{"j":1,"i":2},"b":{}}`, `{"a":{"x":1},"\u0061":{"y":1}}`, `"x"`, `{}`, `{"a":{}}`, `{"c":{"z":1},"a":{"y":2,"x":1}}`} {
 		rn.canon(r, []byte(s), true, 0)
 		rn.canon(r, []byte(s), false, 0)
 	}
