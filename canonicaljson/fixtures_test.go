@@ -41,6 +41,9 @@ type specExample struct {
 type outcome struct {
 	Output *string `json:"output,omitempty"`
 	Error  string  `json:"error,omitempty"`
+	// Offset, when set, is the exact SyntaxError.Offset of Error (docs/decisions.md
+	// canonicaljson 9 and 19a).
+	Offset *int64 `json:"offset,omitempty"`
 }
 
 // fixtureCase is one case of cases.json.
@@ -108,6 +111,10 @@ func checkOutcome(t *testing.T, input []byte, opts canonicaljson.Options, want o
 			t.Fatalf("fixture names unknown error %q", want.Error)
 		}
 		checkError(t, err, sentinel, len(input))
+		var se *canonicaljson.SyntaxError
+		if want.Offset != nil && errors.As(err, &se) && se.Offset != *want.Offset {
+			t.Errorf("Append(%q, %+v): %v at offset %d, want offset %d", input, opts, err, se.Offset, *want.Offset)
+		}
 		if !bytes.Equal(got, prefix) {
 			t.Errorf("Append on error returned %q, want the unchanged dst %q", got, prefix)
 		}
