@@ -17,10 +17,10 @@ import (
 // "Checks performed on receipt of a PDU"), in an order where every event comes after its auth
 // events, so that an event citing a rejected auth event is rejected by rule 2.3 (v8 numbering).
 
-// ErrAuthEventCycle: the event's auth events lead into a cycle (back to the event itself, or to
-// events that lead back to themselves), so it can never be authorised (rule 2 as a whole). Event
-// IDs that are hashes (room version 3 and later) cannot form cycles; the opaque IDs of versions
-// 1 and 2 can. An m.room.create event is never in or behind one: rule 1 decides it without its
+// ErrAuthEventCycle reports that the event's auth events lead into a cycle (back to the event
+// itself, or to events that lead back to themselves), so it can never be authorised (rule 2 as
+// a whole). Event IDs that are hashes (room version 3 and later) cannot form cycles; the opaque
+// IDs of versions 1 and 2 can. An m.room.create event is never in or behind one: rule 1 decides it without its
 // auth events.
 var ErrAuthEventCycle = errors.New("auth events form a cycle")
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"math/rand"
 	"regexp"
@@ -435,9 +434,6 @@ func firstWords(s string) string {
 	}
 	return s
 }
-
-// validJSON reports whether s is JSON text (the generator's contents always are).
-func validJSON(s string) bool { return json.Valid([]byte(s)) }
 
 // fixedCase is a case written from the spec text (the schema's description and examples).
 type fixedCase struct{ content, name string }

@@ -62,7 +62,7 @@ func (g *gen) allowEntry() (string, string) {
 	case 18:
 		return fmt.Sprintf(`{"type":"m.room_membership","room_id":%q,"room_id":1}`, r), "dupkey-room_id-last-invalid"
 	case 19:
-		return fmt.Sprintf(`{"type":"m.room\u005fmembership","room\u005fid":"\u0021o1:a.example"}`), "escapes"
+		return `{"type":"m.room\u005fmembership","room\u005fid":"\u0021o1:a.example"}`, "escapes"
 	case 20:
 		return `{"type":"m.room_membership","room_id":"!o1:a.example","room_id":"!o2:b.example"}`, "dupkey-room_id-both-valid"
 	case 21:

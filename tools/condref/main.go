@@ -22,7 +22,6 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/roomproto/roomproto/membership"
@@ -285,13 +284,4 @@ func compareRetry() {
 func condsString(cs [][]string) string {
 	b, _ := json.Marshal(cs)
 	return string(b)
-}
-
-func keysOf(m map[string]string) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }
