@@ -113,6 +113,9 @@ func CheckAuthChain(v roomversion.Version, events []*pdu.Event, opts *ChainOptio
 	if len(events) > MaxChainEvents {
 		return nil, fmt.Errorf("%w: %d events, limit %d", ErrChainInput, len(events), MaxChainEvents)
 	}
+	if err := v.Check(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrChainInput, err)
+	}
 	if numbersFor(v.Auth.RuleSet) == nil {
 		return nil, fmt.Errorf("%w: room version %q has an unknown rule set", ErrChainInput, v.ID)
 	}

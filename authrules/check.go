@@ -40,7 +40,8 @@ type Options struct {
 // its `auth_events` names), following the authorization rules of v (rooms/v*.md; check 4 of
 // server-server-api "Checks performed on receipt of a PDU"). keys may be nil (see
 // [Options.Keys]). It returns nil when the event is allowed and a [*Rejection] otherwise; it
-// does not check hashes or the signature of the sender's server.
+// does not check hashes or the signature of the sender's server. A v that Lookup would not
+// return (the zero Version) is an error matching roomversion.ErrUnknownVersion, not a verdict.
 //
 // The auth events are matched to ev.AuthEvents by event ID (computed from their bytes when
 // their EventID is empty); an ID without a matching event gives a rejection wrapping
@@ -52,6 +53,9 @@ func Check(v roomversion.Version, ev *pdu.Event, authEvents []*pdu.Event, keys s
 
 // CheckWithOptions is [Check] with options.
 func CheckWithOptions(v roomversion.Version, ev *pdu.Event, authEvents []*pdu.Event, opts Options) error {
+	if err := v.Check(); err != nil {
+		return fmt.Errorf("authrules: %w", err)
+	}
 	if rej := checkAgainstAuthEvents(v, ev, authEvents, &opts); rej != nil {
 		return rej
 	}

@@ -26,4 +26,8 @@
 // Event content is read with the canonicaljson package (exact keys, last duplicate wins),
 // never decoded into Go structs. Everything in this package is safe for concurrent use, except
 // that [State.Apply] must not run concurrently with other methods of the same State.
+//
+// A roomversion.Version must be one roomversion.Lookup or roomversion.All returns: the zero
+// Version, or a copy renamed to an ID the spec does not define, is refused with an error
+// matching roomversion.ErrUnknownVersion rather than read as a room version without rules.
 package authrules

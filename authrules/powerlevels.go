@@ -1,6 +1,7 @@
 package authrules
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -92,6 +93,9 @@ type PowerLevels struct {
 // [ErrPowerLevelsInvalid] with the rule number. The result knows no room creators: use
 // [State.PowerLevels] for the levels of a room.
 func ParsePowerLevels(v roomversion.Version, content []byte) (*PowerLevels, error) {
+	if err := v.Check(); err != nil {
+		return nil, fmt.Errorf("authrules: %w", err)
+	}
 	pl, rej := parsePowerLevels(v, content, true)
 	if rej != nil {
 		return nil, rej

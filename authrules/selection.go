@@ -1,6 +1,7 @@
 package authrules
 
 import (
+	"fmt"
 	"github.com/roomproto/roomproto/canonicaljson"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/roomversion"
@@ -100,6 +101,9 @@ func objectMember(raw []byte, key string) []byte {
 func AuthEventsNeeded(v roomversion.Version, ev *pdu.Event) ([]StateKey, error) {
 	if ev == nil {
 		return nil, newRejection("", SeverityFatal, ErrMalformed, "no event")
+	}
+	if err := v.Check(); err != nil {
+		return nil, fmt.Errorf("authrules: %w", err)
 	}
 	var mc memberContent
 	if ev.Type == pdu.TypeMember {

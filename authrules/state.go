@@ -84,6 +84,9 @@ func NewState(v roomversion.Version, events []*pdu.Event) (*State, error) {
 }
 
 func newEmptyState(v roomversion.Version, n int) (*State, error) {
+	if err := v.Check(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidState, err)
+	}
 	nums := numbersFor(v.Auth.RuleSet)
 	if nums == nil {
 		return nil, fmt.Errorf("%w: room version %q has an unknown rule set %q", ErrInvalidState, v.ID, v.Auth.RuleSet)

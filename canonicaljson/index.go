@@ -63,8 +63,11 @@ func (m Member) Key(out []byte) []byte { return out[m.Start+1 : m.Value-2] }
 // AppendIndexed is Append that also records in idx where the members of the
 // top-level object, and those of the objects that are its members' values,
 // are in the returned slice (see Index). Its output and errors are Append's.
-// After an error idx holds nothing of use. idx must not be nil.
+// After an error idx holds nothing of use. A nil idx makes it Append.
 func AppendIndexed(dst, data []byte, opts Options, idx *Index) ([]byte, error) {
+	if idx == nil {
+		return Append(dst, data, opts)
+	}
 	idx.Members, idx.Nested = idx.Members[:0], idx.Nested[:0] // the checker appends to them
 	if alreadyCanonical(data, opts.depth(), idx, len(dst)) {
 		return append(dst, data...), nil

@@ -80,6 +80,9 @@ type JoinRequest struct {
 // [MakeKnock] does not, so a resident calls it first. Answering 404 for a room the resident is
 // not in is the caller's part: without the room's state there is nothing to decide.
 func CheckMakeRequest(v roomversion.Version, userID, origin string, ver []string) error {
+	if err := v.Check(); err != nil {
+		return newError(400, ErrCodeInvalidParam, ErrBadInput, err, "%v", err)
+	}
 	if ver != nil && !slices.Contains(ver, v.ID) {
 		e := newError(400, ErrCodeIncompatibleRoomVersion, ErrIncompatibleVersion, nil,
 			"the room's version %q is not one the requesting server supports", v.ID)

@@ -40,4 +40,8 @@
 // Nothing in this package panics on bad input, keeps global mutable state, or does I/O; all
 // functions are safe for concurrent use. Readings the spec leaves open are recorded in
 // docs/decisions.md (membership).
+//
+// A roomversion.Version must be one roomversion.Lookup or roomversion.All returns: the zero
+// Version, or a copy renamed to an ID the spec does not define, is refused with an error
+// matching roomversion.ErrUnknownVersion rather than read as a room version without rules.
 package membership

@@ -10,6 +10,10 @@
 // Keys are matched exactly as written (JSON object keys are case-sensitive); when a key occurs
 // twice, which strict canonical JSON (room versions 6+) refuses, the last occurrence wins, the
 // same reading as encoding/json and the canonicaljson package.
+//
+// A roomversion.Version must be one roomversion.Lookup or roomversion.All returns: the zero
+// Version, or a copy renamed to an ID the spec does not define, is refused with an error
+// matching roomversion.ErrUnknownVersion rather than read as a room version without rules.
 package pdu
 
 import (
@@ -253,6 +257,9 @@ func ParseIndexed(v roomversion.Version, data []byte, idx *canonicaljson.Index) 
 // parse is Parse, recording the index in idx when it is not nil (otherwise in the pooled
 // scratch).
 func parse(v roomversion.Version, data []byte, idx *canonicaljson.Index) (*Event, error) {
+	if err := v.Check(); err != nil {
+		return nil, err
+	}
 	// Strict canonical JSON is never longer than its input but can be shorter (whitespace,
 	// escapes), so the size limit applies to the canonical form. In lenient mode (v1-5) an
 	// integer written with an exponent grows when written out (`1e15` is 16 digits).

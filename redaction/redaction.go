@@ -18,6 +18,10 @@
 // (client-server-api "Redactions").
 //
 // Everything in this package is a pure function and safe for concurrent use.
+//
+// A roomversion.Version must be one roomversion.Lookup or roomversion.All returns: the zero
+// Version, or a copy renamed to an ID the spec does not define, is refused with an error
+// matching roomversion.ErrUnknownVersion rather than read as a room version without rules.
 package redaction
 
 import (
@@ -216,6 +220,9 @@ func contentRuleFor(r roomversion.RedactionRules, typ []byte) contentRule {
 // Errors are [*Error] values wrapping [ErrInvalidJSON] (and the canonicaljson error) or
 // [ErrNotObject]. data is not modified and the result does not share memory with it.
 func Redact(v roomversion.Version, data []byte) ([]byte, error) {
+	if err := v.Check(); err != nil {
+		return nil, err
+	}
 	// One pass of the canonicaljson parser validates the whole event and puts it in canonical
 	// form: sorted keys, no whitespace, duplicates settled, values canonical. It also notes where
 	// the top-level members and those of `content` are, so what follows only copies members of
@@ -253,6 +260,9 @@ func RedactCanonical(v roomversion.Version, canon []byte) ([]byte, error) {
 
 // redactTrusted is RedactCanonical and AppendSignedBytes: on error it returns dst unchanged.
 func redactTrusted(dst []byte, v roomversion.Version, canon []byte, noSignatures bool) ([]byte, error) {
+	if err := v.Check(); err != nil {
+		return dst, err
+	}
 	if k := canonicaljson.KindOf(canon); k != canonicaljson.Object || canon[0] != '{' {
 		return dst, &Error{Err: ErrNotObject, Detail: "got " + k.String()}
 	}
@@ -282,6 +292,9 @@ func AppendSignedBytes(dst []byte, v roomversion.Version, canon []byte) ([]byte,
 func AppendSignedBytesIndexed(dst []byte, v roomversion.Version, canon []byte, idx *canonicaljson.Index) ([]byte, error) {
 	if idx == nil {
 		return redactTrusted(dst, v, canon, true)
+	}
+	if err := v.Check(); err != nil {
+		return dst, err
 	}
 	if k := canonicaljson.KindOf(canon); k != canonicaljson.Object || canon[0] != '{' {
 		return dst, &Error{Err: ErrNotObject, Detail: "got " + k.String()}

@@ -414,6 +414,19 @@ func Lookup(id string) (Version, error) {
 	return Version{}, &UnknownVersionError{ID: id}
 }
 
+// Check returns nil when v is a room version the spec defines (one Lookup or All returns), and
+// otherwise an [*UnknownVersionError]. The functions of roomproto that take a Version call it,
+// so that the zero Version, which has no rules at all, is refused rather than read as a room
+// version in which nothing is checked.
+func (v Version) Check() error {
+	for i := range known {
+		if known[i].ID == v.ID {
+			return nil
+		}
+	}
+	return &UnknownVersionError{ID: v.ID}
+}
+
 // Known reports whether id is a room version the spec defines.
 func Known(id string) bool {
 	_, err := Lookup(id)

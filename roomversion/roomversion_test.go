@@ -187,3 +187,22 @@ func ExampleLookup() {
 	fmt.Println(v.RestrictedJoins(), v.KnockRestrictedJoins(), v.Format.EventID)
 	// Output: true false reference-hash-urlsafe-base64
 }
+
+// TestCheck: a Version Lookup or All returns passes Check; the zero Version and a copy renamed to
+// an ID the spec does not define are *UnknownVersionError values matching ErrUnknownVersion.
+func TestCheck(t *testing.T) {
+	for _, v := range roomversion.All() {
+		if err := v.Check(); err != nil {
+			t.Errorf("version %s: %v", v.ID, err)
+		}
+	}
+	renamed, _ := roomversion.Lookup("9")
+	renamed.ID = "org.example.nine"
+	for _, v := range []roomversion.Version{{}, renamed, {ID: "9x"}} {
+		err := v.Check()
+		var uve *roomversion.UnknownVersionError
+		if !errors.As(err, &uve) || uve.ID != v.ID || !errors.Is(err, roomversion.ErrUnknownVersion) {
+			t.Errorf("Check of %q: %v, want an *UnknownVersionError for it", v.ID, err)
+		}
+	}
+}

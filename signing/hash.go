@@ -44,6 +44,9 @@ func putScratch(s *scratch) {
 // canonicalised with the rules of v (only v.Format.StrictCanonicalJSON is read: strict from room
 // version 6, lenient before). Errors: [ErrMalformed] when event is not such a JSON object.
 func ContentHash(v roomversion.Version, event []byte) ([32]byte, error) {
+	if err := v.Check(); err != nil {
+		return [32]byte{}, malformed(err, "%v", err)
+	}
 	sc := getScratch()
 	defer putScratch(sc)
 	var err error
@@ -91,6 +94,9 @@ func contentHashOfEvent(sc *scratch, ev *pdu.Event, idx *canonicaljson.Index) ([
 // ([*VerificationError]): [ErrMalformed] (not a JSON object), [ErrNoContentHash] (no
 // `hashes.sha256` string), [ErrContentHashMismatch] (it is not base64 of the computed hash).
 func CheckContentHash(v roomversion.Version, event []byte) error {
+	if err := v.Check(); err != nil {
+		return malformed(err, "%v", err)
+	}
 	sc := getScratch()
 	defer putScratch(sc)
 	var err error
@@ -192,6 +198,9 @@ func referenceHash(sc *scratch, v roomversion.Version, event []byte) ([32]byte, 
 //
 // The event need not be a valid PDU; use [ParseEvent] to parse and identify one.
 func EventID(v roomversion.Version, event []byte) (string, error) {
+	if err := v.Check(); err != nil {
+		return "", malformed(err, "%v", err)
+	}
 	if v.Format.EventID == roomversion.EventIDOpaque {
 		return opaqueEventID(event)
 	}

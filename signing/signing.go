@@ -30,6 +30,10 @@
 //     be had, reject.
 //
 // Everything in this package is safe for concurrent use.
+//
+// A roomversion.Version must be one roomversion.Lookup or roomversion.All returns: the zero
+// Version, or a copy renamed to an ID the spec does not define, is refused with an error
+// matching roomversion.ErrUnknownVersion rather than read as a room version without rules.
 package signing
 
 import (
