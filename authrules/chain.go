@@ -20,8 +20,8 @@ import (
 // ErrAuthEventCycle reports that the event's auth events lead into a cycle (back to the event
 // itself, or to events that lead back to themselves), so it can never be authorised (rule 2 as
 // a whole). Event IDs that are hashes (room version 3 and later) cannot form cycles; the opaque
-// IDs of versions 1 and 2 can. An m.room.create event is never in or behind one: rule 1 decides it without its
-// auth events.
+// IDs of versions 1 and 2 can. An m.room.create event is never in or behind one: rule 1
+// decides it without its auth events.
 var ErrAuthEventCycle = errors.New("auth events form a cycle")
 
 // ErrChainInput is matched (errors.Is) by the errors of [CheckAuthChain] about its input as a

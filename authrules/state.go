@@ -46,11 +46,11 @@ type State struct {
 	joinRules JoinRules
 }
 
-// NewState builds the state of a room of version v from its state events (each must be a
-// state event of the same room, whose `room_id` is the same or, in room version 12, whose
-// m.room.create's event ID gives it; at most one per `(type, state_key)`). The state need not hold an m.room.create
-// (the iterative auth checks of state resolution start from partial states), but every event
-// other than a create is rejected against a state without one.
+// NewState builds the state of a room of version v from its state events: each must be a
+// state event of the same room (the same `room_id`; in room version 12 an m.room.create names
+// its room by its event ID), at most one per `(type, state_key)`. The state need not hold an
+// m.room.create (the iterative auth checks of state resolution start from partial states), but
+// every event other than a create is rejected against a state without one.
 //
 // An m.room.power_levels or m.room.join_rules in the state is read leniently: a value that
 // is not valid for v takes its default (a valid power levels event was checked by rule 9
@@ -185,7 +185,8 @@ func (s *State) sameRoom(ev *pdu.Event) error {
 // state_key)`, and updates what was derived from it. It does not authorise the event (see
 // [State.Check]), but refuses ([ErrInvalidState]) an event of another room than the state's
 // events (their `room_id`; in room version 12 also the room ID an m.room.create's event ID
-// gives), which the first event of an empty state sets. Apply must not run concurrently with any other method of s.
+// gives), which the first event of an empty state sets. Apply must not run concurrently with
+// any other method of s.
 func (s *State) Apply(ev *pdu.Event) error {
 	if ev == nil || ev.StateKey == nil {
 		return fmt.Errorf("%w: not a state event", ErrInvalidState)
