@@ -521,7 +521,16 @@ def cmd_auth(flags, files, data, amb):
     # authref and memberref read numbers as Python's json does (floats as float).
     ev = plain(ev)
     av = [plain(a) for a in av]
-    byid = dict(zip(ids, av))
+    byid = {}
+    for i, a in zip(ids, av):
+        if i in byid:
+            if byid[i] != a:
+                # Two different events with one ID (v1-2, where the ID is a field): which one an
+                # auth_events entry names is not said. docs/decisions.md authrules "Auth events
+                # supplied twice": the first, as a server keeps the first event it has with an ID.
+                amb.add("auth-file-duplicate-id")
+            continue
+        byid[i] = a
     n = int(v)
     cited = []
     for it in ev.get("auth_events") or []:
