@@ -571,8 +571,8 @@ func compareTransitions(vid string) {
 		jr = strings.TrimPrefix(f[2], "jr=")
 		want := ref.Table[key]
 		got, exists := membership.FindTransition(v, from, to, self, jr)
-		compared++
-		tally["v"+vid+" FindTransition"]++
+		run.Compared++
+		run.Tally["v"+vid+" FindTransition"]++
 		rp := "none"
 		if exists {
 			var lv []string

@@ -17,17 +17,14 @@
 package main
 
 import (
-	"errors"
 	"flag"
-	"fmt"
 	"math/rand"
 	"os"
-	"slices"
 	"strings"
 
-	"github.com/roomproto/roomproto/membership"
 	"github.com/roomproto/roomproto/tools/internal/authgen"
 	"github.com/roomproto/roomproto/tools/internal/difftool"
+	"github.com/roomproto/roomproto/tools/internal/membercmp"
 	"github.com/roomproto/roomproto/tools/internal/memberroom"
 	"github.com/roomproto/roomproto/tools/internal/pyref"
 )
@@ -66,19 +63,14 @@ func genRoom(r *rand.Rand, vid string, knock bool) *room {
 	return &room{memberroom.Gen(r, vid, knock)}
 }
 
-// refAns is the reference's answer.
+// refAns is the reference's answer: the common part (membercmp.Ans) and what only this
+// harness reads.
 type refAns struct {
-	Allow       bool              `json:"allow"`
-	Codes       [][]any           `json:"codes"`
-	Why         string            `json:"why"`
-	Amb         []string          `json:"amb"`
-	Problems    []string          `json:"problems"`
+	membercmp.Ans
 	Warnings    bool              `json:"warnings"`
 	Valid       int               `json:"valid"`
 	IRSProblems []string          `json:"irs_problems"`
 	Table       map[string]*refTr `json:"table"`
-	Invalid     string            `json:"invalid"`
-	Error       string            `json:"error"`
 	Extra       map[string]any    `json:"-"`
 }
 
@@ -89,120 +81,30 @@ type refTr struct {
 	Authoriser   bool     `json:"authoriser"`
 }
 
-type rpAns struct {
-	Allow   bool
-	Status  int
-	ErrCode string
-	Why     string
-}
-
-type example struct {
-	Version string `json:"version"`
-	Op      string `json:"op"`
-	Label   string `json:"label"`
-	RP      string `json:"roomproto"`
-	Ref     string `json:"reference"`
-	Input   string `json:"input"`
-}
+type rpAns = membercmp.RP
 
 var (
 	ask       func(req M) refAns
-	groups    = pyref.Groups[*example]{}
-	tally     = map[string]int{}
-	ambSeen   = map[string]int{}
-	outcomes  = map[string]int{}
-	harness   int
-	diverged  int
-	compared  int
+	run       = membercmp.NewRun()
 	decisions bool
 )
 
-func report(kind, vid, op, label string, rp, ref string, input any, amb []string) {
-	diverged++
-	in := string(difftool.Enc(input))
-	ex := &example{Version: vid, Op: op, Label: label, RP: rp, Ref: ref, Input: difftool.Clip(in, 1500)}
-	key := fmt.Sprintf("%s %s rp=%s ref=%s amb=%s", kind, op, pyref.StripDetail(rp), pyref.StripDetail(ref), strings.Join(amb, ","))
-	groups.Add(key, vid, ex, len(in))
-}
-
-func rpOf(err error) rpAns {
-	if err == nil {
-		return rpAns{Allow: true}
-	}
-	var me *membership.Error
-	if errors.As(err, &me) {
-		return rpAns{Status: me.Status, ErrCode: me.ErrCode, Why: me.Message}
-	}
-	return rpAns{Status: -1, ErrCode: "(not *Error)", Why: err.Error()}
-}
-
-func (a rpAns) String() string {
-	if a.Allow {
-		return "ALLOW"
-	}
-	return fmt.Sprintf("%d:%s (%s)", a.Status, a.ErrCode, difftool.Clip(a.Why, 200))
-}
-
-func refString(a refAns) string {
-	if a.Allow {
-		if len(a.Problems) > 0 {
-			return "ALLOW with problems (" + strings.Join(a.Problems, "; ") + ")"
-		}
-		return "ALLOW"
-	}
-	var cs []string
-	for _, c := range a.Codes {
-		cs = append(cs, fmt.Sprintf("%v:%v", c[0], c[1]))
-	}
-	if a.Codes == nil {
-		cs = []string{"any refusal"}
-	}
-	return strings.Join(cs, "|") + " (" + difftool.Clip(a.Why, 300) + ")"
-}
+func rpOf(err error) rpAns { return membercmp.RPOf(err) }
 
 // verdict compares a roomproto verdict with the reference's.
 func verdict(vid, op, label string, rp rpAns, ref refAns, input any) {
-	compared++
-	tally["v"+vid+" "+op]++
-	oc := "ALLOW"
-	if !rp.Allow {
-		oc = fmt.Sprintf("%d:%s", rp.Status, rp.ErrCode)
-	}
-	outcomes[op+" "+oc]++
-	if i := strings.Index(label, "mut="); i >= 0 {
-		outcomes[op+" "+strings.Fields(label[i:])[0]+" -> "+oc]++
-	}
-	for _, f := range ref.Amb {
-		ambSeen[op+" "+f]++
-	}
-	kind := ""
-	switch {
-	case rp.Allow != ref.Allow:
-		kind = "VERDICT"
-	case !rp.Allow && ref.Codes != nil && !slices.ContainsFunc(ref.Codes, func(c []any) bool {
-		return fmt.Sprint(c[0]) == fmt.Sprint(rp.Status) && c[1] == rp.ErrCode
-	}):
-		kind = "ERRCODE"
-	case rp.Allow && len(ref.Problems) > 0:
-		kind = "OUTPUT"
-	}
-	if kind != "" {
-		report(kind, vid, op, label, rp.String(), refString(ref), input, ref.Amb)
-	}
+	run.Verdict(vid, op, label, rp, ref.Ans, input)
 }
+
+func report(kind, vid, op, label string, rp, ref string, input any, amb []string) {
+	run.Report(kind, vid, op, label, rp, ref, input, amb)
+}
+
+func refString(a refAns) string { return a.Ans.String() }
 
 func call(req M) (refAns, bool) {
 	a := ask(req)
-	if a.Error != "" {
-		harness++
-		fmt.Fprintln(os.Stderr, "reference error:", difftool.Clip(a.Error, 2000))
-		return a, false
-	}
-	if a.Invalid != "" {
-		tally["skipped: "+a.Invalid]++
-		return a, false
-	}
-	return a, true
+	return a, run.Usable(a.Ans)
 }
 
 func main() {
@@ -246,19 +148,7 @@ func main() {
 	}
 	ref.Close()
 
-	keys := difftool.SortedKeys(tally)
-	for _, k := range keys {
-		fmt.Printf("%7d  %s\n", tally[k], k)
-	}
-	for _, k := range difftool.SortedKeys(outcomes) {
-		fmt.Printf("%7d  outcome %s\n", outcomes[k], k)
-	}
-	for _, k := range difftool.SortedKeys(ambSeen) {
-		fmt.Printf("%7d  amb %s\n", ambSeen[k], k)
-	}
-	groups.Print(os.Stdout, *verbose, nil)
-	fmt.Printf("compared %d, harness errors %d, divergences %d, groups %d\n", compared, harness, diverged, len(groups))
-	if harness > 0 || len(groups) > 0 {
+	if run.Print(*verbose) {
 		os.Exit(1)
 	}
 }

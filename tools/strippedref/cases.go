@@ -165,7 +165,7 @@ func (rm *room) entry(r *rand.Rand, kind string) []byte {
 		return b
 	}
 	fmt.Fprintln(os.Stderr, "unknown entry kind", kind)
-	harness++
+	run.Harness++
 	return []byte("{}")
 }
 
@@ -279,7 +279,7 @@ func caseCheckStripped(r *rand.Rand, rm *room) {
 			k = k[:i]
 		}
 		if k != "" {
-			outcomes["CheckStrippedState "+k+" -> "+res]++
+			run.Outcomes["CheckStrippedState "+k+" -> "+res]++
 		}
 	}
 }
