@@ -100,7 +100,6 @@ func report(kind, vid, op, label string, rp, ref string, input any, amb []string
 	run.Report(kind, vid, op, label, rp, ref, input, amb)
 }
 
-func refString(a refAns) string { return a.Ans.String() }
 
 func call(req M) (refAns, bool) {
 	a := ask(req)
