@@ -100,7 +100,6 @@ func report(kind, vid, op, label string, rp, ref string, input any, amb []string
 	run.Report(kind, vid, op, label, rp, ref, input, amb)
 }
 
-
 func call(req M) (refAns, bool) {
 	a := ask(req)
 	return a, run.Usable(a.Ans)

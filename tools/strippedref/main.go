@@ -117,7 +117,6 @@ func keyAmb(amb []string) []string {
 
 func rpOf(err error) rpAns { return membercmp.RPOf(err) }
 
-
 // verdict compares a roomproto verdict with the reference's.
 func verdict(vid, op, label string, rp rpAns, ref refAns, input any) {
 	run.Verdict(vid, op, label, rp, ref.Ans, input)
