@@ -53,7 +53,8 @@ func setEventID(ev *pdu.Event) error {
 // adds the signature to the unredacted event's `signatures`, keeping the signatures already
 // there. The result is the signed event as canonical JSON (strict from room version 6). The
 // event need not be a complete PDU (the spec's own test vectors are not), only a JSON object
-// valid for v. Errors: [ErrMalformed], [*KeyError] for an unusable key.
+// valid for v. Errors: [ErrMalformed] (also for a serverName outside the grammar of appendices
+// "Server Name", [pdu.ValidServerName]), [*KeyError] for an unusable key (see [SignJSON]).
 func SignEvent(v roomversion.Version, event []byte, serverName string, key SigningKey) ([]byte, error) {
 	strict := v.Format.StrictCanonicalJSON
 	var idx canonicaljson.Index
@@ -100,8 +101,9 @@ func SignEvent(v roomversion.Version, event []byte, serverName string, key Signi
 //
 // The event is redacted with the algorithm of room version v and the redacted form is signed
 // as [SignJSON] does; the result is the event as canonical JSON (strict from room version 6).
-// It does not verify the event: check it first ([VerifyEvent]). Errors: [ErrMalformed],
-// [*KeyError] for an unusable key.
+// It does not verify the event: check it first ([VerifyEvent]). Errors: [ErrMalformed] (also
+// for a serverName outside the grammar of appendices "Server Name"), [*KeyError] for an
+// unusable key (see [SignJSON]).
 func CountersignEvent(v roomversion.Version, event []byte, serverName string, key SigningKey) ([]byte, error) {
 	strict := v.Format.StrictCanonicalJSON
 	canon, err := canonicalObject(nil, event, strict)

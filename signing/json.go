@@ -245,13 +245,33 @@ func checkSignaturesShape(raw []byte) error {
 // as it is, whatever it holds, and so are serverName's other signatures (one by the same key ID
 // is replaced) and `unsigned`. The result is the signed object as canonical JSON. Errors: obj is
 // not a JSON object, its `signatures` is not an object, or signatures[serverName] is there and is
-// not an object ([ErrMalformed]).
+// not an object, or serverName is empty or not UTF-8 ([ErrMalformed]); key is not one
+// [NewSigningKey] could make: a version outside [a-zA-Z0-9_]{1,255}, or a private key that is
+// not 64 bytes or whose public half is not its seed's ([*KeyError]).
 func SignJSON(obj []byte, serverName string, key SigningKey) ([]byte, error) {
 	canon, err := canonicalObject(nil, obj, false)
 	if err != nil {
 		return nil, err
 	}
 	return signCanonicalWith(canon, canon, serverName, key, false, false, false)
+}
+
+// checkUsable refuses a signing key that NewSigningKey could not have made: a key version
+// outside [a-zA-Z0-9_]{1,255} (an empty one would sign as "ed25519:", a key ID key rings refuse;
+// others would not be accepted as key IDs by other servers), or a private key that is not 64
+// bytes or whose public half is not the one its seed gives (ed25519.Sign reads the stored half,
+// so the signature would verify with neither key).
+func checkUsable(key SigningKey) error {
+	if len(key.Private) != ed25519.PrivateKeySize {
+		return &KeyError{KeyID: key.KeyID(), Detail: "no ed25519 private key"}
+	}
+	if !validKeyVersion(key.Version) {
+		return &KeyError{KeyID: key.KeyID(), Detail: "key version must be 1-255 characters from [a-zA-Z0-9_]"}
+	}
+	if !bytes.Equal(ed25519.NewKeyFromSeed(key.Private.Seed())[ed25519.SeedSize:], key.Private[ed25519.SeedSize:]) {
+		return &KeyError{KeyID: key.KeyID(), Detail: "the private key's public half is not its seed's"}
+	}
+	return nil
 }
 
 // signCanonicalWith signs msgSource (a canonical object: `signatures` and `unsigned` are stripped
@@ -261,15 +281,17 @@ func SignJSON(obj []byte, serverName string, key SigningKey) ([]byte, error) {
 // an event, whose format requires `signatures` to be an object of objects of strings
 // (checkSignaturesShape); a plain JSON object's other entries may hold anything.
 func signCanonicalWith(canon, msgSource []byte, serverName string, key SigningKey, strict, replace, event bool) ([]byte, error) {
-	if len(key.Private) != ed25519.PrivateKeySize {
-		return nil, &KeyError{KeyID: key.KeyID(), Detail: "no ed25519 private key"}
+	if err := checkUsable(key); err != nil {
+		return nil, err
 	}
 	// JSON holds Unicode text: a name that is not UTF-8 would be written as another name.
-	if !utf8.ValidString(key.KeyID()) {
-		return nil, &KeyError{KeyID: key.KeyID(), Detail: "the key ID is not valid UTF-8"}
-	}
-	if !utf8.ValidString(serverName) {
+	switch {
+	case !utf8.ValidString(serverName):
 		return nil, malformed(nil, "the server name %q is not valid UTF-8", serverName)
+	case serverName == "":
+		return nil, malformed(nil, "the server name is empty")
+	case event && !pdu.ValidServerName(serverName):
+		return nil, malformed(nil, "%q is not a server name (appendices \"Server Name\")", serverName)
 	}
 	msg, _, err := appendStripped(nil, msgSource, dropSignatures|dropUnsigned)
 	if err != nil {

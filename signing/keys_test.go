@@ -1,8 +1,10 @@
 package signing
 
 import (
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -127,6 +129,89 @@ func TestDecodePublicKey(t *testing.T) {
 		}
 		if err != nil && !errors.Is(err, ErrInvalidKey) {
 			t.Errorf("error %v is not ErrInvalidKey", err)
+		}
+	}
+}
+
+// TestSignRefusesUnusableKeys: SignJSON, SignEvent and CountersignEvent refuse, with a
+// *KeyError, a SigningKey that NewSigningKey could not have made — a key version outside
+// [a-zA-Z0-9_]{1,255} (an empty one would sign as "ed25519:", a key ID that key rings refuse) or
+// a private key whose public half is not its seed's (ed25519.Sign would make a signature that
+// verifies with neither) — and a server name that is not one: empty for SignJSON, outside the
+// grammar of appendices "Server Name" for the events (ErrMalformed).
+func TestSignRefusesUnusableKeys(t *testing.T) {
+	v := version(t, "10")
+	_, good := testKey(t, "a.example")
+	mismatched := append(append(ed25519.PrivateKey{}, good.Private.Seed()...), make([]byte, 32)...)
+	_, other := testKey(t, "b.example")
+	swapped := append(append(ed25519.PrivateKey{}, good.Private.Seed()...), other.Public()...)
+	event := []byte(`{"auth_events":[],"content":{},"depth":1,"hashes":{"sha256":"x"},"origin_server_ts":1,"prev_events":[],"room_id":"!r:a.example","sender":"@u:a.example","signatures":{},"type":"m.room.message"}`)
+	sign := map[string]func(server string, key SigningKey) error{
+		"SignJSON": func(server string, key SigningKey) error {
+			_, err := SignJSON([]byte(`{"a":1}`), server, key)
+			return err
+		},
+		"SignEvent": func(server string, key SigningKey) error {
+			_, err := SignEvent(v, event, server, key)
+			return err
+		},
+		"CountersignEvent": func(server string, key SigningKey) error {
+			_, err := CountersignEvent(v, event, server, key)
+			return err
+		},
+	}
+	for _, tc := range []struct {
+		name string
+		key  SigningKey
+	}{
+		{"empty version", SigningKey{Version: "", Private: good.Private}},
+		{"version with a colon", SigningKey{Version: "a:b", Private: good.Private}},
+		{"version with a space", SigningKey{Version: "a b", Private: good.Private}},
+		{"version with NUL", SigningKey{Version: "\x00", Private: good.Private}},
+		{"version of 256 characters", SigningKey{Version: strings.Repeat("k", 256), Private: good.Private}},
+		{"public half zero", SigningKey{Version: "1", Private: mismatched}},
+		{"public half of another key", SigningKey{Version: "1", Private: swapped}},
+		{"no private key", SigningKey{Version: "1"}},
+	} {
+		for fn, call := range sign {
+			var ke *KeyError
+			if err := call("a.example", tc.key); !errors.As(err, &ke) || !errors.Is(err, ErrInvalidKey) {
+				t.Errorf("%s with %s: %v, want a *KeyError", fn, tc.name, err)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		server string
+		ok     map[string]bool // the functions that accept it
+	}{
+		{"", map[string]bool{}},
+		{"a.example:8448", map[string]bool{"SignJSON": true, "SignEvent": true, "CountersignEvent": true}},
+		{"[::1]:8448", map[string]bool{"SignJSON": true, "SignEvent": true, "CountersignEvent": true}},
+		{"under_score.example", map[string]bool{"SignJSON": true}},
+		{"a.example:99999999", map[string]bool{"SignJSON": true}},
+		{"a b", map[string]bool{"SignJSON": true}},
+	} {
+		for fn, call := range sign {
+			err := call(tc.server, good)
+			if tc.ok[fn] {
+				if err != nil {
+					t.Errorf("%s as %q: %v", fn, tc.server, err)
+				}
+			} else if !errors.Is(err, ErrMalformed) {
+				t.Errorf("%s as %q: %v, want ErrMalformed", fn, tc.server, err)
+			}
+		}
+	}
+	// The keys NewSigningKey makes sign, with versions of one and of 255 characters.
+	for _, ver := range []string{"1", "a_B_9", strings.Repeat("k", 255)} {
+		k, err := NewSigningKey(ver, good.Private.Seed())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for fn, call := range sign {
+			if err := call("a.example", k); err != nil {
+				t.Errorf("%s with version %q: %v", fn, ver, err)
+			}
 		}
 	}
 }
