@@ -412,6 +412,7 @@ func oneCase(r *rand.Rand, versions []string) {
 	invariant(e, "SignEvent output fails CheckContentHash", signing.CheckContentHash(v, []byte(out)))
 	sigHolds(e, v, out, s, "SignEvent's signature does not verify")
 	parseCmp(e, v, out)
+	hashVariants(r, e, v, out)
 	kr, rk := rings(s)
 	e.Op = "VerifyEvent(signed)"
 	verdictCmp(e, v, out, kr, rk)
@@ -456,6 +457,48 @@ func oneCase(r *rand.Rand, versions []string) {
 	}
 	e.Op = "VerifyEvent(countersigned+redacted)"
 	verdictCmp(e, v, string(red), kr, rk)
+}
+
+// hashVariants rewrites the content hash of a signed event (padded, URL-safe, unused low bits
+// set, truncated, empty, not a string) and compares CheckContentHash.
+func hashVariants(r *rand.Rand, e ex, v roomversion.Version, out string) {
+	m := decode(out)
+	if m == nil {
+		return
+	}
+	h, _ := m["hashes"].(map[string]any)
+	cur, _ := h["sha256"].(string)
+	if cur == "" {
+		return
+	}
+	var nv any
+	switch r.Intn(7) {
+	case 0:
+		nv = cur + "="
+	case 1:
+		nv = strings.NewReplacer("+", "-", "/", "_").Replace(cur)
+		if nv == cur {
+			nv = cur + "="
+		}
+	case 2: // the last character carries 2 unused bits: set them
+		last := strings.IndexByte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", cur[len(cur)-1])
+		nv = cur[:len(cur)-1] + string("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[last|3])
+	case 3:
+		nv = cur[:len(cur)-4]
+	case 4:
+		nv = ""
+	case 5:
+		nv = int64(5)
+	default:
+		nv = cur + "=="
+	}
+	h["sha256"] = nv
+	text := string(difftool.Enc(m))
+	err := signing.CheckContentHash(v, []byte(text))
+	if a, ok := ask(M{"op": "check_hash", "v": v.ID, "ev": text}); ok {
+		e.Op, e.In = "CheckContentHash(variant)", text
+		cmpOut(e, "ok", err, a)
+	}
 }
 
 // keyCase compares NewSigningKey (and SignEvent with a hand-made key of that version).
