@@ -243,6 +243,13 @@ func corner(r *rand.Rand, ev M, w int, self string) string {
 		return "escapes"
 	case 17:
 		return "dup-keys"
+	case 19:
+		var deep any = M{}
+		for i := 0; i < 122+r.Intn(8); i++ { // content at depth 2: 126..133 levels in all
+			deep = []any{deep}
+		}
+		ev["content"] = M{"deep": deep}
+		return "deep"
 	case 18:
 		ev["unsigned"] = M{"age_ts": int64(1000)}
 		ev["hashes"] = M{"sha256": "x"}

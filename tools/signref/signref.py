@@ -114,6 +114,11 @@ def load(v, text, amb):
         raise Fail("malformed", "not JSON: %s" % e)
     if not isinstance(ev, dict):
         raise Fail("malformed", "not a JSON object")
+    if depth(ev) > 127:
+        # The spec sets no nesting limit.
+        amb.add("nesting-depth")
+        if DECISIONS:
+            raise Fail("malformed", "nested too deep")  # canonicaljson 20: 127 levels
     if dup and v.strict and DECISIONS:
         # canonicaljson decision: strict canonical JSON refuses a key given twice.
         raise Fail("malformed", "duplicate key (strict)")
@@ -142,6 +147,20 @@ def _lone_escape(e):
 
 
 codecs.register_error("signref-lone-surrogate", _lone_escape)
+
+
+def depth(x):
+    """Nesting depth: a scalar 0, an empty object or array 1."""
+    d, stack = 0, [(x, 1)]
+    while stack:
+        y, k = stack.pop()
+        if isinstance(y, dict):
+            d = max(d, k)
+            stack.extend((z, k + 1) for z in y.values())
+        elif isinstance(y, list):
+            d = max(d, k)
+            stack.extend((z, k + 1) for z in y)
+    return d
 
 
 def canon(x, amb):
