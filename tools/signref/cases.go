@@ -181,7 +181,7 @@ func genEvent(r *rand.Rand, w int) (M, string) {
 
 // corner applies one of the audit's corners to ev and names it.
 func corner(r *rand.Rand, ev M, w int, self string) string {
-	switch k := r.Intn(24); k {
+	switch k := r.Intn(25); k {
 	case 0:
 		ev["unsigned"] = M{"age_ts": int64(1000), "age": int64(5), "x": pickStr(r)}
 		return "unsigned"
@@ -227,8 +227,17 @@ func corner(r *rand.Rand, ev M, w int, self string) string {
 	case 13:
 		if w >= 3 {
 			ev["event_id"] = "$x:a.example"
+		} else {
+			ev["event_id"] = difftool.Pick[any](r, int64(5), "$nodomain", "$x:", nil, "x:a.example")
 		}
 		return "event_id"
+	case 20:
+		c, _ := ev["content"].(M)
+		if c != nil {
+			c[rawKey+difftool.Pick(r, `"\ud800"`, `"\udfff"`, `"\ud7ff"`, `"\ue000"`, `"\ud83d\ude00"`, `"\uffff"`)] = "k"
+			c[rawKey+`"\ud801"`] = "l"
+		}
+		return "escaped-keys"
 	case 14:
 		ev["big"] = raw(difftool.Pick(r, "9007199254740993", "-9007199254740993", "9223372036854775807", "18446744073709551616"))
 		return "big-int"
@@ -258,6 +267,9 @@ func corner(r *rand.Rand, ev M, w int, self string) string {
 	}
 	return "plain"
 }
+
+// rawKey starts an object key that encode writes verbatim (the rest of the key is its JSON text).
+const rawKey = "\x01raw"
 
 // encode writes v as JSON; pretty adds whitespace, shuffle reorders object members and escape
 // writes non-ASCII as \u escapes. dup members and raw literals are written as they are.
@@ -304,7 +316,11 @@ func encode(r *rand.Rand, v any, pretty, shuffle, escape bool) string {
 					b.WriteString(",")
 				}
 				sp(ind + "  ")
-				str(kv[0].(string))
+				if k := kv[0].(string); strings.HasPrefix(k, rawKey) {
+					b.WriteString(strings.TrimPrefix(k, rawKey))
+				} else {
+					str(k)
+				}
 				b.WriteString(":")
 				if pretty {
 					b.WriteString(" ")

@@ -316,14 +316,54 @@ def server_name(ident):
     return d or None
 
 
+SERVER_NAME = re.compile(r"^(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9.-]{1,255})(:\d{1,5})?$")
+
+
+def valid_server_name(d):
+    """appendices "Server Name": the grammar, and IPv4 numbers 0-255."""
+    m = SERVER_NAME.match(d)
+    if not m:
+        return False
+    h = m.group(1)
+    if re.match(r"^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$", h):
+        return all(int(x) <= 255 for x in h.split("."))
+    return True
+
+
+def v1_event_id_problem(eid, amb):
+    """v1-event-ids.md: `$opaque_id:domain`, domain a server name; appendices "Event IDs": at
+    most 255 bytes. The opaque part is "a locally-unique string"."""
+    if not isinstance(eid, str):
+        return "event_id not a string"
+    if not eid.startswith("$") or ":" not in eid:
+        return "event_id not $opaque_id:domain"
+    opaque, dom = eid[1:].split(":", 1)
+    if not valid_server_name(dom):
+        return "event_id domain not a server name"
+    try:
+        if len(eid.encode("utf-8")) > 255:
+            return "event_id longer than 255 bytes"
+    except UnicodeEncodeError:
+        amb.add("v1-event-id-opaque")
+        return "event_id with a lone surrogate"
+    if "\x00" in opaque:
+        # The opaque part of a room ID excludes NUL (appendices "Room IDs"); of an event ID,
+        # the fragment says only "a locally-unique string".
+        amb.add("v1-event-id-opaque")
+        if DECISIONS:
+            return "event_id with NUL"  # pdu.CheckOpaqueEventID
+    return None
+
+
 def event_id(v, ev, amb):
     if v.n <= 2:
         # v1-event-ids.md: the event's own `event_id`, `$opaque_id:domain`.
         eid = ev.get("event_id")
         if not isinstance(eid, str):
             raise Fail("malformed", "no event_id")
-        if server_name(eid) is None or not eid.startswith("$"):
-            amb.add("v1-event-id-shape")
+        why = v1_event_id_problem(eid, amb)
+        if why:
+            raise Fail("malformed", why)
         return eid
     h = reference_hash(v, ev, amb)
     if "event_id" in ev:
@@ -392,6 +432,16 @@ def op(req, amb):
         # verifyref's -decisions mode predates canonicaljson decision 12 (lone surrogates in
         # v1-5 written as \udxxx escapes): give it this reference's encoder for those versions.
         vr.canonical_bytes = _lenient_bytes if (DECISIONS and v.n <= 5) else _vr_canonical_bytes
+        if v.n <= 2:
+            # verifyref's format check holds the v1-2 event_id to a string only.
+            try:
+                e = vr.parse_json(req["ev"], set())[0]
+            except (ValueError, RecursionError):
+                e = None
+            if isinstance(e, dict) and "event_id" in e:
+                why = v1_event_id_problem(e["event_id"], amb)
+                if why:
+                    return {"out": "reject", "kinds": ["malformed"], "why": why}
         r = vr.verify({"v": req["v"], "ev": req["ev"], "keys": req.get("keys") or {}})
         amb |= set(r.get("amb", []))
         return {"out": r["verdict"], "kinds": r["kinds"], "why": r["why"]}
@@ -421,6 +471,8 @@ def op(req, amb):
         return {"out": "ok"}
     if o == "parse":
         why = vr.check_format(v, ev, amb)
+        if not why and v.n <= 2:
+            why = v1_event_id_problem(ev["event_id"], amb)
         if why:
             raise Fail("malformed", why)
         res = {"event_id": event_id(v, ev, amb), "tpi": is_tpi(ev), "required": None,
