@@ -228,7 +228,7 @@ func corner(r *rand.Rand, ev M, w int, self string) string {
 		if w >= 3 {
 			ev["event_id"] = "$x:a.example"
 		} else {
-			ev["event_id"] = difftool.Pick[any](r, int64(5), "$nodomain", "$x:", nil, "x:a.example")
+			ev["event_id"] = difftool.Pick[any](r, int64(5), "$nodomain", "$x:", nil, "x:a.example", "$x\x00y:a.example", "$x:bad_name!")
 		}
 		return "event_id"
 	case 20:
