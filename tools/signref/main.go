@@ -94,39 +94,10 @@ func ask(req M) (refAns, bool) {
 	return a, true
 }
 
-// known are the divergence classes reported to the lead (/work/logs/audit-sign.md), by the
-// spec-silent corner (amb tag) that marks them, with the operations they occur in. With
-// -allow-known they are printed and counted apart, and do not make the exit status 1.
-var known = map[string]struct{ finding, ops string }{
-	// F1: CountersignEvent drops the signer's signatures under other key IDs (its go doc);
-	// docs/decisions.md signing 13 and the spec's sign_json keep them.
-	"countersign-own-other-keyid": {"F1", "CountersignEvent"},
-}
-
-var (
-	allowKnown bool
-	knownDivs  int
-)
-
-// isKnown reports the finding of a divergence whose class is in known.
-func isKnown(e ex) string {
-	for _, a := range e.Amb {
-		if k, ok := known[a]; ok && strings.Contains(k.ops, e.Op) {
-			return k.finding
-		}
-	}
-	return ""
-}
-
 // diverge records a divergence in the group op | what | amb.
 func diverge(e ex, what string) {
 	key := e.Op + " | " + what
-	if f := isKnown(e); f != "" && allowKnown {
-		knownDivs++
-		key = "known " + f + ": " + key
-	} else {
-		divs++
-	}
+	divs++
 	if len(e.Amb) > 0 {
 		key += " | amb=" + strings.Join(e.Amb, ",")
 	}
@@ -568,16 +539,6 @@ func nameCase(r *rand.Rand) {
 	}
 }
 
-func knownGroups() int {
-	n := 0
-	for k := range groups {
-		if strings.HasPrefix(k, "known ") {
-			n++
-		}
-	}
-	return n
-}
-
 func main() {
 	n := flag.Int("n", 2000, "cases")
 	seed := flag.Int64("seed", 1, "seed")
@@ -585,7 +546,6 @@ func main() {
 	decisions := flag.Bool("decisions", false, "the reference adopts docs/decisions.md readings (SIGNREF_DECISIONS=1)")
 	verbose := flag.Bool("v", false, "print the first example of each group too")
 	outDir := flag.String("out", "", "write tally.tsv, coverage.txt and divergences.jsonl into this directory")
-	flag.BoolVar(&allowKnown, "allow-known", false, "divergences of the reported findings (F1) do not count")
 	flag.Parse()
 
 	ref = pyref.MustStart(pyref.Beside("signref.py"), pyref.Env(*decisions, "SIGNREF_DECISIONS=1")...)
@@ -611,10 +571,7 @@ func main() {
 	if err := pyref.WriteRun(*outDir, tally.String(), "", groups.Sorted()); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 	}
-	if allowKnown {
-		fmt.Printf("known findings: %d divergences\n", knownDivs)
-	}
-	fmt.Printf("harness errors %d, divergences %d, groups %d\n", harnessErrs, divs, len(groups)-knownGroups())
+	fmt.Printf("harness errors %d, divergences %d, groups %d\n", harnessErrs, divs, len(groups))
 	if harnessErrs > 0 || divs > 0 {
 		os.Exit(1)
 	}

@@ -230,17 +230,15 @@ def reference_hash(v, ev, amb):
 KEY_VERSION = re.compile(r"^[A-Za-z0-9_]+$")
 
 
-def key_version_ok(kv, amb, signing=False):
+def key_version_ok(kv, amb):
     """appendices "Signing Details": the signing key identifier is "the concatenation of the
     signing algorithm and a key identifier", `ed25519:1` in the test vectors.  The extract has no
     grammar for the key identifier (the server keys API, which has one, is not copied)."""
     if not isinstance(kv, str):
         return False
     if DECISIONS:
-        if signing:
-            # signing 13: the signer's key ID need only be valid UTF-8 (a JSON string).
-            return True
-        # signing 2 and NewSigningKey: 1 to 255 characters from [a-zA-Z0-9_].
+        # signing 2 and 13 (NewSigningKey, and since 2026-12-01 every signing function): 1 to
+        # 255 characters from [a-zA-Z0-9_].
         return bool(KEY_VERSION.match(kv)) and len(kv) <= 255
     if kv == "":
         # "a key identifier" names something; ParseKeyRing refuses "ed25519:" too.
@@ -251,14 +249,14 @@ def key_version_ok(kv, amb, signing=False):
     return True
 
 
-def private_key(seed_b64, kv, amb, signing=False):
+def private_key(seed_b64, kv, amb):
     try:
         seed = b64d(seed_b64)
     except Exception:
         raise Fail("key", "seed not base64")
     if len(seed) != 32:
         raise Fail("key", "seed not 32 bytes")
-    if not key_version_ok(kv, amb, signing):
+    if not key_version_ok(kv, amb):
         raise Fail("key", "bad key version")
     return Ed25519PrivateKey.from_private_bytes(seed)
 
@@ -310,9 +308,12 @@ def sign_event(v, ev, server, priv, kv, amb, counter):
         if isinstance(ent, dict) and any(k != "ed25519:" + kv for k in ent):
             # sign_json keeps the signer's other key IDs (setdefault); whether a server
             # countersigning an event replaces signatures already under its name is not said.
-            # signing 13 (docs/decisions.md): "the signer's other key IDs are copied as they
-            # are" for CountersignEvent too, so -decisions keeps them as well.
+            # signing 13 (docs/decisions.md): CountersignEvent replaces the signer's whole
+            # entry (a stale or forged signature by a key a receiver knows would get the event
+            # rejected).
             amb.add("countersign-own-other-keyid")
+            if DECISIONS:
+                ev["signatures"][server] = {}
     stripped = redact(v, ev, amb)
     signed = sign_json(stripped, priv, kv, server, amb)
     # "Copy the signatures from the stripped event to the original event."
@@ -463,7 +464,7 @@ def op(req, amb):
         return {"out": r["verdict"], "kinds": r["kinds"], "why": r["why"]}
     ev = load(v, req["ev"], amb)
     if o in ("sign", "countersign"):
-        priv = private_key(req["seed"], req["kv"], amb, True)
+        priv = private_key(req["seed"], req["kv"], amb)
         out = sign_event(v, ev, req["server"], priv, req["kv"], amb, o == "countersign")
         return {"out": canon(out, amb).decode("utf-8")}
     if o == "content_hash":
