@@ -154,9 +154,10 @@ func (s *State) deriveJoinRules() {
 }
 
 // roomOf returns the room of an event: its `room_id`, or for a version 12 m.room.create, which
-// has none, the room ID its event ID gives (rooms/v12.md); "" when that cannot be computed.
+// has none, the room ID its event ID gives (rooms/v12.md, whose rules 1 and 2 go by type alone,
+// as pdu.Event.Room does); "" when that cannot be computed.
 func (s *State) roomOf(ev *pdu.Event) string {
-	if s.v.Format.RoomIDFromCreateEvent && ev.Type == pdu.TypeCreate && ev.StateKey != nil && *ev.StateKey == "" {
+	if s.v.Format.RoomIDFromCreateEvent && ev.Type == pdu.TypeCreate {
 		if id, err := eventIDOf(s.v, ev); err == nil && len(id) > 1 {
 			return "!" + id[1:]
 		}

@@ -642,11 +642,23 @@ func TestStateOneRoom(t *testing.T) {
 		}
 		return ev
 	}
+	// A v12 create with another state key: rules 1 and 2 go by type alone, so it is the create
+	// event of a room of its own (pdu.Event.Room).
+	createX := func() *pdu.Event {
+		create := stateFixture(t, "12", "create12")[0]
+		raw := strings.Replace(string(create.Raw()), `"state_key":""`, `"state_key":"x"`, 1)
+		ev, err := pdu.Parse(mustVersion(t, "12"), []byte(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ev
+	}
 	for _, c := range []struct {
 		name, version string
 		state         []*pdu.Event
 		add           *pdu.Event
 	}{
+		{"v12 create with state key x", "12", stateFixture(t, "12", "create12", "alice_join", "pl12"), createX()},
 		{"v9 power levels of another room", "9", stateFixture(t, "9", "create", "alice_join", "pl"), foreign("9", "pl")},
 		{"v9 create of another room", "9", stateFixture(t, "9", "create", "alice_join"), foreign("9", "create")},
 		{"v1 member of another room", "1", stateFixture(t, "1", "create", "alice_join"), foreign("1", "bob_invite")},
@@ -661,7 +673,7 @@ func TestStateOneRoom(t *testing.T) {
 			}
 			before := s.Events()
 			creators := s.Creators()
-			if err := s.Apply(c.add); !errors.Is(err, ErrInvalidState) || !strings.Contains(err.Error(), "is of room") {
+			if err := s.Apply(c.add); !errors.Is(err, ErrInvalidState) || !strings.Contains(err.Error(), "is of room \"!") {
 				t.Errorf("Apply: %v, want ErrInvalidState (another room)", err)
 			}
 			if !reflect.DeepEqual(s.Events(), before) || !reflect.DeepEqual(s.Creators(), creators) {

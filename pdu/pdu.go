@@ -106,7 +106,9 @@ type Event struct {
 	// it (pdu_v*.yaml), so a value of another type is kept in the bytes and left out here.
 	Origin string
 	// Redacts is the ID of the event an `m.room.redaction` redacts: the top-level `redacts`
-	// before room version 11, `content.redacts` from version 11 (rooms/v11.md).
+	// before room version 11, `content.redacts` from version 11 (rooms/v11.md). It is empty
+	// for every other event type, whatever `redacts` it carries (pdu_v*.yaml: "For redaction
+	// events").
 	Redacts string
 	// ContentHash is `hashes.sha256` as received (unpadded base64), which the format requires
 	// (components/event_hash.yaml).
@@ -146,10 +148,11 @@ func (e *Event) Is(eventType, stateKey string) bool {
 // Room returns the ID of the room the event belongs to: its `room_id`, except for the
 // `m.room.create` event of a room version whose room ID is derived from the create event (room
 // version 12: rooms/v12.md, appendices "Room IDs"), whose room is its own event ID with the sigil
-// `!` instead of `$`, whatever `room_id` it carries (auth rule 1.2 rejects one that has any).
-// Such a create event's room is "" while EventID is not set.
+// `!` instead of `$`, whatever `room_id` it carries (auth rule 1.2 rejects one that has any) and
+// whatever its `state_key` (rules 1 and 2 go by type alone). Such a create event's room is ""
+// while EventID is not set.
 func (e *Event) Room() string {
-	if e.Version.Format.RoomIDFromCreateEvent && e.Is(TypeCreate, "") {
+	if e.Version.Format.RoomIDFromCreateEvent && e.Type == TypeCreate {
 		if strings.HasPrefix(e.EventID, "$") {
 			return "!" + e.EventID[1:]
 		}
@@ -161,12 +164,20 @@ func (e *Event) Room() string {
 // HasKey reports whether the event has key at its top level, whatever its value (null
 // included). It tells a key that is absent from one whose value reads as empty: a v12
 // `m.room.create` with `"room_id": ""` has a room_id, which auth rule 1.2 of rooms/v12.md
-// rejects, while its RoomID field is "" as for one without. Keys are compared as written in the
-// canonical form, where the keys the specification defines need no escapes.
+// rejects, while its RoomID field is "" as for one without. key is the unescaped key, as
+// [Event.ContentField] takes it: HasKey("\x01") finds a key written "\u0001".
 func (e *Event) HasKey(key string) bool {
 	found := false
 	jsonscan.Members(e.Raw(), func(k, _ []byte) bool {
-		found = string(k) == key
+		if bytes.IndexByte(k, '\\') < 0 {
+			found = string(k) == key
+		} else {
+			// Written with escapes (the canonical form escapes only control characters,
+			// '"' and '\\', and unpaired surrogates in v1-5): compare it unescaped.
+			q := make([]byte, 0, len(k)+2)
+			u, err := canonicaljson.Unquote(append(append(append(q, '"'), k...), '"'))
+			found = err == nil && u == key
+		}
 		return !found
 	})
 	return found
@@ -556,7 +567,7 @@ func parseCanonical(v roomversion.Version, raw []byte, idx *canonicaljson.Index)
 		if string(eventType) == TypeRedaction {
 			buf, redacts, err = contentLiteralIndexed(buf, raw, content, contentMembers, idx != nil, "redacts")
 		}
-	} else {
+	} else if string(eventType) == TypeRedaction {
 		redacts = topRedacts
 	}
 	if err != nil {

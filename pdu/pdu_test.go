@@ -183,7 +183,7 @@ func TestContentAccessors(t *testing.T) {
 func TestHasKey(t *testing.T) {
 	v, _ := roomversion.Lookup("12")
 	ev, err := pdu.Parse(v, []byte(`{"sender":"@a:e","type":"m.room.create","state_key":"","r\u006fom_id":"",
-		"content":{"room_version":"12","creator":"@a:e"},"extra":null,
+		"content":{"room_version":"12","creator":"@a:e"},"extra":null,"\u0001":1,"a\"b":2,"t\tn\n":3,
 		"origin_server_ts":1,"depth":1,"prev_events":[],"auth_events":[],"hashes":{"sha256":"h"},"signatures":{}}`))
 	if err != nil {
 		t.Fatal(err)
@@ -197,6 +197,11 @@ func TestHasKey(t *testing.T) {
 		{"depth", true},
 		{"signatures", true},
 		{"creator", false}, // a key of content
+		{"\x01", true},    // written "\u0001" in the canonical form
+		{"a\"b", true},    // written "a\"b"
+		{"t\tn\n", true}, // written "t\tn\n"
+		{"\\u0001", false},
+		{"u0001", false},
 		{"room_version", false},
 		{"unsigned", false},
 		{"", false},
@@ -222,8 +227,12 @@ func TestRoom(t *testing.T) {
 		{"v12 create, ID unknown", "12", `{"sender":"@a:e","type":"m.room.create","state_key":"","content":{},` + rest, "", ""},
 		{"v12 create, ID without sigil", "12", `{"sender":"@a:e","type":"m.room.create","state_key":"","content":{},` + rest, "abc", ""},
 		{"v12 message", "12", `{"sender":"@a:e","type":"m.room.message","room_id":"!abc","content":{},` + rest, "$m", "!abc"},
-		{"v12 create type, not state", "12", `{"sender":"@a:e","type":"m.room.create","room_id":"!r","content":{},` + rest, "$abc", "!r"},
-		{"v12 create type, other state key", "12", `{"sender":"@a:e","type":"m.room.create","state_key":"x","room_id":"!r","content":{},` + rest, "$abc", "!r"},
+		// Rules 1 and 2 of rooms/v12.md go by type alone: every m.room.create is the create
+		// event of its own room (decision "A v12 create event is one by its type").
+		{"v12 create type, not state", "12", `{"sender":"@a:e","type":"m.room.create","room_id":"!r","content":{},` + rest, "$abc", "!abc"},
+		{"v12 create type, other state key", "12", `{"sender":"@a:e","type":"m.room.create","state_key":"x","room_id":"!r","content":{},` + rest, "$abc", "!abc"},
+		{"v12 create type, other state key, no room_id", "12", `{"sender":"@a:e","type":"m.room.create","state_key":"x","content":{},` + rest, "$abc", "!abc"},
+		{"v12 create type, not state, no room_id", "12", `{"sender":"@a:e","type":"m.room.create","content":{},` + rest, "$abc", "!abc"},
 		{"v11 create", "11", `{"sender":"@a:e","type":"m.room.create","state_key":"","room_id":"!r:e","content":{},` + rest, "$abc", "!r:e"},
 	} {
 		v, err := roomversion.Lookup(c.version)
@@ -454,5 +463,37 @@ func TestLoneSurrogateIDsStayDistinct(t *testing.T) {
 	}
 	if len(seen) != 3 { // \ud800 and \uD800 are the same code point
 		t.Errorf("%d distinct state keys, want 3", len(seen))
+	}
+}
+
+// TestRedactsOnlyOfRedactions: Redacts is read for m.room.redaction events only, in every room
+// version: from the top level before v11, from content from v11 (pdu_v*.yaml: "For redaction
+// events, the ID of the event being redacted"). A `redacts` on another event stays in its
+// bytes.
+func TestRedactsOnlyOfRedactions(t *testing.T) {
+	const rest = `"depth":1,"hashes":{"sha256":"47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"},"origin_server_ts":1,"prev_events":[],"auth_events":[],"room_id":"!r:a.example","sender":"@a:a.example","signatures":{}}`
+	for _, c := range []struct {
+		version, event, want string
+	}{
+		{"6", `{"type":"m.room.redaction","redacts":"$x:a.example","content":{},` + rest, "$x:a.example"},
+		{"6", `{"type":"m.room.message","redacts":"$x:a.example","content":{},` + rest, ""},
+		{"1", `{"type":"m.room.create","state_key":"","redacts":"$x:a.example","event_id":"$c:a.example","content":{},` + rest, ""},
+		{"10", `{"type":"m.room.redaction","redacts":"$x","content":{"redacts":"$y"},` + rest, "$x"},
+		{"10", `{"type":"m.room.member","state_key":"@a:a.example","redacts":"$x","content":{"membership":"join"},` + rest, ""},
+		{"11", `{"type":"m.room.redaction","redacts":"$x","content":{"redacts":"$y"},` + rest, "$y"},
+		{"11", `{"type":"m.room.message","content":{"redacts":"$y"},` + rest, ""},
+		{"12", `{"type":"m.room.message","redacts":"$x","content":{"redacts":"$y"},` + rest, ""},
+	} {
+		v, err := roomversion.Lookup(c.version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, err := pdu.Parse(v, []byte(c.event))
+		if err != nil {
+			t.Fatalf("v%s %s: %v", c.version, c.event, err)
+		}
+		if ev.Redacts != c.want {
+			t.Errorf("v%s %s: Redacts = %q, want %q", c.version, ev.Type, ev.Redacts, c.want)
+		}
 	}
 }

@@ -134,7 +134,7 @@ func refParseCanonical(v roomversion.Version, raw []byte) (*Event, error) {
 		if e.Type == TypeRedaction {
 			e.Redacts, _, err = refCanonicalContentString(e.Content, "redacts")
 		}
-	} else {
+	} else if e.Type == TypeRedaction {
 		e.Redacts = topRedacts
 	}
 	if err != nil {
