@@ -191,6 +191,11 @@ def read_event(v, ev, amb, keys, is_probes, sks, sid):
     for kb in keys:
         k = unb(kb)
         r = {"HasKey": k in ev}
+        if k in ev and enc_key(k)[1:-1] != k.encode("utf-8", "surrogatepass"):
+            # a key whose canonical form has escapes ("\u0001", "a\"b"): no key the spec
+            # defines needs one; roomproto's doc says HasKey compares keys "as written in the
+            # canonical form"
+            amb.add("haskey-escaped-key")
         if k in content:
             r["ContentField"] = raw_b(canon(content[k]))
             r["ContentString"] = [b(content[k]), True] if is_str(content[k]) else [b(""), False]
@@ -220,7 +225,7 @@ def field_of(why):
 def answer_event(req):
     amb = set()
     v = int(req["v"])
-    raw = base64.b64decode(req["ev"])
+    raw = base64.b64decode(req.get("ev", ""))
     errs, ev = fr.check(v, raw, amb)
     if errs:
         fields = sorted({(k, field_of(w)) for k, w in errs})
@@ -253,7 +258,9 @@ def valid_server_name(s, amb):
         except ValueError:
             # the grammar's 2*45IPv6char admits it, RFC 3513 section 2.2 does not
             amb.add("ipv6-not-rfc3513")
-            return False
+            # decisions.md, Server ACLs 6: the grammar's 2*45IPv6char only, "as
+            # pdu.ValidServerName does everywhere in roomproto"
+            return DECISIONS
         return True
     host = s.split(":", 1)[0]
     m = IPV4_RE.match(host)
@@ -262,7 +269,8 @@ def valid_server_name(s, amb):
         # admits digits and dots, so whether 1.2.3.256 is a (bad) IPv4 literal or a DNS name
         # is spec-silent. This reference: a bad IPv4 literal.
         amb.add("ipv4-out-of-range")
-        return False
+        # decisions.md, Server ACLs 1: "`256.1.1.1`, `1.2.3`, ... are DNS names by the grammar"
+        return DECISIONS
     return True
 
 
@@ -286,7 +294,7 @@ def answer(req):
         return answer_event(req)
     amb = set()
     try:
-        s = base64.b64decode(req["s"]).decode("utf-8")
+        s = base64.b64decode(req.get("s", "")).decode("utf-8")
     except UnicodeDecodeError:
         # not a string of Unicode code points (invalid UTF-8, or a surrogate's 3-byte form):
         # no identifier grammar admits it
