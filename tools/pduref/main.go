@@ -56,8 +56,11 @@ type refReq struct {
 	Keys []string    `json:"keys,omitempty"`
 	Is   [][2]string `json:"is,omitempty"`
 	SKs  []string    `json:"sks,omitempty"`
-	ID   string      `json:"id,omitempty"`
-	S    string      `json:"s,omitempty"`
+	// Servers and KeyIDs are the arguments of Signatures.Signed, Server and Get.
+	Servers []string `json:"servers,omitempty"`
+	KeyIDs  []string `json:"key_ids,omitempty"`
+	ID      string   `json:"id,omitempty"`
+	S       string   `json:"s,omitempty"`
 }
 
 // refResp is the reference's answer: a verdict and, for an accepted event, its reading.
@@ -123,9 +126,10 @@ func nilOr(b []byte) any {
 
 // probes are the arguments given to the methods that take one, for one event.
 type probes struct {
-	keys []string
-	is   [][2]string
-	sks  []string
+	keys            []string
+	is              [][2]string
+	sks             []string
+	servers, keyIDs []string
 }
 
 var fixedKeys = []string{"membership", "redacts", "body", "", "type", "content", "nonexistent", "a\"b", "a\\b",
@@ -164,7 +168,25 @@ func makeProbes(raw []byte, ev *pdu.Event) probes {
 	}
 	p.is = [][2]string{{ev.Type, sk}, {ev.Type, ""}, {ev.Type, sk + "x"}, {pdu.TypeCreate, ""}, {pdu.TypeMember, sk}, {ev.Type + " ", sk}}
 	p.sks = []string{sk, "", "x", sk + " "}
+	p.servers = []string{"a.example", "b.example", "", "z", "A.example", "é.example"}
+	p.keyIDs = []string{"ed25519:1", "ed25519:0", "", "ed25519:first"}
+	for _, s := range ev.Signatures {
+		p.servers = append(p.servers, s.Server)
+		p.keyIDs = append(p.keyIDs, s.KeyID)
+	}
+	p.servers, p.keyIDs = dedup(p.servers), dedup(p.keyIDs)
 	return p
+}
+
+func dedup(xs []string) []string {
+	sort.Strings(xs)
+	out := xs[:0]
+	for i, x := range xs {
+		if i == 0 || x != xs[i-1] {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 // observe is roomproto's reading of an accepted event, in the reference's encoding.
@@ -205,6 +227,38 @@ func observe(ev *pdu.Event, p probes) map[string]any {
 		servers = append(servers, b64(s))
 	}
 	m["Servers"] = servers
+	// the Signatures methods, on the event's own servers and key IDs and some others
+	var sm [][3]string
+	for srv, keys := range ev.Signatures.Map() {
+		for kid, val := range keys {
+			sm = append(sm, [3]string{srv, kid, val})
+		}
+	}
+	sort.Slice(sm, func(i, j int) bool {
+		if sm[i][0] != sm[j][0] {
+			return sm[i][0] < sm[j][0]
+		}
+		return sm[i][1] < sm[j][1]
+	})
+	smb := [][3]string{}
+	for _, x := range sm {
+		smb = append(smb, [3]string{b64(x[0]), b64(x[1]), b64(x[2])})
+	}
+	m["SigMap"] = smb
+	signed, got, per := []bool{}, []any{}, [][][3]string{}
+	for _, srv := range p.servers {
+		signed = append(signed, ev.Signatures.Signed(srv))
+		one := [][3]string{}
+		for _, s := range ev.Signatures.Server(srv) {
+			one = append(one, [3]string{b64(s.Server), b64(s.KeyID), b64(s.Value)})
+		}
+		per = append(per, one)
+		for _, kid := range p.keyIDs {
+			val, ok := ev.Signatures.Get(srv, kid)
+			got = append(got, []any{b64(val), ok})
+		}
+	}
+	m["Signed"], m["Get"], m["Server"] = signed, got, per
 	m["Membership"] = b64(ev.Membership)
 	m["Unsigned"] = b64b(ev.Unsigned)
 	m["Raw"] = b64b(ev.Raw())
@@ -383,6 +437,12 @@ func runCase(ref *pyref.Process, v string, raw []byte, r *rand.Rand) (caseResult
 		}
 		for _, x := range p.sks {
 			req.SKs = append(req.SKs, b64(x))
+		}
+		for _, x := range p.servers {
+			req.Servers = append(req.Servers, b64(x))
+		}
+		for _, x := range p.keyIDs {
+			req.KeyIDs = append(req.KeyIDs, b64(x))
 		}
 	}
 	var resp refResp

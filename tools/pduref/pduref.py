@@ -113,7 +113,7 @@ def is_str(x):
     return isinstance(x, str)
 
 
-def read_event(v, ev, amb, keys, is_probes, sks, sid):
+def read_event(v, ev, amb, keys, is_probes, sks, sid, servers, key_ids):
     """The reference's reading of every field of an accepted event."""
     raw, members = layout(ev)
     typ = ev["type"]
@@ -164,6 +164,17 @@ def read_event(v, ev, amb, keys, is_probes, sks, sid):
             sigs.append([b(srv), b(kid), b(ev["signatures"][srv][kid])])
     e["Signatures"] = sigs
     e["Servers"] = [b(s) for s in sorted(ev["signatures"]) if ev["signatures"][s]]
+    # Signatures as a map (one entry per signature, sorted here for comparison), and looked up
+    e["SigMap"] = sigs
+    e["Signed"], e["Get"], e["Server"] = [], [], []
+    for sb in servers:
+        srv = unb(sb)
+        mine = ev["signatures"].get(srv, {})
+        e["Signed"].append(len(mine) > 0)
+        e["Server"].append([[sb, b(k), b(mine[k])] for k in sorted(mine)])
+        for kb in key_ids:
+            kid = unb(kb)
+            e["Get"].append([b(mine[kid]), True] if kid in mine else [b(""), False])
     mem = content.get("membership")
     if typ != MEMBER and is_str(mem):
         amb.add("membership-non-member")
@@ -238,7 +249,7 @@ def answer_event(req):
         # reference, like most JSON parsers, keeps the last.
         amb.add("duplicate-key-lenient")
     e, idx = read_event(v, ev, amb, req.get("keys", []), req.get("is", []), req.get("sks", []),
-                        req.get("id", ""))
+                        req.get("id", ""), req.get("servers", []), req.get("key_ids", []))
     return {"verdict": "accept", "kinds": [], "fields": [], "why": "", "amb": sorted(amb),
             "event": e, "index": idx}
 
