@@ -196,6 +196,9 @@ var mutations = []struct {
 	{"intval", mutIntVal},
 	{"contentval", mutContentVal},
 	{"v12room", mutV12Room},
+	{"shadow", mutShadow},
+	{"shadow", mutShadow},
+	{"manykeys", mutManyKeys},
 	{"none", func(c *tcase) ([]byte, string) { return c.o.render(), "none" }},
 	{"escape", mutEscape},
 	{"dupval", mutDupVal},
@@ -981,4 +984,103 @@ func mutV12Room(c *tcase) ([]byte, string) {
 		o["room_id"] = rid
 	}
 	return c.sign(o).render(), "v12room=sk:" + sk + ":room_id:" + rid
+}
+
+// shadowFields are keys of the event's own fields, written where they are not the event's:
+// inside content, unsigned, an extra top-level object that sorts first, nested deeper, as text
+// inside strings, and as near-miss names.
+var shadowFields = []string{"type", "state_key", "room_id", "sender", "content", "depth", "origin_server_ts",
+	"redacts", "membership", "hashes", "signatures", "unsigned", "prev_events", "auth_events", "event_id", "origin"}
+
+func shadowObj(c *tcase) string {
+	var parts []string
+	for _, f := range shadowFields {
+		if c.r.Intn(2) == 0 {
+			continue
+		}
+		var val string
+		switch f {
+		case "content", "hashes", "signatures", "unsigned":
+			val = c.pick(`{"membership":"ban","redacts":"$evil:e.example","sha256":"ZXZpbA"}`, `{"e.example":{"ed25519:1":"ZXZpbA"}}`, `{}`)
+		case "depth", "origin_server_ts":
+			val = c.pick(`666`, `-1`, `"666"`)
+		case "prev_events", "auth_events":
+			val = c.pick(`["$evil:e.example"]`, `[["$evil:e.example",{}]]`)
+		default:
+			val = c.pick(`"evil"`, `"$evil:e.example"`, `"@evil:e.example"`, `"ban"`, `5`, `null`)
+		}
+		parts = append(parts, js(f)+":"+val)
+	}
+	return "{" + strings.Join(parts, ",") + "}"
+}
+
+// mutShadow puts the event's field names where a scanner that matched keys by their text, not
+// by their position in the top-level object, would read them.
+func mutShadow(c *tcase) ([]byte, string) {
+	o := c.o.copy()
+	var label string
+	switch c.r.Intn(6) {
+	case 0: // a top-level object that sorts before every field
+		o[c.pick("aaa", "\u0001", "Z", "0")] = shadowObj(c)
+		label = "shadow=top-object"
+	case 1: // inside content (before and after "membership")
+		var content map[string]json.RawMessage
+		if json.Unmarshal([]byte(o["content"]), &content) != nil || content == nil {
+			content = map[string]json.RawMessage{}
+		}
+		content[c.pick("a", "x", "m.relates_to", "membershi", "membership ")] = json.RawMessage(shadowObj(c))
+		o["content"] = string(difftool.Enc(content))
+		label = "shadow=content-nested"
+	case 2: // inside unsigned
+		o["unsigned"] = shadowObj(c)
+		label = "shadow=unsigned"
+	case 3: // as text inside a string value
+		var content map[string]json.RawMessage
+		if json.Unmarshal([]byte(o["content"]), &content) != nil || content == nil {
+			content = map[string]json.RawMessage{}
+		}
+		content["body"] = json.RawMessage(js(c.pick(`","membership":"ban`, `"}, "state_key":"evil","x":{"`,
+			`\",\"redacts\":\"$evil:e.example`, `,"type":"m.room.create"`, `{"membership":"ban"}`)))
+		o["content"] = string(difftool.Enc(content))
+		label = "shadow=string"
+	case 4: // near-miss top-level names
+		k := c.pick("types", "typ", "type ", "Type", "state_key_", "state_ke", "room_id2", "sender\u0000", "contents", "depth_",
+			"redacts2", "redact", "origin_server_ts_", "signature", "hash", "unsigned_", "prev_event", "auth_events_")
+		o[k] = c.pick(`"evil"`, `{"membership":"ban"}`, `5`, `["$evil:e.example"]`)
+		label = fmt.Sprintf("shadow=near-miss:%q", k)
+	default: // the top-level fields of a whole event nested in prev_content
+		o["unsigned"] = `{"prev_content":` + o["content"] + `,"redacted_because":` + string(c.o.render()) + `}`
+		label = "shadow=unsigned-event"
+	}
+	return c.sign(o).render(), label
+}
+
+// mutManyKeys gives content (or unsigned, or signatures) hundreds to thousands of members, so
+// that the reused canonicaljson.Index grows past what the next, smaller, event needs.
+func mutManyKeys(c *tcase) ([]byte, string) {
+	o := c.o.copy()
+	n := []int{100, 1000, 1025, 3000}[c.r.Intn(4)]
+	where := c.pick("content", "unsigned", "signatures", "top")
+	parts := make([]string, 0, n)
+	for i := 0; i < n; i++ {
+		if where == "signatures" {
+			parts = append(parts, fmt.Sprintf(`"s%d.example":{"ed25519:1":"c2ln"}`, i))
+		} else {
+			parts = append(parts, fmt.Sprintf(`"k%d":%d`, i, i))
+		}
+	}
+	switch where {
+	case "top":
+		for i := 0; i < n; i++ {
+			o[fmt.Sprintf("k%d", i)] = fmt.Sprint(i)
+		}
+	case "content":
+		o["content"] = "{" + strings.Join(parts, ",") + "}"
+	default:
+		o[where] = "{" + strings.Join(parts, ",") + "}"
+	}
+	if where == "signatures" {
+		return o.render(), fmt.Sprintf("manykeys=%s:%d", where, n)
+	}
+	return c.sign(o).render(), fmt.Sprintf("manykeys=%s:%d", where, n)
 }

@@ -541,7 +541,7 @@ func runCase(ref *pyref.Process, v string, raw []byte, r *rand.Rand) (caseResult
 			}
 		}
 	}
-	if len(raw) > 20000 && err == nil {
+	if (len(raw) > 20000 || len(sharedIndex.Members)+len(sharedIndex.Nested) > 500) && err == nil {
 		bigEvent = append([]byte(nil), raw...)
 	}
 	return res, resp
