@@ -197,9 +197,9 @@ func TestHasKey(t *testing.T) {
 		{"depth", true},
 		{"signatures", true},
 		{"creator", false}, // a key of content
-		{"\x01", true},    // written "\u0001" in the canonical form
-		{"a\"b", true},    // written "a\"b"
-		{"t\tn\n", true}, // written "t\tn\n"
+		{"\x01", true},     // written "\u0001" in the canonical form
+		{"a\"b", true},     // written "a\"b"
+		{"t\tn\n", true},   // written "t\tn\n"
 		{"\\u0001", false},
 		{"u0001", false},
 		{"room_version", false},
