@@ -286,6 +286,21 @@ func FuzzParse(f *testing.F) {
 		if s, e := ev.RawContentSpan(); string(ev.Raw()[s:e]) != string(ev.Content) {
 			t.Fatalf("RawContentSpan %d:%d does not hold Content", s, e)
 		}
+		// HasKey takes the unescaped key, as EachMember gives it, and not its escaped text.
+		_ = canonicaljson.EachMember(ev.Raw(), func(k string, _ []byte) error {
+			if !ev.HasKey(k) {
+				t.Fatalf("HasKey(%q) is false for a key of the event", k)
+			}
+			if q := string(canonicaljson.AppendString(nil, k)); q[1:len(q)-1] != k && ev.HasKey(q[1:len(q)-1]) && canonicaljson.EachMember(ev.Raw(), func(k2 string, _ []byte) error {
+				if k2 == q[1:len(q)-1] {
+					return errors.New("found")
+				}
+				return nil
+			}) == nil {
+				t.Fatalf("HasKey(%q), the escaped text of key %q, is true", q[1:len(q)-1], k)
+			}
+			return nil
+		})
 		again, err := pdu.Parse(v, ev.Raw())
 		if err != nil {
 			t.Fatalf("the canonical form of an accepted event is refused: %v", err)
