@@ -3,6 +3,7 @@ package signing
 import (
 	"bytes"
 	"crypto/ed25519"
+	"crypto/subtle"
 	"errors"
 	"strconv"
 	"strings"
@@ -268,7 +269,8 @@ func checkUsable(key SigningKey) error {
 	if !validKeyVersion(key.Version) {
 		return &KeyError{KeyID: key.KeyID(), Detail: "key version must be 1-255 characters from [a-zA-Z0-9_]"}
 	}
-	if !bytes.Equal(ed25519.NewKeyFromSeed(key.Private.Seed())[ed25519.SeedSize:], key.Private[ed25519.SeedSize:]) {
+	if subtle.ConstantTimeCompare(key.made[:], key.Private) != 1 &&
+		!bytes.Equal(ed25519.NewKeyFromSeed(key.Private.Seed())[ed25519.SeedSize:], key.Private[ed25519.SeedSize:]) {
 		return &KeyError{KeyID: key.KeyID(), Detail: "the private key's public half is not its seed's"}
 	}
 	return nil

@@ -51,11 +51,17 @@ func (e *KeyError) Unwrap() []error {
 }
 
 // SigningKey is a server's ed25519 signing key and its version ("1" in key ID "ed25519:1").
+// Make one with NewSigningKey or ParseSigningKey; the signing functions also take one built by
+// hand, after checking that its private key's public half is its seed's (one ed25519 key
+// derivation per signature, which keys from NewSigningKey skip).
 type SigningKey struct {
 	// Version is the key version: the part of the key ID after "ed25519:".
 	Version string
 	// Private is the ed25519 private key.
 	Private ed25519.PrivateKey
+	// made is Private as NewSigningKey derived it from its seed: while Private still holds
+	// these bytes, they need no check.
+	made [ed25519.PrivateKeySize]byte
 }
 
 // KeyID returns "ed25519:" + Version, the signing key identifier of appendices "Signing Details".
@@ -89,7 +95,9 @@ func NewSigningKey(version string, seed []byte) (SigningKey, error) {
 	if len(seed) != ed25519.SeedSize {
 		return SigningKey{}, &KeyError{KeyID: keyIDPrefix + version, Detail: fmt.Sprintf("seed is %d bytes, want %d", len(seed), ed25519.SeedSize)}
 	}
-	return SigningKey{Version: version, Private: ed25519.NewKeyFromSeed(seed)}, nil
+	k := SigningKey{Version: version, Private: ed25519.NewKeyFromSeed(seed)}
+	copy(k.made[:], k.Private)
+	return k, nil
 }
 
 // ParseSigningKey parses a signing key in the common homeserver key file format: one line

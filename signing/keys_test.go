@@ -145,6 +145,15 @@ func TestSignRefusesUnusableKeys(t *testing.T) {
 	mismatched := append(append(ed25519.PrivateKey{}, good.Private.Seed()...), make([]byte, 32)...)
 	_, other := testKey(t, "b.example")
 	swapped := append(append(ed25519.PrivateKey{}, good.Private.Seed()...), other.Public()...)
+	// A key NewSigningKey made whose bytes were changed afterwards, in place.
+	changed, err := NewSigningKey("1", good.Private.Seed())
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed.Private[40] ^= 1
+	// One whose seed was changed: its public half is no longer the seed's.
+	reseeded, _ := NewSigningKey("1", good.Private.Seed())
+	reseeded.Private[3] ^= 1
 	event := []byte(`{"auth_events":[],"content":{},"depth":1,"hashes":{"sha256":"x"},"origin_server_ts":1,"prev_events":[],"room_id":"!r:a.example","sender":"@u:a.example","signatures":{},"type":"m.room.message"}`)
 	sign := map[string]func(server string, key SigningKey) error{
 		"SignJSON": func(server string, key SigningKey) error {
@@ -172,6 +181,8 @@ func TestSignRefusesUnusableKeys(t *testing.T) {
 		{"public half zero", SigningKey{Version: "1", Private: mismatched}},
 		{"public half of another key", SigningKey{Version: "1", Private: swapped}},
 		{"no private key", SigningKey{Version: "1"}},
+		{"public half changed after NewSigningKey", changed},
+		{"seed changed after NewSigningKey", reseeded},
 	} {
 		for fn, call := range sign {
 			var ke *KeyError
