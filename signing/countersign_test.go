@@ -209,3 +209,49 @@ func TestCountersignEventReplacesOwnSignatures(t *testing.T) {
 		t.Fatalf("z.example: %v", err)
 	}
 }
+
+// FuzzSignEvent: SignEvent never panics, refuses with ErrMalformed only, and what it accepts it
+// returns as canonical JSON whose content hash checks, whose other servers' signatures are
+// kept, which signing again leaves unchanged (the hash and the deterministic signature are the
+// same), and, when it parses as an event, whose new signature verifies.
+func FuzzSignEvent(f *testing.F) {
+	for i, s := range fuzzSeeds(f) {
+		f.Add(byte(i), s)
+	}
+	_, key := testKey(f, "b.example")
+	keys := KeyRing{"b.example": {"ed25519:1": {Key: key.Public()}}}
+	f.Fuzz(func(t *testing.T, vb byte, data []byte) {
+		v := fuzzVersion(vb)
+		out, err := SignEvent(v, data, "b.example", key)
+		if err != nil {
+			if !errors.Is(err, ErrMalformed) {
+				t.Fatalf("error without ErrMalformed: %v", err)
+			}
+			return
+		}
+		strict := canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON}
+		if again, err := canonicaljson.Append(nil, out, strict); err != nil || !bytes.Equal(again, out) {
+			t.Fatalf("output not canonical (%v): %s", err, out)
+		}
+		if err := CheckContentHash(v, out); err != nil {
+			t.Fatalf("content hash of the output: %v", err)
+		}
+		want := signatureMembers(t, data)
+		got := signatureMembers(t, out)
+		if want["b.example"] == nil {
+			want["b.example"] = map[string]string{}
+		}
+		want["b.example"]["ed25519:1"] = got["b.example"]["ed25519:1"]
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("signatures changed:\n%v\n%v", want, got)
+		}
+		if twice, err := SignEvent(v, out, "b.example", key); err != nil || !bytes.Equal(twice, out) {
+			t.Fatalf("signing the output again changed it (%v):\n%s\n%s", err, out, twice)
+		}
+		if ev, err := pdu.Parse(v, out); err == nil {
+			if err := VerifyEventSignature(ev, "b.example", keys); err != nil {
+				t.Fatalf("the signature does not verify: %v", err)
+			}
+		}
+	})
+}
