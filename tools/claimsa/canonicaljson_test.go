@@ -196,11 +196,11 @@ func TestCanonicalStrict(t *testing.T) {
 // TestCanonicalErrorKinds checks decisions.md canonicaljson 14 and go doc SyntaxError.Is.
 func TestCanonicalErrorKinds(t *testing.T) {
 	type k struct {
-		in         string
-		strict     bool
-		sentinel   error
-		isSyntax   bool
-		isTooDeep  bool
+		in        string
+		strict    bool
+		sentinel  error
+		isSyntax  bool
+		isTooDeep bool
 	}
 	deep := strings.Repeat("[", 128) + strings.Repeat("]", 128)
 	cases := []k{

@@ -157,7 +157,7 @@ func TestRedactKeptKeys(t *testing.T) {
 			}
 		}
 		inputs = append(inputs, []byte(`{"type":"m.room.member","sender":"@u:a"}`)) // entry 1: no content
-		inputs = append(inputs, []byte(`{"content":{"membership":"join"}}`))         // entry 6: no type
+		inputs = append(inputs, []byte(`{"content":{"membership":"join"}}`))        // entry 6: no type
 		for _, in := range inputs {
 			if !v.Format.StrictCanonicalJSON || true {
 				got, err := redaction.Redact(v, in)
