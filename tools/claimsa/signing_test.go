@@ -275,8 +275,10 @@ func TestBase64(t *testing.T) {
 		{"hash other length", hstd[:40], signing.ErrContentHashMismatch, ""},
 		{"hash whitespace", " " + hstd, signing.ErrContentHashMismatch, ""},
 	} {
-		e := setTop(t, mixedHashEv, "hashes", `{"sha256":`+jsonString(c.s)+`}`)
-		verr(t, c.claim, signing.CheckContentHash(v, e), c.want, c.known)
+		t.Run(c.claim, func(t *testing.T) {
+			e := setTop(t, mixedHashEv, "hashes", `{"sha256":`+jsonString(c.s)+`}`)
+			verr(t, c.claim, signing.CheckContentHash(v, e), c.want, c.known)
+		})
 	}
 }
 
