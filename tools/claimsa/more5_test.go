@@ -1,6 +1,7 @@
 package claimsa
 
 import (
+	"encoding/base64"
 	"errors"
 	"github.com/roomproto/roomproto/redaction"
 	"math"
@@ -120,4 +121,21 @@ func TestMarshalNegZeroAndEmptyRedacts(t *testing.T) {
 			t.Errorf("v%s empty redacts, no target: Decide = %v, want ignore (doc Ignore: no redacts)", id, d)
 		}
 	}
+}
+
+// TestUnusedBits checks decisions.md signing 1 ("Unused low bits of the last character are
+// ignored") for signatures and content hashes.
+func TestUnusedBits(t *testing.T) {
+	k := skey(t, "a.example", "1")
+	obj, _ := signing.SignJSON([]byte(`{"a":1}`), "a.example", k)
+	sig := strings.TrimSuffix(strings.Split(topField(t, obj, "signatures"), `"ed25519:1":"`)[1], `"}}`)
+	alt := sig[:len(sig)-1] + string(flipLowBits(sig[len(sig)-1]))
+	o := setTop(t, obj, "signatures", `{"a.example":{"ed25519:1":"`+alt+`"}}`)
+	verr(t, "signature with other unused bits", signing.VerifyJSON(o, ring(t, "a.example", "1")), nil, "")
+	v := ver(t, "10")
+	e := mkEvent("10")
+	h, _ := signing.ContentHash(v, e)
+	hs := base64.RawStdEncoding.EncodeToString(h[:])
+	hs = hs[:42] + string(flipLowBits(hs[42]))
+	verr(t, "hash with other unused bits", signing.CheckContentHash(v, setTop(t, e, "hashes", `{"sha256":"`+hs+`"}`)), nil, "")
 }
