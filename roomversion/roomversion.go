@@ -229,10 +229,16 @@ var ErrUnknownVersion = errors.New("roomversion: unknown room version")
 type UnknownVersionError struct {
 	// ID is the identifier that was looked up.
 	ID string
+	// Altered is set by Version.Check when ID names a room version the spec defines but the
+	// Version's rules are not that version's (a copy whose flags were changed).
+	Altered bool
 }
 
 // Error returns "unknown room version" and the version string.
 func (e *UnknownVersionError) Error() string {
+	if e.Altered {
+		return fmt.Sprintf("roomversion: room version %q with rules other than its own", e.ID)
+	}
 	return fmt.Sprintf("roomversion: unknown room version %q", e.ID)
 }
 
@@ -414,13 +420,17 @@ func Lookup(id string) (Version, error) {
 	return Version{}, &UnknownVersionError{ID: id}
 }
 
-// Check returns nil when v is a room version the spec defines (one Lookup or All returns), and
-// otherwise an [*UnknownVersionError]. The functions of roomproto that take a Version call it,
-// so that the zero Version, which has no rules at all, is refused rather than read as a room
-// version in which nothing is checked.
+// Check returns nil when v is a room version the spec defines (one Lookup or All returns, every
+// rule as it returns it), and otherwise an [*UnknownVersionError] (with Altered set for a copy of
+// a defined version whose rules were changed). The functions of roomproto that take a Version
+// call it, so that the zero Version, which has no rules at all, is refused rather than read as a
+// room version in which nothing is checked, and a version's ID always means its rules.
 func (v Version) Check() error {
 	for i := range known {
 		if known[i].ID == v.ID {
+			if known[i] != v {
+				return &UnknownVersionError{ID: v.ID, Altered: true}
+			}
 			return nil
 		}
 	}

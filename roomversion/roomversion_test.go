@@ -188,8 +188,9 @@ func ExampleLookup() {
 	// Output: true false reference-hash-urlsafe-base64
 }
 
-// TestCheck: a Version Lookup or All returns passes Check; the zero Version and a copy renamed to
-// an ID the spec does not define are *UnknownVersionError values matching ErrUnknownVersion.
+// TestCheck: a Version Lookup or All returns passes Check; the zero Version, a copy renamed to
+// an ID the spec does not define, and a copy of a defined version with one rule changed (Altered)
+// are *UnknownVersionError values matching ErrUnknownVersion.
 func TestCheck(t *testing.T) {
 	for _, v := range roomversion.All() {
 		if err := v.Check(); err != nil {
@@ -198,11 +199,21 @@ func TestCheck(t *testing.T) {
 	}
 	renamed, _ := roomversion.Lookup("9")
 	renamed.ID = "org.example.nine"
-	for _, v := range []roomversion.Version{{}, renamed, {ID: "9x"}} {
-		err := v.Check()
+	floaty, _ := roomversion.Lookup("10")
+	floaty.Auth.FloatPowerLevels = true
+	lenient, _ := roomversion.Lookup("6")
+	lenient.Format.StrictCanonicalJSON = false
+	v1Rules, _ := roomversion.Lookup("1")
+	v1Rules.ID = "10"
+	for _, c := range []struct {
+		v       roomversion.Version
+		altered bool
+	}{{roomversion.Version{}, false}, {renamed, false}, {roomversion.Version{ID: "9x"}, false},
+		{roomversion.Version{ID: "9"}, true}, {floaty, true}, {lenient, true}, {v1Rules, true}} {
+		err := c.v.Check()
 		var uve *roomversion.UnknownVersionError
-		if !errors.As(err, &uve) || uve.ID != v.ID || !errors.Is(err, roomversion.ErrUnknownVersion) {
-			t.Errorf("Check of %q: %v, want an *UnknownVersionError for it", v.ID, err)
+		if !errors.As(err, &uve) || uve.ID != c.v.ID || uve.Altered != c.altered || !errors.Is(err, roomversion.ErrUnknownVersion) {
+			t.Errorf("Check of %q: %v, want an *UnknownVersionError for it (altered %v)", c.v.ID, err, c.altered)
 		}
 	}
 }
