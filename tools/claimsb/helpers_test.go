@@ -143,6 +143,9 @@ func newRoom(t testing.TB, v roomversion.Version, joinRule string, plContent M) 
 	r.join = ev(t, v, M{"room_id": rid, "type": "m.room.member", "state_key": "@alice:a.example", "content": M{"membership": "join"}, "auth_events": ca, "prev_events": refs(v, r.create), "depth": 2})
 	if plContent == nil {
 		plContent = M{"users": M{"@alice:a.example": 100}}
+		if v.AdditionalCreators() {
+			plContent = M{"users": M{}} // rule 10.4: creators are not listed
+		}
 	}
 	r.pl = ev(t, v, M{"room_id": rid, "type": "m.room.power_levels", "state_key": "", "content": plContent, "auth_events": append(append([]any{}, ca...), refs(v, r.join)...), "prev_events": refs(v, r.join), "depth": 3})
 	if joinRule != "" {
