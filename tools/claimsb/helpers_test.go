@@ -199,3 +199,5 @@ func wantRejection(t *testing.T, err error, rule string, sentinel error) {
 		t.Fatalf("want rule %s %v, got rule %s %v (%v)", rule, sentinel, rj.Rule, rj.Err, err)
 	}
 }
+
+func parseAny(v roomversion.Version, b []byte) (*pdu.Event, error) { return signing.ParseEvent(v, b) }
