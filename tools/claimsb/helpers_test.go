@@ -201,3 +201,13 @@ func wantRejection(t *testing.T, err error, rule string, sentinel error) {
 }
 
 func parseAny(v roomversion.Version, b []byte) (*pdu.Event, error) { return signing.ParseEvent(v, b) }
+
+func authrulesParseJoinRules(s string) string { return authrules.ParseJoinRules([]byte(s)).Rule }
+
+func authrulesParsePL(vid, s string) (int64, error) {
+	pl, err := authrules.ParsePowerLevels(ver(vid), []byte(s))
+	if err != nil {
+		return 0, err
+	}
+	return pl.BanLevel(), nil
+}
