@@ -65,6 +65,7 @@ func TestMembershipNoPanic(t *testing.T) {
 		},
 		"Error(nil).JSON":              func() { var e *membership.Error; _ = e.JSON() },
 		"Error(nil).TryAnotherServer":  func() { var e *membership.Error; _ = e.TryAnotherServer() },
+		"Error(nil).Error":             func() { var e *membership.Error; _ = e.Error() },
 		"KnownRooms(nil)":              func() { membership.KnownRooms(nil).RoomMembership("!a:x", "@b:b.example") },
 		"ParseAllowConditions(nil)":    func() { _, _ = membership.ParseAllowConditions(nil) },
 		"JoinRuleSupported(zero)":      func() { membership.JoinRuleSupported(zero, "restricted") },
