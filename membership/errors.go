@@ -128,11 +128,15 @@ type Error struct {
 
 // Error returns "membership: <status> <errcode>: <message>".
 func (e *Error) Error() string {
+	e = orNilError(e)
 	return fmt.Sprintf("membership: %d %s: %s", e.Status, e.ErrCode, e.Message)
 }
 
 // Unwrap returns the reason and the cause.
 func (e *Error) Unwrap() []error {
+	if e == nil {
+		return nil
+	}
 	out := make([]error, 0, 2)
 	if e.Reason != nil {
 		out = append(out, e.Reason)
@@ -147,6 +151,7 @@ func (e *Error) Unwrap() []error {
 // "room_version" when RoomVersion is set), as canonical JSON (spec: client-server-api
 // "Standard error response", joins-v1.yaml).
 func (e *Error) JSON() []byte {
+	e = orNilError(e)
 	b := make([]byte, 0, 32+len(e.ErrCode)+len(e.Message))
 	b = append(b, `{"errcode":`...)
 	b = canonicaljson.AppendString(b, e.ErrCode)
@@ -169,7 +174,21 @@ func (e *Error) MarshalJSON() ([]byte, error) { return e.JSON(), nil }
 // server); false for 403 M_FORBIDDEN, which every resident would answer alike (spec:
 // server-server-api "Restricted rooms", joins-v1.yaml).
 func (e *Error) TryAnotherServer() bool {
+	e = orNilError(e)
 	return ShouldTryAnotherServer(e.Status, e.ErrCode) || errors.Is(e.Reason, ErrBadTemplate)
+}
+
+// nilError is what the methods of a nil *Error (a caller's slip, not a verdict) answer as:
+// 500 M_UNKNOWN, as DecisionJSON answers it.
+var nilError = Error{Status: 500, ErrCode: ErrCodeUnknown, Message: "nil *membership.Error"}
+
+// orNilError returns e, or for a nil e a copy of nilError.
+func orNilError(e *Error) *Error {
+	if e == nil {
+		c := nilError
+		return &c
+	}
+	return e
 }
 
 // ShouldTryAnotherServer reports whether a make_join or send_join error response with the

@@ -269,7 +269,7 @@ func DecisionJSON(d JoinDecision, err error) []byte {
 	case !errors.As(err, &e):
 		e = &Error{Status: 500, ErrCode: ErrCodeUnknown, Message: err.Error()}
 	case e == nil: // a nil *Error, maybe wrapped: a caller's slip, not a verdict
-		e = &Error{Status: 500, ErrCode: ErrCodeUnknown, Message: "nil *membership.Error"}
+		e = orNilError(nil)
 	}
 	b := append([]byte(nil), `{"decision":"reject","errcode":`...)
 	b = canonicaljson.AppendString(b, e.ErrCode)

@@ -217,8 +217,12 @@ func memberRule(v roomversion.Version, membership string) string {
 // RequiredLevel returns the power level the sender of t needs under pl: the highest of the
 // levels of t.Levels (for an unban both the kick and the ban level), 0 when t needs none. Like
 // the getters of [authrules.PowerLevels] it saturates levels beyond the int64 range (room
-// versions 1-9); [CheckTransition] compares the exact values.
+// versions 1-9); [CheckTransition] compares the exact values. A nil pl reads as a room without
+// power levels (the spec's defaults: invite 0, kick and ban 50).
 func (t Transition) RequiredLevel(pl *authrules.PowerLevels) int64 {
+	if pl == nil {
+		pl = authrules.DefaultPowerLevels(roomversion.Version{}, nil)
+	}
 	var need int64
 	for i, l := range t.Levels {
 		var x int64

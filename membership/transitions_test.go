@@ -290,3 +290,36 @@ func TestClassifyRestrictedJoinNeedsAuthoriser(t *testing.T) {
 		}
 	}
 }
+
+// TestNilReceiversAnswer: the methods of a nil *Error answer as DecisionJSON answers a nil
+// *Error (500 M_UNKNOWN, no other server to try), and RequiredLevel of nil power levels reads
+// the spec's defaults (invite 0, kick and ban 50): nothing in the package panics on them.
+func TestNilReceiversAnswer(t *testing.T) {
+	var e *Error
+	if got, want := string(e.JSON()), `{"errcode":"M_UNKNOWN","error":"nil *membership.Error"}`; got != want {
+		t.Errorf("JSON() = %s, want %s", got, want)
+	}
+	if got, want := e.Error(), "membership: 500 M_UNKNOWN: nil *membership.Error"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+	if e.TryAnotherServer() || e.Unwrap() != nil {
+		t.Errorf("TryAnotherServer() = %v, Unwrap() = %v", e.TryAnotherServer(), e.Unwrap())
+	}
+	if b, err := e.MarshalJSON(); err != nil || string(b) != string(e.JSON()) {
+		t.Errorf("MarshalJSON() = %s, %v", b, err)
+	}
+	for _, c := range []struct {
+		levels []Level
+		want   int64
+	}{
+		{nil, 0},
+		{[]Level{LevelInvite}, 0},
+		{[]Level{LevelKick}, 50},
+		{[]Level{LevelBan}, 50},
+		{[]Level{LevelKick, LevelBan}, 50},
+	} {
+		if got := (Transition{Levels: c.levels}).RequiredLevel(nil); got != c.want {
+			t.Errorf("RequiredLevel(nil) of %v = %d, want %d", c.levels, got, c.want)
+		}
+	}
+}

@@ -4,8 +4,8 @@
 //
 // Exit status: 0 when the command did its job (also when the verdict is "rejected" or
 // "invalid"), 1 when the input is unusable (malformed JSON, unknown room version, missing or bad
-// flag, unreadable file), with one line on standard error; 2 for an unknown command or no
-// command at all (the list of commands is printed).
+// flag, unreadable file, and also no command or an unknown one), with one line on standard
+// error. `roomproto help` prints the list of commands (exit 0).
 //
 // Usage:
 //

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -97,13 +98,12 @@ func TestCLIExitCodes(t *testing.T) {
 	unusable(t, "unknown room version", o, e, c)
 }
 
-// go doc ./cmd/roomproto: "2 for an unknown command or no command at all (the list of
-// commands is printed)".
+// go doc ./cmd/roomproto (settled by B1): exit 1 "also [for] no command or an unknown one, with
+// one line on standard error".
 func TestCLIDocExitTwo(t *testing.T) {
-	knownFinding(t, "B1")
-	_, _, c := cli(t, nil, "bogus")
-	if c != 2 {
-		t.Errorf("unknown command: exit %d, go doc says 2", c)
+	for _, args := range [][]string{{"bogus"}, {}} {
+		o, e, c := cli(t, nil, args...)
+		unusable(t, fmt.Sprintf("command %q", args), o, e, c)
 	}
 }
 
@@ -137,15 +137,12 @@ func TestCLIVerifyInputs(t *testing.T) {
 	}
 }
 
-// decisions.md (Cross-package decisions) "Command line": "JSON that is not an object ... is an
-// invalid verdict in verify/verify-event".
+// decisions.md (Cross-package decisions) "Command line" (settled by B2): JSON that is not an
+// object is unusable input (exit 1) in every command, verify included.
 func TestCLICrossPackageNonObjectVerdict(t *testing.T) {
-	knownFinding(t, "B2")
 	keys := keysFile(t, "a.example")
-	o, _, code := cli(t, []byte(`[1]`), "verify", "--keys", keys)
-	if code != 0 || !strings.Contains(o, `"valid":false`) {
-		t.Errorf("verify [1]: exit %d %q, the entry promises an invalid verdict", code, o)
-	}
+	o, e, code := cli(t, []byte(`[1]`), "verify", "--keys", keys)
+	unusable(t, "verify [1]", o, e, code)
 }
 
 // decisions.md (hostile input) 3a: outputs beyond DESIGN.md.

@@ -30,9 +30,9 @@ func TestCLIPolicyCheckKeys(t *testing.T) {
 	if c != 0 || e != "" {
 		t.Fatalf("policy-check: %d %q", c, e)
 	}
-	if !strings.HasPrefix(o, `{"allowed":`) {
-		knownFinding(t, "B3")
-		t.Errorf("policy-check output %q does not start with \"allowed\"", o)
+	// decisions.md hostile input 3a (settled by B3): recommended, policy_server, then reason.
+	if !strings.HasPrefix(o, `{"recommended":`) || !strings.Contains(o, `,"policy_server":`) {
+		t.Errorf("policy-check output %q: want the keys recommended, policy_server (README order)", o)
 	}
 }
 

@@ -82,6 +82,6 @@ func TestMembershipNoPanic(t *testing.T) {
 		for _, p := range panics {
 			t.Log(p)
 		}
-		knownFinding(t, "B5")
+		t.Errorf("%d calls panic (go doc membership: nothing panics on bad input)", len(panics))
 	}
 }
