@@ -66,9 +66,13 @@ func CheckWithOptions(v roomversion.Version, ev *pdu.Event, authEvents []*pdu.Ev
 // "Checks performed on receipt of a PDU") or the current state of the room (check 6, soft
 // failure) — following the authorization rules of the state's room version. It applies every
 // rule except those about the event's own auth_events list (rule 2 of v8, 3 of v12: see
-// [Check]). It returns nil when the event is allowed and a [*Rejection] otherwise. keys may
-// be nil (see [Options.Keys]).
+// [Check]). It returns nil when the event is allowed and a [*Rejection] otherwise (and, for a
+// nil State, an error matching [ErrInvalidState], which is no verdict). keys may be nil (see
+// [Options.Keys]).
 func (s *State) Check(ev *pdu.Event, keys signing.KeyLookup) error {
+	if s == nil {
+		return errNilState
+	}
 	opts := &noOptions // read-only: spares an allocation on the hot path
 	if keys != nil {
 		opts = &Options{Keys: keys}
@@ -84,6 +88,9 @@ var noOptions Options
 
 // CheckWithOptions is [State.Check] with options.
 func (s *State) CheckWithOptions(ev *pdu.Event, opts Options) error {
+	if s == nil {
+		return errNilState
+	}
 	if rej := s.check(ev, &opts); rej != nil {
 		return rej
 	}

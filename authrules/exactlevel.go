@@ -250,6 +250,7 @@ func (pl *PowerLevels) levels(kind levelKind) []level {
 // [PowerLevels.UserLevel] saturates to the int64 range; this method compares the exact
 // values. A room creator of v12 and later is above every level and equal to another creator.
 func (pl *PowerLevels) CompareUsers(a, b string) int {
+	pl = pl.orDefault()
 	return compareLevels(pl.userLevel(a), pl.userLevel(b))
 }
 
@@ -262,6 +263,7 @@ func (pl *PowerLevels) CompareUsers(a, b string) int {
 // saturate the levels of room versions 1-9 that lie outside the int64 range, it compares the
 // exact values. ok is false when name is not one of these seven names.
 func (pl *PowerLevels) CompareUserTo(userID, name string) (c int, ok bool) {
+	pl = pl.orDefault()
 	for i, k := range namedKeys {
 		if k == name {
 			return compareLevels(pl.userLevel(userID), pl.namedLevel(i)), true

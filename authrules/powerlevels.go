@@ -57,7 +57,8 @@ type level struct {
 
 // PowerLevels is a parsed m.room.power_levels content with the spec's defaults filled in
 // (server-server-api "Definitions", event-schemas m.room.power_levels.yaml). A PowerLevels is
-// immutable and safe for concurrent use.
+// immutable and safe for concurrent use. A nil *PowerLevels reads as the defaults of a room
+// without an m.room.power_levels event and without known creators (every user at 0).
 //
 // Before room version 10 a level may be an integer of any size (an integer string in v1-9,
 // rooms/fragments/v1-stringy-power-levels.md; a JSON integer or a truncated float in v1-5,
@@ -157,12 +158,26 @@ func (pl *PowerLevels) withCreatorsShared(v roomversion.Version, creators []stri
 	return &out
 }
 
+// noPowerLevels is what a nil *PowerLevels reads as: the defaults of a room without an
+// m.room.power_levels event and without known creators. It is never modified.
+var noPowerLevels = PowerLevels{named: namedDefaults}
+
+// orDefault returns pl, or for a nil pl the defaults (noPowerLevels), so that no method of a
+// nil *PowerLevels panics.
+func (pl *PowerLevels) orDefault() *PowerLevels {
+	if pl == nil {
+		return &noPowerLevels
+	}
+	return pl
+}
+
 // Exists reports whether the levels were read from an m.room.power_levels event rather than
 // being the defaults of a room without one.
-func (pl *PowerLevels) Exists() bool { return pl.exists }
+func (pl *PowerLevels) Exists() bool { return pl.orDefault().exists }
 
 // IsCreator reports whether userID is a room creator with infinite power (v12 and later).
 func (pl *PowerLevels) IsCreator(userID string) bool {
+	pl = pl.orDefault()
 	if pl.creatorSet != nil {
 		_, ok := pl.creatorSet[userID]
 		return ok
@@ -182,6 +197,7 @@ func (pl *PowerLevels) IsCreator(userID string) bool {
 // [PowerLevels]); use [PowerLevels.CompareUsers] and [PowerLevels.CompareUserTo] to compare
 // levels as the rules do.
 func (pl *PowerLevels) UserLevel(userID string) int64 {
+	pl = pl.orDefault()
 	if len(pl.creators) > 0 && pl.IsCreator(userID) {
 		return InfiniteLevel
 	}
@@ -195,35 +211,36 @@ func (pl *PowerLevels) UserLevel(userID string) int64 {
 // whether there is one. Without a power levels event the v1-11 creators have an entry (100); a
 // v12 creator's entry is the one written, which [PowerLevels.UserLevel] does not use.
 func (pl *PowerLevels) UserLevelSet(userID string) (int64, bool) {
-	return lookupLevel(pl.users, userID)
+	return lookupLevel(pl.orDefault().users, userID)
 }
 
 // UsersDefault returns `users_default` (default 0).
-func (pl *PowerLevels) UsersDefault() int64 { return pl.named[nUsersDefault] }
+func (pl *PowerLevels) UsersDefault() int64 { return pl.orDefault().named[nUsersDefault] }
 
 // InviteLevel returns the *invite level*: `invite`, default 0 (server-server-api
 // "Definitions").
-func (pl *PowerLevels) InviteLevel() int64 { return pl.named[nInvite] }
+func (pl *PowerLevels) InviteLevel() int64 { return pl.orDefault().named[nInvite] }
 
 // KickLevel returns the *kick level*: `kick`, default 50.
-func (pl *PowerLevels) KickLevel() int64 { return pl.named[nKick] }
+func (pl *PowerLevels) KickLevel() int64 { return pl.orDefault().named[nKick] }
 
 // BanLevel returns the *ban level*: `ban`, default 50.
-func (pl *PowerLevels) BanLevel() int64 { return pl.named[nBan] }
+func (pl *PowerLevels) BanLevel() int64 { return pl.orDefault().named[nBan] }
 
 // RedactLevel returns the *redact level*: `redact`, default 50.
-func (pl *PowerLevels) RedactLevel() int64 { return pl.named[nRedact] }
+func (pl *PowerLevels) RedactLevel() int64 { return pl.orDefault().named[nRedact] }
 
 // StateDefault returns `state_default`, default 50 (also without a power levels event).
-func (pl *PowerLevels) StateDefault() int64 { return pl.named[nStateDefault] }
+func (pl *PowerLevels) StateDefault() int64 { return pl.orDefault().named[nStateDefault] }
 
 // EventsDefault returns `events_default`, default 0.
-func (pl *PowerLevels) EventsDefault() int64 { return pl.named[nEventsDefault] }
+func (pl *PowerLevels) EventsDefault() int64 { return pl.orDefault().named[nEventsDefault] }
 
 // EventLevel returns the *required power level* of an event type (server-server-api
 // "Definitions"): its entry in `events`, otherwise `state_default` for a state event and
 // `events_default` for any other.
 func (pl *PowerLevels) EventLevel(eventType string, isState bool) int64 {
+	pl = pl.orDefault()
 	if v, ok := lookupLevel(pl.events, eventType); ok {
 		return v
 	}
@@ -236,6 +253,7 @@ func (pl *PowerLevels) EventLevel(eventType string, isState bool) int64 {
 // NotificationLevel returns the level required to trigger the notification key (such as
 // "room"): its entry in `notifications`, otherwise [DefaultNotificationLevel].
 func (pl *PowerLevels) NotificationLevel(key string) int64 {
+	pl = pl.orDefault()
 	if v, ok := lookupLevel(pl.notifications, key); ok {
 		return v
 	}
@@ -247,6 +265,7 @@ func (pl *PowerLevels) NotificationLevel(key string) int64 {
 // creator's entry in the event (which rule 10.4 rejects) is returned as written, though every
 // level of a creator is [InfiniteLevel] (docs/decisions.md authrules "Creators").
 func (pl *PowerLevels) Users() map[string]int64 {
+	pl = pl.orDefault()
 	out := make(map[string]int64, len(pl.users))
 	for _, l := range pl.users {
 		out[l.key] = l.value

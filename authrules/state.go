@@ -14,7 +14,7 @@ import (
 )
 
 // ErrInvalidState is matched (errors.Is) by the errors of [NewState] and [State.Apply]: an
-// event that cannot be part of a room state.
+// event that cannot be part of a room state; and by those of the methods of a nil *State.
 var ErrInvalidState = errors.New("authrules: invalid state")
 
 // State is a room state — state events keyed by `(type, state_key)` — prepared for the
@@ -23,7 +23,9 @@ var ErrInvalidState = errors.New("authrules: invalid state")
 // events against the same state pays the parsing once ([State.Check]).
 //
 // A State is safe for concurrent use by any number of readers. [State.Apply] modifies it and
-// must not run concurrently with any other method.
+// must not run concurrently with any other method. A State comes from [NewState]; the methods
+// of a nil *State answer as an empty state would, and those that return an error (Check,
+// CheckWithOptions, Apply, AuthEvents) an error matching [ErrInvalidState], not a verdict.
 type State struct {
 	v    roomversion.Version
 	nums *ruleNumbers
@@ -166,6 +168,10 @@ func (s *State) roomOf(ev *pdu.Event) string {
 	return ev.RoomID
 }
 
+// errNilState is what the methods of a nil *State that return an error answer: a caller's
+// slip (a State comes from NewState), not a verdict.
+var errNilState = fmt.Errorf("%w: nil *State (make one with NewState)", ErrInvalidState)
+
 // sameRoom checks that ev is of the state's room, which the first event sets.
 func (s *State) sameRoom(ev *pdu.Event) error {
 	room := s.roomOf(ev)
@@ -189,6 +195,9 @@ func (s *State) sameRoom(ev *pdu.Event) error {
 // gives), which the first event of an empty state sets. Apply must not run concurrently with
 // any other method of s.
 func (s *State) Apply(ev *pdu.Event) error {
+	if s == nil {
+		return errNilState
+	}
 	if ev == nil || ev.StateKey == nil {
 		return fmt.Errorf("%w: not a state event", ErrInvalidState)
 	}
@@ -211,18 +220,34 @@ func (s *State) Apply(ev *pdu.Event) error {
 }
 
 // Version returns the room version of the state.
-func (s *State) Version() roomversion.Version { return s.v }
+func (s *State) Version() roomversion.Version {
+	if s == nil {
+		return roomversion.Version{}
+	}
+	return s.v
+}
 
 // Get returns the state event with the given type and state key, or nil.
 func (s *State) Get(eventType, stateKey string) *pdu.Event {
+	if s == nil {
+		return nil
+	}
 	return s.events[StateKey{eventType, stateKey}]
 }
 
 // Len returns the number of state events.
-func (s *State) Len() int { return len(s.events) }
+func (s *State) Len() int {
+	if s == nil {
+		return 0
+	}
+	return len(s.events)
+}
 
 // Events returns the state events, sorted by type then state key.
 func (s *State) Events() []*pdu.Event {
+	if s == nil {
+		return nil
+	}
 	out := make([]*pdu.Event, 0, len(s.events))
 	for _, ev := range s.events {
 		out = append(out, ev)
@@ -237,28 +262,53 @@ func (s *State) Events() []*pdu.Event {
 }
 
 // Create returns the m.room.create event, or nil when the state has none.
-func (s *State) Create() *pdu.Event { return s.create }
+func (s *State) Create() *pdu.Event {
+	if s == nil {
+		return nil
+	}
+	return s.create
+}
 
 // Creators returns the room creators: `content.creator` of the create event in v1-10, its
 // `sender` in v11, its `sender` followed by the valid entries of
 // `content.additional_creators` in v12 (rooms/v12.md "Authorisation rules"). Nil without a
 // create event.
-func (s *State) Creators() []string { return append([]string(nil), s.creators...) }
+func (s *State) Creators() []string {
+	if s == nil {
+		return nil
+	}
+	return append([]string(nil), s.creators...)
+}
 
 // PowerLevels returns the power levels of the state; never nil. Without an
 // m.room.power_levels event they are the defaults (m.room.power_levels.yaml): every user at 0
 // except the creator at 100 in v1-11; in v12 the creators have [InfiniteLevel] whether or not
 // there is a power levels event.
-func (s *State) PowerLevels() *PowerLevels { return s.pl }
+func (s *State) PowerLevels() *PowerLevels {
+	if s == nil {
+		return &noPowerLevels
+	}
+	return s.pl
+}
 
 // JoinRules returns the join rules of the state. Without an m.room.join_rules event the rule
 // is "invite" (docs/decisions.md (authrules): the spec gives no default; "invite" is the
 // reading of the reference implementations and the safe one).
-func (s *State) JoinRules() JoinRules { return s.joinRules }
+func (s *State) JoinRules() JoinRules {
+	if s == nil {
+		return JoinRules{Rule: JoinRuleInvite}
+	}
+	return s.joinRules
+}
 
 // Membership returns the `membership` of userID's m.room.member event, "" when there is none
 // (or its membership is not a string).
-func (s *State) Membership(userID string) string { return s.members[userID] }
+func (s *State) Membership(userID string) string {
+	if s == nil {
+		return ""
+	}
+	return s.members[userID]
+}
 
 // AllMembers returns an iterator over the user IDs whose membership is membership, in no
 // particular order: [State.Members] without the sorting and the slice, for a caller that
@@ -266,6 +316,9 @@ func (s *State) Membership(userID string) string { return s.members[userID] }
 // must not run until the loop has ended.
 func (s *State) AllMembers(membership string) iter.Seq[string] {
 	return func(yield func(string) bool) {
+		if s == nil {
+			return
+		}
 		for u, m := range s.members {
 			if m == membership && !yield(u) {
 				return
@@ -276,6 +329,9 @@ func (s *State) AllMembers(membership string) iter.Seq[string] {
 
 // Members returns the user IDs whose membership is membership, sorted.
 func (s *State) Members(membership string) []string {
+	if s == nil {
+		return nil
+	}
 	var out []string
 	for u, m := range s.members {
 		if m == membership {
@@ -290,6 +346,9 @@ func (s *State) Members(membership string) []string {
 // (server-server-api "Auth events selection"): the events of [AuthEventsNeeded] that the state
 // holds, in that order. ev may be an event being built (see AuthEventsNeeded).
 func (s *State) AuthEvents(ev *pdu.Event) ([]*pdu.Event, error) {
+	if s == nil {
+		return nil, errNilState
+	}
 	keys, err := AuthEventsNeeded(s.v, ev)
 	if err != nil {
 		return nil, err

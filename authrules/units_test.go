@@ -698,3 +698,47 @@ func TestStateOneRoom(t *testing.T) {
 		})
 	}
 }
+
+// TestNilReceivers: a nil *State answers as an empty state, its error-returning methods with
+// ErrInvalidState (no verdict); a nil *PowerLevels reads as the defaults of a room without
+// power levels. Nothing panics.
+func TestNilReceivers(t *testing.T) {
+	var s *State
+	ev := stateFixture(t, "9", "alice_join")[0]
+	for name, err := range map[string]error{
+		"Check":            s.Check(ev, nil),
+		"CheckWithOptions": s.CheckWithOptions(ev, Options{}),
+		"Apply":            s.Apply(ev),
+	} {
+		if !errors.Is(err, ErrInvalidState) || Rejected(err) {
+			t.Errorf("%s: %v, want ErrInvalidState and no verdict", name, err)
+		}
+	}
+	if evs, err := s.AuthEvents(ev); !errors.Is(err, ErrInvalidState) || evs != nil {
+		t.Errorf("AuthEvents: %v %v", evs, err)
+	}
+	if s.Len() != 0 || s.Events() != nil || s.Get(pdu.TypeCreate, "") != nil || s.Create() != nil ||
+		s.Creators() != nil || s.Membership("@a:a.example") != "" || s.Members("join") != nil ||
+		s.Version().ID != "" || s.JoinRules().Rule != JoinRuleInvite {
+		t.Errorf("accessors of a nil State")
+	}
+	for range s.AllMembers("join") {
+		t.Errorf("AllMembers of a nil State yields")
+	}
+	for _, pl := range []*PowerLevels{nil, s.PowerLevels()} {
+		if pl.Exists() || pl.IsCreator("@a:a.example") || pl.UserLevel("@a:a.example") != 0 ||
+			pl.UsersDefault() != 0 || pl.InviteLevel() != 0 || pl.KickLevel() != 50 || pl.BanLevel() != 50 ||
+			pl.RedactLevel() != 50 || pl.StateDefault() != 50 || pl.EventsDefault() != 0 ||
+			pl.EventLevel("m.room.name", true) != 50 || pl.EventLevel("m.room.message", false) != 0 ||
+			pl.NotificationLevel("room") != DefaultNotificationLevel || len(pl.Users()) != 0 ||
+			pl.CompareUsers("@a:a.example", "@b:a.example") != 0 {
+			t.Errorf("getters of nil / a nil State's power levels")
+		}
+		if _, ok := pl.UserLevelSet("@a:a.example"); ok {
+			t.Errorf("UserLevelSet of nil power levels")
+		}
+		if c, ok := pl.CompareUserTo("@a:a.example", "kick"); !ok || c != -1 {
+			t.Errorf("CompareUserTo(kick) = %d %v, want -1 true", c, ok)
+		}
+	}
+}

@@ -220,9 +220,6 @@ func memberRule(v roomversion.Version, membership string) string {
 // versions 1-9); [CheckTransition] compares the exact values. A nil pl reads as a room without
 // power levels (the spec's defaults: invite 0, kick and ban 50).
 func (t Transition) RequiredLevel(pl *authrules.PowerLevels) int64 {
-	if pl == nil {
-		pl = authrules.DefaultPowerLevels(roomversion.Version{}, nil)
-	}
 	var need int64
 	for i, l := range t.Levels {
 		var x int64
