@@ -1,0 +1,913 @@
+package racecheck
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/roomproto/roomproto/authrules"
+	"github.com/roomproto/roomproto/canonicaljson"
+	"github.com/roomproto/roomproto/internal/roomgen"
+	"github.com/roomproto/roomproto/pdu"
+	"github.com/roomproto/roomproto/redaction"
+	"github.com/roomproto/roomproto/roomversion"
+	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/authgen"
+	"github.com/roomproto/roomproto/tools/internal/difftool"
+)
+
+// goroutines is how many goroutines call the same functions on the same inputs at once.
+const goroutines = 8
+
+// rounds is how many times each goroutine goes over every input.
+const rounds = 1
+
+// worker is what one goroutine owns: an Index and a buffer reused from call to call (the
+// documented way to reuse them), never shared with another goroutine.
+type worker struct {
+	idx canonicaljson.Index
+	buf []byte
+}
+
+// hammer calls fn(w, i) for every i in [0, n): first once in order on one goroutine, which
+// gives the expected results, then from `goroutines` goroutines at once, each going over every
+// input `rounds` times from its own starting point and direction, so that the same input is
+// being read by several calls at the same moment and pooled buffers pass between inputs of
+// very different sizes. Every result that differs from the sequential one, and every panic,
+// fails the test.
+func hammer(t *testing.T, name string, n int, fn func(w *worker, i int) string) {
+	t.Helper()
+	if n == 0 {
+		t.Fatalf("%s: no inputs", name)
+	}
+	want := make([]string, n)
+	seq := &worker{}
+	for i := range n {
+		want[i] = fn(seq, i)
+	}
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		fails []string
+	)
+	report := func(s string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(fails) < 10 {
+			fails = append(fails, s)
+		}
+	}
+	for g := range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := &worker{}
+			cur := -1
+			defer func() {
+				if r := recover(); r != nil {
+					report(fmt.Sprintf("goroutine %d: panic on input %d: %v\n%s", g, cur, r, debug.Stack()))
+				}
+			}()
+			start := g * n / goroutines
+			for k := range rounds * n {
+				i := (start + k) % n
+				if g%2 == 1 {
+					i = (start + n - k%n) % n
+				}
+				cur = i
+				if got := fn(w, i); got != want[i] {
+					d := firstDiff(want[i], got)
+					report(fmt.Sprintf("goroutine %d: input %d: concurrent result differs from the sequential one at byte %d:\n  want ...%s\n  got  ...%s",
+						g, i, d, clip(want[i][max(0, d-200):]), clip(got[max(0, d-200):])))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, f := range fails {
+		t.Errorf("%s: %s", name, f)
+	}
+}
+
+// firstDiff returns the index of the first byte where a and b differ.
+func firstDiff(a, b string) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
+
+// clip shortens a result for a failure message around its first difference-worthy part.
+func clip(s string) string {
+	if len(s) > 600 {
+		return s[:600] + fmt.Sprintf("... (%d bytes)", len(s))
+	}
+	return s
+}
+
+// show renders results as a string that two runs can compare: bytes quoted, errors by type
+// and text, events by every field, never a pointer address.
+func show(vals ...any) string {
+	var b strings.Builder
+	for _, v := range vals {
+		showTo(&b, v)
+		b.WriteByte('|')
+	}
+	return b.String()
+}
+
+func showTo(b *strings.Builder, v any) {
+	switch x := v.(type) {
+	case nil:
+		b.WriteString("<nil>")
+	case []byte:
+		if x == nil {
+			b.WriteString("<nil bytes>")
+		} else {
+			fmt.Fprintf(b, "%q", x)
+		}
+	case *pdu.Event:
+		b.WriteString(evSum(x))
+	case []*pdu.Event:
+		fmt.Fprintf(b, "[%d:", len(x))
+		for _, e := range x {
+			b.WriteString(evSum(e))
+			b.WriteByte(',')
+		}
+		b.WriteByte(']')
+	case []error:
+		fmt.Fprintf(b, "[%d:", len(x))
+		for _, e := range x {
+			showTo(b, e)
+			b.WriteByte(',')
+		}
+		b.WriteByte(']')
+	case error:
+		fmt.Fprintf(b, "%T(%s)", x, x.Error())
+		var se *canonicaljson.SyntaxError
+		if errors.As(x, &se) {
+			fmt.Fprintf(b, "{off %d}", se.Offset)
+		}
+	case *authrules.ChainResult:
+		if x == nil {
+			b.WriteString("<nil result>")
+			return
+		}
+		for _, cv := range x.Verdicts {
+			fmt.Fprintf(b, "%v/", cv.PreRejected)
+			showTo(b, cv.Err)
+			b.WriteByte(';')
+		}
+		fmt.Fprintf(b, "order %v acc %d rej %d byrule %v", x.Order, x.Accepted, x.Rejected, x.ByRule)
+	case *authrules.PowerLevels:
+		b.WriteString(plSum(x))
+	default:
+		fmt.Fprintf(b, "%#v", x)
+	}
+}
+
+// evSum renders every exported field of a parsed event and its bytes.
+func evSum(e *pdu.Event) string {
+	if e == nil {
+		return "<nil event>"
+	}
+	sk := "<none>"
+	if e.StateKey != nil {
+		sk = fmt.Sprintf("%q", *e.StateKey)
+	}
+	s, en := e.RawContentSpan()
+	return fmt.Sprintf("{%s %q %q %q %q %s %q %q %q %d %d %q %q %q %v %q %q span %d-%d raw %q}",
+		e.Version.ID, e.EventID, e.RoomID, e.Sender, e.Type, sk, e.Content, e.PrevEvents, e.AuthEvents,
+		e.Depth, e.OriginServerTS, e.Origin, e.Redacts, e.ContentHash, e.Signatures, e.Membership,
+		e.Unsigned, s, en, e.Raw())
+}
+
+// plSum renders what every getter of a PowerLevels answers for the users and types of the
+// generated rooms.
+func plSum(pl *authrules.PowerLevels) string {
+	if pl == nil {
+		return "<nil pl>"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "ban %d kick %d inv %d red %d ev %d st %d ud %d ex %v notif %d users %v;",
+		pl.BanLevel(), pl.KickLevel(), pl.InviteLevel(), pl.RedactLevel(), pl.EventsDefault(),
+		pl.StateDefault(), pl.UsersDefault(), pl.Exists(), pl.NotificationLevel("room"), sortedMap(pl.Users()))
+	users := append([]string{"@nobody:z.example"}, authgen.Users...)
+	users = append(users, "@alice:a.example", "@mod:b.example", "@bob:c.example")
+	for _, u := range users {
+		l, set := pl.UserLevelSet(u)
+		fmt.Fprintf(&b, "%s=%d/%d/%v/%v", u, pl.UserLevel(u), l, set, pl.IsCreator(u))
+		for _, n := range []string{"invite", "kick", "ban", "redact", "state_default", "events_default", "users_default", "bogus"} {
+			c, ok := pl.CompareUserTo(u, n)
+			fmt.Fprintf(&b, ",%d%v", c, ok)
+		}
+		for _, u2 := range users[:3] {
+			fmt.Fprintf(&b, ",%d", pl.CompareUsers(u, u2))
+		}
+		b.WriteByte(';')
+	}
+	for _, typ := range authgen.EventTypes {
+		fmt.Fprintf(&b, "%s=%d/%d;", typ, pl.EventLevel(typ, true), pl.EventLevel(typ, false))
+	}
+	return b.String()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func sortedMap[V any](m map[string]V) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%q:%v,", k, m[k])
+	}
+	return b.String()
+}
+
+// guard remembers inputs and their contents so that a test can check afterwards that no
+// function wrote to a slice it was given.
+type guard struct {
+	names []string
+	live  [][]byte
+	orig  [][]byte
+	evs   []*pdu.Event
+	evSum []string
+}
+
+// bytes registers an input slice and returns it.
+func (g *guard) bytes(name string, b []byte) []byte {
+	g.names = append(g.names, name)
+	g.live = append(g.live, b)
+	g.orig = append(g.orig, bytes.Clone(b))
+	return b
+}
+
+// event registers a parsed event, shared read-only by the calls.
+func (g *guard) event(e *pdu.Event) *pdu.Event {
+	if e != nil {
+		g.evs = append(g.evs, e)
+		g.evSum = append(g.evSum, evSum(e))
+	}
+	return e
+}
+
+// check fails the test for every input that changed.
+func (g *guard) check(t *testing.T) {
+	t.Helper()
+	bad := 0
+	for i, b := range g.live {
+		if !bytes.Equal(b, g.orig[i]) && bad < 10 {
+			bad++
+			t.Errorf("input %s was modified:\n  before %q\n  after  %q", g.names[i], clip(string(g.orig[i])), clip(string(b)))
+		}
+	}
+	for i, e := range g.evs {
+		if s := evSum(e); s != g.evSum[i] && bad < 10 {
+			bad++
+			t.Errorf("shared parsed event %d was modified:\n  before %s\n  after  %s", i, clip(g.evSum[i]), clip(s))
+		}
+	}
+}
+
+// item is one event of the corpus: its bytes as received and its room version.
+type item struct {
+	name string
+	v    roomversion.Version
+	raw  []byte
+}
+
+// corpusData is built once for every test of the package.
+type corpusData struct {
+	items []item
+	// rooms are the roomgen rooms; ring knows the keys of every server of every room.
+	rooms []*roomgen.Room
+	ring  signing.KeyRing
+	// agen are the authgen rooms and candidates.
+	agen []agenCase
+}
+
+// agenCase is one authgen room of some version with candidates built in it.
+type agenCase struct {
+	v     roomversion.Version
+	state []*pdu.Event // the room's state, one event per (type, state_key)
+	cands []agenCand
+}
+
+type agenCand struct {
+	raw  []byte
+	auth [][]byte
+}
+
+var (
+	corpusOnce sync.Once
+	corpusVal  *corpusData
+	corpusErr  error
+)
+
+func version(id string) roomversion.Version { return authgen.Version(id) }
+
+// corpus builds (once) the rooms and events every test draws from: signed roomgen rooms of
+// versions 8-12 with message bodies from 10 bytes to 20 kB (so that inputs of very different
+// sizes follow each other through the pools), authgen rooms of every version 1-12 with
+// candidate events, and variants of those events: indented (not canonical), with a changed
+// body (content hash mismatch), without signatures, cut short, and a 60 kB one.
+func corpus(t *testing.T) *corpusData {
+	t.Helper()
+	corpusOnce.Do(func() { corpusVal, corpusErr = buildCorpus() })
+	if corpusErr != nil {
+		t.Fatal(corpusErr)
+	}
+	return corpusVal
+}
+
+func buildCorpus() (*corpusData, error) {
+	c := &corpusData{ring: signing.KeyRing{}}
+	cfgs := []roomgen.Config{
+		{RoomVersion: "9", Events: 24, Servers: 4, Seed: 1, BodyBytes: 10, Rejected: 150},
+		{RoomVersion: "10", Events: 12, Servers: 3, Seed: 2, BodyBytes: 6000, MessageShare: 40},
+		{RoomVersion: "12", Events: 24, Servers: 4, Seed: 3, BodyBytes: 300, Rejected: 150},
+		{RoomVersion: "8", Events: 10, Servers: 2, Seed: 4, BodyBytes: 1500},
+		{RoomVersion: "11", Events: 10, Servers: 3, Seed: 5, BodyBytes: 50},
+	}
+	ex, err := roomgen.ExampleRoom()
+	if err != nil {
+		return nil, err
+	}
+	c.rooms = append(c.rooms, ex)
+	for _, cfg := range cfgs {
+		r, err := roomgen.Generate(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("roomgen %+v: %w", cfg, err)
+		}
+		c.rooms = append(c.rooms, r)
+	}
+	for ri, r := range c.rooms {
+		for s, keys := range r.Keys {
+			if c.ring[s] == nil {
+				c.ring[s] = map[string]signing.PublicKey{}
+			}
+			for id, k := range keys {
+				c.ring[s][id] = k
+			}
+		}
+		for i, raw := range r.Events {
+			c.items = append(c.items, item{fmt.Sprintf("room%d/%d", ri, i), r.Version, raw})
+		}
+	}
+	for _, s := range append(append([]string{}, authgen.Servers...), "e.example", "f.example", "z.example") {
+		if c.ring[s] == nil {
+			c.ring[s] = map[string]signing.PublicKey{}
+		}
+		c.ring[s]["ed25519:1"] = signing.PublicKey{Key: authgen.KeyFor(s, "1").Public()}
+	}
+	// authgen rooms of every version.
+	r := rand.New(rand.NewSource(7))
+	for _, v := range roomversion.All() {
+		for k := range 1 {
+			b := &authgen.Builder{V: v, Ver: difftool.VerNum(v.ID), R: r, N: k * 1000, Focus: v.ID >= "6", RealSignFrom: 8}
+			rm := b.GenRoom()
+			ac := agenCase{v: v}
+			seen := map[authrules.StateKey]bool{}
+			for _, e := range rm.Order {
+				if e.StateKey == nil {
+					continue
+				}
+				sk := authrules.StateKey{Type: e.Type, StateKey: *e.StateKey}
+				if seen[sk] {
+					continue
+				}
+				seen[sk] = true
+				cur := rm.Lookup(sk)
+				ev, err := signing.ParseEvent(v, cur.Raw)
+				if err != nil {
+					return nil, fmt.Errorf("authgen v%s state: %w", v.ID, err)
+				}
+				ac.state = append(ac.state, ev)
+				c.items = append(c.items, item{fmt.Sprintf("agen%s.%d/%s", v.ID, k, cur.ID), v, cur.Raw})
+			}
+			for range 6 {
+				cand := b.GenCand(rm)
+				final, auth, _, err := b.Assemble(rm, cand, r.Intn(3) == 0)
+				if err != nil {
+					continue
+				}
+				ca := agenCand{raw: final.Raw}
+				for _, a := range auth {
+					ca.auth = append(ca.auth, a.Raw)
+				}
+				ac.cands = append(ac.cands, ca)
+				c.items = append(c.items, item{fmt.Sprintf("agen%s.%d/cand", v.ID, k), v, final.Raw})
+			}
+			c.agen = append(c.agen, ac)
+		}
+	}
+	// Variants.
+	base := len(c.items)
+	for i := 0; i < base; i += 8 {
+		it := c.items[i]
+		var ind bytes.Buffer
+		if err := jsonIndent(&ind, it.raw); err == nil {
+			c.items = append(c.items, item{it.name + "/indented", it.v, ind.Bytes()})
+		}
+		if j := bytes.Index(it.raw, []byte(`"content":{`)); j >= 0 {
+			mod := bytes.Clone(it.raw)
+			mod = append(mod[:j+11:j+11], append([]byte(`"x":1,`), it.raw[j+11:]...)...)
+			c.items = append(c.items, item{it.name + "/changed", it.v, mod})
+		}
+		if j := bytes.Index(it.raw, []byte(`"signatures":{`)); j >= 0 {
+			mod := append(bytes.Clone(it.raw[:j+14]), it.raw[j+14:]...)
+			mod = bytes.Replace(mod, []byte(`"signatures":{"`), []byte(`"signatures":{"zz.example":{},"`), 1)
+			c.items = append(c.items, item{it.name + "/extrasig", it.v, mod})
+		}
+		c.items = append(c.items, item{it.name + "/cut", it.v, bytes.Clone(it.raw[:len(it.raw)/2])})
+	}
+	// One event close to the 64 kB limit, and one above it.
+	big := func(n int) []byte {
+		return []byte(`{"auth_events":[],"content":{"body":"` + strings.Repeat("é", n) +
+			`","msgtype":"m.text"},"depth":5,"hashes":{"sha256":"` + authgen.DummyHash + `"},"origin_server_ts":1,` +
+			`"prev_events":[],"room_id":"!room:a.example","sender":"@alice:a.example","signatures":{},"type":"m.room.message"}`)
+	}
+	for _, id := range []string{"9", "11"} {
+		v := version(id)
+		for _, n := range []int{map[string]int{"9": 32000, "11": 33000}[id]} {
+			raw, err := signing.SignEvent(v, big(n), "a.example", authgen.KeyFor("a.example", "1"))
+			if err != nil {
+				return nil, err
+			}
+			c.items = append(c.items, item{fmt.Sprintf("big%d/v%s", n, id), v, raw})
+		}
+	}
+	return c, nil
+}
+
+func jsonIndent(dst *bytes.Buffer, src []byte) error { return json.Indent(dst, src, "", "  ") }
+
+// handcrafted are canonical JSON corner cases: numbers of every form, duplicates, surrogates,
+// escapes, invalid UTF-8, nesting around the limits, non-objects, whitespace, trailing data,
+// and an object of 2000 members (past the 1,024 members after which Index.Reset lets go).
+func handcrafted() [][]byte {
+	var many strings.Builder
+	many.WriteString("{")
+	for i := 2000; i > 0; i-- {
+		fmt.Fprintf(&many, `"k%04d":{"n":%d,"s":"\u00e9"},`, i, i)
+	}
+	many.WriteString(`"z":[]}`)
+	deep := func(n int) string { return strings.Repeat(`{"a":[`, n) + "1" + strings.Repeat("]}", n) }
+	return [][]byte{
+		[]byte(`{}`), []byte(`[]`), []byte(` {"b":1, "a":2} `), []byte(`"str"`), []byte(`"\ud83d\ude00\u0041\/\u00e9"`),
+		[]byte(`1`), []byte(`-0`), []byte(`1e10`), []byte(`1.5`), []byte(`1e400`), []byte(`9007199254740992`),
+		[]byte(`{"a":-0,"b":1E2,"c":[1.0,2e-1]}`), []byte(`{"a":1,"a":2}`), []byte(`{"a":1,"\u0061":2}`),
+		[]byte(`{"s":"\ud800x"}`), []byte(`{"\udc00":1}`), []byte("{\"a\":\"\xff\"}"), []byte("\"\xc0\xaf\""),
+		[]byte(`{"a":1,}`), []byte(`[01]`), []byte(`{"a":1} x`), []byte(`nul`), []byte(``), []byte(`   `),
+		[]byte(`true`), []byte(`[null,false,true,"\u0000\u001f\b\f\n\r\t"]`), []byte(`{"<>&":"\u003c\u2028"}`),
+		[]byte(`{"content":{"b":{"y":1,"x":2},"a":[3,{"d":4,"c":5}]},"signatures":{"b":{"k":"v"},"a":{}}}`),
+		[]byte(deep(20)), []byte(deep(63)), []byte(deep(64)), []byte(deep(300)),
+		[]byte(many.String()),
+	}
+}
+
+// TestCanonicalJSON calls every function of canonicaljson on the same inputs from many
+// goroutines, each reusing its own Index and output buffer across inputs of 2 bytes to 60 kB.
+func TestCanonicalJSON(t *testing.T) {
+	c := corpus(t)
+	var g guard
+	var ins [][]byte
+	for _, in := range handcrafted() {
+		ins = append(ins, g.bytes("handcrafted", in))
+	}
+	for _, it := range subset(c.items, 6) {
+		ins = append(ins, g.bytes(it.name, it.raw))
+	}
+	// Values for Marshal, decoded once and read by every goroutine.
+	vals := make([]any, len(ins))
+	for i, in := range ins {
+		var v any
+		if len(in) < 4000 && json.Unmarshal(in, &v) == nil {
+			vals[i] = v
+		}
+	}
+	hammer(t, "canonicaljson", len(ins), func(w *worker, i int) string {
+		in := ins[i]
+		var b strings.Builder
+		out, err := canonicaljson.Canonical(in)
+		b.WriteString(show("Canonical", out, err))
+		out, err = canonicaljson.CanonicalStrict(in)
+		b.WriteString(show("Strict", out, err))
+		dst := append(make([]byte, 0, 3+len(in)%7), "pre"...)
+		out, err = canonicaljson.Append(dst, in, canonicaljson.Options{MaxDepth: 64})
+		b.WriteString(show("Append64", out, err))
+		if string(out[:3]) != "pre" {
+			b.WriteString("PREFIX CHANGED")
+		}
+		for _, strict := range []bool{false, true} {
+			opts := canonicaljson.Options{Strict: strict}
+			w.buf, err = canonicaljson.AppendIndexed(w.buf[:0], in, opts, &w.idx)
+			b.WriteString(show("Indexed", string(w.buf), err)) // nil and empty dst are the same here
+			if err == nil {
+				for _, m := range w.idx.Members {
+					fmt.Fprintf(&b, "%+v%q,", m, m.Key(w.buf))
+				}
+				for _, m := range w.idx.Nested {
+					fmt.Fprintf(&b, "%+v%q,", m, m.Key(w.buf))
+				}
+			}
+			b.WriteString(show("Valid", canonicaljson.Valid(in, opts)))
+		}
+		if i%3 == 0 {
+			w.idx.Reset()
+		}
+		err = canonicaljson.EachMember(in, func(k string, v []byte) error {
+			fmt.Fprintf(&b, "%q=%q,", k, v)
+			if k == "stop" {
+				return errors.New("stop")
+			}
+			return nil
+		})
+		b.WriteString(show("EachMember", err))
+		err = canonicaljson.EachElement(in, func(v []byte) error { fmt.Fprintf(&b, "%q,", v); return nil })
+		b.WriteString(show("EachElement", err))
+		s, err := canonicaljson.Unquote(in)
+		b.WriteString(show("Unquote", s, err))
+		b.WriteString(show("Kind", canonicaljson.KindOf(in).String(), canonicaljson.AppendString([]byte("x"), string(in[:min(len(in), 300)]))))
+		out, err = canonicaljson.Marshal(vals[i])
+		b.WriteString(show("Marshal", out, err))
+		return b.String()
+	})
+	g.check(t)
+}
+
+// subset returns every k-th item, and every item larger than 5000 bytes.
+func subset(items []item, k int) []item {
+	var out []item
+	for i, it := range items {
+		if i%k == 0 || len(it.raw) > 5000 {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// parsedItems parses every corpus item (sequentially) for its version.
+func parsedItems(c *corpusData) (evs []*pdu.Event, its []item) {
+	for _, it := range c.items {
+		if ev, err := signing.ParseEvent(it.v, it.raw); err == nil {
+			evs = append(evs, ev)
+			its = append(its, it)
+		}
+	}
+	return evs, its
+}
+
+// TestPDU parses the same bytes from many goroutines (Parse, ParseIndexed) and reads the same
+// parsed events through every method.
+func TestPDU(t *testing.T) {
+	c := corpus(t)
+	var g guard
+	for _, it := range c.items {
+		g.bytes(it.name, it.raw)
+	}
+	hammer(t, "pdu.Parse", len(c.items), func(w *worker, i int) string {
+		it := c.items[i]
+		ev, err := pdu.Parse(it.v, it.raw)
+		s := show(ev, err)
+		ev2, err2 := pdu.ParseIndexed(it.v, it.raw, &w.idx)
+		s += show(ev2, err2)
+		if err2 == nil {
+			for _, m := range w.idx.Members {
+				s += string(m.Key(ev2.Raw())) + ","
+			}
+		}
+		var fe *pdu.FormatError
+		if errors.As(err, &fe) {
+			s += show(fe.Field, fe.Detail, errors.Is(err, pdu.ErrNotJSON), errors.Is(err, pdu.ErrTooLarge))
+		}
+		return s
+	})
+	evs, _ := parsedItems(c)
+	for _, e := range evs {
+		g.event(e)
+	}
+	hammer(t, "pdu.Event methods", len(evs), func(w *worker, i int) string {
+		e := evs[i]
+		var b strings.Builder
+		for _, k := range []string{"membership", "body", "join_rule", "users", "creator", "redacts", "nope", "\x01"} {
+			v := e.ContentField(k)
+			s, ok := e.ContentString(k)
+			fmt.Fprintf(&b, "%q%q%v%v,", v, s, ok, e.HasKey(k))
+		}
+		for _, k := range []string{"content", "room_id", "state_key", "unsigned", "redacts"} {
+			fmt.Fprintf(&b, "%v", e.HasKey(k))
+		}
+		cs, ce := e.RawContentSpan()
+		fmt.Fprintf(&b, "%v%v%v%v%q%d%d", e.IsState(), e.Is(pdu.TypeMember, e.Sender), e.Is(e.Type, ""),
+			e.StateKeyEquals(""), e.Room(), cs, ce)
+		fmt.Fprintf(&b, "%s", sortedMap(e.Signatures.Map()))
+		for srv := range e.Signatures.Servers() {
+			v, ok := e.Signatures.Get(srv, "ed25519:1")
+			fmt.Fprintf(&b, "%s%v%q%v%v,", srv, e.Signatures.Signed(srv), v, ok, e.Signatures.Server(srv))
+		}
+		fmt.Fprintf(&b, "%v%v%v", pdu.CheckOpaqueEventID(e.EventID), pdu.ValidServerName(e.Origin), pdu.ValidServerName(e.Sender))
+		return b.String() + evSum(e)
+	})
+	g.check(t)
+}
+
+// TestRedaction redacts the same bytes and parsed events from many goroutines: Redact (the
+// validating path), RedactCanonical and AppendSignedBytes (pooled scratch), the Indexed form
+// with each goroutine's own Index, ApplyRedaction and Decide on redaction/target pairs.
+func TestRedaction(t *testing.T) {
+	c := corpus(t)
+	var g guard
+	its := subset(c.items, 2)
+	for _, it := range its {
+		g.bytes(it.name, it.raw)
+	}
+	v1, v11 := version("1"), version("11")
+	hammer(t, "redaction bytes", len(its), func(w *worker, i int) string {
+		it := its[i]
+		var b strings.Builder
+		for _, v := range []roomversion.Version{it.v, v1, v11} {
+			out, err := redaction.Redact(v, it.raw)
+			b.WriteString(show("Redact"+v.ID, out, err))
+		}
+		canon, err := canonicaljson.Append(nil, it.raw, canonicaljson.Options{Strict: it.v.Format.StrictCanonicalJSON})
+		if err != nil {
+			return b.String() + show(err)
+		}
+		out, err := redaction.RedactCanonical(it.v, canon)
+		b.WriteString(show("RedactCanonical", out, err))
+		dst := append(make([]byte, 0, 2+i%5), "pr"...)
+		out, err = redaction.AppendSignedBytes(dst, it.v, canon)
+		b.WriteString(show("AppendSignedBytes", out, err))
+		w.buf, err = canonicaljson.AppendIndexed(w.buf[:0], it.raw, canonicaljson.Options{Strict: it.v.Format.StrictCanonicalJSON}, &w.idx)
+		if err == nil {
+			out, err = redaction.AppendSignedBytesIndexed(nil, it.v, w.buf, &w.idx)
+			b.WriteString(show("Indexed", out, err))
+		}
+		return b.String()
+	})
+	// Redaction / target pairs: every redaction of the corpus with its target, with every
+	// other event of its room, and with nil.
+	evs, _ := parsedItems(c)
+	byID := map[string]*pdu.Event{}
+	for _, e := range evs {
+		g.event(e)
+		byID[e.EventID] = e
+	}
+	type pair struct{ red, target *pdu.Event }
+	var pairs []pair
+	for i, e := range evs {
+		if e.Type != pdu.TypeRedaction {
+			continue
+		}
+		pairs = append(pairs, pair{e, byID[e.Redacts]}, pair{e, nil}, pair{e, evs[(i+1)%len(evs)]}, pair{evs[(i+3)%len(evs)], e})
+	}
+	if len(pairs) == 0 {
+		t.Fatal("no redaction in the corpus")
+	}
+	hammer(t, "redaction pairs", len(pairs), func(w *worker, i int) string {
+		p := pairs[i]
+		var b strings.Builder
+		for _, lv := range [][2]int64{{0, 50}, {100, 50}, {50, 50}} {
+			d, why := redaction.Decide(p.red.Version, p.red, p.target, lv[0], lv[1])
+			b.WriteString(show(d.String(), why))
+		}
+		for _, cmp := range []int{-1, 0, 1} {
+			d, why := redaction.DecideCompared(p.red.Version, p.red, p.target, cmp)
+			b.WriteString(show(d.String(), why))
+		}
+		if p.target != nil {
+			out, err := redaction.ApplyRedaction(p.target, p.red)
+			b.WriteString(show("Apply", out, err))
+			var re *redaction.Error
+			if errors.As(err, &re) {
+				b.WriteString(show(re.Detail, errors.Is(err, redaction.ErrWrongTarget)))
+			}
+		}
+		return b.String()
+	})
+	g.check(t)
+}
+
+// sharedKeys are signing keys read by every goroutine.
+var (
+	keyZ  = authgen.KeyFor("z.example", "1")
+	keyZ2 = authgen.KeyFor("z.example", "2")
+)
+
+// TestSigning calls the hashing, signing and verifying functions on the same bytes, the same
+// parsed events and the same KeyRing from many goroutines.
+func TestSigning(t *testing.T) {
+	c := corpus(t)
+	var g guard
+	its := subset(c.items, 3)
+	for _, it := range its {
+		g.bytes(it.name, it.raw)
+	}
+	// Parsed once, shared: the event and a SignedObject per input.
+	evs := make([]*pdu.Event, len(its))
+	objs := make([]*signing.SignedObject, len(its))
+	for i, it := range its {
+		evs[i], _ = signing.ParseEvent(it.v, it.raw)
+		g.event(evs[i])
+		objs[i], _ = signing.ParseSignedObject(it.raw)
+	}
+	ring := c.ring
+	pubs := []ed25519.PublicKey{authgen.KeyFor("a.example", "1").Public(), authgen.KeyFor("b.example", "1").Public(), keyZ.Public()}
+	hammer(t, "signing", len(its), func(w *worker, i int) string {
+		it, ev := its[i], evs[i]
+		var b strings.Builder
+		h, err := signing.ContentHash(it.v, it.raw)
+		b.WriteString(show("ContentHash", h[:], err, signing.CheckContentHash(it.v, it.raw)))
+		h, err = signing.ReferenceHash(it.v, it.raw)
+		b.WriteString(show("ReferenceHash", h[:], err))
+		id, err := signing.EventID(it.v, it.raw)
+		b.WriteString(show("EventID", id, err))
+		pe, err := signing.ParseEvent(it.v, it.raw)
+		b.WriteString(show("ParseEvent", pe, err))
+		err = signing.VerifyEvent(it.v, it.raw, ring)
+		b.WriteString(show("VerifyEvent", err, signing.VerdictOf(err).String(), signing.Redactable(err)))
+		var ve *signing.VerificationError
+		if errors.As(err, &ve) {
+			b.WriteString(show(ve.Server, ve.KeyID, ve.Detail))
+		}
+		out, err := signing.SignEvent(it.v, it.raw, "z.example", keyZ)
+		b.WriteString(show("SignEvent", out, err))
+		out, err = signing.CountersignEvent(it.v, it.raw, "z.example", keyZ2)
+		b.WriteString(show("Countersign", out, err))
+		out, err = signing.SignJSON(it.raw, "z.example", keyZ)
+		b.WriteString(show("SignJSON", out, err))
+		b.WriteString(show("VerifyJSON", signing.VerifyJSON(it.raw, ring), signing.VerifyJSONServer(it.raw, "a.example", ring)))
+		for k, pub := range pubs {
+			ok, err := signing.HasValidSignature(it.raw, pub)
+			b.WriteString(show("HasValid", ok, err))
+			if objs[i] != nil {
+				b.WriteString(show(objs[i].HasValidSignature(pub)))
+			}
+			_ = k
+		}
+		if ev != nil {
+			err = signing.VerifyParsedEvent(ev, ring)
+			b.WriteString(show("VerifyParsed", err))
+			rs, err := signing.RequiredSigners(ev)
+			b.WriteString(show("Required", rs, err, signing.IsThirdPartyInvite(ev)))
+			srv, ok := signing.ServerName(ev.Sender)
+			b.WriteString(show("VerifyEventSignature", srv, ok, signing.VerifyEventSignature(ev, srv, ring)))
+		}
+		return b.String()
+	})
+	// Keys: parsing and the KeyRing read by everyone.
+	keyLines := [][]byte{
+		g.bytes("keyline", []byte("ed25519 a_1 "+base64.RawStdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))+"\n")),
+		g.bytes("keyline", []byte("ed25519\tb \t"+base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{9}, 32))+"\r\n")),
+		g.bytes("keyline", []byte("ed25519 c bad")),
+		g.bytes("keyline", []byte("ed25519 d AAAA\ned25519 e AAAA")),
+	}
+	ringJSON := [][]byte{
+		g.bytes("ring", c.rooms[0].KeysJSON()),
+		g.bytes("ring", []byte(`{"x.example":{"ed25519:1":{"key":"`+base64.RawStdEncoding.EncodeToString(pubs[0])+`","valid_until_ts":5},"other:1":"zz"}}`)),
+		g.bytes("ring", []byte(`{"x.example":{"ed25519:1":"short"}}`)),
+	}
+	hammer(t, "signing keys", len(keyLines)*len(ringJSON), func(w *worker, i int) string {
+		var b strings.Builder
+		k, err := signing.ParseSigningKey(keyLines[i%len(keyLines)])
+		b.WriteString(show("ParseSigningKey", k.Version, []byte(k.Private), err))
+		if err == nil {
+			b.WriteString(show(k.KeyID(), []byte(k.Public())))
+		}
+		var ke *signing.KeyError
+		if errors.As(err, &ke) {
+			b.WriteString(show(ke.Server, ke.KeyID, ke.Detail))
+		}
+		r, err := signing.ParseKeyRing(ringJSON[i/len(keyLines)])
+		b.WriteString(show("ParseKeyRing", sortedMap(r), err))
+		for _, srv := range sortedKeys(ring) {
+			for _, id := range sortedKeys(ring[srv]) {
+				pk, ok := ring.PublicKey(srv, id)
+				b.WriteString(show(srv, id, []byte(pk.Key), pk.ValidUntilTS, ok))
+			}
+		}
+		nk, err := signing.NewSigningKey(fmt.Sprint("v", i), bytes.Repeat([]byte{byte(i)}, 32))
+		b.WriteString(show("NewSigningKey", nk.KeyID(), []byte(nk.Public()), err))
+		pk, err := signing.DecodePublicKey(base64.RawURLEncoding.EncodeToString(pubs[i%len(pubs)]))
+		b.WriteString(show("DecodePublicKey", []byte(pk), err))
+		for _, v := range []signing.Verdict{signing.VerdictValid, signing.VerdictRedact, signing.VerdictNeedKey, signing.VerdictReject} {
+			b.WriteString(v.String())
+		}
+		return b.String()
+	})
+	g.check(t)
+}
+
+// progressCheck returns a Progress callback that records whether calls overlapped, whether
+// done ever decreased, and the last call, for a batch of total events.
+func progressCheck() (func(done, total int), func() string) {
+	var mu sync.Mutex
+	busy, overlap, decreased := false, false, false
+	last, lastTotal, calls := -1, -1, 0
+	fn := func(done, total int) {
+		mu.Lock()
+		if busy {
+			overlap = true
+		}
+		busy = true
+		if done < last {
+			decreased = true
+		}
+		last, lastTotal = done, total
+		calls++
+		mu.Unlock()
+		mu.Lock()
+		busy = false
+		mu.Unlock()
+	}
+	return fn, func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return fmt.Sprintf("progress overlap=%v decreased=%v last=%d/%d called=%v", overlap, decreased, last, lastTotal, calls > 0)
+	}
+}
+
+// TestBatchVerify runs the batch verifiers (VerifyEvents, VerifyParsedEvents,
+// ParseAndVerifyEvents) with 1 to 4 workers, several batches at once, over the same slices,
+// and compares each answer with the sequential one and with VerifyEvent per event.
+func TestBatchVerify(t *testing.T) {
+	c := corpus(t)
+	var g guard
+	byVer := map[string][][]byte{}
+	var vids []string
+	for _, it := range subset(c.items, 2) {
+		if byVer[it.v.ID] == nil {
+			vids = append(vids, it.v.ID)
+		}
+		byVer[it.v.ID] = append(byVer[it.v.ID], g.bytes(it.name, it.raw))
+	}
+	sort.Strings(vids)
+	evs, _ := parsedItems(c)
+	evs = append(evs[:len(evs)/2:len(evs)/2], nil) // mixed versions, and a nil event
+	for _, e := range evs {
+		g.event(e)
+	}
+	// What one VerifyEvent per event answers.
+	single := map[string][]string{}
+	for _, vid := range vids {
+		for _, raw := range byVer[vid] {
+			single[vid] = append(single[vid], show(signing.VerifyEvent(version(vid), raw, c.ring)))
+		}
+	}
+	workers := []int{1, 2, 4, 0}
+	n := len(vids) * len(workers)
+	hammer(t, "batch verify", n+len(workers), func(w *worker, i int) string {
+		if i >= n { // VerifyParsedEvents over mixed versions
+			prog, summary := progressCheck()
+			errs := signing.VerifyParsedEvents(evs, c.ring, &signing.BatchOptions{Workers: workers[i-n], Progress: prog})
+			return show(errs) + summary()
+		}
+		vid, wk := vids[i/len(workers)], workers[i%len(workers)]
+		v := version(vid)
+		raws := byVer[vid]
+		var b strings.Builder
+		prog, summary := progressCheck()
+		errs := signing.VerifyEvents(v, raws, c.ring, &signing.BatchOptions{Workers: wk, Progress: prog})
+		b.WriteString(summary())
+		for k, e := range errs {
+			if s := show(e); s != single[vid][k] {
+				fmt.Fprintf(&b, "VerifyEvents[%d]=%s but VerifyEvent=%s;", k, s, single[vid][k])
+			}
+		}
+		b.WriteString(show(errs))
+		pevs, perrs := signing.ParseAndVerifyEvents(v, raws, c.ring, &signing.BatchOptions{Workers: wk})
+		for k, e := range perrs {
+			if s := show(e); s != single[vid][k] {
+				fmt.Fprintf(&b, "ParseAndVerifyEvents[%d]=%s but VerifyEvent=%s;", k, s, single[vid][k])
+			}
+		}
+		b.WriteString(show(pevs, perrs))
+		if wk == 1 {
+			b.WriteString(show(signing.VerifyEvents(v, raws, nil, nil)))
+		}
+		return b.String()
+	})
+	g.check(t)
+}
