@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math/rand"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 	"github.com/roomproto/roomproto/authrules"
 	"github.com/roomproto/roomproto/canonicaljson"
 	"github.com/roomproto/roomproto/internal/roomgen"
+	"github.com/roomproto/roomproto/membership"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/redaction"
 	"github.com/roomproto/roomproto/roomversion"
@@ -910,4 +912,475 @@ func TestBatchVerify(t *testing.T) {
 		return b.String()
 	})
 	g.check(t)
+}
+
+// authCase is one candidate event checked against a shared State and its own auth events.
+type authCase struct {
+	v     roomversion.Version
+	state *authrules.State
+	pl    *authrules.PowerLevels // the state's power levels, shared
+	ev    *pdu.Event
+	auth  []*pdu.Event
+}
+
+// authCases builds one shared State per authgen room and per roomgen room (every accepted
+// state event applied in order), with the candidates of the room, or every event of the
+// roomgen room, to check against it.
+func authCases(t *testing.T, c *corpusData, g *guard) []authCase {
+	t.Helper()
+	var cases []authCase
+	for _, ac := range c.agen {
+		s, err := authrules.NewState(ac.v, ac.state)
+		if err != nil {
+			t.Fatalf("NewState v%s: %v", ac.v.ID, err)
+		}
+		for _, e := range ac.state {
+			g.event(e)
+		}
+		pl := s.PowerLevels()
+		for _, cand := range ac.cands {
+			ev, err := signing.ParseEvent(ac.v, g.bytes("cand", cand.raw))
+			if err != nil {
+				continue
+			}
+			ac := authCase{v: ac.v, state: s, pl: pl, ev: g.event(ev)}
+			for _, a := range cand.auth {
+				if ae, err := signing.ParseEvent(ac.v, g.bytes("auth", a)); err == nil {
+					ac.auth = append(ac.auth, g.event(ae))
+				}
+			}
+			cases = append(cases, ac)
+		}
+	}
+	for _, r := range c.rooms {
+		evs := roomEvents(t, r)
+		s, err := authrules.NewState(r.Version, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, e := range evs {
+			if e.IsState() && !r.Expect[i].Rejected {
+				if err := s.Apply(e); err != nil {
+					t.Fatalf("Apply: %v", err)
+				}
+			}
+		}
+		pl := s.PowerLevels()
+		byID := map[string]*pdu.Event{}
+		for _, e := range evs {
+			byID[e.EventID] = g.event(e)
+		}
+		for i, e := range evs {
+			if i%2 == 1 && len(evs) > 20 {
+				continue
+			}
+			ac := authCase{v: r.Version, state: s, pl: pl, ev: e}
+			for _, id := range e.AuthEvents {
+				if a := byID[id]; a != nil {
+					ac.auth = append(ac.auth, a)
+				}
+			}
+			cases = append(cases, ac)
+		}
+	}
+	return cases
+}
+
+// roomEvents parses the events of a roomgen room (sequentially).
+func roomEvents(t *testing.T, r *roomgen.Room) []*pdu.Event {
+	t.Helper()
+	evs := make([]*pdu.Event, len(r.Events))
+	for i, raw := range r.Events {
+		e, err := signing.ParseEvent(r.Version, raw)
+		if err != nil {
+			t.Fatalf("roomgen event %d: %v", i, err)
+		}
+		evs[i] = e
+	}
+	return evs
+}
+
+// TestAuthrules checks candidate events against shared States (8 goroutines on each State at
+// once), reads every getter of the shared States and PowerLevels, and calls the package's
+// functions on the same parsed events.
+func TestAuthrules(t *testing.T) {
+	c := corpus(t)
+	var g guard
+	cases := authCases(t, c, &g)
+	rejected := map[string]bool{}
+	for i, ac := range cases {
+		if i%5 == 0 && len(ac.auth) > 0 {
+			rejected[ac.auth[len(ac.auth)-1].EventID] = true
+		}
+	}
+	users := append([]string{"@nobody:z.example", "@mod:b.example", "@bob:c.example"}, authgen.Users...)
+	hammer(t, "authrules", len(cases), func(w *worker, i int) string {
+		ac := cases[i]
+		var b strings.Builder
+		var warns []string
+		warn := func(r *authrules.Rejection) { warns = append(warns, r.Error()) }
+		err := ac.state.Check(ac.ev, c.ring)
+		b.WriteString(show("State.Check", err, authrules.Rejected(err)))
+		var rj *authrules.Rejection
+		if errors.As(err, &rj) {
+			b.WriteString(show(rj.Rule, rj.Severity.String(), rj.Reason, errors.Is(err, authrules.ErrRejected)))
+		}
+		b.WriteString(show("State.CheckWithOptions", ac.state.CheckWithOptions(ac.ev, authrules.Options{Keys: c.ring, Rejected: rejected, Warn: warn})))
+		b.WriteString(show("State.Check nil keys", ac.state.Check(ac.ev, nil)))
+		b.WriteString(show("Check", authrules.Check(ac.v, ac.ev, ac.auth, c.ring)))
+		b.WriteString(show("CheckWithOptions", authrules.CheckWithOptions(ac.v, ac.ev, ac.auth,
+			authrules.Options{Keys: c.ring, Rejected: rejected, Warn: warn, Create: ac.state.Create()})))
+		fmt.Fprintf(&b, "warns %q;", warns)
+		need, err := authrules.AuthEventsNeeded(ac.v, ac.ev)
+		b.WriteString(show("AuthEventsNeeded", need, err))
+		ae, err := ac.state.AuthEvents(ac.ev)
+		b.WriteString(show("State.AuthEvents", ae, err))
+		b.WriteString(show(authrules.ValidUserID(ac.ev.Sender), ac.state.Version().ID, ac.state.Len(), ac.state.Creators(), ac.state.Create()))
+		for _, m := range []string{"join", "invite", "ban", "leave", "knock"} {
+			all := slices.Sorted(ac.state.AllMembers(m))
+			b.WriteString(show(m, ac.state.Members(m), all))
+		}
+		for _, u := range users {
+			b.WriteString(show(u, ac.state.Membership(u), ac.state.Get(pdu.TypeMember, u) != nil))
+		}
+		b.WriteString(show(ac.state.Get(pdu.TypePowerLevels, ""), ac.state.JoinRules()))
+		if i%4 == 0 {
+			b.WriteString(show(ac.state.Events()))
+		}
+		b.WriteString(show(ac.pl, ac.state.PowerLevels()))
+		if ac.ev.Type == pdu.TypePowerLevels {
+			pl, err := authrules.ParsePowerLevels(ac.v, ac.ev.Content)
+			b.WriteString(show("ParsePowerLevels", pl, err))
+		}
+		if ac.ev.Type == pdu.TypeJoinRules {
+			b.WriteString(show("ParseJoinRules", authrules.ParseJoinRules(ac.ev.Content)))
+		}
+		b.WriteString(show(authrules.DefaultPowerLevels(ac.v, ac.state.Creators())))
+		return b.String()
+	})
+	g.check(t)
+}
+
+// TestCheckAuthChain runs CheckAuthChain with 1 to 4 workers, several runs at once, over the
+// same parsed events of the roomgen rooms (which hold events the rules reject and events
+// citing them), and compares each result with the sequential one.
+func TestCheckAuthChain(t *testing.T) {
+	c := corpus(t)
+	var g guard
+	type chain struct {
+		v   roomversion.Version
+		evs []*pdu.Event
+		rej map[string]bool
+	}
+	var chains []chain
+	for _, r := range c.rooms {
+		evs := roomEvents(t, r)
+		for _, e := range evs {
+			g.event(e)
+		}
+		chains = append(chains, chain{r.Version, evs, nil})
+		// Shuffled, with a duplicate and a nil, and one event pre-rejected.
+		sh := slices.Clone(evs)
+		rand.New(rand.NewSource(int64(len(evs)))).Shuffle(len(sh), func(i, j int) { sh[i], sh[j] = sh[j], sh[i] })
+		sh = append(sh, evs[len(evs)/2], nil)
+		chains = append(chains, chain{r.Version, sh, map[string]bool{evs[3].EventID: true}})
+	}
+	workers := []int{1, 2, 4, 0}
+	hammer(t, "CheckAuthChain", len(chains)*len(workers), func(w *worker, i int) string {
+		ch, wk := chains[i/len(workers)], workers[i%len(workers)]
+		var b strings.Builder
+		last, decreased := -1, false
+		opts := &authrules.ChainOptions{Keys: c.ring, Rejected: ch.rej, SignaturesVerified: i%2 == 0, Workers: wk,
+			Progress: func(done, total int) {
+				if done < last {
+					decreased = true
+				}
+				last = done
+			}}
+		res, err := authrules.CheckAuthChain(ch.v, ch.evs, opts)
+		b.WriteString(show(res, err))
+		fmt.Fprintf(&b, "progress decreased=%v last=%d/%d;", decreased, last, len(ch.evs))
+		if res != nil {
+			for _, cv := range res.Verdicts {
+				fmt.Fprintf(&b, "%v", cv.Accepted())
+			}
+		}
+		if wk == 1 {
+			res, err := authrules.CheckAuthChain(ch.v, ch.evs, nil)
+			b.WriteString(show(res, err))
+		}
+		return b.String()
+	})
+	g.check(t)
+}
+
+// srvOf is the server name of a user ID.
+func srvOf(u string) string {
+	s, _ := signing.ServerName(u)
+	return s
+}
+
+// roomIDOf returns the room ID of a state's events.
+func roomIDOf(s *authrules.State) string {
+	for _, e := range s.Events() {
+		if e.RoomID != "" {
+			return e.RoomID
+		}
+	}
+	return ""
+}
+
+// memberCase is a user trying to join, knock and be invited in a room whose state is shared
+// by every goroutine, with the signed events of the handshakes made beforehand (shared too).
+type memberCase struct {
+	v                                       roomversion.Version
+	s                                       *authrules.State
+	user, resident, roomID                  string
+	rooms                                   membership.KnownRooms
+	topts                                   membership.TemplateOptions
+	joinTpl, joinSigned, joinResp, knockTpl []byte
+	knockSigned, invite, joinReqJSON        []byte
+	stripped                                []json.RawMessage
+}
+
+// memberStates are the rooms of the membership tests: the example room (v9, restricted), the
+// roomgen rooms of v10 and v12, and authgen rooms of v7, v10, v11 and v12 (whose join rules
+// vary: public, invite, knock, restricted).
+func memberStates(t *testing.T, c *corpusData) (states []*authrules.State, residents []string) {
+	t.Helper()
+	for _, ri := range []int{0, 2, 3} {
+		r := c.rooms[ri]
+		s, err := authrules.NewState(r.Version, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, e := range roomEvents(t, r) {
+			if e.IsState() && !r.Expect[i].Rejected {
+				if err := s.Apply(e); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		states, residents = append(states, s), append(residents, r.Servers[0])
+	}
+	for _, ac := range c.agen {
+		if ac.v.ID == "7" || ac.v.ID == "10" || ac.v.ID == "11" || ac.v.ID == "12" {
+			s, err := authrules.NewState(ac.v, ac.state)
+			if err != nil {
+				t.Fatal(err)
+			}
+			states, residents = append(states, s), append(residents, "a.example")
+		}
+	}
+	return states, residents
+}
+
+// sign completes and signs a template as the user's server; nil when it cannot.
+func sign(v roomversion.Version, tpl []byte, server string) []byte {
+	out, err := membership.SignTemplate(v, tpl, server, 1_700_000_000_123, "$tpl1:"+server, server, authgen.KeyFor(server, "1"))
+	if err != nil {
+		return nil
+	}
+	return out
+}
+
+func memberCases(t *testing.T, c *corpusData, g *guard) []memberCase {
+	t.Helper()
+	states, residents := memberStates(t, c)
+	var cases []memberCase
+	for si, s := range states {
+		v := s.Version()
+		users := []string{"@zed:e.example", "@bob:b.example"}
+		if j := s.Members("join"); len(j) > 1 {
+			users = append(users, j[len(j)-1])
+		}
+		evs := s.Events()
+		last := evs[len(evs)-1]
+		for _, u := range users {
+			mc := memberCase{v: v, s: s, user: u, resident: residents[si], roomID: roomIDOf(s),
+				rooms: membership.KnownRooms{"!space:a.example": {u: "join"}, "!other:b.example": {u: "join"}},
+				topts: membership.TemplateOptions{Origin: residents[si], OriginServerTS: 1_700_000_000_000,
+					PrevEvents: []string{last.EventID}, Depth: last.Depth + 1}}
+			jr := membership.JoinRequest{State: s, UserID: u, ResidentServer: mc.resident, Rooms: mc.rooms, Origin: srvOf(u), Ver: []string{v.ID}}
+			if _, tpl, err := membership.MakeJoin(jr, mc.topts); err == nil {
+				mc.joinTpl = g.bytes("joinTpl", tpl.Event)
+				mc.joinSigned = sign(v, tpl.Event, srvOf(u))
+				if mc.joinSigned != nil {
+					g.bytes("joinSigned", mc.joinSigned)
+					res, err := membership.SendJoin(membership.SendJoinRequest{State: s, ResidentServer: mc.resident, Rooms: mc.rooms,
+						Origin: srvOf(u), Event: mc.joinSigned, Key: authgen.KeyFor(mc.resident, "1"), Keys: c.ring})
+					if err == nil {
+						mc.joinResp = g.bytes("joinResp", res.Event)
+					}
+				}
+				// An invite of the user by the room's creator, made from the join template.
+				var m map[string]any
+				if json.Unmarshal(tpl.Event, &m) == nil {
+					if cont, ok := m["content"].(map[string]any); ok {
+						delete(cont, "join_authorised_via_users_server")
+						cont["membership"] = "invite"
+						inviter := s.Creators()[0]
+						m["sender"] = inviter
+						if raw, err := json.Marshal(m); err == nil {
+							mc.invite = sign(v, raw, srvOf(inviter))
+							if mc.invite != nil {
+								g.bytes("invite", mc.invite)
+							}
+						}
+					}
+				}
+			}
+			if tpl, err := membership.MakeKnock(s, u, mc.topts); err == nil {
+				mc.knockTpl = g.bytes("knockTpl", tpl.Event)
+				mc.knockSigned = sign(v, tpl.Event, srvOf(u))
+				g.bytes("knockSigned", mc.knockSigned)
+			}
+			for _, e := range membership.StrippedState(s) {
+				mc.stripped = append(mc.stripped, json.RawMessage(g.bytes("stripped", e.Raw())))
+			}
+			var state []json.RawMessage
+			for _, e := range evs {
+				state = append(state, e.Raw())
+			}
+			req, _ := json.Marshal(map[string]any{"room_version": v.ID, "state": state, "user_id": u,
+				"resident_server": mc.resident, "rooms": mc.rooms})
+			mc.joinReqJSON = g.bytes("joinReq", req)
+			cases = append(cases, mc)
+		}
+		for _, e := range evs {
+			g.event(e)
+		}
+	}
+	return cases
+}
+
+// showMemberErr renders a membership error with every field.
+func showMemberErr(err error) string {
+	var me *membership.Error
+	if !errors.As(err, &me) {
+		return show(err)
+	}
+	j, jerr := me.MarshalJSON()
+	return show(err, me.Status, me.ErrCode, me.Message, me.Reason, me.Err, me.RoomVersion, me.JSON(), j, jerr, me.TryAnotherServer())
+}
+
+// TestMembership runs the join, knock and invite handshakes of several users in several rooms
+// from many goroutines at once, on shared States and shared signed events.
+func TestMembership(t *testing.T) {
+	c := corpus(t)
+	var g guard
+	cases := memberCases(t, c, &g)
+	var nj, nr, nk, ni int
+	for _, mc := range cases {
+		nj += btoi(mc.joinSigned != nil)
+		nr += btoi(mc.joinResp != nil)
+		nk += btoi(mc.knockSigned != nil)
+		ni += btoi(mc.invite != nil)
+	}
+	t.Logf("%d cases: %d signed joins, %d accepted by SendJoin, %d signed knocks, %d invites", len(cases), nj, nr, nk, ni)
+	hammer(t, "membership", len(cases), func(w *worker, i int) string {
+		mc := cases[i]
+		var b strings.Builder
+		s, v, u := mc.s, mc.v, mc.user
+		jr := membership.JoinRequest{State: s, UserID: u, ResidentServer: mc.resident, Rooms: mc.rooms, Origin: srvOf(u), Ver: []string{v.ID}}
+		d, err := membership.DecideJoin(jr)
+		b.WriteString(show("DecideJoin", d, d.Basis.String(), showMemberErr(err), membership.DecisionJSON(d, err)))
+		d, tpl, err := membership.MakeJoin(jr, mc.topts)
+		b.WriteString(show("MakeJoin", d, tpl.RoomVersion, tpl.Event, tpl.JSON(), showMemberErr(err)))
+		if mc.joinTpl != nil {
+			b.WriteString(show("CheckJoinTemplate", membership.CheckJoinTemplate(mc.roomID, u, mc.joinTpl), sign(v, mc.joinTpl, srvOf(u))))
+		}
+		if mc.joinSigned != nil {
+			res, err := membership.SendJoin(membership.SendJoinRequest{State: s, ResidentServer: mc.resident, Rooms: mc.rooms,
+				Origin: srvOf(u), Event: mc.joinSigned, Key: authgen.KeyFor(mc.resident, "1"), Keys: c.ring})
+			b.WriteString(show("SendJoin", res.Event, res.Parsed, res.Decision, showMemberErr(err)))
+		}
+		if mc.joinResp != nil {
+			ev, err := membership.CheckSendJoinResponse(v, mc.joinSigned, mc.joinResp, mc.resident, c.ring)
+			b.WriteString(show("CheckSendJoinResponse", ev, showMemberErr(err)))
+		}
+		b.WriteString(show("DecideKnock", showMemberErr(membership.DecideKnock(s, u))))
+		ktpl, err := membership.MakeKnock(s, u, mc.topts)
+		b.WriteString(show("MakeKnock", ktpl.RoomVersion, ktpl.Event, showMemberErr(err)))
+		if mc.knockTpl != nil {
+			b.WriteString(show("CheckKnockTemplate", membership.CheckKnockTemplate(mc.roomID, u, mc.knockTpl)))
+		}
+		if mc.knockSigned != nil {
+			res, err := membership.SendKnock(membership.SendKnockRequest{State: s, Origin: srvOf(u), Event: mc.knockSigned, Keys: c.ring})
+			b.WriteString(show("SendKnock", res.Parsed, res.KnockRoomState, showMemberErr(err)))
+			if err == nil {
+				b.WriteString(show(res.JSON()))
+			}
+		}
+		if mc.invite != nil {
+			for _, pol := range []membership.StrippedStatePolicy{membership.StrippedStateDefault} {
+				res, err := membership.SignInvite(membership.InviteRequest{RoomVersion: v, RoomID: mc.roomID, Origin: srvOf(s.Creators()[0]),
+					Event: mc.invite, InviteRoomState: mc.stripped, LocalServer: srvOf(u), Key: authgen.KeyFor(srvOf(u), "1"), Keys: c.ring, RoomState: pol})
+				b.WriteString(show("SignInvite", res.Event, res.Parsed, res.RoomState, res.Warnings, showMemberErr(err)))
+				if err == nil {
+					b.WriteString(show(res.JSON()))
+				}
+			}
+		}
+		valid, problems := membership.CheckStrippedState(v, mc.roomID, mc.stripped, c.ring)
+		b.WriteString(show("CheckStrippedState", valid, problems))
+		b.WriteString(show("servers", membership.AuthorisedServers(s)))
+		for _, srv := range []string{"a.example", "b.example", "c.example", mc.resident} {
+			b.WriteString(show(membership.Authorisers(s, srv)))
+		}
+		ss := membership.StrippedState(s)
+		b.WriteString(show("StrippedState", ss))
+		for _, e := range ss {
+			out, err := membership.StripEvent(e)
+			b.WriteString(show(out, err))
+		}
+		jrule := s.JoinRules().Rule
+		members := append(s.Members("join"), u)
+		for _, to := range []string{"join", "invite", "leave", "ban", "knock"} {
+			for _, sender := range members[:min(3, len(members))] {
+				tr, err := membership.CheckTransition(s, sender, u, to)
+				b.WriteString(show(tr, showMemberErr(err)))
+			}
+			for _, from := range []string{"", "join", "invite", "leave", "ban", "knock"} {
+				tr, ok := membership.FindTransition(v, from, to, from == "join", jrule)
+				b.WriteString(show(tr, ok))
+			}
+		}
+		for _, e := range s.Events() {
+			if e.Type == pdu.TypeMember {
+				tr, ok := membership.ClassifyMemberEvent(v, "knock", e, jrule)
+				b.WriteString(show(tr, ok, membership.KnockAccepted("knock", e)))
+			}
+		}
+		for _, tr := range membership.Transitions(v) {
+			b.WriteString(show(tr.RequiredLevel(s.PowerLevels())))
+		}
+		for _, rule := range []string{"public", "invite", "knock", "restricted", "knock_restricted", "private", ""} {
+			b.WriteString(show(membership.KnockAllowedByJoinRule(v, rule), membership.JoinRuleSupported(v, rule)))
+		}
+		b.WriteString(show(showMemberErr(membership.CheckMakeRequest(v, u, srvOf(u), []string{"1", v.ID})),
+			showMemberErr(membership.CheckMakeRequest(v, u, "other.example", nil)),
+			membership.ShouldTryAnotherServer(400, membership.ErrCodeForbidden)))
+		if jre := s.Get(pdu.TypeJoinRules, ""); jre != nil {
+			conds, err := membership.ParseAllowConditions(jre.Content)
+			b.WriteString(show("conds", conds, err, membership.EvaluateConditions(conds, u, mc.rooms, i%2 == 0)))
+		}
+		m, known := mc.rooms.RoomMembership("!space:a.example", u)
+		b.WriteString(show(m, known))
+		req, err := membership.ParseJoinRequest(mc.joinReqJSON)
+		b.WriteString(show("ParseJoinRequest", req.UserID, req.ResidentServer, req.State != nil, err))
+		if err == nil {
+			d, err := membership.DecideJoin(req)
+			b.WriteString(show(d, showMemberErr(err)))
+		}
+		return b.String()
+	})
+	g.check(t)
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
