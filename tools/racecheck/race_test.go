@@ -20,8 +20,10 @@ import (
 	"github.com/roomproto/roomproto/internal/roomgen"
 	"github.com/roomproto/roomproto/membership"
 	"github.com/roomproto/roomproto/pdu"
+	"github.com/roomproto/roomproto/policyserver"
 	"github.com/roomproto/roomproto/redaction"
 	"github.com/roomproto/roomproto/roomversion"
+	"github.com/roomproto/roomproto/serveracl"
 	"github.com/roomproto/roomproto/signing"
 	"github.com/roomproto/roomproto/tools/internal/authgen"
 	"github.com/roomproto/roomproto/tools/internal/difftool"
@@ -1383,4 +1385,160 @@ func btoi(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// stateEvent makes a signed state event of the example room (version 9).
+func stateEvent(t *testing.T, v roomversion.Version, roomID, typ, sender string, content map[string]any) *pdu.Event {
+	t.Helper()
+	raw, err := json.Marshal(map[string]any{"auth_events": []string{}, "content": content, "depth": 90,
+		"origin_server_ts": 1_700_000_000_000, "prev_events": []string{}, "room_id": roomID, "sender": sender,
+		"state_key": "", "type": typ, "signatures": map[string]any{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := srvOf(sender)
+	raw, err = signing.SignEvent(v, raw, srv, authgen.KeyFor(srv, "1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := signing.ParseEvent(v, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev
+}
+
+// withEvents returns a new State of s's events plus extra.
+func withEvents(t *testing.T, s *authrules.State, extra ...*pdu.Event) *authrules.State {
+	t.Helper()
+	n, err := authrules.NewState(s.Version(), append(s.Events(), extra...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestPolicyServer checks events against rooms that use a Policy Server (shared States and
+// parsed events) and adds its signatures to the same event bytes from many goroutines.
+func TestPolicyServer(t *testing.T) {
+	c := corpus(t)
+	var g guard
+	states, _ := memberStates(t, c)
+	base := states[0] // the example room, v9
+	v, roomID := base.Version(), roomIDOf(base)
+	psKey, err := signing.NewSigningKey(policyserver.KeyVersion, bytes.Repeat([]byte{42}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := base64.RawStdEncoding.EncodeToString(psKey.Public())
+	policy := g.event(stateEvent(t, v, roomID, policyserver.EventType, "@alice:a.example",
+		map[string]any{"via": "b.example", "public_keys": map[string]any{"ed25519": pub}}))
+	badKey := g.event(stateEvent(t, v, roomID, policyserver.EventType, "@alice:a.example",
+		map[string]any{"via": "b.example", "public_keys": map[string]any{"ed25519": "abc"}}))
+	withPS, withBad := withEvents(t, base, policy), withEvents(t, base, badKey)
+	ps, ok := policyserver.Of(withPS)
+	if !ok {
+		t.Fatal("the room uses no Policy Server")
+	}
+	type psCase struct {
+		ev, signed              *pdu.Event
+		raw, resp, badResp, emp []byte
+	}
+	var cases []psCase
+	for _, it := range subset(c.items, 4) {
+		if it.v.ID != v.ID {
+			continue
+		}
+		ev, err := signing.ParseEvent(v, g.bytes(it.name, it.raw))
+		if err != nil {
+			continue
+		}
+		pc := psCase{ev: g.event(ev), raw: it.raw, emp: g.bytes("empty", []byte(`{}`))}
+		if out, err := signing.CountersignEvent(v, it.raw, "b.example", psKey); err == nil {
+			if se, err := signing.ParseEvent(v, out); err == nil {
+				pc.signed = g.event(se)
+				sig, _ := se.Signatures.Get("b.example", policyserver.KeyID)
+				pc.resp = g.bytes("resp", []byte(`{"b.example":{"`+policyserver.KeyID+`":"`+sig+`"}}`))
+				pc.badResp = g.bytes("bad", []byte(`{"b.example":{"`+policyserver.KeyID+`":"`+strings.Repeat("B", 86)+`"}}`))
+			}
+		}
+		cases = append(cases, pc)
+	}
+	cases = append(cases, psCase{ev: policy, raw: policy.Raw()})
+	hammer(t, "policyserver", len(cases), func(w *worker, i int) string {
+		pc := cases[i]
+		var b strings.Builder
+		for _, s := range []*authrules.State{base, withPS, withBad} {
+			srv, ok := policyserver.Of(s)
+			b.WriteString(show("Of", srv, ok, policyserver.Check(s, pc.ev)))
+			if pc.signed != nil {
+				b.WriteString(show(policyserver.Check(s, pc.signed)))
+			}
+		}
+		b.WriteString(show("Server.Check", ps.Check(pc.ev), policyserver.Exempt(pc.ev)))
+		var pe *policyserver.Error
+		if err := ps.Check(pc.ev); errors.As(err, &pe) {
+			b.WriteString(show(pe.Server, pe.EventID, pe.Detail, pe.Cause))
+		}
+		for _, r := range [][]byte{pc.resp, pc.badResp, pc.emp} {
+			if r != nil {
+				out, err := policyserver.AddSignature(v, pc.raw, ps, r)
+				b.WriteString(show("AddSignature", out, err))
+			}
+		}
+		return b.String()
+	})
+	g.check(t)
+}
+
+// TestServerACL matches server names against the same parsed ACLs, and rooms with an ACL in
+// their shared State, from many goroutines.
+func TestServerACL(t *testing.T) {
+	c := corpus(t)
+	var g guard
+	contents := [][]byte{
+		[]byte(`{"allow":["*"],"deny":["evil.com","*.evil.com","1.2.3.4"],"allow_ip_literals":false}`),
+		[]byte(`{"allow":["*.example","a?.example",7,"[::1]"],"deny":["b.example"]}`),
+		[]byte(`{"allow":["*"],"allow_ip_literals":"no"}`),
+		[]byte(`{"deny":["*"]}`),
+		[]byte(`{}`), []byte(`[]`), []byte(`{"allow":"*"}`),
+		[]byte(`{"allow":["` + strings.Repeat("*a", 300) + `", "é*", "\u00e9?"]}`),
+	}
+	for _, ct := range contents {
+		g.bytes("acl", ct)
+	}
+	acls := make([]serveracl.ACL, len(contents))
+	for i, ct := range contents {
+		acls[i], _ = serveracl.Parse(ct)
+	}
+	names := []string{"a.example", "b.example", "ab.example", "evil.com", "x.evil.com:8448", "1.2.3.4", "1.2.3.4:80",
+		"[::1]", "[::1]:8448", "é.example", "", "bad name", strings.Repeat("a", 600), "a.example:99999", "A.EXAMPLE"}
+	states, _ := memberStates(t, c)
+	base := states[0]
+	var aclStates []*authrules.State
+	for _, ct := range contents[:3] {
+		var m map[string]any
+		if json.Unmarshal(ct, &m) != nil {
+			continue
+		}
+		aclStates = append(aclStates, withEvents(t, base, g.event(stateEvent(t, base.Version(), roomIDOf(base), serveracl.EventType, "@alice:a.example", m))))
+	}
+	aclStates = append(aclStates, base)
+	hammer(t, "serveracl", len(contents)*len(names), func(w *worker, i int) string {
+		ci, name := i/len(names), names[i%len(names)]
+		var b strings.Builder
+		acl, err := serveracl.Parse(contents[ci])
+		b.WriteString(show("Parse", acl, err, errors.Is(err, serveracl.ErrNotObject)))
+		host := serveracl.Host(name)
+		b.WriteString(show(acls[ci].Allowed(name), host, serveracl.IsIPLiteral(host)))
+		for _, p := range slices.Concat(acls[ci].Allow, acls[ci].Deny) { // not append: the shared slices may have room
+			b.WriteString(show(serveracl.Match(p, name), serveracl.Match(p, host)))
+		}
+		for _, s := range aclStates {
+			a, ok := serveracl.Of(s)
+			b.WriteString(show(a, ok, serveracl.Allowed(s, name)))
+		}
+		return b.String()
+	})
+	g.check(t)
 }
