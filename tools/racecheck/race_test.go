@@ -778,6 +778,12 @@ func TestRedaction(t *testing.T) {
 		g.bytes(it.name, it.raw)
 	}
 	v1, v11 := version("1"), version("11")
+	canons := make([][]byte, len(its))
+	for i, it := range its {
+		if canon, err := canonicaljson.Append(nil, it.raw, canonicaljson.Options{Strict: it.v.Format.StrictCanonicalJSON}); err == nil {
+			canons[i] = g.bytes(it.name+" canonical", canon)
+		}
+	}
 	hammer(t, "redaction bytes", len(its), func(w *worker, i int) string {
 		it := its[i]
 		var b strings.Builder
@@ -785,9 +791,9 @@ func TestRedaction(t *testing.T) {
 			out, err := redaction.Redact(v, it.raw)
 			b.WriteString(show("Redact"+v.ID, w.keep("Redact", out), err))
 		}
-		canon, err := canonicaljson.Append(nil, it.raw, canonicaljson.Options{Strict: it.v.Format.StrictCanonicalJSON})
-		if err != nil {
-			return b.String() + show(err)
+		canon := canons[i] // shared by every goroutine
+		if canon == nil {
+			return b.String()
 		}
 		out, err := redaction.RedactCanonical(it.v, canon)
 		b.WriteString(show("RedactCanonical", w.keep("RedactCanonical", out), err))
@@ -796,8 +802,12 @@ func TestRedaction(t *testing.T) {
 		b.WriteString(show("AppendSignedBytes", w.keep("AppendSignedBytes", out), err))
 		w.buf, err = canonicaljson.AppendIndexed(w.buf[:0], it.raw, canonicaljson.Options{Strict: it.v.Format.StrictCanonicalJSON}, &w.idx)
 		if err == nil {
+			before := string(w.buf)
 			out, err = redaction.AppendSignedBytesIndexed(nil, it.v, w.buf, &w.idx)
 			b.WriteString(show("Indexed", w.keep("Indexed", out), err))
+			if string(w.buf) != before {
+				b.WriteString("AppendSignedBytesIndexed MODIFIED ITS INPUT")
+			}
 		}
 		return b.String()
 	})
@@ -861,10 +871,13 @@ func TestSigning(t *testing.T) {
 	}
 	// Parsed once, shared: the event and a SignedObject per input.
 	evs := make([]*pdu.Event, len(its))
+	noID := make([]*pdu.Event, len(its)) // parsed by pdu.Parse: no EventID from v3
 	objs := make([]*signing.SignedObject, len(its))
 	for i, it := range its {
 		evs[i], _ = signing.ParseEvent(it.v, it.raw)
 		g.event(evs[i])
+		noID[i], _ = pdu.Parse(it.v, it.raw)
+		g.event(noID[i])
 		objs[i], _ = signing.ParseSignedObject(it.raw)
 	}
 	ring := c.ring
@@ -909,6 +922,10 @@ func TestSigning(t *testing.T) {
 			b.WriteString(show("Required", rs, err, signing.IsThirdPartyInvite(ev)))
 			srv, ok := signing.ServerName(ev.Sender)
 			b.WriteString(show("VerifyEventSignature", srv, ok, signing.VerifyEventSignature(ev, srv, ring)))
+		}
+		if e := noID[i]; e != nil {
+			rs, err := signing.RequiredSigners(e)
+			b.WriteString(show("without ID", signing.VerifyParsedEvent(e, ring), rs, err, signing.VerifyEventSignature(e, "a.example", ring)))
 		}
 		return b.String()
 	})
@@ -1063,6 +1080,11 @@ type authCase struct {
 	pl    *authrules.PowerLevels // the state's power levels, shared
 	ev    *pdu.Event
 	auth  []*pdu.Event
+	// evNoID and authNoID are the same events parsed by pdu.Parse, which leaves EventID empty
+	// from room version 3: Check then computes the IDs from the bytes, on events that every
+	// goroutine shares.
+	evNoID   *pdu.Event
+	authNoID []*pdu.Event
 }
 
 // authCases builds one shared State per authgen room and per roomgen room (every accepted
@@ -1149,6 +1171,13 @@ func TestAuthrules(t *testing.T) {
 	c := corpus(t)
 	var g guard
 	cases := authCases(t, c, &g)
+	for i := range cases {
+		ac := &cases[i]
+		ac.evNoID = g.event(mustParse(t, ac.v, ac.ev.Raw()))
+		for _, a := range ac.auth {
+			ac.authNoID = append(ac.authNoID, g.event(mustParse(t, ac.v, a.Raw())))
+		}
+	}
 	rejected := map[string]bool{}
 	for i, ac := range cases {
 		if i%5 == 0 && len(ac.auth) > 0 {
@@ -1172,6 +1201,7 @@ func TestAuthrules(t *testing.T) {
 		b.WriteString(show("Check", authrules.Check(ac.v, ac.ev, ac.auth, c.ring)))
 		b.WriteString(show("CheckWithOptions", authrules.CheckWithOptions(ac.v, ac.ev, ac.auth,
 			authrules.Options{Keys: c.ring, Rejected: rejected, Warn: warn, Create: ac.state.Create()})))
+		b.WriteString(show("Check without IDs", authrules.Check(ac.v, ac.evNoID, ac.authNoID, c.ring), ac.state.Check(ac.evNoID, nil)))
 		fmt.Fprintf(&b, "warns %q;", warns)
 		need, err := authrules.AuthEventsNeeded(ac.v, ac.ev)
 		b.WriteString(show("AuthEventsNeeded", need, err))
@@ -1800,4 +1830,14 @@ func TestResultsNotShared(t *testing.T) {
 	if a, b := ev.Signatures.Server(ev.Signatures[0].Server), ev.Signatures; len(a) > 0 && &a[0] == &b[0] {
 		t.Logf("note: pdu.Signatures.Server shares the event's list (documented)")
 	}
+}
+
+// mustParse is pdu.Parse, which leaves EventID empty from room version 3.
+func mustParse(t *testing.T, v roomversion.Version, raw []byte) *pdu.Event {
+	t.Helper()
+	e, err := pdu.Parse(v, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
 }
