@@ -1826,6 +1826,22 @@ func TestResultsNotShared(t *testing.T) {
 	if len(ae1) > 0 && &ae1[0] == &ae2[0] {
 		t.Logf("note: State.AuthEvents returns the same backing array on every call")
 	}
+	pl1, pl2 := s.PowerLevels().Users(), s.PowerLevels().Users()
+	pl1["@x:y"] = 1
+	if _, ok := pl2["@x:y"]; ok {
+		t.Logf("note: PowerLevels.Users returns the same map on every call")
+	}
+	aclEv := stateEvent(t, s.Version(), roomIDOf(s), serveracl.EventType, "@alice:a.example",
+		map[string]any{"allow": []any{"*", "b.example"}, "deny": []any{"c.example", "d.example"}})
+	as := withEvents(t, s, aclEv)
+	a1, _ := serveracl.Of(as)
+	a2, _ := serveracl.Of(as)
+	if len(a1.Allow) > 0 && &a1.Allow[0] == &a2.Allow[0] {
+		t.Logf("note: serveracl.Of shares ACL.Allow between calls (cap %d, len %d)", cap(a1.Allow), len(a1.Allow))
+	}
+	if len(a1.Deny) > 0 && &a1.Deny[0] == &a2.Deny[0] {
+		t.Logf("note: serveracl.Of shares ACL.Deny between calls (cap %d, len %d)", cap(a1.Deny), len(a1.Deny))
+	}
 	ev := s.Events()[0]
 	if a, b := ev.Signatures.Server(ev.Signatures[0].Server), ev.Signatures; len(a) > 0 && &a[0] == &b[0] {
 		t.Logf("note: pdu.Signatures.Server shares the event's list (documented)")
