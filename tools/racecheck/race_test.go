@@ -716,6 +716,7 @@ func TestPDU(t *testing.T) {
 	c := corpus(t)
 	var g guard
 	its := subset(c.items, 4, 3)
+	its = slices.Insert(its, len(its)/2, item{"huge", version("10"), hugeEvent()})
 	for _, it := range its {
 		g.bytes(it.name, it.raw)
 	}
@@ -928,6 +929,16 @@ func TestSigning(t *testing.T) {
 			b.WriteString(show("without ID", signing.VerifyParsedEvent(e, ring), rs, err, signing.VerifyEventSignature(e, "a.example", ring)))
 		}
 		return b.String()
+	})
+	// Hashes of inputs around the size past which the scratch pool drops its buffers.
+	hits := slices.Clone(subset(c.items, 30, 1))
+	hits = slices.Insert(hits, len(hits)/2, item{"huge", version("10"), g.bytes("huge", hugeEvent())})
+	hammer(t, "signing hashes", len(hits), func(w *worker, i int) string {
+		it := hits[i]
+		h, err := signing.ContentHash(it.v, it.raw)
+		r, rerr := signing.ReferenceHash(it.v, it.raw)
+		id, iderr := signing.EventID(it.v, it.raw)
+		return show(h[:], err, r[:], rerr, id, iderr, signing.CheckContentHash(it.v, it.raw))
 	})
 	// Keys: parsing and the KeyRing read by everyone.
 	keyLines := [][]byte{
@@ -1856,4 +1867,12 @@ func mustParse(t *testing.T, v roomversion.Version, raw []byte) *pdu.Event {
 		t.Fatal(err)
 	}
 	return e
+}
+
+// hugeEvent is a JSON object of about 150 kB, over the PDU size limit and over the size past
+// which the pools drop a buffer instead of keeping it (pdu: 2*MaxEventSize; signing: 128 kB).
+func hugeEvent() []byte {
+	return []byte(`{"auth_events":[],"content":{"body":"` + strings.Repeat("0123456789abcdef", 9400) +
+		`","msgtype":"m.text"},"depth":5,"hashes":{"sha256":"` + authgen.DummyHash + `"},"origin_server_ts":1,` +
+		`"prev_events":[],"room_id":"!room:a.example","sender":"@alice:a.example","signatures":{},"type":"m.room.message"}`)
 }
