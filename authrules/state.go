@@ -293,12 +293,15 @@ func (s *State) PowerLevels() *PowerLevels {
 
 // JoinRules returns the join rules of the state. Without an m.room.join_rules event the rule
 // is "invite" (docs/decisions.md (authrules): the spec gives no default; "invite" is the
-// reading of the reference implementations and the safe one).
+// reading of the reference implementations and the safe one). The result is the caller's: its
+// Allow is a copy.
 func (s *State) JoinRules() JoinRules {
 	if s == nil {
 		return JoinRules{Rule: JoinRuleInvite}
 	}
-	return s.joinRules
+	jr := s.joinRules
+	jr.Allow = slices.Clone(jr.Allow) // the caller's to modify: the state is shared by readers
+	return jr
 }
 
 // Membership returns the `membership` of userID's m.room.member event, "" when there is none

@@ -742,3 +742,30 @@ func TestNilReceivers(t *testing.T) {
 		}
 	}
 }
+
+// TestJoinRulesIsACopy: State.JoinRules returns memory of its own, so a caller that changes
+// the result's Allow conditions changes neither the state nor another reader's result.
+func TestJoinRulesIsACopy(t *testing.T) {
+	v := mustVersion(t, "9")
+	const rest = `"auth_events":[],"prev_events":[],"depth":1,"origin_server_ts":1,"hashes":{"sha256":"x"},"signatures":{},"room_id":"!r:a.example","sender":"@a:a.example"`
+	var evs []*pdu.Event
+	for _, raw := range []string{
+		`{"type":"m.room.create","state_key":"","content":{"creator":"@a:a.example","room_version":"9"},` + rest + `}`,
+		`{"type":"m.room.join_rules","state_key":"","content":{"join_rule":"restricted","allow":[{"type":"m.room_membership","room_id":"!space:a.example"}]},` + rest + `}`,
+	} {
+		ev, err := pdu.Parse(v, []byte(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, ev)
+	}
+	s, err := NewState(v, evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jr := s.JoinRules()
+	jr.Allow[0].RoomID = "!changed:x.example"
+	if got := s.JoinRules().Allow[0].RoomID; got != "!space:a.example" {
+		t.Errorf("the state's allow condition changed through a returned value: %q", got)
+	}
+}

@@ -1830,7 +1830,7 @@ func TestResultsNotShared(t *testing.T) {
 	}
 	jr1, jr2 := s.JoinRules(), s.JoinRules()
 	if len(jr1.Allow) > 0 && &jr1.Allow[0] == &jr2.Allow[0] {
-		t.Logf("note: State.JoinRules shares JoinRules.Allow between calls")
+		t.Errorf("State.JoinRules shares JoinRules.Allow between calls (R1, fixed 2026-12-01: it returns a copy)")
 	}
 	ae1, _ := s.AuthEvents(s.Events()[len(s.Events())-1])
 	ae2, _ := s.AuthEvents(s.Events()[len(s.Events())-1])
