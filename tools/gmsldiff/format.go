@@ -66,6 +66,8 @@ var formatClasses = []*Class{
 		Spec: "rooms/fragments/v1-event-ids.md \"$opaque_id:domain\"; decisions.md (pdu) \"v1-2 event_id format\""},
 	{ID: "F17-negative-depth", Cat: SpecSilent, Desc: "depth -1 (or -2^63 in v1-5): roomproto refuses, GMSL accepts",
 		Spec: "the schemas give no minimum; decisions.md (pdu) \"depth must be a JSON integer from 0\""},
+	{ID: "F18-redacts-non-redaction", Cat: SpecSilent, Desc: "v1-10 top-level redacts on an event that is no m.room.redaction: both accept, roomproto leaves Event.Redacts empty, GMSL's Redacts() returns it (no rule reads it: both check the type first)",
+		Spec: "pdu_v1.yaml / pdu_v6.yaml redacts: \"For redaction events\"; decisions.md (pdu) \"Redacts is read for m.room.redaction events only\""},
 }
 
 // formatMutation changes a base event (mut, on the decoded map) or its bytes (raw).
@@ -452,6 +454,7 @@ var formatExpected = func() map[[2]string]string {
 	set("F15-canonical-json", ra, "invalid UTF-8 byte", `lone surrogate \ud800`, "duplicate key in content", "duplicate top-level depth")
 	set("F16-v1-event_id-grammar", ra, `event_id="x"`, `event_id="$x"`, `event_id="$x:"`, `event_id="$x:bad_host!"`, "mistyped event_id=string")
 	set("F17-negative-depth", ra, "depth=-1", "depth=-2^63")
+	set("F18-redacts-non-redaction", fd, `extra redacts="$x:a.test"`, "mistyped redacts=string")
 	return m
 }()
 
