@@ -474,17 +474,24 @@ func (b *builder) placeholder(s string) (any, error) {
 func (bc *builtCase) run(c fixtureCase) (string, []*Rejection, error) {
 	var allowedBy string
 	var warnings []*Rejection
-	opts := Options{Keys: bc.keys, Rejected: bc.rejected, Create: bc.create, allowedBy: &allowedBy,
-		Warn: func(r *Rejection) { warnings = append(warnings, r) }}
+	calls := 0
+	opts := Options{Keys: bc.keys, Rejected: bc.rejected, Create: bc.create,
+		Allowed: func(rule string) { allowedBy = rule; calls++ },
+		Warn:    func(r *Rejection) { warnings = append(warnings, r) }}
+	var verdict error
 	if c.State != nil {
 		s, err := NewState(bc.v, bc.list)
 		if err != nil {
 			return "", nil, err
 		}
-		verdict := s.CheckWithOptions(bc.event, opts)
-		return allowedBy, warnings, verdict
+		verdict = s.CheckWithOptions(bc.event, opts)
+	} else {
+		verdict = CheckWithOptions(bc.v, bc.event, bc.list, opts)
 	}
-	verdict := CheckWithOptions(bc.v, bc.event, bc.list, opts)
+	// Options.Allowed is called once for an accepted event, never for a rejected one.
+	if verdict == nil && calls != 1 || verdict != nil && calls != 0 {
+		allowedBy = fmt.Sprintf("Allowed called %d times (verdict %v)", calls, verdict)
+	}
 	return allowedBy, warnings, verdict
 }
 
@@ -518,6 +525,9 @@ func checkVerdict(t *testing.T, c fixtureCase, verdict error, allowedBy string, 
 		}
 		if rej.Rule != c.Rule {
 			t.Errorf("rejected by rule %q (%v), want rule %q", rej.Rule, rej, c.Rule)
+		}
+		if allowedBy != "" {
+			t.Errorf("rejected, yet Options.Allowed reported %q", allowedBy)
 		}
 		wantSev := c.Severity
 		if wantSev == "" {

@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -203,6 +204,9 @@ type replayVerdict struct {
 	// "Checks performed on receipt of a PDU"): replay does not act on it (a server would
 	// redact the event before checks 4-6, as verify-room does), but says so.
 	hashMismatch bool
+	// allowAuth and allowState are the rules that allowed the event in checks 4 and 5
+	// (authrules Options.Allowed), "" when the check did not run or rejected it.
+	allowAuth, allowState string
 	// warning is the first warning of the checks (authrules Options.Warn), such as rule 4.2.1
 	// seeing the authorising server's signature without keys to verify it: printed beside an
 	// accepted verdict.
@@ -340,6 +344,7 @@ func replayRoom(d *roomDump) ([]replayVerdict, error) {
 				opts.Create = seen["$"+ev.RoomID[1:]]
 			}
 			opts.Warn = r.warn
+			opts.Allowed = func(rule string) { r.allowAuth = rule }
 			r.byAuth = authrules.CheckWithOptions(d.version, ev, auth, opts)
 		}
 		at := state
@@ -356,7 +361,8 @@ func replayRoom(d *roomDump) ([]replayVerdict, error) {
 				r.notKept = true // more branch points than maxBranchStates
 			}
 		}
-		r.byState = at.CheckWithOptions(ev, authrules.Options{Keys: keys, Rejected: rejected, Warn: r.warn})
+		r.byState = at.CheckWithOptions(ev, authrules.Options{Keys: keys, Rejected: rejected, Warn: r.warn,
+			Allowed: func(rule string) { r.allowState = rule }})
 		if at != state && r.final() == nil {
 			r.bySoft = state.CheckWithOptions(ev, authrules.Options{Keys: keys, Rejected: rejected})
 		}
@@ -518,6 +524,10 @@ func printReplay(w io.Writer, d *roomDump, verdicts []replayVerdict) error {
 			verdict += ": " + reasonOf(err)
 		} else {
 			accepted++
+			// The rule that allowed it: check 4's, first in the spec's order, else check 5's.
+			if rule := cmp.Or(r.allowAuth, r.allowState); rule != "" {
+				verdict += " rule " + rule
+			}
 		}
 		if note := r.disagreement(); note != "" {
 			verdict += " (" + note + ")"
