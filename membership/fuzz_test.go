@@ -13,7 +13,9 @@ import (
 )
 
 // FuzzJoinDecision feeds arbitrary bytes to the join-decision input parser and, when they
-// parse, to DecideJoin and DecisionJSON: no panic, every error an *Error, every output JSON.
+// parse, to DecideJoin and DecisionJSON, and with the same state and user to DecideKnock,
+// MakeKnock and CheckTransition (every membership, by the user and by the room's first member):
+// no panic, every error an *Error, every output JSON.
 func FuzzJoinDecision(f *testing.F) {
 	var cases []joinCase
 	loadCases(f, "join_decision.json", &cases)
@@ -45,6 +47,33 @@ func FuzzJoinDecision(f *testing.F) {
 		}
 		if !json.Valid(DecisionJSON(d, err)) {
 			t.Fatalf("invalid output %s", DecisionJSON(d, err))
+		}
+		isError := func(what string, err error) {
+			var e *Error
+			if err != nil && !errors.As(err, &e) {
+				t.Fatalf("%s error %T %v", what, err, err)
+			}
+		}
+		isError("DecideKnock", DecideKnock(req.State, req.UserID))
+		if tm, err := MakeKnock(req.State, req.UserID, TemplateOptions{Origin: req.ResidentServer, OriginServerTS: 1, Depth: 1}); err == nil {
+			if !json.Valid(tm.Event) {
+				t.Fatalf("MakeKnock template is not JSON: %s", tm.Event)
+			}
+		} else {
+			isError("MakeKnock", err)
+		}
+		senders := []string{req.UserID}
+		if members := req.State.Members("join"); len(members) > 0 {
+			senders = append(senders, members[0])
+		}
+		for _, sender := range senders {
+			for _, to := range []string{"join", "invite", "leave", "ban", "knock", "x"} {
+				tr, err := CheckTransition(req.State, sender, req.UserID, to)
+				isError("CheckTransition", err)
+				if err == nil && tr.To != to {
+					t.Fatalf("CheckTransition to %q gave a transition to %q", to, tr.To)
+				}
+			}
 		}
 	})
 }
