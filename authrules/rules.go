@@ -1,6 +1,12 @@
 package authrules
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+
+	"github.com/roomproto/roomproto/pdu"
+	"github.com/roomproto/roomproto/roomversion"
+)
 
 // rule names one rule of the authorization rules independently of its number, which differs
 // between the texts of the room versions.
@@ -320,4 +326,47 @@ func ruleNumberOf(ruleSet string, r rule) string {
 		return ""
 	}
 	return n[r]
+}
+
+// MembershipRule returns the number, in the authorization rules of room version v, of the rule
+// for m.room.member events whose membership is membership: "4.3" for join in room versions
+// 8-11 and "5.3" in 12, "4.4" for invite in 8-11, and so on (rooms/v*.md); for a membership the
+// version has no rule for (knock before v7, an unknown word) the rule that rejects it,
+// "Otherwise, the membership is unknown. Reject" ("5.6" in v1-5, "4.8" in v8-11). It is "" for
+// a Version Lookup would not return.
+func MembershipRule(v roomversion.Version, membership string) string {
+	if v.Check() != nil {
+		return ""
+	}
+	n := numbersFor(v.Auth.RuleSet)
+	if n == nil {
+		return ""
+	}
+	var sub rule
+	switch membership {
+	case pdu.MembershipJoin:
+		sub = rJoinCreator
+	case pdu.MembershipInvite:
+		sub = rInviteSenderNotJoined
+	case pdu.MembershipLeave:
+		sub = rLeaveSelf
+	case pdu.MembershipBan:
+		sub = rBanSenderNotJoined
+	case pdu.MembershipKnock:
+		sub = rKnockJoinRule
+	default:
+		return n[rMemberUnknown]
+	}
+	if n[sub] == "" { // knock before v7
+		return n[rMemberUnknown]
+	}
+	return parentRule(n[sub])
+}
+
+// parentRule returns the number of the rule a sub-rule belongs to: "4.3" for "4.3.1".
+func parentRule(num string) string {
+	if i := strings.LastIndexByte(num, '.'); i >= 0 {
+		return num[:i]
+	}
+	return num
 }

@@ -769,3 +769,31 @@ func TestJoinRulesIsACopy(t *testing.T) {
 		t.Errorf("the state's allow condition changed through a returned value: %q", got)
 	}
 }
+
+// TestMembershipRule: the number of the m.room.member rule for each membership, per room
+// version text (rooms/fragments/v1-auth-rules.md, v6, v7, v8-auth-rules.md, rooms/v12.md); a
+// membership the version has no rule for is the "otherwise, the membership is unknown" rule.
+func TestMembershipRule(t *testing.T) {
+	for _, c := range []struct {
+		version                              string
+		join, invite, leave, ban, knock, foo string
+	}{
+		{"1", "5.2", "5.3", "5.4", "5.5", "5.6", "5.6"},
+		{"5", "5.2", "5.3", "5.4", "5.5", "5.6", "5.6"},
+		{"6", "4.2", "4.3", "4.4", "4.5", "4.6", "4.6"},
+		{"7", "4.2", "4.3", "4.4", "4.5", "4.6", "4.7"},
+		{"8", "4.3", "4.4", "4.5", "4.6", "4.7", "4.8"},
+		{"11", "4.3", "4.4", "4.5", "4.6", "4.7", "4.8"},
+		{"12", "5.3", "5.4", "5.5", "5.6", "5.7", "5.8"},
+	} {
+		v := mustVersion(t, c.version)
+		for m, want := range map[string]string{"join": c.join, "invite": c.invite, "leave": c.leave, "ban": c.ban, "knock": c.knock, "foo": c.foo} {
+			if got := MembershipRule(v, m); got != want {
+				t.Errorf("v%s %s: %q, want %q", c.version, m, got, want)
+			}
+		}
+	}
+	if got := MembershipRule(roomversion.Version{}, "join"); got != "" {
+		t.Errorf("zero Version: %q", got)
+	}
+}

@@ -153,7 +153,7 @@ func DecideJoin(req JoinRequest) (JoinDecision, error) {
 	}
 	current := s.Membership(req.UserID)
 	rule := s.JoinRules().Rule
-	ruleNo := memberRule(v, pdu.MembershipJoin)
+	ruleNo := authrules.MembershipRule(v, pdu.MembershipJoin)
 
 	if current == pdu.MembershipBan {
 		return JoinDecision{}, forbidden(ErrBanned, "%s is banned from the room (auth rule %s.3)", req.UserID, ruleNo)

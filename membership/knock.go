@@ -27,7 +27,7 @@ func DecideKnock(s *authrules.State, userID string) error {
 	}
 	v := s.Version()
 	rule := s.JoinRules().Rule
-	ruleNo := memberRule(v, pdu.MembershipKnock)
+	ruleNo := authrules.MembershipRule(v, pdu.MembershipKnock)
 	if !v.Auth.Knocking {
 		return forbidden(ErrKnockNotAllowed, "room version %s does not support knocking", v.ID)
 	}

@@ -132,7 +132,7 @@ func Transitions(v roomversion.Version) []Transition {
 			t.JoinRules = rules
 		}
 		t.Levels = slices.Clone(t.Levels)
-		t.Rule = memberRule(v, t.To)
+		t.Rule = authrules.MembershipRule(v, t.To)
 		out = append(out, t)
 	}
 	return out
@@ -194,26 +194,6 @@ func knownMembership(v roomversion.Version, m string) bool {
 	return false
 }
 
-// memberRule returns the number of the auth rule for m.room.member events with the given
-// membership in v's rules: the member rule is 5 in v1-v5 and v12, 4 in v6-v11; the
-// sub-rules are join, invite, leave, ban (and knock from v7) in order, shifted by one from v8
-// where rule x.2 is join_authorised_via_users_server.
-func memberRule(v roomversion.Version, membership string) string {
-	top := "4"
-	switch v.Auth.RuleSet {
-	case "v1", "v3", "v12":
-		top = "5"
-	}
-	sub := map[string]int{pdu.MembershipJoin: 2, pdu.MembershipInvite: 3, pdu.MembershipLeave: 4, pdu.MembershipBan: 5, pdu.MembershipKnock: 6}[membership]
-	if sub == 0 {
-		return top
-	}
-	if v.Auth.RestrictedJoinRule {
-		sub++
-	}
-	return top + "." + string(rune('0'+sub))
-}
-
 // RequiredLevel returns the power level the sender of t needs under pl: the highest of the
 // levels of t.Levels (for an unban both the kick and the ban level), 0 when t needs none. Like
 // the getters of [authrules.PowerLevels] it saturates levels beyond the int64 range (room
@@ -270,15 +250,15 @@ func CheckTransition(s *authrules.State, sender, target, to string) (Transition,
 		switch {
 		case !knownMembership(v, to):
 			// The member rules end with "Otherwise, the membership is unknown. Reject."
-			return Transition{}, forbidden(ErrNotPossible, "%q is not a membership of room version %s (auth rule %s)", to, v.ID, memberRule(v, to))
+			return Transition{}, forbidden(ErrNotPossible, "%q is not a membership of room version %s (auth rule %s)", to, v.ID, authrules.MembershipRule(v, to))
 		case from == pdu.MembershipBan && sender == target:
-			return Transition{}, forbidden(ErrBanned, "%s is banned (auth rule %s)", target, memberRule(v, to))
+			return Transition{}, forbidden(ErrBanned, "%s is banned (auth rule %s)", target, authrules.MembershipRule(v, to))
 		}
 		who := "another user"
 		if sender == target {
 			who = "the user"
 		}
-		return Transition{}, forbidden(ErrNotPossible, "no membership change from %s to %s by %s under join rule %q in room version %s (auth rule %s)", from, to, who, rule, v.ID, memberRule(v, to))
+		return Transition{}, forbidden(ErrNotPossible, "no membership change from %s to %s by %s under join rule %q in room version %s (auth rule %s)", from, to, who, rule, v.ID, authrules.MembershipRule(v, to))
 	}
 	if t.SenderJoined && s.Membership(sender) != pdu.MembershipJoin {
 		return t, forbidden(ErrInsufficientPower, "%s must be joined to %s %s (auth rule %s)", sender, t.Action, target, t.Rule)
