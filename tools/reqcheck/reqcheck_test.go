@@ -29,6 +29,19 @@ const designPath = "../../../shared/DESIGN.md"
 // knownGap skips the rest of a test that demonstrates the gap id of the audit report.
 // Remove the call once the gap is closed: the test then guards the fix. With REQCHECK_GAPS=1
 // in the environment the gaps are not skipped, so their failures show what is absent.
+// settledInText reports whether the gap id was settled by a text (a recorded deviation):
+// file, relative to the project root, holds phrase. The lead settled DESIGN-PKGS,
+// DESIGN-INTERNAL, DESIGN-CLI and BENCH-CORPUS in docs/decisions.md and AUTH-CLI-WARN in the
+// README (2026-12-01); the test then checks that the record stays.
+func settledInText(t *testing.T, id, file, phrase string) bool {
+	t.Helper()
+	if strings.Contains(string(readFile(t, file)), phrase) {
+		t.Logf("gap %s: settled by %s (%q)", id, file, phrase)
+		return true
+	}
+	return false
+}
+
 func knownGap(t *testing.T, id string) {
 	t.Helper()
 	if os.Getenv("REQCHECK_GAPS") != "" {
@@ -139,8 +152,10 @@ func TestDesignListsEveryPackage(t *testing.T) {
 		}
 	}
 	sort.Strings(missing)
+	if len(missing) > 0 && settledInText(t, "DESIGN-PKGS", "docs/decisions.md", "`policyserver` and `serveracl` sit beside") {
+		return
+	}
 	if len(missing) > 0 {
-		knownGap(t, "DESIGN-PKGS")
 		t.Errorf("DESIGN.md does not describe the packages %v", missing)
 	}
 }
@@ -174,8 +189,10 @@ func TestInternalHoldsOnlySharedHelpers(t *testing.T) {
 	if !slices.Equal(lonely, []string{"internal/limits_test"}) {
 		t.Errorf("internal packages imported by no package: %v (the audit expected only internal/limits_test)", lonely)
 	}
+	if len(lonely) > 0 && settledInText(t, "DESIGN-INTERNAL", "docs/decisions.md", "`internal/limits_test`:") {
+		return
+	}
 	if len(lonely) > 0 {
-		knownGap(t, "DESIGN-INTERNAL")
 		t.Errorf("internal packages that are not shared helpers: %v", lonely)
 	}
 }
@@ -400,8 +417,10 @@ func TestCLIMatchesDesignTable(t *testing.T) {
 			extra = append(extra, c)
 		}
 	}
+	if slices.Equal(extra, []string{"policy-check"}) && settledInText(t, "DESIGN-CLI", "docs/decisions.md", "more than the contract's table, `policy-check`") {
+		return
+	}
 	if len(extra) > 0 {
-		knownGap(t, "DESIGN-CLI")
 		t.Errorf("commands not in DESIGN.md's contract table: %v", extra)
 	}
 }
@@ -451,8 +470,10 @@ func TestBenchCorpusIsTheProjectsOwn(t *testing.T) {
 		t.Skipf("shared corpus not beside the project: %v", err)
 	}
 	own := readFile(t, "testdata/signing/bench_corpus.json")
+	if bytes.Equal(own, shared) && settledInText(t, "BENCH-CORPUS", "docs/decisions.md", "Benchmarks run on the shared corpus, copied") {
+		return
+	}
 	if bytes.Equal(own, shared) {
-		knownGap(t, "BENCH-CORPUS")
 		t.Error("the benchmark corpus in testdata/ is the shared, independently made one")
 	}
 }
@@ -649,8 +670,10 @@ func TestAuthCommandShowsUnverifiedAuthoriser(t *testing.T) {
 	if !strings.Contains(stdout, `"allowed":true`) {
 		t.Fatalf("stdout %q", stdout)
 	}
+	if stdout == withKeys && !strings.Contains(stdout+stderr, "4.2.1") && settledInText(t, "AUTH-CLI-WARN", "README.md", "Without `--keys`, `auth` checks rule 4.2.1") {
+		return
+	}
 	if stdout == withKeys && !strings.Contains(stdout+stderr, "4.2.1") {
-		knownGap(t, "AUTH-CLI-WARN")
 		t.Errorf("auth without --keys prints %q and %q on stderr: no sign that rule 4.2.1's signature was not verified", stdout, stderr)
 	}
 }
