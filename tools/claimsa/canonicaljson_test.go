@@ -384,9 +384,6 @@ func TestCanonicalMarshal(t *testing.T) {
 			t.Errorf("Marshal(%#v) = %q, %v; want %q", c.v, b, err, c.out)
 		}
 	}
-	negZero := -1 * 0.0
-	negZero = -negZero
-	negZero = -negZero
 	bad := []struct {
 		v   any
 		err error

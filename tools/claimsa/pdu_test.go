@@ -116,8 +116,6 @@ func runPDU(t *testing.T, cases []pduCase) {
 	}
 }
 
-func withVersion(id string, f func(id string) []byte) []byte { return f(id) }
-
 // TestPDUParse checks decisions.md "roomversion and pdu" › pdu and go doc pdu.Parse.
 func TestPDUParse(t *testing.T) {
 	all := ids

@@ -312,7 +312,6 @@ func TestDecide(t *testing.T) {
 		claim    string
 		vers     []string
 		red      []kv   // mods to the redaction event (type set to m.room.redaction)
-		redID    string // redaction's EventID (v3+), or set through event_id (v1-2)
 		tgt      []kv   // mods to the target; nil: target absent
 		tgtID    string
 		noTarget bool

@@ -17,11 +17,6 @@ import (
 // M is a JSON object literal.
 type M = map[string]any
 
-// knownFinding skips a case that fails, naming the finding of the report.
-func knownFinding(t *testing.T, id string) {
-	t.Helper()
-	t.Skipf("known finding %s (see /work/logs/audit-claims-b.md)", id)
-}
 
 func ver(id string) roomversion.Version { return authgen.Version(id) }
 

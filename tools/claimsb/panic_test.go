@@ -68,8 +68,8 @@ func TestMembershipNoPanic(t *testing.T) {
 		"Error(nil).Error":             func() { var e *membership.Error; _ = e.Error() },
 		"KnownRooms(nil)":              func() { membership.KnownRooms(nil).RoomMembership("!a:x", "@b:b.example") },
 		"ParseAllowConditions(nil)":    func() { _, _ = membership.ParseAllowConditions(nil) },
-		"JoinRuleSupported(zero)":      func() { membership.JoinRuleSupported(zero, "restricted") },
-		"KnockAllowedByJoinRule(zero)": func() { membership.KnockAllowedByJoinRule(zero, "knock") },
+		"JoinRuleSupported(zero)":      func() { _ = membership.JoinRuleSupported(zero, "restricted") },
+		"KnockAllowedByJoinRule(zero)": func() { _ = membership.KnockAllowedByJoinRule(zero, "knock") },
 	}
 	var panics []string
 	for name, f := range calls {
