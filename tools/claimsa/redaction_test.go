@@ -311,8 +311,8 @@ func TestDecide(t *testing.T) {
 	type c struct {
 		claim    string
 		vers     []string
-		red      []kv   // mods to the redaction event (type set to m.room.redaction)
-		tgt      []kv   // mods to the target; nil: target absent
+		red      []kv // mods to the redaction event (type set to m.room.redaction)
+		tgt      []kv // mods to the target; nil: target absent
 		tgtID    string
 		noTarget bool
 		pl, rl   int64

@@ -17,7 +17,6 @@ import (
 // M is a JSON object literal.
 type M = map[string]any
 
-
 func ver(id string) roomversion.Version { return authgen.Version(id) }
 
 const roomID = "!room:a.example"
