@@ -426,15 +426,35 @@ func Lookup(id string) (Version, error) {
 // call it, so that the zero Version, which has no rules at all, is refused rather than read as a
 // room version in which nothing is checked, and a version's ID always means its rules.
 func (v Version) Check() error {
-	for i := range known {
-		if known[i].ID == v.ID {
-			if known[i] != v {
-				return &UnknownVersionError{ID: v.ID, Altered: true}
-			}
-			return nil
-		}
+	i := knownIndex(v.ID)
+	switch {
+	case i < 0:
+		return &UnknownVersionError{ID: v.ID}
+	case known[i] != v:
+		return &UnknownVersionError{ID: v.ID, Altered: true}
 	}
-	return &UnknownVersionError{ID: v.ID}
+	return nil
+}
+
+// knownIndex returns the index in known of the version whose identifier is id ("1" to "12"),
+// or -1: a lookup without a loop, as Check runs at the entry of every hot path.
+func knownIndex(id string) int {
+	var n int
+	switch len(id) {
+	case 1:
+		n = int(id[0]) - '0'
+	case 2:
+		if id[0] != '1' {
+			return -1
+		}
+		n = 10 + int(id[1]) - '0'
+	default:
+		return -1
+	}
+	if n < 1 || n > len(known) || known[n-1].ID != id {
+		return -1
+	}
+	return n - 1
 }
 
 // Known reports whether id is a room version the spec defines.

@@ -209,6 +209,8 @@ func TestCheck(t *testing.T) {
 		v       roomversion.Version
 		altered bool
 	}{{roomversion.Version{}, false}, {renamed, false}, {roomversion.Version{ID: "9x"}, false},
+		{roomversion.Version{ID: "0"}, false}, {roomversion.Version{ID: "13"}, false}, {roomversion.Version{ID: "01"}, false},
+		{roomversion.Version{ID: "1/"}, false}, {roomversion.Version{ID: "1a"}, false}, {roomversion.Version{ID: "100"}, false},
 		{roomversion.Version{ID: "9"}, true}, {floaty, true}, {lenient, true}, {v1Rules, true}} {
 		err := c.v.Check()
 		var uve *roomversion.UnknownVersionError
