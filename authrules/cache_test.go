@@ -13,20 +13,20 @@ import (
 // table of the call (parsedEvents) holds each event once: bounded by the input, read once.
 func TestChainWorkerCachesAreBounded(t *testing.T) {
 	v := mustVersion(t, "9")
-	b := &builder{t: t, v: v, templates: loadTemplates(t), roomID: "!r:a.example"}
-	create, err := b.build([]byte(`"create"`), nil)
+	b := newBuilder(t, v, "!r:a.example")
+	create, err := b.Build([]byte(`"create"`), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	const n = 3*maxCachedDerived + 5
 	var pls, jrs []*pdu.Event
 	for i := 0; i < n; i++ {
-		pl, err := b.build([]byte(fmt.Sprintf(`{"__base":"pl","content":{"users_default":%d}}`, i)), nil)
+		pl, err := b.Build([]byte(fmt.Sprintf(`{"__base":"pl","content":{"users_default":%d}}`, i)), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		rule := []string{"public", "invite", "knock"}[i%3]
-		jr, err := b.build([]byte(fmt.Sprintf(`{"__base":"jr_restricted","content":{"join_rule":%q},"depth":%d}`, rule, 1000+i)), nil)
+		jr, err := b.Build([]byte(fmt.Sprintf(`{"__base":"jr_restricted","content":{"join_rule":%q},"depth":%d}`, rule, 1000+i)), nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -28,14 +28,14 @@ func FuzzCheck(f *testing.F) {
 			f.Fatalf("%s: %v", c.Name, err)
 		}
 		var list [][]byte
-		for _, ev := range bc.list {
+		for _, ev := range bc.List {
 			list = append(list, ev.Raw())
 		}
-		if bc.create != nil {
-			list = append(list, bc.create.Raw())
+		if bc.Create != nil {
+			list = append(list, bc.Create.Raw())
 		}
 		arr, _ := json.Marshal(rawList(list))
-		f.Add(versionIndex(bc.v.ID), bc.event.Raw(), arr)
+		f.Add(versionIndex(bc.V.ID), bc.Event.Raw(), arr)
 	}
 	keys := testKeyRing(f)
 	f.Fuzz(func(t *testing.T, vi byte, event, authList []byte) {

@@ -273,15 +273,15 @@ func TestParseJoinRules(t *testing.T) {
 // stateFixture builds the events of the named templates for room version id.
 func stateFixture(t testing.TB, id string, names ...string) []*pdu.Event {
 	t.Helper()
-	b := &builder{t: t, v: mustVersion(t, id), templates: loadTemplates(t), roomID: "!r:a.example"}
+	b := newBuilder(t, mustVersion(t, id), "!r:a.example")
 	var out []*pdu.Event
 	for _, n := range names {
-		ev, err := b.build([]byte(`"`+n+`"`), nil)
+		ev, err := b.Build([]byte(`"`+n+`"`), nil)
 		if err != nil {
 			t.Fatalf("%s: %v", n, err)
 		}
-		if b.v.Format.RoomIDFromCreateEvent && ev.Type == pdu.TypeCreate {
-			b.roomID = "!" + ev.EventID[1:]
+		if b.V.Format.RoomIDFromCreateEvent && ev.Type == pdu.TypeCreate {
+			b.RoomID = "!" + ev.EventID[1:]
 		}
 		out = append(out, ev)
 	}
@@ -458,8 +458,8 @@ func TestAuthEventsNeeded(t *testing.T) {
 	}
 	for _, tt := range tests {
 		v := mustVersion(t, tt.version)
-		b := &builder{t: t, v: v, templates: loadTemplates(t), roomID: "!r:a.example"}
-		ev, err := b.build([]byte(tt.event), nil)
+		b := newBuilder(t, v, "!r:a.example")
+		ev, err := b.Build([]byte(tt.event), nil)
 		if err != nil {
 			t.Fatalf("%s: %v", tt.event, err)
 		}
@@ -521,8 +521,8 @@ func TestAllocations(t *testing.T) {
 		t.Fatal(err)
 	}
 	msg := stateFixture(t, "9", "message")[0]
-	b := &builder{t: t, v: v, templates: loadTemplates(t), roomID: "!r:a.example"}
-	join, err := b.build([]byte(`{"__base":"restricted_join","sender":"@dave:d.example","state_key":"@dave:d.example","__sign":["d.example","a.example"]}`), nil)
+	b := newBuilder(t, v, "!r:a.example")
+	join, err := b.Build([]byte(`{"__base":"restricted_join","sender":"@dave:d.example","state_key":"@dave:d.example","__sign":["d.example","a.example"]}`), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -627,8 +627,8 @@ func TestOptionsCreateV12MatchesState(t *testing.T) {
 // tools/powerref, D4).
 func TestStateOneRoom(t *testing.T) {
 	foreign := func(id, name string) *pdu.Event {
-		b := &builder{t: t, v: mustVersion(t, id), templates: loadTemplates(t), roomID: "!other:m.example"}
-		ev, err := b.build([]byte(`"`+name+`"`), nil)
+		b := newBuilder(t, mustVersion(t, id), "!other:m.example")
+		ev, err := b.Build([]byte(`"`+name+`"`), nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -139,8 +139,9 @@ class V:
             pl = dict(named_int=1, ev_int=2, users=3, noprev=4, named=5, ev_cur=6, ev_new=7, u_cur=8, u_new=9,
                       allow=10)
         else:
+            # The source numbers "Otherwise, allow" 10 again; CommonMark renders it 11 (as 3.4 above).
             pl = dict(named_int=1, ev_int=2, users=3, creators=4, noprev=5, named=6, ev_cur=7, ev_new=8, u_cur=9,
-                      u_new=10, allow=10)
+                      u_new=10, allow=11)
         self.pl = pl
 
     def r(self, top, *sub):
