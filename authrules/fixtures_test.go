@@ -27,8 +27,6 @@ type builtCase struct{ *authfixture.Built }
 // builder builds fixture events of one room (authfixture.Builder).
 type builder = authfixture.Builder
 
-func testKey(t testing.TB, server string) signing.SigningKey { return authfixture.Key(server) }
-
 func testKeyRing(t testing.TB) signing.KeyRing { return authfixture.KeyRing() }
 
 var sentinels = map[string]error{
