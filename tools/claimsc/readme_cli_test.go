@@ -76,7 +76,9 @@ func TestReadmeQuickStartReplay(t *testing.T) {
 	has("knock refused for the restricted join rule", func(r row) bool {
 		return r.verdict == "rejected" && strings.HasPrefix(r.rule, "4.7") && strings.Contains(r.text, `"restricted"`)
 	})
-	has("ban", func(r row) bool { return r.typ == "m.room.member" && r.verdict == "accepted" && strings.HasPrefix(r.rule, "4.6") })
+	has("ban", func(r row) bool {
+		return r.typ == "m.room.member" && r.verdict == "accepted" && strings.HasPrefix(r.rule, "4.6")
+	})
 	has("refused power levels change", func(r row) bool { return r.typ == "m.room.power_levels" && r.verdict == "rejected" })
 	has("redaction", func(r row) bool { return r.typ == "m.room.redaction" })
 	if rows[0].typ != "m.room.create" {
