@@ -213,3 +213,8 @@ func firstLine(s string) string {
 	}
 	return s
 }
+
+func marshalInt(i int) []byte { b, _ := json.Marshal(i); return b }
+
+// keyFor is authgen's key "ed25519:1" of server.
+func keyFor(server string) signing.SigningKey { return authgen.KeyFor(server, "1") }
