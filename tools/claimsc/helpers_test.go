@@ -218,3 +218,19 @@ func marshalInt(i int) []byte { b, _ := json.Marshal(i); return b }
 
 // keyFor is authgen's key "ed25519:1" of server.
 func keyFor(server string) signing.SigningKey { return authgen.KeyFor(server, "1") }
+
+func readFile(t testing.TB, dir, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// rawList splits a JSON array into its elements.
+func rawList(b []byte) []json.RawMessage {
+	var l []json.RawMessage
+	json.Unmarshal(b, &l)
+	return l
+}
