@@ -35,6 +35,11 @@ func TestReadmeUndocumentedFlags(t *testing.T) {
 			t.Errorf("line %q: no 4.2.1 warning; the built-in room's \"keys\" verified the signature", l)
 		}
 	})
+	t.Run("--keys takes only {server: {key ID: unpadded base64}}", func(t *testing.T) {
+		knownFinding(t, "C5")
+		d := writeFiles(t, map[string][]byte{"k": []byte(`{"c.example":{"ed25519:1":{"key":"` + base64Pub("c.example") + `","valid_until_ts":5}}}`)})
+		run(t, d, p.raw[10], "verify-event", "--room-version", "9", "--keys", "k").usageError(t, "roomproto verify-event: ")
+	})
 	// What holds: a dump without keys gets the warning.
 	if l := strings.Split(run(t, dir, nil, "replay", "nokeys").ok(t), "\n")[8]; !strings.Contains(l, "warning, rule 4.2.1") {
 		t.Errorf("dump without keys: %q, want the 4.2.1 warning", l)

@@ -28,12 +28,16 @@ func TestDesignJoinDecision(t *testing.T) {
 		return marshal(t, m)
 	}
 	member := M{"!space:a.example": M{"@joiner:remote.example": "join"}}
+	invite := p.resign(t, 5, func(m M) { m["state_key"] = "@inv:remote.example" }, "a.example")
+	invState := append(append([]json.RawMessage{}, state...), invite)
+	invReq := marshal(t, M{"room_version": "9", "state": invState, "user_id": "@inv:remote.example", "resident_server": "b.example"})
 	for name, c := range map[string]struct {
 		in   []byte
 		want string
 	}{
 		"authoriser":        {req("@joiner:remote.example", "b.example", member), `{"decision":"allow","authorising_user":"@mod:b.example"}`},
 		"already joined":    {req("@mod:b.example", "b.example", nil), `{"decision":"allow"}`},
+		"already invited":   {invReq, `{"decision":"allow"}`},
 		"room not known":    {req("@joiner:remote.example", "b.example", nil), `{"decision":"reject","status":400,"errcode":"M_UNABLE_TO_AUTHORISE_JOIN","error":"`},
 		"known, not member": {req("@joiner:remote.example", "b.example", M{"!space:a.example": M{"@x:remote.example": "join"}}), `{"decision":"reject","status":403,"errcode":"M_FORBIDDEN","error":"`},
 		"no resident power": {req("@joiner:remote.example", "z.example", member), `{"decision":"reject","status":400,"errcode":"M_UNABLE_TO_GRANT_JOIN","error":"`},

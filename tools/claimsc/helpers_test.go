@@ -234,3 +234,7 @@ func rawList(b []byte) []json.RawMessage {
 	json.Unmarshal(b, &l)
 	return l
 }
+
+func base64Pub(server string) string {
+	return base64.RawStdEncoding.EncodeToString(keyFor(server).Public())
+}
