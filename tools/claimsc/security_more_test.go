@@ -98,3 +98,20 @@ func TestSecurityACLNames(t *testing.T) {
 		}
 	}
 }
+
+// SECURITY.md "Known issues": "a keys file's "valid_until_ts": 0 switched expiry off (now
+// refused)".
+func TestSecurityKeysFileValidUntilZero(t *testing.T) {
+	p := example(t)
+	for ts, ok := range map[string]bool{"0": false, "-1": false, "1.5": false, "1700000099999": true} {
+		d := writeFiles(t, map[string][]byte{"k": []byte(`{"c.example":{"ed25519:1":{"key":"` + base64Pub("c.example") + `","valid_until_ts":` + ts + `}}}`)})
+		r := run(t, d, p.raw[10], "verify-event", "--room-version", "9", "--keys", "k")
+		if ok {
+			if out := r.ok(t); out != "{\"valid\":true}\n" {
+				t.Errorf("valid_until_ts %s: %q", ts, out)
+			}
+		} else {
+			r.usageError(t, "roomproto verify-event: ", "valid_until_ts")
+		}
+	}
+}
