@@ -278,3 +278,26 @@ func TestReadmeInputForms(t *testing.T) {
 		}
 	})
 }
+
+// The room version of a room dump (replay, verify-room) and of a join-decision request: README
+// "unknown room version" is unusable input (exit 1, one line).
+func TestReadmeRoomVersionInInput(t *testing.T) {
+	p := example(t)
+	dir := writeFiles(t, map[string][]byte{"keys": p.keys})
+	for _, v := range roomversion.All() {
+		dump := []byte(`{"room_version":"` + v.ID + `","events":[]}`)
+		run(t, dir, dump, "replay", "-").ok(t)
+		run(t, dir, dump, "verify-room", "--keys", "keys").ok(t)
+	}
+	for _, bad := range []string{`"13"`, `"0"`, `""`, `"9 "`, `"v9"`, `9`, `null`} {
+		dump := []byte(`{"room_version":` + bad + `,"events":[]}`)
+		for _, r := range []result{run(t, dir, dump, "replay", "-"), run(t, dir, dump, "verify-room", "--keys", "keys")} {
+			r.usageError(t, "roomproto ")
+			if !strings.Contains(r.stderr, "room_version") && !strings.Contains(r.stderr, "unknown room version") {
+				t.Errorf("stderr %q does not name the room version", r.stderr)
+			}
+		}
+		req := []byte(`{"room_version":` + bad + `,"state":[],"user_id":"@a:b.example","resident_server":"b.example"}`)
+		run(t, dir, req, "join-decision").usageError(t, "roomproto join-decision: ", "room_version")
+	}
+}
