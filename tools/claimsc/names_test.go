@@ -249,3 +249,20 @@ func TestBulkTestdataReadme(t *testing.T) {
 		}
 	}
 }
+
+// SECURITY.md "Resource exhaustion": "the CLI's FuzzCLIInput feeds arbitrary bytes to every
+// command": each command of the README's usage lines is one of its targets.
+func TestSecurityFuzzCLIInputCoversEveryCommand(t *testing.T) {
+	src := readDoc(t, "cmd/roomproto/cli_fuzz_test.go")
+	i := strings.Index(src, "var cliFuzzTargets")
+	if i < 0 {
+		t.Fatal("no cliFuzzTargets table")
+	}
+	table := src[i:]
+	table = table[:strings.Index(table, "\n}\n")]
+	for _, u := range usageLines {
+		if !strings.Contains(table, `{args: []string{"`+u.cmd+`"`) {
+			t.Errorf("FuzzCLIInput has no target for %s", u.cmd)
+		}
+	}
+}
