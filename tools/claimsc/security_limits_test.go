@@ -133,6 +133,9 @@ func TestSecurityPduLimits(t *testing.T) {
 			}
 			_, err = pdu.Parse(v, withDepth("-1"))
 			wantFormat(t, "depth -1", err, "depth", pdu.ErrOutOfRange)
+			if want := map[bool]int64{true: 1<<53 - 1, false: 1<<63 - 1}[v.Format.StrictCanonicalJSON]; v.Format.MaxDepth != want {
+				t.Errorf("Format.MaxDepth %d, want %d", v.Format.MaxDepth, want)
+			}
 			if v.Format.StrictCanonicalJSON {
 				if _, err := pdu.Parse(v, withDepth("9007199254740991")); err != nil {
 					t.Errorf("depth 2^53-1: %v", err)
