@@ -1,0 +1,114 @@
+package claimsc
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func exists(p string) bool { _, err := os.Stat(filepath.Join(root, p)); return err == nil }
+
+func grepDir(t testing.TB, dir string, re *regexp.Regexp) bool {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(root, dir, "*.go"))
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		if re.Match(b) {
+			return true
+		}
+	}
+	return false
+}
+
+// README.md: the differential and reference tools, how to run them and what they are.
+func TestReadmeTools(t *testing.T) {
+	// "It is a separate module" (gmsldiff; mautrixdiff and acldiff "like tools/gmsldiff");
+	// synapsediff "is part of roomproto's module (it needs no Go dependency)".
+	for _, m := range []string{"gmsldiff", "mautrixdiff", "acldiff"} {
+		if !exists("tools/" + m + "/go.mod") {
+			t.Errorf("tools/%s is not a separate module", m)
+		}
+	}
+	if exists("tools/synapsediff/go.mod") {
+		t.Errorf("tools/synapsediff has its own go.mod")
+	}
+	// "its README lists the classes"
+	for _, d := range []string{"gmsldiff", "mautrixdiff", "acldiff", "synapsediff"} {
+		b, err := os.ReadFile(filepath.Join(root, "tools", d, "README.md"))
+		if err != nil || !strings.Contains(strings.ToLower(string(b)), "class") {
+			t.Errorf("tools/%s/README.md lists no classes (%v)", d, err)
+		}
+	}
+	// `go run ./tools/NAME -n N -decisions` for each spec-only reference.
+	nFlag := regexp.MustCompile(`Int\("n"|IntVar\([^,]+, "n"`)
+	decFlag := regexp.MustCompile(`"decisions"`)
+	for _, n := range []string{"authref", "memberref", "verifyref", "handshakeref", "policyref", "redactref", "chainref",
+		"formatref", "transitionref", "cliref", "replayref", "strippedref", "canonref", "powerref", "keysref", "aclref",
+		"condref", "signref", "pduref"} {
+		if !exists("tools/" + n + "/main.go") {
+			t.Errorf("tools/%s has no main.go (go run ./tools/%s)", n, n)
+			continue
+		}
+		if !grepDir(t, "tools/"+n, nFlag) || !grepDir(t, "tools/"+n, decFlag) {
+			t.Errorf("tools/%s does not define -n and -decisions", n)
+		}
+	}
+	// "a reference written in Python from the spec text alone (authref.py ...)", memberref.py
+	// "standard library only", verifyref.py "with the cryptography package for ed25519".
+	for _, py := range []string{"authref/authref.py", "memberref/memberref.py", "verifyref/verifyref.py"} {
+		if !exists("tools/" + py) {
+			t.Errorf("tools/%s missing", py)
+		}
+	}
+	b, _ := os.ReadFile(filepath.Join(root, "tools/memberref/memberref.py"))
+	stdlib := map[string]bool{"json": true, "os": true, "re": true, "sys": true, "decimal": true, "itertools": true, "collections": true,
+		"functools": true, "typing": true, "dataclasses": true, "math": true, "hashlib": true, "base64": true, "unicodedata": true, "argparse": true}
+	for _, m := range regexp.MustCompile(`(?m)^(?:import|from) ([a-zA-Z_]+)`).FindAllStringSubmatch(string(b), -1) {
+		if !stdlib[m[1]] {
+			t.Errorf("memberref.py imports %s (README: standard library only)", m[1])
+		}
+	}
+	vb, _ := os.ReadFile(filepath.Join(root, "tools/verifyref/verifyref.py"))
+	if !strings.Contains(string(vb), "cryptography") {
+		t.Errorf("verifyref.py does not use the cryptography package")
+	}
+	// "go run ./tools/synapsediff"; "cd tools/acldiff && go run . -j 1": the shared -j flag
+	if !exists("tools/synapsediff/main.go") || !exists("tools/acldiff/main.go") || !exists("tools/gmsldiff/main.go") || !exists("tools/mautrixdiff/main.go") {
+		t.Errorf("a differential tool has no main.go")
+	}
+	// "Its tests skip when the Python modules are missing."
+	if !grepDir(t, "tools/synapsediff", regexp.MustCompile(`t\.Skip`)) {
+		t.Errorf("tools/synapsediff tests never skip")
+	}
+	// claimsa and claimsb
+	for _, d := range []string{"claimsa", "claimsb"} {
+		if !exists("tools/" + d) {
+			t.Errorf("tools/%s missing", d)
+		}
+	}
+}
+
+// README "Quick start": CI (.ci/run) "runs go vet ./..., go test -race ./..., the CLI contract
+// check, the tests of the two differential tools below (when the Go module proxy can be reached)
+// and every fuzz target for a short time; scripts/fuzz runs the fuzz targets for longer (10
+// minutes each by default)"; SECURITY.md "scripts/fuzz runs every target (10 minutes each by
+// default); .ci/run runs each for 10 s"; "scripts/instructions counts the instructions of one
+// benchmark iteration (with valgrind)".
+func TestReadmeCIAndScripts(t *testing.T) {
+	ci := readDoc(t, ".ci/run")
+	for _, want := range []string{"go vet ./...", "go test -race", "../shared/contract/check", "cd tools/gmsldiff", "cd tools/mautrixdiff", `FUZZTIME="${FUZZTIME:-10s}" scripts/fuzz`} {
+		if !strings.Contains(ci, want) {
+			t.Errorf(".ci/run lacks %q", want)
+		}
+	}
+	fz := readDoc(t, "scripts/fuzz")
+	if !strings.Contains(fz, `fuzztime="${FUZZTIME:-10m}"`) {
+		t.Errorf("scripts/fuzz: the default is not 10 minutes")
+	}
+	ins := readDoc(t, "scripts/instructions")
+	if !strings.Contains(ins, "valgrind") {
+		t.Errorf("scripts/instructions does not use valgrind")
+	}
+}
