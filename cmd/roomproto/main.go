@@ -5,7 +5,8 @@
 // Exit status: 0 when the command did its job (also when the verdict is "rejected" or
 // "invalid"), 1 when the input is unusable (malformed JSON, unknown room version, missing or bad
 // flag, unreadable file, and also no command or an unknown one), with one line on standard
-// error. `roomproto help` prints the list of commands (exit 0).
+// error. `roomproto help` prints the list of commands and `roomproto <command> -h` the
+// command's usage and flags (exit 0).
 //
 // Usage:
 //
@@ -15,6 +16,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -33,6 +35,12 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 }
+
+// helpRequest is a command's answer to -h or --help: run prints the command's usage and its
+// flags on standard output (exit status 0).
+type helpRequest struct{ flags *flag.FlagSet }
+
+func (*helpRequest) Error() string { return "help requested" }
 
 // usageError marks a mistake in how the command was called (exit status 1 with its message).
 type usageError struct{ msg string }
@@ -53,10 +61,10 @@ func commands() map[string]command {
 		"verify-event":  {"verify an event's signatures and content hash --room-version V --keys FILE", runVerifyEvent},
 		"auth-events":   {"list the (type, state_key) pairs an event's auth events need --room-version V", runAuthEvents},
 		"auth":          {"authorise an event --room-version V --auth-events FILE [--keys FILE]", runAuth},
-		"replay":        {"replay a room dump (or the built-in example room) through the auth rules", runReplay},
+		"replay":        {"replay a room dump (or the built-in example room) through the auth rules [--keys FILE] [FILE]", runReplay},
 		"join-decision": {"decide a make_join/send_join request in a restricted room", runJoinDecision},
 		"policy-check":  {"is the event recommended by the room's Policy Server --room-version V --state FILE", runPolicyCheck},
-		"verify-room":   {"verify and authorise a whole room dump --keys FILE [FILE]", runVerifyRoom},
+		"verify-room":   {"verify and authorise a whole room dump --keys FILE [--quiet] [FILE]", runVerifyRoom},
 	}
 }
 
@@ -82,11 +90,27 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
 	if err := c.run(e, args[1:]); err != nil {
+		if help, ok := err.(*helpRequest); ok {
+			fmt.Fprintf(stdout, "usage: roomproto %s: %s\n", args[0], c.summary)
+			if hasFlags(help.flags) {
+				fmt.Fprintln(stdout, "flags:")
+				help.flags.SetOutput(stdout)
+				help.flags.PrintDefaults()
+			}
+			return 0
+		}
 		msg := strings.ReplaceAll(err.Error(), "\n", " ")
 		fmt.Fprintf(stderr, "roomproto %s: %s\n", args[0], msg)
 		return 1
 	}
 	return 0
+}
+
+// hasFlags reports whether fs defines a flag.
+func hasFlags(fs *flag.FlagSet) bool {
+	n := 0
+	fs.VisitAll(func(*flag.Flag) { n++ })
+	return n > 0
 }
 
 func printHelp(w io.Writer, cmds map[string]command) {

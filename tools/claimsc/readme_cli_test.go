@@ -167,8 +167,16 @@ func TestReadmeMissingFlag(t *testing.T) {
 			run(t, dir, ex.Events[10], u.cmd, "--no-such-flag").usageError(t, "roomproto "+u.cmd+": ", "no-such-flag")
 		})
 		t.Run(u.cmd+" -h", func(t *testing.T) {
-			// No text documents -h; it must at least keep the contract: exit 1, one line.
-			run(t, dir, nil, u.cmd, "-h").usageError(t, "roomproto "+u.cmd+": ")
+			// README: "`roomproto <command> -h` prints the command's usage and flags" (exit 0).
+			r := run(t, dir, nil, u.cmd, "-h")
+			if r.code != 0 || r.stderr != "" || !strings.HasPrefix(r.stdout, "usage: roomproto "+u.cmd+": ") {
+				t.Errorf("exit %d, stdout %q, stderr %q: want the usage on stdout, exit 0", r.code, r.stdout, r.stderr)
+			}
+			for _, f := range u.flags {
+				if !strings.Contains(r.stdout, "  -"+strings.TrimLeft(f, "-")) {
+					t.Errorf("flag %s not in the help %q", f, r.stdout)
+				}
+			}
 		})
 		t.Run(u.cmd+" unreadable FILE", func(t *testing.T) {
 			args := []string{u.cmd}

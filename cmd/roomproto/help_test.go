@@ -1,0 +1,47 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// TestCommandHelp: `roomproto <command> -h` (or --help) prints the command's usage line and,
+// for a command with flags, each flag, on standard output with exit status 0 and nothing on
+// standard error; it reads no input.
+func TestCommandHelp(t *testing.T) {
+	wantFlags := map[string][]string{
+		"canonical": {"-strict"}, "redact": {"-room-version"}, "content-hash": nil,
+		"event-id": {"-room-version"}, "sign": {"-server-name", "-key"},
+		"sign-event": {"-room-version", "-server-name", "-key"}, "verify": {"-keys"},
+		"verify-event": {"-room-version", "-keys"}, "auth-events": {"-room-version"},
+		"auth": {"-room-version", "-auth-events", "-keys"}, "replay": {"-keys"},
+		"join-decision": nil, "policy-check": {"-room-version", "-state"},
+		"verify-room": {"-keys", "-quiet"},
+	}
+	cmds := commands()
+	if len(cmds) != len(wantFlags) {
+		t.Fatalf("%d commands, the table has %d", len(cmds), len(wantFlags))
+	}
+	for name, flags := range wantFlags {
+		for _, h := range []string{"-h", "--help"} {
+			var stdout, stderr bytes.Buffer
+			code := run([]string{name, h}, strings.NewReader("not read"), &stdout, &stderr)
+			out := stdout.String()
+			if code != 0 || stderr.Len() != 0 {
+				t.Errorf("%s %s: exit %d, stderr %q", name, h, code, stderr.String())
+			}
+			if want := "usage: roomproto " + name + ": " + cmds[name].summary + "\n"; !strings.HasPrefix(out, want) {
+				t.Errorf("%s %s: stdout %q, want it to start with %q", name, h, out, want)
+			}
+			if strings.Contains(out, "flags:") != (len(flags) > 0) {
+				t.Errorf("%s %s: stdout %q: flags section wrong", name, h, out)
+			}
+			for _, f := range flags {
+				if !strings.Contains(out, "  "+f+" ") && !strings.Contains(out, "  "+f+"\n") {
+					t.Errorf("%s %s: flag %s not listed in %q", name, h, f, out)
+				}
+			}
+		}
+	}
+}
