@@ -148,14 +148,10 @@ func TestSecurityPduLimits(t *testing.T) {
 				if _, err := pdu.Parse(v, withDepth("9223372036854775807")); err != nil {
 					t.Errorf("depth 2^63-1: %v", err)
 				}
-				// The table says ErrWrongType; docs/decisions.md (pdu) says ErrOutOfRange since
-				// 2026-11-30. Both are checked: the second holds.
+				// SECURITY.md and docs/decisions.md (pdu): ErrOutOfRange beyond int64 (finding C2:
+				// the table said ErrWrongType).
 				_, err = pdu.Parse(v, withDepth("9223372036854775808"))
-				wantFormat(t, "depth 2^63 (decisions.md)", err, "depth", pdu.ErrOutOfRange)
-				t.Run("SECURITY.md depth beyond int64 is ErrWrongType", func(t *testing.T) {
-					knownFinding(t, "C2")
-					wantFormat(t, "depth 2^63", err, "depth", pdu.ErrWrongType)
-				})
+				wantFormat(t, "depth 2^63", err, "depth", pdu.ErrOutOfRange)
 			}
 		})
 	}
