@@ -142,9 +142,11 @@ def event_id(v, ev, amb=None):
 
 def room_of(v, ev, eid):
     # v12: the create event has no room_id; the room ID is its event ID with "!" (rooms/v12.md,
-    # appendices "Room IDs").
-    if vnum(v) >= 12 and ev.get("type") == "m.room.create" and "room_id" not in ev and eid:
-        return "!" + eid[1:]
+    # appendices "Room IDs": "A room has exactly one room ID", "simply the event ID of the
+    # `m.room.create` event using `!` as the sigil"). A `room_id` the create event carries
+    # anyway (rule 1.2 rejects it) does not name its room.
+    if vnum(v) >= 12 and ev.get("type") == "m.room.create":
+        return "!" + eid[1:] if eid else None
     rid = ev.get("room_id")
     return rid if isinstance(rid, str) else None
 
