@@ -35,7 +35,8 @@ const (
 //
 // Two optional members describe the /make_join request itself: "origin", the requesting
 // server ([JoinRequest.Origin]), and "ver", its `ver` list of room version strings
-// ([JoinRequest.Ver]); absent, they are not checked.
+// ([JoinRequest.Ver]); absent, they are not checked, and a present "origin" must not be empty
+// (400 M_BAD_JSON; docs/decisions.md (membership) 16).
 // The state events are parsed for the room version with their event IDs
 // ([signing.ParseEvent]) and must form a valid state ([authrules.NewState]: one event per
 // type and state key). `rooms` (optional) maps each room the resident server participates in

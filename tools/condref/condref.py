@@ -432,6 +432,10 @@ def parse_join(raw, amb):
         if k in top and top[k] is not None:
             if not isinstance(top[k], str):
                 raise Bad(BAD, k + " not a string")
+            if DECISIONS and top[k] == "":
+                # docs/decisions.md (membership) 16 (settled after fixturecheck): a present
+                # origin names the requesting server; "" is refused, absence is "not checked".
+                raise Bad(BAD, k + " is empty")
             out[k] = top[k]
         else:
             if k in top:

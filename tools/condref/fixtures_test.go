@@ -22,13 +22,7 @@ const fxCreate = `{"auth_events":[],"content":{"creator":"@alice:a.example","roo
 // knownFindings are the cases where the fixture and the reference disagree and the finding is
 // reported (logs/fixturecheck.md), not settled: each is still asked, and the test fails when
 // it agrees again (the entry is stale).
-var knownFindings = map[string]string{
-	// ParseJoinRequest refuses "origin":"" (membership/input.go), which neither its go doc
-	// ("an optional member is absent or of its type: null is refused") nor docs/decisions.md
-	// (membership 14; 16: the origin check "is skipped when the field is empty") records; the
-	// spec has no join-decision input.
-	"origin empty": "decision needed: an empty origin in the join-decision input",
-}
+var knownFindings = map[string]string{}
 
 // TestFixturesAgree runs testdata/membership/join_request_invalid.json (ParseJoinRequest)
 // through the spec-only reference with docs/decisions.md's readings (CONDREF_DECISIONS=1): the
