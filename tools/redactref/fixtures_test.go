@@ -47,23 +47,7 @@ for line in sys.stdin:
 // redactNotExpressible are the cases of cases.json the references cannot be asked, with the
 // reason.
 var redactNotExpressible = map[string]string{
-	// docs/decisions.md redaction 1 and 2: redactref keeps a `content` that is not an object
-	// as it is and adds none when it is absent (its generator only draws valid PDUs); its
-	// -decisions mode does not model these two readings.
-	"minimal object keeps nothing but gains empty content":   "decisions.md redaction 1 (content always emitted) is not modelled by redactref",
-	"event without content gets empty content":               "decisions.md redaction 1 (content always emitted) is not modelled by redactref",
-	"content that is array becomes {} (v1-v10)":              "decisions.md redaction 2 (non-object content becomes {}) is not modelled by redactref",
-	"content that is string becomes {} (v1-v10)":             "decisions.md redaction 2 (non-object content becomes {}) is not modelled by redactref",
-	"content that is null becomes {} (v1-v10)":               "decisions.md redaction 2 (non-object content becomes {}) is not modelled by redactref",
-	"content that is number becomes {} (v1-v10)":             "decisions.md redaction 2 (non-object content becomes {}) is not modelled by redactref",
-	"content that is boolean becomes {} (v1-v10)":            "decisions.md redaction 2 (non-object content becomes {}) is not modelled by redactref",
-	"content that is array becomes {} (v11-v12)":             "decisions.md redaction 2 (non-object content becomes {}) is not modelled by redactref",
-	"content that is string becomes {} (v11-v12)":            "decisions.md redaction 2 (non-object content becomes {}) is not modelled by redactref",
-	"content that is null becomes {} (v11-v12)":              "decisions.md redaction 2 (non-object content becomes {}) is not modelled by redactref",
-	"content that is number becomes {} (v11-v12)":            "decisions.md redaction 2 (non-object content becomes {}) is not modelled by redactref",
-	"content that is boolean becomes {} (v11-v12)":           "decisions.md redaction 2 (non-object content becomes {}) is not modelled by redactref",
-	"content that is not an object in v11 create becomes {}": "decisions.md redaction 2 (non-object content becomes {}) is not modelled by redactref",
-	"lone surrogate in v1-v5 kept as an escape":              "redactref re-encodes with Python's json, which cannot write an unpaired surrogate as UTF-8 (canonref keeps it as \\udxxx)",
+	"lone surrogate in v1-v5 kept as an escape": "redactref re-encodes with Python's json, which cannot write an unpaired surrogate as UTF-8 (canonref keeps it as \\udxxx)",
 }
 
 var redactCauses = map[string]string{ // cases.json cause -> canonref error kind

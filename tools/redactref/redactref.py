@@ -115,6 +115,10 @@ def redact(v, ev, amb):
                     nc["third_party_invite"] = {}
             # not an object: no `signed` key, nothing allowed (decisions.md 3 agrees)
         out["content"] = nc
+    elif DECISIONS:
+        # docs/decisions.md (redaction) 1 and 2: `content` is always written, `{}` when the event
+        # has none or it is not an object (the spec speaks only of the content object's keys).
+        out["content"] = {}
     return out
 
 
