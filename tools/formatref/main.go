@@ -209,6 +209,7 @@ func main() {
 	verbose := flag.Bool("v", false, "print the first example of each group too")
 	labels := flag.Bool("labels", false, "print roomproto's verdicts per full mutation label (with the version)")
 	allow := flag.String("allow", "", "comma-separated amb tags or label:PREFIX entries whose divergences are counted as known (reported findings), not as divergences")
+	dumpFile := flag.String("dump", "", "write every generated case to this file as JSON lines (index, version, label, base64 bytes); for checking that a change to the generator draws the same cases")
 	flag.Parse()
 	var allowed []string
 	if *allow != "" {
@@ -218,6 +219,7 @@ func main() {
 	ref := pyref.MustStart(pyref.Beside("formatref.py"), pyref.Env(*decisions, "FORMATREF_DECISIONS=1")...)
 	versions := strings.Split(*vers, ",")
 	r := rand.New(rand.NewSource(*seed))
+	dump := pyref.OpenDump(*dumpFile)
 
 	type tally struct{ cases, accept, refuse, diverge int }
 	byVer := map[string]*tally{}
@@ -232,6 +234,7 @@ func main() {
 		v := versions[r.Intn(len(versions))]
 		c := newCase(r, v, i)
 		raw, label := c.mutate(*only)
+		dump.Add(i, v, label, raw)
 		if raw == nil {
 			continue
 		}
@@ -287,6 +290,10 @@ func main() {
 		groups.Add(key, v, ex, len(ex.Event))
 	}
 	ref.Close()
+	if err := dump.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
 
 	var tb strings.Builder
 	fmt.Fprintf(&tb, "what\tname\tcases\taccept\trefuse\tdivergences\n")

@@ -581,6 +581,7 @@ func main() {
 	outDir := flag.String("out", "", "directory for tally.tsv, coverage.txt and divergences.jsonl (none if empty)")
 	verbose := flag.Bool("v", false, "print the first example of each group too")
 	allow := flag.String("allow", "", "comma-separated amb tags whose divergences are counted as known (reported, open findings), not as divergences")
+	dumpFile := flag.String("dump", "", "write every generated case to this file as JSON lines (index, version, label, base64 bytes); for checking that a change to the generator draws the same cases")
 	flag.Parse()
 	var allowed []string
 	if *allow != "" {
@@ -590,6 +591,7 @@ func main() {
 	ref := pyref.MustStart(pyref.Beside("pduref.py"), pyref.Env(*decisions, "PDUREF_DECISIONS=1")...)
 	versions := strings.Split(*vers, ",")
 	r := rand.New(rand.NewSource(*seed))
+	dump := pyref.OpenDump(*dumpFile)
 
 	type tally struct{ cases, accept, refuse, diverge int }
 	byVer := map[string]*tally{}
@@ -602,6 +604,7 @@ func main() {
 		v := versions[r.Intn(len(versions))]
 		c := newCase(r, v, i)
 		raw, label := c.mutate(*only)
+		dump.Add(i, v, label, raw)
 		if raw == nil {
 			continue
 		}
@@ -643,6 +646,7 @@ func main() {
 
 		// the identifier helpers
 		op, s := drawName(r)
+		dump.Add(i, "", "name:"+op, []byte(s))
 		names++
 		var nresp refResp
 		if e := ref.MustAsk(refReq{Op: op, S: b64(s)}, &nresp); e != nil || nresp.Error != "" {
@@ -671,6 +675,10 @@ func main() {
 		}
 	}
 	ref.Close()
+	if err := dump.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
 
 	var tb strings.Builder
 	fmt.Fprintf(&tb, "what\tname\tcases\taccept\trefuse\tdivergent\n")
