@@ -43,6 +43,7 @@ import (
 	"github.com/roomproto/roomproto/signing"
 	"github.com/roomproto/roomproto/tools/internal/authgen"
 	"github.com/roomproto/roomproto/tools/internal/difftool"
+	"github.com/roomproto/roomproto/tools/internal/eventmut"
 	"github.com/roomproto/roomproto/tools/internal/pyref"
 )
 
@@ -592,6 +593,7 @@ func main() {
 	versions := strings.Split(*vers, ",")
 	r := rand.New(rand.NewSource(*seed))
 	dump := pyref.OpenDump(*dumpFile)
+	muts := mutations()
 
 	type tally struct{ cases, accept, refuse, diverge int }
 	byVer := map[string]*tally{}
@@ -602,8 +604,8 @@ func main() {
 
 	for i := 0; i < *n; i++ {
 		v := versions[r.Intn(len(versions))]
-		c := newCase(r, v, i)
-		raw, label := c.mutate(*only)
+		c := eventmut.NewCase(r, v, i)
+		raw, label := c.Mutate(muts, *only)
 		dump.Add(i, v, label, raw)
 		if raw == nil {
 			continue
