@@ -246,7 +246,7 @@ func main() {
 		if err := ref.MustAsk(refReq{V: v, Ev: base64.StdEncoding.EncodeToString(raw)}, &resp); err != nil {
 			resp.Error = err.Error()
 		}
-		mut := mutClass(label)
+		mut := eventmut.Class(label)
 		for _, t := range []*tally{get(byVer, v), get(byMut, mut)} {
 			t.cases++
 			if rp.accept {
@@ -299,7 +299,7 @@ func main() {
 
 	var tb strings.Builder
 	fmt.Fprintf(&tb, "what\tname\tcases\taccept\trefuse\tdivergences\n")
-	for _, k := range sortedVersions(byVer) {
+	for _, k := range difftool.SortedVersions(byVer) {
 		t := byVer[k]
 		fmt.Fprintf(&tb, "version\t%s\t%d\t%d\t%d\t%d\n", k, t.cases, t.accept, t.refuse, t.diverge)
 	}
@@ -371,18 +371,4 @@ func get[T any](m map[string]*T, k string) *T {
 		m[k] = new(T)
 	}
 	return m[k]
-}
-
-func sortedVersions[T any](m map[string]T) []string {
-	ks := difftool.SortedKeys(m)
-	sort.Slice(ks, func(i, j int) bool { return difftool.VerNum(ks[i]) < difftool.VerNum(ks[j]) })
-	return ks
-}
-
-// mutClass is the mutation's name without its parameters (the part before '=').
-func mutClass(label string) string {
-	if i := strings.IndexByte(label, '='); i >= 0 {
-		return label[:i]
-	}
-	return label
 }

@@ -253,6 +253,15 @@ func FormatMutations() []Mutation {
 	}
 }
 
+// Class is the name of the mutation a label comes from: the label without its parameters (the
+// part before '=').
+func Class(label string) string {
+	if i := strings.IndexByte(label, '='); i >= 0 {
+		return label[:i]
+	}
+	return label
+}
+
 // Mutate draws one of ms and applies it to c. With only set, it draws among the mutations whose
 // name starts with only (or that only names, as "json=..." names json), and returns nil when the
 // label of the mutation applied does not start with only (nor only with it); a nil result is a

@@ -153,3 +153,11 @@ func TestMutateOnly(t *testing.T) {
 		t.Fatal("Mutate drew with no mutation to draw from")
 	}
 }
+
+func TestClass(t *testing.T) {
+	for label, want := range map[string]string{"none": "none", "size=1:ascii": "size", `ref=event_id:"$x=y"`: "ref", "": ""} {
+		if got := Class(label); got != want {
+			t.Errorf("Class(%q) = %q, want %q", label, got, want)
+		}
+	}
+}
