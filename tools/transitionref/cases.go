@@ -610,23 +610,6 @@ func rpString(err error) string {
 	return "(not *Error) " + err.Error()
 }
 
-func refString(a refAns) string {
-	if a.Allow {
-		if len(a.Problems) > 0 {
-			return "ALLOW with problems (" + strings.Join(a.Problems, "; ") + ")"
-		}
-		return "ALLOW"
-	}
-	var cs []string
-	for _, c := range a.Codes {
-		cs = append(cs, fmt.Sprintf("%v:%v", c[0], c[1]))
-	}
-	if a.Codes == nil {
-		cs = []string{"any refusal"}
-	}
-	return strings.Join(cs, "|") + " (" + difftool.Clip(a.Why, 300) + ")"
-}
-
 // verdict compares a handshake verdict with the reference's.
 func verdict(vid, op, label string, err error, ref refAns, input any) {
 	compared++
@@ -662,7 +645,7 @@ func verdict(vid, op, label string, err error, ref refAns, input any) {
 		kind = "OUTPUT"
 	}
 	if kind != "" {
-		report(kind, vid, op, label, rpString(err), refString(ref), input, ref.Amb)
+		report(kind, vid, op, label, rpString(err), ref.String(), input, ref.Amb)
 	}
 }
 

@@ -32,6 +32,7 @@ import (
 	"github.com/roomproto/roomproto/signing"
 	"github.com/roomproto/roomproto/tools/internal/authgen"
 	"github.com/roomproto/roomproto/tools/internal/difftool"
+	"github.com/roomproto/roomproto/tools/internal/membercmp"
 	"github.com/roomproto/roomproto/tools/internal/pyref"
 )
 
@@ -319,12 +320,8 @@ func genRoom(r *rand.Rand, vid string, knockish bool) *room {
 
 // refAns is the reference's answer (the fields of every op).
 type refAns struct {
-	Allow    bool              `json:"allow"`
-	Codes    [][]any           `json:"codes"`
+	membercmp.Ans
 	Reasons  []string          `json:"reasons"`
-	Why      string            `json:"why"`
-	Amb      []string          `json:"amb"`
-	Problems []string          `json:"problems"`
 	Tr       *refTr            `json:"tr"`
 	Required *json.Number      `json:"required_level"`
 	Table    map[string]*refTr `json:"table"`
@@ -334,8 +331,6 @@ type refAns struct {
 	IDs      []string          `json:"ids"`
 	Rule     *string           `json:"rule"`
 	Auth4    map[string]any    `json:"auth4"`
-	Invalid  string            `json:"invalid"`
-	Error    string            `json:"error"`
 }
 
 // refTr is a transition as the reference describes it.
@@ -352,18 +347,9 @@ type refTr struct {
 	Words        []string `json:"meaning_words"`
 }
 
-type example struct {
-	Version string `json:"version"`
-	Op      string `json:"op"`
-	Label   string `json:"label"`
-	RP      string `json:"roomproto"`
-	Ref     string `json:"reference"`
-	Input   string `json:"input"`
-}
-
 var (
 	ask       func(req M) refAns
-	groups    = pyref.Groups[*example]{}
+	groups    = pyref.Groups[*membercmp.Example]{}
 	tally     = map[string]int{}
 	ambSeen   = map[string]int{}
 	outcomes  = map[string]int{}
@@ -376,7 +362,7 @@ var (
 func report(kind, vid, op, label string, rp, ref string, input any, amb []string) {
 	diverged++
 	in := string(difftool.Enc(input))
-	ex := &example{Version: vid, Op: op, Label: label, RP: rp, Ref: ref, Input: difftool.Clip(in, 3000)}
+	ex := &membercmp.Example{Version: vid, Op: op, Label: label, RP: rp, Ref: ref, Input: difftool.Clip(in, 3000)}
 	key := fmt.Sprintf("%s %s rp=%s ref=%s amb=%s", kind, op, pyref.StripDetail(rp), pyref.StripDetail(ref), strings.Join(amb, ","))
 	groups.Add(key, vid, ex, len(in))
 }

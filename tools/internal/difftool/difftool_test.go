@@ -2,6 +2,7 @@ package difftool
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -113,5 +114,12 @@ func TestSortedValues(t *testing.T) {
 	got := SortedValues(map[string]int{"b": 2, "a": 1, "c": 3})
 	if len(got) != 3 || got[0] != 1 || got[1] != 2 || got[2] != 3 {
 		t.Fatalf("SortedValues = %v", got)
+	}
+}
+
+func TestSortedVersions(t *testing.T) {
+	got := SortedVersions(map[string]int{"10": 1, "2": 1, "1": 1, "12": 1, "9": 1})
+	if want := []string{"1", "2", "9", "10", "12"}; !slices.Equal(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
 	}
 }

@@ -99,6 +99,14 @@ func VerNum(id string) int {
 	return n
 }
 
+// SortedVersions returns the keys of m, room version IDs, in the order of their numbers
+// (VerNum): "2" before "10".
+func SortedVersions[V any](m map[string]V) []string {
+	ks := SortedKeys(m)
+	sort.Slice(ks, func(i, j int) bool { return VerNum(ks[i]) < VerNum(ks[j]) })
+	return ks
+}
+
 // B64 is unpadded standard base64.
 func B64(b []byte) string { return base64.RawStdEncoding.EncodeToString(b) }
 

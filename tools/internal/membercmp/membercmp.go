@@ -2,6 +2,9 @@
 // tools/strippedref) share: roomproto's verdict read as a status and an errcode, the part of
 // the reference's answer every comparison reads, the grouping of divergences and the counters a
 // run prints. Each tool embeds Ans in its own answer type for the fields only it reads.
+// tools/transitionref uses Ans (with its String) and Example only: its verdicts (a refusal that
+// is not a *membership.Error is always ERRCODE, third-party invite outcomes), its report (inputs
+// clipped at 3000 bytes) and its counters (amb counted per request) stay its own.
 package membercmp
 
 import (

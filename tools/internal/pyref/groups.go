@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 
 	"github.com/roomproto/roomproto/tools/internal/difftool"
@@ -71,10 +70,8 @@ func (gs Groups[E]) Print(w io.Writer, verbose bool, show func(E) any) {
 
 // FormatVersions formats counts per room version in the order of the versions, as "v1:3 v12:5".
 func FormatVersions(m map[string]int) string {
-	ks := difftool.SortedKeys(m)
-	sort.Slice(ks, func(i, j int) bool { return difftool.VerNum(ks[i]) < difftool.VerNum(ks[j]) })
 	var parts []string
-	for _, k := range ks {
+	for _, k := range difftool.SortedVersions(m) {
 		parts = append(parts, fmt.Sprintf("v%s:%d", k, m[k]))
 	}
 	return strings.Join(parts, " ")
