@@ -4,7 +4,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"testing"
 
 	"github.com/roomproto/roomproto/tools/internal/pyref"
@@ -15,9 +14,7 @@ import (
 // reference's verdict on the content (op allowed) and on a room state holding the event (op
 // state) must be the fixture's.
 func TestFixturesAgree(t *testing.T) {
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("python3 is not installed: the reference cannot run")
-	}
+	pyref.Require(t)
 	b, err := os.ReadFile("../../testdata/serveracl/allowed.json")
 	if err != nil {
 		t.Fatal(err)

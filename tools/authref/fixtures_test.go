@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"os/exec"
 	"testing"
 
 	"github.com/roomproto/roomproto/internal/authfixture"
@@ -15,12 +14,7 @@ import (
 // must give each case's expected verdict and the rule number that decided it, allowing or
 // rejecting. Cases in state mode (checks 5 and 6) are asked without rule 2.
 func TestFixturesAgree(t *testing.T) {
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("python3 is not installed: the reference cannot run")
-	}
-	if err := exec.Command("python3", "-c", "import cryptography").Run(); err != nil {
-		t.Skip("python3 has no cryptography module: the reference cannot run")
-	}
+	pyref.Require(t, "cryptography")
 	const dir = "../../testdata/authrules"
 	cases, err := authfixture.Load(dir)
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -34,9 +33,7 @@ type fixtureOutcome struct {
 // output bytes, or refuse with the fixture's error kind among its acceptable kinds and, where the
 // fixture states the offset, at exactly that offset.
 func TestFixturesAgree(t *testing.T) {
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("python3 is not installed: the reference cannot run")
-	}
+	pyref.Require(t)
 	ref, err := pyref.Start(pyref.Beside("canonref.py"), "CANONREF_DECISIONS=1")
 	if err != nil {
 		t.Fatal(err)

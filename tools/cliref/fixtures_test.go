@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"reflect"
 	"sort"
 	"strings"
@@ -61,12 +60,7 @@ func fxSame(a, b []byte) bool {
 // must hold for what the reference wants. Line counts and substrings of stdout and stderr are
 // not compared (the reference has no stderr and leaves free strings open).
 func TestFixturesAgree(t *testing.T) {
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("python3 is not installed: the reference cannot run")
-	}
-	if err := exec.Command("python3", "-c", "import cryptography").Run(); err != nil {
-		t.Skip("python3 has no cryptography module: the reference cannot run")
-	}
+	pyref.Require(t, "cryptography")
 	b, err := os.ReadFile("../../testdata/cli/cases.json")
 	if err != nil {
 		t.Fatal(err)

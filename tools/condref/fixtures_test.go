@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
@@ -30,9 +29,7 @@ var knownFindings = map[string]string{}
 // permits. Which member the error message names (about) and whether the error wraps
 // roomversion.ErrUnknownVersion are not expressed by the reference.
 func TestFixturesAgree(t *testing.T) {
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("python3 is not installed: the reference cannot run")
-	}
+	pyref.Require(t)
 	b, err := os.ReadFile("../../testdata/membership/join_request_invalid.json")
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"reflect"
 	"strings"
 	"testing"
@@ -92,12 +91,7 @@ var fxErrOut = map[string]string{ // fixture sentinel -> keysref outcome of veri
 }
 
 func TestFixturesAgree(t *testing.T) {
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("python3 is not installed: the reference cannot run")
-	}
-	if err := exec.Command("python3", "-c", "import cryptography").Run(); err != nil {
-		t.Skip("python3 has no cryptography module: the reference cannot run")
-	}
+	pyref.Require(t, "cryptography")
 	p, err := pyref.Start(pyref.Beside("keysref.py"), "KEYSREF_DECISIONS=1")
 	if err != nil {
 		t.Fatal(err)

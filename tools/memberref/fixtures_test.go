@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"slices"
 	"sort"
 	"testing"
@@ -111,9 +110,7 @@ var fxBasis = map[string]string{"invited": "invited or joined", "joined": "invit
 // decisions.md (membership) 7 picks among those the reference finds able to authorise. The
 // sentinel error (reason) of a refusal is not expressed by the reference.
 func TestFixturesAgree(t *testing.T) {
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("python3 is not installed: the reference cannot run")
-	}
+	pyref.Require(t)
 	ref, err := pyref.Start(pyref.Beside("memberref.py"), "MEMBERREF_DECISIONS=1")
 	if err != nil {
 		t.Fatal(err)

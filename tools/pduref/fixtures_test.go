@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"reflect"
 	"testing"
 
@@ -23,9 +22,7 @@ var fixtureKinds = map[string]string{
 // kind (or "grammar", which no sentinel names) naming the fixture's field; an accepted case must
 // be accepted, with every field value the fixture lists read the same.
 func TestFixturesAgree(t *testing.T) {
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("python3 is not installed: the reference cannot run")
-	}
+	pyref.Require(t)
 	data, err := os.ReadFile("../../testdata/pdu/cases.json")
 	if err != nil {
 		t.Fatal(err)

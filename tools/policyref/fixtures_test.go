@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -24,12 +23,7 @@ import (
 // verdict must be the fixture's. The servers' own signatures, which neither the fixture nor
 // policyref looks at, are placeholders.
 func TestFixturesAgree(t *testing.T) {
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("python3 is not installed: the reference cannot run")
-	}
-	if err := exec.Command("python3", "-c", "import cryptography").Run(); err != nil {
-		t.Skip("python3 has no cryptography module: the reference cannot run")
-	}
+	pyref.Require(t, "cryptography")
 	b, err := os.ReadFile("../../testdata/policyserver/check.json")
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -21,9 +20,7 @@ import (
 // needPython skips the test when python3 cannot run the references (standard library only).
 func needPython(t *testing.T) {
 	t.Helper()
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("python3 is not installed: the reference cannot run")
-	}
+	pyref.Require(t)
 }
 
 // redactDriver asks redactref.py's redaction algorithm itself (its function redact, which the

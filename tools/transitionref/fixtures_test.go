@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"slices"
 	"sort"
 	"strings"
@@ -119,12 +118,7 @@ var fxReasons = map[string]string{"ErrBanned": "banned", "ErrInsufficientPower":
 // verdict, reason (403 M_FORBIDDEN), and action and required level. in_diagram is not
 // expressed: the membership diagram is not in the spec copy.
 func TestFixturesAgree(t *testing.T) {
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("python3 is not installed: the reference cannot run")
-	}
-	if err := exec.Command("python3", "-c", "import cryptography").Run(); err != nil {
-		t.Skip("python3 has no cryptography module: the reference cannot run")
-	}
+	pyref.Require(t, "cryptography")
 	b, err := os.ReadFile("../../testdata/membership/transitions.json")
 	if err != nil {
 		t.Fatal(err)

@@ -12,14 +12,7 @@ import (
 // modules named, is not installed, and with -short.
 func RunSeeds(t *testing.T, want string, modules []string, args ...string) {
 	t.Helper()
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("python3 is not installed: the reference cannot run")
-	}
-	for _, m := range modules {
-		if err := exec.Command("python3", "-c", "import "+m).Run(); err != nil {
-			t.Skipf("python3 has no %s module: the reference cannot run", m)
-		}
-	}
+	Require(t, modules...)
 	if testing.Short() {
 		t.Skip("runs the tool")
 	}
@@ -30,6 +23,20 @@ func RunSeeds(t *testing.T, want string, modules []string, args ...string) {
 		}
 		if !strings.Contains(string(out), want) {
 			t.Fatalf("seed %s: unexpected summary:\n%s", seed, out)
+		}
+	}
+}
+
+// Require skips the test when python3, or one of the Python modules named, is not installed:
+// the reference cannot run.
+func Require(t *testing.T, modules ...string) {
+	t.Helper()
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("python3 is not installed: the reference cannot run")
+	}
+	for _, m := range modules {
+		if err := exec.Command("python3", "-c", "import "+m).Run(); err != nil {
+			t.Skipf("python3 has no %s module: the reference cannot run", m)
 		}
 	}
 }
