@@ -48,6 +48,11 @@ type Options struct {
 // their EventID is empty); an ID without a matching event gives a rejection wrapping
 // [ErrAuthEventMissing], and supplied events that ev does not list are ignored (with a
 // warning), except for the room's m.room.create in v12 (see [Options.Create]).
+//
+// Every event must have been parsed for v ([pdu.Event.Version]): the event, an auth event or
+// [Options.Create] parsed for another room version is refused with a fatal rejection matching
+// [ErrMalformed] (its event ID, `redacts`, room ID and JSON were read by its own version's
+// rules). An Event made by hand, whose Version is the zero Version, is read as an event of v.
 func Check(v roomversion.Version, ev *pdu.Event, authEvents []*pdu.Event, keys signing.KeyLookup) error {
 	return CheckWithOptions(v, ev, authEvents, Options{Keys: keys})
 }
@@ -69,7 +74,8 @@ func CheckWithOptions(v roomversion.Version, ev *pdu.Event, authEvents []*pdu.Ev
 // rule except those about the event's own auth_events list (rule 2 of v8, 3 of v12: see
 // [Check]). It returns nil when the event is allowed and a [*Rejection] otherwise (and, for a
 // nil State, an error matching [ErrInvalidState], which is no verdict). keys may be nil (see
-// [Options.Keys]).
+// [Options.Keys]). An event parsed for another room version than the state's is refused as
+// [Check] refuses it.
 func (s *State) Check(ev *pdu.Event, keys signing.KeyLookup) error {
 	if s == nil {
 		return errNilState
@@ -131,6 +137,14 @@ func (c *checker) warn(r rule, sentinel error, reason string) {
 func (s *State) check(ev *pdu.Event, opts *Options) *Rejection {
 	if ev == nil {
 		return newRejection("", SeverityFatal, ErrMalformed, "no event")
+	}
+	if why := otherVersion(s.v, ev, "the event"); why != "" {
+		return newRejection("", SeverityFatal, ErrMalformed, why)
+	}
+	if opts.Create != nil {
+		if why := otherVersion(s.v, opts.Create, "Options.Create"); why != "" {
+			return newRejection("", SeverityFatal, ErrMalformed, why)
+		}
 	}
 	c := checker{s: s, v: s.v, nums: s.nums, opts: opts}
 	if ev.Type == pdu.TypeCreate {
@@ -199,6 +213,14 @@ func checkAgainstAuthEventsWith(v roomversion.Version, ev *pdu.Event, authEvents
 	if ev == nil {
 		return newRejection("", SeverityFatal, ErrMalformed, "no event")
 	}
+	if why := otherVersion(v, ev, "the event"); why != "" {
+		return newRejection("", SeverityFatal, ErrMalformed, why)
+	}
+	if opts.Create != nil {
+		if why := otherVersion(v, opts.Create, "Options.Create"); why != "" {
+			return newRejection("", SeverityFatal, ErrMalformed, why)
+		}
+	}
 	nums := numbersFor(v.Auth.RuleSet)
 	if nums == nil {
 		return newRejection("", SeverityFatal, ErrMalformed, "room version "+strconv.Quote(v.ID)+" has an unknown rule set")
@@ -217,6 +239,9 @@ func checkAgainstAuthEventsWith(v roomversion.Version, ev *pdu.Event, authEvents
 	for i, ae := range authEvents {
 		if ae == nil {
 			return c.fatal(rAuth, ErrMalformed, "auth event "+strconv.Itoa(i)+" is nil")
+		}
+		if why := otherVersion(v, ae, "auth event "+strconv.Itoa(i)); why != "" {
+			return c.fatal(rAuth, ErrMalformed, why)
 		}
 		id, err := eventIDOf(v, ae)
 		if err != nil {
@@ -1076,4 +1101,15 @@ func diffLevels(kind levelKind, prev, next *PowerLevels, fn func(key string, old
 			j++
 		}
 	}
+}
+
+// otherVersion returns why ev, parsed for another room version than v (its [pdu.Event.Version]),
+// cannot be judged by the rules of v: its event ID, `redacts`, room ID and the strictness of its
+// JSON were read by the rules of its own version. It returns "" for an event of v, and for an
+// Event made by hand (zero Version), which is read as an event of v. what names ev.
+func otherVersion(v roomversion.Version, ev *pdu.Event, what string) string {
+	if ev.Version.ID == "" || ev.Version.ID == v.ID {
+		return ""
+	}
+	return what + " was parsed for room version " + strconv.Quote(ev.Version.ID) + ", not " + strconv.Quote(v.ID)
 }

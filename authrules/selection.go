@@ -90,20 +90,23 @@ func objectMember(raw []byte, key string) []byte {
 //
 // A member event without `state_key` has no target, and a `token` or
 // `join_authorised_via_users_server` that is not a string selects nothing: such events are
-// rejected by the rules anyway. The error is a fatal [*Rejection] for a nil event or a content
-// that cannot be read.
+// rejected by the rules anyway. The error is a fatal [*Rejection] for a nil event, a content
+// that cannot be read, or an event parsed for another room version than v.
 //
 // Only ev's Type, Sender, StateKey, Membership and Content are read, so an event being built,
 // which has no `hashes` or `signatures` yet for pdu.Parse to accept, can be given as a
 // pdu.Event made by hand with those fields (Content a JSON object; Membership its
-// `membership` string for an m.room.member event), as membership.MakeJoin does for its
-// templates.
+// `membership` string for an m.room.member event; Version the zero Version or v), as
+// membership.MakeJoin does for its templates.
 func AuthEventsNeeded(v roomversion.Version, ev *pdu.Event) ([]StateKey, error) {
 	if ev == nil {
 		return nil, newRejection("", SeverityFatal, ErrMalformed, "no event")
 	}
 	if err := v.Check(); err != nil {
 		return nil, fmt.Errorf("authrules: %w", err)
+	}
+	if why := otherVersion(v, ev, "the event"); why != "" {
+		return nil, newRejection("", SeverityFatal, ErrMalformed, why)
 	}
 	var mc memberContent
 	if ev.Type == pdu.TypeMember {

@@ -6,6 +6,7 @@ import (
 	"iter"
 	"slices"
 	"sort"
+	"strconv"
 
 	"github.com/roomproto/roomproto/canonicaljson"
 	"github.com/roomproto/roomproto/pdu"
@@ -52,7 +53,9 @@ type State struct {
 // state event of the same room (the same `room_id`; in room version 12 an m.room.create names
 // its room by its event ID), at most one per `(type, state_key)`. The state need not hold an
 // m.room.create (the iterative auth checks of state resolution start from partial states), but
-// every event other than a create is rejected against a state without one.
+// every event other than a create is rejected against a state without one. An event parsed
+// for another room version than v ([pdu.Event.Version]) is refused ([ErrInvalidState]); one
+// made by hand (zero Version) is read as an event of v.
 //
 // An m.room.power_levels or m.room.join_rules in the state is read leniently: a value that
 // is not valid for v takes its default (a valid power levels event was checked by rule 9
@@ -68,6 +71,9 @@ func NewState(v roomversion.Version, events []*pdu.Event) (*State, error) {
 		}
 		if ev.StateKey == nil {
 			return nil, fmt.Errorf("%w: event %d (%s %q) is not a state event", ErrInvalidState, i, ev.EventID, ev.Type)
+		}
+		if why := otherVersion(v, ev, "event "+strconv.Itoa(i)+" ("+ev.EventID+")"); why != "" {
+			return nil, fmt.Errorf("%w: %s", ErrInvalidState, why)
 		}
 		if err := s.sameRoom(ev); err != nil {
 			return nil, fmt.Errorf("%w: event %d: %w", ErrInvalidState, i, err)
@@ -192,14 +198,17 @@ func (s *State) sameRoom(ev *pdu.Event) error {
 // state_key)`, and updates what was derived from it. It does not authorise the event (see
 // [State.Check]), but refuses ([ErrInvalidState]) an event of another room than the state's
 // events (their `room_id`; in room version 12 also the room ID an m.room.create's event ID
-// gives), which the first event of an empty state sets. Apply must not run concurrently with
-// any other method of s.
+// gives), which the first event of an empty state sets, and one parsed for another room
+// version than the state's. Apply must not run concurrently with any other method of s.
 func (s *State) Apply(ev *pdu.Event) error {
 	if s == nil {
 		return errNilState
 	}
 	if ev == nil || ev.StateKey == nil {
 		return fmt.Errorf("%w: not a state event", ErrInvalidState)
+	}
+	if why := otherVersion(s.v, ev, "the event"); why != "" {
+		return fmt.Errorf("%w: %s", ErrInvalidState, why)
 	}
 	if err := s.sameRoom(ev); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidState, err)

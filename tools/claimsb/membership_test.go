@@ -46,9 +46,10 @@ func cond(room string) M { return M{"type": "m.room_membership", "room_id": room
 func TestMembershipDecideJoin(t *testing.T) {
 	v := ver("10")
 	bob := "@bob:b.example"
-	mem := func(u, m string) *pdu.Event {
-		return ev(t, v, M{"type": "m.room.member", "state_key": u, "content": M{"membership": m}})
-	}
+	// A membership of the room, built for the case's room version (authrules refuses a state
+	// holding an event parsed for another version).
+	type member struct{ user, membership string }
+	mem := func(u, m string) member { return member{u, m} }
 	twoRooms := []any{cond("!known:x.example"), cond("!unknown:x.example")}
 	known := membership.KnownRooms{"!known:x.example": {}}
 	type c struct {
@@ -56,7 +57,7 @@ func TestMembershipDecideJoin(t *testing.T) {
 		vid      string
 		rule     string
 		allow    []any
-		more     []*pdu.Event
+		more     []member
 		user     string
 		rooms    membership.RoomMemberships
 		status   int
@@ -69,17 +70,17 @@ func TestMembershipDecideJoin(t *testing.T) {
 		{"1 mix unknown+known", "10", "restricted", twoRooms, nil, bob, known, 400, membership.ErrCodeUnableToAuthoriseJoin, membership.ErrUnverifiable, 0, ""},
 		{"1 all known none joined", "10", "restricted", twoRooms, nil, bob, membership.KnownRooms{"!known:x.example": {}, "!unknown:x.example": {bob: "leave"}}, 403, membership.ErrCodeForbidden, membership.ErrNoCondition, 0, ""},
 		{"2 local joiner unknown rooms", "10", "restricted", twoRooms, nil, "@carol:a.example", nil, 403, membership.ErrCodeForbidden, membership.ErrNoCondition, 0, ""},
-		{"3 banned before unverifiable", "10", "restricted", twoRooms, []*pdu.Event{mem(bob, "ban")}, bob, nil, 403, membership.ErrCodeForbidden, membership.ErrBanned, 0, ""},
-		{"3 banned in public", "10", "public", nil, []*pdu.Event{mem(bob, "ban")}, bob, nil, 403, membership.ErrCodeForbidden, membership.ErrBanned, 0, ""},
-		{"4 knock in restricted needs condition", "10", "restricted", twoRooms, []*pdu.Event{mem(bob, "knock")}, bob, membership.KnownRooms{"!known:x.example": {bob: "join"}}, 0, "", nil, membership.BasisCondition, "@alice:a.example"},
-		{"4 knock in knock room", "10", "knock", nil, []*pdu.Event{mem(bob, "knock")}, bob, nil, 403, membership.ErrCodeForbidden, membership.ErrNotInvited, 0, ""},
-		{"5 restricted in v7 invited", "7", "restricted", twoRooms, []*pdu.Event{mem(bob, "invite")}, bob, nil, 403, membership.ErrCodeForbidden, membership.ErrUnknownJoinRule, 0, ""},
-		{"5 knock_restricted in v9 joined", "9", "knock_restricted", twoRooms, []*pdu.Event{mem(bob, "join")}, bob, nil, 403, membership.ErrCodeForbidden, membership.ErrUnknownJoinRule, 0, ""},
-		{"5 private invited", "10", "private", nil, []*pdu.Event{mem(bob, "invite")}, bob, nil, 403, membership.ErrCodeForbidden, membership.ErrUnknownJoinRule, 0, ""},
-		{"5 knock in v6", "6", "knock", nil, []*pdu.Event{mem(bob, "invite")}, bob, nil, 403, membership.ErrCodeForbidden, membership.ErrUnknownJoinRule, 0, ""},
+		{"3 banned before unverifiable", "10", "restricted", twoRooms, []member{mem(bob, "ban")}, bob, nil, 403, membership.ErrCodeForbidden, membership.ErrBanned, 0, ""},
+		{"3 banned in public", "10", "public", nil, []member{mem(bob, "ban")}, bob, nil, 403, membership.ErrCodeForbidden, membership.ErrBanned, 0, ""},
+		{"4 knock in restricted needs condition", "10", "restricted", twoRooms, []member{mem(bob, "knock")}, bob, membership.KnownRooms{"!known:x.example": {bob: "join"}}, 0, "", nil, membership.BasisCondition, "@alice:a.example"},
+		{"4 knock in knock room", "10", "knock", nil, []member{mem(bob, "knock")}, bob, nil, 403, membership.ErrCodeForbidden, membership.ErrNotInvited, 0, ""},
+		{"5 restricted in v7 invited", "7", "restricted", twoRooms, []member{mem(bob, "invite")}, bob, nil, 403, membership.ErrCodeForbidden, membership.ErrUnknownJoinRule, 0, ""},
+		{"5 knock_restricted in v9 joined", "9", "knock_restricted", twoRooms, []member{mem(bob, "join")}, bob, nil, 403, membership.ErrCodeForbidden, membership.ErrUnknownJoinRule, 0, ""},
+		{"5 private invited", "10", "private", nil, []member{mem(bob, "invite")}, bob, nil, 403, membership.ErrCodeForbidden, membership.ErrUnknownJoinRule, 0, ""},
+		{"5 knock in v6", "6", "knock", nil, []member{mem(bob, "invite")}, bob, nil, 403, membership.ErrCodeForbidden, membership.ErrUnknownJoinRule, 0, ""},
 		{"6 no valid condition", "10", "restricted", []any{cond("r1"), M{"type": "m.room_membership"}}, nil, bob, nil, 403, membership.ErrCodeForbidden, membership.ErrNoCondition, 0, ""},
-		{"19 joined in restricted", "10", "restricted", twoRooms, []*pdu.Event{mem(bob, "join")}, bob, nil, 0, "", nil, membership.BasisJoined, ""},
-		{"19 invited in restricted", "10", "restricted", twoRooms, []*pdu.Event{mem(bob, "invite")}, bob, nil, 0, "", nil, membership.BasisInvited, ""},
+		{"19 joined in restricted", "10", "restricted", twoRooms, []member{mem(bob, "join")}, bob, nil, 0, "", nil, membership.BasisJoined, ""},
+		{"19 invited in restricted", "10", "restricted", twoRooms, []member{mem(bob, "invite")}, bob, nil, 0, "", nil, membership.BasisInvited, ""},
 		{"public", "10", "public", nil, nil, bob, nil, 0, "", nil, membership.BasisPublic, ""},
 		{"invite room", "10", "invite", nil, nil, bob, nil, 403, membership.ErrCodeForbidden, membership.ErrNotInvited, 0, ""},
 		{"satisfied", "10", "knock_restricted", twoRooms, nil, bob, membership.KnownRooms{"!unknown:x.example": {bob: "join"}}, 0, "", nil, membership.BasisCondition, "@alice:a.example"},
@@ -87,7 +88,11 @@ func TestMembershipDecideJoin(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			vv := ver(c.vid)
-			_, s := restrictedRoom(t, vv, c.rule, c.allow, c.more...)
+			var more []*pdu.Event
+			for _, m := range c.more {
+				more = append(more, ev(t, vv, M{"type": "m.room.member", "state_key": m.user, "content": M{"membership": m.membership}}))
+			}
+			_, s := restrictedRoom(t, vv, c.rule, c.allow, more...)
 			d, err := membership.DecideJoin(membership.JoinRequest{State: s, UserID: c.user, ResidentServer: "a.example", Rooms: c.rooms})
 			if c.status != 0 {
 				wantErr(t, err, c.status, c.code, c.reason)

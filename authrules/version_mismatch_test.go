@@ -1,0 +1,88 @@
+package authrules
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/roomproto/roomproto/pdu"
+)
+
+// TestEventsOfAnotherRoomVersion: an event parsed for another room version than the one its
+// rules are asked for (pdu.Event.Version) is refused, never judged under rules it was not read
+// for (its event ID, `redacts`, room ID and strictness follow its own version): Check,
+// CheckWithOptions and State.Check answer a fatal rejection matching ErrMalformed, for the
+// event, an auth event or Options.Create; NewState and State.Apply an error matching
+// ErrInvalidState; AuthEventsNeeded a fatal rejection. docs/decisions.md (authrules), "Events
+// parsed for another room version".
+func TestEventsOfAnotherRoomVersion(t *testing.T) {
+	v8, v9, v12 := mustVersion(t, "8"), mustVersion(t, "9"), mustVersion(t, "12")
+	b8, b9 := newBuilder(t, v8, "!r:a.example"), newBuilder(t, v9, "!r:a.example")
+	build := func(b *builder, raw string, auth ...string) *pdu.Event {
+		t.Helper()
+		ids := []any{}
+		for _, id := range auth {
+			ids = append(ids, id)
+		}
+		ev, err := b.Build(json.RawMessage(raw), ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ev
+	}
+	create9 := build(b9, `"create"`)
+	join9 := build(b9, `"alice_join"`, create9.EventID)
+	msg9 := build(b9, `{"type":"m.room.message","sender":"@alice:a.example","content":{}}`, create9.EventID, join9.EventID)
+	create8 := build(b8, `"create"`)
+	join8 := build(b8, `"alice_join"`, create8.EventID)
+	msg8 := build(b8, `{"type":"m.room.message","sender":"@alice:a.example","content":{}}`, create8.EventID, join8.EventID)
+
+	if err := Check(v9, msg9, []*pdu.Event{create9, join9}, nil); err != nil {
+		t.Fatalf("the v9 events themselves: %v", err)
+	}
+	fatal := func(name string, err error, want string) {
+		t.Helper()
+		var rej *Rejection
+		if !errors.As(err, &rej) || rej.Severity != SeverityFatal || !errors.Is(err, ErrMalformed) || !strings.Contains(rej.Reason, want) {
+			t.Errorf("%s: %v, want a fatal rejection (ErrMalformed) saying %q", name, err, want)
+		}
+	}
+	fatal("Check of a v8 event under v9", Check(v9, msg8, []*pdu.Event{create8, join8}, nil), `parsed for room version "8", not "9"`)
+	fatal("Check with a v8 auth event", Check(v9, msg9, []*pdu.Event{create9, join8}, nil), `auth event 1 was parsed for room version "8"`)
+	fatal("Check of a v9 create under v12", Check(v12, create9, nil, nil), `parsed for room version "9", not "12"`)
+	msg12 := build(newBuilder(t, v12, "!r:a.example"), `{"type":"m.room.message","sender":"@alice:a.example","content":{}}`)
+	fatal("CheckWithOptions with a v9 Options.Create under v12", CheckWithOptions(v12, msg12, nil, Options{Create: create9}), `Options.Create was parsed for room version "9"`)
+
+	s12, err := NewState(v12, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fatal("State.CheckWithOptions with a v9 Options.Create under v12", s12.CheckWithOptions(msg12, Options{Create: create9}), `Options.Create was parsed for room version "9"`)
+	s9, err := NewState(v9, []*pdu.Event{create9, join9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fatal("State.Check of a v8 event", s9.Check(msg8, nil), `parsed for room version "8", not "9"`)
+	fatal("State.CheckWithOptions of a v8 event", s9.CheckWithOptions(msg8, Options{}), `parsed for room version "8", not "9"`)
+	if _, err := NewState(v9, []*pdu.Event{create9, join8}); !errors.Is(err, ErrInvalidState) || !strings.Contains(err.Error(), `parsed for room version "8"`) {
+		t.Errorf("NewState with a v8 event: %v", err)
+	}
+	if err := s9.Apply(join8); !errors.Is(err, ErrInvalidState) {
+		t.Errorf("Apply of a v8 event: %v", err)
+	}
+	if _, err := AuthEventsNeeded(v9, msg8); err == nil {
+		t.Error("AuthEventsNeeded of a v8 event under v9: no error")
+	} else {
+		fatal("AuthEventsNeeded", err, `parsed for room version "8"`)
+	}
+	if _, err := s9.AuthEvents(msg8); err == nil {
+		t.Error("State.AuthEvents of a v8 event: no error")
+	}
+	// An Event made by hand (zero Version), as membership.MakeJoin builds its templates, is
+	// read as an event of the version asked.
+	sk := "@bob:b.example"
+	if keys, err := AuthEventsNeeded(v9, &pdu.Event{Type: pdu.TypeMember, Sender: sk, StateKey: &sk, Membership: "join", Content: []byte(`{"membership":"join"}`)}); err != nil || len(keys) == 0 {
+		t.Errorf("a hand-made event: %v %v", keys, err)
+	}
+}
