@@ -75,7 +75,8 @@ func CheckWithOptions(v roomversion.Version, ev *pdu.Event, authEvents []*pdu.Ev
 // [Check]). It returns nil when the event is allowed and a [*Rejection] otherwise (and, for a
 // nil State, an error matching [ErrInvalidState], which is no verdict). keys may be nil (see
 // [Options.Keys]). An event parsed for another room version than the state's is refused as
-// [Check] refuses it.
+// [Check] refuses it; so is, in room versions 1-11, an event of another room than the state's
+// events (in v12 rule 2 rejects it).
 func (s *State) Check(ev *pdu.Event, keys signing.KeyLookup) error {
 	if s == nil {
 		return errNilState
@@ -158,6 +159,10 @@ func (s *State) check(ev *pdu.Event, opts *Options) *Rejection {
 		if rej := c.checkRoomID(ev, s.create, s.roomID); rej != nil {
 			return rej
 		}
+	} else if s.room != "" && ev.RoomID != s.room {
+		// v1-11 have no rule for it (rule 2 compares the auth events' rooms): a state judges
+		// the events of its own room only, as NewState and Apply hold events of one room.
+		return newRejection("", SeverityFatal, ErrMalformed, "the event is of room "+strconv.Quote(ev.RoomID)+", not of the state's room "+strconv.Quote(s.room))
 	}
 	return c.checkDependent(ev)
 }

@@ -86,3 +86,57 @@ func TestEventsOfAnotherRoomVersion(t *testing.T) {
 		t.Errorf("a hand-made event: %v %v", keys, err)
 	}
 }
+
+// TestEventOfAnotherRoomAgainstState: State.Check of an event of another room than the state's
+// (its `room_id`) is refused in room versions 1-11 with a fatal rejection matching
+// ErrMalformed, as NewState and Apply refuse such an event; in v12 rule 2 (the room ID names the
+// create event) rejects it. docs/decisions.md (authrules), "Events of another room against a
+// State".
+func TestEventOfAnotherRoomAgainstState(t *testing.T) {
+	for _, id := range []string{"1", "9", "11", "12"} {
+		t.Run("v"+id, func(t *testing.T) {
+			v := mustVersion(t, id)
+			b := newBuilder(t, v, "!r:a.example")
+			create, err := b.Build(json.RawMessage(`"create"`), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.Format.RoomIDFromCreateEvent {
+				b.RoomID = "!" + create.EventID[1:]
+			}
+			join, err := b.Build(json.RawMessage(`"alice_join"`), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := NewState(v, []*pdu.Event{create, join})
+			if err != nil {
+				t.Fatal(err)
+			}
+			same, err := b.Build(json.RawMessage(`{"type":"m.room.message","sender":"@alice:a.example","content":{}}`), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Check(same, nil); err != nil {
+				t.Fatalf("an event of the state's room: %v", err)
+			}
+			other, err := b.Build(json.RawMessage(`{"type":"m.room.message","sender":"@alice:a.example","content":{},"room_id":"!other:a.example"}`), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = s.Check(other, nil)
+			var rej *Rejection
+			if !errors.As(err, &rej) {
+				t.Fatalf("an event of another room: %v, want a rejection", err)
+			}
+			if v.Format.RoomIDFromCreateEvent {
+				if rej.Rule != "2" || rej.Severity != SeverityError {
+					t.Errorf("v12: %v, want rule 2", rej)
+				}
+				return
+			}
+			if rej.Severity != SeverityFatal || !errors.Is(err, ErrMalformed) || !strings.Contains(rej.Reason, `of room "!other:a.example", not of the state's room "!r:a.example"`) {
+				t.Errorf("%v, want a fatal rejection naming both rooms", err)
+			}
+		})
+	}
+}
