@@ -183,26 +183,7 @@ func TestFixtureCoverage(t *testing.T) {
 	// not JSON, which parsing refuses first: its sub-rules check the values. Before v10 it is
 	// the rule of invalid values (docs/decisions.md, authrules).
 	unreachable := map[string]string{"v10": "9", "v11": "9", "v12": "10"}
-	type side struct{ allow, reject bool }
-	seen := map[string]map[string]*side{}
-	for _, c := range loadFixtures(t) {
-		rs := mustVersion(t, c.RoomVersion).Auth.RuleSet
-		if seen[rs] == nil {
-			seen[rs] = map[string]*side{}
-		}
-		for _, n := range append([]string{c.Rule}, c.Covers...) {
-			s := seen[rs][n]
-			if s == nil {
-				s = &side{}
-				seen[rs][n] = s
-			}
-			if *c.Allowed {
-				s.allow = true
-			} else {
-				s.reject = true
-			}
-		}
-	}
+	seen := coverage(t, loadFixtures(t))
 	done := map[string]bool{}
 	for _, v := range roomversion.All() {
 		rs := v.Auth.RuleSet
