@@ -111,6 +111,10 @@ def parse_args(args, amb):
     while i < len(args):
         a = args[i]
         i += 1
+        if DECISIONS and a == "--":
+            # docs/decisions.md, Cross-package "Command line": `--` ends the flags.
+            pos.extend(args[i:])
+            break
         if a.startswith("-") and a != "-" and len(a) > 1:
             if pos:
                 # A flag after the FILE: the usage line puts flags first; GNU tools accept
@@ -155,7 +159,10 @@ def parse_args(args, amb):
     return cmd, flags, (pos[0] if pos else None)
 
 
-def read_file(files, path):
+def read_file(files, path, stdin=b""):
+    if DECISIONS and path == "-":
+        # docs/decisions.md, Cross-package "Command line": `-` as the file is standard input.
+        return stdin
     if path not in files:
         raise Unusable("no such file")
     return files[path]
@@ -347,8 +354,23 @@ def bytes_out(s):
     raise Out(exit=0, cmp="bytes", out=s)
 
 
+def nesting(v):
+    """The nesting depth of a JSON value: 0 for a scalar, 1 for [] or {}."""
+    depth, stack = 0, [(v, 1)]
+    while stack:
+        x, d = stack.pop()
+        if isinstance(x, (list, dict)):
+            depth = max(depth, d)
+            stack.extend((y, d + 1) for y in (x.values() if isinstance(x, dict) else x))
+    return depth
+
+
 def cmd_canonical(flags, data, amb):
     v, dup = parse_json_bytes(data, amb)
+    if DECISIONS and nesting(v) > 127:
+        # docs/decisions.md (canonicaljson) 20: nesting deeper than DefaultMaxDepth (127) is
+        # refused (the spec sets no limit).
+        raise Unusable("nesting deeper than 127")
     if flags.get("strict"):
         if dup:
             amb.add("strict-duplicate-keys")
@@ -649,7 +671,7 @@ def run(req):
     try:
         try:
             cmd, flags, path = parse_args(req["args"], amb)
-            data = read_file(files, path) if path is not None else stdin
+            data = read_file(files, path, stdin) if path is not None else stdin
             if cmd == "canonical":
                 cmd_canonical(flags, data, amb)
             elif cmd == "redact":

@@ -25,9 +25,6 @@ var fxNotExpressible = map[string]string{
 // fxCaseNotExpressible are cases whose answer rests on a reading of docs/decisions.md that
 // cliref's -decisions mode does not adopt (the reference answers by its own reading): not asked.
 var fxCaseNotExpressible = map[string]string{
-	"canonical: - is standard input":                                                  "decisions.md Cross-package \"Command line\": `-` as the file is standard input (cliref reads a file named -)",
-	"canonical: -- ends the flags":                                                    "decisions.md Cross-package \"Command line\": `--` ends the flags (cliref: unknown flag)",
-	"canonical: nesting deeper than DefaultMaxDepth (127)":                            "decisions.md canonicaljson 20: depth limit 127 (cliref's canonical has none)",
 	"auth: an event missing a required field is a fatal verdict":                      "decisions.md Hostile input 3a: auth answers a fatal verdict for an object that is no event (cliref: allowed, amb not-a-pdu)",
 	"auth: a float in a v9 event is a fatal verdict":                                  "decisions.md Hostile input 3a: auth answers a fatal verdict for an object that is no event (cliref: exit 1)",
 	"join-decision: ver without the room's version gives M_INCOMPATIBLE_ROOM_VERSION": "decisions.md membership 16: join-decision's optional ver (cliref reads no ver)",
