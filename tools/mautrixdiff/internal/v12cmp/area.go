@@ -42,8 +42,8 @@ var (
 		Spec: "rooms/v12.md \"The power level of room creators is infinitely high\"; decisions.md (authrules) \"Rule 1.3\" (absent means v1; the caller's room version rules)"}
 	// StateOfAnotherRoom: the state mode given an event of another room.
 	StateOfAnotherRoom = &difftool.Class{ID: "D-state-of-another-room", Cat: difftool.APIScope,
-		Desc: "state mode, the event's room_id is not the state's room: roomproto rejects (rule 2 against the state's create), mautrix trusts the auth events its caller precomputed",
-		Spec: "rooms/v12.md auth rule 2; which room a state belongs to is the caller's business in mautrix (Authorize with precomputed auth events)"}
+		Desc: "state mode, the event's room_id is not the state's room: roomproto rejects (v12: rule 2 against the state's create; v1-11: a fatal refusal, no rule), mautrix trusts the auth events its caller precomputed",
+		Spec: "rooms/v12.md auth rule 2; decisions.md (authrules) \"Events of another room against a State\"; which room a state belongs to is the caller's business in mautrix (Authorize with precomputed auth events)"}
 )
 
 // Own lists the classes above.
