@@ -45,8 +45,13 @@ func main() {
 		only    = flag.String("only", "", "run only these mutant IDs (comma-separated), e.g. to recheck")
 		target  = flag.String("target", "", "run this package's tests instead of the mutant's own (e.g. ./tools/authref)")
 		timeout = flag.Duration("timeout", 120*time.Second, "go test -timeout")
+		summary = flag.Bool("summary", false, "print per-package counts and the survivors of the log, and exit")
 	)
 	flag.Parse()
+	if *summary {
+		check(summarize(os.Stdout, *logPath))
+		return
+	}
 	absRoot, err := filepath.Abs(*root)
 	check(err)
 
