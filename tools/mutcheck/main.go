@@ -45,6 +45,7 @@ func main() {
 		only    = flag.String("only", "", "run only these mutant IDs (comma-separated), e.g. to recheck")
 		target  = flag.String("target", "", "run this package's tests instead of the mutant's own (e.g. ./tools/authref)")
 		timeout = flag.Duration("timeout", 120*time.Second, "go test -timeout")
+		runRE   = flag.String("run", "", "go test -run pattern, to check that given tests kill given mutants (not for the audit run)")
 		summary = flag.Bool("summary", false, "print per-package counts and the survivors of the log, and exit")
 	)
 	flag.Parse()
@@ -108,7 +109,7 @@ func main() {
 		if done[m.ID] {
 			continue
 		}
-		r := run(absRoot, tmp, m, *target, *timeout)
+		r := run(absRoot, tmp, m, *target, *runRE, *timeout)
 		b, _ := json.Marshal(r)
 		_, err := lf.Write(append(b, '\n'))
 		check(err)
@@ -201,7 +202,7 @@ func readDone(path, target string) map[string]bool {
 }
 
 // run applies m through an overlay and runs the tests of its package (or of target).
-func run(root, tmp string, m Mutant, target string, timeout time.Duration) Result {
+func run(root, tmp string, m Mutant, target, runRE string, timeout time.Duration) Result {
 	res := Result{Mutant: m, Target: target}
 	if target == "" {
 		res.Target = "./" + m.Pkg
@@ -219,8 +220,12 @@ func run(root, tmp string, m Mutant, target string, timeout time.Duration) Resul
 
 	ctx, cancel := context.WithTimeout(context.Background(), timeout+60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "nice", "-n", "19", "go", "test", "-count=1", "-vet=off", "-failfast",
-		"-timeout", timeout.String(), "-overlay", ovPath, res.Target)
+	args := []string{"-n", "19", "go", "test", "-count=1", "-vet=off", "-failfast", "-timeout", timeout.String(), "-overlay", ovPath}
+	if runRE != "" {
+		args = append(args, "-run", runRE)
+		res.Target += " -run " + runRE
+	}
+	cmd := exec.CommandContext(ctx, "nice", append(args, strings.Fields(res.Target)...)...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "GOFLAGS=-p=1")
 	var out bytes.Buffer
