@@ -38,7 +38,8 @@ func main() {
 		root    = flag.String("root", ".", "repository root")
 		pkgs    = flag.String("pkgs", defaultPkgs, "comma-separated package directories")
 		seed    = flag.Int64("seed", 1, "sampling seed")
-		budget  = flag.String("budget", "", "mutants per package, e.g. authrules=200,signing=40 (default: all)")
+		budget  = flag.String("budget", "", "mutants per package, e.g. authrules=200,signing=40 (default: all); at least one per function")
+		hardMax = flag.Int("max", 0, "if > 0, at most this many mutants per package, even if some functions then get none")
 		logPath = flag.String("log", "mutcheck.jsonl", "progress log (JSON lines)")
 		resume  = flag.Bool("resume", false, "skip mutants already in the log")
 		list    = flag.Bool("list", false, "only print the selected mutants")
@@ -73,6 +74,9 @@ func main() {
 		check(err)
 		if n, ok := budgets[pkg]; ok {
 			ms = Sample(ms, n, *seed)
+		}
+		if *hardMax > 0 {
+			ms = Cap(ms, *hardMax, *seed)
 		}
 		all = append(all, ms...)
 	}
@@ -179,6 +183,20 @@ func Sample(ms []Mutant, n int, seed int64) []Mutant {
 		if pick[i] {
 			out = append(out, m)
 		}
+	}
+	return out
+}
+
+// Cap returns at most n of ms, chosen at random for seed, in source order.
+func Cap(ms []Mutant, n int, seed int64) []Mutant {
+	if n >= len(ms) {
+		return ms
+	}
+	pick := rand.New(rand.NewSource(seed)).Perm(len(ms))[:n]
+	sort.Ints(pick)
+	out := make([]Mutant, n)
+	for k, i := range pick {
+		out[k] = ms[i]
 	}
 	return out
 }
