@@ -386,3 +386,21 @@ func TestMutationAllMembers(t *testing.T) {
 		t.Errorf("a loop that breaks at once saw %d members", n)
 	}
 }
+
+// TestMutationStringyLevelSpaces: before v10 a level may be a string that Python's int()
+// reads, which strips Python's whitespace: U+2000..U+200A are spaces, U+200B is not.
+func TestMutationStringyLevelSpaces(t *testing.T) {
+	// authrules/powerlevels.go:649 '<=' -> '<' (U+200A HAIR SPACE)
+	v := mustVersion(t, "9")
+	for _, tt := range []struct {
+		ban  string
+		want int64
+		ok   bool
+	}{{"\u200a42", 42, true}, {"\u200042\u2000", 42, true}, {"\u200b42", 0, false}} {
+		content, _ := json.Marshal(map[string]any{"ban": tt.ban})
+		pl, err := ParsePowerLevels(v, content)
+		if (err == nil) != tt.ok || (tt.ok && pl.BanLevel() != tt.want) {
+			t.Errorf("ban %q: %v, %v; want ok=%v, %d", tt.ban, pl, err, tt.ok, tt.want)
+		}
+	}
+}
