@@ -83,3 +83,37 @@ func TestMutationEscapeAtStart(t *testing.T) {
 		t.Errorf("type %q, state_key %v; want %q, %q", ev.Type, ev.StateKey, `"t`, `\k`)
 	}
 }
+
+// mutV3Event is a room version 3 event (lenient JSON) with the given depth and content.
+func mutV3Event(depth, content string) []byte {
+	return []byte(`{"auth_events":[],"content":` + content + `,"depth":` + depth + `,"hashes":{"sha256":"x"},"origin_server_ts":1,"prev_events":[],"room_id":"!r:a.example","sender":"@a:a.example","signatures":{},"type":"t"}`)
+}
+
+// TestMutationNonIntegerDepthText: the error for a depth with a fraction quotes it, cut to
+// 32 bytes.
+func TestMutationNonIntegerDepthText(t *testing.T) {
+	// pdu/pdu.go:1018 'len(b) > 32' -> '!(len(b) > 32)'
+	v, _ := roomversion.Lookup("3")
+	long := "1." + strings.Repeat("5", 40)
+	for _, tt := range []struct{ depth, want string }{
+		{"1.5", "pdu: event field depth: field has the wrong type: must be an integer, got 1.5"},
+		{long, "pdu: event field depth: field has the wrong type: must be an integer, got " + long[:32] + "…"},
+	} {
+		_, err := Parse(v, mutV3Event(tt.depth, "{}"))
+		if !errors.Is(err, ErrWrongType) || err.Error() != tt.want {
+			t.Errorf("depth %s: %v, want %s", tt.depth, err, tt.want)
+		}
+	}
+}
+
+// TestMutationLenientShrink: in room versions 1-5 the input is always canonicalised before its
+// size is judged, since lenient JSON shrinks without bound (here a duplicate key drops 400,000
+// bytes): only strict input of more than six times MaxEventSize is refused unread.
+func TestMutationLenientShrink(t *testing.T) {
+	// pdu/pdu.go:277 'v.Format.StrictCanonicalJSON && len(data) > maxStrictShrink*MaxEventSize' -> '!(...)'
+	v, _ := roomversion.Lookup("3")
+	ev, err := Parse(v, mutV3Event("1", `{"pad":"`+strings.Repeat("a", 400000)+`","pad":"x"}`))
+	if err != nil || string(ev.Content) != `{"pad":"x"}` {
+		t.Fatalf("%v", err)
+	}
+}
