@@ -61,3 +61,20 @@ func TestMutationStrippedStateBound(t *testing.T) {
 		t.Errorf("last problems: %v; %v", problems[255], problems[256])
 	}
 }
+
+// TestMutationStateEventsLimit: a join request's state may hold MaxStateEvents (100,000)
+// entries; one more is refused for its size, before any entry is read.
+func TestMutationStateEventsLimit(t *testing.T) {
+	// membership/input.go:19 '100000' -> '100001'
+	for _, tt := range []struct {
+		n       int
+		limited bool
+	}{{MaxStateEvents, false}, {MaxStateEvents + 1, true}} {
+		state := "[" + strings.Repeat("0,", tt.n-1) + "0]"
+		_, err := ParseJoinRequest([]byte(`{"resident_server":"a.example","room_version":"10","state":` + state + `,"user_id":"@u:b.example"}`))
+		limited := err != nil && strings.Contains(err.Error(), "state holds 100001 events, limit 100000")
+		if err == nil || limited != tt.limited {
+			t.Errorf("%d entries: %v; want the size limit: %v", tt.n, err, tt.limited)
+		}
+	}
+}
