@@ -78,7 +78,8 @@ func TestMutationSignatureLength(t *testing.T) {
 	}
 }
 
-// TestMutationKeyErrorText: KeyError.Error names the key and its server.
+// TestMutationKeyErrorText: KeyError.Error names the key and its server; Unwrap gives
+// ErrInvalidKey and the cause.
 func TestMutationKeyErrorText(t *testing.T) {
 	// signing/keys.go:38 'where = fmt.Sprintf(" %q of %q", e.KeyID, e.Server)' -> ''
 	for _, tt := range []struct {
@@ -88,6 +89,48 @@ func TestMutationKeyErrorText(t *testing.T) {
 		{KeyError{Server: "s.example", KeyID: "ed25519:1", Detail: "bad"}, `signing: invalid key "ed25519:1" of "s.example": bad`},
 		{KeyError{KeyID: "ed25519:1", Detail: "bad"}, `signing: invalid key "ed25519:1": bad`},
 		{KeyError{Detail: "bad"}, `signing: invalid key: bad`},
+	} {
+		if got := tt.e.Error(); got != tt.want {
+			t.Errorf("%q, want %q", got, tt.want)
+		}
+	}
+	// signing/keys.go:47 'e.Cause != nil' -> '!(e.Cause != nil)': Unwrap gives the cause too.
+	cause := errors.New("the cause")
+	withCause := &KeyError{Detail: "bad", Cause: cause}
+	if !errors.Is(withCause, ErrInvalidKey) || !errors.Is(withCause, cause) {
+		t.Errorf("KeyError with a cause: Is(ErrInvalidKey) %v, Is(cause) %v", errors.Is(withCause, ErrInvalidKey), errors.Is(withCause, cause))
+	}
+	if u := (&KeyError{Detail: "bad"}).Unwrap(); len(u) != 1 || u[0] != ErrInvalidKey {
+		t.Errorf("KeyError without a cause: Unwrap = %v, want [ErrInvalidKey]", u)
+	}
+}
+
+// TestMutationEscapedServerKey: SignJSON adds its signature under its own server name, not into
+// an entry whose key is written with an escape.
+func TestMutationEscapedServerKey(t *testing.T) {
+	// signing/json.go:413 '&&' -> '||' (every escaped key that unquotes was taken for the signer's)
+	key, err := NewSigningKey("1", make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := SignJSON([]byte(`{"a":1,"signatures":{"\u0001":{"ed25519:k":"x"}}}`), "s.example", key)
+	want := `{"a":1,"signatures":{"\u0001":{"ed25519:k":"x"},"s.example":{"ed25519:1":"gpT8p2c0h9H+KtyGX3ZUOcHXjq7mr2EjpTuR9rYu30sc32Dyt0fO9n1Q46x3AfqAl5Rayvv17BwaxjgjU6SZAQ"}}}`
+	if err != nil || string(out) != want {
+		t.Errorf("%s, %v\nwant %s", out, err, want)
+	}
+}
+
+// TestMutationVerificationErrorText: VerificationError.Error names the server, and the key
+// only when there is one.
+func TestMutationVerificationErrorText(t *testing.T) {
+	// signing/signing.go:103 'e.KeyID != ""' -> '!(e.KeyID != "")'
+	for _, tt := range []struct {
+		e    VerificationError
+		want string
+	}{
+		{VerificationError{Err: ErrBadSignature, Server: "s.example", KeyID: "ed25519:1", Detail: "d"}, `signing: bad signature (server "s.example", key "ed25519:1"): d`},
+		{VerificationError{Err: ErrBadSignature, Server: "s.example", Detail: "d"}, `signing: bad signature (server "s.example"): d`},
+		{VerificationError{Err: ErrMalformed}, `signing: malformed input`},
 	} {
 		if got := tt.e.Error(); got != tt.want {
 			t.Errorf("%q, want %q", got, tt.want)
