@@ -1,0 +1,406 @@
+package authrules
+
+// Tests that kill mutants which survived the rest of the package's tests (tools/mutcheck,
+// /work/logs/audit-mutation.md). Each case names the mutant it kills as
+// "file:line 'original' -> 'mutated'".
+
+import (
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/roomproto/roomproto/internal/roomgen"
+	"github.com/roomproto/roomproto/pdu"
+	"github.com/roomproto/roomproto/roomversion"
+	"github.com/roomproto/roomproto/signing"
+)
+
+// mutEvent parses an unsigned event of room version v made of fields, with the fields every
+// event needs filled in when absent (the rules do not read hashes or signatures).
+func mutEvent(t *testing.T, v roomversion.Version, fields map[string]any) *pdu.Event {
+	t.Helper()
+	base := map[string]any{
+		"depth": 1, "origin_server_ts": 1, "prev_events": []string{}, "auth_events": []string{},
+		"hashes": map[string]string{"sha256": "x"}, "signatures": map[string]any{},
+		"room_id": "!r:a.example", "sender": "@alice:a.example",
+	}
+	for k, val := range fields {
+		if val == nil {
+			delete(base, k)
+			continue
+		}
+		base[k] = val
+	}
+	raw, err := json.Marshal(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := signing.ParseEvent(v, raw)
+	if err != nil {
+		t.Fatalf("%v: %s", err, raw)
+	}
+	return ev
+}
+
+// mutVerdict checks that err is a *Rejection of rule with sentinel want.
+func mutVerdict(t *testing.T, name string, err error, rule string, want error) {
+	t.Helper()
+	var rej *Rejection
+	if !errors.As(err, &rej) || rej.Rule != rule || !errors.Is(err, want) {
+		t.Errorf("%s: verdict %v, want rule %s (%v)", name, err, rule, want)
+	}
+}
+
+// TestMutationRules: single events whose verdict (rule number and error kind) a mutant changed
+// without any other test noticing.
+func TestMutationRules(t *testing.T) {
+	v10 := mustVersion(t, "10")
+	msg := func(body string) *pdu.Event {
+		return mutEvent(t, v10, map[string]any{"type": "m.room.message", "content": map[string]any{"body": body}})
+	}
+	create := mutEvent(t, v10, map[string]any{"type": "m.room.create", "state_key": "",
+		"content": map[string]any{"creator": "@alice:a.example", "room_version": "10"}})
+	createNoKey := mutEvent(t, v10, map[string]any{"type": "m.room.create",
+		"content": map[string]any{"creator": "@alice:a.example", "room_version": "10"}})
+	m1, m2 := msg("one"), msg("two")
+	ids := func(evs ...*pdu.Event) []string {
+		var out []string
+		for _, e := range evs {
+			out = append(out, e.EventID)
+		}
+		return out
+	}
+	tests := []struct {
+		mutant string
+		v      roomversion.Version
+		ev     *pdu.Event
+		auth   []*pdu.Event
+		rule   string
+		err    error
+	}{
+		{
+			mutant: "authrules/check.go:391 '||' -> '&&' (room_id without domain, sender with an empty one)",
+			v:      v10,
+			ev: mutEvent(t, v10, map[string]any{"type": "m.room.create", "state_key": "", "room_id": "!abc", "sender": "@a:",
+				"content": map[string]any{"creator": "@a:", "room_version": "10"}}),
+			rule: "1.2", err: ErrCreateRoomID,
+		},
+		{
+			mutant: "authrules/check.go:369 '==' -> '!=' (two auth events of one type, neither with a state_key: duplicates)",
+			v:      v10,
+			ev:     mutEvent(t, v10, map[string]any{"type": "m.room.message", "content": map[string]any{}, "auth_events": ids(m1, m2)}),
+			auth:   []*pdu.Event{m1, m2},
+			rule:   "2.1", err: ErrAuthEventDuplicate,
+		},
+		{
+			mutant: "authrules/check.go:369 '==' -> '!=' (one type, with and without state_key: not duplicates, 2.2)",
+			v:      v10,
+			ev:     mutEvent(t, v10, map[string]any{"type": "m.room.message", "content": map[string]any{}, "auth_events": ids(createNoKey, create)}),
+			auth:   []*pdu.Event{createNoKey, create},
+			rule:   "2.2", err: ErrAuthEventUnexpected,
+		},
+	}
+	for _, tt := range tests {
+		mutVerdict(t, tt.mutant, Check(tt.v, tt.ev, tt.auth, nil), tt.rule, tt.err)
+	}
+}
+
+// TestMutationCreateWarnings: a create event whose content.room_version is the version it is
+// checked as gets no warning; one of another version gets exactly one (rule 1.3).
+func TestMutationCreateWarnings(t *testing.T) {
+	// authrules/check.go:423 '&&' -> '||'
+	v10 := mustVersion(t, "10")
+	for _, tt := range []struct {
+		version string
+		want    []string
+	}{{"10", nil}, {"9", []string{"1.3"}}} {
+		create := mutEvent(t, v10, map[string]any{"type": "m.room.create", "state_key": "",
+			"content": map[string]any{"creator": "@alice:a.example", "room_version": tt.version}})
+		var got []string
+		err := CheckWithOptions(v10, create, nil, Options{Warn: func(r *Rejection) { got = append(got, r.Rule) }})
+		if err != nil || fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("room_version %q: %v, warnings %v, want nil and %v", tt.version, err, got, tt.want)
+		}
+	}
+}
+
+// TestMutationChainParallel: a level of the auth graph large enough to be split between
+// workers (2 x minPerWorker events) gets the verdicts of one worker. The generated rooms of
+// the other chain tests have no level that large, so their Workers > 1 runs are sequential.
+func TestMutationChainParallel(t *testing.T) {
+	// authrules/chain.go:439 's.create = create' -> '' (a second worker found the create
+	// event parsed by the first and kept a nil create: every member event it checked failed
+	// rule 2.4)
+	for _, vid := range []string{"10", "12"} {
+		room, evs := ctRoom(t, roomgen.Config{RoomVersion: vid, Events: 60, Seed: 5, MessageShare: -1})
+		var inv *pdu.Event
+		for _, ev := range evs {
+			if ev.Type == pdu.TypeMember && ev.Membership == pdu.MembershipInvite {
+				inv = ev
+				break
+			}
+		}
+		if inv == nil {
+			t.Fatal("no invite in the generated room")
+		}
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(inv.Raw(), &m); err != nil {
+			t.Fatal(err)
+		}
+		all := append([]*pdu.Event(nil), evs...)
+		for i := range 3 * minPerWorker {
+			m["state_key"], _ = json.Marshal(fmt.Sprintf("@mut%d:example.org", i))
+			raw, _ := json.Marshal(m)
+			ev, err := signing.ParseEvent(room.Version, raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, ev)
+		}
+		for _, workers := range []int{1, 4} {
+			res, err := CheckAuthChain(room.Version, all, &ChainOptions{Workers: workers})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Accepted != len(all) || res.Rejected != 0 {
+				for i, vd := range res.Verdicts {
+					if !vd.Accepted() {
+						t.Errorf("v%s, %d workers: event %d: %v", vid, workers, i, vd.Err)
+						break
+					}
+				}
+				t.Errorf("v%s, %d workers: %d accepted, %d rejected, want all %d accepted", vid, workers, res.Accepted, res.Rejected, len(all))
+			}
+		}
+	}
+}
+
+// mutPLState is the state of a v10 room whose creator alice has power level alice and whose
+// power levels are pl (alice's level is set in users).
+func mutPLState(t *testing.T, pl map[string]any) (*State, roomversion.Version) {
+	t.Helper()
+	v := mustVersion(t, "10")
+	s, err := NewState(v, []*pdu.Event{
+		mutEvent(t, v, map[string]any{"type": "m.room.create", "state_key": "", "content": map[string]any{"creator": "@alice:a.example", "room_version": "10"}}),
+		mutEvent(t, v, map[string]any{"type": "m.room.member", "state_key": "@alice:a.example", "content": map[string]any{"membership": "join"}}),
+		mutEvent(t, v, map[string]any{"type": "m.room.power_levels", "state_key": "", "content": pl}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, v
+}
+
+// TestMutationPowerLevelChanges: power level changes whose verdict, or whose Reason naming
+// the offending key, a mutant changed.
+func TestMutationPowerLevelChanges(t *testing.T) {
+	tests := []struct {
+		mutant string
+		prev   map[string]any
+		next   map[string]any
+		rule   string // "" when allowed
+		reason string // substring of the Reason
+	}{
+		{
+			mutant: "authrules/check.go:1061 'false' -> 'true' (a removed events key has no new value, which a negative sender level would be below)",
+			prev:   map[string]any{"users": map[string]any{"@alice:a.example": -10}, "events": map[string]any{"m.room.power_levels": -20, "x": -15}, "state_default": -20},
+			next:   map[string]any{"users": map[string]any{"@alice:a.example": -10}, "events": map[string]any{"m.room.power_levels": -20}, "state_default": -20},
+		},
+		{
+			mutant: "authrules/check.go:1066 'false' -> 'true' (an added events key has no old value, which a negative sender level would be below)",
+			prev:   map[string]any{"users": map[string]any{"@alice:a.example": -10}, "events": map[string]any{"m.room.power_levels": -20}, "state_default": -20},
+			next:   map[string]any{"users": map[string]any{"@alice:a.example": -10}, "events": map[string]any{"m.room.power_levels": -20, "x": -15}, "state_default": -20},
+		},
+		{
+			mutant: "authrules/check.go:1031 'false' -> 'true' (the first events key above the sender is named)",
+			prev:   map[string]any{"users": map[string]any{"@alice:a.example": 50}, "events": map[string]any{"a": 60, "b": 70}, "state_default": 0},
+			next:   map[string]any{"users": map[string]any{"@alice:a.example": 50}, "events": map[string]any{"a": 10, "b": 10}, "state_default": 0},
+			rule:   "9.6.1", reason: `events["a"] is changed from 60`,
+		},
+		{
+			mutant: "authrules/check.go:1019 '==' -> '!=' (notifications named as such)",
+			prev:   map[string]any{"users": map[string]any{"@alice:a.example": 50}, "notifications": map[string]any{"room": 60}, "state_default": 0},
+			next:   map[string]any{"users": map[string]any{"@alice:a.example": 50}, "notifications": map[string]any{"room": 10}, "state_default": 0},
+			rule:   "9.6.1", reason: `notifications["room"] is changed from 60`,
+		},
+	}
+	for _, tt := range tests {
+		s, v := mutPLState(t, tt.prev)
+		ev := mutEvent(t, v, map[string]any{"type": "m.room.power_levels", "state_key": "", "content": tt.next})
+		err := s.Check(ev, nil)
+		var rej *Rejection
+		switch {
+		case tt.rule == "" && err != nil:
+			t.Errorf("%s: %v, want allowed", tt.mutant, err)
+		case tt.rule != "" && (!errors.As(err, &rej) || rej.Rule != tt.rule || !errors.Is(err, ErrInsufficientPower) || !strings.Contains(rej.Reason, tt.reason)):
+			t.Errorf("%s: %v, want rule %s, ErrInsufficientPower, reason with %q", tt.mutant, err, tt.rule, tt.reason)
+		}
+	}
+}
+
+// TestMutationThirdPartyInviteLimit: the bound of MaxThirdPartyInviteChecks (public keys x
+// signatures) on a third-party invite whose signature is valid: 9 x 910 = 8190 checks are
+// allowed (rule 4.4.1.7), 9 x 911 = 8199 rejected (4.4.1.8).
+func TestMutationThirdPartyInviteLimit(t *testing.T) {
+	// authrules/check.go:864 'true' -> 'false' (countPublicKeys counts one key)
+	// authrules/check.go:878 '_ = canonicaljson.EachMember(server, ...' -> '' (no signature counted)
+	v := mustVersion(t, "10")
+	key, err := signing.NewSigningKey("1", make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signedRaw, err := signing.SignJSON([]byte(`{"mxid":"@bob:b.example","token":"tok"}`), "id.example", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var signed map[string]any
+	if err := json.Unmarshal(signedRaw, &signed); err != nil {
+		t.Fatal(err)
+	}
+	sigs := signed["signatures"].(map[string]any)["id.example"].(map[string]any)
+	for i := 2; i <= 9; i++ { // eight more signatures, over other bytes
+		sigs[fmt.Sprintf("ed25519:%d", i)] = base64.RawStdEncoding.EncodeToString(ed25519.Sign(key.Private, []byte{byte(i)}))
+	}
+	invite := mutEvent(t, v, map[string]any{"type": "m.room.member", "state_key": "@bob:b.example",
+		"content": map[string]any{"membership": "invite", "third_party_invite": map[string]any{"display_name": "b", "signed": signed}}})
+	for _, tt := range []struct {
+		keys int
+		rule string
+	}{{910, "4.4.1.7"}, {911, "4.4.1.8"}} {
+		var keys []any
+		for i := 1; i < tt.keys; i++ {
+			keys = append(keys, map[string]string{"public_key": fmt.Sprintf("%043d", i)})
+		}
+		tpi := mutEvent(t, v, map[string]any{"type": "m.room.third_party_invite", "state_key": "tok",
+			"content": map[string]any{"display_name": "b", "key_validity_url": "https://x",
+				"public_key": base64.RawStdEncoding.EncodeToString(key.Public()), "public_keys": keys}})
+		s, err := NewState(v, []*pdu.Event{
+			mutEvent(t, v, map[string]any{"type": "m.room.create", "state_key": "", "content": map[string]any{"creator": "@alice:a.example", "room_version": "10"}}),
+			mutEvent(t, v, map[string]any{"type": "m.room.member", "state_key": "@alice:a.example", "content": map[string]any{"membership": "join"}}),
+			tpi,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var allowed string
+		err = s.CheckWithOptions(invite, Options{Allowed: func(r string) { allowed = r }})
+		var rej *Rejection
+		switch {
+		case tt.rule == "4.4.1.7" && (err != nil || allowed != tt.rule):
+			t.Errorf("%d keys: %v, allowed by %q, want allowed by %s", tt.keys, err, allowed, tt.rule)
+		case tt.rule == "4.4.1.8" && (!errors.As(err, &rej) || rej.Rule != tt.rule || !errors.Is(err, ErrThirdPartyInvite)):
+			t.Errorf("%d keys: %v, want rule %s", tt.keys, err, tt.rule)
+		}
+	}
+}
+
+// TestMutationValidUserID: the length bounds of ValidUserID (appendices "User Identifiers":
+// at most 255 bytes; "@", a possibly empty historical localpart, ":", a server name).
+func TestMutationValidUserID(t *testing.T) {
+	tests := []struct {
+		mutant string
+		id     string
+		want   bool
+	}{
+		{"authrules/ids.go:12 '255' -> '256' (255 bytes)", "@" + strings.Repeat("a", 255-len("@:a.example")) + ":a.example", true},
+		{"authrules/ids.go:12 '255' -> '256' (256 bytes)", "@" + strings.Repeat("a", 256-len("@:a.example")) + ":a.example", false},
+		{"authrules/ids.go:37 '3' -> '4' (shortest: 3 bytes)", "@:a", true},
+		{"authrules/ids.go:37 '3' -> '4' (2 bytes)", "@:", false},
+	}
+	for _, tt := range tests {
+		if got := ValidUserID(tt.id); got != tt.want {
+			t.Errorf("%s: ValidUserID(%d bytes) = %v, want %v", tt.mutant, len(tt.id), got, tt.want)
+		}
+	}
+}
+
+// TestMutationAuthEventsNeeded: exact selections the other tests did not pin.
+func TestMutationAuthEventsNeeded(t *testing.T) {
+	v := mustVersion(t, "10")
+	tests := []struct {
+		mutant  string
+		content map[string]any
+		want    string
+	}{
+		{
+			"authrules/selection.go:54 'false' -> 'true' (third_party_invite without signed selects no m.room.third_party_invite)",
+			map[string]any{"membership": "invite", "third_party_invite": map[string]any{"display_name": "b"}},
+			"[{m.room.create } {m.room.power_levels } {m.room.member @alice:a.example} {m.room.member @bob:b.example} {m.room.join_rules }]",
+		},
+		{
+			"(with signed.token the m.room.third_party_invite is selected)",
+			map[string]any{"membership": "invite", "third_party_invite": map[string]any{"display_name": "b", "signed": map[string]any{"token": "tok", "mxid": "@bob:b.example"}}},
+			"[{m.room.create } {m.room.power_levels } {m.room.member @alice:a.example} {m.room.member @bob:b.example} {m.room.join_rules } {m.room.third_party_invite tok}]",
+		},
+	}
+	for _, tt := range tests {
+		ev := mutEvent(t, v, map[string]any{"type": "m.room.member", "state_key": "@bob:b.example", "content": tt.content})
+		got, err := AuthEventsNeeded(v, ev)
+		if err != nil || fmt.Sprint(got) != tt.want {
+			t.Errorf("%s: %v %v, want %s", tt.mutant, got, err, tt.want)
+		}
+	}
+}
+
+// TestMutationAllMembers: AllMembers yields every user of the membership, and stops when the
+// loop breaks; Members lists them sorted (the members are added in reverse order).
+func TestMutationAllMembers(t *testing.T) {
+	// authrules/state.go:326 'm == membership && !yield(u)' -> '!(m == membership && !yield(u))'
+	// authrules/state.go:344 'sort.Strings(out)' -> ''
+	v := mustVersion(t, "10")
+	evs := []*pdu.Event{
+		mutEvent(t, v, map[string]any{"type": "m.room.create", "state_key": "", "content": map[string]any{"creator": "@alice:a.example", "room_version": "10"}}),
+	}
+	for _, m := range []struct{ user, membership string }{
+		{"@erin:e.example", "join"}, {"@dan:d.example", "leave"}, {"@carol:c.example", "join"}, {"@bob:b.example", "invite"}, {"@alice:a.example", "join"},
+	} {
+		evs = append(evs, mutEvent(t, v, map[string]any{"type": "m.room.member", "state_key": m.user, "sender": m.user,
+			"content": map[string]any{"membership": m.membership}}))
+	}
+	s, err := NewState(v, evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for u := range s.AllMembers("join") {
+		got = append(got, u)
+	}
+	slices.Sort(got)
+	if want := "[@alice:a.example @carol:c.example @erin:e.example]"; fmt.Sprint(got) != want {
+		t.Errorf("AllMembers(join) = %v, want %s", got, want)
+	}
+	if got, want := fmt.Sprint(s.Members("join")), "[@alice:a.example @carol:c.example @erin:e.example]"; got != want {
+		t.Errorf("Members(join) = %s, want %s", got, want)
+	}
+	n := 0
+	for range s.AllMembers("join") {
+		n++
+		break
+	}
+	if n != 1 {
+		t.Errorf("a loop that breaks at once saw %d members", n)
+	}
+}
+
+// TestMutationStringyLevelSpaces: before v10 a level may be a string that Python's int()
+// reads, which strips Python's whitespace: U+2000..U+200A are spaces, U+200B is not.
+func TestMutationStringyLevelSpaces(t *testing.T) {
+	// authrules/powerlevels.go:649 '<=' -> '<' (U+200A HAIR SPACE)
+	v := mustVersion(t, "9")
+	for _, tt := range []struct {
+		ban  string
+		want int64
+		ok   bool
+	}{{"\u200a42", 42, true}, {"\u200042\u2000", 42, true}, {"\u200b42", 0, false}} {
+		content, _ := json.Marshal(map[string]any{"ban": tt.ban})
+		pl, err := ParsePowerLevels(v, content)
+		if (err == nil) != tt.ok || (tt.ok && pl.BanLevel() != tt.want) {
+			t.Errorf("ban %q: %v, %v; want ok=%v, %d", tt.ban, pl, err, tt.ok, tt.want)
+		}
+	}
+}

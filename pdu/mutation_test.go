@@ -1,0 +1,119 @@
+package pdu
+
+// Tests that kill mutants which survived the rest of the package's tests (tools/mutcheck,
+// /work/logs/audit-mutation.md). Each case names the mutant it kills as
+// "file:line 'original' -> 'mutated'".
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/roomproto/roomproto/canonicaljson"
+	"github.com/roomproto/roomproto/roomversion"
+)
+
+// TestMutationIPv6LiteralLength: appendices "Server Name": IPv6address = 2*45IPv6char.
+func TestMutationIPv6LiteralLength(t *testing.T) {
+	tests := []struct {
+		mutant string
+		name   string
+		want   bool
+	}{
+		{"pdu/ids.go:58 '2' -> '3' (two characters)", "[::]", true},
+		{"(one character)", "[:]", false},
+		{"(two characters and a port)", "[::]:8448", true},
+	}
+	for _, tt := range tests {
+		if got := ValidServerName(tt.name); got != tt.want {
+			t.Errorf("%s: ValidServerName(%q) = %v, want %v", tt.mutant, tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestMutationFormatErrorCause: a FormatError made from a canonicaljson error matches both
+// its sentinel and the canonicaljson error.
+func TestMutationFormatErrorCause(t *testing.T) {
+	// pdu/pdu.go:232 'e.Cause != nil' -> '!(e.Cause != nil)'
+	v, err := roomversion.Lookup("10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		in    string
+		cause error
+	}{{`{"a":`, canonicaljson.ErrSyntax}, {`{"a":1,"a":2}`, canonicaljson.ErrDuplicateKey}} {
+		_, err := Parse(v, []byte(tt.in))
+		var fe *FormatError
+		if !errors.As(err, &fe) || !errors.Is(err, ErrNotJSON) || !errors.Is(err, tt.cause) {
+			t.Errorf("Parse(%s) = %v; want a FormatError matching ErrNotJSON and %v", tt.in, err, tt.cause)
+		}
+	}
+}
+
+// TestMutationOpaqueEventIDLength: an event ID of MaxIDLength (255) bytes is accepted, one
+// byte more is ErrTooLarge.
+func TestMutationOpaqueEventIDLength(t *testing.T) {
+	// pdu/pdu.go:698 '>' -> '>=' (not in the sample; it survives the other tests)
+	const domain = ":a.example"
+	for _, tt := range []struct {
+		n    int
+		want error
+	}{{MaxIDLength, nil}, {MaxIDLength + 1, ErrTooLarge}} {
+		id := "$" + strings.Repeat("x", tt.n-1-len(domain)) + domain
+		err := CheckOpaqueEventID(id)
+		if (tt.want == nil) != (err == nil) || tt.want != nil && !errors.Is(err, tt.want) {
+			t.Errorf("%d bytes: %v, want %v", len(id), err, tt.want)
+		}
+	}
+}
+
+// TestMutationEscapeAtStart: a string field whose first character is escaped is decoded.
+func TestMutationEscapeAtStart(t *testing.T) {
+	// pdu/pdu.go:765 '0' -> '1' (an escape at offset 0 went unnoticed)
+	v, err := roomversion.Lookup("10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := Parse(v, []byte(`{"auth_events":[],"content":{},"depth":1,"hashes":{"sha256":"x"},"origin_server_ts":1,"prev_events":[],"room_id":"!r:a.example","sender":"@a:a.example","signatures":{},"state_key":"\\k","type":"\"t"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Type != `"t` || ev.StateKey == nil || *ev.StateKey != `\k` {
+		t.Errorf("type %q, state_key %v; want %q, %q", ev.Type, ev.StateKey, `"t`, `\k`)
+	}
+}
+
+// mutV3Event is a room version 3 event (lenient JSON) with the given depth and content.
+func mutV3Event(depth, content string) []byte {
+	return []byte(`{"auth_events":[],"content":` + content + `,"depth":` + depth + `,"hashes":{"sha256":"x"},"origin_server_ts":1,"prev_events":[],"room_id":"!r:a.example","sender":"@a:a.example","signatures":{},"type":"t"}`)
+}
+
+// TestMutationNonIntegerDepthText: the error for a depth with a fraction quotes it, cut to
+// 32 bytes.
+func TestMutationNonIntegerDepthText(t *testing.T) {
+	// pdu/pdu.go:1018 'len(b) > 32' -> '!(len(b) > 32)'
+	v, _ := roomversion.Lookup("3")
+	long := "1." + strings.Repeat("5", 40)
+	for _, tt := range []struct{ depth, want string }{
+		{"1.5", "pdu: event field depth: field has the wrong type: must be an integer, got 1.5"},
+		{long, "pdu: event field depth: field has the wrong type: must be an integer, got " + long[:32] + "…"},
+	} {
+		_, err := Parse(v, mutV3Event(tt.depth, "{}"))
+		if !errors.Is(err, ErrWrongType) || err.Error() != tt.want {
+			t.Errorf("depth %s: %v, want %s", tt.depth, err, tt.want)
+		}
+	}
+}
+
+// TestMutationLenientShrink: in room versions 1-5 the input is always canonicalised before its
+// size is judged, since lenient JSON shrinks without bound (here a duplicate key drops 400,000
+// bytes): only strict input of more than six times MaxEventSize is refused unread.
+func TestMutationLenientShrink(t *testing.T) {
+	// pdu/pdu.go:277 'v.Format.StrictCanonicalJSON && len(data) > maxStrictShrink*MaxEventSize' -> '!(...)'
+	v, _ := roomversion.Lookup("3")
+	ev, err := Parse(v, mutV3Event("1", `{"pad":"`+strings.Repeat("a", 400000)+`","pad":"x"}`))
+	if err != nil || string(ev.Content) != `{"pad":"x"}` {
+		t.Fatalf("%v", err)
+	}
+}

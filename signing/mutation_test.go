@@ -1,0 +1,139 @@
+package signing
+
+// Tests that kill mutants which survived the rest of the package's tests (tools/mutcheck,
+// /work/logs/audit-mutation.md). Each case names the mutant it kills as
+// "file:line 'original' -> 'mutated'".
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"errors"
+	"testing"
+
+	"github.com/roomproto/roomproto/pdu"
+	"github.com/roomproto/roomproto/roomversion"
+)
+
+// TestMutationHandMadeEvent: an Event made by hand, without a room version or bytes, is
+// malformed for VerifyParsedEvent, naming the unknown version.
+func TestMutationHandMadeEvent(t *testing.T) {
+	// signing/event.go:329 'malformed(err, "%v", err)' -> 'nil'
+	ev := &pdu.Event{Sender: "@a:b.example", Type: "m.room.message", RoomID: "!r:b.example"}
+	err := VerifyParsedEvent(ev, KeyRing{})
+	if !errors.Is(err, ErrMalformed) || !errors.Is(err, roomversion.ErrUnknownVersion) {
+		t.Errorf("%v, want ErrMalformed and roomversion.ErrUnknownVersion", err)
+	}
+}
+
+// TestMutationSignaturesShape: the exact error for a `signatures` of the wrong shape in a
+// signed object.
+func TestMutationSignaturesShape(t *testing.T) {
+	// signing/json.go:234 'errors.As(err, &ve)' -> '!(errors.As(err, &ve))' (the message
+	// gained a "signatures: " prefix)
+	pub := make(ed25519.PublicKey, ed25519.PublicKeySize)
+	for _, tt := range []struct{ obj, want string }{
+		{`{"a":1,"signatures":{"x.example":5}}`, `signing: malformed input: signatures of "x.example" must be an object`},
+		{`{"a":1,"signatures":{"x.example":{"ed25519:1":5}}}`, `signing: malformed input: signature "ed25519:1" of "x.example" must be a string`},
+	} {
+		ok, err := HasValidSignature([]byte(tt.obj), pub)
+		var ve *VerificationError
+		if ok || !errors.As(err, &ve) || !errors.Is(err, ErrMalformed) || err.Error() != tt.want {
+			t.Errorf("%s: %v, %v; want false, %s", tt.obj, ok, err, tt.want)
+		}
+	}
+}
+
+// TestMutationSignatureLength: a signature must be the unpadded base64 of exactly 64 bytes: a
+// valid signature with base64 characters appended does not verify, and a short one is
+// reported as such.
+func TestMutationSignatureLength(t *testing.T) {
+	// signing/json.go:582 '||' -> '&&' (a decoding failure after 64 bytes was verified
+	// with the 64 bytes; a short signature was reported as not verifying)
+	key, err := NewSigningKey("1", make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := SignJSON([]byte(`{"a":1}`), "s.example", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring := KeyRing{"s.example": {"ed25519:1": {Key: key.Public()}}}
+	if err := VerifyJSON(signed, ring); err != nil {
+		t.Fatalf("the untouched signature: %v", err)
+	}
+	const sig = "gpT8p2c0h9H+KtyGX3ZUOcHXjq7mr2EjpTuR9rYu30sc32Dyt0fO9n1Q46x3AfqAl5Rayvv17BwaxjgjU6SZAQ"
+	if !bytes.Contains(signed, []byte(sig)) {
+		t.Fatalf("signature changed: %s", signed)
+	}
+	for _, bad := range []string{sig + "AA", sig + "AAAA", sig[:84]} {
+		obj := bytes.Replace(signed, []byte(sig), []byte(bad), 1)
+		if ok, err := HasValidSignature(obj, key.Public()); ok || err != nil {
+			t.Errorf("HasValidSignature with signature %q: %v, %v; want false, nil", bad, ok, err)
+		}
+		err := VerifyJSON(obj, ring)
+		var ve *VerificationError
+		if !errors.As(err, &ve) || !errors.Is(err, ErrBadSignature) || ve.Detail != "signature is not the base64 of 64 bytes" {
+			t.Errorf("VerifyJSON with signature %q: %v; want ErrBadSignature: signature is not the base64 of 64 bytes", bad, err)
+		}
+	}
+}
+
+// TestMutationKeyErrorText: KeyError.Error names the key and its server; Unwrap gives
+// ErrInvalidKey and the cause.
+func TestMutationKeyErrorText(t *testing.T) {
+	// signing/keys.go:38 'where = fmt.Sprintf(" %q of %q", e.KeyID, e.Server)' -> ''
+	for _, tt := range []struct {
+		e    KeyError
+		want string
+	}{
+		{KeyError{Server: "s.example", KeyID: "ed25519:1", Detail: "bad"}, `signing: invalid key "ed25519:1" of "s.example": bad`},
+		{KeyError{KeyID: "ed25519:1", Detail: "bad"}, `signing: invalid key "ed25519:1": bad`},
+		{KeyError{Detail: "bad"}, `signing: invalid key: bad`},
+	} {
+		if got := tt.e.Error(); got != tt.want {
+			t.Errorf("%q, want %q", got, tt.want)
+		}
+	}
+	// signing/keys.go:47 'e.Cause != nil' -> '!(e.Cause != nil)': Unwrap gives the cause too.
+	cause := errors.New("the cause")
+	withCause := &KeyError{Detail: "bad", Cause: cause}
+	if !errors.Is(withCause, ErrInvalidKey) || !errors.Is(withCause, cause) {
+		t.Errorf("KeyError with a cause: Is(ErrInvalidKey) %v, Is(cause) %v", errors.Is(withCause, ErrInvalidKey), errors.Is(withCause, cause))
+	}
+	if u := (&KeyError{Detail: "bad"}).Unwrap(); len(u) != 1 || u[0] != ErrInvalidKey {
+		t.Errorf("KeyError without a cause: Unwrap = %v, want [ErrInvalidKey]", u)
+	}
+}
+
+// TestMutationEscapedServerKey: SignJSON adds its signature under its own server name, not into
+// an entry whose key is written with an escape.
+func TestMutationEscapedServerKey(t *testing.T) {
+	// signing/json.go:413 '&&' -> '||' (every escaped key that unquotes was taken for the signer's)
+	key, err := NewSigningKey("1", make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := SignJSON([]byte(`{"a":1,"signatures":{"\u0001":{"ed25519:k":"x"}}}`), "s.example", key)
+	want := `{"a":1,"signatures":{"\u0001":{"ed25519:k":"x"},"s.example":{"ed25519:1":"gpT8p2c0h9H+KtyGX3ZUOcHXjq7mr2EjpTuR9rYu30sc32Dyt0fO9n1Q46x3AfqAl5Rayvv17BwaxjgjU6SZAQ"}}}`
+	if err != nil || string(out) != want {
+		t.Errorf("%s, %v\nwant %s", out, err, want)
+	}
+}
+
+// TestMutationVerificationErrorText: VerificationError.Error names the server, and the key
+// only when there is one.
+func TestMutationVerificationErrorText(t *testing.T) {
+	// signing/signing.go:103 'e.KeyID != ""' -> '!(e.KeyID != "")'
+	for _, tt := range []struct {
+		e    VerificationError
+		want string
+	}{
+		{VerificationError{Err: ErrBadSignature, Server: "s.example", KeyID: "ed25519:1", Detail: "d"}, `signing: bad signature (server "s.example", key "ed25519:1"): d`},
+		{VerificationError{Err: ErrBadSignature, Server: "s.example", Detail: "d"}, `signing: bad signature (server "s.example"): d`},
+		{VerificationError{Err: ErrMalformed}, `signing: malformed input`},
+	} {
+		if got := tt.e.Error(); got != tt.want {
+			t.Errorf("%q, want %q", got, tt.want)
+		}
+	}
+}
