@@ -13,21 +13,6 @@ import (
 	"github.com/roomproto/roomproto/tools/internal/authgen"
 )
 
-func jsonEqual(t testing.TB, got string, want any) {
-	t.Helper()
-	var g, w any
-	if err := json.Unmarshal([]byte(got), &g); err != nil {
-		t.Fatalf("stdout %q is not JSON: %v", got, err)
-	}
-	wb, _ := json.Marshal(want)
-	json.Unmarshal(wb, &w)
-	gb, _ := json.Marshal(g)
-	wb, _ = json.Marshal(w)
-	if !bytes.Equal(gb, wb) {
-		t.Errorf("stdout %s, want %s", gb, wb)
-	}
-}
-
 // DESIGN.md "canonical [--strict] | any JSON | its canonical JSON, no trailing newline";
 // --strict: "room versions 6+: refuses floats, -0, out-of-range integers, duplicate keys" (README).
 func TestDesignCanonical(t *testing.T) {

@@ -206,14 +206,6 @@ func signed(t testing.TB, v roomversion.Version, fields M, servers ...string) []
 	return authgen.SignAll(v, marshal(t, fields), servers)
 }
 
-// firstLine returns s up to its first newline.
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
-}
-
 func marshalInt(i int) []byte { b, _ := json.Marshal(i); return b }
 
 // keyFor is authgen's key "ed25519:1" of server.

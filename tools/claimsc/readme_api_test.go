@@ -38,8 +38,8 @@ func TestReadmeSnippetCanonicaljson(t *testing.T) {
 	}
 	var idx canonicaljson.Index                                                                  // where the top-level and second-level members are in out,
 	out, err = canonicaljson.AppendIndexed(nil, data, canonicaljson.Options{Strict: true}, &idx) // without a second scan
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || string(out) != `{"a":"é","b":{"x":[2],"y":1}}` {
+		t.Fatalf("AppendIndexed = %s, %v", out, err)
 	}
 	if len(idx.Members) != 2 || len(idx.Nested) != 2 {
 		t.Errorf("index: %d members, %d nested, want 2 and 2", len(idx.Members), len(idx.Nested))
