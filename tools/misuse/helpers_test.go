@@ -155,3 +155,12 @@ func scribble(b []byte) {
 		b[i] = 'X'
 	}
 }
+
+func signingCountersign(t testing.TB, v roomversion.Version, b []byte, server string) ([]byte, error) {
+	t.Helper()
+	out, err := signing.CountersignEvent(v, b, server, key(server))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out, nil
+}
