@@ -5,6 +5,7 @@ package misuse
 
 import (
 	"bytes"
+	"encoding/base64"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
@@ -164,3 +165,5 @@ func signingCountersign(t testing.TB, v roomversion.Version, b []byte, server st
 	}
 	return out, nil
 }
+
+func b64(b []byte) string { return base64.RawStdEncoding.EncodeToString(b) }
