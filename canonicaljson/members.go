@@ -61,7 +61,8 @@ func KindOf(data []byte) Kind {
 // WTF-8 bytes, as in Unquote, and a duplicate key is passed to fn each time it
 // occurs. Errors: data is not an object, syntax errors (also those found after
 // some calls of fn), trailing data. If fn returns an error, iteration stops
-// and that error is returned as it is.
+// and that error is returned as it is. A value is a slice of data whose capacity ends with it:
+// appending to it allocates rather than writing into data.
 func EachMember(data []byte, fn func(key string, value []byte) error) error {
 	p := parser{data: data, maxDepth: DefaultMaxDepth}
 	p.skipSpace()
@@ -110,7 +111,7 @@ func EachMember(data []byte, fn func(key string, value []byte) error) error {
 		if _, err := p.value(nil); err != nil {
 			return err
 		}
-		if err := fn(key, data[valueStart:p.pos]); err != nil {
+		if err := fn(key, data[valueStart:p.pos:p.pos]); err != nil {
 			return err
 		}
 		p.skipSpace()
@@ -143,7 +144,7 @@ func (p *parser) end() error {
 // bytes (exactly as in the input, surrounding whitespace trimmed). It validates the array syntax
 // as it goes, with the same tolerant rules and depth limit as EachMember. Errors: data is not an
 // array, syntax errors, trailing data. If fn returns an error, iteration stops and that error is
-// returned as it is.
+// returned as it is. An element is a slice of data whose capacity ends with it, as in EachMember.
 func EachElement(data []byte, fn func(value []byte) error) error {
 	p := parser{data: data, maxDepth: DefaultMaxDepth}
 	p.skipSpace()
@@ -168,7 +169,7 @@ func EachElement(data []byte, fn func(value []byte) error) error {
 		if _, err := p.value(nil); err != nil {
 			return err
 		}
-		if err := fn(data[start:p.pos]); err != nil {
+		if err := fn(data[start:p.pos:p.pos]); err != nil {
 			return err
 		}
 		p.skipSpace()

@@ -581,6 +581,13 @@ func parseCanonical(v roomversion.Version, raw []byte, idx *canonicaljson.Index)
 	strs := string(buf)
 	a := &eventAlloc{}
 	e := &a.ev
+	// Full slice expressions: appending to Raw(), Content or Unsigned (or to a value of
+	// ContentField) allocates instead of writing into the event's bytes or the caller's buffer.
+	raw = raw[:len(raw):len(raw)]
+	content = content[:len(content):len(content)]
+	if unsigned != nil {
+		unsigned = unsigned[:len(unsigned):len(unsigned)]
+	}
 	*e = Event{
 		raw:            raw,
 		contentStart:   contentStart,
@@ -651,7 +658,7 @@ func (e *Event) ContentField(key string) []byte {
 	var out []byte
 	_ = canonicaljson.EachMember(e.Content, func(k string, v []byte) error {
 		if k == key {
-			out = v // last occurrence wins
+			out = v[:len(v):len(v)] // last occurrence wins; appending to it allocates
 		}
 		return nil
 	})

@@ -171,7 +171,8 @@ func spanOf(tb testing.TB, canon []byte, names ...string) func(int) bool {
 	var spans [][2]int
 	start := 1
 	err := canonicaljson.EachMember(canon, func(key string, value []byte) error {
-		end := cap(canon) - cap(value) + len(value)
+		// canon is canonical: a member is its key written canonically, ':', its value.
+		end := start + len(canonicaljson.AppendString(nil, key)) + 1 + len(value)
 		if slices.Contains(names, key) {
 			spans = append(spans, [2]int{start, end})
 		}
