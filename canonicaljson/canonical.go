@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"slices"
 	"sync"
+
+	"github.com/roomproto/roomproto/internal/alias"
 )
 
 // Options controls canonicalisation as described in the appendix
@@ -75,10 +77,14 @@ func CanonicalStrict(data []byte) ([]byte, error) {
 // appendices) of the JSON value in data and returns the extended buffer. The
 // value may be of any JSON type and may be surrounded by whitespace. On error
 // it returns dst unchanged (its first len(dst) bytes are untouched) and a
-// *SyntaxError.
+// *SyntaxError. dst may share memory with data (Append(buf[:0], buf, opts) canonicalises buf
+// in place): data is then copied before the output overwrites it.
 func Append(dst, data []byte, opts Options) ([]byte, error) {
 	if alreadyCanonical(data, opts.depth(), nil, 0) {
 		return append(dst, data...), nil
+	}
+	if alias.SpareOverlaps(dst, data) {
+		data = bytes.Clone(data)
 	}
 	return parseAppend(dst, data, opts)
 }

@@ -1,5 +1,11 @@
 package canonicaljson
 
+import (
+	"bytes"
+
+	"github.com/roomproto/roomproto/internal/alias"
+)
+
 // Member locates one member of an object in canonical JSON written by
 // AppendIndexed: its text `"key":value` is out[Start:End], where out is the
 // slice AppendIndexed returned, and its value is out[Value:End]. The key, as
@@ -71,6 +77,9 @@ func AppendIndexed(dst, data []byte, opts Options, idx *Index) ([]byte, error) {
 	idx.Members, idx.Nested = idx.Members[:0], idx.Nested[:0] // the checker appends to them
 	if alreadyCanonical(data, opts.depth(), idx, len(dst)) {
 		return append(dst, data...), nil
+	}
+	if alias.SpareOverlaps(dst, data) {
+		data = bytes.Clone(data) // as Append: the output must not overwrite what is still to read
 	}
 	return parseAppendIndexed(dst, data, opts, idx)
 }

@@ -25,12 +25,14 @@
 package redaction
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"slices"
 	"sync"
 
 	"github.com/roomproto/roomproto/canonicaljson"
+	"github.com/roomproto/roomproto/internal/alias"
 	"github.com/roomproto/roomproto/internal/jsonscan"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/roomversion"
@@ -266,6 +268,9 @@ func redactTrusted(dst []byte, v roomversion.Version, canon []byte, noSignatures
 	if k := canonicaljson.KindOf(canon); k != canonicaljson.Object || canon[0] != '{' {
 		return dst, &Error{Err: ErrNotObject, Detail: "got " + k.String()}
 	}
+	if alias.SpareOverlaps(dst, canon) {
+		canon = bytes.Clone(canon) // the output must not overwrite what is still to read
+	}
 	out, ok := redactCanonical(dst, canon, v.Redaction, noSignatures)
 	if !ok {
 		return dst, &Error{Err: ErrInvalidJSON, Detail: "input is not in canonical form"}
@@ -279,7 +284,7 @@ func redactTrusted(dst []byte, v roomversion.Version, canon []byte, noSignatures
 // in canonical JSON. It is RedactCanonical followed by the removal of `signatures`, in one step
 // and without allocating when dst has room; like RedactCanonical it must be given
 // canonicaljson's output (pdu.Event.Raw), not received bytes. On error dst is returned
-// unchanged.
+// unchanged. dst may share memory with canon: canon is then copied first.
 func AppendSignedBytes(dst []byte, v roomversion.Version, canon []byte) ([]byte, error) {
 	return redactTrusted(dst, v, canon, true)
 }
@@ -301,6 +306,9 @@ func AppendSignedBytesIndexed(dst []byte, v roomversion.Version, canon []byte, i
 	}
 	if !indexFits(canon, idx) {
 		return dst, &Error{Err: ErrInvalidJSON, Detail: "the index does not describe the event"}
+	}
+	if alias.SpareOverlaps(dst, canon) {
+		canon = bytes.Clone(canon) // the index's offsets still hold for the copy
 	}
 	var loc located
 	loc.fromIndex(canon, v.Redaction, idx)
