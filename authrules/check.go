@@ -25,8 +25,10 @@ type Options struct {
 	// Create is the room's m.room.create event (room version 12 and later, where it is not
 	// among the auth events and the room ID names it). When nil, [CheckWithOptions] looks for
 	// it among the events it is given (an m.room.create whose ID is the room ID) and
-	// [State.CheckWithOptions] uses the state's. Before room version 12 both ignore it: the
-	// create event is then one of the auth events (rule 2.4) and part of the state.
+	// [State.CheckWithOptions] uses the state's. [State.CheckWithOptions] uses it only when
+	// the state holds no m.room.create (a partial state), and refuses one of another room than
+	// the state's events. Before room version 12 both ignore it: the create event is then one
+	// of the auth events (rule 2.4) and part of the state.
 	Create *pdu.Event
 	// Warn, when not nil, receives the warnings (severity warn) of an accepted event.
 	Warn func(*Rejection)
@@ -75,8 +77,9 @@ func CheckWithOptions(v roomversion.Version, ev *pdu.Event, authEvents []*pdu.Ev
 // [Check]). It returns nil when the event is allowed and a [*Rejection] otherwise (and, for a
 // nil State, an error matching [ErrInvalidState], which is no verdict). keys may be nil (see
 // [Options.Keys]). An event parsed for another room version than the state's is refused as
-// [Check] refuses it; so is, in room versions 1-11, an event of another room than the state's
-// events (in v12 rule 2 rejects it).
+// [Check] refuses it; so is an event of another room than the state's events (in v12, when
+// the state holds its create event, rule 2 rejects it), and an [Options.Create] of another
+// room.
 func (s *State) Check(ev *pdu.Event, keys signing.KeyLookup) error {
 	if s == nil {
 		return errNilState
@@ -151,17 +154,24 @@ func (s *State) check(ev *pdu.Event, opts *Options) *Rejection {
 	if ev.Type == pdu.TypeCreate {
 		return c.checkCreate(ev)
 	}
-	if s.create == nil && c.v.Format.RoomIDFromCreateEvent && opts.Create != nil && opts.Create.Type == pdu.TypeCreate {
-		s = s.withCreate(opts.Create)
-		c.s = s
+	if c.v.Format.RoomIDFromCreateEvent && opts.Create != nil && opts.Create.Type == pdu.TypeCreate {
+		if room := s.roomOf(opts.Create); s.room != "" && room != s.room {
+			return newRejection("", SeverityFatal, ErrMalformed, "Options.Create is the create event of room "+strconv.Quote(room)+", not of the state's room "+strconv.Quote(s.room))
+		}
+		if s.create == nil {
+			s = s.withCreate(opts.Create)
+			c.s = s
+		}
 	}
 	if c.v.Format.RoomIDFromCreateEvent {
 		if rej := c.checkRoomID(ev, s.create, s.roomID); rej != nil {
 			return rej
 		}
-	} else if s.room != "" && ev.RoomID != s.room {
-		// v1-11 have no rule for it (rule 2 compares the auth events' rooms): a state judges
-		// the events of its own room only, as NewState and Apply hold events of one room.
+	}
+	if s.room != "" && ev.RoomID != s.room {
+		// v1-11 have no rule for it (rule 2 compares the auth events' rooms), nor has v12 for a
+		// state without its create: a state judges the events of its own room only, as
+		// NewState and Apply hold events of one room.
 		return newRejection("", SeverityFatal, ErrMalformed, "the event is of room "+strconv.Quote(ev.RoomID)+", not of the state's room "+strconv.Quote(s.room))
 	}
 	return c.checkDependent(ev)

@@ -108,8 +108,13 @@ func ParsePowerLevels(v roomversion.Version, content []byte) (*PowerLevels, erro
 // defaults of every level, and the room creators at 100 (v1-11) or at [InfiniteLevel] (v12).
 // The v1-11 creators are `users` entries of the result ([PowerLevels.Users],
 // [PowerLevels.UserLevelSet]); the v12 creators are not (docs/decisions.md authrules "Creators").
+// For a Version Lookup would not return (the zero Version) it returns the defaults alone: no
+// creator is granted a level under unknown rules.
 func DefaultPowerLevels(v roomversion.Version, creators []string) *PowerLevels {
 	pl := &PowerLevels{named: namedDefaults}
+	if v.Check() != nil {
+		return pl // no room version's rules: no creator is granted a level
+	}
 	return pl.withCreators(v, creators)
 }
 

@@ -236,6 +236,15 @@ func (s *State) Version() roomversion.Version {
 	return s.v
 }
 
+// Room returns the ID of the room the state's events belong to (the room of its first event:
+// NewState and Apply hold events of one room), "" for an empty or nil State.
+func (s *State) Room() string {
+	if s == nil {
+		return ""
+	}
+	return s.room
+}
+
 // Get returns the state event with the given type and state key, or nil.
 func (s *State) Get(eventType, stateKey string) *pdu.Event {
 	if s == nil {
@@ -356,7 +365,9 @@ func (s *State) Members(membership string) []string {
 
 // AuthEvents returns the auth events the auth events selection picks from this state for ev
 // (server-server-api "Auth events selection"): the events of [AuthEventsNeeded] that the state
-// holds, in that order. ev may be an event being built (see AuthEventsNeeded).
+// holds, in that order. ev may be an event being built (see AuthEventsNeeded). An event whose
+// room_id is set and is not the room of the state's events is refused (a fatal [*Rejection]
+// matching [ErrMalformed]), as [State.Check] refuses it.
 func (s *State) AuthEvents(ev *pdu.Event) ([]*pdu.Event, error) {
 	if s == nil {
 		return nil, errNilState
@@ -364,6 +375,12 @@ func (s *State) AuthEvents(ev *pdu.Event) ([]*pdu.Event, error) {
 	keys, err := AuthEventsNeeded(s.v, ev)
 	if err != nil {
 		return nil, err
+	}
+	// An event of another room would list this room's events: every server would reject it
+	// (rule 2.5 of v8, "auth event of another room"). An event being built may leave its
+	// room_id empty.
+	if s.room != "" && ev.RoomID != "" && ev.Type != pdu.TypeCreate && ev.RoomID != s.room {
+		return nil, newRejection("", SeverityFatal, ErrMalformed, "the event is of room "+strconv.Quote(ev.RoomID)+", not of the state's room "+strconv.Quote(s.room))
 	}
 	out := make([]*pdu.Event, 0, len(keys))
 	for _, k := range keys {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/roomproto/roomproto/pdu"
+	"github.com/roomproto/roomproto/roomversion"
 )
 
 // TestEventsOfAnotherRoomVersion: an event parsed for another room version than the one its
@@ -138,5 +139,86 @@ func TestEventOfAnotherRoomAgainstState(t *testing.T) {
 				t.Errorf("%v, want a fatal rejection naming both rooms", err)
 			}
 		})
+	}
+}
+
+// TestAnotherRoomIsRefusedEverywhere: State.AuthEvents refuses an event of another room; a v12
+// State without its create (a partial state) refuses an event of another room given that
+// room's Options.Create, and a v12 State refuses an Options.Create of another room;
+// DefaultPowerLevels of the zero Version grants no creator (tools/misuse M5, M6, M11, M12).
+func TestAnotherRoomIsRefusedEverywhere(t *testing.T) {
+	fatal := func(name string, err error, want string) {
+		t.Helper()
+		var rej *Rejection
+		if !errors.As(err, &rej) || rej.Severity != SeverityFatal || !errors.Is(err, ErrMalformed) || !strings.Contains(rej.Reason, want) {
+			t.Errorf("%s: %v, want a fatal rejection (ErrMalformed) saying %q", name, err, want)
+		}
+	}
+	v9, v12 := mustVersion(t, "9"), mustVersion(t, "12")
+	b := newBuilder(t, v9, "!r:a.example")
+	create, _ := b.Build(json.RawMessage(`"create"`), nil)
+	join, _ := b.Build(json.RawMessage(`"alice_join"`), nil)
+	s, err := NewState(v9, []*pdu.Event{create, join})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Room() != "!r:a.example" {
+		t.Errorf("Room() = %q", s.Room())
+	}
+	other, _ := b.Build(json.RawMessage(`{"type":"m.room.member","sender":"@bob:b.example","state_key":"@bob:b.example","content":{"membership":"join"},"room_id":"!other:a.example"}`), nil)
+	_, err = s.AuthEvents(other)
+	fatal("State.AuthEvents of another room", err, `of room "!other:a.example", not of the state's room "!r:a.example"`)
+	sk := "@bob:b.example"
+	if got, err := s.AuthEvents(&pdu.Event{Type: pdu.TypeMember, Sender: sk, StateKey: &sk, Membership: "join", Content: []byte(`{"membership":"join"}`)}); err != nil || len(got) == 0 {
+		t.Errorf("an event being built, without room_id: %v, %v", got, err)
+	}
+
+	// v12: rooms X and Y.
+	room12 := func() (*pdu.Event, *pdu.Event, *builder) {
+		b := newBuilder(t, v12, "")
+		c, err := b.Build(json.RawMessage(`"create12"`), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.RoomID = "!" + c.EventID[1:]
+		j, err := b.Build(json.RawMessage(`"alice_join"`), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c, j, b
+	}
+	cx, jx, _ := room12()
+	cy, _, by := room12()
+	_ = by
+	if cx.EventID == cy.EventID {
+		// the builder numbers depths per builder: make Y's create differ
+		cy, _ = by.Build(json.RawMessage(`{"__base":"create12","origin_server_ts":5}`), nil)
+	}
+	partial, err := NewState(v12, []*pdu.Event{jx}) // room X's state without its create
+	if err != nil {
+		t.Fatal(err)
+	}
+	byY := newBuilder(t, v12, "!"+cy.EventID[1:])
+	evY, err := byY.Build(json.RawMessage(`{"type":"m.room.member","sender":"@bob:b.example","state_key":"@bob:b.example","content":{"membership":"join"}}`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fatal("v12 partial state, event and Create of room Y", partial.CheckWithOptions(evY, Options{Create: cy}), `Options.Create is the create event of room`)
+	full, err := NewState(v12, []*pdu.Event{cx, jx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bx := newBuilder(t, v12, "!"+cx.EventID[1:])
+	evX, err := bx.Build(json.RawMessage(`{"type":"m.room.message","sender":"@alice:a.example","content":{}}`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := full.CheckWithOptions(evX, Options{Create: cx}); err != nil {
+		t.Errorf("the state's own create as Options.Create: %v", err)
+	}
+	fatal("v12 Options.Create of another room", full.CheckWithOptions(evX, Options{Create: cy}), `Options.Create is the create event of room`)
+
+	if pl := DefaultPowerLevels(roomversion.Version{}, []string{"@c:a.example"}); pl.UserLevel("@c:a.example") != 0 {
+		t.Errorf("DefaultPowerLevels(zero Version): creator at %d, want 0", pl.UserLevel("@c:a.example"))
 	}
 }
