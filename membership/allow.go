@@ -80,9 +80,10 @@ func KnockAllowedByJoinRule(v roomversion.Version, rule string) bool {
 // JoinRuleSupported reports whether room version v defines join rule rule for joins: public
 // and invite always, knock from v7, restricted from v8, knock_restricted from v10 (spec:
 // rooms/_index.md "Feature matrix"). Under any other rule nobody can join, invited or not:
-// the auth rules end with "Otherwise, reject" (rule 4.3.7 of v8-auth-rules.md).
+// the auth rules end with "Otherwise, reject" (rule 4.3.7 of v8-auth-rules.md). It is false for
+// a Version Lookup would not return (the zero Version).
 func JoinRuleSupported(v roomversion.Version, rule string) bool {
-	return classifyJoinRule(v, rule) != ruleUnknown
+	return v.Check() == nil && classifyJoinRule(v, rule) != ruleUnknown
 }
 
 // AllowCondition is one valid entry of `allow` in the content of `m.room.join_rules` (spec:

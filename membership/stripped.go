@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 
 	"github.com/roomproto/roomproto/authrules"
+	"github.com/roomproto/roomproto/canonicaljson"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/redaction"
 	"github.com/roomproto/roomproto/roomversion"
@@ -60,10 +61,14 @@ func appendEvents(b []byte, evs []*pdu.Event) []byte {
 }
 
 // StripEvent returns the client form of a stripped state event: only `content`, `sender`,
-// `state_key` and `type` (client-server-api "Stripped state"), as canonical JSON.
+// `state_key` and `type` (client-server-api "Stripped state"), as canonical JSON. An event
+// whose Content is not a JSON object (one made by hand without it) is refused (ErrBadInput).
 func StripEvent(ev *pdu.Event) ([]byte, error) {
 	if ev == nil || ev.StateKey == nil {
 		return nil, invalidParam(ErrBadInput, nil, "stripped state needs a state event")
+	}
+	if canonicaljson.KindOf(ev.Content) != canonicaljson.Object {
+		return nil, invalidParam(ErrBadInput, nil, "stripped state needs a content object")
 	}
 	fields := map[string]any{
 		"content":   json.RawMessage(ev.Content),

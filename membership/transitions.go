@@ -112,8 +112,11 @@ var transitionTable = [...]Transition{
 // version's authorization rules permit, each with the action it is and what the sender needs.
 // Knock transitions exist from version 7; join rules a version does not define are left out
 // of JoinRules, and a transition left with no join rule is dropped. The result is a new slice
-// the caller may modify.
+// the caller may modify; it is empty for a Version Lookup would not return (the zero Version).
 func Transitions(v roomversion.Version) []Transition {
+	if v.Check() != nil {
+		return []Transition{}
+	}
 	out := make([]Transition, 0, len(transitionTable))
 	for _, t := range transitionTable {
 		if (t.From == pdu.MembershipKnock || t.To == pdu.MembershipKnock) && !v.Auth.Knocking {
@@ -168,9 +171,13 @@ func FindTransition(v roomversion.Version, from, to string, bySelf bool, joinRul
 // needs an authoriser (Transition.Authoriser: a restricted join through an allow condition) and
 // names none: without a string `join_authorised_via_users_server` rule 4.3.5.2 (v8 numbering)
 // rejects it whatever the room's state. Whether the named user may authorise is a question of
-// state, left to the auth rules.
+// state, left to the auth rules. ok is also false for an event parsed for another room
+// version than v (one made by hand, with the zero Version, is read as an event of v).
 func ClassifyMemberEvent(v roomversion.Version, from string, ev *pdu.Event, joinRule string) (Transition, bool) {
 	if ev == nil || ev.Type != pdu.TypeMember || ev.StateKey == nil || ev.Membership == "" {
+		return Transition{}, false
+	}
+	if ev.Version.ID != "" && ev.Version.ID != v.ID {
 		return Transition{}, false
 	}
 	t, ok := FindTransition(v, from, ev.Membership, ev.Sender == *ev.StateKey, joinRule)

@@ -26,6 +26,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/roomproto/roomproto/authrules"
 	"github.com/roomproto/roomproto/canonicaljson"
@@ -71,8 +72,8 @@ type Error struct {
 	Server string
 	// EventID is the event's ID when it is known (pdu.Event.EventID), otherwise "".
 	EventID string
-	// Err is ErrMissingSignature, ErrBadSignature, ErrInvalidKey or (AddSignature only)
-	// ErrMalformed.
+	// Err is ErrMissingSignature, ErrBadSignature, ErrInvalidKey or ErrMalformed (AddSignature,
+	// and Check given an event of another room or room version than the state's).
 	Err error
 	// Detail says what exactly was wrong.
 	Detail string
@@ -182,8 +183,18 @@ func fromContent(ev *pdu.Event) (Server, bool) {
 
 // Check reports whether ev is recommended for inclusion in the room whose current state is s
 // (see [Of]): nil when it is, an [*Error] saying why not otherwise. It is [Of] followed by
-// [Server.Check]; a room that uses no Policy Server recommends every event.
+// [Server.Check]; a room that uses no Policy Server recommends every event. An event of another
+// room than the state's, or parsed for another room version, is refused ([ErrMalformed]): the
+// question is about this room.
 func Check(s *authrules.State, ev *pdu.Event) error {
+	if ev != nil && s != nil {
+		if ev.Version.ID != "" && ev.Version.ID != s.Version().ID {
+			return &Error{EventID: ev.EventID, Err: ErrMalformed, Detail: "the event was parsed for room version " + strconv.Quote(ev.Version.ID) + ", not the state's " + strconv.Quote(s.Version().ID)}
+		}
+		if room := s.Room(); room != "" && ev.Room() != room {
+			return &Error{EventID: ev.EventID, Err: ErrMalformed, Detail: "the event is of room " + strconv.Quote(ev.Room()) + ", not of the state's room " + strconv.Quote(room)}
+		}
+	}
 	ps, ok := Of(s)
 	if !ok {
 		return nil

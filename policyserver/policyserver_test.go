@@ -682,3 +682,28 @@ func FuzzAddSignature(f *testing.F) {
 		}
 	})
 }
+
+// TestCheckRefusesAnotherRoomOrVersion: Check answers for the state's room only: an event of
+// another room, or parsed for another room version, is refused with ErrMalformed, whether or
+// not the room uses a Policy Server (docs/decisions.md, authrules "Events of another room
+// against a State"; tools/misuse M10).
+func TestCheckRefusesAnotherRoomOrVersion(t *testing.T) {
+	r := newRoom(t, "10")
+	s := r.state()
+	msg := r.parse(r.raw("m.room.message", nil, sender, `{"body":"hi"}`))
+	if err := policyserver.Check(s, msg); err != nil {
+		t.Fatalf("an event of the room, no Policy Server: %v", err)
+	}
+	other := newRoom(t, "10")
+	other.roomID = "!other:a.example"
+	elsewhere := other.parse(other.raw("m.room.message", nil, sender, `{"body":"hi"}`))
+	r9 := newRoom(t, "9")
+	v9 := r9.parse(r9.raw("m.room.message", nil, sender, `{"body":"hi"}`))
+	for name, ev := range map[string]*pdu.Event{"another room": elsewhere, "another room version": v9} {
+		err := policyserver.Check(s, ev)
+		var pe *policyserver.Error
+		if !errors.As(err, &pe) || !errors.Is(err, policyserver.ErrMalformed) {
+			t.Errorf("%s: %v, want ErrMalformed", name, err)
+		}
+	}
+}

@@ -535,8 +535,12 @@ func ParseSignedObject(obj []byte) (*SignedObject, error) {
 }
 
 // HasValidSignature reports whether any ed25519 signature of o verifies with pub, as
-// [HasValidSignature] does for the object o was read from.
+// [HasValidSignature] does for the object o was read from. A nil o (what a failed
+// [ParseSignedObject] returns) has no valid signature.
 func (o *SignedObject) HasValidSignature(pub ed25519.PublicKey) bool {
+	if o == nil {
+		return false
+	}
 	if len(pub) != ed25519.PublicKeySize {
 		return false
 	}

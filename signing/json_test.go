@@ -382,3 +382,15 @@ func TestWrongLengthKeyIsUnknown(t *testing.T) {
 		})
 	}
 }
+
+// TestNilSignedObjectHasNoValidSignature: the nil *SignedObject a failed ParseSignedObject
+// returns answers false rather than panicking (tools/misuse M4).
+func TestNilSignedObjectHasNoValidSignature(t *testing.T) {
+	o, err := ParseSignedObject([]byte(`[]`))
+	if err == nil || o != nil {
+		t.Fatalf("ParseSignedObject([]) = %v, %v", o, err)
+	}
+	if o.HasValidSignature(make([]byte, 32)) {
+		t.Error("a nil SignedObject has a valid signature")
+	}
+}
