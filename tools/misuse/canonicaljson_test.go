@@ -64,7 +64,7 @@ func TestCanonicalJSON(t *testing.T) {
 				t.Fatalf("%q %v", out, err)
 			}
 		}},
-		{"Append/in-place-dst-is-data", "M1", func(t *testing.T) {
+		{"Append/in-place-dst-is-data", "", func(t *testing.T) {
 			// A caller canonicalising a buffer into itself: Append(buf[:0], buf).
 			// The docs are silent; the expected answer is either the right bytes or
 			// a documented refusal, never silently wrong output.

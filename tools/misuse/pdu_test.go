@@ -94,7 +94,7 @@ func TestPDU(t *testing.T) {
 				t.Fatalf("string fields alias the input: %q %q", sender, typ)
 			}
 		}},
-		{"ContentField/append-on-result-does-not-change-Raw", "M2", func(t *testing.T) {
+		{"ContentField/append-on-result-does-not-change-Raw", "", func(t *testing.T) {
 			e, _ := pdu.Parse(v, clone(msg))
 			before := clone(e.Raw())
 			f := e.ContentField("body")
@@ -103,7 +103,7 @@ func TestPDU(t *testing.T) {
 				t.Fatalf("append on ContentField wrote into Raw: %s", e.Raw())
 			}
 		}},
-		{"Content/append-does-not-change-Raw", "M2", func(t *testing.T) {
+		{"Content/append-does-not-change-Raw", "", func(t *testing.T) {
 			e, _ := pdu.Parse(v, clone(msg))
 			before := clone(e.Raw())
 			_ = append(e.Content, `XXXXXXXX`...)
@@ -111,7 +111,7 @@ func TestPDU(t *testing.T) {
 				t.Fatalf("append on Content wrote into Raw: %s", e.Raw())
 			}
 		}},
-		{"Unsigned/append-does-not-change-Raw", "M2", func(t *testing.T) {
+		{"Unsigned/append-does-not-change-Raw", "", func(t *testing.T) {
 			e, _ := pdu.Parse(v, clone(msg))
 			before := clone(e.Raw())
 			_ = append(e.Unsigned, `XXXXXXXX`...)
@@ -119,7 +119,7 @@ func TestPDU(t *testing.T) {
 				t.Fatalf("append on Unsigned wrote into Raw: %s", e.Raw())
 			}
 		}},
-		{"Raw/append-does-not-change-caller-bytes-beyond", "M3", func(t *testing.T) {
+		{"Raw/append-does-not-change-caller-bytes-beyond", "", func(t *testing.T) {
 			buf := append(clone(msg), "tail"...)
 			e, err := pdu.Parse(v, buf[:len(msg)])
 			if err != nil {

@@ -55,7 +55,7 @@ func TestV12(t *testing.T) {
 				t.Fatal(err)
 			}
 		}},
-		{"State.CheckWithOptions/Create-of-another-room-ignored", "M11", func(t *testing.T) {
+		{"State.CheckWithOptions/Create-of-another-room-ignored", "", func(t *testing.T) {
 			// The event is of room X, the state is X's (with its create), but Options.Create is
 			// Y's create. The docs ("When nil, ... State.CheckWithOptions uses the state's")
 			// imply a non-nil Create is used; it is silently ignored when the state has a
@@ -65,7 +65,7 @@ func TestV12(t *testing.T) {
 				t.Fatalf("Options.Create of another room silently ignored: %v", err)
 			}
 		}},
-		{"State.CheckWithOptions/state-without-create-Create-and-event-of-another-room", "M12", func(t *testing.T) {
+		{"State.CheckWithOptions/state-without-create-Create-and-event-of-another-room", "", func(t *testing.T) {
 			// A partial state of room X (no create), and an event and Create of room Y: X's
 			// members and power levels would judge Y's event.
 			s := stateOf(t, v12, x[1:])
