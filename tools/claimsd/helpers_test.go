@@ -64,9 +64,9 @@ func templates(t testing.TB) map[string]json.RawMessage {
 // room is a small room of one version: create, alice's join, power levels, public join rules,
 // bob's join (state) and a message of bob's (not state), each with its auth events.
 type room struct {
-	v                              roomversion.Version
+	v                               roomversion.Version
 	create, alice, pl, jr, bob, msg *pdu.Event
-	id                             string
+	id                              string
 }
 
 func (r *room) state() []*pdu.Event { return []*pdu.Event{r.create, r.alice, r.pl, r.jr, r.bob} }
