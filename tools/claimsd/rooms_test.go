@@ -54,6 +54,33 @@ func TestStateRefusesOtherRoom(t *testing.T) {
 	}
 }
 
+// The same entry for v12 creates and hand-made events: "State.Check ... refuse an event whose
+// room_id is not the room of the state's events"; a v12 m.room.create names its room by its
+// event ID (NewState's doc).
+func TestStateOtherRoomEdges(t *testing.T) {
+	r, o := buildRoom(t, "12", ""), buildRoom(t, "12", "!other:a.example")
+	s, _ := authrules.NewState(r.v, r.state())
+	t.Run("v12 create of another room", func(t *testing.T) {
+		knownFinding(t, "D2")
+		fatalMalformed(t, s.Check(o.create, nil), "")
+	})
+	for _, id := range versionIDs {
+		r, o := buildRoom(t, id, ""), buildRoom(t, id, "!other:a.example")
+		s, _ := authrules.NewState(r.v, r.state())
+		t.Run("v"+id+" hand-made event of another room", func(t *testing.T) {
+			err := s.Check(handMade(o.msg), nil)
+			if r.v.Format.RoomIDFromCreateEvent {
+				var rej *authrules.Rejection
+				if !errors.As(err, &rej) || rej.Rule != "2" {
+					t.Errorf("%v, want rule 2", err)
+				}
+				return
+			}
+			fatalMalformed(t, err, "")
+		})
+	}
+}
+
 // The same entry, v12 partial state: "A v12 Options.Create of another room than the state's is
 // refused the same way (it counts only for a state without its create: a partial state)";
 // Options.Create's doc: "[State.CheckWithOptions] ... refuses one of another room than the
