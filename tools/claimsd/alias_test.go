@@ -193,3 +193,21 @@ func TestAppendSignedBytesInPlace(t *testing.T) {
 		}
 	}
 }
+
+// Append's doc: "On error it returns dst unchanged (its first len(dst) bytes are untouched)"
+// and "Append(buf[:0], buf, opts) canonicalises buf in place". In place, dst has length 0, so
+// the first sentence promises nothing about buf, which is also the caller's input: an Append
+// in place that fails has overwritten part of the input. The text does not say so.
+func TestAppendInPlaceErrorKeepsInput(t *testing.T) {
+	for _, in := range []string{`{"b": 1, "a": [1, 2], "c": tru}`, `[1, 2, 3, {"x": "y"}, 1.5e]`} {
+		buf := []byte(in)
+		_, err := canonicaljson.Append(buf[:0], buf, canonicaljson.Options{})
+		if err == nil {
+			t.Fatalf("%s: no error", in)
+		}
+		if string(buf) != in {
+			knownFinding(t, "D9")
+			t.Errorf("failed in-place Append left the input %q, was %q", buf, in)
+		}
+	}
+}
