@@ -27,8 +27,9 @@ type Options struct {
 	// it among the events it is given (an m.room.create whose ID is the room ID) and
 	// [State.CheckWithOptions] uses the state's. [State.CheckWithOptions] uses it only when
 	// the state holds no m.room.create (a partial state), and refuses one of another room than
-	// the state's events. Before room version 12 both ignore it: the create event is then one
-	// of the auth events (rule 2.4) and part of the state.
+	// the state's events. Before room version 12 both ignore it (the create event is then one
+	// of the auth events, rule 2.4, and part of the state), except that one parsed for another
+	// room version is refused, as every event is.
 	Create *pdu.Event
 	// Warn, when not nil, receives the warnings (severity warn) of an accepted event.
 	Warn func(*Rejection)
@@ -152,6 +153,9 @@ func (s *State) check(ev *pdu.Event, opts *Options) *Rejection {
 	}
 	c := checker{s: s, v: s.v, nums: s.nums, opts: opts}
 	if ev.Type == pdu.TypeCreate {
+		if room := s.roomOf(ev); s.room != "" && room != s.room {
+			return newRejection("", SeverityFatal, ErrMalformed, "the create event is of room "+strconv.Quote(room)+", not of the state's room "+strconv.Quote(s.room))
+		}
 		return c.checkCreate(ev)
 	}
 	if c.v.Format.RoomIDFromCreateEvent && opts.Create != nil && opts.Create.Type == pdu.TypeCreate {

@@ -365,9 +365,10 @@ func (s *State) Members(membership string) []string {
 
 // AuthEvents returns the auth events the auth events selection picks from this state for ev
 // (server-server-api "Auth events selection"): the events of [AuthEventsNeeded] that the state
-// holds, in that order. ev may be an event being built (see AuthEventsNeeded). An event whose
-// room_id is set and is not the room of the state's events is refused (a fatal [*Rejection]
-// matching [ErrMalformed]), as [State.Check] refuses it.
+// holds, in that order. ev may be an event being built (see AuthEventsNeeded). An event other
+// than an m.room.create (which has no auth events) whose room_id is set and is not the room of
+// the state's events is refused (a fatal [*Rejection] matching [ErrMalformed]), as
+// [State.Check] refuses it.
 func (s *State) AuthEvents(ev *pdu.Event) ([]*pdu.Event, error) {
 	if s == nil {
 		return nil, errNilState
