@@ -54,7 +54,8 @@ func (d Decision) String() string {
 // room versions 1 and 2): a target whose ID differs from `redacts`, or that is in another room,
 // is ignored. Both events must have been parsed for v (pdu.Event.Version); a redaction parsed
 // for another version is ignored, since its `redacts` was read by that version's rules, and so is
-// a target parsed for a version other than the redaction's. Both events must already have passed
+// a target parsed for a version other than the redaction's; with a v Lookup would not return (the
+// zero Version) every redaction is ignored: there are no rules. Both events must already have passed
 // the checks on receipt (format, signatures, authorisation); Decide does not repeat them.
 //
 // senderPowerLevel is the power level of the redaction's `sender` and redactLevel the room's
@@ -84,6 +85,9 @@ func Decide(v roomversion.Version, redaction, target *pdu.Event, senderPowerLeve
 func DecideCompared(v roomversion.Version, redaction, target *pdu.Event, senderVsRedact int) (Decision, string) {
 	if redaction == nil || redaction.Type != pdu.TypeRedaction {
 		return Ignore, "not an m.room.redaction event"
+	}
+	if v.Check() != nil {
+		return Ignore, "no room version's rules (" + quote(v.ID) + " is not a room version roomversion.Lookup returns)"
 	}
 	// Redacts was read by the rules of the version the event was parsed for (top-level before
 	// v11, content from v11): judged under another, it would be the wrong field.
