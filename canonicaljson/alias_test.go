@@ -32,3 +32,26 @@ func TestAppendInPlace(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendInPlaceErrorLeavesInput: an error of Append or AppendIndexed in place leaves the
+// input as it was, and the index of an in-place AppendIndexed after a prefix points into the
+// returned slice.
+func TestAppendInPlaceErrorLeavesInput(t *testing.T) {
+	const bad = `{ "b":{"c":[1,2]}, "a":1, }`
+	buf := []byte(bad)
+	if _, err := canonicaljson.Append(buf[:0], buf, canonicaljson.Options{}); err == nil || string(buf) != bad {
+		t.Errorf("Append in place of bad input: %v; input now %s", err, buf)
+	}
+	var idx canonicaljson.Index
+	if _, err := canonicaljson.AppendIndexed(buf[:0], buf, canonicaljson.Options{}, &idx); err == nil || string(buf) != bad {
+		t.Errorf("AppendIndexed in place of bad input: %v; input now %s", err, buf)
+	}
+	buf = append([]byte("xx"), `{ "b":1, "a":2 }`...)
+	out, err := canonicaljson.AppendIndexed(buf[:2], buf[2:], canonicaljson.Options{}, &idx)
+	if err != nil || string(out) != `xx{"a":2,"b":1}` {
+		t.Fatalf("AppendIndexed after a prefix = %s, %v", out, err)
+	}
+	if len(idx.Members) != 2 || string(idx.Members[0].Key(out)) != "a" || string(out[idx.Members[1].Value:idx.Members[1].End]) != "1" {
+		t.Errorf("index %+v does not point into %s", idx.Members, out)
+	}
+}

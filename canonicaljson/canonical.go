@@ -78,13 +78,18 @@ func CanonicalStrict(data []byte) ([]byte, error) {
 // value may be of any JSON type and may be surrounded by whitespace. On error
 // it returns dst unchanged (its first len(dst) bytes are untouched) and a
 // *SyntaxError. dst may share memory with data (Append(buf[:0], buf, opts) canonicalises buf
-// in place): data is then copied before the output overwrites it.
+// in place): the output is then made apart and copied into dst only on success, so that an
+// error leaves data as it was.
 func Append(dst, data []byte, opts Options) ([]byte, error) {
 	if alreadyCanonical(data, opts.depth(), nil, 0) {
 		return append(dst, data...), nil
 	}
 	if alias.SpareOverlaps(dst, data) {
-		data = bytes.Clone(data)
+		out, err := parseAppend(make([]byte, 0, len(data)), data, opts)
+		if err != nil {
+			return dst, err
+		}
+		return append(dst, out...), nil
 	}
 	return parseAppend(dst, data, opts)
 }

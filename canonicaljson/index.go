@@ -1,10 +1,6 @@
 package canonicaljson
 
-import (
-	"bytes"
-
-	"github.com/roomproto/roomproto/internal/alias"
-)
+import "github.com/roomproto/roomproto/internal/alias"
 
 // Member locates one member of an object in canonical JSON written by
 // AppendIndexed: its text `"key":value` is out[Start:End], where out is the
@@ -79,7 +75,19 @@ func AppendIndexed(dst, data []byte, opts Options, idx *Index) ([]byte, error) {
 		return append(dst, data...), nil
 	}
 	if alias.SpareOverlaps(dst, data) {
-		data = bytes.Clone(data) // as Append: the output must not overwrite what is still to read
+		// As Append: the output is made apart, and the index moved by len(dst).
+		out, err := parseAppendIndexed(make([]byte, 0, len(data)), data, opts, idx)
+		if err != nil {
+			return dst, err
+		}
+		for _, list := range [][]Member{idx.Members, idx.Nested} {
+			for i := range list {
+				list[i].Start += len(dst)
+				list[i].Value += len(dst)
+				list[i].End += len(dst)
+			}
+		}
+		return append(dst, out...), nil
 	}
 	return parseAppendIndexed(dst, data, opts, idx)
 }

@@ -25,7 +25,6 @@
 package redaction
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"slices"
@@ -269,7 +268,13 @@ func redactTrusted(dst []byte, v roomversion.Version, canon []byte, noSignatures
 		return dst, &Error{Err: ErrNotObject, Detail: "got " + k.String()}
 	}
 	if alias.SpareOverlaps(dst, canon) {
-		canon = bytes.Clone(canon) // the output must not overwrite what is still to read
+		// The output is made apart and copied into dst on success: it must not overwrite what
+		// is still to read, nor leave canon half overwritten on an error.
+		out, ok := redactCanonical(nil, canon, v.Redaction, noSignatures)
+		if !ok {
+			return dst, &Error{Err: ErrInvalidJSON, Detail: "input is not in canonical form"}
+		}
+		return append(dst, out...), nil
 	}
 	out, ok := redactCanonical(dst, canon, v.Redaction, noSignatures)
 	if !ok {
@@ -284,7 +289,8 @@ func redactTrusted(dst []byte, v roomversion.Version, canon []byte, noSignatures
 // in canonical JSON. It is RedactCanonical followed by the removal of `signatures`, in one step
 // and without allocating when dst has room; like RedactCanonical it must be given
 // canonicaljson's output (pdu.Event.Raw), not received bytes. On error dst is returned
-// unchanged. dst may share memory with canon: canon is then copied first.
+// unchanged. dst may share memory with canon: the output is then made apart and copied into dst
+// on success only.
 func AppendSignedBytes(dst []byte, v roomversion.Version, canon []byte) ([]byte, error) {
 	return redactTrusted(dst, v, canon, true)
 }
@@ -307,11 +313,15 @@ func AppendSignedBytesIndexed(dst []byte, v roomversion.Version, canon []byte, i
 	if !indexFits(canon, idx) {
 		return dst, &Error{Err: ErrInvalidJSON, Detail: "the index does not describe the event"}
 	}
-	if alias.SpareOverlaps(dst, canon) {
-		canon = bytes.Clone(canon) // the index's offsets still hold for the copy
-	}
 	var loc located
 	loc.fromIndex(canon, v.Redaction, idx)
+	if alias.SpareOverlaps(dst, canon) {
+		out, ok := loc.assemble(nil, canon, v.Redaction, true) // made apart, as AppendSignedBytes
+		if !ok {
+			return dst, &Error{Err: ErrInvalidJSON, Detail: "input is not in canonical form"}
+		}
+		return append(dst, out...), nil
+	}
 	out, ok := loc.assemble(dst, canon, v.Redaction, true)
 	if !ok {
 		return dst, &Error{Err: ErrInvalidJSON, Detail: "input is not in canonical form"}
