@@ -134,22 +134,27 @@ func TestOtherVersionOptionsCreate(t *testing.T) {
 	}
 }
 
-// Options.Create's doc (unchanged sentence beside the new one): "Before room version 12 both
-// ignore it: the create event is then one of the auth events (rule 2.4) and part of the state."
-// The new decisions.md entry refuses an Options.Create of another version in every version.
+// Options.Create's doc: "Before room version 12 both ignore it (the create event is then one of
+// the auth events, rule 2.4, and part of the state), except that one parsed for another room
+// version is refused, as every event is." (Finding D1: the text said "ignore it" without the
+// exception.)
 func TestOptionsCreateIgnoredBeforeV12(t *testing.T) {
-	knownFinding(t, "D1")
 	for _, id := range versionIDs[:11] {
 		r := buildRoom(t, id, "")
-		other := buildRoom(t, "12", "")
 		s, _ := authrules.NewState(r.v, r.state())
+		// The room's own create of the same version: ignored, the verdict is the usual one.
+		same := authrules.Options{Create: r.create}
+		if err := authrules.CheckWithOptions(r.v, r.msg, r.authOf(r.msg), same); err != nil {
+			t.Errorf("v%s CheckWithOptions with its own create as Options.Create: %v, want nil (ignored)", id, err)
+		}
+		if err := s.CheckWithOptions(r.msg, same); err != nil {
+			t.Errorf("v%s State.CheckWithOptions with its own create: %v, want nil (ignored)", id, err)
+		}
+		// One parsed for another room version: refused.
+		other := buildRoom(t, "12", "")
 		opts := authrules.Options{Create: other.create}
-		if err := authrules.CheckWithOptions(r.v, r.msg, r.authOf(r.msg), opts); err != nil {
-			t.Errorf("v%s CheckWithOptions with a v12 Options.Create: %v, want nil (ignored)", id, err)
-		}
-		if err := s.CheckWithOptions(r.msg, opts); err != nil {
-			t.Errorf("v%s State.CheckWithOptions with a v12 Options.Create: %v, want nil (ignored)", id, err)
-		}
+		fatalMalformed(t, authrules.CheckWithOptions(r.v, r.msg, r.authOf(r.msg), opts), "")
+		fatalMalformed(t, s.CheckWithOptions(r.msg, opts), "")
 	}
 }
 
