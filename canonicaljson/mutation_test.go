@@ -66,3 +66,75 @@ func TestMutationErrorMessages(t *testing.T) {
 		}
 	}
 }
+
+// TestMutationHardMaxDepth (round two, /work/logs/audit-mutation2.md): a MaxDepth above
+// HardMaxDepth means exactly 4096 levels.
+// canonicaljson/canonical.go:48 '4096' -> '4097'
+func TestMutationHardMaxDepth(t *testing.T) {
+	deep := func(n int) []byte { return []byte(strings.Repeat("[", n) + strings.Repeat("]", n)) }
+	for _, strict := range []bool{false, true} {
+		opts := Options{Strict: strict, MaxDepth: 100000}
+		if out, err := Append(nil, deep(4096), opts); err != nil || len(out) != 2*4096 {
+			t.Errorf("strict=%v, depth 4096: %v", strict, err)
+		}
+		if _, err := Append(nil, deep(4097), opts); !errors.Is(err, ErrTooDeep) {
+			t.Errorf("strict=%v, depth 4097: %v, want ErrTooDeep", strict, err)
+		}
+	}
+}
+
+// TestMutationContinuationByte: a lone UTF-8 continuation byte 0x80 in a string among the
+// last bytes of the input (the canonical check's byte loop) is not UTF-8.
+// canonicaljson/check.go:159 '>=' -> '>' (0x80 taken as ASCII)
+func TestMutationContinuationByte(t *testing.T) {
+	for in, offset := range map[string]string{"\"\x80\"": "1", "[\"\x80\"]": "2", "{\"a\":\"\x80\"}": "6", "\"abc\x80\"": "4"} {
+		for name, f := range map[string]func([]byte) ([]byte, error){"Canonical": Canonical, "CanonicalStrict": CanonicalStrict} {
+			out, err := f([]byte(in))
+			if want := "invalid UTF-8 in string at offset " + offset; !errors.Is(err, ErrInvalidUTF8) || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s(%q) = %q, %v; want ErrInvalidUTF8, %q", name, in, out, err, want)
+			}
+		}
+	}
+}
+
+// TestMutationCheckerKeys: object keys in the canonical check (the fast path for input that is
+// already canonical).
+func TestMutationCheckerKeys(t *testing.T) {
+	// canonicaljson/check.go:283 '8' -> '7' (the prefix of a 7-byte key kept its closing
+	// quote, 0x22, so "abcdefg!" (0x21) seemed to sort before "abcdefg")
+	for in, want := range map[string]string{
+		`{"abcdefg!":1,"abcdefg":2}`:         `{"abcdefg":2,"abcdefg!":1}`,
+		`{"x":{"abcdefg!":1,"abcdefg":2}}`:   `{"x":{"abcdefg":2,"abcdefg!":1}}`,
+		`{"abcdefg":2,"abcdefg!":1}`:         `{"abcdefg":2,"abcdefg!":1}`,
+		`{"abcdefg ":1,"abcdefg":2,"b":[0]}`: `{"abcdefg":2,"abcdefg ":1,"b":[0]}`,
+	} {
+		for name, f := range map[string]func([]byte) ([]byte, error){"Canonical": Canonical, "CanonicalStrict": CanonicalStrict} {
+			if out, err := f([]byte(in)); err != nil || string(out) != want {
+				t.Errorf("%s(%s) = %s, %v; want %s", name, in, out, err, want)
+			}
+		}
+	}
+	// canonicaljson/check.go:276 '>=' -> '>' (a key that ends the input was followed by a
+	// read past its end: a panic)
+	for _, in := range []string{`{"a"`, `{"abc"`, `{"abcdefghijk"`, `{"a":1,"b"`, `{"x":{"a"`} {
+		if out, err := Canonical([]byte(in)); !errors.Is(err, ErrSyntax) {
+			t.Errorf("Canonical(%s) = %q, %v; want ErrSyntax", in, out, err)
+		}
+	}
+}
+
+// TestMutationIndexReset: Reset keeps the memory of an Index with room for 1,024 members in
+// all, and lets go of a larger one (documented on Reset).
+// canonicaljson/index.go:43 '1024' -> '1023'
+func TestMutationIndexReset(t *testing.T) {
+	idx := Index{Members: make([]Member, 3, 1000), Nested: make([]Member, 0, 24)}
+	idx.Reset()
+	if len(idx.Members) != 0 || cap(idx.Members) != 1000 || cap(idx.Nested) != 24 {
+		t.Errorf("1,024 members of room: Members %d/%d, Nested cap %d; want 0/1000, 24", len(idx.Members), cap(idx.Members), cap(idx.Nested))
+	}
+	idx = Index{Members: make([]Member, 0, 1000), Nested: make([]Member, 0, 25)}
+	idx.Reset()
+	if cap(idx.Members) != 0 || cap(idx.Nested) != 0 {
+		t.Errorf("1,025 members of room: caps %d, %d; want 0, 0", cap(idx.Members), cap(idx.Nested))
+	}
+}
