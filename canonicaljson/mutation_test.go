@@ -138,3 +138,25 @@ func TestMutationIndexReset(t *testing.T) {
 		t.Errorf("1,025 members of room: caps %d, %d; want 0, 0", cap(idx.Members), cap(idx.Nested))
 	}
 }
+
+// TestMutationSurrogateBounds: \ue000 is not a low surrogate, and \udc00 is not a high one.
+func TestMutationSurrogateBounds(t *testing.T) {
+	// canonicaljson/strings.go:214 '<' -> '<=' (\ud800\ue000 was paired into U+10400)
+	tests := []struct{ in, want string }{
+		{`"\ud800\ue000"`, "\"\\ud800\ue000\""},
+		{`["\ud800\ue000"]`, "[\"\\ud800\ue000\"]"},
+		{`"\ud800\udfff"`, "\"\U000103ff\""},
+		// canonicaljson/strings.go:326 '0xdc00' -> '56321' (the key \udc00\udc00 sorts as the
+		// bytes of two lone surrogates, ED B0 80 ED B0 80, before U+E000's EE 80 80; paired, it
+		// became U+FFFD, EF BF BD, after it)
+		{`{"\ue000":2,"\udc00\udc00":1}`, "{\"\\udc00\\udc00\":1,\"\ue000\":2}"},
+	}
+	for _, tt := range tests {
+		if out, err := Canonical([]byte(tt.in)); err != nil || string(out) != tt.want {
+			t.Errorf("Canonical(%s) = %q, %v; want %q", tt.in, out, err, tt.want)
+		}
+	}
+	if out, err := CanonicalStrict([]byte(`"\ud800\ue000"`)); !errors.Is(err, ErrLoneSurrogate) {
+		t.Errorf(`CanonicalStrict("\ud800\ue000") = %q, %v; want ErrLoneSurrogate`, out, err)
+	}
+}
