@@ -448,9 +448,9 @@ func TestMutationPowerLevelUsers(t *testing.T) {
 // TestMutationChainSignaturesVerified: with SignaturesVerified, CheckAuthChain does not
 // verify the authorising server's signature of a restricted join again (it is a required
 // signer, already verified): an empty key ring must not change any verdict of the example room.
-// authrules/chain.go:313 'o.Keys = nil' -> ” (bob's restricted join was rejected by rule
-// 4.3.5.3 for want of mod's key).
 func TestMutationChainSignaturesVerified(t *testing.T) {
+	// authrules/chain.go:313 'o.Keys = nil' -> '' (bob's restricted join was rejected: rule
+	// 4.2.1 verified mod's signature without the key)
 	room, err := roomgen.ExampleRoom()
 	if err != nil {
 		t.Fatal(err)

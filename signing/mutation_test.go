@@ -140,8 +140,9 @@ func TestMutationVerificationErrorText(t *testing.T) {
 
 // TestMutationNilKeys (round two, /work/logs/audit-mutation2.md): ParseAndVerifyEvents with a
 // nil KeyLookup reports an unknown key, as VerifyEvent does, rather than calling the nil
-// interface. signing/batch.go:299 'keys = orNoKeys(keys)' -> ” (a panic)
+// interface.
 func TestMutationNilKeys(t *testing.T) {
+	// signing/batch.go:299 'keys = orNoKeys(keys)' -> '' (a panic)
 	v, _ := roomversion.Lookup("10")
 	key, err := NewSigningKey("1", bytes.Repeat([]byte{7}, ed25519.SeedSize))
 	if err != nil {
