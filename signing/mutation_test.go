@@ -138,27 +138,6 @@ func TestMutationVerificationErrorText(t *testing.T) {
 	}
 }
 
-// TestMutationNilKeys (round two, /work/logs/audit-mutation2.md): ParseAndVerifyEvents with a
-// nil KeyLookup reports an unknown key, as VerifyEvent does, rather than calling the nil
-// interface.
-func TestMutationNilKeys(t *testing.T) {
-	// signing/batch.go:299 'keys = orNoKeys(keys)' -> '' (a panic)
-	v, _ := roomversion.Lookup("10")
-	key, err := NewSigningKey("1", bytes.Repeat([]byte{7}, ed25519.SeedSize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := SignEvent(v, []byte(`{"type":"m.room.message","room_id":"!r:a.example","sender":"@a:a.example","content":{"body":"x"},"depth":1,"origin_server_ts":1,"prev_events":[],"auth_events":[]}`), "a.example", key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	events, errs := ParseAndVerifyEvents(v, [][]byte{raw}, nil, &BatchOptions{Workers: 1})
-	want := VerifyEvent(v, raw, nil)
-	if events[0] == nil || !errors.Is(errs[0], ErrUnknownKey) || want == nil || errs[0].Error() != want.Error() {
-		t.Errorf("ParseAndVerifyEvents with nil keys: %v, %v; want an event and %v (ErrUnknownKey)", events[0], errs[0], want)
-	}
-}
-
 // TestMutationServerKeyExpiry: VerifyJSONServer does not check key validity periods (its
 // documentation), not even a valid_until_ts below zero.
 // signing/json.go:478 'false' -> 'true' (the key counted as expired at ts 0)
