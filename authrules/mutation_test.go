@@ -404,3 +404,102 @@ func TestMutationStringyLevelSpaces(t *testing.T) {
 		}
 	}
 }
+
+// TestMutationPowerLevelUsers (round two, /work/logs/audit-mutation2.md): changes of users
+// entries (rules 9.8.1 and 9.9.1 of v10) where the offending entry comes
+// after an allowed change in key order, or is the first of two offending entries.
+func TestMutationPowerLevelUsers(t *testing.T) {
+	users := func(a, b int) map[string]any {
+		return map[string]any{"users": map[string]any{"@alice:a.example": 50, "@a:a.example": a, "@b:a.example": b}, "state_default": 0}
+	}
+	tests := []struct {
+		mutant     string
+		prev, next map[string]any
+		rule       string
+		reason     string // the whole Reason
+	}{
+		{
+			mutant: "authrules/check.go:1027 'true' -> 'false' (an allowed change of @a before @b at the sender's level)",
+			prev:   users(10, 50), next: users(20, 40),
+			rule: "9.8.1", reason: `users["@b:a.example"] is changed from 50, not below sender level 50`,
+		},
+		{
+			mutant: "authrules/check.go:1039 'true' -> 'false' (an allowed change of @a before @b set above the sender)",
+			prev:   users(10, 10), next: users(20, 60),
+			rule: "9.9.1", reason: `users["@b:a.example"] is set to 60, above sender level 50`,
+		},
+		{
+			mutant: "authrules/check.go:1037 'false' -> 'true' (the first users entry set above the sender is named)",
+			prev:   users(10, 10), next: users(60, 70),
+			rule: "9.9.1", reason: `users["@a:a.example"] is set to 60, above sender level 50`,
+		},
+	}
+	for _, tt := range tests {
+		s, v := mutPLState(t, tt.prev)
+		ev := mutEvent(t, v, map[string]any{"type": "m.room.power_levels", "state_key": "", "content": tt.next})
+		err := s.Check(ev, nil)
+		var rej *Rejection
+		if !errors.As(err, &rej) || rej.Rule != tt.rule || !errors.Is(err, ErrInsufficientPower) || rej.Reason != tt.reason {
+			t.Errorf("%s: %v, want rule %s, ErrInsufficientPower, reason %q", tt.mutant, err, tt.rule, tt.reason)
+		}
+	}
+}
+
+// TestMutationChainSignaturesVerified: with SignaturesVerified, CheckAuthChain does not
+// verify the authorising server's signature of a restricted join again (it is a required
+// signer, already verified): an empty key ring must not change any verdict of the example room.
+func TestMutationChainSignaturesVerified(t *testing.T) {
+	// authrules/chain.go:313 'o.Keys = nil' -> '' (bob's restricted join was rejected: rule
+	// 4.2.1 verified mod's signature without the key)
+	room, err := roomgen.ExampleRoom()
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := make([]*pdu.Event, len(room.Events))
+	for i, raw := range room.Events {
+		if evs[i], err = signing.ParseEvent(room.Version, raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := CheckAuthChain(room.Version, evs, &ChainOptions{Keys: signing.KeyRing{}, SignaturesVerified: true, Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	joins := 0
+	for i, want := range room.Expect {
+		got := res.Verdicts[i]
+		var rej *Rejection
+		switch {
+		case want.Rejected && (!errors.As(got.Err, &rej) || rej.Rule != want.Rule):
+			t.Errorf("event %d (%s): %v, want rule %s", i, want.Note, got.Err, want.Rule)
+		case !want.Rejected && got.Err != nil:
+			t.Errorf("event %d (%s): %v, want accepted", i, want.Note, got.Err)
+		}
+		if want.Note == "restricted join via an authoriser" {
+			joins++
+		}
+	}
+	if joins != 1 {
+		t.Errorf("%d restricted joins via an authoriser in the example room, want 1", joins)
+	}
+}
+
+// TestMutationRoundTwoMisc: single verdicts and errors of round two's survivors.
+func TestMutationRoundTwoMisc(t *testing.T) {
+	// authrules/powerlevels.go:649 '0x2000' -> '8191' (U+1FFF is not a Python space)
+	content, _ := json.Marshal(map[string]any{"ban": "\u1fff42"})
+	if pl, err := ParsePowerLevels(mustVersion(t, "9"), content); err == nil {
+		t.Errorf("ban %q: level %d, want refused", "\u1fff42", pl.BanLevel())
+	}
+
+	// authrules/powerlevels.go:569 '>' -> '>=' (a value of exactly 40 bytes is quoted whole)
+	s, v10 := mutPLState(t, map[string]any{"users": map[string]any{"@alice:a.example": 100}})
+	forty := strings.Repeat("x", 38) // 40 bytes with its quotes
+	ev := mutEvent(t, v10, map[string]any{"type": "m.room.power_levels", "state_key": "", "content": map[string]any{
+		"users": map[string]any{"@alice:a.example": 100, "@b:a.example": forty}}})
+	err := s.Check(ev, nil)
+	var rej *Rejection
+	if want := `power levels users["@b:a.example"] is "` + forty + `", not an integer`; !errors.As(err, &rej) || rej.Rule != "9.3" || rej.Reason != want || !errors.Is(err, ErrPowerLevelsInvalid) {
+		t.Errorf("40-byte level: %v, want rule 9.3, reason %q", err, want)
+	}
+}

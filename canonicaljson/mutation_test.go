@@ -66,3 +66,76 @@ func TestMutationErrorMessages(t *testing.T) {
 		}
 	}
 }
+
+// TestMutationHardMaxDepth (round two, /work/logs/audit-mutation2.md): a MaxDepth above
+// HardMaxDepth means exactly 4096 levels.
+// canonicaljson/canonical.go:48 '4096' -> '4097'
+func TestMutationHardMaxDepth(t *testing.T) {
+	deep := func(n int) []byte { return []byte(strings.Repeat("[", n) + strings.Repeat("]", n)) }
+	for _, strict := range []bool{false, true} {
+		opts := Options{Strict: strict, MaxDepth: 100000}
+		if out, err := Append(nil, deep(4096), opts); err != nil || len(out) != 2*4096 {
+			t.Errorf("strict=%v, depth 4096: %v", strict, err)
+		}
+		if _, err := Append(nil, deep(4097), opts); !errors.Is(err, ErrTooDeep) {
+			t.Errorf("strict=%v, depth 4097: %v, want ErrTooDeep", strict, err)
+		}
+	}
+}
+
+// TestMutationCheckerKeys: object keys in the canonical check (the fast path for input that is
+// already canonical).
+func TestMutationCheckerKeys(t *testing.T) {
+	// canonicaljson/check.go:283 '8' -> '7' (the prefix of a 7-byte key kept its closing
+	// quote, 0x22, so "abcdefg!" (0x21) seemed to sort before "abcdefg")
+	for in, want := range map[string]string{
+		`{"abcdefg!":1,"abcdefg":2}`:         `{"abcdefg":2,"abcdefg!":1}`,
+		`{"x":{"abcdefg!":1,"abcdefg":2}}`:   `{"x":{"abcdefg":2,"abcdefg!":1}}`,
+		`{"abcdefg":2,"abcdefg!":1}`:         `{"abcdefg":2,"abcdefg!":1}`,
+		`{"abcdefg ":1,"abcdefg":2,"b":[0]}`: `{"abcdefg":2,"abcdefg ":1,"b":[0]}`,
+	} {
+		for name, f := range map[string]func([]byte) ([]byte, error){"Canonical": Canonical, "CanonicalStrict": CanonicalStrict} {
+			if out, err := f([]byte(in)); err != nil || string(out) != want {
+				t.Errorf("%s(%s) = %s, %v; want %s", name, in, out, err, want)
+			}
+		}
+	}
+}
+
+// TestMutationIndexReset: Reset keeps the memory of an Index with room for 1,024 members in
+// all, and lets go of a larger one (documented on Reset).
+// canonicaljson/index.go:43 '1024' -> '1023'
+func TestMutationIndexReset(t *testing.T) {
+	idx := Index{Members: make([]Member, 3, 1000), Nested: make([]Member, 0, 24)}
+	idx.Reset()
+	if len(idx.Members) != 0 || cap(idx.Members) != 1000 || cap(idx.Nested) != 24 {
+		t.Errorf("1,024 members of room: Members %d/%d, Nested cap %d; want 0/1000, 24", len(idx.Members), cap(idx.Members), cap(idx.Nested))
+	}
+	idx = Index{Members: make([]Member, 0, 1000), Nested: make([]Member, 0, 25)}
+	idx.Reset()
+	if cap(idx.Members) != 0 || cap(idx.Nested) != 0 {
+		t.Errorf("1,025 members of room: caps %d, %d; want 0, 0", cap(idx.Members), cap(idx.Nested))
+	}
+}
+
+// TestMutationSurrogateBounds: \ue000 is not a low surrogate, and \udc00 is not a high one.
+func TestMutationSurrogateBounds(t *testing.T) {
+	// canonicaljson/strings.go:214 '<' -> '<=' (\ud800\ue000 was paired into U+10400)
+	tests := []struct{ in, want string }{
+		{`"\ud800\ue000"`, "\"\\ud800\ue000\""},
+		{`["\ud800\ue000"]`, "[\"\\ud800\ue000\"]"},
+		{`"\ud800\udfff"`, "\"\U000103ff\""},
+		// canonicaljson/strings.go:326 '0xdc00' -> '56321' (the key \udc00\udc00 sorts as the
+		// bytes of two lone surrogates, ED B0 80 ED B0 80, before U+E000's EE 80 80; paired, it
+		// became U+FFFD, EF BF BD, after it)
+		{`{"\ue000":2,"\udc00\udc00":1}`, "{\"\\udc00\\udc00\":1,\"\ue000\":2}"},
+	}
+	for _, tt := range tests {
+		if out, err := Canonical([]byte(tt.in)); err != nil || string(out) != tt.want {
+			t.Errorf("Canonical(%s) = %q, %v; want %q", tt.in, out, err, tt.want)
+		}
+	}
+	if out, err := CanonicalStrict([]byte(`"\ud800\ue000"`)); !errors.Is(err, ErrLoneSurrogate) {
+		t.Errorf(`CanonicalStrict("\ud800\ue000") = %q, %v; want ErrLoneSurrogate`, out, err)
+	}
+}

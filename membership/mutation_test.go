@@ -7,11 +7,14 @@ package membership
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
 
+	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/roomversion"
+	"github.com/roomproto/roomproto/signing"
 )
 
 // TestMutationExactNote: the note about saturated levels is added only in room versions
@@ -76,5 +79,89 @@ func TestMutationStateEventsLimit(t *testing.T) {
 		if err == nil || limited != tt.limited {
 			t.Errorf("%d entries: %v; want the size limit: %v", tt.n, err, tt.limited)
 		}
+	}
+}
+
+// TestMutationRoundTwo (round two, /work/logs/audit-mutation2.md): survivors of the second
+// sample.
+func TestMutationRoundTwo(t *testing.T) {
+	// membership/decide.go:84 'newError(400, ErrCodeInvalidParam, ErrBadInput, err, "%v", err)' -> 'nil'
+	err := CheckMakeRequest(roomversion.Version{ID: "99"}, "@u:b.example", "b.example", nil)
+	var e *Error
+	if !errors.As(err, &e) || e.Status != 400 || e.ErrCode != ErrCodeInvalidParam || !errors.Is(err, ErrBadInput) || !errors.Is(err, roomversion.ErrUnknownVersion) {
+		t.Errorf("CheckMakeRequest of room version 99: %v, want 400 M_INVALID_PARAM, ErrBadInput", err)
+	}
+
+	// membership/input.go:21 '10000' -> '10001' (MaxKnownRooms)
+	b, _, _ := inviteSetup(t, "10")
+	var state []string
+	for _, ev := range b.current() {
+		state = append(state, string(ev.Raw()))
+	}
+	for _, n := range []int{MaxKnownRooms, MaxKnownRooms + 1} {
+		var rooms strings.Builder
+		for i := range n {
+			if i > 0 {
+				rooms.WriteByte(',')
+			}
+			fmt.Fprintf(&rooms, `"!r%d:a.example":{}`, i)
+		}
+		_, err := ParseJoinRequest([]byte(`{"resident_server":"a.example","room_version":"10","rooms":{` + rooms.String() + `},"state":[` + strings.Join(state, ",") + `],"user_id":"@u:b.example"}`))
+		limited := err != nil && strings.Contains(err.Error(), "rooms holds more than 10000 rooms")
+		if limited != (n > MaxKnownRooms) {
+			t.Errorf("%d rooms: %v; want the limit: %v", n, err, n > MaxKnownRooms)
+		}
+	}
+
+	// membership/transitions.go:173 '||' -> '&&' (a member event without a state key, made
+	// by hand, was read through its nil StateKey)
+	if tr, ok := ClassifyMemberEvent(b.v, pdu.MembershipLeave, &pdu.Event{Type: pdu.TypeMember, Sender: "@u:b.example", Membership: pdu.MembershipJoin}, "public"); ok {
+		t.Errorf("member event without state key: %+v, want not ok", tr)
+	}
+
+	// membership/transitions.go:258 '==' -> '!=' (the user and another user swapped in the text)
+	s := b.stateOf()
+	for _, tt := range []struct{ sender, to, want string }{
+		{joiner, pdu.MembershipJoin, `membership: 403 M_FORBIDDEN: no membership change from leave to join by the user under join rule "invite" in room version 10 (auth rule 4.3)`},
+		{"@alice:a.example", pdu.MembershipKnock, `membership: 403 M_FORBIDDEN: no membership change from leave to knock by another user under join rule "invite" in room version 10 (auth rule 4.7)`},
+	} {
+		if _, err := CheckTransition(s, tt.sender, joiner, tt.to); err == nil || err.Error() != tt.want || !errors.Is(err, ErrNotPossible) {
+			t.Errorf("%s to %s by %s: %v, want %s", joiner, tt.to, tt.sender, err, tt.want)
+		}
+	}
+}
+
+// TestMutationStrippedCreatePastBound: past MaxStrippedState entries only the create event is
+// looked for; a valid one found there completes the stripped state, and the problems of
+// invalid ones are reported when none is valid.
+func TestMutationStrippedCreatePastBound(t *testing.T) {
+	b, inv, irs := inviteSetup(t, "10")
+	ev, err := signing.ParseEvent(b.v, inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var create json.RawMessage
+	for _, raw := range irs {
+		if e, _ := signing.ParseEvent(b.v, raw); e != nil && e.Is(pdu.TypeCreate, "") {
+			create = raw
+		}
+	}
+	entries := make([]json.RawMessage, MaxStrippedState, MaxStrippedState+1)
+	for i := range entries {
+		entries[i] = json.RawMessage(`{"x":1}`)
+	}
+	entries = append(entries, create)
+	// membership/stripped.go:117 'true' -> 'false' (the valid create past the bound was
+	// taken as missing)
+	valid, problems := CheckStrippedState(b.v, ev.RoomID, entries, keyRing(t, resident))
+	if len(valid) != 1 || len(problems) != MaxStrippedState {
+		t.Errorf("valid create past the bound: %d valid, %d problems; want 1, %d", len(valid), len(problems), MaxStrippedState)
+	}
+	// membership/stripped.go:131 'problems = append(problems, pastProblems...)' -> '' (the
+	// create past the bound whose key is unknown was not reported)
+	valid, problems = CheckStrippedState(b.v, ev.RoomID, entries, keyRing(t, joinSrv))
+	if len(valid) != 0 || len(problems) != MaxStrippedState+2 || !errors.Is(problems[MaxStrippedState], signing.ErrUnknownKey) ||
+		!strings.Contains(problems[MaxStrippedState+1].Error(), "stripped state has no valid m.room.create event") {
+		t.Errorf("unverifiable create past the bound: %d valid, %d problems; want 0, %d (the create's unknown key, then no create)", len(valid), len(problems), MaxStrippedState+2)
 	}
 }

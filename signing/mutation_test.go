@@ -137,3 +137,23 @@ func TestMutationVerificationErrorText(t *testing.T) {
 		}
 	}
 }
+
+// TestMutationServerKeyExpiry: VerifyJSONServer does not check key validity periods (its
+// documentation), not even a valid_until_ts below zero.
+// signing/json.go:478 'false' -> 'true' (the key counted as expired at ts 0)
+func TestMutationServerKeyExpiry(t *testing.T) {
+	key, err := NewSigningKey("1", bytes.Repeat([]byte{3}, ed25519.SeedSize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := SignJSON([]byte(`{"a":1}`), "a.example", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, until := range []int64{-1, 0, 1} {
+		ring := KeyRing{"a.example": {key.KeyID(): {Key: key.Public(), ValidUntilTS: until}}}
+		if err := VerifyJSONServer(obj, "a.example", ring); err != nil {
+			t.Errorf("valid_until_ts %d: %v, want verified", until, err)
+		}
+	}
+}

@@ -48,6 +48,8 @@ func main() {
 		timeout = flag.Duration("timeout", 120*time.Second, "go test -timeout")
 		runRE   = flag.String("run", "", "go test -run pattern, to check that given tests kill given mutants (not for the audit run)")
 		summary = flag.Bool("summary", false, "print per-package counts and the survivors of the log, and exit")
+		exclude = flag.String("exclude", "", "comma-separated logs of earlier runs whose mutants are left out before sampling")
+		random  = flag.Bool("random", false, "with -budget: sample at random, without the one-mutant-per-function step")
 	)
 	flag.Parse()
 	if *summary {
@@ -72,8 +74,15 @@ func main() {
 	for _, pkg := range strings.Split(*pkgs, ",") {
 		ms, err := enumeratePkg(absRoot, pkg)
 		check(err)
+		if *exclude != "" {
+			ms = Exclude(ms, readPrevious(strings.Split(*exclude, ",")))
+		}
 		if n, ok := budgets[pkg]; ok {
-			ms = Sample(ms, n, *seed)
+			if *random {
+				ms = Cap(ms, n, *seed)
+			} else {
+				ms = Sample(ms, n, *seed)
+			}
 		}
 		if *hardMax > 0 {
 			ms = Cap(ms, *hardMax, *seed)
@@ -277,4 +286,75 @@ func firstLine(text string, ok func(string) bool) string {
 		}
 	}
 	return ""
+}
+
+// readPrevious returns the mutants recorded in the logs (of any target).
+func readPrevious(paths []string) []Mutant {
+	var out []Mutant
+	for _, p := range paths {
+		f, err := os.Open(p)
+		check(err)
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			var r Result
+			if json.Unmarshal(sc.Bytes(), &r) == nil && r.ID != "" {
+				out = append(out, r.Mutant)
+			}
+		}
+		f.Close()
+	}
+	return out
+}
+
+// excludeNear is how far (in lines) a mutant of an earlier log may have moved, when its file
+// changed since, and still be recognised as the same site.
+const excludeNear = 60
+
+// Exclude drops from ms every mutant of prev: the same ID, or, for a mutant of prev whose ID
+// no longer exists (its file was edited since and its line or column moved), the nearest
+// mutant of ms with the same file, function, operator, original and replacement text within
+// excludeNear lines (each earlier mutant drops at most one).
+func Exclude(ms, prev []Mutant) []Mutant {
+	cur := map[string]bool{}
+	for _, m := range ms {
+		cur[m.ID] = true
+	}
+	drop := map[string]bool{}
+	key := func(m Mutant) string {
+		return m.File + "\x00" + m.Func + "\x00" + m.Op + "\x00" + m.Orig + "\x00" + m.Repl
+	}
+	var moved []Mutant
+	for _, p := range prev {
+		if cur[p.ID] {
+			drop[p.ID] = true
+		} else {
+			moved = append(moved, p)
+		}
+	}
+	for _, p := range moved {
+		best, bestDist := "", excludeNear+1
+		for _, m := range ms {
+			if drop[m.ID] || key(m) != key(p) {
+				continue
+			}
+			d := m.Line - p.Line
+			if d < 0 {
+				d = -d
+			}
+			if d < bestDist {
+				best, bestDist = m.ID, d
+			}
+		}
+		if best != "" {
+			drop[best] = true
+		}
+	}
+	var out []Mutant
+	for _, m := range ms {
+		if !drop[m.ID] {
+			out = append(out, m)
+		}
+	}
+	return out
 }
