@@ -91,8 +91,7 @@ func Key(server string) signing.SigningKey {
 	seed := sha256.Sum256([]byte(server))
 	k, err := signing.NewSigningKey("1", seed[:])
 	if err != nil {
-		// invariant: a 32-byte seed and the version "1" always make a key.
-		panic("authfixture: " + err.Error())
+		panic("authfixture: " + err.Error()) // invariant: a 32-byte seed and version "1" always make a key
 	}
 	return k
 }
