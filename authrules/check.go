@@ -143,24 +143,19 @@ func (s *State) check(ev *pdu.Event, opts *Options) *Rejection {
 	if ev == nil {
 		return newRejection("", SeverityFatal, ErrMalformed, "no event")
 	}
-	if why := otherVersion(s.v, ev, "the event"); why != "" {
-		return newRejection("", SeverityFatal, ErrMalformed, why)
-	}
-	if opts.Create != nil {
-		if why := otherVersion(s.v, opts.Create, "Options.Create"); why != "" {
-			return newRejection("", SeverityFatal, ErrMalformed, why)
-		}
+	if rej := otherVersions(s.v, ev, opts); rej != nil {
+		return rej
 	}
 	c := checker{s: s, v: s.v, nums: s.nums, opts: opts}
 	if ev.Type == pdu.TypeCreate {
-		if room := s.roomOf(ev); s.room != "" && room != s.room {
-			return newRejection("", SeverityFatal, ErrMalformed, "the create event is of room "+strconv.Quote(room)+", not of the state's room "+strconv.Quote(s.room))
+		if rej := s.otherRoom("the create event", s.roomOf(ev)); rej != nil {
+			return rej
 		}
 		return c.checkCreate(ev)
 	}
 	if c.v.Format.RoomIDFromCreateEvent && opts.Create != nil && opts.Create.Type == pdu.TypeCreate {
-		if room := s.roomOf(opts.Create); s.room != "" && room != s.room {
-			return newRejection("", SeverityFatal, ErrMalformed, "Options.Create is the create event of room "+strconv.Quote(room)+", not of the state's room "+strconv.Quote(s.room))
+		if rej := s.otherRoom("Options.Create", s.roomOf(opts.Create)); rej != nil {
+			return rej
 		}
 		if s.create == nil {
 			s = s.withCreate(opts.Create)
@@ -172,11 +167,11 @@ func (s *State) check(ev *pdu.Event, opts *Options) *Rejection {
 			return rej
 		}
 	}
-	if s.room != "" && ev.RoomID != s.room {
-		// v1-11 have no rule for it (rule 2 compares the auth events' rooms), nor has v12 for a
-		// state without its create: a state judges the events of its own room only, as
-		// NewState and Apply hold events of one room.
-		return newRejection("", SeverityFatal, ErrMalformed, "the event is of room "+strconv.Quote(ev.RoomID)+", not of the state's room "+strconv.Quote(s.room))
+	// v1-11 have no rule for it (rule 2 compares the auth events' rooms), nor has v12 for a state
+	// without its create: a state judges the events of its own room only, as NewState and Apply
+	// hold events of one room.
+	if rej := s.otherRoom("the event", ev.RoomID); rej != nil {
+		return rej
 	}
 	return c.checkDependent(ev)
 }
@@ -232,13 +227,8 @@ func checkAgainstAuthEventsWith(v roomversion.Version, ev *pdu.Event, authEvents
 	if ev == nil {
 		return newRejection("", SeverityFatal, ErrMalformed, "no event")
 	}
-	if why := otherVersion(v, ev, "the event"); why != "" {
-		return newRejection("", SeverityFatal, ErrMalformed, why)
-	}
-	if opts.Create != nil {
-		if why := otherVersion(v, opts.Create, "Options.Create"); why != "" {
-			return newRejection("", SeverityFatal, ErrMalformed, why)
-		}
+	if rej := otherVersions(v, ev, opts); rej != nil {
+		return rej
 	}
 	nums := numbersFor(v.Auth.RuleSet)
 	if nums == nil {
@@ -1131,4 +1121,26 @@ func otherVersion(v roomversion.Version, ev *pdu.Event, what string) string {
 		return ""
 	}
 	return what + " was parsed for room version " + strconv.Quote(ev.Version.ID) + ", not " + strconv.Quote(v.ID)
+}
+
+// otherVersions is the fatal rejection of an event or an Options.Create parsed for another
+// room version than v (see otherVersion), or nil.
+func otherVersions(v roomversion.Version, ev *pdu.Event, opts *Options) *Rejection {
+	why := otherVersion(v, ev, "the event")
+	if why == "" && opts.Create != nil {
+		why = otherVersion(v, opts.Create, "Options.Create")
+	}
+	if why == "" {
+		return nil
+	}
+	return newRejection("", SeverityFatal, ErrMalformed, why)
+}
+
+// otherRoom is the fatal rejection of what, of room room, by a state of another room, or nil
+// (also when the state has no room yet).
+func (s *State) otherRoom(what, room string) *Rejection {
+	if s.room == "" || room == s.room {
+		return nil
+	}
+	return newRejection("", SeverityFatal, ErrMalformed, what+" is of room "+strconv.Quote(room)+", not of the state's room "+strconv.Quote(s.room))
 }

@@ -380,8 +380,10 @@ func (s *State) AuthEvents(ev *pdu.Event) ([]*pdu.Event, error) {
 	// An event of another room would list this room's events: every server would reject it
 	// (rule 2.5 of v8, "auth event of another room"). An event being built may leave its
 	// room_id empty.
-	if s.room != "" && ev.RoomID != "" && ev.Type != pdu.TypeCreate && ev.RoomID != s.room {
-		return nil, newRejection("", SeverityFatal, ErrMalformed, "the event is of room "+strconv.Quote(ev.RoomID)+", not of the state's room "+strconv.Quote(s.room))
+	if ev.RoomID != "" && ev.Type != pdu.TypeCreate {
+		if rej := s.otherRoom("the event", ev.RoomID); rej != nil {
+			return nil, rej
+		}
 	}
 	out := make([]*pdu.Event, 0, len(keys))
 	for _, k := range keys {

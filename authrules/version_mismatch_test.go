@@ -203,7 +203,7 @@ func TestAnotherRoomIsRefusedEverywhere(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fatal("v12 partial state, event and Create of room Y", partial.CheckWithOptions(evY, Options{Create: cy}), `Options.Create is the create event of room`)
+	fatal("v12 partial state, event and Create of room Y", partial.CheckWithOptions(evY, Options{Create: cy}), `Options.Create is of room`)
 	full, err := NewState(v12, []*pdu.Event{cx, jx})
 	if err != nil {
 		t.Fatal(err)
@@ -216,7 +216,7 @@ func TestAnotherRoomIsRefusedEverywhere(t *testing.T) {
 	if err := full.CheckWithOptions(evX, Options{Create: cx}); err != nil {
 		t.Errorf("the state's own create as Options.Create: %v", err)
 	}
-	fatal("v12 Options.Create of another room", full.CheckWithOptions(evX, Options{Create: cy}), `Options.Create is the create event of room`)
+	fatal("v12 Options.Create of another room", full.CheckWithOptions(evX, Options{Create: cy}), `Options.Create is of room`)
 
 	if pl := DefaultPowerLevels(roomversion.Version{}, []string{"@c:a.example"}); pl.UserLevel("@c:a.example") != 0 {
 		t.Errorf("DefaultPowerLevels(zero Version): creator at %d, want 0", pl.UserLevel("@c:a.example"))
