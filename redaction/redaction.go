@@ -267,18 +267,19 @@ func redactTrusted(dst []byte, v roomversion.Version, canon []byte, noSignatures
 	if k := canonicaljson.KindOf(canon); k != canonicaljson.Object || canon[0] != '{' {
 		return dst, &Error{Err: ErrNotObject, Detail: "got " + k.String()}
 	}
-	if alias.SpareOverlaps(dst, canon) {
-		// The output is made apart and copied into dst on success: it must not overwrite what
-		// is still to read, nor leave canon half overwritten on an error.
-		out, ok := redactCanonical(nil, canon, v.Redaction, noSignatures)
-		if !ok {
-			return dst, &Error{Err: ErrInvalidJSON, Detail: "input is not in canonical form"}
-		}
-		return append(dst, out...), nil
+	// In place, the output is made apart and copied into dst on success: it must not overwrite
+	// what is still to read, nor leave canon half overwritten on an error.
+	apart := alias.SpareOverlaps(dst, canon)
+	to := dst
+	if apart {
+		to = nil
 	}
-	out, ok := redactCanonical(dst, canon, v.Redaction, noSignatures)
+	out, ok := redactCanonical(to, canon, v.Redaction, noSignatures)
 	if !ok {
 		return dst, &Error{Err: ErrInvalidJSON, Detail: "input is not in canonical form"}
+	}
+	if apart {
+		out = append(dst, out...)
 	}
 	return out, nil
 }
@@ -315,16 +316,17 @@ func AppendSignedBytesIndexed(dst []byte, v roomversion.Version, canon []byte, i
 	}
 	var loc located
 	loc.fromIndex(canon, v.Redaction, idx)
-	if alias.SpareOverlaps(dst, canon) {
-		out, ok := loc.assemble(nil, canon, v.Redaction, true) // made apart, as AppendSignedBytes
-		if !ok {
-			return dst, &Error{Err: ErrInvalidJSON, Detail: "input is not in canonical form"}
-		}
-		return append(dst, out...), nil
+	apart := alias.SpareOverlaps(dst, canon) // in place: made apart, as in redactTrusted
+	to := dst
+	if apart {
+		to = nil
 	}
-	out, ok := loc.assemble(dst, canon, v.Redaction, true)
+	out, ok := loc.assemble(to, canon, v.Redaction, true)
 	if !ok {
 		return dst, &Error{Err: ErrInvalidJSON, Detail: "input is not in canonical form"}
+	}
+	if apart {
+		out = append(dst, out...)
 	}
 	return out, nil
 }
