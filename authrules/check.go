@@ -80,7 +80,7 @@ func CheckWithOptions(v roomversion.Version, ev *pdu.Event, authEvents []*pdu.Ev
 // [Options.Keys]). An event parsed for another room version than the state's is refused as
 // [Check] refuses it; so is an event of another room than the state's events (in v12, when
 // the state holds its create event, rule 2 rejects it), and an [Options.Create] of another
-// room.
+// room. An m.room.create is judged by rule 1 alone, which reads no state, whatever its room.
 func (s *State) Check(ev *pdu.Event, keys signing.KeyLookup) error {
 	if s == nil {
 		return errNilState
@@ -148,9 +148,8 @@ func (s *State) check(ev *pdu.Event, opts *Options) *Rejection {
 	}
 	c := checker{s: s, v: s.v, nums: s.nums, opts: opts}
 	if ev.Type == pdu.TypeCreate {
-		if rej := s.otherRoom("the create event", s.roomOf(ev)); rej != nil {
-			return rej
-		}
+		// Rule 1 judges a create event on its own, without the state: whatever the room, its
+		// verdict is Check's.
 		return c.checkCreate(ev)
 	}
 	if c.v.Format.RoomIDFromCreateEvent && opts.Create != nil && opts.Create.Type == pdu.TypeCreate {
