@@ -1,58 +1,27 @@
 package claimsb
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/roomproto/roomproto/signing"
 	"github.com/roomproto/roomproto/tools/internal/authgen"
+	"github.com/roomproto/roomproto/tools/internal/clitest"
 )
 
-var (
-	cliOnce sync.Once
-	cliPath string
-	cliErr  error
-)
+// cliBinary is the roomproto command, built once per test run.
+var cliBinary = &clitest.Binary{Root: "../..", Path: filepath.Join(os.TempDir(), "claimsb-roomproto")}
 
 // cli runs the roomproto command with stdin and returns stdout, stderr and the exit status.
 func cli(t *testing.T, stdin []byte, args ...string) (string, string, int) {
 	t.Helper()
-	cliOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "claimsb")
-		if err != nil {
-			cliErr = err
-			return
-		}
-		cliPath = filepath.Join(dir, "roomproto")
-		out, err := exec.Command("go", "build", "-o", cliPath, "../../cmd/roomproto").CombinedOutput()
-		if err != nil {
-			cliErr = err
-			t.Logf("%s", out)
-		}
-	})
-	if cliErr != nil {
-		t.Fatalf("build: %v", cliErr)
-	}
-	cmd := exec.Command(cliPath, args...)
-	cmd.Stdin = bytes.NewReader(stdin)
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return o.String(), e.String(), code
+	r := cliBinary.Run(t, "", stdin, args...)
+	return r.Stdout, r.Stderr, r.Code
 }
 
 func file(t *testing.T, name string, data []byte) string {

@@ -4,17 +4,15 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/signing"
 	"github.com/roomproto/roomproto/tools/internal/authgen"
+	"github.com/roomproto/roomproto/tools/internal/clitest"
 )
 
 // knownFinding skips a case that fails today: finding id of tools/claimsc/README.md.
@@ -38,28 +36,8 @@ var root = func() string {
 	return d
 }()
 
-// binPath is the roomproto binary, built once per test run.
-const binPath = "/tmp/claimsc-roomproto"
-
-var (
-	buildOnce sync.Once
-	buildErr  error
-)
-
-func bin(t testing.TB) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/roomproto")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
+// cliBinary is the roomproto binary, built once per test run.
+var cliBinary = &clitest.Binary{Root: root, Path: "/tmp/claimsc-roomproto"}
 
 // result is one run of the binary.
 type result struct {
@@ -70,24 +48,11 @@ type result struct {
 // run execs the binary in dir (root when "") with args and stdin.
 func run(t testing.TB, dir string, stdin []byte, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(bin(t), args...)
 	if dir == "" {
 		dir = root
 	}
-	cmd.Dir = dir
-	if stdin != nil {
-		cmd.Stdin = bytes.NewReader(stdin)
-	}
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("exec %v: %v", args, err)
-	}
-	return result{code, o.String(), e.String()}
+	r := cliBinary.Run(t, dir, stdin, args...)
+	return result{r.Code, r.Stdout, r.Stderr}
 }
 
 // usageError asserts exit 1, empty stdout and exactly one line on stderr starting with prefix

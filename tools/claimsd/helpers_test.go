@@ -1,11 +1,8 @@
 package claimsd
 
 import (
-	"bytes"
 	"encoding/json"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -13,6 +10,7 @@ import (
 	"github.com/roomproto/roomproto/internal/authfixture"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/roomversion"
+	"github.com/roomproto/roomproto/tools/internal/clitest"
 )
 
 // knownFinding skips a case that fails today: finding id of tools/claimsd/README.md.
@@ -162,51 +160,21 @@ func handMade(ev *pdu.Event) *pdu.Event {
 	return &c
 }
 
-// bin builds the roomproto binary once per run.
-var (
-	buildOnce sync.Once
-	buildErr  error
-	binPath   = filepath.Join(os.TempDir(), "claimsd-roomproto")
-)
+// cliBinary is the roomproto binary, built once per run.
+var cliBinary = &clitest.Binary{Root: root, Path: filepath.Join(os.TempDir(), "claimsd-roomproto")}
 
-func bin(t testing.TB) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/roomproto")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
-
+// result is one run of the binary.
 type result struct {
 	code           int
 	stdout, stderr string
 }
 
+// run execs the binary in dir (root when "") with args and stdin.
 func run(t testing.TB, dir string, stdin []byte, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(bin(t), args...)
 	if dir == "" {
 		dir = root
 	}
-	cmd.Dir = dir
-	if stdin != nil {
-		cmd.Stdin = bytes.NewReader(stdin)
-	}
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("exec %v: %v", args, err)
-	}
-	return result{code, o.String(), e.String()}
+	r := cliBinary.Run(t, dir, stdin, args...)
+	return result{r.Code, r.Stdout, r.Stderr}
 }
