@@ -123,7 +123,11 @@ func runCases(t *testing.T, cases []cliCase) {
 			if c.finding != "" {
 				knownFinding(t, c.finding)
 			}
-			c.want.check(t, c.args[0], run(t, c.stdin, c.args...))
+			cmd := c.args[0]
+			if !isCommand(cmd) {
+				cmd = "" // "roomproto: unknown command"
+			}
+			c.want.check(t, cmd, run(t, c.stdin, c.args...))
 		})
 	}
 }
@@ -335,3 +339,13 @@ var timing = regexp.MustCompile(`"(events_per_second|milliseconds)":[0-9]+,?`)
 
 // stripTiming removes verify-room's timing members (finding C3).
 func stripTiming(s string) string { return timing.ReplaceAllString(s, "") }
+
+// isCommand reports whether name is a roomproto command.
+func isCommand(name string) bool {
+	for _, c := range allCommands {
+		if c.args[0] == name {
+			return true
+		}
+	}
+	return false
+}
