@@ -56,8 +56,12 @@ func TestEventFormats(t *testing.T) {
 			return ""
 		})
 	}
-	vev := func(rv, f string) []string { return []string{"verify-event", "--room-version", rv, "--keys", "keys.json", f} }
-	auth := func(rv, f string) []string { return []string{"auth", "--room-version", rv, "--auth-events", "nokeys-array.json", f} }
+	vev := func(rv, f string) []string {
+		return []string{"verify-event", "--room-version", rv, "--keys", "keys.json", f}
+	}
+	auth := func(rv, f string) []string {
+		return []string{"auth", "--room-version", rv, "--auth-events", "nokeys-array.json", f}
+	}
 	writeFile(t, "nokeys-array.json", []byte(`[]`))
 	cases := []cliCase{
 		// v1-2 events (with event_id) read as v9, v9 events read as v1, the v12 create

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -36,7 +37,9 @@ var root = func() string {
 	return d
 }()
 
-var cli = &clitest.Binary{Root: root, Path: filepath.Join(os.TempDir(), "climisuse-roomproto")}
+// cli is the roomproto binary, built once per test process under a name of its own (removed
+// by TestMain).
+var cli = &clitest.Binary{Root: root, Path: filepath.Join(os.TempDir(), "climisuse-roomproto-"+strconv.Itoa(os.Getpid()))}
 
 // run runs the binary in the fixture directory with stdin (nil: none) and args.
 func run(t testing.TB, stdin []byte, args ...string) clitest.Result {
@@ -301,6 +304,7 @@ func TestMain(m *testing.M) {
 	if fixDir != "" {
 		os.RemoveAll(fixDir)
 	}
+	os.Remove(cli.Path)
 	os.Exit(code)
 }
 
