@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/roomproto/roomproto/internal/roomgen"
 	"github.com/roomproto/roomproto/tools/internal/clitest"
 )
 
@@ -94,6 +95,13 @@ func TestDumps(t *testing.T) {
 			}
 			return ""
 		}), finding: "C6"},
+		{name: "verify-room: two whole v12 rooms", args: vr12(t), want: okOut(func(s string) string {
+			if strings.Contains(s, `"valid":60`) {
+				return "both rooms' 60 events valid in one room dump (replay: 30 accepted, 30 rejected, \"another room\" and rule 2)"
+			}
+			return ""
+		}), finding: "C6"},
+		{name: "replay: two whole v12 rooms", args: []string{"replay", "dump-two12.json"}, want: replaySummary("summary: room version 12, 60 events, 30 accepted, 30 rejected (another room: 1, rule 2: 29)")},
 
 		// Another version than the events': v1 needs event_id, v12 redacts otherwise.
 		{name: "replay: v9 events declared v1", args: []string{"replay", d("v1", "1", ev)}, want: replaySummary("summary: room version 1, 16 events, 0 accepted, 16 rejected (unparsable: 16)")},
@@ -124,6 +132,37 @@ func TestDumps(t *testing.T) {
 			})
 		}
 	}
+}
+
+// vr12 writes a dump of two generated v12 rooms of 30 events each, one after the other, with
+// the keys of both, and returns the verify-room command line for it.
+func vr12(t *testing.T) []string {
+	t.Helper()
+	var events []json.RawMessage
+	keys := map[string]map[string]string{}
+	for _, seed := range []uint64{1, 2} {
+		r, err := roomgen.Generate(roomgen.Config{RoomVersion: "12", Events: 30, Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range r.Events {
+			events = append(events, e)
+		}
+		var k map[string]map[string]string
+		if err := json.Unmarshal(r.KeysJSON(), &k); err != nil {
+			t.Fatal(err)
+		}
+		for s, ids := range k {
+			if keys[s] == nil {
+				keys[s] = map[string]string{}
+			}
+			for id, key := range ids {
+				keys[s][id] = key
+			}
+		}
+	}
+	writeFile(t, "dump-two12.json", mustJSON(map[string]any{"room_version": "12", "events": events}))
+	return []string{"verify-room", "--quiet", "--keys", writeFile(t, "keys-two12.json", mustJSON(keys)), "dump-two12.json"}
 }
 
 // mentionsVersionMismatch: exit 1 naming room_version, or exit 0 with output that says so.
