@@ -1,0 +1,76 @@
+package climisuse
+
+import (
+	"bytes"
+	"os/exec"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// runRusage runs the binary with stdin and returns its exit status, stdout, stderr, peak
+// resident memory in bytes and wall time.
+func runRusage(t *testing.T, stdin []byte, args ...string) (int, string, string, int64, time.Duration) {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip("peak memory is read from Linux's rusage")
+	}
+	cmd := exec.Command(cli.Build(t), args...)
+	cmd.Dir = fixtures(t)
+	cmd.Stdin = bytes.NewReader(stdin)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	start := time.Now()
+	err := cmd.Run()
+	took := time.Since(start)
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		t.Skip("no rusage")
+	}
+	return code, o.String(), e.String(), ru.Maxrss * 1024, took // Linux: Maxrss in KiB
+}
+
+// bigEvent is a JSON object of about n bytes with the fields of a message event.
+func bigEvent(n int) []byte {
+	head := `{"type":"m.room.message","sender":"@a:a.example","room_id":"!r:a.example","content":{"body":"`
+	return []byte(head + strings.Repeat("x", n-len(head)-3) + `"}}`)
+}
+
+// TestOversizedEvent: a command that reads one event (at most 65,536 bytes of canonical JSON,
+// and strict input of more than 6 × 65,536 bytes is refused unread: SECURITY.md) answers an
+// oversized one without holding several times the input in memory. Finding C8: the CLI reads
+// every input up to its 1 GiB limit first, and peaks at 2.5-3 times the input.
+func TestOversizedEvent(t *testing.T) {
+	fixtures(t)
+	const size = 64 << 20
+	in := bigEvent(size)
+	for _, c := range []struct {
+		args  []string
+		code  int
+		reply string
+	}{
+		{[]string{"verify-event", "--room-version", "9", "--keys", "keys.json"}, 0, `"valid":false`},
+		{[]string{"auth-events", "--room-version", "9"}, 1, "exceeds size limit"},
+		{[]string{"auth", "--room-version", "9", "--auth-events", "ae3.json"}, 0, `"severity":"fatal"`},
+	} {
+		t.Run(c.args[0], func(t *testing.T) {
+			code, out, errOut, rss, took := runRusage(t, in, c.args...)
+			if code != c.code || !strings.Contains(out+errOut, c.reply) {
+				t.Fatalf("exit %d, stdout %.200q, stderr %.200q; want exit %d and %q", code, out, errOut, c.code, c.reply)
+			}
+			t.Logf("%s on %d MiB: peak RSS %d MiB, %v", c.args[0], size>>20, rss>>20, took.Round(time.Millisecond))
+			knownFinding(t, "C8")
+			if rss > size {
+				t.Errorf("peak RSS %d MiB for a %d MiB input that cannot be an event", rss>>20, size>>20)
+			}
+		})
+	}
+}
