@@ -24,7 +24,7 @@ func runAuthEvents(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	in, err := readInput(e, fs)
+	in, err := readInput(e, fs, maxEventInput)
 	if err != nil {
 		return err
 	}
@@ -69,13 +69,13 @@ func runAuth(e *env, args []string) error {
 	if *authFile == "" {
 		return usagef("missing --auth-events")
 	}
-	in, err := readInput(e, fs)
+	in, err := readInput(e, fs, maxEventInput)
 	if err != nil {
 		return err
 	}
 	var keys signing.KeyLookup
 	if *keysFile != "" {
-		data, err := readFile(*keysFile)
+		data, err := readFlagFile(e, "keys", *keysFile, maxInput)
 		if err != nil {
 			return err
 		}
@@ -85,7 +85,7 @@ func runAuth(e *env, args []string) error {
 		}
 		keys = ring
 	}
-	authData, err := readFile(*authFile)
+	authData, err := readFlagFile(e, "auth-events", *authFile, maxInput)
 	if err != nil {
 		return err
 	}

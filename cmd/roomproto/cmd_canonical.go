@@ -10,7 +10,7 @@ func runCanonical(e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	in, err := readInput(e, fs)
+	in, err := readInput(e, fs, maxInput)
 	if err != nil {
 		return err
 	}

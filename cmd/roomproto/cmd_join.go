@@ -14,7 +14,7 @@ func runJoinDecision(e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	in, err := readInput(e, fs)
+	in, err := readInput(e, fs, maxInput)
 	if err != nil {
 		return err
 	}

@@ -30,11 +30,11 @@ func runPolicyCheck(e *env, args []string) error {
 	if *stateFile == "" {
 		return usagef("missing --state")
 	}
-	in, err := readInput(e, fs)
+	in, err := readInput(e, fs, maxEventInput)
 	if err != nil {
 		return err
 	}
-	stateData, err := readFile(*stateFile)
+	stateData, err := readFlagFile(e, "state", *stateFile, maxInput)
 	if err != nil {
 		return err
 	}

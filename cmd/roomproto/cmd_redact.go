@@ -14,7 +14,7 @@ func runRedact(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	data, err := readInput(e, fs)
+	data, err := readInput(e, fs, maxEventInput)
 	if err != nil {
 		return err
 	}

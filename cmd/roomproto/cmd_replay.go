@@ -36,7 +36,11 @@ var exampleRoom []byte
 type roomDump struct {
 	version roomversion.Version
 	events  [][]byte
-	keys    signing.KeyRing // nil when the dump has none
+	keys    signing.KeyRing // the keys replay uses: --keys, or the dump's (nil when none)
+	// keysRaw is the dump's "keys" member as it stands (nil when it has none). It is parsed
+	// only where it is used (replay without --keys): a member that --keys replaces, or that
+	// verify-room does not read, cannot make the dump unusable.
+	keysRaw []byte
 }
 
 // parseRoomDump reads the replay format. The events are kept as the bytes of the dump.
@@ -88,11 +92,7 @@ func parseRoomDump(data []byte) (*roomDump, error) {
 	// The whole dump is valid JSON, so the array splits on its top-level commas; each event
 	// keeps its bytes exactly as they are in the dump (sub-slices, no copy).
 	d.events = splitTop(eventsRaw)
-	if kRaw != nil {
-		if d.keys, err = signing.ParseKeyRing(kRaw); err != nil {
-			return nil, fmt.Errorf("room dump: keys: %w", err)
-		}
-	}
+	d.keysRaw = kRaw
 	return &d, nil
 }
 
@@ -286,7 +286,11 @@ func replayRoom(d *roomDump) ([]replayVerdict, error) {
 			firstAt[ev.EventID] = i
 		}
 	}
-	roomID := dumpRoom(d.version, out)
+	parsed := make([]*pdu.Event, len(out))
+	for i := range out {
+		parsed[i] = out[i].ev
+	}
+	roomID := dumpRoom(d.version, parsed)
 	for i := range out {
 		r := &out[i]
 		ev := r.ev
@@ -393,14 +397,14 @@ func replayRoom(d *roomDump) ([]replayVerdict, error) {
 // on a tie, the one that reached that count first), so that a few events of another room,
 // wherever they are (a create event first included), cannot make the dump's own events look
 // foreign.
-func dumpRoom(v roomversion.Version, events []replayVerdict) string {
+func dumpRoom(v roomversion.Version, events []*pdu.Event) string {
 	count := map[string]int{}
 	best, bestN := "", 0
-	for _, r := range events {
-		if r.ev == nil {
+	for _, ev := range events {
+		if ev == nil {
 			continue
 		}
-		room := eventRoom(v, r.ev)
+		room := eventRoom(v, ev)
 		count[room]++
 		if n := count[room]; n > bestN {
 			best, bestN = room, n
@@ -452,11 +456,7 @@ func runReplay(e *env, args []string) error {
 		data = exampleRoom
 	case 1:
 		var err error
-		if fs.Arg(0) == "-" {
-			data, err = readAllLimited(e.stdin)
-		} else {
-			data, err = readFile(fs.Arg(0))
-		}
+		data, err = readInput(e, fs, maxInput)
 		if err != nil {
 			return err
 		}
@@ -468,12 +468,16 @@ func runReplay(e *env, args []string) error {
 		return err
 	}
 	if *keysFile != "" {
-		kdata, err := readFile(*keysFile)
+		kdata, err := readFlagFile(e, "keys", *keysFile, maxInput)
 		if err != nil {
 			return err
 		}
 		if d.keys, err = signing.ParseKeyRing(kdata); err != nil {
 			return err
+		}
+	} else if d.keysRaw != nil {
+		if d.keys, err = signing.ParseKeyRing(d.keysRaw); err != nil {
+			return fmt.Errorf("room dump: keys: %w", err)
 		}
 	}
 	verdicts, err := replayRoom(d)

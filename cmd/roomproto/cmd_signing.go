@@ -20,7 +20,7 @@ func runContentHash(e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	in, err := readInput(e, fs)
+	in, err := readInput(e, fs, maxEventInput)
 	if err != nil {
 		return err
 	}
@@ -48,7 +48,7 @@ func runEventID(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	in, err := readInput(e, fs)
+	in, err := readInput(e, fs, maxEventInput)
 	if err != nil {
 		return err
 	}
@@ -79,11 +79,11 @@ func runSign(e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	key, err := signingKeyFlags(*server, *keyFile)
+	key, err := signingKeyFlags(e, *server, *keyFile)
 	if err != nil {
 		return err
 	}
-	in, err := readInput(e, fs)
+	in, err := readInput(e, fs, maxInput)
 	if err != nil {
 		return err
 	}
@@ -109,11 +109,11 @@ func runSignEvent(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	key, err := signingKeyFlags(*server, *keyFile)
+	key, err := signingKeyFlags(e, *server, *keyFile)
 	if err != nil {
 		return err
 	}
-	in, err := readInput(e, fs)
+	in, err := readInput(e, fs, maxEventInput)
 	if err != nil {
 		return err
 	}
@@ -133,7 +133,7 @@ func runVerify(e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	keys, in, err := readKeysAndInput(e, fs, *keysFile)
+	keys, in, err := readKeysAndInput(e, fs, *keysFile, maxInput)
 	if err != nil {
 		return err
 	}
@@ -157,7 +157,7 @@ func runVerifyEvent(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	keys, in, err := readKeysAndInput(e, fs, *keysFile)
+	keys, in, err := readKeysAndInput(e, fs, *keysFile, maxEventInput)
 	if err != nil {
 		return err
 	}
@@ -182,14 +182,14 @@ func usableObject(in []byte) error {
 }
 
 // signingKeyFlags checks --server-name and reads the --key file.
-func signingKeyFlags(server, keyFile string) (signing.SigningKey, error) {
+func signingKeyFlags(e *env, server, keyFile string) (signing.SigningKey, error) {
 	if server == "" {
 		return signing.SigningKey{}, usagef("missing --server-name")
 	}
 	if keyFile == "" {
 		return signing.SigningKey{}, usagef("missing --key")
 	}
-	data, err := readFile(keyFile)
+	data, err := readFlagFile(e, "key", keyFile, maxEventInput)
 	if err != nil {
 		return signing.SigningKey{}, err
 	}
@@ -197,11 +197,11 @@ func signingKeyFlags(server, keyFile string) (signing.SigningKey, error) {
 }
 
 // readKeysAndInput reads the --keys file and the input.
-func readKeysAndInput(e *env, fs *flag.FlagSet, keysFile string) (signing.KeyRing, []byte, error) {
+func readKeysAndInput(e *env, fs *flag.FlagSet, keysFile string, limit int64) (signing.KeyRing, []byte, error) {
 	if keysFile == "" {
 		return nil, nil, usagef("missing --keys")
 	}
-	data, err := readFile(keysFile)
+	data, err := readFlagFile(e, "keys", keysFile, maxInput)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -209,7 +209,7 @@ func readKeysAndInput(e *env, fs *flag.FlagSet, keysFile string) (signing.KeyRin
 	if err != nil {
 		return nil, nil, err
 	}
-	in, err := readInput(e, fs)
+	in, err := readInput(e, fs, limit)
 	return keys, in, err
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/roomproto/roomproto/canonicaljson"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/redaction"
+	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/signing"
 )
 
@@ -36,6 +37,13 @@ type roomCheck struct {
 	// dropped says, for each event ID whose standing copy failed verification (and so counts
 	// as rejected for rule 2.3), why: the reason an event citing it is given.
 	dropped map[string]string
+	// otherRoom[i] says why event i is not of the dump's room (dumpRoom), "" when it is:
+	// such an event is rejected without being authorised, as replay rejects it (from v12 only
+	// a create event: the others of another room fail rule 2 on their own).
+	otherRoom []string
+	// warnings are said in the summary: the dump's room_version is not the one its create
+	// event gives (replay's "warning, rule 1.3").
+	warnings []string
 	// rep[i] is the index in chain.Verdicts of the copy that stands for the ID of event i
 	// (-1 for a malformed event).
 	rep      []int
@@ -60,7 +68,7 @@ func checkRoom(d *roomDump, keys signing.KeyRing, progress func(stage string, do
 		return func(done, total int) { progress(stage, done, total) }
 	}
 	events, errs := signing.ParseAndVerifyEvents(d.version, d.events, keys, &signing.BatchOptions{Progress: report("verifying")})
-	rc := &roomCheck{events: events, sigErrs: errs, unredactable: make([]bool, len(events)), rep: make([]int, len(events)), dropped: map[string]string{}}
+	rc := &roomCheck{events: events, sigErrs: errs, unredactable: make([]bool, len(events)), otherRoom: make([]string, len(events)), rep: make([]int, len(events)), dropped: map[string]string{}}
 	passed := make([]bool, len(events))
 	for i, err := range errs {
 		ev := events[i]
@@ -83,6 +91,23 @@ func checkRoom(d *roomDump, keys signing.KeyRing, progress func(stage string, do
 			rc.unredactable[i] = true
 		}
 	}
+	// The dump is one room: the room most of its events are of, as replay decides it.
+	room := dumpRoom(d.version, events)
+	for i, ev := range events {
+		if ev == nil {
+			continue
+		}
+		switch r := eventRoom(d.version, ev); {
+		case r == room:
+		case !d.version.Format.RoomIDFromCreateEvent:
+			rc.otherRoom[i] = fmt.Sprintf("an event of another room: room_id %q, but the dump's room is %q", ev.RoomID, room)
+		case ev.RoomID == "":
+			rc.otherRoom[i] = fmt.Sprintf("the create event of another room: its event ID gives room %q, but the dump's room is %q", r, room)
+		}
+	}
+	if w := versionWarning(d.version, events, room); w != "" {
+		rc.warnings = append(rc.warnings, w)
+	}
 	// One copy per event ID goes to the auth chain: the first that passed, else the first.
 	chosen := make(map[string]int, len(events))
 	for i, ev := range events {
@@ -102,9 +127,13 @@ func checkRoom(d *roomDump, keys signing.KeyRing, progress func(stage string, do
 		}
 		chainIndex[ev.EventID] = len(chainEvents)
 		chainEvents = append(chainEvents, ev)
-		if !passed[i] {
+		switch {
+		case !passed[i]:
 			rejected[ev.EventID] = true
 			rc.dropped[ev.EventID] = droppedWhy(signing.VerdictOf(errs[i]), rc.unredactable[i])
+		case rc.otherRoom[i] != "":
+			rejected[ev.EventID] = true
+			rc.dropped[ev.EventID] = "it is of another room"
 		}
 	}
 	for i, ev := range events {
@@ -122,6 +151,31 @@ func checkRoom(d *roomDump, keys signing.KeyRing, progress func(stage string, do
 	rc.chain = chain
 	rc.duration = time.Since(start)
 	return rc, nil
+}
+
+// versionWarning says, when the create event of the dump's room gives another room version
+// than the dump's room_version, which (the version is the create event's: content.room_version,
+// "1" when absent); "" otherwise, also when the room has no create event or its room_version
+// is not a recognised version (which rule 1.3 rejects).
+func versionWarning(v roomversion.Version, events []*pdu.Event, room string) string {
+	for _, ev := range events {
+		if ev == nil || ev.Type != pdu.TypeCreate || ev.StateKey == nil || *ev.StateKey != "" || eventRoom(v, ev) != room {
+			continue
+		}
+		id := "1"
+		if raw := ev.ContentField("room_version"); raw != nil {
+			s, err := canonicaljson.Unquote(raw)
+			if err != nil || !roomversion.Known(s) {
+				return ""
+			}
+			id = s
+		}
+		if id == v.ID {
+			return ""
+		}
+		return fmt.Sprintf("event %s (m.room.create), rule 1.3: content.room_version is %q but the room is checked as room version %q", ev.EventID, id, v.ID)
+	}
+	return ""
 }
 
 // droppedWhy says why an event failed verification, for the events citing it.
@@ -153,20 +207,25 @@ func (rc *roomCheck) droppedNote(ev *pdu.Event, reason string) string {
 // {"index":i,"event_id":...,"type":...,"problem":"bad_signature"|"missing_key"|"malformed"|
 // "redacted"|"rejected","rule":...,"reason":...} — then a summary line
 // {"summary":{"events":n,"valid":n,"redacted":n,"rejected":n,"bad_signature":n,"missing_key":n,
-// "malformed":n,"rejected_by_rule":{...},"milliseconds":ms,"events_per_second":r}}. The counts split
-// the events: an event is counted once, under its first problem. When the work takes longer
-// than a second, a progress bar is drawn on standard error.
+// "malformed":n,"rejected_by_rule":{...}}}, with "milliseconds" and "events_per_second" under
+// --timing (without it the output is the same on every run), and "warnings" when there are
+// any. The counts split the events: an event is counted once, under its first problem. The
+// dump is one room (dumpRoom): an event of another room is rejected (without a rule), as replay
+// rejects it. The dump's own "keys" member is not used: the keys that vouch for the signatures
+// come from --keys, never from the data being verified. When the work takes longer than a
+// second, a progress bar is drawn on standard error.
 func runVerifyRoom(e *env, args []string) error {
 	fs := newFlags("verify-room")
 	keysFile := fs.String("keys", "", "public keys {server: {key ID: key}} (required)")
 	quiet := fs.Bool("quiet", false, "no progress bar on standard error")
+	timing := fs.Bool("timing", false, `add "milliseconds" and "events_per_second" to the summary (they change from run to run)`)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *keysFile == "" {
 		return usagef("missing --keys")
 	}
-	kdata, err := readFile(*keysFile)
+	kdata, err := readFlagFile(e, "keys", *keysFile, maxInput)
 	if err != nil {
 		return err
 	}
@@ -177,7 +236,7 @@ func runVerifyRoom(e *env, args []string) error {
 	if fs.NArg() > 1 {
 		return usagef("expected at most one room file, got %d", fs.NArg())
 	}
-	data, err := readInput(e, fs)
+	data, err := readInput(e, fs, maxInput)
 	if err != nil {
 		return err
 	}
@@ -200,11 +259,11 @@ func runVerifyRoom(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return writeRoomReport(e.stdout, rc)
+	return writeRoomReport(e.stdout, rc, *timing)
 }
 
 // writeRoomReport writes the problem lines and the summary line.
-func writeRoomReport(w io.Writer, rc *roomCheck) error {
+func writeRoomReport(w io.Writer, rc *roomCheck, timing bool) error {
 	counts := map[string]int{}
 	byRule := map[string]int{}
 	valid := 0
@@ -225,6 +284,9 @@ func writeRoomReport(w io.Writer, rc *roomCheck) error {
 			problem, reason = problemMissingKey, rc.sigErrs[i].Error()
 		case rc.unredactable[i]:
 			problem, reason = problemRejected, "content hash mismatch and its redacted form cannot be parsed"
+			byRule[""]++
+		case rc.otherRoom[i] != "":
+			problem, reason = problemRejected, rc.otherRoom[i]
 			byRule[""]++
 		case !chainVerdict.Accepted():
 			problem = problemRejected
@@ -279,7 +341,12 @@ func writeRoomReport(w io.Writer, rc *roomCheck) error {
 		problemRedacted: counts[problemRedacted], problemRejected: counts[problemRejected],
 		problemBadSignature: counts[problemBadSignature], problemMissingKey: counts[problemMissingKey],
 		problemMalformed: counts[problemMalformed], "rejected_by_rule": byRule,
-		"milliseconds": int64(rc.duration / time.Millisecond), "events_per_second": int64(rate),
+	}
+	if timing {
+		summary["milliseconds"], summary["events_per_second"] = int64(rc.duration/time.Millisecond), int64(rate)
+	}
+	if len(rc.warnings) > 0 {
+		summary["warnings"] = rc.warnings
 	}
 	out, err := canonicaljson.Marshal(map[string]any{"summary": summary})
 	if err != nil {

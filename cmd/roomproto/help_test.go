@@ -17,7 +17,7 @@ func TestCommandHelp(t *testing.T) {
 		"verify-event": {"-room-version", "-keys"}, "auth-events": {"-room-version"},
 		"auth": {"-room-version", "-auth-events", "-keys"}, "replay": {"-keys"},
 		"join-decision": nil, "policy-check": {"-room-version", "-state"},
-		"verify-room": {"-keys", "-quiet"},
+		"verify-room": {"-keys", "-quiet", "-timing"},
 	}
 	cmds := commands()
 	if len(cmds) != len(wantFlags) {

@@ -5,8 +5,8 @@
 // Exit status: 0 when the command did its job (also when the verdict is "rejected" or
 // "invalid"), 1 when the input is unusable (malformed JSON, unknown room version, missing or bad
 // flag, unreadable file, and also no command or an unknown one), with one line on standard
-// error. `roomproto help` prints the list of commands and `roomproto <command> -h` the
-// command's usage and flags (exit 0).
+// error. `roomproto help` prints the list of commands, and `roomproto help <command>` or
+// `roomproto <command> -h` the command's usage and flags (exit 0).
 //
 // Usage:
 //
@@ -34,6 +34,8 @@ type command struct {
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	// stdinReader names what read standard input ("" while nothing has): it is read once.
+	stdinReader string
 }
 
 // helpRequest is a command's answer to -h or --help: run prints the command's usage and its
@@ -64,7 +66,7 @@ func commands() map[string]command {
 		"replay":        {"replay a room dump (or the built-in example room) through the auth rules [--keys FILE] [FILE]", runReplay},
 		"join-decision": {"decide a make_join/send_join request in a restricted room", runJoinDecision},
 		"policy-check":  {"is the event recommended by the room's Policy Server --room-version V --state FILE", runPolicyCheck},
-		"verify-room":   {"verify and authorise a whole room dump --keys FILE [--quiet] [FILE]", runVerifyRoom},
+		"verify-room":   {"verify and authorise a whole room dump --keys FILE [--quiet] [--timing] [FILE]", runVerifyRoom},
 	}
 }
 
@@ -80,8 +82,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		printHelp(stdout, cmds)
-		return 0
+		return runHelp(args, stdout, stderr, cmds)
 	}
 	c, ok := cmds[args[0]]
 	if !ok {
@@ -91,13 +92,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
 	if err := c.run(e, args[1:]); err != nil {
 		if help, ok := err.(*helpRequest); ok {
-			fmt.Fprintf(stdout, "usage: roomproto %s: %s\n", args[0], c.summary)
-			if hasFlags(help.flags) {
-				fmt.Fprintln(stdout, "flags:")
-				help.flags.SetOutput(stdout)
-				help.flags.PrintDefaults()
+			err = writeCommandHelp(stdout, args[0], c, help.flags)
+			if err == nil {
+				return 0
 			}
-			return 0
 		}
 		msg := strings.ReplaceAll(err.Error(), "\n", " ")
 		fmt.Fprintf(stderr, "roomproto %s: %s\n", args[0], msg)
@@ -113,15 +111,63 @@ func hasFlags(fs *flag.FlagSet) bool {
 	return n > 0
 }
 
-func printHelp(w io.Writer, cmds map[string]command) {
+// runHelp implements `roomproto help [COMMAND]` (also -h and --help): the list of commands,
+// or with COMMAND that command's usage and flags, as `roomproto COMMAND -h` prints them. Like
+// every command, it exits 1 with one line on standard error when it cannot write its output.
+func runHelp(args []string, stdout, stderr io.Writer, cmds map[string]command) int {
+	var err error
+	switch len(args) {
+	case 1:
+		err = writeHelp(stdout, cmds)
+	case 2:
+		c, ok := cmds[args[1]]
+		if !ok {
+			fmt.Fprintf(stderr, "roomproto help: unknown command %q (try: roomproto help)\n", args[1])
+			return 1
+		}
+		fs := newFlags(args[1])
+		if rerr := c.run(&env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard}, []string{"-h"}); rerr != nil {
+			if h, ok := rerr.(*helpRequest); ok {
+				fs = h.flags
+			}
+		}
+		err = writeCommandHelp(stdout, args[1], c, fs)
+	default:
+		err = usagef("expected at most one command, got %d arguments", len(args)-1)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "roomproto help: %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
+		return 1
+	}
+	return 0
+}
+
+// writeCommandHelp writes a command's usage line and, when it has flags, its flags.
+func writeCommandHelp(w io.Writer, name string, c command, flags *flag.FlagSet) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "usage: roomproto %s: %s\n", name, c.summary)
+	if hasFlags(flags) {
+		b.WriteString("flags:\n")
+		flags.SetOutput(&b)
+		flags.PrintDefaults()
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeHelp writes the tool's usage and the list of its commands.
+func writeHelp(w io.Writer, cmds map[string]command) error {
 	names := make([]string, 0, len(cmds))
 	for n := range cmds {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	fmt.Fprintln(w, "usage: roomproto <command> [flags] [FILE]")
-	fmt.Fprintln(w, "commands:")
+	var b strings.Builder
+	b.WriteString("usage: roomproto <command> [flags] [FILE]\n")
+	b.WriteString("commands:\n")
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-14s %s\n", n, cmds[n].summary)
+		fmt.Fprintf(&b, "  %-14s %s\n", n, cmds[n].summary)
 	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }

@@ -710,6 +710,28 @@ case("verify-room: a forged copy with the same event ID does not taint the genui
 unusable("verify-room: malformed dump", ["verify-room", "--quiet", "--keys", "@keys"], stdin=MALFORMED, files={"keys": KEYS_FILE})
 unusable("verify-room: unknown room version", ["verify-room", "--quiet", "--keys", "@keys"],
          stdin=text({"room_version": "99", "events": []}), files={"keys": KEYS_FILE})
+other_create = sign_event(dict({k: v for k, v in CREATE.items() if k not in ("hashes", "signatures", "unsigned")},
+                                room_id="!other:a.example"), "9", "a.example", seed_for("a.example"))
+case("verify-room: the create event of another room is rejected, as replay rejects it",
+     "docs/decisions.md cmd (verify-room: one room, as replay); tools/climisuse C6",
+     ["verify-room", "--quiet", "--keys", "@keys"],
+     {"exit": 0, "lines": 2, "stdout_contains": ['"index":0', "an event of another room", '"rejected_by_rule":{"":1}'],
+      "json_fields": {"summary.events": 5, "summary.valid": 4, "summary.rejected": 1}},
+     stdin=text({"room_version": "9", "events": [other_create, CREATE, ALICE, PL, JR]}), files={"keys": KEYS_FILE})
+case("verify-room: a dump whose room_version is not its create event's says so",
+     "rooms/v1.md auth rule 1 (content.room_version); docs/decisions.md cmd; tools/climisuse C5",
+     ["verify-room", "--quiet", "--keys", "@keys"],
+     {"exit": 0, "lines": 1, "stdout_contains": ['"warnings":["event ' + IDS[0] + ' (m.room.create), rule 1.3: content.room_version is \\"9\\" but the room is checked as room version \\"10\\""]'],
+      "json_fields": {"summary.events": 4, "summary.valid": 4}},
+     stdin=text({"room_version": "10", "events": [CREATE, ALICE, PL, JR]}), files={"keys": KEYS_FILE})
+case("verify-room: the dump's keys member is not read", "docs/decisions.md cmd (verify-room takes keys from --keys only); tools/climisuse C4",
+     ["verify-room", "--quiet", "--keys", "@keys"],
+     {"exit": 0, "lines": 1, "json_fields": {"summary.events": 4, "summary.valid": 4}},
+     stdin=text({"room_version": "9", "keys": "not keys", "events": [CREATE, ALICE, PL, JR]}), files={"keys": KEYS_FILE})
+case("verify-room --timing: the summary says how long it took", "cmd/roomproto verify-room --timing",
+     ["verify-room", "--quiet", "--timing", "--keys", "@keys"],
+     {"exit": 0, "lines": 1, "stdout_contains": ['"milliseconds":', '"events_per_second":']},
+     stdin=text({"room_version": "9", "events": [CREATE, ALICE, PL, JR]}), files={"keys": KEYS_FILE})
 SMALL_DUMP = text({"room_version": "9", "events": [CREATE]})
 unusable("verify-room: missing --keys", ["verify-room", "--quiet"], stdin=SMALL_DUMP, contains="keys")
 unusable("verify-room: unreadable keys file", ["verify-room", "--quiet", "--keys", "@missing"], stdin=SMALL_DUMP)
@@ -732,6 +754,25 @@ unusable("unknown command", ["frobnicate"])
 unusable("unknown command that looks like a flag", ["--strict"])
 case("help", "cmd/roomproto main.go", ["help"], {"exit": 0, "stdout_contains": ["canonical", "verify-room", "join-decision"]})
 
+case("help COMMAND: that command's usage and flags", "cmd/roomproto main.go (roomproto help <command>)", ["help", "verify-room"],
+     {"exit": 0, "stdout_contains": ["usage: roomproto verify-room:", "-keys", "-quiet", "-timing"]})
+unusable("help: an unknown command", ["help", "frobnicate"], contains="unknown command")
+unusable("help: two commands", ["help", "canonical", "redact"], contains="at most one command")
+
+# ---- flags and files (tools/climisuse findings C2, C7, C8, C9) --------------------------------
+case("sign: a flag's value \"--\" does not end the flags", "docs/decisions.md cmd: \"--\" ends the flags, not as a value",
+     ["sign", "--server-name", "--", "@obj", "--key", "@key"],
+     {"exit": 0, "stdout": canonical(sign_json({"a": 1}, "--", seed_for("a.example"))) + "\n"},
+     files={"obj": '{"a": 1}', "key": "ed25519 1 %s\n" % b64(seed_for("a.example"))})
+unusable("event-id: --room-version given twice", ["event-id", "--room-version", "1", "--room-version", "9"],
+         stdin=text(MSG), contains="--room-version given twice")
+unusable("verify-event: --keys given twice", ["verify-event", "--room-version", "9", "--keys", "@keys", "--keys", "@keys"],
+         stdin=text(MSG), files={"keys": KEYS_FILE}, contains="--keys given twice")
+unusable("canonical: --strict given twice", ["canonical", "--strict", "--strict"], stdin="{}", contains="--strict given twice")
+case("verify-event: --keys - reads the keys from standard input", "docs/decisions.md cmd: \"-\" is standard input",
+     ["verify-event", "--room-version", "9", "--keys", "-", "@ev"], VALID, stdin=KEYS_FILE, files={"ev": text(EV[0])})
+unusable("verify-event: --keys - and the event both from standard input", ["verify-event", "--room-version", "9", "--keys", "-"],
+         stdin=KEYS_FILE, contains="standard input is already read for --keys")
 names = [c["name"] for c in cases]
 assert len(names) == len(set(names)), "duplicate case names"
 with open(os.path.join(HERE, "cases.json"), "w", encoding="utf-8") as f:

@@ -129,7 +129,7 @@ func TestCommandHelp(t *testing.T) {
 	})
 }
 
-// README usage lines "roomproto verify-room --keys FILE [--quiet] [FILE]" and "roomproto replay
+// README usage lines "roomproto verify-room --keys FILE [--quiet] [--timing] [FILE]" and "roomproto replay
 // [--keys FILE] [FILE]"; decisions CLI 3b: "The README's usage lines and roomproto help list
 // them."
 func TestUsageLinesListNewFlags(t *testing.T) {
@@ -139,7 +139,7 @@ func TestUsageLinesListNewFlags(t *testing.T) {
 	}
 	help := run(t, "", nil, "help").stdout
 	for _, c := range []struct{ readme, help string }{
-		{"roomproto verify-room --keys FILE [--quiet] [FILE]\n", "verify and authorise a whole room dump --keys FILE [--quiet] [FILE]\n"},
+		{"roomproto verify-room --keys FILE [--quiet] [--timing] [FILE]\n", "verify and authorise a whole room dump --keys FILE [--quiet] [--timing] [FILE]\n"},
 		{"roomproto replay [--keys FILE] [FILE]\n", "through the auth rules [--keys FILE] [FILE]\n"},
 	} {
 		if !strings.Contains(string(readme), c.readme) {

@@ -62,7 +62,7 @@ func TestFlags(t *testing.T) {
 				return `want a signature by server "--"`
 			}
 			return ""
-		}), finding: "C2"},
+		})},
 
 		// Room versions written another way are unknown, not read as the nearest version.
 		{name: "unknown room version", args: []string{"event-id", "--room-version", "99", "sev.json"}, want: fails(`unknown room version "99"`)},
@@ -77,11 +77,11 @@ func TestFlags(t *testing.T) {
 
 		// A flag given twice: refused, or at least documented (finding C7: the last one
 		// silently wins; --keys twice drops the first key set).
-		{name: "--room-version twice", args: []string{"event-id", "--room-version", "1", "--room-version", "9", "sev.json"}, want: fails("room-version"), finding: "C7"},
-		{name: "--keys twice", args: []string{"verify-event", "--room-version", "9", "--keys", "keys.json", "--keys", "nokeys.json", "sev.json"}, want: fails("keys"), finding: "C7"},
+		{name: "--room-version twice", args: []string{"event-id", "--room-version", "1", "--room-version", "9", "sev.json"}, want: fails("room-version")},
+		{name: "--keys twice", args: []string{"verify-event", "--room-version", "9", "--keys", "keys.json", "--keys", "nokeys.json", "sev.json"}, want: fails("keys")},
 
 		// "-" for the files of flags (finding C9: only FILE reads standard input).
-		{name: "--keys - reads stdin", stdin: file(t, "keys.json"), args: []string{"verify-event", "--room-version", "9", "--keys", "-", "sev.json"}, want: ok(`{"valid":true}` + "\n"), finding: "C9"},
+		{name: "--keys - reads stdin", stdin: file(t, "keys.json"), args: []string{"verify-event", "--room-version", "9", "--keys", "-", "sev.json"}, want: ok(`{"valid":true}` + "\n")},
 
 		// Help.
 		{name: "help lists every command", args: []string{"help"}, want: okOut(func(s string) string {
@@ -97,7 +97,7 @@ func TestFlags(t *testing.T) {
 				return "want the usage of event-id, as `roomproto event-id -h` prints it"
 			}
 			return ""
-		}), finding: "C10"},
+		})},
 		{name: "-- -h is a file", args: []string{"canonical", "--", "-h"}, want: fails("open -h")},
 		{name: "no command", args: []string{}, want: fails("no command")},
 		{name: "unknown command", args: []string{"event_id"}, want: fails("unknown command")},

@@ -34,9 +34,10 @@ func TestDumpKeys(t *testing.T) {
 				return "want the example room's verdicts"
 			}
 			return ""
-		}), finding: "C4"},
-		{name: "verify-room: without --keys uses the dump's keys", args: []string{"verify-room", "--quiet", "room.json"}, want: vrSummary(exampleVR), finding: "C4"},
-		{name: "verify-room: malformed dump keys it does not use", args: []string{"verify-room", "--quiet", "--keys", "erkeys.json", bad}, want: vrSummary(exampleVR), finding: "C4"},
+		})},
+		// Decided (C4): verify-room never takes keys from the data it verifies.
+		{name: "verify-room: without --keys refuses, whatever keys the dump holds", args: []string{"verify-room", "--quiet", "room.json"}, want: fails("missing --keys")},
+		{name: "verify-room: malformed dump keys it does not use", args: []string{"verify-room", "--quiet", "--keys", "erkeys.json", bad}, want: vrSummary(exampleVR)},
 	})
 }
 

@@ -159,10 +159,21 @@ def parse_args(args, amb):
     return cmd, flags, (pos[0] if pos else None)
 
 
-def read_file(files, path, stdin=b""):
+# FLAG_STDIN holds standard input while a flag's file may still read it (docs/decisions.md, cmd
+# 3c: `-` is standard input for a flag's file too, read once): None when the input reads it or
+# a flag already did.
+FLAG_STDIN = [None]
+
+
+def read_file(files, path, stdin=None):
     if DECISIONS and path == "-":
         # docs/decisions.md, Cross-package "Command line": `-` as the file is standard input.
-        return stdin
+        if stdin is not None:
+            return stdin
+        if FLAG_STDIN[0] is None:
+            raise Unusable("standard input is already read")
+        data, FLAG_STDIN[0] = FLAG_STDIN[0], None
+        return data
     if path not in files:
         raise Unusable("no such file")
     return files[path]
@@ -671,6 +682,8 @@ def run(req):
     try:
         try:
             cmd, flags, path = parse_args(req["args"], amb)
+            input_reads_stdin = path is None or (DECISIONS and path == "-")
+            FLAG_STDIN[0] = None if input_reads_stdin else stdin
             data = read_file(files, path, stdin) if path is not None else stdin
             if cmd == "canonical":
                 cmd_canonical(flags, data, amb)

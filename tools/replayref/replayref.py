@@ -352,8 +352,31 @@ def replay(req):
         # event's own auth events (check 4 over a set, tools/chainref): the order of the dump
         # does not matter, check 5 is not run. Events dropped by checks 1-2 are absent (never
         # received), hence missing auth events of their citers.
-        items = [{"ev": ev, "id": e["id"] or "", "ver": vid} for e, ev in survivors]
         pre = []
+        if DECISIONS:
+            # The CLI's decision (cmd, verify-room, as replay's bulk 9): the dump is one room,
+            # the room most events name; an event of another room (v1-11), or a v12 create
+            # event whose ID gives another room, is rejected without a rule and stays in the
+            # set as rejected (2.3 for its citers).
+            kept = []
+            for e, ev in survivors:
+                if v.v12:
+                    other = ev.get("type") == "m.room.create" and not ev.get("room_id") and \
+                        dump_room is not None and "!" + (e["id"] or "$")[1:] != dump_room
+                else:
+                    other = ev.get("room_id") != dump_room
+                if other:
+                    e["amb"].add("foreign-room")
+                    e["status"], e["why"] = "rejected", "another room"
+                    pre.append(e["id"])
+                    kept.append((None, ev, e["id"]))
+                else:
+                    kept.append((e, ev, None))
+            survivors = [(e, ev) for e, ev, _ in kept if e is not None]
+            foreign_items = [{"ev": ev, "id": fid or "", "ver": vid} for e, ev, fid in kept if e is None]
+        items = [{"ev": ev, "id": e["id"] or "", "ver": vid} for e, ev in survivors]
+        if DECISIONS:
+            items += foreign_items
         if DECISIONS:
             # bulk 6: events that failed verification stay in the set as rejected (2.3 for their
             # citers) -- unless a copy with the same ID passed (bulk 5)
