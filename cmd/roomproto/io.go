@@ -37,8 +37,12 @@ func newFlags(name string) *flag.FlagSet {
 // argument (standard input). A flag given twice is refused: with Go's flag package the last
 // one would silently win, and `--keys a --keys b` would drop a's keys without a word.
 func parseFlags(fs *flag.FlagSet, args []string) error {
+	// The values are wrapped while parsing only: the flag package's usage output reads the
+	// type of each value (the "string" of "-keys string") and a zero value of it.
 	given := map[string]bool{}
+	original := map[*flag.Flag]flag.Value{}
 	fs.VisitAll(func(f *flag.Flag) {
+		original[f] = f.Value
 		o := onceValue{Value: f.Value, name: f.Name, given: given}
 		if b, ok := f.Value.(boolFlag); ok && b.IsBoolFlag() {
 			f.Value = onceBool{o}
@@ -46,6 +50,11 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 			f.Value = o
 		}
 	})
+	defer func() {
+		for f, v := range original {
+			f.Value = v
+		}
+	}()
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
