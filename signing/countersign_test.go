@@ -9,6 +9,7 @@ import (
 
 	"github.com/roomproto/roomproto/canonicaljson"
 	"github.com/roomproto/roomproto/pdu"
+	"github.com/roomproto/roomproto/roomversion"
 )
 
 // TestCountersignEvent: CountersignEvent adds one signature and changes nothing else. The
@@ -125,27 +126,15 @@ func TestCountersignEventErrors(t *testing.T) {
 // canonical, equal to the input's canonical form but for `signatures`, and carries a
 // signature of the redacted form that verifies.
 func FuzzCountersignEvent(f *testing.F) {
-	for i, s := range fuzzSeeds(f) {
-		f.Add(byte(i), s)
-	}
-	_, key := testKey(f, "b.example")
-	keys := KeyRing{"b.example": {"ed25519:1": {Key: key.Public()}}}
+	key, keys := fuzzSignerSetup(f)
 	f.Fuzz(func(t *testing.T, vb byte, data []byte) {
-		v := fuzzVersion(vb)
-		out, err := CountersignEvent(v, data, "b.example", key)
-		if err != nil {
-			if !errors.Is(err, ErrMalformed) {
-				t.Fatalf("error without ErrMalformed: %v", err)
-			}
+		v, out, ok := fuzzSignerOutput(t, CountersignEvent, key, vb, data)
+		if !ok {
 			return
 		}
-		strict := canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON}
-		canon, err := canonicaljson.Append(nil, data, strict)
+		canon, err := canonicaljson.Append(nil, data, canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON})
 		if err != nil {
 			t.Fatalf("accepted input that is not canonicalisable: %v", err)
-		}
-		if again, err := canonicaljson.Append(nil, out, strict); err != nil || !bytes.Equal(again, out) {
-			t.Fatalf("output not canonical (%v): %s", err, out)
 		}
 		a, _, err1 := appendStripped(nil, canon, dropSignatures)
 		b, _, err2 := appendStripped(nil, out, dropSignatures)
@@ -159,12 +148,51 @@ func FuzzCountersignEvent(f *testing.F) {
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("signatures changed:\n%v\n%v", want, got)
 		}
-		if ev, err := pdu.Parse(v, out); err == nil {
-			if err := VerifyEventSignature(ev, "b.example", keys); err != nil {
-				t.Fatalf("countersignature does not verify: %v", err)
-			}
-		}
+		fuzzSignatureVerifies(t, v, out, keys)
 	})
+}
+
+// fuzzSignerSetup adds the fuzz seeds (a room version byte and an event) and returns
+// b.example's signing key and a key ring holding its public key, for FuzzSignEvent and
+// FuzzCountersignEvent.
+func fuzzSignerSetup(f *testing.F) (SigningKey, KeyRing) {
+	for i, s := range fuzzSeeds(f) {
+		f.Add(byte(i), s)
+	}
+	_, key := testKey(f, "b.example")
+	return key, KeyRing{"b.example": {"ed25519:1": {Key: key.Public()}}}
+}
+
+// fuzzSignerOutput signs data as b.example with sign (SignEvent or CountersignEvent) under
+// the room version vb picks, and checks what both promise of any input: a refusal matches
+// ErrMalformed, and an output is canonical JSON. ok is false when sign refused the input.
+func fuzzSignerOutput(t *testing.T, sign func(roomversion.Version, []byte, string, SigningKey) ([]byte, error),
+	key SigningKey, vb byte, data []byte) (v roomversion.Version, out []byte, ok bool) {
+	t.Helper()
+	v = fuzzVersion(vb)
+	out, err := sign(v, data, "b.example", key)
+	if err != nil {
+		if !errors.Is(err, ErrMalformed) {
+			t.Fatalf("error without ErrMalformed: %v", err)
+		}
+		return v, nil, false
+	}
+	strict := canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON}
+	if again, err := canonicaljson.Append(nil, out, strict); err != nil || !bytes.Equal(again, out) {
+		t.Fatalf("output not canonical (%v): %s", err, out)
+	}
+	return v, out, true
+}
+
+// fuzzSignatureVerifies checks, when out parses as an event of v, that b.example's signature
+// of it verifies with keys.
+func fuzzSignatureVerifies(t *testing.T, v roomversion.Version, out []byte, keys KeyRing) {
+	t.Helper()
+	if ev, err := pdu.Parse(v, out); err == nil {
+		if err := VerifyEventSignature(ev, "b.example", keys); err != nil {
+			t.Fatalf("b.example's signature does not verify: %v", err)
+		}
+	}
 }
 
 // TestCountersignEventReplacesOwnSignatures: signatures already under the countersigning
@@ -215,23 +243,11 @@ func TestCountersignEventReplacesOwnSignatures(t *testing.T) {
 // kept, which signing again leaves unchanged (the hash and the deterministic signature are the
 // same), and, when it parses as an event, whose new signature verifies.
 func FuzzSignEvent(f *testing.F) {
-	for i, s := range fuzzSeeds(f) {
-		f.Add(byte(i), s)
-	}
-	_, key := testKey(f, "b.example")
-	keys := KeyRing{"b.example": {"ed25519:1": {Key: key.Public()}}}
+	key, keys := fuzzSignerSetup(f)
 	f.Fuzz(func(t *testing.T, vb byte, data []byte) {
-		v := fuzzVersion(vb)
-		out, err := SignEvent(v, data, "b.example", key)
-		if err != nil {
-			if !errors.Is(err, ErrMalformed) {
-				t.Fatalf("error without ErrMalformed: %v", err)
-			}
+		v, out, ok := fuzzSignerOutput(t, SignEvent, key, vb, data)
+		if !ok {
 			return
-		}
-		strict := canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON}
-		if again, err := canonicaljson.Append(nil, out, strict); err != nil || !bytes.Equal(again, out) {
-			t.Fatalf("output not canonical (%v): %s", err, out)
 		}
 		if err := CheckContentHash(v, out); err != nil {
 			t.Fatalf("content hash of the output: %v", err)
@@ -248,10 +264,6 @@ func FuzzSignEvent(f *testing.F) {
 		if twice, err := SignEvent(v, out, "b.example", key); err != nil || !bytes.Equal(twice, out) {
 			t.Fatalf("signing the output again changed it (%v):\n%s\n%s", err, out, twice)
 		}
-		if ev, err := pdu.Parse(v, out); err == nil {
-			if err := VerifyEventSignature(ev, "b.example", keys); err != nil {
-				t.Fatalf("the signature does not verify: %v", err)
-			}
-		}
+		fuzzSignatureVerifies(t, v, out, keys)
 	})
 }
