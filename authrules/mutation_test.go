@@ -503,3 +503,160 @@ func TestMutationRoundTwoMisc(t *testing.T) {
 		t.Errorf("40-byte level: %v, want rule 9.3, reason %q", err, want)
 	}
 }
+
+// TestMutationRoundThree: single verdicts of round three's survivors (tools/mutcheck -seed 3,
+// /work/logs/audit-mutation3.md).
+func TestMutationRoundThree(t *testing.T) {
+	// authrules/check.go:90 'opts = &Options{Keys: keys}' -> '' (State.Check with keys verifies
+	// the authorising server's signature of a restricted join, rule 4.2.1): bob's restricted
+	// join of the example room (allowed by 4.3.5.3 through @mod:b.example) with b.example's
+	// signature replaced by one that does not verify.
+	room, err := roomgen.ExampleRoom()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewState(room.Version, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, raw := range room.Events[:7] {
+		ev, err := signing.ParseEvent(room.Version, raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Apply(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var join map[string]any
+	if err := json.Unmarshal(room.Events[7], &join); err != nil {
+		t.Fatal(err)
+	}
+	join["signatures"].(map[string]any)["b.example"] = map[string]any{"ed25519:1": strings.Repeat("A", 86)}
+	raw, _ := json.Marshal(join)
+	forged, err := signing.ParseEvent(room.Version, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Check(forged, nil); err != nil {
+		t.Errorf("forged authoriser signature, no keys: %v, want allowed (only its presence is checked)", err)
+	}
+	mutVerdict(t, "State.Check with keys, forged authoriser signature", s.Check(forged, room.Keys), "4.2.1", ErrAuthoriserSignature)
+
+	// authrules/check.go:660 '>' -> '>=' (rule 4.3.1 reads the first creator only when there is
+	// one): a v10 create without content.creator and a join with one prev event (the create)
+	// got an index out of range.
+	v10 := mustVersion(t, "10")
+	create := mutEvent(t, v10, map[string]any{"type": "m.room.create", "state_key": "", "content": map[string]any{"room_version": "10"}})
+	noCreator, err := NewState(v10, []*pdu.Event{create})
+	if err != nil {
+		t.Fatal(err)
+	}
+	aliceJoin := mutEvent(t, v10, map[string]any{"type": "m.room.member", "state_key": "@alice:a.example",
+		"content": map[string]any{"membership": "join"}, "prev_events": []string{create.EventID}})
+	mutVerdict(t, "join in a room without creator", noCreator.Check(aliceJoin, nil), "4.3.7", ErrJoinNotAllowed)
+
+	// authrules/check.go:1077 'false' -> 'true' (rule 9.7.1 names the first events entry set
+	// above the sender, not the last)
+	pls, _ := mutPLState(t, map[string]any{"users": map[string]any{"@alice:a.example": 50}})
+	ev := mutEvent(t, v10, map[string]any{"type": "m.room.power_levels", "state_key": "", "content": map[string]any{
+		"users": map[string]any{"@alice:a.example": 50}, "events": map[string]any{"a.type": 60, "b.type": 70}}})
+	var rej *Rejection
+	if err := pls.Check(ev, nil); !errors.As(err, &rej) || rej.Rule != "9.7.1" || rej.Reason != `events["a.type"] is set to 60, above sender level 50` {
+		t.Errorf("two events entries above the sender: %v, want rule 9.7.1 naming a.type", err)
+	}
+
+	// authrules/exactlevel.go:153 '>' -> '>=' (a level of exactly maxLevelDigits digits is
+	// written whole in a Reason; 65 digits are abbreviated)
+	v9 := mustVersion(t, "9")
+	s9, err := NewState(v9, []*pdu.Event{
+		mutEvent(t, v9, map[string]any{"type": "m.room.create", "state_key": "", "content": map[string]any{"creator": "@alice:a.example", "room_version": "9"}}),
+		mutEvent(t, v9, map[string]any{"type": "m.room.member", "state_key": "@alice:a.example", "content": map[string]any{"membership": "join"}}),
+		mutEvent(t, v9, map[string]any{"type": "m.room.power_levels", "state_key": "", "content": map[string]any{"users": map[string]any{"@alice:a.example": 100}}}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ digits, text string }{
+		{strings.Repeat("1", 64), strings.Repeat("1", 64)},
+		{strings.Repeat("1", 65), strings.Repeat("1", 64) + "…(65 digits)"},
+	} {
+		ev := mutEvent(t, v9, map[string]any{"type": "m.room.power_levels", "state_key": "", "content": map[string]any{
+			"users": map[string]any{"@alice:a.example": 100, "@b:a.example": tt.digits}}})
+		want := `users["@b:a.example"] is set to ` + tt.text + `, above sender level 100`
+		if err := s9.Check(ev, nil); !errors.As(err, &rej) || rej.Rule != "9.7.1" || rej.Reason != want {
+			t.Errorf("%d-digit level: %v, want rule 9.7.1, reason %q", len(tt.digits), err, want)
+		}
+	}
+
+	// authrules/chain.go:280 '!=' -> '==' (CheckAuthChain's last Progress call has done ==
+	// total, also when an event ID occurs twice and its copy is not checked again)
+	evs := make([]*pdu.Event, 0, len(room.Events)+1)
+	for _, raw := range append(room.Events, room.Events[0]) {
+		ev, err := signing.ParseEvent(room.Version, raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, ev)
+	}
+	var calls [][2]int
+	if _, err := CheckAuthChain(room.Version, evs, &ChainOptions{Keys: room.Keys, Workers: 1,
+		Progress: func(done, total int) { calls = append(calls, [2]int{done, total}) }}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(evs); len(calls) == 0 || calls[len(calls)-1] != [2]int{n, n} {
+		t.Errorf("Progress calls %v, want the last (%d, %d)", calls, n, n)
+	}
+
+	// authrules/ids.go:42 'false' -> 'true' (no ':', no server name: no user ID)
+	if ValidUserID("@alice.a.example") {
+		t.Error(`ValidUserID("@alice.a.example") = true, want false`)
+	}
+}
+
+// TestMutationThirdPartyInviteCount: rule 4.4.1.7's bound counts the signatures
+// HasValidSignature tries, ed25519 ones: a signature under another algorithm does not count.
+// 910 public keys x 9 ed25519 signatures = 8190 checks, allowed by 4.4.1.7 (the first key
+// verifies, so the check is quick), also with a tenth signature "curve25519:1".
+func TestMutationThirdPartyInviteCount(t *testing.T) {
+	// authrules/check.go:912 '&&' -> '||' (every key ID, or a non-string value, was counted)
+	v := mustVersion(t, "10")
+	key, err := signing.NewSigningKey("1", make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signedRaw, err := signing.SignJSON([]byte(`{"mxid":"@bob:b.example","token":"tok"}`), "id.example", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var signed map[string]any
+	if err := json.Unmarshal(signedRaw, &signed); err != nil {
+		t.Fatal(err)
+	}
+	sigs := signed["signatures"].(map[string]any)["id.example"].(map[string]any)
+	for i := 2; i <= 9; i++ {
+		sigs[fmt.Sprintf("ed25519:%d", i)] = base64.RawStdEncoding.EncodeToString(ed25519.Sign(key.Private, []byte{byte(i)}))
+	}
+	sigs["curve25519:1"] = base64.RawStdEncoding.EncodeToString(ed25519.Sign(key.Private, []byte{1}))
+	invite := mutEvent(t, v, map[string]any{"type": "m.room.member", "state_key": "@bob:b.example",
+		"content": map[string]any{"membership": "invite", "third_party_invite": map[string]any{"display_name": "b", "signed": signed}}})
+	var keys []any
+	for i := 1; i < 910; i++ {
+		keys = append(keys, map[string]string{"public_key": fmt.Sprintf("%043d", i)})
+	}
+	tpi := mutEvent(t, v, map[string]any{"type": "m.room.third_party_invite", "state_key": "tok",
+		"content": map[string]any{"display_name": "b", "key_validity_url": "https://x",
+			"public_key": base64.RawStdEncoding.EncodeToString(key.Public()), "public_keys": keys}})
+	s, err := NewState(v, []*pdu.Event{
+		mutEvent(t, v, map[string]any{"type": "m.room.create", "state_key": "", "content": map[string]any{"creator": "@alice:a.example", "room_version": "10"}}),
+		mutEvent(t, v, map[string]any{"type": "m.room.member", "state_key": "@alice:a.example", "content": map[string]any{"membership": "join"}}),
+		tpi,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var allowed string
+	if err := s.CheckWithOptions(invite, Options{Allowed: func(r string) { allowed = r }}); err != nil || allowed != "4.4.1.7" {
+		t.Errorf("910 keys, 9 ed25519 signatures and a curve25519 one: %v, allowed by %q, want allowed by 4.4.1.7", err, allowed)
+	}
+}

@@ -139,3 +139,19 @@ func TestMutationSurrogateBounds(t *testing.T) {
 		t.Errorf(`CanonicalStrict("\ud800\ue000") = %q, %v; want ErrLoneSurrogate`, out, err)
 	}
 }
+
+// TestMutationUnquoteSurrogates (round three, /work/logs/audit-mutation3.md): Unquote pairs a
+// high surrogate escape only with a low one; before anything else it is a lone surrogate (its
+// WTF-8 bytes ED A0 80).
+func TestMutationUnquoteSurrogates(t *testing.T) {
+	// canonicaljson/strings.go:327 '&&' -> '||' (\ud800 was paired with any following \u escape)
+	for in, want := range map[string]string{
+		`"\ud800\u0041"`: "\xed\xa0\x80A",
+		`"\ud800\ue000"`: "\xed\xa0\x80\ue000",
+		`"\ud800\udc00"`: "\U00010000",
+	} {
+		if got, err := Unquote([]byte(in)); err != nil || got != want {
+			t.Errorf("Unquote(%s) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/roomproto/roomproto/authrules"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/signing"
@@ -163,5 +164,46 @@ func TestMutationStrippedCreatePastBound(t *testing.T) {
 	if len(valid) != 0 || len(problems) != MaxStrippedState+2 || !errors.Is(problems[MaxStrippedState], signing.ErrUnknownKey) ||
 		!strings.Contains(problems[MaxStrippedState+1].Error(), "stripped state has no valid m.room.create event") {
 		t.Errorf("unverifiable create past the bound: %d valid, %d problems; want 0, %d (the create's unknown key, then no create)", len(valid), len(problems), MaxStrippedState+2)
+	}
+}
+
+// TestMutationSendJoinAuthEvents (round three, /work/logs/audit-mutation3.md): a send_join
+// whose event passes against the current state but not against the AuthEvents given (one of
+// the auth events the event names is left out) is refused with 403 M_FORBIDDEN, ErrAuthRules.
+func TestMutationSendJoinAuthEvents(t *testing.T) {
+	// membership/handshake.go:208 'authError(err, "against its auth events")' -> 'nil'
+	v, _ := roomversion.Lookup("9")
+	b := restrictedRoom(t, v, "restricted", nil)
+	rooms := KnownRooms{spaceID: {joiner: "join"}}
+	_, _, signed := joinOnce(t, b, rooms)
+	ev, err := signing.ParseEvent(v, signed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := b.stateOf()
+	var authEvents []*pdu.Event
+	for _, id := range ev.AuthEvents {
+		for _, se := range s.Events() {
+			if se.EventID == id {
+				authEvents = append(authEvents, se)
+			}
+		}
+	}
+	if len(authEvents) != len(ev.AuthEvents) || len(authEvents) < 2 {
+		t.Fatalf("auth events %v not all in the state", ev.AuthEvents)
+	}
+	req := SendJoinRequest{State: s, ResidentServer: resident, Rooms: rooms, RoomID: ev.RoomID, EventID: ev.EventID,
+		Origin: joinSrv, Event: signed, Key: serverKey(t, resident), Keys: keyRing(t, joinSrv), AuthEvents: authEvents}
+	if _, err := SendJoin(req); err != nil {
+		t.Fatalf("SendJoin with every auth event: %v", err)
+	}
+	req.AuthEvents = authEvents[1:]
+	_, err = SendJoin(req)
+	var e *Error
+	var rej *authrules.Rejection
+	if !errors.As(err, &e) || e.Status != 403 || e.ErrCode != ErrCodeForbidden || !errors.Is(err, ErrAuthRules) ||
+		!errors.As(err, &rej) || !errors.Is(err, authrules.ErrAuthEventMissing) ||
+		!strings.Contains(err.Error(), "the event fails the authorization rules against its auth events: rule "+rej.Rule+": ") {
+		t.Errorf("SendJoin without the auth event %s: %v; want 403 M_FORBIDDEN, ErrAuthRules, ErrAuthEventMissing against its auth events", authEvents[0].EventID, err)
 	}
 }

@@ -117,3 +117,21 @@ func TestMutationLenientShrink(t *testing.T) {
 		t.Fatalf("%v", err)
 	}
 }
+
+// TestMutationRoundThree (round three, /work/logs/audit-mutation3.md).
+func TestMutationRoundThree(t *testing.T) {
+	// pdu/ids.go:49 '<=' -> '<' (dns-char = DIGIT / ALPHA / "-" / ".": 'Z' is an ALPHA)
+	for _, name := range []string{"Z.example", "aZ", "example.ORZ"} {
+		if !ValidServerName(name) {
+			t.Errorf("ValidServerName(%q) = false, want true", name)
+		}
+	}
+	// pdu/pdu.go:708 'formatErr("event_id", ErrWrongType, "%q does not start ...")' -> 'nil'
+	for _, id := range []string{"!abc:a.example", "abc:a.example", "$"} {
+		err := CheckOpaqueEventID(id)
+		var fe *FormatError
+		if !errors.Is(err, ErrWrongType) || !errors.As(err, &fe) || fe.Field != "event_id" || !strings.Contains(err.Error(), "does not start with the sigil $") {
+			t.Errorf("CheckOpaqueEventID(%q) = %v, want ErrWrongType for event_id", id, err)
+		}
+	}
+}

@@ -6,8 +6,10 @@ package redaction
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
+	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/roomversion"
 )
 
@@ -44,5 +46,50 @@ func TestMutationUnknownVersion(t *testing.T) {
 	out, err = AppendSignedBytes(dst, roomversion.Version{}, canon)
 	if string(out) != "keep" || !errors.Is(err, roomversion.ErrUnknownVersion) {
 		t.Errorf("AppendSignedBytes: %q, %v; want dst unchanged, ErrUnknownVersion", out, err)
+	}
+}
+
+// TestMutationRoundThree (round three, /work/logs/audit-mutation3.md): exact outputs and errors
+// of round three's survivors.
+func TestMutationRoundThree(t *testing.T) {
+	v, err := roomversion.Lookup("9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	member := []byte(`{"auth_events":[],"content":{"displayname":"A","membership":"join"},"depth":1,"hashes":{"sha256":"x"},` +
+		`"origin_server_ts":1,"prev_events":[],"room_id":"!r:a.example","sender":"@a:a.example","signatures":{"a.example":{"ed25519:1":"s"}},` +
+		`"state_key":"@a:a.example","type":"m.room.member","unsigned":{"membership":"leave","prev_content":{"membership":"invite"}}}`)
+
+	// redaction/redaction.go:674 '||' -> '&&' (only `content` is searched for the keys it keeps:
+	// `hashes` holding "membership" is not; RedactCanonical scans, Redact reads the index)
+	out, err := RedactCanonical(v, []byte(strings.Replace(string(member), `"hashes":{"sha256":"x"}`, `"hashes":{"membership":"leave","sha256":"x"}`, 1)))
+	want := `{"auth_events":[],"content":{"membership":"join"},"depth":1,"hashes":{"membership":"leave","sha256":"x"},"origin_server_ts":1,"prev_events":[],` +
+		`"room_id":"!r:a.example","sender":"@a:a.example","signatures":{"a.example":{"ed25519:1":"s"}},"state_key":"@a:a.example","type":"m.room.member"}`
+	if err != nil || string(out) != want {
+		t.Errorf("RedactCanonical: %s, %v\nwant %s", out, err, want)
+	}
+
+	// redaction/redaction.go:275 'to = nil' -> '' (AppendSignedBytes into dst whose spare
+	// capacity is the input, the writing ahead of the reading: the output is made apart)
+	wantSigned, err := AppendSignedBytes(nil, v, member)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := append([]byte(nil), member...)
+	got, err := AppendSignedBytes(buf[:16], v, buf)
+	if w := string(member[:16]) + string(wantSigned); err != nil || string(got) != w {
+		t.Errorf("AppendSignedBytes(buf[:16], v, buf): %s, %v\nwant %s", got, err, w)
+	}
+
+	// redaction/handling.go:197 '&Error{Err: ErrInvalidJSON, ...}' -> 'nil' (a redaction event
+	// made by hand, without bytes: ErrInvalidJSON, as documented)
+	target, err := pdu.Parse(v, member)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target.EventID = "$target" // pdu.Parse leaves it to the caller (signing.ParseEvent fills it in)
+	red := &pdu.Event{Version: v, Type: pdu.TypeRedaction, Redacts: target.EventID, RoomID: target.RoomID, Sender: "@a:a.example"}
+	if out, err := ApplyRedaction(target, red); !errors.Is(err, ErrInvalidJSON) || out != nil {
+		t.Errorf("ApplyRedaction with a hand-made redaction: %s, %v; want ErrInvalidJSON", out, err)
 	}
 }

@@ -15,3 +15,20 @@ func TestMutationIPLiteralNine(t *testing.T) {
 		}
 	}
 }
+
+// TestMutationNonUTF8Byte (round three, /work/logs/audit-mutation3.md): a byte that is not
+// UTF-8 (here 0x80) is a character of its own in a pattern: it matches itself, and it does not
+// match the last byte of a name's multi-byte character ("Ā" is C4 80).
+func TestMutationNonUTF8Byte(t *testing.T) {
+	for _, tt := range []struct {
+		mutant, pattern, name string
+		want                  bool
+	}{
+		{"serveracl/match.go:64 '<' -> '<=' (0x80 read as an ASCII character: index out of range)", "a\x80*", "a\x80b", true},
+		{"serveracl/serveracl.go:209 '>=' -> '>' (0x80 as plain ASCII: the suffix shortcut matched inside Ā)", "*\x80", "Ā", false},
+	} {
+		if got := Match(tt.pattern, tt.name); got != tt.want {
+			t.Errorf("%s: Match(%q, %q) = %v, want %v", tt.mutant, tt.pattern, tt.name, got, tt.want)
+		}
+	}
+}

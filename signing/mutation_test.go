@@ -157,3 +157,47 @@ func TestMutationServerKeyExpiry(t *testing.T) {
 		}
 	}
 }
+
+// TestMutationRoundThree: exact results of round three's survivors (tools/mutcheck -seed 3,
+// /work/logs/audit-mutation3.md).
+func TestMutationRoundThree(t *testing.T) {
+	// signing/event.go:125 '0' -> '1' (everything after the first ':', also when it is the
+	// first byte)
+	if s, ok := ServerName(":a.example"); s != "a.example" || !ok {
+		t.Errorf(`ServerName(":a.example") = %q, %v, want "a.example", true`, s, ok)
+	}
+
+	// signing/event.go:185 'malformed(nil, "event_id %q has no domain", ...)' -> 'nil' (a
+	// hand-made v1 event whose event ID has no domain: RequiredSigners documents ErrMalformed)
+	v1, err := roomversion.Lookup("1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := &pdu.Event{Version: v1, EventID: "$abc", Sender: "@a:b.example", Type: "m.room.message", RoomID: "!r:b.example"}
+	if signers, err := RequiredSigners(ev); !errors.Is(err, ErrMalformed) || err.Error() != `signing: malformed input: event_id "$abc" has no domain` {
+		t.Errorf("RequiredSigners, event ID without domain: %v, %v; want ErrMalformed", signers, err)
+	}
+
+	// signing/json.go:560 'false' -> 'true' (HasValidSignature reads the object leniently:
+	// its error is only for a non-object or a `signatures` of the wrong shape, not a float)
+	if ok, err := HasValidSignature([]byte(`{"a":1.5,"mxid":"@b:b.example","signatures":{}}`), make([]byte, ed25519.PublicKeySize)); ok || err != nil {
+		t.Errorf("HasValidSignature of an object with a float: %v, %v; want false, nil", ok, err)
+	}
+
+	// signing/keys.go:81 '>=' -> '>' (a key version may hold 'A')
+	seed := bytes.Repeat([]byte{'A'}, 43)
+	if k, err := ParseSigningKey(append([]byte("ed25519 A "), seed...)); err != nil || k.KeyID() != "ed25519:A" {
+		t.Errorf(`ParseSigningKey("ed25519 A ..."): %v, %v; want key ID ed25519:A`, k.KeyID(), err)
+	}
+
+	// signing/keys.go:299 '40' -> '39' (a value of 40 bytes is quoted whole, 41 cut at 40)
+	for _, tt := range []struct{ alg, quoted string }{
+		{string(bytes.Repeat([]byte{'a'}, 40)), string(bytes.Repeat([]byte{'a'}, 40))},
+		{string(bytes.Repeat([]byte{'a'}, 41)), string(bytes.Repeat([]byte{'a'}, 40)) + "…"},
+	} {
+		_, err := ParseSigningKey(append([]byte(tt.alg+" 1 "), seed...))
+		if want := `signing: invalid key: algorithm "` + tt.quoted + `", want "ed25519"`; err == nil || err.Error() != want {
+			t.Errorf("%d-byte algorithm: %v, want %q", len(tt.alg), err, want)
+		}
+	}
+}

@@ -59,17 +59,7 @@ func main() {
 	absRoot, err := filepath.Abs(*root)
 	check(err)
 
-	budgets := map[string]int{}
-	if *budget != "" {
-		for _, kv := range strings.Split(*budget, ",") {
-			var k string
-			var v int
-			k, vs, _ := strings.Cut(kv, "=")
-			_, err := fmt.Sscan(vs, &v)
-			check(err)
-			budgets[k] = v
-		}
-	}
+	budgets := parseBudget(*budget)
 	var all []Mutant
 	for _, pkg := range strings.Split(*pkgs, ",") {
 		ms, err := enumeratePkg(absRoot, pkg)
@@ -128,6 +118,22 @@ func main() {
 		check(err)
 		fmt.Fprintf(os.Stderr, "[%d/%d] %-8s %5.1fs %s %s\n", i+1, len(all), r.Status, r.Seconds, m.ID, m.Describe())
 	}
+}
+
+// parseBudget reads -budget: "pkg=n,..." (pkg a package directory, e.g. cmd/roomproto).
+func parseBudget(s string) map[string]int {
+	budgets := map[string]int{}
+	if s == "" {
+		return budgets
+	}
+	for _, kv := range strings.Split(s, ",") {
+		var v int
+		k, vs, _ := strings.Cut(kv, "=")
+		_, err := fmt.Sscan(vs, &v)
+		check(err)
+		budgets[k] = v
+	}
+	return budgets
 }
 
 func check(err error) {
@@ -247,14 +253,10 @@ func run(root, tmp string, m Mutant, target, runRE string, timeout time.Duration
 
 	ctx, cancel := context.WithTimeout(context.Background(), timeout+60*time.Second)
 	defer cancel()
-	args := []string{"-n", "19", "go", "test", "-count=1", "-vet=off", "-failfast", "-timeout", timeout.String(), "-overlay", ovPath}
 	if runRE != "" {
-		args = append(args, "-run", runRE)
 		res.Target += " -run " + runRE
 	}
-	cmd := exec.CommandContext(ctx, "nice", append(args, strings.Fields(res.Target)...)...)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "GOFLAGS=-p=1")
+	cmd := testCommand(ctx, root, ovPath, res.Target, timeout)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
@@ -277,6 +279,20 @@ func run(root, tmp string, m Mutant, target, runRE string, timeout time.Duration
 	}
 	os.Remove(mut)
 	return res
+}
+
+// testCommand is the `go test` of one mutant: target is the package and any flags ("./authrules",
+// "./tools/cliref -run X"). The overlay is passed on the command line and also in GOFLAGS, so that
+// a `go build` or `go run` the tests start themselves (tools/cliref and tools/internal/clitest
+// build cmd/roomproto that way) builds the mutant too, not the unchanged file.
+func testCommand(ctx context.Context, root, ovPath, target string, timeout time.Duration) *exec.Cmd {
+	args := []string{"-n", "19", "go", "test", "-count=1", "-vet=off", "-failfast", "-timeout", timeout.String(), "-overlay", ovPath}
+	pkg, flags, _ := strings.Cut(target, " ")
+	args = append(append(args, strings.Fields(flags)...), pkg)
+	cmd := exec.CommandContext(ctx, "nice", args...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GOFLAGS=-p=1 -overlay="+ovPath)
+	return cmd
 }
 
 func firstLine(text string, ok func(string) bool) string {
