@@ -251,7 +251,7 @@ func runVerifyRoom(e *env, args []string) error {
 	// line on standard error, and lines already drawn (stderr not a terminal) stay.
 	var progress func(string, int, int)
 	if !*quiet {
-		bar := startProgress(e.stderr, time.Second)
+		bar := startProgress(e.stderr, e.progressDelay)
 		defer bar.stop()
 		progress = bar.set
 	}
@@ -378,6 +378,9 @@ func startProgress(w io.Writer, delay time.Duration) *progressBar {
 			p.tty = true
 		}
 	}
+	if delay <= 0 {
+		p.draw() // at once, before any work: the bar is shown whatever the work takes
+	}
 	go p.run(delay)
 	return p
 }
@@ -390,10 +393,13 @@ func (p *progressBar) set(stage string, done, total int) {
 
 func (p *progressBar) run(delay time.Duration) {
 	defer close(p.finished)
-	select {
-	case <-p.quit:
-		return
-	case <-time.After(delay):
+	if delay > 0 {
+		select {
+		case <-p.quit:
+			return
+		case <-time.After(delay):
+		}
+		p.draw()
 	}
 	every := 200 * time.Millisecond
 	if !p.tty {
@@ -402,12 +408,12 @@ func (p *progressBar) run(delay time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		p.draw()
 		select {
 		case <-p.quit:
 			return
 		case <-t.C:
 		}
+		p.draw()
 	}
 }
 

@@ -196,7 +196,7 @@ func TestVerifyRoom(t *testing.T) {
 
 func TestProgressBar(t *testing.T) {
 	var buf syncBuffer
-	p := startProgress(&buf, 0)
+	p := startProgress(&buf, time.Millisecond)
 	p.set("verifying", 5, 10)
 	// The bar is drawn at once and then every few seconds: wait for the drawing that shows the
 	// state set above (the deadline only guards against a hang; a busy machine may take long).
@@ -214,6 +214,38 @@ func TestProgressBar(t *testing.T) {
 	p.stop()
 	if quiet.String() != "" {
 		t.Fatalf("a quick run drew %q", quiet.String())
+	}
+	var now syncBuffer
+	p = startProgress(&now, 0)
+	if got := now.String(); got != "verify-room: starting    [..............................] 0/0\n" {
+		t.Fatalf("delay 0: %q before any work, want the bar at once", got)
+	}
+	p.stop()
+}
+
+// TestVerifyRoomQuiet: verify-room draws its progress bar on standard error (here at once:
+// delay 0) unless --quiet is given. (Mutation round three: nothing killed a mutant that ignored
+// --quiet, since the bar waits a second.)
+func TestVerifyRoomQuiet(t *testing.T) {
+	room, err := roomgen.ExampleRoom()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := filepath.Join(t.TempDir(), "keys.json")
+	if err := os.WriteFile(keys, room.KeysJSON(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, quiet := range []bool{false, true} {
+		args := []string{"verify-room", "--keys", keys}
+		if quiet {
+			args = append(args, "--quiet")
+		}
+		var stdout, stderr syncBuffer
+		code := runEnv(args, &env{stdin: bytes.NewReader(room.ReplayFile()), stdout: &stdout, stderr: &stderr})
+		drawn := strings.Contains(stderr.String(), "verify-room: starting")
+		if code != 0 || drawn == quiet || !strings.Contains(stdout.String(), `"summary"`) {
+			t.Errorf("quiet %v: exit %d, stderr %q, stdout %q", quiet, code, stderr.String(), stdout.String())
+		}
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"time"
 )
 
 // command is one subcommand of the tool.
@@ -36,6 +37,9 @@ type env struct {
 	stdout, stderr io.Writer
 	// stdinReader names what read standard input ("" while nothing has): it is read once.
 	stdinReader string
+	// progressDelay is how long verify-room works before it draws its progress bar (0: at
+	// once); run sets one second.
+	progressDelay time.Duration
 }
 
 // helpRequest is a command's answer to -h or --help: run prints the command's usage and its
@@ -76,6 +80,12 @@ func main() {
 
 // run executes the tool and returns its exit status.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runEnv(args, &env{stdin: stdin, stdout: stdout, stderr: stderr, progressDelay: time.Second})
+}
+
+// runEnv is run with the streams and settings of e.
+func runEnv(args []string, e *env) int {
+	stdout, stderr := e.stdout, e.stderr
 	cmds := commands()
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, "roomproto: no command given; usage: roomproto <command> [flags] [FILE] (try: roomproto help)")
@@ -89,7 +99,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "roomproto: unknown command %q (try: roomproto help)\n", args[0])
 		return 1
 	}
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
 	if err := c.run(e, args[1:]); err != nil {
 		if help, ok := err.(*helpRequest); ok {
 			err = writeCommandHelp(stdout, args[0], c, help.flags)
