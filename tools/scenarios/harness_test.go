@@ -392,7 +392,10 @@ func (s *server) receive(t testing.TB, origin string, raw []byte) Receipt {
 	// 5. state before the event (its single prev event's state after).
 	before := map[authrules.StateKey]*pdu.Event{}
 	if len(ev.PrevEvents) == 1 {
-		before = s.stateAfter[ev.PrevEvents[0]]
+		var ok bool
+		if before, ok = s.stateAfter[ev.PrevEvents[0]]; !ok {
+			t.Fatalf("%s: prev event %s unknown (the scenario must deliver it first)", s.name, ev.PrevEvents[0])
+		}
 	} else if len(ev.PrevEvents) > 1 {
 		t.Fatalf("the harness handles one prev event only")
 	}
@@ -540,4 +543,31 @@ func (r *room) inviteAndJoin(t testing.TB, user string) {
 	a.send(t, draft{Type: pdu.TypeMember, Sender: r.creator, StateKey: str(user), Content: member("invite")})
 	srv, _ := signing.ServerName(user)
 	r.f.servers[srv].send(t, draft{Type: pdu.TypeMember, Sender: user, StateKey: str(user), Content: member("join")})
+}
+
+// edit decodes a JSON object, lets fn change it and encodes it again (numbers kept as written).
+func edit(t testing.TB, raw []byte, fn func(m map[string]any)) []byte {
+	t.Helper()
+	d := json.NewDecoder(strings.NewReader(string(raw)))
+	d.UseNumber()
+	var m map[string]any
+	if err := d.Decode(&m); err != nil {
+		t.Fatal(err)
+	}
+	fn(m)
+	out, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// decode decodes a JSON object.
+func decode(t testing.TB, raw []byte) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
