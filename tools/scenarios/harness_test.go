@@ -475,6 +475,23 @@ func (s *server) handleRedaction(t testing.TB, red *pdu.Event) redaction.Decisio
 			t.Fatalf("ApplyRedaction: %v", err)
 		}
 		s.redacted[target.EventID] = out
+		// From now on the server holds (and authorises against) the redacted form.
+		kept, err := signing.ParseEvent(s.f.v, out)
+		if err != nil {
+			t.Fatalf("parsing ApplyRedaction's output: %v", err)
+		}
+		if kept.EventID != target.EventID {
+			t.Fatalf("ApplyRedaction changed the event ID: %s → %s", target.EventID, kept.EventID)
+		}
+		s.store[kept.EventID] = kept
+		if kept.IsState() {
+			key := sk(kept.Type, *kept.StateKey)
+			for _, m := range append([]map[authrules.StateKey]*pdu.Event{s.current}, mapsOf(s.stateAfter)...) {
+				if e := m[key]; e != nil && e.EventID == kept.EventID {
+					m[key] = kept
+				}
+			}
+		}
 	}
 	return d
 }
@@ -570,4 +587,12 @@ func decode(t testing.TB, raw []byte) map[string]any {
 		t.Fatal(err)
 	}
 	return m
+}
+
+func mapsOf(m map[string]map[authrules.StateKey]*pdu.Event) []map[authrules.StateKey]*pdu.Event {
+	out := make([]map[authrules.StateKey]*pdu.Event, 0, len(m))
+	for _, x := range m {
+		out = append(out, x)
+	}
+	return out
 }
