@@ -525,10 +525,19 @@ type room struct {
 // with the same view of the room.
 func newRoom(t testing.TB, version string, joinRule string, servers ...string) *room {
 	t.Helper()
+	return newRoomWith(t, version, joinRule, nil, servers...)
+}
+
+// newRoomWith is newRoom with more members in the create event's content.
+func newRoomWith(t testing.TB, version string, joinRule string, createExtra map[string]any, servers ...string) *room {
+	t.Helper()
 	f := newFederation(t, version, append([]string{"a.example"}, servers...)...)
 	a := f.servers["a.example"]
 	alice := "@alice:a.example"
 	createContent := map[string]any{"room_version": version}
+	for k, x := range createExtra {
+		createContent[k] = x
+	}
 	if f.v.Auth.CreatorInContent {
 		createContent["creator"] = alice
 	}

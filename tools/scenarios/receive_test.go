@@ -7,9 +7,9 @@ import (
 	"testing"
 
 	"github.com/roomproto/roomproto/authrules"
+	"github.com/roomproto/roomproto/internal/roomgen"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/redaction"
-	"github.com/roomproto/roomproto/internal/roomgen"
 	"github.com/roomproto/roomproto/signing"
 )
 
