@@ -475,10 +475,16 @@ func (s *server) handleRedaction(t testing.TB, red *pdu.Event) redaction.Decisio
 			t.Fatalf("ApplyRedaction: %v", err)
 		}
 		s.redacted[target.EventID] = out
-		// From now on the server holds (and authorises against) the redacted form.
-		kept, err := signing.ParseEvent(s.f.v, out)
+		// From now on the server holds (and authorises against) the redacted form: the
+		// PDU without unsigned (Redact), not the client form ApplyRedaction serves, which may
+		// exceed the PDU size limit (finding S2).
+		pduForm, err := redaction.Redact(s.f.v, target.Raw())
 		if err != nil {
-			t.Fatalf("parsing ApplyRedaction's output: %v", err)
+			t.Fatal(err)
+		}
+		kept, err := signing.ParseEvent(s.f.v, pduForm)
+		if err != nil {
+			t.Fatalf("parsing the redacted form: %v", err)
 		}
 		if kept.EventID != target.EventID {
 			t.Fatalf("ApplyRedaction changed the event ID: %s → %s", target.EventID, kept.EventID)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/roomproto/roomproto/authrules"
@@ -271,5 +273,35 @@ func TestRedactionPermission(t *testing.T) {
 				t.Error("applied")
 			}
 		})
+	}
+}
+
+// TestAppliedRedactionIsAnEvent: ApplyRedaction's output "still has the target's event ID and
+// signatures" (its doc): VerifyEvent on it gives the verdict of a redacted event
+// (VerdictRedact), whatever the size of the redaction it carries in
+// unsigned.redacted_because. With a redaction near the size limit the output exceeds
+// pdu.MaxEventSize and VerifyEvent rejects it as malformed (finding S2).
+func TestAppliedRedactionIsAnEvent(t *testing.T) {
+	for _, ver := range allVersions {
+		for _, reason := range []int{10, 64500} {
+			t.Run(fmt.Sprintf("v%s/reason-%d", ver, reason), func(t *testing.T) {
+				r := threeServers(t, ver)
+				a, b := r.f.servers["a.example"], r.f.servers["b.example"]
+				target := b.send(t, msg("@mod:b.example", "x"))
+				red := b.send(t, draft{Type: pdu.TypeRedaction, Sender: "@mod:b.example", Redacts: target.EventID, Content: map[string]any{"reason": strings.Repeat("r", reason)}})
+				served := a.redacted[target.EventID]
+				if served == nil {
+					t.Fatal("not applied")
+				}
+				_ = red
+				err := signing.VerifyEvent(r.f.v, served, r.f.keys)
+				if signing.VerdictOf(err) > signing.VerdictRedact {
+					if reason > 1000 {
+						knownFinding(t, "S2")
+					}
+					t.Errorf("VerifyEvent of ApplyRedaction's output (%d bytes): %v", len(served), err)
+				}
+			})
+		}
 	}
 }
