@@ -244,3 +244,44 @@ func TestRestrictedJoinRefusals(t *testing.T) {
 		})
 	}
 }
+
+// TestRestrictedJoinSoftFailure: while carol's join through the moderator is in flight,
+// alice demotes the moderator below the invite level. a.example, which has the demotion,
+// soft fails the join (check 6: rule 4.3.5.2 against the current state), though its auth
+// events and the state before it allow it; the resident, which made the join before the
+// demotion, accepts it.
+func TestRestrictedJoinSoftFailure(t *testing.T) {
+	for _, ver := range restrictedVersions {
+		t.Run("v"+ver, func(t *testing.T) {
+			r := restrictedRoom(t, ver)
+			a, b, c := r.f.servers["a.example"], r.f.servers["b.example"], r.f.servers["c.example"]
+			_, raw := joinOver(t, r, b, c, "@carol:c.example", space)
+			users := map[string]any{"@mod:b.example": 0}
+			if !r.f.v.Auth.InfiniteCreatorPower {
+				users[r.creator] = 100
+			}
+			demote := a.build(t, draft{Type: pdu.TypePowerLevels, Sender: r.creator, StateKey: str(""), Content: map[string]any{
+				"users": users, "invite": 50, "kick": 50, "ban": 50, "redact": 50, "state_default": 50, "events_default": 0, "users_default": 0,
+			}})
+			if rc := a.receive(t, "a.example", demote); rc.Outcome != Accepted {
+				t.Fatal(rc.Outcome, rc.Err)
+			}
+			rc := a.receive(t, "b.example", raw)
+			if rc.Outcome != SoftFailed || rc.Rule != ruleNo(r.f.v, "4.3.5.2") || !errors.Is(rc.Err, authrules.ErrRestrictedAuthoriser) {
+				t.Errorf("a: %v rule %s %v", rc.Outcome, rc.Rule, rc.Err)
+			}
+			if rc := b.receive(t, "b.example", raw); rc.Outcome != Accepted {
+				t.Errorf("b: %v %v", rc.Outcome, rc.Err)
+			}
+			// b, once it has the demotion, refuses the next restricted join with a 400
+			// M_UNABLE_TO_GRANT_JOIN: no user of b.example can invite any more.
+			if rc := b.receive(t, "a.example", demote); rc.Outcome != Accepted {
+				t.Fatal(rc.Outcome, rc.Err)
+			}
+			_, err := membership.DecideJoin(membership.JoinRequest{State: b.State(t), UserID: "@dan:c.example", ResidentServer: "b.example", Rooms: space})
+			if !errors.Is(err, membership.ErrNoAuthoriser) {
+				t.Errorf("DecideJoin after the demotion: %v", err)
+			}
+		})
+	}
+}
