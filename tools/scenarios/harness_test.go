@@ -524,6 +524,10 @@ func member(membership string, extra ...any) map[string]any {
 type room struct {
 	f       *federation
 	creator string // @alice:a.example
+	// beforeSendJoin, when set, changes the signed join before send_join (joinOver).
+	beforeSendJoin func([]byte) []byte
+	// knownSendJoin names the finding a failing CheckSendJoinResponse shows.
+	knownSendJoin string
 }
 
 // newRoom creates a room on a.example with the given join rule and power levels users, and

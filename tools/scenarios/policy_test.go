@@ -177,3 +177,116 @@ func TestACLHandshakes(t *testing.T) {
 		})
 	}
 }
+
+// TestPolicyServerJoin: in a room with a Policy Server, the joining server has its join
+// signed by the Policy Server before send_join; the resident's countersignature must keep
+// that signature, or every other server soft fails the join (check 7). When the Policy
+// Server's name is the resident's own (a homeserver that is also the room's Policy Server),
+// SendJoin's CountersignEvent replaces every signature under that name, the Policy Server's
+// ed25519:policy_server one included (finding S4).
+func TestPolicyServerJoin(t *testing.T) {
+	for _, ver := range restrictedVersions {
+		for _, via := range []string{"p.example", "b.example"} {
+			t.Run("v"+ver+"/via-"+via, func(t *testing.T) {
+				r := restrictedRoom(t, ver)
+				v := r.f.v
+				a, b, c := r.f.servers["a.example"], r.f.servers["b.example"], r.f.servers["c.example"]
+				pk, err := signing.NewSigningKey(policyserver.KeyVersion, roomgen.TestKey("policy of "+via).Private.Seed())
+				if err != nil {
+					t.Fatal(err)
+				}
+				a.send(t, draft{Type: policyserver.EventType, Sender: r.creator, StateKey: str(""), Content: map[string]any{
+					"via": via, "public_keys": map[string]any{"ed25519": base64.RawStdEncoding.EncodeToString(pk.Public())},
+				}})
+				if via == "p.example" {
+					p := r.f.addServer("p.example")
+					delete(r.f.servers, "p.example")
+					a.send(t, draft{Type: pdu.TypeMember, Sender: r.creator, StateKey: str("@policy:p.example"), Content: member("invite")})
+					p.current, p.stateAfter, p.store, p.extremity = copyState(a.current), a.stateAfter, a.store, a.extremity
+					pj := p.build(t, draft{Type: pdu.TypeMember, Sender: "@policy:p.example", StateKey: str("@policy:p.example"), Content: member("join")})
+					for _, s := range []*server{a, b, c} {
+						if rc := s.receive(t, "p.example", pj); rc.Outcome != Accepted {
+							t.Fatalf("%s: %v %v", s.name, rc.Outcome, rc.Err)
+						}
+					}
+				}
+				ps, ok := policyserver.Of(a.State(t))
+				if !ok {
+					t.Fatal("no Policy Server in use")
+				}
+				r.beforeSendJoin = func(signed []byte) []byte {
+					resp, err := signing.CountersignEvent(v, signed, via, pk)
+					if err != nil {
+						t.Fatal(err)
+					}
+					ev, _ := pdu.Parse(v, resp)
+					sig, _ := ev.Signatures.Get(via, policyserver.KeyID)
+					body, _ := json.Marshal(map[string]map[string]string{via: {policyserver.KeyID: sig}})
+					out, err := policyserver.AddSignature(v, signed, ps, body)
+					if err != nil {
+						t.Fatalf("AddSignature: %v", err)
+					}
+					return out
+				}
+				if via == "b.example" {
+					r.knownSendJoin = "S4"
+				}
+				join, raw := joinOver(t, r, b, c, "@carol:c.example", space)
+				if err := ps.Check(join); err != nil {
+					if via == "b.example" {
+						knownFinding(t, "S4")
+					}
+					t.Errorf("the join returned by send_join is not recommended: %v", err)
+				}
+				if rc := a.receive(t, "b.example", raw); rc.Outcome != Accepted {
+					t.Errorf("a: %v %v", rc.Outcome, rc.Err)
+				}
+			})
+		}
+	}
+}
+
+// TestPolicyServerInvite: the same as TestPolicyServerJoin for /invite: alice invites a
+// second user of the Policy Server's own homeserver; the invite carries the Policy Server's
+// signature, and SignInvite's countersignature by that homeserver drops it (finding S4), so
+// the other servers soft fail the invite.
+func TestPolicyServerInvite(t *testing.T) {
+	for _, ver := range allVersions {
+		t.Run("v"+ver, func(t *testing.T) {
+			r := threeServers(t, ver)
+			v := r.f.v
+			a, b := r.f.servers["a.example"], r.f.servers["b.example"]
+			p := r.f.addServer("p.example")
+			delete(r.f.servers, "p.example")
+			pk := policyKey(t)
+			a.send(t, draft{Type: policyserver.EventType, Sender: r.creator, StateKey: str(""), Content: map[string]any{
+				"via": "p.example", "public_keys": map[string]any{"ed25519": base64.RawStdEncoding.EncodeToString(pk.Public())},
+			}})
+			a.send(t, draft{Type: pdu.TypeMember, Sender: r.creator, StateKey: str("@policy:p.example"), Content: member("invite")})
+			p.current, p.stateAfter, p.store, p.extremity = copyState(a.current), a.stateAfter, a.store, a.extremity
+			pj := p.build(t, draft{Type: pdu.TypeMember, Sender: "@policy:p.example", StateKey: str("@policy:p.example"), Content: member("join")})
+			for _, s := range r.f.servers {
+				if rc := s.receive(t, "p.example", pj); rc.Outcome != Accepted {
+					t.Fatalf("%s: %v %v", s.name, rc.Outcome, rc.Err)
+				}
+			}
+			ps, _ := policyserver.Of(a.State(t))
+			raw := a.build(t, draft{Type: pdu.TypeMember, Sender: r.creator, StateKey: str("@admin:p.example"), Content: member("invite")})
+			raw, err := policyserver.AddSignature(v, raw, ps, policySign(t, ver, raw, pk))
+			if err != nil {
+				t.Fatal(err)
+			}
+			id, _ := signing.EventID(v, raw)
+			res, err := membership.SignInvite(membership.InviteRequest{RoomVersion: v, RoomID: r.f.roomID, EventID: id, Origin: "a.example",
+				Event: raw, InviteRoomState: rawList(membership.StrippedState(a.State(t))), LocalServer: "p.example", Key: p.key, Keys: r.f.keys})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rc := b.receive(t, "a.example", res.Event)
+			if rc.Outcome != Accepted {
+				knownFinding(t, "S4")
+				t.Errorf("b: the countersigned invite: %v %v", rc.Outcome, rc.Err)
+			}
+		})
+	}
+}

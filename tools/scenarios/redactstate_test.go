@@ -175,3 +175,30 @@ func TestRedactedPowerLevels(t *testing.T) {
 		})
 	}
 }
+
+// TestJoinAfterRedactedPowerLevels: a server joining a room whose power levels were redacted
+// receives them redacted in the send_join response (their content hash fails, their
+// signatures hold), keeps the redacted form and accepts the room.
+func TestJoinAfterRedactedPowerLevels(t *testing.T) {
+	for _, ver := range allVersions {
+		t.Run("v"+ver, func(t *testing.T) {
+			r := newRoom(t, ver, "invite", "b.example")
+			r.inviteAndJoin(t, "@mod:b.example")
+			a, b := r.f.servers["a.example"], r.f.servers["b.example"]
+			redactState(t, r, a.current[sk(pdu.TypePowerLevels, "")])
+			d := r.f.addServer("d.example")
+			delete(r.f.servers, "d.example")
+			inviteOver(t, r, d, "@dave:d.example")
+			r.f.servers["d.example"] = d
+			_, raw := joinOver(t, r, a, d, "@dave:d.example", nil)
+			for _, s := range []*server{a, b, d} {
+				if rc := s.receive(t, "a.example", raw); rc.Outcome != Accepted {
+					t.Errorf("%s: %v %v", s.name, rc.Outcome, rc.Err)
+				}
+			}
+			if d.State(t).PowerLevels().UserLevel("@mod:b.example") != 50 {
+				t.Error("the joiner's power levels")
+			}
+		})
+	}
+}
