@@ -112,7 +112,6 @@ type server struct {
 	stateAfter map[string]map[authrules.StateKey]*pdu.Event
 	current    map[authrules.StateKey]*pdu.Event
 	extremity  string // the last accepted, not soft-failed event
-	depth      int64
 	seq        int
 	// redacted holds the served form of events a redaction was applied to (ApplyRedaction).
 	redacted          map[string][]byte

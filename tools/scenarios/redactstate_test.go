@@ -76,10 +76,7 @@ func TestRedactedRestrictedJoin(t *testing.T) {
 				t.Errorf("v8: the redacted restricted join: %v, want rule 2.2", err)
 			}
 			// A newcomer's view of the room's auth chain, the join in its redacted form.
-			var events []*pdu.Event
-			for _, e := range a.State(t).Events() {
-				events = append(events, e)
-			}
+			events := a.State(t).Events()
 			seen := map[string]bool{}
 			var all []*pdu.Event
 			var walk func(*pdu.Event)
