@@ -233,6 +233,14 @@ func TestTransitionsAgree(t *testing.T) {
 							if authErr == nil && trErr == nil && tr.Rule != authrules.MembershipRule(v, to) {
 								t.Errorf("%s → %s %s: transition rule %s, MembershipRule %s", sender, target, to, tr.Rule, authrules.MembershipRule(v, to))
 							}
+							if authErr == nil {
+								// An event the rules accept is a transition ClassifyMemberEvent knows,
+								// the same CheckTransition found.
+								ct, ok := membership.ClassifyMemberEvent(v, st.Membership(target), ev, rule)
+								if !ok || (trErr == nil && (ct.Action != tr.Action || ct.Rule != tr.Rule)) {
+									t.Errorf("%s → %s %s (from %q): ClassifyMemberEvent %+v %v, CheckTransition %+v", sender, target, to, st.Membership(target), ct.Action, ok, tr.Action)
+								}
+							}
 						}
 					}
 				}

@@ -91,3 +91,22 @@ func TestV12Room(t *testing.T) {
 		t.Errorf("create with a room_id: %v rule %s %v", rc.Outcome, rc.Rule, rc.Err)
 	}
 }
+
+// TestV12CreatorAuthorises: in a v12 restricted room, an additional creator (absent from
+// power levels, infinite power) is the first authoriser of its server and its authorisation
+// passes rule 5.3.5.3 on every server.
+func TestV12CreatorAuthorises(t *testing.T) {
+	r := newRoomWith(t, "12", "restricted", map[string]any{"additional_creators": []any{"@bob:b.example"}}, "b.example", "c.example")
+	r.inviteAndJoin(t, "@mod:b.example")
+	r.inviteAndJoin(t, "@bob:b.example")
+	a, b, c := r.f.servers["a.example"], r.f.servers["b.example"], r.f.servers["c.example"]
+	join, raw := joinOver(t, r, b, c, "@carol:c.example", space)
+	if got, _ := join.ContentString(signing.ContentJoinAuthorisedViaUsersServer); got != "@bob:b.example" {
+		t.Errorf("authoriser %q, want the creator @bob:b.example", got)
+	}
+	for _, s := range []*server{b, a, c} {
+		if rc := s.receive(t, "b.example", raw); rc.Outcome != Accepted || rc.Rule != "5.3.5.3" {
+			t.Errorf("%s: %v rule %s %v", s.name, rc.Outcome, rc.Rule, rc.Err)
+		}
+	}
+}
