@@ -302,3 +302,44 @@ func TestRestrictedJoinSoftFailure(t *testing.T) {
 		})
 	}
 }
+
+// TestAuthoriserSignatureOnLeave: rule 4.2.1 (v8+) applies to every m.room.member event
+// whose content has join_authorised_via_users_server, not to joins alone. A leave carrying
+// one with a forged signature of the authoriser's server is rejected by the receive flow
+// (check 4 with keys). authrules.Options.Keys says that with nil keys "the caller MUST then
+// verify it, as it verifies every signature of a received PDU (check 2)"; but check 2,
+// signing.VerifyEvent, does not cover this signature (RequiredSigners lists the authoriser's
+// server for joins only), so a caller that follows that doc accepts the leave (finding S5).
+func TestAuthoriserSignatureOnLeave(t *testing.T) {
+	for _, ver := range restrictedVersions {
+		t.Run("v"+ver, func(t *testing.T) {
+			r := restrictedRoom(t, ver)
+			a, b, c := r.f.servers["a.example"], r.f.servers["b.example"], r.f.servers["c.example"]
+			_, raw := joinOver(t, r, b, c, "@carol:c.example", space)
+			for _, s := range []*server{b, a, c} {
+				if rc := s.receive(t, "b.example", raw); rc.Outcome != Accepted {
+					t.Fatal(rc.Outcome, rc.Err)
+				}
+			}
+			leave := c.build(t, draft{Type: pdu.TypeMember, Sender: "@carol:c.example", StateKey: str("@carol:c.example"),
+				Content: member("leave", signing.ContentJoinAuthorisedViaUsersServer, "@mod:b.example")})
+			forged := edit(t, leave, func(m map[string]any) {
+				m["signatures"].(map[string]any)["b.example"] = map[string]any{"ed25519:1": "AAAA"}
+			})
+			if rc := a.receive(t, "c.example", forged); rc.Outcome != RejectedAuth || rc.Rule != ruleNo(r.f.v, "4.2.1") || !errors.Is(rc.Err, authrules.ErrAuthoriserSignature) {
+				t.Errorf("with keys: %v rule %s %v", rc.Outcome, rc.Rule, rc.Err)
+			}
+			// The documented alternative: check 2 by VerifyEvent, check 4 without keys.
+			ev, err := signing.ParseEvent(r.f.v, forged)
+			if err != nil {
+				t.Fatal(err)
+			}
+			check2 := signing.VerifyParsedEvent(ev, r.f.keys)
+			check4 := authrules.CheckWithOptions(r.f.v, ev, authEventsOf(t, a, forged), authrules.Options{Create: a.createEvent()})
+			if check2 == nil && check4 == nil {
+				knownFinding(t, "S5")
+				t.Errorf("a leave with a forged authoriser signature passes VerifyEvent and Check without keys")
+			}
+		})
+	}
+}
