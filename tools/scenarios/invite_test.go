@@ -248,3 +248,27 @@ func TestTransitionsAgree(t *testing.T) {
 		}
 	}
 }
+
+// TestKnockThenRestrictedJoin: in a knock_restricted room (v10+), a user who knocked and
+// satisfies an allow condition joins through an authoriser without waiting for an invite:
+// a knock is not an invite, and the join is allowed by rule 4.3.5.3.
+func TestKnockThenRestrictedJoin(t *testing.T) {
+	for _, ver := range []string{"10", "11", "12"} {
+		t.Run("v"+ver, func(t *testing.T) {
+			r := newRoom(t, ver, "knock_restricted", "b.example", "c.example")
+			r.inviteAndJoin(t, "@mod:b.example")
+			a, b, c := r.f.servers["a.example"], r.f.servers["b.example"], r.f.servers["c.example"]
+			c.send(t, draft{Type: pdu.TypeMember, Sender: "@carol:c.example", StateKey: str("@carol:c.example"), Content: member("knock")})
+			d, err := membership.DecideJoin(membership.JoinRequest{State: b.State(t), UserID: "@carol:c.example", ResidentServer: "b.example", Rooms: space})
+			if err != nil || d.Basis != membership.BasisCondition {
+				t.Fatalf("DecideJoin: %+v %v", d, err)
+			}
+			_, raw := joinOver(t, r, b, c, "@carol:c.example", space)
+			for _, s := range []*server{b, a, c} {
+				if rc := s.receive(t, "b.example", raw); rc.Outcome != Accepted || rc.Rule != ruleNo(r.f.v, "4.3.5.3") {
+					t.Errorf("%s: %v rule %s %v", s.name, rc.Outcome, rc.Rule, rc.Err)
+				}
+			}
+		})
+	}
+}
