@@ -343,3 +343,61 @@ func TestAuthoriserSignatureOnLeave(t *testing.T) {
 		})
 	}
 }
+
+// TestNonFederatingRoom: in a room whose create event has "m.federate": false, auth rule 3
+// rejects every event whose sender's domain is not the create event's sender's, so no user of
+// another server can join or knock. send_join refuses the join by the auth rules (403, rule
+// 3); but make_join (DecideJoin, MakeJoin), make_knock (DecideKnock) and CheckTransition answer
+// as if the room federated: they hand out a template, and CheckTransition calls the join
+// possible, disagreeing with the auth rules (finding S6).
+func TestNonFederatingRoom(t *testing.T) {
+	for _, ver := range allVersions {
+		for _, rule := range []string{"public", "knock"} {
+			v := mustVersion(t, ver)
+			if rule == "knock" && !v.Auth.Knocking {
+				continue
+			}
+			t.Run("v"+ver+"/"+rule, func(t *testing.T) {
+				r := newRoomWith(t, ver, rule, map[string]any{"m.federate": false}, "b.example")
+				a, b := r.f.servers["a.example"], r.f.servers["b.example"]
+				user := "@bo:b.example"
+				st := a.State(t)
+				ext := a.store[a.extremity]
+				opts := membership.TemplateOptions{Origin: "a.example", OriginServerTS: r.f.now(), PrevEvents: []string{ext.EventID}, Depth: ext.Depth + 1}
+				// The auth rules: rule 3 rejects the remote user's join (or knock).
+				to := "join"
+				if rule == "knock" {
+					to = "knock"
+				}
+				raw := b.build(t, draft{Type: pdu.TypeMember, Sender: user, StateKey: str(user), Content: member(to)})
+				ev, _ := signing.ParseEvent(v, raw)
+				if err := st.Check(ev, r.f.keys); ruleOf(err) != ruleNo(v, "3") || !errors.Is(err, authrules.ErrNotFederated) {
+					t.Fatalf("auth rules: %v, want rule %s", err, ruleNo(v, "3"))
+				}
+				var failures []string
+				if rule == "public" {
+					_, tmpl, err := membership.MakeJoin(membership.JoinRequest{State: st, UserID: user, ResidentServer: "a.example", Origin: "b.example"}, opts)
+					if err == nil {
+						failures = append(failures, "MakeJoin allows the join")
+						// send_join: refused by the auth rules.
+						signed, _ := membership.SignTemplate(v, tmpl.Event, "b.example", r.f.now(), "$j:b.example", "b.example", b.key)
+						_, err := membership.SendJoin(membership.SendJoinRequest{State: st, ResidentServer: "a.example", Origin: "b.example", Event: signed, Key: a.key, Keys: r.f.keys})
+						var me *membership.Error
+						if !errors.As(err, &me) || me.Status != 403 || !errors.Is(err, authrules.ErrNotFederated) {
+							t.Errorf("SendJoin: %v", err)
+						}
+					}
+				} else if err := membership.DecideKnock(st, user); err == nil {
+					failures = append(failures, "DecideKnock allows the knock")
+				}
+				if _, err := membership.CheckTransition(st, user, user, to); err == nil {
+					failures = append(failures, "CheckTransition allows the "+to)
+				}
+				if len(failures) > 0 {
+					knownFinding(t, "S6")
+					t.Errorf("a remote user of a non-federating room: %v", failures)
+				}
+			})
+		}
+	}
+}
