@@ -207,6 +207,42 @@ func TestTransitionsAgree(t *testing.T) {
 				if v.Auth.Knocking {
 					tos = append(tos, "knock")
 				}
+				// DecideJoin, as the resident a.example, against the rules on the join it leads to.
+				inSpace := membership.KnownRooms{"!space:a.example": {}}
+				for _, u := range users {
+					inSpace["!space:a.example"][u] = "join"
+				}
+				for _, u := range users {
+					d, derr := membership.DecideJoin(membership.JoinRequest{State: st, UserID: u, ResidentServer: "a.example", Rooms: inSpace})
+					srv, _ := signing.ServerName(u)
+					content := member("join")
+					if derr == nil && d.AuthorisingUser != "" {
+						content[signing.ContentJoinAuthorisedViaUsersServer] = d.AuthorisingUser
+					}
+					raw := r.f.servers[srv].build(t, draft{Type: pdu.TypeMember, Sender: u, StateKey: str(u), Content: content})
+					if d.AuthorisingUser != "" {
+						var err error
+						if raw, err = signing.CountersignEvent(v, raw, "a.example", a.key); err != nil {
+							t.Fatal(err)
+						}
+					}
+					ev, err := signing.ParseEvent(v, raw)
+					if err != nil {
+						t.Fatal(err)
+					}
+					authErr := st.Check(ev, r.f.keys)
+					if (derr == nil) != (authErr == nil) {
+						t.Errorf("join of %s (from %q): DecideJoin %+v %v; auth rules %v", u, st.Membership(u), d, derr, authErr)
+					}
+					if v.Auth.Knocking {
+						raw := r.f.servers[srv].build(t, draft{Type: pdu.TypeMember, Sender: u, StateKey: str(u), Content: member("knock")})
+						ev, _ := signing.ParseEvent(v, raw)
+						kerr := membership.DecideKnock(st, u)
+						if authErr := st.Check(ev, r.f.keys); (kerr == nil) != (authErr == nil) {
+							t.Errorf("knock of %s (from %q): DecideKnock %v; auth rules %v", u, st.Membership(u), kerr, authErr)
+						}
+					}
+				}
 				for _, sender := range users {
 					for _, target := range users {
 						for _, to := range tos {
