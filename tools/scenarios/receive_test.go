@@ -104,6 +104,22 @@ func TestReceiveChecks(t *testing.T) {
 				}
 			}
 
+			// Check 2, key validity: b.example's key expired before the event's timestamp. From
+			// v5 the key may not be used (fetch fresher keys); before v5 it is used.
+			expired := c.build(t, msg("@carol:c.example", "late"))
+			saved := r.f.keys["c.example"]
+			r.f.keys["c.example"] = map[string]signing.PublicKey{"ed25519:1": {Key: saved["ed25519:1"].Key, ValidUntilTS: 1000}}
+			ev, _ := signing.ParseEvent(v, expired)
+			err = signing.VerifyParsedEvent(ev, r.f.keys)
+			r.f.keys["c.example"] = saved
+			if v.Signing.EnforceKeyValidity {
+				if !errors.Is(err, signing.ErrKeyExpired) || signing.VerdictOf(err) != signing.VerdictNeedKey {
+					t.Errorf("expired key: %v", err)
+				}
+			} else if err != nil {
+				t.Errorf("expired key before v5: %v", err)
+			}
+
 			// Check 3: the content changed in transit: the redacted form is kept, with the same
 			// event ID, and it is accepted (a message needs no content).
 			orig := c.build(t, msg("@carol:c.example", "secret"))
