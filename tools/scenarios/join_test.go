@@ -401,3 +401,55 @@ func TestNonFederatingRoom(t *testing.T) {
 		}
 	}
 }
+
+// TestHandshakeUnknownKeys: a handshake event signed by a server whose key the receiver does
+// not hold yet. The refusal is a 400 (SendJoin, SignInvite) or a 502 (CheckSendJoinResponse)
+// *membership.Error, as for a forged signature; only errors.Is(err, signing.ErrUnknownKey)
+// (or signing.VerdictOf of its cause) tells that fetching the key and trying again could
+// succeed. The docs of these functions do not say so, unlike CheckStrippedState's
+// (finding S10, a doc gap; this test passes and records the behaviour).
+func TestHandshakeUnknownKeys(t *testing.T) {
+	for _, ver := range restrictedVersions {
+		t.Run("v"+ver, func(t *testing.T) {
+			r := restrictedRoom(t, ver)
+			a, b, c := r.f.servers["a.example"], r.f.servers["b.example"], r.f.servers["c.example"]
+			v := r.f.v
+			st := b.State(t)
+			ext := b.store[b.extremity]
+			_, tmpl, err := membership.MakeJoin(membership.JoinRequest{State: st, UserID: "@carol:c.example", ResidentServer: "b.example", Rooms: space},
+				membership.TemplateOptions{Origin: "b.example", OriginServerTS: r.f.now(), PrevEvents: []string{ext.EventID}, Depth: ext.Depth + 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			signed, _ := membership.SignTemplate(v, tmpl.Event, "c.example", r.f.now(), "", "c.example", c.key)
+			without := func(server string) signing.KeyRing {
+				k := signing.KeyRing{}
+				for s, m := range r.f.keys {
+					if s != server {
+						k[s] = m
+					}
+				}
+				return k
+			}
+			check := func(what string, err error, status int) {
+				t.Helper()
+				var me *membership.Error
+				if !errors.As(err, &me) || me.Status != status || !errors.Is(err, signing.ErrUnknownKey) {
+					t.Errorf("%s: %v, want a %d wrapping signing.ErrUnknownKey", what, err, status)
+				}
+			}
+			_, err = membership.SendJoin(membership.SendJoinRequest{State: st, ResidentServer: "b.example", Rooms: space, Event: signed, Key: b.key, Keys: without("c.example")})
+			check("SendJoin", err, 400)
+			res, err := membership.SendJoin(membership.SendJoinRequest{State: st, ResidentServer: "b.example", Rooms: space, Event: signed, Key: b.key, Keys: r.f.keys})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = membership.CheckSendJoinResponse(v, signed, res.Event, "b.example", without("b.example"))
+			check("CheckSendJoinResponse", err, 502)
+			inv := a.build(t, draft{Type: pdu.TypeMember, Sender: r.creator, StateKey: str("@x:c.example"), Content: member("invite")})
+			_, err = membership.SignInvite(membership.InviteRequest{RoomVersion: v, Event: inv, LocalServer: "c.example", Key: c.key, Keys: without("a.example"),
+				InviteRoomState: rawList(membership.StrippedState(a.State(t)))})
+			check("SignInvite", err, 400)
+		})
+	}
+}
