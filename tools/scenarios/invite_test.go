@@ -185,102 +185,115 @@ func knockAllowRule(v interface{ AdditionalCreators() bool }) string { return "4
 func TestTransitionsAgree(t *testing.T) {
 	for _, ver := range allVersions {
 		for _, rule := range []string{"invite", "public", "knock", "restricted", "knock_restricted"} {
-			v := mustVersion(t, ver)
-			if !membership.JoinRuleSupported(v, rule) {
-				continue
-			}
-			t.Run("v"+ver+"/"+rule, func(t *testing.T) {
-				r := newRoom(t, ver, rule, "b.example", "c.example")
-				a, c := r.f.servers["a.example"], r.f.servers["c.example"]
-				r.inviteAndJoin(t, "@mod:b.example")
-				r.inviteAndJoin(t, "@carol:c.example")
-				a.send(t, draft{Type: pdu.TypeMember, Sender: r.creator, StateKey: str("@erin:c.example"), Content: member("invite")})
-				a.send(t, draft{Type: pdu.TypeMember, Sender: r.creator, StateKey: str("@frank:c.example"), Content: member("ban")})
-				r.inviteAndJoin(t, "@hank:c.example")
-				c.send(t, draft{Type: pdu.TypeMember, Sender: "@hank:c.example", StateKey: str("@hank:c.example"), Content: member("leave")})
-				if membership.KnockAllowedByJoinRule(v, rule) {
-					c.send(t, draft{Type: pdu.TypeMember, Sender: "@gina:c.example", StateKey: str("@gina:c.example"), Content: member("knock")})
+			for _, levels := range []string{"even", "spread"} {
+				v := mustVersion(t, ver)
+				if !membership.JoinRuleSupported(v, rule) {
+					continue
 				}
-				st := a.State(t)
-				users := []string{r.creator, "@mod:b.example", "@carol:c.example", "@erin:c.example", "@frank:c.example", "@gina:c.example", "@hank:c.example", "@ivan:c.example"}
-				tos := []string{"join", "invite", "leave", "ban"}
-				if v.Auth.Knocking {
-					tos = append(tos, "knock")
-				}
-				// DecideJoin, as the resident a.example, against the rules on the join it leads to.
-				inSpace := membership.KnownRooms{"!space:a.example": {}}
-				for _, u := range users {
-					inSpace["!space:a.example"][u] = "join"
-				}
-				for _, u := range users {
-					d, derr := membership.DecideJoin(membership.JoinRequest{State: st, UserID: u, ResidentServer: "a.example", Rooms: inSpace})
-					srv, _ := signing.ServerName(u)
-					content := member("join")
-					if derr == nil && d.AuthorisingUser != "" {
-						content[signing.ContentJoinAuthorisedViaUsersServer] = d.AuthorisingUser
+				t.Run("v"+ver+"/"+rule+"/"+levels, func(t *testing.T) {
+					r := newRoom(t, ver, rule, "b.example", "c.example")
+					a, c := r.f.servers["a.example"], r.f.servers["c.example"]
+					r.inviteAndJoin(t, "@mod:b.example")
+					r.inviteAndJoin(t, "@carol:c.example")
+					a.send(t, draft{Type: pdu.TypeMember, Sender: r.creator, StateKey: str("@erin:c.example"), Content: member("invite")})
+					a.send(t, draft{Type: pdu.TypeMember, Sender: r.creator, StateKey: str("@frank:c.example"), Content: member("ban")})
+					r.inviteAndJoin(t, "@hank:c.example")
+					c.send(t, draft{Type: pdu.TypeMember, Sender: "@hank:c.example", StateKey: str("@hank:c.example"), Content: member("leave")})
+					if membership.KnockAllowedByJoinRule(v, rule) {
+						c.send(t, draft{Type: pdu.TypeMember, Sender: "@gina:c.example", StateKey: str("@gina:c.example"), Content: member("knock")})
 					}
-					raw := r.f.servers[srv].build(t, draft{Type: pdu.TypeMember, Sender: u, StateKey: str(u), Content: content})
-					if d.AuthorisingUser != "" {
-						var err error
-						if raw, err = signing.CountersignEvent(v, raw, "a.example", a.key); err != nil {
-							t.Fatal(err)
+					if levels == "spread" {
+						// Every threshold apart: invite 30, kick 40, ban 60; the moderator at 55 and
+						// carol at 35, hank at 45 (left), erin at 65 (invited).
+						pl := map[string]any{"@mod:b.example": 55, "@carol:c.example": 35, "@hank:c.example": 45, "@erin:c.example": 65}
+						if !v.Auth.InfiniteCreatorPower {
+							pl[r.creator] = 100
 						}
+						a.send(t, draft{Type: pdu.TypePowerLevels, Sender: r.creator, StateKey: str(""), Content: map[string]any{
+							"users": pl, "invite": 30, "kick": 40, "ban": 60, "redact": 50, "state_default": 50, "events_default": 0, "users_default": 0,
+						}})
 					}
-					ev, err := signing.ParseEvent(v, raw)
-					if err != nil {
-						t.Fatal(err)
-					}
-					authErr := st.Check(ev, r.f.keys)
-					if (derr == nil) != (authErr == nil) {
-						t.Errorf("join of %s (from %q): DecideJoin %+v %v; auth rules %v", u, st.Membership(u), d, derr, authErr)
-					}
+					st := a.State(t)
+					users := []string{r.creator, "@mod:b.example", "@carol:c.example", "@erin:c.example", "@frank:c.example", "@gina:c.example", "@hank:c.example", "@ivan:c.example"}
+					tos := []string{"join", "invite", "leave", "ban"}
 					if v.Auth.Knocking {
-						raw := r.f.servers[srv].build(t, draft{Type: pdu.TypeMember, Sender: u, StateKey: str(u), Content: member("knock")})
-						ev, _ := signing.ParseEvent(v, raw)
-						kerr := membership.DecideKnock(st, u)
-						if authErr := st.Check(ev, r.f.keys); (kerr == nil) != (authErr == nil) {
-							t.Errorf("knock of %s (from %q): DecideKnock %v; auth rules %v", u, st.Membership(u), kerr, authErr)
-						}
+						tos = append(tos, "knock")
 					}
-				}
-				for _, sender := range users {
-					for _, target := range users {
-						for _, to := range tos {
-							if to == "join" || to == "knock" {
-								if sender != target {
-									continue // the rules reject these whatever the state (4.3.2, 4.7.2)
-								}
-							}
-							srv, _ := signing.ServerName(sender)
-							s := r.f.servers[srv]
-							raw := s.build(t, draft{Type: pdu.TypeMember, Sender: sender, StateKey: str(target), Content: member(to)})
-							ev, err := signing.ParseEvent(v, raw)
-							if err != nil {
+					// DecideJoin, as the resident a.example, against the rules on the join it leads to.
+					inSpace := membership.KnownRooms{"!space:a.example": {}}
+					for _, u := range users {
+						inSpace["!space:a.example"][u] = "join"
+					}
+					for _, u := range users {
+						d, derr := membership.DecideJoin(membership.JoinRequest{State: st, UserID: u, ResidentServer: "a.example", Rooms: inSpace})
+						srv, _ := signing.ServerName(u)
+						content := member("join")
+						if derr == nil && d.AuthorisingUser != "" {
+							content[signing.ContentJoinAuthorisedViaUsersServer] = d.AuthorisingUser
+						}
+						raw := r.f.servers[srv].build(t, draft{Type: pdu.TypeMember, Sender: u, StateKey: str(u), Content: content})
+						if d.AuthorisingUser != "" {
+							var err error
+							if raw, err = signing.CountersignEvent(v, raw, "a.example", a.key); err != nil {
 								t.Fatal(err)
 							}
-							authErr := st.Check(ev, r.f.keys)
-							tr, trErr := membership.CheckTransition(st, sender, target, to)
-							if to == "join" && trErr == nil && tr.Authoriser {
-								continue // CheckTransition does not check allow conditions: DecideJoin does
+						}
+						ev, err := signing.ParseEvent(v, raw)
+						if err != nil {
+							t.Fatal(err)
+						}
+						authErr := st.Check(ev, r.f.keys)
+						if (derr == nil) != (authErr == nil) {
+							t.Errorf("join of %s (from %q): DecideJoin %+v %v; auth rules %v", u, st.Membership(u), d, derr, authErr)
+						}
+						if v.Auth.Knocking {
+							raw := r.f.servers[srv].build(t, draft{Type: pdu.TypeMember, Sender: u, StateKey: str(u), Content: member("knock")})
+							ev, _ := signing.ParseEvent(v, raw)
+							kerr := membership.DecideKnock(st, u)
+							if authErr := st.Check(ev, r.f.keys); (kerr == nil) != (authErr == nil) {
+								t.Errorf("knock of %s (from %q): DecideKnock %v; auth rules %v", u, st.Membership(u), kerr, authErr)
 							}
-							if (authErr == nil) != (trErr == nil) {
-								t.Errorf("%s → %s %s (from %q): auth rules %v; CheckTransition %+v %v", sender, target, to, st.Membership(target), authErr, tr.Action, trErr)
-							}
-							if authErr == nil && trErr == nil && tr.Rule != authrules.MembershipRule(v, to) {
-								t.Errorf("%s → %s %s: transition rule %s, MembershipRule %s", sender, target, to, tr.Rule, authrules.MembershipRule(v, to))
-							}
-							if authErr == nil {
-								// An event the rules accept is a transition ClassifyMemberEvent knows,
-								// the same CheckTransition found.
-								ct, ok := membership.ClassifyMemberEvent(v, st.Membership(target), ev, rule)
-								if !ok || (trErr == nil && (ct.Action != tr.Action || ct.Rule != tr.Rule)) {
-									t.Errorf("%s → %s %s (from %q): ClassifyMemberEvent %+v %v, CheckTransition %+v", sender, target, to, st.Membership(target), ct.Action, ok, tr.Action)
+						}
+					}
+					for _, sender := range users {
+						for _, target := range users {
+							for _, to := range tos {
+								if to == "join" || to == "knock" {
+									if sender != target {
+										continue // the rules reject these whatever the state (4.3.2, 4.7.2)
+									}
+								}
+								srv, _ := signing.ServerName(sender)
+								s := r.f.servers[srv]
+								raw := s.build(t, draft{Type: pdu.TypeMember, Sender: sender, StateKey: str(target), Content: member(to)})
+								ev, err := signing.ParseEvent(v, raw)
+								if err != nil {
+									t.Fatal(err)
+								}
+								authErr := st.Check(ev, r.f.keys)
+								tr, trErr := membership.CheckTransition(st, sender, target, to)
+								if to == "join" && trErr == nil && tr.Authoriser {
+									continue // CheckTransition does not check allow conditions: DecideJoin does
+								}
+								if (authErr == nil) != (trErr == nil) {
+									t.Errorf("%s → %s %s (from %q): auth rules %v; CheckTransition %+v %v", sender, target, to, st.Membership(target), authErr, tr.Action, trErr)
+								}
+								if authErr == nil && trErr == nil && tr.Rule != authrules.MembershipRule(v, to) {
+									t.Errorf("%s → %s %s: transition rule %s, MembershipRule %s", sender, target, to, tr.Rule, authrules.MembershipRule(v, to))
+								}
+								if authErr == nil {
+									// An event the rules accept is a transition ClassifyMemberEvent knows,
+									// the same CheckTransition found.
+									ct, ok := membership.ClassifyMemberEvent(v, st.Membership(target), ev, rule)
+									if !ok || (trErr == nil && (ct.Action != tr.Action || ct.Rule != tr.Rule)) {
+										t.Errorf("%s → %s %s (from %q): ClassifyMemberEvent %+v %v, CheckTransition %+v", sender, target, to, st.Membership(target), ct.Action, ok, tr.Action)
+									}
 								}
 							}
 						}
 					}
-				}
-			})
+				})
+			}
 		}
 	}
 }
