@@ -141,10 +141,15 @@ func FuzzCountersignEvent(f *testing.F) {
 		if err1 != nil || err2 != nil || !bytes.Equal(a, b) {
 			t.Fatalf("changed beyond its signatures (%v, %v):\n%s\n%s", err1, err2, a, b)
 		}
-		// Every other member of `signatures` is kept as it is; b.example's entry is replaced.
+		// Every other member of `signatures` is kept as it is; b.example's entry is replaced,
+		// but for its Policy Server signature.
 		want := signatureMembers(t, data)
 		got := signatureMembers(t, out)
+		ps, hasPS := want["b.example"]["ed25519:policy_server"]
 		want["b.example"] = map[string]string{"ed25519:1": got["b.example"]["ed25519:1"]}
+		if hasPS {
+			want["b.example"]["ed25519:policy_server"] = ps
+		}
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("signatures changed:\n%v\n%v", want, got)
 		}
@@ -266,4 +271,49 @@ func FuzzSignEvent(f *testing.F) {
 		}
 		fuzzSignatureVerifies(t, v, out, keys)
 	})
+}
+
+// TestCountersignEventKeepsPolicyServerSignature: a server that is also the room's Policy Server
+// countersigns (send_join, /invite) an event that already carries its Policy Server signature:
+// the `ed25519:policy_server` signature stays beside the new one (server-server-api "Validating
+// Policy Server signatures": it "appears alongside the normal event signatures"; the key ID is
+// "*always* ed25519:policy_server"), while its other stale signatures are still replaced.
+// Found by tools/scenarios (S4): SendJoin's answer lost the signature and
+// CheckSendJoinResponse refused it.
+func TestCountersignEventKeepsPolicyServerSignature(t *testing.T) {
+	v := version(t, "10")
+	event := []byte(`{"room_id":"!r:a.example","sender":"@zed:z.example","type":"m.room.member","state_key":"@zed:z.example",
+		"content":{"membership":"join"},"origin_server_ts":1700000000000,"depth":3,"prev_events":[],"auth_events":[]}`)
+	_, zKey := testKey(t, "z.example")
+	signed, err := SignEvent(v, event, "z.example", zKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, psKey := testKey(t, "b.example:policy_server") // key ID ed25519:policy_server
+	withPS, err := CountersignEvent(v, signed, "b.example", psKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	psSig := signatureMembers(t, withPS)["b.example"]["ed25519:policy_server"]
+	// A stale signature under b.example, which must go.
+	withPS = setFields(t, withPS, map[string]json.RawMessage{"signatures": json.RawMessage(
+		`{"b.example":{"ed25519:old":"AAAA","ed25519:policy_server":` + psSig + `},"z.example":` +
+			string(field(t, field(t, withPS, "signatures"), "z.example")) + `}`)})
+	_, bKey := testKey(t, "b.example")
+	out, err := CountersignEvent(v, withPS, "b.example", bKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := signatureMembers(t, out)["b.example"]
+	if len(got) != 2 || got["ed25519:policy_server"] != psSig || got["ed25519:1"] == "" {
+		t.Fatalf("b.example's signatures %v; want its new ed25519:1 and the Policy Server's %s", got, psSig)
+	}
+	ev, err := ParseEvent(v, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := KeyRing{"b.example": {"ed25519:1": {Key: bKey.Public()}, "ed25519:policy_server": {Key: psKey.Public()}}}
+	if err := VerifyEventSignature(ev, "b.example", keys); err != nil {
+		t.Fatalf("b.example's signatures do not verify: %v", err)
+	}
 }

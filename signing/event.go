@@ -92,7 +92,11 @@ func SignEvent(v roomversion.Version, event []byte, serverName string, key Signi
 // `signatures`) does not change. Signatures already under serverName are replaced by the new
 // one: on an event another server made they can only be forged or stale, and a receiver that
 // knows the key of one of them would reject the event for it (every known-key signature of a
-// required server must hold). It is what a resident server does on /send_join (joins-v2.yaml: "including a
+// required server must hold). The one exception is a signature by the key ID
+// `ed25519:policy_server`, kept as it is: when serverName is also the room's Policy Server, it
+// is that Policy Server's signature, which "appears alongside the normal event signatures" and is
+// checked with the room's `m.room.policy` key, not the server's (server-server-api "Validating
+// Policy Server signatures"; package policyserver). It is what a resident server does on /send_join (joins-v2.yaml: "including a
 // signature from the resident server") and an invited server on /invite (invites-v2.yaml: "the
 // event with the invited server's signature added. All other fields of the events should
 // remain untouched"). [SignEvent], which computes `hashes` anew, is for the event's origin: a

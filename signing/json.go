@@ -328,9 +328,16 @@ func signCanonicalWith(canon, msgSource []byte, serverName string, key SigningKe
 	return res, nil
 }
 
+// policyServerKeyID is the key ID of a Policy Server's signature, which stands under the
+// Policy Server's server name beside its homeserver signatures: "The Key ID for the ed25519 key
+// in m.room.policy is *always* ed25519:policy_server" (server-server-api "Validating Policy
+// Server signatures").
+const policyServerKeyID = "ed25519:policy_server"
+
 // appendWithSignature writes the `signatures` object sigsRaw (canonical JSON, nil when absent)
 // with the signature sig of serverName by keyID added: the signer's other signatures are kept
-// (dropped with replace) and one by the same key ID is replaced; every other member is copied
+// (with replace, dropped but for its policyServerKeyID one) and one by the same key ID is
+// replaced; every other member is copied
 // byte for byte. The members are not in canonical order: the caller sorts them. The signer's
 // entry must be an object ([ErrMalformed] otherwise).
 func appendWithSignature(dst, sigsRaw []byte, serverName, keyID, sig string, replace bool) ([]byte, error) {
@@ -369,16 +376,16 @@ func appendWithSignature(dst, sigsRaw []byte, serverName, keyID, sig string, rep
 			signed = true
 			member(rawServer)
 			dst = append(dst, '{')
-			if !replace {
-				jsonscan.EachMember(sigsRaw, vs, func(rawKeyID []byte, _, kvs int) int {
-					kve := jsonscan.SkipValue(sigsRaw, kvs)
-					if kve >= 0 && !rawKeyIs(rawKeyID, keyID) {
-						dst = append(append(append(dst, '"'), rawKeyID...), '"', ':')
-						dst = append(append(dst, sigsRaw[kvs:kve]...), ',')
-					}
-					return kve
-				})
-			}
+			jsonscan.EachMember(sigsRaw, vs, func(rawKeyID []byte, _, kvs int) int {
+				kve := jsonscan.SkipValue(sigsRaw, kvs)
+				// With replace only the Policy Server's signature is kept: it is no
+				// signature by the server's published keys (see CountersignEvent).
+				if kve >= 0 && !rawKeyIs(rawKeyID, keyID) && (!replace || rawKeyIs(rawKeyID, policyServerKeyID)) {
+					dst = append(append(append(dst, '"'), rawKeyID...), '"', ':')
+					dst = append(append(dst, sigsRaw[kvs:kve]...), ',')
+				}
+				return kve
+			})
 			own()
 			dst = append(dst, '}')
 			return ve
