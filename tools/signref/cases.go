@@ -217,6 +217,10 @@ func corner(r *rand.Rand, ev M, w int, self string) string {
 		return "sigs-other"
 	case 10:
 		ev["signatures"] = M{self: M{"ed25519:1": authgen.DummySig, "ed25519:old": authgen.DummySig}}
+		if r.Intn(2) == 0 {
+			// the signer is also the room's Policy Server: its signature stays (signing 13)
+			ev["signatures"].(M)[self].(M)["ed25519:policy_server"] = authgen.DummySig
+		}
 		return "sigs-self"
 	case 11:
 		ev["signatures"] = M{self: M{"ed25519:1": authgen.DummySig}, "z.example": "not-object"}

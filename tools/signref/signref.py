@@ -310,10 +310,12 @@ def sign_event(v, ev, server, priv, kv, amb, counter):
             # countersigning an event replaces signatures already under its name is not said.
             # signing 13 (docs/decisions.md): CountersignEvent replaces the signer's whole
             # entry (a stale or forged signature by a key a receiver knows would get the event
-            # rejected).
+            # rejected), but for an `ed25519:policy_server` signature: server-server-api
+            # "Validating Policy Server signatures" puts it "alongside the normal event
+            # signatures" of the Policy Server's name.
             amb.add("countersign-own-other-keyid")
             if DECISIONS:
-                ev["signatures"][server] = {}
+                ev["signatures"][server] = {k: x for k, x in ent.items() if k == "ed25519:policy_server"}
     stripped = redact(v, ev, amb)
     signed = sign_json(stripped, priv, kv, server, amb)
     # "Copy the signatures from the stripped event to the original event."
