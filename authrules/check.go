@@ -519,11 +519,8 @@ func (c *checker) checkDependentMember(ev *pdu.Event, mc *memberContent) *Reject
 		return c.reject(rAuthNoCreate, ErrAuthEventNoCreate, "no m.room.create event")
 	}
 	// 3: m.federate.
-	if !s.federate {
-		if d, _ := domainOf(ev.Sender); d != s.createDomain {
-			return c.reject(rFederate, ErrNotFederated,
-				"m.federate is false and sender "+strconv.Quote(ev.Sender)+" is not from the creator's server "+strconv.Quote(s.createDomain))
-		}
+	if rej := s.federationRejection(ev.Sender); rej != nil {
+		return rej
 	}
 	// 4 (v1-5): m.room.aliases.
 	if c.v.Auth.SpecialCaseAliases && ev.Type == pdu.TypeAliases {

@@ -245,6 +245,41 @@ func (s *State) Room() string {
 	return s.room
 }
 
+// CheckFederation applies the m.federate rule (rule 3 of room versions 1-11, rule 4 of 12) to
+// a user who is not yet the sender of an event, as a resident server must before it offers a
+// join or knock template (membership): "If the content of the m.room.create event in the room
+// state has the property m.federate set to false, and the sender domain of the event does not
+// match the sender domain of the create event, reject." It returns nil when the rule lets
+// userID's server send events into the room (also when the state has no create event, which
+// fails other rules), and otherwise a *Rejection matching ErrNotFederated with the rule's
+// number, exactly as Check rejects such a user's event. A nil State gives an error matching
+// ErrInvalidState.
+func (s *State) CheckFederation(userID string) error {
+	if s == nil {
+		return errNilState
+	}
+	if s.create == nil {
+		return nil
+	}
+	if rej := s.federationRejection(userID); rej != nil {
+		return rej
+	}
+	return nil
+}
+
+// federationRejection is rule 3 (v12: 4) for sender, the state's create event being known:
+// nil when m.federate is not false or sender is of the create event's server.
+func (s *State) federationRejection(sender string) *Rejection {
+	if s.federate {
+		return nil
+	}
+	if d, _ := domainOf(sender); d != s.createDomain {
+		return newRejection(s.nums[rFederate], SeverityError, ErrNotFederated,
+			"m.federate is false and sender "+strconv.Quote(sender)+" is not from the creator's server "+strconv.Quote(s.createDomain))
+	}
+	return nil
+}
+
 // Get returns the state event with the given type and state key, or nil.
 func (s *State) Get(eventType, stateKey string) *pdu.Event {
 	if s == nil {

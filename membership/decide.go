@@ -119,6 +119,9 @@ type JoinDecision struct {
 //   - first the request itself, when req.Ver or req.Origin are set ([CheckMakeRequest]): a
 //     room version the requesting server does not support, 400 M_INCOMPATIBLE_ROOM_VERSION; a
 //     user not of the requesting server, 403 M_FORBIDDEN;
+//   - a room whose create event sets m.federate to false, for a user of another server than
+//     the create event's: 403 M_FORBIDDEN, reason ErrNotFederated (rule 3, v12 rule 4, comes
+//     before the membership rules: [authrules.State.CheckFederation]);
 //   - a banned user: 403 M_FORBIDDEN (rule 4.3.3 comes before every join rule);
 //   - a join rule the room version does not define (restricted before v8, knock_restricted
 //     before v10, knock before v7, private, none): 403 M_FORBIDDEN, even for invited users
@@ -149,6 +152,9 @@ func DecideJoin(req JoinRequest) (JoinDecision, error) {
 	}
 	v := s.Version()
 	if err := CheckMakeRequest(v, req.UserID, req.Origin, req.Ver); err != nil {
+		return JoinDecision{}, err
+	}
+	if err := federationRefusal(s, req.UserID); err != nil {
 		return JoinDecision{}, err
 	}
 	current := s.Membership(req.UserID)

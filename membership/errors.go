@@ -3,6 +3,7 @@ package membership
 import (
 	"errors"
 	"fmt"
+	"github.com/roomproto/roomproto/authrules"
 
 	"github.com/roomproto/roomproto/canonicaljson"
 )
@@ -101,7 +102,26 @@ var (
 	// ErrInsufficientPower: the transition exists but the sender lacks the power level or
 	// membership it needs.
 	ErrInsufficientPower = errors.New("sender lacks the required power level or membership")
+	// ErrNotFederated: the room's create event sets m.federate to false and the user is not
+	// of the create event's server, so every event of the user fails auth rule 3 (rule 4 in
+	// room version 12) before any membership rule is read (403 M_FORBIDDEN; Err holds the
+	// authrules rejection, [authrules.State.CheckFederation]).
+	ErrNotFederated = errors.New("room does not federate with the user's server")
 )
+
+// federationRefusal is the 403 for a user whose server the room does not federate with (auth
+// rule 3, v12 4), nil when it does.
+func federationRefusal(s *authrules.State, userID string) error {
+	err := s.CheckFederation(userID)
+	if err == nil {
+		return nil
+	}
+	var rej *authrules.Rejection
+	if errors.As(err, &rej) {
+		return newError(403, ErrCodeForbidden, ErrNotFederated, err, "%s (auth rule %s)", rej.Reason, rej.Rule)
+	}
+	return invalidParam(ErrBadInput, err, "%v", err)
+}
 
 // Error is the one error type of this package: a refusal ready to be sent as the Matrix error
 // response (spec: client-server-api "Standard error response"): an HTTP status, an errcode

@@ -50,6 +50,8 @@ type roomSpec struct {
 	PowerLevels json.RawMessage `json:"power_levels"`
 	// Members maps users to memberships, applied in user ID order after the creator's join.
 	Members map[string]string `json:"members"`
+	// CreateContent holds more keys of the create event's content (e.g. "m.federate": false).
+	CreateContent map[string]any `json:"create_content"`
 }
 
 // builder makes real, signed events of one room.
@@ -194,6 +196,9 @@ func buildRoom(t testing.TB, v roomversion.Version, spec roomSpec) *builder {
 	if len(spec.AdditionalCreators) > 0 {
 		create["additional_creators"] = spec.AdditionalCreators
 	}
+	for k, x := range spec.CreateContent {
+		create[k] = x
+	}
 	b.state(pdu.TypeCreate, "", spec.Creator, create)
 	b.state(pdu.TypeMember, spec.Creator, spec.Creator, map[string]any{"membership": "join"})
 	if spec.PowerLevels != nil {
@@ -258,6 +263,7 @@ var reasons = map[string]error{
 	"ErrNotFromOrigin":       ErrNotFromOrigin,
 	"ErrNotPossible":         ErrNotPossible,
 	"ErrInsufficientPower":   ErrInsufficientPower,
+	"ErrNotFederated":        ErrNotFederated,
 }
 
 func mustState(t testing.TB, v roomversion.Version, evs []*pdu.Event) *authrules.State {

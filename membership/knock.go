@@ -11,19 +11,26 @@ import (
 // rule 4.6, v8-auth-rules.md and rooms/v10.md rule 4.7) and client-server-api "Knocking on
 // rooms" ("Users who are currently in the room, already invited, or banned cannot knock"):
 //
+//   - a room whose create event sets m.federate to false refuses a user of another server
+//     than the create event's: 403 M_FORBIDDEN, reason ErrNotFederated (rule 3, v12 rule 4,
+//     before the membership rules);
 //   - the join rule must allow knocking ([KnockAllowedByJoinRule]: knock from v7,
 //     knock_restricted from v10), else 403 M_FORBIDDEN (the room "is not set up for
 //     receiving knocks", knocks.yaml);
 //   - a banned, invited or joined user: 403 M_FORBIDDEN;
 //   - a user with no membership, leave, or an earlier knock: allowed.
 //
-// Refusals are [*Error] values with reason ErrKnockNotAllowed, or ErrBanned for a banned user.
+// Refusals are [*Error] values with reason ErrKnockNotAllowed, or ErrBanned for a banned user,
+// or ErrNotFederated.
 func DecideKnock(s *authrules.State, userID string) error {
 	if s == nil {
 		return invalidParam(ErrBadInput, nil, "no room state given")
 	}
 	if !authrules.ValidUserID(userID) {
 		return invalidParam(ErrBadInput, nil, "%q is not a user ID", userID)
+	}
+	if err := federationRefusal(s, userID); err != nil {
+		return err
 	}
 	v := s.Version()
 	rule := s.JoinRules().Rule

@@ -233,7 +233,9 @@ func (t Transition) RequiredLevel(pl *authrules.PowerLevels) int64 {
 // rules of the room version's authorization rules). Levels are compared exactly, as the rules
 // compare them, including the levels beyond the int64 range that room versions 1-9 allow
 // ([authrules.PowerLevels.CompareUserTo], [authrules.PowerLevels.CompareUsers]). A refusal is
-// a 403 M_FORBIDDEN [*Error] with reason ErrNotPossible, ErrBanned or ErrInsufficientPower.
+// a 403 M_FORBIDDEN [*Error] with reason ErrNotPossible, ErrBanned or ErrInsufficientPower, or
+// ErrNotFederated when the room's create event sets m.federate to false and sender is not of
+// its server (auth rule 3, v12 rule 4, which comes before the member rules).
 // For a join that needs an authoriser (t.Authoriser) the allow conditions are not checked
 // here: use [DecideJoin]. Third-party invites are out of scope: their invites are authorised
 // by a signature, not a power level.
@@ -245,6 +247,9 @@ func CheckTransition(s *authrules.State, sender, target, to string) (Transition,
 		if !authrules.ValidUserID(u) {
 			return Transition{}, invalidParam(ErrBadInput, nil, "%q is not a user ID", u)
 		}
+	}
+	if err := federationRefusal(s, sender); err != nil {
+		return Transition{}, err
 	}
 	v := s.Version()
 	from := s.Membership(target)

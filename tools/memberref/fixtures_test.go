@@ -17,6 +17,7 @@ type fxRoom struct {
 	JoinRules          json.RawMessage   `json:"join_rules"`
 	PowerLevels        json.RawMessage   `json:"power_levels"`
 	Members            map[string]string `json:"members"`
+	CreateContent      map[string]any    `json:"create_content"`
 }
 
 // fxState is the room's current state as the membership tests build it (buildRoom): the create
@@ -47,6 +48,9 @@ func fxState(t *testing.T, v string, r fxRoom) []json.RawMessage {
 	}
 	if len(r.AdditionalCreators) > 0 {
 		create["additional_creators"] = r.AdditionalCreators
+	}
+	for k, x := range r.CreateContent {
+		create[k] = x
 	}
 	add(ev{"m.room.create", "", r.Creator, create})
 	add(ev{"m.room.member", r.Creator, r.Creator, map[string]any{"membership": "join"}})

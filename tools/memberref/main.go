@@ -306,6 +306,10 @@ func genCase(r *rand.Rand, vid string, i int) tcase {
 		cc["creator"] = difftool.Pick(r, users...) // ignored from v11
 		labels = append(labels, "creator-field")
 	}
+	if r.Intn(10) == 0 {
+		cc["m.federate"] = false // rule 3 (v12: 4) before every member rule (tools/scenarios S6)
+		labels = append(labels, "no-federate")
+	}
 	var addl []string
 	if ver >= 12 && r.Intn(3) == 0 {
 		for _, u := range pool {

@@ -116,6 +116,14 @@ class Room:
     def membership(self, user):
         return self.members.get(user)  # None: no membership at all
 
+    def federates_with(self, user):
+        """Auth rule 3 (v12: 4): "If the content of the m.room.create event in the room state
+        has the property m.federate set to false, and the sender domain of the event does not
+        match the sender domain of the create event, reject." The rule comes before every
+        membership rule, so a join or knock by such a user is refused whatever the join rule."""
+        c = self.create.get("content") or {}
+        return c.get("m.federate") is not False or server_of(user) == server_of(self.create.get("sender"))
+
     # Room creators: v12 sender + additional_creators (infinite level); the "room's creator"
     # of m.room.power_levels.yaml (100 without a power levels event) is content.creator up to
     # v10 (rule 1.4 requires it) and the create event's sender from v11 (v11.md).
@@ -249,6 +257,8 @@ def decide_join(req):
     if r:
         return r
     room = Room(v, req["state"])
+    if not room.federates_with(user):
+        return reject(403, "M_FORBIDDEN", "m.federate is false (rule 3)", amb)
     ms = room.membership(user)
     # Rule 4.3.3 (4.2.3 in v1-v7 numbering): "If the sender is banned, reject", before any
     # join rule.
@@ -348,6 +358,8 @@ def decide_knock(req):
     if r:
         return r
     room = Room(v, req["state"])
+    if not room.federates_with(user):
+        return reject(403, "M_FORBIDDEN", "m.federate is false (rule 3)", amb)
     if not knock_supported(v):
         # Before v7 a knock membership is "unknown. Reject." (rule 4.x.8); knocks.yaml 403: "the
         # room is not set up for receiving knocks".

@@ -22,6 +22,7 @@ type fxRoom struct {
 	JoinRules          json.RawMessage   `json:"join_rules"`
 	PowerLevels        json.RawMessage   `json:"power_levels"`
 	Members            map[string]string `json:"members"`
+	CreateContent      map[string]any    `json:"create_content"`
 }
 
 // fxState builds the room as the membership tests do (buildRoom: the create event, the creator's
@@ -80,6 +81,9 @@ func fxState(v string, r fxRoom) (state []json.RawMessage, ids []string, roomID 
 	if len(r.AdditionalCreators) > 0 {
 		create["additional_creators"] = r.AdditionalCreators
 	}
+	for k, x := range r.CreateContent {
+		create[k] = x
+	}
 	add("m.room.create", "", r.Creator, create)
 	add("m.room.member", r.Creator, r.Creator, M{"membership": "join"})
 	if r.PowerLevels != nil {
@@ -108,7 +112,8 @@ func fxState(v string, r fxRoom) (state []json.RawMessage, ids []string, roomID 
 }
 
 // fxReasons maps the sentinels of transitions.json to the reference's reasons.
-var fxReasons = map[string]string{"ErrBanned": "banned", "ErrInsufficientPower": "insufficient", "ErrNotPossible": "not_possible"}
+var fxReasons = map[string]string{"ErrBanned": "banned", "ErrInsufficientPower": "insufficient", "ErrNotPossible": "not_possible",
+	"ErrNotFederated": "not_federated"}
 
 // TestFixturesAgree runs testdata/membership/transitions.json through the spec-only reference
 // with docs/decisions.md's readings (TRANSITIONREF_DECISIONS=1): each case of "table"

@@ -210,6 +210,9 @@ func genRoom(r *rand.Rand, vid string, knockish bool) *room {
 	if rm.ver >= 12 && r.Intn(3) == 0 {
 		cc["additional_creators"] = []any{difftool.Pick(r, "@ace:b.example", "@rob:r.example")}
 	}
+	if r.Intn(10) == 0 {
+		cc["m.federate"] = false // rule 3 (v12: 4) before every member rule (tools/scenarios S6)
+	}
 	rm.add("m.room.create", creator, "", cc)
 	rm.add("m.room.member", creator, creator, M{"membership": "join"})
 	rm.ms[creator] = "join"
@@ -514,6 +517,8 @@ func reasonOf(err error) string {
 		return "insufficient"
 	case errors.Is(err, membership.ErrNotPossible):
 		return "not_possible"
+	case errors.Is(err, membership.ErrNotFederated):
+		return "not_federated"
 	}
 	return "other"
 }

@@ -207,6 +207,9 @@ class Room:
         self.by_key = {(e.get("type"), e.get("state_key")): e for e in state}
         create = self.by_key.get(("m.room.create", ""))
         cc = create.get("content") if isinstance(create.get("content"), dict) else {}
+        # Auth rule 3 (v12: 4): m.federate false limits the room to the create event's server.
+        self.federate_false = cc.get("m.federate") is False
+        self.create_sender = create.get("sender")
         if v.creator_field:
             self.creators = {cc.get("creator")} if isinstance(cc.get("creator"), str) else set()
         else:
@@ -245,7 +248,12 @@ def check_transition(req):
     jr = rm.jr
     t = transition(v, frm, to, by_self, jr)
     out = {"amb": amb}
-    if t is None:
+    if rm.federate_false and authref.domain_of(sender) != authref.domain_of(rm.create_sender):
+        # "If the content of the m.room.create event in the room state has the property
+        # m.federate set to false, and the sender domain of the event does not match the sender
+        # domain of the create event, reject": rule 3, before every m.room.member rule.
+        out.update(allow=False, reasons=["not_federated"], tr=None, why="m.federate is false")
+    elif t is None:
         reasons = ["not_possible"]
         if to == "join" and by_self and frm == "ban":
             reasons = ["banned"]  # 4.3.3 "If the sender is banned, reject"
