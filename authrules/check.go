@@ -13,11 +13,15 @@ import (
 
 // Options tunes a check. The zero value is ready to use.
 type Options struct {
-	// Keys verifies that a join carrying join_authorised_via_users_server is signed by that
-	// user's server (rule 4.2.1 of v8). When nil, the rule only requires that a signature by
-	// that server is present, and reports a warning: the caller MUST then verify it, as it
-	// verifies every signature of a received PDU (server-server-api "Checks performed on
-	// receipt of a PDU", check 2).
+	// Keys verifies that an m.room.member event carrying join_authorised_via_users_server is
+	// signed by that user's server (rule 4.2.1 of v8, which reads the key on every membership,
+	// not only joins). When nil, the rule only requires that a signature by that server is
+	// present, and reports a warning: the caller MUST then verify it. For a join, check 2 of
+	// server-server-api "Checks performed on receipt of a PDU" already did
+	// (signing.RequiredSigners lists the authoriser's server from v8); for any other membership
+	// check 2 does not, so verify that signature with signing.VerifyEventSignature, or pass
+	// Keys. (tools/scenarios S5: a leave carrying a forged authoriser signature passes with nil
+	// Keys.)
 	Keys signing.KeyLookup
 	// Rejected holds the IDs of events that were themselves rejected. An auth event listed
 	// here fails rule 2.3; from v12 a room whose create event is listed here fails rule 2.

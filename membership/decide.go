@@ -78,7 +78,11 @@ type JoinRequest struct {
 //
 // [DecideJoin] and [MakeJoin] call it with [JoinRequest.Origin] and [JoinRequest.Ver];
 // [MakeKnock] does not, so a resident calls it first. Answering 404 for a room the resident is
-// not in is the caller's part: without the room's state there is nothing to decide.
+// not in is the caller's part: without the room's state there is nothing to decide. So is the
+// room's server ACL, which server-server-api "Server Access Control Lists" applies to
+// /make_join, /send_join, /make_knock, /send_knock and /invite before anything else (403
+// M_FORBIDDEN): no function of this package reads `m.room.server_acl`; call
+// serveracl.Allowed(state, origin) first.
 func CheckMakeRequest(v roomversion.Version, userID, origin string, ver []string) error {
 	if err := v.Check(); err != nil {
 		return newError(400, ErrCodeInvalidParam, ErrBadInput, err, "%v", err)

@@ -161,7 +161,10 @@ func sameDomain(a, b string) bool {
 // `"unsigned":{"redacted_because":<redaction>}`, where <redaction> is the canonical form of the
 // redaction event's received bytes (redaction.Raw()), unchanged. Nothing of the target's own
 // `unsigned` survives. Since reference hashes and signatures ignore `unsigned`, the output still
-// has the target's event ID and signatures. The two events must have been parsed for the same
+// has the target's event ID and signatures. It is the form served to clients, not a PDU: the
+// whole redaction under `unsigned` can take it past the 65,536-byte size limit, where
+// signing.VerifyEvent and pdu.Parse refuse it; store, verify and send over federation the
+// output of [Redact] instead (docs/decisions.md, redaction 12). The two events must have been parsed for the same
 // room version ([ErrWrongTarget] otherwise, as for a target that is not the redacted event).
 //
 // It checks only that the two events match: redaction is an `m.room.redaction` whose `redacts`
