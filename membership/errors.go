@@ -127,7 +127,11 @@ func federationRefusal(s *authrules.State, userID string) error {
 // response (spec: client-server-api "Standard error response"): an HTTP status, an errcode
 // and a message. Reason is one of the package's sentinel errors, Err the underlying cause (an
 // authrules rejection, a pdu format error, a signing error) when there is one; errors.Is and
-// errors.As see both.
+// errors.As see both. A refusal because a signature's key is not known to the caller's key
+// lookup (SendJoin, SendKnock and SignInvite without the sending server's key,
+// CheckSendJoinResponse without the resident's) matches signing.ErrUnknownKey (the
+// signing.VerificationError names the server): fetch that server's keys and check again, as
+// for a received PDU, rather than treat the answer as forged.
 type Error struct {
 	// Status is the HTTP status code: 400 or 403 for the request's faults, 502 for faults in
 	// another server's answer and 500 for local ones (docs/decisions.md (membership) 9).
