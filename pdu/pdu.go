@@ -161,6 +161,19 @@ func (e *Event) Room() string {
 	return e.RoomID
 }
 
+// CreateEventID returns the event ID of the m.room.create event of the room roomID in room
+// version v, where the room ID is derived from that event (room version 12, rooms/v12.md,
+// appendices "Room IDs"): the room ID with the sigil `$` instead of `!`; the inverse of
+// [Event.Room] for a create event. It reports false for a version whose room IDs do not name
+// their create event (v1-11: `!opaque:server`) and for a room ID that is not `!` followed by
+// something. It does not check that the rest is an event ID's hash.
+func CreateEventID(v roomversion.Version, roomID string) (string, bool) {
+	if !v.Format.RoomIDFromCreateEvent || len(roomID) < 2 || roomID[0] != '!' {
+		return "", false
+	}
+	return "$" + roomID[1:], true
+}
+
 // HasKey reports whether the event has key at its top level, whatever its value (null
 // included). It tells a key that is absent from one whose value reads as empty: a v12
 // `m.room.create` with `"room_id": ""` has a room_id, which auth rule 1.2 of rooms/v12.md

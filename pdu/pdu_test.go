@@ -512,3 +512,33 @@ func TestRedactsOnlyOfRedactions(t *testing.T) {
 		}
 	}
 }
+
+// TestCreateEventID: in room version 12 a room ID names its create event ("!" → "$"); earlier
+// versions' room IDs name none; Event.Room of a v12 create event maps back to the room ID
+// (tools/scenarios S7: homeservers needed the helper to find the create event of a v12 room).
+func TestCreateEventID(t *testing.T) {
+	v12, _ := roomversion.Lookup("12")
+	v11, _ := roomversion.Lookup("11")
+	for _, c := range []struct {
+		v      roomversion.Version
+		roomID string
+		want   string
+		ok     bool
+	}{
+		{v12, "!31hneApxJ_1o-63DmFrpeqnkFfWppnzWso1JvH3ogLM", "$31hneApxJ_1o-63DmFrpeqnkFfWppnzWso1JvH3ogLM", true},
+		{v12, "!", "", false},
+		{v12, "", "", false},
+		{v12, "$abc", "", false},
+		{v11, "!r:a.example", "", false},
+		{roomversion.Version{}, "!abc", "", false},
+	} {
+		got, ok := pdu.CreateEventID(c.v, c.roomID)
+		if got != c.want || ok != c.ok {
+			t.Errorf("pdu.CreateEventID(v%q, %q) = %q, %v; want %q, %v", c.v.ID, c.roomID, got, ok, c.want, c.ok)
+		}
+	}
+	ev := &pdu.Event{Version: v12, Type: pdu.TypeCreate, EventID: "$abc"}
+	if id, ok := pdu.CreateEventID(v12, ev.Room()); !ok || id != ev.EventID {
+		t.Errorf("round trip: %q, %v", id, ok)
+	}
+}

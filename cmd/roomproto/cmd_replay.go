@@ -342,10 +342,10 @@ func replayRoom(d *roomDump) ([]replayVerdict, error) {
 		}
 		if r.authChecked {
 			opts := authrules.Options{Keys: keys, Rejected: rejected}
-			if d.version.Format.RoomIDFromCreateEvent && len(ev.RoomID) > 1 {
+			if id, ok := pdu.CreateEventID(d.version, ev.RoomID); ok {
 				// v12: the create event is not an auth event; the room ID names it
 				// (rooms/v12.md rule 2). Absent from the dump, rule 2 rejects.
-				opts.Create = seen["$"+ev.RoomID[1:]]
+				opts.Create = seen[id]
 			}
 			opts.Warn = r.warn
 			opts.Allowed = func(rule string) { r.allowAuth = rule }
