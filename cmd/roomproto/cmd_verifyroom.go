@@ -287,6 +287,9 @@ func writeRoomReport(w io.Writer, rc *roomCheck, timing bool) error {
 			byRule[""]++
 		case rc.otherRoom[i] != "":
 			problem, reason = problemRejected, rc.otherRoom[i]
+			if sigVerdict == signing.VerdictRedact {
+				reason = "(redacted: content hash mismatch) " + reason
+			}
 			byRule[""]++
 		case !chainVerdict.Accepted():
 			problem = problemRejected

@@ -718,6 +718,13 @@ case("verify-room: the create event of another room is rejected, as replay rejec
      {"exit": 0, "lines": 2, "stdout_contains": ['"index":0', "an event of another room", '"rejected_by_rule":{"":1}'],
       "json_fields": {"summary.events": 5, "summary.valid": 4, "summary.rejected": 1}},
      stdin=text({"room_version": "9", "events": [other_create, CREATE, ALICE, PL, JR]}), files={"keys": KEYS_FILE})
+other_tampered = copy.deepcopy(other_create); other_tampered["content"]["m.federate"] = True
+case("verify-room: another room's create whose content hash fails is rejected as redacted",
+     "server-server-api \"Checks performed on receipt of a PDU\" check 3, then docs/decisions.md cmd (one room)",
+     ["verify-room", "--quiet", "--keys", "@keys"],
+     {"exit": 0, "lines": 2, "stdout_contains": ['"reason":"(redacted: content hash mismatch) an event of another room'],
+      "json_fields": {"summary.events": 5, "summary.valid": 4, "summary.rejected": 1, "summary.redacted": 0}},
+     stdin=text({"room_version": "9", "events": [other_tampered, CREATE, ALICE, PL, JR]}), files={"keys": KEYS_FILE})
 case("verify-room: a dump whose room_version is not its create event's says so",
      "rooms/v1.md auth rule 1 (content.room_version); docs/decisions.md cmd; tools/climisuse C5",
      ["verify-room", "--quiet", "--keys", "@keys"],
