@@ -207,3 +207,22 @@ func TestMutationSendJoinAuthEvents(t *testing.T) {
 		t.Errorf("SendJoin without the auth event %s: %v; want 403 M_FORBIDDEN, ErrAuthRules, ErrAuthEventMissing against its auth events", authEvents[0].EventID, err)
 	}
 }
+
+// TestMutationSendJoinSenderNotUser (round four, /work/logs/audit-mutation4.md): a send_join
+// event whose sender (and state_key) is no user ID is a bad event, 400 M_INVALID_PARAM.
+func TestMutationSendJoinSenderNotUser(t *testing.T) {
+	// membership/handshake.go:137 'invalidParam(ErrBadEvent, nil, "sender %q is not a user I...' -> 'nil'
+	v, _ := roomversion.Lookup("9")
+	b := restrictedRoom(t, v, "restricted", nil)
+	for _, sender := range []string{"@bob", "bob:c.example"} {
+		raw := fmt.Sprintf(`{"auth_events":[],"content":{"membership":"join"},"depth":5,"hashes":{"sha256":"x"},`+
+			`"origin_server_ts":1,"prev_events":[],"room_id":"!r:a.example","sender":%q,"signatures":{},"state_key":%q,"type":"m.room.member"}`, sender, sender)
+		_, err := SendJoin(SendJoinRequest{State: b.stateOf(), ResidentServer: resident, Event: []byte(raw),
+			Key: serverKey(t, resident), Keys: keyRing(t, joinSrv)})
+		var e *Error
+		if !errors.As(err, &e) || e.Status != 400 || e.ErrCode != ErrCodeInvalidParam || !errors.Is(err, ErrBadEvent) ||
+			!strings.Contains(err.Error(), fmt.Sprintf("sender %q is not a user ID", sender)) {
+			t.Errorf("sender %q: %v; want 400 M_INVALID_PARAM, ErrBadEvent, not a user ID", sender, err)
+		}
+	}
+}

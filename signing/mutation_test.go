@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/roomproto/roomproto/pdu"
@@ -225,6 +226,19 @@ func TestMutationRoundFour(t *testing.T) {
 		}
 		if !bytes.HasPrefix(out, []byte(`{"hashes":{"sha256":"`+wantHash+`"},"signatures":{"a.example":{"ed25519:1":"`)) {
 			t.Errorf("SignEvent(%s) = %s", in, out)
+		}
+	}
+
+	// signing/hash.go:241 'malformed(err, "%v", err)' -> 'nil' (EventID of room version 1 is
+	// ErrMalformed for input that is not a JSON object, also after an event_id; the error is
+	// canonicaljson's)
+	v1, err := roomversion.Lookup("1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range []string{`{"event_id":"$a:b.example","x":`, `{"event_id":"$a:b.example",}`} {
+		if id, err := EventID(v1, []byte(in)); !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "canonicaljson: ") {
+			t.Errorf("EventID(v1, %s) = %q, %v; want ErrMalformed from canonicaljson", in, id, err)
 		}
 	}
 
