@@ -226,3 +226,21 @@ func TestMutationSendJoinSenderNotUser(t *testing.T) {
 		}
 	}
 }
+
+// TestMutationKnownMembersLimit (round four): a join request's `rooms` with more than
+// MaxKnownMembers memberships is refused. (The memberships are one user's, repeated: rooms is
+// read leniently, a repeated user ID counts each time, and the test stays quick.)
+func TestMutationKnownMembersLimit(t *testing.T) {
+	// membership/input.go:224 'badInput(nil, "rooms holds more than %d memberships", Max...' -> 'nil'
+	b, _, _ := inviteSetup(t, "10")
+	var state []string
+	for _, ev := range b.current() {
+		state = append(state, string(ev.Raw()))
+	}
+	rooms := `{"!r:a.example":{` + strings.TrimSuffix(strings.Repeat(`"@u:b.example":"join",`, MaxKnownMembers+1), ",") + `}}`
+	_, err := ParseJoinRequest([]byte(`{"resident_server":"a.example","room_version":"10","rooms":` + rooms + `,"state":[` + strings.Join(state, ",") + `],"user_id":"@u:b.example"}`))
+	var e *Error
+	if !errors.As(err, &e) || e.Status != 400 || !errors.Is(err, ErrBadInput) || err.Error() != "membership: 400 M_BAD_JSON: rooms holds more than 1000000 memberships" {
+		t.Errorf("%d memberships: %v; want 400 M_BAD_JSON, rooms holds more than 1000000 memberships", MaxKnownMembers+1, err)
+	}
+}
