@@ -244,3 +244,58 @@ func TestMutationKnownMembersLimit(t *testing.T) {
 		t.Errorf("%d memberships: %v; want 400 M_BAD_JSON, rooms holds more than 1000000 memberships", MaxKnownMembers+1, err)
 	}
 }
+
+// TestMutationRoundFourHandshakes (round four): an invite whose sender is no user ID, and a
+// knock that DecideKnock allows but whose auth events, as given, lack one.
+func TestMutationRoundFourHandshakes(t *testing.T) {
+	// membership/invite.go:99 'invalidParam(ErrBadEvent, nil, "sender %q is not a user I...' -> 'nil'
+	v := mustVersion(t, "10")
+	for _, sender := range []string{"@bob", "bob:a.example"} {
+		raw := fmt.Sprintf(`{"auth_events":[],"content":{"membership":"invite"},"depth":5,"hashes":{"sha256":"x"},`+
+			`"origin_server_ts":1,"prev_events":[],"room_id":"!r:a.example","sender":%q,"signatures":{},"state_key":%q,"type":"m.room.member"}`, sender, joiner)
+		_, err := SignInvite(InviteRequest{RoomVersion: v, Event: []byte(raw), LocalServer: joinSrv, Key: serverKey(t, joinSrv), Keys: keyRing(t, resident)})
+		var e *Error
+		if !errors.As(err, &e) || e.Status != 400 || e.ErrCode != ErrCodeInvalidParam || !errors.Is(err, ErrBadEvent) ||
+			!strings.Contains(err.Error(), fmt.Sprintf("sender %q is not a user ID", sender)) {
+			t.Errorf("invite by %q: %v; want 400 M_INVALID_PARAM, ErrBadEvent, not a user ID", sender, err)
+		}
+	}
+
+	// membership/knock.go:113 'err' -> 'nil' (send_knock: the knock must pass the rules
+	// against the auth events given)
+	b := knockRoom(t, "10", "knock", nil)
+	s := b.stateOf()
+	tmpl, err := MakeKnock(s, joiner, templateOpts(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := SignTemplate(b.v, tmpl.Event, joinSrv, 1, "", joinSrv, serverKey(t, joinSrv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := signing.ParseEvent(b.v, signed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var authEvents []*pdu.Event
+	for _, id := range ev.AuthEvents {
+		for _, se := range s.Events() {
+			if se.EventID == id {
+				authEvents = append(authEvents, se)
+			}
+		}
+	}
+	if len(authEvents) != len(ev.AuthEvents) || len(authEvents) < 2 {
+		t.Fatalf("auth events %v not all in the state", ev.AuthEvents)
+	}
+	req := SendKnockRequest{State: s, Event: signed, Origin: joinSrv, Keys: keyRing(t, joinSrv), AuthEvents: authEvents}
+	if _, err := SendKnock(req); err != nil {
+		t.Fatalf("SendKnock with every auth event: %v", err)
+	}
+	req.AuthEvents = authEvents[1:]
+	_, err = SendKnock(req)
+	var e *Error
+	if !errors.As(err, &e) || e.Status != 403 || e.ErrCode != ErrCodeForbidden || !errors.Is(err, ErrAuthRules) || !errors.Is(err, authrules.ErrAuthEventMissing) {
+		t.Errorf("SendKnock without the auth event %s: %v; want 403 M_FORBIDDEN, ErrAuthRules, ErrAuthEventMissing", authEvents[0].EventID, err)
+	}
+}
