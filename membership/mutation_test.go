@@ -299,3 +299,39 @@ func TestMutationRoundFourHandshakes(t *testing.T) {
 		t.Errorf("SendKnock without the auth event %s: %v; want 403 M_FORBIDDEN, ErrAuthRules, ErrAuthEventMissing", authEvents[0].EventID, err)
 	}
 }
+
+// TestMutationTemplates (round four): SignTemplate replaces the template's origin_server_ts,
+// and a template is not built from a state without an m.room.create.
+func TestMutationTemplates(t *testing.T) {
+	// membership/template.go:259 'set("origin_server_ts", ts)' -> '' (the template carries the
+	// resident's time, 1700000100000; the signed event has the joining server's)
+	b := knockRoom(t, "10", "knock", nil)
+	tmpl, err := MakeKnock(b.stateOf(), joiner, templateOpts(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := SignTemplate(b.v, tmpl.Event, joinSrv, 1700000200000, "", joinSrv, serverKey(t, joinSrv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev, err := signing.ParseEvent(b.v, signed); err != nil || ev.OriginServerTS != 1700000200000 || ev.Origin != joinSrv {
+		t.Errorf("signed template: %v, origin_server_ts %d, origin %q; want 1700000200000, %s", err, ev.OriginServerTS, ev.Origin, joinSrv)
+	}
+
+	// membership/template.go:151 'invalidParam(ErrBadInput, nil, "the room state has no m.r...' -> 'nil'
+	v := mustVersion(t, "10")
+	rules, err := signing.ParseEvent(v, []byte(`{"auth_events":[],"content":{"join_rule":"knock"},"depth":2,"hashes":{"sha256":"x"},`+
+		`"origin_server_ts":1,"prev_events":[],"room_id":"!r:a.example","sender":"@alice:a.example","signatures":{},"state_key":"","type":"m.room.join_rules"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	noCreate, err := authrules.NewState(v, []*pdu.Event{rules})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = MakeKnock(noCreate, joiner, TemplateOptions{Origin: resident, OriginServerTS: 1, PrevEvents: []string{rules.EventID}, Depth: 3})
+	var e *Error
+	if !errors.As(err, &e) || e.Status != 400 || !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), "the room state has no m.room.create event") {
+		t.Errorf("MakeKnock in a state without create: %v; want 400, ErrBadInput, no m.room.create", err)
+	}
+}
