@@ -184,3 +184,20 @@ func TestMutationTruncatedLiteralOffset(t *testing.T) {
 		}
 	}
 }
+
+// TestMutationEndAfterBrace (round four): input that ends right after a '{' is a syntax error
+// at the end of the input (the canonical checker must not read past it).
+//
+//	canonicaljson/check.go:245 '<' -> '<=' (index out of range)
+func TestMutationEndAfterBrace(t *testing.T) {
+	for _, in := range []string{`{`, `[{`, `{"a":{`, ` {`, `[1,{`} {
+		want := "canonicaljson: unexpected end of input looking for object key at offset " + strconv.Itoa(len(in))
+		if _, err := Canonical([]byte(in)); !errors.Is(err, ErrSyntax) || err.Error() != want {
+			t.Errorf("Canonical(%s) = %v, want %q", in, err, want)
+		}
+		var idx Index
+		if _, err := AppendIndexed(nil, []byte(in), Options{Strict: true}, &idx); !errors.Is(err, ErrSyntax) || err.Error() != want {
+			t.Errorf("AppendIndexed(%s) = %v, want %q", in, err, want)
+		}
+	}
+}

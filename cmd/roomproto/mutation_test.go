@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
@@ -251,5 +252,48 @@ func TestMutationReadFileLimit(t *testing.T) {
 	}
 	if got, err := readFile(path, 9); err == nil || err.Error() != "input larger than 9 bytes" {
 		t.Errorf("readFile of 10 bytes, limit 9: %q, %v; want input larger than 9 bytes", got, err)
+	}
+}
+
+// TestMutationVerifyRoomEdges (round four): verify-room of a dump whose only event does not
+// parse (no event reaches the auth chain check), and of dumps with a first m.room.create that is
+// not the room's (another room; a non-empty state key) naming another room version: the room's
+// own create gives the version, and there is no warning.
+//
+//	cmd/roomproto/cmd_verifyroom.go:140 'rc.rep[i] = -1' -> '' (an unparsed event stands for no chain verdict)
+//	cmd/roomproto/cmd_verifyroom.go:162 '||' -> '&&' (versionWarning skips those creates)
+func TestMutationVerifyRoomEdges(t *testing.T) {
+	room, err := roomgen.ExampleRoom()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := filepath.Join(t.TempDir(), "keys.json")
+	if err := os.WriteFile(keys, room.KeysJSON(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := rpRun(t, `{"room_version":"9","events":[{"x":1}]}`, "verify-room", "--quiet", "--keys", keys)
+	want := `{"index":0,"problem":"malformed","reason":"signing: malformed input: pdu: event field type: required field missing"}` + "\n" +
+		`{"summary":{"bad_signature":0,"events":1,"malformed":1,"missing_key":0,"redacted":0,"rejected":0,"rejected_by_rule":{},"valid":0}}` + "\n"
+	if code != 0 || errOut != "" || out != want {
+		t.Errorf("one unparsable event: exit %d, stderr %q, output\n%s\nwant\n%s", code, errOut, out, want)
+	}
+
+	const summary = `{"summary":{"bad_signature":1,"events":17,"malformed":0,"missing_key":0,"redacted":0,"rejected":4,` +
+		`"rejected_by_rule":{"4.3.5.2":1,"4.7.1":1,"5":1,"9.7.1":1},"valid":12}}`
+	for name, edit := range map[string]func(m map[string]json.RawMessage){
+		"another room's create":     func(m map[string]json.RawMessage) { m["room_id"] = json.RawMessage(`"!other:x.example"`) },
+		"a create with state key x": func(m map[string]json.RawMessage) { m["state_key"] = json.RawMessage(`"x"`) },
+	} {
+		first := vrEdit(t, room.Events[0], func(m map[string]json.RawMessage) {
+			edit(m)
+			m["content"] = json.RawMessage(`{"creator":"@alice:a.example","room_version":"10"}`)
+		})
+		events := append([][]byte{first}, room.Events...)
+		dump := `{"room_version":"9","events":[` + string(bytes.Join(events, []byte(","))) + `]}`
+		code, out, errOut := rpRun(t, dump, "verify-room", "--quiet", "--keys", keys)
+		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		if code != 0 || errOut != "" || lines[len(lines)-1] != summary {
+			t.Errorf("%s first: exit %d, stderr %q, summary\n%s\nwant\n%s", name, code, errOut, lines[len(lines)-1], summary)
+		}
 	}
 }
