@@ -36,7 +36,7 @@ func TestMutationNonUTF8Byte(t *testing.T) {
 // TestMutationMatcherReuse (round four, /work/logs/audit-mutation4.md): ACL.Allowed matches one
 // name against every pattern with one matcher, built once; the second glob pattern must see
 // the same name as the first.
-// serveracl/match.go:92 'm.built = true' -> '' (built again for each pattern, counting the
+// serveracl/match.go:92 'm.built = true' -> ” (built again for each pattern, counting the
 // name's characters twice)
 func TestMutationMatcherReuse(t *testing.T) {
 	for _, tt := range []struct {
