@@ -36,9 +36,9 @@ func TestMutationNonUTF8Byte(t *testing.T) {
 // TestMutationMatcherReuse (round four, /work/logs/audit-mutation4.md): ACL.Allowed matches one
 // name against every pattern with one matcher, built once; the second glob pattern must see
 // the same name as the first.
-// serveracl/match.go:92 'm.built = true' -> ” (built again for each pattern, counting the
-// name's characters twice)
 func TestMutationMatcherReuse(t *testing.T) {
+	// serveracl/match.go:92 'm.built = true' -> '' (built again for each pattern, counting the
+	// name's characters twice)
 	for _, tt := range []struct {
 		acl  ACL
 		want bool
