@@ -228,6 +228,24 @@ func TestMutationPowerLevelChanges(t *testing.T) {
 			next:   map[string]any{"users": map[string]any{"@alice:a.example": 50}, "notifications": map[string]any{"room": 10}, "state_default": 0},
 			rule:   "9.6.1", reason: `notifications["room"] is changed from 60`,
 		},
+		{
+			mutant: "authrules/check.go:1066 'true' -> 'false' (round four: every events key changed is checked, not only up to the first one the sender may change)",
+			prev:   map[string]any{"users": map[string]any{"@alice:a.example": 50}, "events": map[string]any{"a": 10, "b": 60}, "state_default": 0},
+			next:   map[string]any{"users": map[string]any{"@alice:a.example": 50}, "events": map[string]any{"a": 20, "b": 10}, "state_default": 0},
+			rule:   "9.6.1", reason: `events["b"] is changed from 60, above sender level 50`,
+		},
+		{
+			mutant: "authrules/check.go:1094 '!fn(ps[i].key, ...)' -> '!(!fn(...))' (round four: the diff goes on after a removed key)",
+			prev:   map[string]any{"users": map[string]any{"@alice:a.example": 50}, "events": map[string]any{"a": 10, "b": 60}, "state_default": 0},
+			next:   map[string]any{"users": map[string]any{"@alice:a.example": 50}, "events": map[string]any{"b": 10}, "state_default": 0},
+			rule:   "9.6.1", reason: `events["b"] is changed from 60, above sender level 50`,
+		},
+		{
+			mutant: "authrules/check.go:1028 'false' -> 'true' (round four: rule 9.8.1 names the first users entry not below the sender, not the last)",
+			prev:   map[string]any{"users": map[string]any{"@alice:a.example": 50, "@b:a.example": 50, "@c:a.example": 60}, "state_default": 0},
+			next:   map[string]any{"users": map[string]any{"@alice:a.example": 50, "@b:a.example": 0, "@c:a.example": 0}, "state_default": 0},
+			rule:   "9.8.1", reason: `users["@b:a.example"] is changed from 50, not below sender level 50`,
+		},
 	}
 	for _, tt := range tests {
 		s, v := mutPLState(t, tt.prev)
@@ -658,5 +676,101 @@ func TestMutationThirdPartyInviteCount(t *testing.T) {
 	var allowed string
 	if err := s.CheckWithOptions(invite, Options{Allowed: func(r string) { allowed = r }}); err != nil || allowed != "4.4.1.7" {
 		t.Errorf("910 keys, 9 ed25519 signatures and a curve25519 one: %v, allowed by %q, want allowed by 4.4.1.7", err, allowed)
+	}
+}
+
+// TestMutationRoundFour (/work/logs/audit-mutation4.md): supplied auth events at the limit and
+// the warnings about them, the Reason of an unknown membership, and the domain of an ID
+// without a sigil.
+func TestMutationRoundFour(t *testing.T) {
+	v10 := mustVersion(t, "10")
+	create := mutEvent(t, v10, map[string]any{"type": "m.room.create", "state_key": "",
+		"content": map[string]any{"creator": "@alice:a.example", "room_version": "10"}})
+	join := mutEvent(t, v10, map[string]any{"type": "m.room.member", "state_key": "@alice:a.example",
+		"content": map[string]any{"membership": "join"}, "auth_events": []string{create.EventID}, "prev_events": []string{create.EventID}})
+	msg := mutEvent(t, v10, map[string]any{"type": "m.room.message", "content": map[string]any{"body": "hi"},
+		"auth_events": []string{create.EventID, join.EventID}, "prev_events": []string{join.EventID}})
+
+	// authrules/check.go:240 '>' -> '>=' (exactly maxSuppliedAuthEvents supplied events are
+	// accepted; one more is refused, units_test.go)
+	many := []*pdu.Event{create, join}
+	for len(many) < maxSuppliedAuthEvents {
+		many = append(many, create)
+	}
+	if err := Check(v10, msg, many, nil); err != nil {
+		t.Errorf("%d supplied auth events: %v, want allowed", len(many), err)
+	}
+
+	// authrules/check.go:308 '||' -> '&&' (a supplied event that auth_events lists gives no
+	// warning; an unlisted one gives one, ErrAuthEventUnexpected)
+	var warnings []string
+	opts := Options{Warn: func(r *Rejection) { warnings = append(warnings, r.Reason) }}
+	if err := CheckWithOptions(v10, msg, []*pdu.Event{create, join}, opts); err != nil || len(warnings) != 0 {
+		t.Errorf("listed auth events: %v, warnings %q; want allowed, none", err, warnings)
+	}
+	other := mutEvent(t, v10, map[string]any{"type": "m.room.topic", "state_key": "", "content": map[string]any{"topic": "t"}})
+	warnings = nil
+	want := "supplied event " + other.EventID + " is not in auth_events; ignored"
+	if err := CheckWithOptions(v10, msg, []*pdu.Event{create, join, other}, opts); err != nil || len(warnings) != 1 || warnings[0] != want {
+		t.Errorf("an unlisted auth event: %v, warnings %q; want allowed, [%q]", err, warnings, want)
+	}
+
+	// authrules/check.go:627 'ev.Membership == ""' -> negated (the Reason quotes an unknown
+	// membership string, and says "not a string" for another JSON value)
+	s, err := NewState(v10, []*pdu.Event{create, join})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		membership any
+		reason     string
+	}{
+		{"foo", `membership "foo" is unknown in room version 10`},
+		{7, `membership not a string is unknown in room version 10`},
+	} {
+		ev := mutEvent(t, v10, map[string]any{"type": "m.room.member", "state_key": "@alice:a.example",
+			"content": map[string]any{"membership": tt.membership}})
+		var rej *Rejection
+		if err := s.Check(ev, nil); !errors.As(err, &rej) || !errors.Is(err, ErrUnknownMembership) || rej.Reason != tt.reason {
+			t.Errorf("membership %v: %v, want ErrUnknownMembership, reason %q", tt.membership, err, tt.reason)
+		}
+	}
+
+	// authrules/ids.go:19 '0' -> '1' (domainOf: the domain is what follows the first ':',
+	// also when it is the first byte): a v10 create whose room_id ":a.example" has no sigil
+	// still has the sender's domain (rule 1.2 does not reject it)
+	bare := mutEvent(t, v10, map[string]any{"type": "m.room.create", "state_key": "", "room_id": ":a.example",
+		"content": map[string]any{"creator": "@alice:a.example", "room_version": "10"}})
+	var allowed string
+	if err := CheckWithOptions(v10, bare, nil, Options{Allowed: func(r string) { allowed = r }}); err != nil || allowed != "1.5" {
+		t.Errorf(`create with room_id ":a.example": %v, allowed by %q; want allowed by 1.5`, err, allowed)
+	}
+}
+
+// TestMutationRoundFourState: the error of NewState for an event of another room names the
+// event by its ID, and Check refuses a supplied event whose ID it cannot compute.
+func TestMutationRoundFourState(t *testing.T) {
+	v10 := mustVersion(t, "10")
+	create := mutEvent(t, v10, map[string]any{"type": "m.room.create", "state_key": "",
+		"content": map[string]any{"creator": "@alice:a.example", "room_version": "10"}})
+	foreign := mutEvent(t, v10, map[string]any{"type": "m.room.topic", "state_key": "", "room_id": "!other:a.example",
+		"content": map[string]any{"topic": "t"}})
+
+	// authrules/state.go:189 'ev.EventID != ""' -> negated (the event's ID comes first)
+	_, err := NewState(v10, []*pdu.Event{create, foreign})
+	want := foreign.EventID + ` (m.room.topic, "") is of room "!other:a.example", not of the state's room "!r:a.example"`
+	if !errors.Is(err, ErrInvalidState) || !strings.HasSuffix(err.Error(), want) {
+		t.Errorf("an event of another room: %v, want ErrInvalidState ending in %q", err, want)
+	}
+
+	// authrules/state.go:457 'err' -> 'nil' (eventIDOf: an event not made by the parser, with
+	// no EventID and no bytes, has no ID: fatal ErrMalformed, not an ID "")
+	msg := mutEvent(t, v10, map[string]any{"type": "m.room.message", "content": map[string]any{"body": "hi"},
+		"auth_events": []string{create.EventID}})
+	var rej *Rejection
+	err = Check(v10, msg, []*pdu.Event{{Type: pdu.TypeCreate}}, nil)
+	if !errors.As(err, &rej) || rej.Severity != SeverityFatal || !errors.Is(err, ErrMalformed) ||
+		!strings.HasPrefix(rej.Reason, "auth event 0: cannot compute its event ID: ") {
+		t.Errorf("a hand-made auth event without ID: %v, want fatal ErrMalformed, cannot compute its event ID", err)
 	}
 }

@@ -6,6 +6,7 @@ package canonicaljson
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -152,6 +153,51 @@ func TestMutationUnquoteSurrogates(t *testing.T) {
 	} {
 		if got, err := Unquote([]byte(in)); err != nil || got != want {
 			t.Errorf("Unquote(%s) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+}
+
+// TestMutationTruncatedLiteralOffset (round four, /work/logs/audit-mutation4.md): the error
+// for a literal cut short by the end of the input is at the end of the input, where the next
+// byte is missing, not at the literal's first byte; also on the parser's paths (lenient
+// input that is not canonical, Append, Valid).
+//
+//	canonicaljson/canonical.go:291 'p.pos += i' -> ''
+func TestMutationTruncatedLiteralOffset(t *testing.T) {
+	for _, tt := range []struct {
+		in  string
+		lit string
+	}{
+		{`tru`, "true"}, {`[tru`, "true"}, {`{"b":1,"a":tru`, "true"}, {`[1.0,tru`, "true"},
+		{`{"a":fals`, "false"}, {` nul`, "null"}, {`[1.0, {"b":1,"a":nul`, "null"},
+	} {
+		want := "canonicaljson: unexpected end of input in literal " + tt.lit + " at offset " + strconv.Itoa(len(tt.in))
+		for name, f := range map[string]func() error{
+			"Canonical": func() error { _, err := Canonical([]byte(tt.in)); return err },
+			"Append":    func() error { _, err := Append(nil, []byte(tt.in), Options{}); return err },
+			"Valid":     func() error { return Valid([]byte(tt.in), Options{}) },
+		} {
+			var se *SyntaxError
+			if err := f(); !errors.As(err, &se) || !errors.Is(err, ErrSyntax) || se.Offset != int64(len(tt.in)) || err.Error() != want {
+				t.Errorf("%s(%s) = %v, want %q", name, tt.in, err, want)
+			}
+		}
+	}
+}
+
+// TestMutationEndAfterBrace (round four): input that ends right after a '{' is a syntax error
+// at the end of the input (the canonical checker must not read past it).
+//
+//	canonicaljson/check.go:245 '<' -> '<=' (index out of range)
+func TestMutationEndAfterBrace(t *testing.T) {
+	for _, in := range []string{`{`, `[{`, `{"a":{`, ` {`, `[1,{`} {
+		want := "canonicaljson: unexpected end of input looking for object key at offset " + strconv.Itoa(len(in))
+		if _, err := Canonical([]byte(in)); !errors.Is(err, ErrSyntax) || err.Error() != want {
+			t.Errorf("Canonical(%s) = %v, want %q", in, err, want)
+		}
+		var idx Index
+		if _, err := AppendIndexed(nil, []byte(in), Options{Strict: true}, &idx); !errors.Is(err, ErrSyntax) || err.Error() != want {
+			t.Errorf("AppendIndexed(%s) = %v, want %q", in, err, want)
 		}
 	}
 }

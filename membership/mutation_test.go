@@ -207,3 +207,131 @@ func TestMutationSendJoinAuthEvents(t *testing.T) {
 		t.Errorf("SendJoin without the auth event %s: %v; want 403 M_FORBIDDEN, ErrAuthRules, ErrAuthEventMissing against its auth events", authEvents[0].EventID, err)
 	}
 }
+
+// TestMutationSendJoinSenderNotUser (round four, /work/logs/audit-mutation4.md): a send_join
+// event whose sender (and state_key) is no user ID is a bad event, 400 M_INVALID_PARAM.
+func TestMutationSendJoinSenderNotUser(t *testing.T) {
+	// membership/handshake.go:137 'invalidParam(ErrBadEvent, nil, "sender %q is not a user I...' -> 'nil'
+	v, _ := roomversion.Lookup("9")
+	b := restrictedRoom(t, v, "restricted", nil)
+	for _, sender := range []string{"@bob", "bob:c.example"} {
+		raw := fmt.Sprintf(`{"auth_events":[],"content":{"membership":"join"},"depth":5,"hashes":{"sha256":"x"},`+
+			`"origin_server_ts":1,"prev_events":[],"room_id":"!r:a.example","sender":%q,"signatures":{},"state_key":%q,"type":"m.room.member"}`, sender, sender)
+		_, err := SendJoin(SendJoinRequest{State: b.stateOf(), ResidentServer: resident, Event: []byte(raw),
+			Key: serverKey(t, resident), Keys: keyRing(t, joinSrv)})
+		var e *Error
+		if !errors.As(err, &e) || e.Status != 400 || e.ErrCode != ErrCodeInvalidParam || !errors.Is(err, ErrBadEvent) ||
+			!strings.Contains(err.Error(), fmt.Sprintf("sender %q is not a user ID", sender)) {
+			t.Errorf("sender %q: %v; want 400 M_INVALID_PARAM, ErrBadEvent, not a user ID", sender, err)
+		}
+	}
+}
+
+// TestMutationKnownMembersLimit (round four): a join request's `rooms` with more than
+// MaxKnownMembers memberships is refused. (The memberships are one user's, repeated: rooms is
+// read leniently, a repeated user ID counts each time, and the test stays quick.)
+func TestMutationKnownMembersLimit(t *testing.T) {
+	// membership/input.go:224 'badInput(nil, "rooms holds more than %d memberships", Max...' -> 'nil'
+	b, _, _ := inviteSetup(t, "10")
+	var state []string
+	for _, ev := range b.current() {
+		state = append(state, string(ev.Raw()))
+	}
+	rooms := `{"!r:a.example":{` + strings.TrimSuffix(strings.Repeat(`"@u:b.example":"join",`, MaxKnownMembers+1), ",") + `}}`
+	_, err := ParseJoinRequest([]byte(`{"resident_server":"a.example","room_version":"10","rooms":` + rooms + `,"state":[` + strings.Join(state, ",") + `],"user_id":"@u:b.example"}`))
+	var e *Error
+	if !errors.As(err, &e) || e.Status != 400 || !errors.Is(err, ErrBadInput) || err.Error() != "membership: 400 M_BAD_JSON: rooms holds more than 1000000 memberships" {
+		t.Errorf("%d memberships: %v; want 400 M_BAD_JSON, rooms holds more than 1000000 memberships", MaxKnownMembers+1, err)
+	}
+}
+
+// TestMutationRoundFourHandshakes (round four): an invite whose sender is no user ID, and a
+// knock that DecideKnock allows but whose auth events, as given, lack one.
+func TestMutationRoundFourHandshakes(t *testing.T) {
+	// membership/invite.go:99 'invalidParam(ErrBadEvent, nil, "sender %q is not a user I...' -> 'nil'
+	v := mustVersion(t, "10")
+	for _, sender := range []string{"@bob", "bob:a.example"} {
+		raw := fmt.Sprintf(`{"auth_events":[],"content":{"membership":"invite"},"depth":5,"hashes":{"sha256":"x"},`+
+			`"origin_server_ts":1,"prev_events":[],"room_id":"!r:a.example","sender":%q,"signatures":{},"state_key":%q,"type":"m.room.member"}`, sender, joiner)
+		_, err := SignInvite(InviteRequest{RoomVersion: v, Event: []byte(raw), LocalServer: joinSrv, Key: serverKey(t, joinSrv), Keys: keyRing(t, resident)})
+		var e *Error
+		if !errors.As(err, &e) || e.Status != 400 || e.ErrCode != ErrCodeInvalidParam || !errors.Is(err, ErrBadEvent) ||
+			!strings.Contains(err.Error(), fmt.Sprintf("sender %q is not a user ID", sender)) {
+			t.Errorf("invite by %q: %v; want 400 M_INVALID_PARAM, ErrBadEvent, not a user ID", sender, err)
+		}
+	}
+
+	// membership/knock.go:113 'err' -> 'nil' (send_knock: the knock must pass the rules
+	// against the auth events given)
+	b := knockRoom(t, "10", "knock", nil)
+	s := b.stateOf()
+	tmpl, err := MakeKnock(s, joiner, templateOpts(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := SignTemplate(b.v, tmpl.Event, joinSrv, 1, "", joinSrv, serverKey(t, joinSrv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := signing.ParseEvent(b.v, signed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var authEvents []*pdu.Event
+	for _, id := range ev.AuthEvents {
+		for _, se := range s.Events() {
+			if se.EventID == id {
+				authEvents = append(authEvents, se)
+			}
+		}
+	}
+	if len(authEvents) != len(ev.AuthEvents) || len(authEvents) < 2 {
+		t.Fatalf("auth events %v not all in the state", ev.AuthEvents)
+	}
+	req := SendKnockRequest{State: s, Event: signed, Origin: joinSrv, Keys: keyRing(t, joinSrv), AuthEvents: authEvents}
+	if _, err := SendKnock(req); err != nil {
+		t.Fatalf("SendKnock with every auth event: %v", err)
+	}
+	req.AuthEvents = authEvents[1:]
+	_, err = SendKnock(req)
+	var e *Error
+	if !errors.As(err, &e) || e.Status != 403 || e.ErrCode != ErrCodeForbidden || !errors.Is(err, ErrAuthRules) || !errors.Is(err, authrules.ErrAuthEventMissing) {
+		t.Errorf("SendKnock without the auth event %s: %v; want 403 M_FORBIDDEN, ErrAuthRules, ErrAuthEventMissing", authEvents[0].EventID, err)
+	}
+}
+
+// TestMutationTemplates (round four): SignTemplate replaces the template's origin_server_ts,
+// and a template is not built from a state without an m.room.create.
+func TestMutationTemplates(t *testing.T) {
+	// membership/template.go:259 'set("origin_server_ts", ts)' -> '' (the template carries the
+	// resident's time, 1700000100000; the signed event has the joining server's)
+	b := knockRoom(t, "10", "knock", nil)
+	tmpl, err := MakeKnock(b.stateOf(), joiner, templateOpts(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := SignTemplate(b.v, tmpl.Event, joinSrv, 1700000200000, "", joinSrv, serverKey(t, joinSrv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev, err := signing.ParseEvent(b.v, signed); err != nil || ev.OriginServerTS != 1700000200000 || ev.Origin != joinSrv {
+		t.Errorf("signed template: %v, origin_server_ts %d, origin %q; want 1700000200000, %s", err, ev.OriginServerTS, ev.Origin, joinSrv)
+	}
+
+	// membership/template.go:151 'invalidParam(ErrBadInput, nil, "the room state has no m.r...' -> 'nil'
+	v := mustVersion(t, "10")
+	rules, err := signing.ParseEvent(v, []byte(`{"auth_events":[],"content":{"join_rule":"knock"},"depth":2,"hashes":{"sha256":"x"},`+
+		`"origin_server_ts":1,"prev_events":[],"room_id":"!r:a.example","sender":"@alice:a.example","signatures":{},"state_key":"","type":"m.room.join_rules"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	noCreate, err := authrules.NewState(v, []*pdu.Event{rules})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = MakeKnock(noCreate, joiner, TemplateOptions{Origin: resident, OriginServerTS: 1, PrevEvents: []string{rules.EventID}, Depth: 3})
+	var e *Error
+	if !errors.As(err, &e) || e.Status != 400 || !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), "the room state has no m.room.create event") {
+		t.Errorf("MakeKnock in a state without create: %v; want 400, ErrBadInput, no m.room.create", err)
+	}
+}

@@ -135,3 +135,28 @@ func TestMutationRoundThree(t *testing.T) {
 		}
 	}
 }
+
+// TestMutationRoundFour (round four, /work/logs/audit-mutation4.md).
+func TestMutationRoundFour(t *testing.T) {
+	// pdu/pdu.go:852 '>' -> '>=' (the signed 64-bit range includes -2**63; 2**63 is out)
+	v, _ := roomversion.Lookup("3")
+	for _, tt := range []struct {
+		ts   string
+		want int64
+		err  error
+	}{
+		{"-9223372036854775808", -9223372036854775808, nil},
+		{"9223372036854775807", 9223372036854775807, nil},
+		{"9223372036854775808", 0, ErrOutOfRange},
+		{"-9223372036854775809", 0, ErrOutOfRange},
+	} {
+		raw := strings.Replace(string(mutV3Event("1", "{}")), `"origin_server_ts":1`, `"origin_server_ts":`+tt.ts, 1)
+		ev, err := Parse(v, []byte(raw))
+		switch {
+		case tt.err != nil && !errors.Is(err, tt.err):
+			t.Errorf("origin_server_ts %s: %v, want %v", tt.ts, err, tt.err)
+		case tt.err == nil && (err != nil || ev.OriginServerTS != tt.want):
+			t.Errorf("origin_server_ts %s: %v, want %d", tt.ts, err, tt.want)
+		}
+	}
+}

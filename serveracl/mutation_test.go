@@ -32,3 +32,23 @@ func TestMutationNonUTF8Byte(t *testing.T) {
 		}
 	}
 }
+
+// TestMutationMatcherReuse (round four, /work/logs/audit-mutation4.md): ACL.Allowed matches one
+// name against every pattern with one matcher, built once; the second glob pattern must see
+// the same name as the first.
+func TestMutationMatcherReuse(t *testing.T) {
+	// serveracl/match.go:92 'm.built = true' -> '' (built again for each pattern, counting the
+	// name's characters twice)
+	for _, tt := range []struct {
+		acl  ACL
+		want bool
+	}{
+		{ACL{Deny: []string{"x?z"}, Allow: []string{"a?c"}}, true},
+		{ACL{Deny: []string{"x?z", "a*c"}, Allow: []string{"*"}}, false},
+		{ACL{Allow: []string{"b?c", "z*", "?b?"}}, true},
+	} {
+		if got := tt.acl.Allowed("abc"); got != tt.want {
+			t.Errorf("%+v.Allowed(\"abc\") = %v, want %v", tt.acl, got, tt.want)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/roomproto/roomproto/pdu"
@@ -200,4 +201,61 @@ func TestMutationRoundThree(t *testing.T) {
 			t.Errorf("%d-byte algorithm: %v, want %q", len(tt.alg), err, want)
 		}
 	}
+}
+
+// TestMutationRoundFour (/work/logs/audit-mutation4.md): SignEvent of an object with no member
+// but `hashes`, and VerifyEventSignature of an event without bytes.
+func TestMutationRoundFour(t *testing.T) {
+	v10, err := roomversion.Lookup("10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := NewSigningKey("1", make([]byte, ed25519.SeedSize))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// signing/event.go:71 '1' -> '0' (no ',' before the new `hashes` when the object without
+	// them is empty): `{}` and `{"hashes":...}` are signed, the content hash of `{}`
+	wantHash := mutContentHash(t, v10, []byte(`{}`))
+	for _, in := range []string{`{}`, `{"hashes":{"sha256":"x"}}`} {
+		out, err := SignEvent(v10, []byte(in), "a.example", key)
+		if err != nil {
+			t.Errorf("SignEvent(%s): %v", in, err)
+			continue
+		}
+		if !bytes.HasPrefix(out, []byte(`{"hashes":{"sha256":"`+wantHash+`"},"signatures":{"a.example":{"ed25519:1":"`)) {
+			t.Errorf("SignEvent(%s) = %s", in, out)
+		}
+	}
+
+	// signing/hash.go:241 'malformed(err, "%v", err)' -> 'nil' (EventID of room version 1 is
+	// ErrMalformed for input that is not a JSON object, also after an event_id; the error is
+	// canonicaljson's)
+	v1, err := roomversion.Lookup("1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range []string{`{"event_id":"$a:b.example","x":`, `{"event_id":"$a:b.example",}`} {
+		if id, err := EventID(v1, []byte(in)); !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "canonicaljson: ") {
+			t.Errorf("EventID(v1, %s) = %q, %v; want ErrMalformed from canonicaljson", in, id, err)
+		}
+	}
+
+	// signing/event.go:382 'err' -> 'nil' (an event without bytes, not made by pdu.Parse, is
+	// malformed: its signed form cannot be made)
+	ev := &pdu.Event{Version: v10, Sender: "@a:a.example", Type: "m.room.message", RoomID: "!r:a.example"}
+	if err := VerifyEventSignature(ev, "a.example", KeyRing{}); !errors.Is(err, ErrMalformed) {
+		t.Errorf("VerifyEventSignature of an event without bytes: %v, want ErrMalformed", err)
+	}
+}
+
+// mutContentHash is the unpadded base64 content hash of event (a helper of TestMutationRoundFour).
+func mutContentHash(t *testing.T, v roomversion.Version, event []byte) string {
+	t.Helper()
+	sum, err := ContentHash(v, event)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return encodeBase64(sum[:])
 }
