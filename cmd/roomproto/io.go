@@ -170,9 +170,10 @@ func readFile(path string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > limit {
-		return nil, fmt.Errorf("input larger than %d bytes", limit)
-	} else if err == nil && st.Mode().IsRegular() {
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		if st.Size() > limit {
+			return nil, fmt.Errorf("input larger than %d bytes", limit)
+		}
 		return readAtMostSized(f, limit, st.Size())
 	}
 	return readAtMost(f, limit)
