@@ -103,11 +103,13 @@ func roomState(t testing.TB, id string, fed M, jr string, extra ...string) []*pd
 	alice := build([]byte(`"alice_join"`), c)
 	pl := build([]byte(`"`+plT+`"`), c, alice)
 	evs := []*pdu.Event{create, alice, pl}
+	var jrEv *pdu.Event
 	if jr != "" {
-		evs = append(evs, build([]byte(`"`+jr+`"`), c, alice, pl))
+		jrEv = build([]byte(`"`+jr+`"`), c, alice, pl)
+		evs = append(evs, jrEv)
 	}
 	for _, x := range extra {
-		evs = append(evs, build([]byte(x), c, alice, pl))
+		evs = append(evs, build([]byte(x), c, alice, pl, jrEv))
 	}
 	return evs
 }
