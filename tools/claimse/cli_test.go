@@ -106,6 +106,22 @@ func TestDashDashAsValue(t *testing.T) {
 	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &got) != nil || got.Signatures["--"]["ed25519:1"] == "" {
 		t.Fatalf("%+v", r)
 	}
+	// `--` as another flag's value: the file named "--"
+	kb, _ := os.ReadFile(f.keys)
+	if err := os.WriteFile(filepath.Join(f.dir, "--"), kb, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := run(t, f.dir, nil, "verify", "--keys", f.keys, f.signedObj)
+	if got := run(t, f.dir, nil, "verify", "--keys", "--", f.signedObj); got != want || want.code != 0 {
+		t.Errorf("--keys --: %+v, want %+v", got, want)
+	}
+	// "`--` ends the flags": a later "--strict" is a file name.
+	if err := os.WriteFile(filepath.Join(f.dir, "--strict"), []byte(`{"b":2}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := run(t, f.dir, nil, "canonical", "--", "--strict"); got.code != 0 || strings.TrimSpace(got.stdout) != `{"b":2}` {
+		t.Errorf("canonical -- --strict: %+v", got)
+	}
 	// and `--` still ends the flags otherwise: a later "--key" is a file name.
 	r = run(t, f.dir, nil, "sign", "--server-name", "a.example", "--key", f.key, "--", f.obj)
 	if r.code != 0 {
@@ -157,12 +173,18 @@ func TestDashForFlagFiles(t *testing.T) {
 		{"--key - and no FILE", []string{"sign", "--server-name", "a.example", "--key", "-"}},
 		{"two flag files -", []string{"auth", "--room-version", "9", "--auth-events", "-", "--keys", "-", f.ev}},
 		{"--state - and no FILE", []string{"policy-check", "--room-version", "9", "--state", "-"}},
+		{"verify-room --keys - and no FILE", []string{"verify-room", "--keys", "-"}},
+		{"replay - --keys -", []string{"replay", "-", "--keys", "-"}},
+		{"--auth-events - and FILE -", []string{"auth", "--room-version", "9", "--auth-events", "-", "-"}},
 	}
 	for _, c := range second {
 		t.Run(c.name, func(t *testing.T) {
 			in := []byte(`{}`)
-			if c.args[0] == "sign" {
+			switch c.args[0] {
+			case "sign":
 				in = read(f.key)
+			case "replay":
+				in = read(dump) // the dump is read first, then --keys
 			}
 			r := run(t, f.dir, in, c.args...)
 			if r.code != 1 || !oneLine(r.stderr) || r.stdout != "" {
@@ -345,7 +367,10 @@ func TestHelpWriteError(t *testing.T) {
 	}
 	defer full.Close()
 	bin := cliBinary.Build(t)
-	for _, args := range [][]string{{"help"}, {"help", "sign"}, {"sign", "-h"}, {"verify-room", "--help"}, {"-h"}, {"--help"}} {
+	// "as every other command does"
+	f := writeFiles(t)
+	for _, args := range [][]string{{"help"}, {"help", "sign"}, {"sign", "-h"}, {"verify-room", "--help"}, {"-h"}, {"--help"},
+		{"canonical", f.obj}, {"event-id", "--room-version", "9", f.ev}, {"replay"}, {"verify", "--keys", f.keys, f.signedObj}} {
 		cmd := exec.Command(bin, args...)
 		var e bytes.Buffer
 		cmd.Stdout, cmd.Stderr = full, &e
