@@ -155,6 +155,11 @@ func TestVerifyRoomOneRoom(t *testing.T) {
 				t.Errorf("two rooms: %s", r.stdout)
 			}
 			n := strings.Count(r.stdout, `"reason":"an event of another room: `)
+			for _, l := range strings.Split(r.stdout, "\n") {
+				if strings.Contains(l, "an event of another room") && strings.Contains(l, `"rule":`) {
+					t.Errorf("\"a rejected line without a rule\": %s", l)
+				}
+			}
 			if n != 10 {
 				t.Errorf("%d lines of another room, want 10:\n%s", n, r.stdout)
 			}
