@@ -1,7 +1,10 @@
 package claimse
 
 import (
+	"errors"
+
 	"encoding/json"
+	"github.com/roomproto/roomproto/signing"
 	"testing"
 
 	"github.com/roomproto/roomproto/internal/authfixture"
@@ -39,6 +42,27 @@ func TestSignInviteKeepsPolicyServer(t *testing.T) {
 			b := got.Signatures["b.example"]
 			if b["ed25519:policy_server"] != "cG9saWN5" || b["ed25519:1"] == "" || len(b) != 2 {
 				t.Errorf("b.example's signatures: %v", b)
+			}
+		})
+	}
+}
+
+// membership.Error's doc: "A refusal because a signature's key is not known to the caller's key
+// lookup (... SignInvite without the sending server's key ...) matches signing.ErrUnknownKey".
+func TestSignInviteUnknownKey(t *testing.T) {
+	for _, id := range versionIDs {
+		t.Run("v"+id, func(t *testing.T) {
+			v := ver(t, id)
+			evs := roomState(t, id, nil, "jr_invite", `"bob_invite"`)
+			keys := authfixture.KeyRing()
+			delete(keys, "a.example")
+			_, err := membership.SignInvite(membership.InviteRequest{
+				RoomVersion: v, Event: evs[len(evs)-1].Raw(), InviteRoomState: []json.RawMessage{evs[0].Raw()},
+				LocalServer: "b.example", Key: authfixture.Key("b.example"), Keys: keys,
+			})
+			var me *membership.Error
+			if !errors.Is(err, signing.ErrUnknownKey) || !errors.As(err, &me) {
+				t.Errorf("%v, want a *membership.Error matching signing.ErrUnknownKey", err)
 			}
 		})
 	}
