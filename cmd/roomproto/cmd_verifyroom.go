@@ -173,7 +173,7 @@ func versionWarning(v roomversion.Version, events []*pdu.Event, room string) str
 		if id == v.ID {
 			return ""
 		}
-		return fmt.Sprintf("event %s (m.room.create), rule 1.3: content.room_version is %q but the room is checked as room version %q", ev.EventID, id, v.ID)
+		return fmt.Sprintf("event %s (m.room.create), rule 1.3: content.room_version is %q but the event is checked as room version %q", ev.EventID, id, v.ID)
 	}
 	return ""
 }

@@ -728,7 +728,7 @@ case("verify-room: another room's create whose content hash fails is rejected as
 case("verify-room: a dump whose room_version is not its create event's says so",
      "rooms/v1.md auth rule 1 (content.room_version); docs/decisions.md cmd; tools/climisuse C5",
      ["verify-room", "--quiet", "--keys", "@keys"],
-     {"exit": 0, "lines": 1, "stdout_contains": ['"warnings":["event ' + IDS[0] + ' (m.room.create), rule 1.3: content.room_version is \\"9\\" but the room is checked as room version \\"10\\""]'],
+     {"exit": 0, "lines": 1, "stdout_contains": ['"warnings":["event ' + IDS[0] + ' (m.room.create), rule 1.3: content.room_version is \\"9\\" but the event is checked as room version \\"10\\""]'],
       "json_fields": {"summary.events": 4, "summary.valid": 4}},
      stdin=text({"room_version": "10", "events": [CREATE, ALICE, PL, JR]}), files={"keys": KEYS_FILE})
 case("verify-room: the dump's keys member is not read", "docs/decisions.md cmd (verify-room takes keys from --keys only); tools/climisuse C4",
