@@ -19,7 +19,9 @@ const (
 	MaxStateEvents = 100000
 	// MaxKnownRooms is the largest number of rooms in a join request's `rooms`.
 	MaxKnownRooms = 10000
-	// MaxKnownMembers is the largest total number of memberships in a join request's `rooms`.
+	// MaxKnownMembers is the largest total number of memberships in a join request's `rooms`,
+	// counted as written: a user ID given twice in one room (the last one counts) or a room given
+	// twice counts each time, so that the limit bounds the work of reading the input.
 	MaxKnownMembers = 1000000
 	// MaxVer is the largest number of entries in a join request's `ver` (there are a dozen
 	// room versions).
