@@ -59,6 +59,31 @@ func ExampleVerifyEvent() {
 	// no known key for the signature a.example
 }
 
+func ExampleKeyCache() {
+	seed := sha256.Sum256([]byte("a.example"))
+	key, _ := signing.NewSigningKey("1", seed[:])
+	keys := signing.KeyRing{"a.example": {key.KeyID(): {Key: key.Public()}}}
+	v, _ := roomversion.Lookup("11")
+
+	// One cache for all the events the server verifies as they arrive.
+	var cache signing.KeyCache
+	for i := range 3 {
+		event := []byte(fmt.Sprintf(`{"room_id":"!r:a.example","sender":"@alice:a.example",
+			"type":"m.room.message","content":{"msgtype":"m.text","body":"message %d"},
+			"origin_server_ts":1700000000000,"depth":3,"prev_events":[],"auth_events":[],
+			"hashes":{},"signatures":{}}`, i))
+		signed, _ := signing.SignEvent(v, event, "a.example", key)
+		fmt.Println(cache.VerifyEvent(v, signed, keys))
+	}
+	// The key was prepared at its second use; the calls that follow use it.
+	fmt.Println(cache.Len())
+	// Output:
+	// <nil>
+	// <nil>
+	// <nil>
+	// 1
+}
+
 func ExampleEventID() {
 	v, _ := roomversion.Lookup("4")
 	id, err := signing.EventID(v, []byte(`{"room_id":"!r:domain","sender":"@u:domain",

@@ -51,9 +51,17 @@ func FuzzVerifyEvent(f *testing.F) {
 	c := loadCorpus(f)
 	keys := c.Keys
 	keys["domain"] = map[string]PublicKey{"ed25519:1": {Key: testPublic(f, "z.example:1")}}
+	// One cache for the whole run: from the second input on it holds the corpus's keys
+	// prepared, and must give VerifyEvent's errors exactly.
+	var cache KeyCache
 	f.Fuzz(func(t *testing.T, vb byte, data []byte) {
 		v := fuzzVersion(vb)
 		err := VerifyEvent(v, data, keys)
+		for range 2 {
+			if cerr := cache.VerifyEvent(v, data, keys); (err == nil) != (cerr == nil) || (err != nil && err.Error() != cerr.Error()) {
+				t.Fatalf("KeyCache.VerifyEvent %v, VerifyEvent %v", cerr, err)
+			}
+		}
 		if err != nil {
 			var ve *VerificationError
 			if !errors.As(err, &ve) {

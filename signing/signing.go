@@ -29,6 +29,12 @@
 //     signed; fetch (fresh) keys for [VerificationError.Server] and verify again; if none can
 //     be had, reject.
 //
+// # Many events
+//
+// VerifyEvents, VerifyParsedEvents and ParseAndVerifyEvents verify many events at once on all
+// cores; a KeyCache verifies events one at a time as they arrive, keeping the keys it has used
+// prepared for the calls that follow. Both give exactly VerifyEvent's verdicts.
+//
 // Everything in this package is safe for concurrent use.
 //
 // A roomversion.Version must be one roomversion.Lookup or roomversion.All returns: the zero
