@@ -23,8 +23,8 @@ func decode(b []byte) M {
 	return m
 }
 
-// template builds a make_join/make_knock template: roomproto's (MakeJoin / MakeKnock) when it
-// allows the request, else a hand-made one.
+// template builds a make_join, make_knock or make_leave template by hand, for the requests
+// MakeJoin, MakeKnock or MakeLeave refuse.
 func (rm *room) template(kind, user string, authvia string) []byte {
 	t := M{"type": "m.room.member", "room_id": rm.RoomID, "sender": user, "state_key": user,
 		"origin": resident, "origin_server_ts": ts, "depth": rm.N + 1,
@@ -311,6 +311,45 @@ func caseKnock(r *rand.Rand, rm *room) {
 	}
 }
 
+var leaveMuts = append(append([]string{}, knockMuts...), "authvia-able", "authvia-remote", "post-membership", "extra-bad-sig")
+
+// caseLeave: make_leave (MakeLeave's verdict and template) and send_leave (SendLeave) for a user
+// of any membership, with one mutation of the signed leave.
+func caseLeave(r *rand.Rand, rm *room) {
+	pool := append(append(append(append([]string{}, remotes...), residents...), locals...), "@new:a.example")
+	user := difftool.Pick(r, pool...)
+	label := "rule=" + rm.Rule + " user=" + rm.Ms[user]
+	tm, err := membership.MakeLeave(rm.State, user, membership.TemplateOptions{Origin: resident, OriginServerTS: ts,
+		PrevEvents: []string{rm.Last}, Depth: int64(rm.N + 1)})
+	if ref, ok := call(M{"op": "make_leave", "v": rm.VID, "state": rm.StateJSON(), "user_id": user}); ok {
+		verdict(rm.VID, "MakeLeave", label, rpOf(err), ref, M{"user": user, "members": rm.Ms})
+	}
+	var tmpl []byte
+	if err == nil {
+		tmpl = tm.Event
+		ref, ok := call(M{"op": "check_template", "kind": "leave", "room_id": rm.RoomID, "user_id": user, "template": string(tmpl)})
+		if ok {
+			verdict(rm.VID, "MakeLeave(template)", label, rpAns{Allow: true}, ref, M{"template": string(tmpl)})
+		}
+	} else {
+		tmpl = rm.template("leave", user, "")
+	}
+	mut := difftool.Pick(r, leaveMuts...)
+	label += " mut=" + mut
+	ev, origin, eventID := mutate(r, rm, mut, "leave", tmpl, user)
+	res, err := membership.SendLeave(membership.SendLeaveRequest{State: rm.State, RoomID: rm.RoomID, EventID: eventID,
+		Origin: origin, Event: ev, Keys: keyRing})
+	req := M{"op": "send_leave", "v": rm.VID, "state": rm.StateJSON(), "state_ids": rm.IDs,
+		"room_id": rm.RoomID, "event_id": eventID, "origin": origin, "event": string(ev), "keys": refKeys}
+	if err == nil {
+		req["result"] = string(res.Parsed.Raw())
+		req["body"] = json.RawMessage(res.JSON())
+	}
+	if ref, ok := call(req); ok {
+		verdict(rm.VID, "SendLeave", label, rpOf(err), ref, M{"event": string(ev), "origin": origin, "event_id": eventID, "members": rm.Ms})
+	}
+}
+
 var inviteMuts = []string{"none", "none", "none", "none", "type", "membership", "origin", "target-remote",
 	"target-invalid", "room_id", "event_id", "bad-sig", "no-sig", "hash", "not-json", "bad-json", "eventid-local", "extra-bad-sig"}
 var irsMuts = []string{"none", "none", "none", "drop-create", "other-room", "bad-sig", "unknown-key", "bad-format",
@@ -478,7 +517,7 @@ var tmplMuts = []string{"none", "room_id", "sender", "state_key", "type", "membe
 	"membership-missing", "not-object", "not-json", "extra-fields"}
 
 func caseTemplate(r *rand.Rand, rm *room) {
-	kind := difftool.Pick(r, "join", "knock")
+	kind := difftool.Pick(r, "join", "knock", "leave")
 	user := difftool.Pick(r, remotes...)
 	t := decode(rm.template(kind, user, ""))
 	mut := difftool.Pick(r, tmplMuts...)
@@ -508,18 +547,12 @@ func caseTemplate(r *rand.Rand, rm *room) {
 	if mut == "not-json" {
 		b = []byte(`{"type":`)
 	}
-	var err error
-	if kind == "join" {
-		err = membership.CheckJoinTemplate(rm.RoomID, user, b)
-	} else {
-		err = membership.CheckKnockTemplate(rm.RoomID, user, b)
-	}
+	check := map[string]func(string, string, []byte) error{"join": membership.CheckJoinTemplate,
+		"knock": membership.CheckKnockTemplate, "leave": membership.CheckLeaveTemplate}[kind]
+	op := map[string]string{"join": "CheckJoinTemplate", "knock": "CheckKnockTemplate", "leave": "CheckLeaveTemplate"}[kind]
+	err := check(rm.RoomID, user, b)
 	ref, ok := call(M{"op": "check_template", "kind": kind, "room_id": rm.RoomID, "user_id": user, "template": string(b)})
 	if ok {
-		op := "CheckJoinTemplate"
-		if kind == "knock" {
-			op = "CheckKnockTemplate"
-		}
 		verdict(rm.VID, op, "mut="+mut, rpOf(err), ref, M{"template": string(b), "room_id": rm.RoomID, "user": user})
 	}
 }
