@@ -13,8 +13,8 @@ import (
 	"github.com/roomproto/roomproto/signing"
 )
 
-// leaveCase is one case of testdata/membership/leave_decision.json.
-type leaveCase struct {
+// decisionCase is one case of testdata/membership/knock_decision.json or leave_decision.json.
+type decisionCase struct {
 	Name        string   `json:"name"`
 	Spec        string   `json:"spec"`
 	RoomVersion string   `json:"room_version"`
@@ -76,7 +76,7 @@ func authEventsOf(t *testing.T, s *authrules.State, ev *pdu.Event) []*pdu.Event 
 // accepted by SendLeave (with its auth events), as a self-leave by the auth rules; for a
 // refused one, a leave signed by the user's server is refused by SendLeave with the same error.
 func TestLeaveDecisionFixtures(t *testing.T) {
-	var cases []leaveCase
+	var cases []decisionCase
 	loadCases(t, "leave_decision.json", &cases)
 	if len(cases) < 40 {
 		t.Fatalf("only %d cases", len(cases))

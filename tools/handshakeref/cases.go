@@ -6,6 +6,7 @@ import (
 	"math/rand"
 	"strings"
 
+	"github.com/roomproto/roomproto/authrules"
 	"github.com/roomproto/roomproto/membership"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/signing"
@@ -275,22 +276,27 @@ func caseResponse(r *rand.Rand, rm *room, sent, returned []byte, label string) {
 var knockMuts = []string{"none", "none", "none", "none", "room_id", "sender", "state_key", "membership", "type",
 	"origin", "bad-sig", "no-sig", "wrong-key", "hash", "event_id", "sender-invalid", "not-json", "bad-json", "unsigned"}
 
+// residentTemplate asks makeFn (MakeKnock or MakeLeave, named op) for user's template of the
+// membership kind: a template it answers must pass the reference's template checks (op
+// "(template)"); for a request it refuses a template is made by hand. It returns the template
+// and makeFn's error.
+func residentTemplate(rm *room, kind, op, user, label string, makeFn func(*authrules.State, string, membership.TemplateOptions) (membership.Template, error)) ([]byte, error) {
+	tm, err := makeFn(rm.State, user, membership.TemplateOptions{Origin: resident, OriginServerTS: ts,
+		PrevEvents: []string{rm.Last}, Depth: int64(rm.N + 1)})
+	if err != nil {
+		return rm.template(kind, user, ""), err
+	}
+	if ref, ok := call(M{"op": "check_template", "kind": kind, "room_id": rm.RoomID, "user_id": user, "template": string(tm.Event)}); ok {
+		verdict(rm.VID, op+"(template)", label, rpAns{Allow: true}, ref, M{"template": string(tm.Event)})
+	}
+	return tm.Event, nil
+}
+
 func caseKnock(r *rand.Rand, rm *room) {
 	pool := append(append([]string{}, remotes...), "@new:a.example", "@rob:r.example")
 	user := difftool.Pick(r, pool...)
-	tm, err := membership.MakeKnock(rm.State, user, membership.TemplateOptions{Origin: resident, OriginServerTS: ts,
-		PrevEvents: []string{rm.Last}, Depth: int64(rm.N + 1)})
 	label := "rule=" + rm.Rule + " user=" + rm.Ms[user]
-	var tmpl []byte
-	if err == nil {
-		tmpl = tm.Event
-		ref, ok := call(M{"op": "check_template", "kind": "knock", "room_id": rm.RoomID, "user_id": user, "template": string(tmpl)})
-		if ok {
-			verdict(rm.VID, "MakeKnock(template)", label, rpAns{Allow: true}, ref, M{"template": string(tmpl)})
-		}
-	} else {
-		tmpl = rm.template("knock", user, "")
-	}
+	tmpl, _ := residentTemplate(rm, "knock", "MakeKnock", user, label, membership.MakeKnock)
 	mut := difftool.Pick(r, knockMuts...)
 	label += " mut=" + mut
 	ev, origin, eventID := mutate(r, rm, mut, "knock", tmpl, user)
@@ -319,20 +325,9 @@ func caseLeave(r *rand.Rand, rm *room) {
 	pool := append(append(append(append([]string{}, remotes...), residents...), locals...), "@new:a.example")
 	user := difftool.Pick(r, pool...)
 	label := "rule=" + rm.Rule + " user=" + rm.Ms[user]
-	tm, err := membership.MakeLeave(rm.State, user, membership.TemplateOptions{Origin: resident, OriginServerTS: ts,
-		PrevEvents: []string{rm.Last}, Depth: int64(rm.N + 1)})
+	tmpl, err := residentTemplate(rm, "leave", "MakeLeave", user, label, membership.MakeLeave)
 	if ref, ok := call(M{"op": "make_leave", "v": rm.VID, "state": rm.StateJSON(), "user_id": user}); ok {
 		verdict(rm.VID, "MakeLeave", label, rpOf(err), ref, M{"user": user, "members": rm.Ms})
-	}
-	var tmpl []byte
-	if err == nil {
-		tmpl = tm.Event
-		ref, ok := call(M{"op": "check_template", "kind": "leave", "room_id": rm.RoomID, "user_id": user, "template": string(tmpl)})
-		if ok {
-			verdict(rm.VID, "MakeLeave(template)", label, rpAns{Allow: true}, ref, M{"template": string(tmpl)})
-		}
-	} else {
-		tmpl = rm.template("leave", user, "")
 	}
 	mut := difftool.Pick(r, leaveMuts...)
 	label += " mut=" + mut

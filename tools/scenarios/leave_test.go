@@ -74,6 +74,22 @@ func leaveOver(t *testing.T, r *room, resident, leaver *server, user string) ([]
 	return signed, rule
 }
 
+// acceptedEverywhere has the servers receive the leave from a.example, the resident, and fails
+// unless each accepts it by rule (the rule of the resident's own check) and then holds user's
+// membership as leave.
+func acceptedEverywhere(t *testing.T, signed []byte, rule, user string, servers ...*server) {
+	t.Helper()
+	for _, s := range servers {
+		rc := s.receive(t, "a.example", signed)
+		if rc.Outcome != Accepted || rc.Rule != rule {
+			t.Errorf("%s: %v rule %s (send_leave: %s) %v", s.name, rc.Outcome, rc.Rule, rule, rc.Err)
+		}
+		if got := s.State(t).Membership(user); got != "leave" {
+			t.Errorf("%s: %s is %q", s.name, user, got)
+		}
+	}
+}
+
 // TestRejectInviteOverFederation: dave of d.example, invited over /invite, rejects the invite
 // through the leave handshake (make_leave, sign, send_leave; leaveOver) with a.example, the
 // inviting server, as the resident. The leave is then accepted by every server of the room by
@@ -98,15 +114,7 @@ func TestRejectInviteOverFederation(t *testing.T) {
 			if tr, ok := membership.ClassifyMemberEvent(v, "invite", ev, "invite"); !ok || tr.Action != membership.ActionLeave || !tr.BySelf || tr.Meaning != "reject the invite" {
 				t.Errorf("ClassifyMemberEvent: %+v %v", tr, ok)
 			}
-			for _, s := range []*server{a, b} {
-				rc := s.receive(t, "a.example", signed)
-				if rc.Outcome != Accepted || rc.Rule != rule {
-					t.Errorf("%s: %v rule %s (send_leave: %s) %v", s.name, rc.Outcome, rc.Rule, rule, rc.Err)
-				}
-				if got := s.State(t).Membership(user); got != "leave" {
-					t.Errorf("%s: dave is %q", s.name, got)
-				}
-			}
+			acceptedEverywhere(t, signed, rule, user, a, b)
 			_, err := membership.MakeLeave(a.State(t), user, membership.TemplateOptions{Origin: "a.example", OriginServerTS: r.f.now(), PrevEvents: []string{a.extremity}, Depth: 99})
 			var e *membership.Error
 			if !errors.As(err, &e) || e.Status != 403 || e.ErrCode != membership.ErrCodeForbidden || !errors.Is(err, membership.ErrNotPossible) {
@@ -173,15 +181,7 @@ func TestLeaveHandshakeFunctions(t *testing.T) {
 			if tr, ok := membership.ClassifyMemberEvent(v, pdu.MembershipKnock, ev, "knock"); !ok || tr.Action != membership.ActionLeave || tr.Meaning != "retract the knock" {
 				t.Errorf("ClassifyMemberEvent: %+v %v", tr, ok)
 			}
-			for _, s := range []*server{a, b} {
-				rc := s.receive(t, "a.example", signed)
-				if rc.Outcome != Accepted || rc.Rule != rule {
-					t.Errorf("%s: %v rule %s (send_leave: %s) %v", s.name, rc.Outcome, rc.Rule, rule, rc.Err)
-				}
-				if got := s.State(t).Membership(user); got != "leave" {
-					t.Errorf("%s: frank is %q", s.name, got)
-				}
-			}
+			acceptedEverywhere(t, signed, rule, user, a, b)
 			// A banned user cannot leave: make_leave and send_leave refuse, as the rules do.
 			a.send(t, draft{Type: pdu.TypeMember, Sender: r.creator, StateKey: str(user), Content: member("ban")})
 			st = a.State(t)
