@@ -477,7 +477,7 @@ func caseInvite(r *rand.Rand, rm *room) {
 	}
 	res, err := membership.SignInvite(membership.InviteRequest{RoomVersion: rm.V, RoomID: rm.RoomID, EventID: eventID,
 		Origin: origin, Event: ev, InviteRoomState: irs, LocalServer: local, Key: authgen.KeyFor(local, "1"), Keys: keyRing})
-	var irsT []string
+	irsT := []string{} // an empty invite_room_state is the JSON list [], not null
 	for _, e := range irs {
 		irsT = append(irsT, string(e))
 	}
