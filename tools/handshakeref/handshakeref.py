@@ -416,7 +416,10 @@ def leave_decision(v, state, user):
 
 
 def make_leave(req):
-    """/make_leave's verdict (leaving-v1.yaml): allowed, or 403 M_FORBIDDEN."""
+    """/make_leave's verdict (leaving-v1.yaml): allowed, or 403 M_FORBIDDEN; a userId that is no
+    user ID (appendices "User Identifiers") is an invalid request, 400."""
+    if not user_ok(req["user_id"]):
+        return answer(False, [INVALID_PARAM] if DECISIONS else None, "user_id is not a user ID")
     try:
         refusal, amb = leave_decision(req["v"], req["state"], req["user_id"])
     except memberref.Invalid as e:
