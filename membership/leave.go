@@ -26,8 +26,15 @@ import (
 //     (leaving-v1.yaml: "This could mean that the user is not in the room"; docs/decisions.md
 //     (membership) 21 and 22).
 //
-// No nil state, a userID that is not a user ID: 400 M_INVALID_PARAM, reason ErrBadInput.
+// No state, a state of no room version (the zero authrules.State: the error also matches
+// roomversion.ErrUnknownVersion), a userID that is not a user ID: 400 M_INVALID_PARAM, reason
+// ErrBadInput.
 func DecideLeave(s *authrules.State, userID string) error {
+	if s != nil {
+		if err := s.Version().Check(); err != nil {
+			return invalidParam(ErrBadInput, err, "%v", err)
+		}
+	}
 	_, err := CheckTransition(s, userID, userID, pdu.MembershipLeave)
 	var e *Error
 	if err == nil || !errors.As(err, &e) || (e.Reason != ErrNotPossible && e.Reason != ErrBanned) {

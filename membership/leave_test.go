@@ -182,6 +182,37 @@ func TestDecideLeaveMessages(t *testing.T) {
 	}
 }
 
+// TestLeaveBadInput: no state, the zero State (no room version) and a user ID that is not one are
+// 400 M_INVALID_PARAM (ErrBadInput) from DecideLeave, MakeLeave and SendLeave, never a verdict.
+func TestLeaveBadInput(t *testing.T) {
+	room := knockRoom(t, "10", "invite", map[string]string{joiner: "invite"}).stateOf()
+	for _, c := range []struct {
+		name    string
+		s       *authrules.State
+		user    string
+		unknown bool
+	}{
+		{"nil state", nil, joiner, false},
+		{"zero State", &authrules.State{}, joiner, true},
+		{"user ID without @", room, "zed:z.example", false},
+		{"empty user ID", room, "", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := DecideLeave(c.s, c.user)
+			wantError(t, "DecideLeave", err, 400, ErrCodeInvalidParam, ErrBadInput)
+			if c.unknown && !errors.Is(err, roomversion.ErrUnknownVersion) {
+				t.Errorf("zero State: %v does not match roomversion.ErrUnknownVersion", err)
+			}
+			_, err = MakeLeave(c.s, c.user, TemplateOptions{Origin: resident, PrevEvents: []string{"$prev"}, Depth: 1})
+			wantError(t, "MakeLeave", err, 400, ErrCodeInvalidParam, ErrBadInput)
+		})
+	}
+	_, err := SendLeave(SendLeaveRequest{Event: []byte(`{}`)})
+	wantError(t, "SendLeave without state", err, 400, ErrCodeInvalidParam, ErrBadInput)
+	_, err = SendLeave(SendLeaveRequest{State: &authrules.State{}, Event: []byte(`{}`)})
+	wantError(t, "SendLeave with the zero State", err, 400, ErrCodeBadJSON, ErrBadEvent)
+}
+
 // TestMakeLeaveTemplateBytes: the make_leave template is exactly the event the spec's example
 // shows (leaving-v1.yaml), completed with the auth events selection (create event but in v12,
 // power levels, the user's membership), prev_events and depth from the options, and the
