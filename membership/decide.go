@@ -64,24 +64,24 @@ type JoinRequest struct {
 	Ver []string
 }
 
-// CheckMakeRequest makes the checks of a /make_join or /make_knock request that come before
-// the room's rules are looked at (joins-v1.yaml, knocks.yaml), in the order other servers make
-// them:
+// CheckMakeRequest makes the checks of a /make_join, /make_knock or /make_leave request that
+// come before the room's rules are looked at (joins-v1.yaml, knocks.yaml, leaving-v1.yaml), in
+// the order other servers make them:
 //
 //   - when ver is not nil, the room version v must be in it, else 400
 //     M_INCOMPATIBLE_ROOM_VERSION with [Error.RoomVersion] set (reason ErrIncompatibleVersion).
 //     For make_join a request without `ver` supports version 1 only: pass []string{"1"};
-//     make_knock requires the parameter.
+//     make_knock requires the parameter; make_leave has none: pass nil.
 //   - when origin is not empty, userID must be a user of origin, the server that sent the
 //     request ("This MUST be a user ID on the origin server"), else 403 M_FORBIDDEN (reason
 //     ErrNotFromOrigin); an invalid user ID is 400 M_INVALID_PARAM (reason ErrBadInput).
 //
 // [DecideJoin] and [MakeJoin] call it with [JoinRequest.Origin] and [JoinRequest.Ver];
-// [MakeKnock] does not, so a resident calls it first. Answering 404 for a room the resident is
-// not in is the caller's part: without the room's state there is nothing to decide. So is the
-// room's server ACL, which server-server-api "Server Access Control Lists" applies to
-// /make_join, /send_join, /make_knock, /send_knock and /invite before anything else (403
-// M_FORBIDDEN): no function of this package reads `m.room.server_acl`; call
+// [MakeKnock] and [MakeLeave] do not, so a resident calls it first. Answering 404 for a room the
+// resident is not in is the caller's part: without the room's state there is nothing to decide.
+// So is the room's server ACL, which server-server-api "Server Access Control Lists" applies to
+// /make_join, /send_join, /make_knock, /send_knock, /make_leave, /send_leave and /invite before
+// anything else (403 M_FORBIDDEN): no function of this package reads `m.room.server_acl`; call
 // serveracl.Allowed(state, origin) first.
 func CheckMakeRequest(v roomversion.Version, userID, origin string, ver []string) error {
 	if err := v.Check(); err != nil {

@@ -1,11 +1,13 @@
 // Package membership makes the decisions servers take around room membership — restricted
-// joins, the join, knock and invite handshakes, and membership transitions — as pure functions
-// over what the caller knows, returning the answer and the exact error to send.
+// joins, the join, knock, invite and leave handshakes, and membership transitions — as pure
+// functions over what the caller knows, returning the answer and the exact error to send.
 //
 // Spec: server-server-api "Joining Rooms" (with "Restricted rooms"), "Knocking upon a room",
-// "Inviting to a room"; client-server-api "Room membership", "Knocking on rooms", "Restricted
-// rooms", "Stripped state"; data/api/server-server/joins-v1.yaml, joins-v2.yaml, knocks.yaml,
-// invites-v2.yaml; and the m.room.member rules of each room version's authorization rules.
+// "Inviting to a room", "Leaving Rooms (Rejecting Invites)"; client-server-api "Room
+// membership", "Knocking on rooms", "Restricted rooms", "Stripped state";
+// data/api/server-server/joins-v1.yaml, joins-v2.yaml, knocks.yaml, invites-v2.yaml,
+// leaving-v1.yaml, leaving-v2.yaml; and the m.room.member rules of each room version's
+// authorization rules.
 //
 // # Resident server
 //
@@ -15,12 +17,14 @@
 // template; [SendJoin] validates the joining server's signed event, decides again, adds the
 // resident's signature and runs the authorization rules. [DecideKnock], [MakeKnock] and
 // [SendKnock] do the same for knocks, returning the stripped state ([StrippedState]).
+// [DecideLeave], [MakeLeave] and [SendLeave] do it for leaves through another server: rejecting
+// an invite, retracting a knock, or leaving (an invited, joined or knocking user may leave).
 //
-// # Joining, knocking and invited servers
+// # Joining, knocking, leaving and invited servers
 //
-// [CheckJoinTemplate] and [CheckKnockTemplate] make the checks the spec requires of a
-// template, [SignTemplate] completes and signs it, and [CheckSendJoinResponse] checks the
-// event send_join returns. [AuthorisedServers] lists the servers able to authorise a restricted
+// [CheckJoinTemplate], [CheckKnockTemplate] and [CheckLeaveTemplate] make the checks the spec
+// requires of a template, [SignTemplate] completes and signs it, and [CheckSendJoinResponse]
+// checks the event send_join returns. [AuthorisedServers] lists the servers able to authorise a restricted
 // join; [ShouldTryAnotherServer] and [Error.TryAnotherServer] say whether an error means "try
 // another resident" (the two 400s) or "stop" (403). [SignInvite] validates an incoming invite
 // for one of the server's users, checks its invite_room_state ([CheckStrippedState]) and adds

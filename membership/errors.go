@@ -13,8 +13,8 @@ import (
 // responses of data/api/server-server/joins-v1.yaml, joins-v2.yaml, knocks.yaml and
 // invites-v2.yaml).
 const (
-	// ErrCodeForbidden is M_FORBIDDEN (status 403): the room does not permit the user to join
-	// or knock, or the event fails the authorization rules.
+	// ErrCodeForbidden is M_FORBIDDEN (status 403): the room does not permit the user to join,
+	// knock or leave, or the event fails the authorization rules.
 	ErrCodeForbidden = "M_FORBIDDEN"
 	// ErrCodeUnableToAuthoriseJoin is M_UNABLE_TO_AUTHORISE_JOIN (status 400): the resident
 	// server cannot verify the restricted room's conditions, usually because it does not
@@ -25,8 +25,8 @@ const (
 	// server should try another resident.
 	ErrCodeUnableToGrantJoin = "M_UNABLE_TO_GRANT_JOIN"
 	// ErrCodeInvalidParam is M_INVALID_PARAM (status 400): the event sent to /send_join,
-	// /send_knock or /invite is not the kind of event the endpoint accepts, or fails a
-	// signature check.
+	// /send_knock, /send_leave or /invite is not the kind of event the endpoint accepts, or
+	// fails a signature check.
 	ErrCodeInvalidParam = "M_INVALID_PARAM"
 	// ErrCodeMissingParam is M_MISSING_PARAM (status 400): a required part of a request is
 	// missing. This package does not return it (a missing m.room.create in invite_room_state is
@@ -81,23 +81,25 @@ var (
 	// ErrAuthRules: the event fails the room version's authorization rules; Err holds the
 	// authrules rejection.
 	ErrAuthRules = errors.New("event rejected by the authorization rules")
-	// ErrBadTemplate: a make_join or make_knock response fails the checks the joining or
-	// knocking server MUST make; the spec says to discard it and MAY try another server.
-	ErrBadTemplate = errors.New("make_join/make_knock template malformed")
+	// ErrBadTemplate: a make_join, make_knock or make_leave response fails the checks the
+	// joining, knocking or leaving server MUST make; the spec says to discard it and MAY try
+	// another server.
+	ErrBadTemplate = errors.New("make_join/make_knock/make_leave template malformed")
 	// ErrResponseMismatch: the event returned by send_join is not the event that was sent
 	// plus the resident server's valid signature.
 	ErrResponseMismatch = errors.New("send_join response event differs from the event sent")
 	// ErrIncompatibleVersion: the room's version is not in the `ver` list of the requesting
 	// server (400 M_INCOMPATIBLE_ROOM_VERSION, joins-v1.yaml, knocks.yaml).
 	ErrIncompatibleVersion = errors.New("room version not supported by the requesting server")
-	// ErrNotFromOrigin: the user of a make_join or make_knock request is not a user of the
-	// server that sent it (403 M_FORBIDDEN; joins-v1.yaml: "This MUST be a user ID on the
-	// origin server").
+	// ErrNotFromOrigin: the user of a make_join, make_knock or make_leave request is not a user
+	// of the server that sent it (403 M_FORBIDDEN; joins-v1.yaml, leaving-v1.yaml: "This MUST
+	// be a user ID on the origin server").
 	ErrNotFromOrigin = errors.New("user is not on the requesting server")
 	// ErrBadInput: the caller's arguments are unusable (malformed user ID, missing state).
 	ErrBadInput = errors.New("invalid input")
 	// ErrNotPossible: no membership transition leads from the current membership to the
-	// requested one for this sender.
+	// requested one for this sender; for [DecideLeave], the user is not in the room (no
+	// membership, or leave already).
 	ErrNotPossible = errors.New("membership transition not possible")
 	// ErrInsufficientPower: the transition exists but the sender lacks the power level or
 	// membership it needs.

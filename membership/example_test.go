@@ -22,9 +22,9 @@ func key(server string) signing.SigningKey {
 
 // exampleRoom returns the current state of a restricted room of version 10 resident on
 // a.example: members of !space:a.example may join. @alice:a.example (100) and
-// @mod:a.example (50) are joined; inviting needs 50. It also returns the last event's ID
-// and depth, for the templates.
-func exampleRoom() (*authrules.State, string, int64) {
+// @mod:a.example (50) are joined; inviting needs 50; @alice has invited the invited users. It
+// also returns the last event's ID and depth, for the templates.
+func exampleRoom(invited ...string) (*authrules.State, string, int64) {
 	v, _ := roomversion.Lookup("10")
 	var (
 		events []*pdu.Event
@@ -59,6 +59,9 @@ func exampleRoom() (*authrules.State, string, int64) {
 	add("m.room.power_levels", "", "@alice:a.example", `{"users":{"@alice:a.example":100,"@mod:a.example":50},"invite":50}`)
 	add("m.room.join_rules", "", "@alice:a.example", `{"join_rule":"restricted","allow":[{"type":"m.room_membership","room_id":"!space:a.example"}]}`)
 	add("m.room.member", "@mod:a.example", "@mod:a.example", `{"membership":"join"}`)
+	for _, u := range invited {
+		add("m.room.member", u, "@alice:a.example", `{"membership":"invite"}`)
+	}
 	s, err := authrules.NewState(v, events)
 	if err != nil {
 		panic(err)
@@ -176,6 +179,62 @@ func ExampleSendJoin() {
 	// signed by a.example: true
 	// response checked
 	// 403 M_FORBIDDEN true
+}
+
+// @zed:z.example, invited by @alice, rejects the invite through the resident a.example: the
+// resident's make_leave, the leaving server's checks and signature, and the resident's
+// send_leave, which accepts the leave as it is (it adds no signature) and answers {} (v2).
+// Once the leave is in the room, a second one is refused: zed is no longer in the room.
+func ExampleSendLeave() {
+	state, last, depth := exampleRoom("@zed:z.example")
+	v := state.Version()
+	zKey := key("z.example")
+	keys := signing.KeyRing{"z.example": {zKey.KeyID(): {Key: zKey.Public()}}}
+
+	// Resident: GET /make_leave (after CheckMakeRequest with the request's origin, and the ACL).
+	if err := membership.CheckMakeRequest(v, "@zed:z.example", "z.example", nil); err != nil {
+		fmt.Println(err)
+		return
+	}
+	tmpl, err := membership.MakeLeave(state, "@zed:z.example",
+		membership.TemplateOptions{Origin: "a.example", OriginServerTS: 1700000001000, PrevEvents: []string{last}, Depth: depth + 1})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// Leaving server: check the template, complete and sign it.
+	if err := membership.CheckLeaveTemplate("!restricted:a.example", "@zed:z.example", tmpl.Event); err != nil {
+		fmt.Println(err)
+		return
+	}
+	leave, err := membership.SignTemplate(v, tmpl.Event, "z.example", 1700000002000, "", "z.example", zKey)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// Resident: PUT /send_leave.
+	res, err := membership.SendLeave(membership.SendLeaveRequest{State: state, Origin: "z.example", Event: leave, Keys: keys})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("accepted:", res.Parsed.Membership, "signed by a.example:", res.Parsed.Signatures.Signed("a.example"))
+	fmt.Println("v2 body:", string(res.JSON()))
+
+	// The resident applies the leave; a second make_leave is refused.
+	if err := state.Apply(res.Parsed); err != nil {
+		fmt.Println(err)
+		return
+	}
+	_, err = membership.MakeLeave(state, "@zed:z.example", membership.TemplateOptions{Origin: "a.example", PrevEvents: []string{res.Parsed.EventID}, Depth: depth + 2})
+	var e *membership.Error
+	if errors.As(err, &e) {
+		fmt.Println(e.Status, string(e.JSON()))
+	}
+	// Output:
+	// accepted: leave signed by a.example: false
+	// v2 body: {}
+	// 403 {"errcode":"M_FORBIDDEN","error":"@zed:z.example is not a member, so cannot leave: a user leaves only from invite, join or knock in room version 10 (auth rule 4.5.1)"}
 }
 
 // The membership state machine answers what a moderator may do with a knock.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/roomproto/roomproto/authrules"
 	"github.com/roomproto/roomproto/canonicaljson"
 	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/signing"
@@ -14,8 +15,8 @@ import (
 
 // FuzzJoinDecision feeds arbitrary bytes to the join-decision input parser and, when they
 // parse, to DecideJoin and DecisionJSON, and with the same state and user to DecideKnock,
-// MakeKnock and CheckTransition (every membership, by the user and by the room's first member):
-// no panic, every error an *Error, every output JSON.
+// MakeKnock, DecideLeave, MakeLeave and CheckTransition (every membership, by the user and by
+// the room's first member): no panic, every error an *Error, every output JSON.
 func FuzzJoinDecision(f *testing.F) {
 	var cases []joinCase
 	loadCases(f, "join_decision.json", &cases)
@@ -55,12 +56,16 @@ func FuzzJoinDecision(f *testing.F) {
 			}
 		}
 		isError("DecideKnock", DecideKnock(req.State, req.UserID))
-		if tm, err := MakeKnock(req.State, req.UserID, TemplateOptions{Origin: req.ResidentServer, OriginServerTS: 1, Depth: 1}); err == nil {
-			if !json.Valid(tm.Event) {
-				t.Fatalf("MakeKnock template is not JSON: %s", tm.Event)
+		isError("DecideLeave", DecideLeave(req.State, req.UserID))
+		opts := TemplateOptions{Origin: req.ResidentServer, OriginServerTS: 1, PrevEvents: []string{"$prev"}, Depth: 1}
+		for what, mk := range map[string]func(*authrules.State, string, TemplateOptions) (Template, error){"MakeKnock": MakeKnock, "MakeLeave": MakeLeave} {
+			if tm, err := mk(req.State, req.UserID, opts); err == nil {
+				if !json.Valid(tm.Event) {
+					t.Fatalf("%s template is not JSON: %s", what, tm.Event)
+				}
+			} else {
+				isError(what, err)
 			}
-		} else {
-			isError("MakeKnock", err)
 		}
 		senders := []string{req.UserID}
 		if members := req.State.Members("join"); len(members) > 0 {
@@ -144,6 +149,51 @@ func FuzzSendJoin(f *testing.F) {
 			t.Fatalf("accepted event without a valid resident signature: %v", err)
 		}
 		sameButSignatures(t, s.Version(), data, res.Event)
+	})
+}
+
+// FuzzSendLeave: arbitrary /send_leave bodies against a room where joiner is invited, and the
+// same bytes as a make_leave response (CheckLeaveTemplate, then SignTemplate when it passes). No
+// panic; every refusal an *Error of status 400 or 403 (502 for a template); an accepted leave is
+// the body itself (the resident adds nothing), a leave of its sender, signed by the sender's
+// server, that the auth rules accept against the state.
+func FuzzSendLeave(f *testing.F) {
+	b, s, tmpl, signed := leaveSetup(f, "10")
+	f.Add(signed)
+	f.Add(tmpl.Event)
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"type":"m.room.member","content":{"membership":"leave"}}`))
+	roomID, _ := roomIDOf(s)
+	keys := keyRing(f, joinSrv)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if err := CheckLeaveTemplate(roomID, joiner, data); err == nil {
+			if _, err := SignTemplate(b.v, data, joinSrv, 1, "", joinSrv, serverKey(t, joinSrv)); err != nil {
+				var e *Error
+				if !errors.As(err, &e) {
+					t.Fatalf("SignTemplate: %T %v", err, err)
+				}
+			}
+		} else if !errors.Is(err, ErrBadTemplate) {
+			t.Fatalf("CheckLeaveTemplate: %v", err)
+		}
+		res, err := SendLeave(SendLeaveRequest{State: s, RoomID: roomID, Origin: joinSrv, Event: data, Keys: keys})
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) || (e.Status != 400 && e.Status != 403) {
+				t.Fatalf("error %T %v", err, err)
+			}
+			return
+		}
+		ev := res.Parsed
+		if !bytes.Equal(ev.Raw(), data) || ev.Membership != "leave" || !ev.StateKeyEquals(ev.Sender) || serverOf(ev.Sender) != joinSrv {
+			t.Fatalf("accepted %s", ev.Raw())
+		}
+		if err := signing.VerifyEventSignature(ev, joinSrv, keys); err != nil {
+			t.Fatalf("accepted a leave without a valid signature of its sender's server: %v", err)
+		}
+		if err := s.Check(ev, keys); err != nil {
+			t.Fatalf("accepted a leave the auth rules reject: %v", err)
+		}
 	})
 }
 

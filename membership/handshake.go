@@ -112,7 +112,7 @@ func SendJoin(req SendJoinRequest) (SendJoinResult, error) {
 
 // receiveMember parses and validates a membership event received on a handshake endpoint.
 // selfTargeted: the state key must be the sender. self is the server answering, when it
-// signs the event next (send_join); empty when it does not (send_knock).
+// signs the event next (send_join); empty when it does not (send_knock, send_leave).
 func receiveMember(v roomversion.Version, body []byte, membership, roomID, eventID, origin, self string, keys signing.KeyLookup, selfTargeted bool) (*pdu.Event, error) {
 	ev, err := parseEvent(v, body)
 	if err != nil {

@@ -65,7 +65,7 @@ func membershipWord(m string) string {
 }
 
 // SendKnockRequest is what a resident server has when a /send_knock request arrives (spec:
-// knocks.yaml).
+// knocks.yaml). [SendLeaveRequest] has the same fields, for /send_leave.
 type SendKnockRequest struct {
 	// State is the current state of the room.
 	State *authrules.State
@@ -104,22 +104,33 @@ func (r SendKnockResult) JSON() []byte {
 // authorization rules (403 M_FORBIDDEN, reason ErrAuthRules). The resident does not sign a
 // knock. It returns the stripped state for `knock_room_state`.
 func SendKnock(req SendKnockRequest) (SendKnockResult, error) {
-	s := req.State
-	if s == nil {
-		return SendKnockResult{}, invalidParam(ErrBadInput, nil, "no room state given")
-	}
-	v := s.Version()
-	ev, err := receiveMember(v, req.Event, pdu.MembershipKnock, req.RoomID, req.EventID, req.Origin, "", req.Keys, true)
+	ev, err := acceptOwnMember(req, pdu.MembershipKnock, DecideKnock)
 	if err != nil {
 		return SendKnockResult{}, err
 	}
-	if err := DecideKnock(s, ev.Sender); err != nil {
-		return SendKnockResult{}, err
+	return SendKnockResult{Parsed: ev, KnockRoomState: StrippedState(req.State)}, nil
+}
+
+// acceptOwnMember is the resident's part of /send_knock and /send_leave, whose event it accepts
+// without signing it: the body checks of receiveMember for an event of the given membership
+// whose state key is its sender (no server signs after them), decide on the sender, then the
+// authorization rules against the state and, when given, the event's own auth events.
+func acceptOwnMember(req SendKnockRequest, membership string, decide func(*authrules.State, string) error) (*pdu.Event, error) {
+	s := req.State
+	if s == nil {
+		return nil, invalidParam(ErrBadInput, nil, "no room state given")
+	}
+	ev, err := receiveMember(s.Version(), req.Event, membership, req.RoomID, req.EventID, req.Origin, "", req.Keys, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := decide(s, ev.Sender); err != nil {
+		return nil, err
 	}
 	if err := authorise(s, ev, req.AuthEvents, req.Keys); err != nil {
-		return SendKnockResult{}, err
+		return nil, err
 	}
-	return SendKnockResult{Parsed: ev, KnockRoomState: StrippedState(s)}, nil
+	return ev, nil
 }
 
 // KnockAccepted reports whether ev, an m.room.member event for a user whose membership was

@@ -12,19 +12,7 @@ import (
 )
 
 func TestKnockDecisionFixtures(t *testing.T) {
-	var cases []struct {
-		Name        string   `json:"name"`
-		Spec        string   `json:"spec"`
-		RoomVersion string   `json:"room_version"`
-		Room        roomSpec `json:"room"`
-		UserID      string   `json:"user_id"`
-		Expect      struct {
-			Decision string `json:"decision"`
-			Status   int    `json:"status"`
-			ErrCode  string `json:"errcode"`
-			Reason   string `json:"reason"`
-		} `json:"expect"`
-	}
+	var cases []decisionCase
 	loadCases(t, "knock_decision.json", &cases)
 	if len(cases) < 10 {
 		t.Fatalf("only %d cases", len(cases))

@@ -10,8 +10,8 @@ import (
 	"github.com/roomproto/roomproto/signing"
 )
 
-// TemplateOptions are the fields of a make_join or make_knock template the resident server
-// chooses (spec: joins-v1.yaml, knocks.yaml "Event Template").
+// TemplateOptions are the fields of a make_join, make_knock or make_leave template the resident
+// server chooses (spec: joins-v1.yaml, knocks.yaml, leaving-v1.yaml "Event Template").
 type TemplateOptions struct {
 	// Origin is the resident server's name, put in the template's `origin`.
 	Origin string
@@ -23,8 +23,8 @@ type TemplateOptions struct {
 	Depth int64
 }
 
-// Template is the body of a make_join or make_knock response: `{"room_version": ...,
-// "event": ...}` (spec: joins-v1.yaml, knocks.yaml).
+// Template is the body of a make_join, make_knock or make_leave response: `{"room_version": ...,
+// "event": ...}` (spec: joins-v1.yaml, knocks.yaml, leaving-v1.yaml).
 type Template struct {
 	// RoomVersion is the room's version identifier.
 	RoomVersion string
@@ -209,6 +209,16 @@ func CheckKnockTemplate(roomID, userID string, template []byte) error {
 	return checkTemplate(roomID, userID, pdu.MembershipKnock, template)
 }
 
+// CheckLeaveTemplate is [CheckJoinTemplate] for /make_leave, with membership leave: the checks
+// the leaving server MUST make before signing the template and calling /send_leave (spec:
+// server-server-api "Leaving Rooms (Rejecting Invites)", leaving-v1.yaml: `room_id` is roomID,
+// `sender` and `state_key` are userID, `type` is m.room.member, `content.membership` is leave;
+// otherwise "the response MUST be treated as malformed and discarded. The caller MAY try to leave
+// through another server"): 502 M_UNKNOWN, reason ErrBadTemplate, [Error.TryAnotherServer] true.
+func CheckLeaveTemplate(roomID, userID string, template []byte) error {
+	return checkTemplate(roomID, userID, pdu.MembershipLeave, template)
+}
+
 func checkTemplate(roomID, userID, membership string, template []byte) error {
 	f, err := readTemplate(template)
 	bad := func(format string, args ...any) error {
@@ -231,13 +241,16 @@ func checkTemplate(roomID, userID, membership string, template []byte) error {
 	return nil
 }
 
-// SignTemplate completes a checked make_join or make_knock template as the joining (knocking)
-// server (spec: server-server-api "Joining Rooms": "The joining server is expected to add or
-// replace the origin, origin_server_ts, and event_id ... This event is then signed by the
-// joining server"): it sets `origin` and `origin_server_ts`, for room versions 1 and 2 sets
-// `event_id` to eventID (ignored from version 3, where the ID is the reference hash), drops
-// any `hashes`, `signatures` and `unsigned` the template carried, and hashes and signs the
-// event with key as serverName. The result is the event to PUT to /send_join or /send_knock.
+// SignTemplate completes a checked make_join, make_knock or make_leave template as the joining
+// (knocking, leaving) server (spec: server-server-api "Joining Rooms": "The joining server is
+// expected to add or replace the origin, origin_server_ts, and event_id ... This event is then
+// signed by the joining server"; "Leaving Rooms (Rejecting Invites)": "the leaving server signs
+// the event and replaces the event_id with its own"): it sets `origin` and `origin_server_ts`,
+// for room versions 1 and 2 sets `event_id` to eventID (ignored from version 3, where the ID is
+// the reference hash), drops any `hashes`, `signatures` and `unsigned` the template carried, and
+// hashes and signs the event with key as serverName. It reads no membership: check the template
+// first ([CheckJoinTemplate], [CheckKnockTemplate], [CheckLeaveTemplate]). The result is the
+// event to PUT to /send_join, /send_knock or /send_leave.
 func SignTemplate(v roomversion.Version, template []byte, origin string, ts int64, eventID string, serverName string, key signing.SigningKey) ([]byte, error) {
 	fields := map[string]json.RawMessage{}
 	err := canonicaljson.EachMember(template, func(k string, value []byte) error {

@@ -39,11 +39,12 @@ func TestReadmePackagesTable(t *testing.T) {
 		}
 	}
 	// "MakeJoin, SendJoin and CheckSendJoinResponse wrap the whole join handshake; MakeKnock,
-	// SendKnock, SignInvite and StrippedState the knock and invite handshakes; FindTransition the
-	// membership state diagram"; "roomversion only names each version's algorithm
-	// (Version.StateRes)".
+	// SendKnock, SignInvite and StrippedState the knock and invite handshakes; MakeLeave,
+	// CheckLeaveTemplate and SendLeave the leave handshake; FindTransition the membership state
+	// diagram"; "roomversion only names each version's algorithm (Version.StateRes)".
 	_ = []any{membership.MakeJoin, membership.SendJoin, membership.CheckSendJoinResponse, membership.MakeKnock,
-		membership.SendKnock, membership.SignInvite, membership.StrippedState, membership.FindTransition}
+		membership.SendKnock, membership.SignInvite, membership.StrippedState, membership.MakeLeave,
+		membership.CheckLeaveTemplate, membership.SendLeave, membership.FindTransition}
 	_ = all[0].StateRes
 	_ = authrules.CheckAuthChain
 	_ = signing.VerifyEvents

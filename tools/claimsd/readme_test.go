@@ -50,9 +50,9 @@ func TestAuthFixtureTable(t *testing.T) {
 
 // README: "Every fixture table under testdata/ is also run through its spec-only reference
 // (TestFixturesAgree in tools/authref, redactref, canonref, signref, keysref, pduref, memberref,
-// transitionref, condref, aclref, policyref, cliref)".
+// transitionref, condref, aclref, policyref, cliref, and handshakeref for the leave decisions)".
 func TestFixturesAgreeNamed(t *testing.T) {
-	for _, tool := range []string{"authref", "redactref", "canonref", "signref", "keysref", "pduref", "memberref", "transitionref", "condref", "aclref", "policyref", "cliref"} {
+	for _, tool := range []string{"authref", "redactref", "canonref", "signref", "keysref", "pduref", "memberref", "transitionref", "condref", "aclref", "policyref", "cliref", "handshakeref"} {
 		t.Run(tool, func(t *testing.T) {
 			b, err := os.ReadFile(filepath.Join(root, "tools", tool, "fixtures_test.go"))
 			if err != nil {

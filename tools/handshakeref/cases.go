@@ -6,6 +6,7 @@ import (
 	"math/rand"
 	"strings"
 
+	"github.com/roomproto/roomproto/authrules"
 	"github.com/roomproto/roomproto/membership"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/signing"
@@ -23,8 +24,8 @@ func decode(b []byte) M {
 	return m
 }
 
-// template builds a make_join/make_knock template: roomproto's (MakeJoin / MakeKnock) when it
-// allows the request, else a hand-made one.
+// template builds a make_join, make_knock or make_leave template by hand, for the requests
+// MakeJoin, MakeKnock or MakeLeave refuse.
 func (rm *room) template(kind, user string, authvia string) []byte {
 	t := M{"type": "m.room.member", "room_id": rm.RoomID, "sender": user, "state_key": user,
 		"origin": resident, "origin_server_ts": ts, "depth": rm.N + 1,
@@ -275,22 +276,27 @@ func caseResponse(r *rand.Rand, rm *room, sent, returned []byte, label string) {
 var knockMuts = []string{"none", "none", "none", "none", "room_id", "sender", "state_key", "membership", "type",
 	"origin", "bad-sig", "no-sig", "wrong-key", "hash", "event_id", "sender-invalid", "not-json", "bad-json", "unsigned"}
 
+// residentTemplate asks makeFn (MakeKnock or MakeLeave, named op) for user's template of the
+// membership kind: a template it answers must pass the reference's template checks (op
+// "(template)"); for a request it refuses a template is made by hand. It returns the template
+// and makeFn's error.
+func residentTemplate(rm *room, kind, op, user, label string, makeFn func(*authrules.State, string, membership.TemplateOptions) (membership.Template, error)) ([]byte, error) {
+	tm, err := makeFn(rm.State, user, membership.TemplateOptions{Origin: resident, OriginServerTS: ts,
+		PrevEvents: []string{rm.Last}, Depth: int64(rm.N + 1)})
+	if err != nil {
+		return rm.template(kind, user, ""), err
+	}
+	if ref, ok := call(M{"op": "check_template", "kind": kind, "room_id": rm.RoomID, "user_id": user, "template": string(tm.Event)}); ok {
+		verdict(rm.VID, op+"(template)", label, rpAns{Allow: true}, ref, M{"template": string(tm.Event)})
+	}
+	return tm.Event, nil
+}
+
 func caseKnock(r *rand.Rand, rm *room) {
 	pool := append(append([]string{}, remotes...), "@new:a.example", "@rob:r.example")
 	user := difftool.Pick(r, pool...)
-	tm, err := membership.MakeKnock(rm.State, user, membership.TemplateOptions{Origin: resident, OriginServerTS: ts,
-		PrevEvents: []string{rm.Last}, Depth: int64(rm.N + 1)})
 	label := "rule=" + rm.Rule + " user=" + rm.Ms[user]
-	var tmpl []byte
-	if err == nil {
-		tmpl = tm.Event
-		ref, ok := call(M{"op": "check_template", "kind": "knock", "room_id": rm.RoomID, "user_id": user, "template": string(tmpl)})
-		if ok {
-			verdict(rm.VID, "MakeKnock(template)", label, rpAns{Allow: true}, ref, M{"template": string(tmpl)})
-		}
-	} else {
-		tmpl = rm.template("knock", user, "")
-	}
+	tmpl, _ := residentTemplate(rm, "knock", "MakeKnock", user, label, membership.MakeKnock)
 	mut := difftool.Pick(r, knockMuts...)
 	label += " mut=" + mut
 	ev, origin, eventID := mutate(r, rm, mut, "knock", tmpl, user)
@@ -308,6 +314,34 @@ func caseKnock(r *rand.Rand, rm *room) {
 	ref, ok := call(req)
 	if ok {
 		verdict(rm.VID, "SendKnock", label, rpOf(err), ref, M{"event": string(ev), "origin": origin, "event_id": eventID, "members": rm.Ms})
+	}
+}
+
+var leaveMuts = append(append([]string{}, knockMuts...), "authvia-able", "authvia-remote", "post-membership", "extra-bad-sig")
+
+// caseLeave: make_leave (MakeLeave's verdict and template) and send_leave (SendLeave) for a user
+// of any membership, with one mutation of the signed leave.
+func caseLeave(r *rand.Rand, rm *room) {
+	pool := append(append(append(append([]string{}, remotes...), residents...), locals...), "@new:a.example")
+	user := difftool.Pick(r, pool...)
+	label := "rule=" + rm.Rule + " user=" + rm.Ms[user]
+	tmpl, err := residentTemplate(rm, "leave", "MakeLeave", user, label, membership.MakeLeave)
+	if ref, ok := call(M{"op": "make_leave", "v": rm.VID, "state": rm.StateJSON(), "user_id": user}); ok {
+		verdict(rm.VID, "MakeLeave", label, rpOf(err), ref, M{"user": user, "members": rm.Ms})
+	}
+	mut := difftool.Pick(r, leaveMuts...)
+	label += " mut=" + mut
+	ev, origin, eventID := mutate(r, rm, mut, "leave", tmpl, user)
+	res, err := membership.SendLeave(membership.SendLeaveRequest{State: rm.State, RoomID: rm.RoomID, EventID: eventID,
+		Origin: origin, Event: ev, Keys: keyRing})
+	req := M{"op": "send_leave", "v": rm.VID, "state": rm.StateJSON(), "state_ids": rm.IDs,
+		"room_id": rm.RoomID, "event_id": eventID, "origin": origin, "event": string(ev), "keys": refKeys}
+	if err == nil {
+		req["result"] = string(res.Parsed.Raw())
+		req["body"] = json.RawMessage(res.JSON())
+	}
+	if ref, ok := call(req); ok {
+		verdict(rm.VID, "SendLeave", label, rpOf(err), ref, M{"event": string(ev), "origin": origin, "event_id": eventID, "members": rm.Ms})
 	}
 }
 
@@ -443,7 +477,7 @@ func caseInvite(r *rand.Rand, rm *room) {
 	}
 	res, err := membership.SignInvite(membership.InviteRequest{RoomVersion: rm.V, RoomID: rm.RoomID, EventID: eventID,
 		Origin: origin, Event: ev, InviteRoomState: irs, LocalServer: local, Key: authgen.KeyFor(local, "1"), Keys: keyRing})
-	var irsT []string
+	irsT := []string{} // an empty invite_room_state is the JSON list [], not null
 	for _, e := range irs {
 		irsT = append(irsT, string(e))
 	}
@@ -478,7 +512,7 @@ var tmplMuts = []string{"none", "room_id", "sender", "state_key", "type", "membe
 	"membership-missing", "not-object", "not-json", "extra-fields"}
 
 func caseTemplate(r *rand.Rand, rm *room) {
-	kind := difftool.Pick(r, "join", "knock")
+	kind := difftool.Pick(r, "join", "knock", "leave")
 	user := difftool.Pick(r, remotes...)
 	t := decode(rm.template(kind, user, ""))
 	mut := difftool.Pick(r, tmplMuts...)
@@ -508,18 +542,12 @@ func caseTemplate(r *rand.Rand, rm *room) {
 	if mut == "not-json" {
 		b = []byte(`{"type":`)
 	}
-	var err error
-	if kind == "join" {
-		err = membership.CheckJoinTemplate(rm.RoomID, user, b)
-	} else {
-		err = membership.CheckKnockTemplate(rm.RoomID, user, b)
-	}
+	check := map[string]func(string, string, []byte) error{"join": membership.CheckJoinTemplate,
+		"knock": membership.CheckKnockTemplate, "leave": membership.CheckLeaveTemplate}[kind]
+	op := map[string]string{"join": "CheckJoinTemplate", "knock": "CheckKnockTemplate", "leave": "CheckLeaveTemplate"}[kind]
+	err := check(rm.RoomID, user, b)
 	ref, ok := call(M{"op": "check_template", "kind": kind, "room_id": rm.RoomID, "user_id": user, "template": string(b)})
 	if ok {
-		op := "CheckJoinTemplate"
-		if kind == "knock" {
-			op = "CheckKnockTemplate"
-		}
 		verdict(rm.VID, op, "mut="+mut, rpOf(err), ref, M{"template": string(b), "room_id": rm.RoomID, "user": user})
 	}
 }

@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """handshakeref: an independent reference of the checks each side of the membership handshakes
-makes (make_join/send_join, make_knock/send_knock, invite v2) and of the membership transitions.
+makes (make_join/send_join, make_knock/send_knock, make_leave/send_leave, invite v2) and of the
+membership transitions.
 
 Written from the spec text only: server-server-api "Joining Rooms", "Restricted rooms", "Knocking
-upon a room", "Inviting to a room", "Checks performed on receipt of a PDU", "Validating hashes and
-signatures on received events"; joins-v1.yaml, joins-v2.yaml, knocks.yaml, invites-v2.yaml;
+upon a room", "Inviting to a room", "Leaving Rooms (Rejecting Invites)", "Checks performed on
+receipt of a PDU", "Validating hashes and signatures on received events"; joins-v1.yaml,
+joins-v2.yaml, knocks.yaml, invites-v2.yaml, leaving-v1.yaml, leaving-v2.yaml (the last two from
+the matrix-spec repository: they are outside the spec extract);
 client-server-api "Stripped state", "Room membership"; the m.room.member rules of each room
 version (rooms/fragments/v1-auth-rules.md, v8-auth-rules.md, rooms/v7.md, v10.md, v12.md).
 
@@ -144,10 +147,10 @@ def answer(allow, codes=None, why="", amb=(), **kw):
 # ---------------------------------------------------------------- joining / knocking server
 
 def check_template(req):
-    """joins-v1.yaml / knocks.yaml: "the sending server MUST verify that: the room_id is equal to
-    the roomId path parameter; both the sender and state_key are equal to the userId path
-    parameter; the type of the event is m.room.member; the membership field inside content is
-    join [knock]. In case any of the above checks fail, the response MUST be treated as malformed
+    """joins-v1.yaml / knocks.yaml / leaving-v1.yaml: "the sending server MUST verify that: the
+    room_id is equal to the roomId path parameter; both the sender and state_key are equal to the
+    userId path parameter; the type of the event is m.room.member; the membership field inside
+    content is join [knock, leave]. In case any of the above checks fail, the response MUST be treated as malformed
     and discarded.\""""
     amb = set()
     codes = [UPSTREAM] if DECISIONS else None
@@ -238,8 +241,9 @@ def send_join_resp(req):
 # ---------------------------------------------------------------- resident server
 
 def event_checks(req, ev, membership, amb):
-    """joins-v2.yaml / knocks.yaml "servers SHOULD return M_INVALID_PARAM if": the event fails a
-    signature check; the type is not m.room.member; the membership is not join [knock]; the
+    """joins-v2.yaml / knocks.yaml / leaving-v2.yaml "servers SHOULD return M_INVALID_PARAM if":
+    the event fails a signature check; the type is not m.room.member; the membership is not join
+    [knock, leave]; the
     sender is not a user ID on the origin server; the state_key is not the sender. Plus the path
     parameters (room ID, event ID). Returns problems."""
     v = req["v"]
@@ -384,29 +388,73 @@ def stripped_selection(state):
     return out
 
 
-def send_knock(req):
+def knock_decision(v, state, user):
+    """The resident's knock decision (tools/memberref): None, or the [status, errcode] and why;
+    and the ambiguity flags."""
+    d = memberref.decide_knock({"op": "knock", "v": v, "state": state, "user_id": user, "origin": None, "ver": None})
+    if d["allow"]:
+        return None, d["amb"]
+    return ([d["status"], d["errcode"]], d["why"]), d["amb"]
+
+
+def leave_decision(v, state, user):
+    """The resident's leave decision. leaving-v1.yaml's make_leave answers 403 M_FORBIDDEN when
+    "The request is not authorized. This could mean that the user is not in the room." The event
+    is a leave by the user themself, so the auth rules say who may: rule 3 (v12: 4, m.federate)
+    first, then the m.room.member rule for leave: "If the sender matches state_key, allow if and
+    only if that user's current membership state is invite or join" (v1-auth-rules.md, v6.md),
+    "invite, join, or knock" (changed in v7: v7.md, v8-auth-rules.md, v10.md, v12.md). No
+    membership at all is none of them."""
+    room = memberref.Room(v, state)
+    if not room.federates_with(user):
+        return (FORBIDDEN, "m.federate is false and the user is of another server"), []
+    ms = room.membership(user)
+    may = ("invite", "join", "knock") if int(v) >= 7 else ("invite", "join")
+    if ms not in may:
+        return (FORBIDDEN, "membership %s: a user leaves only from %s" % (ms, "/".join(may))), []
+    return None, []
+
+
+def make_leave(req):
+    """/make_leave's verdict (leaving-v1.yaml): allowed, or 403 M_FORBIDDEN; a userId that is no
+    user ID (appendices "User Identifiers") is an invalid request, 400."""
+    if not user_ok(req["user_id"]):
+        return answer(False, [INVALID_PARAM] if DECISIONS else None, "user_id is not a user ID")
+    try:
+        refusal, amb = leave_decision(req["v"], req["state"], req["user_id"])
+    except memberref.Invalid as e:
+        return {"invalid": str(e)}
+    if refusal:
+        return answer(False, [refusal[0]], refusal[1], amb)
+    return answer(True, why="ok", amb=amb)
+
+
+def send_own_member(req, membership, decide):
+    """/send_knock and /send_leave: the event checks (400), the decision again, the auth rules
+    against the current state (403). The resident does not sign these events (knocks.yaml and
+    leaving-v2.yaml ask for no signature of its own). Returns (answer, the parsed event or
+    None)."""
     amb = set()
     v = req["v"]
     state = req["state"]
     try:
         ev = parse_event(v, req["event"], amb)
     except Refuse as e:
-        return answer(False, e.codes, e.why, amb)
-    probs = event_checks(req, ev, "knock", amb)
+        return answer(False, e.codes, e.why, amb), None
+    probs = event_checks(req, ev, membership, amb)
     codes, whys = [], []
     if probs:
         codes.append(INVALID_PARAM)
         whys += probs
     if not probs or not DECISIONS:
         try:
-            d = memberref.decide_knock({"op": "knock", "v": v, "state": state, "user_id": ev.get("sender"),
-                                        "origin": None, "ver": None})
+            refusal, a = decide(v, state, ev.get("sender"))
         except memberref.Invalid as e:
-            return {"invalid": str(e)}
-        amb |= set(d["amb"])
-        if not d["allow"]:
-            codes.append([d["status"], d["errcode"]])
-            whys.append("decision: " + d["why"])
+            return {"invalid": str(e)}, None
+        amb |= set(a)
+        if refusal:
+            codes.append(refusal[0])
+            whys.append("decision: " + refusal[1])
     if not codes or not DECISIONS:
         r = auth_check(req, ev, state)
         amb |= set(r.get("amb", []))
@@ -414,11 +462,34 @@ def send_knock(req):
             codes.append(FORBIDDEN)
             whys.append("auth rules %s: %s" % (r["rule"], r["why"]))
     if codes:
-        return answer(False, codes if not DECISIONS else [codes[0]], "; ".join(whys), amb)
-    res = answer(True, why="ok", amb=amb)
+        return answer(False, codes if not DECISIONS else [codes[0]], "; ".join(whys), amb), None
+    return answer(True, why="ok", amb=amb), ev
+
+
+def send_knock(req):
+    res, ev = send_own_member(req, "knock", knock_decision)
+    if ev is None:
+        return res
+    state = req["state"]
     got = req.get("knock_room_state") or []
     sel = [state[i] for i in stripped_selection(state)]
     res["problems"] = stripped_problems(sel, got, state)
+    return res
+
+
+def send_leave(req):
+    """leaving-v2.yaml: an accepted leave answers {} (v1: [200, {}]); the event is the one sent,
+    which the resident sends on to the room's servers as it is."""
+    res, ev = send_own_member(req, "leave", leave_decision)
+    if ev is None:
+        return res
+    probs = []
+    if req.get("result") is not None:  # roomproto accepted it too
+        if json.loads(req["result"]) != ev:
+            probs.append("the accepted event is not the event sent")
+        if req.get("body") != {}:
+            probs.append("response body %r, not {}" % (req.get("body"),))
+    res["problems"] = probs
     return res
 
 
@@ -622,6 +693,7 @@ def transitions(req):
 
 OPS = {"check_template": check_template, "sign_template": sign_template,
        "send_join_resp": send_join_resp, "send_join": send_join, "send_knock": send_knock,
+       "make_leave": make_leave, "send_leave": send_leave,
        "sign_invite": sign_invite, "stripped_state": stripped_state, "strip_event": strip_event,
        "transitions": transitions}
 

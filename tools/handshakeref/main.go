@@ -1,15 +1,15 @@
 // Command handshakeref compares roomproto's membership handshake functions — the joining side
-// (CheckJoinTemplate, CheckKnockTemplate, SignTemplate, CheckSendJoinResponse), the resident
-// side (MakeJoin templates, SendJoin, SendKnock), the invited side (SignInvite with
-// CheckStrippedState), StrippedState/StripEvent and the membership transition table
-// (FindTransition) — with an independent Python reference written from the spec text only
-// (handshakeref.py in this directory).
+// (CheckJoinTemplate, CheckKnockTemplate, CheckLeaveTemplate, SignTemplate,
+// CheckSendJoinResponse), the resident side (MakeJoin templates, SendJoin, SendKnock, MakeLeave,
+// SendLeave), the invited side (SignInvite with CheckStrippedState), StrippedState/StripEvent
+// and the membership transition table (FindTransition) — with an independent Python reference
+// written from the spec text only (handshakeref.py in this directory).
 //
 //	go run ./tools/handshakeref -n 3000 -seed 1 [-decisions] [-versions 8,10,12] [-v]
 //
 // It draws rooms of room versions 1-12 whose events are signed for real (signing.SignEvent),
-// a joining, knocking or inviting user, the template, the signed event and one mutation of it
-// (wrong room_id, sender, state_key, membership, type, join_authorised_via_users_server
+// a joining, knocking, leaving or inviting user, the template, the signed event and one mutation
+// of it (wrong room_id, sender, state_key, membership, type, join_authorised_via_users_server
 // missing, added, of another server or without invite power, origin mismatch, a missing or bad
 // signature, a content hash mismatch, a wrong event ID, invalid user IDs, malformed JSON, stripped
 // state entries of other types, rooms or shapes), and compares verdicts and status/errcode. Exit
@@ -129,7 +129,7 @@ func main() {
 	r := rand.New(rand.NewSource(*seed))
 	for i := 0; i < *n; i++ {
 		vid := difftool.Pick(r, versions...)
-		k := r.Intn(20)
+		k := r.Intn(23)
 		rm := genRoom(r, vid, k >= 8 && k < 11 && r.Intn(3) != 0)
 		switch {
 		case k < 8:
@@ -140,8 +140,10 @@ func main() {
 			caseInvite(r, rm)
 		case k < 18:
 			caseTemplate(r, rm)
-		default:
+		case k < 20:
 			caseStripped(r, rm)
+		default:
+			caseLeave(r, rm)
 		}
 	}
 	ref.Close()

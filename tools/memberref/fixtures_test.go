@@ -7,18 +7,12 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/roomproto/roomproto/tools/internal/memberroom"
 	"github.com/roomproto/roomproto/tools/internal/pyref"
 )
 
 // fxRoom is the compact room of testdata/membership (membership/helpers_test.go roomSpec).
-type fxRoom struct {
-	Creator            string            `json:"creator"`
-	AdditionalCreators []string          `json:"additional_creators"`
-	JoinRules          json.RawMessage   `json:"join_rules"`
-	PowerLevels        json.RawMessage   `json:"power_levels"`
-	Members            map[string]string `json:"members"`
-	CreateContent      map[string]any    `json:"create_content"`
-}
+type fxRoom = memberroom.Spec
 
 // fxState is the room's current state as the membership tests build it (buildRoom): the create
 // event (content.creator up to v10), the creator's join, the power levels and join rules when

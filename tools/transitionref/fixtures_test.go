@@ -12,18 +12,12 @@ import (
 	"testing"
 
 	"github.com/roomproto/roomproto/tools/internal/difftool"
+	"github.com/roomproto/roomproto/tools/internal/memberroom"
 	"github.com/roomproto/roomproto/tools/internal/pyref"
 )
 
 // fxRoom is the compact room of testdata/membership (membership/helpers_test.go roomSpec).
-type fxRoom struct {
-	Creator            string            `json:"creator"`
-	AdditionalCreators []string          `json:"additional_creators"`
-	JoinRules          json.RawMessage   `json:"join_rules"`
-	PowerLevels        json.RawMessage   `json:"power_levels"`
-	Members            map[string]string `json:"members"`
-	CreateContent      map[string]any    `json:"create_content"`
-}
+type fxRoom = memberroom.Spec
 
 // fxState builds the room as the membership tests do (buildRoom: the create event, the creator's
 // join, the power levels and join rules when given, then each member in user ID order, invites

@@ -4,9 +4,11 @@
 package memberroom
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math/rand"
+	"sort"
 	"strings"
 
 	"github.com/roomproto/roomproto/authrules"
@@ -181,7 +183,80 @@ func Gen(r *rand.Rand, vid string, knock bool) *Room {
 			rm.Add(t, creator, sk, M{"v": t})
 		}
 	}
-	// state: the last event of each (type, state_key)
+	rm.settle()
+	return rm
+}
+
+// Spec is the compact description of a room in the fixtures of testdata/membership
+// (membership/helpers_test.go roomSpec).
+type Spec struct {
+	Creator            string            `json:"creator"`
+	AdditionalCreators []string          `json:"additional_creators"`
+	JoinRules          json.RawMessage   `json:"join_rules"`
+	PowerLevels        json.RawMessage   `json:"power_levels"`
+	Members            map[string]string `json:"members"`
+	CreateContent      map[string]any    `json:"create_content"`
+}
+
+// Build makes the room a Spec describes in room version vid as the membership tests do
+// (buildRoom): the create event (content.creator up to v10), the creator's join, the power
+// levels and join rules when given, then each member in user ID order, invites and bans sent by
+// the creator; every event signed for real (Mk). Raws, IDs and State then hold the current state.
+func Build(vid string, spec Spec) (*Room, error) {
+	rm := &Room{V: authgen.Version(vid), VID: vid, Ver: difftool.VerNum(vid), Ms: map[string]string{},
+		RoomID: "!room:" + difftool.DomainOf(spec.Creator)}
+	cc := M{"room_version": vid}
+	if rm.Ver <= 10 {
+		cc["creator"] = spec.Creator
+	}
+	if len(spec.AdditionalCreators) > 0 {
+		cc["additional_creators"] = spec.AdditionalCreators
+	}
+	for k, x := range spec.CreateContent {
+		cc[k] = x
+	}
+	rm.Add("m.room.create", spec.Creator, "", cc)
+	rm.Add("m.room.member", spec.Creator, spec.Creator, M{"membership": "join"})
+	rm.Ms[spec.Creator] = "join"
+	for _, c := range []struct {
+		typ     string
+		content json.RawMessage
+	}{{"m.room.power_levels", spec.PowerLevels}, {"m.room.join_rules", spec.JoinRules}} {
+		if c.content == nil {
+			continue
+		}
+		var content M
+		d := json.NewDecoder(bytes.NewReader(c.content))
+		d.UseNumber()
+		if err := d.Decode(&content); err != nil {
+			return nil, fmt.Errorf("memberroom: %s content: %w", c.typ, err)
+		}
+		rm.Add(c.typ, spec.Creator, "", content)
+		if c.typ == "m.room.join_rules" {
+			rm.Rule, _ = content["join_rule"].(string)
+		}
+	}
+	users := make([]string, 0, len(spec.Members))
+	for u := range spec.Members {
+		users = append(users, u)
+	}
+	sort.Strings(users)
+	for _, u := range users {
+		m := spec.Members[u]
+		sender := u
+		if m == "invite" || m == "ban" {
+			sender = spec.Creator
+		}
+		rm.Add("m.room.member", sender, u, M{"membership": m})
+		rm.Ms[u] = m
+	}
+	rm.settle()
+	return rm, nil
+}
+
+// settle reduces Raws and IDs to the current state, the last event of each (type, state_key),
+// and sets State.
+func (rm *Room) settle() {
 	var evs []*pdu.Event
 	seen := map[string]int{}
 	var raws [][]byte
@@ -206,7 +281,6 @@ func Gen(r *rand.Rand, vid string, knock bool) *Room {
 		panic(err) // invariant: the harness built this room and its events itself
 	}
 	rm.State, rm.Raws, rm.IDs = st, raws, ids
-	return rm
 }
 
 // StateJSON returns Raws as JSON values.

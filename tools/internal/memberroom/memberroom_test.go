@@ -32,3 +32,36 @@ func TestGen(t *testing.T) {
 		}
 	}
 }
+
+// TestBuild: a fixture room has its create event (with the create content), the members with
+// the senders buildRoom uses, events that verify with KeyRing, and in v12 the create event's room.
+func TestBuild(t *testing.T) {
+	spec := Spec{Creator: "@mod:r.example", PowerLevels: []byte(`{"users":{"@mod:r.example":100},"invite":50}`),
+		JoinRules: []byte(`{"join_rule":"knock"}`), CreateContent: map[string]any{"m.federate": false},
+		Members: map[string]string{"@joe:a.example": "invite", "@bea:b.example": "knock", "@kim:b.example": "ban"}}
+	for _, vid := range []string{"1", "7", "10", "12"} {
+		rm, err := Build(vid, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for u, m := range spec.Members {
+			if got := rm.State.Membership(u); got != m || rm.Ms[u] != m {
+				t.Errorf("v%s: %s is %q (%q), want %q", vid, u, got, rm.Ms[u], m)
+			}
+		}
+		if rm.State.Get("m.room.member", "@joe:a.example").Sender != "@mod:r.example" || rm.State.Get("m.room.member", "@bea:b.example").Sender != "@bea:b.example" {
+			t.Errorf("v%s: member senders", vid)
+		}
+		if rm.Rule != "knock" || rm.State.CheckFederation("@joe:a.example") == nil || rm.State.Room() != rm.RoomID {
+			t.Errorf("v%s: rule %q, federation, room %q / %q", vid, rm.Rule, rm.State.Room(), rm.RoomID)
+		}
+		for i, raw := range rm.Raws {
+			if err := signing.VerifyEvent(rm.V, raw, KeyRing()); err != nil {
+				t.Fatalf("v%s event %d: %v", vid, i, err)
+			}
+		}
+	}
+	if _, err := Build("10", Spec{Creator: "@mod:r.example", PowerLevels: []byte(`[`)}); err == nil {
+		t.Error("Build accepts power levels that are not JSON")
+	}
+}
