@@ -6,13 +6,15 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
-func exists(p string) bool { _, err := os.Stat(filepath.Join(root, p)); return err == nil }
+func exists(p string) bool { _, err := os.Stat(filepath.Join(claimkit.Root(), p)); return err == nil }
 
 func grepDir(t testing.TB, dir string, re *regexp.Regexp) bool {
 	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(root, dir, "*.go"))
+	files, _ := filepath.Glob(filepath.Join(claimkit.Root(), dir, "*.go"))
 	for _, f := range files {
 		b, _ := os.ReadFile(f)
 		if re.Match(b) {
@@ -36,7 +38,7 @@ func TestReadmeTools(t *testing.T) {
 	}
 	// "its README lists the classes"
 	for _, d := range []string{"gmsldiff", "mautrixdiff", "acldiff", "synapsediff"} {
-		b, err := os.ReadFile(filepath.Join(root, "tools", d, "README.md"))
+		b, err := os.ReadFile(filepath.Join(claimkit.Root(), "tools", d, "README.md"))
 		if err != nil || !strings.Contains(strings.ToLower(string(b)), "class") {
 			t.Errorf("tools/%s/README.md lists no classes (%v)", d, err)
 		}
@@ -62,7 +64,7 @@ func TestReadmeTools(t *testing.T) {
 			t.Errorf("tools/%s missing", py)
 		}
 	}
-	b, _ := os.ReadFile(filepath.Join(root, "tools/memberref/memberref.py"))
+	b, _ := os.ReadFile(filepath.Join(claimkit.Root(), "tools/memberref/memberref.py"))
 	stdlib := map[string]bool{"json": true, "os": true, "re": true, "sys": true, "decimal": true, "itertools": true, "collections": true,
 		"functools": true, "typing": true, "dataclasses": true, "math": true, "hashlib": true, "base64": true, "unicodedata": true, "argparse": true}
 	for _, m := range regexp.MustCompile(`(?m)^(?:import|from) ([a-zA-Z_]+)`).FindAllStringSubmatch(string(b), -1) {
@@ -70,7 +72,7 @@ func TestReadmeTools(t *testing.T) {
 			t.Errorf("memberref.py imports %s (README: standard library only)", m[1])
 		}
 	}
-	vb, _ := os.ReadFile(filepath.Join(root, "tools/verifyref/verifyref.py"))
+	vb, _ := os.ReadFile(filepath.Join(claimkit.Root(), "tools/verifyref/verifyref.py"))
 	if !strings.Contains(string(vb), "cryptography") {
 		t.Errorf("verifyref.py does not use the cryptography package")
 	}
