@@ -1,6 +1,7 @@
 package claimsc
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -19,6 +20,34 @@ func grepDir(t testing.TB, dir string, re *regexp.Regexp) bool {
 		b, _ := os.ReadFile(f)
 		if re.Match(b) {
 			return true
+		}
+	}
+	return false
+}
+
+// sharedFlags matches a command's use of the Flags of a tools/internal package (mutrun.Flags:
+// the flags formatref and pduref share, defined with Define on flag.CommandLine).
+var sharedFlags = regexp.MustCompile(`\b(\w+)\.Flags\b`)
+
+// grepTool reports whether re matches the Go files of the command in dir or, when they define
+// their flags with a tools/internal package's Flags, the non-test Go files of that package.
+func grepTool(t testing.TB, dir string, re *regexp.Regexp) bool {
+	t.Helper()
+	if grepDir(t, dir, re) {
+		return true
+	}
+	files, _ := filepath.Glob(filepath.Join(claimkit.Root(), dir, "*.go"))
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		if !strings.HasSuffix(f, "_test.go") && bytes.Contains(b, []byte("flag.CommandLine")) {
+			for _, m := range sharedFlags.FindAllSubmatch(b, -1) {
+				pkg, _ := filepath.Glob(filepath.Join(claimkit.Root(), "tools", "internal", string(m[1]), "*.go"))
+				for _, g := range pkg {
+					if c, _ := os.ReadFile(g); !strings.HasSuffix(g, "_test.go") && re.Match(c) {
+						return true
+					}
+				}
+			}
 		}
 	}
 	return false
@@ -53,7 +82,7 @@ func TestReadmeTools(t *testing.T) {
 			t.Errorf("tools/%s has no main.go (go run ./tools/%s)", n, n)
 			continue
 		}
-		if !grepDir(t, "tools/"+n, nFlag) || !grepDir(t, "tools/"+n, decFlag) {
+		if !grepTool(t, "tools/"+n, nFlag) || !grepTool(t, "tools/"+n, decFlag) {
 			t.Errorf("tools/%s does not define -n and -decisions", n)
 		}
 	}
