@@ -11,20 +11,21 @@ import (
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/redaction"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // TestMembershipOnlyForMember checks go doc pdu.Event.Membership: "content.membership of an
 // m.room.member event when it is a string".
 func TestMembershipOnlyForMember(t *testing.T) {
-	for _, id := range ids {
-		ev, err := pdu.Parse(ver(t, id), mkEvent(id, kv{"content", `{"membership":"join"}`}))
+	for _, id := range claimkit.VersionIDs() {
+		ev, err := pdu.Parse(claimkit.Ver(t, id), mkEvent(id, kv{"content", `{"membership":"join"}`}))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if ev.Membership != "" {
 			t.Errorf("v%s m.room.message with content.membership: Membership = %q, want \"\"", id, ev.Membership)
 		}
-		ev, _ = pdu.Parse(ver(t, id), mkEvent(id, kv{"type", `"m.room.member"`}, kv{"state_key", `"@u:a"`}, kv{"content", `{"membership":5}`}))
+		ev, _ = pdu.Parse(claimkit.Ver(t, id), mkEvent(id, kv{"type", `"m.room.member"`}, kv{"state_key", `"@u:a"`}, kv{"content", `{"membership":5}`}))
 		if ev == nil || ev.Membership != "" {
 			t.Errorf("v%s non-string membership: %v", id, ev)
 		}
@@ -102,8 +103,8 @@ func TestMarshalOffset(t *testing.T) {
 // "for anything else the result is unspecified (though never a panic)".
 func TestRedactCanonicalNoPanic(t *testing.T) {
 	garbage := []string{``, `{`, `}`, `{"a"`, `{"a":}`, `{"content":{"membership":`, `{"b":1,"a":2}`, `{"type":"m.room.member","content":[}`, "{\"\xff\":1}", `{"signatures":{"a":`, `null`, `{"a":1}}}`, `{"type":5,"content":{"x":{"y":`}
-	for _, id := range ids {
-		v := ver(t, id)
+	for _, id := range claimkit.VersionIDs() {
+		v := claimkit.Ver(t, id)
 		for _, g := range garbage {
 			func() {
 				defer func() {
@@ -134,7 +135,7 @@ func TestRedactCanonicalNoPanic(t *testing.T) {
 // functions of roomproto".
 func TestEventsNotModified(t *testing.T) {
 	for _, id := range []string{"2", "10", "11"} {
-		v := ver(t, id)
+		v := claimkit.Ver(t, id)
 		red := mkEvent(id, kv{"type", `"m.room.redaction"`}, kv{"redacts", `"$t:a.example"`}, kv{"content", `{"redacts":"$t:a.example"}`}, kv{"event_id", `"$r:a.example"`})
 		if !inRange(id, 1, 2) {
 			red = setTop(t, red, "event_id", "-")
@@ -179,12 +180,12 @@ func TestVerifyMore(t *testing.T) {
 	// VerifyEvents: a bad event does not affect another.
 	good := signedEvent(t, "10", []string{"a.example"})
 	bad := setTop(t, good, "depth", "77")
-	errs := signing.VerifyEvents(ver(t, "10"), [][]byte{bad, good, []byte(`{`), good}, ring(t, "a.example", "1"), &signing.BatchOptions{Workers: 2})
+	errs := signing.VerifyEvents(claimkit.Ver(t, "10"), [][]byte{bad, good, []byte(`{`), good}, ring(t, "a.example", "1"), &signing.BatchOptions{Workers: 2})
 	if errs[1] != nil || errs[3] != nil || !errors.Is(errs[0], signing.ErrBadSignature) || !errors.Is(errs[2], signing.ErrMalformed) {
 		t.Errorf("VerifyEvents mixed = %v", errs)
 	}
 	// Authoriser without a server name.
-	ev, _ := pdu.Parse(ver(t, "10"), mkEvent("10", kv{"type", `"m.room.member"`}, kv{"state_key", `"@u:a.example"`}, kv{"content", `{"membership":"join","join_authorised_via_users_server":"@x"}`}))
+	ev, _ := pdu.Parse(claimkit.Ver(t, "10"), mkEvent("10", kv{"type", `"m.room.member"`}, kv{"state_key", `"@u:a.example"`}, kv{"content", `{"membership":"join","join_authorised_via_users_server":"@x"}`}))
 	if _, err := signing.RequiredSigners(ev); !errors.Is(err, signing.ErrMalformed) {
 		t.Errorf("authoriser without server name: %v, want ErrMalformed", err)
 	}
@@ -193,20 +194,20 @@ func TestVerifyMore(t *testing.T) {
 	tp = setTop(t, tp, "depth", "99") // z's signature now bad
 	sigs := topField(t, tp, "signatures")
 	tp = setTop(t, tp, "signatures", strings.TrimSuffix(sigs, "}")+`,"y.example":{"foo:1":"x"}}`)
-	verr(t, "signing 6: bad before missing", signing.VerifyEvent(ver(t, "10"), tp, ring(t, "z.example", "1")), signing.ErrBadSignature, "")
+	verr(t, "signing 6: bad before missing", signing.VerifyEvent(claimkit.Ver(t, "10"), tp, ring(t, "z.example", "1")), signing.ErrBadSignature, "")
 	// 16: v2, both required servers unknown -> the sender's server is named.
 	e2 := signedEvent(t, "2", []string{"a.example", "b.example"}, kv{"event_id", `"$e:b.example"`})
-	ve := verr(t, "signing 16 both unknown", signing.VerifyEvent(ver(t, "2"), e2, signing.KeyRing{}), signing.ErrUnknownKey, "")
+	ve := verr(t, "signing 16 both unknown", signing.VerifyEvent(claimkit.Ver(t, "2"), e2, signing.KeyRing{}), signing.ErrUnknownKey, "")
 	if ve != nil && ve.Server != "a.example" {
 		t.Errorf("both unknown: Server = %q, want a.example (first required server)", ve.Server)
 	}
 	e2b := setTop(t, e2, "depth", "99")
-	ve = verr(t, "signing 16 both bad", signing.VerifyEvent(ver(t, "2"), e2b, ring(t, "a.example", "1", "b.example", "1")), signing.ErrBadSignature, "")
+	ve = verr(t, "signing 16 both bad", signing.VerifyEvent(claimkit.Ver(t, "2"), e2b, ring(t, "a.example", "1", "b.example", "1")), signing.ErrBadSignature, "")
 	if ve != nil && ve.Server != "a.example" {
 		t.Errorf("both bad: Server = %q, want a.example", ve.Server)
 	}
 	// 16: sender unknown, event-ID domain bad -> bad first.
-	ve = verr(t, "signing 16 unknown + bad", signing.VerifyEvent(ver(t, "2"), e2b, ring(t, "b.example", "1")), signing.ErrBadSignature, "")
+	ve = verr(t, "signing 16 unknown + bad", signing.VerifyEvent(claimkit.Ver(t, "2"), e2b, ring(t, "b.example", "1")), signing.ErrBadSignature, "")
 	if ve != nil && ve.Server != "b.example" {
 		t.Errorf("unknown + bad: Server = %q, want b.example", ve.Server)
 	}
@@ -218,11 +219,11 @@ func TestVerifyMore(t *testing.T) {
 func TestDecideV12CreateWithRoomID(t *testing.T) {
 	create := parsed(t, "12", evJSON("12", kv{"type", `"m.room.create"`}, kv{"state_key", `""`}, kv{"room_id", `"!other:x"`}, kv{"sender", `"@v:b.example"`}), "$abc")
 	red := parsed(t, "12", evJSON("12", kv{"type", `"m.room.redaction"`}, kv{"room_id", `"!abc"`}, kv{"content", `{"redacts":"$abc"}`}), "$r")
-	if d, r := redaction.Decide(ver(t, "12"), red, create, 100, 50); d != redaction.Apply {
+	if d, r := redaction.Decide(claimkit.Ver(t, "12"), red, create, 100, 50); d != redaction.Apply {
 		t.Errorf("v12 create with room_id: %v (%s), want apply", d, r)
 	}
 	red2 := parsed(t, "12", evJSON("12", kv{"type", `"m.room.redaction"`}, kv{"room_id", `"!other:x"`}, kv{"content", `{"redacts":"$abc"}`}), "$r")
-	if d, _ := redaction.Decide(ver(t, "12"), red2, create, 100, 50); d != redaction.Ignore {
+	if d, _ := redaction.Decide(claimkit.Ver(t, "12"), red2, create, 100, 50); d != redaction.Ignore {
 		t.Errorf("v12 create, redaction in the room_id it carries: %v, want ignore", d)
 	}
 }
@@ -232,11 +233,11 @@ func TestDecideV12CreateWithRoomID(t *testing.T) {
 func TestParseIndexedReuse(t *testing.T) {
 	var idx canonicaljson.Index
 	big := mkEvent("10", kv{"content", `{"a":1,"b":2,"c":3,"d":4}`}, kv{"unsigned", `{"x":1,"y":2}`})
-	if _, err := pdu.ParseIndexed(ver(t, "10"), big, &idx); err != nil {
+	if _, err := pdu.ParseIndexed(claimkit.Ver(t, "10"), big, &idx); err != nil {
 		t.Fatal(err)
 	}
 	small := []byte(" " + string(mkEvent("10")))
-	ev, err := pdu.ParseIndexed(ver(t, "10"), small, &idx)
+	ev, err := pdu.ParseIndexed(claimkit.Ver(t, "10"), small, &idx)
 	if err != nil {
 		t.Fatal(err)
 	}

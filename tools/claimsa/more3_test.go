@@ -10,14 +10,15 @@ import (
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/redaction"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // TestPDUDuplicatesV1to5 checks decisions.md pdu "Keys are exact; the last duplicate wins"
 // together with "Integer fields are integers as received" and "Size is measured on the
 // canonical form", for room versions 1-5.
 func TestPDUDuplicatesV1to5(t *testing.T) {
-	for _, id := range ids[:5] {
-		v := ver(t, id)
+	for _, id := range claimkit.VersionIDs()[:5] {
+		v := claimkit.Ver(t, id)
 		base := string(mkEvent(id, kv{"unsigned", `{}`}))
 		withFirst := func(k, raw string) []byte { return []byte(`{"` + k + `":` + raw + `,` + base[1:]) }
 		withLast := func(k, raw string) []byte { return []byte(base[:len(base)-1] + `,"` + k + `":` + raw + `}`) }
@@ -57,8 +58,8 @@ func TestPDUDuplicatesV1to5(t *testing.T) {
 
 // TestPDUMoreFormat checks further typed-field claims of decisions.md pdu.
 func TestPDUMoreFormat(t *testing.T) {
-	for _, id := range ids {
-		v := ver(t, id)
+	for _, id := range claimkit.VersionIDs() {
+		v := claimkit.Ver(t, id)
 		cases := []struct {
 			claim string
 			mods  []kv
@@ -92,9 +93,9 @@ func TestPDUMoreFormat(t *testing.T) {
 // TestPDURedactsLimit checks decisions.md pdu "Referenced event IDs are strings of at most
 // 255 bytes": "a top-level `redacts` (v1-10) may be any string, of any length".
 func TestPDURedactsLimit(t *testing.T) {
-	for _, id := range ids[:10] {
+	for _, id := range claimkit.VersionIDs()[:10] {
 		t.Run("v"+id, func(t *testing.T) {
-			v := ver(t, id)
+			v := claimkit.Ver(t, id)
 			for _, n := range []int{254, 255, 1000} {
 				ev, err := pdu.Parse(v, mkEvent(id, kv{"type", `"m.room.redaction"`}, kv{"redacts", `"$` + strings.Repeat("r", n) + `"`}))
 				if err != nil || len(ev.Redacts) != n+1 {
@@ -119,8 +120,8 @@ func TestSignLenient(t *testing.T) {
 		}
 		verr(t, "VerifyJSON after lenient SignJSON "+in, signing.VerifyJSON(o, r), nil, "")
 	}
-	for _, id := range ids {
-		v := ver(t, id)
+	for _, id := range claimkit.VersionIDs() {
+		v := claimkit.Ver(t, id)
 		e := signedEvent(t, id, []string{"a.example"})
 		broken := setTop(t, e, "content", `{"body":"x"}`)
 		spaced := []byte(" " + strings.Replace(string(broken), ",", " , ", -1))
@@ -144,7 +145,7 @@ func TestSignLenient(t *testing.T) {
 // TestConcurrentUse exercises the "safe for concurrent use" claims of canonicaljson,
 // redaction and signing; it is meaningful under -race (run once for the report).
 func TestConcurrentUse(t *testing.T) {
-	v := ver(t, "10")
+	v := claimkit.Ver(t, "10")
 	e := signedEvent(t, "10", []string{"a.example"})
 	r := ring(t, "a.example", "1")
 	var wg sync.WaitGroup

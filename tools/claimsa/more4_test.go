@@ -11,6 +11,7 @@ import (
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/redaction"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // TestIndexTwoLevels checks decisions.md canonicaljson 25 / go doc Index: two levels only.
@@ -37,7 +38,7 @@ func TestIndexTwoLevels(t *testing.T) {
 // identity point (S = k·a, which satisfies the cofactorless equation) is ErrBadSignature.
 func TestSmallOrderBulk(t *testing.T) {
 	for _, id := range []string{"3", "10", "12"} {
-		v := ver(t, id)
+		v := claimkit.Ver(t, id)
 		k := skey(t, "a.example", "1")
 		e := signedEvent(t, id, []string{"a.example"})
 		canon, _ := canonicaljson.Append(nil, e, canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON})
@@ -67,7 +68,7 @@ func TestSmallOrderBulk(t *testing.T) {
 // TestStringFieldsShareOneString checks go doc pdu.Parse: the Event's string fields are
 // substrings of one string made per event, of at most the total length of those fields.
 func TestStringFieldsShareOneString(t *testing.T) {
-	ev, err := pdu.Parse(ver(t, "10"), mkEvent("10", kv{"type", `"m.room.member"`}, kv{"state_key", `"@u:a.example"`},
+	ev, err := pdu.Parse(claimkit.Ver(t, "10"), mkEvent("10", kv{"type", `"m.room.member"`}, kv{"state_key", `"@u:a.example"`},
 		kv{"content", `{"membership":"join"}`}, kv{"prev_events", `["$p1","$p2"]`}))
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"github.com/roomproto/roomproto/canonicaljson"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // TestSurrogateKeys checks decisions.md canonicaljson 11-12 and pdu "HasKey takes the
@@ -20,13 +21,13 @@ func TestSurrogateKeys(t *testing.T) {
 		{claim: "cj11+12 \\ud800 and \\uD800 are one key, last wins", in: `{"\ud800":1,"\uD800":2}`, out: `{"\ud800":2}`},
 		{claim: "cj12 \\ud800 and \\ufffd differ", in: `{"\ufffd":1,"\ud800":2}`, out: `{"\ud800":2,"` + "\ufffd" + `":1}`},
 	})
-	for _, id := range ids[:5] {
-		ev, err := pdu.Parse(ver(t, id), mkEvent(id, kv{"content", `{"\ud800":1}`}))
+	for _, id := range claimkit.VersionIDs()[:5] {
+		ev, err := pdu.Parse(claimkit.Ver(t, id), mkEvent(id, kv{"content", `{"\ud800":1}`}))
 		if err != nil {
 			t.Fatal(err)
 		}
 		raw := []byte(`{"\ud800":null,` + string(ev.Raw()[1:]))
-		ev, err = pdu.Parse(ver(t, id), raw)
+		ev, err = pdu.Parse(claimkit.Ver(t, id), raw)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,15 +62,15 @@ func TestExpiredBadSkipped(t *testing.T) {
 		"ed25519:1": {Key: skey(t, "a.example", "1").Public()},
 		"ed25519:9": {Key: skey(t, "a.example", "9").Public(), ValidUntilTS: 999},
 	}}
-	verr(t, "expired bad signature skipped", signing.VerifyEvent(ver(t, "10"), bad, r), nil, "")
+	verr(t, "expired bad signature skipped", signing.VerifyEvent(claimkit.Ver(t, "10"), bad, r), nil, "")
 	r["a.example"]["ed25519:9"] = signing.PublicKey{Key: skey(t, "a.example", "9").Public(), ValidUntilTS: 1000}
-	verr(t, "unexpired bad signature fails", signing.VerifyEvent(ver(t, "10"), bad, r), signing.ErrBadSignature, "")
+	verr(t, "unexpired bad signature fails", signing.VerifyEvent(claimkit.Ver(t, "10"), bad, r), signing.ErrBadSignature, "")
 	// Three unknown keys: KeyID the first, Detail lists the others.
 	x := bad
 	for _, kid := range []string{"b", "c"} {
 		x, _ = signing.SignJSON(x, "a.example", skey(t, "a.example", kid))
 	}
-	ve := verr(t, "unknown keys", signing.VerifyEvent(ver(t, "10"), x, signing.KeyRing{}), signing.ErrUnknownKey, "")
+	ve := verr(t, "unknown keys", signing.VerifyEvent(claimkit.Ver(t, "10"), x, signing.KeyRing{}), signing.ErrUnknownKey, "")
 	if ve != nil && (ve.KeyID != "ed25519:1" || !strings.Contains(ve.Detail, "ed25519:9") || !strings.Contains(ve.Detail, "ed25519:b") || !strings.Contains(ve.Detail, "ed25519:c")) {
 		t.Errorf("ErrUnknownKey KeyID %q Detail %q: want ed25519:1 and the others listed", ve.KeyID, ve.Detail)
 	}
@@ -79,8 +80,8 @@ func TestExpiredBadSkipped(t *testing.T) {
 // `event_id` added by a relay breaks the origin's signature (ErrBadSignature) and changes the
 // event ID; one the origin signed verifies.
 func TestStrayEventID(t *testing.T) {
-	for _, id := range ids[2:] {
-		v := ver(t, id)
+	for _, id := range claimkit.VersionIDs()[2:] {
+		v := claimkit.Ver(t, id)
 		r := ring(t, "a.example", "1")
 		e := signedEvent(t, id, []string{"a.example"})
 		relay := setTop(t, e, "event_id", `"$x"`)
@@ -114,10 +115,10 @@ func TestMarshalNegZeroAndEmptyRedacts(t *testing.T) {
 		if _, err := redaction.ApplyRedaction(tgt, red); !errors.Is(err, redaction.ErrWrongTarget) {
 			t.Errorf("v%s empty redacts: %v, want ErrWrongTarget", id, err)
 		}
-		if d, _ := redaction.Decide(ver(t, id), red, tgt, 100, 0); d != redaction.Ignore {
+		if d, _ := redaction.Decide(claimkit.Ver(t, id), red, tgt, 100, 0); d != redaction.Ignore {
 			t.Errorf("v%s empty redacts: Decide = %v", id, d)
 		}
-		if d, _ := redaction.Decide(ver(t, id), red, nil, 100, 0); d != redaction.Ignore {
+		if d, _ := redaction.Decide(claimkit.Ver(t, id), red, nil, 100, 0); d != redaction.Ignore {
 			t.Errorf("v%s empty redacts, no target: Decide = %v, want ignore (doc Ignore: no redacts)", id, d)
 		}
 	}
@@ -132,7 +133,7 @@ func TestUnusedBits(t *testing.T) {
 	alt := sig[:len(sig)-1] + string(flipLowBits(sig[len(sig)-1]))
 	o := setTop(t, obj, "signatures", `{"a.example":{"ed25519:1":"`+alt+`"}}`)
 	verr(t, "signature with other unused bits", signing.VerifyJSON(o, ring(t, "a.example", "1")), nil, "")
-	v := ver(t, "10")
+	v := claimkit.Ver(t, "10")
 	e := mkEvent("10")
 	h, _ := signing.ContentHash(v, e)
 	hs := base64.RawStdEncoding.EncodeToString(h[:])

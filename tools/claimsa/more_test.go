@@ -12,6 +12,7 @@ import (
 	"github.com/roomproto/roomproto/redaction"
 	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // TestCanonicalMoreNumbers adds lenient number cases of decisions.md canonicaljson 10.
@@ -57,7 +58,7 @@ func TestCanonicalAllocs(t *testing.T) {
 			t.Errorf("Valid(%s) allocates %.1f times per call; doc: only the error it returns", in, n)
 		}
 	}
-	v := ver(t, "10")
+	v := claimkit.Ver(t, "10")
 	canon, _ := canonicaljson.CanonicalStrict(mkEvent("10", kv{"type", `"m.room.member"`}, kv{"state_key", `"@u:a.example"`}, kv{"content", `{"membership":"join","x":1}`}))
 	dst := make([]byte, 0, 4096)
 	n := testing.AllocsPerRun(50, func() { _, _ = redaction.AppendSignedBytes(dst[:0], v, canon) })
@@ -120,7 +121,7 @@ func TestKeyLookupCalls(t *testing.T) {
 		sigs := topField(t, e, "signatures")
 		e = setTop(t, e, "signatures", strings.TrimSuffix(sigs, "}")+`,"other.example":{"ed25519:1":"AAAA","ed25519:2":"BBBB"}}`)
 		ck := &countingKeys{ring: ring(t, "a.example", "1"), calls: map[string]int{}}
-		err := signing.VerifyEvent(ver(t, id), e, ck)
+		err := signing.VerifyEvent(claimkit.Ver(t, id), e, ck)
 		if err != nil {
 			t.Errorf("v%s: %v", id, err)
 		}
@@ -144,13 +145,13 @@ func TestErrorKeyIDs(t *testing.T) {
 		}
 	}
 	// Keys b and c unknown, a and 1 unknown: all unknown.
-	ve := verr(t, "all unknown", signing.VerifyEvent(ver(t, "10"), e, signing.KeyRing{}), signing.ErrUnknownKey, "")
+	ve := verr(t, "all unknown", signing.VerifyEvent(claimkit.Ver(t, "10"), e, signing.KeyRing{}), signing.ErrUnknownKey, "")
 	if ve != nil && (ve.KeyID != "ed25519:1" || ve.Server != "a.example") {
 		t.Errorf("ErrUnknownKey KeyID = %q Server %q, want ed25519:1 (first in byte order)", ve.KeyID, ve.Server)
 	}
 	// Key 1 known but expired, the others unknown: ErrKeyExpired, KeyID ed25519:1.
 	exp := signing.KeyRing{"a.example": {"ed25519:1": {Key: skey(t, "a.example", "1").Public(), ValidUntilTS: 5}}}
-	ve = verr(t, "expired + unknown", signing.VerifyEvent(ver(t, "10"), e, exp), signing.ErrKeyExpired, "")
+	ve = verr(t, "expired + unknown", signing.VerifyEvent(claimkit.Ver(t, "10"), e, exp), signing.ErrKeyExpired, "")
 	if ve != nil && ve.KeyID != "ed25519:1" {
 		t.Errorf("ErrKeyExpired KeyID = %q", ve.KeyID)
 	}
@@ -166,7 +167,7 @@ func TestErrorKeyIDs(t *testing.T) {
 		"ed25519:9": {Key: skey(t, "a.example", "9").Public(), ValidUntilTS: 5},
 		"ed25519:5": {Key: skey(t, "a.example", "5").Public(), ValidUntilTS: 5},
 	}}
-	ve = verr(t, "two expired", signing.VerifyEvent(ver(t, "10"), e2, exp2), signing.ErrKeyExpired, "")
+	ve = verr(t, "two expired", signing.VerifyEvent(claimkit.Ver(t, "10"), e2, exp2), signing.ErrKeyExpired, "")
 	if ve != nil && ve.KeyID != "ed25519:5" {
 		t.Errorf("ErrKeyExpired KeyID = %q, want ed25519:5 (the first expired)", ve.KeyID)
 	}
@@ -175,16 +176,16 @@ func TestErrorKeyIDs(t *testing.T) {
 		"ed25519:9": {Key: skey(t, "a.example", "9").Public(), ValidUntilTS: 5},
 		"ed25519:5": {Key: skey(t, "a.example", "5").Public()},
 	}}
-	verr(t, "expired + valid", signing.VerifyEvent(ver(t, "10"), e2, exp3), nil, "")
+	verr(t, "expired + valid", signing.VerifyEvent(claimkit.Ver(t, "10"), e2, exp3), nil, "")
 }
 
 // TestUnknownVersionEverywhere checks the package docs of pdu, redaction and signing: the
 // zero Version and a renamed copy are refused with an error matching ErrUnknownVersion.
 func TestUnknownVersionEverywhere(t *testing.T) {
 	var zero roomversion.Version
-	ren := ver(t, "10")
+	ren := claimkit.Ver(t, "10")
 	ren.ID = "10x"
-	good := ver(t, "10")
+	good := claimkit.Ver(t, "10")
 	e := signedEvent(t, "10", []string{"a.example"})
 	canon, _ := canonicaljson.CanonicalStrict(e)
 	k := skey(t, "a.example", "1")
@@ -225,7 +226,7 @@ func TestUnknownVersionEverywhere(t *testing.T) {
 // TestMiscSigning checks go doc IsThirdPartyInvite, VerifyEventSignature, and
 // ParseSigningKey's surrounding characters.
 func TestMiscSigning(t *testing.T) {
-	v := ver(t, "10")
+	v := claimkit.Ver(t, "10")
 	tp, _ := pdu.Parse(v, mkEvent("10", tpiMods()...))
 	if !signing.IsThirdPartyInvite(tp) {
 		t.Errorf("IsThirdPartyInvite false for a 3pid invite")
@@ -269,7 +270,7 @@ func TestPDUSizeShortcut(t *testing.T) {
 	notJSON := func(n int) []byte { // n bytes, none whitespace, not JSON
 		return []byte(`{"a":"` + strings.Repeat("q", n-10) + `",,}`)
 	}
-	for _, id := range ids {
+	for _, id := range claimkit.VersionIDs() {
 		for _, c := range []struct {
 			n        int
 			spaces   int
@@ -284,7 +285,7 @@ func TestPDUSizeShortcut(t *testing.T) {
 			if c.spaces > 0 {
 				data = append([]byte(strings.Repeat(" ", c.spaces)), data...)
 			}
-			_, err := pdu.Parse(ver(t, id), data)
+			_, err := pdu.Parse(claimkit.Ver(t, id), data)
 			want := c.wantV1_5
 			if inRange(id, 6, 12) {
 				want = c.wantV6

@@ -12,6 +12,7 @@ import (
 	"github.com/roomproto/roomproto/canonicaljson"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/roomversion"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // kv overrides one top-level key of a base event: raw is its raw JSON value, "-" deletes it.
@@ -81,7 +82,7 @@ func runPDU(t *testing.T, cases []pduCase) {
 	for i, c := range cases {
 		vs := c.vers
 		if vs == nil {
-			vs = ids
+			vs = claimkit.VersionIDs()
 		}
 		for _, id := range vs {
 			t.Run(fmt.Sprintf("%d-v%s-%s", i, id, c.claim), func(t *testing.T) {
@@ -89,7 +90,7 @@ func runPDU(t *testing.T, cases []pduCase) {
 				if data == nil {
 					data = mkEvent(id)
 				}
-				ev, err := pdu.Parse(ver(t, id), data)
+				ev, err := pdu.Parse(claimkit.Ver(t, id), data)
 				fail := func(format string, args ...any) {
 					t.Helper()
 					if c.known != "" {
@@ -118,12 +119,12 @@ func runPDU(t *testing.T, cases []pduCase) {
 
 // TestPDUParse checks decisions.md "roomversion and pdu" › pdu and go doc pdu.Parse.
 func TestPDUParse(t *testing.T) {
-	all := ids
+	all := claimkit.VersionIDs()
 	v15 := []string{"1", "2", "3", "4", "5"}
 	v3_5 := []string{"3", "4", "5"}
 	v6p := []string{"6", "7", "8", "9", "10", "11", "12"}
-	v110 := ids[:10]
-	v3p := ids[2:]
+	v110 := claimkit.VersionIDs()[:10]
+	v3p := claimkit.VersionIDs()[2:]
 	_ = all
 	long := func(n int) string { return strings.Repeat("x", n) }
 	pad := `"pad":"` + strings.Repeat("p", 65536) + `"`
@@ -134,7 +135,7 @@ func TestPDUParse(t *testing.T) {
 			add(pduCase{claim: claim, vers: []string{id}, data: mk(id), err: err, field: field, check: check, known: known})
 		}
 	}
-	perV("base parses", ids, func(id string) []byte { return mkEvent(id) }, nil, "", nil, "")
+	perV("base parses", claimkit.VersionIDs(), func(id string) []byte { return mkEvent(id) }, nil, "", nil, "")
 	// Keys are exact; last duplicate wins.
 	perV("dup key last wins v1-5", v15, func(id string) []byte {
 		b := mkEvent(id)
@@ -155,7 +156,7 @@ func TestPDUParse(t *testing.T) {
 		b := mkEvent(id)
 		return append([]byte(`{"sender":"@first:b.example",`), b[1:]...)
 	}, pdu.ErrNotJSON, "", nil, "")
-	perV("keys case-sensitive: Sender is not sender", ids, func(id string) []byte {
+	perV("keys case-sensitive: Sender is not sender", claimkit.VersionIDs(), func(id string) []byte {
 		return mkEvent(id, kv{"sender", "-"}, kv{"Sender", `"@u:a.example"`})
 	}, pdu.ErrMissingField, "sender", nil, "")
 	// Size (measured on the canonical form, whole event).
@@ -164,16 +165,16 @@ func TestPDUParse(t *testing.T) {
 		n := total - len(b)
 		return mkEvent(id, kv{"unsigned", `{"pad":"` + strings.Repeat("p", n) + `"}` + extra})
 	}
-	perV("size 65536 ok", ids, func(id string) []byte { return sizeTo(id, 65536, "") }, nil, "", nil, "")
-	perV("size 65537 ErrTooLarge (unsigned counts)", ids, func(id string) []byte { return sizeTo(id, 65537, "") }, pdu.ErrTooLarge, "*", nil, "")
-	perV("whitespace not counted", ids, func(id string) []byte {
+	perV("size 65536 ok", claimkit.VersionIDs(), func(id string) []byte { return sizeTo(id, 65536, "") }, nil, "", nil, "")
+	perV("size 65537 ErrTooLarge (unsigned counts)", claimkit.VersionIDs(), func(id string) []byte { return sizeTo(id, 65537, "") }, pdu.ErrTooLarge, "*", nil, "")
+	perV("whitespace not counted", claimkit.VersionIDs(), func(id string) []byte {
 		b := sizeTo(id, 65536, "")
 		return append(append([]byte("{ "+strings.Repeat(" ", 5000)), b[1:]...), []byte(strings.Repeat("\n", 100))...)
 	}, nil, "", nil, "")
 	perV("v6+ > 6*65536 non-ws bytes: too large even if not JSON", v6p, func(id string) []byte {
 		return []byte(`{"a":"` + strings.Repeat("q", 6*65536) + `",,}`)
 	}, pdu.ErrTooLarge, "*", nil, "")
-	perV("escapes shrink: non-canonical input > 65536 whose canonical form fits", ids, func(id string) []byte {
+	perV("escapes shrink: non-canonical input > 65536 whose canonical form fits", claimkit.VersionIDs(), func(id string) []byte {
 		b := mkEvent(id, kv{"unsigned", `{"pad":""}`})
 		n := 65536 - len(b)
 		return mkEvent(id, kv{"unsigned", `{"pad":"` + strings.Repeat(`\u0041`, n) + `"}`})
@@ -182,11 +183,11 @@ func TestPDUParse(t *testing.T) {
 	// ID limits.
 	for _, f := range []string{"room_id", "sender", "type"} {
 		f := f
-		perV("ID limit 255 ok: "+f, ids, func(id string) []byte { return mkEvent(id, kv{f, `"` + long(255) + `"`}) }, nil, "", nil, "")
-		perV("ID limit 256: "+f, ids, func(id string) []byte { return mkEvent(id, kv{f, `"` + long(256) + `"`}) }, pdu.ErrTooLarge, f, nil, "")
+		perV("ID limit 255 ok: "+f, claimkit.VersionIDs(), func(id string) []byte { return mkEvent(id, kv{f, `"` + long(255) + `"`}) }, nil, "", nil, "")
+		perV("ID limit 256: "+f, claimkit.VersionIDs(), func(id string) []byte { return mkEvent(id, kv{f, `"` + long(256) + `"`}) }, pdu.ErrTooLarge, f, nil, "")
 	}
-	perV("state_key 255 ok", ids, func(id string) []byte { return mkEvent(id, kv{"state_key", `"` + long(255) + `"`}) }, nil, "", nil, "")
-	perV("state_key 256", ids, func(id string) []byte { return mkEvent(id, kv{"state_key", `"` + long(256) + `"`}) }, pdu.ErrTooLarge, "state_key", nil, "")
+	perV("state_key 255 ok", claimkit.VersionIDs(), func(id string) []byte { return mkEvent(id, kv{"state_key", `"` + long(255) + `"`}) }, nil, "", nil, "")
+	perV("state_key 256", claimkit.VersionIDs(), func(id string) []byte { return mkEvent(id, kv{"state_key", `"` + long(256) + `"`}) }, pdu.ErrTooLarge, "state_key", nil, "")
 	perV("event_id 256 (v1-2)", []string{"1", "2"}, func(id string) []byte {
 		return mkEvent(id, kv{"event_id", `"$` + long(245) + `:a.example"`})
 	}, pdu.ErrTooLarge, "event_id", nil, "")
@@ -208,10 +209,10 @@ func TestPDUParse(t *testing.T) {
 		}
 		return "[" + strings.Join(parts, ",") + "]"
 	}
-	perV("20 prev_events ok", ids, func(id string) []byte { return mkEvent(id, kv{"prev_events", ref(id, 20)}) }, nil, "", nil, "")
-	perV("21 prev_events ErrTooMany", ids, func(id string) []byte { return mkEvent(id, kv{"prev_events", ref(id, 21)}) }, pdu.ErrTooMany, "prev_events", nil, "")
-	perV("10 auth_events ok", ids, func(id string) []byte { return mkEvent(id, kv{"auth_events", ref(id, 10)}) }, nil, "", nil, "")
-	perV("11 auth_events ErrTooMany", ids, func(id string) []byte { return mkEvent(id, kv{"auth_events", ref(id, 11)}) }, pdu.ErrTooMany, "auth_events", nil, "")
+	perV("20 prev_events ok", claimkit.VersionIDs(), func(id string) []byte { return mkEvent(id, kv{"prev_events", ref(id, 20)}) }, nil, "", nil, "")
+	perV("21 prev_events ErrTooMany", claimkit.VersionIDs(), func(id string) []byte { return mkEvent(id, kv{"prev_events", ref(id, 21)}) }, pdu.ErrTooMany, "prev_events", nil, "")
+	perV("10 auth_events ok", claimkit.VersionIDs(), func(id string) []byte { return mkEvent(id, kv{"auth_events", ref(id, 10)}) }, nil, "", nil, "")
+	perV("11 auth_events ErrTooMany", claimkit.VersionIDs(), func(id string) []byte { return mkEvent(id, kv{"auth_events", ref(id, 11)}) }, pdu.ErrTooMany, "auth_events", nil, "")
 	// Referenced IDs: any string.
 	perV("v4 prev_events [\"$x\"] parses", v3p, func(id string) []byte {
 		return mkEvent(id, kv{"prev_events", `["$x","","no sigil"]`}, kv{"auth_events", `["!x:y"]`})
@@ -246,7 +247,7 @@ func TestPDUParse(t *testing.T) {
 		}
 	}, "")
 	// Signature counts: none.
-	perV("17 servers x 17 keys parse", ids, func(id string) []byte {
+	perV("17 servers x 17 keys parse", claimkit.VersionIDs(), func(id string) []byte {
 		var s []string
 		for i := 0; i < 17; i++ {
 			var k []string
@@ -272,14 +273,14 @@ func TestPDUParse(t *testing.T) {
 	// room_id grammar not checked.
 	for _, r := range []string{`"r:a"`, `""`, `"!r"`} {
 		r := r
-		perV("room_id "+r+" parses", ids, func(id string) []byte { return mkEvent(id, kv{"room_id", r}) }, nil, "", func(t *testing.T, ev *pdu.Event) {
+		perV("room_id "+r+" parses", claimkit.VersionIDs(), func(id string) []byte { return mkEvent(id, kv{"room_id", r}) }, nil, "", func(t *testing.T, ev *pdu.Event) {
 			if `"`+ev.RoomID+`"` != r {
 				t.Errorf("RoomID = %q", ev.RoomID)
 			}
 		}, "")
 	}
-	perV("room_id required (non-create)", ids, func(id string) []byte { return mkEvent(id, kv{"room_id", "-"}) }, pdu.ErrMissingField, "room_id", nil, "")
-	perV("room_id number ErrWrongType", ids, func(id string) []byte { return mkEvent(id, kv{"room_id", "5"}) }, pdu.ErrWrongType, "room_id", nil, "")
+	perV("room_id required (non-create)", claimkit.VersionIDs(), func(id string) []byte { return mkEvent(id, kv{"room_id", "-"}) }, pdu.ErrMissingField, "room_id", nil, "")
+	perV("room_id number ErrWrongType", claimkit.VersionIDs(), func(id string) []byte { return mkEvent(id, kv{"room_id", "5"}) }, pdu.ErrWrongType, "room_id", nil, "")
 	// v12 create.
 	create12 := func(mods ...kv) func(string) []byte {
 		return func(id string) []byte {
@@ -317,8 +318,8 @@ func TestPDUParse(t *testing.T) {
 			t.Errorf("Room() = %q IsState %v", ev.Room(), ev.IsState())
 		}
 	}, "")
-	perV("v1-11 create needs room_id", ids[:11], create12(), pdu.ErrMissingField, "room_id", nil, "")
-	perV("v1-11 create Room() is room_id", ids[:11], create12(kv{"room_id", `"!x:y"`}), nil, "", func(t *testing.T, ev *pdu.Event) {
+	perV("v1-11 create needs room_id", claimkit.VersionIDs()[:11], create12(), pdu.ErrMissingField, "room_id", nil, "")
+	perV("v1-11 create Room() is room_id", claimkit.VersionIDs()[:11], create12(kv{"room_id", `"!x:y"`}), nil, "", func(t *testing.T, ev *pdu.Event) {
 		ev.EventID = "$abc"
 		if ev.Room() != "!x:y" {
 			t.Errorf("Room() = %q", ev.Room())
@@ -339,7 +340,7 @@ func TestPDUParse(t *testing.T) {
 			t.Errorf("Redacts = %q, want $c", ev.Redacts)
 		}
 	}, "")
-	perV("Redacts empty for other types", ids, func(id string) []byte {
+	perV("Redacts empty for other types", claimkit.VersionIDs(), func(id string) []byte {
 		return mkEvent(id, kv{"redacts", `"$t"`}, kv{"content", `{"redacts":"$c"}`})
 	}, nil, "", func(t *testing.T, ev *pdu.Event) {
 		if ev.Redacts != "" || !bytes.Contains(ev.Raw(), []byte(`"redacts":"$t"`)) {
@@ -353,8 +354,8 @@ func TestPDUParse(t *testing.T) {
 		return mkEvent(id, kv{"type", `"m.room.redaction"`}, kv{"redacts", `{}`})
 	}, pdu.ErrWrongType, "redacts", nil, "")
 	// depth and origin_server_ts.
-	perV("depth 0 ok", ids, func(id string) []byte { return mkEvent(id, kv{"depth", "0"}) }, nil, "", nil, "")
-	perV("depth -1 ErrOutOfRange", ids, func(id string) []byte { return mkEvent(id, kv{"depth", "-1"}) }, pdu.ErrOutOfRange, "depth", nil, "")
+	perV("depth 0 ok", claimkit.VersionIDs(), func(id string) []byte { return mkEvent(id, kv{"depth", "0"}) }, nil, "", nil, "")
+	perV("depth -1 ErrOutOfRange", claimkit.VersionIDs(), func(id string) []byte { return mkEvent(id, kv{"depth", "-1"}) }, pdu.ErrOutOfRange, "depth", nil, "")
 	perV("depth 2^63-1 ok v1-5", v15, func(id string) []byte { return mkEvent(id, kv{"depth", "9223372036854775807"}) }, nil, "", func(t *testing.T, ev *pdu.Event) {
 		if ev.Depth != 1<<63-1 {
 			t.Errorf("Depth %d", ev.Depth)
@@ -366,7 +367,7 @@ func TestPDUParse(t *testing.T) {
 	perV("ots 2^64 ErrOutOfRange v1-5", v15, func(id string) []byte { return mkEvent(id, kv{"origin_server_ts", "18446744073709551616"}) }, pdu.ErrOutOfRange, "origin_server_ts", nil, "")
 	perV("ots -2^63-1 ErrOutOfRange v1-5", v15, func(id string) []byte { return mkEvent(id, kv{"origin_server_ts", "-9223372036854775809"}) }, pdu.ErrOutOfRange, "origin_server_ts", nil, "")
 	perV("ots -2^63 ok v1-5", v15, func(id string) []byte { return mkEvent(id, kv{"origin_server_ts", "-9223372036854775808"}) }, nil, "", nil, "")
-	perV("ots negative ok", ids, func(id string) []byte { return mkEvent(id, kv{"origin_server_ts", "-5"}) }, nil, "", nil, "")
+	perV("ots negative ok", claimkit.VersionIDs(), func(id string) []byte { return mkEvent(id, kv{"origin_server_ts", "-5"}) }, nil, "", nil, "")
 	perV("depth 1.5 ErrWrongType v1-5", v15, func(id string) []byte { return mkEvent(id, kv{"depth", "1.5"}) }, pdu.ErrWrongType, "depth", nil, "")
 	perV("depth 5e0 ErrWrongType v1-5", v15, func(id string) []byte { return mkEvent(id, kv{"depth", "5e0"}) }, pdu.ErrWrongType, "depth", nil, "")
 	perV("depth 0.5E1 ErrWrongType v1-5", v15, func(id string) []byte { return mkEvent(id, kv{"depth", "0.5E1"}) }, pdu.ErrWrongType, "depth", nil, "")
@@ -378,23 +379,23 @@ func TestPDUParse(t *testing.T) {
 	}, "")
 	perV("depth 1.0 ErrNotJSON v6+", v6p, func(id string) []byte { return mkEvent(id, kv{"depth", "1.0"}) }, pdu.ErrNotJSON, "*", nil, "")
 	perV("exponent elsewhere tolerated v1-5", v15, func(id string) []byte { return mkEvent(id, kv{"content", `{"x":5e0,"y":1.5}`}) }, nil, "", nil, "")
-	perV("depth string ErrWrongType", ids, func(id string) []byte { return mkEvent(id, kv{"depth", `"5"`}) }, pdu.ErrWrongType, "depth", nil, "")
+	perV("depth string ErrWrongType", claimkit.VersionIDs(), func(id string) []byte { return mkEvent(id, kv{"depth", `"5"`}) }, pdu.ErrWrongType, "depth", nil, "")
 	// Keys outside the format, format keys typed.
-	perV("unsigned 5 refused (ErrNotObject)", ids, func(id string) []byte { return mkEvent(id, kv{"unsigned", "5"}) }, pdu.ErrNotObject, "unsigned", nil, "")
-	perV("unsigned age \"5\" parses", ids, func(id string) []byte { return mkEvent(id, kv{"unsigned", `{"age":"5"}`}) }, nil, "", func(t *testing.T, ev *pdu.Event) {
+	perV("unsigned 5 refused (ErrNotObject)", claimkit.VersionIDs(), func(id string) []byte { return mkEvent(id, kv{"unsigned", "5"}) }, pdu.ErrNotObject, "unsigned", nil, "")
+	perV("unsigned age \"5\" parses", claimkit.VersionIDs(), func(id string) []byte { return mkEvent(id, kv{"unsigned", `{"age":"5"}`}) }, nil, "", func(t *testing.T, ev *pdu.Event) {
 		if string(ev.Unsigned) != `{"age":"5"}` {
 			t.Errorf("Unsigned %q", ev.Unsigned)
 		}
 	}, "")
-	perV("hashes without sha256 ErrMissingField", ids, func(id string) []byte { return mkEvent(id, kv{"hashes", `{"sha512":"x"}`}) }, pdu.ErrMissingField, "hashes", nil, "")
-	perV("hashes.sha256 non-string ErrWrongType", ids, func(id string) []byte { return mkEvent(id, kv{"hashes", `{"sha256":5}`}) }, pdu.ErrWrongType, "hashes", nil, "")
-	perV("hashes missing", ids, func(id string) []byte { return mkEvent(id, kv{"hashes", "-"}) }, pdu.ErrMissingField, "hashes", nil, "")
-	perV("origin 5 ignored", ids, func(id string) []byte { return mkEvent(id, kv{"origin", "5"}) }, nil, "", func(t *testing.T, ev *pdu.Event) {
+	perV("hashes without sha256 ErrMissingField", claimkit.VersionIDs(), func(id string) []byte { return mkEvent(id, kv{"hashes", `{"sha512":"x"}`}) }, pdu.ErrMissingField, "hashes", nil, "")
+	perV("hashes.sha256 non-string ErrWrongType", claimkit.VersionIDs(), func(id string) []byte { return mkEvent(id, kv{"hashes", `{"sha256":5}`}) }, pdu.ErrWrongType, "hashes", nil, "")
+	perV("hashes missing", claimkit.VersionIDs(), func(id string) []byte { return mkEvent(id, kv{"hashes", "-"}) }, pdu.ErrMissingField, "hashes", nil, "")
+	perV("origin 5 ignored", claimkit.VersionIDs(), func(id string) []byte { return mkEvent(id, kv{"origin", "5"}) }, nil, "", func(t *testing.T, ev *pdu.Event) {
 		if ev.Origin != "" {
 			t.Errorf("Origin %q", ev.Origin)
 		}
 	}, "")
-	perV("origin string read", ids, func(id string) []byte { return mkEvent(id, kv{"origin", `"o.example"`}) }, nil, "", func(t *testing.T, ev *pdu.Event) {
+	perV("origin string read", claimkit.VersionIDs(), func(id string) []byte { return mkEvent(id, kv{"origin", `"o.example"`}) }, nil, "", func(t *testing.T, ev *pdu.Event) {
 		if ev.Origin != "o.example" {
 			t.Errorf("Origin %q", ev.Origin)
 		}
@@ -405,12 +406,12 @@ func TestPDUParse(t *testing.T) {
 	// Required fields.
 	for _, f := range []string{"sender", "type", "content", "depth", "origin_server_ts", "prev_events", "auth_events"} {
 		f := f
-		perV("required "+f, ids, func(id string) []byte { return mkEvent(id, kv{f, "-"}) }, pdu.ErrMissingField, f, nil, "")
+		perV("required "+f, claimkit.VersionIDs(), func(id string) []byte { return mkEvent(id, kv{f, "-"}) }, pdu.ErrMissingField, f, nil, "")
 	}
 	perV("required event_id v1-2", []string{"1", "2"}, func(id string) []byte { return mkEvent(id, kv{"event_id", "-"}) }, pdu.ErrMissingField, "event_id", nil, "")
-	perV("content not object ErrNotObject", ids, func(id string) []byte { return mkEvent(id, kv{"content", `[]`}) }, pdu.ErrNotObject, "content", nil, "")
-	perV("event not object ErrNotObject", ids, func(id string) []byte { return []byte(`[1]`) }, pdu.ErrNotObject, "", nil, "")
-	perV("not JSON ErrNotJSON wraps canonicaljson", ids, func(id string) []byte { return []byte(`{"a":`) }, pdu.ErrNotJSON, "", func(*testing.T, *pdu.Event) {}, "")
+	perV("content not object ErrNotObject", claimkit.VersionIDs(), func(id string) []byte { return mkEvent(id, kv{"content", `[]`}) }, pdu.ErrNotObject, "content", nil, "")
+	perV("event not object ErrNotObject", claimkit.VersionIDs(), func(id string) []byte { return []byte(`[1]`) }, pdu.ErrNotObject, "", nil, "")
+	perV("not JSON ErrNotJSON wraps canonicaljson", claimkit.VersionIDs(), func(id string) []byte { return []byte(`{"a":`) }, pdu.ErrNotJSON, "", func(*testing.T, *pdu.Event) {}, "")
 	perV("v6+ float in content ErrNotJSON", v6p, func(id string) []byte { return mkEvent(id, kv{"content", `{"x":1.5}`}) }, pdu.ErrNotJSON, "*", nil, "")
 	_ = v3_5
 	runPDU(t, cases)
@@ -419,7 +420,7 @@ func TestPDUParse(t *testing.T) {
 // TestPDUAccessors checks go doc pdu.Event and its methods, pdu.ParseIndexed, the Raw
 // claims of decisions.md "The event keeps its canonical form" and HasKey's.
 func TestPDUAccessors(t *testing.T) {
-	v := ver(t, "10")
+	v := claimkit.Ver(t, "10")
 	canon := mkEvent("10", kv{"type", `"m.room.member"`}, kv{"state_key", `"@u:a.example"`},
 		kv{"content", `{"\u0001":1,"membership":"join","n":null,"s":"str"}`}, kv{"\u0002", `null`},
 		kv{"signatures", `{"b.example":{"ed25519:2":"y","ed25519:1":"x"},"a.example":{"ed25519:1":"z"},"c.example":{}}`})
@@ -532,7 +533,7 @@ func TestPDUAccessors(t *testing.T) {
 	if _, err := pdu.Parse(zero, mkEvent("10")); !errors.Is(err, roomversion.ErrUnknownVersion) {
 		t.Errorf("Parse(zero Version) = %v, want ErrUnknownVersion", err)
 	}
-	ren := ver(t, "10")
+	ren := claimkit.Ver(t, "10")
 	ren.ID = "99"
 	if _, err := pdu.Parse(ren, mkEvent("10")); !errors.Is(err, roomversion.ErrUnknownVersion) {
 		t.Errorf("Parse(renamed) = %v", err)

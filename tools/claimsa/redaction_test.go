@@ -13,6 +13,7 @@ import (
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/redaction"
 	"github.com/roomproto/roomproto/roomversion"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // keptTop are the top-level keys the redaction algorithm keeps (rooms/fragments/
@@ -142,8 +143,8 @@ func TestRedactKeptKeys(t *testing.T) {
 		`{"membership":"invite","third_party_invite":{"signed":null,"x":1}}`,
 		`{"membership":"invite","third_party_invite":[1]}`,
 	}
-	for _, id := range ids {
-		v := ver(t, id)
+	for _, id := range claimkit.VersionIDs() {
+		v := claimkit.Ver(t, id)
 		var inputs [][]byte
 		for typ, c := range contents {
 			inputs = append(inputs, redEvent(typ, c))
@@ -185,8 +186,8 @@ func TestRedactErrors(t *testing.T) {
 		err   error
 		cj    error // canonicaljson sentinel wrapped
 	}
-	v15 := ids[:5]
-	v6p := ids[5:]
+	v15 := claimkit.VersionIDs()[:5]
+	v6p := claimkit.VersionIDs()[5:]
 	deep := func(n int) string { return strings.Repeat("[", n) + strings.Repeat("]", n) }
 	cases := []c{
 		{"r4 float in unsigned v6+", v6p, `{"type":"m.room.message","unsigned":{"x":1.5}}`, "", redaction.ErrInvalidJSON, canonicaljson.ErrFloat},
@@ -199,19 +200,19 @@ func TestRedactErrors(t *testing.T) {
 		{"r5 dup nested last wins v1-5", v15, `{"type":"m.room.power_levels","content":{"users":{"@a:b":1,"@a:b":2}}}`, `{"content":{"users":{"@a:b":2}},"type":"m.room.power_levels"}`, nil, nil},
 		{"r5 dup content v6+ error", v6p, `{"type":"m.room.member","content":{"membership":"join","membership":"leave"}}`, "", redaction.ErrInvalidJSON, canonicaljson.ErrDuplicateKey},
 		{"r5 dup in removed key v6+ error", v6p, `{"type":"m.room.message","x":{"a":1,"a":1}}`, "", redaction.ErrInvalidJSON, canonicaljson.ErrDuplicateKey},
-		{"r7 depth 127 ok", ids, `{"type":"m.room.message","x":` + deep(126) + `}`, `{"content":{},"type":"m.room.message"}`, nil, nil},
-		{"r7 depth 128 in removed key", ids, `{"type":"m.room.message","x":` + deep(127) + `}`, "", redaction.ErrInvalidJSON, canonicaljson.ErrTooDeep},
-		{"not JSON", ids, `{"type":`, "", redaction.ErrInvalidJSON, canonicaljson.ErrSyntax},
-		{"not object", ids, `[1]`, "", redaction.ErrNotObject, nil},
-		{"not object string", ids, `"x"`, "", redaction.ErrNotObject, nil},
-		{"r1 empty object", ids, `{}`, `{"content":{}}`, nil, nil},
-		{"whitespace and order", ids, ` { "type" : "m.room.member" , "content" : { "membership" : "join" , "x" : 1 } } `, `{"content":{"membership":"join"},"type":"m.room.member"}`, nil, nil},
+		{"r7 depth 127 ok", claimkit.VersionIDs(), `{"type":"m.room.message","x":` + deep(126) + `}`, `{"content":{},"type":"m.room.message"}`, nil, nil},
+		{"r7 depth 128 in removed key", claimkit.VersionIDs(), `{"type":"m.room.message","x":` + deep(127) + `}`, "", redaction.ErrInvalidJSON, canonicaljson.ErrTooDeep},
+		{"not JSON", claimkit.VersionIDs(), `{"type":`, "", redaction.ErrInvalidJSON, canonicaljson.ErrSyntax},
+		{"not object", claimkit.VersionIDs(), `[1]`, "", redaction.ErrNotObject, nil},
+		{"not object string", claimkit.VersionIDs(), `"x"`, "", redaction.ErrNotObject, nil},
+		{"r1 empty object", claimkit.VersionIDs(), `{}`, `{"content":{}}`, nil, nil},
+		{"whitespace and order", claimkit.VersionIDs(), ` { "type" : "m.room.member" , "content" : { "membership" : "join" , "x" : 1 } } `, `{"content":{"membership":"join"},"type":"m.room.member"}`, nil, nil},
 	}
 	for _, cs := range cases {
 		for _, id := range cs.vers {
 			in := []byte(cs.in)
 			orig := slices.Clone(in)
-			got, err := redaction.Redact(ver(t, id), in)
+			got, err := redaction.Redact(claimkit.Ver(t, id), in)
 			if !bytes.Equal(in, orig) {
 				t.Errorf("%s v%s: Redact modified its input", cs.claim, id)
 			}
@@ -242,8 +243,8 @@ func TestRedactErrors(t *testing.T) {
 // TestRedactCanonical checks go doc RedactCanonical, AppendSignedBytes,
 // AppendSignedBytesIndexed.
 func TestRedactCanonical(t *testing.T) {
-	for _, id := range ids {
-		v := ver(t, id)
+	for _, id := range claimkit.VersionIDs() {
+		v := claimkit.Ver(t, id)
 		in := redEvent(`"m.room.member"`, `{"membership":"join","join_authorised_via_users_server":"@a:b","x":1,"third_party_invite":{"signed":{"a":1},"b":2}}`)
 		canon, err := canonicaljson.Append(nil, in, canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON})
 		if err != nil {
@@ -291,7 +292,7 @@ func TestRedactCanonical(t *testing.T) {
 // parsed parses data for version id and sets its EventID (as signing.ParseEvent would).
 func parsed(t *testing.T, id string, data string, eventID string) *pdu.Event {
 	t.Helper()
-	ev, err := pdu.Parse(ver(t, id), []byte(data))
+	ev, err := pdu.Parse(claimkit.Ver(t, id), []byte(data))
 	if err != nil {
 		t.Fatalf("parse %s: %v", data, err)
 	}
@@ -319,7 +320,7 @@ func TestDecide(t *testing.T) {
 		want     redaction.Decision
 		known    string
 	}
-	v3p := ids[2:]
+	v3p := claimkit.VersionIDs()[2:]
 	v12 := []string{"1", "2"}
 	redacts := func(id, target string) []kv {
 		if inRange(id, 11, 12) {
@@ -328,23 +329,23 @@ func TestDecide(t *testing.T) {
 		return []kv{{"redacts", fmt.Sprintf(`%q`, target)}}
 	}
 	cases := []c{
-		{claim: "power >= redact: apply", vers: ids, pl: 50, rl: 50, tgt: []kv{{"sender", `"@v:b.example"`}}, tgtID: "$t:b.example", want: redaction.Apply},
+		{claim: "power >= redact: apply", vers: claimkit.VersionIDs(), pl: 50, rl: 50, tgt: []kv{{"sender", `"@v:b.example"`}}, tgtID: "$t:b.example", want: redaction.Apply},
 		{claim: "r8 below level, other sender domain: ignore", vers: v3p, pl: 0, rl: 50, tgt: []kv{{"sender", `"@v:b.example"`}}, tgtID: "$t:b.example", want: redaction.Ignore},
 		{claim: "below level, same sender domain: apply (v3+)", vers: v3p, pl: 0, rl: 50, tgt: []kv{{"sender", `"@v:a.example"`}}, tgtID: "$t:b.example", want: redaction.Apply},
 		{claim: "r11 port included: a.example:8448 != a.example", vers: v3p, pl: 0, rl: 50, tgt: []kv{{"sender", `"@v:a.example:8448"`}}, tgtID: "$t", want: redaction.Ignore},
 		{claim: "r11 no domain matches nothing", vers: v3p, pl: 0, rl: 50, red: []kv{{"sender", `"@u"`}}, tgt: []kv{{"sender", `"@u"`}}, tgtID: "$t", want: redaction.Ignore},
 		{claim: "target absent: wait (v3+)", vers: v3p, pl: 0, rl: 50, noTarget: true, want: redaction.WaitForTarget},
-		{claim: "r9 target ID differs: ignore", vers: ids, pl: 100, rl: 50, tgt: []kv{}, tgtID: "$other:a.example", want: redaction.Ignore},
-		{claim: "r9 target in another room: ignore", vers: ids, pl: 100, rl: 50, tgt: []kv{{"room_id", `"!other:a.example"`}}, tgtID: "$t:b.example", want: redaction.Ignore},
+		{claim: "r9 target ID differs: ignore", vers: claimkit.VersionIDs(), pl: 100, rl: 50, tgt: []kv{}, tgtID: "$other:a.example", want: redaction.Ignore},
+		{claim: "r9 target in another room: ignore", vers: claimkit.VersionIDs(), pl: 100, rl: 50, tgt: []kv{{"room_id", `"!other:a.example"`}}, tgtID: "$t:b.example", want: redaction.Ignore},
 		{claim: "r9 target EventID unset: ignore", vers: v3p, pl: 100, rl: 50, tgt: []kv{}, tgtID: "-", want: redaction.Ignore},
-		{claim: "not a redaction: ignore", vers: ids, pl: 100, rl: 50, red: []kv{{"type", `"m.room.message"`}}, tgt: []kv{}, tgtID: "$t:b.example", want: redaction.Ignore},
+		{claim: "not a redaction: ignore", vers: claimkit.VersionIDs(), pl: 100, rl: 50, red: []kv{{"type", `"m.room.message"`}}, tgt: []kv{}, tgtID: "$t:b.example", want: redaction.Ignore},
 		// v1-2 rule 11.
 		{claim: "r10 v1-2 below level, event ID domains equal: wait", vers: v12, pl: 0, rl: 50, red: []kv{{"event_id", `"$r:b.example"`}}, noTarget: true, want: redaction.WaitForTarget},
 		{claim: "r10 v1-2 below level, event ID domains equal: apply", vers: v12, pl: 0, rl: 50, red: []kv{{"event_id", `"$r:b.example"`}}, tgt: []kv{{"sender", `"@v:c.example"`}}, tgtID: "$t:b.example", want: redaction.Apply},
 		{claim: "r10 v1-2 below level, event ID domains differ: ignore at once", vers: v12, pl: 0, rl: 50, noTarget: true, want: redaction.Ignore},
 		{claim: "r10 v1-2 sender domains equal but event ID domains differ: ignore", vers: v12, pl: 0, rl: 50, tgt: []kv{{"sender", `"@v:a.example"`}}, tgtID: "$t:b.example", want: redaction.Ignore},
 		{claim: "r10 v1-2 power enough, no target: wait", vers: v12, pl: 50, rl: 50, noTarget: true, want: redaction.WaitForTarget},
-		{claim: "r11 int64 extremes", vers: ids, pl: -1 << 63, rl: 1<<63 - 1, tgt: []kv{{"sender", `"@v:b.example"`}}, tgtID: "$t:b.example", want: redaction.Ignore},
+		{claim: "r11 int64 extremes", vers: claimkit.VersionIDs(), pl: -1 << 63, rl: 1<<63 - 1, tgt: []kv{{"sender", `"@v:b.example"`}}, tgtID: "$t:b.example", want: redaction.Ignore},
 	}
 	for _, cs := range cases {
 		for _, id := range cs.vers {
@@ -377,7 +378,7 @@ func TestDecide(t *testing.T) {
 						tgt.EventID = cs.tgtID
 					}
 				}
-				got, reason := redaction.Decide(ver(t, id), red, tgt, cs.pl, cs.rl)
+				got, reason := redaction.Decide(claimkit.Ver(t, id), red, tgt, cs.pl, cs.rl)
 				if got != cs.want {
 					if cs.known != "" {
 						knownFinding(t, cs.known)
@@ -393,7 +394,7 @@ func TestDecide(t *testing.T) {
 				} else if cs.pl > cs.rl {
 					cmp = 1
 				}
-				if got2, _ := redaction.DecideCompared(ver(t, id), red, tgt, cmp); got2 != got {
+				if got2, _ := redaction.DecideCompared(claimkit.Ver(t, id), red, tgt, cmp); got2 != got {
 					t.Errorf("DecideCompared(%d) = %v, Decide = %v", cmp, got2, got)
 				}
 			})
@@ -403,26 +404,26 @@ func TestDecide(t *testing.T) {
 	red := parsed(t, "9", evJSON("9", kv{"type", `"m.room.redaction"`}, kv{"redacts", `"$t"`}), "$r")
 	tgt := parsed(t, "9", evJSON("9"), "$t")
 	tgt10 := parsed(t, "10", evJSON("10"), "$t")
-	if d, _ := redaction.Decide(ver(t, "9"), red, tgt, 100, 50); d != redaction.Apply {
+	if d, _ := redaction.Decide(claimkit.Ver(t, "9"), red, tgt, 100, 50); d != redaction.Apply {
 		t.Errorf("baseline: %v", d)
 	}
-	if d, _ := redaction.Decide(ver(t, "10"), red, tgt10, 100, 50); d != redaction.Ignore {
+	if d, _ := redaction.Decide(claimkit.Ver(t, "10"), red, tgt10, 100, 50); d != redaction.Ignore {
 		t.Errorf("redaction parsed for v9, Decide v10: %v, want ignore", d)
 	}
-	if d, _ := redaction.Decide(ver(t, "9"), red, tgt10, 100, 50); d != redaction.Ignore {
+	if d, _ := redaction.Decide(claimkit.Ver(t, "9"), red, tgt10, 100, 50); d != redaction.Ignore {
 		t.Errorf("target parsed for v10: %v, want ignore", d)
 	}
 	// DecideCompared exactness: the sign is all that counts.
 	for cmp, want := range map[int]redaction.Decision{-5: redaction.Ignore, 0: redaction.Apply, 7: redaction.Apply} {
 		tgtB := parsed(t, "9", evJSON("9", kv{"sender", `"@v:b.example"`}), "$t")
-		if d, _ := redaction.DecideCompared(ver(t, "9"), red, tgtB, cmp); d != want {
+		if d, _ := redaction.DecideCompared(claimkit.Ver(t, "9"), red, tgtB, cmp); d != want {
 			t.Errorf("DecideCompared(%d) = %v, want %v", cmp, d, want)
 		}
 	}
 	// v12 create target: its room is "!" + its ID without "$".
 	create := parsed(t, "12", evJSON("12", kv{"type", `"m.room.create"`}, kv{"state_key", `""`}, kv{"room_id", "-"}, kv{"sender", `"@v:b.example"`}), "$abc")
 	red12 := parsed(t, "12", evJSON("12", kv{"type", `"m.room.redaction"`}, kv{"room_id", `"!abc"`}, kv{"content", `{"redacts":"$abc"}`}), "$r")
-	if d, r := redaction.Decide(ver(t, "12"), red12, create, 100, 50); d != redaction.Apply {
+	if d, r := redaction.Decide(claimkit.Ver(t, "12"), red12, create, 100, 50); d != redaction.Apply {
 		t.Errorf("v12 create target: %v (%s), want apply (decision r9)", d, r)
 	}
 	for d, s := range map[redaction.Decision]string{redaction.Apply: "apply", redaction.WaitForTarget: "wait-for-target", redaction.Ignore: "ignore"} {
@@ -438,9 +439,9 @@ func TestDecide(t *testing.T) {
 
 // TestApplyRedaction checks go doc ApplyRedaction and decisions.md redaction 12.
 func TestApplyRedaction(t *testing.T) {
-	for _, id := range ids {
+	for _, id := range claimkit.VersionIDs() {
 		t.Run(id, func(t *testing.T) {
-			v := ver(t, id)
+			v := claimkit.Ver(t, id)
 			tmods := []kv{{"type", `"m.room.member"`}, {"state_key", `"@v:b.example"`}, {"content", `{"membership":"join","displayname":"x"}`}, {"unsigned", `{"age":5,"x":{"y":1}}`}}
 			rmods := []kv{{"type", `"m.room.redaction"`}, {"unsigned", `{"age":1}`}}
 			if inRange(id, 11, 12) {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/roomproto/roomproto/roomversion"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // TestRoomVersionLookup checks go doc roomversion.Lookup / All / Known / Default and
@@ -16,8 +17,8 @@ func TestRoomVersionLookup(t *testing.T) {
 		t.Fatalf("All: %d versions, want 12 (decisions roomversion: twelve values)", len(all))
 	}
 	for i, v := range all {
-		if v.ID != ids[i] {
-			t.Errorf("All()[%d].ID = %q, want %q (oldest first)", i, v.ID, ids[i])
+		if v.ID != claimkit.VersionIDs()[i] {
+			t.Errorf("All()[%d].ID = %q, want %q (oldest first)", i, v.ID, claimkit.VersionIDs()[i])
 		}
 		if !v.Stable {
 			t.Errorf("v%s: Stable false; rooms/_index.md lists every version as Stable", v.ID)
@@ -36,7 +37,7 @@ func TestRoomVersionLookup(t *testing.T) {
 	v9, _ := roomversion.Lookup("9")
 	v9.Auth.StringPowerLevels = false
 	v9.Format.MaxDepth = 1
-	if v := ver(t, "9"); !v.Auth.StringPowerLevels || v.Format.MaxDepth != 1<<53-1 {
+	if v := claimkit.Ver(t, "9"); !v.Auth.StringPowerLevels || v.Format.MaxDepth != 1<<53-1 {
 		t.Errorf("Lookup does not return a copy (decisions roomversion: \"returns a copy\")")
 	}
 	all[0].ID = "x"
@@ -73,7 +74,7 @@ func TestRoomVersionCheck(t *testing.T) {
 	if err := zero.Check(); !errors.As(err, &uve) || !errors.Is(err, roomversion.ErrUnknownVersion) {
 		t.Errorf("zero Version: Check() = %v, want *UnknownVersionError", err)
 	}
-	v := ver(t, "10")
+	v := claimkit.Ver(t, "10")
 	v.ID = "10.1"
 	if err := v.Check(); !errors.As(err, &uve) {
 		t.Errorf("renamed copy: Check() = %v, want *UnknownVersionError", err)
@@ -81,9 +82,9 @@ func TestRoomVersionCheck(t *testing.T) {
 	// "Check returns nil when v is a room version the spec defines (one Lookup or All
 	// returns)": a copy with another version's flags is not one Lookup returns.
 	t.Run("altered-flags", func(t *testing.T) {
-		v := ver(t, "10")
+		v := claimkit.Ver(t, "10")
 		v.Format.StrictCanonicalJSON = false
-		v.Redaction = ver(t, "1").Redaction
+		v.Redaction = claimkit.Ver(t, "1").Redaction
 		if err := v.Check(); !errors.As(err, &uve) || !uve.Altered {
 			t.Errorf("v10 with v1 redaction rules and lenient JSON: Check() = %v; doc: nil only for \"one Lookup or All returns\"", err)
 		}
@@ -153,8 +154,8 @@ func TestRoomVersionFlags(t *testing.T) {
 		{"Signing.EnforceKeyValidity", func(v roomversion.Version) bool { return v.Signing.EnforceKeyValidity }, 5, 12},
 		{"Signing.AuthorisingServerSigns", func(v roomversion.Version) bool { return v.Signing.AuthorisingServerSigns }, 8, 12},
 	}
-	for _, id := range ids {
-		v := ver(t, id)
+	for _, id := range claimkit.VersionIDs() {
+		v := claimkit.Ver(t, id)
 		for _, f := range flags {
 			if got, want := f.get(v), inRange(id, f.lo, f.hi); got != want {
 				t.Errorf("v%s %s = %v, want %v (doc: v%d-%d)", id, f.name, got, want, f.lo, f.hi)

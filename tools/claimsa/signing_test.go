@@ -16,6 +16,7 @@ import (
 	"github.com/roomproto/roomproto/redaction"
 	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // skey returns a deterministic signing key of server with version kv.
@@ -48,7 +49,7 @@ func signedEvent(t testing.TB, id string, servers []string, mods ...kv) []byte {
 	t.Helper()
 	mods = append([]kv{{"signatures", `{}`}}, mods...)
 	data := mkEvent(id, mods...)
-	v := ver(t, id)
+	v := claimkit.Ver(t, id)
 	out, err := signing.SignEvent(v, data, servers[0], skey(t, servers[0], "1"))
 	if err != nil {
 		t.Fatalf("SignEvent: %v", err)
@@ -139,8 +140,8 @@ func TestSpecVectors(t *testing.T) {
 	want1 := `{"auth_events":[],"content":{},"depth":3,"hashes":{"sha256":"5jM4wQpv6lnBo7CLIghJuHdW+s2CMBJPUOGOC89ncos"},"origin":"domain","origin_server_ts":1000000,"prev_events":[],"room_id":"!x:domain","sender":"@a:domain","signatures":{"domain":{"ed25519:1":"KxwGjPSDEtvnFgU00fwFz+l6d2pJM6XBIaMEn81SXPTRl16AqLAYqfIReFGZlHi5KLjAWbOoMszkwsQma+lYAg"}},"type":"X","unsigned":{"age_ts":1000000}}`
 	ev2 := `{"content":{"body":"Here is the message content"},"event_id":"$0:domain","origin":"domain","origin_server_ts":1000000,"type":"m.room.message","room_id":"!r:domain","sender":"@u:domain","signatures":{},"unsigned":{"age_ts":1000000}}`
 	want2 := `{"content":{"body":"Here is the message content"},"event_id":"$0:domain","hashes":{"sha256":"onLKD1bGljeBWQhWZ1kaP9SorVmRQNdN5aM2JYU2n/g"},"origin":"domain","origin_server_ts":1000000,"room_id":"!r:domain","sender":"@u:domain","signatures":{"domain":{"ed25519:1":"Wm+VzmOUOz08Ds+0NTWb1d4CZrVsJSikkeRxh6aCcUwu6pNC78FunoD7KNWzqFn241eYHYMGCA5McEiVPdhzBA"}},"type":"m.room.message","unsigned":{"age_ts":1000000}}`
-	for _, id := range ids {
-		v := ver(t, id)
+	for _, id := range claimkit.VersionIDs() {
+		v := claimkit.Ver(t, id)
 		for i, c := range [][2]string{{ev1, want1}, {ev2, want2}} {
 			got, err := signing.SignEvent(v, []byte(c[0]), "domain", key)
 			if err != nil {
@@ -241,7 +242,7 @@ func TestBase64(t *testing.T) {
 		verr(t, c.claim, signing.VerifyJSON(o, r), c.want, "")
 	}
 	// Content hash: padded, url-safe, mixed alphabets.
-	v := ver(t, "10")
+	v := claimkit.Ver(t, "10")
 	var mixedHashEv []byte
 	var hstd string
 	for i := 0; mixedHashEv == nil; i++ {
@@ -451,7 +452,7 @@ func TestSignJSONClaims(t *testing.T) {
 		if !errors.As(err, &ke) {
 			t.Errorf("bad key %d: %v, want *KeyError", i, err)
 		}
-		_, err = signing.SignEvent(ver(t, "10"), mkEvent("10"), "a.example", bk)
+		_, err = signing.SignEvent(claimkit.Ver(t, "10"), mkEvent("10"), "a.example", bk)
 		if !errors.As(err, &ke) {
 			t.Errorf("SignEvent bad key %d: %v, want *KeyError", i, err)
 		}

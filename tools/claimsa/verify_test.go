@@ -16,6 +16,7 @@ import (
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/redaction"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // TestRequiredSigners checks go doc RequiredSigners and decisions.md signing 5, 6.
@@ -30,22 +31,22 @@ func TestRequiredSigners(t *testing.T) {
 		want  []string
 		err   bool
 	}{
-		{"sender's server", ids[2:], nil, []string{"a.example"}, false},
+		{"sender's server", claimkit.VersionIDs()[2:], nil, []string{"a.example"}, false},
 		{"v1-2 event_id domain when it differs", []string{"1", "2"}, []kv{{"event_id", `"$e:b.example"`}}, []string{"a.example", "b.example"}, false},
 		{"v1-2 event_id domain same: once", []string{"1", "2"}, []kv{{"event_id", `"$e:a.example"`}}, []string{"a.example"}, false},
-		{"v8+ join authoriser (port kept)", ids[7:], join, []string{"a.example", "c.example:8448"}, false},
-		{"v3-7 join authoriser not required", ids[2:7], join, []string{"a.example"}, false},
-		{"v8+ leave with authoriser: not required", ids[7:], leave, []string{"a.example"}, false},
-		{"v8+ authoriser non-string ErrMalformed", ids[7:], []kv{{"type", `"m.room.member"`}, {"state_key", `"@u:a.example"`}, {"content", `{"membership":"join","join_authorised_via_users_server":5}`}}, nil, true},
-		{"third-party invite: sender not required", ids[2:], tpi, []string{}, false},
+		{"v8+ join authoriser (port kept)", claimkit.VersionIDs()[7:], join, []string{"a.example", "c.example:8448"}, false},
+		{"v3-7 join authoriser not required", claimkit.VersionIDs()[2:7], join, []string{"a.example"}, false},
+		{"v8+ leave with authoriser: not required", claimkit.VersionIDs()[7:], leave, []string{"a.example"}, false},
+		{"v8+ authoriser non-string ErrMalformed", claimkit.VersionIDs()[7:], []kv{{"type", `"m.room.member"`}, {"state_key", `"@u:a.example"`}, {"content", `{"membership":"join","join_authorised_via_users_server":5}`}}, nil, true},
+		{"third-party invite: sender not required", claimkit.VersionIDs()[2:], tpi, []string{}, false},
 		{"v1-2 third-party invite, event ID of sender's domain: none", []string{"1", "2"}, append(slices.Clone(tpi), kv{"event_id", `"$e:a.example"`}), []string{}, false},
 		{"v1-2 third-party invite, event ID of another domain", []string{"1", "2"}, append(slices.Clone(tpi), kv{"event_id", `"$e:b.example"`}), []string{"b.example"}, false},
-		{"sender without domain ErrMalformed", ids, []kv{{"sender", `"@u"`}}, nil, true},
-		{"sender with empty domain ErrMalformed", ids, []kv{{"sender", `"@u:"`}}, nil, true},
+		{"sender without domain ErrMalformed", claimkit.VersionIDs(), []kv{{"sender", `"@u"`}}, nil, true},
+		{"sender with empty domain ErrMalformed", claimkit.VersionIDs(), []kv{{"sender", `"@u:"`}}, nil, true},
 	}
 	for _, c := range cases {
 		for _, id := range c.vers {
-			ev, err := pdu.Parse(ver(t, id), mkEvent(id, c.mods...))
+			ev, err := pdu.Parse(claimkit.Ver(t, id), mkEvent(id, c.mods...))
 			if err != nil {
 				t.Fatalf("%s v%s: parse: %v", c.claim, id, err)
 			}
@@ -102,55 +103,55 @@ func TestVerifyEventClaims(t *testing.T) {
 	}
 	rA12 := ring(t, "a.example", "1", "a.example", "2")
 	v12 := []string{"1", "2"}
-	v5p := ids[4:]
+	v5p := claimkit.VersionIDs()[4:]
 	cases := []c{
-		{"valid", ids, ok, rA, nil, "", ""},
-		{"signing 3: ValidUntilTS 0 never expires", ids, ok, expiring(0), nil, "", ""},
-		{"signing 3: equal to ots valid", ids, ok, expiring(1000), nil, "", ""},
+		{"valid", claimkit.VersionIDs(), ok, rA, nil, "", ""},
+		{"signing 3: ValidUntilTS 0 never expires", claimkit.VersionIDs(), ok, expiring(0), nil, "", ""},
+		{"signing 3: equal to ots valid", claimkit.VersionIDs(), ok, expiring(1000), nil, "", ""},
 		{"signing 3: below ots v5+ ErrKeyExpired", v5p, ok, expiring(999), signing.ErrKeyExpired, "ed25519:1", ""},
-		{"signing 3: below ots v1-4 not enforced", ids[:4], ok, expiring(999), nil, "", ""},
-		{"unknown key", ids, ok, ring(t, "a.example", "9"), signing.ErrUnknownKey, "ed25519:1", ""},
-		{"nil-free empty ring", ids, ok, signing.KeyRing{}, signing.ErrUnknownKey, "", ""},
-		{"signing 4: one of two known-key signatures bad", ids, twoKeys, rA12, signing.ErrBadSignature, "ed25519:2", ""},
-		{"signing 4: bad signature by unknown key skipped", ids, twoKeys, rA, nil, "", ""},
-		{"signing 4: no ed25519 key ID: missing", ids, func(id string) []byte {
+		{"signing 3: below ots v1-4 not enforced", claimkit.VersionIDs()[:4], ok, expiring(999), nil, "", ""},
+		{"unknown key", claimkit.VersionIDs(), ok, ring(t, "a.example", "9"), signing.ErrUnknownKey, "ed25519:1", ""},
+		{"nil-free empty ring", claimkit.VersionIDs(), ok, signing.KeyRing{}, signing.ErrUnknownKey, "", ""},
+		{"signing 4: one of two known-key signatures bad", claimkit.VersionIDs(), twoKeys, rA12, signing.ErrBadSignature, "ed25519:2", ""},
+		{"signing 4: bad signature by unknown key skipped", claimkit.VersionIDs(), twoKeys, rA, nil, "", ""},
+		{"signing 4: no ed25519 key ID: missing", claimkit.VersionIDs(), func(id string) []byte {
 			return setTop(t, ok(id), "signatures", `{"a.example":{"foo:1":"x"}}`)
 		}, rA, signing.ErrMissingSignature, "", ""},
-		{"signing 4: other algorithm skipped", ids, func(id string) []byte {
+		{"signing 4: other algorithm skipped", claimkit.VersionIDs(), func(id string) []byte {
 			e := ok(id)
 			s := topField(t, e, "signatures")
 			return setTop(t, e, "signatures", strings.Replace(s, `{"ed25519:1"`, `{"foo:1":"x","ed25519:1"`, 1))
 		}, rA, nil, "", ""},
-		{"signing 17: 31-byte key is unknown", ids, ok, signing.KeyRing{"a.example": {"ed25519:1": {Key: skey(t, "a.example", "1").Public()[:31]}}}, signing.ErrUnknownKey, "", ""},
-		{"signing 17: 31-byte key skipped when another verifies", ids, func(id string) []byte {
+		{"signing 17: 31-byte key is unknown", claimkit.VersionIDs(), ok, signing.KeyRing{"a.example": {"ed25519:1": {Key: skey(t, "a.example", "1").Public()[:31]}}}, signing.ErrUnknownKey, "", ""},
+		{"signing 17: 31-byte key skipped when another verifies", claimkit.VersionIDs(), func(id string) []byte {
 			e := signedEvent(t, id, A)
-			ev, _ := pdu.Parse(ver(t, id), e)
+			ev, _ := pdu.Parse(claimkit.Ver(t, id), e)
 			_ = ev
-			e2, _ := signing.CountersignEvent(ver(t, id), e, "b.example", skey(t, "b.example", "1"))
+			e2, _ := signing.CountersignEvent(claimkit.Ver(t, id), e, "b.example", skey(t, "b.example", "1"))
 			return e2
 		}, signing.KeyRing{"a.example": {"ed25519:1": {Key: skey(t, "a.example", "1").Public()}, "ed25519:2": {Key: make([]byte, 31)}}}, nil, "", ""},
-		{"signing 7: content changed: hash mismatch (redact)", ids, func(id string) []byte {
+		{"signing 7: content changed: hash mismatch (redact)", claimkit.VersionIDs(), func(id string) []byte {
 			return setTop(t, ok(id), "content", `{"body":"changed"}`)
 		}, rA, signing.ErrContentHashMismatch, "", ""},
-		{"signing 7: signature check first: bad sig and bad hash -> bad sig", ids, func(id string) []byte {
+		{"signing 7: signature check first: bad sig and bad hash -> bad sig", claimkit.VersionIDs(), func(id string) []byte {
 			return setTop(t, setTop(t, ok(id), "content", `{"body":"changed"}`), "depth", "77")
 		}, rA, signing.ErrBadSignature, "", ""},
-		{"signing 7: hash empty string -> mismatch", ids, func(id string) []byte {
+		{"signing 7: hash empty string -> mismatch", claimkit.VersionIDs(), func(id string) []byte {
 			e := mkEvent(id, kv{"signatures", `{}`})
 			// Sign with an empty hash: hash replaced after SignEvent breaks the signature, so sign a
 			// redacted-equivalent: hashes are covered; build with SignJSON over the redacted form.
 			return signWithHash(t, id, e, `{"sha256":""}`)
 		}, rA, signing.ErrContentHashMismatch, "", ""},
-		{"signing 7: hash not base64 -> mismatch", ids, func(id string) []byte {
+		{"signing 7: hash not base64 -> mismatch", claimkit.VersionIDs(), func(id string) []byte {
 			return signWithHash(t, id, mkEvent(id, kv{"signatures", `{}`}), `{"sha256":"!!!"}`)
 		}, rA, signing.ErrContentHashMismatch, "", ""},
-		{"signing 7: missing sha256 in PDU -> ErrMalformed", ids, func(id string) []byte {
+		{"signing 7: missing sha256 in PDU -> ErrMalformed", claimkit.VersionIDs(), func(id string) []byte {
 			return signWithHash(t, id, mkEvent(id, kv{"signatures", `{}`}), `{}`)
 		}, rA, signing.ErrMalformed, "", ""},
-		{"signing 7: non-string sha256 in PDU -> ErrMalformed", ids, func(id string) []byte {
+		{"signing 7: non-string sha256 in PDU -> ErrMalformed", claimkit.VersionIDs(), func(id string) []byte {
 			return signWithHash(t, id, mkEvent(id, kv{"signatures", `{}`}), `{"sha256":5}`)
 		}, rA, signing.ErrMalformed, "", ""},
-		{"signing 9: format error wrapped", ids, func(id string) []byte { return setTop(t, ok(id), "depth", `"x"`) }, rA, signing.ErrMalformed, "", ""},
+		{"signing 9: format error wrapped", claimkit.VersionIDs(), func(id string) []byte { return setTop(t, ok(id), "depth", `"x"`) }, rA, signing.ErrMalformed, "", ""},
 		// v1-2: two required servers.
 		{"v1-2: event ID domain must sign", v12, func(id string) []byte {
 			return signedEvent(t, id, A, kv{"event_id", `"$e:b.example"`})
@@ -162,36 +163,36 @@ func TestVerifyEventClaims(t *testing.T) {
 			return signedEvent(t, id, A, kv{"event_id", `"$e:b.example"`})
 		}, ring(t, "b.example", "1"), signing.ErrMissingSignature, "", ""},
 		// v8+ restricted join.
-		{"v8+ join: authoriser must sign", ids[7:], func(id string) []byte {
+		{"v8+ join: authoriser must sign", claimkit.VersionIDs()[7:], func(id string) []byte {
 			return signedEvent(t, id, A, kv{"type", `"m.room.member"`}, kv{"state_key", `"@u:a.example"`}, kv{"content", `{"membership":"join","join_authorised_via_users_server":"@x:c.example"}`})
 		}, ring(t, "a.example", "1", "c.example", "1"), signing.ErrMissingSignature, "", ""},
-		{"v8+ join: authoriser signed", ids[7:], func(id string) []byte {
+		{"v8+ join: authoriser signed", claimkit.VersionIDs()[7:], func(id string) []byte {
 			return signedEvent(t, id, []string{"a.example", "c.example"}, kv{"type", `"m.room.member"`}, kv{"state_key", `"@u:a.example"`}, kv{"content", `{"membership":"join","join_authorised_via_users_server":"@x:c.example"}`})
 		}, ring(t, "a.example", "1", "c.example", "1"), nil, "", ""},
-		{"signing 16: authoriser missing, sender key unknown -> missing first", ids[7:], func(id string) []byte {
+		{"signing 16: authoriser missing, sender key unknown -> missing first", claimkit.VersionIDs()[7:], func(id string) []byte {
 			return signedEvent(t, id, A, kv{"type", `"m.room.member"`}, kv{"state_key", `"@u:a.example"`}, kv{"content", `{"membership":"join","join_authorised_via_users_server":"@x:c.example"}`})
 		}, ring(t, "c.example", "1"), signing.ErrMissingSignature, "", ""},
 		// Third-party invites.
-		{"signing 6: 3pid invite signed by another server passes", ids[2:], func(id string) []byte {
+		{"signing 6: 3pid invite signed by another server passes", claimkit.VersionIDs()[2:], func(id string) []byte {
 			return signedEvent(t, id, []string{"z.example"}, tpiMods()...)
 		}, ring(t, "z.example", "1"), nil, "", ""},
-		{"signing 6: 3pid invite, no server passes, unknown key -> need-key", ids[2:], func(id string) []byte {
+		{"signing 6: 3pid invite, no server passes, unknown key -> need-key", claimkit.VersionIDs()[2:], func(id string) []byte {
 			return signedEvent(t, id, []string{"z.example"}, tpiMods()...)
 		}, signing.KeyRing{}, signing.ErrUnknownKey, "", ""},
-		{"signing 6: 3pid ranking: unknown before bad", ids[2:], func(id string) []byte {
+		{"signing 6: 3pid ranking: unknown before bad", claimkit.VersionIDs()[2:], func(id string) []byte {
 			e := signedEvent(t, id, []string{"z.example"}, tpiMods()...)
 			other, _ := signing.SignJSON(setTop(t, e, "zz", "1"), "y.example", skey(t, "y.example", "1")) // bad for the event
 			return setTop(t, e, "signatures", topField(t, other, "signatures"))
 		}, ring(t, "y.example", "1"), signing.ErrUnknownKey, "", ""},
-		{"signing 6: 3pid ranking: expired before unknown", ids[4:], func(id string) []byte {
+		{"signing 6: 3pid ranking: expired before unknown", claimkit.VersionIDs()[4:], func(id string) []byte {
 			e := signedEvent(t, id, []string{"z.example", "y.example"}, tpiMods()...)
 			return e
 		}, signing.KeyRing{"z.example": {"ed25519:1": {Key: skey(t, "z.example", "1").Public(), ValidUntilTS: 1}}}, signing.ErrKeyExpired, "", ""},
-		{"signing 6: 3pid: bad only -> bad", ids[2:], func(id string) []byte {
+		{"signing 6: 3pid: bad only -> bad", claimkit.VersionIDs()[2:], func(id string) []byte {
 			e := signedEvent(t, id, []string{"z.example"}, tpiMods()...)
 			return setTop(t, e, "depth", "99")
 		}, ring(t, "z.example", "1"), signing.ErrBadSignature, "", ""},
-		{"signing 6: 3pid: no signatures -> missing", ids[2:], func(id string) []byte {
+		{"signing 6: 3pid: no signatures -> missing", claimkit.VersionIDs()[2:], func(id string) []byte {
 			return setTop(t, signedEvent(t, id, []string{"z.example"}, tpiMods()...), "signatures", `{}`)
 		}, ring(t, "z.example", "1"), signing.ErrMissingSignature, "", ""},
 	}
@@ -199,7 +200,7 @@ func TestVerifyEventClaims(t *testing.T) {
 		for _, id := range cs.vers {
 			t.Run(id+"-"+cs.claim, func(t *testing.T) {
 				data := cs.data(id)
-				err := signing.VerifyEvent(ver(t, id), data, cs.keys)
+				err := signing.VerifyEvent(claimkit.Ver(t, id), data, cs.keys)
 				ve := verr(t, cs.claim, err, cs.want, cs.known)
 				if ve != nil && cs.kid != "" && ve.KeyID != cs.kid {
 					t.Errorf("%s: KeyID = %q, want %q", cs.claim, ve.KeyID, cs.kid)
@@ -223,22 +224,22 @@ func TestVerifyEventClaims(t *testing.T) {
 					if !errors.As(err, &fe) {
 						t.Errorf("%s: errors.As *pdu.FormatError fails: %v", cs.claim, err)
 					}
-					_, perr := signing.ParseEvent(ver(t, id), data)
+					_, perr := signing.ParseEvent(claimkit.Ver(t, id), data)
 					var ve2 *signing.VerificationError
 					if !errors.As(perr, &fe) || errors.As(perr, &ve2) {
 						t.Errorf("ParseEvent must return the *pdu.FormatError unchanged: %T %v", perr, perr)
 					}
 				}
 				// VerifyEvents gives exactly VerifyEvent's error.
-				errs := signing.VerifyEvents(ver(t, id), [][]byte{data, data}, cs.keys, &signing.BatchOptions{Workers: 2})
+				errs := signing.VerifyEvents(claimkit.Ver(t, id), [][]byte{data, data}, cs.keys, &signing.BatchOptions{Workers: 2})
 				if len(errs) != 2 || !sameErr(errs[0], err) || !sameErr(errs[1], err) {
 					t.Errorf("VerifyEvents = %v, VerifyEvent = %v", errs, err)
 				}
-				evs, perrs := signing.ParseAndVerifyEvents(ver(t, id), [][]byte{data}, cs.keys, nil)
+				evs, perrs := signing.ParseAndVerifyEvents(claimkit.Ver(t, id), [][]byte{data}, cs.keys, nil)
 				if len(perrs) != 1 || !sameErr(perrs[0], err) {
 					t.Errorf("ParseAndVerifyEvents = %v, VerifyEvent = %v", perrs, err)
 				}
-				if pev, perr := signing.ParseEvent(ver(t, id), data); perr == nil {
+				if pev, perr := signing.ParseEvent(claimkit.Ver(t, id), data); perr == nil {
 					if evs[0] == nil || evs[0].EventID != pev.EventID {
 						t.Errorf("ParseAndVerifyEvents event differs from ParseEvent")
 					}
@@ -260,7 +261,7 @@ func TestVerifyEventClaims(t *testing.T) {
 		t.Errorf("VerifyParsedEvents(nil) = %v", e)
 	}
 	// nil keys knows no key.
-	if e := signing.VerifyEvents(ver(t, "10"), [][]byte{ok("10")}, nil, nil); !errors.Is(e[0], signing.ErrUnknownKey) {
+	if e := signing.VerifyEvents(claimkit.Ver(t, "10"), [][]byte{ok("10")}, nil, nil); !errors.Is(e[0], signing.ErrUnknownKey) {
 		t.Errorf("VerifyEvents nil keys = %v", e[0])
 	}
 	for vv, s := range map[signing.Verdict]string{signing.VerdictValid: "valid", signing.VerdictRedact: "redact", signing.VerdictNeedKey: "need-key", signing.VerdictReject: "reject"} {
@@ -275,7 +276,7 @@ func TestVerifyEventClaims(t *testing.T) {
 	for i := range evs {
 		evs[i] = ok("10")
 	}
-	signing.VerifyEvents(ver(t, "10"), evs, rA, &signing.BatchOptions{Workers: 3, Progress: func(done, total int) {
+	signing.VerifyEvents(claimkit.Ver(t, "10"), evs, rA, &signing.BatchOptions{Workers: 3, Progress: func(done, total int) {
 		if int64(done) < last.Load() || total != 50 {
 			bad.Store(true)
 		}
@@ -307,7 +308,7 @@ func sameErr(a, b error) bool {
 func signWithHash(t *testing.T, id string, e []byte, hashes string) []byte {
 	t.Helper()
 	e = setTop(t, e, "hashes", hashes)
-	v := ver(t, id)
+	v := claimkit.Ver(t, id)
 	red, err := redaction.Redact(v, e)
 	if err != nil {
 		t.Fatal(err)
@@ -322,8 +323,8 @@ func signWithHash(t *testing.T, id string, e []byte, hashes string) []byte {
 // TestHashesAndIDs checks go doc ContentHash, CheckContentHash, ReferenceHash, EventID,
 // ParseEvent and decisions.md signing 8, 12.
 func TestHashesAndIDs(t *testing.T) {
-	for _, id := range ids {
-		v := ver(t, id)
+	for _, id := range claimkit.VersionIDs() {
+		v := claimkit.Ver(t, id)
 		// Content hash: exactly hashes, signatures, unsigned removed (age_ts, outlier,
 		// destinations stay).
 		obj := []byte(`{"z":1,"hashes":{"sha256":"x"},"signatures":{"a":{}},"unsigned":{"a":1},"age_ts":5,"outlier":true,"destinations":{}}`)
@@ -385,8 +386,8 @@ func TestHashesAndIDs(t *testing.T) {
 // TestSignEventClaims checks go doc SignEvent / CountersignEvent and decisions.md signing
 // 13 and 15 for events.
 func TestSignEventClaims(t *testing.T) {
-	for _, id := range ids {
-		v := ver(t, id)
+	for _, id := range claimkit.VersionIDs() {
+		v := claimkit.Ver(t, id)
 		ka := skey(t, "a.example", "1")
 		in := mkEvent(id, kv{"signatures", `{"a.example":{"ed25519:9":"old"},"q.example":{}}`}, kv{"hashes", `{"sha256":"old","sha512":"x"}`}, kv{"unsigned", `null`})
 		out, err := signing.SignEvent(v, in, "a.example", ka)
@@ -453,7 +454,7 @@ func canonicaljson_opts(strict bool) canonicaljson.Options {
 }
 
 func mustRedact(t *testing.T, id string, e []byte) []byte {
-	r, err := redaction.Redact(ver(t, id), e)
+	r, err := redaction.Redact(claimkit.Ver(t, id), e)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/roomproto/roomproto/signing"
 	"github.com/roomproto/roomproto/tools/internal/authgen"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // DESIGN.md CLI contract: verify skips unknown servers/keys; valid when at least one known-key
@@ -18,12 +19,12 @@ func TestCLIVerifyContract(t *testing.T) {
 	_ = json.Unmarshal(obj, &m)
 	m["signatures"].(map[string]any)["c.example"] = M{"ed25519:1": authgen.DummySig}
 	m["signatures"].(map[string]any)["a.example"].(map[string]any)["ed25519:zz"] = authgen.DummySig
-	o, _, c := cli(t, marshal(t, m), "verify", "--keys", keys)
+	o, _, c := cli(t, claimkit.Marshal(t, m), "verify", "--keys", keys)
 	if c != 0 || o != `{"valid":true}`+"\n" {
 		t.Errorf("unknown servers and keys skipped: %q", o)
 	}
 	m["signatures"].(map[string]any)["a.example"].(map[string]any)["ed25519:1"] = authgen.DummySig
-	o, _, c = cli(t, marshal(t, m), "verify", "--keys", keys)
+	o, _, c = cli(t, claimkit.Marshal(t, m), "verify", "--keys", keys)
 	if c != 0 || !strings.HasPrefix(o, `{"reason":"`) || !strings.HasSuffix(o, `,"valid":false}`+"\n") {
 		t.Errorf("bad known-key signature: %q", o)
 	}
@@ -49,14 +50,14 @@ func TestVerifyRoomCountOrder(t *testing.T) {
 	var m map[string]any
 	_ = json.Unmarshal(msg, &m)
 	m["content"] = M{"body": "changed"}
-	hashBadRejected := marshal(t, m)
+	hashBadRejected := claimkit.Marshal(t, m)
 	malformed := []byte(`{"room_id":"!room:a.example","sender":"@alice:a.example"}`)
 	var evs []json.RawMessage
 	for _, e := range r.events() {
 		evs = append(evs, e.Raw())
 	}
 	evs = append(evs, hashBadRejected, malformed)
-	o, e, c := cli(t, marshal(t, M{"room_version": "10", "events": evs}), "verify-room", "--keys", keysFile(t, "a.example", "b.example"), "--quiet")
+	o, e, c := cli(t, claimkit.Marshal(t, M{"room_version": "10", "events": evs}), "verify-room", "--keys", keysFile(t, "a.example", "b.example"), "--quiet")
 	if c != 0 || e != "" {
 		t.Fatalf("%d %q", c, e)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/roomproto/roomproto/signing"
 	"github.com/roomproto/roomproto/tools/internal/authgen"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 	"github.com/roomproto/roomproto/tools/internal/clitest"
 )
 
@@ -46,7 +47,7 @@ func keysFile(t *testing.T, servers ...string) string {
 	for _, s := range servers {
 		m[s] = M{"ed25519:1": base64.RawStdEncoding.EncodeToString(authgen.KeyFor(s, "1").Public())}
 	}
-	return file(t, "keys.json", marshal(t, m))
+	return file(t, "keys.json", claimkit.Marshal(t, m))
 }
 
 // decisions.md (hostile input) 3: exit codes and streams; go doc ./cmd/roomproto.
@@ -154,13 +155,13 @@ func TestCLIOutputs(t *testing.T) {
 	}
 	// --keys: other algorithms skipped, malformed key IDs refused
 	pub := base64.RawStdEncoding.EncodeToString(authgen.KeyFor("a.example", "1").Public())
-	k2 := file(t, "k2.json", marshal(t, M{"a.example": M{"ed25519:1": pub, "curve25519:x": "abc"}}))
+	k2 := file(t, "k2.json", claimkit.Marshal(t, M{"a.example": M{"ed25519:1": pub, "curve25519:x": "abc"}}))
 	o, e, c = cli(t, b, "verify-event", "--room-version", "10", "--keys", k2)
 	if c != 0 || o != `{"valid":true}`+"\n" {
 		t.Errorf("other algorithm key: %d %q %q", c, o, e)
 	}
 	for _, kid := range []string{"ed25519", ":1", "ed25519:"} {
-		k3 := file(t, "k3.json", marshal(t, M{"a.example": M{"ed25519:1": pub, kid: pub}}))
+		k3 := file(t, "k3.json", claimkit.Marshal(t, M{"a.example": M{"ed25519:1": pub, kid: pub}}))
 		o, e, c = cli(t, b, "verify-event", "--room-version", "10", "--keys", k3)
 		unusable(t, "malformed key ID "+kid, o, e, c)
 	}
@@ -229,7 +230,7 @@ func TestCLIReplay(t *testing.T) {
 	for _, e := range append(r.events(), bj, foreign, bj) {
 		evs = append(evs, e.Raw())
 	}
-	dump := marshal(t, M{"room_version": "10", "events": evs})
+	dump := claimkit.Marshal(t, M{"room_version": "10", "events": evs})
 	o, e, c = cli(t, dump, "replay", "-")
 	lines = strings.Split(strings.TrimSuffix(o, "\n"), "\n")
 	if c != 0 || e != "" || len(lines) != 2+7 || len(lines) == builtin {
@@ -258,16 +259,16 @@ func TestCLIVerifyRoom(t *testing.T) {
 	var m map[string]any
 	_ = json.Unmarshal(msg, &m)
 	m["signatures"] = M{"a.example": M{"ed25519:1": authgen.DummySig}}
-	forged := marshal(t, m)
+	forged := claimkit.Marshal(t, m)
 	_ = json.Unmarshal(msg, &m)
 	m["content"] = M{"body": "changed"}
-	hashBad := marshal(t, m) // same redacted form: redacted
+	hashBad := claimkit.Marshal(t, m) // same redacted form: redacted
 	var evs []json.RawMessage
 	for _, e := range r.events() {
 		evs = append(evs, e.Raw())
 	}
 	evs = append(evs, msg, forged, hashBad)
-	dump := marshal(t, M{"room_version": "10", "events": evs})
+	dump := claimkit.Marshal(t, M{"room_version": "10", "events": evs})
 	o, e, c := cli(t, dump, "verify-room", "--keys", keysFile(t, "a.example"), "--quiet")
 	if c != 0 || e != "" {
 		t.Fatalf("verify-room: %d %q", c, e)

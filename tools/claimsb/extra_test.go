@@ -14,6 +14,7 @@ import (
 	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/signing"
 	"github.com/roomproto/roomproto/tools/internal/authgen"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // decisions.md (authrules) "Power level values before v10": whitespace is Python's str.isspace().
@@ -212,30 +213,30 @@ func TestParseJoinRequestLimits(t *testing.T) {
 	for i := range vers {
 		vers[i] = "10"
 	}
-	if _, err := membership.ParseJoinRequest(marshal(t, with(base(), "ver", vers))); err != nil {
+	if _, err := membership.ParseJoinRequest(claimkit.Marshal(t, with(base(), "ver", vers))); err != nil {
 		t.Errorf("MaxVer entries: %v", err)
 	}
-	_, err := membership.ParseJoinRequest(marshal(t, with(base(), "ver", append(vers, "1"))))
+	_, err := membership.ParseJoinRequest(claimkit.Marshal(t, with(base(), "ver", append(vers, "1"))))
 	wantErr(t, err, 400, membership.ErrCodeBadJSON, membership.ErrBadInput)
 	rooms := M{}
 	for i := 0; i < membership.MaxKnownRooms; i++ {
 		rooms[fmt.Sprintf("!r%d:x", i)] = M{}
 	}
-	if _, err := membership.ParseJoinRequest(marshal(t, with(base(), "rooms", rooms))); err != nil {
+	if _, err := membership.ParseJoinRequest(claimkit.Marshal(t, with(base(), "rooms", rooms))); err != nil {
 		t.Errorf("MaxKnownRooms rooms: %v", err)
 	}
 	rooms["!extra:x"] = M{}
-	_, err = membership.ParseJoinRequest(marshal(t, with(base(), "rooms", rooms)))
+	_, err = membership.ParseJoinRequest(claimkit.Marshal(t, with(base(), "rooms", rooms)))
 	wantErr(t, err, 400, membership.ErrCodeBadJSON, membership.ErrBadInput)
 	// duplicate key: the last counts
-	b := marshal(t, base())
+	b := claimkit.Marshal(t, base())
 	b = append(b[:len(b)-1], []byte(`,"user_id":"@carol:c.example"}`)...)
 	req, err := membership.ParseJoinRequest(b)
 	if err != nil || req.UserID != "@carol:c.example" {
 		t.Errorf("duplicate user_id: %q %v", req.UserID, err)
 	}
 	// origin and ver are read
-	req, err = membership.ParseJoinRequest(marshal(t, with(with(base(), "origin", "b.example"), "ver", []string{"9"})))
+	req, err = membership.ParseJoinRequest(claimkit.Marshal(t, with(with(base(), "origin", "b.example"), "ver", []string{"9"})))
 	if err != nil || req.Origin != "b.example" || len(req.Ver) != 1 {
 		t.Errorf("origin/ver: %+v %v", req, err)
 	}
@@ -247,7 +248,7 @@ func TestParseJoinRequestLimits(t *testing.T) {
 // go doc SignTemplate, CheckSendJoinResponse, SendKnock, Template.JSON, InviteResult.JSON.
 func TestHandshakeOutputs(t *testing.T) {
 	v := ver("10")
-	tmpl := marshal(t, M{"room_id": roomID, "sender": "@bob:b.example", "state_key": "@bob:b.example", "type": "m.room.member", "content": M{"membership": "join"}, "prev_events": []any{}, "auth_events": []any{}, "depth": 3, "origin": "a.example", "origin_server_ts": 1, "hashes": M{"sha256": "junk"}, "signatures": M{"a.example": M{"ed25519:1": "junk"}}, "unsigned": M{"x": 1}})
+	tmpl := claimkit.Marshal(t, M{"room_id": roomID, "sender": "@bob:b.example", "state_key": "@bob:b.example", "type": "m.room.member", "content": M{"membership": "join"}, "prev_events": []any{}, "auth_events": []any{}, "depth": 3, "origin": "a.example", "origin_server_ts": 1, "hashes": M{"sha256": "junk"}, "signatures": M{"a.example": M{"ed25519:1": "junk"}}, "unsigned": M{"x": 1}})
 	out, err := membership.SignTemplate(v, tmpl, "b.example", 77, "$ignored:b.example", "b.example", authgen.KeyFor("b.example", "1"))
 	if err != nil {
 		t.Fatal(err)
@@ -265,7 +266,7 @@ func TestHandshakeOutputs(t *testing.T) {
 	}
 	// v1: event_id set
 	v1 := ver("1")
-	tmpl1 := marshal(t, M{"room_id": roomID, "sender": "@bob:b.example", "state_key": "@bob:b.example", "type": "m.room.member", "content": M{"membership": "join"}, "prev_events": []any{}, "auth_events": []any{}, "depth": 3, "origin_server_ts": 1})
+	tmpl1 := claimkit.Marshal(t, M{"room_id": roomID, "sender": "@bob:b.example", "state_key": "@bob:b.example", "type": "m.room.member", "content": M{"membership": "join"}, "prev_events": []any{}, "auth_events": []any{}, "depth": 3, "origin_server_ts": 1})
 	out1, err := membership.SignTemplate(v1, tmpl1, "b.example", 77, "$j:b.example", "b.example", authgen.KeyFor("b.example", "1"))
 	if err != nil || !strings.Contains(string(out1), `"event_id":"$j:b.example"`) {
 		t.Errorf("v1 SignTemplate %s %v", out1, err)
@@ -289,7 +290,7 @@ func TestHandshakeOutputs(t *testing.T) {
 	// a returned event with changed content
 	_ = json.Unmarshal(res, &m)
 	m["content"] = M{"membership": "join", "displayname": "x"}
-	if _, err := membership.CheckSendJoinResponse(v, out, marshal(t, m), "a.example", ring); !errors.Is(err, membership.ErrResponseMismatch) && !errors.Is(err, membership.ErrBadSignature) {
+	if _, err := membership.CheckSendJoinResponse(v, out, claimkit.Marshal(t, m), "a.example", ring); !errors.Is(err, membership.ErrResponseMismatch) && !errors.Is(err, membership.ErrBadSignature) {
 		t.Errorf("changed response: %v", err)
 	}
 	// Template.JSON

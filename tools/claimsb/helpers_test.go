@@ -1,7 +1,6 @@
 package claimsb
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -12,26 +11,15 @@ import (
 	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/signing"
 	"github.com/roomproto/roomproto/tools/internal/authgen"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // M is a JSON object literal.
-type M = map[string]any
+type M = claimkit.M
 
 func ver(id string) roomversion.Version { return authgen.Version(id) }
 
 const roomID = "!room:a.example"
-
-// marshal writes compact JSON with sorted keys and no HTML escaping.
-func marshal(t testing.TB, v any) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		t.Fatal(err)
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
-}
 
 func serverOf(id string) string {
 	if i := strings.IndexByte(id, ':'); i >= 0 {
@@ -74,7 +62,7 @@ func raw(t testing.TB, v roomversion.Version, fields M, extra ...string) []byte 
 		first = "a.example" // the auth rules do not check signatures
 	}
 	servers := append([]string{first}, extra...)
-	return authgen.SignAll(v, marshal(t, e), servers)
+	return authgen.SignAll(v, claimkit.Marshal(t, e), servers)
 }
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }

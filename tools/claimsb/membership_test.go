@@ -13,6 +13,7 @@ import (
 	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/signing"
 	"github.com/roomproto/roomproto/tools/internal/authgen"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // wantErr asserts err is a *membership.Error with the status, errcode and reason.
@@ -255,7 +256,7 @@ func TestMembershipErrors(t *testing.T) {
 		t.Errorf("MarshalJSON %s %v", j, err)
 	}
 	// templates: 502 M_UNKNOWN, try another server
-	tmpl := marshal(t, M{"room_id": roomID, "sender": "@bob:b.example", "state_key": "@bob:b.example", "type": "m.room.member", "content": M{"membership": "join"}})
+	tmpl := claimkit.Marshal(t, M{"room_id": roomID, "sender": "@bob:b.example", "state_key": "@bob:b.example", "type": "m.room.member", "content": M{"membership": "join"}})
 	if err := membership.CheckJoinTemplate(roomID, "@bob:b.example", tmpl); err != nil {
 		t.Errorf("good template: %v", err)
 	}
@@ -458,7 +459,7 @@ func TestMembershipParseJoinRequest(t *testing.T) {
 	base := func() M {
 		return M{"room_version": "10", "state": st, "user_id": "@bob:b.example", "resident_server": "a.example"}
 	}
-	req, err := membership.ParseJoinRequest(marshal(t, base()))
+	req, err := membership.ParseJoinRequest(claimkit.Marshal(t, base()))
 	if err != nil {
 		t.Fatalf("good request: %v", err)
 	}
@@ -477,15 +478,15 @@ func TestMembershipParseJoinRequest(t *testing.T) {
 		{"not json", []byte(`{"room_version":`), membership.ErrCodeNotJSON, false},
 		{"empty", []byte(``), membership.ErrCodeNotJSON, false},
 		{"too deep", []byte(`{"x":` + deep + `}`), membership.ErrCodeBadJSON, false},
-		{"null origin", marshal(t, with(base(), "origin", nil)), membership.ErrCodeBadJSON, false},
-		{"null ver", marshal(t, with(base(), "ver", nil)), membership.ErrCodeBadJSON, false},
-		{"null rooms", marshal(t, with(base(), "rooms", nil)), membership.ErrCodeBadJSON, false},
-		{"room mapped to null", marshal(t, with(base(), "rooms", M{"!a:x": nil})), membership.ErrCodeBadJSON, false},
-		{"user not user id", marshal(t, with(base(), "user_id", "bob")), membership.ErrCodeInvalidParam, false},
-		{"resident not server", marshal(t, with(base(), "resident_server", "a example")), membership.ErrCodeInvalidParam, false},
-		{"resident empty", marshal(t, with(base(), "resident_server", "")), membership.ErrCodeInvalidParam, false},
-		{"no create", marshal(t, noCreate), membership.ErrCodeBadJSON, false},
-		{"unknown version", marshal(t, with(base(), "room_version", "99")), membership.ErrCodeBadJSON, true},
+		{"null origin", claimkit.Marshal(t, with(base(), "origin", nil)), membership.ErrCodeBadJSON, false},
+		{"null ver", claimkit.Marshal(t, with(base(), "ver", nil)), membership.ErrCodeBadJSON, false},
+		{"null rooms", claimkit.Marshal(t, with(base(), "rooms", nil)), membership.ErrCodeBadJSON, false},
+		{"room mapped to null", claimkit.Marshal(t, with(base(), "rooms", M{"!a:x": nil})), membership.ErrCodeBadJSON, false},
+		{"user not user id", claimkit.Marshal(t, with(base(), "user_id", "bob")), membership.ErrCodeInvalidParam, false},
+		{"resident not server", claimkit.Marshal(t, with(base(), "resident_server", "a example")), membership.ErrCodeInvalidParam, false},
+		{"resident empty", claimkit.Marshal(t, with(base(), "resident_server", "")), membership.ErrCodeInvalidParam, false},
+		{"no create", claimkit.Marshal(t, noCreate), membership.ErrCodeBadJSON, false},
+		{"unknown version", claimkit.Marshal(t, with(base(), "room_version", "99")), membership.ErrCodeBadJSON, true},
 		{"not object", []byte(`[]`), membership.ErrCodeBadJSON, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -578,7 +579,7 @@ func TestMembershipSendJoin(t *testing.T) {
 	_ = json.Unmarshal(signed, &evm)
 	evm["hashes"].(map[string]any)["sha512"] = "abc"
 	delete(evm, "signatures")
-	two, err := signing.CountersignEvent(v, marshal(t, evm), "b.example", authgen.KeyFor("b.example", "1"))
+	two, err := signing.CountersignEvent(v, claimkit.Marshal(t, evm), "b.example", authgen.KeyFor("b.example", "1"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -605,7 +606,7 @@ func TestMembershipSendJoin(t *testing.T) {
 	// content hash mismatch on send_join: 400, not a redaction
 	_ = json.Unmarshal(signed, &evm)
 	evm["content"].(map[string]any)["displayname"] = "x"
-	bad := marshal(t, evm)
+	bad := claimkit.Marshal(t, evm)
 	_, err = membership.SendJoin(membership.SendJoinRequest{State: s, ResidentServer: "a.example", Rooms: rooms, Event: bad, Key: authgen.KeyFor("a.example", "1"), Keys: ring})
 	wantErr(t, err, 400, membership.ErrCodeInvalidParam, nil)
 	// not JSON / bad JSON
@@ -702,7 +703,7 @@ func TestMembershipCheckStrippedState(t *testing.T) {
 	var tm map[string]any
 	_ = json.Unmarshal(topic, &tm)
 	tm["content"] = M{}
-	redacted := marshal(t, tm)
+	redacted := claimkit.Marshal(t, tm)
 	valid, problems := membership.CheckStrippedState(v, r.id(), []json.RawMessage{r.create.Raw(), redacted}, ring)
 	if len(problems) != 0 || len(valid) != 2 {
 		t.Errorf("redacted topic: %d valid, problems %v", len(valid), problems)

@@ -11,6 +11,7 @@ import (
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/signing"
 	"github.com/roomproto/roomproto/tools/internal/authgen"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // decisions.md (authrules) "Auth events selection" (member without state_key: 4.1 fatal),
@@ -34,7 +35,7 @@ func TestAuthMisc(t *testing.T) {
 	var m map[string]any
 	_ = json.Unmarshal(b, &m)
 	m["signatures"] = M{"a.example": M{"ed25519:1": authgen.DummySig}}
-	forged, _ := signing.ParseEvent(v, marshal(t, m))
+	forged, _ := signing.ParseEvent(v, claimkit.Marshal(t, m))
 	if err := authrules.Check(v, forged, []*pdu.Event{r.create, r.pl, r.join}, ring); err != nil {
 		t.Errorf("Check verified the sender's signature: %v", err)
 	}
@@ -82,7 +83,7 @@ func TestHandshakeMore(t *testing.T) {
 	inv := raw(t, v, M{"type": "m.room.member", "state_key": "@bob:b.example", "content": M{"membership": "invite"}})
 	_ = json.Unmarshal(inv, &m)
 	m["content"] = M{"membership": "invite", "displayname": "x"}
-	req := membership.InviteRequest{RoomVersion: v, Origin: "a.example", Event: marshal(t, m), InviteRoomState: []json.RawMessage{r.create.Raw()}, LocalServer: "b.example", Key: authgen.KeyFor("b.example", "1"), Keys: ring}
+	req := membership.InviteRequest{RoomVersion: v, Origin: "a.example", Event: claimkit.Marshal(t, m), InviteRoomState: []json.RawMessage{r.create.Raw()}, LocalServer: "b.example", Key: authgen.KeyFor("b.example", "1"), Keys: ring}
 	_, err = membership.SignInvite(req)
 	wantErr(t, err, 400, membership.ErrCodeInvalidParam, nil)
 	// v1: invite whose event ID is in the invited server's domain
@@ -117,7 +118,7 @@ func TestStrippedStatePastBound(t *testing.T) {
 	var m map[string]any
 	_ = json.Unmarshal(topic, &m)
 	m["content"] = M{"topic": "evil"}
-	valid, problems = membership.CheckStrippedState(v, r.id(), []json.RawMessage{r.create.Raw(), marshal(t, m)}, ring)
+	valid, problems = membership.CheckStrippedState(v, r.id(), []json.RawMessage{r.create.Raw(), claimkit.Marshal(t, m)}, ring)
 	if len(problems) != 0 || len(valid) != 2 || string(valid[1].Content) != "{}" {
 		t.Errorf("tampered topic: %d valid, %v, content %s", len(valid), problems, valid[len(valid)-1].Content)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/roomproto/roomproto/policyserver"
 	"github.com/roomproto/roomproto/signing"
 	"github.com/roomproto/roomproto/tools/internal/authgen"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // decisions.md (hostile input) 3a: "those of auth and policy-check keep the order of DESIGN.md's
@@ -25,7 +26,7 @@ func TestCLIPolicyCheckKeys(t *testing.T) {
 	for _, e := range r.events() {
 		st = append(st, e.Raw())
 	}
-	stFile := file(t, "st.json", marshal(t, st))
+	stFile := file(t, "st.json", claimkit.Marshal(t, st))
 	o, e, c := cli(t, raw(t, v, M{}), "policy-check", "--room-version", "10", "--state", stFile)
 	if c != 0 || e != "" {
 		t.Fatalf("policy-check: %d %q", c, e)
@@ -41,7 +42,7 @@ func TestCLIAuthOrder(t *testing.T) {
 	v := ver("10")
 	r := newRoom(t, v, "invite", nil)
 	j := raw(t, v, M{"sender": "@bob:b.example", "type": "m.room.member", "state_key": "@bob:b.example", "content": M{"membership": "join"}, "auth_events": refs(v, r.create, r.pl, r.jr), "prev_events": refs(v, r.jr), "depth": 5})
-	ae := file(t, "ae.json", marshal(t, []json.RawMessage{r.create.Raw(), r.pl.Raw(), r.jr.Raw()}))
+	ae := file(t, "ae.json", claimkit.Marshal(t, []json.RawMessage{r.create.Raw(), r.pl.Raw(), r.jr.Raw()}))
 	o, e, c := cli(t, j, "auth", "--room-version", "10", "--auth-events", ae)
 	if c != 0 || e != "" || !strings.HasPrefix(o, `{"allowed":false,"rule":"4.3.7","severity":"error","reason":"`) || !strings.HasSuffix(o, "}\n") {
 		t.Errorf("auth rejection %d %q %q", c, o, e)
@@ -52,7 +53,7 @@ func TestCLIAuthOrder(t *testing.T) {
 	for _, ev := range rr.events() {
 		st = append(st, ev.Raw())
 	}
-	in := marshal(t, M{"room_version": "10", "state": st, "user_id": "@bob:b.example", "resident_server": "a.example", "rooms": M{"!x:x.example": M{"@bob:b.example": "join"}}})
+	in := claimkit.Marshal(t, M{"room_version": "10", "state": st, "user_id": "@bob:b.example", "resident_server": "a.example", "rooms": M{"!x:x.example": M{"@bob:b.example": "join"}}})
 	o, e, c = cli(t, in, "join-decision")
 	if c != 0 || o != `{"authorising_user":"@alice:a.example","decision":"allow"}`+"\n" {
 		t.Errorf("join-decision %d %q %q", c, o, e)
@@ -167,7 +168,7 @@ func TestStrippedStateMore(t *testing.T) {
 	_ = json.Unmarshal(inv, &m)
 	m["hashes"].(map[string]any)["sha512"] = "abc"
 	delete(m, "signatures")
-	two, _ := signing.CountersignEvent(v, marshal(t, m), "a.example", authgen.KeyFor("a.example", "1"))
+	two, _ := signing.CountersignEvent(v, claimkit.Marshal(t, m), "a.example", authgen.KeyFor("a.example", "1"))
 	req.EventID = ""
 	req.Event = two
 	res, err := membership.SignInvite(req)
@@ -212,10 +213,10 @@ func TestReplayKeys(t *testing.T) {
 		raws = append(raws, e)
 	}
 	pub := base64.RawStdEncoding.EncodeToString(authgen.KeyFor("a.example", "1").Public())
-	withKeys := marshal(t, M{"room_version": "10", "events": raws, "keys": M{"a.example": M{"ed25519:1": pub}}})
-	noKeys := marshal(t, M{"room_version": "10", "events": raws})
+	withKeys := claimkit.Marshal(t, M{"room_version": "10", "events": raws, "keys": M{"a.example": M{"ed25519:1": pub}}})
+	noKeys := claimkit.Marshal(t, M{"room_version": "10", "events": raws})
 	other := base64.RawStdEncoding.EncodeToString(authgen.KeyFor("a.example", "7").Public())
-	wrongKeys := marshal(t, M{"room_version": "10", "events": raws, "keys": M{"a.example": M{"ed25519:1": other}}})
+	wrongKeys := claimkit.Marshal(t, M{"room_version": "10", "events": raws, "keys": M{"a.example": M{"ed25519:1": other}}})
 	lw := replayLines(t, withKeys)
 	ln := replayLines(t, noKeys)
 	lx := replayLines(t, wrongKeys)

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/roomproto/roomproto/membership"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // go doc ParseJoinRequest: "M_BAD_JSON for anything else (a missing member, a wrong type, a limit)".
@@ -34,7 +35,7 @@ func TestParseJoinRequestTypes(t *testing.T) {
 		if name == "no user_id" {
 			delete(m, "user_id")
 		}
-		_, err := membership.ParseJoinRequest(marshal(t, m))
+		_, err := membership.ParseJoinRequest(claimkit.Marshal(t, m))
 		t.Run(name, func(t *testing.T) { wantErr(t, err, 400, membership.ErrCodeBadJSON, membership.ErrBadInput) })
 	}
 }

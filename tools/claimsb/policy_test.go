@@ -13,6 +13,7 @@ import (
 	"github.com/roomproto/roomproto/policyserver"
 	"github.com/roomproto/roomproto/signing"
 	"github.com/roomproto/roomproto/tools/internal/authgen"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 const psName = "policy.example"
@@ -216,7 +217,7 @@ func TestPolicyAddSignature(t *testing.T) {
 	_ = json.Unmarshal(full["signatures"], &sigs)
 	sig := sigs[psName]["ed25519:policy_server"]
 	ps := policyserver.Server{Name: psName, PublicKey: psPub()}
-	resp := marshal(t, M{psName: M{"ed25519:policy_server": sig}})
+	resp := claimkit.Marshal(t, M{psName: M{"ed25519:policy_server": sig}})
 	out, err := policyserver.AddSignature(v, msg, ps, resp)
 	if err != nil {
 		t.Fatalf("AddSignature: %v", err)
@@ -290,7 +291,7 @@ func addPS(t *testing.T, msg []byte) []byte {
 	_ = json.Unmarshal(only, &full)
 	_ = json.Unmarshal(full["signatures"], &sigs)
 	out, err := policyserver.AddSignature(ver("10"), msg, policyserver.Server{Name: psName, PublicKey: psPub()},
-		marshal(t, M{psName: M{"ed25519:policy_server": sigs[psName]["ed25519:policy_server"]}}))
+		claimkit.Marshal(t, M{psName: M{"ed25519:policy_server": sigs[psName]["ed25519:policy_server"]}}))
 	if err != nil {
 		t.Fatal(err)
 	}

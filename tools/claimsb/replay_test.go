@@ -7,6 +7,7 @@ import (
 
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/tools/internal/authgen"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 func dumpOf(t *testing.T, vid string, evs ...[]byte) []byte {
@@ -14,7 +15,7 @@ func dumpOf(t *testing.T, vid string, evs ...[]byte) []byte {
 	for _, e := range evs {
 		raws = append(raws, e)
 	}
-	return marshal(t, M{"room_version": vid, "events": raws})
+	return claimkit.Marshal(t, M{"room_version": vid, "events": raws})
 }
 
 func rawsOf(evs ...*pdu.Event) [][]byte {
@@ -68,7 +69,7 @@ func TestReplayCopies(t *testing.T) {
 	var m map[string]any
 	_ = json.Unmarshal(msg, &m)
 	m["content"] = M{"body": "changed"}
-	hashBad := marshal(t, m)
+	hashBad := claimkit.Marshal(t, m)
 	lines := replayLines(t, dumpOf(t, "10", append(rawsOf(r.events()...), msg, msg, hashBad)...))
 	if len(lines) != 9 {
 		t.Fatalf("lines %d", len(lines))
@@ -115,7 +116,7 @@ func TestVerifyRoomForgedFirst(t *testing.T) {
 	var m map[string]any
 	_ = json.Unmarshal(bjRaw, &m)
 	m["signatures"] = M{"b.example": M{"ed25519:1": authgen.DummySig}}
-	forged := marshal(t, m)
+	forged := claimkit.Marshal(t, m)
 	bj := ev(t, v, M{}) // placeholder for refs
 	_ = bj
 	bjEv, _ := parseAny(v, bjRaw)

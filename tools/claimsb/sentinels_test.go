@@ -13,6 +13,7 @@ import (
 	"github.com/roomproto/roomproto/serveracl"
 	"github.com/roomproto/roomproto/signing"
 	"github.com/roomproto/roomproto/tools/internal/authgen"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // go doc authrules (sentinel errors): each sentinel with the rule its comment names.
@@ -186,20 +187,20 @@ func TestBulkSameVerdicts(t *testing.T) {
 		evs = append(evs, good)
 		m2 := clone(m)
 		m2["content"] = M{"body": "y"}
-		evs = append(evs, marshal(t, m2))
+		evs = append(evs, claimkit.Marshal(t, m2))
 		m3 := clone(m)
 		m3["signatures"] = M{"a.example": M{"ed25519:1": authgen.DummySig}}
-		evs = append(evs, marshal(t, m3))
+		evs = append(evs, claimkit.Marshal(t, m3))
 		m4 := clone(m)
 		m4["sender"] = "@z:z.example"
-		evs = append(evs, marshal(t, m4))
+		evs = append(evs, claimkit.Marshal(t, m4))
 		m5 := clone(m)
 		delete(m5, "hashes")
-		evs = append(evs, marshal(t, m5))
+		evs = append(evs, claimkit.Marshal(t, m5))
 		evs = append(evs, []byte(`{"a":1}`), []byte(`[`))
 		m6 := clone(m)
 		m6["signatures"] = M{"a.example": M{"ed25519:1": "!!"}}
-		evs = append(evs, marshal(t, m6))
+		evs = append(evs, claimkit.Marshal(t, m6))
 		errs := signing.VerifyEvents(v, evs, ring, &signing.BatchOptions{Workers: 2})
 		pe, perrs := signing.ParseAndVerifyEvents(v, evs, ring, nil)
 		for i, b := range evs {

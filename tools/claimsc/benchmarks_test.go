@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 var (
@@ -30,7 +31,7 @@ func benchRun(t *testing.T) string {
 		cmd := exec.Command("go", "test", "-run", "^$", "-bench",
 			"^Benchmark(Speedup.*|VerifySteps|VerifyEvent|ParseScale|ParseTooLargeScale|VerifyOverheadPhases|AppendStrict|SignEventScale)$",
 			"-benchtime", "1x", "./canonicaljson", "./redaction", "./signing", "./pdu")
-		cmd.Dir = root
+		cmd.Dir = claimkit.Root()
 		out, err := cmd.CombinedOutput()
 		benchOut, benchErr = string(out), err
 	})
@@ -110,7 +111,7 @@ func TestBenchmarksNamedAndMeasured(t *testing.T) {
 // room: 1 KB message bodies, a 50-user m.room.power_levels, restricted joins)"; DESIGN.md: "every
 // event ID there must match yours, every signature must verify".
 func TestBenchmarksCorpus(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(root, "../shared/bench/corpus.json"))
+	b, err := os.ReadFile(filepath.Join(claimkit.Root(), "../shared/bench/corpus.json"))
 	if err != nil {
 		t.Skipf("no shared corpus: %v", err)
 	}
@@ -126,8 +127,8 @@ func TestBenchmarksCorpus(t *testing.T) {
 	if c.RoomVersion != "9" || len(c.Events) != 18 {
 		t.Errorf("room version %s, %d events; want 9 and 18", c.RoomVersion, len(c.Events))
 	}
-	v := ver(t, "9")
-	ring, err := signing.ParseKeyRing(marshal(t, c.Keys))
+	v := claimkit.Ver(t, "9")
+	ring, err := signing.ParseKeyRing(claimkit.Marshal(t, c.Keys))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,8 @@ package claimsc
 import (
 	"regexp"
 	"testing"
+
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // README: "Input is JSON from FILE or standard input (no FILE, or `-` ...). Flags may come before
@@ -11,7 +13,7 @@ import (
 func TestReadmeEveryCommandStdinAndFile(t *testing.T) {
 	p := example(t)
 	_, room := loadExample(t)
-	join := marshal(t, M{"room_version": "9", "state": rawList(p.stateJSON(t)), "user_id": "@j:r.example",
+	join := claimkit.Marshal(t, M{"room_version": "9", "state": rawList(p.stateJSON(t)), "user_id": "@j:r.example",
 		"resident_server": "b.example", "rooms": M{"!space:a.example": M{"@j:r.example": "join"}}})
 	dir := writeFiles(t, map[string][]byte{
 		"key": keyFile("x.example"), "keys": p.keys, "auth": p.authOf(t, 7), "state": p.stateJSON(t),

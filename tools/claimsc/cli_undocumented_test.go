@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // README "The command-line tool" and docs/decisions.md (cmd) 3b: `roomproto replay [--keys FILE]
@@ -17,7 +19,7 @@ func TestReadmeDocumentedFlags(t *testing.T) {
 	var noKeys M
 	json.Unmarshal(room, &noKeys)
 	delete(noKeys, "keys")
-	dir := writeFiles(t, map[string][]byte{"keys": p.keys, "room": room, "nokeys": marshal(t, noKeys), "empty": []byte(`{}`)})
+	dir := writeFiles(t, map[string][]byte{"keys": p.keys, "room": room, "nokeys": claimkit.Marshal(t, noKeys), "empty": []byte(`{}`)})
 	t.Run("replay --keys verifies with the file's keys", func(t *testing.T) {
 		if l := strings.Split(run(t, dir, nil, "replay", "--keys", "keys", "nokeys").ok(t), "\n")[8]; strings.Contains(l, "warning") || !strings.Contains(l, "accepted rule 4.3.5.3") {
 			t.Errorf("line %q: want the restricted join accepted by 4.3.5.3, verified", l)

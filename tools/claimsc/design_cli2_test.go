@@ -8,6 +8,7 @@ import (
 
 	"github.com/roomproto/roomproto/signing"
 	"github.com/roomproto/roomproto/tools/internal/authgen"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // DESIGN.md "join-decision input: {"room_version":"9", "state":[...], "user_id":...,
@@ -25,12 +26,12 @@ func TestDesignJoinDecision(t *testing.T) {
 		if rooms != nil {
 			m["rooms"] = rooms
 		}
-		return marshal(t, m)
+		return claimkit.Marshal(t, m)
 	}
 	member := M{"!space:a.example": M{"@joiner:remote.example": "join"}}
 	invite := p.resign(t, 5, func(m M) { m["state_key"] = "@inv:remote.example" }, "a.example")
 	invState := append(append([]json.RawMessage{}, state...), invite)
-	invReq := marshal(t, M{"room_version": "9", "state": invState, "user_id": "@inv:remote.example", "resident_server": "b.example"})
+	invReq := claimkit.Marshal(t, M{"room_version": "9", "state": invState, "user_id": "@inv:remote.example", "resident_server": "b.example"})
 	for name, c := range map[string]struct {
 		in   []byte
 		want string
@@ -75,7 +76,7 @@ func TestDesignVerifyRoom(t *testing.T) {
 		for _, e := range evs {
 			list = append(list, e)
 		}
-		return marshal(t, M{"room_version": "9", "events": list, "keys": ex.Keys})
+		return claimkit.Marshal(t, M{"room_version": "9", "events": list, "keys": ex.Keys})
 	}
 	changed := p.mutate(t, 10, func(m M) { m["content"].(M)["body"] = "changed" })
 	forged := p.mutate(t, 10, func(m M) { m["signatures"].(M)["c.example"].(M)["ed25519:1"] = p.sig(7, "c.example") })
@@ -132,7 +133,7 @@ func TestDesignVerifyRoom(t *testing.T) {
 	}
 }
 
-func marshalS(t testing.TB, v any) string { return string(marshal(t, v)) }
+func marshalS(t testing.TB, v any) string { return string(claimkit.Marshal(t, v)) }
 
 // README: "replay checks each event against its own auth events and against the state at the
 // event (after its prev event), and prints soft-failed for an event only the room's current
@@ -165,7 +166,7 @@ func TestReadmeReplaySoftFail(t *testing.T) {
 		list = append(list, e)
 	}
 	list = append(list, late, after)
-	dump := marshal(t, M{"room_version": "9", "events": list, "keys": ex.Keys})
+	dump := claimkit.Marshal(t, M{"room_version": "9", "events": list, "keys": ex.Keys})
 	out := run(t, "", dump, "replay", "-").ok(t)
 	lines := strings.Split(out, "\n")
 	if l := lines[11]; !strings.Contains(l, "accepted") {
@@ -181,7 +182,7 @@ func TestReadmeReplaySoftFail(t *testing.T) {
 	changed := p.mutate(t, 10, func(m M) { m["content"].(M)["body"] = "changed" })
 	list = list[:16]
 	list[10] = changed
-	out = run(t, "", marshal(t, M{"room_version": "9", "events": list, "keys": ex.Keys}), "replay", "-").ok(t)
+	out = run(t, "", claimkit.Marshal(t, M{"room_version": "9", "events": list, "keys": ex.Keys}), "replay", "-").ok(t)
 	if l := strings.Split(out, "\n")[11]; !strings.Contains(l, "accepted") || !strings.Contains(l, "content hash") {
 		t.Errorf("content hash failure: %q, want accepted with a note", l)
 	}
@@ -194,7 +195,7 @@ func TestReadmeReplaySoftFail(t *testing.T) {
 // be soft-failed."
 func TestReadmePolicyCheck(t *testing.T) {
 	p := example(t)
-	v := ver(t, "9")
+	v := claimkit.Ver(t, "9")
 	psKey, _ := signing.NewSigningKey("policy_server", authgen.KeyFor("ps.example", "1").Private.Seed())
 	policy := p.resign(t, 15, func(m M) {
 		m["type"] = "m.room.policy"
@@ -205,8 +206,8 @@ func TestReadmePolicyCheck(t *testing.T) {
 	}, "ps.example")
 	var st []json.RawMessage
 	json.Unmarshal(p.stateJSON(t), &st)
-	plain := marshal(t, st)
-	withPS := marshal(t, append(append([]json.RawMessage{}, st...), policy, psJoin))
+	plain := claimkit.Marshal(t, st)
+	withPS := claimkit.Marshal(t, append(append([]json.RawMessage{}, st...), policy, psJoin))
 	dir := writeFiles(t, map[string][]byte{"plain": plain, "ps": withPS})
 	msg := p.raw[10]
 	psSigned, err := signing.CountersignEvent(v, msg, "ps.example", psKey)

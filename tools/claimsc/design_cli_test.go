@@ -11,6 +11,7 @@ import (
 	"github.com/roomproto/roomproto/canonicaljson"
 	"github.com/roomproto/roomproto/signing"
 	"github.com/roomproto/roomproto/tools/internal/authgen"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // DESIGN.md "canonical [--strict] | any JSON | its canonical JSON, no trailing newline";
@@ -61,7 +62,7 @@ func TestDesignCanonical(t *testing.T) {
 // "event-id --room-version V | an event | the event ID string (for v1-2: the event's own event_id)".
 func TestDesignContentHashAndEventID(t *testing.T) {
 	p := example(t)
-	v := ver(t, "9")
+	v := claimkit.Ver(t, "9")
 	for i, raw := range p.raw {
 		h, err := signing.ContentHash(v, raw)
 		if err != nil {
@@ -77,7 +78,7 @@ func TestDesignContentHashAndEventID(t *testing.T) {
 		}
 	}
 	for _, id := range []string{"1", "2"} {
-		ev := signed(t, ver(t, id), M{"event_id": "$abc:a.example", "room_id": "!r:a.example", "sender": "@a:a.example",
+		ev := signed(t, claimkit.Ver(t, id), M{"event_id": "$abc:a.example", "room_id": "!r:a.example", "sender": "@a:a.example",
 			"type": "m.room.message", "content": M{}, "prev_events": []any{}, "auth_events": []any{}, "depth": 1,
 			"origin_server_ts": 1}, "a.example")
 		if out := run(t, "", ev, "event-id", "--room-version", id).ok(t); out != "$abc:a.example\n" {
@@ -101,7 +102,7 @@ func TestDesignSign(t *testing.T) {
 	if got := run(t, dir, obj, "sign", "--server-name", "x.example", "--key", "key").ok(t); strings.TrimSuffix(got, "\n") != string(want) {
 		t.Errorf("sign = %s, want %s", got, want)
 	}
-	v := ver(t, "9")
+	v := claimkit.Ver(t, "9")
 	ev := p.mutate(t, 10, func(m M) { delete(m, "hashes"); delete(m, "signatures") })
 	want, err = signing.SignEvent(v, ev, "x.example", key)
 	if err != nil {
@@ -164,7 +165,7 @@ func TestDesignVerify(t *testing.T) {
 	var m M
 	json.Unmarshal(sab, &m)
 	m["signatures"].(M)["b.example"].(M)["ed25519:1"] = m["signatures"].(M)["a.example"].(M)["ed25519:1"]
-	badB := marshal(t, m)
+	badB := claimkit.Marshal(t, m)
 	for name, c := range map[string]struct {
 		obj   []byte
 		keys  string
@@ -243,7 +244,7 @@ func TestDesignVerifyEvent(t *testing.T) {
 // the auth events selection needs".
 func TestDesignAuthEvents(t *testing.T) {
 	p := example(t)
-	v := ver(t, "9")
+	v := claimkit.Ver(t, "9")
 	for i, raw := range p.raw {
 		need, err := authrules.AuthEventsNeeded(v, p.evs[i])
 		if err != nil {
@@ -261,8 +262,8 @@ func TestDesignAuthEvents(t *testing.T) {
 		if len(got) == 0 && len(want) == 0 {
 			continue
 		}
-		if !bytes.Equal(marshal(t, got), marshal(t, want)) {
-			t.Errorf("event %d: auth-events %s, want %s", i, marshal(t, got), marshal(t, want))
+		if !bytes.Equal(claimkit.Marshal(t, got), claimkit.Marshal(t, want)) {
+			t.Errorf("event %d: auth-events %s, want %s", i, claimkit.Marshal(t, got), claimkit.Marshal(t, want))
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // parsedExample is the example room of `replay`, parsed.
@@ -19,8 +20,8 @@ type parsedExample struct {
 func example(t testing.TB) parsedExample {
 	t.Helper()
 	ex, _ := loadExample(t)
-	v := ver(t, ex.RoomVersion)
-	p := parsedExample{byID: map[string][]byte{}, keys: marshal(t, ex.Keys)}
+	v := claimkit.Ver(t, ex.RoomVersion)
+	p := parsedExample{byID: map[string][]byte{}, keys: claimkit.Marshal(t, ex.Keys)}
 	for _, r := range ex.Events {
 		e, err := signing.ParseEvent(v, r)
 		if err != nil {
@@ -40,7 +41,7 @@ func (p parsedExample) authOf(t testing.TB, i int) []byte {
 	for _, id := range p.evs[i].AuthEvents {
 		list = append(list, p.byID[id])
 	}
-	return marshal(t, list)
+	return claimkit.Marshal(t, list)
 }
 
 // stateIdx are the events (0-based) of the example room's current state: create, alice,
@@ -60,7 +61,7 @@ func (p parsedExample) stateJSON(t testing.TB) []byte {
 	for _, i := range stateIdx {
 		list = append(list, p.raw[i])
 	}
-	return marshal(t, list)
+	return claimkit.Marshal(t, list)
 }
 
 // resign changes event i (0-based) with f and signs it again as each server.
@@ -73,7 +74,7 @@ func (p parsedExample) resign(t testing.TB, i int, f func(M), servers ...string)
 	delete(m, "signatures")
 	delete(m, "hashes")
 	f(m)
-	return signed(t, ver(t, "9"), m, servers...)
+	return signed(t, claimkit.Ver(t, "9"), m, servers...)
 }
 
 func (p parsedExample) mutate(t testing.TB, i int, f func(M)) []byte {
@@ -83,7 +84,7 @@ func (p parsedExample) mutate(t testing.TB, i int, f func(M)) []byte {
 		t.Fatal(err)
 	}
 	f(m)
-	return marshal(t, m)
+	return claimkit.Marshal(t, m)
 }
 
 // sig returns the signature of event i (0-based) by server's key ed25519:1.

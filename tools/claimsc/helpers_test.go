@@ -1,7 +1,6 @@
 package claimsc
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"os"
@@ -12,32 +11,18 @@ import (
 	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/signing"
 	"github.com/roomproto/roomproto/tools/internal/authgen"
-	"github.com/roomproto/roomproto/tools/internal/clitest"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // knownFinding skips a case that fails today: finding id of tools/claimsc/README.md.
 // CLAIMSC_KNOWN=1 runs it.
-func knownFinding(t *testing.T, id string) {
-	t.Helper()
-	if os.Getenv("CLAIMSC_KNOWN") == "" {
-		t.Skipf("known finding %s (see tools/claimsc/README.md); CLAIMSC_KNOWN=1 runs it", id)
-	}
-}
+func knownFinding(t *testing.T, id string) { t.Helper(); claimkit.KnownFinding(t, "claimsc", id) }
 
 // M is a JSON object literal.
-type M = map[string]any
+type M = claimkit.M
 
-// root is the repository root (this package is tools/claimsc).
-var root = func() string {
-	d, err := filepath.Abs("../..")
-	if err != nil {
-		panic(err)
-	}
-	return d
-}()
-
-// cliBinary is the roomproto binary, built once per test run.
-var cliBinary = &clitest.Binary{Root: root, Path: "/tmp/claimsc-roomproto"}
+// cli is the roomproto command, built once per run (claimsc-roomproto in the temporary directory).
+var cli = claimkit.NewCLI("claimsc")
 
 // result is one run of the binary.
 type result struct {
@@ -45,13 +30,10 @@ type result struct {
 	stdout, stderr string
 }
 
-// run execs the binary in dir (root when "") with args and stdin.
+// run execs the binary in dir (the module root when "") with args and stdin.
 func run(t testing.TB, dir string, stdin []byte, args ...string) result {
 	t.Helper()
-	if dir == "" {
-		dir = root
-	}
-	r := cliBinary.Run(t, dir, stdin, args...)
+	r := cli.Run(t, dir, stdin, args...)
 	return result{r.Code, r.Stdout, r.Stderr}
 }
 
@@ -99,27 +81,6 @@ func writeFiles(t testing.TB, files map[string][]byte) string {
 	return d
 }
 
-func ver(t testing.TB, id string) roomversion.Version {
-	t.Helper()
-	v, err := roomversion.Lookup(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
-// marshal writes compact JSON with sorted keys and no HTML escaping.
-func marshal(t testing.TB, v any) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		t.Fatal(err)
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
-}
-
 // exampleRoom is the built-in example room of `replay` (cmd/roomproto/exampleroom.json).
 type exampleRoom struct {
 	RoomVersion string                       `json:"room_version"`
@@ -129,7 +90,7 @@ type exampleRoom struct {
 
 func loadExample(t testing.TB) (exampleRoom, []byte) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(root, "cmd/roomproto/exampleroom.json"))
+	b, err := os.ReadFile(filepath.Join(claimkit.Root(), "cmd/roomproto/exampleroom.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +114,7 @@ func keysFile(t testing.TB, servers ...string) []byte {
 	for _, s := range servers {
 		m[s] = M{"ed25519:1": base64.RawStdEncoding.EncodeToString(authgen.KeyFor(s, "1").Public())}
 	}
-	return marshal(t, m)
+	return claimkit.Marshal(t, m)
 }
 
 // keyRing is the signing.KeyRing of authgen's key "ed25519:1" of each server.
@@ -168,7 +129,7 @@ func keyRing(servers ...string) signing.KeyRing {
 // signed signs the event object fields as each server (the first as origin) with authgen's keys.
 func signed(t testing.TB, v roomversion.Version, fields M, servers ...string) []byte {
 	t.Helper()
-	return authgen.SignAll(v, marshal(t, fields), servers)
+	return authgen.SignAll(v, claimkit.Marshal(t, fields), servers)
 }
 
 func marshalInt(i int) []byte { b, _ := json.Marshal(i); return b }

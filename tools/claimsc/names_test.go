@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	voi "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
+
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // testFuncs maps every Test/Benchmark/Fuzz/Example function of the repository's _test.go files
@@ -22,11 +24,11 @@ func testFuncs(t testing.TB) map[string][]string {
 	t.Helper()
 	out := map[string][]string{}
 	re := regexp.MustCompile(`^func ((?:Test|Benchmark|Fuzz|Example)[A-Za-z0-9_]*)\(`)
-	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+	filepath.WalkDir(claimkit.Root(), func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		rel, _ := filepath.Rel(root, p)
+		rel, _ := filepath.Rel(claimkit.Root(), p)
 		if d.IsDir() && (rel == "tools/claimsc" || strings.HasPrefix(d.Name(), ".")) && rel != "." {
 			return filepath.SkipDir
 		}
@@ -52,7 +54,7 @@ func testFuncs(t testing.TB) map[string][]string {
 
 func readDoc(t testing.TB, name string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(root, name))
+	b, err := os.ReadFile(filepath.Join(claimkit.Root(), name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +146,7 @@ func TestReadmeImportsPointDown(t *testing.T) {
 		}
 		return a
 	}()...)...)
-	cmd.Dir = root
+	cmd.Dir = claimkit.Root()
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatal(err)
@@ -181,7 +183,7 @@ func TestReadmeImportsPointDown(t *testing.T) {
 // rejects". SECURITY.md: "all 780 C2SP and "Taming the many EdDSAs" vectors".
 func TestBulkTestdataReadme(t *testing.T) {
 	load := func(name string, v any) {
-		f, err := os.Open(filepath.Join(root, "testdata/bulk", name))
+		f, err := os.Open(filepath.Join(claimkit.Root(), "testdata/bulk", name))
 		if err != nil {
 			t.Fatal(err)
 		}

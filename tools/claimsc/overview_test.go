@@ -12,6 +12,7 @@ import (
 	"github.com/roomproto/roomproto/redaction"
 	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // go doc ./canonicaljson, "Strict and lenient rules", "Strings", "Errors and limits".
@@ -76,7 +77,7 @@ func TestOverviewCanonicaljson(t *testing.T) {
 // matching roomversion.ErrUnknownVersion rather than read as a room version without rules."
 func TestOverviewUnknownVersionRefused(t *testing.T) {
 	p := example(t)
-	v9 := ver(t, "9")
+	v9 := claimkit.Ver(t, "9")
 	renamed := v9
 	renamed.ID = "org.example.custom"
 	for name, v := range map[string]roomversion.Version{"zero": {}, "renamed": renamed} {
@@ -115,8 +116,8 @@ func TestOverviewUnknownVersionRefused(t *testing.T) {
 // so an Event keeps it: see Event.Raw".
 func TestOverviewPdu(t *testing.T) {
 	for _, id := range []string{"5", "9"} {
-		v := ver(t, id)
-		base := string(marshal(t, baseEvent(v, nil)))
+		v := claimkit.Ver(t, id)
+		base := string(claimkit.Marshal(t, baseEvent(v, nil)))
 		dup := strings.Replace(base, `"sender":"@a:a.example"`, `"sender":"@x:a.example","sender":"@a:a.example","Sender":"@c:a.example"`, 1)
 		ev, err := pdu.Parse(v, []byte(dup))
 		if id == "5" {
@@ -139,15 +140,15 @@ func TestOverviewPdu(t *testing.T) {
 func TestOverviewRedaction(t *testing.T) {
 	p := example(t)
 	for _, id := range []string{"5", "9"} {
-		v := ver(t, id)
-		pl := string(marshal(t, baseEvent(v, M{"type": "m.room.power_levels", "state_key": "", "content": M{"ban": "50", "kick": 50, "junk": 1}})))
+		v := claimkit.Ver(t, id)
+		pl := string(claimkit.Marshal(t, baseEvent(v, M{"type": "m.room.power_levels", "state_key": "", "content": M{"ban": "50", "kick": 50, "junk": 1}})))
 		out, err := redaction.Redact(v, []byte(pl))
 		if err != nil || !strings.Contains(string(out), `"ban":"50"`) || !strings.Contains(string(out), `"kick":50`) || strings.Contains(string(out), "junk") {
 			t.Errorf("v%s: %s, %v", id, out, err)
 		}
 	}
-	v5 := ver(t, "5")
-	exp := strings.Replace(string(marshal(t, baseEvent(v5, M{"type": "m.room.power_levels", "state_key": "", "content": M{"kick": 1}}))), `"kick":1`, `"kick":5e1`, 1)
+	v5 := claimkit.Ver(t, "5")
+	exp := strings.Replace(string(claimkit.Marshal(t, baseEvent(v5, M{"type": "m.room.power_levels", "state_key": "", "content": M{"kick": 1}}))), `"kick":1`, `"kick":5e1`, 1)
 	if out, err := redaction.Redact(v5, []byte(exp)); err != nil || !strings.Contains(string(out), `"kick":50`) {
 		t.Errorf("v5 5e1: %s, %v; want it copied in canonical form (50)", out, err)
 	}
@@ -162,7 +163,7 @@ func TestOverviewRedaction(t *testing.T) {
 // content is read with the canonicaljson package (exact keys, last duplicate wins)".
 func TestOverviewAuthrules(t *testing.T) {
 	p := example(t)
-	v := ver(t, "9")
+	v := claimkit.Ver(t, "9")
 	s, err := authrules.NewState(v, p.state())
 	if err != nil {
 		t.Fatal(err)
@@ -178,13 +179,13 @@ func TestOverviewAuthrules(t *testing.T) {
 		}
 	}
 	// last duplicate wins in content (v5): a join whose membership is "leave" then "join"
-	v5 := ver(t, "5")
+	v5 := claimkit.Ver(t, "5")
 	create := signed(t, v5, baseEvent(v5, M{"type": "m.room.create", "state_key": "", "content": M{"creator": "@a:a.example"}, "prev_events": []any{}, "auth_events": []any{}, "event_id": nil, "hashes": nil, "signatures": nil}), "a.example")
 	ce, err := signing.ParseEvent(v5, create)
 	if err != nil {
 		t.Fatal(err)
 	}
-	join := strings.Replace(string(marshal(t, baseEvent(v5, M{"type": "m.room.member", "state_key": "@a:a.example", "content": M{"membership": "join"},
+	join := strings.Replace(string(claimkit.Marshal(t, baseEvent(v5, M{"type": "m.room.member", "state_key": "@a:a.example", "content": M{"membership": "join"},
 		"prev_events": []any{ce.EventID}, "auth_events": []any{ce.EventID}, "depth": 2, "hashes": nil, "signatures": nil}))), `"membership":"join"`, `"membership":"leave","membership":"join"`, 1)
 	raw := []byte(join)
 	// sign the bytes with the duplicate kept: SignEvent returns the canonical (last-wins) form
@@ -217,7 +218,7 @@ func authOfEvents(p parsedExample, i int) []*pdu.Event {
 // means "try another resident" (the two 400s) or "stop" (403)"; "Every refusal is an *Error".
 func TestOverviewMembership(t *testing.T) {
 	p := example(t)
-	v := ver(t, "9")
+	v := claimkit.Ver(t, "9")
 	state, _ := authrules.NewState(v, p.state())
 	for name, c := range map[string]struct {
 		req  membership.JoinRequest

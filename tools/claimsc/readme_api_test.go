@@ -20,6 +20,7 @@ import (
 	"github.com/roomproto/roomproto/serveracl"
 	"github.com/roomproto/roomproto/signing"
 	"github.com/roomproto/roomproto/tools/internal/authgen"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // README "### canonicaljson": the snippet, as written, and its comments: CanonicalStrict is
@@ -117,7 +118,7 @@ func TestReadmeSnippetRoomversionPdu(t *testing.T) {
 // AppendSignedBytes gives "what signatures cover, from a parsed event".
 func TestReadmeSnippetRedaction(t *testing.T) {
 	p := example(t)
-	v := ver(t, "9")
+	v := claimkit.Ver(t, "9")
 	data := p.raw[10]
 	ev := p.evs[10]
 	buf := make([]byte, 0, 64)
@@ -145,7 +146,7 @@ func TestReadmeSnippetRedaction(t *testing.T) {
 // README "### signing": the snippet, as written.
 func TestReadmeSnippetSigning(t *testing.T) {
 	p := example(t)
-	v := ver(t, "9")
+	v := claimkit.Ver(t, "9")
 	seed := base64.RawStdEncoding.EncodeToString(authgen.KeyFor("example.org", "1").Private.Seed())
 	key, _ := signing.ParseSigningKey([]byte("ed25519 1 " + seed))
 	event := p.mutate(t, 10, func(m M) {
@@ -190,7 +191,7 @@ func TestReadmeSnippetSigning(t *testing.T) {
 	var m M
 	json.Unmarshal(signed, &m)
 	m["content"].(M)["body"] = "changed"
-	if got := verdict(marshal(t, m)); got != signing.VerdictRedact {
+	if got := verdict(claimkit.Marshal(t, m)); got != signing.VerdictRedact {
 		t.Errorf("content changed: %v, want redact", got)
 	}
 	delete(keyRing, "example.org")
@@ -200,10 +201,10 @@ func TestReadmeSnippetSigning(t *testing.T) {
 	keyRing = keyRing2(keyRing, "example.org")
 	m["content"].(M)["body"] = "Hello, room!"
 	m["signatures"].(M)["example.org"].(M)["ed25519:1"] = p.sig(7, "c.example")
-	if got := verdict(marshal(t, m)); got != signing.VerdictReject {
+	if got := verdict(claimkit.Marshal(t, m)); got != signing.VerdictReject {
 		t.Errorf("bad signature: %v, want reject", got)
 	}
-	manyEvents := append(append([][]byte{}, p.raw...), signed, marshal(t, m))
+	manyEvents := append(append([][]byte{}, p.raw...), signed, claimkit.Marshal(t, m))
 	errs := signing.VerifyEvents(v, manyEvents, keyRing, nil) // all cores; per event exactly VerifyEvent's verdict
 	for i, e := range manyEvents {
 		want := signing.VerifyEvent(v, e, keyRing)
@@ -226,7 +227,7 @@ func keyRing2(r signing.KeyRing, servers ...string) signing.KeyRing {
 // README "### authrules": the snippet, as written.
 func TestReadmeSnippetAuthrules(t *testing.T) {
 	p := example(t)
-	v := ver(t, "9")
+	v := claimkit.Ver(t, "9")
 	keyRing := keyRing("a.example", "b.example", "c.example", "d.example")
 	currentStateEvents := p.state()
 	byID := map[string]*pdu.Event{}
@@ -288,7 +289,7 @@ func TestReadmeSnippetAuthrules(t *testing.T) {
 // *membership.Error "ready to send".
 func TestReadmeSnippetMembership(t *testing.T) {
 	p := example(t)
-	v := ver(t, "9")
+	v := claimkit.Ver(t, "9")
 	state, err := authrules.NewState(v, p.state())
 	if err != nil {
 		t.Fatal(err)
@@ -341,7 +342,7 @@ func TestReadmeSnippetMembership(t *testing.T) {
 // has a joined user"; AddSignature "checks it too".
 func TestReadmeSnippetPolicyserver(t *testing.T) {
 	p := example(t)
-	v := ver(t, "9")
+	v := claimkit.Ver(t, "9")
 	psKey, _ := signing.NewSigningKey("policy_server", authgen.KeyFor("ps.example", "1").Private.Seed())
 	policy := p.resign(t, 15, func(m M) {
 		m["type"] = "m.room.policy"
@@ -410,7 +411,7 @@ func TestReadmeSnippetPolicyserver(t *testing.T) {
 // README "### serveracl": Allowed on the current state; Of, then acl.Allowed(origin).
 func TestReadmeSnippetServeracl(t *testing.T) {
 	p := example(t)
-	v := ver(t, "9")
+	v := claimkit.Ver(t, "9")
 	acl := p.resign(t, 15, func(m M) {
 		m["type"] = "m.room.server_acl"
 		m["content"] = M{"allow": []any{"*"}, "deny": []any{"evil.example"}, "allow_ip_literals": false}

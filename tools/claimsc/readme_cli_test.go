@@ -8,6 +8,7 @@ import (
 
 	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // README "Quick start": `go run ./cmd/roomproto replay` — "replay prints every event of a
@@ -27,9 +28,9 @@ func TestReadmeQuickStartReplay(t *testing.T) {
 	if !strings.HasPrefix(lines[len(lines)-1], "summary: room version 9, 16 events") {
 		t.Errorf("summary %q", lines[len(lines)-1])
 	}
-	v := ver(t, "9")
+	v := claimkit.Ver(t, "9")
 	// "signed": every event verifies with the room's keys.
-	ring, err := signing.ParseKeyRing(marshal(t, ex.Keys))
+	ring, err := signing.ParseKeyRing(claimkit.Marshal(t, ex.Keys))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/roomproto/roomproto/redaction"
 	"github.com/roomproto/roomproto/serveracl"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // SECURITY.md "Duplicate keys and canonical-form confusion": "Room versions 6+: a duplicate key
@@ -21,7 +22,7 @@ import (
 // surrogate escapes."
 func TestSecurityDuplicateKeysEveryPath(t *testing.T) {
 	p := example(t)
-	v := ver(t, "9")
+	v := claimkit.Ver(t, "9")
 	goodC, _ := canonicaljson.CanonicalStrict(p.raw[10])
 	good := string(goodC)
 	for name, c := range map[string]struct {
@@ -79,7 +80,7 @@ func TestSecurityDuplicateKeysEveryPath(t *testing.T) {
 // unsigned duplicate makes verification fail"; "Case variants are other keys: ignored by the
 // rules, removed by redaction, covered by the content hash."
 func TestSecurityLenientDuplicates(t *testing.T) {
-	v := ver(t, "5")
+	v := claimkit.Ver(t, "5")
 	ev := signed(t, v, baseEvent(v, M{"content": M{"body": "hi"}, "hashes": nil, "signatures": nil}), "a.example")
 	ring := keyRing("a.example")
 	if err := signing.VerifyEvent(v, ev, ring); err != nil {
@@ -125,7 +126,7 @@ func TestSecurityLenientDuplicates(t *testing.T) {
 // exactly and copy other numbers verbatim".
 func TestSecurityReencoded(t *testing.T) {
 	p := example(t)
-	v := ver(t, "9")
+	v := claimkit.Ver(t, "9")
 	ring := keyRing("b.example", "c.example")
 	c, _ := canonicaljson.CanonicalStrict(p.raw[7])
 	orig := []byte(strings.ReplaceAll(string(c), ",", ", "))
@@ -181,7 +182,7 @@ func TestSecurityReencoded(t *testing.T) {
 // it"; "VerifyJSON ... ignores entries that are not objects and other algorithms' key IDs".
 func TestSecurityForgedSignatures(t *testing.T) {
 	for _, id := range []string{"4", "5", "9"} {
-		v := ver(t, id)
+		v := claimkit.Ver(t, id)
 		ev := signed(t, v, baseEvent(v, M{"origin_server_ts": 5000, "hashes": nil, "signatures": nil}), "a.example")
 		for ts, wantExpired := range map[int64]bool{4999: id != "4", 5000: false, 0: false} {
 			ring := signing.KeyRing{"a.example": {"ed25519:1": {Key: keyFor("a.example").Public(), ValidUntilTS: ts}}}
@@ -225,8 +226,8 @@ func TestSecurityForgedSignatures(t *testing.T) {
 // SECURITY.md "Caller": "pdu.Parse refuses, from room version 6, an input with more than 6 ×
 // 65,536 bytes besides whitespace without canonicalising it": whitespace does not count.
 func TestSecurityWhitespaceNotCounted(t *testing.T) {
-	v := ver(t, "9")
-	ev := string(marshal(t, baseEvent(v, nil)))
+	v := claimkit.Ver(t, "9")
+	ev := string(claimkit.Marshal(t, baseEvent(v, nil)))
 	ws := strings.Replace(ev, `,"type"`, strings.Repeat(" \n\t\r", 200000)+`,"type"`, 1)
 	if len(ws) < 6*65536 {
 		t.Fatal("too short")
@@ -245,7 +246,7 @@ func TestSecurityWhitespaceNotCounted(t *testing.T) {
 // ErrChainInput); signing has KeyError for keys and VerificationError for everything else.
 // (Finding C4: the text said "the package's one error type".)
 func TestSecurityTypedErrors(t *testing.T) {
-	v := ver(t, "9")
+	v := claimkit.Ver(t, "9")
 	p := example(t)
 	_, errACL := serveracl.Parse([]byte(`[]`))
 	_, errState := authrules.NewState(v, []*pdu.Event{p.evs[10]})

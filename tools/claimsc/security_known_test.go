@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/roomproto/roomproto/pdu"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // SECURITY.md "Known issues", fixed on 2026-11-29: "events refused by roomproto alone: ...
@@ -15,23 +16,23 @@ import (
 // the stricter shape their schemas give signatures"; a v1-2 event ID with a line break is not
 // printed by `roomproto event-id`.
 func TestSecurityKnownIssuesFixed(t *testing.T) {
-	v1, v5, v9 := ver(t, "1"), ver(t, "5"), ver(t, "9")
-	if _, err := pdu.Parse(v1, marshal(t, baseEvent(v1, M{"prev_events": []any{[]any{"$a:a.example", "x"}}}))); err != nil {
+	v1, v5, v9 := claimkit.Ver(t, "1"), claimkit.Ver(t, "5"), claimkit.Ver(t, "9")
+	if _, err := pdu.Parse(v1, claimkit.Marshal(t, baseEvent(v1, M{"prev_events": []any{[]any{"$a:a.example", "x"}}}))); err != nil {
 		t.Errorf("v1 reference pair with a string: %v", err)
 	}
 	for _, f := range []string{"depth", "origin_server_ts"} {
-		in := strings.Replace(string(marshal(t, baseEvent(v5, nil))), `"`+f+`":1`, `"`+f+`":1e0`, 1)
+		in := strings.Replace(string(claimkit.Marshal(t, baseEvent(v5, nil))), `"`+f+`":1`, `"`+f+`":1e0`, 1)
 		_, err := pdu.Parse(v5, []byte(in))
 		wantFormat(t, "v5 "+f+" 1e0", err, f, pdu.ErrWrongType)
 	}
 	for _, id := range []string{"$a\x01b:a.example", "$a\nb:a.example", "$a\x7fb:a.example"} {
-		if _, err := pdu.Parse(v1, marshal(t, baseEvent(v1, M{"event_id": id}))); err != nil {
+		if _, err := pdu.Parse(v1, claimkit.Marshal(t, baseEvent(v1, M{"event_id": id}))); err != nil {
 			t.Errorf("v1 event_id %q: %v", id, err)
 		}
 	}
-	lf := marshal(t, baseEvent(v1, M{"event_id": "$a\nb:a.example"}))
+	lf := claimkit.Marshal(t, baseEvent(v1, M{"event_id": "$a\nb:a.example"}))
 	run(t, "", lf, "event-id", "--room-version", "1").usageError(t, "roomproto event-id: ", "line break")
-	_, err := pdu.Parse(v9, marshal(t, baseEvent(v9, M{"signatures": M{"relay.example": "junk"}})))
+	_, err := pdu.Parse(v9, claimkit.Marshal(t, baseEvent(v9, M{"signatures": M{"relay.example": "junk"}})))
 	if !errors.Is(err, pdu.ErrNotObject) {
 		t.Errorf("v9 event whose signatures hold a string entry: %v, want refused", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/roomproto/roomproto/redaction"
 	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // baseEvent is a message of version v with fields replaced (nil deletes).
@@ -62,9 +63,9 @@ func TestSecurityPduLimits(t *testing.T) {
 	for _, v := range roomversion.All() {
 		t.Run("v"+v.ID, func(t *testing.T) {
 			// MaxEventSize: "65,536 bytes of canonical JSON, hashes and signatures included"
-			small := marshal(t, baseEvent(v, nil))
+			small := claimkit.Marshal(t, baseEvent(v, nil))
 			pad := func(n int) []byte {
-				return marshal(t, baseEvent(v, M{"content": M{"body": strings.Repeat("x", n)}}))
+				return claimkit.Marshal(t, baseEvent(v, M{"content": M{"body": strings.Repeat("x", n)}}))
 			}
 			edge := pad(pdu.MaxEventSize - len(small) + 1)
 			if len(edge) != pdu.MaxEventSize {
@@ -98,10 +99,10 @@ func TestSecurityPduLimits(t *testing.T) {
 				if len(okID) != 255 || len(longID) != 256 {
 					t.Fatalf("%s: %d %d", f, len(okID), len(longID))
 				}
-				if _, err := pdu.Parse(v, marshal(t, baseEvent(v, M{f: okID}))); err != nil {
+				if _, err := pdu.Parse(v, claimkit.Marshal(t, baseEvent(v, M{f: okID}))); err != nil {
 					t.Errorf("%s of %d bytes: %v", f, len(okID), err)
 				}
-				_, err := pdu.Parse(v, marshal(t, baseEvent(v, M{f: longID})))
+				_, err := pdu.Parse(v, claimkit.Marshal(t, baseEvent(v, M{f: longID})))
 				wantFormat(t, f+" of 256+ bytes", err, f, pdu.ErrTooLarge)
 			}
 			// escaped: 255 bytes after unescaping, 6 times longer written
@@ -110,18 +111,18 @@ func TestSecurityPduLimits(t *testing.T) {
 				t.Errorf("type of 255 bytes written escaped: %v", err)
 			}
 			sk := strings.Repeat("k", 256)
-			_, err = pdu.Parse(v, marshal(t, baseEvent(v, M{"state_key": sk})))
+			_, err = pdu.Parse(v, claimkit.Marshal(t, baseEvent(v, M{"state_key": sk})))
 			wantFormat(t, "state_key of 256 bytes", err, "state_key", pdu.ErrTooLarge)
 			// prev_events 20 / 21, auth_events 10 / 11
-			if _, err := pdu.Parse(v, marshal(t, baseEvent(v, M{"prev_events": refsN(v, 20)}))); err != nil {
+			if _, err := pdu.Parse(v, claimkit.Marshal(t, baseEvent(v, M{"prev_events": refsN(v, 20)}))); err != nil {
 				t.Errorf("20 prev_events: %v", err)
 			}
-			_, err = pdu.Parse(v, marshal(t, baseEvent(v, M{"prev_events": refsN(v, 21)})))
+			_, err = pdu.Parse(v, claimkit.Marshal(t, baseEvent(v, M{"prev_events": refsN(v, 21)})))
 			wantFormat(t, "21 prev_events", err, "prev_events", pdu.ErrTooMany)
-			if _, err := pdu.Parse(v, marshal(t, baseEvent(v, M{"auth_events": refsN(v, 10)}))); err != nil {
+			if _, err := pdu.Parse(v, claimkit.Marshal(t, baseEvent(v, M{"auth_events": refsN(v, 10)}))); err != nil {
 				t.Errorf("10 auth_events: %v", err)
 			}
-			_, err = pdu.Parse(v, marshal(t, baseEvent(v, M{"auth_events": refsN(v, 11)})))
+			_, err = pdu.Parse(v, claimkit.Marshal(t, baseEvent(v, M{"auth_events": refsN(v, 11)})))
 			wantFormat(t, "11 auth_events", err, "auth_events", pdu.ErrTooMany)
 			// depth: "0 to 2^63-1 (v1-5), 0 to 2^53-1 (v6+)"; "ErrOutOfRange below 0;
 			// ErrWrongType beyond int64 (v1-5); ErrNotJSON wrapping canonicaljson.ErrIntegerRange (v6+)"
@@ -182,10 +183,10 @@ func TestSecurityDepthLimits(t *testing.T) {
 	if _, err := canonicaljson.Append(nil, []byte(nested(4097)), canonicaljson.Options{MaxDepth: 100000}); !errors.Is(err, canonicaljson.ErrTooDeep) {
 		t.Errorf("4097 levels with MaxDepth 100000: %v, want ErrTooDeep (capped at 4096)", err)
 	}
-	for _, v := range []roomversion.Version{ver(t, "5"), ver(t, "9")} {
+	for _, v := range []roomversion.Version{claimkit.Ver(t, "5"), claimkit.Ver(t, "9")} {
 		// content nested so that the event is 127 levels deep (the event object is 1)
-		okEv := strings.Replace(string(marshal(t, baseEvent(v, nil))), `{"body":"x"}`, `{"a":`+nested(125)+`}`, 1)
-		deep := strings.Replace(string(marshal(t, baseEvent(v, nil))), `{"body":"x"}`, `{"a":`+nested(126)+`}`, 1)
+		okEv := strings.Replace(string(claimkit.Marshal(t, baseEvent(v, nil))), `{"body":"x"}`, `{"a":`+nested(125)+`}`, 1)
+		deep := strings.Replace(string(claimkit.Marshal(t, baseEvent(v, nil))), `{"body":"x"}`, `{"a":`+nested(126)+`}`, 1)
 		if _, err := pdu.Parse(v, []byte(okEv)); err != nil {
 			t.Errorf("v%s event of 127 levels: %v", v.ID, err)
 		}
@@ -220,7 +221,7 @@ func TestSecurityDepthLimits(t *testing.T) {
 // fatal *authrules.Rejection with ErrMalformed".
 func TestSecurityAuthLimits(t *testing.T) {
 	p := example(t)
-	v := ver(t, "9")
+	v := claimkit.Ver(t, "9")
 	ev := p.evs[10]
 	supplied := func(n int) []*pdu.Event {
 		var out []*pdu.Event
@@ -264,8 +265,8 @@ func TestSecurityAuthLimits(t *testing.T) {
 // signing.ErrMalformed wrapping it"; "entries of signatures: none of its own" (17 servers of 17
 // keys each are read).
 func TestSecurityEventIDAndSignatures(t *testing.T) {
-	v := ver(t, "1")
-	mk := func(id string) []byte { return marshal(t, baseEvent(v, M{"event_id": id})) }
+	v := claimkit.Ver(t, "1")
+	mk := func(id string) []byte { return claimkit.Marshal(t, baseEvent(v, M{"event_id": id})) }
 	ok := "$" + strings.Repeat("o", 255-len("$:a.example")) + ":a.example"
 	long := "$" + strings.Repeat("o", 256-len("$:a.example")) + ":a.example"
 	if _, err := pdu.Parse(v, mk(ok)); err != nil {
@@ -298,7 +299,7 @@ func TestSecurityEventIDAndSignatures(t *testing.T) {
 		sigs[string(rune('a'+s))+".example"] = keys
 	}
 	for _, id := range []string{"5", "9"} {
-		if _, err := pdu.Parse(ver(t, id), marshal(t, baseEvent(ver(t, id), M{"signatures": sigs}))); err != nil {
+		if _, err := pdu.Parse(claimkit.Ver(t, id), claimkit.Marshal(t, baseEvent(claimkit.Ver(t, id), M{"signatures": sigs}))); err != nil {
 			t.Errorf("v%s: 17 servers of 17 keys: %v", id, err)
 		}
 	}
@@ -316,7 +317,7 @@ func TestSecurityMembershipLimits(t *testing.T) {
 		for i := 0; i < n; i++ {
 			rooms["!r"+itoa(i)+":a.example"] = M{}
 		}
-		return []byte(`{"room_version":"9","state":` + string(p.stateJSON(t)) + `,"user_id":"@j:r.example","resident_server":"b.example","rooms":` + string(marshal(t, rooms)) + `}`)
+		return []byte(`{"room_version":"9","state":` + string(p.stateJSON(t)) + `,"user_id":"@j:r.example","resident_server":"b.example","rooms":` + string(claimkit.Marshal(t, rooms)) + `}`)
 	}
 	if _, err := membership.ParseJoinRequest(mk(10000)); err != nil {
 		t.Errorf("10,000 rooms: %v", err)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 type countingLookup struct {
@@ -28,7 +29,7 @@ func (c *countingLookup) PublicKey(server, keyID string) (signing.PublicKey, boo
 // signatures". The bulk functions likewise.
 func TestSecurityKeyLookupsPerEvent(t *testing.T) {
 	p := example(t)
-	v := ver(t, "9")
+	v := claimkit.Ver(t, "9")
 	// bob's restricted join: required c.example (sender) and b.example (authoriser); add two more
 	// key IDs of c.example, one of another algorithm, and a non-required server.
 	ev := p.mutate(t, 7, func(m M) {

@@ -9,6 +9,7 @@ import (
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/serveracl"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // SECURITY.md "Rejected auth events": "Rule 2.3 rejects an event whose auth events were
@@ -19,7 +20,7 @@ import (
 // pdu.Event itself is trusted."
 func TestSecurityRejectedAuthEvents(t *testing.T) {
 	p := example(t)
-	v := ver(t, "9")
+	v := claimkit.Ver(t, "9")
 	ev := p.evs[10] // bob's message
 	auth := authOfEvents(p, 10)
 	if err := authrules.Check(v, ev, auth, nil); err != nil {
@@ -68,7 +69,7 @@ func TestSecurityRejectedAuthEvents(t *testing.T) {
 // only when no other signature check failed for good, so a key could still make the event pass)".
 func TestSecurityUnknownKeyOnlyWhenNothingFailedForGood(t *testing.T) {
 	p := example(t)
-	v := ver(t, "9")
+	v := claimkit.Ver(t, "9")
 	join := p.mutate(t, 7, func(m M) { m["signatures"].(M)["c.example"].(M)["ed25519:1"] = p.sig(10, "c.example") })
 	// b.example's key unknown, c.example's signature bad
 	err := signing.VerifyEvent(v, join, keyRing("c.example"))

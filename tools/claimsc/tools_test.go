@@ -1,22 +1,53 @@
 package claimsc
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
-func exists(p string) bool { _, err := os.Stat(filepath.Join(root, p)); return err == nil }
+func exists(p string) bool { _, err := os.Stat(filepath.Join(claimkit.Root(), p)); return err == nil }
 
 func grepDir(t testing.TB, dir string, re *regexp.Regexp) bool {
 	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(root, dir, "*.go"))
+	files, _ := filepath.Glob(filepath.Join(claimkit.Root(), dir, "*.go"))
 	for _, f := range files {
 		b, _ := os.ReadFile(f)
 		if re.Match(b) {
 			return true
+		}
+	}
+	return false
+}
+
+// sharedFlags matches a command's use of the Flags of a tools/internal package (mutrun.Flags:
+// the flags formatref and pduref share, defined with Define on flag.CommandLine).
+var sharedFlags = regexp.MustCompile(`\b(\w+)\.Flags\b`)
+
+// grepTool reports whether re matches the Go files of the command in dir or, when they define
+// their flags with a tools/internal package's Flags, the non-test Go files of that package.
+func grepTool(t testing.TB, dir string, re *regexp.Regexp) bool {
+	t.Helper()
+	if grepDir(t, dir, re) {
+		return true
+	}
+	files, _ := filepath.Glob(filepath.Join(claimkit.Root(), dir, "*.go"))
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		if !strings.HasSuffix(f, "_test.go") && bytes.Contains(b, []byte("flag.CommandLine")) {
+			for _, m := range sharedFlags.FindAllSubmatch(b, -1) {
+				pkg, _ := filepath.Glob(filepath.Join(claimkit.Root(), "tools", "internal", string(m[1]), "*.go"))
+				for _, g := range pkg {
+					if c, _ := os.ReadFile(g); !strings.HasSuffix(g, "_test.go") && re.Match(c) {
+						return true
+					}
+				}
+			}
 		}
 	}
 	return false
@@ -36,7 +67,7 @@ func TestReadmeTools(t *testing.T) {
 	}
 	// "its README lists the classes"
 	for _, d := range []string{"gmsldiff", "mautrixdiff", "acldiff", "synapsediff"} {
-		b, err := os.ReadFile(filepath.Join(root, "tools", d, "README.md"))
+		b, err := os.ReadFile(filepath.Join(claimkit.Root(), "tools", d, "README.md"))
 		if err != nil || !strings.Contains(strings.ToLower(string(b)), "class") {
 			t.Errorf("tools/%s/README.md lists no classes (%v)", d, err)
 		}
@@ -51,7 +82,7 @@ func TestReadmeTools(t *testing.T) {
 			t.Errorf("tools/%s has no main.go (go run ./tools/%s)", n, n)
 			continue
 		}
-		if !grepDir(t, "tools/"+n, nFlag) || !grepDir(t, "tools/"+n, decFlag) {
+		if !grepTool(t, "tools/"+n, nFlag) || !grepTool(t, "tools/"+n, decFlag) {
 			t.Errorf("tools/%s does not define -n and -decisions", n)
 		}
 	}
@@ -62,7 +93,7 @@ func TestReadmeTools(t *testing.T) {
 			t.Errorf("tools/%s missing", py)
 		}
 	}
-	b, _ := os.ReadFile(filepath.Join(root, "tools/memberref/memberref.py"))
+	b, _ := os.ReadFile(filepath.Join(claimkit.Root(), "tools/memberref/memberref.py"))
 	stdlib := map[string]bool{"json": true, "os": true, "re": true, "sys": true, "decimal": true, "itertools": true, "collections": true,
 		"functools": true, "typing": true, "dataclasses": true, "math": true, "hashlib": true, "base64": true, "unicodedata": true, "argparse": true}
 	for _, m := range regexp.MustCompile(`(?m)^(?:import|from) ([a-zA-Z_]+)`).FindAllStringSubmatch(string(b), -1) {
@@ -70,7 +101,7 @@ func TestReadmeTools(t *testing.T) {
 			t.Errorf("memberref.py imports %s (README: standard library only)", m[1])
 		}
 	}
-	vb, _ := os.ReadFile(filepath.Join(root, "tools/verifyref/verifyref.py"))
+	vb, _ := os.ReadFile(filepath.Join(claimkit.Root(), "tools/verifyref/verifyref.py"))
 	if !strings.Contains(string(vb), "cryptography") {
 		t.Errorf("verifyref.py does not use the cryptography package")
 	}

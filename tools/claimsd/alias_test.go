@@ -10,6 +10,7 @@ import (
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/redaction"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // withSpare returns a copy of b in a buffer with n bytes of spare capacity, all zero.
@@ -29,7 +30,7 @@ func spareUntouched(buf []byte) bool {
 // value is a slice of data whose capacity ends with it"; EachElement's: "An element is a slice
 // of data whose capacity ends with it".
 func TestSlicesHandedOutAreCapped(t *testing.T) {
-	for _, id := range versionIDs {
+	for _, id := range claimkit.VersionIDs() {
 		r := buildRoom(t, id, "")
 		// an event with unsigned, in canonical form, in a buffer with spare capacity
 		base := r.msg.Raw()
@@ -167,7 +168,7 @@ func TestAppendInPlace(t *testing.T) {
 }
 
 func TestAppendSignedBytesInPlace(t *testing.T) {
-	for _, id := range versionIDs {
+	for _, id := range claimkit.VersionIDs() {
 		r := buildRoom(t, id, "")
 		raw := r.pl.Raw()
 		want, err := redaction.AppendSignedBytes(nil, r.v, raw)

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/roomproto/roomproto/membership"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // joinInput is a join-decision input for bob's... carol's join to the v9 room of buildRoom.
@@ -49,9 +50,9 @@ func TestJoinDecisionEmptyOrigin(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			in := joinInput(t, c.extra)
-			res := run(t, "", in, "join-decision")
-			if res.code != c.code || res.stdout != c.stdout {
-				t.Errorf("exit %d stdout %q stderr %q; want %d %q", res.code, res.stdout, res.stderr, c.code, c.stdout)
+			res := cli.Run(t, "", in, "join-decision")
+			if res.Code != c.code || res.Stdout != c.stdout {
+				t.Errorf("exit %d stdout %q stderr %q; want %d %q", res.Code, res.Stdout, res.Stderr, c.code, c.stdout)
 			}
 			_, err := membership.ParseJoinRequest(in)
 			if c.code == 0 {
@@ -60,8 +61,8 @@ func TestJoinDecisionEmptyOrigin(t *testing.T) {
 				}
 				return
 			}
-			if res.stderr != "roomproto join-decision: membership: 400 M_BAD_JSON: origin is empty\n" {
-				t.Errorf("stderr %q", res.stderr)
+			if res.Stderr != "roomproto join-decision: membership: 400 M_BAD_JSON: origin is empty\n" {
+				t.Errorf("stderr %q", res.Stderr)
 			}
 			var me *membership.Error
 			if !errors.As(err, &me) || me.Status != 400 || me.ErrCode != "M_BAD_JSON" {
@@ -73,15 +74,15 @@ func TestJoinDecisionEmptyOrigin(t *testing.T) {
 
 // commandNames are the commands `roomproto help` lists.
 func commandNames(t *testing.T) []string {
-	res := run(t, "", nil, "help")
+	res := cli.Run(t, "", nil, "help")
 	var names []string
-	for _, l := range strings.Split(res.stdout, "\n") {
+	for _, l := range strings.Split(res.Stdout, "\n") {
 		if f := strings.Fields(l); strings.HasPrefix(l, "  ") && len(f) > 1 {
 			names = append(names, f[0])
 		}
 	}
 	if len(names) != 14 {
-		t.Fatalf("help lists %d commands: %q", len(names), res.stdout)
+		t.Fatalf("help lists %d commands: %q", len(names), res.Stdout)
 	}
 	return names
 }
@@ -92,8 +93,8 @@ func commandNames(t *testing.T) []string {
 // command's usage line and flags on standard output and exits 0".
 func TestCommandHelp(t *testing.T) {
 	helpLine := map[string]string{}
-	res := run(t, "", nil, "help")
-	for _, l := range strings.Split(res.stdout, "\n") {
+	res := cli.Run(t, "", nil, "help")
+	for _, l := range strings.Split(res.Stdout, "\n") {
 		if f := strings.Fields(l); strings.HasPrefix(l, "  ") && len(f) > 1 {
 			helpLine[f[0]] = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(l), f[0]))
 		}
@@ -102,19 +103,19 @@ func TestCommandHelp(t *testing.T) {
 	for _, name := range commandNames(t) {
 		for _, form := range [][]string{{name, "-h"}, {name, "--help"}, {name, "-help"}, {name, "x.json", "-h"}} {
 			t.Run(strings.Join(form, " "), func(t *testing.T) {
-				res := run(t, t.TempDir(), nil, form...)
-				if res.code != 0 || res.stderr != "" {
-					t.Fatalf("exit %d stderr %q", res.code, res.stderr)
+				res := cli.Run(t, t.TempDir(), nil, form...)
+				if res.Code != 0 || res.Stderr != "" {
+					t.Fatalf("exit %d stderr %q", res.Code, res.Stderr)
 				}
-				lines := strings.Split(res.stdout, "\n")
+				lines := strings.Split(res.Stdout, "\n")
 				want := "usage: roomproto " + name + ": " + helpLine[name]
 				if lines[0] != want {
 					t.Errorf("first line %q, want %q", lines[0], want)
 				}
 				// every flag the help line names is listed under "flags:"
 				for _, m := range flagRe.FindAllStringSubmatch(helpLine[name], -1) {
-					if !strings.Contains(res.stdout, "flags:\n") || !strings.Contains(res.stdout, "  -"+m[1]+" ") && !strings.Contains(res.stdout, "  -"+m[1]+"\n") {
-						t.Errorf("flag --%s not listed:\n%s", m[1], res.stdout)
+					if !strings.Contains(res.Stdout, "flags:\n") || !strings.Contains(res.Stdout, "  -"+m[1]+" ") && !strings.Contains(res.Stdout, "  -"+m[1]+"\n") {
+						t.Errorf("flag --%s not listed:\n%s", m[1], res.Stdout)
 					}
 				}
 			})
@@ -122,9 +123,9 @@ func TestCommandHelp(t *testing.T) {
 	}
 	t.Run("-h after --", func(t *testing.T) {
 		// after "--" -h is a FILE: no help, a missing file (exit 1)
-		res := run(t, t.TempDir(), nil, "canonical", "--", "-h")
-		if res.code != 1 || res.stdout != "" {
-			t.Errorf("exit %d stdout %q", res.code, res.stdout)
+		res := cli.Run(t, t.TempDir(), nil, "canonical", "--", "-h")
+		if res.Code != 1 || res.Stdout != "" {
+			t.Errorf("exit %d stdout %q", res.Code, res.Stdout)
 		}
 	})
 }
@@ -133,11 +134,11 @@ func TestCommandHelp(t *testing.T) {
 // [--keys FILE] [FILE]"; decisions CLI 3b: "The README's usage lines and roomproto help list
 // them."
 func TestUsageLinesListNewFlags(t *testing.T) {
-	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	readme, err := os.ReadFile(filepath.Join(claimkit.Root(), "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	help := run(t, "", nil, "help").stdout
+	help := cli.Run(t, "", nil, "help").Stdout
 	for _, c := range []struct{ readme, help string }{
 		{"roomproto verify-room --keys FILE [--quiet] [--timing] [FILE]\n", "verify and authorise a whole room dump --keys FILE [--quiet] [--timing] [FILE]\n"},
 		{"roomproto replay [--keys FILE] [FILE]\n", "through the auth rules [--keys FILE] [FILE]\n"},
@@ -153,7 +154,7 @@ func TestUsageLinesListNewFlags(t *testing.T) {
 
 // exampleRoom reads cmd/roomproto/exampleroom.json.
 func exampleRoom(t *testing.T) M {
-	b, err := os.ReadFile(filepath.Join(root, "cmd/roomproto/exampleroom.json"))
+	b, err := os.ReadFile(filepath.Join(claimkit.Root(), "cmd/roomproto/exampleroom.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +204,7 @@ func TestReplayKeys(t *testing.T) {
 		}
 		return ""
 	}
-	builtin := run(t, dir, nil, "replay")
+	builtin := cli.Run(t, dir, nil, "replay")
 	for _, c := range []struct {
 		name string
 		args []string
@@ -217,17 +218,17 @@ func TestReplayKeys(t *testing.T) {
 		{"dump with bad keys, good --keys", []string{"replay", "withbad.json", "--keys", "keys.json"}, "accepted rule 4.3.5.3"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			res := run(t, dir, nil, c.args...)
-			if res.code != 0 {
-				t.Fatalf("exit %d %q", res.code, res.stderr)
+			res := cli.Run(t, dir, nil, c.args...)
+			if res.Code != 0 {
+				t.Fatalf("exit %d %q", res.Code, res.Stderr)
 			}
-			if l := line(res.stdout); !strings.HasSuffix(strings.TrimSpace(l), c.want) {
+			if l := line(res.Stdout); !strings.HasSuffix(strings.TrimSpace(l), c.want) {
 				t.Errorf("line %q, want it to end with %q", l, c.want)
 			}
 		})
 	}
-	if !strings.Contains(builtin.stdout, "summary: room version 9, 16 events, 12 accepted, 4 rejected") || builtin.stderr != "" {
-		t.Errorf("built-in: %q %q", builtin.stdout, builtin.stderr)
+	if !strings.Contains(builtin.Stdout, "summary: room version 9, 16 events, 12 accepted, 4 rejected") || builtin.Stderr != "" {
+		t.Errorf("built-in: %q %q", builtin.Stdout, builtin.Stderr)
 	}
 }
 
@@ -249,14 +250,14 @@ func TestKeysObjectForm(t *testing.T) {
 	writeJSON(t, dir, "plain.json", keys)
 	writeJSON(t, dir, "room.json", M{"room_version": ex["room_version"], "events": ex["events"]})
 	norm := regexp.MustCompile(`"(events_per_second|milliseconds)":\d+`)
-	a := run(t, dir, nil, "verify-room", "--keys", "plain.json", "room.json")
-	b := run(t, dir, nil, "verify-room", "--keys", "obj.json", "room.json")
-	if a.code != 0 || b.code != 0 || norm.ReplaceAllString(a.stdout, "") != norm.ReplaceAllString(b.stdout, "") {
-		t.Errorf("plain %d %q\nobject %d %q %q", a.code, a.stdout, b.code, b.stdout, b.stderr)
+	a := cli.Run(t, dir, nil, "verify-room", "--keys", "plain.json", "room.json")
+	b := cli.Run(t, dir, nil, "verify-room", "--keys", "obj.json", "room.json")
+	if a.Code != 0 || b.Code != 0 || norm.ReplaceAllString(a.Stdout, "") != norm.ReplaceAllString(b.Stdout, "") {
+		t.Errorf("plain %d %q\nobject %d %q %q", a.Code, a.Stdout, b.Code, b.Stdout, b.Stderr)
 	}
-	r := run(t, dir, nil, "replay", "--keys", "obj.json", "room.json")
-	if r.code != 0 || strings.Contains(r.stdout, "warning, rule 4.2.1") || strings.Contains(r.stdout, "rejected rule 4.2.1") {
-		t.Errorf("replay with object keys: %d %q %q", r.code, r.stdout, r.stderr)
+	r := cli.Run(t, dir, nil, "replay", "--keys", "obj.json", "room.json")
+	if r.Code != 0 || strings.Contains(r.Stdout, "warning, rule 4.2.1") || strings.Contains(r.Stdout, "rejected rule 4.2.1") {
+		t.Errorf("replay with object keys: %d %q %q", r.Code, r.Stdout, r.Stderr)
 	}
 }
 
@@ -267,12 +268,12 @@ func TestVerifyRoomQuiet(t *testing.T) {
 	dir := t.TempDir()
 	writeJSON(t, dir, "keys.json", ex["keys"])
 	norm := regexp.MustCompile(`"(events_per_second|milliseconds)":\d+`)
-	a := run(t, "", nil, "verify-room", "--keys", filepath.Join(dir, "keys.json"), "cmd/roomproto/exampleroom.json")
-	b := run(t, "", nil, "verify-room", "--quiet", "--keys", filepath.Join(dir, "keys.json"), "cmd/roomproto/exampleroom.json")
-	c := run(t, "", nil, "verify-room", "--keys", filepath.Join(dir, "keys.json"), "cmd/roomproto/exampleroom.json", "--quiet")
-	if a.code != 0 || b.code != 0 || c.code != 0 || b.stderr != "" || c.stderr != "" ||
-		norm.ReplaceAllString(a.stdout, "") != norm.ReplaceAllString(b.stdout, "") || b.stdout == "" ||
-		norm.ReplaceAllString(c.stdout, "") != norm.ReplaceAllString(b.stdout, "") {
-		t.Errorf("without %d %q %q\nwith %d %q %q", a.code, a.stdout, a.stderr, b.code, b.stdout, b.stderr)
+	a := cli.Run(t, "", nil, "verify-room", "--keys", filepath.Join(dir, "keys.json"), "cmd/roomproto/exampleroom.json")
+	b := cli.Run(t, "", nil, "verify-room", "--quiet", "--keys", filepath.Join(dir, "keys.json"), "cmd/roomproto/exampleroom.json")
+	c := cli.Run(t, "", nil, "verify-room", "--keys", filepath.Join(dir, "keys.json"), "cmd/roomproto/exampleroom.json", "--quiet")
+	if a.Code != 0 || b.Code != 0 || c.Code != 0 || b.Stderr != "" || c.Stderr != "" ||
+		norm.ReplaceAllString(a.Stdout, "") != norm.ReplaceAllString(b.Stdout, "") || b.Stdout == "" ||
+		norm.ReplaceAllString(c.Stdout, "") != norm.ReplaceAllString(b.Stdout, "") {
+		t.Errorf("without %d %q %q\nwith %d %q %q", a.Code, a.Stdout, a.Stderr, b.Code, b.Stdout, b.Stderr)
 	}
 }

@@ -2,15 +2,13 @@ package claimsd
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 
 	"github.com/roomproto/roomproto/internal/authfixture"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/roomversion"
-	"github.com/roomproto/roomproto/tools/internal/clitest"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // knownFinding skips a case that fails today: finding id of tools/claimsd/README.md.
@@ -18,49 +16,10 @@ import (
 // next ones.
 //
 //lint:ignore U1000 kept for later findings (README "Findings")
-func knownFinding(t *testing.T, id string) {
-	t.Helper()
-	if os.Getenv("CLAIMSD_KNOWN") == "" {
-		t.Skipf("known finding %s (see tools/claimsd/README.md); CLAIMSD_KNOWN=1 runs it", id)
-	}
-}
+func knownFinding(t *testing.T, id string) { t.Helper(); claimkit.KnownFinding(t, "claimsd", id) }
 
 // M is a JSON object literal.
-type M = map[string]any
-
-var root = func() string {
-	d, err := filepath.Abs("../..")
-	if err != nil {
-		panic(err)
-	}
-	return d
-}()
-
-var versionIDs = []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"}
-
-func ver(t testing.TB, id string) roomversion.Version {
-	t.Helper()
-	v, err := roomversion.Lookup(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
-var (
-	tmplOnce sync.Once
-	tmpl     map[string]json.RawMessage
-	tmplErr  error
-)
-
-func templates(t testing.TB) map[string]json.RawMessage {
-	t.Helper()
-	tmplOnce.Do(func() { tmpl, tmplErr = authfixture.LoadTemplates(filepath.Join(root, "testdata", "authrules")) })
-	if tmplErr != nil {
-		t.Fatal(tmplErr)
-	}
-	return tmpl
-}
+type M = claimkit.M
 
 // room is a small room of one version: create, alice's join, power levels, public join rules,
 // bob's join (state) and a message of bob's (not state), each with its auth events.
@@ -107,12 +66,12 @@ func buildRoom(t testing.TB, id, roomID string) *room {
 	if roomID == "" {
 		roomID = "!room:a.example"
 	}
-	v := ver(t, id)
+	v := claimkit.Ver(t, id)
 	bid := roomID
 	if v.Format.RoomIDFromCreateEvent {
 		bid = "" // set from the create
 	}
-	b := authfixture.NewBuilder(v, templates(t), bid)
+	b := authfixture.NewBuilder(v, claimkit.Templates(t), bid)
 	build := func(raw string, auth ...*pdu.Event) *pdu.Event {
 		t.Helper()
 		ids := []any{}
@@ -160,21 +119,5 @@ func handMade(ev *pdu.Event) *pdu.Event {
 	return &c
 }
 
-// cliBinary is the roomproto binary, built once per run.
-var cliBinary = &clitest.Binary{Root: root, Path: filepath.Join(os.TempDir(), "claimsd-roomproto")}
-
-// result is one run of the binary.
-type result struct {
-	code           int
-	stdout, stderr string
-}
-
-// run execs the binary in dir (root when "") with args and stdin.
-func run(t testing.TB, dir string, stdin []byte, args ...string) result {
-	t.Helper()
-	if dir == "" {
-		dir = root
-	}
-	r := cliBinary.Run(t, dir, stdin, args...)
-	return result{r.Code, r.Stdout, r.Stderr}
-}
+// cli is the roomproto command, built once per run (claimsd-roomproto in the temporary directory).
+var cli = claimkit.NewCLI("claimsd")

@@ -8,11 +8,12 @@ import (
 	"testing"
 
 	"github.com/roomproto/roomproto/internal/authfixture"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 func readRoot(t *testing.T, name string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(root, name))
+	b, err := os.ReadFile(filepath.Join(claimkit.Root(), name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,7 +24,7 @@ func readRoot(t *testing.T, name string) string {
 // numbered rule of every room version's text, each with an allowed and a rejected case, save
 // the power levels rule's own number from v10, where only its sub-rules decide)".
 func TestAuthFixtureTable(t *testing.T) {
-	cases, err := authfixture.Load(filepath.Join(root, "testdata", "authrules"))
+	cases, err := authfixture.Load(filepath.Join(claimkit.Root(), "testdata", "authrules"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +39,7 @@ func TestAuthFixtureTable(t *testing.T) {
 	for _, c := range cases {
 		versions[c.RoomVersion] = true
 	}
-	for _, id := range versionIDs {
+	for _, id := range claimkit.VersionIDs() {
 		if id == "2" {
 			continue // v2's text is v1's auth rules (rooms/v2.md): "every room version's text" holds through v1
 		}
@@ -54,7 +55,7 @@ func TestAuthFixtureTable(t *testing.T) {
 func TestFixturesAgreeNamed(t *testing.T) {
 	for _, tool := range []string{"authref", "redactref", "canonref", "signref", "keysref", "pduref", "memberref", "transitionref", "condref", "aclref", "policyref", "cliref", "handshakeref"} {
 		t.Run(tool, func(t *testing.T) {
-			b, err := os.ReadFile(filepath.Join(root, "tools", tool, "fixtures_test.go"))
+			b, err := os.ReadFile(filepath.Join(claimkit.Root(), "tools", tool, "fixtures_test.go"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -66,14 +67,14 @@ func TestFixturesAgreeNamed(t *testing.T) {
 	// every fixture table: each JSON file under testdata/ is read by some tools/*ref test
 	// (testdata/authrules as a whole through internal/authfixture by tools/authref).
 	refs := ""
-	matches, _ := filepath.Glob(filepath.Join(root, "tools", "*ref", "*.go"))
+	matches, _ := filepath.Glob(filepath.Join(claimkit.Root(), "tools", "*ref", "*.go"))
 	for _, m := range matches {
 		b, _ := os.ReadFile(m)
 		refs += string(b)
 	}
-	files, _ := filepath.Glob(filepath.Join(root, "testdata", "*", "*.json*"))
+	files, _ := filepath.Glob(filepath.Join(claimkit.Root(), "testdata", "*", "*.json*"))
 	for _, f := range files {
-		rel, _ := filepath.Rel(filepath.Join(root, "testdata"), f)
+		rel, _ := filepath.Rel(filepath.Join(claimkit.Root(), "testdata"), f)
 		if strings.HasPrefix(rel, "authrules/") || strings.HasPrefix(rel, "bulk/") || strings.HasPrefix(rel, "roomversion/") {
 			// authrules: through internal/authfixture; bulk: external vectors and libsodium's
 			// verdicts; roomversion: the spec's feature matrix itself (README, finding D8).
@@ -104,11 +105,11 @@ func TestCIRuns(t *testing.T) {
 		}
 	}
 	for _, mod := range []string{"gmsldiff", "mautrixdiff", "acldiff"} {
-		if _, err := os.Stat(filepath.Join(root, "tools", mod, "go.mod")); err != nil {
+		if _, err := os.Stat(filepath.Join(claimkit.Root(), "tools", mod, "go.mod")); err != nil {
 			t.Errorf("tools/%s is not a nested module: %v", mod, err)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(root, "tools", "synapsediff", "go.mod")); err == nil {
+	if _, err := os.Stat(filepath.Join(claimkit.Root(), "tools", "synapsediff", "go.mod")); err == nil {
 		t.Errorf("tools/synapsediff is a nested module (README: not among them)")
 	}
 }
@@ -123,19 +124,19 @@ func TestNamedToolsAndPackagesExist(t *testing.T) {
 		"tools/mutcheck/main.go", "tools/misuse", "tools/claimsc", "internal/alias/alias.go", "internal/authfixture/authfixture.go",
 		"internal/jsonscan", "internal/roomgen", "internal/cpubench", "internal/limits_test",
 	} {
-		if _, err := os.Stat(filepath.Join(root, p)); err != nil {
+		if _, err := os.Stat(filepath.Join(claimkit.Root(), p)); err != nil {
 			t.Errorf("%s: %v", p, err)
 		}
 	}
 	for _, pkg := range []string{"authrules", "canonicaljson", "membership", "pdu", "policyserver", "redaction", "roomversion", "signing"} {
-		if _, err := os.Stat(filepath.Join(root, pkg, "mutation_test.go")); err != nil {
+		if _, err := os.Stat(filepath.Join(claimkit.Root(), pkg, "mutation_test.go")); err != nil {
 			t.Errorf("%s has no mutation_test.go", pkg)
 		}
 	}
 	// "authfixture for the authorization fixtures that the authrules tests and tools/authref both run"
 	for _, dir := range []string{"authrules", "tools/authref"} {
 		found := false
-		files, _ := filepath.Glob(filepath.Join(root, dir, "*_test.go"))
+		files, _ := filepath.Glob(filepath.Join(claimkit.Root(), dir, "*_test.go"))
 		for _, f := range files {
 			b, _ := os.ReadFile(f)
 			if strings.Contains(string(b), "internal/authfixture\"") {
@@ -162,7 +163,7 @@ func TestEscapeOffsetCasesPinned(t *testing.T) {
 		t.Errorf("no \"escape offset\" case in testdata/canonicaljson/cases.json")
 	}
 	found := false
-	files, _ := filepath.Glob(filepath.Join(root, "canonicaljson", "*_test.go"))
+	files, _ := filepath.Glob(filepath.Join(claimkit.Root(), "canonicaljson", "*_test.go"))
 	for _, f := range files {
 		b, _ := os.ReadFile(f)
 		if strings.Contains(string(b), "func TestCases(") {

@@ -7,6 +7,7 @@ import (
 	"github.com/roomproto/roomproto/authrules"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/policyserver"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // docs/decisions.md authrules "Events of another room against a State": "State.Check and
@@ -14,7 +15,7 @@ import (
 // (State.Room) with a fatal rejection matching ErrMalformed; in v12, when the state holds its
 // create event, rule 2 ... rejects it first, as before." State.Check's doc says the same.
 func TestStateRefusesOtherRoom(t *testing.T) {
-	for _, id := range versionIDs {
+	for _, id := range claimkit.VersionIDs() {
 		r, o := buildRoom(t, id, ""), buildRoom(t, id, "!other:a.example")
 		s, err := authrules.NewState(r.v, r.state())
 		if err != nil {
@@ -67,7 +68,7 @@ func TestStateOtherRoomEdges(t *testing.T) {
 			t.Errorf("a valid v12 create of another room: %v, want allowed by rule 1", err)
 		}
 	})
-	for _, id := range versionIDs {
+	for _, id := range claimkit.VersionIDs() {
 		r, o := buildRoom(t, id, ""), buildRoom(t, id, "!other:a.example")
 		s, _ := authrules.NewState(r.v, r.state())
 		t.Run("v"+id+" hand-made event of another room", func(t *testing.T) {
@@ -143,7 +144,7 @@ func TestStateRoom(t *testing.T) {
 	if got := nilState.Room(); got != "" {
 		t.Errorf("nil State: %q", got)
 	}
-	for _, id := range versionIDs {
+	for _, id := range claimkit.VersionIDs() {
 		r := buildRoom(t, id, "")
 		empty, _ := authrules.NewState(r.v, nil)
 		if got := empty.Room(); got != "" {
@@ -169,7 +170,7 @@ func TestStateRoom(t *testing.T) {
 // events is refused (a fatal [*Rejection] matching [ErrMalformed]), as [State.Check] refuses
 // it"; decisions: "(an event being built may leave room_id empty)".
 func TestStateAuthEventsOtherRoom(t *testing.T) {
-	for _, id := range versionIDs {
+	for _, id := range claimkit.VersionIDs() {
 		r, o := buildRoom(t, id, ""), buildRoom(t, id, "!other:a.example")
 		s, _ := authrules.NewState(r.v, r.state())
 		t.Run("v"+id+"/another room", func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"github.com/roomproto/roomproto/canonicaljson"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/roomversion"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // SECURITY.md limits table, depth row (changed): "0 to 2^63-1 (v1-5), 0 to 2^53-1 (v6+) ...
@@ -16,7 +17,7 @@ import (
 // canonicaljson.ErrIntegerRange (v6+)".
 func TestDepthLimits(t *testing.T) {
 	depthRe := regexp.MustCompile(`"depth":-?\d+`)
-	for _, id := range versionIDs {
+	for _, id := range claimkit.VersionIDs() {
 		r := buildRoom(t, id, "")
 		v := r.v
 		strict := v.Format.MaxDepth <= 1<<53 // v6+
@@ -69,7 +70,7 @@ func TestDepthLimits(t *testing.T) {
 // agree; a found version has the identifier asked for and passes Check; any other identifier
 // gets an *UnknownVersionError naming it".
 func TestLookupKnownAgree(t *testing.T) {
-	ids := append([]string{}, versionIDs...)
+	ids := append([]string{}, claimkit.VersionIDs()...)
 	ids = append(ids, "", "0", "13", "1 ", " 1", "01", "org.matrix.msc2176", "9\x00", "é", "a.b-c", strconv.Itoa(1<<30))
 	for _, v := range roomversion.All() {
 		ids = append(ids, v.ID)

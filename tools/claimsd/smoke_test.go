@@ -4,10 +4,11 @@ import (
 	"testing"
 
 	"github.com/roomproto/roomproto/authrules"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 func TestRoomsBuild(t *testing.T) {
-	for _, id := range versionIDs {
+	for _, id := range claimkit.VersionIDs() {
 		r := buildRoom(t, id, "")
 		s, err := authrules.NewState(r.v, r.state())
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/roomproto/roomproto/internal/authfixture"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/redaction"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // fatalMalformed asserts a fatal *authrules.Rejection matching ErrMalformed with rule.
@@ -139,7 +140,7 @@ func TestOtherVersionOptionsCreate(t *testing.T) {
 // version is refused, as every event is." (Finding D1: the text said "ignore it" without the
 // exception.)
 func TestOptionsCreateIgnoredBeforeV12(t *testing.T) {
-	for _, id := range versionIDs[:11] {
+	for _, id := range claimkit.VersionIDs()[:11] {
 		r := buildRoom(t, id, "")
 		s, _ := authrules.NewState(r.v, r.state())
 		// The room's own create of the same version: ignored, the verdict is the usual one.
@@ -162,7 +163,7 @@ func TestOptionsCreateIgnoredBeforeV12(t *testing.T) {
 // the version asked (membership.MakeJoin builds its templates so)". Same in Check's, NewState's
 // and AuthEventsNeeded's docs.
 func TestHandMadeEventReadAsVersionAsked(t *testing.T) {
-	for _, id := range versionIDs {
+	for _, id := range claimkit.VersionIDs() {
 		r := buildRoom(t, id, "")
 		v := r.v
 		hm := handMade(r.msg)
@@ -205,7 +206,7 @@ func TestHandMadeEventReadAsVersionAsked(t *testing.T) {
 // redactionOf builds a redaction of r's message in r's room, sent by alice.
 func redactionOf(t *testing.T, r *room) *pdu.Event {
 	t.Helper()
-	b := authfixture.NewBuilder(r.v, templates(t), r.id)
+	b := authfixture.NewBuilder(r.v, claimkit.Templates(t), r.id)
 	id := r.msg.EventID
 	auth := []any{r.pl.EventID, r.alice.EventID}
 	if !r.v.Format.RoomIDFromCreateEvent {

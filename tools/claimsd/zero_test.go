@@ -15,12 +15,13 @@ import (
 	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/signing"
 	"github.com/roomproto/roomproto/tools/internal/authgen"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // unknownVersions are Versions Lookup would not return: the zero Version, and a copy of v9
 // whose rules were altered.
 func unknownVersions(t *testing.T) map[string]roomversion.Version {
-	altered := ver(t, "9")
+	altered := claimkit.Ver(t, "9")
 	altered.Auth.Knocking = false
 	return map[string]roomversion.Version{"zero": {}, "altered v9": altered}
 }
@@ -76,7 +77,7 @@ func TestZeroVersionAnswersNothing(t *testing.T) {
 			if len(pl.Users()) != 0 || pl.IsCreator("@alice:a.example") || pl.UserLevel("@alice:a.example") != 0 {
 				t.Errorf("users %v, creator %v, level %d; want no creator", pl.Users(), pl.IsCreator("@alice:a.example"), pl.UserLevel("@alice:a.example"))
 			}
-			def := authrules.DefaultPowerLevels(ver(t, "9"), nil)
+			def := authrules.DefaultPowerLevels(claimkit.Ver(t, "9"), nil)
 			if pl.BanLevel() != def.BanLevel() || pl.StateDefault() != def.StateDefault() || pl.EventsDefault() != def.EventsDefault() || pl.InviteLevel() != def.InviteLevel() {
 				t.Errorf("levels differ from the defaults")
 			}

@@ -39,11 +39,11 @@ func writeFiles(t *testing.T) files {
 	keys, _ := json.Marshal(M{"a.example": M{k.KeyID(): base64.RawStdEncoding.EncodeToString(k.Public())}})
 	f.keys = w("keys.json", keys)
 	f.obj = w("obj.json", []byte(`{"a":1}`))
-	r := run(t, d, nil, "sign", "--server-name", "a.example", "--key", f.key, f.obj)
-	if r.code != 0 {
+	r := cli.Run(t, d, nil, "sign", "--server-name", "a.example", "--key", f.key, f.obj)
+	if r.Code != 0 {
 		t.Fatalf("sign: %+v", r)
 	}
-	f.signedObj = w("signed.json", []byte(r.stdout))
+	f.signedObj = w("signed.json", []byte(r.Stdout))
 	evs := roomState(t, "9", nil, "jr_public", `"bob_join"`)
 	f.ev = w("ev.json", evs[len(evs)-1].Raw())
 	arr := func(es []*pdu.Event) []byte {
@@ -87,8 +87,8 @@ func TestFlagsTwice(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r := run(t, f.dir, nil, c.args...)
-			if r.code != 1 || !strings.Contains(r.stderr, c.want) || !oneLine(r.stderr) || r.stdout != "" {
+			r := cli.Run(t, f.dir, nil, c.args...)
+			if r.Code != 1 || !strings.Contains(r.Stderr, c.want) || !oneLine(r.Stderr) || r.Stdout != "" {
 				t.Errorf("%v: %+v, want exit 1, one line with %q", c.args, r, c.want)
 			}
 		})
@@ -99,11 +99,11 @@ func TestFlagsTwice(t *testing.T) {
 // `sign --server-name -- obj.json --key k` signs as server `--`".
 func TestDashDashAsValue(t *testing.T) {
 	f := writeFiles(t)
-	r := run(t, f.dir, nil, "sign", "--server-name", "--", f.obj, "--key", f.key)
+	r := cli.Run(t, f.dir, nil, "sign", "--server-name", "--", f.obj, "--key", f.key)
 	var got struct {
 		Signatures map[string]map[string]string `json:"signatures"`
 	}
-	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &got) != nil || got.Signatures["--"]["ed25519:1"] == "" {
+	if r.Code != 0 || json.Unmarshal([]byte(r.Stdout), &got) != nil || got.Signatures["--"]["ed25519:1"] == "" {
 		t.Fatalf("%+v", r)
 	}
 	// `--` as another flag's value: the file named "--"
@@ -111,20 +111,20 @@ func TestDashDashAsValue(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(f.dir, "--"), kb, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	want := run(t, f.dir, nil, "verify", "--keys", f.keys, f.signedObj)
-	if got := run(t, f.dir, nil, "verify", "--keys", "--", f.signedObj); got != want || want.code != 0 {
+	want := cli.Run(t, f.dir, nil, "verify", "--keys", f.keys, f.signedObj)
+	if got := cli.Run(t, f.dir, nil, "verify", "--keys", "--", f.signedObj); got != want || want.Code != 0 {
 		t.Errorf("--keys --: %+v, want %+v", got, want)
 	}
 	// "`--` ends the flags": a later "--strict" is a file name.
 	if err := os.WriteFile(filepath.Join(f.dir, "--strict"), []byte(`{"b":2}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if got := run(t, f.dir, nil, "canonical", "--", "--strict"); got.code != 0 || strings.TrimSpace(got.stdout) != `{"b":2}` {
+	if got := cli.Run(t, f.dir, nil, "canonical", "--", "--strict"); got.Code != 0 || strings.TrimSpace(got.Stdout) != `{"b":2}` {
 		t.Errorf("canonical -- --strict: %+v", got)
 	}
 	// and `--` still ends the flags otherwise: a later "--key" is a file name.
-	r = run(t, f.dir, nil, "sign", "--server-name", "a.example", "--key", f.key, "--", f.obj)
-	if r.code != 0 {
+	r = cli.Run(t, f.dir, nil, "sign", "--server-name", "a.example", "--key", f.key, "--", f.obj)
+	if r.Code != 0 {
 		t.Errorf("-- before FILE: %+v", r)
 	}
 }
@@ -157,9 +157,9 @@ func TestDashForFlagFiles(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			want := run(t, f.dir, nil, c.file...)
-			got := run(t, f.dir, c.stdin, c.dash...)
-			if want.code != 0 || got != want {
+			want := cli.Run(t, f.dir, nil, c.file...)
+			got := cli.Run(t, f.dir, c.stdin, c.dash...)
+			if want.Code != 0 || got != want {
 				t.Errorf("%v: %+v; with the file: %+v", c.dash, got, want)
 			}
 		})
@@ -186,30 +186,30 @@ func TestDashForFlagFiles(t *testing.T) {
 			case "replay":
 				in = read(dump) // the dump is read first, then --keys
 			}
-			r := run(t, f.dir, in, c.args...)
-			if r.code != 1 || !oneLine(r.stderr) || r.stdout != "" {
+			r := cli.Run(t, f.dir, in, c.args...)
+			if r.Code != 1 || !oneLine(r.Stderr) || r.Stdout != "" {
 				t.Fatalf("%v: %+v, want exit 1 with one line", c.args, r)
 			}
 			// "naming both": a flag and the input
 			n := 0
-			if strings.Contains(r.stderr, "input") {
+			if strings.Contains(r.Stderr, "input") {
 				n++
 			}
 			for _, w := range []string{"--keys", "--key", "--auth-events", "--state"} {
-				if strings.Contains(r.stderr, w) {
+				if strings.Contains(r.Stderr, w) {
 					n++
 					break
 				}
 			}
 			if n < 2 {
-				t.Errorf("%v: %q does not name both readers", c.args, r.stderr)
+				t.Errorf("%v: %q does not name both readers", c.args, r.Stderr)
 			}
 		})
 	}
 	// README: "`replay` without FILE replays its built-in example room", so `replay --keys -`
 	// has one reader of standard input.
-	r := run(t, f.dir, []byte(`{}`), "replay", "--keys", "-")
-	if r.code != 0 || !strings.Contains(r.stdout, "summary: room version") {
+	r := cli.Run(t, f.dir, []byte(`{}`), "replay", "--keys", "-")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "summary: room version") {
 		t.Errorf("replay --keys - (example room): %+v", r)
 	}
 }
@@ -255,8 +255,8 @@ func TestEventInputBound(t *testing.T) {
 	sf.Close()
 	for _, c := range cmds {
 		t.Run(c[0], func(t *testing.T) {
-			r := run(t, f.dir, at, append(c, "-")...)
-			if strings.Contains(r.stderr, "input larger") {
+			r := cli.Run(t, f.dir, at, append(c, "-")...)
+			if strings.Contains(r.Stderr, "input larger") {
 				t.Errorf("exactly %d bytes: %+v", eventBound, r)
 			}
 			for name, args := range map[string][]string{
@@ -268,9 +268,9 @@ func TestEventInputBound(t *testing.T) {
 				if name == "stdin" {
 					in = over
 				}
-				r := run(t, f.dir, in, args...)
-				if r.code != 1 || !strings.Contains(r.stderr, "input larger than 8388608 bytes") || !oneLine(r.stderr) {
-					t.Errorf("%s one past: %d %q", name, r.code, r.stderr)
+				r := cli.Run(t, f.dir, in, args...)
+				if r.Code != 1 || !strings.Contains(r.Stderr, "input larger than 8388608 bytes") || !oneLine(r.Stderr) {
+					t.Errorf("%s one past: %d %q", name, r.Code, r.Stderr)
 				}
 			}
 		})
@@ -281,8 +281,8 @@ func TestEventInputBound(t *testing.T) {
 		if err := os.WriteFile(big, pad(kb, eventBound+1), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		r := run(t, f.dir, nil, "sign", "--server-name", "a.example", "--key", big, f.obj)
-		if r.code != 1 || !strings.Contains(r.stderr, "input larger than 8388608 bytes") {
+		r := cli.Run(t, f.dir, nil, "sign", "--server-name", "a.example", "--key", big, f.obj)
+		if r.Code != 1 || !strings.Contains(r.Stderr, "input larger than 8388608 bytes") {
 			t.Errorf("%+v", r)
 		}
 	})
@@ -314,8 +314,8 @@ func TestEventInputBound(t *testing.T) {
 			"join-decision": {"join-decision", bigObj},
 		}
 		for name, args := range cases {
-			r := run(t, f.dir, nil, args...)
-			if strings.Contains(r.stderr, "input larger") || (name != "join-decision" && r.code != 0) {
+			r := cli.Run(t, f.dir, nil, args...)
+			if strings.Contains(r.Stderr, "input larger") || (name != "join-decision" && r.Code != 0) {
 				t.Errorf("%s: %+v", name, r)
 			}
 		}
@@ -326,12 +326,12 @@ func TestEventInputBound(t *testing.T) {
 // flags (exit 0)"; decisions.md (CLI) 3b "as does `roomproto help <command>` (it used to print
 // the list of commands)".
 func TestHelpCommand(t *testing.T) {
-	list := run(t, "", nil, "help")
-	if list.code != 0 {
+	list := cli.Run(t, "", nil, "help")
+	if list.Code != 0 {
 		t.Fatal(list)
 	}
 	var names []string
-	for _, l := range strings.Split(list.stdout, "\n") {
+	for _, l := range strings.Split(list.Stdout, "\n") {
 		if strings.HasPrefix(l, "  ") {
 			names = append(names, strings.Fields(l)[0])
 		}
@@ -341,18 +341,18 @@ func TestHelpCommand(t *testing.T) {
 	}
 	for _, n := range names {
 		t.Run(n, func(t *testing.T) {
-			h := run(t, "", nil, "help", n)
-			d := run(t, "", nil, n, "-h")
-			dd := run(t, "", nil, n, "--help")
-			if h.code != 0 || h != d || h != dd || !strings.HasPrefix(h.stdout, "usage: roomproto "+n+": ") || h.stdout == list.stdout {
+			h := cli.Run(t, "", nil, "help", n)
+			d := cli.Run(t, "", nil, n, "-h")
+			dd := cli.Run(t, "", nil, n, "--help")
+			if h.Code != 0 || h != d || h != dd || !strings.HasPrefix(h.Stdout, "usage: roomproto "+n+": ") || h.Stdout == list.Stdout {
 				t.Errorf("help %s: %+v; -h: %+v; --help: %+v", n, h, d, dd)
 			}
 		})
 	}
 	// "1 for unusable input (... an unknown command) with one line on standard error"
 	for _, args := range [][]string{{"help", "nosuch"}, {"help", "sign", "verify"}} {
-		r := run(t, "", nil, args...)
-		if r.code != 1 || !oneLine(r.stderr) || r.stdout != "" {
+		r := cli.Run(t, "", nil, args...)
+		if r.Code != 1 || !oneLine(r.Stderr) || r.Stdout != "" {
 			t.Errorf("%v: %+v", args, r)
 		}
 	}
@@ -366,7 +366,7 @@ func TestHelpWriteError(t *testing.T) {
 		t.Skip("no /dev/full")
 	}
 	defer full.Close()
-	bin := cliBinary.Build(t)
+	bin := cli.Build(t)
 	// "as every other command does"
 	f := writeFiles(t)
 	for _, args := range [][]string{{"help"}, {"help", "sign"}, {"sign", "-h"}, {"verify-room", "--help"}, {"-h"}, {"--help"},

@@ -6,6 +6,7 @@ import (
 
 	"github.com/roomproto/roomproto/authrules"
 	"github.com/roomproto/roomproto/membership"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // fedRule is the m.federate rule's number: 3, 4 in room version 12.
@@ -18,7 +19,7 @@ func fedRule(id string) string {
 
 func state(t *testing.T, id string, fed M, jr string, extra ...string) *authrules.State {
 	t.Helper()
-	s, err := authrules.NewState(ver(t, id), roomState(t, id, fed, jr, extra...))
+	s, err := authrules.NewState(claimkit.Ver(t, id), roomState(t, id, fed, jr, extra...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +47,7 @@ var noFed = M{"m.federate": false}
 
 // decisions.md (membership) 20; authrules.State.CheckFederation's doc.
 func TestCheckFederation(t *testing.T) {
-	for _, id := range versionIDs {
+	for _, id := range claimkit.VersionIDs() {
 		cases := []struct {
 			name, quote string
 			fed         M
@@ -86,7 +87,7 @@ func TestCheckFederation(t *testing.T) {
 	t.Run("no create", func(t *testing.T) {
 		// "also when the state has no create event"
 		evs := roomState(t, "9", noFed, "jr_public")
-		s, err := authrules.NewState(ver(t, "9"), evs[1:])
+		s, err := authrules.NewState(claimkit.Ver(t, "9"), evs[1:])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -98,10 +99,10 @@ func TestCheckFederation(t *testing.T) {
 
 // "exactly as Check rejects such a user's event" (State.CheckFederation).
 func TestCheckFederationAsCheck(t *testing.T) {
-	for _, id := range versionIDs {
+	for _, id := range claimkit.VersionIDs() {
 		t.Run("v"+id, func(t *testing.T) {
 			evs := roomState(t, id, noFed, "jr_public", `"bob_join"`)
-			s, err := authrules.NewState(ver(t, id), evs[:len(evs)-1])
+			s, err := authrules.NewState(claimkit.Ver(t, id), evs[:len(evs)-1])
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -121,7 +122,7 @@ func TestCheckFederationAsCheck(t *testing.T) {
 
 // membership.DecideJoin / DecideKnock / CheckTransition docs; decisions.md (membership) 20.
 func TestMembershipNotFederated(t *testing.T) {
-	for _, id := range versionIDs {
+	for _, id := range claimkit.VersionIDs() {
 		t.Run("v"+id, func(t *testing.T) {
 			pub := state(t, id, noFed, "jr_public")
 			// "for a user of another server than the create event's: 403 ... ErrNotFederated"

@@ -9,15 +9,16 @@ import (
 
 	"github.com/roomproto/roomproto/internal/authfixture"
 	"github.com/roomproto/roomproto/membership"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // decisions.md (membership) 18: CountersignEvent "keeps an `ed25519:policy_server` one, the
 // Policy Server's signature when the resident (or the invited server, for SignInvite) is also
 // the room's Policy Server".
 func TestSignInviteKeepsPolicyServer(t *testing.T) {
-	for _, id := range versionIDs {
+	for _, id := range claimkit.VersionIDs() {
 		t.Run("v"+id, func(t *testing.T) {
-			v := ver(t, id)
+			v := claimkit.Ver(t, id)
 			evs := roomState(t, id, nil, "jr_invite", `"bob_invite"`)
 			inv := evs[len(evs)-1]
 			var obj map[string]any
@@ -50,9 +51,9 @@ func TestSignInviteKeepsPolicyServer(t *testing.T) {
 // membership.Error's doc: "A refusal because a signature's key is not known to the caller's key
 // lookup (... SignInvite without the sending server's key ...) matches signing.ErrUnknownKey".
 func TestSignInviteUnknownKey(t *testing.T) {
-	for _, id := range versionIDs {
+	for _, id := range claimkit.VersionIDs() {
 		t.Run("v"+id, func(t *testing.T) {
-			v := ver(t, id)
+			v := claimkit.Ver(t, id)
 			evs := roomState(t, id, nil, "jr_invite", `"bob_invite"`)
 			keys := authfixture.KeyRing()
 			delete(keys, "a.example")

@@ -14,15 +14,16 @@ import (
 	"github.com/roomproto/roomproto/redaction"
 	"github.com/roomproto/roomproto/serveracl"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // redaction.ApplyRedaction's doc: "the whole redaction under `unsigned` can take it past the
 // 65,536-byte size limit, where signing.VerifyEvent and pdu.Parse refuse it; store, verify and
 // send over federation the output of [Redact] instead".
 func TestApplyRedactionPastLimit(t *testing.T) {
-	for _, id := range versionIDs {
+	for _, id := range claimkit.VersionIDs() {
 		t.Run("v"+id, func(t *testing.T) {
-			v := ver(t, id)
+			v := claimkit.Ver(t, id)
 			evs := roomState(t, id, nil, "jr_public", `"bob_join"`, `{"__base": "message", "content": {"msgtype": "m.text", "body": "`+strings.Repeat("x", 30000)+`"}}`)
 			target := evs[len(evs)-1]
 			red := `{"type": "m.room.redaction", "sender": "@alice:a.example", "redacts": "` + target.EventID + `", "content": {"reason": "` + strings.Repeat("r", 64500) + `"}}`
@@ -66,10 +67,10 @@ func TestApplyRedactionPastLimit(t *testing.T) {
 // SECURITY.md 8 "membership's handshake functions do not read the ACL".
 func TestMembershipIgnoresACL(t *testing.T) {
 	acl := `{"type": "m.room.server_acl", "state_key": "", "sender": "@alice:a.example", "content": {"allow": ["a.example"], "deny": ["b.example"], "allow_ip_literals": false}}`
-	for _, id := range versionIDs {
+	for _, id := range claimkit.VersionIDs() {
 		t.Run("v"+id, func(t *testing.T) {
 			evs := roomState(t, id, nil, "jr_public", acl)
-			s, err := authrules.NewState(ver(t, id), evs)
+			s, err := authrules.NewState(claimkit.Ver(t, id), evs)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -85,7 +86,7 @@ func TestMembershipIgnoresACL(t *testing.T) {
 
 // decisions.md (membership) 20: "DecideJoin (and so MakeJoin)" refuses with ErrNotFederated.
 func TestMakeJoinNotFederated(t *testing.T) {
-	for _, id := range versionIDs {
+	for _, id := range claimkit.VersionIDs() {
 		t.Run("v"+id, func(t *testing.T) {
 			s := state(t, id, noFed, "jr_public")
 			_, _, err := membership.MakeJoin(membership.JoinRequest{State: s, UserID: "@bob:b.example", ResidentServer: "a.example"}, membership.TemplateOptions{})
@@ -99,19 +100,19 @@ func TestMakeJoinNotFederated(t *testing.T) {
 
 // README usage line of verify-room and its help summary.
 func TestVerifyRoomUsage(t *testing.T) {
-	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	readme, err := os.ReadFile(filepath.Join(claimkit.Root(), "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(string(readme), "roomproto verify-room --keys FILE [--quiet] [--timing] [FILE]\n") {
 		t.Error("README usage line")
 	}
-	h := run(t, "", nil, "help")
-	if !strings.Contains(h.stdout, "verify-room    verify and authorise a whole room dump --keys FILE [--quiet] [--timing] [FILE]\n") {
-		t.Errorf("help: %s", h.stdout)
+	h := cli.Run(t, "", nil, "help")
+	if !strings.Contains(h.Stdout, "verify-room    verify and authorise a whole room dump --keys FILE [--quiet] [--timing] [FILE]\n") {
+		t.Errorf("help: %s", h.Stdout)
 	}
-	v := run(t, "", nil, "verify-room", "-h")
-	if !strings.Contains(v.stdout, "-timing\n") || !strings.Contains(v.stdout, `add "milliseconds" and "events_per_second" to the summary`) {
-		t.Errorf("verify-room -h: %s", v.stdout)
+	v := cli.Run(t, "", nil, "verify-room", "-h")
+	if !strings.Contains(v.Stdout, "-timing\n") || !strings.Contains(v.Stdout, `add "milliseconds" and "events_per_second" to the summary`) {
+		t.Errorf("verify-room -h: %s", v.Stdout)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/roomproto/roomproto/pdu"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // pdu.CreateEventID's doc.
@@ -19,7 +20,7 @@ func TestCreateEventID(t *testing.T) {
 		{"v12 empty", "a room ID that is not `!` followed by something", "12", "", "", false},
 		{"v12 dollar", "a room ID that is not `!` followed by something", "12", "$abc", "", false},
 	}
-	for _, id := range versionIDs[:11] {
+	for _, id := range claimkit.VersionIDs()[:11] {
 		cases = append(cases, struct {
 			name, quote, version, roomID, want string
 			ok                                 bool
@@ -27,7 +28,7 @@ func TestCreateEventID(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, ok := pdu.CreateEventID(ver(t, c.version), c.roomID)
+			got, ok := pdu.CreateEventID(claimkit.Ver(t, c.version), c.roomID)
 			if got != c.want || ok != c.ok {
 				t.Errorf("%q: CreateEventID(%s, %q) = %q, %v; want %q, %v", c.quote, c.version, c.roomID, got, ok, c.want, c.ok)
 			}
@@ -36,7 +37,7 @@ func TestCreateEventID(t *testing.T) {
 	// "the inverse of [Event.Room] for a create event"
 	evs := roomState(t, "12", nil, "")
 	create := evs[0]
-	got, ok := pdu.CreateEventID(ver(t, "12"), create.Room())
+	got, ok := pdu.CreateEventID(claimkit.Ver(t, "12"), create.Room())
 	if !ok || got != create.EventID {
 		t.Errorf("CreateEventID(Room()) = %q, %v; want %q", got, ok, create.EventID)
 	}

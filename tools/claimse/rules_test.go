@@ -14,6 +14,7 @@ import (
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/redaction"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // authorisedRule is rule 4.2.1 (v12: 5.2.1).
@@ -36,7 +37,7 @@ func leaveWithAuthoriser(t *testing.T, id string) (ev *pdu.Event, auth []*pdu.Ev
 	if err := json.Unmarshal(leave.Raw(), &obj); err != nil {
 		t.Fatal(err)
 	}
-	v := ver(t, id)
+	v := claimkit.Ver(t, id)
 	// auth events: the create (not in v12), power levels, bob's join
 	ids := []any{evs[2].EventID, evs[4].EventID}
 	if !v.Format.RoomIDFromCreateEvent {
@@ -76,7 +77,7 @@ func leaveWithAuthoriser(t *testing.T, id string) (ev *pdu.Event, auth []*pdu.Ev
 func TestAuthoriserOnLeave(t *testing.T) {
 	for _, id := range []string{"8", "9", "10", "11", "12"} {
 		t.Run("v"+id, func(t *testing.T) {
-			v := ver(t, id)
+			v := claimkit.Ver(t, id)
 			ev, auth, create := leaveWithAuthoriser(t, id)
 			var warned []*authrules.Rejection
 			err := authrules.CheckWithOptions(v, ev, auth, authrules.Options{Create: create, Warn: func(r *authrules.Rejection) { warned = append(warned, r) }})
@@ -127,12 +128,12 @@ func TestCLIAuthoriserOnLeave(t *testing.T) {
 		"b.example": M{"ed25519:1": base64.RawStdEncoding.EncodeToString(authfixture.Key("b.example").Public())}})
 	kp := filepath.Join(d, "keys.json")
 	_ = os.WriteFile(kp, kr, 0o644)
-	r := run(t, d, nil, "auth", "--room-version", "9", "--auth-events", ap, evp)
-	if r.code != 0 || strings.TrimSpace(r.stdout) != `{"allowed":true}` || r.stderr != "" {
+	r := cli.Run(t, d, nil, "auth", "--room-version", "9", "--auth-events", ap, evp)
+	if r.Code != 0 || strings.TrimSpace(r.Stdout) != `{"allowed":true}` || r.Stderr != "" {
 		t.Errorf("without --keys: %+v", r)
 	}
-	r = run(t, d, nil, "auth", "--room-version", "9", "--auth-events", ap, "--keys", kp, evp)
-	if r.code != 0 || !strings.Contains(r.stdout, `"allowed":false`) || !strings.Contains(r.stdout, `"4.2.1"`) {
+	r = cli.Run(t, d, nil, "auth", "--room-version", "9", "--auth-events", ap, "--keys", kp, evp)
+	if r.Code != 0 || !strings.Contains(r.Stdout, `"allowed":false`) || !strings.Contains(r.Stdout, `"4.2.1"`) {
 		t.Errorf("with --keys: %+v (keys %s)", r, kr)
 	}
 }
@@ -142,7 +143,7 @@ func TestCLIAuthoriserOnLeave(t *testing.T) {
 func TestRedactedRestrictedJoin(t *testing.T) {
 	for _, id := range []string{"8", "9", "10", "11", "12"} {
 		t.Run("v"+id, func(t *testing.T) {
-			v := ver(t, id)
+			v := claimkit.Ver(t, id)
 			evs := roomState(t, id, nil, "jr_restricted", `"restricted_join"`)
 			join := evs[len(evs)-1]
 			red, err := redaction.Redact(v, join.Raw())

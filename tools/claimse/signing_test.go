@@ -7,14 +7,15 @@ import (
 	"github.com/roomproto/roomproto/internal/authfixture"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // signing.CountersignEvent's doc: "The one exception is a signature by the key ID
 // `ed25519:policy_server`, kept as it is"; decisions.md (signing), (membership) 18.
 func TestCountersignKeepsPolicyServer(t *testing.T) {
-	for _, id := range versionIDs {
+	for _, id := range claimkit.VersionIDs() {
 		t.Run("v"+id, func(t *testing.T) {
-			v := ver(t, id)
+			v := claimkit.Ver(t, id)
 			ev := M{"type": "m.room.member", "state_key": "@bob:b.example", "sender": "@bob:b.example",
 				"room_id": "!room:a.example", "origin_server_ts": 1, "depth": 3, "content": M{"membership": "join"},
 				"prev_events": []any{}, "auth_events": []any{}}

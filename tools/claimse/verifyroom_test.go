@@ -112,25 +112,25 @@ func TestVerifyRoomTiming(t *testing.T) {
 	r := genRoom(t, "10", 40, 0)
 	dump := writeJSON(t, d, "dump.json", dumpOf(t, r))
 	keys := keysOf(t, d, r)
-	a := run(t, d, nil, "verify-room", "--keys", keys, dump)
-	b := run(t, d, nil, "verify-room", "--keys", keys, dump)
-	if a.code != 0 || a.stdout != b.stdout {
-		t.Errorf("two runs differ:\n%s\n%s", a.stdout, b.stdout)
+	a := cli.Run(t, d, nil, "verify-room", "--keys", keys, dump)
+	b := cli.Run(t, d, nil, "verify-room", "--keys", keys, dump)
+	if a.Code != 0 || a.Stdout != b.Stdout {
+		t.Errorf("two runs differ:\n%s\n%s", a.Stdout, b.Stdout)
 	}
-	s := lastSummary(t, a.stdout)
+	s := lastSummary(t, a.Stdout)
 	for _, k := range []string{"milliseconds", "events_per_second", "warnings"} {
 		if _, ok := s.raw[k]; ok {
-			t.Errorf("%q without --timing: %s", k, a.stdout)
+			t.Errorf("%q without --timing: %s", k, a.Stdout)
 		}
 	}
-	tm := run(t, d, nil, "verify-room", "--keys", keys, "--timing", dump)
-	st := lastSummary(t, tm.stdout)
+	tm := cli.Run(t, d, nil, "verify-room", "--keys", keys, "--timing", dump)
+	st := lastSummary(t, tm.Stdout)
 	for _, k := range []string{"milliseconds", "events_per_second"} {
 		if !regexp.MustCompile(`^[0-9]+$`).Match(st.raw[k]) {
 			t.Errorf("--timing: %q = %s", k, st.raw[k])
 		}
 	}
-	if tm.code != 0 || st.Valid != s.Valid || st.Events != 40 {
+	if tm.Code != 0 || st.Valid != s.Valid || st.Events != 40 {
 		t.Errorf("--timing: %+v", tm)
 	}
 }
@@ -149,24 +149,24 @@ func TestVerifyRoomOneRoom(t *testing.T) {
 			two := dumpFile{RoomVersion: id, Events: append(append([]json.RawMessage{}, db.Events...), da.Events...)}
 			dump := writeJSON(t, d, "two.json", two)
 			keys := keysOf(t, d, a, b)
-			r := run(t, d, nil, "verify-room", "--quiet", "--keys", keys, dump)
-			s := lastSummary(t, r.stdout)
-			if r.code != 0 || s.Events != 22 || s.Rejected != 10 || s.RejectedByRule[""] != 10 || s.Valid != 12 {
-				t.Errorf("two rooms: %s", r.stdout)
+			r := cli.Run(t, d, nil, "verify-room", "--quiet", "--keys", keys, dump)
+			s := lastSummary(t, r.Stdout)
+			if r.Code != 0 || s.Events != 22 || s.Rejected != 10 || s.RejectedByRule[""] != 10 || s.Valid != 12 {
+				t.Errorf("two rooms: %s", r.Stdout)
 			}
-			n := strings.Count(r.stdout, `"reason":"an event of another room: `)
-			for _, l := range strings.Split(r.stdout, "\n") {
+			n := strings.Count(r.Stdout, `"reason":"an event of another room: `)
+			for _, l := range strings.Split(r.Stdout, "\n") {
 				if strings.Contains(l, "an event of another room") && strings.Contains(l, `"rule":`) {
 					t.Errorf("\"a rejected line without a rule\": %s", l)
 				}
 			}
 			if n != 10 {
-				t.Errorf("%d lines of another room, want 10:\n%s", n, r.stdout)
+				t.Errorf("%d lines of another room, want 10:\n%s", n, r.Stdout)
 			}
 			// "as replay"
-			rp := run(t, d, nil, "replay", "--keys", keys, dump)
-			if rp.code != 0 || !strings.Contains(rp.stdout, "22 events, 12 accepted, 10 rejected") {
-				t.Errorf("replay: %s", rp.stdout)
+			rp := cli.Run(t, d, nil, "replay", "--keys", keys, dump)
+			if rp.Code != 0 || !strings.Contains(rp.Stdout, "22 events, 12 accepted, 10 rejected") {
+				t.Errorf("replay: %s", rp.Stdout)
 			}
 		})
 	}
@@ -223,11 +223,11 @@ func TestVerifyRoomCitingAnotherRoom(t *testing.T) {
 	da.Events[last] = signed
 	dump := dumpFile{RoomVersion: "10", Events: append(append([]json.RawMessage{}, db.Events[bPL]), da.Events...)}
 	p := writeJSON(t, d, "cite.json", dump)
-	r := run(t, d, nil, "verify-room", "--quiet", "--keys", keysOf(t, d, a, b), p)
-	s := lastSummary(t, r.stdout)
-	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	r := cli.Run(t, d, nil, "verify-room", "--quiet", "--keys", keysOf(t, d, a, b), p)
+	s := lastSummary(t, r.Stdout)
+	lines := strings.Split(strings.TrimSpace(r.Stdout), "\n")
 	if s.RejectedByRule[""] != 1 || s.RejectedByRule["2.3"] != 1 || !strings.Contains(lines[len(lines)-2], `"rule":"2.3"`) {
-		t.Errorf("citing another room's create: %s", r.stdout)
+		t.Errorf("citing another room's create: %s", r.Stdout)
 	}
 }
 
@@ -239,10 +239,10 @@ func TestVerifyRoomOneRoomV12(t *testing.T) {
 	a, b := genRoom(t, "12", 12, 0), genRoom(t, "12", 10, 7)
 	da, db := dumpOf(t, a), dumpOf(t, b)
 	two := dumpFile{RoomVersion: "12", Events: append(append([]json.RawMessage{}, da.Events...), db.Events...)}
-	r := run(t, d, nil, "verify-room", "--quiet", "--keys", keysOf(t, d, a, b), writeJSON(t, d, "two.json", two))
-	s := lastSummary(t, r.stdout)
-	if r.code != 0 || s.RejectedByRule[""] != 1 || s.Rejected != 10 || s.Valid != 12 {
-		t.Errorf("v12 two rooms: %s", r.stdout)
+	r := cli.Run(t, d, nil, "verify-room", "--quiet", "--keys", keysOf(t, d, a, b), writeJSON(t, d, "two.json", two))
+	s := lastSummary(t, r.Stdout)
+	if r.Code != 0 || s.RejectedByRule[""] != 1 || s.Rejected != 10 || s.Valid != 12 {
+		t.Errorf("v12 two rooms: %s", r.Stdout)
 	}
 	for k := range s.RejectedByRule {
 		if k != "" && !strings.HasPrefix(k, "2") {
@@ -260,17 +260,17 @@ func TestVerifyRoomWarnings(t *testing.T) {
 	dump.RoomVersion = "9"
 	p := writeJSON(t, d, "ver.json", dump)
 	keys := keysOf(t, d, r)
-	out := run(t, d, nil, "verify-room", "--quiet", "--keys", keys, p)
-	s := lastSummary(t, out.stdout)
+	out := cli.Run(t, d, nil, "verify-room", "--quiet", "--keys", keys, p)
+	s := lastSummary(t, out.Stdout)
 	want := `event ` + r.EventIDs[0] + ` (m.room.create), rule 1.3: content.room_version is "10" but the event is checked as room version "9"`
-	if out.code != 0 || len(s.Warnings) != 1 || s.Warnings[0] != want {
+	if out.Code != 0 || len(s.Warnings) != 1 || s.Warnings[0] != want {
 		t.Errorf("warnings %q, want [%q]", s.Warnings, want)
 	}
 	// "(replay prints the same warning beside the create's verdict)"
 	t.Run("replay the same warning", func(t *testing.T) {
-		rp := run(t, d, nil, "replay", "--keys", keys, p)
-		if !strings.Contains(rp.stdout, `rule 1.3: content.room_version is "10" but the event is checked as room version "9"`) {
-			t.Errorf("replay's warning is not verify-room's:\n%s", strings.SplitN(rp.stdout, "\n", 3)[1])
+		rp := cli.Run(t, d, nil, "replay", "--keys", keys, p)
+		if !strings.Contains(rp.Stdout, `rule 1.3: content.room_version is "10" but the event is checked as room version "9"`) {
+			t.Errorf("replay's warning is not verify-room's:\n%s", strings.SplitN(rp.Stdout, "\n", 3)[1])
 		}
 	})
 }
@@ -290,17 +290,17 @@ func TestDumpKeysMember(t *testing.T) {
 			dump.Keys = json.RawMessage(bad)
 			bp := writeJSON(t, d, "bad.json", dump)
 			for _, args := range [][]string{{"verify-room", "--quiet", "--keys", keys}, {"replay", "--keys", keys}} {
-				want := run(t, d, nil, append(args, gp)...)
-				got := run(t, d, nil, append(args, bp)...)
-				if want.code != 0 || got != want {
+				want := cli.Run(t, d, nil, append(args, gp)...)
+				got := cli.Run(t, d, nil, append(args, bp)...)
+				if want.Code != 0 || got != want {
 					t.Errorf("%v with keys %s: %+v, want %+v", args, bad, got, want)
 				}
 			}
 		})
 	}
 	// "verify-room requires --keys"
-	out := run(t, d, nil, "verify-room", gp)
-	if out.code != 1 || !oneLine(out.stderr) {
+	out := cli.Run(t, d, nil, "verify-room", gp)
+	if out.Code != 1 || !oneLine(out.Stderr) {
 		t.Errorf("verify-room without --keys: %+v", out)
 	}
 }

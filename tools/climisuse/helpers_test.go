@@ -16,30 +16,17 @@ import (
 
 	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 	"github.com/roomproto/roomproto/tools/internal/clitest"
 )
 
 // knownFinding skips a case that fails today: finding id of tools/climisuse/README.md.
 // CLIMISUSE_KNOWN=1 runs it.
-func knownFinding(t *testing.T, id string) {
-	t.Helper()
-	if os.Getenv("CLIMISUSE_KNOWN") == "" {
-		t.Skipf("known finding %s (see tools/climisuse/README.md); CLIMISUSE_KNOWN=1 runs it", id)
-	}
-}
-
-// root is the module root (this package is tools/climisuse).
-var root = func() string {
-	d, err := filepath.Abs("../..")
-	if err != nil {
-		panic(err)
-	}
-	return d
-}()
+func knownFinding(t *testing.T, id string) { t.Helper(); claimkit.KnownFinding(t, "climisuse", id) }
 
 // cli is the roomproto binary, built once per test process under a name of its own (removed
 // by TestMain).
-var cli = &clitest.Binary{Root: root, Path: filepath.Join(os.TempDir(), "climisuse-roomproto-"+strconv.Itoa(os.Getpid()))}
+var cli = &clitest.Binary{Root: claimkit.Root(), Path: filepath.Join(os.TempDir(), "climisuse-roomproto-"+strconv.Itoa(os.Getpid()))}
 
 // run runs the binary in the fixture directory with stdin (nil: none) and args.
 func run(t testing.TB, stdin []byte, args ...string) clitest.Result {
@@ -213,7 +200,7 @@ type exampleDump struct {
 }
 
 func loadExample() exampleDump {
-	data, err := os.ReadFile(filepath.Join(root, "cmd/roomproto/exampleroom.json"))
+	data, err := os.ReadFile(filepath.Join(claimkit.Root(), "cmd/roomproto/exampleroom.json"))
 	if err != nil {
 		panic(err)
 	}

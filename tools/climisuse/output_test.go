@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/roomproto/roomproto/canonicaljson"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // TestOutputShape: every JSON output is canonical where docs/decisions.md (hostile input 3a)
@@ -57,7 +58,7 @@ func TestOutputShape(t *testing.T) {
 func TestVerifyRoomTimingDocumented(t *testing.T) {
 	var docs []byte
 	for _, f := range []string{"README.md", "docs/decisions.md"} {
-		b, err := os.ReadFile(root + "/" + f)
+		b, err := os.ReadFile(claimkit.Root() + "/" + f)
 		if err != nil {
 			t.Fatal(err)
 		}

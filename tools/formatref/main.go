@@ -28,7 +28,6 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
-	"sort"
 	"strings"
 
 	"github.com/roomproto/roomproto/canonicaljson"
@@ -37,10 +36,9 @@ import (
 	"github.com/roomproto/roomproto/tools/internal/authgen"
 	"github.com/roomproto/roomproto/tools/internal/difftool"
 	"github.com/roomproto/roomproto/tools/internal/eventmut"
+	"github.com/roomproto/roomproto/tools/internal/mutrun"
 	"github.com/roomproto/roomproto/tools/internal/pyref"
 )
-
-var allVersions = []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"}
 
 type refReq struct {
 	V  string `json:"v"`
@@ -68,24 +66,10 @@ type example struct {
 	Amb      []string `json:"amb,omitempty"`
 }
 
-// sentinels are the error kinds roomproto's refusals are matched against, by name.
-var sentinels = []struct {
-	name string
-	err  error
-}{
-	{"notjson", pdu.ErrNotJSON}, {"notobject", pdu.ErrNotObject}, {"missing", pdu.ErrMissingField},
-	{"wrongtype", pdu.ErrWrongType}, {"toolarge", pdu.ErrTooLarge}, {"toomany", pdu.ErrTooMany},
-	{"outofrange", pdu.ErrOutOfRange},
-}
-
-// kindsOf names the sentinels err matches ("other" for none).
+// kindsOf names the sentinels err matches (mutrun.Kinds), "not-a-FormatError" when it is not a
+// *pdu.FormatError, and "other" for none.
 func kindsOf(err error) []string {
-	var out []string
-	for _, s := range sentinels {
-		if errors.Is(err, s.err) {
-			out = append(out, s.name)
-		}
-	}
+	out := mutrun.Kinds(err)
 	var fe *pdu.FormatError
 	if !errors.As(err, &fe) {
 		out = append(out, "not-a-FormatError")
@@ -200,42 +184,29 @@ func compare(rp rpResult, ref refResp) string {
 }
 
 func main() {
-	n := flag.Int("n", 20000, "cases")
-	seed := flag.Int64("seed", 1, "seed")
-	vers := flag.String("versions", strings.Join(allVersions, ","), "room versions")
-	only := flag.String("only", "", "only mutations whose label starts with this")
-	decisions := flag.Bool("decisions", os.Getenv("FORMATREF_DECISIONS") == "1",
-		"the reference adopts docs/decisions.md readings (FORMATREF_DECISIONS=1)")
-	outDir := flag.String("out", "", "directory for tally.tsv, coverage.txt and divergences.jsonl (none if empty)")
-	verbose := flag.Bool("v", false, "print the first example of each group too")
+	var fl mutrun.Flags
+	fl.Define(flag.CommandLine, 20000, "FORMATREF_DECISIONS",
+		"comma-separated amb tags or label:PREFIX entries whose divergences are counted as known (reported findings), not as divergences")
 	labels := flag.Bool("labels", false, "print roomproto's verdicts per full mutation label (with the version)")
-	allow := flag.String("allow", "", "comma-separated amb tags or label:PREFIX entries whose divergences are counted as known (reported findings), not as divergences")
-	dumpFile := flag.String("dump", "", "write every generated case to this file as JSON lines (index, version, label, base64 bytes); for checking that a change to the generator draws the same cases")
 	flag.Parse()
-	var allowed []string
-	if *allow != "" {
-		allowed = strings.Split(*allow, ",")
-	}
+	allowed := fl.Allowed()
 
-	ref := pyref.MustStart(pyref.Beside("formatref.py"), pyref.Env(*decisions, "FORMATREF_DECISIONS=1")...)
-	versions := strings.Split(*vers, ",")
-	r := rand.New(rand.NewSource(*seed))
-	dump := pyref.OpenDump(*dumpFile)
+	ref := pyref.MustStart(pyref.Beside("formatref.py"), pyref.Env(fl.Decisions, "FORMATREF_DECISIONS=1")...)
+	versions := fl.VersionList()
+	r := rand.New(rand.NewSource(fl.Seed))
+	dump := pyref.OpenDump(fl.Dump)
 	muts := eventmut.FormatMutations()
 
-	type tally struct{ cases, accept, refuse, diverge int }
-	byVer := map[string]*tally{}
-	byMut := map[string]*tally{}
-	ambSeen := map[string]int{}
+	tally := mutrun.NewTally()
 	groups := pyref.Groups[*example]{}
 	harness := 0
 	total := 0
 	perLabel := map[string]int{}
 
-	for i := 0; i < *n; i++ {
+	for i := 0; i < fl.N; i++ {
 		v := versions[r.Intn(len(versions))]
 		c := eventmut.NewCase(r, v, i)
-		raw, label := c.Mutate(muts, *only)
+		raw, label := c.Mutate(muts, fl.Only)
 		dump.Add(i, v, label, raw)
 		if raw == nil {
 			continue
@@ -247,17 +218,8 @@ func main() {
 			resp.Error = err.Error()
 		}
 		mut := eventmut.Class(label)
-		for _, t := range []*tally{get(byVer, v), get(byMut, mut)} {
-			t.cases++
-			if rp.accept {
-				t.accept++
-			} else {
-				t.refuse++
-			}
-		}
-		for _, a := range resp.Amb {
-			ambSeen[a]++
-		}
+		tally.Case(v, mut, rp.accept)
+		tally.Amb(resp.Amb...)
 		if *labels {
 			perLabel[fmt.Sprintf("v%s %s", v, label)+"\t"+rp.String()+"\tref="+refString(resp)]++
 		}
@@ -270,12 +232,11 @@ func main() {
 		}
 		known := isKnown(allowed, label, resp.Amb)
 		if !known {
-			get(byVer, v).diverge++
-			get(byMut, mut).diverge++
+			tally.Diverge(v, mut)
 		}
 		key := fmt.Sprintf("%s | %s | rp=%s ref=%s | amb=%s", d, mut, rp, refString(resp), strings.Join(resp.Amb, ","))
 		if known {
-			key = "KNOWN " + key
+			key = mutrun.Known + key
 		}
 		ex := &example{Version: v, Label: label, Event: string(raw), RP: rp.String(), Ref: refString(resp),
 			RefWhy: resp.Why, RPDetail: rp.detail, Amb: resp.Amb}
@@ -297,44 +258,23 @@ func main() {
 		os.Exit(2)
 	}
 
-	var tb strings.Builder
-	fmt.Fprintf(&tb, "what\tname\tcases\taccept\trefuse\tdivergences\n")
-	for _, k := range difftool.SortedVersions(byVer) {
-		t := byVer[k]
-		fmt.Fprintf(&tb, "version\t%s\t%d\t%d\t%d\t%d\n", k, t.cases, t.accept, t.refuse, t.diverge)
-	}
-	for _, k := range difftool.SortedKeys(byMut) {
-		t := byMut[k]
-		fmt.Fprintf(&tb, "mutation\t%s\t%d\t%d\t%d\t%d\n", k, t.cases, t.accept, t.refuse, t.diverge)
-	}
-	var cov strings.Builder
-	for _, k := range difftool.SortedKeys(ambSeen) {
-		fmt.Fprintf(&cov, "amb\t%s\t%d\n", k, ambSeen[k])
-	}
-	fmt.Print(tb.String())
-	fmt.Print(cov.String())
+	tb, cov := tally.Table("divergences"), tally.Coverage()
+	fmt.Print(tb)
+	fmt.Print(cov)
 	for _, k := range difftool.SortedKeys(perLabel) {
 		fmt.Printf("label\t%s\t%d\n", k, perLabel[k])
 	}
 
-	gs := groups.Sorted()
-	sort.SliceStable(gs, func(i, j int) bool { return gs[i].Count > gs[j].Count })
-	divergences, nknown, ngroups := 0, 0, 0
+	gs, divergences, ngroups, nknown := mutrun.Divergences(groups)
 	for _, g := range gs {
-		if strings.HasPrefix(g.Key, "KNOWN ") {
-			nknown += g.Count
-		} else {
-			divergences += g.Count
-			ngroups++
-		}
 		fmt.Printf("\nDIVERGENCE x%d %s\n  versions %v\n  smallest (v%s, %s): %s\n    roomproto: %s %s\n    reference: %s %s\n",
 			g.Count, g.Key, g.Versions, g.Small.Version, g.Small.Label, difftool.Clip(g.Small.Event, 600),
 			g.Small.RP, g.Small.RPDetail, g.Small.Ref, g.Small.RefWhy)
-		if *verbose {
+		if fl.Verbose {
 			fmt.Printf("  first (v%s, %s): %s\n", g.First.Version, g.First.Label, difftool.Clip(g.First.Event, 600))
 		}
 	}
-	if err := pyref.WriteRun(*outDir, tb.String(), cov.String(), gs); err != nil {
+	if err := pyref.WriteRun(fl.Out, tb, cov, gs); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
@@ -364,11 +304,4 @@ func isKnown(allowed []string, label string, amb []string) bool {
 		}
 	}
 	return false
-}
-
-func get[T any](m map[string]*T, k string) *T {
-	if m[k] == nil {
-		m[k] = new(T)
-	}
-	return m[k]
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/roomproto/roomproto/authrules"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/roomversion"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 func stateOf(t testing.TB, v roomversion.Version, evs []*pdu.Event) *authrules.State {
@@ -28,7 +29,7 @@ func isFatalMalformed(t *testing.T, err error) {
 }
 
 func TestAuthrules(t *testing.T) {
-	v8, v9 := ver(t, "8"), ver(t, "9")
+	v8, v9 := claimkit.Ver(t, "8"), claimkit.Ver(t, "9")
 	a9 := room(t, v9, roomA)
 	b9 := room(t, v9, roomB)
 	a8 := room(t, v8, roomA)

@@ -9,22 +9,17 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"os"
 	"testing"
 
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // knownFinding skips a case that fails because of a reported finding (see
 // /work/logs/audit-misuse.md and README.md) unless MISUSE_KNOWN=1.
-func knownFinding(t *testing.T, id string) {
-	t.Helper()
-	if os.Getenv("MISUSE_KNOWN") == "" {
-		t.Skipf("known finding %s (MISUSE_KNOWN=1 runs it)", id)
-	}
-}
+func knownFinding(t *testing.T, id string) { t.Helper(); claimkit.KnownFinding(t, "misuse", id) }
 
 // noPanic runs f and turns a panic into a test failure naming it.
 func noPanic(t *testing.T, f func()) (panicked bool) {
@@ -37,15 +32,6 @@ func noPanic(t *testing.T, f func()) (panicked bool) {
 	}()
 	f()
 	return false
-}
-
-func ver(t testing.TB, id string) roomversion.Version {
-	t.Helper()
-	v, err := roomversion.Lookup(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
 }
 
 func key(server string) signing.SigningKey {

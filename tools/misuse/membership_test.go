@@ -12,6 +12,7 @@ import (
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 func isMemberErr(t *testing.T, err error, reason error) {
@@ -23,7 +24,7 @@ func isMemberErr(t *testing.T, err error, reason error) {
 }
 
 func TestMembership(t *testing.T) {
-	v8, v9 := ver(t, "8"), ver(t, "9")
+	v8, v9 := claimkit.Ver(t, "8"), claimkit.Ver(t, "9")
 	a9 := room(t, v9, roomA)
 	sA := stateOf(t, v9, a9)
 	knockRules := func(roomID string) obj {
@@ -170,7 +171,7 @@ func TestMembership(t *testing.T) {
 			// depends on which version the caller passes; the event says v9. Expected
 			// as in authrules: refuse (ok=false) an event parsed for another version.
 			k := parse(t, v9, knockBytes(v9, roomA, "@bob:c.example"))
-			v6 := ver(t, "6")
+			v6 := claimkit.Ver(t, "6")
 			j := parse(t, v9, joinBytes(v9, roomA, "@bob:c.example"))
 			if tr, ok := membership.ClassifyMemberEvent(v6, "", j, "public"); ok {
 				t.Fatalf("v9 join classified under v6: %+v", tr.Meaning)

@@ -9,6 +9,7 @@ import (
 	"github.com/roomproto/roomproto/canonicaljson"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/roomversion"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 func TestRoomVersion(t *testing.T) {
@@ -51,7 +52,7 @@ func TestRoomVersion(t *testing.T) {
 }
 
 func TestPDU(t *testing.T) {
-	v := ver(t, "9")
+	v := claimkit.Ver(t, "9")
 	msg := raw(t, v, obj{"type": "m.room.message", "sender": "@alice:a.example", "room_id": roomA, "content": obj{"body": "hi", "n": obj{"x": 1}}, "unsigned": obj{"age": 5}})
 	runProbes(t, []probe{
 		{"Parse/zero-version", "", func(t *testing.T) {
@@ -68,7 +69,7 @@ func TestPDU(t *testing.T) {
 		}},
 		{"Parse/non-canonical-input-is-copied", "", func(t *testing.T) {
 			// lenient v1-5: a non-canonical input is copied, so reusing the buffer is safe.
-			v1 := ver(t, "4")
+			v1 := claimkit.Ver(t, "4")
 			b := raw(t, v1, obj{"type": "m.room.message", "sender": "@alice:a.example", "room_id": roomA, "content": obj{"body": "hi"}})
 			in := append([]byte(" "), b...)
 			e, err := pdu.Parse(v1, in)

@@ -11,10 +11,11 @@ import (
 	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/serveracl"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 func TestPolicyServer(t *testing.T) {
-	v8, v9 := ver(t, "8"), ver(t, "9")
+	v8, v9 := claimkit.Ver(t, "8"), claimkit.Ver(t, "9")
 	policy := func(v roomversion.Version, roomID string) obj {
 		return obj{"type": "m.room.policy", "state_key": "", "sender": "@alice:a.example", "room_id": roomID,
 			"content": obj{"via": "policy.example", "public_keys": obj{"ed25519": b64(key("policy.example").Public())}}}
@@ -132,7 +133,7 @@ func seedOf(server string) []byte {
 }
 
 func TestServerACL(t *testing.T) {
-	v9 := ver(t, "9")
+	v9 := claimkit.Ver(t, "9")
 	acl := func(roomID string, allow ...any) obj {
 		return obj{"type": "m.room.server_acl", "state_key": "", "sender": "@alice:a.example", "room_id": roomID, "content": obj{"allow": allow}}
 	}

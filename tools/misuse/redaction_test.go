@@ -8,10 +8,11 @@ import (
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/redaction"
 	"github.com/roomproto/roomproto/roomversion"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 func TestRedaction(t *testing.T) {
-	v8, v9, v11 := ver(t, "8"), ver(t, "9"), ver(t, "11")
+	v8, v9, v11 := claimkit.Ver(t, "8"), claimkit.Ver(t, "9"), claimkit.Ver(t, "11")
 	target := func(v roomversion.Version, room string) *pdu.Event {
 		return ev(t, v, obj{"type": "m.room.message", "sender": "@bob:b.example", "room_id": room, "content": obj{"body": "secret"}})
 	}

@@ -10,10 +10,11 @@ import (
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/redaction"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 func TestReuse(t *testing.T) {
-	v9 := ver(t, "9")
+	v9 := claimkit.Ver(t, "9")
 	a9 := room(t, v9, roomA)
 	runProbes(t, []probe{
 		{"Check/does-not-set-EventID-of-caller-events", "", func(t *testing.T) {

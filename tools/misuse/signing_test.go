@@ -10,10 +10,11 @@ import (
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 func TestSigning(t *testing.T) {
-	v8, v9 := ver(t, "8"), ver(t, "9")
+	v8, v9 := claimkit.Ver(t, "8"), claimkit.Ver(t, "9")
 	msg := raw(t, v9, obj{"type": "m.room.message", "sender": "@alice:a.example", "room_id": roomA, "content": obj{"body": "hi"}})
 	e9 := parse(t, v9, msg)
 	isVE := func(t *testing.T, err error, sentinel error) {

@@ -8,13 +8,14 @@ import (
 	"github.com/roomproto/roomproto/authrules"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/roomversion"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // room12 builds a v12 public room created by sender; it returns its events
 // (create first) and its room ID.
 func room12(t testing.TB, sender string, ts int64) ([]*pdu.Event, string) {
 	t.Helper()
-	v := ver(t, "12")
+	v := claimkit.Ver(t, "12")
 	c := ev(t, v, obj{"type": "m.room.create", "state_key": "", "sender": sender, "origin_server_ts": ts, "content": obj{"room_version": "12"}})
 	id := c.Room()
 	out := []*pdu.Event{c}
@@ -29,7 +30,7 @@ func room12(t testing.TB, sender string, ts int64) ([]*pdu.Event, string) {
 }
 
 func TestV12(t *testing.T) {
-	v12 := ver(t, "12")
+	v12 := claimkit.Ver(t, "12")
 	x, xid := room12(t, "@alice:a.example", 1)
 	y, yid := room12(t, "@alice:a.example", 2)
 	sX := stateOf(t, v12, x)

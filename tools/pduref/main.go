@@ -44,10 +44,9 @@ import (
 	"github.com/roomproto/roomproto/tools/internal/authgen"
 	"github.com/roomproto/roomproto/tools/internal/difftool"
 	"github.com/roomproto/roomproto/tools/internal/eventmut"
+	"github.com/roomproto/roomproto/tools/internal/mutrun"
 	"github.com/roomproto/roomproto/tools/internal/pyref"
 )
-
-var allVersions = []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"}
 
 // refReq is one event for the reference, with the probes of the methods that take arguments.
 type refReq struct {
@@ -96,16 +95,6 @@ type example struct {
 	RP      string   `json:"roomproto"`
 	Ref     string   `json:"reference"`
 	Amb     []string `json:"amb,omitempty"`
-}
-
-// sentinels are the error kinds roomproto's refusals are matched against, by name.
-var sentinels = []struct {
-	name string
-	err  error
-}{
-	{"notjson", pdu.ErrNotJSON}, {"notobject", pdu.ErrNotObject}, {"missing", pdu.ErrMissingField},
-	{"wrongtype", pdu.ErrWrongType}, {"toolarge", pdu.ErrTooLarge}, {"toomany", pdu.ErrTooMany},
-	{"outofrange", pdu.ErrOutOfRange},
 }
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
@@ -393,17 +382,6 @@ func indexObs(idx *canonicaljson.Index) (members [][3]int, nested [][][3]int, to
 	return members, nested, len(idx.Nested)
 }
 
-// kindsOf names the sentinels err matches.
-func kindsOf(err error) []string {
-	var out []string
-	for _, s := range sentinels {
-		if errors.Is(err, s.err) {
-			out = append(out, s.name)
-		}
-	}
-	return out
-}
-
 // caseResult is the outcome of one case.
 type caseResult struct {
 	accept bool
@@ -455,21 +433,21 @@ func runCase(ref *pyref.Process, v string, raw []byte, r *rand.Rand) (caseResult
 		return res, resp
 	}
 	if err != nil {
-		res.rp = "refuse:" + strings.Join(kindsOf(err), "|")
+		res.rp = "refuse:" + strings.Join(mutrun.Kinds(err), "|")
 		var fe *pdu.FormatError
 		if !errors.As(err, &fe) {
 			res.diffs = append(res.diffs, diff{"error:not-a-FormatError", err.Error(), ""})
 			return res, resp
 		}
 		res.rp += " field=" + fe.Field
-		if !errors.Is(err, fe.Err) || len(kindsOf(fe.Err)) != 1 {
+		if !errors.Is(err, fe.Err) || len(mutrun.Kinds(fe.Err)) != 1 {
 			res.diffs = append(res.diffs, diff{"error:Err-not-a-sentinel", fmt.Sprint(fe.Err), ""})
 		}
 		if resp.Verdict == "accept" {
 			res.diffs = append(res.diffs, diff{"verdict", res.rp + " " + err.Error(), "accept"})
 			return res, resp
 		}
-		kind := kindsOf(fe.Err)
+		kind := mutrun.Kinds(fe.Err)
 		kindOK, fieldOK := false, false
 		for _, kf := range resp.Fields {
 			for _, k := range kind {
@@ -573,39 +551,26 @@ func drawName(r *rand.Rand) (op, s string) {
 }
 
 func main() {
-	n := flag.Int("n", 4000, "cases")
-	seed := flag.Int64("seed", 1, "seed")
-	vers := flag.String("versions", strings.Join(allVersions, ","), "room versions")
-	only := flag.String("only", "", "only mutations whose label starts with this")
-	decisions := flag.Bool("decisions", os.Getenv("PDUREF_DECISIONS") == "1",
-		"the reference adopts docs/decisions.md readings (PDUREF_DECISIONS=1)")
-	outDir := flag.String("out", "", "directory for tally.tsv, coverage.txt and divergences.jsonl (none if empty)")
-	verbose := flag.Bool("v", false, "print the first example of each group too")
-	allow := flag.String("allow", "", "comma-separated amb tags whose divergences are counted as known (reported, open findings), not as divergences")
-	dumpFile := flag.String("dump", "", "write every generated case to this file as JSON lines (index, version, label, base64 bytes); for checking that a change to the generator draws the same cases")
+	var fl mutrun.Flags
+	fl.Define(flag.CommandLine, 4000, "PDUREF_DECISIONS",
+		"comma-separated amb tags whose divergences are counted as known (reported, open findings), not as divergences")
 	flag.Parse()
-	var allowed []string
-	if *allow != "" {
-		allowed = strings.Split(*allow, ",")
-	}
+	allowed := fl.Allowed()
 
-	ref := pyref.MustStart(pyref.Beside("pduref.py"), pyref.Env(*decisions, "PDUREF_DECISIONS=1")...)
-	versions := strings.Split(*vers, ",")
-	r := rand.New(rand.NewSource(*seed))
-	dump := pyref.OpenDump(*dumpFile)
+	ref := pyref.MustStart(pyref.Beside("pduref.py"), pyref.Env(fl.Decisions, "PDUREF_DECISIONS=1")...)
+	versions := fl.VersionList()
+	r := rand.New(rand.NewSource(fl.Seed))
+	dump := pyref.OpenDump(fl.Dump)
 	muts := mutations()
 
-	type tally struct{ cases, accept, refuse, diverge int }
-	byVer := map[string]*tally{}
-	byMut := map[string]*tally{}
-	ambSeen := map[string]int{}
+	tally := mutrun.NewTally()
 	groups := pyref.Groups[*example]{}
 	harness, total, names := 0, 0, 0
 
-	for i := 0; i < *n; i++ {
+	for i := 0; i < fl.N; i++ {
 		v := versions[r.Intn(len(versions))]
 		c := eventmut.NewCase(r, v, i)
-		raw, label := c.Mutate(muts, *only)
+		raw, label := c.Mutate(muts, fl.Only)
 		dump.Add(i, v, label, raw)
 		if raw == nil {
 			continue
@@ -613,17 +578,8 @@ func main() {
 		total++
 		res, resp := runCase(ref, v, raw, r)
 		mut := eventmut.Class(label)
-		for _, t := range []*tally{get(byVer, v), get(byMut, mut)} {
-			t.cases++
-			if res.accept {
-				t.accept++
-			} else {
-				t.refuse++
-			}
-		}
-		for _, a := range resp.Amb {
-			ambSeen[a]++
-		}
+		tally.Case(v, mut, res.accept)
+		tally.Amb(resp.Amb...)
 		seenWhat := map[string]bool{}
 		for _, d := range res.diffs {
 			if seenWhat[d.what] {
@@ -635,12 +591,11 @@ func main() {
 			}
 			known := isKnown(allowed, resp.Amb)
 			if !known {
-				get(byVer, v).diverge++
-				get(byMut, mut).diverge++
+				tally.Diverge(v, mut)
 			}
 			key := fmt.Sprintf("%s | %s | amb=%s", d.what, mut, strings.Join(resp.Amb, ","))
 			if known {
-				key = "KNOWN " + key
+				key = mutrun.Known + key
 			}
 			ex := &example{Version: v, Label: label, Event: string(raw), What: d.what, RP: d.rp, Ref: d.ref, Amb: resp.Amb}
 			groups.Add(key, v, ex, len(ex.Event))
@@ -664,13 +619,13 @@ func main() {
 			got = pdu.CheckOpaqueEventID(s) == nil
 		}
 		for _, a := range nresp.Amb {
-			ambSeen[op+":"+a]++
+			tally.Amb(op + ":" + a)
 		}
 		if got != nresp.OK {
 			key := fmt.Sprintf("%s | rp=%v ref=%v | amb=%s", map[string]string{"server": "ValidServerName", "opaque": "CheckOpaqueEventID"}[op],
 				got, nresp.OK, strings.Join(nresp.Amb, ","))
 			if isKnown(allowed, nresp.Amb) {
-				key = "KNOWN " + key
+				key = mutrun.Known + key
 			}
 			ex := &example{Label: op, Event: fmt.Sprintf("%q", s), What: op, RP: fmt.Sprint(got), Ref: fmt.Sprint(nresp.OK), Amb: nresp.Amb}
 			groups.Add(key, "", ex, len(s))
@@ -682,41 +637,20 @@ func main() {
 		os.Exit(2)
 	}
 
-	var tb strings.Builder
-	fmt.Fprintf(&tb, "what\tname\tcases\taccept\trefuse\tdivergent\n")
-	for _, k := range difftool.SortedVersions(byVer) {
-		t := byVer[k]
-		fmt.Fprintf(&tb, "version\t%s\t%d\t%d\t%d\t%d\n", k, t.cases, t.accept, t.refuse, t.diverge)
-	}
-	for _, k := range difftool.SortedKeys(byMut) {
-		t := byMut[k]
-		fmt.Fprintf(&tb, "mutation\t%s\t%d\t%d\t%d\t%d\n", k, t.cases, t.accept, t.refuse, t.diverge)
-	}
-	var cov strings.Builder
-	for _, k := range difftool.SortedKeys(ambSeen) {
-		fmt.Fprintf(&cov, "amb\t%s\t%d\n", k, ambSeen[k])
-	}
-	fmt.Print(tb.String())
-	fmt.Print(cov.String())
+	tb, cov := tally.Table("divergent"), tally.Coverage()
+	fmt.Print(tb)
+	fmt.Print(cov)
 
-	gs := groups.Sorted()
-	sort.SliceStable(gs, func(i, j int) bool { return gs[i].Count > gs[j].Count })
-	divergences, nknown, ngroups := 0, 0, 0
+	gs, divergences, ngroups, nknown := mutrun.Divergences(groups)
 	for _, g := range gs {
-		if strings.HasPrefix(g.Key, "KNOWN ") {
-			nknown += g.Count
-		} else {
-			divergences += g.Count
-			ngroups++
-		}
 		fmt.Printf("\nDIVERGENCE x%d %s\n  versions %v\n  smallest (v%s, %s): %s\n    roomproto: %s\n    reference: %s\n",
 			g.Count, g.Key, g.Versions, g.Small.Version, g.Small.Label, difftool.Clip(g.Small.Event, 700),
 			difftool.Clip(g.Small.RP, 700), difftool.Clip(g.Small.Ref, 700))
-		if *verbose {
+		if fl.Verbose {
 			fmt.Printf("  first (v%s, %s): %s\n", g.First.Version, g.First.Label, difftool.Clip(g.First.Event, 700))
 		}
 	}
-	if err := pyref.WriteRun(*outDir, tb.String(), cov.String(), gs); err != nil {
+	if err := pyref.WriteRun(fl.Out, tb, cov, gs); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
@@ -739,11 +673,4 @@ func isKnown(allowed, amb []string) bool {
 		}
 	}
 	return false
-}
-
-func get[T any](m map[string]*T, k string) *T {
-	if m[k] == nil {
-		m[k] = new(T)
-	}
-	return m[k]
 }

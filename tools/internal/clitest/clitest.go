@@ -1,5 +1,6 @@
 // Package clitest builds the roomproto command once per test process and runs it, for the
-// tools whose tests check the command line (tools/claimsb, claimsc, claimsd).
+// tools whose tests check the command line (tools/claimsb and climisuse; claimsc, claimsd and
+// claimse through tools/internal/claimkit).
 package clitest
 
 import (
