@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -18,6 +17,7 @@ import (
 	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/serveracl"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // allVersions are the room versions the flows run in (the brief: 1, 3, 6, 8, 9, 10, 11, 12).
@@ -31,22 +31,10 @@ var knockVersions = restrictedVersions
 
 // knownFinding skips a test that demonstrates a finding of the audit unless SCENARIOS_KNOWN is
 // set, so that the suite passes while the finding is open.
-func knownFinding(t *testing.T, id string) {
-	t.Helper()
-	if os.Getenv("SCENARIOS_KNOWN") == "" {
-		t.Skipf("known finding %s (SCENARIOS_KNOWN=1 runs it)", id)
-	}
-}
+func knownFinding(t *testing.T, id string) { claimkit.KnownFinding(t, "scenarios", id) }
 
 // mustVersion looks a room version up.
-func mustVersion(t testing.TB, id string) roomversion.Version {
-	t.Helper()
-	v, err := roomversion.Lookup(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
+func mustVersion(t testing.TB, id string) roomversion.Version { return claimkit.Ver(t, id) }
 
 // ruleNo converts a rule number of the v8-11 text to the one of version v: v12 numbers the
 // rules after rule 1 one higher (rooms/v12.md inserts rule 2 about the room ID). For v1-7 the
