@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"math/bits"
 	"slices"
 	"sync"
 
@@ -253,6 +254,18 @@ func (p *parser) skipSpace() {
 	p.pos = i
 }
 
+// skipIndent skips where indented JSON text has a newline and a run of spaces
+// (after a comma or an opening bracket) the newline and up to eight spaces in one step: the first
+// byte of x ^ "        " that is not zero is the first that is not a space.
+// skipSpace takes what whitespace is left.
+func (p *parser) skipIndent() {
+	const spaces = 0x2020202020202020
+	if i := p.pos; i+9 <= len(p.data) && p.data[i] == '\n' {
+		x := binary.LittleEndian.Uint64(p.data[i+1:i+9]) ^ spaces
+		p.pos = i + 1 + bits.TrailingZeros64(x)/8
+	}
+}
+
 func (p *parser) eof(what string) error {
 	return newError(p.pos, ErrSyntax, "unexpected end of input "+what)
 }
@@ -310,6 +323,7 @@ func (p *parser) array(out []byte) ([]byte, error) {
 	if p.emit {
 		out = append(out, '[')
 	}
+	p.skipIndent()
 	p.skipSpace()
 	if p.pos < len(p.data) && p.data[p.pos] == ']' {
 		p.pos++
@@ -334,6 +348,7 @@ func (p *parser) array(out []byte) ([]byte, error) {
 			if p.emit {
 				out = append(out, ',')
 			}
+			p.skipIndent()
 			p.skipSpace()
 		case ']':
 			p.pos++
@@ -357,6 +372,7 @@ func (p *parser) object(out []byte) ([]byte, error) {
 		out = append(out, '{')
 	}
 	bodyStart := len(out)
+	p.skipIndent()
 	p.skipSpace()
 	if p.pos < len(p.data) && p.data[p.pos] == '}' {
 		p.pos++
@@ -443,7 +459,20 @@ func (p *parser) object(out []byte) ([]byte, error) {
 		outValue := len(out)
 		// Integers, the usual values of the larger objects of events,
 		// skip the dispatch.
-		if p.pos < len(p.data) && p.data[p.pos]-'0' <= 9 {
+		if d, i := p.data, p.pos; i+8 <= len(d) && d[i]-'0' <= 9 {
+			// number's fast path, inline: a non-negative integer of at
+			// most 7 digits without a leading zero that no fraction or
+			// exponent follows.
+			if n := digitRun(binary.LittleEndian.Uint64(d[i : i+8])); n < 8 && (d[i] != '0' || n == 1) && d[i+n] != '.' && d[i+n]|0x20 != 'e' {
+				if p.pos = i + n; p.emit && n == 1 {
+					out = append(out, d[i]) // no copy call
+				} else if p.emit {
+					out = append(out, d[i:i+n]...)
+				}
+			} else {
+				out, err = p.number(out)
+			}
+		} else if p.pos < len(p.data) && p.data[p.pos]-'0' <= 9 {
 			out, err = p.number(out)
 		} else {
 			out, err = p.value(out)
@@ -452,8 +481,11 @@ func (p *parser) object(out []byte) ([]byte, error) {
 			return out, err
 		}
 		if p.track {
-			st.members = append(st.members, member{})
-			m := &st.members[len(st.members)-1]
+			if len(st.members) == cap(st.members) {
+				st.members = slices.Grow(st.members, 1)
+			}
+			st.members = st.members[:len(st.members)+1]
+			m := &st.members[len(st.members)-1] // every field is set below
 			m.keyStart, m.keyEnd, m.inKeys = keyStart, keyEnd, escaped
 			m.inOff, m.outStart, m.outEnd, m.outValue = inOff, outStart, len(out), outValue
 			st.prefix = append(st.prefix, prefix)
@@ -473,6 +505,7 @@ func (p *parser) object(out []byte) ([]byte, error) {
 		c := p.data[p.pos]
 		if c == ',' {
 			p.pos++
+			p.skipIndent()
 			p.skipSpace()
 			continue
 		}
