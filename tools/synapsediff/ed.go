@@ -29,7 +29,7 @@ var edArea = &Area{
 
 var bulkArea = &Area{
 	Name:     "bulk",
-	Title:    "signing.VerifyEvents (one worker: plain, then prepared and cached keys) and VerifyEvent vs PyNaCl on v10 events with crafted signatures",
+	Title:    "signing.VerifyEvents (one worker: plain, then prepared and cached keys), VerifyEvent and KeyCache.VerifyEvent vs PyNaCl on v10 events with crafted signatures",
 	Unit:     "keys, each signing 6 events with one crafted case",
 	DefaultN: 600,
 	Run:      runBulk,
@@ -247,6 +247,7 @@ func runBulk(t *Tally, n int, seed int64) {
 		}
 		ring := signing.KeyRing{edServer: {edKeyID: signing.PublicKey{Key: pub0}}}
 		bulk := signing.VerifyEvents(v, events, ring, &signing.BatchOptions{Workers: 1})
+		var cache signing.KeyCache // the key is prepared at its second event
 		for j, ev := range events {
 			sodium := py.raw(msgs[j], sigs[j], pub0).OK
 			std := len(pub0) == ed25519.PublicKeySize && len(sigs[j]) == ed25519.SignatureSize && ed25519.Verify(pub0, msgs[j], sigs[j])
@@ -254,6 +255,8 @@ func runBulk(t *Tally, n int, seed int64) {
 			ex := fmt.Sprintf("%s, event %d of %d\npub %x\nevent %s\ncrypto/ed25519: %s", c.name, j+1, len(events), pub0, ev, verdict(std))
 			compareVerdicts(t, "VerifyEvents (bulk) vs PyNaCl", c.name, bulk[j] == nil, sodium, fmt.Sprintf("%s\nroomproto: %v", ex, bulk[j]), std)
 			compareVerdicts(t, "VerifyEvent vs PyNaCl", c.name, single == nil, sodium, fmt.Sprintf("%s\nroomproto: %v", ex, single), std)
+			cached := cache.VerifyEvent(v, ev, ring)
+			compareVerdicts(t, "KeyCache.VerifyEvent vs PyNaCl", c.name, cached == nil, sodium, fmt.Sprintf("%s\nroomproto: %v", ex, cached), std)
 		}
 	}
 }
