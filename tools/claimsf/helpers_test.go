@@ -101,6 +101,7 @@ type roomOpts struct {
 	joinRule string // "" : invite (v1-6) or knock (v7+)
 	create   M      // extra create content
 	pl       M      // power levels content (nil: alice 100 (not in v12), invite 0)
+	id       string // the room ID before v12 ("": !room:a.example)
 }
 
 // newRoom creates a room of version vid: create by alice, alice joined, power levels, join rules.
@@ -119,6 +120,9 @@ func newRoom(t testing.TB, vid string, o roomOpts) *room {
 		r.id = ""
 	} else {
 		r.id = "!room:a.example"
+		if o.id != "" {
+			r.id = o.id
+		}
 	}
 	create := r.make(t, creator, pdu.TypeCreate, "", cc, nil)
 	if v.Format.RoomIDFromCreateEvent {
@@ -146,8 +150,18 @@ func newRoom(t testing.TB, vid string, o roomOpts) *room {
 			jr = "knock"
 		}
 	}
-	r.add(t, creator, pdu.TypeJoinRules, "", M{"join_rule": jr})
+	r.add(t, creator, pdu.TypeJoinRules, "", joinRules(jr))
 	return r
+}
+
+// joinRules is the content of an m.room.join_rules event of rule jr; the restricted rules
+// allow the members of !other:b.example.
+func joinRules(jr string) M {
+	c := M{"join_rule": jr}
+	if strings.Contains(jr, "restricted") {
+		c["allow"] = []any{M{"type": "m.room_membership", "room_id": "!other:b.example"}}
+	}
+	return c
 }
 
 // ref is an entry of prev_events / auth_events: the ID, or an [ID, {}] pair in v1-2.
@@ -352,4 +366,47 @@ func mustObj(t testing.TB, b []byte) map[string]json.RawMessage {
 		t.Fatalf("%v: %s", err, b)
 	}
 	return m
+}
+
+// jsonUnmarshal is json.Unmarshal.
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// specDir is the spec extract.
+const specDir = "/work/shared/spec"
+
+// readSpec returns the spec file rel (under the spec extract), skipping the test when the
+// extract is not there.
+func readSpec(t testing.TB, rel string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(specDir, rel))
+	if err != nil {
+		t.Skipf("spec extract not available: %v", err)
+	}
+	return string(b)
+}
+
+// specRuleNumber returns the number the markdown list of file gives the item whose text starts
+// with prefix: "5.4.1" for the third level of item 5, 4, 1 (items are "N." at indentation 0, 4,
+// 8, ...).
+func specRuleNumber(t testing.TB, rel, prefix string) string {
+	t.Helper()
+	var stack []string
+	for _, line := range strings.Split(readSpec(t, rel), "\n") {
+		trimmed := strings.TrimLeft(line, " ")
+		indent := (len(line) - len(trimmed)) / 4
+		dot := strings.Index(trimmed, ". ")
+		if dot <= 0 || strings.Trim(trimmed[:dot], "0123456789") != "" {
+			continue
+		}
+		if indent > len(stack) {
+			continue
+		}
+		stack = append(stack[:indent], trimmed[:dot])
+		text := strings.TrimSpace(trimmed[dot+1:])
+		// The item may start with a shortcode ({{% changed-in v=7 %}}) on its own line.
+		if strings.HasPrefix(text, prefix) || strings.HasPrefix(flat(text), prefix) {
+			return strings.Join(stack, ".")
+		}
+	}
+	return ""
 }
