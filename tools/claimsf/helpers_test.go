@@ -257,6 +257,7 @@ func (r *room) apply(t testing.TB, ev *pdu.Event) {
 	if err := r.st.Apply(ev); err != nil {
 		t.Fatal(err)
 	}
+	r.byID[ev.EventID] = ev
 	r.depth = ev.Depth
 	r.last = ev.EventID
 }
