@@ -104,3 +104,23 @@ func TestDecisionsBulkNumbering(t *testing.T) {
 		seen[m[1]] = true
 	}
 }
+
+// KeyCache doc: "(decoded into a table of multiples of −A, docs/decisions.md (bulk) 2)";
+// decisions (bulk) 10: "with the signature check of entry 2", "the set of keys seen once bounded
+// at 4,096 and emptied when full, as a batch worker's". Entry 2 is the prepared keys' entry, and
+// the cache's bounds and emptying are the batch worker's (4 × the 1,024 prepared keys).
+func TestKeyCacheIsTheBatchWorkersCheck(t *testing.T) {
+	wantText(t, "docs/decisions.md", "### 2. Prepared keys: fixed-base tables for −A (curve25519-voi)")
+	batch := readRoot(t, "signing/batch.go")
+	for _, s := range []string{"const maxCachedKeys = 1024", "const maxSeenKeys = 4 * maxCachedKeys", "clear(w.seen)"} {
+		if !strings.Contains(batch, s) {
+			t.Errorf("signing/batch.go: no %q", s)
+		}
+	}
+	kc := readRoot(t, "signing/keycache.go")
+	for _, s := range []string{"return maxCachedKeys", "len(c.seen) >= 4*c.limit()", "clear(c.seen)", "newFastKey(pub)", "fk.verify("} {
+		if !strings.Contains(kc, s) {
+			t.Errorf("signing/keycache.go: no %q", s)
+		}
+	}
+}

@@ -312,6 +312,18 @@ func TestSendLeaveRefusals(t *testing.T) {
 		for _, c := range sendLeaveCases(t, r) {
 			_, err := membership.SendLeave(c.req)
 			wantErr(t, "v"+vid+" "+c.name, err, c.status, c.errcode, c.reason)
+			// decisions (membership) 23: "e.g. a leave carrying a join_authorised_via_users_server
+			// its server did not sign, rule 4.2.1" (v8 numbering; 5.2.1 in v12).
+			if strings.HasPrefix(c.name, "join_authorised_via_users_server") {
+				var rej *authrules.Rejection
+				want := "4.2.1"
+				if r.v.Format.RoomIDFromCreateEvent {
+					want = "5.2.1"
+				}
+				if !errors.As(err, &rej) || rej.Rule != want {
+					t.Errorf("v%s: %v, want rule %s", vid, err, want)
+				}
+			}
 			if c.name == "unknown key" && !errors.Is(err, signing.ErrUnknownKey) {
 				t.Errorf("v%s unknown key: %v does not match signing.ErrUnknownKey", vid, err)
 			}

@@ -99,3 +99,29 @@ func TestMakeLeaveWritesRoomVersion(t *testing.T) {
 		}
 	}
 }
+
+// decisions (membership) 21: "server-server-api 'Leaving Rooms (Rejecting Invites)' says why the
+// handshake exists (rejecting a remote invite, retracting a remote knock) but not who may use
+// it"; SignTemplate's doc quotes it: "the leaving server signs the event and replaces the
+// event_id with its own".
+func TestSpecLeavingRoomsSection(t *testing.T) {
+	ssa := flat(readSpec(t, "content/server-server-api.md"))
+	i := strings.Index(ssa, "## Leaving Rooms (Rejecting Invites)")
+	j := strings.Index(ssa, "## Third-party invites")
+	if i < 0 || j < i {
+		t.Fatal("no section")
+	}
+	sec := ssa[i:j]
+	for _, s := range []string{"Remote invites/knocks from other homeservers do not involve the server in the graph and therefore need another approach to reject the invite.",
+		"the leaving server signs the event and replaces the `event_id` with its own.",
+		"The resident server will then send the event to other servers in the room."} {
+		if !strings.Contains(sec, s) {
+			t.Errorf("the section does not say %q", s)
+		}
+	}
+	for _, s := range []string{"MUST", "membership state", "allowed to"} {
+		if strings.Contains(sec, s) {
+			t.Errorf("the section says %q: it may say who may leave", s)
+		}
+	}
+}
