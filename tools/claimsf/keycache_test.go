@@ -510,3 +510,30 @@ func TestKeyCacheNilPointer(t *testing.T) {
 	call("VerifyParsedEvent", func() { _ = c.VerifyParsedEvent(parsed(v, raw), ring) })
 	call("Len", func() { _ = c.Len() })
 }
+
+// The bound counts every key the cache has seen twice, prepared or not: 1,024 keys of 32 bytes
+// that are not points (any server's key set may hold such junk), each used twice, fill it with
+// Len() 0, and no key is prepared after them for the cache's life (there is no eviction). The
+// verdicts stay VerifyEvent's and the cost is a plain check: "at most 1,024 prepared keys ...
+// further keys are checked without being prepared" holds. Recorded in the report (O1) as a
+// consequence for a cache held for a server's lifetime, not as a finding.
+func TestKeyCacheFilledByUnpreparableKeys(t *testing.T) {
+	f := newKeyFamily(t)
+	var c signing.KeyCache
+	for i, n := 0, 0; n < 1024; i++ {
+		k := make(ed25519.PublicKey, 32)
+		copy(k, fmt.Sprintf("not a point %d ..........................", i))
+		if preparable(k) {
+			continue
+		}
+		f.use(t, &c, k, 2)
+		n++
+	}
+	if c.Len() != 0 {
+		t.Fatalf("Len() = %d", c.Len())
+	}
+	f.use(t, &c, seedKey(0).Public(), 5)
+	if c.Len() != 0 {
+		t.Fatalf("a key was prepared past the bound: Len() = %d", c.Len())
+	}
+}

@@ -110,3 +110,19 @@ func mixedOrderEvent(t testing.TB, v roomversion.Version) ([]byte, ed25519.Publi
 	t.Fatal("no nonce gave a challenge divisible by 8")
 	return nil, nil
 }
+
+// preparable reports whether a prepared-key table can be made of pub: the canonical encoding of
+// a point of large order without torsion (signing's newFastKey leaves every other key to
+// crypto/ed25519).
+func preparable(pub []byte) bool {
+	var c, back curve.CompressedEdwardsY
+	var p curve.EdwardsPoint
+	if _, err := c.SetBytes(pub); err != nil {
+		return false
+	}
+	if _, err := p.SetCompressedY(&c); err != nil {
+		return false
+	}
+	back.SetEdwardsPoint(&p)
+	return string(back[:]) == string(pub) && !p.IsSmallOrder() && p.IsTorsionFree()
+}
