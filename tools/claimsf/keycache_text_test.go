@@ -1,0 +1,126 @@
+package claimsf
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// funcBody returns the text of Go function name in the file rel, from its "func" line to the
+// next line starting with "}".
+func funcBody(t testing.TB, rel, name string) string {
+	t.Helper()
+	src := readRoot(t, rel)
+	i := strings.Index(src, "\nfunc "+name+"(")
+	if i < 0 {
+		t.Fatalf("%s has no func %s", rel, name)
+	}
+	body := src[i+1:]
+	if j := strings.Index(body, "\n}\n"); j >= 0 {
+		body = body[:j+2]
+	}
+	return body
+}
+
+// decisions (bulk) 10: "The verdicts are the package functions' exactly
+// (TestKeyCacheMatchesVerifyEvent, every kind of damage, six room versions, three passes;
+// FuzzVerifyEvent compares them on every input), including keys that are never prepared: ...
+// (TestKeyCacheMixedOrderKeyAccepted)"; "Measured (BenchmarkKeyCachePhases, warm cache, CPU
+// time)"; SECURITY.md: "(TestKeyCacheLimit)". The cited tests exist and do what the entry says.
+func TestKeyCacheCitedTests(t *testing.T) {
+	wantText(t, "docs/decisions.md", "(`TestKeyCacheMatchesVerifyEvent`, every kind of damage, six room versions, three passes; FuzzVerifyEvent compares them on every input)")
+	m := funcBody(t, "signing/keycache_test.go", "TestKeyCacheMatchesVerifyEvent")
+	list := regexp.MustCompile(`range \[\]string\{([^}]*)\}`).FindStringSubmatch(m)
+	if list == nil || len(strings.Split(list[1], ",")) != 6 {
+		t.Errorf("TestKeyCacheMatchesVerifyEvent does not run six room versions: %v", list)
+	}
+	if !strings.Contains(m, "pass < 3") || !strings.Contains(m, "btKinds") {
+		t.Error("TestKeyCacheMatchesVerifyEvent: not three passes over every kind of damage")
+	}
+	if !strings.Contains(m, "c.VerifyEvent") || !strings.Contains(m, "c.VerifyParsedEvent") {
+		t.Error("TestKeyCacheMatchesVerifyEvent does not compare both methods")
+	}
+	f := funcBody(t, "signing/fuzz_test.go", "FuzzVerifyEvent")
+	if !strings.Contains(f, "KeyCache") || !strings.Contains(f, "cache.VerifyEvent(v, data, keys)") {
+		t.Error("FuzzVerifyEvent does not compare a KeyCache on its inputs")
+	}
+	mo := funcBody(t, "signing/keycache_test.go", "TestKeyCacheMixedOrderKeyAccepted")
+	if !strings.Contains(mo, "c.Len() != 0") {
+		t.Error("TestKeyCacheMixedOrderKeyAccepted does not check the key stays unprepared")
+	}
+	b := funcBody(t, "signing/bench_test.go", "BenchmarkKeyCachePhases")
+	if !strings.Contains(b, "for range 2") || !strings.Contains(b, "ed25519.Verify") || !strings.Contains(b, "cpubench.Overhead") {
+		t.Error("BenchmarkKeyCachePhases: not a warm cache against a bare ed25519.Verify in CPU time")
+	}
+	funcBody(t, "signing/keycache_test.go", "TestKeyCacheLimit")
+}
+
+// SECURITY.md (Limits): "Every limit is tested at its edge and one past it in
+// `internal/limits_test` (unless noted)." The KeyCache row names TestKeyCacheLimit, which is in
+// signing/keycache_test.go and runs a cache whose bound is lowered to 2 (seen set 8): nothing in
+// the repository tests 1,024 and 4,096 at their edge (TestKeyCacheLimitAtTheEdge and
+// TestKeyCacheSeenSetAtTheEdge of this package do now).
+func TestSecurityKeyCacheLimitTestedAtItsEdge(t *testing.T) {
+	wantText(t, "SECURITY.md", "Every limit is tested at its edge and one past it in `internal/limits_test` (unless noted).")
+	wantText(t, "SECURITY.md", "with the same verdicts (`TestKeyCacheLimit`) |")
+	knownFinding(t, "F4")
+	found := false
+	for _, f := range []string{"internal/limits_test/pdu_limits_test.go", "internal/limits_test/rules_limits_test.go",
+		"internal/limits_test/readings_test.go", "internal/limits_test/fuzz_test.go", "internal/limits_test/zero_version_test.go"} {
+		if strings.Contains(readRoot(t, f), "KeyCache") {
+			found = true
+		}
+	}
+	lim := funcBody(t, "signing/keycache_test.go", "TestKeyCacheLimit")
+	if !found {
+		t.Errorf("internal/limits_test has no KeyCache case; TestKeyCacheLimit (signing) lowers the bound: maxKeys: 2 = %v",
+			strings.Contains(lim, "maxKeys: 2"))
+	}
+}
+
+// decisions.md, section "Bulk verification, auth chains, replay and verify-room": the KeyCache
+// entry is cited as "decisions (bulk) 10" (KeyCache's commit, SECURITY.md's neighbours), but the
+// section already has an entry 10 ("verify-room prints JSON lines") and the KeyCache entry
+// comes after entry 11: "(bulk) 10" names two entries.
+func TestDecisionsBulkNumbering(t *testing.T) {
+	src := readRoot(t, "docs/decisions.md")
+	start := strings.Index(src, "\n## Bulk verification, auth chains, replay and verify-room")
+	if start < 0 {
+		t.Fatal("no bulk section")
+	}
+	sec := src[start+1:]
+	if end := strings.Index(sec, "\n## "); end >= 0 {
+		sec = sec[:end]
+	}
+	if !strings.Contains(sec, "### 10. KeyCache") {
+		t.Fatal("the KeyCache entry is no longer (bulk) 10")
+	}
+	knownFinding(t, "F5")
+	seen := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^### (\d+[a-z]?)\. `).FindAllStringSubmatch(sec, -1) {
+		if seen[m[1]] {
+			t.Errorf("two entries numbered %s in the bulk section", m[1])
+		}
+		seen[m[1]] = true
+	}
+}
+
+// KeyCache doc: "(decoded into a table of multiples of −A, docs/decisions.md (bulk) 2)";
+// decisions (bulk) 10: "with the signature check of entry 2", "the set of keys seen once bounded
+// at 4,096 and emptied when full, as a batch worker's". Entry 2 is the prepared keys' entry, and
+// the cache's bounds and emptying are the batch worker's (4 × the 1,024 prepared keys).
+func TestKeyCacheIsTheBatchWorkersCheck(t *testing.T) {
+	wantText(t, "docs/decisions.md", "### 2. Prepared keys: fixed-base tables for −A (curve25519-voi)")
+	batch := readRoot(t, "signing/batch.go")
+	for _, s := range []string{"const maxCachedKeys = 1024", "const maxSeenKeys = 4 * maxCachedKeys", "clear(w.seen)"} {
+		if !strings.Contains(batch, s) {
+			t.Errorf("signing/batch.go: no %q", s)
+		}
+	}
+	kc := readRoot(t, "signing/keycache.go")
+	for _, s := range []string{"return maxCachedKeys", "len(c.seen) >= 4*c.limit()", "clear(c.seen)", "newFastKey(pub)", "fk.verify("} {
+		if !strings.Contains(kc, s) {
+			t.Errorf("signing/keycache.go: no %q", s)
+		}
+	}
+}
