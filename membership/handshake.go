@@ -55,6 +55,22 @@ type SendJoinResult struct {
 	Decision JoinDecision
 }
 
+// requestVersion returns the room version of s, the state a resident server answers a
+// send_join, send_knock or send_leave request from: no state, or a state of no room version
+// (the zero authrules.State, whose error also matches roomversion.ErrUnknownVersion), is the
+// resident's own fault, answered 400 M_INVALID_PARAM with reason ErrBadInput before the body is
+// read (rather than blaming the requesting server's body).
+func requestVersion(s *authrules.State) (roomversion.Version, error) {
+	if s == nil {
+		return roomversion.Version{}, invalidParam(ErrBadInput, nil, "no room state given")
+	}
+	v := s.Version()
+	if err := v.Check(); err != nil {
+		return v, invalidParam(ErrBadInput, err, "room state: %v", err)
+	}
+	return v, nil
+}
+
 // SendJoin handles /send_join as a resident server:
 //
 //  1. The body must be an event of the room version (400 M_NOT_JSON / M_BAD_JSON), and, as
@@ -72,13 +88,14 @@ type SendJoinResult struct {
 //     join without authoriser, or with one who cannot invite, is refused.
 //
 // The joining server may name any able user of the resident, not necessarily the first of
-// [Authorisers].
+// [Authorisers]. No State, or one of no room version (the zero authrules.State), is 400
+// M_INVALID_PARAM with reason ErrBadInput, before the body is read.
 func SendJoin(req SendJoinRequest) (SendJoinResult, error) {
 	s := req.State
-	if s == nil {
-		return SendJoinResult{}, invalidParam(ErrBadInput, nil, "no room state given")
+	v, err := requestVersion(s)
+	if err != nil {
+		return SendJoinResult{}, err
 	}
-	v := s.Version()
 	ev, err := receiveMember(v, req.Event, pdu.MembershipJoin, req.RoomID, req.EventID, req.Origin, req.ResidentServer, req.Keys, true)
 	if err != nil {
 		return SendJoinResult{}, err

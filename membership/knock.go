@@ -102,7 +102,8 @@ func (r SendKnockResult) JSON() []byte {
 // type, membership knock, state_key the sender, a user of Origin, signature and content
 // hash; knocks.yaml); the knock must be allowed ([DecideKnock], 403 M_FORBIDDEN) and pass the
 // authorization rules (403 M_FORBIDDEN, reason ErrAuthRules). The resident does not sign a
-// knock. It returns the stripped state for `knock_room_state`.
+// knock. It returns the stripped state for `knock_room_state`. No State, or one of no room
+// version, is 400 M_INVALID_PARAM with reason ErrBadInput, before the body is read.
 func SendKnock(req SendKnockRequest) (SendKnockResult, error) {
 	ev, err := acceptOwnMember(req, pdu.MembershipKnock, DecideKnock)
 	if err != nil {
@@ -117,10 +118,11 @@ func SendKnock(req SendKnockRequest) (SendKnockResult, error) {
 // authorization rules against the state and, when given, the event's own auth events.
 func acceptOwnMember(req SendKnockRequest, membership string, decide func(*authrules.State, string) error) (*pdu.Event, error) {
 	s := req.State
-	if s == nil {
-		return nil, invalidParam(ErrBadInput, nil, "no room state given")
+	v, err := requestVersion(s)
+	if err != nil {
+		return nil, err
 	}
-	ev, err := receiveMember(s.Version(), req.Event, membership, req.RoomID, req.EventID, req.Origin, "", req.Keys, true)
+	ev, err := receiveMember(v, req.Event, membership, req.RoomID, req.EventID, req.Origin, "", req.Keys, true)
 	if err != nil {
 		return nil, err
 	}

@@ -99,7 +99,9 @@ func (r SendLeaveResult) JSON() []byte {
 // event ID's domain when it differs) with a matching content hash. The leave must then be allowed
 // ([DecideLeave], 403 M_FORBIDDEN) and pass the authorization rules against State, and against
 // AuthEvents when given (403 M_FORBIDDEN, reason ErrAuthRules). The resident does not sign a
-// leave. As for every handshake, the room's server ACL is the caller's ([CheckMakeRequest]).
+// leave. As for every handshake, the room's server ACL is the caller's ([CheckMakeRequest]). No
+// State, or one of no room version, is 400 M_INVALID_PARAM with reason ErrBadInput, before the
+// body is read.
 func SendLeave(req SendLeaveRequest) (SendLeaveResult, error) {
 	ev, err := acceptOwnMember(SendKnockRequest(req), pdu.MembershipLeave, DecideLeave)
 	if err != nil {

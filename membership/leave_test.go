@@ -209,8 +209,17 @@ func TestLeaveBadInput(t *testing.T) {
 	}
 	_, err := SendLeave(SendLeaveRequest{Event: []byte(`{}`)})
 	wantError(t, "SendLeave without state", err, 400, ErrCodeInvalidParam, ErrBadInput)
+	// The zero State is the resident's fault, not the body's (tools/claimsf F7): the same
+	// answer from the three send_* handlers, the body not even read.
 	_, err = SendLeave(SendLeaveRequest{State: &authrules.State{}, Event: []byte(`{}`)})
-	wantError(t, "SendLeave with the zero State", err, 400, ErrCodeBadJSON, ErrBadEvent)
+	wantError(t, "SendLeave with the zero State", err, 400, ErrCodeInvalidParam, ErrBadInput)
+	_, err = SendKnock(SendKnockRequest{State: &authrules.State{}, Event: []byte(`{}`)})
+	wantError(t, "SendKnock with the zero State", err, 400, ErrCodeInvalidParam, ErrBadInput)
+	_, err = SendJoin(SendJoinRequest{State: &authrules.State{}, Event: []byte(`{}`)})
+	wantError(t, "SendJoin with the zero State", err, 400, ErrCodeInvalidParam, ErrBadInput)
+	if !errors.Is(err, roomversion.ErrUnknownVersion) {
+		t.Errorf("SendJoin with the zero State: %v does not match roomversion.ErrUnknownVersion", err)
+	}
 }
 
 // TestMakeLeaveTemplateBytes: the make_leave template is exactly the event the spec's example

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
+	"sort"
 	"sync"
 	"testing"
 
@@ -129,8 +130,8 @@ func TestKeyCacheLimit(t *testing.T) {
 	for i := 0; i < 100; i++ {
 		var k [ed25519.PublicKeySize]byte
 		k[0], k[1] = byte(i), 1
-		if fk, found, prepare := d.use(k); fk != nil || found || prepare {
-			t.Fatalf("first use of key %d: %v %v %v", i, fk, found, prepare)
+		if d.secondUse(k) {
+			t.Fatalf("first use of key %d counted as its second", i)
 		}
 		if n := len(d.seen); n > 8 || n == 0 {
 			t.Fatalf("after %d keys, %d remembered as seen once; want 1 to 8", i+1, n)
@@ -138,9 +139,90 @@ func TestKeyCacheLimit(t *testing.T) {
 	}
 	var k [ed25519.PublicKeySize]byte
 	k[0], k[1] = 99, 1
-	if _, _, prepare := d.use(k); !prepare {
-		t.Error("the second use of a key (the last one seen) is not prepared")
+	if !d.secondUse(k) {
+		t.Error("the second use of a key (the last one seen) is not its second")
 	}
+}
+
+// TestKeyCacheEvictsColdKeys: a full cache makes room for a key at its second use by removing
+// a key no call has used since the last sweep (clock), and keeps the keys in use.
+func TestKeyCacheEvictsColdKeys(t *testing.T) {
+	v := btVersion(t, "9")
+	rng := rand.New(rand.NewPCG(19, 20))
+	byServer := map[string][]byte{}
+	for i := 0; len(byServer) < 4 && i < 200; i++ {
+		raw := btEvent(t, v, rng, i)
+		ev, err := pdu.Parse(v, raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s, _ := ServerName(ev.Sender); byServer[s] == nil && requiredSignerCount(t, ev) == 1 {
+			byServer[s] = raw
+		}
+	}
+	if len(byServer) < 4 {
+		t.Fatalf("only %d servers' events", len(byServer))
+	}
+	var servers []string
+	for s := range byServer {
+		servers = append(servers, s)
+	}
+	sort.Strings(servers)
+	keys := btRing()
+	key := func(s string) [ed25519.PublicKeySize]byte {
+		var k [ed25519.PublicKeySize]byte
+		copy(k[:], keys[s]["ed25519:1"].Key)
+		return k
+	}
+	c := KeyCache{maxKeys: 2}
+	check := func(s string) {
+		t.Helper()
+		if err := c.VerifyEvent(v, byServer[s], keys); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	holds := func(s string) bool {
+		c.mu.RLock()
+		defer c.mu.RUnlock()
+		return c.keys[key(s)] != nil
+	}
+	a, b, x, y := servers[0], servers[1], servers[2], servers[3]
+	check(a)
+	check(a)
+	check(b)
+	check(b)
+	if !holds(a) || !holds(b) || c.Len() != 2 {
+		t.Fatalf("a and b used twice: held %v %v, Len %d", holds(a), holds(b), c.Len())
+	}
+	// x's second use needs room: a sweep clears both marks (both were used since they were
+	// stored) and removes the first it met; x takes its place.
+	check(x)
+	check(x)
+	if !holds(x) || c.Len() != 2 || holds(a) == holds(b) {
+		t.Fatalf("x used twice: held a %v b %v x %v, Len %d", holds(a), holds(b), holds(x), c.Len())
+	}
+	kept := a
+	if holds(b) {
+		kept = b
+	}
+	// kept is used again (marked); x is not. y's second use removes x, the key not used since
+	// the sweep, not kept.
+	check(kept)
+	check(y)
+	check(y)
+	if !holds(y) || !holds(kept) || holds(x) || c.Len() != 2 {
+		t.Fatalf("y used twice: held kept %v x %v y %v, Len %d", holds(kept), holds(x), holds(y), c.Len())
+	}
+}
+
+// requiredSignerCount returns how many servers must sign ev.
+func requiredSignerCount(t *testing.T, ev *pdu.Event) int {
+	t.Helper()
+	s, err := RequiredSigners(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(s)
 }
 
 // TestKeyCacheUnpreparableKeys: keys newFastKey leaves to crypto/ed25519 (not the canonical
@@ -301,6 +383,20 @@ func TestKeyCacheErrors(t *testing.T) {
 	}
 	if err := c.VerifyParsedEvent(nil, btRing()); !errors.Is(err, ErrMalformed) {
 		t.Fatalf("nil event: %v", err)
+	}
+	// A nil *KeyCache verifies as the package functions do and holds nothing.
+	var none *KeyCache
+	raw := btEvent(t, v, rand.New(rand.NewPCG(21, 22)), 0)
+	for range 3 {
+		btSameError(t, 0, none.VerifyEvent(v, raw, btRing()), VerifyEvent(v, raw, btRing()))
+	}
+	ev, err := pdu.Parse(v, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	btSameError(t, 0, none.VerifyParsedEvent(ev, btRing()), VerifyParsedEvent(ev, btRing()))
+	if none.Len() != 0 {
+		t.Fatal("a nil cache holds keys")
 	}
 	btSameError(t, 0, c.VerifyParsedEvent(nil, nil), VerifyParsedEvent(nil, nil))
 }

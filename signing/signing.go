@@ -33,7 +33,7 @@
 //
 // VerifyEvents, VerifyParsedEvents and ParseAndVerifyEvents verify many events at once on all
 // cores; a KeyCache verifies events one at a time as they arrive, keeping the keys it has used
-// prepared for the calls that follow. Both give exactly VerifyEvent's verdicts.
+// more than once prepared for the calls that follow. Both give exactly VerifyEvent's verdicts.
 //
 // Everything in this package is safe for concurrent use.
 //

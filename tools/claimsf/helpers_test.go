@@ -20,6 +20,8 @@ import (
 
 // knownFinding skips a case that fails today because of finding id of tools/claimsf/README.md
 // (and /work/logs/audit-claimsf.md). CLAIMSF_KNOWN=1 runs it.
+//
+//lint:ignore U1000 kept for later findings (README "Findings")
 func knownFinding(t *testing.T, id string) { t.Helper(); claimkit.KnownFinding(t, "claimsf", id) }
 
 // M is a JSON object literal.

@@ -56,32 +56,26 @@ func TestKeyCacheCitedTests(t *testing.T) {
 }
 
 // SECURITY.md (Limits): "Every limit is tested at its edge and one past it in
-// `internal/limits_test` (unless noted)." The KeyCache row names TestKeyCacheLimit, which is in
-// signing/keycache_test.go and runs a cache whose bound is lowered to 2 (seen set 8): nothing in
-// the repository tests 1,024 and 4,096 at their edge (TestKeyCacheLimitAtTheEdge and
-// TestKeyCacheSeenSetAtTheEdge of this package do now).
+// `internal/limits_test` (unless noted)." The KeyCache row named TestKeyCacheLimit, which lowers
+// the bound to 2 (F4); it now notes where the real bounds are tested at their edges: this
+// package's TestKeyCacheLimitAtTheEdge and TestKeyCacheSeenSetAtTheEdge, which run 1,024/1,025
+// and 4,096/4,097.
 func TestSecurityKeyCacheLimitTestedAtItsEdge(t *testing.T) {
 	wantText(t, "SECURITY.md", "Every limit is tested at its edge and one past it in `internal/limits_test` (unless noted).")
-	wantText(t, "SECURITY.md", "with the same verdicts (`TestKeyCacheLimit`) |")
-	knownFinding(t, "F4")
-	found := false
-	for _, f := range []string{"internal/limits_test/pdu_limits_test.go", "internal/limits_test/rules_limits_test.go",
-		"internal/limits_test/readings_test.go", "internal/limits_test/fuzz_test.go", "internal/limits_test/zero_version_test.go"} {
-		if strings.Contains(readRoot(t, f), "KeyCache") {
-			found = true
-		}
+	wantText(t, "SECURITY.md", "Tested at the edges 1,024/1,025 and 4,096/4,097 in `tools/claimsf` (`TestKeyCacheLimitAtTheEdge`, `TestKeyCacheSeenSetAtTheEdge`), not in `internal/limits_test` (the bound is unexported) |")
+	lim := funcBody(t, "tools/claimsf/keycache_test.go", "TestKeyCacheLimitAtTheEdge")
+	seen := funcBody(t, "tools/claimsf/keycache_test.go", "TestKeyCacheSeenSetAtTheEdge")
+	if !strings.Contains(lim, "i <= 1024") || !strings.Contains(lim, "seedKey(1025)") {
+		t.Error("TestKeyCacheLimitAtTheEdge does not run 1,024 and 1,025 keys")
 	}
-	lim := funcBody(t, "signing/keycache_test.go", "TestKeyCacheLimit")
-	if !found {
-		t.Errorf("internal/limits_test has no KeyCache case; TestKeyCacheLimit (signing) lowers the bound: maxKeys: 2 = %v",
-			strings.Contains(lim, "maxKeys: 2"))
+	if !strings.Contains(seen, "{4095, true}, {4096, false}") {
+		t.Error("TestKeyCacheSeenSetAtTheEdge does not run 4,095 and 4,096 other keys")
 	}
 }
 
 // decisions.md, section "Bulk verification, auth chains, replay and verify-room": the KeyCache
-// entry is cited as "decisions (bulk) 10" (KeyCache's commit, SECURITY.md's neighbours), but the
-// section already has an entry 10 ("verify-room prints JSON lines") and the KeyCache entry
-// comes after entry 11: "(bulk) 10" names two entries.
+// entry was a second "### 10." after entry 11 (F5); it is entry 12, and no two entries of the
+// section share a number.
 func TestDecisionsBulkNumbering(t *testing.T) {
 	src := readRoot(t, "docs/decisions.md")
 	start := strings.Index(src, "\n## Bulk verification, auth chains, replay and verify-room")
@@ -92,10 +86,9 @@ func TestDecisionsBulkNumbering(t *testing.T) {
 	if end := strings.Index(sec, "\n## "); end >= 0 {
 		sec = sec[:end]
 	}
-	if !strings.Contains(sec, "### 10. KeyCache") {
-		t.Fatal("the KeyCache entry is no longer (bulk) 10")
+	if !strings.Contains(sec, "### 12. KeyCache") {
+		t.Fatal("the KeyCache entry is not (bulk) 12")
 	}
-	knownFinding(t, "F5")
 	seen := map[string]bool{}
 	for _, m := range regexp.MustCompile(`(?m)^### (\d+[a-z]?)\. `).FindAllStringSubmatch(sec, -1) {
 		if seen[m[1]] {
