@@ -259,3 +259,126 @@ func mutContentHash(t *testing.T, v roomversion.Version, event []byte) string {
 	}
 	return encodeBase64(sum[:])
 }
+
+// TestMutationKeyCache (round five, /work/logs/audit-mutation5.md): the bookkeeping of
+// KeyCache, step by step on one cache per case: what use answers (the prepared key when
+// stored, else prepare at the second use while the cache has room), what store keeps (never
+// more than the limit), which keys are remembered as seen once, and what a call of verify
+// prepares. Every verdict is also checked: the cache never changes one.
+func TestMutationKeyCache(t *testing.T) {
+	type step struct {
+		op       string // "use", "store", "verify"
+		bad      bool   // verify: of a damaged signature (want false)
+		key      int    // index into pubs
+		fk       int    // use: the prepared key wanted (index into fks, -1: nil); store: the one stored
+		found    bool   // use
+		prepare  bool   // use
+		returned int    // store: the key returned (index into fks)
+		seen     int    // len(c.seen) after the step
+		prepared int    // c.Len() after the step
+	}
+	pubs := make([]ed25519.PublicKey, 3)
+	privs := make([]ed25519.PrivateKey, 3)
+	fks := make([]*fastKey, 3)
+	for i := range pubs {
+		seed := make([]byte, ed25519.SeedSize)
+		seed[0] = byte(i + 1)
+		privs[i] = ed25519.NewKeyFromSeed(seed)
+		pubs[i] = privs[i].Public().(ed25519.PublicKey)
+		if fks[i] = newFastKey(pubs[i]); fks[i] == nil {
+			t.Fatalf("key %d not preparable", i)
+		}
+	}
+	msg := []byte("message")
+	for _, tt := range []struct {
+		name    string
+		maxKeys int
+		steps   []step
+	}{
+		{
+			// signing/keycache.go:113 'true' -> 'false' and 'false' -> 'true' (a key stored
+			// meanwhile is found, not prepared again); keycache.go:119 'delete(c.seen, k)' -> ''
+			// (a key prepared is no longer remembered as seen once); keycache.go:120 'false' ->
+			// 'true' (a key to prepare is not found)
+			name: "second use prepares, a stored key is found", maxKeys: 2,
+			steps: []step{
+				{op: "use", key: 0, fk: -1, seen: 1},
+				{op: "use", key: 0, fk: -1, prepare: true, seen: 0},
+				{op: "store", key: 0, fk: 0, returned: 0, prepared: 1},
+				{op: "use", key: 0, fk: 0, found: true, prepared: 1},
+			},
+		},
+		{
+			// signing/keycache.go:115 '>=' -> '>', keycache.go:116 'false' -> 'true' (twice):
+			// a full cache neither prepares nor remembers another key, and does not call it
+			// found; keycache.go:140 '>=' -> '>' (store keeps no key past the limit)
+			name: "a full cache", maxKeys: 2,
+			steps: []step{
+				{op: "store", key: 0, fk: 0, returned: 0, prepared: 1},
+				{op: "store", key: 1, fk: 1, returned: 1, prepared: 2},
+				{op: "use", key: 2, fk: -1, prepared: 2},
+				{op: "use", key: 2, fk: -1, prepared: 2},
+				{op: "store", key: 2, fk: 2, returned: 2, prepared: 2},
+				{op: "use", key: 2, fk: -1, prepared: 2},
+				{op: "use", key: 1, fk: 1, found: true, prepared: 2},
+			},
+		},
+		{
+			// signing/keycache.go:73 '0' -> '1' (a limit of 1 is a limit)
+			name: "a limit of one key", maxKeys: 1,
+			steps: []step{
+				{op: "verify", key: 0, seen: 1},
+				{op: "verify", key: 0, bad: true, prepared: 1},
+				{op: "verify", key: 1, prepared: 1},
+				{op: "verify", key: 1, prepared: 1},
+				{op: "store", key: 1, fk: 1, returned: 1, prepared: 1},
+			},
+		},
+		{
+			// signing/keycache.go:93 'prepare' -> '!(prepare)' (a key is prepared at its second
+			// use, not its first); keycache.go:125 'len(c.seen) >= 4*c.limit()' ->
+			// '!(len(c.seen) >= 4*c.limit())' (the keys seen once are kept until there are
+			// 4 × the limit of them: two keys used in turn are both prepared)
+			name: "verify prepares at the second use", maxKeys: 2,
+			steps: []step{
+				{op: "verify", key: 0, seen: 1},
+				{op: "verify", key: 1, seen: 2},
+				{op: "verify", key: 0, seen: 1, prepared: 1},
+				{op: "verify", key: 1, bad: true, seen: 0, prepared: 2},
+				{op: "verify", key: 0, prepared: 2},
+				{op: "verify", key: 0, bad: true, prepared: 2},
+			},
+		},
+	} {
+		c := KeyCache{maxKeys: tt.maxKeys}
+		for i, s := range tt.steps {
+			var k [ed25519.PublicKeySize]byte
+			copy(k[:], pubs[s.key])
+			switch s.op {
+			case "use":
+				var want *fastKey
+				if s.fk >= 0 {
+					want = fks[s.fk]
+				}
+				if fk, found, prepare := c.use(k); fk != want || found != s.found || prepare != s.prepare {
+					t.Errorf("%s, step %d: use(key %d) = %p, %v, %v; want %p, %v, %v", tt.name, i, s.key, fk, found, prepare, want, s.found, s.prepare)
+				}
+			case "store":
+				if got := c.store(k, fks[s.fk]); got != fks[s.returned] {
+					t.Errorf("%s, step %d: store(key %d) returned %p, want %p", tt.name, i, s.key, got, fks[s.returned])
+				}
+			case "verify":
+				sig := ed25519.Sign(privs[s.key], msg)
+				if s.bad {
+					sig[0] ^= 1
+				}
+				if got := c.verify(pubs[s.key], msg, sig); got == s.bad {
+					t.Errorf("%s, step %d: verify(key %d), damaged %v = %v", tt.name, i, s.key, s.bad, got)
+				}
+			}
+			if len(c.seen) != s.seen || c.Len() != s.prepared {
+				t.Errorf("%s, step %d (%s key %d): %d keys seen once, %d prepared; want %d, %d", tt.name, i, s.op, s.key, len(c.seen), c.Len(), s.seen, s.prepared)
+			}
+		}
+	}
+}
