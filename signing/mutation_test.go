@@ -382,3 +382,68 @@ func TestMutationKeyCache(t *testing.T) {
 		}
 	}
 }
+
+// TestMutationRoundFive (round five, /work/logs/audit-mutation5.md): when a required signer
+// and the third-party invite's check both fail for want of a key, the failure returned is the
+// required signer's ("among failures of one kind, the first in the order of signers, then the
+// invite's"): a room version 1 third-party invite whose event ID's domain, z.example, is a
+// required signer, signed by z.example and c.example (c.example comes first in `signatures`),
+// with no key known. A public key's "key" that is not a string is refused as such. A KeyCache
+// holds at most 1,024 keys.
+func TestMutationRoundFive(t *testing.T) {
+	// signing/event.go:310 '!needsKey(err)' -> '!(!needsKey(err))' (the invite's failure,
+	// c.example's, was returned)
+	v1, err := roomversion.Lookup("1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := []byte(`{"auth_events":[],"content":{"membership":"invite","third_party_invite":{"display_name":"x","signed":{"mxid":"@b:b.example","signatures":{},"token":"t"}}},` +
+		`"depth":1,"event_id":"$e:z.example","origin_server_ts":1,"prev_events":[],"room_id":"!r:a.example","sender":"@a:a.example","state_key":"@b:b.example","type":"m.room.member"}`)
+	for _, s := range []string{"z.example", "c.example"} {
+		if raw, err = SignEvent(v1, raw, s, btKey(s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		name string
+		keys KeyRing
+		want string
+	}{
+		{"no key known", KeyRing{}, `signing: no known key for the signature (server "z.example", key "ed25519:1"): the server signed with no known key: "ed25519:1"`},
+		{"c.example's key known", KeyRing{"c.example": {"ed25519:1": {Key: btKey("c.example").Public()}}}, `signing: no known key for the signature (server "z.example", key "ed25519:1"): the server signed with no known key: "ed25519:1"`},
+		{"both keys known", KeyRing{"c.example": {"ed25519:1": {Key: btKey("c.example").Public()}}, "z.example": {"ed25519:1": {Key: btKey("z.example").Public()}}}, ""},
+	} {
+		err := VerifyEvent(v1, raw, tt.keys)
+		var ve *VerificationError
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%s: %v, want nil", tt.name, err)
+		case tt.want != "" && (!errors.As(err, &ve) || !errors.Is(err, ErrUnknownKey) || ve.Server != "z.example" || err.Error() != tt.want):
+			t.Errorf("%s: %v, want %s", tt.name, err, tt.want)
+		}
+	}
+
+	// signing/keys.go:282 '||' -> '&&' (a "key" that is not a string was handed to Unquote,
+	// whose error became the detail)
+	for _, in := range []string{`{"key":5}`, `{"key":null}`, `{"key":{"k":"x"}}`, `{}`} {
+		_, err := ParseKeyRing([]byte(`{"a.example":{"ed25519:1":` + in + `}}`))
+		var ke *KeyError
+		if want := `signing: invalid key "ed25519:1" of "a.example": key must be a base64 string`; !errors.As(err, &ke) || !errors.Is(err, ErrInvalidKey) || err.Error() != want {
+			t.Errorf("ParseKeyRing with key %s: %v, want %s", in, err, want)
+		}
+	}
+
+	// signing/batch.go:117 '1024' -> '1025' (a KeyCache holds at most 1,024 prepared keys)
+	var c KeyCache
+	fk := newFastKey(btKey("a.example").Public())
+	for i := 0; i < 1100; i++ {
+		var k [ed25519.PublicKeySize]byte
+		k[0], k[1] = byte(i), byte(i>>8)
+		if got := c.store(k, fk); got != fk {
+			t.Fatalf("store of key %d returned %p, want %p", i, got, fk)
+		}
+	}
+	if c.Len() != 1024 {
+		t.Errorf("a KeyCache given 1,100 keys holds %d, want 1024", c.Len())
+	}
+}
