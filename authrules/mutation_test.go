@@ -774,3 +774,117 @@ func TestMutationRoundFourState(t *testing.T) {
 		t.Errorf("a hand-made auth event without ID: %v, want fatal ErrMalformed, cannot compute its event ID", err)
 	}
 }
+
+// TestMutationRoundFive (round five, /work/logs/audit-mutation5.md): an ID that
+// ChainOptions.Rejected maps to false is not rejected: the verdicts are those without the map
+// (the power levels event and the events citing it are accepted). A v12 create event with
+// several bad additional_creators is refused naming the first; so is a power levels content
+// with several users keys that are not user IDs, and one that is no JSON object is refused
+// under the power levels rule; a join_authorised_via_users_server that is no user ID fails
+// rule 4.2.1.
+func TestMutationRoundFive(t *testing.T) {
+	// authrules/chain.go:207 'r' -> '!(r)' (the IDs mapped to false were taken as rejected,
+	// and the events citing the power levels failed rule 2.3)
+	room, evs := ctRoom(t, roomgen.Config{Events: 200, Seed: 1})
+	pl := evs[2]
+	if pl.Type != pdu.TypePowerLevels {
+		t.Fatalf("event 2 is %s", pl.Type)
+	}
+	base, err := CheckAuthChain(room.Version, evs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	citing := 0
+	for i, ev := range evs {
+		if slices.Contains(ev.AuthEvents, pl.EventID) {
+			citing++
+			if !base.Verdicts[i].Accepted() {
+				t.Fatalf("event %d, citing the power levels: %v", i, base.Verdicts[i].Err)
+			}
+		}
+	}
+	if citing == 0 || !base.Verdicts[2].Accepted() {
+		t.Fatalf("%d events cite the power levels, accepted %v", citing, base.Verdicts[2].Accepted())
+	}
+	res, err := CheckAuthChain(room.Version, evs, &ChainOptions{Rejected: map[string]bool{pl.EventID: false, "$elsewhere": false}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Accepted != base.Accepted || res.Rejected != base.Rejected {
+		t.Errorf("accepted %d, rejected %d; want %d, %d", res.Accepted, res.Rejected, base.Accepted, base.Rejected)
+	}
+	for i := range evs {
+		got, want := res.Verdicts[i], base.Verdicts[i]
+		if got.PreRejected != want.PreRejected || got.Accepted() != want.Accepted() || fmt.Sprint(got.Err) != fmt.Sprint(want.Err) {
+			t.Errorf("event %d: %+v, want %+v", i, got, want)
+		}
+	}
+
+	// authrules/check.go:477 'errStop' -> 'nil' (the iteration went on: the last bad entry
+	// was named)
+	v12 := mustVersion(t, "12")
+	for _, tt := range []struct {
+		additional []any
+		want       string
+	}{
+		{[]any{5, "x"}, "authrules: rule 1.4: content.additional_creators entry 5 is not a valid user ID"},
+		{[]any{"@b:a.example", "x", 5}, `authrules: rule 1.4: content.additional_creators entry "x" is not a valid user ID`},
+	} {
+		create := mutEvent(t, v12, map[string]any{"type": "m.room.create", "state_key": "", "room_id": nil,
+			"content": map[string]any{"room_version": "12", "additional_creators": tt.additional}})
+		err := Check(v12, create, nil, nil)
+		if mutVerdict(t, fmt.Sprint(tt.additional), err, "1.4", ErrCreateAdditionalCreators); err == nil || err.Error() != tt.want {
+			t.Errorf("additional_creators %v: %v, want %s", tt.additional, err, tt.want)
+		}
+	}
+
+	// authrules/rules.go:222 'n[rPowerLevels] = p' -> '' (a content that is not a JSON object
+	// is refused under the power levels rule as a whole) and authrules/powerlevels.go:447
+	// 'errStop' -> 'nil' (the first users key that is not a user ID is named, not the last)
+	for _, tt := range []struct {
+		v, content, rule, want string
+		err                    error
+	}{
+		{"1", `[]`, "10", "authrules: rule 10: power levels content: canonicaljson: invalid character '[' looking for beginning of object at offset 0", ErrMalformed},
+		{"9", `{"users":`, "9", "authrules: rule 9: power levels content: canonicaljson: unexpected end of input looking for beginning of value at offset 9", ErrMalformed},
+		{"12", `5`, "10", "authrules: rule 10: power levels content: canonicaljson: invalid character '5' looking for beginning of object at offset 0", ErrMalformed},
+		{"1", `{"users":{"bad1":1,"bad2":2}}`, "10.1", `authrules: rule 10.1: power levels users key "bad1" is not a valid user ID`, ErrPowerLevelsInvalid},
+		{"10", `{"users":{"@a:b":1,"bad2":2,"bad1":3}}`, "9.3", `authrules: rule 9.3: power levels users key "bad2" is not a valid user ID`, ErrPowerLevelsInvalid},
+	} {
+		_, err := ParsePowerLevels(mustVersion(t, tt.v), []byte(tt.content))
+		if mutVerdict(t, "v"+tt.v+" "+tt.content, err, tt.rule, tt.err); err == nil || err.Error() != tt.want {
+			t.Errorf("ParsePowerLevels(v%s, %s): %v, want %s", tt.v, tt.content, err, tt.want)
+		}
+	}
+
+	// authrules/check.go:635 '||' -> '&&' (a join_authorised_via_users_server that is a string
+	// but no user ID fails rule 4.2.1 as such, signed by its "server" or not)
+	jv := mustVersion(t, "10")
+	js, err := NewState(jv, []*pdu.Event{
+		mutEvent(t, jv, map[string]any{"type": "m.room.create", "state_key": "", "content": map[string]any{"creator": "@alice:a.example", "room_version": "10"}}),
+		mutEvent(t, jv, map[string]any{"type": "m.room.member", "state_key": "@alice:a.example", "content": map[string]any{"membership": "join"}}),
+		mutEvent(t, jv, map[string]any{"type": "m.room.join_rules", "state_key": "", "content": map[string]any{"join_rule": "restricted",
+			"allow": []any{map[string]any{"type": "m.room_membership", "room_id": "!s:a.example"}}}}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ authoriser, want string }{
+		{"alice:a.example", `authrules: rule 4.2.1: join_authorised_via_users_server "alice:a.example" is not a valid user ID`},
+		{"@alice", `authrules: rule 4.2.1: join_authorised_via_users_server "@alice" is not a valid user ID`},
+		{"@alice:a.example", ""},
+	} {
+		join := mutEvent(t, jv, map[string]any{"type": "m.room.member", "state_key": "@bob:b.example", "sender": "@bob:b.example",
+			"content":    map[string]any{"membership": "join", "join_authorised_via_users_server": tt.authoriser},
+			"signatures": map[string]any{"a.example": map[string]string{"ed25519:1": "x"}, "b.example": map[string]string{"ed25519:1": "x"}}})
+		err := js.Check(join, nil)
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("join authorised by %s: %v, want it allowed", tt.authoriser, err)
+		case tt.want != "":
+			if mutVerdict(t, tt.authoriser, err, "4.2.1", ErrAuthoriserSignature); err == nil || err.Error() != tt.want {
+				t.Errorf("join authorised by %s: %v, want %s", tt.authoriser, err, tt.want)
+			}
+		}
+	}
+}

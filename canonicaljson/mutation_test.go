@@ -201,3 +201,51 @@ func TestMutationEndAfterBrace(t *testing.T) {
 		}
 	}
 }
+
+// TestMutationEmptyArrayTrailingData (round five, /work/logs/audit-mutation5.md): EachElement
+// of an empty array followed by more than whitespace is a trailing-data error at the first
+// byte after it, and calls fn for nothing; surrounded by whitespace it is no error.
+//
+//	canonicaljson/members.go:162 'p.end()' -> 'nil'
+func TestMutationEmptyArrayTrailingData(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want string
+	}{
+		{`[]x`, "canonicaljson: invalid character 'x' after top-level value at offset 2"},
+		{`[] x`, "canonicaljson: invalid character 'x' after top-level value at offset 3"},
+		{`[],`, "canonicaljson: invalid character ',' after top-level value at offset 2"},
+		{`[]]`, "canonicaljson: invalid character ']' after top-level value at offset 2"},
+		{` [ ] `, ""},
+	} {
+		calls := 0
+		err := EachElement([]byte(tt.in), func([]byte) error { calls++; return nil })
+		var se *SyntaxError
+		switch {
+		case calls != 0:
+			t.Errorf("EachElement(%q): fn called %d times", tt.in, calls)
+		case tt.want == "" && err != nil:
+			t.Errorf("EachElement(%q) = %v, want nil", tt.in, err)
+		case tt.want != "" && (!errors.As(err, &se) || !errors.Is(err, ErrTrailingData) || err.Error() != tt.want):
+			t.Errorf("EachElement(%q) = %v, want ErrTrailingData %q", tt.in, err, tt.want)
+		}
+	}
+}
+
+// TestMutationSurrogateKeys (round five): a key of two high surrogate escapes is two lone
+// surrogates, not a pair: it is neither a duplicate of U+FFFF nor sorted as one (its WTF-8 form,
+// ED A0 80 ED AF BF, sorts before U+FFFF's EF BF BF), and it is written with its escapes.
+//
+//	canonicaljson/strings.go:327 '0xdc00' -> '56319' (\udbff taken as a low surrogate: the
+//	pair decoded to U+FFFF, a duplicate of the second key, which replaced it)
+func TestMutationSurrogateKeys(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{`{"\ud800\udbff":1,"\uffff":2}`, "{\"\\ud800\\udbff\":1,\"\uffff\":2}"},
+		{`{"\uffff":2,"\ud800\udbff":1}`, "{\"\\ud800\\udbff\":1,\"\uffff\":2}"},
+		{`{"\ud800\udc00":2,"\ud800\udbff":1}`, "{\"\\ud800\\udbff\":1,\"\U00010000\":2}"},
+	} {
+		if out, err := Canonical([]byte(tt.in)); err != nil || string(out) != tt.want {
+			t.Errorf("Canonical(%s) = %s, %v; want %s", tt.in, out, err, tt.want)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -69,14 +70,19 @@ func TestMutationStrippedStateBound(t *testing.T) {
 // TestMutationStateEventsLimit: a join request's state may hold MaxStateEvents (100,000)
 // entries; one more is refused for its size, before any entry is read.
 func TestMutationStateEventsLimit(t *testing.T) {
-	// membership/input.go:19 '100000' -> '100001'
+	// membership/input.go:19 '100000' -> '100001'; membership/input.go:182 '>' -> '>=' (round
+	// five: 100,000 entries were refused for their size, "state holds 100000 events", which
+	// the test did not see as it looked for "100001")
 	for _, tt := range []struct {
 		n       int
 		limited bool
 	}{{MaxStateEvents, false}, {MaxStateEvents + 1, true}} {
 		state := "[" + strings.Repeat("0,", tt.n-1) + "0]"
 		_, err := ParseJoinRequest([]byte(`{"resident_server":"a.example","room_version":"10","state":` + state + `,"user_id":"@u:b.example"}`))
-		limited := err != nil && strings.Contains(err.Error(), "state holds 100001 events, limit 100000")
+		limited := err != nil && strings.Contains(err.Error(), "state holds ")
+		if limited && err.Error() != "membership: 400 M_BAD_JSON: state holds 100001 events, limit 100000" {
+			t.Errorf("%d entries: %v", tt.n, err)
+		}
 		if err == nil || limited != tt.limited {
 			t.Errorf("%d entries: %v; want the size limit: %v", tt.n, err, tt.limited)
 		}
@@ -333,5 +339,123 @@ func TestMutationTemplates(t *testing.T) {
 	var e *Error
 	if !errors.As(err, &e) || e.Status != 400 || !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), "the room state has no m.room.create event") {
 		t.Errorf("MakeKnock in a state without create: %v; want 400, ErrBadInput, no m.room.create", err)
+	}
+}
+
+// TestMutationRoundFive (round five, /work/logs/audit-mutation5.md): an invite whose state_key
+// is a user of another server, or no user ID, is refused for that reason (the request names no
+// event ID, which would refuse the edited event first); SignTemplate drops the signatures a
+// template carried; the ban of a user who is not in the room needs the sender to outrank them;
+// EvaluateConditions lists an unverifiable room once; SignInvite with a key that cannot sign
+// and StripEvent of a content that cannot be encoded are errors.
+func TestMutationRoundFive(t *testing.T) {
+	// membership/invite.go:105 '||' -> '&&'
+	b, inv, irs := inviteSetup(t, "12")
+	v := b.v
+	for _, tt := range []struct{ target, want string }{
+		{"@zed:y.example", fmt.Sprintf("state_key %q is not a user of %s", "@zed:y.example", joinSrv)},
+		{"zed:" + joinSrv, fmt.Sprintf("state_key %q is not a user of %s", "zed:"+joinSrv, joinSrv)},
+		{joiner, ""},
+	} {
+		event := mutate(t, v, inv, resident, func(m map[string]any) { m["state_key"] = tt.target })
+		_, err := SignInvite(InviteRequest{RoomVersion: v, Origin: resident, Event: event, InviteRoomState: irs,
+			LocalServer: joinSrv, Key: serverKey(t, joinSrv), Keys: keyRing(t, resident)})
+		var e *Error
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("invite of %s: %v, want it signed", tt.target, err)
+		case tt.want != "" && (!errors.As(err, &e) || e.Status != 400 || e.ErrCode != ErrCodeInvalidParam || !errors.Is(err, ErrBadEvent) || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("invite of %s: %v; want 400 M_INVALID_PARAM, ErrBadEvent, %s", tt.target, err, tt.want)
+		}
+	}
+
+	// membership/template.go:264 'delete(fields, "signatures")' -> '' (the resident's
+	// signature of the template was kept beside the knocking server's)
+	kb := knockRoom(t, "10", "knock", nil)
+	tmpl, err := MakeKnock(kb.stateOf(), joiner, templateOpts(kb))
+	if err != nil {
+		t.Fatal(err)
+	}
+	withSigs := strings.Replace(string(tmpl.Event), `"sender":`, `"signatures":{"a.example":{"ed25519:9":"abc"}},"sender":`, 1)
+	if withSigs == string(tmpl.Event) {
+		t.Fatal("no signatures added")
+	}
+	for _, template := range []string{string(tmpl.Event), withSigs} {
+		signed, err := SignTemplate(kb.v, []byte(template), joinSrv, 1700000200000, "", joinSrv, serverKey(t, joinSrv))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, err := signing.ParseEvent(kb.v, signed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if servers := slices.Collect(ev.Signatures.Servers()); len(servers) != 1 || servers[0] != joinSrv {
+			t.Errorf("SignTemplate of %s: signatures of %v, want only %s's", template, servers, joinSrv)
+		}
+	}
+
+	// membership/transitions.go:84 'true' -> 'false' (OutranksTarget of "ban a user who is not
+	// in the room": a moderator may not ban an absent admin, auth rule 4.6 of v10)
+	v10 := mustVersion(t, "10")
+	rb := buildRoom(t, v10, roomSpec{Creator: "@alice:a.example",
+		PowerLevels: json.RawMessage(`{"users":{"@alice:a.example":100,"@mod:a.example":50,"@boss:b.example":100,"@peer:b.example":50},"ban":50}`),
+		Members:     map[string]string{"@mod:a.example": "join"}})
+	for _, tt := range []struct{ target, want string }{
+		{"@boss:b.example", "membership: 403 M_FORBIDDEN: @mod:a.example (power level 50) does not outrank @boss:b.example (power level 100) (auth rule 4.6)"},
+		{"@peer:b.example", "membership: 403 M_FORBIDDEN: @mod:a.example (power level 50) does not outrank @peer:b.example (power level 50) (auth rule 4.6)"},
+		{"@nobody:b.example", ""},
+	} {
+		tr, err := CheckTransition(rb.stateOf(), "@mod:a.example", tt.target, pdu.MembershipBan)
+		var e *Error
+		switch {
+		case tr.Meaning != "ban a user who is not in the room" || !tr.OutranksTarget:
+			t.Errorf("ban of %s: transition %+v", tt.target, tr)
+		case tt.want == "" && err != nil:
+			t.Errorf("ban of %s: %v, want it allowed", tt.target, err)
+		case tt.want != "" && (!errors.As(err, &e) || e.Status != 403 || e.ErrCode != ErrCodeForbidden || err.Error() != tt.want):
+			t.Errorf("ban of %s: %v, want %s", tt.target, err, tt.want)
+		}
+	}
+
+	// membership/allow.go:232 'true' -> 'false' (a room of several conditions is listed once
+	// among the unverifiable ones)
+	conds := []AllowCondition{{ConditionRoomMembership, "!a:x.example"}, {ConditionRoomMembership, "!b:x.example"}, {ConditionRoomMembership, "!a:x.example"}, {ConditionRoomMembership, "!b:x.example"}}
+	res := EvaluateConditions(conds, joiner, KnownRooms{}, false)
+	if res.Met || !slices.Equal(res.Unverifiable, []string{"!a:x.example", "!b:x.example"}) {
+		t.Errorf("EvaluateConditions with unknown rooms: %+v, want unverifiable [!a:x.example !b:x.example]", res)
+	}
+
+	// membership/invite.go:124 'err' -> 'nil' (SignInvite with a key that cannot sign gave
+	// no event and no error)
+	for _, tt := range []struct {
+		key  signing.SigningKey
+		want string
+	}{
+		{signing.SigningKey{}, `membership: 500 M_UNKNOWN: signing the event: signing: invalid key "ed25519:": no ed25519 private key`},
+		{signing.SigningKey{Version: "1"}, `membership: 500 M_UNKNOWN: signing the event: signing: invalid key "ed25519:1": no ed25519 private key`},
+	} {
+		res, err := SignInvite(InviteRequest{RoomVersion: v, Origin: resident, Event: inv, InviteRoomState: irs,
+			LocalServer: joinSrv, Key: tt.key, Keys: keyRing(t, resident)})
+		var e *Error
+		if res.Event != nil || !errors.As(err, &e) || e.Status != 500 || e.ErrCode != ErrCodeUnknown || !errors.Is(err, ErrBadInput) || err.Error() != tt.want {
+			t.Errorf("SignInvite with key %q: %s, %v; want %s", tt.key.Version, res.Event, err, tt.want)
+		}
+	}
+
+	// membership/stripped.go:81 'invalidParam(ErrBadInput, err, "stripping %s: %v", ...)' ->
+	// 'nil' and membership/template.go:140 'err' -> 'nil' (StripEvent of a hand-made event
+	// whose content cannot be encoded gave no bytes and no error)
+	stateKey := ""
+	for _, tt := range []struct{ content, want string }{
+		{`{bad}`, "membership: 400 M_INVALID_PARAM: stripping m.room.name: json: error calling MarshalJSON for type json.RawMessage: invalid character 'b' looking for beginning of object key string"},
+		{`{"a":1.5}`, "membership: 400 M_INVALID_PARAM: stripping m.room.name: canonicaljson: number 1.5 has a fraction or exponent (canonical JSON allows integers only) at offset 16"},
+		{`{"a":"\ud800"}`, `membership: 400 M_INVALID_PARAM: stripping m.room.name: canonicaljson: unpaired surrogate escape \ud800 in string literal at offset 17`},
+	} {
+		ev := &pdu.Event{Version: v10, Type: pdu.TypeName, StateKey: &stateKey, Sender: "@a:a.example", Content: []byte(tt.content)}
+		out, err := StripEvent(ev)
+		var e *Error
+		if out != nil || !errors.As(err, &e) || e.Status != 400 || !errors.Is(err, ErrBadInput) || err.Error() != tt.want {
+			t.Errorf("StripEvent of content %s: %q, %v; want %s", tt.content, out, err, tt.want)
+		}
 	}
 }

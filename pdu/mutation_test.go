@@ -160,3 +160,47 @@ func TestMutationRoundFour(t *testing.T) {
 		}
 	}
 }
+
+// TestMutationRoundFive (round five, /work/logs/audit-mutation5.md): a value quoted in an
+// error is cut only past 32 bytes (32 bytes are quoted whole, 33 are cut to 32 and "…"); an
+// IPv6 literal may hold an 'A'; Parse refuses a room version it does not know.
+func TestMutationRoundFive(t *testing.T) {
+	// pdu/pdu.go:1038 '>' -> '>='
+	v, _ := roomversion.Lookup("3")
+	ones, zeros := strings.Repeat("1", 32), strings.Repeat("0", 30)
+	for _, tt := range []struct{ ts, want string }{
+		{ones, "pdu: event field origin_server_ts: number out of range: must be in the signed 64-bit range, got " + ones},
+		{ones + "1", "pdu: event field origin_server_ts: number out of range: must be in the signed 64-bit range, got " + ones + "…"},
+		{"1." + zeros, "pdu: event field origin_server_ts: field has the wrong type: must be an integer, got 1." + zeros},
+		{"1." + zeros + "0", "pdu: event field origin_server_ts: field has the wrong type: must be an integer, got 1." + zeros + "…"},
+	} {
+		raw := strings.Replace(string(mutV3Event("1", "{}")), `"origin_server_ts":1`, `"origin_server_ts":`+tt.ts, 1)
+		_, err := Parse(v, []byte(raw))
+		var fe *FormatError
+		if !errors.As(err, &fe) || fe.Field != "origin_server_ts" || err.Error() != tt.want {
+			t.Errorf("origin_server_ts %s (%d bytes): %v, want %s", tt.ts, len(tt.ts), err, tt.want)
+		}
+	}
+
+	// pdu/ids.go:63 '>=' -> '>' (IPv6char includes 'A': an IPv6 literal may hold it)
+	for _, name := range []string{"[A::1]", "[::A]", "[2001:DB8::A]:8448"} {
+		if !ValidServerName(name) {
+			t.Errorf("ValidServerName(%q) = false, want true", name)
+		}
+	}
+
+	// pdu/pdu.go:285 'err' -> 'nil' (Parse with a version it does not know gave no event and
+	// no error)
+	for _, uv := range []roomversion.Version{{}, {ID: "99"}} {
+		want := `roomversion: unknown room version "` + uv.ID + `"`
+		for _, raw := range []string{string(mutV3Event("1", "{}")), `{}`, `[`} {
+			ev, err := Parse(uv, []byte(raw))
+			if ev != nil || !errors.Is(err, roomversion.ErrUnknownVersion) || err.Error() != want {
+				t.Errorf("Parse(version %q, %s) = %v, %v; want nil, %s", uv.ID, raw, ev, err, want)
+			}
+			if ev, err := ParseIndexed(uv, []byte(raw), nil); ev != nil || !errors.Is(err, roomversion.ErrUnknownVersion) {
+				t.Errorf("ParseIndexed(version %q, %s) = %v, %v; want nil, %s", uv.ID, raw, ev, err, want)
+			}
+		}
+	}
+}

@@ -259,3 +259,191 @@ func mutContentHash(t *testing.T, v roomversion.Version, event []byte) string {
 	}
 	return encodeBase64(sum[:])
 }
+
+// TestMutationKeyCache (round five, /work/logs/audit-mutation5.md): the bookkeeping of
+// KeyCache, step by step on one cache per case: what use answers (the prepared key when
+// stored, else prepare at the second use while the cache has room), what store keeps (never
+// more than the limit), which keys are remembered as seen once, and what a call of verify
+// prepares. Every verdict is also checked: the cache never changes one.
+func TestMutationKeyCache(t *testing.T) {
+	type step struct {
+		op       string // "use", "store", "verify"
+		bad      bool   // verify: of a damaged signature (want false)
+		key      int    // index into pubs
+		fk       int    // use: the prepared key wanted (index into fks, -1: nil); store: the one stored
+		found    bool   // use
+		prepare  bool   // use
+		returned int    // store: the key returned (index into fks)
+		seen     int    // len(c.seen) after the step
+		prepared int    // c.Len() after the step
+	}
+	pubs := make([]ed25519.PublicKey, 3)
+	privs := make([]ed25519.PrivateKey, 3)
+	fks := make([]*fastKey, 3)
+	for i := range pubs {
+		seed := make([]byte, ed25519.SeedSize)
+		seed[0] = byte(i + 1)
+		privs[i] = ed25519.NewKeyFromSeed(seed)
+		pubs[i] = privs[i].Public().(ed25519.PublicKey)
+		if fks[i] = newFastKey(pubs[i]); fks[i] == nil {
+			t.Fatalf("key %d not preparable", i)
+		}
+	}
+	msg := []byte("message")
+	for _, tt := range []struct {
+		name    string
+		maxKeys int
+		steps   []step
+	}{
+		{
+			// signing/keycache.go:113 'true' -> 'false' and 'false' -> 'true' (a key stored
+			// meanwhile is found, not prepared again); keycache.go:119 'delete(c.seen, k)' -> ''
+			// (a key prepared is no longer remembered as seen once); keycache.go:120 'false' ->
+			// 'true' (a key to prepare is not found)
+			name: "second use prepares, a stored key is found", maxKeys: 2,
+			steps: []step{
+				{op: "use", key: 0, fk: -1, seen: 1},
+				{op: "use", key: 0, fk: -1, prepare: true, seen: 0},
+				{op: "store", key: 0, fk: 0, returned: 0, prepared: 1},
+				{op: "use", key: 0, fk: 0, found: true, prepared: 1},
+			},
+		},
+		{
+			// signing/keycache.go:115 '>=' -> '>', keycache.go:116 'false' -> 'true' (twice):
+			// a full cache neither prepares nor remembers another key, and does not call it
+			// found; keycache.go:140 '>=' -> '>' (store keeps no key past the limit)
+			name: "a full cache", maxKeys: 2,
+			steps: []step{
+				{op: "store", key: 0, fk: 0, returned: 0, prepared: 1},
+				{op: "store", key: 1, fk: 1, returned: 1, prepared: 2},
+				{op: "use", key: 2, fk: -1, prepared: 2},
+				{op: "use", key: 2, fk: -1, prepared: 2},
+				{op: "store", key: 2, fk: 2, returned: 2, prepared: 2},
+				{op: "use", key: 2, fk: -1, prepared: 2},
+				{op: "use", key: 1, fk: 1, found: true, prepared: 2},
+			},
+		},
+		{
+			// signing/keycache.go:73 '0' -> '1' (a limit of 1 is a limit)
+			name: "a limit of one key", maxKeys: 1,
+			steps: []step{
+				{op: "verify", key: 0, seen: 1},
+				{op: "verify", key: 0, bad: true, prepared: 1},
+				{op: "verify", key: 1, prepared: 1},
+				{op: "verify", key: 1, prepared: 1},
+				{op: "store", key: 1, fk: 1, returned: 1, prepared: 1},
+			},
+		},
+		{
+			// signing/keycache.go:93 'prepare' -> '!(prepare)' (a key is prepared at its second
+			// use, not its first); keycache.go:125 'len(c.seen) >= 4*c.limit()' ->
+			// '!(len(c.seen) >= 4*c.limit())' (the keys seen once are kept until there are
+			// 4 × the limit of them: two keys used in turn are both prepared)
+			name: "verify prepares at the second use", maxKeys: 2,
+			steps: []step{
+				{op: "verify", key: 0, seen: 1},
+				{op: "verify", key: 1, seen: 2},
+				{op: "verify", key: 0, seen: 1, prepared: 1},
+				{op: "verify", key: 1, bad: true, seen: 0, prepared: 2},
+				{op: "verify", key: 0, prepared: 2},
+				{op: "verify", key: 0, bad: true, prepared: 2},
+			},
+		},
+	} {
+		c := KeyCache{maxKeys: tt.maxKeys}
+		for i, s := range tt.steps {
+			var k [ed25519.PublicKeySize]byte
+			copy(k[:], pubs[s.key])
+			switch s.op {
+			case "use":
+				var want *fastKey
+				if s.fk >= 0 {
+					want = fks[s.fk]
+				}
+				if fk, found, prepare := c.use(k); fk != want || found != s.found || prepare != s.prepare {
+					t.Errorf("%s, step %d: use(key %d) = %p, %v, %v; want %p, %v, %v", tt.name, i, s.key, fk, found, prepare, want, s.found, s.prepare)
+				}
+			case "store":
+				if got := c.store(k, fks[s.fk]); got != fks[s.returned] {
+					t.Errorf("%s, step %d: store(key %d) returned %p, want %p", tt.name, i, s.key, got, fks[s.returned])
+				}
+			case "verify":
+				sig := ed25519.Sign(privs[s.key], msg)
+				if s.bad {
+					sig[0] ^= 1
+				}
+				if got := c.verify(pubs[s.key], msg, sig); got == s.bad {
+					t.Errorf("%s, step %d: verify(key %d), damaged %v = %v", tt.name, i, s.key, s.bad, got)
+				}
+			}
+			if len(c.seen) != s.seen || c.Len() != s.prepared {
+				t.Errorf("%s, step %d (%s key %d): %d keys seen once, %d prepared; want %d, %d", tt.name, i, s.op, s.key, len(c.seen), c.Len(), s.seen, s.prepared)
+			}
+		}
+	}
+}
+
+// TestMutationRoundFive (round five, /work/logs/audit-mutation5.md): when a required signer
+// and the third-party invite's check both fail for want of a key, the failure returned is the
+// required signer's ("among failures of one kind, the first in the order of signers, then the
+// invite's"): a room version 1 third-party invite whose event ID's domain, z.example, is a
+// required signer, signed by z.example and c.example (c.example comes first in `signatures`),
+// with no key known. A public key's "key" that is not a string is refused as such. A KeyCache
+// holds at most 1,024 keys.
+func TestMutationRoundFive(t *testing.T) {
+	// signing/event.go:310 '!needsKey(err)' -> '!(!needsKey(err))' (the invite's failure,
+	// c.example's, was returned)
+	v1, err := roomversion.Lookup("1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := []byte(`{"auth_events":[],"content":{"membership":"invite","third_party_invite":{"display_name":"x","signed":{"mxid":"@b:b.example","signatures":{},"token":"t"}}},` +
+		`"depth":1,"event_id":"$e:z.example","origin_server_ts":1,"prev_events":[],"room_id":"!r:a.example","sender":"@a:a.example","state_key":"@b:b.example","type":"m.room.member"}`)
+	for _, s := range []string{"z.example", "c.example"} {
+		if raw, err = SignEvent(v1, raw, s, btKey(s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		name string
+		keys KeyRing
+		want string
+	}{
+		{"no key known", KeyRing{}, `signing: no known key for the signature (server "z.example", key "ed25519:1"): the server signed with no known key: "ed25519:1"`},
+		{"c.example's key known", KeyRing{"c.example": {"ed25519:1": {Key: btKey("c.example").Public()}}}, `signing: no known key for the signature (server "z.example", key "ed25519:1"): the server signed with no known key: "ed25519:1"`},
+		{"both keys known", KeyRing{"c.example": {"ed25519:1": {Key: btKey("c.example").Public()}}, "z.example": {"ed25519:1": {Key: btKey("z.example").Public()}}}, ""},
+	} {
+		err := VerifyEvent(v1, raw, tt.keys)
+		var ve *VerificationError
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%s: %v, want nil", tt.name, err)
+		case tt.want != "" && (!errors.As(err, &ve) || !errors.Is(err, ErrUnknownKey) || ve.Server != "z.example" || err.Error() != tt.want):
+			t.Errorf("%s: %v, want %s", tt.name, err, tt.want)
+		}
+	}
+
+	// signing/keys.go:282 '||' -> '&&' (a "key" that is not a string was handed to Unquote,
+	// whose error became the detail)
+	for _, in := range []string{`{"key":5}`, `{"key":null}`, `{"key":{"k":"x"}}`, `{}`} {
+		_, err := ParseKeyRing([]byte(`{"a.example":{"ed25519:1":` + in + `}}`))
+		var ke *KeyError
+		if want := `signing: invalid key "ed25519:1" of "a.example": key must be a base64 string`; !errors.As(err, &ke) || !errors.Is(err, ErrInvalidKey) || err.Error() != want {
+			t.Errorf("ParseKeyRing with key %s: %v, want %s", in, err, want)
+		}
+	}
+
+	// signing/batch.go:117 '1024' -> '1025' (a KeyCache holds at most 1,024 prepared keys)
+	var c KeyCache
+	fk := newFastKey(btKey("a.example").Public())
+	for i := 0; i < 1100; i++ {
+		var k [ed25519.PublicKeySize]byte
+		k[0], k[1] = byte(i), byte(i>>8)
+		if got := c.store(k, fk); got != fk {
+			t.Fatalf("store of key %d returned %p, want %p", i, got, fk)
+		}
+	}
+	if c.Len() != 1024 {
+		t.Errorf("a KeyCache given 1,100 keys holds %d, want 1024", c.Len())
+	}
+}
