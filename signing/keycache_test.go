@@ -105,6 +105,54 @@ func TestKeyCacheConcurrent(t *testing.T) {
 	}
 }
 
+// TestKeyCacheConcurrentEviction: goroutines sharing a cache of two keys while the events are
+// signed by nine, so that keys are prepared, evicted and marked as used at once (run with
+// -race: the sweep clears the marks other calls set); every verdict is VerifyEvent's and the
+// cache never holds more than its limit.
+func TestKeyCacheConcurrentEviction(t *testing.T) {
+	v := btVersion(t, "10")
+	rng := rand.New(rand.NewPCG(13, 14))
+	events := make([][]byte, 90)
+	for i := range events {
+		events[i] = btMutate(t, v, rng, btEvent(t, v, rng, i), rng.IntN(btKinds))
+	}
+	keys := btRingWithExtras()
+	want := make([]error, len(events))
+	for i, raw := range events {
+		want[i] = VerifyEvent(v, raw, keys)
+	}
+	c := KeyCache{maxKeys: 2}
+	got := make([][]error, 4)
+	lens := make([]int, len(got))
+	var wg sync.WaitGroup
+	for g := range got {
+		got[g] = make([]error, len(events))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for pass := range 3 {
+				for j := range events {
+					i := (j + g*len(events)/len(got) + pass) % len(events)
+					got[g][i] = c.VerifyEvent(v, events[i], keys)
+					lens[g] = max(lens[g], c.Len())
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for g := range got {
+		for i := range events {
+			btSameError(t, i, got[g][i], want[i])
+		}
+		if lens[g] > 2 {
+			t.Errorf("goroutine %d saw %d keys prepared, limit 2", g, lens[g])
+		}
+	}
+	if n := c.Len(); n == 0 || n > 2 {
+		t.Errorf("%d keys prepared at the end, want 1 or 2", n)
+	}
+}
+
 // TestKeyCacheLimit: a cache full of prepared keys checks the signatures of other keys without
 // preparing them, with the same verdicts.
 func TestKeyCacheLimit(t *testing.T) {
