@@ -883,6 +883,9 @@ func TestSigning(t *testing.T) {
 	}
 	ring := c.ring
 	pubs := []ed25519.PublicKey{authgen.KeyFor("a.example", "1").Public(), keyZ.Public()}
+	// Shared caches: one of the default size, and a nil one.
+	var cache signing.KeyCache
+	var nilCache *signing.KeyCache
 	hammer(t, "signing", len(its), func(w *worker, i int) string {
 		it, ev := its[i], evs[i]
 		var b strings.Builder
@@ -897,6 +900,11 @@ func TestSigning(t *testing.T) {
 		b.WriteString(show("ParseEvent", pe, err))
 		err = signing.VerifyEvent(it.v, it.raw, ring)
 		b.WriteString(show("VerifyEvent", err, signing.VerdictOf(err).String(), signing.Redactable(err)))
+		// The cache never changes a verdict: its answers are rendered as VerifyEvent's.
+		b.WriteString(show("VerifyEvent", cache.VerifyEvent(it.v, it.raw, ring), nilCache.VerifyEvent(it.v, it.raw, ring)))
+		if ev != nil {
+			b.WriteString(show("VerifyParsedEvent", cache.VerifyParsedEvent(ev, ring), nilCache.VerifyParsedEvent(ev, ring)))
+		}
 		var ve *signing.VerificationError
 		if errors.As(err, &ve) {
 			b.WriteString(show(ve.Server, ve.KeyID, ve.Detail))
@@ -1330,6 +1338,8 @@ type memberCase struct {
 	topts                                   membership.TemplateOptions
 	joinTpl, joinSigned, joinResp, knockTpl []byte
 	knockSigned, invite, joinReqJSON        []byte
+	leaveTpl, leaveSigned                   []byte
+	leaveAccepted                           bool
 	stripped                                []json.RawMessage
 }
 
@@ -1425,6 +1435,14 @@ func memberCases(t *testing.T, c *corpusData, g *guard) []memberCase {
 				mc.knockSigned = sign(v, tpl.Event, srvOf(u))
 				g.bytes("knockSigned", mc.knockSigned)
 			}
+			if tpl, err := membership.MakeLeave(s, u, mc.topts); err == nil {
+				mc.leaveTpl = g.bytes("leaveTpl", tpl.Event)
+				if mc.leaveSigned = sign(v, tpl.Event, srvOf(u)); mc.leaveSigned != nil {
+					g.bytes("leaveSigned", mc.leaveSigned)
+					_, err := membership.SendLeave(membership.SendLeaveRequest{State: s, Origin: srvOf(u), Event: mc.leaveSigned, Keys: c.ring})
+					mc.leaveAccepted = err == nil
+				}
+			}
 			for _, e := range membership.StrippedState(s) {
 				mc.stripped = append(mc.stripped, json.RawMessage(g.bytes("stripped", e.Raw())))
 			}
@@ -1460,14 +1478,19 @@ func TestMembership(t *testing.T) {
 	c := corpus(t)
 	var g guard
 	cases := memberCases(t, c, &g)
-	var nj, nr, nk, ni int
+	var nj, nr, nk, ni, nl, na int
 	for _, mc := range cases {
 		nj += btoi(mc.joinSigned != nil)
 		nr += btoi(mc.joinResp != nil)
 		nk += btoi(mc.knockSigned != nil)
 		ni += btoi(mc.invite != nil)
+		nl += btoi(mc.leaveSigned != nil)
+		na += btoi(mc.leaveAccepted)
 	}
-	t.Logf("%d cases: %d signed joins, %d accepted by SendJoin, %d signed knocks, %d invites", len(cases), nj, nr, nk, ni)
+	t.Logf("%d cases: %d signed joins, %d accepted by SendJoin, %d signed knocks, %d invites, %d signed leaves, %d accepted by SendLeave", len(cases), nj, nr, nk, ni, nl, na)
+	if na == 0 {
+		t.Error("no case has a leave that SendLeave accepts")
+	}
 	hammer(t, "membership", len(cases), func(w *worker, i int) string {
 		mc := cases[i]
 		var b strings.Builder
@@ -1498,6 +1521,19 @@ func TestMembership(t *testing.T) {
 		if mc.knockSigned != nil {
 			res, err := membership.SendKnock(membership.SendKnockRequest{State: s, Origin: srvOf(u), Event: mc.knockSigned, Keys: c.ring})
 			b.WriteString(show("SendKnock", res.Parsed, res.KnockRoomState, showMemberErr(err)))
+			if err == nil {
+				b.WriteString(show(res.JSON()))
+			}
+		}
+		b.WriteString(show("DecideLeave", showMemberErr(membership.DecideLeave(s, u))))
+		ltpl, err := membership.MakeLeave(s, u, mc.topts)
+		b.WriteString(show("MakeLeave", ltpl.RoomVersion, ltpl.Event, ltpl.JSON(), showMemberErr(err)))
+		if mc.leaveTpl != nil {
+			b.WriteString(show("CheckLeaveTemplate", membership.CheckLeaveTemplate(mc.roomID, u, mc.leaveTpl)))
+		}
+		if mc.leaveSigned != nil {
+			res, err := membership.SendLeave(membership.SendLeaveRequest{State: s, Origin: srvOf(u), Event: mc.leaveSigned, Keys: c.ring})
+			b.WriteString(show("SendLeave", w.keepEvent("SendLeave", res.Parsed), showMemberErr(err)))
 			if err == nil {
 				b.WriteString(show(res.JSON()))
 			}
