@@ -1472,7 +1472,7 @@ func showMemberErr(err error) string {
 	return show(err, me.Status, me.ErrCode, me.Message, me.Reason, me.Err, me.RoomVersion, me.JSON(), j, jerr, me.TryAnotherServer())
 }
 
-// TestMembership runs the join, knock and invite handshakes of several users in several rooms
+// TestMembership runs the join, knock, leave and invite handshakes of several users in several rooms
 // from many goroutines at once, on shared States and shared signed events.
 func TestMembership(t *testing.T) {
 	c := corpus(t)
