@@ -260,13 +260,14 @@ func (o ownKey) PublicKey(server, keyID string) (signing.PublicKey, bool) {
 // same JSON once `signatures` and `unsigned` are set aside — keep every signature of sent,
 // carry a valid signature of residentServer, and pass [signing.VerifyEvent] (every server the
 // room version requires, including the authorising user's server for a restricted join, and
-// the content hash). It returns the parsed event. Failures are [*Error] values with reason
+// the content hash). It returns the parsed event, which does not share memory with returned
+// (docs/decisions.md (membership) 24). Failures are [*Error] values with reason
 // ErrResponseMismatch or ErrBadSignature and status 502.
 func CheckSendJoinResponse(v roomversion.Version, sent, returned []byte, residentServer string, keys signing.KeyLookup) (*pdu.Event, error) {
 	bad := func(reason, cause error, format string, args ...any) error {
 		return newError(502, ErrCodeUnknown, reason, cause, format, args...)
 	}
-	ev, err := signing.ParseEvent(v, returned)
+	ev, err := signing.ParseEvent(v, bytes.Clone(returned)) // returned, so not sharing the caller's memory
 	if err != nil {
 		return nil, bad(ErrResponseMismatch, err, "send_join response event: %v", err)
 	}

@@ -1,6 +1,8 @@
 package membership
 
 import (
+	"bytes"
+
 	"github.com/roomproto/roomproto/authrules"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/signing"
@@ -83,7 +85,8 @@ type SendKnockRequest struct {
 
 // SendKnockResult is a successful /send_knock.
 type SendKnockResult struct {
-	// Parsed is the accepted knock event.
+	// Parsed is the accepted knock event. It does not share memory with the request's Event
+	// (docs/decisions.md (membership) 24).
 	Parsed *pdu.Event
 	// KnockRoomState is the stripped state to return ([StrippedState]): full events of the
 	// room version, m.room.create first.
@@ -122,7 +125,9 @@ func acceptOwnMember(req SendKnockRequest, membership string, decide func(*authr
 	if err != nil {
 		return nil, err
 	}
-	ev, err := receiveMember(v, req.Event, membership, req.RoomID, req.EventID, req.Origin, "", req.Keys, true)
+	// A copy: the accepted event is returned, and must not share memory with the request body,
+	// which the caller may reuse (pdu.Parse keeps canonical input as it is).
+	ev, err := receiveMember(v, bytes.Clone(req.Event), membership, req.RoomID, req.EventID, req.Origin, "", req.Keys, true)
 	if err != nil {
 		return nil, err
 	}

@@ -78,7 +78,8 @@ type SendLeaveRequest SendKnockRequest
 // (server-server-api "Leaving Rooms (Rejecting Invites)": "The resident server will then send the
 // event to other servers in the room").
 type SendLeaveResult struct {
-	// Parsed is the accepted leave event.
+	// Parsed is the accepted leave event. It does not share memory with the request's Event
+	// (docs/decisions.md (membership) 24).
 	Parsed *pdu.Event
 }
 

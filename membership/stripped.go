@@ -1,6 +1,7 @@
 package membership
 
 import (
+	"bytes"
 	"encoding/json"
 
 	"github.com/roomproto/roomproto/authrules"
@@ -89,7 +90,8 @@ func StripEvent(ev *pdu.Event) ([]byte, error) {
 // formatted for the room version, pass the signature check ([signing.VerifyParsedEvent]) and
 // belong to roomID (for a room version 12 create event: its ID with the sigil '!'). It returns
 // every problem found, each an [*Error] (400 M_INVALID_PARAM, which invites-v2.yaml names for all
-// of them, a missing create event included), and the entries that passed. An entry whose
+// of them, a missing create event included), and the entries that passed, parsed from copies
+// (they do not share memory with entries: docs/decisions.md (membership) 24). An entry whose
 // signatures hold but whose content hash does not is a redacted copy (a redacted topic, say):
 // it passes, and valid holds its redacted form (server-server-api "Validating hashes and
 // signatures on received events"). An unknown signing key is a problem ([signing.ErrUnknownKey]
@@ -102,7 +104,7 @@ func CheckStrippedState(v roomversion.Version, roomID string, entries []json.Raw
 		if past && (hasCreate || createsPast == MaxStrippedState) {
 			break // see MaxStrippedState
 		}
-		ev, err := signing.ParseEvent(v, raw)
+		ev, err := signing.ParseEvent(v, bytes.Clone(raw)) // valid ones are returned: not sharing entries' memory
 		if past {
 			// Past the bound only the room's create event is looked for, so that the order
 			// of the entries cannot make a complete stripped state look incomplete: up to

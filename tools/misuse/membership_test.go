@@ -36,6 +36,12 @@ func TestMembership(t *testing.T) {
 	knockBytes := func(v roomversion.Version, roomID, user string) []byte {
 		return raw(t, v, obj{"type": "m.room.member", "state_key": user, "sender": user, "room_id": roomID, "content": obj{"membership": "knock"}})
 	}
+	leaveBytes := func(v roomversion.Version, roomID, user string) []byte {
+		return raw(t, v, obj{"type": "m.room.member", "state_key": user, "sender": user, "room_id": roomID, "content": obj{"membership": "leave"}})
+	}
+	sendLeave := func(s *authrules.State, evb []byte, auth []*pdu.Event) (membership.SendLeaveResult, error) {
+		return membership.SendLeave(membership.SendLeaveRequest{State: s, Origin: "b.example", Event: evb, Keys: ring(), AuthEvents: auth})
+	}
 	sendJoin := func(s *authrules.State, evb []byte) (membership.SendJoinResult, error) {
 		return membership.SendJoin(membership.SendJoinRequest{State: s, ResidentServer: "a.example", Event: evb, Key: key("a.example"), Keys: ring()})
 	}
@@ -102,6 +108,49 @@ func TestMembership(t *testing.T) {
 		{"SendKnock/nil-State", "", func(t *testing.T) {
 			_, err := membership.SendKnock(membership.SendKnockRequest{Event: knockBytes(v9, roomA, "@bob:c.example"), Keys: ring()})
 			isMemberErr(t, err, membership.ErrBadInput)
+		}},
+		{"SendLeave/baseline", "", func(t *testing.T) {
+			if _, err := sendLeave(sA, leaveBytes(v9, roomA, "@mod:b.example"), nil); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"SendLeave/event-of-another-room-than-State", "", func(t *testing.T) {
+			_, err := sendLeave(sA, leaveBytes(v9, roomB, "@mod:b.example"), nil)
+			isMemberErr(t, err, nil)
+		}},
+		{"SendLeave/AuthEvents-of-another-room", "", func(t *testing.T) {
+			_, err := sendLeave(sA, leaveBytes(v9, roomA, "@mod:b.example"), room(t, v9, roomB))
+			isMemberErr(t, err, nil)
+		}},
+		{"SendLeave/AuthEvents-of-another-version", "", func(t *testing.T) {
+			_, err := sendLeave(sA, leaveBytes(v9, roomA, "@mod:b.example"), room(t, v8, roomA))
+			isMemberErr(t, err, nil)
+		}},
+		{"SendLeave/a-user-not-in-the-room", "", func(t *testing.T) {
+			_, err := sendLeave(sA, leaveBytes(v9, roomA, "@zed:b.example"), nil)
+			isMemberErr(t, err, nil)
+		}},
+		{"SendLeave/input-not-modified", "", func(t *testing.T) {
+			b := leaveBytes(v9, roomA, "@mod:b.example")
+			in := clone(b)
+			res, err := sendLeave(sA, in, nil)
+			if err != nil || !bytes.Equal(in, b) {
+				t.Fatal(err)
+			}
+			keep := clone(res.Parsed.Raw())
+			scribble(in)
+			if !bytes.Equal(res.Parsed.Raw(), keep) || string(res.JSON()) != "{}" {
+				t.Fatal("result aliases the request body")
+			}
+		}},
+		{"SendLeave/nil-State", "", func(t *testing.T) {
+			_, err := sendLeave(nil, leaveBytes(v9, roomA, "@mod:b.example"), nil)
+			isMemberErr(t, err, membership.ErrBadInput)
+		}},
+		{"DecideLeave-MakeLeave/nil-State", "", func(t *testing.T) {
+			isMemberErr(t, membership.DecideLeave(nil, "@mod:b.example"), nil)
+			_, err := membership.MakeLeave(nil, "@mod:b.example", membership.TemplateOptions{})
+			isMemberErr(t, err, nil)
 		}},
 		{"DecideJoin-MakeJoin-MakeKnock-DecideKnock/nil-State", "", func(t *testing.T) {
 			_, err := membership.DecideJoin(membership.JoinRequest{UserID: "@bob:c.example", ResidentServer: "a.example"})
