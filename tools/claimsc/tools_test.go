@@ -125,11 +125,11 @@ func TestReadmeTools(t *testing.T) {
 // check, the tests of the two differential tools below (when the Go module proxy can be reached)
 // and every fuzz target for a short time; scripts/fuzz runs the fuzz targets for longer (10
 // minutes each by default)"; SECURITY.md "scripts/fuzz runs every target (10 minutes each by
-// default); .ci/run runs each for 10 s"; "scripts/instructions counts the instructions of one
+// default); .ci/run runs each for 5 s"; "scripts/instructions counts the instructions of one
 // benchmark iteration (with valgrind)".
 func TestReadmeCIAndScripts(t *testing.T) {
 	ci := readDoc(t, ".ci/run")
-	for _, want := range []string{"go vet ./...", "go test -race", "../shared/contract/check", "cd tools/gmsldiff", "cd tools/mautrixdiff", `FUZZTIME="${FUZZTIME:-10s}" scripts/fuzz`} {
+	for _, want := range []string{"go vet ./...", "go test -race", "../shared/contract/check", "cd tools/gmsldiff", "cd tools/mautrixdiff", `FUZZTIME="${FUZZTIME:-5s}" scripts/fuzz`} {
 		if !strings.Contains(ci, want) {
 			t.Errorf(".ci/run lacks %q", want)
 		}
