@@ -269,16 +269,24 @@ func TestSendJoinRefusals(t *testing.T) {
 	}
 }
 
-func TestCheckSendJoinResponseRefusals(t *testing.T) {
-	v := mustVersion(t, "9")
+// acceptedRestrictedJoin is a restricted join of joiner in a room version 9 room, signed by
+// joinSrv (signed), and the resident's send_join answer to it.
+func acceptedRestrictedJoin(t *testing.T) (v roomversion.Version, signed []byte, res SendJoinResult) {
+	t.Helper()
+	v = mustVersion(t, "9")
 	rooms := KnownRooms{spaceID: {joiner: "join"}}
 	b := restrictedRoom(t, v, "restricted", nil)
-	_, _, signed := joinOnce(t, b, rooms)
+	_, _, signed = joinOnce(t, b, rooms)
 	res, err := SendJoin(SendJoinRequest{State: b.stateOf(), ResidentServer: resident, Rooms: rooms, Event: signed,
 		Key: serverKey(t, resident), Keys: keyRing(t, joinSrv)})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return v, signed, res
+}
+
+func TestCheckSendJoinResponseRefusals(t *testing.T) {
+	v, signed, res := acceptedRestrictedJoin(t)
 	keys := keyRing(t, joinSrv, resident)
 	// The resident's answer with a different display name, re-signed by both.
 	changed := mutate(t, v, res.Event, joinSrv, func(m map[string]any) {
@@ -327,7 +335,7 @@ func TestCheckSendJoinResponseRefusals(t *testing.T) {
 	_ = json.Unmarshal(res.Event, &sameID)
 	sameID["content"].(map[string]any)["displayname"] = "Mallory"
 	sameIDRaw, _ := json.Marshal(sameID)
-	_, err = CheckSendJoinResponse(v, signed, sameIDRaw, resident, keys)
+	_, err := CheckSendJoinResponse(v, signed, sameIDRaw, resident, keys)
 	if err == nil || !strings.Contains(err.Error(), "changed copy of event") {
 		t.Fatalf("content changed: %v", err)
 	}

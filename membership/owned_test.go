@@ -26,8 +26,7 @@ func TestResultsDoNotShareInput(t *testing.T) {
 		run func(t *testing.T) ([]*pdu.Event, [][]byte)
 	}{
 		{"SendLeave", func(t *testing.T) ([]*pdu.Event, [][]byte) {
-			b, s, _, signed := leaveSetup(t, "10")
-			_ = b
+			_, s, _, signed := leaveSetup(t, "10")
 			body := bytes.Clone(signed)
 			res, err := SendLeave(SendLeaveRequest{State: s, Origin: joinSrv, Event: body, Keys: keyRing(t, joinSrv)})
 			if err != nil {
@@ -53,15 +52,7 @@ func TestResultsDoNotShareInput(t *testing.T) {
 			return []*pdu.Event{res.Parsed}, [][]byte{signed}
 		}},
 		{"CheckSendJoinResponse", func(t *testing.T) ([]*pdu.Event, [][]byte) {
-			v := mustVersion(t, "9")
-			rooms := KnownRooms{spaceID: {joiner: "join"}}
-			b := restrictedRoom(t, v, "restricted", nil)
-			_, _, signed := joinOnce(t, b, rooms)
-			res, err := SendJoin(SendJoinRequest{State: b.stateOf(), ResidentServer: resident, Rooms: rooms, Event: signed,
-				Key: serverKey(t, resident), Keys: keyRing(t, joinSrv)})
-			if err != nil {
-				t.Fatal(err)
-			}
+			v, signed, res := acceptedRestrictedJoin(t)
 			sent, returned := bytes.Clone(signed), bytes.Clone(res.Event)
 			ev, err := CheckSendJoinResponse(v, sent, returned, resident, keyRing(t, joinSrv, resident))
 			if err != nil {

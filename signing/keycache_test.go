@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"sync"
 	"testing"
@@ -66,12 +67,15 @@ func TestKeyCacheMatchesVerifyEvent(t *testing.T) {
 	}
 }
 
-// TestKeyCacheConcurrent: many goroutines sharing one KeyCache get the verdicts of
-// VerifyEvent (run with -race: the cache's maps are shared).
-func TestKeyCacheConcurrent(t *testing.T) {
+// verifyConcurrently verifies n random events of room version 10 (some damaged; rng seeded
+// with seed) from goroutines sharing c, each going over all of them passes times from its own
+// starting point, and checks every verdict against VerifyEvent's. It returns the most keys
+// c.Len() reported during the run.
+func verifyConcurrently(t *testing.T, c *KeyCache, seed uint64, n, goroutines, passes int) int {
+	t.Helper()
 	v := btVersion(t, "10")
-	rng := rand.New(rand.NewPCG(11, 12))
-	events := make([][]byte, 120)
+	rng := rand.New(rand.NewPCG(seed, seed+1))
+	events := make([][]byte, n)
 	for i := range events {
 		events[i] = btMutate(t, v, rng, btEvent(t, v, rng, i), rng.IntN(btKinds))
 	}
@@ -80,59 +84,17 @@ func TestKeyCacheConcurrent(t *testing.T) {
 	for i, raw := range events {
 		want[i] = VerifyEvent(v, raw, keys)
 	}
-	var c KeyCache
-	got := make([][]error, 6)
+	got := make([][]error, goroutines)
+	lens := make([]int, goroutines)
 	var wg sync.WaitGroup
 	for g := range got {
 		got[g] = make([]error, len(events))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for j := range events {
-				i := (j + g*len(events)/len(got)) % len(events) // each starts elsewhere
-				got[g][i] = c.VerifyEvent(v, events[i], keys)
-			}
-		}()
-	}
-	wg.Wait()
-	for g := range got {
-		for i := range events {
-			btSameError(t, i, got[g][i], want[i])
-		}
-	}
-	if c.Len() == 0 {
-		t.Error("no key prepared")
-	}
-}
-
-// TestKeyCacheConcurrentEviction: goroutines sharing a cache of two keys while the events are
-// signed by nine, so that keys are prepared, evicted and marked as used at once (run with
-// -race: the sweep clears the marks other calls set); every verdict is VerifyEvent's and the
-// cache never holds more than its limit.
-func TestKeyCacheConcurrentEviction(t *testing.T) {
-	v := btVersion(t, "10")
-	rng := rand.New(rand.NewPCG(13, 14))
-	events := make([][]byte, 90)
-	for i := range events {
-		events[i] = btMutate(t, v, rng, btEvent(t, v, rng, i), rng.IntN(btKinds))
-	}
-	keys := btRingWithExtras()
-	want := make([]error, len(events))
-	for i, raw := range events {
-		want[i] = VerifyEvent(v, raw, keys)
-	}
-	c := KeyCache{maxKeys: 2}
-	got := make([][]error, 4)
-	lens := make([]int, len(got))
-	var wg sync.WaitGroup
-	for g := range got {
-		got[g] = make([]error, len(events))
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for pass := range 3 {
+			for pass := range passes {
 				for j := range events {
-					i := (j + g*len(events)/len(got) + pass) % len(events)
+					i := (j + g*len(events)/len(got) + pass) % len(events) // each starts elsewhere
 					got[g][i] = c.VerifyEvent(v, events[i], keys)
 					lens[g] = max(lens[g], c.Len())
 				}
@@ -144,9 +106,28 @@ func TestKeyCacheConcurrentEviction(t *testing.T) {
 		for i := range events {
 			btSameError(t, i, got[g][i], want[i])
 		}
-		if lens[g] > 2 {
-			t.Errorf("goroutine %d saw %d keys prepared, limit 2", g, lens[g])
-		}
+	}
+	return slices.Max(lens)
+}
+
+// TestKeyCacheConcurrent: many goroutines sharing one KeyCache get the verdicts of
+// VerifyEvent (run with -race: the cache's maps are shared).
+func TestKeyCacheConcurrent(t *testing.T) {
+	var c KeyCache
+	verifyConcurrently(t, &c, 11, 120, 6, 1)
+	if c.Len() == 0 {
+		t.Error("no key prepared")
+	}
+}
+
+// TestKeyCacheConcurrentEviction: goroutines sharing a cache of two keys while the events are
+// signed by nine, so that keys are prepared, evicted and marked as used at once (run with
+// -race: the sweep clears the marks other calls set); every verdict is VerifyEvent's and the
+// cache never holds more than its limit.
+func TestKeyCacheConcurrentEviction(t *testing.T) {
+	c := KeyCache{maxKeys: 2}
+	if most := verifyConcurrently(t, &c, 13, 90, 4, 3); most > 2 {
+		t.Errorf("%d keys prepared during the run, limit 2", most)
 	}
 	if n := c.Len(); n == 0 || n > 2 {
 		t.Errorf("%d keys prepared at the end, want 1 or 2", n)
