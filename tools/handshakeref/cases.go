@@ -167,7 +167,11 @@ func caseJoin(r *rand.Rand, rm *room) {
 		Rooms: membership.KnownRooms(rooms)}, membership.TemplateOptions{Origin: resident, OriginServerTS: ts,
 		PrevEvents: []string{rm.Last}, Depth: int64(rm.N + 1)})
 	var tmpl []byte
-	label := "rule=" + rm.Rule + " user=" + rm.Ms[user]
+	label := "rule=" + rm.Rule + " user=" + rm.Ms[user] + rm.fed(user)
+	if ref, ok := call(M{"op": "make_join", "v": rm.VID, "state": rm.StateJSON(), "user_id": user, "resident": resident,
+		"rooms": rooms}); ok {
+		verdict(rm.VID, "MakeJoin", label, rpOf(err), ref, M{"user": user, "rooms": rooms, "members": rm.Ms})
+	}
 	if err == nil {
 		tmpl = tm.Event
 		// the template must pass the joining server's checks, and name an authoriser exactly
@@ -295,8 +299,11 @@ func residentTemplate(rm *room, kind, op, user, label string, makeFn func(*authr
 func caseKnock(r *rand.Rand, rm *room) {
 	pool := append(append([]string{}, remotes...), "@new:a.example", "@rob:r.example")
 	user := difftool.Pick(r, pool...)
-	label := "rule=" + rm.Rule + " user=" + rm.Ms[user]
-	tmpl, _ := residentTemplate(rm, "knock", "MakeKnock", user, label, membership.MakeKnock)
+	label := "rule=" + rm.Rule + " user=" + rm.Ms[user] + rm.fed(user)
+	tmpl, err := residentTemplate(rm, "knock", "MakeKnock", user, label, membership.MakeKnock)
+	if ref, ok := call(M{"op": "make_knock", "v": rm.VID, "state": rm.StateJSON(), "user_id": user}); ok {
+		verdict(rm.VID, "MakeKnock", label, rpOf(err), ref, M{"user": user, "members": rm.Ms})
+	}
 	mut := difftool.Pick(r, knockMuts...)
 	label += " mut=" + mut
 	ev, origin, eventID := mutate(r, rm, mut, "knock", tmpl, user)
@@ -324,7 +331,7 @@ var leaveMuts = append(append([]string{}, knockMuts...), "authvia-able", "authvi
 func caseLeave(r *rand.Rand, rm *room) {
 	pool := append(append(append(append([]string{}, remotes...), residents...), locals...), "@new:a.example")
 	user := difftool.Pick(r, pool...)
-	label := "rule=" + rm.Rule + " user=" + rm.Ms[user]
+	label := "rule=" + rm.Rule + " user=" + rm.Ms[user] + rm.fed(user)
 	tmpl, err := residentTemplate(rm, "leave", "MakeLeave", user, label, membership.MakeLeave)
 	if ref, ok := call(M{"op": "make_leave", "v": rm.VID, "state": rm.StateJSON(), "user_id": user}); ok {
 		verdict(rm.VID, "MakeLeave", label, rpOf(err), ref, M{"user": user, "members": rm.Ms})
@@ -358,7 +365,7 @@ func caseInvite(r *rand.Rand, rm *room) {
 	target := difftool.Pick(r, locals...)
 	mut := difftool.Pick(r, inviteMuts...)
 	imut := difftool.Pick(r, irsMuts...)
-	label := "mut=" + mut + " irs=" + imut
+	label := "mut=" + mut + " irs=" + imut + rm.fed(inviter)
 	srv := difftool.DomainOf(inviter)
 	origin := srv
 	t := M{"type": "m.room.member", "room_id": rm.RoomID, "sender": inviter, "state_key": target,
@@ -560,7 +567,7 @@ func caseStripped(r *rand.Rand, rm *room) {
 	}
 	ref, ok := call(M{"op": "stripped_state", "state": rm.StateJSON(), "out": out})
 	if ok {
-		verdict(rm.VID, "StrippedState", "rule="+rm.Rule, rpAns{Allow: true}, ref, M{"out": out})
+		verdict(rm.VID, "StrippedState", "rule="+rm.Rule+rm.fed(""), rpAns{Allow: true}, ref, M{"out": out})
 	}
 	for _, raw := range rm.Raws {
 		e, err := pdu.Parse(rm.V, raw)
