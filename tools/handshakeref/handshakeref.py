@@ -460,9 +460,10 @@ def make_leave(req):
 
 def send_own_member(req, membership, decide):
     """/send_knock and /send_leave: the event checks (400), the decision again, the auth rules
-    against the current state (403). The resident does not sign these events (knocks.yaml and
-    leaving-v2.yaml ask for no signature of its own). Returns (answer, the parsed event or
-    None)."""
+    against the event's own auth events when the resident has them (req["auth_events"], check 4
+    of "Checks performed on receipt of a PDU") and against the current state (check 6) (403). The
+    resident does not sign these events (knocks.yaml and leaving-v2.yaml ask for no signature of
+    its own). Returns (answer, the parsed event or None)."""
     amb = set()
     v = req["v"]
     state = req["state"]
@@ -499,6 +500,14 @@ def send_own_member(req, membership, decide):
             codes.append(FORBIDDEN)
             whys.append("auth rules %s: %s" % (r["rule"], r["why"]))
     if codes:
+        if membership == "leave" and FORBIDDEN in codes:
+            # send_leave (leaving-v1.yaml, leaving-v2.yaml) names only a 400, "The request is
+            # invalid in some way": neither the decision's refusal (make_leave's 403) nor a
+            # rejection by the auth rules has a code of its own. Any refusal; 403 M_FORBIDDEN with
+            # decisions (membership 23).
+            amb.add("send-leave-403")
+            if not DECISIONS:
+                return answer(False, None, "; ".join(whys), amb), None
         return answer(False, codes if not DECISIONS else [codes[0]], "; ".join(whys), amb), None
     return answer(True, why="ok", amb=amb), ev
 

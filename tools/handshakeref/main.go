@@ -153,12 +153,15 @@ func rpOf(err error) rpAns { return membercmp.RPOf(err) }
 
 // verdict compares a roomproto verdict with the reference's.
 func verdict(vid, op, label string, rp rpAns, ref refAns, input any) {
-	if i := strings.Index(label, noFed); i >= 0 {
-		oc := "ALLOW"
-		if !rp.Allow {
-			oc = fmt.Sprintf("%d:%s", rp.Status, rp.ErrCode)
+	// outcomes by m.federate (run.Verdict counts them by mut=) and by the AuthEvents drawn
+	for _, mark := range []string{noFed, " auth="} {
+		if i := strings.Index(label, mark); i >= 0 {
+			oc := "ALLOW"
+			if !rp.Allow {
+				oc = fmt.Sprintf("%d:%s", rp.Status, rp.ErrCode)
+			}
+			run.Outcomes[op+" "+strings.Fields(label[i:])[0]+" -> "+oc]++
 		}
-		run.Outcomes[op+" "+strings.Fields(label[i:])[0]+" -> "+oc]++
 	}
 	run.Verdict(vid, op, label, rp, ref.Ans, input)
 }
