@@ -5,7 +5,8 @@ membership transitions.
 
 Written from the spec text only: server-server-api "Joining Rooms", "Restricted rooms", "Knocking
 upon a room", "Inviting to a room", "Leaving Rooms (Rejecting Invites)", "Checks performed on
-receipt of a PDU", "Validating hashes and signatures on received events"; joins-v1.yaml,
+receipt of a PDU" (check 4, the event's own auth events, on send_leave when the resident has
+them), "Validating hashes and signatures on received events"; joins-v1.yaml,
 joins-v2.yaml, knocks.yaml, invites-v2.yaml, leaving-v1.yaml, leaving-v2.yaml (the last two from
 the matrix-spec repository: they are outside the spec extract);
 client-server-api "Stripped state", "Room membership"; the m.room.member rules of each room

@@ -1,14 +1,17 @@
 // Command handshakeref compares roomproto's membership handshake functions — the joining side
 // (CheckJoinTemplate, CheckKnockTemplate, CheckLeaveTemplate, SignTemplate,
-// CheckSendJoinResponse), the resident side (MakeJoin templates, SendJoin, SendKnock, MakeLeave,
-// SendLeave), the invited side (SignInvite with CheckStrippedState), StrippedState/StripEvent
-// and the membership transition table (FindTransition) — with an independent Python reference
-// written from the spec text only (handshakeref.py in this directory).
+// CheckSendJoinResponse), the resident side (MakeJoin, MakeKnock, their templates, SendJoin,
+// SendKnock, MakeLeave, SendLeave), the invited side (SignInvite with CheckStrippedState),
+// StrippedState/StripEvent and the membership transition table (FindTransition) — with an
+// independent Python reference written from the spec text only (handshakeref.py in this
+// directory).
 //
 //	go run ./tools/handshakeref -n 3000 -seed 1 [-decisions] [-versions 8,10,12] [-v]
 //
 // It draws rooms of room versions 1-12 whose events are signed for real (signing.SignEvent),
-// a joining, knocking, leaving or inviting user, the template, the signed event and one mutation
+// one in 8 with m.federate false in its create event, a joining, knocking, leaving or inviting
+// user, the make_join/make_knock/make_leave verdict, the template, the signed event (a leave
+// with or without AuthEvents, right or wrong ones) and one mutation
 // of it (wrong room_id, sender, state_key, membership, type, join_authorised_via_users_server
 // missing, added, of another server or without invite power, origin mismatch, a missing or bad
 // signature, a content hash mismatch, a wrong event ID, invalid user IDs, malformed JSON, stripped
