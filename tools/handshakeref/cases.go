@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand"
+	"slices"
 	"strings"
 
 	"github.com/roomproto/roomproto/authrules"
@@ -167,7 +168,11 @@ func caseJoin(r *rand.Rand, rm *room) {
 		Rooms: membership.KnownRooms(rooms)}, membership.TemplateOptions{Origin: resident, OriginServerTS: ts,
 		PrevEvents: []string{rm.Last}, Depth: int64(rm.N + 1)})
 	var tmpl []byte
-	label := "rule=" + rm.Rule + " user=" + rm.Ms[user]
+	label := "rule=" + rm.Rule + " user=" + rm.Ms[user] + rm.fed(user)
+	if ref, ok := call(M{"op": "make_join", "v": rm.VID, "state": rm.StateJSON(), "user_id": user, "resident": resident,
+		"rooms": rooms}); ok {
+		verdict(rm.VID, "MakeJoin", label, rpOf(err), ref, M{"user": user, "rooms": rooms, "members": rm.Ms})
+	}
 	if err == nil {
 		tmpl = tm.Event
 		// the template must pass the joining server's checks, and name an authoriser exactly
@@ -295,8 +300,11 @@ func residentTemplate(rm *room, kind, op, user, label string, makeFn func(*authr
 func caseKnock(r *rand.Rand, rm *room) {
 	pool := append(append([]string{}, remotes...), "@new:a.example", "@rob:r.example")
 	user := difftool.Pick(r, pool...)
-	label := "rule=" + rm.Rule + " user=" + rm.Ms[user]
-	tmpl, _ := residentTemplate(rm, "knock", "MakeKnock", user, label, membership.MakeKnock)
+	label := "rule=" + rm.Rule + " user=" + rm.Ms[user] + rm.fed(user)
+	tmpl, err := residentTemplate(rm, "knock", "MakeKnock", user, label, membership.MakeKnock)
+	if ref, ok := call(M{"op": "make_knock", "v": rm.VID, "state": rm.StateJSON(), "user_id": user}); ok {
+		verdict(rm.VID, "MakeKnock", label, rpOf(err), ref, M{"user": user, "members": rm.Ms})
+	}
 	mut := difftool.Pick(r, knockMuts...)
 	label += " mut=" + mut
 	ev, origin, eventID := mutate(r, rm, mut, "knock", tmpl, user)
@@ -324,25 +332,154 @@ var leaveMuts = append(append([]string{}, knockMuts...), "authvia-able", "authvi
 func caseLeave(r *rand.Rand, rm *room) {
 	pool := append(append(append(append([]string{}, remotes...), residents...), locals...), "@new:a.example")
 	user := difftool.Pick(r, pool...)
-	label := "rule=" + rm.Rule + " user=" + rm.Ms[user]
+	label := "rule=" + rm.Rule + " user=" + rm.Ms[user] + rm.fed(user)
 	tmpl, err := residentTemplate(rm, "leave", "MakeLeave", user, label, membership.MakeLeave)
 	if ref, ok := call(M{"op": "make_leave", "v": rm.VID, "state": rm.StateJSON(), "user_id": user}); ok {
 		verdict(rm.VID, "MakeLeave", label, rpOf(err), ref, M{"user": user, "members": rm.Ms})
 	}
+	amut, authRaws, tmpl := leaveAuthEvents(r, rm, user, tmpl, label)
 	mut := difftool.Pick(r, leaveMuts...)
-	label += " mut=" + mut
+	if authRaws != nil && r.Intn(2) == 0 {
+		mut = "none" // half the leaves with AuthEvents reach check 4 unmutated
+	}
+	label += " mut=" + mut + " auth=" + amut
 	ev, origin, eventID := mutate(r, rm, mut, "leave", tmpl, user)
+	var authEvents []*pdu.Event
+	authT := []string{} // the events as the reference reads them
+	for _, raw := range authRaws {
+		e, err := signing.ParseEvent(rm.V, raw)
+		if err != nil {
+			panic(err) // invariant: the harness built these events itself
+		}
+		authEvents = append(authEvents, e)
+		authT = append(authT, string(raw))
+	}
 	res, err := membership.SendLeave(membership.SendLeaveRequest{State: rm.State, RoomID: rm.RoomID, EventID: eventID,
-		Origin: origin, Event: ev, Keys: keyRing})
+		Origin: origin, Event: ev, Keys: keyRing, AuthEvents: authEvents})
 	req := M{"op": "send_leave", "v": rm.VID, "state": rm.StateJSON(), "state_ids": rm.IDs,
 		"room_id": rm.RoomID, "event_id": eventID, "origin": origin, "event": string(ev), "keys": refKeys}
+	if authRaws != nil {
+		req["auth_events"] = authT
+	}
 	if err == nil {
 		req["result"] = string(res.Parsed.Raw())
 		req["body"] = json.RawMessage(res.JSON())
 	}
 	if ref, ok := call(req); ok {
-		verdict(rm.VID, "SendLeave", label, rpOf(err), ref, M{"event": string(ev), "origin": origin, "event_id": eventID, "members": rm.Ms})
+		in := M{"event": string(ev), "origin": origin, "event_id": eventID, "members": rm.Ms}
+		if authRaws != nil {
+			in["auth_events"] = authT
+		}
+		verdict(rm.VID, "SendLeave", label, rpOf(err), ref, in)
 	}
+}
+
+// authMuts are the AuthEvents drawn for a send_leave: none (""), the auth events selection of
+// the current state ("right"), the template's own auth_events ("template"), and wrong sets:
+// without the create event ("no-create"; in room version 12, where the create event must not be
+// selected, with it), the power levels of another room ("other-room-pl"), an event the
+// selection would not pick for a leave ("not-selected": join rules, name, topic, ...), the member
+// event of another user ("other-member"), without the user's own member event ("no-own-member"),
+// two power levels events ("duplicate-pl").
+var authMuts = []string{"", "", "", "", "", "right", "right", "template", "no-create", "other-room-pl",
+	"not-selected", "other-member", "no-own-member", "duplicate-pl"}
+
+// leaveAuthEvents draws the AuthEvents of a send_leave (authMuts) and makes the template list
+// exactly their IDs in auth_events, so that they are the leave's own auth events once signed.
+// It returns the variant drawn, the events (nil for none) and the template.
+func leaveAuthEvents(r *rand.Rand, rm *room, user string, tmpl []byte, label string) (string, [][]byte, []byte) {
+	amut := difftool.Pick(r, authMuts...)
+	if amut == "" {
+		return "none", nil, tmpl
+	}
+	t := decode(tmpl)
+	idx := map[string]int{} // type|state_key -> index in rm.Raws
+	for i, raw := range rm.Raws {
+		e := decode(raw)
+		idx[fmt.Sprint(e["type"])+"|"+fmt.Sprint(e["state_key"])] = i
+	}
+	creator := fmt.Sprint(decode(rm.Raws[0])["sender"])
+	var raws [][]byte
+	add := func(key string) {
+		if i, ok := idx[key]; ok {
+			raws = append(raws, rm.Raws[i])
+		}
+	}
+	if amut == "template" {
+		// the template's auth_events: MakeLeave's auth events selection, or the harness's own
+		// template (the create event) when MakeLeave refused
+		ae, _ := t["auth_events"].([]any)
+		for _, a := range ae {
+			if p, ok := a.([]any); ok && len(p) > 0 { // v1-2: [event_id, hashes]
+				a = p[0]
+			}
+			i := slices.Index(rm.IDs, fmt.Sprint(a))
+			if i < 0 {
+				report("OUTPUT", rm.VID, "MakeLeave(auth_events)", label, fmt.Sprint(ae), "events of the current state",
+					M{"template": string(tmpl)}, nil)
+				return "none", nil, tmpl
+			}
+			raws = append(raws, rm.Raws[i])
+		}
+		return amut, raws, tmpl
+	}
+	if rm.Ver < 12 && amut != "no-create" {
+		add("m.room.create|")
+	}
+	if rm.Ver >= 12 && amut == "no-create" {
+		add("m.room.create|") // v12: "m.room.create MUST NOT be selected"
+		amut = "with-create"
+	}
+	if amut == "other-room-pl" {
+		old := rm.RoomID
+		rm.RoomID = "!elsewhere:b.example"
+		raws = append(raws, rm.Mk("m.room.power_levels", creator, authgen.Sp(""), M{"users": M{}}))
+		rm.RoomID = old
+	} else {
+		add("m.room.power_levels|")
+	}
+	if amut == "duplicate-pl" {
+		raws = append(raws, rm.Mk("m.room.power_levels", creator, authgen.Sp(""), M{"users": M{}, "kick": 0}))
+	}
+	if amut != "no-own-member" {
+		add("m.room.member|" + user)
+	}
+	switch amut {
+	case "not-selected":
+		var keys []string
+		for _, k := range difftool.SortedKeys(idx) {
+			if !strings.HasPrefix(k, "m.room.create|") && !strings.HasPrefix(k, "m.room.power_levels|") &&
+				!strings.HasPrefix(k, "m.room.member|") {
+				keys = append(keys, k)
+			}
+		}
+		if len(keys) > 0 {
+			add(difftool.Pick(r, keys...))
+			break
+		}
+		amut = "other-member"
+		fallthrough
+	case "other-member":
+		var keys []string
+		for _, k := range difftool.SortedKeys(idx) {
+			if strings.HasPrefix(k, "m.room.member|") && k != "m.room.member|"+user {
+				keys = append(keys, k)
+			}
+		}
+		if len(keys) > 0 {
+			add(difftool.Pick(r, keys...))
+		}
+	}
+	refs := []any{}
+	for _, raw := range raws {
+		id, err := signing.EventID(rm.V, raw)
+		if err != nil {
+			panic(err) // invariant: the harness built these events itself
+		}
+		refs = append(refs, rm.Ref(id))
+	}
+	t["auth_events"] = refs
+	return amut, raws, difftool.Enc(t)
 }
 
 var inviteMuts = []string{"none", "none", "none", "none", "type", "membership", "origin", "target-remote",
@@ -358,7 +495,7 @@ func caseInvite(r *rand.Rand, rm *room) {
 	target := difftool.Pick(r, locals...)
 	mut := difftool.Pick(r, inviteMuts...)
 	imut := difftool.Pick(r, irsMuts...)
-	label := "mut=" + mut + " irs=" + imut
+	label := "mut=" + mut + " irs=" + imut + rm.fed(inviter)
 	srv := difftool.DomainOf(inviter)
 	origin := srv
 	t := M{"type": "m.room.member", "room_id": rm.RoomID, "sender": inviter, "state_key": target,
@@ -560,7 +697,7 @@ func caseStripped(r *rand.Rand, rm *room) {
 	}
 	ref, ok := call(M{"op": "stripped_state", "state": rm.StateJSON(), "out": out})
 	if ok {
-		verdict(rm.VID, "StrippedState", "rule="+rm.Rule, rpAns{Allow: true}, ref, M{"out": out})
+		verdict(rm.VID, "StrippedState", "rule="+rm.Rule+rm.fed(""), rpAns{Allow: true}, ref, M{"out": out})
 	}
 	for _, raw := range rm.Raws {
 		e, err := pdu.Parse(rm.V, raw)

@@ -5,7 +5,8 @@ membership transitions.
 
 Written from the spec text only: server-server-api "Joining Rooms", "Restricted rooms", "Knocking
 upon a room", "Inviting to a room", "Leaving Rooms (Rejecting Invites)", "Checks performed on
-receipt of a PDU", "Validating hashes and signatures on received events"; joins-v1.yaml,
+receipt of a PDU" (check 4, the event's own auth events, on send_leave when the resident has
+them), "Validating hashes and signatures on received events"; joins-v1.yaml,
 joins-v2.yaml, knocks.yaml, invites-v2.yaml, leaving-v1.yaml, leaving-v2.yaml (the last two from
 the matrix-spec repository: they are outside the spec extract);
 client-server-api "Stripped state", "Room membership"; the m.room.member rules of each room
@@ -397,6 +398,35 @@ def knock_decision(v, state, user):
     return ([d["status"], d["errcode"]], d["why"]), d["amb"]
 
 
+def make_join(req):
+    """/make_join's verdict (joins-v1.yaml): the resident's join decision (tools/memberref), with
+    no `ver` and no origin (the harness passes neither). A room whose create event sets
+    m.federate to false refuses a user of another server than the create event's first (auth
+    rule 3, v12 rule 4): 403 M_FORBIDDEN, "The room that the joining server is attempting to join
+    does not permit the user to join"."""
+    try:
+        d = memberref.decide_join({"op": "join", "v": req["v"], "state": req["state"], "user_id": req["user_id"],
+                                   "resident_server": req["resident"], "rooms": req["rooms"],
+                                   "origin": None, "ver": None})
+    except memberref.Invalid as e:
+        return {"invalid": str(e)}
+    if not d["allow"]:
+        return answer(False, [[d["status"], d["errcode"]]], d["why"], d["amb"])
+    return answer(True, why=d["why"], amb=d["amb"])
+
+
+def make_knock(req):
+    """/make_knock's verdict (knocks.yaml 403: "The knocking server or user is not permitted to
+    knock on the room"): the knock decision, m.federate (rule 3) first."""
+    try:
+        refusal, amb = knock_decision(req["v"], req["state"], req["user_id"])
+    except memberref.Invalid as e:
+        return {"invalid": str(e)}
+    if refusal:
+        return answer(False, [refusal[0]], refusal[1], amb)
+    return answer(True, why="ok", amb=amb)
+
+
 def leave_decision(v, state, user):
     """The resident's leave decision. leaving-v1.yaml's make_leave answers 403 M_FORBIDDEN when
     "The request is not authorized. This could mean that the user is not in the room." The event
@@ -431,9 +461,10 @@ def make_leave(req):
 
 def send_own_member(req, membership, decide):
     """/send_knock and /send_leave: the event checks (400), the decision again, the auth rules
-    against the current state (403). The resident does not sign these events (knocks.yaml and
-    leaving-v2.yaml ask for no signature of its own). Returns (answer, the parsed event or
-    None)."""
+    against the event's own auth events when the resident has them (req["auth_events"], check 4
+    of "Checks performed on receipt of a PDU") and against the current state (check 6) (403). The
+    resident does not sign these events (knocks.yaml and leaving-v2.yaml ask for no signature of
+    its own). Returns (answer, the parsed event or None)."""
     amb = set()
     v = req["v"]
     state = req["state"]
@@ -455,6 +486,14 @@ def send_own_member(req, membership, decide):
         if refusal:
             codes.append(refusal[0])
             whys.append("decision: " + refusal[1])
+    if req.get("auth_events") is not None and (not codes or not DECISIONS):
+        r = own_auth_events_check(req, ev, state)
+        if "error" in r:
+            return r, None
+        amb |= set(r.get("amb", []))
+        if not r["allow"]:
+            codes.append(FORBIDDEN)
+            whys.append("auth rules on the auth events %s: %s" % (r["rule"], r["why"]))
     if not codes or not DECISIONS:
         r = auth_check(req, ev, state)
         amb |= set(r.get("amb", []))
@@ -462,8 +501,43 @@ def send_own_member(req, membership, decide):
             codes.append(FORBIDDEN)
             whys.append("auth rules %s: %s" % (r["rule"], r["why"]))
     if codes:
+        if membership == "leave" and FORBIDDEN in codes:
+            # send_leave (leaving-v1.yaml, leaving-v2.yaml) names only a 400, "The request is
+            # invalid in some way": neither the decision's refusal (make_leave's 403) nor a
+            # rejection by the auth rules has a code of its own. Any refusal; 403 M_FORBIDDEN with
+            # decisions (membership 23).
+            amb.add("send-leave-403")
+            if not DECISIONS:
+                return answer(False, None, "; ".join(whys), amb), None
         return answer(False, codes if not DECISIONS else [codes[0]], "; ".join(whys), amb), None
     return answer(True, why="ok", amb=amb), ev
+
+
+def auth_event_ids(v, ev):
+    """The IDs the event's `auth_events` lists (v1-2: [event_id, hashes] pairs)."""
+    out = []
+    for a in ev.get("auth_events") or []:
+        out.append(a[0] if int(v) <= 2 and isinstance(a, list) and a else a)
+    return out
+
+
+def own_auth_events_check(req, ev, state):
+    """"Checks performed on receipt of a PDU" 4: "Passes authorisation rules based on the event's
+    auth events, otherwise it is rejected". req["auth_events"] are the events the event's
+    auth_events lists, as the resident fetched them; the rules read them as the state, with rule
+    2 (v12: 3) "Considering the event's auth_events" (duplicates, entries the auth events
+    selection would not pick, no m.room.create, another room's event). In v12 the create event is
+    not among them: rule 2 names it by the event's room_id, so it is the room's (the state's)."""
+    v = req["v"]
+    auth = [json.loads(a) if isinstance(a, str) else a for a in req["auth_events"]]
+    ids = [ref_hash_id(v, a) for a in auth]
+    if sorted(ids) != sorted(auth_event_ids(v, ev)):
+        return {"error": "harness: the auth events given are not the ones the event lists (%s vs %s)"
+                % (ids, auth_event_ids(v, ev))}
+    create = next((e for e in state if e.get("type") == "m.room.create" and e.get("state_key") == ""), None)
+    cid = ref_hash_id(v, create) if create is not None else None
+    return authref.check({"v": v, "ev": ev, "ev_id": ref_hash_id(v, ev), "auth": auth, "auth_ids": ids,
+                          "create": create, "create_id": cid})
 
 
 def send_knock(req):
@@ -612,6 +686,21 @@ def sign_invite(req):
     if probs:
         return answer(False, [INVALID_PARAM], "; ".join(probs), amb)
     ip, valid = check_irs(req, amb)
+    # An invite in a room whose create event (as invite_room_state shows it) sets m.federate to
+    # false, from a user of another server than the create event's: auth rule 3 (v12: 4) rejects
+    # it in the room, and the invited user (of another server too) could never join. invites-v2
+    # makes no such check of the invited server, which holds neither the invite's auth events nor
+    # the room's state ("Checks performed on receipt of a PDU" 4-6 need them); refusing would be
+    # its own policy (403 "The homeserver refuses to participate in the room"). Signed here.
+    for text in req["irs"]:
+        try:
+            e = json.loads(text)
+        except ValueError:
+            continue
+        if isinstance(e, dict) and e.get("type") == "m.room.create" and e.get("state_key") == "" and \
+                isinstance(e.get("content"), dict) and e["content"].get("m.federate") is False and \
+                server_of(ev.get("sender")) != server_of(e.get("sender")):
+            amb.add("invite-not-federated")
     # "servers MAY apply [the invite_room_state validation] to room versions 1 through 11 and
     # SHOULD apply to all other room versions"; the v1.16 note: warn in 1-11, error otherwise.
     if ip and int(v) >= 12:
@@ -693,7 +782,7 @@ def transitions(req):
 
 OPS = {"check_template": check_template, "sign_template": sign_template,
        "send_join_resp": send_join_resp, "send_join": send_join, "send_knock": send_knock,
-       "make_leave": make_leave, "send_leave": send_leave,
+       "make_join": make_join, "make_knock": make_knock, "make_leave": make_leave, "send_leave": send_leave,
        "sign_invite": sign_invite, "stripped_state": stripped_state, "strip_event": strip_event,
        "transitions": transitions}
 

@@ -1,14 +1,17 @@
 // Command handshakeref compares roomproto's membership handshake functions — the joining side
 // (CheckJoinTemplate, CheckKnockTemplate, CheckLeaveTemplate, SignTemplate,
-// CheckSendJoinResponse), the resident side (MakeJoin templates, SendJoin, SendKnock, MakeLeave,
-// SendLeave), the invited side (SignInvite with CheckStrippedState), StrippedState/StripEvent
-// and the membership transition table (FindTransition) — with an independent Python reference
-// written from the spec text only (handshakeref.py in this directory).
+// CheckSendJoinResponse), the resident side (MakeJoin, MakeKnock, their templates, SendJoin,
+// SendKnock, MakeLeave, SendLeave), the invited side (SignInvite with CheckStrippedState),
+// StrippedState/StripEvent and the membership transition table (FindTransition) — with an
+// independent Python reference written from the spec text only (handshakeref.py in this
+// directory).
 //
 //	go run ./tools/handshakeref -n 3000 -seed 1 [-decisions] [-versions 8,10,12] [-v]
 //
 // It draws rooms of room versions 1-12 whose events are signed for real (signing.SignEvent),
-// a joining, knocking, leaving or inviting user, the template, the signed event and one mutation
+// one in 8 with m.federate false in its create event, a joining, knocking, leaving or inviting
+// user, the make_join/make_knock/make_leave verdict, the template, the signed event (a leave
+// with or without AuthEvents, right or wrong ones) and one mutation
 // of it (wrong room_id, sender, state_key, membership, type, join_authorised_via_users_server
 // missing, added, of another server or without invite power, origin mismatch, a missing or bad
 // signature, a content hash mismatch, a wrong event ID, invalid user IDs, malformed JSON, stripped
@@ -18,10 +21,14 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"math/rand"
 	"os"
 	"strings"
 
+	"github.com/roomproto/roomproto/authrules"
+	"github.com/roomproto/roomproto/pdu"
+	"github.com/roomproto/roomproto/signing"
 	"github.com/roomproto/roomproto/tools/internal/authgen"
 	"github.com/roomproto/roomproto/tools/internal/difftool"
 	"github.com/roomproto/roomproto/tools/internal/membercmp"
@@ -56,11 +63,67 @@ func init() {
 }
 
 // room is a room drawn by memberroom.Gen, with this harness's methods.
-type room struct{ *memberroom.Room }
+type room struct {
+	*memberroom.Room
+	noFed bool // its create event sets m.federate to false (unfederated)
+}
 
-// genRoom draws a room (memberroom.Gen).
+// genRoom draws a room (memberroom.Gen), 1 time in 8 with m.federate false (unfederated).
 func genRoom(r *rand.Rand, vid string, knock bool) *room {
-	return &room{memberroom.Gen(r, vid, knock)}
+	rm := &room{Room: memberroom.Gen(r, vid, knock)}
+	if r.Intn(8) == 0 {
+		rm = unfederated(rm)
+	}
+	return rm
+}
+
+// noFed marks the labels (and so the outcomes) of cases in rooms whose create event sets
+// m.federate to false.
+const noFed = " m.federate=false"
+
+// fed is the part of a case's label that says whether the room federates: empty when it does,
+// else noFed and whether user (the sender of the event at stake; none for "") is of the create
+// event's server ("/creator") or not ("/other", which auth rule 3 rejects).
+func (rm *room) fed(user string) string {
+	if !rm.noFed {
+		return ""
+	}
+	if user == "" {
+		return noFed
+	}
+	if difftool.DomainOf(user) == difftool.DomainOf(fmt.Sprint(decode(rm.Raws[0])["sender"])) {
+		return noFed + "/creator"
+	}
+	return noFed + "/other"
+}
+
+// unfederated rebuilds rm with `"m.federate": false` in its create event's content: the same
+// current state events, in the same order, signed again (the create event's ID changes, and in
+// room version 12 the room ID with it). memberroom.Gen draws no such room.
+func unfederated(rm *room) *room {
+	nr := &memberroom.Room{V: rm.V, VID: rm.VID, Ver: rm.Ver, RoomID: rm.RoomID, Ms: rm.Ms, Rule: rm.Rule, R: rm.R}
+	for i, raw := range rm.Raws {
+		e := decode(raw)
+		c, _ := e["content"].(M)
+		if i == 0 {
+			c["m.federate"] = false
+		}
+		nr.Add(e["type"].(string), e["sender"].(string), e["state_key"].(string), c)
+	}
+	var evs []*pdu.Event
+	for _, raw := range nr.Raws {
+		e, err := signing.ParseEvent(nr.V, raw)
+		if err != nil {
+			panic(err) // invariant: the harness built this room and its events itself
+		}
+		evs = append(evs, e)
+	}
+	st, err := authrules.NewState(nr.V, evs)
+	if err != nil {
+		panic(err) // invariant: as above
+	}
+	nr.State = st
+	return &room{Room: nr, noFed: true}
 }
 
 // refAns is the reference's answer: the common part (membercmp.Ans) and what only this
@@ -93,6 +156,16 @@ func rpOf(err error) rpAns { return membercmp.RPOf(err) }
 
 // verdict compares a roomproto verdict with the reference's.
 func verdict(vid, op, label string, rp rpAns, ref refAns, input any) {
+	// outcomes by m.federate (run.Verdict counts them by mut=) and by the AuthEvents drawn
+	for _, mark := range []string{noFed, " auth="} {
+		if i := strings.Index(label, mark); i >= 0 {
+			oc := "ALLOW"
+			if !rp.Allow {
+				oc = fmt.Sprintf("%d:%s", rp.Status, rp.ErrCode)
+			}
+			run.Outcomes[op+" "+strings.Fields(label[i:])[0]+" -> "+oc]++
+		}
+	}
 	run.Verdict(vid, op, label, rp, ref.Ans, input)
 }
 
