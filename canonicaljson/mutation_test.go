@@ -249,3 +249,66 @@ func TestMutationSurrogateKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestMutationIndentAndSmallIntegers (round six, tools/mutcheck/README.md): the two fast paths
+// of commit 6a068bd. skipIndent skips a newline and the spaces after it, and nothing else: a
+// byte just above or below ' ' after the newline (at each of its four call sites: after '[', a
+// comma of an array, '{', a comma of an object) is still an invalid character. The inline
+// small-integer path of an object's values (eight bytes or more left) takes digits only, no
+// number with a leading zero and none with an exponent: those get number's verdicts.
+func TestMutationIndentAndSmallIntegers(t *testing.T) {
+	const (
+		value = "looking for beginning of value at offset "
+		key   = "looking for beginning of object key string at offset "
+	)
+	for _, tt := range []struct {
+		mutant string
+		in     string
+		want   string // the error of Canonical and CanonicalStrict
+	}{
+		{"canonicaljson/canonical.go:262 '0x2020202020202020' -> '2314885530818453537' ('!' after a newline skipped as a space)",
+			"[\n!2345678]", "invalid character '!' " + value + "2"},
+		{"(same, after a comma of an array)", "[1,\n!2345678]", "invalid character '!' " + value + "4"},
+		{"(same, after '{')", "{\n!\"a\":12345678}", "invalid character '!' " + key + "2"},
+		{"(same, after a comma of an object)", "{\"a\":1,\n!\"b\":2345678}", "invalid character '!' " + key + "8"},
+		{"canonicaljson/canonical.go:262 '0x2020202020202020' -> '2314885530818453535' (0x1f after a newline skipped as a space)",
+			"[\n\x1f2345678]", "invalid character byte 0x1f " + value + "2"},
+		{"(same, after a comma of an array)", "[1,\n\x1f2345678]", "invalid character byte 0x1f " + value + "4"},
+		{"(same, after '{')", "{\n\x1f\"a\":12345678}", "invalid character byte 0x1f " + key + "2"},
+		{"(same, after a comma of an object)", "{\"a\":1,\n\x1f\"b\":2345678}", "invalid character byte 0x1f " + key + "8"},
+		{"canonicaljson/canonical.go:462 '9' -> '10' (':' taken for a digit: an empty value)",
+			`{"a":::::::::}`, "invalid character ':' " + value + "5"},
+		{"canonicaljson/canonical.go:475 '9' -> '10' (':' taken for a digit near the end: number's error)",
+			`{"a"::}`, "invalid character ':' " + value + "5"},
+		{"canonicaljson/canonical.go:466 '!=' -> '==', '==' -> '!=' (a leading zero taken by the fast path)",
+			`{"a":0123456,"b":1}`, "invalid leading zero in numeric literal at offset 6"},
+		{"canonicaljson/canonical.go:466 '!=' -> '==', '==' -> '!=', '1' -> '2' (\"05\" taken by the fast path)",
+			`{"a":05,"b":123}`, "invalid leading zero in numeric literal at offset 6"},
+	} {
+		for name, f := range map[string]func([]byte) ([]byte, error){"Canonical": Canonical, "CanonicalStrict": CanonicalStrict} {
+			out, err := f([]byte(tt.in))
+			if want := "canonicaljson: " + tt.want; !errors.Is(err, ErrSyntax) || err.Error() != want {
+				t.Errorf("%s: %s(%q) = %q, %v; want %q", tt.mutant, name, tt.in, out, err, want)
+			}
+		}
+	}
+	// canonicaljson/canonical.go:466 '!=' -> '==' (only an integer an exponent follows taken by
+	// the fast path, which stops at the 'e'): number's verdicts, a value for Canonical, an
+	// integers-only error for CanonicalStrict.
+	for _, tt := range []struct{ in, want, strict string }{
+		{`{"a":1e5,"b":123}`, `{"a":100000,"b":123}`, "number 1e5 has a fraction or exponent (canonical JSON allows integers only) at offset 5"},
+		{`{"a":12E5,"b":123}`, `{"a":1200000,"b":123}`, "number 12E5 has a fraction or exponent (canonical JSON allows integers only) at offset 5"},
+		{`{"a":0,"b":12345}`, `{"a":0,"b":12345}`, ""},
+	} {
+		if out, err := Canonical([]byte(tt.in)); err != nil || string(out) != tt.want {
+			t.Errorf("Canonical(%s) = %s, %v; want %s", tt.in, out, err, tt.want)
+		}
+		out, err := CanonicalStrict([]byte(tt.in))
+		switch {
+		case tt.strict == "" && (err != nil || string(out) != tt.want):
+			t.Errorf("CanonicalStrict(%s) = %s, %v; want %s", tt.in, out, err, tt.want)
+		case tt.strict != "" && (err == nil || err.Error() != "canonicaljson: "+tt.strict):
+			t.Errorf("CanonicalStrict(%s) = %s, %v; want %q", tt.in, out, err, tt.strict)
+		}
+	}
+}
