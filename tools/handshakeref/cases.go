@@ -359,7 +359,7 @@ func caseLeave(r *rand.Rand, rm *room) {
 	req := M{"op": "send_leave", "v": rm.VID, "state": rm.StateJSON(), "state_ids": rm.IDs,
 		"room_id": rm.RoomID, "event_id": eventID, "origin": origin, "event": string(ev), "keys": refKeys}
 	if authRaws != nil {
-		req["auth_events"] = authT
+		req["leave_auth_events"] = authT
 	}
 	if err == nil {
 		req["result"] = string(res.Parsed.Raw())

@@ -461,10 +461,12 @@ def make_leave(req):
 
 def send_own_member(req, membership, decide):
     """/send_knock and /send_leave: the event checks (400), the decision again, the auth rules
-    against the event's own auth events when the resident has them (req["auth_events"], check 4
-    of "Checks performed on receipt of a PDU") and against the current state (check 6) (403). The
-    resident does not sign these events (knocks.yaml and leaving-v2.yaml ask for no signature of
-    its own). Returns (answer, the parsed event or None)."""
+    against the event's own auth events when the resident has them (req["leave_auth_events"],
+    check 4 of "Checks performed on receipt of a PDU") and against the current state (check 6)
+    (403). The resident does not sign these events (knocks.yaml and leaving-v2.yaml ask for no
+    signature of its own). Returns (answer, the parsed event or None). The key is not
+    "auth_events": tools/transitionref calls send_join and send_knock of this module with an
+    "auth_events" of its own, which it checks itself (with_auth_events)."""
     amb = set()
     v = req["v"]
     state = req["state"]
@@ -486,7 +488,7 @@ def send_own_member(req, membership, decide):
         if refusal:
             codes.append(refusal[0])
             whys.append("decision: " + refusal[1])
-    if req.get("auth_events") is not None and (not codes or not DECISIONS):
+    if req.get("leave_auth_events") is not None and (not codes or not DECISIONS):
         r = own_auth_events_check(req, ev, state)
         if "error" in r:
             return r, None
@@ -523,13 +525,13 @@ def auth_event_ids(v, ev):
 
 def own_auth_events_check(req, ev, state):
     """"Checks performed on receipt of a PDU" 4: "Passes authorisation rules based on the event's
-    auth events, otherwise it is rejected". req["auth_events"] are the events the event's
+    auth events, otherwise it is rejected". req["leave_auth_events"] are the events the event's
     auth_events lists, as the resident fetched them; the rules read them as the state, with rule
     2 (v12: 3) "Considering the event's auth_events" (duplicates, entries the auth events
     selection would not pick, no m.room.create, another room's event). In v12 the create event is
     not among them: rule 2 names it by the event's room_id, so it is the room's (the state's)."""
     v = req["v"]
-    auth = [json.loads(a) if isinstance(a, str) else a for a in req["auth_events"]]
+    auth = [json.loads(a) if isinstance(a, str) else a for a in req["leave_auth_events"]]
     ids = [ref_hash_id(v, a) for a in auth]
     if sorted(ids) != sorted(auth_event_ids(v, ev)):
         return {"error": "harness: the auth events given are not the ones the event lists (%s vs %s)"
