@@ -253,11 +253,11 @@ func VerifyParsedEvent(ev *pdu.Event, keys KeyLookup) error {
 // verifyParsed is VerifyParsedEvent with working memory sc and, when not nil, the index
 // pdu.ParseIndexed made of ev.Raw().
 func verifyParsed(sc *scratch, ev *pdu.Event, idx *canonicaljson.Index, keys KeyLookup) error {
-	return verifyParsedWith(verifyEd25519, sc, ev, idx, keys)
+	return verifyParsedWith(nil, sc, ev, idx, keys)
 }
 
-// verifyParsedWith is verifyParsed with the signature check verify (the bulk functions pass
-// their prepared-key check, which gives the same verdict).
+// verifyParsedWith is verifyParsed with the signature check verify (nil: verifyEd25519; the bulk
+// functions pass their prepared-key check, which gives the same verdict).
 func verifyParsedWith(verify verifyFunc, sc *scratch, ev *pdu.Event, idx *canonicaljson.Index, keys KeyLookup) error {
 	var buf [3]string
 	signers, err := requiredSigners(ev, buf[:0])
