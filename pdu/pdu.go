@@ -280,19 +280,21 @@ func ParseIndexed(v roomversion.Version, data []byte, idx *canonicaljson.Index) 
 
 // EventBuffer is memory for parsing events one at a time, for code that reads each event only
 // until it parses the next (verification, say): [EventBuffer.ParseIndexed] writes the Event into
-// the buffer, reusing the memory of the one before, which spares three of the four allocations
-// of a canonical event (the Event and the arrays of its lists; the string of its string fields
-// remains). The zero value is ready to use. An EventBuffer must not be used by two calls at once.
+// the buffer, reusing the memory of the one before: the Event, the arrays of its lists and the
+// canonical copy of an event not received in canonical form. Of the allocations of Parse only
+// the string of the Event's string fields remains. The zero value is ready to use. An
+// EventBuffer must not be used by two calls at once.
 type EventBuffer struct {
 	ev   eventAlloc
+	raw  []byte     // the canonical form of an event that was not canonical as received
 	ids  []string   // the array of PrevEvents and AuthEvents
 	sigs Signatures // the array of Signatures
 }
 
 // ParseIndexed is [ParseIndexed] (with the same results and errors) that returns an Event held
 // by b: it is valid until the next call of ParseIndexed or Reset on b, which overwrite it, and
-// must not be kept beyond that, nor its slices of strings (its strings and byte slices may be
-// kept). The Event b held before is cleared first, also when the call fails.
+// must not be kept beyond that, nor any of its slices (Raw, Content, Unsigned and the lists;
+// its strings may be kept). The Event b held before is cleared first, also when the call fails.
 func (b *EventBuffer) ParseIndexed(v roomversion.Version, data []byte, idx *canonicaljson.Index) (*Event, error) {
 	b.Reset()
 	return parse(v, data, idx, b)
@@ -303,6 +305,9 @@ func (b *EventBuffer) ParseIndexed(v roomversion.Version, data []byte, idx *cano
 // of its arrays when an event with unusually many references or signatures grew them.
 func (b *EventBuffer) Reset() {
 	b.ev = eventAlloc{}
+	if cap(b.raw) > 2*MaxEventSize {
+		b.raw = nil // as putCanon bounds the pooled buffers
+	}
 	if cap(b.ids) > MaxPrevEvents+MaxAuthEvents || cap(b.sigs) > maxRetainedSignatures {
 		b.ids, b.sigs = nil, nil
 	}
@@ -371,28 +376,41 @@ func parse(v roomversion.Version, data []byte, idx *canonicaljson.Index, into *E
 	if idx == nil {
 		idx = &sc.index
 	}
-	canon, err := canonicaljson.AppendIndexed(sc.buf[:0], data, canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON}, idx)
+	// The canonical form is written into the pooled buffer, or with an EventBuffer into its
+	// memory, where the Event can keep it without a copy.
+	buf := sc.buf[:0]
+	if into != nil {
+		buf = into.raw[:0]
+	}
+	canon, err := canonicaljson.AppendIndexed(buf, data, canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON}, idx)
+	pooled := canon // what goes back to the pool
+	if into != nil {
+		into.raw, pooled = canon, sc.buf // into keeps the memory, grown or not, for the next event
+	}
 	if err != nil {
-		putCanon(sc, canon)
+		putCanon(sc, pooled)
 		return nil, &FormatError{Err: ErrNotJSON, Detail: err.Error(), Cause: err}
 	}
 	if len(canon) > MaxEventSize {
-		putCanon(sc, canon)
+		putCanon(sc, pooled)
 		return nil, formatErr("", ErrTooLarge, "%d bytes of canonical JSON, limit %d", len(canon), MaxEventSize)
 	}
 	raw := data
 	if !bytes.Equal(canon, data) {
 		if !v.Format.StrictCanonicalJSON {
 			if err := checkIntegerLiterals(data); err != nil {
-				putCanon(sc, canon)
+				putCanon(sc, pooled)
 				return nil, err
 			}
 		}
-		raw = bytes.Clone(canon)
+		raw = canon // into's memory
+		if into == nil {
+			raw = bytes.Clone(canon)
+		}
 	}
 	// raw has canon's bytes, so the index locates its members too.
 	e, err := parseCanonical(v, raw, idx, into)
-	putCanon(sc, canon)
+	putCanon(sc, pooled)
 	return e, err
 }
 

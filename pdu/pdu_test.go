@@ -561,13 +561,15 @@ func TestCreateEventID(t *testing.T) {
 }
 
 // TestEventBuffer: an EventBuffer gives the Event Parse gives, with non-nil lists when they are
-// empty (also in a new buffer), whatever event it held before, and Reset lets go of the event.
+// empty (also in a new buffer), for canonical input and other, whatever event it held before,
+// and Reset lets go of the event.
 func TestEventBuffer(t *testing.T) {
 	v, _ := roomversion.Lookup("5")
 	bare := []byte(`{"auth_events":[],"content":{},"depth":1,"hashes":{"sha256":"a"},"origin_server_ts":1,"prev_events":[],"room_id":"!r:e","sender":"@a:e","signatures":{},"type":"x"}`)
 	full := []byte(`{"auth_events":["$a","$b","$c"],"content":{"membership":"join"},"depth":1,"hashes":{"sha256":"a"},"origin_server_ts":1,"prev_events":["$p"],"room_id":"!r:e","sender":"@a:e","signatures":{"e":{"ed25519:1":"s","ed25519:2":"t"}},"state_key":"@a:e","type":"m.room.member"}`)
+	spaced := append([]byte(" "), full...) // not canonical: its canonical copy is the buffer's
 	var buf pdu.EventBuffer
-	for _, data := range [][]byte{bare, full, bare, full, full} {
+	for _, data := range [][]byte{bare, full, bare, spaced, full, spaced, spaced} {
 		want, err := pdu.Parse(v, data)
 		if err != nil {
 			t.Fatal(err)
