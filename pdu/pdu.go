@@ -376,16 +376,22 @@ func parse(v roomversion.Version, data []byte, idx *canonicaljson.Index, into *E
 	if idx == nil {
 		idx = &sc.index
 	}
-	// The canonical form is written into the pooled buffer, or with an EventBuffer into its
-	// memory, where the Event can keep it without a copy.
+	// Input already in canonical form, as servers send events, is kept as it is (same): it is
+	// neither copied nor compared with a copy. Otherwise the canonical form is written into the
+	// pooled buffer, or with an EventBuffer into its memory, where the Event can keep it
+	// without a copy.
 	buf := sc.buf[:0]
 	if into != nil {
 		buf = into.raw[:0]
 	}
-	canon, err := canonicaljson.AppendIndexed(buf, data, canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON}, idx)
-	pooled := canon // what goes back to the pool
-	if into != nil {
-		into.raw, pooled = canon, sc.buf // into keeps the memory, grown or not, for the next event
+	canon, same, err := canonicaljson.CanonicalIndexed(buf, data, canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON}, idx)
+	pooled := sc.buf // what goes back to the pool
+	switch {
+	case same: // canon is data: neither buffer was written
+	case into != nil:
+		into.raw = canon // into keeps the memory, grown or not, for the next event
+	default:
+		pooled = canon
 	}
 	if err != nil {
 		putCanon(sc, pooled)
@@ -396,7 +402,7 @@ func parse(v roomversion.Version, data []byte, idx *canonicaljson.Index, into *E
 		return nil, formatErr("", ErrTooLarge, "%d bytes of canonical JSON, limit %d", len(canon), MaxEventSize)
 	}
 	raw := data
-	if !bytes.Equal(canon, data) {
+	if !same && !bytes.Equal(canon, data) {
 		if !v.Format.StrictCanonicalJSON {
 			if err := checkIntegerLiterals(data); err != nil {
 				putCanon(sc, pooled)
