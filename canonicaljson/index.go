@@ -74,6 +74,12 @@ func AppendIndexed(dst, data []byte, opts Options, idx *Index) ([]byte, error) {
 	if alreadyCanonical(data, opts.depth(), idx, len(dst)) {
 		return append(dst, data...), nil
 	}
+	return appendIndexedParsed(dst, data, opts, idx)
+}
+
+// appendIndexedParsed is AppendIndexed once the fast check has given up: the
+// parser writes the output.
+func appendIndexedParsed(dst, data []byte, opts Options, idx *Index) ([]byte, error) {
 	if alias.SpareOverlaps(dst, data) {
 		// As Append: the output is made apart, and the index moved by len(dst).
 		out, err := parseAppendIndexed(make([]byte, 0, len(data)), data, opts, idx)
@@ -90,6 +96,24 @@ func AppendIndexed(dst, data []byte, opts Options, idx *Index) ([]byte, error) {
 		return append(dst, out...), nil
 	}
 	return parseAppendIndexed(dst, data, opts, idx)
+}
+
+// CanonicalIndexed returns the canonical JSON of data with AppendIndexed's
+// index of it in idx, as AppendIndexed(buf, data, opts, idx) does, except
+// that when data is already in canonical form, as the fast check for such
+// input sees it (see check.go), it returns data itself (same is true) rather
+// than a copy of it appended to buf: a caller that keeps data when it is
+// canonical then need not copy it, nor compare the copy with data. same is
+// false whenever the output was written into buf, which happens for some
+// canonical texts too (a key with an escape), so it is no verdict on data.
+// Errors are AppendIndexed's. idx must not be nil.
+func CanonicalIndexed(buf, data []byte, opts Options, idx *Index) (out []byte, same bool, err error) {
+	idx.Members, idx.Nested = idx.Members[:0], idx.Nested[:0] // the checker appends to them
+	if alreadyCanonical(data, opts.depth(), idx, 0) {
+		return data, true, nil
+	}
+	out, err = appendIndexedParsed(buf, data, opts, idx)
+	return out, false, err
 }
 
 // parseAppendIndexed is AppendIndexed without the fast path for canonical

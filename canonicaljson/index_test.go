@@ -63,6 +63,41 @@ func checkIndexed(t testing.TB, ix *canonicaljson.Index, prefix, data []byte, op
 	if !reflect.DeepEqual(nonNil(ix.Members), nonNil(ref.Members)) || !reflect.DeepEqual(nonNil(ix.Nested), nonNil(ref.Nested)) {
 		t.Fatalf("AppendIndexed(%q) = %q\nindex   %+v %+v\nscanned %+v %+v", data, got, ix.Members, ix.Nested, ref.Members, ref.Nested)
 	}
+	checkCanonicalIndexed(t, ix, prefix, data, opts, want[len(prefix):], werr)
+}
+
+// checkCanonicalIndexed asserts that CanonicalIndexed(prefix, data, opts, ix) gives the output
+// want and error werr of Append, and the index a scan of the output finds: data itself when it
+// reports same, otherwise written after prefix.
+func checkCanonicalIndexed(t testing.TB, ix *canonicaljson.Index, prefix, data []byte, opts canonicaljson.Options, want []byte, werr error) {
+	t.Helper()
+	buf := bytes.Clone(prefix)
+	got, same, gerr := canonicaljson.CanonicalIndexed(buf, data, opts, ix)
+	if fmt.Sprint(werr) != fmt.Sprint(gerr) {
+		t.Fatalf("CanonicalIndexed(%q): error %v, Append's %v", data, gerr, werr)
+	}
+	if gerr != nil {
+		if same || !bytes.Equal(got, prefix) {
+			t.Fatalf("CanonicalIndexed(%q) failed but returned %q, same %v", data, got, same)
+		}
+		return
+	}
+	start := len(prefix)
+	if same {
+		if len(got) == 0 || &got[0] != &data[0] || len(got) != len(data) {
+			t.Fatalf("CanonicalIndexed(%q) reports same but returns %q", data, got)
+		}
+		start = 0
+	} else if !bytes.Equal(got[:len(prefix)], prefix) {
+		t.Fatalf("CanonicalIndexed(%q) = %q, not written after %q", data, got, prefix)
+	}
+	if !bytes.Equal(got[start:], want) {
+		t.Fatalf("CanonicalIndexed(%q) = %q, Append gives %q", data, got[start:], want)
+	}
+	ref := referenceIndex(t, got, start)
+	if !reflect.DeepEqual(nonNil(ix.Members), nonNil(ref.Members)) || !reflect.DeepEqual(nonNil(ix.Nested), nonNil(ref.Nested)) {
+		t.Fatalf("CanonicalIndexed(%q) = %q\nindex   %+v %+v\nscanned %+v %+v", data, got, ix.Members, ix.Nested, ref.Members, ref.Nested)
+	}
 }
 
 func nonNil(m []canonicaljson.Member) []canonicaljson.Member {

@@ -24,15 +24,17 @@ const hexDigits = "0123456789abcdef"
 // classic "has a zero byte" / "has a byte less than n": (v - 0x01..01) & ^v &
 // 0x80..80 is nonzero exactly when v has a zero byte, and its lowest flagged
 // byte is exact (higher ones may be false positives after a borrow); and
-// (x - 0x20..20) | x has bit 7 of a byte set when the byte is below 0x20
-// (which wraps) or at least 0x80, exactly for the lowest such byte. A borrow
-// starts only at a byte that is flagged, so the lowest flagged byte of the
-// whole mask is exactly the first byte that ends the run.
+// (v - 0x21..21) | x has bit 7 of a byte set when the byte of v is below 0x21
+// (which wraps) or that of x at least 0x80, exactly for the lowest such byte.
+// With v = x ^ 0x02..02, which maps '"' (0x22) to 0x20, the control
+// characters to control characters and every other byte below 0x80 to one of
+// 0x21 and above, the second test also finds the quotes; the first finds the
+// backslashes. A borrow starts only at a byte that is flagged, so the lowest
+// flagged byte of the whole mask is exactly the first byte that ends the run.
 func plainMask(x uint64) uint64 {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	q := x ^ (lo * '"')
 	b := x ^ (lo * '\\')
-	return ((q-lo)&^q | (b-lo)&^b | (x - lo*0x20) | x) & hi
+	return ((x ^ (lo * 0x02)) - lo*0x21 | x | (b-lo)&^b) & hi
 }
 
 // utf8SeqLen returns the length of the well-formed UTF-8 sequence of two to

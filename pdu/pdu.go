@@ -265,7 +265,7 @@ func formatErr(field string, sentinel error, detail string, args ...any) *Format
 // one string made per event, so keeping any one of them keeps that string alive: at most the
 // total length of those fields, less than the event's size.
 func Parse(v roomversion.Version, data []byte) (*Event, error) {
-	return parse(v, data, nil)
+	return parse(v, data, nil, nil)
 }
 
 // ParseIndexed is [Parse] that also leaves in idx where the members of the event are in
@@ -275,12 +275,87 @@ func Parse(v roomversion.Version, data []byte) (*Event, error) {
 // then need not scan the bytes again. A nil idx makes it Parse. On success idx describes the
 // returned Event's Raw() (whatever it held before); on error it holds nothing of use.
 func ParseIndexed(v roomversion.Version, data []byte, idx *canonicaljson.Index) (*Event, error) {
-	return parse(v, data, idx)
+	return parse(v, data, idx, nil)
+}
+
+// EventBuffer is memory for parsing events one at a time, for code that reads each event only
+// until it parses the next (verification, say): [EventBuffer.ParseIndexed] writes the Event into
+// the buffer, reusing the memory of the one before: the Event, the arrays of its lists and the
+// canonical copy of an event not received in canonical form. Of the allocations of Parse only
+// the string of the Event's string fields remains. The zero value is ready to use. An
+// EventBuffer must not be used by two calls at once.
+type EventBuffer struct {
+	ev   eventAlloc
+	raw  []byte     // the canonical form of an event that was not canonical as received
+	ids  []string   // the array of PrevEvents and AuthEvents
+	sigs Signatures // the array of Signatures
+}
+
+// ParseIndexed is [ParseIndexed] (with the same results and errors) that returns an Event held
+// by b: it is valid until the next call of ParseIndexed or Reset on b, which overwrite it, and
+// must not be kept beyond that, nor any of its slices (Raw, Content, Unsigned and the lists;
+// its strings may be kept). The Event b held before is cleared first, also when the call fails.
+func (b *EventBuffer) ParseIndexed(v roomversion.Version, data []byte, idx *canonicaljson.Index) (*Event, error) {
+	b.Reset()
+	return parse(v, data, idx, b)
+}
+
+// Reset clears the Event b holds, so that b no longer refers to the event's bytes or strings
+// (an EventBuffer kept for reuse, in a sync.Pool say, then pins no event's memory), and lets go
+// of its arrays when an event with unusually many references or signatures grew them.
+func (b *EventBuffer) Reset() {
+	b.ev = eventAlloc{}
+	if cap(b.raw) > 2*MaxEventSize {
+		b.raw = nil // as putCanon bounds the pooled buffers
+	}
+	if cap(b.ids) > MaxPrevEvents+MaxAuthEvents || cap(b.sigs) > maxRetainedSignatures {
+		b.ids, b.sigs = nil, nil
+	}
+	clear(b.ids[:cap(b.ids)])
+	clear(b.sigs[:cap(b.sigs)])
+}
+
+// maxRetainedSignatures is the most signatures whose array an EventBuffer keeps for the next
+// event: an event has one or two (a relay may add any number).
+const maxRetainedSignatures = 8
+
+// event returns the memory for a parsed Event: b's, or a new allocation when b is nil (Parse).
+func (b *EventBuffer) event() *eventAlloc {
+	if b == nil {
+		return &eventAlloc{}
+	}
+	return &b.ev
+}
+
+// references returns the array of n strings for an Event's PrevEvents and AuthEvents: b's when
+// it has room, otherwise a new one (which b keeps for the next event). It is never nil, and
+// its capacity is n, so appending to the Event's lists never writes into b.
+func (b *EventBuffer) references(n int) []string {
+	if b != nil && b.ids != nil && n <= cap(b.ids) {
+		return b.ids[:n:n]
+	}
+	ids := make([]string, n)
+	if b != nil {
+		b.ids = ids
+	}
+	return ids
+}
+
+// signatures is references for an Event's Signatures.
+func (b *EventBuffer) signatures(n int) Signatures {
+	if b != nil && b.sigs != nil && n <= cap(b.sigs) {
+		return b.sigs[:n:n]
+	}
+	sigs := make(Signatures, n)
+	if b != nil {
+		b.sigs = sigs
+	}
+	return sigs
 }
 
 // parse is Parse, recording the index in idx when it is not nil (otherwise in the pooled
-// scratch).
-func parse(v roomversion.Version, data []byte, idx *canonicaljson.Index) (*Event, error) {
+// scratch), and writing the Event into into when it is not nil (otherwise into a new one).
+func parse(v roomversion.Version, data []byte, idx *canonicaljson.Index, into *EventBuffer) (*Event, error) {
 	if err := v.Check(); err != nil {
 		return nil, err
 	}
@@ -301,28 +376,47 @@ func parse(v roomversion.Version, data []byte, idx *canonicaljson.Index) (*Event
 	if idx == nil {
 		idx = &sc.index
 	}
-	canon, err := canonicaljson.AppendIndexed(sc.buf[:0], data, canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON}, idx)
+	// Input already in canonical form, as servers send events, is kept as it is (same): it is
+	// neither copied nor compared with a copy. Otherwise the canonical form is written into the
+	// pooled buffer, or with an EventBuffer into its memory, where the Event can keep it
+	// without a copy.
+	buf := sc.buf[:0]
+	if into != nil {
+		buf = into.raw[:0]
+	}
+	canon, same, err := canonicaljson.CanonicalIndexed(buf, data, canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON}, idx)
+	pooled := sc.buf // what goes back to the pool
+	switch {
+	case same: // canon is data: neither buffer was written
+	case into != nil:
+		into.raw = canon // into keeps the memory, grown or not, for the next event
+	default:
+		pooled = canon
+	}
 	if err != nil {
-		putCanon(sc, canon)
+		putCanon(sc, pooled)
 		return nil, &FormatError{Err: ErrNotJSON, Detail: err.Error(), Cause: err}
 	}
 	if len(canon) > MaxEventSize {
-		putCanon(sc, canon)
+		putCanon(sc, pooled)
 		return nil, formatErr("", ErrTooLarge, "%d bytes of canonical JSON, limit %d", len(canon), MaxEventSize)
 	}
 	raw := data
-	if !bytes.Equal(canon, data) {
+	if !same && !bytes.Equal(canon, data) {
 		if !v.Format.StrictCanonicalJSON {
 			if err := checkIntegerLiterals(data); err != nil {
-				putCanon(sc, canon)
+				putCanon(sc, pooled)
 				return nil, err
 			}
 		}
-		raw = bytes.Clone(canon)
+		raw = canon // into's memory
+		if into == nil {
+			raw = bytes.Clone(canon)
+		}
 	}
 	// raw has canon's bytes, so the index locates its members too.
-	e, err := parseCanonical(v, raw, idx)
-	putCanon(sc, canon)
+	e, err := parseCanonical(v, raw, idx, into)
+	putCanon(sc, pooled)
 	return e, err
 }
 
@@ -409,7 +503,7 @@ func putCanon(sc *canonScratch, buf []byte) {
 // allocations (the Event, that string, the array of the references, the signature maps) instead
 // of one or two per string. A field kept on its own keeps that whole string alive: at most the
 // total length of these strings, less than the event's.
-func parseCanonical(v roomversion.Version, raw []byte, idx *canonicaljson.Index) (*Event, error) {
+func parseCanonical(v roomversion.Version, raw []byte, idx *canonicaljson.Index, into *EventBuffer) (*Event, error) {
 	if len(raw) == 0 || raw[0] != '{' {
 		return nil, formatErr("", ErrNotObject, "the event must be a JSON object, got %v", canonicaljson.KindOf(raw))
 	}
@@ -532,8 +626,11 @@ func parseCanonical(v roomversion.Version, raw []byte, idx *canonicaljson.Index)
 		end = jsonscan.EachMember(raw, 0, func(rawKey []byte, _, vs int) int { return field(rawKey, vs, -1, nil) })
 	} else {
 		end = len(raw)
-		for _, m := range idx.Members {
-			if field(m.Key(raw), m.Value, m.End, idx.Nested[m.NestedStart:m.NestedEnd]) != m.End {
+		for i := range idx.Members {
+			// In place, and the key sliced as Member.Key does: a copy of each member (which a
+			// call of Key, with its value receiver, makes) costs more than reading it.
+			m := &idx.Members[i]
+			if field(raw[m.Start+1:m.Value-2], m.Value, m.End, idx.Nested[m.NestedStart:m.NestedEnd]) != m.End {
 				end = -1 // an error, or (invariant) a reader disagreeing with the index
 				break
 			}
@@ -592,7 +689,7 @@ func parseCanonical(v roomversion.Version, raw []byte, idx *canonicaljson.Index)
 
 	// The event is well-formed: make its strings, all from one.
 	strs := string(buf)
-	a := &eventAlloc{}
+	a := into.event()
 	e := &a.ev
 	// Full slice expressions: appending to Raw(), Content or Unsigned (or to a value of
 	// ContentField) allocates instead of writing into the event's bytes or the caller's buffer.
@@ -625,7 +722,7 @@ func parseCanonical(v roomversion.Version, raw []byte, idx *canonicaljson.Index)
 	}
 	// One array holds both lists; each is capped at its length so that appending to one never
 	// writes into the other. Both are non-nil, empty or not.
-	ids := make([]string, len(prev)+len(auth))
+	ids := into.references(len(prev) + len(auth))
 	for i, r := range prev {
 		ids[i] = r.in(strs)
 	}
@@ -634,7 +731,7 @@ func parseCanonical(v roomversion.Version, raw []byte, idx *canonicaljson.Index)
 	}
 	e.PrevEvents = ids[:len(prev):len(prev)]
 	e.AuthEvents = ids[len(prev):]
-	e.Signatures = make(Signatures, len(keys))
+	e.Signatures = into.signatures(len(keys))
 	for i, key := range keys {
 		e.Signatures[i] = Signature{Server: key.server.in(strs), KeyID: key.id.in(strs), Value: key.sig.in(strs)}
 	}
@@ -770,8 +867,8 @@ func contentLiteralIndexed(buf, raw, content []byte, members []canonicaljson.Mem
 // nestedValue returns the value of the member named key (as written in canonical JSON) among
 // members, which the index gives for raw, and whether there is one.
 func nestedValue(raw []byte, members []canonicaljson.Member, key string) ([]byte, bool) {
-	for _, m := range members {
-		if string(m.Key(raw)) == key {
+	for i := range members {
+		if m := &members[i]; string(raw[m.Start+1:m.Value-2]) == key { // m.Key(raw), without a copy of m
 			return raw[m.Value:m.End], true
 		}
 	}

@@ -255,13 +255,14 @@ func FuzzParse(f *testing.F) {
 	for _, c := range loadCases(f) {
 		f.Add(c.RoomVersion, c.input())
 	}
+	var buf pdu.EventBuffer // reused from input to input, as a verifier reuses one
 	f.Fuzz(func(t *testing.T, version string, data []byte) {
 		v, err := roomversion.Lookup(version)
 		if err != nil {
 			v, _ = roomversion.Lookup("9")
 		}
 		ev, err := pdu.Parse(v, data)
-		checkParseIndexed(t, v, data, ev, err)
+		checkParseIndexed(t, v, data, ev, err, &buf)
 		if err != nil {
 			var fe *pdu.FormatError
 			if !errors.As(err, &fe) {
@@ -312,17 +313,22 @@ func FuzzParse(f *testing.F) {
 }
 
 // TestParseIndexed: for every fixture, ParseIndexed returns what Parse returns, and its index is
-// the one canonicaljson.AppendIndexed makes of the event's canonical bytes.
+// the one canonicaljson.AppendIndexed makes of the event's canonical bytes; so does
+// EventBuffer.ParseIndexed with one buffer for all the fixtures, whose events have from none to
+// the most references and signatures, in turn.
 func TestParseIndexed(t *testing.T) {
 	n := 0
-	for _, c := range loadCases(t) {
-		v, err := roomversion.Lookup(c.RoomVersion)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ev, err := pdu.Parse(v, c.input())
-		if checkParseIndexed(t, v, c.input(), ev, err) {
-			n++
+	var buf pdu.EventBuffer
+	for range 2 {
+		for _, c := range loadCases(t) {
+			v, err := roomversion.Lookup(c.RoomVersion)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev, err := pdu.Parse(v, c.input())
+			if checkParseIndexed(t, v, c.input(), ev, err, &buf) {
+				n++
+			}
 		}
 	}
 	if n < 20 {
@@ -330,11 +336,19 @@ func TestParseIndexed(t *testing.T) {
 	}
 }
 
-// checkParseIndexed checks that ParseIndexed(v, data) gives ev and err, as Parse did, and when
-// it succeeds an index of ev.Raw() equal to AppendIndexed's (Members and Nested). It reports
-// whether the event was accepted.
-func checkParseIndexed(t *testing.T, v roomversion.Version, data []byte, ev *pdu.Event, err error) bool {
+// checkParseIndexed checks that ParseIndexed(v, data) gives ev and err, as Parse did, and so
+// does buf.ParseIndexed, and when it succeeds an index of ev.Raw() equal to AppendIndexed's
+// (Members and Nested). It reports whether the event was accepted.
+func checkParseIndexed(t *testing.T, v roomversion.Version, data []byte, ev *pdu.Event, err error, buf *pdu.EventBuffer) bool {
 	t.Helper()
+	var bidx canonicaljson.Index
+	bgot, berr := buf.ParseIndexed(v, data, &bidx)
+	if (err == nil) != (berr == nil) || err != nil && err.Error() != berr.Error() || (bgot == nil) != (ev == nil) {
+		t.Fatalf("EventBuffer.ParseIndexed error %v, Parse error %v", berr, err)
+	}
+	if err == nil && !reflect.DeepEqual(bgot, ev) {
+		t.Fatalf("EventBuffer.ParseIndexed reads %+v, Parse %+v", bgot, ev)
+	}
 	idx := canonicaljson.Index{Members: make([]canonicaljson.Member, 3)} // stale entries to overwrite
 	got, gerr := pdu.ParseIndexed(v, data, &idx)
 	if (err == nil) != (gerr == nil) || err != nil && err.Error() != gerr.Error() {
@@ -345,6 +359,9 @@ func checkParseIndexed(t *testing.T, v roomversion.Version, data []byte, ev *pdu
 	}
 	if !reflect.DeepEqual(got, ev) {
 		t.Fatalf("ParseIndexed reads %+v, Parse %+v", got, ev)
+	}
+	if !slices.Equal(bidx.Members, idx.Members) || !slices.Equal(bidx.Nested, idx.Nested) {
+		t.Fatal("EventBuffer.ParseIndexed and ParseIndexed index the event differently")
 	}
 	var want canonicaljson.Index
 	if _, err := canonicaljson.AppendIndexed(nil, got.Raw(), canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON}, &want); err != nil {
@@ -540,5 +557,41 @@ func TestCreateEventID(t *testing.T) {
 	ev := &pdu.Event{Version: v12, Type: pdu.TypeCreate, EventID: "$abc"}
 	if id, ok := pdu.CreateEventID(v12, ev.Room()); !ok || id != ev.EventID {
 		t.Errorf("round trip: %q, %v", id, ok)
+	}
+}
+
+// TestEventBuffer: an EventBuffer gives the Event Parse gives, with non-nil lists when they are
+// empty (also in a new buffer), for canonical input and other, whatever event it held before,
+// and Reset lets go of the event.
+func TestEventBuffer(t *testing.T) {
+	v, _ := roomversion.Lookup("5")
+	bare := []byte(`{"auth_events":[],"content":{},"depth":1,"hashes":{"sha256":"a"},"origin_server_ts":1,"prev_events":[],"room_id":"!r:e","sender":"@a:e","signatures":{},"type":"x"}`)
+	full := []byte(`{"auth_events":["$a","$b","$c"],"content":{"membership":"join"},"depth":1,"hashes":{"sha256":"a"},"origin_server_ts":1,"prev_events":["$p"],"room_id":"!r:e","sender":"@a:e","signatures":{"e":{"ed25519:1":"s","ed25519:2":"t"}},"state_key":"@a:e","type":"m.room.member"}`)
+	spaced := append([]byte(" "), full...) // not canonical: its canonical copy is the buffer's
+	var buf pdu.EventBuffer
+	for _, data := range [][]byte{bare, full, bare, spaced, full, spaced, spaced} {
+		want, err := pdu.Parse(v, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := buf.ParseIndexed(v, data, nil)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("EventBuffer.ParseIndexed = %+v, %v; Parse %+v", got, err, want)
+		}
+		if got.PrevEvents == nil || got.AuthEvents == nil || got.Signatures == nil {
+			t.Fatal("an empty list is nil")
+		}
+	}
+	ev, _ := buf.ParseIndexed(v, full, nil)
+	if _, err := buf.ParseIndexed(v, []byte(`{}`), nil); err == nil {
+		t.Fatal("{} is accepted")
+	}
+	if ev.Raw() != nil || ev.Sender != "" {
+		t.Fatal("a failed parse leaves the buffer's last event in place")
+	}
+	ev, _ = buf.ParseIndexed(v, full, nil)
+	buf.Reset()
+	if ev.Raw() != nil || ev.StateKey != nil || ev.PrevEvents != nil {
+		t.Fatal("Reset leaves the event in place")
 	}
 }

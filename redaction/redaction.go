@@ -335,17 +335,20 @@ func AppendSignedBytesIndexed(dst []byte, v roomversion.Version, canon []byte, i
 // gives it (a quoted key, a colon, then a non-empty value, a string with both its quotes), so
 // that reading the members cannot go out of bounds whatever idx holds.
 func indexFits(b []byte, idx *canonicaljson.Index) bool {
-	fits := func(m canonicaljson.Member) bool {
+	// The members are read in place (here and in the other loops over an Index): a copy of each
+	// costs more than the checks.
+	fits := func(m *canonicaljson.Member) bool {
 		return m.Start >= 0 && m.Start+3 <= m.Value && m.Value < m.End && m.End <= len(b) &&
 			(b[m.Value] != '"' || m.End-m.Value >= 2) // a string has both its quotes
 	}
-	for _, m := range idx.Members {
+	for i := range idx.Members {
+		m := &idx.Members[i]
 		if !fits(m) || m.NestedStart < 0 || m.NestedStart > m.NestedEnd || m.NestedEnd > len(idx.Nested) {
 			return false
 		}
 	}
-	for _, m := range idx.Nested {
-		if !fits(m) {
+	for i := range idx.Nested {
+		if !fits(&idx.Nested[i]) {
 			return false
 		}
 	}
@@ -494,8 +497,11 @@ func (loc *located) scan(b []byte, r roomversion.RedactionRules) bool {
 // fromIndex locates the members from the index canonicaljson.AppendIndexed made of b, without
 // a scan. It matches keys as scan does.
 func (loc *located) fromIndex(b []byte, r roomversion.RedactionRules, ix *canonicaljson.Index) {
-	for _, m := range ix.Members {
-		i := topKey(m.Key(b))
+	for j := range ix.Members {
+		// In place, as in indexFits, and the key sliced as Member.Key does: a call of Key, with
+		// its value receiver, copies the member.
+		m := &ix.Members[j]
+		i := topKey(b[m.Start+1 : m.Value-2])
 		if i < 0 || !(i == kContent || keepTop(r, i)) {
 			continue
 		}
@@ -505,8 +511,10 @@ func (loc *located) fromIndex(b []byte, r roomversion.RedactionRules, ix *canoni
 		}
 		// Nested members exist only for a `content` that is a non-empty object, as in
 		// skipContent.
-		for _, n := range ix.Nested[m.NestedStart:m.NestedEnd] {
-			if k := contentKey(n.Key(b)); k >= 0 {
+		nested := ix.Nested[m.NestedStart:m.NestedEnd]
+		for j := range nested {
+			n := &nested[j]
+			if k := contentKey(b[n.Start+1 : n.Value-2]); k >= 0 { // n.Key(b)
 				loc.candidates[k] = span{start: n.Start, value: n.Value, end: n.End}
 			}
 		}

@@ -47,15 +47,19 @@ func decodeBase64Stdlib(dst []byte, s string) (int, bool) {
 }
 
 // checkDecodeBase64 compares decodeBase64 with decodeBase64Stdlib on s, into buffers of every
-// size up to 72 bytes.
+// size up to 72 bytes, and checks that a successful decodeBase64 writes nothing past the bytes
+// it decodes.
 func checkDecodeBase64(t *testing.T, s string) {
 	t.Helper()
 	for size := 0; size <= 72; size++ {
-		got, want := make([]byte, size), make([]byte, size)
+		got, want := bytes.Repeat([]byte{0xa5}, size), make([]byte, size)
 		n, ok := decodeBase64(got, s)
 		wn, wok := decodeBase64Stdlib(want, s)
 		if ok != wok || n != wn || !bytes.Equal(got[:n], want[:wn]) {
 			t.Fatalf("decodeBase64(%q) into %d bytes = %x, %v; encoding/base64: %x, %v", s, size, got[:n], ok, want[:wn], wok)
+		}
+		if ok && bytes.Count(got[n:], []byte{0xa5}) != size-n {
+			t.Fatalf("decodeBase64(%q) into %d bytes wrote past the %d it decoded: %x", s, size, n, got)
 		}
 	}
 }

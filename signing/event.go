@@ -214,16 +214,22 @@ func requiredSigners(ev *pdu.Event, out []string) ([]string, error) {
 // [VerifyParsedEvent] does. A format error is returned as a [*VerificationError] with
 // [ErrMalformed] whose Cause is the *pdu.FormatError (errors.As reaches it).
 func VerifyEvent(v roomversion.Version, event []byte, keys KeyLookup) error {
+	return verifyEventWith(nil, v, event, keys)
+}
+
+// verifyEventWith is VerifyEvent with the signature check verify (nil: verifyEd25519).
+func verifyEventWith(verify verifyFunc, v roomversion.Version, event []byte, keys KeyLookup) error {
 	// pdu.ParseIndexed validates the JSON once and keeps its canonical form, which every later
 	// step reads without validating it again, and its index of the members spares the
-	// redaction and the content hash a scan for them.
+	// redaction and the content hash a scan for them. The Event is parsed into the scratch's
+	// buffer, as it is not needed beyond this call.
 	sc := getScratch()
 	defer putScratch(sc)
-	ev, err := pdu.ParseIndexed(v, event, &sc.index)
+	ev, err := sc.events.ParseIndexed(v, event, &sc.index)
 	if err != nil {
 		return &VerificationError{Err: ErrMalformed, Detail: err.Error(), Cause: err}
 	}
-	return verifyParsed(sc, ev, &sc.index, keys)
+	return verifyParsedWith(verify, sc, ev, &sc.index, keys)
 }
 
 // VerifyParsedEvent checks the hashes and signatures of a parsed event as a receiving server
@@ -253,11 +259,11 @@ func VerifyParsedEvent(ev *pdu.Event, keys KeyLookup) error {
 // verifyParsed is VerifyParsedEvent with working memory sc and, when not nil, the index
 // pdu.ParseIndexed made of ev.Raw().
 func verifyParsed(sc *scratch, ev *pdu.Event, idx *canonicaljson.Index, keys KeyLookup) error {
-	return verifyParsedWith(verifyEd25519, sc, ev, idx, keys)
+	return verifyParsedWith(nil, sc, ev, idx, keys)
 }
 
-// verifyParsedWith is verifyParsed with the signature check verify (the bulk functions pass
-// their prepared-key check, which gives the same verdict).
+// verifyParsedWith is verifyParsed with the signature check verify (nil: verifyEd25519; the bulk
+// functions pass their prepared-key check, which gives the same verdict).
 func verifyParsedWith(verify verifyFunc, sc *scratch, ev *pdu.Event, idx *canonicaljson.Index, keys KeyLookup) error {
 	var buf [3]string
 	signers, err := requiredSigners(ev, buf[:0])

@@ -18,6 +18,8 @@ type scratch struct {
 	msg   []byte // the bytes a signature covers, or that are hashed
 	hash  []byte // the bytes the content hash covers
 	index canonicaljson.Index
+	// events holds the Event VerifyEvent parses, which lives only as long as the call.
+	events pdu.EventBuffer
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -34,7 +36,8 @@ func putScratch(s *scratch) {
 		}
 		*b = (*b)[:0]
 	}
-	s.index.Reset() // and bounds the index, as maxPooledBuf bounds the buffers
+	s.index.Reset()  // and bounds the index, as maxPooledBuf bounds the buffers
+	s.events.Reset() // the pool must not keep the caller's event alive
 	scratchPool.Put(s)
 }
 

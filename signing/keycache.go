@@ -53,13 +53,7 @@ func (c *KeyCache) VerifyEvent(v roomversion.Version, event []byte, keys KeyLook
 	if c == nil {
 		return VerifyEvent(v, event, keys)
 	}
-	sc := getScratch()
-	defer putScratch(sc)
-	ev, err := pdu.ParseIndexed(v, event, &sc.index)
-	if err != nil {
-		return &VerificationError{Err: ErrMalformed, Detail: err.Error(), Cause: err}
-	}
-	return verifyParsedWith(c.verify, sc, ev, &sc.index, keys)
+	return verifyEventWith(c.verify, v, event, keys)
 }
 
 // VerifyParsedEvent is [VerifyParsedEvent] with the cache's prepared keys.
