@@ -418,8 +418,14 @@ def make_join(req):
 def make_knock(req):
     """/make_knock's verdict (knocks.yaml 403: "The knocking server or user is not permitted to
     knock on the room"): the knock decision, m.federate (rule 3) first."""
+    return decision_answer(knock_decision, req)
+
+
+def decision_answer(decide, req):
+    """The answer of a make_* endpoint from a decision decide(v, state, user): allowed, or its
+    refusal."""
     try:
-        refusal, amb = knock_decision(req["v"], req["state"], req["user_id"])
+        refusal, amb = decide(req["v"], req["state"], req["user_id"])
     except memberref.Invalid as e:
         return {"invalid": str(e)}
     if refusal:
@@ -450,13 +456,7 @@ def make_leave(req):
     user ID (appendices "User Identifiers") is an invalid request, 400."""
     if not user_ok(req["user_id"]):
         return answer(False, [INVALID_PARAM] if DECISIONS else None, "user_id is not a user ID")
-    try:
-        refusal, amb = leave_decision(req["v"], req["state"], req["user_id"])
-    except memberref.Invalid as e:
-        return {"invalid": str(e)}
-    if refusal:
-        return answer(False, [refusal[0]], refusal[1], amb)
-    return answer(True, why="ok", amb=amb)
+    return decision_answer(leave_decision, req)
 
 
 def send_own_member(req, membership, decide):
