@@ -47,7 +47,7 @@ var root = sync.OnceValues(func() (string, error) {
 func Root() string {
 	d, err := root()
 	if err != nil {
-		panic(err)
+		panic(err) // invariant: the audit packages that call Root live inside the module, under its go.mod
 	}
 	return d
 }
