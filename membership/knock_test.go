@@ -121,14 +121,25 @@ func TestKnockHandshakeRoundTrip(t *testing.T) {
 	}
 }
 
-func TestSendKnockRefusals(t *testing.T) {
+// knockSetup is a room version 10 room with join rule knock that joiner is not in, and joiner's
+// knock on it: the MakeKnock template signed by joinSrv.
+func knockSetup(t testing.TB) (*builder, *authrules.State, []byte) {
+	t.Helper()
 	b := knockRoom(t, "10", "knock", nil)
 	s := b.stateOf()
 	tmpl, err := MakeKnock(s, joiner, templateOpts(b))
 	if err != nil {
 		t.Fatal(err)
 	}
-	signed, _ := SignTemplate(b.v, tmpl.Event, joinSrv, 1, "", joinSrv, serverKey(t, joinSrv))
+	signed, err := SignTemplate(b.v, tmpl.Event, joinSrv, 1, "", joinSrv, serverKey(t, joinSrv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, s, signed
+}
+
+func TestSendKnockRefusals(t *testing.T) {
+	b, s, signed := knockSetup(t)
 	joinEv := mutate(t, b.v, signed, joinSrv, func(m map[string]any) { m["content"] = map[string]any{"membership": "join"} })
 	banned := knockRoom(t, "10", "knock", map[string]string{joiner: "ban"}).stateOf()
 	inviteOnly := knockRoom(t, "10", "invite", nil).stateOf()

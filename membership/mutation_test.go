@@ -269,16 +269,7 @@ func TestMutationRoundFourHandshakes(t *testing.T) {
 
 	// membership/knock.go:113 'err' -> 'nil' (send_knock: the knock must pass the rules
 	// against the auth events given)
-	b := knockRoom(t, "10", "knock", nil)
-	s := b.stateOf()
-	tmpl, err := MakeKnock(s, joiner, templateOpts(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	signed, err := SignTemplate(b.v, tmpl.Event, joinSrv, 1, "", joinSrv, serverKey(t, joinSrv))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, s, signed := knockSetup(t)
 	ev, err := signing.ParseEvent(b.v, signed)
 	if err != nil {
 		t.Fatal(err)

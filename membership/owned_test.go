@@ -35,16 +35,7 @@ func TestResultsDoNotShareInput(t *testing.T) {
 			return []*pdu.Event{res.Parsed}, [][]byte{body}
 		}},
 		{"SendKnock", func(t *testing.T) ([]*pdu.Event, [][]byte) {
-			b := knockRoom(t, "10", "knock", nil)
-			s := b.stateOf()
-			tpl, err := MakeKnock(s, joiner, templateOpts(b))
-			if err != nil {
-				t.Fatal(err)
-			}
-			signed, err := SignTemplate(b.v, tpl.Event, joinSrv, 1, "", joinSrv, serverKey(t, joinSrv))
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, s, signed := knockSetup(t)
 			res, err := SendKnock(SendKnockRequest{State: s, Origin: joinSrv, Event: signed, Keys: keyRing(t, joinSrv)})
 			if err != nil {
 				t.Fatal(err)
