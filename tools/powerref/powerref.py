@@ -631,7 +631,7 @@ def op_state_one_room(req, v, st, init, ids):
             continue
         values[key] = True
         st.ev[(e.get("type"), e.get("state_key"))] = (e, i)
-    return probe_state(req, v, n, st, values, amb, set(), ok)
+    return probe_state(req, v, n, st, values, amb, set(), ok, state_room)
 
 
 def room_of(v, e, i):
@@ -699,8 +699,28 @@ def op_state(req):
     return probe_state(req, v, n, st, values, amb, tags_global, init_ok)
 
 
-def probe_state(req, v, n, st, values, amb, tags_global, init_ok):
-    """The accessors of a state st built by NewState and Apply."""
+def go_quote(s):
+    """Go's strconv.Quote of s, for the strings the harness draws (printable text): quotes, with
+    the quote and the backslash escaped, and control characters in Go's forms."""
+    short = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v"}
+    out = []
+    for c in s:
+        if c in ('"', "\\"):
+            out.append("\\" + c)
+        elif c in short:
+            out.append(short[c])
+        elif ord(c) < 0x20 or ord(c) == 0x7F:
+            out.append("\\x%02x" % ord(c))
+        elif not c.isprintable() and ord(c) > 0x7F:
+            out.append("\\u%04x" % ord(c) if ord(c) <= 0xFFFF else "\\U%08x" % ord(c))
+        else:
+            out.append(c)
+    return '"' + "".join(out) + '"'
+
+
+def probe_state(req, v, n, st, values, amb, tags_global, init_ok, state_room=None):
+    """The accessors of a state st built by NewState and Apply. state_room is the room of the
+    state's events when the decision "a State is of one room" applies (None otherwise)."""
     probe = req["probe"]
     t = set()
     values["Len"] = len(st.ev)
@@ -748,6 +768,13 @@ def probe_state(req, v, n, st, values, amb, tags_global, init_ok):
     # auth events selection
     for ci, craw in enumerate(req.get("cands", [])):
         ce = loads(craw)
+        cr = ce.get("room_id")
+        if state_room is not None and isinstance(cr, str) and cr != "" and ce.get("type") != "m.room.create" and cr != state_room:
+            # docs/decisions.md authrules "A State is of one room": State.AuthEvents refuses an
+            # event of another room than the state's events (a fatal ErrMalformed), as
+            # State.Check does; an event being built may leave room_id empty.
+            values["AuthEvents#%d" % ci] = "error: authrules: the event is of room %s, not of the state's room %s" % (go_quote(cr), go_quote(state_room))
+            continue
         sel = selection(v, ce)
         got = [st.ev[k][1] for k in sel if k in st.ev]
         values["AuthEvents#%d" % ci] = got
