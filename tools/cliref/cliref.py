@@ -622,8 +622,23 @@ def cmd_auth(flags, files, data, amb):
         amb.add("authref:" + a)
     if r["allow"]:
         raise Out(exit=0, cmp="verdict", fields={"allowed": True}, free=[], why=r["why"])
-    raise Out(exit=0, cmp="verdict", fields={"allowed": False, "rule": r["rule"], "severity": "error"},
+    raise Out(exit=0, cmp="verdict", fields={"allowed": False, "rule": r["rule"], "severity": severity_of(n, ev, r["rule"])},
               free=["reason"], why=r["why"])
+
+
+def severity_of(n, ev, rule):
+    """The severity of a rejection under rule (decisions.md authrules "Severity"): fatal for an
+    event missing what the rules need, error otherwise. Each of the rules below rejects for
+    nothing else: the malformed-member rule (4.1 of v6-11, 5.1 of v1-5 and v12), the creator rule
+    1.4 of v1-10, the aliases state_key rule 4.1 of v1-5, and the third-party invite's `signed`,
+    `mxid` and `token` rules (the invite sub-rule's 1.2 and 1.3)."""
+    t = ev.get("type")
+    member = "4" if 6 <= n <= 11 else "5"
+    invite = member + (".4" if n >= 8 else ".3")
+    fatal = (t == "m.room.create" and n <= 10 and rule == "1.4") or \
+        (t == "m.room.aliases" and n <= 5 and rule == "4.1") or \
+        (t == "m.room.member" and rule in (member + ".1", invite + ".1.2", invite + ".1.3"))
+    return "fatal" if fatal else "error"
 
 
 def cmd_join_decision(flags, data, amb):
