@@ -57,6 +57,7 @@ func checkIndexed(t testing.TB, ix *canonicaljson.Index, prefix, data []byte, op
 		if len(ix.Members)+len(ix.Nested) != 0 {
 			t.Fatalf("AppendIndexed(%q) failed but left an index", data)
 		}
+		checkCanonicalIndexed(t, ix, prefix, data, opts, nil, werr)
 		return
 	}
 	ref := referenceIndex(t, got, len(prefix))

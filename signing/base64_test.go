@@ -65,7 +65,8 @@ func checkDecodeBase64(t *testing.T, s string) {
 }
 
 // TestDecodeBase64AgreesWithStdlib checks every one- and two-character text, every character in
-// each position of a four-character group, and texts of every length up to past maxBase64.
+// each position of a four-character group and of a block of eight, and texts of every length up
+// to past maxBase64.
 func TestDecodeBase64AgreesWithStdlib(t *testing.T) {
 	for a := range 256 {
 		checkDecodeBase64(t, string([]byte{byte(a)}))
@@ -79,6 +80,10 @@ func TestDecodeBase64AgreesWithStdlib(t *testing.T) {
 			g[pos] = byte(c)
 			checkDecodeBase64(t, string(g))
 			checkDecodeBase64(t, "QUJD"+string(g)+"Zg")
+			// In each half of a block of eight characters, which texts of eleven characters
+			// and more are decoded by.
+			checkDecodeBase64(t, string(g)+"QUJDZm9v")
+			checkDecodeBase64(t, "QUJD"+string(g)+"Zm9vYg")
 		}
 	}
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_"

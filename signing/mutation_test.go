@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/roomproto/roomproto/canonicaljson"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/roomversion"
 )
@@ -322,5 +323,28 @@ func TestMutationRoundFive(t *testing.T) {
 	}
 	if c.Len() != 1024 {
 		t.Errorf("a KeyCache given 1,100 keys holds %d, want 1024", c.Len())
+	}
+}
+
+// TestMutationPutScratch (round seven; hash.go:39, :40 deleted): putScratch, which returns a call's working memory to the
+// pool, clears the Event it parsed (the pool must not keep the caller's event, or its bytes,
+// alive) and bounds the index as Index.Reset does.
+func TestMutationPutScratch(t *testing.T) {
+	v, err := roomversion.Lookup("9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := new(scratch)
+	ev, err := s.events.ParseIndexed(v, []byte(`{"auth_events":[],"content":{},"depth":1,"hashes":{"sha256":"x"},"origin_server_ts":1,"prev_events":[],"room_id":"!r:a.example","sender":"@a:a.example","signatures":{},"type":"m.room.message"}`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.index.Members = make([]canonicaljson.Member, 3, 2000) // more than an Index keeps
+	putScratch(s)
+	if ev.Raw() != nil || ev.Sender != "" {
+		t.Errorf("the pooled scratch still holds the event: %q from %s", ev.Raw(), ev.Sender)
+	}
+	if cap(s.index.Members) != 0 {
+		t.Errorf("the pooled scratch keeps an index of %d members", cap(s.index.Members))
 	}
 }
