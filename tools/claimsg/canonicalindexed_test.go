@@ -197,7 +197,7 @@ func TestCanonicalIndexedNoVerdict(t *testing.T) {
 // escapedKey reports whether the object text data has a key with a backslash (at any depth):
 // a backslash followed, after its string, by a colon.
 func escapedKey(data []byte) bool {
-	in, start, esc := false, 0, false
+	in, esc := false, false
 	for i := 0; i < len(data); i++ {
 		c := data[i]
 		switch {
@@ -210,10 +210,9 @@ func escapedKey(data []byte) bool {
 				return true
 			}
 		case !in && c == '"':
-			in, start, esc = true, i, false
+			in, esc = true, false
 		}
 	}
-	_ = start
 	return false
 }
 

@@ -271,6 +271,8 @@ func TestEventBufferReusesMemory(t *testing.T) {
 	var buf pdu.EventBuffer
 	a, _ := buf.ParseIndexed(v, ev["full indented"], nil) // 20 + 10 references, 2 signatures
 	prevA, sigsA, rawA := a.PrevEvents, a.Signatures, a.Raw()
+	keptContent := a.Content // Content too is in b's memory
+	cs, _ := a.RawContentSpan()
 	if sameArray(rawA, ev["full indented"]) {
 		t.Fatal("the indented event's Raw is its input")
 	}
@@ -283,8 +285,8 @@ func TestEventBufferReusesMemory(t *testing.T) {
 			b == a, sameArray(b.PrevEvents, prevA), sameArray(b.Signatures, sigsA), sameArray(b.Raw(), rawA))
 	}
 	// What the caller kept of a (which it must not) now reads b: the slices are b's memory.
-	if !bytes.HasPrefix(rawA, b.Raw()) || prevA[0] != b.PrevEvents[0] {
-		t.Fatalf("the kept slices of a do not read b: %.40q", rawA)
+	if !bytes.HasPrefix(rawA, b.Raw()) || prevA[0] != b.PrevEvents[0] || !sameArray(keptContent, rawA[cs:]) {
+		t.Fatalf("the kept slices of a do not read b's memory: %.40q", rawA)
 	}
 	c, _ := buf.ParseIndexed(v, ev["small"], nil)
 	if !sameArray(c.Raw(), ev["small"]) {
