@@ -423,3 +423,25 @@ func TestEventBufferResetLetsGo(t *testing.T) {
 		}
 	}
 }
+
+// TestEventBufferResetKeepsCanonicalCopy records what Reset leaves (observation O1): the
+// canonical copy of an event not received in canonical form stays in the buffer's memory, byte
+// for byte, for the next such event to overwrite; only its Event and list arrays are cleared. It
+// is the buffer's own memory (no caller's bytes are pinned, TestEventBufferResetClears), but
+// "b no longer refers to the event's bytes" holds only in that sense: a pooled buffer keeps the
+// last such event's content.
+func TestEventBufferResetKeepsCanonicalCopy(t *testing.T) {
+	v, ev := seqEvents(t)
+	var buf pdu.EventBuffer
+	a, _ := buf.ParseIndexed(v, ev["unsigned indented"], nil)
+	raw := a.Raw()
+	want := bytes.Clone(raw)
+	buf.Reset()
+	if !bytes.Equal(raw, want) {
+		t.Fatal("Reset cleared the canonical copy")
+	}
+	b, _ := buf.ParseIndexed(v, ev["small indented"], nil)
+	if !sameArray(b.Raw(), raw) {
+		t.Fatal("the canonical copy's memory was not reused after Reset")
+	}
+}
