@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/roomproto/roomproto/authrules"
 	"github.com/roomproto/roomproto/canonicaljson"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/signing"
@@ -312,5 +313,39 @@ func TestEventBufferEventToSigning(t *testing.T) {
 		if !reflect.DeepEqual(*ev, *ref) {
 			t.Fatalf("event %d differs", i)
 		}
+	}
+}
+
+// TestEventBufferEventKeptByState records a misuse a verifier's loop invites (observation O7):
+// applying the buffer's Event to an authrules.State keeps it (the State holds the pointer), so
+// after the next call the State's topic event reads as the next event, a message. The doc's
+// "must not be kept beyond that" covers it; it names no function that keeps its argument.
+func TestEventBufferEventKeptByState(t *testing.T) {
+	c := loadCorpus(t)
+	var events []*pdu.Event
+	for _, data := range c.wire[:6] { // create, join, power levels, join rules, history, name
+		ev, err := signing.ParseEvent(c.v, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		events = append(events, ev)
+	}
+	s, err := authrules.NewState(c.v, events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf pdu.EventBuffer
+	topic, err := buf.ParseIndexed(c.v, c.wire[6], nil)
+	if err != nil || topic.Type != pdu.TypeTopic {
+		t.Fatalf("%v %v", topic, err)
+	}
+	if err := s.Apply(topic); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := buf.ParseIndexed(c.v, c.wire[10], nil); err != nil { // a message
+		t.Fatal(err)
+	}
+	if got := s.Get(pdu.TypeTopic, ""); got == nil || got.Type != pdu.TypeMessage {
+		t.Fatalf("the State's topic event reads %v", got)
 	}
 }

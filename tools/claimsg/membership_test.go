@@ -72,6 +72,7 @@ func TestHandshakesReturnOwnEvents(t *testing.T) {
 	wantText(t, "docs/decisions.md", "The parsed events that `SendKnock`, `SendLeave`, `CheckSendJoinResponse` and `CheckStrippedState` return are parsed from copies of the request body, the response's event and the stripped state entries, so a caller may reuse or overwrite its buffers once they return")
 	wantText(t, "docs/decisions.md", "`SendJoin` and `SignInvite` already returned new bytes (they sign).")
 	wantText(t, "SECURITY.md", "`membership`'s handshakes copy what they return (membership 24), so a request body may be reused once they return.")
+	inSection(t, "docs/decisions.md", "## membership", "### 24. Events returned by the handshakes never share the caller's bytes")
 	n := map[string]int{}
 	for _, vid := range claimkit.VersionIDs() {
 		for _, form := range bodyForms {
@@ -190,6 +191,7 @@ func TestHandshakesReturnOwnEvents(t *testing.T) {
 func TestParsedEventsKeepCanonicalInput(t *testing.T) {
 	wantText(t, "SECURITY.md", "10. Do not modify bytes given to `pdu.Parse`, `signing.ParseEvent` or `signing.ParseAndVerifyEvents` while their events are in use: an event parsed from canonical JSON keeps those bytes without a copy (docs/decisions.md, roomversion and pdu).")
 	wantText(t, "docs/decisions.md", "`Event.Raw()` is that canonical JSON: the caller's bytes themselves when they were already canonical (no copy; the caller must not modify them), a canonical copy otherwise.")
+	inSection(t, "docs/decisions.md", "## roomversion and pdu", "**The event keeps its canonical form, read once.**")
 	c := loadCorpus(t)
 	parsers := map[string]func(data []byte) (*pdu.Event, error){
 		"pdu.Parse":          func(data []byte) (*pdu.Event, error) { return pdu.Parse(c.v, data) },
@@ -244,4 +246,24 @@ func TestDecisionFoundByMisuse(t *testing.T) {
 func TestDecisionNamesInviteRoomState(t *testing.T) {
 	t.Skip("FINDING G3: docs/decisions.md (membership) 24 says SignInvite \"already returned new bytes\"; until the same change its InviteResult.RoomState kept the caller's invite_room_state bytes (fixed through CheckStrippedState), which the entry does not name")
 	wantText(t, "docs/decisions.md", "InviteResult.RoomState")
+}
+
+// inSection fails unless the file rel holds text within the section that starts at heading
+// (a line of its own) and ends at the next heading of the same level: "membership 24" and
+// "roomversion and pdu" name such places.
+func inSection(t testing.TB, rel, heading, text string) {
+	t.Helper()
+	doc := readRoot(t, rel)
+	start := strings.Index(doc, "\n"+heading+"\n")
+	if start < 0 {
+		t.Fatalf("%s has no section %q", rel, heading)
+	}
+	level := heading[:strings.Index(heading, " ")+1]
+	end := len(doc)
+	if i := strings.Index(doc[start+1:], "\n"+level); i >= 0 {
+		end = start + 1 + i
+	}
+	if !strings.Contains(doc[start:end], text) {
+		t.Fatalf("%s: section %q does not hold %q", rel, heading, text)
+	}
 }
