@@ -77,6 +77,9 @@ func TestCanonicalIndexedContract(t *testing.T) {
 	for _, data := range texts {
 		for _, opts := range opts {
 			for bi, buf := range bufForms(len(data)) {
+				if raceEnabled && (bi == 1 || bi == 2) {
+					continue // nil and a prefix with room under -race
+				}
 				kind := checkCanonicalIndexed(t, data, opts, buf, &idx)
 				n[kind]++
 				if bi == 0 {
@@ -87,7 +90,11 @@ func TestCanonicalIndexedContract(t *testing.T) {
 		}
 	}
 	t.Logf("%d texts: %v", len(texts), n)
-	if !raceEnabled && n["same"] < 1000 || raceEnabled && n["same"] < 500 || n["written, canonical"] < 20 || n["written"] < 1000 || n["error"] < 1000 {
+	least := 1000
+	if raceEnabled {
+		least = 400
+	}
+	if n["same"] < least || n["written, canonical"] < 20 || n["written"] < least || n["error"] < least {
 		t.Fatalf("too few cases of a kind: %v", n)
 	}
 }
