@@ -41,6 +41,15 @@ func flat(s string) string { return strings.Join(strings.Fields(s), " ") }
 // flattened): the claim a test checks is still the text's.
 func wantText(t testing.TB, rel, sentence string) {
 	t.Helper()
+	if !hasText(t, rel, sentence) {
+		t.Fatalf("%s no longer says %q: the claim this test checks changed", rel, sentence)
+	}
+}
+
+// hasText reports whether the file rel of the module root holds the sentence (white space
+// flattened; in a .go file, the comment markers left out).
+func hasText(t testing.TB, rel, sentence string) bool {
+	t.Helper()
 	text := readRoot(t, rel)
 	if strings.HasSuffix(rel, ".go") { // doc comments: the text without the comment markers
 		lines := strings.Split(text, "\n")
@@ -49,9 +58,7 @@ func wantText(t testing.TB, rel, sentence string) {
 		}
 		text = strings.Join(lines, "\n")
 	}
-	if !strings.Contains(flat(text), flat(sentence)) {
-		t.Fatalf("%s no longer says %q: the claim this test checks changed", rel, sentence)
-	}
+	return strings.Contains(flat(text), flat(sentence))
 }
 
 // corpus is the shared benchmark corpus (../shared/bench/corpus.json, or the module's copy of
