@@ -90,3 +90,38 @@ func ExampleAppendIndexed() {
 	// unsigned = {"age":5}
 	//   age = 5
 }
+
+// CanonicalIndexed returns input already in canonical form as it is (same is true), so that a
+// caller keeping data when it is canonical need neither copy it nor compare a copy with it;
+// other input is written into buf. The index describes the output either way. same is no
+// verdict on data: a canonical text with an escaped key is written into buf too.
+func ExampleCanonicalIndexed() {
+	var idx canonicaljson.Index
+	buf := make([]byte, 0, 256)
+	for _, data := range [][]byte{
+		[]byte(`{"content":{"body":"hi"},"type":"m.room.message"}`),
+		[]byte(`{"type": "m.room.message", "content": {"body": "hi"}}`),
+		[]byte(`{"a\"b":1}`),
+		[]byte(`{"depth": 1.5}`),
+	} {
+		out, same, err := canonicaljson.CanonicalIndexed(buf[:0], data, canonicaljson.Options{Strict: true}, &idx)
+		if err != nil {
+			fmt.Println(err)
+			continue
+		}
+		fmt.Printf("%s same=%v data itself=%v written into buf=%v\n", out, same, &out[0] == &data[0], &out[0] == &buf[:1][0])
+		for _, m := range idx.Members {
+			fmt.Printf("  %s = %s\n", m.Key(out), out[m.Value:m.End])
+		}
+	}
+	// Output:
+	// {"content":{"body":"hi"},"type":"m.room.message"} same=true data itself=true written into buf=false
+	//   content = {"body":"hi"}
+	//   type = "m.room.message"
+	// {"content":{"body":"hi"},"type":"m.room.message"} same=false data itself=false written into buf=true
+	//   content = {"body":"hi"}
+	//   type = "m.room.message"
+	// {"a\"b":1} same=false data itself=false written into buf=true
+	//   a\"b = 1
+	// canonicaljson: number 1.5 has a fraction or exponent (canonical JSON allows integers only) at offset 10
+}

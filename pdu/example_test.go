@@ -92,3 +92,42 @@ func ExampleParseIndexed() {
 	// unsigned = {"age":5}
 	//   age = 5
 }
+
+// An EventBuffer parses events one at a time into reused memory, for a loop that is done with
+// each event before it parses the next (a verifier's, say): the Event it returns is the
+// buffer's, overwritten by the next call (and cleared when that call fails), but its strings
+// may be kept.
+func ExampleEventBuffer() {
+	v, _ := roomversion.Lookup("10")
+	events := [][]byte{
+		[]byte(`{"auth_events":["$a"],"content":{"body":"hi","msgtype":"m.text"},"depth":3,"hashes":{"sha256":"x"},"origin_server_ts":1700000000000,"prev_events":["$p"],"room_id":"!room:a.example","sender":"@alice:a.example","signatures":{"a.example":{"ed25519:1":"c2ln"}},"type":"m.room.message"}`),
+		[]byte(`{"type": "m.room.topic", "state_key": "", "sender": "@bob:b.example", "room_id": "!room:a.example",
+			"content": {"topic": "Welcome"}, "depth": 4, "origin_server_ts": 1700000000001,
+			"prev_events": [], "auth_events": [], "hashes": {"sha256": "y"}, "signatures": {}}`),
+		[]byte(`{"type": "m.room.message"}`),
+	}
+	var buf pdu.EventBuffer
+	var idx canonicaljson.Index
+	var first *pdu.Event
+	var senders []string
+	for i, data := range events {
+		ev, err := buf.ParseIndexed(v, data, &idx)
+		if err != nil {
+			fmt.Println(i, "refused:", errors.Is(err, pdu.ErrMissingField), err)
+			continue
+		}
+		if first == nil {
+			first = ev
+		}
+		senders = append(senders, ev.Sender) // a string: kept safely
+		fmt.Println(i, ev.Type, string(ev.Content), len(ev.Signatures), "signature(s),", len(idx.Members), "members")
+	}
+	fmt.Println(senders)
+	fmt.Printf("first event now: %q\n", first.Type) // cleared by the failed call
+	// Output:
+	// 0 m.room.message {"body":"hi","msgtype":"m.text"} 1 signature(s), 10 members
+	// 1 m.room.topic {"topic":"Welcome"} 0 signature(s), 11 members
+	// 2 refused: true pdu: event field sender: required field missing
+	// [@alice:a.example @bob:b.example]
+	// first event now: ""
+}
