@@ -281,9 +281,12 @@ func ParseIndexed(v roomversion.Version, data []byte, idx *canonicaljson.Index) 
 // EventBuffer is memory for parsing events one at a time, for code that reads each event only
 // until it parses the next (verification, say): [EventBuffer.ParseIndexed] writes the Event into
 // the buffer, reusing the memory of the one before: the Event, the arrays of its lists and the
-// canonical copy of an event not received in canonical form. Of the allocations of Parse only
-// the string of the Event's string fields remains. The zero value is ready to use. An
-// EventBuffer must not be used by two calls at once.
+// canonical copy of an event not received in canonical form. For an event of room version 3 or
+// later with at most eight signatures, a string `origin` (or none) and string fields of less
+// than 1 KiB in all, as events are, one allocation of Parse's remains: the string of the
+// Event's string fields. Others allocate a little more (an event ID of versions 1-2, an array
+// of more than eight signatures, which the buffer does not keep). The zero value is ready to
+// use. An EventBuffer must not be used by two calls at once.
 type EventBuffer struct {
 	ev   eventAlloc
 	raw  []byte     // the canonical form of an event that was not canonical as received
@@ -293,8 +296,10 @@ type EventBuffer struct {
 
 // ParseIndexed is [ParseIndexed] (with the same results and errors) that returns an Event held
 // by b: it is valid until the next call of ParseIndexed or Reset on b, which overwrite it, and
-// must not be kept beyond that, nor any of its slices (Raw, Content, Unsigned and the lists;
-// its strings may be kept). The Event b held before is cleared first, also when the call fails.
+// must not be kept beyond that, nor any of its slices (Raw, Content, Unsigned and the lists) or
+// its StateKey pointer, which point into b; nor given to what keeps an Event (an
+// authrules.State). Its strings may be kept (*StateKey too, copied out). The Event b held
+// before is cleared first, also when the call fails.
 func (b *EventBuffer) ParseIndexed(v roomversion.Version, data []byte, idx *canonicaljson.Index) (*Event, error) {
 	b.Reset()
 	return parse(v, data, idx, b)

@@ -62,16 +62,17 @@ const bob, carol = "@bob:b.example", "@carol:c.example"
 // SendKnock, SendLeave, CheckSendJoinResponse and CheckStrippedState return are parsed from
 // copies of the request body, the response's event and the stripped state entries, so a caller
 // may reuse or overwrite its buffers once they return"; "SendJoin and SignInvite already
-// returned new bytes (they sign)"; SECURITY.md item 10: "membership's handshakes copy what they
-// return (membership 24), so a request body may be reused once they return". In every room
+// returned new signed events (they sign)"; SECURITY.md item 10: "membership's handshakes copy what
+// they return, InviteResult.RoomState included (membership 24), so a request body may be reused
+// once they return". In every room
 // version where the handshake exists, with canonical and indented bodies: after each call every
 // byte the caller passed is overwritten, and every event returned (Parsed, the response event,
 // the valid stripped state, the invite's RoomState) reads as before, field by field and byte by
 // byte; so do the returned byte slices (SendJoin's and SignInvite's Event).
 func TestHandshakesReturnOwnEvents(t *testing.T) {
 	wantText(t, "docs/decisions.md", "The parsed events that `SendKnock`, `SendLeave`, `CheckSendJoinResponse` and `CheckStrippedState` return are parsed from copies of the request body, the response's event and the stripped state entries, so a caller may reuse or overwrite its buffers once they return")
-	wantText(t, "docs/decisions.md", "`SendJoin` and `SignInvite` already returned new bytes (they sign).")
-	wantText(t, "SECURITY.md", "`membership`'s handshakes copy what they return (membership 24), so a request body may be reused once they return.")
+	wantText(t, "docs/decisions.md", "`SendJoin` and `SignInvite` already returned new signed events (they sign).")
+	wantText(t, "SECURITY.md", "`membership`'s handshakes copy what they return, `InviteResult.RoomState` included (membership 24), so a request body may be reused once they return.")
 	inSection(t, "docs/decisions.md", "## membership", "### 24. Events returned by the handshakes never share the caller's bytes")
 	n := map[string]int{}
 	for _, vid := range claimkit.VersionIDs() {
@@ -244,7 +245,7 @@ func TestDecisionFoundByMisuse(t *testing.T) {
 // alone, and passes for its Event and Parsed; the change to CheckStrippedState fixed RoomState
 // as well. The entry (and SECURITY.md item 10) do not say so.
 func TestDecisionNamesInviteRoomState(t *testing.T) {
-	t.Skip("FINDING G3: docs/decisions.md (membership) 24 says SignInvite \"already returned new bytes\"; until the same change its InviteResult.RoomState kept the caller's invite_room_state bytes (fixed through CheckStrippedState), which the entry does not name")
+	// Finding G3, settled 2026-12-02: decisions (membership) 24 names InviteResult.RoomState.
 	wantText(t, "docs/decisions.md", "InviteResult.RoomState")
 }
 
