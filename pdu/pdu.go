@@ -284,9 +284,10 @@ func ParseIndexed(v roomversion.Version, data []byte, idx *canonicaljson.Index) 
 // canonical copy of an event not received in canonical form. For an event of room version 3 or
 // later with at most eight signatures, a string `origin` (or none) and string fields of less
 // than 1 KiB in all, as events are, one allocation of Parse's remains: the string of the
-// Event's string fields. Others allocate a little more (an event ID of versions 1-2, an array
-// of more than eight signatures, which the buffer does not keep). The zero value is ready to
-// use. An EventBuffer must not be used by two calls at once.
+// Event's string fields. Others allocate a little more: for the event ID of versions 1-2,
+// string fields past 1 KiB, a non-string `origin`, or more than eight signatures (an array the
+// buffer does not keep). The zero value is ready to use. An EventBuffer must not be used by two
+// calls at once.
 type EventBuffer struct {
 	ev   eventAlloc
 	raw  []byte     // the canonical form of an event that was not canonical as received
