@@ -1,7 +1,7 @@
 // Package claimkit holds the test helpers that the audit packages of tools/ (claimsa,
-// claimsb, claimsc, claimsd, claimse, claimsf, claimsg, climisuse, misuse) share: the module root, the room
-// version list and lookup, the auth rules templates of testdata/authrules, JSON building, the
-// known-finding switch and the roomproto command run from the module root.
+// claimsb, claimsc, claimsd, claimse, claimsf, claimsg, climisuse, misuse) share: the module
+// root, the room version list and lookup, the auth rules templates of testdata/authrules, JSON
+// building, the known-finding switch and the roomproto command run from the module root.
 package claimkit
 
 import (
