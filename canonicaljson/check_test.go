@@ -36,6 +36,13 @@ func TestCheckerCases(t *testing.T) {
 		{`{"b":1,"a":2}`, 0, false, true},       // out of order
 		{`{"abc":1,"ab":2}`, 0, false, true},    // a prefix sorts first
 		{`{"abcdefghik":1,"abcdefghij":2}`, 0, false, true},
+		// Keys whose first eight bytes are the same, compared in full.
+		{`{"abcdefghij":1,"abcdefghij":2}`, 0, false, false},
+		{`{"abcdefghijk":1,"abcdefghij":2}`, 0, false, true},
+		{`{"abcdefgh":1,"abcdefghé":2,"abcdefgh日":3}`, 0, true, true},
+		{`{"abcdefghA":1,"abcdefghB":2,"abcdefghB":3}`, 0, false, false},
+		{`{"x":{"abcdefghA":1,"abcdefghB":{"abcdefgh":1,"abcdefgh":2}}}`, 0, false, false},
+		{`{"ab":1,"ab":2}`, 0, false, false},
 		{`{"é":1,"z":2}`, 0, false, true},
 		{`{"a":1,"":2}`, 0, false, true},
 		{`{"a":1,"a":1}`, 0, false, false}, // duplicate
