@@ -319,10 +319,11 @@ func (c *checker) object(i int, nested bool) int {
 		// Integers, the usual values of the larger objects of events (the
 		// users and events of power levels, often 0), skip the dispatch; one
 		// that is not negative, of up to seven digits, is read here as number
-		// would read it.
+		// would read it, but for the byte after it, which the loop requires to
+		// be ',' or '}' (so not a fraction or an exponent) as for any value.
 		if valueOff <= len(d)-8 && d[valueOff]-'0' <= 9 {
 			if n := digitRun(binary.LittleEndian.Uint64(d[valueOff : valueOff+8])); n < 8 {
-				if b := d[valueOff+n]; b == '.' || b|0x20 == 'e' || d[valueOff] == '0' && n > 1 {
+				if d[valueOff] == '0' && n > 1 {
 					return -1
 				}
 				i = valueOff + n
