@@ -305,9 +305,9 @@ func (c *checker) object(i int, nested bool) int {
 		}
 		// Strictly after the previous key. Keys hold no NUL byte (it would
 		// need an escape), so a key that is a proper prefix of another has the
-		// smaller zero-padded prefix, as it sorts first.
-		if prevStart >= 0 && (prefix < prevPrefix ||
-			prefix == prevPrefix && !keyAfter(d, prevStart, keyStart, keyEnd)) {
+		// smaller zero-padded prefix, as it sorts first. A larger prefix
+		// settles it at once; keyAfter decides the rest.
+		if prefix <= prevPrefix && !keyAfter(d, prefix, prevPrefix, prevStart, keyStart, keyEnd) {
 			return -1
 		}
 		prevPrefix, prevStart = prefix, keyStart
@@ -362,11 +362,19 @@ func (c *checker) object(i int, nested bool) int {
 	}
 }
 
-// keyAfter reports whether the key d[keyStart:keyEnd] sorts strictly after
-// the key before it in its object, which starts at d[prevStart] and, having
-// no escape, ends at the first quote after that: the rare case of two keys
-// whose first eight bytes are the same.
-func keyAfter(d []byte, prevStart, keyStart, keyEnd int) bool {
+// keyAfter reports whether the key d[keyStart:keyEnd], whose prefix (its first
+// eight bytes, as keyPrefix packs them) is not above prevPrefix, that of the key
+// before it in its object, sorts strictly after that key: when it is the first
+// key (prevStart is -1, prevPrefix 0), or the prefixes are the same and so is
+// the rest of the order. The key before starts at d[prevStart] and, having no
+// escape, ends at the first quote after that.
+func keyAfter(d []byte, prefix, prevPrefix uint64, prevStart, keyStart, keyEnd int) bool {
+	switch {
+	case prevStart < 0:
+		return true
+	case prefix < prevPrefix:
+		return false
+	}
 	n := bytes.IndexByte(d[prevStart:keyStart], '"')
 	if n < 0 {
 		return false // invariant: the previous key was checked up to its quote; give up
