@@ -113,6 +113,15 @@ func number(d []byte, i int) int {
 		}
 	}
 	start := i
+	// Longer ones (timestamps have 13 digits) eight digits at a time, then
+	// byte by byte.
+	for i <= len(d)-8 {
+		n := digitRun(binary.LittleEndian.Uint64(d[i : i+8]))
+		i += n
+		if n < 8 {
+			break
+		}
+	}
 	for i < len(d) && isDigit(d[i]) {
 		i++
 	}
