@@ -108,12 +108,17 @@ func appendStrippedIndexed(dst, canon []byte, idx *canonicaljson.Index, mask int
 		// In place, and the key sliced as Member.Key does: a copy of each member (which a call of
 		// Key, with its value receiver, makes) costs more than the rest of the loop.
 		m := &idx.Members[i]
-		key := canon[m.Start+1 : m.Value-2]
-		if string(key) == "signatures" {
-			signatures = canon[m.Value:m.End]
-		}
-		if droppedRaw(key, mask) {
-			continue
+		// Only keys of the lengths of "signatures", "unsigned" and "hashes" are read: the key
+		// is `"key":`, so m.Value-m.Start-3 long.
+		switch m.Value - m.Start - 3 {
+		case len("signatures"), len("unsigned"), len("hashes"):
+			key := canon[m.Start+1 : m.Value-2]
+			if string(key) == "signatures" {
+				signatures = canon[m.Value:m.End]
+			}
+			if dropped(string(key), mask) {
+				continue
+			}
 		}
 		if end > 0 && m.Start == end+1 {
 			end = m.End // canon[end] is the comma between the two
