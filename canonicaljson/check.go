@@ -341,6 +341,8 @@ func (c *checker) object(i int, nested bool) int {
 			}
 		} else if valueOff < len(d) && d[valueOff]-'0' <= 9 {
 			i = number(d, valueOff)
+		} else if valueOff < len(d) && d[valueOff] == '"' {
+			i, _ = c.str(valueOff + 1) // as value would, without its dispatch
 		} else {
 			i = c.value(valueOff, record == recordTop)
 		}
