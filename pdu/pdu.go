@@ -513,7 +513,7 @@ func parseCanonical(v roomversion.Version, raw []byte, idx *canonicaljson.Index,
 	if mem == nil {
 		mem = new(walkBuf)
 	}
-	w := fieldWalk{raw: raw, idx: idx, pairs: v.Format.ReferencePairs,
+	w := fieldWalk{raw: raw, indexed: idx != nil, pairs: v.Format.ReferencePairs,
 		eventIDField: v.Format.HasEventIDField, redactsInContent: v.Format.RedactsInContent, maxDepth: v.Format.MaxDepth,
 		buf: mem.strs[:0], prev: mem.prev[:0], auth: mem.auth[:0], keys: mem.keys[:0]}
 	defer mem.keep(&w)
@@ -526,7 +526,7 @@ func parseCanonical(v roomversion.Version, raw []byte, idx *canonicaljson.Index,
 			// In place, and the key sliced as Member.Key does: a copy of each member (which a
 			// call of Key, with its value receiver, makes) costs more than reading it.
 			m := &idx.Members[i]
-			if w.field(raw[m.Start+1:m.Value-2], m.Value, m.End, m) != m.End {
+			if w.field(raw[m.Start+1:m.Value-2], m.Value, m.End, idx.Nested[m.NestedStart:m.NestedEnd]) != m.End {
 				end = -1 // an error, or (invariant) a reader disagreeing with the index
 				break
 			}
@@ -642,9 +642,9 @@ func parseCanonical(v roomversion.Version, raw []byte, idx *canonicaljson.Index,
 // method field reads one member; a method rather than a closure, as a closure that shares
 // this many variables loads the address of each at every call.
 type fieldWalk struct {
-	raw []byte
-	idx *canonicaljson.Index // where the members come from, if from an index
-	err error
+	raw     []byte
+	indexed bool // the members come from an index (field's known and nested are set)
+	err     error
 
 	// What the walk needs of the room version.
 	pairs, eventIDField, redactsInContent bool  // Format.ReferencePairs, HasEventIDField, RedactsInContent
@@ -663,14 +663,6 @@ type fieldWalk struct {
 	prev []strRef // empty until `prev_events` is read
 	auth []strRef // empty until `auth_events` is read
 	keys []sigKey // empty until `signatures` is read
-}
-
-// nested returns the members of m's value, as the index records them (nil without an index).
-func (w *fieldWalk) nested(m *canonicaljson.Member) []canonicaljson.Member {
-	if m == nil {
-		return nil
-	}
-	return w.idx.Nested[m.NestedStart:m.NestedEnd]
 }
 
 // walkBuf is memory for parseCanonical's walk, reused from one event to the next: the
@@ -694,8 +686,9 @@ func (m *walkBuf) keep(w *fieldWalk) {
 
 // field reads the member rawKey whose value starts at raw[vs] and returns where the value
 // ends, or -1 on error (in w.err, unless the bytes did not scan). known is that end when the
-// index gave it, -1 otherwise; m is the member as the index records it (nil without an index).
-func (w *fieldWalk) field(rawKey []byte, vs, known int, m *canonicaljson.Member) int {
+// index gave it, -1 otherwise. nested holds the members of the value as the index gives them
+// (nil without an index).
+func (w *fieldWalk) field(rawKey []byte, vs, known int, nested []canonicaljson.Member) int {
 	raw := w.raw
 	ve := -1
 	var err error
@@ -710,8 +703,8 @@ func (w *fieldWalk) field(rawKey []byte, vs, known int, m *canonicaljson.Member)
 		w.buf, w.auth, ve, err = references(w.pairs, "auth_events", raw, vs, MaxAuthEvents, w.buf, w.auth[:0])
 	case "hashes":
 		w.hasHashes = true
-		if m != nil {
-			w.buf, w.contentHash, ve, err = indexedHashes(w.buf, raw, vs, known, w.nested(m))
+		if w.indexed {
+			w.buf, w.contentHash, ve, err = indexedHashes(w.buf, raw, vs, known, nested)
 		} else {
 			w.buf, w.contentHash, ve, err = hashes(w.buf, raw, vs)
 		}
@@ -756,7 +749,7 @@ func (w *fieldWalk) field(rawKey []byte, vs, known int, m *canonicaljson.Member)
 			}
 			w.content = value
 			w.contentStart = vs
-			w.contentMembers = w.nested(m)
+			w.contentMembers = nested
 		case "depth":
 			w.hasDepth = true
 			var depth int64
