@@ -113,6 +113,15 @@ func number(d []byte, i int) int {
 		}
 	}
 	start := i
+	// Longer ones (timestamps have 13 digits) eight digits at a time, then
+	// byte by byte.
+	for i <= len(d)-8 {
+		n := digitRun(binary.LittleEndian.Uint64(d[i : i+8]))
+		i += n
+		if n < 8 {
+			break
+		}
+	}
 	for i < len(d) && isDigit(d[i]) {
 		i++
 	}
@@ -232,10 +241,21 @@ func (c *checker) array(i int) int {
 	}
 }
 
+// What the index records of an object's members (see checker.index).
+const (
+	recordNone   = iota
+	recordTop    // the top-level object: each member, with where its own members are
+	recordNested // the value of a top-level member: each member
+)
+
 // object checks the object at d[i] ('{'): each key without escapes and after
 // the one before it, each value canonical. It records the members in the
 // index when the object is the top-level one, or, with nested, a value of
 // one of its members.
+//
+// The loop keeps few values live (the previous key as its start alone, the
+// index read from c where a member is recorded): with more, Go spills and
+// reloads them around the key scan, for every member.
 func (c *checker) object(i int, nested bool) int {
 	if c.depth++; c.depth > c.maxDepth {
 		return -1
@@ -246,16 +266,21 @@ func (c *checker) object(i int, nested bool) int {
 		c.depth--
 		return i + 1
 	}
-	ix := c.index
-	top := c.depth == 1 && ix != nil
-	nested = nested && ix != nil
+	record := recordNone
+	if c.index != nil {
+		if c.depth == 1 {
+			record = recordTop
+		} else if nested {
+			record = recordNested
+		}
+	}
 	var prevPrefix uint64
-	prevStart, prevEnd := 0, 0
-	for n := 0; ; n++ {
+	prevStart := -1 // where the previous key starts (after its quote); -1 before the first
+	for {
 		if i >= len(d) || d[i] != '"' {
 			return -1
 		}
-		keyOff, keyStart := i, i+1
+		keyStart := i + 1
 		// A key of plain ASCII is checked here, eight bytes at a time, as
 		// str would check it: no call, so nothing live is spilled around one
 		// (objects are mostly such keys). Anything else goes to str.
@@ -289,24 +314,25 @@ func (c *checker) object(i int, nested bool) int {
 		}
 		// Strictly after the previous key. Keys hold no NUL byte (it would
 		// need an escape), so a key that is a proper prefix of another has the
-		// smaller zero-padded prefix, as it sorts first.
-		if n > 0 && (prefix < prevPrefix ||
-			prefix == prevPrefix && bytes.Compare(d[prevStart:prevEnd], d[keyStart:keyEnd]) >= 0) {
+		// smaller zero-padded prefix, as it sorts first. A larger prefix
+		// settles it at once; keyAfter decides the rest.
+		if prefix <= prevPrefix && !keyAfter(d, prefix, prevPrefix, prevStart, keyStart, keyEnd) {
 			return -1
 		}
-		prevPrefix, prevStart, prevEnd = prefix, keyStart, keyEnd
+		prevPrefix, prevStart = prefix, keyStart
 		valueOff := keyEnd + 2
 		nestedStart := 0
-		if top {
-			nestedStart = len(ix.Nested)
+		if record == recordTop {
+			nestedStart = len(c.index.Nested)
 		}
 		// Integers, the usual values of the larger objects of events (the
 		// users and events of power levels, often 0), skip the dispatch; one
 		// that is not negative, of up to seven digits, is read here as number
-		// would read it.
+		// would read it, but for the byte after it, which the loop requires to
+		// be ',' or '}' (so not a fraction or an exponent) as for any value.
 		if valueOff <= len(d)-8 && d[valueOff]-'0' <= 9 {
 			if n := digitRun(binary.LittleEndian.Uint64(d[valueOff : valueOff+8])); n < 8 {
-				if b := d[valueOff+n]; b == '.' || b|0x20 == 'e' || d[valueOff] == '0' && n > 1 {
+				if d[valueOff] == '0' && n > 1 {
 					return -1
 				}
 				i = valueOff + n
@@ -315,18 +341,22 @@ func (c *checker) object(i int, nested bool) int {
 			}
 		} else if valueOff < len(d) && d[valueOff]-'0' <= 9 {
 			i = number(d, valueOff)
+		} else if valueOff < len(d) && d[valueOff] == '"' {
+			i, _ = c.str(valueOff + 1) // as value would, without its dispatch
 		} else {
-			i = c.value(valueOff, top)
+			i = c.value(valueOff, record == recordTop)
 		}
 		if i < 0 {
 			return -1
 		}
-		switch {
-		case top:
-			ix.Members = append(ix.Members, Member{Start: c.base + keyOff, Value: c.base + valueOff, End: c.base + i,
+		switch record {
+		case recordTop:
+			ix := c.index
+			ix.Members = append(ix.Members, Member{Start: c.base + keyStart - 1, Value: c.base + valueOff, End: c.base + i,
 				NestedStart: nestedStart, NestedEnd: len(ix.Nested)})
-		case nested:
-			ix.Nested = append(ix.Nested, Member{Start: c.base + keyOff, Value: c.base + valueOff, End: c.base + i})
+		case recordNested:
+			ix := c.index
+			ix.Nested = append(ix.Nested, Member{Start: c.base + keyStart - 1, Value: c.base + valueOff, End: c.base + i})
 		}
 		if i >= len(d) {
 			return -1
@@ -341,4 +371,24 @@ func (c *checker) object(i int, nested bool) int {
 			return -1
 		}
 	}
+}
+
+// keyAfter reports whether the key d[keyStart:keyEnd], whose prefix (its first
+// eight bytes, as keyPrefix packs them) is not above prevPrefix, that of the key
+// before it in its object, sorts strictly after that key: when it is the first
+// key (prevStart is -1, prevPrefix 0), or the prefixes are the same and so is
+// the rest of the order. The key before starts at d[prevStart] and, having no
+// escape, ends at the first quote after that.
+func keyAfter(d []byte, prefix, prevPrefix uint64, prevStart, keyStart, keyEnd int) bool {
+	switch {
+	case prevStart < 0:
+		return true
+	case prefix < prevPrefix:
+		return false
+	}
+	n := bytes.IndexByte(d[prevStart:keyStart], '"')
+	if n < 0 {
+		return false // invariant: the previous key was checked up to its quote; give up
+	}
+	return bytes.Compare(d[prevStart:prevStart+n], d[keyStart:keyEnd]) < 0
 }

@@ -25,7 +25,7 @@ func sameAsReference(t *testing.T, v roomversion.Version, data []byte) {
 	want, wantErr := refParseCanonical(v, canon)
 	// With the index, as Parse calls it, and with the scan.
 	for _, idx := range []*canonicaljson.Index{&idx, nil} {
-		got, gotErr := parseCanonical(v, canon, idx, nil)
+		got, gotErr := parseCanonical(v, canon, idx, nil, nil)
 		sameEvent(t, v, canon, got, gotErr, want, wantErr)
 	}
 }

@@ -421,7 +421,7 @@ func parse(v roomversion.Version, data []byte, idx *canonicaljson.Index, into *E
 		}
 	}
 	// raw has canon's bytes, so the index locates its members too.
-	e, err := parseCanonical(v, raw, idx, into)
+	e, err := parseCanonical(v, raw, idx, into, &sc.walk)
 	putCanon(sc, pooled)
 	return e, err
 }
@@ -476,10 +476,12 @@ func nonSpaceOver(data []byte, limit int) bool {
 }
 
 // canonScratch is Parse's working memory: the buffer it writes the canonical form into before it
-// knows whether it must keep a copy, and the index of that form.
+// knows whether it must keep a copy, the index of that form, and the memory of parseCanonical's
+// walk.
 type canonScratch struct {
 	buf   []byte
 	index canonicaljson.Index
+	walk  walkBuf
 }
 
 // canonPool holds canonScratch values for reuse.
@@ -508,141 +510,35 @@ func putCanon(sc *canonScratch, buf []byte) {
 // becomes one string and each string field a substring of it, so that an event costs a few
 // allocations (the Event, that string, the array of the references, the signature maps) instead
 // of one or two per string. A field kept on its own keeps that whole string alive: at most the
-// total length of these strings, less than the event's.
-func parseCanonical(v roomversion.Version, raw []byte, idx *canonicaljson.Index, into *EventBuffer) (*Event, error) {
+// total length of these strings, less than the event's. The buffer and the lists the walk
+// fills are mem's (nil: new ones), which the next event reuses.
+func parseCanonical(v roomversion.Version, raw []byte, idx *canonicaljson.Index, into *EventBuffer, mem *walkBuf) (*Event, error) {
 	if len(raw) == 0 || raw[0] != '{' {
 		return nil, formatErr("", ErrNotObject, "the event must be a JSON object, got %v", canonicaljson.KindOf(raw))
 	}
-	var (
-		hasAuth, hasPrev, hasDepth, hasTS, hasHashes, hasSigs, hasRoom, hasSender, hasType, hasContent, hasEventID, hasStateKey bool
-
-		eventID, roomID, sender, typ, stateKey, origin, topRedacts, contentHash strRef
-		content, unsigned                                                       []byte
-		contentStart                                                            int
-		depth, ts                                                               int64
-
-		// Where the walk puts the strings and the lists: on the stack, unless an event has
-		// more or longer strings or more signatures than most.
-		strArr  [1024]byte
-		buf     = strArr[:0]
-		prevArr [MaxPrevEvents]strRef
-		authArr [MaxAuthEvents]strRef
-		keyArr  [8]sigKey
-		prev    []strRef
-		auth    []strRef
-		keys    []sigKey
-	)
-	var err error
-	// field reads the member rawKey whose value starts at raw[vs] and returns where the value
-	// ends, or -1 on error. known is that end when the index gave it, -1 otherwise.
-	// nested holds the members of the value as the index gives them (nil without an index).
-	var contentMembers []canonicaljson.Member
-	field := func(rawKey []byte, vs, known int, nested []canonicaljson.Member) int {
-		ve := -1
-		switch string(rawKey) { // no allocation
-		// The lists and objects whose strings the event keeps are read as they are walked,
-		// by readers that return the end of the value.
-		case "prev_events":
-			hasPrev = true
-			buf, prev, ve, err = references(v, "prev_events", raw, vs, MaxPrevEvents, buf, prevArr[:0])
-		case "auth_events":
-			hasAuth = true
-			buf, auth, ve, err = references(v, "auth_events", raw, vs, MaxAuthEvents, buf, authArr[:0])
-		case "hashes":
-			hasHashes = true
-			if idx != nil {
-				buf, contentHash, ve, err = indexedHashes(buf, raw, vs, known, nested)
-			} else {
-				buf, contentHash, ve, err = hashes(buf, raw, vs)
-			}
-		case "signatures":
-			hasSigs = true
-			buf, keys, ve, err = signatures(buf, raw, vs, keyArr[:0])
-		default:
-			if ve = known; ve < 0 {
-				if ve = jsonscan.SkipValue(raw, vs); ve < 0 {
-					return -1
-				}
-			}
-			value := raw[vs:ve]
-			switch string(rawKey) {
-			case "event_id":
-				if !v.Format.HasEventIDField {
-					break // not part of the format; kept in the bytes, ignored by the rules
-				}
-				hasEventID = true
-				if buf, eventID, err = idLiteral(buf, "event_id", value); err == nil {
-					err = CheckOpaqueEventID(string(eventID.bytes(buf))) // v1-2 only: one allocation
-				}
-			case "room_id":
-				hasRoom = true
-				buf, roomID, err = idLiteral(buf, "room_id", value)
-			case "sender":
-				hasSender = true
-				buf, sender, err = idLiteral(buf, "sender", value)
-			case "type":
-				hasType = true
-				buf, typ, err = idLiteral(buf, "type", value)
-			case "state_key":
-				var s strRef
-				if buf, s, err = idLiteral(buf, "state_key", value); err == nil {
-					stateKey, hasStateKey = s, true
-				}
-			case "content":
-				hasContent = true
-				if value[0] != '{' {
-					err = formatErr("content", ErrNotObject, "content must be an object")
-					break
-				}
-				content = value
-				contentStart = vs
-				contentMembers = nested
-			case "depth":
-				hasDepth = true
-				if depth, err = integer("depth", value); err == nil && (depth < 0 || depth > v.Format.MaxDepth) {
-					err = formatErr("depth", ErrOutOfRange, "depth %d outside [0, %d]", depth, v.Format.MaxDepth)
-				}
-			case "origin_server_ts":
-				hasTS = true
-				ts, err = integer("origin_server_ts", value)
-			case "origin":
-				// No event format defines `origin` (pdu_v*.yaml): it is kept in the bytes
-				// and read only when it is a string.
-				buf, origin, _ = stringLiteral(buf, "origin", value)
-			case "redacts":
-				if v.Format.RedactsInContent {
-					break // from v11 not part of the format (pdu_v11.yaml): any value
-				}
-				buf, topRedacts, err = stringLiteral(buf, "redacts", value)
-			case "unsigned":
-				if value[0] != '{' {
-					err = formatErr("unsigned", ErrNotObject, "unsigned must be an object")
-					break
-				}
-				unsigned = value
-			}
-		}
-		if err != nil {
-			return -1
-		}
-		return ve
+	if mem == nil {
+		mem = new(walkBuf)
 	}
+	w := fieldWalk{raw: raw, indexed: idx != nil, pairs: v.Format.ReferencePairs,
+		eventIDField: v.Format.HasEventIDField, redactsInContent: v.Format.RedactsInContent, maxDepth: v.Format.MaxDepth,
+		buf: mem.strs[:0], prev: mem.prev[:0], auth: mem.auth[:0], keys: mem.keys[:0]}
+	defer mem.keep(&w)
 	end := -1
 	if idx == nil {
-		end = jsonscan.EachMember(raw, 0, func(rawKey []byte, _, vs int) int { return field(rawKey, vs, -1, nil) })
+		end = jsonscan.EachMember(raw, 0, func(rawKey []byte, _, vs int) int { return w.field(rawKey, vs, -1, nil) })
 	} else {
 		end = len(raw)
 		for i := range idx.Members {
 			// In place, and the key sliced as Member.Key does: a copy of each member (which a
 			// call of Key, with its value receiver, makes) costs more than reading it.
 			m := &idx.Members[i]
-			if field(raw[m.Start+1:m.Value-2], m.Value, m.End, idx.Nested[m.NestedStart:m.NestedEnd]) != m.End {
+			if w.field(raw[m.Start+1:m.Value-2], m.Value, m.End, idx.Nested[m.NestedStart:m.NestedEnd]) != m.End {
 				end = -1 // an error, or (invariant) a reader disagreeing with the index
 				break
 			}
 		}
 	}
-	if err != nil {
+	if err := w.err; err != nil {
 		var fe *FormatError
 		if errors.As(err, &fe) {
 			return nil, fe
@@ -653,14 +549,14 @@ func parseCanonical(v roomversion.Version, raw []byte, idx *canonicaljson.Index,
 		return nil, errNoScan // invariant: raw is canonicaljson's output
 	}
 
-	if !(hasType && hasSender && hasContent && hasTS && hasDepth && hasPrev && hasAuth && hasHashes && hasSigs) {
+	if !(w.hasType && w.hasSender && w.hasContent && w.hasTS && w.hasDepth && w.hasPrev && w.hasAuth && w.hasHashes && w.hasSigs) {
 		required := []struct {
 			name string
 			ok   bool
 		}{
-			{"type", hasType}, {"sender", hasSender}, {"content", hasContent},
-			{"origin_server_ts", hasTS}, {"depth", hasDepth}, {"prev_events", hasPrev},
-			{"auth_events", hasAuth}, {"hashes", hasHashes}, {"signatures", hasSigs},
+			{"type", w.hasType}, {"sender", w.hasSender}, {"content", w.hasContent},
+			{"origin_server_ts", w.hasTS}, {"depth", w.hasDepth}, {"prev_events", w.hasPrev},
+			{"auth_events", w.hasAuth}, {"hashes", w.hasHashes}, {"signatures", w.hasSigs},
 		}
 		for _, r := range required {
 			if !r.ok {
@@ -668,29 +564,31 @@ func parseCanonical(v roomversion.Version, raw []byte, idx *canonicaljson.Index,
 			}
 		}
 	}
-	if v.Format.HasEventIDField && !hasEventID {
+	if v.Format.HasEventIDField && !w.hasEventID {
 		return nil, formatErr("event_id", ErrMissingField, "room version %s events carry their event_id", v.ID)
 	}
-	eventType := typ.bytes(buf)
+	buf, content := w.buf, w.content
+	eventType := w.typ.bytes(buf)
 	// A v12 create event has no room_id (auth rule 1.2 rejects one that has); every other
 	// event needs one.
-	if !hasRoom && !(v.Format.RoomIDFromCreateEvent && string(eventType) == TypeCreate) {
+	if !w.hasRoom && !(v.Format.RoomIDFromCreateEvent && string(eventType) == TypeCreate) {
 		return nil, formatErr("room_id", ErrMissingField, "")
 	}
 
 	var redacts, membership strRef
+	var err error
 	if v.Format.RedactsInContent {
 		if string(eventType) == TypeRedaction {
-			buf, redacts, err = contentLiteralIndexed(buf, raw, content, contentMembers, idx != nil, "redacts")
+			buf, redacts, err = contentLiteralIndexed(buf, raw, content, w.contentMembers, idx != nil, "redacts")
 		}
 	} else if string(eventType) == TypeRedaction {
-		redacts = topRedacts
+		redacts = w.topRedacts
 	}
 	if err != nil {
 		return nil, &FormatError{Field: "content", Err: ErrWrongType, Detail: err.Error(), Cause: err}
 	}
 	if string(eventType) == TypeMember {
-		buf, membership, _ = contentLiteralIndexed(buf, raw, content, contentMembers, idx != nil, "membership")
+		buf, membership, _ = contentLiteralIndexed(buf, raw, content, w.contentMembers, idx != nil, "membership")
 	}
 
 	// The event is well-formed: make its strings, all from one.
@@ -701,33 +599,35 @@ func parseCanonical(v roomversion.Version, raw []byte, idx *canonicaljson.Index,
 	// ContentField) allocates instead of writing into the event's bytes or the caller's buffer.
 	raw = raw[:len(raw):len(raw)]
 	content = content[:len(content):len(content)]
+	unsigned := w.unsigned
 	if unsigned != nil {
 		unsigned = unsigned[:len(unsigned):len(unsigned)]
 	}
 	*e = Event{
 		raw:            raw,
-		contentStart:   contentStart,
-		contentEnd:     contentStart + len(content),
+		contentStart:   w.contentStart,
+		contentEnd:     w.contentStart + len(content),
 		Version:        v,
-		EventID:        eventID.in(strs),
-		RoomID:         roomID.in(strs),
-		Sender:         sender.in(strs),
-		Type:           typ.in(strs),
+		EventID:        w.eventID.in(strs),
+		RoomID:         w.roomID.in(strs),
+		Sender:         w.sender.in(strs),
+		Type:           w.typ.in(strs),
 		Content:        content,
-		Depth:          depth,
-		OriginServerTS: ts,
-		Origin:         origin.in(strs),
+		Depth:          w.depth,
+		OriginServerTS: w.ts,
+		Origin:         w.origin.in(strs),
 		Redacts:        redacts.in(strs),
-		ContentHash:    contentHash.in(strs),
+		ContentHash:    w.contentHash.in(strs),
 		Membership:     membership.in(strs),
 		Unsigned:       unsigned,
 	}
-	if hasStateKey {
-		a.stateKey = stateKey.in(strs)
+	if w.hasStateKey {
+		a.stateKey = w.stateKey.in(strs)
 		e.StateKey = &a.stateKey
 	}
 	// One array holds both lists; each is capped at its length so that appending to one never
 	// writes into the other. Both are non-nil, empty or not.
+	prev, auth := w.prev, w.auth
 	ids := into.references(len(prev) + len(auth))
 	for i, r := range prev {
 		ids[i] = r.in(strs)
@@ -737,11 +637,157 @@ func parseCanonical(v roomversion.Version, raw []byte, idx *canonicaljson.Index,
 	}
 	e.PrevEvents = ids[:len(prev):len(prev)]
 	e.AuthEvents = ids[len(prev):]
-	e.Signatures = into.signatures(len(keys))
-	for i, key := range keys {
+	e.Signatures = into.signatures(len(w.keys))
+	for i, key := range w.keys {
 		e.Signatures[i] = Signature{Server: key.server.in(strs), KeyID: key.id.in(strs), Value: key.sig.in(strs)}
 	}
 	return e, nil
+}
+
+// fieldWalk is what parseCanonical's walk over the top-level members has read so far. Its
+// method field reads one member; a method rather than a closure, as a closure that shares
+// this many variables loads the address of each at every call.
+type fieldWalk struct {
+	raw     []byte
+	indexed bool // the members come from an index (field's known and nested are set)
+	err     error
+
+	// What the walk needs of the room version.
+	pairs, eventIDField, redactsInContent bool  // Format.ReferencePairs, HasEventIDField, RedactsInContent
+	maxDepth                              int64 // Format.MaxDepth
+
+	hasAuth, hasPrev, hasDepth, hasTS, hasHashes, hasSigs, hasRoom, hasSender, hasType, hasContent, hasEventID, hasStateKey bool
+
+	eventID, roomID, sender, typ, stateKey, origin, topRedacts, contentHash strRef
+	content, unsigned                                                       []byte
+	contentStart                                                            int
+	contentMembers                                                          []canonicaljson.Member
+	depth, ts                                                               int64
+
+	// The decoded strings and the lists, in a walkBuf's memory.
+	buf  []byte
+	prev []strRef // empty until `prev_events` is read
+	auth []strRef // empty until `auth_events` is read
+	keys []sigKey // empty until `signatures` is read
+}
+
+// walkBuf is memory for parseCanonical's walk, reused from one event to the next: the
+// Event's strings and lists are copies of what the walk writes into it.
+type walkBuf struct {
+	strs []byte
+	prev []strRef
+	auth []strRef
+	keys []sigKey
+}
+
+// keep takes back the memory of w's walk, grown or not, for the next event; not memory that
+// an event with unusually many signatures grew (the other lists are bounded, and the strings
+// by the event's size).
+func (m *walkBuf) keep(w *fieldWalk) {
+	m.strs, m.prev, m.auth = w.buf[:0], w.prev[:0], w.auth[:0]
+	if cap(w.keys) <= maxRetainedSignatures {
+		m.keys = w.keys[:0]
+	}
+}
+
+// field reads the member rawKey whose value starts at raw[vs] and returns where the value
+// ends, or -1 on error (in w.err, unless the bytes did not scan). known is that end when the
+// index gave it, -1 otherwise. nested holds the members of the value as the index gives them
+// (nil without an index).
+func (w *fieldWalk) field(rawKey []byte, vs, known int, nested []canonicaljson.Member) int {
+	raw := w.raw
+	ve := -1
+	var err error
+	switch string(rawKey) { // no allocation
+	// The lists and objects whose strings the event keeps are read as they are walked,
+	// by readers that return the end of the value.
+	case "prev_events":
+		w.hasPrev = true
+		w.buf, w.prev, ve, err = references(w.pairs, "prev_events", raw, vs, MaxPrevEvents, w.buf, w.prev[:0])
+	case "auth_events":
+		w.hasAuth = true
+		w.buf, w.auth, ve, err = references(w.pairs, "auth_events", raw, vs, MaxAuthEvents, w.buf, w.auth[:0])
+	case "hashes":
+		w.hasHashes = true
+		if w.indexed {
+			w.buf, w.contentHash, ve, err = indexedHashes(w.buf, raw, vs, known, nested)
+		} else {
+			w.buf, w.contentHash, ve, err = hashes(w.buf, raw, vs)
+		}
+	case "signatures":
+		w.hasSigs = true
+		w.buf, w.keys, ve, err = signatures(w.buf, raw, vs, w.keys[:0])
+	default:
+		if ve = known; ve < 0 {
+			if ve = jsonscan.SkipValue(raw, vs); ve < 0 {
+				return -1
+			}
+		}
+		value := raw[vs:ve]
+		switch string(rawKey) {
+		case "event_id":
+			if !w.eventIDField {
+				break // not part of the format; kept in the bytes, ignored by the rules
+			}
+			w.hasEventID = true
+			if w.buf, w.eventID, err = idLiteral(w.buf, "event_id", value); err == nil {
+				err = CheckOpaqueEventID(string(w.eventID.bytes(w.buf))) // v1-2 only: one allocation
+			}
+		case "room_id":
+			w.hasRoom = true
+			w.buf, w.roomID, err = idLiteral(w.buf, "room_id", value)
+		case "sender":
+			w.hasSender = true
+			w.buf, w.sender, err = idLiteral(w.buf, "sender", value)
+		case "type":
+			w.hasType = true
+			w.buf, w.typ, err = idLiteral(w.buf, "type", value)
+		case "state_key":
+			var s strRef
+			if w.buf, s, err = idLiteral(w.buf, "state_key", value); err == nil {
+				w.stateKey, w.hasStateKey = s, true
+			}
+		case "content":
+			w.hasContent = true
+			if value[0] != '{' {
+				err = formatErr("content", ErrNotObject, "content must be an object")
+				break
+			}
+			w.content = value
+			w.contentStart = vs
+			w.contentMembers = nested
+		case "depth":
+			w.hasDepth = true
+			var depth int64
+			if depth, err = integer("depth", value); err == nil && (depth < 0 || depth > w.maxDepth) {
+				err = formatErr("depth", ErrOutOfRange, "depth %d outside [0, %d]", depth, w.maxDepth)
+			}
+			w.depth = depth
+		case "origin_server_ts":
+			w.hasTS = true
+			w.ts, err = integer("origin_server_ts", value)
+		case "origin":
+			// No event format defines `origin` (pdu_v*.yaml): it is kept in the bytes
+			// and read only when it is a string.
+			w.buf, w.origin, _ = stringLiteral(w.buf, "origin", value)
+		case "redacts":
+			if w.redactsInContent {
+				break // from v11 not part of the format (pdu_v11.yaml): any value
+			}
+			w.buf, w.topRedacts, err = stringLiteral(w.buf, "redacts", value)
+		case "unsigned":
+			if value[0] != '{' {
+				err = formatErr("unsigned", ErrNotObject, "unsigned must be an object")
+				break
+			}
+			w.unsigned = value
+		}
+	}
+	if err != nil {
+		w.err = err
+		return -1
+	}
+	return ve
 }
 
 // eventAlloc holds an Event made by Parse with the string its StateKey points to, which are
@@ -974,10 +1020,10 @@ func integer(field string, value []byte) (int64, error) {
 	return int64(n), nil
 }
 
-// references parses `prev_events` / `auth_events`, the value at raw[i]: a list of event IDs, or
-// for the v1-2 format a list of `[event_id, {hashes}]` pairs. The IDs go into buf and are
-// appended to ids; end is the index just past the list.
-func references(v roomversion.Version, field string, raw []byte, i, limit int, buf []byte, ids []strRef) (_ []byte, _ []strRef, end int, err error) {
+// references parses `prev_events` / `auth_events`, the value at raw[i]: a list of event IDs,
+// or with pairs (the v1-2 format, Format.ReferencePairs) a list of `[event_id, {hashes}]`
+// pairs. The IDs go into buf and are appended to ids; end is the index just past the list.
+func references(pairs bool, field string, raw []byte, i, limit int, buf []byte, ids []strRef) (_ []byte, _ []strRef, end int, err error) {
 	if raw[i] != '[' {
 		return buf, ids, -1, formatErr(field, ErrWrongType, "must be an array")
 	}
@@ -993,7 +1039,7 @@ func references(v roomversion.Version, field string, raw []byte, i, limit int, b
 			err = formatErr(field, ErrTooMany, "more than %d entries", limit)
 			return -1
 		}
-		if v.Format.ReferencePairs {
+		if pairs {
 			var pair [2][]byte
 			n := 0
 			if item[0] == '[' {

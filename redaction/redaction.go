@@ -579,26 +579,48 @@ func (loc *located) assemble(dst, b []byte, r roomversion.RedactionRules, noSign
 	}
 	base := len(out)
 	out = append(out, '{')
+	// Kept members that follow each other in b are copied as one piece, with the commas
+	// between them: run is the piece not yet copied (empty: none).
+	var run span
 	for i := range slots {
 		s := slots[i]
 		if i != kContent && !s.present() {
 			continue
 		}
+		if i != kContent && run.present() && s.start == run.end+1 {
+			run.end = s.end // b[run.end] is the comma between the two
+			continue
+		}
+		out = appendRun(out, base, b, run)
+		run = span{}
+		if i != kContent {
+			run = span{start: s.start, end: s.end}
+			continue
+		}
 		if len(out) > base+1 {
 			out = append(out, ',')
-		}
-		if i != kContent {
-			out = append(out, b[s.start:s.end]...)
-			continue
 		}
 		out = append(out, contentKey...)
 		out = c.appendTo(out, b)
 	}
+	out = appendRun(out, base, b, run)
 	out = append(out, '}')
 	if len(out)-base != size {
 		return nil, false // invariant: the size computation and the writer agree
 	}
 	return out, true
+}
+
+// appendRun appends the members b[run.start:run.end] of the object being written since
+// out[base] ('{'), after a comma unless they are the first; an empty run appends nothing.
+func appendRun(out []byte, base int, b []byte, run span) []byte {
+	if !run.present() {
+		return out
+	}
+	if len(out) > base+1 {
+		out = append(out, ',')
+	}
+	return append(out, b[run.start:run.end]...)
 }
 
 // keptContent is what survives of `content`.
@@ -621,11 +643,22 @@ func (c *keptContent) each(b []byte, fn func(piece []byte)) {
 		return
 	}
 	fn(emptyObject[:1]) // {
+	// As in assemble, kept members that follow each other in b make one piece with the
+	// commas between them: run is the piece not yet passed to fn.
 	first := true
+	var run span
 	for k := range c.members {
-		m := c.members[k]
+		m := &c.members[k]
 		if !c.rule.keeps(k) || !m.present() {
 			continue
+		}
+		if k != cThirdPartyInvite && run.present() && m.start == run.end+1 {
+			run.end = m.end // b[run.end] is the comma between the two
+			continue
+		}
+		if run.present() {
+			fn(b[run.start:run.end])
+			run = span{}
 		}
 		if !first {
 			fn(comma)
@@ -640,7 +673,10 @@ func (c *keptContent) each(b []byte, fn func(piece []byte)) {
 			fn(emptyObject[1:])
 			continue
 		}
-		fn(b[m.start:m.end])
+		run = span{start: m.start, end: m.end}
+	}
+	if run.present() {
+		fn(b[run.start:run.end])
 	}
 	fn(emptyObject[1:]) // }
 }

@@ -101,22 +101,43 @@ func appendStrippedFrom(dst, canon []byte, from, mask int) (out, signatures []by
 func appendStrippedIndexed(dst, canon []byte, idx *canonicaljson.Index, mask int) (out, signatures []byte) {
 	out = append(dst, '{')
 	kept := false
+	// Kept members that follow each other are copied as one piece, with the commas between
+	// them: canon[start:end] is the piece not yet copied (none while end is 0).
+	start, end := 0, 0
 	for i := range idx.Members {
 		// In place, and the key sliced as Member.Key does: a copy of each member (which a call of
 		// Key, with its value receiver, makes) costs more than the rest of the loop.
 		m := &idx.Members[i]
-		key := canon[m.Start+1 : m.Value-2]
-		if string(key) == "signatures" {
-			signatures = canon[m.Value:m.End]
+		// Only keys of the lengths of "signatures", "unsigned" and "hashes" are read: the key
+		// is `"key":`, so m.Value-m.Start-3 long.
+		switch m.Value - m.Start - 3 {
+		case len("signatures"), len("unsigned"), len("hashes"):
+			key := canon[m.Start+1 : m.Value-2]
+			if string(key) == "signatures" {
+				signatures = canon[m.Value:m.End]
+			}
+			if dropped(string(key), mask) {
+				continue
+			}
 		}
-		if droppedRaw(key, mask) {
+		if end > 0 && m.Start == end+1 {
+			end = m.End // canon[end] is the comma between the two
 			continue
 		}
+		if end > 0 {
+			if kept {
+				out = append(out, ',')
+			}
+			kept = true
+			out = append(out, canon[start:end]...)
+		}
+		start, end = m.Start, m.End
+	}
+	if end > 0 {
 		if kept {
 			out = append(out, ',')
 		}
-		kept = true
-		out = append(out, canon[m.Start:m.End]...)
+		out = append(out, canon[start:end]...)
 	}
 	return append(out, '}'), signatures
 }
