@@ -179,6 +179,9 @@ type scratch struct {
 	keys    []byte      // unescaped keys that had escapes, also a stack
 	order   []sortEntry // reorder's permutation
 	tmp     []byte      // copy of an object body while its members are reordered
+	// dropped is set by reorder when it left out a superseded duplicate (lenient mode), so
+	// that indexObject looks for them only then.
+	dropped bool
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -607,6 +610,7 @@ func (p *parser) reorder(out []byte, base, bodyStart int) ([]byte, error) {
 		out = out[:bodyStart]
 	}
 	first := true
+	st.dropped = false
 	for i, e := range order {
 		m := &ms[e.idx]
 		// Equal keys are adjacent, in input order. Strict: refuse. Lenient:
@@ -617,6 +621,7 @@ func (p *parser) reorder(out []byte, base, bodyStart int) ([]byte, error) {
 				next := &ms[order[i+1].idx]
 				return out, newError(next.inOff, ErrDuplicateKey, "duplicate key "+quoteKey(p.key(next))+" in object")
 			}
+			st.dropped = true
 			continue
 		}
 		if !p.emit {

@@ -152,7 +152,7 @@ func (p *parser) indexObject(out []byte, base, bodyStart int, reordered bool) {
 		for i := 0; i < n; i++ {
 			m := &ms[i]
 			if reordered {
-				if p.superseded(ms, st.order, i) {
+				if st.dropped && p.superseded(ms, st.order, i) {
 					continue
 				}
 				m = &ms[st.order[i].idx]
@@ -186,7 +186,7 @@ func (p *parser) indexObject(out []byte, base, bodyStart int, reordered bool) {
 	for i := 0; i < n; i++ {
 		idx := i
 		if reordered {
-			if p.superseded(ms, st.order, i) {
+			if st.dropped && p.superseded(ms, st.order, i) {
 				continue
 			}
 			idx = st.order[i].idx
