@@ -11,15 +11,6 @@ import (
 	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
-func readRoot(t *testing.T, name string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(claimkit.Root(), name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
 // README: "The fixture table the authrules tests use (testdata/authrules, 746 cases: every
 // numbered rule of every room version's text, each with an allowed and a rejected case, save
 // the power levels rule's own number from v10, where only its sub-rules decide)".
@@ -93,7 +84,7 @@ func TestFixturesAgreeNamed(t *testing.T) {
 // tools/mautrixdiff, tools/acldiff, when the Go module proxy can be reached), tools/synapsediff's
 // tests and a short run of it, and every fuzz target for a short time".
 func TestCIRuns(t *testing.T) {
-	ci := readRoot(t, ".ci/run")
+	ci := claimkit.ReadRoot(t, ".ci/run")
 	for _, want := range []string{
 		"go vet ./...", "gofmt -l", "go test -race -count=1 ./...", "../shared/contract/check",
 		"cd tools/gmsldiff && go vet . && go test", "cd tools/mautrixdiff && GOEXPERIMENT=jsonv2 go vet ./... && GOEXPERIMENT=jsonv2 go test",
@@ -149,7 +140,7 @@ func TestNamedToolsAndPackagesExist(t *testing.T) {
 	}
 	// "alias for the Append functions of canonicaljson and redaction"
 	for _, f := range []string{"canonicaljson/canonical.go", "canonicaljson/index.go", "redaction/redaction.go"} {
-		if !strings.Contains(readRoot(t, f), "internal/alias\"") {
+		if !strings.Contains(claimkit.ReadRoot(t, f), "internal/alias\"") {
 			t.Errorf("%s does not import internal/alias", f)
 		}
 	}
@@ -158,7 +149,7 @@ func TestNamedToolsAndPackagesExist(t *testing.T) {
 // docs/decisions.md canonicaljson (escape offsets): "Pinned by the "escape offset" cases of
 // testdata/canonicaljson/cases.json (TestCases) and by tools/canonref (its class B)".
 func TestEscapeOffsetCasesPinned(t *testing.T) {
-	cases := readRoot(t, "testdata/canonicaljson/cases.json")
+	cases := claimkit.ReadRoot(t, "testdata/canonicaljson/cases.json")
 	if n := strings.Count(strings.ToLower(cases), "escape offset"); n == 0 {
 		t.Errorf("no \"escape offset\" case in testdata/canonicaljson/cases.json")
 	}

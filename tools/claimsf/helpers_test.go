@@ -36,29 +36,6 @@ func serverOf(id string) string {
 	return s
 }
 
-// readRoot returns the file rel of the module root.
-func readRoot(t testing.TB, rel string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(claimkit.Root(), rel))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
-// flat returns s with every run of white space (line breaks included) made one space, so that
-// a sentence wrapped over lines can be found.
-func flat(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-// wantText fails unless the file rel of the module root holds the sentence (white space
-// flattened).
-func wantText(t testing.TB, rel, sentence string) {
-	t.Helper()
-	if !strings.Contains(flat(readRoot(t, rel)), flat(sentence)) {
-		t.Fatalf("%s no longer says %q: the claim this test checks changed", rel, sentence)
-	}
-}
-
 // wantErr fails unless err is a *membership.Error with the status, errcode and reason.
 func wantErr(t testing.TB, what string, err error, status int, errcode string, reason error) *membership.Error {
 	t.Helper()
@@ -407,7 +384,7 @@ func specRuleNumber(t testing.TB, rel, prefix string) string {
 		stack = append(stack[:indent], trimmed[:dot])
 		text := strings.TrimSpace(trimmed[dot+1:])
 		// The item may start with a shortcode ({{% changed-in v=7 %}}) on its own line.
-		if strings.HasPrefix(text, prefix) || strings.HasPrefix(flat(text), prefix) {
+		if strings.HasPrefix(text, prefix) || strings.HasPrefix(claimkit.Flat(text), prefix) {
 			return strings.Join(stack, ".")
 		}
 	}

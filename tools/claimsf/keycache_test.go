@@ -115,7 +115,7 @@ func TestKeyCachePreparedAtSecondUse(t *testing.T) {
 // fixed: it said "the keys it has used"). A key used once is not kept prepared; at its second
 // use it is.
 func TestKeyCachePackageDocKeysItHasUsed(t *testing.T) {
-	wantText(t, "signing/signing.go", "keeping the keys it has used // more than once prepared for the calls that follow")
+	claimkit.WantText(t, "signing/signing.go", "keeping the keys it has used more than once prepared for the calls that follow")
 	v := claimkit.Ver(t, "10")
 	var c signing.KeyCache
 	for i, want := range []int{0, 1} {

@@ -4,13 +4,15 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // funcBody returns the text of Go function name in the file rel, from its "func" line to the
 // next line starting with "}".
 func funcBody(t testing.TB, rel, name string) string {
 	t.Helper()
-	src := readRoot(t, rel)
+	src := claimkit.ReadRoot(t, rel)
 	i := strings.Index(src, "\nfunc "+name+"(")
 	if i < 0 {
 		t.Fatalf("%s has no func %s", rel, name)
@@ -28,7 +30,7 @@ func funcBody(t testing.TB, rel, name string) string {
 // (TestKeyCacheMixedOrderKeyAccepted)"; "Measured (BenchmarkKeyCachePhases, warm cache, CPU
 // time)"; SECURITY.md: "(TestKeyCacheLimit)". The cited tests exist and do what the entry says.
 func TestKeyCacheCitedTests(t *testing.T) {
-	wantText(t, "docs/decisions.md", "(`TestKeyCacheMatchesVerifyEvent`, every kind of damage, six room versions, three passes; FuzzVerifyEvent compares them on every input)")
+	claimkit.WantText(t, "docs/decisions.md", "(`TestKeyCacheMatchesVerifyEvent`, every kind of damage, six room versions, three passes; FuzzVerifyEvent compares them on every input)")
 	m := funcBody(t, "signing/keycache_test.go", "TestKeyCacheMatchesVerifyEvent")
 	list := regexp.MustCompile(`range \[\]string\{([^}]*)\}`).FindStringSubmatch(m)
 	if list == nil || len(strings.Split(list[1], ",")) != 6 {
@@ -61,8 +63,8 @@ func TestKeyCacheCitedTests(t *testing.T) {
 // package's TestKeyCacheLimitAtTheEdge and TestKeyCacheSeenSetAtTheEdge, which run 1,024/1,025
 // and 4,096/4,097.
 func TestSecurityKeyCacheLimitTestedAtItsEdge(t *testing.T) {
-	wantText(t, "SECURITY.md", "Every limit is tested at its edge and one past it in `internal/limits_test` (unless noted).")
-	wantText(t, "SECURITY.md", "Tested at the edges 1,024/1,025 and 4,096/4,097 in `tools/claimsf` (`TestKeyCacheLimitAtTheEdge`, `TestKeyCacheSeenSetAtTheEdge`), not in `internal/limits_test` (the bound is unexported) |")
+	claimkit.WantText(t, "SECURITY.md", "Every limit is tested at its edge and one past it in `internal/limits_test` (unless noted).")
+	claimkit.WantText(t, "SECURITY.md", "Tested at the edges 1,024/1,025 and 4,096/4,097 in `tools/claimsf` (`TestKeyCacheLimitAtTheEdge`, `TestKeyCacheSeenSetAtTheEdge`), not in `internal/limits_test` (the bound is unexported) |")
 	lim := funcBody(t, "tools/claimsf/keycache_test.go", "TestKeyCacheLimitAtTheEdge")
 	seen := funcBody(t, "tools/claimsf/keycache_test.go", "TestKeyCacheSeenSetAtTheEdge")
 	if !strings.Contains(lim, "i <= 1024") || !strings.Contains(lim, "seedKey(1025)") {
@@ -77,7 +79,7 @@ func TestSecurityKeyCacheLimitTestedAtItsEdge(t *testing.T) {
 // entry was a second "### 10." after entry 11 (F5); it is entry 12, and no two entries of the
 // section share a number.
 func TestDecisionsBulkNumbering(t *testing.T) {
-	src := readRoot(t, "docs/decisions.md")
+	src := claimkit.ReadRoot(t, "docs/decisions.md")
 	start := strings.Index(src, "\n## Bulk verification, auth chains, replay and verify-room")
 	if start < 0 {
 		t.Fatal("no bulk section")
@@ -103,14 +105,14 @@ func TestDecisionsBulkNumbering(t *testing.T) {
 // at 4,096 and emptied when full, as a batch worker's". Entry 2 is the prepared keys' entry, and
 // the cache's bounds and emptying are the batch worker's (4 × the 1,024 prepared keys).
 func TestKeyCacheIsTheBatchWorkersCheck(t *testing.T) {
-	wantText(t, "docs/decisions.md", "### 2. Prepared keys: fixed-base tables for −A (curve25519-voi)")
-	batch := readRoot(t, "signing/batch.go")
+	claimkit.WantText(t, "docs/decisions.md", "### 2. Prepared keys: fixed-base tables for −A (curve25519-voi)")
+	batch := claimkit.ReadRoot(t, "signing/batch.go")
 	for _, s := range []string{"const maxCachedKeys = 1024", "const maxSeenKeys = 4 * maxCachedKeys", "clear(w.seen)"} {
 		if !strings.Contains(batch, s) {
 			t.Errorf("signing/batch.go: no %q", s)
 		}
 	}
-	kc := readRoot(t, "signing/keycache.go")
+	kc := claimkit.ReadRoot(t, "signing/keycache.go")
 	for _, s := range []string{"return maxCachedKeys", "len(c.seen) >= 4*c.limit()", "clear(c.seen)", "newFastKey(pub)", "fk.verify("} {
 		if !strings.Contains(kc, s) {
 			t.Errorf("signing/keycache.go: no %q", s)

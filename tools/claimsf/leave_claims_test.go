@@ -431,7 +431,7 @@ func TestSendLeaveRequestIsSendKnockRequest(t *testing.T) {
 // /make_leave and /send_leave among the protected endpoints) is the caller's". A room whose ACL
 // denies d.example still answers its make_leave and send_leave; the spec lists the endpoints.
 func TestLeaveACLIsTheCallers(t *testing.T) {
-	ssa := flat(readSpec(t, "content/server-server-api.md"))
+	ssa := claimkit.Flat(readSpec(t, "content/server-server-api.md"))
 	for _, e := range []string{"`/_matrix/federation/v1/make_leave`", "`/_matrix/federation/v1/send_leave`", "`/_matrix/federation/v2/send_leave`"} {
 		i := strings.Index(ssa, "The following endpoint prefixes MUST be protected:")
 		if i < 0 || !strings.Contains(ssa[i:i+800], e) {
@@ -491,7 +491,7 @@ func TestLeavingYamlsOutsideTheExtract(t *testing.T) {
 			t.Errorf("%s is in the spec extract", f)
 		}
 	}
-	wantText(t, "docs/decisions.md", "leaving-v1.yaml and leaving-v2.yaml are outside the spec extract; they were read from the matrix-spec repository.")
+	claimkit.WantText(t, "docs/decisions.md", "leaving-v1.yaml and leaving-v2.yaml are outside the spec extract; they were read from the matrix-spec repository.")
 }
 
 // README (membership): "MakeLeave, CheckLeaveTemplate and SendLeave the leave handshake
@@ -500,8 +500,8 @@ func TestLeavingYamlsOutsideTheExtract(t *testing.T) {
 // through another server: rejecting an invite, retracting a knock, or leaving". The handshake end
 // to end does each (TestWhoMayLeave checks the classification in every version).
 func TestReadmeLeaveHandshake(t *testing.T) {
-	wantText(t, "README.md", "`MakeLeave`, `CheckLeaveTemplate` and `SendLeave` the leave handshake (rejecting an invite, retracting a knock)")
-	wantText(t, "README.md", "| `membership` | make_join/send_join decisions in restricted rooms, join/invite/knock/leave handshakes, membership transitions |")
+	claimkit.WantText(t, "README.md", "`MakeLeave`, `CheckLeaveTemplate` and `SendLeave` the leave handshake (rejecting an invite, retracting a knock)")
+	claimkit.WantText(t, "README.md", "| `membership` | make_join/send_join decisions in restricted rooms, join/invite/knock/leave handshakes, membership transitions |")
 	for from, meaning := range map[string]string{"invite": "reject the invite", "knock": "retract the knock", "join": "leave the room"} {
 		r := newRoom(t, "11", roomOpts{})
 		r.member(t, leaver, from)
@@ -530,12 +530,12 @@ func TestReadmeLeaveHandshake(t *testing.T) {
 // reference); "tools/handshakeref extends memberref to ... join, knock and leave templates and
 // their checks, SignTemplate, SendJoin/SendKnock/SendLeave, MakeLeave's decision".
 func TestReadmeHandshakeref(t *testing.T) {
-	wantText(t, "README.md", "and `handshakeref` for the leave decisions")
+	claimkit.WantText(t, "README.md", "and `handshakeref` for the leave decisions")
 	f := funcBody(t, "tools/handshakeref/fixtures_test.go", "TestLeaveFixturesAgree")
 	if !strings.Contains(f, "leave_decision.json") || !strings.Contains(f, "DecideLeave") {
 		t.Error("TestLeaveFixturesAgree does not run leave_decision.json through DecideLeave")
 	}
-	cases := readRoot(t, "tools/handshakeref/cases.go")
+	cases := claimkit.ReadRoot(t, "tools/handshakeref/cases.go")
 	for _, fn := range []string{"membership.MakeLeave", "membership.SendLeave", "membership.CheckLeaveTemplate", "membership.SignTemplate"} {
 		if !strings.Contains(cases, fn) {
 			t.Errorf("tools/handshakeref/cases.go does not call %s", fn)

@@ -284,7 +284,7 @@ func TestLeaveRuleNumbers(t *testing.T) {
 		if got := specRuleNumber(t, c.file, "If the `sender` matches `state_key`, allow if and only if"); got != c.rule {
 			t.Errorf("%s numbers the self-leave rule %s, not %s", c.file, got, c.rule)
 		}
-		if !strings.Contains(flat(readSpec(t, c.file)), flat(c.quote)) {
+		if !strings.Contains(claimkit.Flat(readSpec(t, c.file)), claimkit.Flat(c.quote)) {
 			t.Errorf("%s does not say %q", c.file, c.quote)
 		}
 		r := newRoom(t, c.vid, roomOpts{})

@@ -19,7 +19,7 @@ import (
 // accept); FuzzJoinDecision, now also calling DecideLeave and MakeLeave and with a prev_events
 // in its template options". The targets do so (the figures are a record, not checked).
 func TestSecurityFuzzRecord(t *testing.T) {
-	wantText(t, "SECURITY.md", "every refusal an `*Error` of status 400 or 403, an accepted leave the body in canonical form (until tools/claimsf F6 the target compared it with the body's own bytes, which a validly signed pretty-printed body would have failed), a leave of its sender signed by the sender's server that the auth rules accept")
+	claimkit.WantText(t, "SECURITY.md", "every refusal an `*Error` of status 400 or 403, an accepted leave the body in canonical form (until tools/claimsf F6 the target compared it with the body's own bytes, which a validly signed pretty-printed body would have failed), a leave of its sender signed by the sender's server that the auth rules accept")
 	f := funcBody(t, "membership/fuzz_test.go", "FuzzSendLeave")
 	for _, s := range []string{"SendLeave(", "CheckLeaveTemplate(", "SignTemplate(", "e.Status != 400 && e.Status != 403",
 		"bytes.Equal(ev.Raw(), canon)", "json.Indent(&pretty, signed", "VerifyEventSignature(ev, joinSrv", "s.Check(ev, keys)"} {
@@ -33,7 +33,7 @@ func TestSecurityFuzzRecord(t *testing.T) {
 			t.Errorf("FuzzJoinDecision has no %q", s)
 		}
 	}
-	if !strings.Contains(readRoot(t, "SECURITY.md"), "FuzzSendLeave") {
+	if !strings.Contains(claimkit.ReadRoot(t, "SECURITY.md"), "FuzzSendLeave") {
 		t.Error("SECURITY.md does not name FuzzSendLeave")
 	}
 }
@@ -103,7 +103,7 @@ func TestMakeLeaveWritesRoomVersion(t *testing.T) {
 // it"; SignTemplate's doc quotes it: "the leaving server signs the event and replaces the
 // event_id with its own".
 func TestSpecLeavingRoomsSection(t *testing.T) {
-	ssa := flat(readSpec(t, "content/server-server-api.md"))
+	ssa := claimkit.Flat(readSpec(t, "content/server-server-api.md"))
 	i := strings.Index(ssa, "## Leaving Rooms (Rejecting Invites)")
 	j := strings.Index(ssa, "## Third-party invites")
 	if i < 0 || j < i {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/roomproto/roomproto/canonicaljson"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // indexGo is the file of CanonicalIndexed's doc comment.
@@ -60,9 +61,9 @@ func bufForms(n int) [][]byte {
 //     buf's array when it had room;
 //   - "Errors are AppendIndexed's": the same error (type, text, sentinels, offset), same false.
 func TestCanonicalIndexedContract(t *testing.T) {
-	wantText(t, indexGo, "CanonicalIndexed returns the canonical JSON of data with AppendIndexed's index of it in idx, as AppendIndexed(buf, data, opts, idx) does, except that when data is already in canonical form, as the fast check for such input sees it (see check.go), it returns data itself (same is true) rather than a copy of it appended to buf")
-	wantText(t, indexGo, "same is false whenever the output was written into buf")
-	wantText(t, indexGo, "Errors are AppendIndexed's. idx must not be nil.")
+	claimkit.WantText(t, indexGo, "CanonicalIndexed returns the canonical JSON of data with AppendIndexed's index of it in idx, as AppendIndexed(buf, data, opts, idx) does, except that when data is already in canonical form, as the fast check for such input sees it (see check.go), it returns data itself (same is true) rather than a copy of it appended to buf")
+	claimkit.WantText(t, indexGo, "same is false whenever the output was written into buf")
+	claimkit.WantText(t, indexGo, "Errors are AppendIndexed's. idx must not be nil.")
 	var texts [][]byte
 	for _, c := range allInputs(t) {
 		texts = append(texts, c.data)
@@ -166,7 +167,7 @@ func checkCanonicalIndexed(t *testing.T, data []byte, opts canonicaljson.Options
 // without an escaped key; in lenient mode also the texts that strict mode refuses and lenient
 // mode writes as they are (a fraction, an integer out of the strict range, a lone surrogate).
 func TestCanonicalIndexedNoVerdict(t *testing.T) {
-	wantText(t, indexGo, "which happens for some canonical texts too (a key with an escape), so it is no verdict on data.")
+	claimkit.WantText(t, indexGo, "which happens for some canonical texts too (a key with an escape), so it is no verdict on data.")
 	var idx canonicaljson.Index
 	for _, text := range []string{`{"a\"b":1}`, `{"\\":1}`, `{"\u0001":1}`, `{"a":1,"b\n":2}`, `{"a":{"k\"":1}}`, `{"\u001f":{"x":1}}`} {
 		data := []byte(text)
@@ -228,7 +229,7 @@ func escapedKey(data []byte) bool {
 // canonical form Append writes, under the options given (over every input, also lenient texts
 // strict mode refuses and the reverse).
 func TestCanonicalIndexedCallerNeedNotCopy(t *testing.T) {
-	wantText(t, indexGo, "a caller that keeps data when it is canonical then need not copy it, nor compare the copy with data.")
+	claimkit.WantText(t, indexGo, "a caller that keeps data when it is canonical then need not copy it, nor compare the copy with data.")
 	var idx canonicaljson.Index
 	n := 0
 	texts := jsonTexts()

@@ -14,6 +14,7 @@ import (
 	"github.com/roomproto/roomproto/canonicaljson"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // TestEventBufferAllocations: "For an event of room version 3 or later with at most eight
@@ -25,7 +26,7 @@ import (
 // which led to the doc's conditions); they are counted and logged here. Not under -race, whose sync.Pool drops pooled scratch at
 // random.
 func TestEventBufferAllocations(t *testing.T) {
-	wantText(t, pduGo, "For an event of room version 3 or later with at most eight signatures, a string `origin` (or none) and string fields of less than 1 KiB in all, as events are, one allocation of Parse's remains: the string of the Event's string fields.")
+	claimkit.WantText(t, pduGo, "For an event of room version 3 or later with at most eight signatures, a string `origin` (or none) and string fields of less than 1 KiB in all, as events are, one allocation of Parse's remains: the string of the Event's string fields.")
 	if raceEnabled {
 		t.Skip("allocation counts are not stable under -race")
 	}
@@ -87,7 +88,7 @@ func TestEventBufferAllocationsAllEvents(t *testing.T) {
 		t.Skip("allocation counts are not stable under -race")
 	}
 	// Settled either way: the doc no longer says it without exceptions, or it holds for all.
-	if !hasText(t, pduGo, "Of the allocations of Parse only the string of the Event's string fields remains.") {
+	if !claimkit.HasText(t, pduGo, "Of the allocations of Parse only the string of the Event's string fields remains.") {
 		return
 	}
 	var buf pdu.EventBuffer
@@ -363,7 +364,7 @@ func TestEventBufferEventKeptByState(t *testing.T) {
 // docOf returns the doc comment above the line of the file rel that starts with decl.
 func docOf(t testing.TB, rel, decl string) string {
 	t.Helper()
-	lines := strings.Split(readRoot(t, rel), "\n")
+	lines := strings.Split(claimkit.ReadRoot(t, rel), "\n")
 	for i, l := range lines {
 		if strings.HasPrefix(l, decl) {
 			j := i

@@ -58,7 +58,7 @@ func compareParse(t *testing.T, label string, c input, buf *pdu.EventBuffer, idx
 // buffer (and one Index) for all of them in four orders, so that every event follows events of
 // other sizes, versions and outcomes.
 func TestEventBufferSameResultsAndErrors(t *testing.T) {
-	wantText(t, pduGo, "ParseIndexed is [ParseIndexed] (with the same results and errors) that returns an Event held by b")
+	claimkit.WantText(t, pduGo, "ParseIndexed is [ParseIndexed] (with the same results and errors) that returns an Event held by b")
 	in := allInputs(t)
 	var shared pdu.EventBuffer
 	var sharedIdx canonicaljson.Index
@@ -146,7 +146,7 @@ func mapsKeys[V any](m map[string]V) func(func(string) bool) {
 // it was returned, still read as that event's after all the calls that followed (when the
 // canonical copy they were read from has been overwritten too).
 func TestEventBufferReuseSequences(t *testing.T) {
-	wantText(t, pduGo, "Its strings may be kept (*StateKey too, copied out).")
+	claimkit.WantText(t, pduGo, "Its strings may be kept (*StateKey too, copied out).")
 	v, ev := seqEvents(t)
 	seqs := [][]string{
 		{"large", "small", "bare", "large", "bare"},
@@ -192,7 +192,7 @@ func TestEventBufferReuseSequences(t *testing.T) {
 // the failure (the version check, the size limit before and after canonicalisation, the JSON,
 // a field), and the call returns no Event.
 func TestEventBufferClearedFirst(t *testing.T) {
-	wantText(t, pduGo, "The Event b held before is cleared first, also when the call fails.")
+	claimkit.WantText(t, pduGo, "The Event b held before is cleared first, also when the call fails.")
 	v, ev := seqEvents(t)
 	fails := map[string]input{
 		"zero version":      {"zero version", roomversion.Version{}, ev["small"]},
@@ -234,8 +234,8 @@ func TestEventBufferClearedFirst(t *testing.T) {
 // returned by every call, which after the next call reads as the next event, and after Reset as
 // the zero Event.
 func TestEventBufferValidUntilNextCall(t *testing.T) {
-	wantText(t, pduGo, "it is valid until the next call of ParseIndexed or Reset on b, which overwrite it")
-	wantText(t, "README.md", "ev, err = buf.ParseIndexed(v, data, &idx) // valid until buf's next call (a verifier's loop)")
+	claimkit.WantText(t, pduGo, "it is valid until the next call of ParseIndexed or Reset on b, which overwrite it")
+	claimkit.WantText(t, "README.md", "ev, err = buf.ParseIndexed(v, data, &idx) // valid until buf's next call (a verifier's loop)")
 	v, ev := seqEvents(t)
 	var buf pdu.EventBuffer
 	first, err := buf.ParseIndexed(v, ev["full"], nil)
@@ -270,7 +270,7 @@ func TestEventBufferValidUntilNextCall(t *testing.T) {
 // received in canonical form". The next event's lists start in the earlier event's arrays when
 // they fit, and its Raw in the earlier canonical copy; a canonical event's Raw is its input.
 func TestEventBufferReusesMemory(t *testing.T) {
-	wantText(t, pduGo, "reusing the memory of the one before: the Event, the arrays of its lists and the canonical copy of an event not received in canonical form")
+	claimkit.WantText(t, pduGo, "reusing the memory of the one before: the Event, the arrays of its lists and the canonical copy of an event not received in canonical form")
 	v, ev := seqEvents(t)
 	var buf pdu.EventBuffer
 	a, _ := buf.ParseIndexed(v, ev["full indented"], nil) // 20 + 10 references, 2 signatures
@@ -304,7 +304,7 @@ func TestEventBufferReusesMemory(t *testing.T) {
 // TestEventBufferZeroValue: "The zero value is ready to use": a zero EventBuffer (declared, new,
 // or a field of a struct) parses; so does one after Reset on a zero buffer.
 func TestEventBufferZeroValue(t *testing.T) {
-	wantText(t, pduGo, "The zero value is ready to use.")
+	claimkit.WantText(t, pduGo, "The zero value is ready to use.")
 	v, ev := seqEvents(t)
 	var holder struct {
 		n   int
@@ -325,7 +325,7 @@ func TestEventBufferZeroValue(t *testing.T) {
 // reads empty strings); and the canonical bytes the event was parsed from are no longer
 // reachable through b (a cleanup on them runs while b lives, which it does not before Reset).
 func TestEventBufferResetClears(t *testing.T) {
-	wantText(t, pduGo, "Reset clears the Event b holds, so that b no longer refers to the event's bytes or strings")
+	claimkit.WantText(t, pduGo, "Reset clears the Event b holds, so that b no longer refers to the event's bytes or strings")
 	v, ev := seqEvents(t)
 	var buf pdu.EventBuffer
 	e, _ := buf.ParseIndexed(v, ev["full"], nil)
@@ -402,7 +402,7 @@ func collected(ch <-chan struct{}) bool {
 // them); after an event of one or two signatures the arrays are kept (and cleared). An event
 // has at most 30 references, so only signatures can grow them unusually.
 func TestEventBufferResetLetsGo(t *testing.T) {
-	wantText(t, pduGo, "and lets go of its arrays when an event with unusually many references or signatures grew them.")
+	claimkit.WantText(t, pduGo, "and lets go of its arrays when an event with unusually many references or signatures grew them.")
 	v, ev := seqEvents(t)
 	for _, c := range []struct {
 		first string

@@ -23,44 +23,6 @@ import (
 // M is a JSON object literal.
 type M = claimkit.M
 
-// readRoot returns the file rel of the module root.
-func readRoot(t testing.TB, rel string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(claimkit.Root(), rel))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
-// flat returns s with every run of white space made one space, so that a sentence wrapped over
-// lines can be found.
-func flat(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-// wantText fails unless the file rel of the module root holds the sentence (white space
-// flattened): the claim a test checks is still the text's.
-func wantText(t testing.TB, rel, sentence string) {
-	t.Helper()
-	if !hasText(t, rel, sentence) {
-		t.Fatalf("%s no longer says %q: the claim this test checks changed", rel, sentence)
-	}
-}
-
-// hasText reports whether the file rel of the module root holds the sentence (white space
-// flattened; in a .go file, the comment markers left out).
-func hasText(t testing.TB, rel, sentence string) bool {
-	t.Helper()
-	text := readRoot(t, rel)
-	if strings.HasSuffix(rel, ".go") { // doc comments: the text without the comment markers
-		lines := strings.Split(text, "\n")
-		for i, l := range lines {
-			lines[i] = strings.TrimPrefix(strings.TrimSpace(l), "//")
-		}
-		text = strings.Join(lines, "\n")
-	}
-	return strings.Contains(flat(text), flat(sentence))
-}
-
 // corpus is the shared benchmark corpus (../shared/bench/corpus.json, or the module's copy of
 // it, testdata/signing/bench_corpus.json, when the shared directory is not beside the module):
 // 18 signed events of a room version 9 room in the file's indented form and in wire form
@@ -306,7 +268,7 @@ func allInputs(t testing.TB) []input {
 		Event       json.RawMessage `json:"event"`
 		Raw         *string         `json:"raw"`
 	}
-	if err := json.Unmarshal([]byte(readRoot(t, "testdata/pdu/cases.json")), &cases); err != nil {
+	if err := json.Unmarshal([]byte(claimkit.ReadRoot(t, "testdata/pdu/cases.json")), &cases); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range cases {

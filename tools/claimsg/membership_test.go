@@ -70,9 +70,9 @@ const bob, carol = "@bob:b.example", "@carol:c.example"
 // the valid stripped state, the invite's RoomState) reads as before, field by field and byte by
 // byte; so do the returned byte slices (SendJoin's and SignInvite's Event).
 func TestHandshakesReturnOwnEvents(t *testing.T) {
-	wantText(t, "docs/decisions.md", "The parsed events that `SendKnock`, `SendLeave`, `CheckSendJoinResponse` and `CheckStrippedState` return are parsed from copies of the request body, the response's event and the stripped state entries, so a caller may reuse or overwrite its buffers once they return")
-	wantText(t, "docs/decisions.md", "`SendJoin` and `SignInvite` already returned new signed events (they sign).")
-	wantText(t, "SECURITY.md", "`membership`'s handshakes copy what they return, `InviteResult.RoomState` included (membership 24), so a request body may be reused once they return.")
+	claimkit.WantText(t, "docs/decisions.md", "The parsed events that `SendKnock`, `SendLeave`, `CheckSendJoinResponse` and `CheckStrippedState` return are parsed from copies of the request body, the response's event and the stripped state entries, so a caller may reuse or overwrite its buffers once they return")
+	claimkit.WantText(t, "docs/decisions.md", "`SendJoin` and `SignInvite` already returned new signed events (they sign).")
+	claimkit.WantText(t, "SECURITY.md", "`membership`'s handshakes copy what they return, `InviteResult.RoomState` included (membership 24), so a request body may be reused once they return.")
 	inSection(t, "docs/decisions.md", "## membership", "### 24. Events returned by the handshakes never share the caller's bytes")
 	n := map[string]int{}
 	for _, vid := range claimkit.VersionIDs() {
@@ -190,8 +190,8 @@ func TestHandshakesReturnOwnEvents(t *testing.T) {
 // overwriting them changes the event; one parsed from the file's indented form does not share
 // them. Also docs/decisions.md's cited entry says so.
 func TestParsedEventsKeepCanonicalInput(t *testing.T) {
-	wantText(t, "SECURITY.md", "10. Do not modify bytes given to `pdu.Parse`, `signing.ParseEvent` or `signing.ParseAndVerifyEvents` while their events are in use: an event parsed from canonical JSON keeps those bytes without a copy (docs/decisions.md, roomversion and pdu).")
-	wantText(t, "docs/decisions.md", "`Event.Raw()` is that canonical JSON: the caller's bytes themselves when they were already canonical (no copy; the caller must not modify them), a canonical copy otherwise.")
+	claimkit.WantText(t, "SECURITY.md", "10. Do not modify bytes given to `pdu.Parse`, `signing.ParseEvent` or `signing.ParseAndVerifyEvents` while their events are in use: an event parsed from canonical JSON keeps those bytes without a copy (docs/decisions.md, roomversion and pdu).")
+	claimkit.WantText(t, "docs/decisions.md", "`Event.Raw()` is that canonical JSON: the caller's bytes themselves when they were already canonical (no copy; the caller must not modify them), a canonical copy otherwise.")
 	inSection(t, "docs/decisions.md", "## roomversion and pdu", "**The event keeps its canonical form, read once.**")
 	c := loadCorpus(t)
 	parsers := map[string]func(data []byte) (*pdu.Event, error){
@@ -228,8 +228,8 @@ func TestParsedEventsKeepCanonicalInput(t *testing.T) {
 // TestDecisionFoundByMisuse: membership 24's "found by tools/misuse: a leave whose body was
 // overwritten after SendLeave returned changed Parsed.Raw()": tools/misuse has that probe.
 func TestDecisionFoundByMisuse(t *testing.T) {
-	wantText(t, "docs/decisions.md", "(found by tools/misuse: a leave whose body was overwritten after `SendLeave` returned changed `Parsed.Raw()`)")
-	src := readRoot(t, "tools/misuse/membership_test.go")
+	claimkit.WantText(t, "docs/decisions.md", "(found by tools/misuse: a leave whose body was overwritten after `SendLeave` returned changed `Parsed.Raw()`)")
+	src := claimkit.ReadRoot(t, "tools/misuse/membership_test.go")
 	for _, s := range []string{`"SendLeave/input-not-modified"`, "keep := clone(res.Parsed.Raw())", "scribble(in)", "!bytes.Equal(res.Parsed.Raw(), keep)"} {
 		if !strings.Contains(src, s) {
 			t.Fatalf("tools/misuse/membership_test.go has no %q", s)
@@ -246,7 +246,7 @@ func TestDecisionFoundByMisuse(t *testing.T) {
 // as well. The entry (and SECURITY.md item 10) do not say so.
 func TestDecisionNamesInviteRoomState(t *testing.T) {
 	// Finding G3, settled 2026-12-02: decisions (membership) 24 names InviteResult.RoomState.
-	wantText(t, "docs/decisions.md", "InviteResult.RoomState")
+	claimkit.WantText(t, "docs/decisions.md", "InviteResult.RoomState")
 }
 
 // inSection fails unless the file rel holds text within the section that starts at heading
@@ -254,7 +254,7 @@ func TestDecisionNamesInviteRoomState(t *testing.T) {
 // "roomversion and pdu" name such places.
 func inSection(t testing.TB, rel, heading, text string) {
 	t.Helper()
-	doc := readRoot(t, rel)
+	doc := claimkit.ReadRoot(t, rel)
 	start := strings.Index(doc, "\n"+heading+"\n")
 	if start < 0 {
 		t.Fatalf("%s has no section %q", rel, heading)

@@ -14,6 +14,7 @@ import (
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/claimkit"
 )
 
 // vinput is an event to verify with a key set.
@@ -130,8 +131,8 @@ func refVerify(v roomversion.Version, data []byte, keys signing.KeyLookup) error
 // prepared at their second use) and a nil *KeyCache give exactly the error of parsing with
 // pdu.Parse and calling VerifyParsedEvent.
 func TestVerifyEventUnchanged(t *testing.T) {
-	wantText(t, "BENCHMARKS.md", "`VerifyEvent` was made cheaper around the signature check; no verdict, error or error order changed")
-	wantText(t, "BENCHMARKS.md", "`VerifyEvent` and `KeyCache.VerifyEvent` parse into one held by the pooled scratch.")
+	claimkit.WantText(t, "BENCHMARKS.md", "`VerifyEvent` was made cheaper around the signature check; no verdict, error or error order changed")
+	claimkit.WantText(t, "BENCHMARKS.md", "`VerifyEvent` and `KeyCache.VerifyEvent` parse into one held by the pooled scratch.")
 	in := verifyInputs(t)
 	var cache signing.KeyCache
 	var nilCache *signing.KeyCache
@@ -260,7 +261,7 @@ func verifyAndWatch(t *testing.T, data []byte, verify func([]byte) error) <-chan
 // way, makes two more per signature it checks (the signature copied to the heap for the call through
 // its verify function, and one in fastKey.verify): recorded (observation O3). Not under -race.
 func TestVerifyEventAllocations(t *testing.T) {
-	wantText(t, "BENCHMARKS.md", "Wire form: 5 allocations, 0.9-1.0 KB per call → 1 (the string of the event's string fields), 0.35-0.45 KB; the corpus file's form: 6, 2.4-3.1 KB → 1, 0.37-0.53 KB.")
+	claimkit.WantText(t, "BENCHMARKS.md", "Wire form: 5 allocations, 0.9-1.0 KB per call → 1 (the string of the event's string fields), 0.35-0.45 KB; the corpus file's form: 6, 2.4-3.1 KB → 1, 0.37-0.53 KB.")
 	if raceEnabled {
 		t.Skip("allocation counts are not stable under -race")
 	}

@@ -52,6 +52,45 @@ func Root() string {
 	return d
 }
 
+// ReadRoot returns the file rel (a slash-separated path) of the module root.
+func ReadRoot(t testing.TB, rel string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(Root(), filepath.FromSlash(rel)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// Flat returns s with every run of white space (line breaks included) made one space, so that
+// a sentence wrapped over lines can be found.
+func Flat(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// HasText reports whether the file rel of the module root holds the sentence, white space
+// flattened; in a .go file, the comment markers are left out, so that a doc comment's sentence
+// is found across its lines.
+func HasText(t testing.TB, rel, sentence string) bool {
+	t.Helper()
+	text := ReadRoot(t, rel)
+	if strings.HasSuffix(rel, ".go") {
+		lines := strings.Split(text, "\n")
+		for i, l := range lines {
+			lines[i] = strings.TrimPrefix(strings.TrimSpace(l), "//")
+		}
+		text = strings.Join(lines, "\n")
+	}
+	return strings.Contains(Flat(text), Flat(sentence))
+}
+
+// WantText fails the test unless the file rel of the module root holds the sentence (as
+// HasText finds it): the claim a test checks is still the text's.
+func WantText(t testing.TB, rel, sentence string) {
+	t.Helper()
+	if !HasText(t, rel, sentence) {
+		t.Fatalf("%s no longer says %q: the claim this test checks changed", rel, sentence)
+	}
+}
+
 // VersionIDs returns the spec's room version identifiers, oldest first ("1" to "12"), in a new
 // slice each call. The list is written out here, not taken from roomversion, so that an audit
 // does not take the list from the code it checks.
