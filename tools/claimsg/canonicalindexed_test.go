@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/roomproto/roomproto/canonicaljson"
@@ -345,31 +344,20 @@ func TestCanonicalIndexedConcurrent(t *testing.T) {
 		out, same, err := canonicaljson.CanonicalIndexed(nil, data, canonicaljson.Options{Strict: true}, &idx)
 		want[i] = fmt.Sprintf("%q %v %s %v %v", out, same, errKey(err), idx.Members, idx.Nested)
 	}
-	var wg sync.WaitGroup
-	errs := make(chan string, 8)
-	for g := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var idx canonicaljson.Index
-			buf := make([]byte, 0, 128)
-			for round := range 20 {
-				for i, data := range texts {
-					out, same, err := canonicaljson.CanonicalIndexed(buf[:0], data, canonicaljson.Options{Strict: true}, &idx)
-					if got := fmt.Sprintf("%q %v %s %v %v", out, same, errKey(err), idx.Members, idx.Nested); got != want[i] {
-						errs <- fmt.Sprintf("goroutine %d round %d text %d: %s\nwant %s", g, round, i, got, want[i])
-						return
-					}
-					if !same && err == nil {
-						buf = out
-					}
+	inParallel(t, 8, func(g int) string {
+		var idx canonicaljson.Index
+		buf := make([]byte, 0, 128)
+		for round := range 20 {
+			for i, data := range texts {
+				out, same, err := canonicaljson.CanonicalIndexed(buf[:0], data, canonicaljson.Options{Strict: true}, &idx)
+				if got := fmt.Sprintf("%q %v %s %v %v", out, same, errKey(err), idx.Members, idx.Nested); got != want[i] {
+					return fmt.Sprintf("goroutine %d round %d text %d: %s\nwant %s", g, round, i, got, want[i])
+				}
+				if !same && err == nil {
+					buf = out
 				}
 			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for e := range errs {
-		t.Error(e)
-	}
+		}
+		return ""
+	})
 }

@@ -7,7 +7,6 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/roomproto/roomproto/authrules"
@@ -19,12 +18,13 @@ import (
 
 // TestEventBufferAllocations: "For an event of room version 3 or later with at most eight
 // signatures, a string `origin` (or none) and string fields of less than 1 KiB in all, as events
-// are, one allocation of Parse's remains: the string of the Event's string fields": a warm buffer makes one allocation per accepted event, canonical or not, where
-// Parse makes more, for the events of room versions 3-12 whose string fields fit in Parse's
-// 1,024-byte stack buffer, with at most eight signatures and a string or no `origin` (all the
-// corpus's and roomgen's). The others make more (finding G2, TestEventBufferAllocationsAllEvents,
-// which led to the doc's conditions); they are counted and logged here. Not under -race, whose sync.Pool drops pooled scratch at
-// random.
+// are, one allocation of Parse's remains: the string of the Event's string fields": a warm
+// buffer makes one allocation per accepted event, canonical or not, where Parse makes more, for
+// the events of room versions 3-12 whose string fields fit in Parse's 1,024-byte stack buffer,
+// with at most eight signatures and a string or no `origin` (all the corpus's and roomgen's).
+// The others make more (finding G2, TestEventBufferAllocationsAllEvents, which led to the doc's
+// conditions); they are counted and logged here. Not under -race, whose sync.Pool drops pooled
+// scratch at random.
 func TestEventBufferAllocations(t *testing.T) {
 	claimkit.WantText(t, pduGo, "For an event of room version 3 or later with at most eight signatures, a string `origin` (or none) and string fields of less than 1 KiB in all, as events are, one allocation of Parse's remains: the string of the Event's string fields.")
 	if raceEnabled {
@@ -276,31 +276,20 @@ func TestEventBufferConcurrentBuffers(t *testing.T) {
 		ev, err := pdu.Parse(c.v, c.data)
 		want[i] = snap(ev) + errKey(err)
 	}
-	var wg sync.WaitGroup
-	errs := make(chan string, 8)
-	for g := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var buf pdu.EventBuffer
-			var idx canonicaljson.Index
-			r := rand.New(rand.NewPCG(uint64(g), 2))
-			for _, i := range r.Perm(len(in)) {
-				c := in[i]
-				ev, err := buf.ParseIndexed(c.v, c.data, &idx)
-				got := snap(ev) + errKey(err)
-				if got != want[i] {
-					errs <- fmt.Sprintf("goroutine %d, %s: %s\nwant %s", g, c.name, got, want[i])
-					return
-				}
+	inParallel(t, 8, func(g int) string {
+		var buf pdu.EventBuffer
+		var idx canonicaljson.Index
+		r := rand.New(rand.NewPCG(uint64(g), 2))
+		for _, i := range r.Perm(len(in)) {
+			c := in[i]
+			ev, err := buf.ParseIndexed(c.v, c.data, &idx)
+			got := snap(ev) + errKey(err)
+			if got != want[i] {
+				return fmt.Sprintf("goroutine %d, %s: %s\nwant %s", g, c.name, got, want[i])
 			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for e := range errs {
-		t.Error(e)
-	}
+		}
+		return ""
+	})
 }
 
 // TestEventBufferEventToSigning: an Event of a buffer passed on before the next call (a

@@ -423,3 +423,25 @@ func (s strs) String() string { return fmt.Sprintf("%q", s.fields) }
 func sameArray[T any](a, b []T) bool {
 	return cap(a) > 0 && cap(b) > 0 && &a[:1][0] == &b[:1][0]
 }
+
+// inParallel runs work(g) for g = 0..n-1 in n goroutines at once, and fails the test with each
+// message a goroutine returns ("" when it found nothing).
+func inParallel(t *testing.T, n int, work func(g int) string) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan string, n)
+	for g := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if e := work(g); e != "" {
+				errs <- e
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}

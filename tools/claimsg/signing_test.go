@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -192,31 +191,20 @@ func TestVerifyEventConcurrent(t *testing.T) {
 		want[i] = verrKey(refVerify(c.v, c.data, c.keys))
 	}
 	var cache signing.KeyCache
-	var wg sync.WaitGroup
-	errs := make(chan string, 8)
-	for g := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := rand.New(rand.NewPCG(uint64(g), 9))
-			for _, i := range r.Perm(len(in)) {
-				c := in[i]
-				got := signing.VerifyEvent(c.v, c.data, c.keys)
-				if g%2 == 1 {
-					got = cache.VerifyEvent(c.v, c.data, c.keys)
-				}
-				if verrKey(got) != want[i] {
-					errs <- fmt.Sprintf("goroutine %d, %s: %s\nwant %s", g, c.name, verrKey(got), want[i])
-					return
-				}
+	inParallel(t, 8, func(g int) string {
+		r := rand.New(rand.NewPCG(uint64(g), 9))
+		for _, i := range r.Perm(len(in)) {
+			c := in[i]
+			got := signing.VerifyEvent(c.v, c.data, c.keys)
+			if g%2 == 1 {
+				got = cache.VerifyEvent(c.v, c.data, c.keys)
 			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for e := range errs {
-		t.Error(e)
-	}
+			if verrKey(got) != want[i] {
+				return fmt.Sprintf("goroutine %d, %s: %s\nwant %s", g, c.name, verrKey(got), want[i])
+			}
+		}
+		return ""
+	})
 }
 
 // TestVerifyEventPoolPinsNoEvent: the pooled scratch's EventBuffer is Reset before the scratch
