@@ -555,22 +555,39 @@ func (loc *located) assemble(dst, b []byte, r roomversion.RedactionRules, noSign
 		}
 	}
 	c := keptContent{rule: rule, keep: keepContent, content: content, members: candidates, signed: signed}
+	var piecesBuf [maxContentPieces][]byte
+	contentPieces := c.pieces(b, &piecesBuf)
 
-	// Size the output exactly, then write it: kept members in canonical order, which is the
-	// order of the slots and of the content key indexes.
+	// The top-level members to write, in canonical order, which is the order of the slots: runs
+	// of b, each of kept members that follow each other in b with the commas between them, and
+	// `content` (a run whose start is -1), which is written from its pieces. Each run holds at
+	// least one slot, so there are at most numTop.
+	var runs [numTop]span
+	n := 0
 	const contentKey = `"content":`
-	size := 1 // {
+	size := 2 + len(contentKey) // { } and the content key
+	for _, p := range contentPieces {
+		size += len(p)
+	}
 	for i := range slots {
+		s := &slots[i]
 		switch {
 		case i == kContent:
-			size += len(contentKey) + c.size(b)
-		case slots[i].present():
-			size += slots[i].end - slots[i].start
+			runs[n] = span{start: -1}
+			n++
+		case !s.present():
+		case n > 0 && runs[n-1].start >= 0 && s.start == runs[n-1].end+1:
+			size += s.end - runs[n-1].end // b[runs[n-1].end] is the comma between the two
+			runs[n-1].end = s.end
 		default:
-			continue
+			runs[n] = span{start: s.start, end: s.end}
+			n++
+			size += s.end - s.start
 		}
-		size++ // , or }
 	}
+	size += n - 1 // the commas between runs
+
+	// Write it into memory of exactly that size.
 	var out []byte
 	if dst == nil {
 		out = make([]byte, 0, size)
@@ -579,48 +596,24 @@ func (loc *located) assemble(dst, b []byte, r roomversion.RedactionRules, noSign
 	}
 	base := len(out)
 	out = append(out, '{')
-	// Kept members that follow each other in b are copied as one piece, with the commas
-	// between them: run is the piece not yet copied (empty: none).
-	var run span
-	for i := range slots {
-		s := slots[i]
-		if i != kContent && !s.present() {
-			continue
-		}
-		if i != kContent && run.present() && s.start == run.end+1 {
-			run.end = s.end // b[run.end] is the comma between the two
-			continue
-		}
-		out = appendRun(out, base, b, run)
-		run = span{}
-		if i != kContent {
-			run = span{start: s.start, end: s.end}
-			continue
-		}
-		if len(out) > base+1 {
+	for k, run := range runs[:n] {
+		if k > 0 {
 			out = append(out, ',')
 		}
+		if run.start >= 0 {
+			out = append(out, b[run.start:run.end]...)
+			continue
+		}
 		out = append(out, contentKey...)
-		out = c.appendTo(out, b)
+		for _, p := range contentPieces {
+			out = append(out, p...)
+		}
 	}
-	out = appendRun(out, base, b, run)
 	out = append(out, '}')
 	if len(out)-base != size {
 		return nil, false // invariant: the size computation and the writer agree
 	}
 	return out, true
-}
-
-// appendRun appends the members b[run.start:run.end] of the object being written since
-// out[base] ('{'), after a comma unless they are the first; an empty run appends nothing.
-func appendRun(out []byte, base int, b []byte, run span) []byte {
-	if !run.present() {
-		return out
-	}
-	if len(out) > base+1 {
-		out = append(out, ',')
-	}
-	return append(out, b[run.start:run.end]...)
 }
 
 // keptContent is what survives of `content`.
@@ -632,20 +625,25 @@ type keptContent struct {
 	signed  span                  // `signed` inside `third_party_invite`, if present
 }
 
-// each calls fn with the successive pieces of the redacted content value, in output order.
-func (c *keptContent) each(b []byte, fn func(piece []byte)) {
+// maxContentPieces bounds the pieces of a redacted content value: its braces, and for each kept
+// key a comma and a run of members, with `third_party_invite` in four pieces (its key, its
+// braces, `signed`).
+const maxContentPieces = 2 + 2*numContentKeys + 3
+
+// pieces returns the successive pieces of the redacted content value, in output order, in the
+// memory of buf. They are slices of b or of the constant pieces below; written one after the
+// other they are the value.
+func (c *keptContent) pieces(b []byte, buf *[maxContentPieces][]byte) [][]byte {
+	out := buf[:0]
 	switch {
 	case !c.keep:
-		fn(emptyObject)
-		return
+		return append(out, emptyObject)
 	case c.rule.all:
-		fn(b[c.content.value:c.content.end])
-		return
+		return append(out, b[c.content.value:c.content.end])
 	}
-	fn(emptyObject[:1]) // {
+	out = append(out, emptyObject[:1]) // {
 	// As in assemble, kept members that follow each other in b make one piece with the
-	// commas between them: run is the piece not yet passed to fn.
-	first := true
+	// commas between them: run is the piece not yet added.
 	var run span
 	for k := range c.members {
 		m := &c.members[k]
@@ -657,41 +655,26 @@ func (c *keptContent) each(b []byte, fn func(piece []byte)) {
 			continue
 		}
 		if run.present() {
-			fn(b[run.start:run.end])
+			out = append(out, b[run.start:run.end])
 			run = span{}
 		}
-		if !first {
-			fn(comma)
+		if len(out) > 1 {
+			out = append(out, comma)
 		}
-		first = false
 		if k == cThirdPartyInvite {
-			fn(b[m.start:m.value]) // "third_party_invite":
-			fn(emptyObject[:1])
+			out = append(out, b[m.start:m.value], emptyObject[:1]) // "third_party_invite":{
 			if c.signed.present() {
-				fn(b[c.signed.start:c.signed.end])
+				out = append(out, b[c.signed.start:c.signed.end])
 			}
-			fn(emptyObject[1:])
+			out = append(out, emptyObject[1:])
 			continue
 		}
 		run = span{start: m.start, end: m.end}
 	}
 	if run.present() {
-		fn(b[run.start:run.end])
+		out = append(out, b[run.start:run.end])
 	}
-	fn(emptyObject[1:]) // }
-}
-
-// size returns the length of the redacted content value.
-func (c *keptContent) size(b []byte) int {
-	n := 0
-	c.each(b, func(p []byte) { n += len(p) })
-	return n
-}
-
-// appendTo appends the redacted content value to dst.
-func (c *keptContent) appendTo(dst, b []byte) []byte {
-	c.each(b, func(p []byte) { dst = append(dst, p...) })
-	return dst
+	return append(out, emptyObject[1:]) // }
 }
 
 // Constant JSON pieces; never modified.
