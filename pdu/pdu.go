@@ -768,8 +768,11 @@ func (w *fieldWalk) field(rawKey []byte, vs, known int, nested []canonicaljson.M
 			w.ts, err = integer("origin_server_ts", value)
 		case "origin":
 			// No event format defines `origin` (pdu_v*.yaml): it is kept in the bytes
-			// and read only when it is a string.
-			w.buf, w.origin, _ = stringLiteral(w.buf, "origin", value)
+			// and read only when it is a string (for anything else stringLiteral would build
+			// an error that is not reported).
+			if value[0] == '"' {
+				w.buf, w.origin, _ = stringLiteral(w.buf, "origin", value)
+			}
 		case "redacts":
 			if w.redactsInContent {
 				break // from v11 not part of the format (pdu_v11.yaml): any value
