@@ -58,3 +58,39 @@ func TestEventBufferResetBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestWalkBufKeepBounds (round eight, tools/mutcheck/README.md): keep takes back the memory of
+// parseCanonical's walk for the next event, emptied: the strings and both lists whatever their
+// size, and the signatures' array up to maxRetainedSignatures (8) keys; a larger one is let go
+// and the array kept before stays.
+//
+//	pdu/pdu.go:688 '<=' -> '<' (an array of exactly 8 keys let go)
+func TestWalkBufKeepBounds(t *testing.T) {
+	for _, tt := range []struct {
+		keys int
+		keep bool
+	}{
+		{0, true}, {1, true}, {maxRetainedSignatures, true}, {maxRetainedSignatures + 1, false}, {64, false},
+	} {
+		old := make([]sigKey, 0, 2)
+		m := walkBuf{keys: old}
+		w := fieldWalk{
+			buf:  make([]byte, 5, 4096),
+			prev: make([]strRef, 3, MaxPrevEvents),
+			auth: make([]strRef, 1, 2*MaxAuthEvents),
+			keys: make([]sigKey, tt.keys),
+		}
+		m.keep(&w)
+		if len(m.strs) != 0 || cap(m.strs) != 4096 || len(m.prev) != 0 || cap(m.prev) != MaxPrevEvents ||
+			len(m.auth) != 0 || cap(m.auth) != 2*MaxAuthEvents {
+			t.Errorf("%d keys: strings %d/%d, prev %d/%d, auth %d/%d; want all taken back, emptied",
+				tt.keys, len(m.strs), cap(m.strs), len(m.prev), cap(m.prev), len(m.auth), cap(m.auth))
+		}
+		switch {
+		case tt.keep && (len(m.keys) != 0 || cap(m.keys) != tt.keys):
+			t.Errorf("%d keys: keys %d/%d, want the walk's array, emptied", tt.keys, len(m.keys), cap(m.keys))
+		case !tt.keep && (len(m.keys) != 0 || cap(m.keys) != cap(old)):
+			t.Errorf("%d keys: keys %d/%d, want the array kept before (0/%d)", tt.keys, len(m.keys), cap(m.keys), cap(old))
+		}
+	}
+}
