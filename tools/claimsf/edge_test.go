@@ -100,18 +100,18 @@ func reverse(b []byte) []byte {
 // authoriser and selects no authoriser's membership; the leave passes the rules (v8-12).
 func TestLeaveAfterRestrictedJoin(t *testing.T) {
 	for _, vid := range []string{"8", "9", "10", "11", "12"} {
-		r := newRoom(t, vid, roomOpts{joinRule: "restricted"})
-		ev := r.make(t, leaver, pdu.TypeMember, leaver, M{"membership": "join", "join_authorised_via_users_server": creator}, nil)
-		signed, err := signing.CountersignEvent(r.v, ev.Raw(), "a.example", authfixture.Key("a.example"))
+		r := newRoom(t, vid, roomOpts{JoinRule: "restricted"})
+		ev := r.Make(t, leaver, pdu.TypeMember, leaver, M{"membership": "join", "join_authorised_via_users_server": creator}, nil)
+		signed, err := signing.CountersignEvent(r.V, ev.Raw(), "a.example", authfixture.Key("a.example"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		join, err := signing.ParseEvent(r.v, signed)
+		join, err := signing.ParseEvent(r.V, signed)
 		if err != nil {
 			t.Fatal(err)
 		}
-		r.apply(t, join)
-		tmpl, err := membership.MakeLeave(r.st, leaver, r.opts())
+		r.Apply(t, join)
+		tmpl, err := membership.MakeLeave(r.State, leaver, r.Opts())
 		if err != nil {
 			t.Fatalf("v%s: %v", vid, err)
 		}
@@ -120,7 +120,7 @@ func TestLeaveAfterRestrictedJoin(t *testing.T) {
 		}
 		checkLeaveTemplate(t, r, leaver, tmpl)
 		lv := handshake(t, r, leaver)
-		if tr, ok := membership.ClassifyMemberEvent(r.v, "join", lv, "restricted"); !ok || tr.Meaning != "leave the room" {
+		if tr, ok := membership.ClassifyMemberEvent(r.V, "join", lv, "restricted"); !ok || tr.Meaning != "leave the room" {
 			t.Errorf("v%s: %+v", vid, tr)
 		}
 	}
@@ -133,7 +133,7 @@ func TestLeaveConcurrent(t *testing.T) {
 	var users []string
 	for i := range 12 {
 		u := fmt.Sprintf("@u%d:d.example", i)
-		r.member(t, u, []string{"invite", "join", "knock"}[i%3])
+		r.Member(t, u, []string{"invite", "join", "knock"}[i%3])
 		users = append(users, u)
 	}
 	type prepared struct {
@@ -141,7 +141,7 @@ func TestLeaveConcurrent(t *testing.T) {
 	}
 	var reqs []prepared
 	for _, u := range users {
-		tmpl, err := membership.MakeLeave(r.st, u, r.opts())
+		tmpl, err := membership.MakeLeave(r.State, u, r.Opts())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -156,16 +156,16 @@ func TestLeaveConcurrent(t *testing.T) {
 			defer wg.Done()
 			for i, u := range users {
 				j := (i + g) % len(users)
-				if _, err := membership.MakeLeave(r.st, users[j], r.opts()); err != nil {
+				if _, err := membership.MakeLeave(r.State, users[j], r.Opts()); err != nil {
 					errs <- err
 				}
 				if _, err := membership.SendLeave(reqs[j].q); err != nil {
 					errs <- err
 				}
-				if err := membership.DecideLeave(r.st, u); err != nil {
+				if err := membership.DecideLeave(r.State, u); err != nil {
 					errs <- err
 				}
-				_ = authrules.MembershipRule(r.v, pdu.MembershipLeave)
+				_ = authrules.MembershipRule(r.V, pdu.MembershipLeave)
 			}
 		}()
 	}

@@ -11,10 +11,10 @@ import (
 // joinRequest returns a join request of room version 10 whose rooms member is rooms (raw JSON).
 func joinRequest(t testing.TB, rooms []byte) []byte {
 	t.Helper()
-	r := newRoom(t, "10", roomOpts{joinRule: "restricted"})
+	r := newRoom(t, "10", roomOpts{JoinRule: "restricted"})
 	var b bytes.Buffer
 	b.WriteString(`{"room_version":"10","user_id":"@dave:d.example","resident_server":"a.example","state":[`)
-	for i, ev := range r.st.Events() {
+	for i, ev := range r.State.Events() {
 		if i > 0 {
 			b.WriteByte(',')
 		}

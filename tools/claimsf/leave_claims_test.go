@@ -27,7 +27,7 @@ const leaver = "@dave:d.example"
 func invitedRoom(t testing.TB, vid string) *room {
 	t.Helper()
 	r := newRoom(t, vid, roomOpts{})
-	r.member(t, leaver, "invite")
+	r.Member(t, leaver, "invite")
 	return r
 }
 
@@ -40,7 +40,7 @@ func TestDecideLeaveBadInput(t *testing.T) {
 	for _, s := range []*authrules.State{nil, {}} {
 		for name, f := range map[string]func() error{
 			"DecideLeave": func() error { return membership.DecideLeave(s, leaver) },
-			"MakeLeave":   func() error { _, err := membership.MakeLeave(s, leaver, r.opts()); return err },
+			"MakeLeave":   func() error { _, err := membership.MakeLeave(s, leaver, r.Opts()); return err },
 		} {
 			err := f()
 			wantErr(t, fmt.Sprintf("%s(%v)", name, s == nil), err, 400, membership.ErrCodeInvalidParam, membership.ErrBadInput)
@@ -50,8 +50,8 @@ func TestDecideLeaveBadInput(t *testing.T) {
 		}
 	}
 	for _, u := range []string{"", "dave", "@dave", "dave:d.example", "#dave:d.example", "@dave:"} {
-		wantErr(t, "DecideLeave("+u+")", membership.DecideLeave(r.st, u), 400, membership.ErrCodeInvalidParam, membership.ErrBadInput)
-		_, err := membership.MakeLeave(r.st, u, r.opts())
+		wantErr(t, "DecideLeave("+u+")", membership.DecideLeave(r.State, u), 400, membership.ErrCodeInvalidParam, membership.ErrBadInput)
+		_, err := membership.MakeLeave(r.State, u, r.Opts())
 		wantErr(t, "MakeLeave("+u+")", err, 400, membership.ErrCodeInvalidParam, membership.ErrBadInput)
 	}
 }
@@ -68,11 +68,11 @@ func templateBad(t testing.TB, tmpl []byte, f func(M)) []byte { return editJSON(
 func TestCheckLeaveTemplate(t *testing.T) {
 	for _, vid := range []string{"1", "3", "7", "10", "12"} {
 		r := invitedRoom(t, vid)
-		tmpl, err := membership.MakeLeave(r.st, leaver, r.opts())
+		tmpl, err := membership.MakeLeave(r.State, leaver, r.Opts())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := membership.CheckLeaveTemplate(r.id, leaver, tmpl.Event); err != nil {
+		if err := membership.CheckLeaveTemplate(r.ID, leaver, tmpl.Event); err != nil {
 			t.Fatalf("v%s: %v", vid, err)
 		}
 		bad := map[string][]byte{
@@ -92,26 +92,26 @@ func TestCheckLeaveTemplate(t *testing.T) {
 			"no membership":             templateBad(t, tmpl.Event, func(m M) { m["content"] = M{} }),
 			"content not an object":     templateBad(t, tmpl.Event, func(m M) { m["content"] = "leave" }),
 			"membership not a string":   templateBad(t, tmpl.Event, func(m M) { m["content"] = M{"membership": []any{"leave"}} }),
-			"room_id of another letter": templateBad(t, tmpl.Event, func(m M) { m["room_id"] = strings.ToUpper(r.id) }),
+			"room_id of another letter": templateBad(t, tmpl.Event, func(m M) { m["room_id"] = strings.ToUpper(r.ID) }),
 		}
 		for name, b := range bad {
-			err := membership.CheckLeaveTemplate(r.id, leaver, b)
+			err := membership.CheckLeaveTemplate(r.ID, leaver, b)
 			e := wantErr(t, fmt.Sprintf("v%s %s", vid, name), err, 502, membership.ErrCodeUnknown, membership.ErrBadTemplate)
 			if !e.TryAnotherServer() {
 				t.Errorf("v%s %s: TryAnotherServer false", vid, name)
 			}
 		}
 		// A leave template is no join or knock template, and the other way round.
-		if membership.CheckJoinTemplate(r.id, leaver, tmpl.Event) == nil || membership.CheckKnockTemplate(r.id, leaver, tmpl.Event) == nil {
+		if membership.CheckJoinTemplate(r.ID, leaver, tmpl.Event) == nil || membership.CheckKnockTemplate(r.ID, leaver, tmpl.Event) == nil {
 			t.Errorf("v%s: a join or knock template check passes a leave template", vid)
 		}
-		if r.v.Auth.Knocking {
+		if r.V.Auth.Knocking {
 			k := "@kim:d.example"
-			kt, err := membership.MakeKnock(r.st, k, r.opts())
+			kt, err := membership.MakeKnock(r.State, k, r.Opts())
 			if err != nil {
 				t.Fatal(err)
 			}
-			wantErr(t, "knock template", membership.CheckLeaveTemplate(r.id, k, kt.Event), 502, membership.ErrCodeUnknown, membership.ErrBadTemplate)
+			wantErr(t, "knock template", membership.CheckLeaveTemplate(r.ID, k, kt.Event), 502, membership.ErrCodeUnknown, membership.ErrBadTemplate)
 		}
 	}
 	// leaving-v1.yaml's own example of a make_leave response event passes.
@@ -129,7 +129,7 @@ func TestCheckLeaveTemplate(t *testing.T) {
 func TestSignTemplateLeave(t *testing.T) {
 	for _, vid := range claimkit.VersionIDs() {
 		r := invitedRoom(t, vid)
-		tmpl, err := membership.MakeLeave(r.st, leaver, r.opts())
+		tmpl, err := membership.MakeLeave(r.State, leaver, r.Opts())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -141,7 +141,7 @@ func TestSignTemplateLeave(t *testing.T) {
 			m["origin"] = "a.example"
 			m["content"] = M{"membership": "ban"} // read by no one
 		})
-		out, err := membership.SignTemplate(r.v, dirty, "d.example", 1_700_000_700_000, "$mine:d.example", "d.example", authfixture.Key("d.example"))
+		out, err := membership.SignTemplate(r.V, dirty, "d.example", 1_700_000_700_000, "$mine:d.example", "d.example", authfixture.Key("d.example"))
 		if err != nil {
 			t.Fatalf("v%s: %v", vid, err)
 		}
@@ -150,7 +150,7 @@ func TestSignTemplateLeave(t *testing.T) {
 			t.Errorf("v%s: origin %s, origin_server_ts %s", vid, o["origin"], o["origin_server_ts"])
 		}
 		id, has := o["event_id"]
-		if r.v.Format.HasEventIDField != has || (has && string(id) != `"$mine:d.example"`) {
+		if r.V.Format.HasEventIDField != has || (has && string(id) != `"$mine:d.example"`) {
 			t.Errorf("v%s: event_id %s (present %v)", vid, id, has)
 		}
 		if _, ok := o["unsigned"]; ok {
@@ -164,10 +164,10 @@ func TestSignTemplateLeave(t *testing.T) {
 		if len(sigs) != 1 || len(sigs["d.example"]) != 1 {
 			t.Errorf("v%s: signatures %v", vid, sigs)
 		}
-		if err := signing.CheckContentHash(r.v, out); err != nil {
+		if err := signing.CheckContentHash(r.V, out); err != nil {
 			t.Errorf("v%s: content hash %v", vid, err)
 		}
-		ev, err := signing.ParseEvent(r.v, out)
+		ev, err := signing.ParseEvent(r.V, out)
 		if err != nil {
 			t.Fatalf("v%s: %v", vid, err)
 		}
@@ -181,8 +181,8 @@ func TestSignTemplateLeave(t *testing.T) {
 // resident makes it.
 func leaveReq(t testing.TB, r *room, signed []byte, ev *pdu.Event) membership.SendLeaveRequest {
 	t.Helper()
-	return membership.SendLeaveRequest{State: r.st, RoomID: r.id, EventID: ev.EventID, Origin: "d.example",
-		Event: signed, Keys: ring, AuthEvents: r.authOf(t, ev)}
+	return membership.SendLeaveRequest{State: r.State, RoomID: r.ID, EventID: ev.EventID, Origin: "d.example",
+		Event: signed, Keys: ring, AuthEvents: r.AuthOf(t, ev)}
 }
 
 // sendCase is a refusal SendLeave must give.
@@ -204,7 +204,7 @@ type sendCase struct {
 // against State, and against AuthEvents when given (403 M_FORBIDDEN, reason ErrAuthRules)."
 func sendLeaveCases(t testing.TB, r *room) []sendCase {
 	t.Helper()
-	tmpl, err := membership.MakeLeave(r.st, leaver, r.opts())
+	tmpl, err := membership.MakeLeave(r.State, leaver, r.Opts())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +222,7 @@ func sendLeaveCases(t testing.TB, r *room) []sendCase {
 				delete(m, "hashes")
 				f(m)
 			})
-			b = signAs(t, r.v, mustM(t, b), "d.example", authfixture.Key("d.example"))
+			b = signAs(t, r.V, mustM(t, b), "d.example", authfixture.Key("d.example"))
 			q.Event = b
 			q.EventID = ""
 		})
@@ -262,19 +262,19 @@ func sendLeaveCases(t testing.TB, r *room) []sendCase {
 		if cases[i].name == "signed by another key" {
 			cases[i].req = with(func(q *membership.SendLeaveRequest) {
 				b := editJSON(t, signed, func(m M) { delete(m, "signatures") })
-				q.Event = signAs(t, r.v, mustM(t, b), "d.example", authfixture.Key("e.example"))
+				q.Event = signAs(t, r.V, mustM(t, b), "d.example", authfixture.Key("e.example"))
 			})
 			cases[i].reason = membership.ErrBadSignature
 		}
 	}
-	if r.v.Format.HasEventIDField {
+	if r.V.Format.HasEventIDField {
 		cases = append(cases, bad("v1-2: event ID of another domain, not signed by it", resign(func(m M) { m["event_id"] = "$x:e.example" }), membership.ErrBadSignature))
 	}
 	// The decision and the auth rules.
-	banned := newRoom(t, r.v.ID, roomOpts{})
-	banned.member(t, leaver, "ban")
+	banned := newRoom(t, r.V.ID, roomOpts{})
+	banned.Member(t, leaver, "ban")
 	cases = append(cases,
-		sendCase{"banned", with(func(q *membership.SendLeaveRequest) { q.State = banned.st; q.AuthEvents = nil; q.RoomID = banned.id }), 403, membership.ErrCodeForbidden, membership.ErrBanned},
+		sendCase{"banned", with(func(q *membership.SendLeaveRequest) { q.State = banned.State; q.AuthEvents = nil; q.RoomID = banned.ID }), 403, membership.ErrCodeForbidden, membership.ErrBanned},
 		sendCase{"auth events lack the member event", with(func(q *membership.SendLeaveRequest) {
 			var keep []*pdu.Event
 			for _, a := range q.AuthEvents {
@@ -285,7 +285,7 @@ func sendLeaveCases(t testing.TB, r *room) []sendCase {
 			q.AuthEvents = keep
 		}), 403, membership.ErrCodeForbidden, membership.ErrAuthRules},
 	)
-	if r.v.Auth.RestrictedJoinRule {
+	if r.V.Auth.RestrictedJoinRule {
 		cases = append(cases, sendCase{"join_authorised_via_users_server its server did not sign (rule 4.2.1)",
 			resign(func(m M) { m["content"] = M{"membership": "leave", "join_authorised_via_users_server": creator} }),
 			403, membership.ErrCodeForbidden, membership.ErrAuthRules})
@@ -317,7 +317,7 @@ func TestSendLeaveRefusals(t *testing.T) {
 			if strings.HasPrefix(c.name, "join_authorised_via_users_server") {
 				var rej *authrules.Rejection
 				want := "4.2.1"
-				if r.v.Format.RoomIDFromCreateEvent {
+				if r.V.Format.RoomIDFromCreateEvent {
 					want = "5.2.1"
 				}
 				if !errors.As(err, &rej) || rej.Rule != want {
@@ -329,7 +329,7 @@ func TestSendLeaveRefusals(t *testing.T) {
 			}
 		}
 		// Without the join rule of the restricted versions the field is no rule's: accepted.
-		if !r.v.Auth.RestrictedJoinRule {
+		if !r.V.Auth.RestrictedJoinRule {
 			raw, ev := r.handLeave(t, leaver, M{"membership": "leave", "join_authorised_via_users_server": creator}, nil)
 			if _, err := membership.SendLeave(leaveReq(t, r, raw, ev)); err != nil {
 				t.Errorf("v%s: %v", vid, err)
@@ -345,16 +345,16 @@ func TestSendLeaveChecksAreSendKnocks(t *testing.T) {
 	for _, vid := range []string{"7", "9", "10", "11", "12"} {
 		r := invitedRoom(t, vid)
 		knocker := "@kim:d.example"
-		kt, err := membership.MakeKnock(r.st, knocker, r.opts())
+		kt, err := membership.MakeKnock(r.State, knocker, r.Opts())
 		if err != nil {
 			t.Fatal(err)
 		}
 		knock, kev := r.signLeave(t, kt.Event, knocker) // SignTemplate signs any template
-		if _, err := membership.SendKnock(membership.SendKnockRequest{State: r.st, RoomID: r.id, EventID: kev.EventID,
-			Origin: "d.example", Event: knock, Keys: ring, AuthEvents: r.authOf(t, kev)}); err != nil {
+		if _, err := membership.SendKnock(membership.SendKnockRequest{State: r.State, RoomID: r.ID, EventID: kev.EventID,
+			Origin: "d.example", Event: knock, Keys: ring, AuthEvents: r.AuthOf(t, kev)}); err != nil {
 			t.Fatalf("v%s: the knock: %v", vid, err)
 		}
-		lt, err := membership.MakeLeave(r.st, leaver, r.opts())
+		lt, err := membership.MakeLeave(r.State, leaver, r.Opts())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -372,8 +372,8 @@ func TestSendLeaveChecksAreSendKnocks(t *testing.T) {
 			"origin":            nil,
 		}
 		for name, f := range damage {
-			kq := membership.SendKnockRequest{State: r.st, RoomID: r.id, EventID: kev.EventID, Origin: "d.example", Event: knock, Keys: ring}
-			lq := membership.SendLeaveRequest{State: r.st, RoomID: r.id, EventID: lev.EventID, Origin: "d.example", Event: leave, Keys: ring}
+			kq := membership.SendKnockRequest{State: r.State, RoomID: r.ID, EventID: kev.EventID, Origin: "d.example", Event: knock, Keys: ring}
+			lq := membership.SendLeaveRequest{State: r.State, RoomID: r.ID, EventID: lev.EventID, Origin: "d.example", Event: leave, Keys: ring}
 			switch name {
 			case "truncated":
 				kq.Event, lq.Event = knock[:40], leave[:40]
@@ -440,8 +440,8 @@ func TestLeaveACLIsTheCallers(t *testing.T) {
 	}
 	for _, vid := range []string{"3", "10", "12"} {
 		r := invitedRoom(t, vid)
-		r.add(t, creator, "m.room.server_acl", "", M{"allow": []any{"*"}, "deny": []any{"d.example"}, "allow_ip_literals": false})
-		tmpl, err := membership.MakeLeave(r.st, leaver, r.opts())
+		r.Add(t, creator, "m.room.server_acl", "", M{"allow": []any{"*"}, "deny": []any{"d.example"}, "allow_ip_literals": false})
+		tmpl, err := membership.MakeLeave(r.State, leaver, r.Opts())
 		if err != nil {
 			t.Fatalf("v%s: MakeLeave with d.example denied by the ACL: %v", vid, err)
 		}
@@ -504,15 +504,15 @@ func TestReadmeLeaveHandshake(t *testing.T) {
 	claimkit.WantText(t, "README.md", "| `membership` | make_join/send_join decisions in restricted rooms, join/invite/knock/leave handshakes, membership transitions |")
 	for from, meaning := range map[string]string{"invite": "reject the invite", "knock": "retract the knock", "join": "leave the room"} {
 		r := newRoom(t, "11", roomOpts{})
-		r.member(t, leaver, from)
-		if err := membership.CheckMakeRequest(r.v, leaver, "d.example", nil); err != nil {
+		r.Member(t, leaver, from)
+		if err := membership.CheckMakeRequest(r.V, leaver, "d.example", nil); err != nil {
 			t.Fatal(err)
 		}
-		tmpl, err := membership.MakeLeave(r.st, leaver, r.opts())
+		tmpl, err := membership.MakeLeave(r.State, leaver, r.Opts())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := membership.CheckLeaveTemplate(r.id, leaver, tmpl.Event); err != nil {
+		if err := membership.CheckLeaveTemplate(r.ID, leaver, tmpl.Event); err != nil {
 			t.Fatal(err)
 		}
 		signed, ev := r.signLeave(t, tmpl.Event, leaver)
@@ -520,7 +520,7 @@ func TestReadmeLeaveHandshake(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if tr, ok := membership.ClassifyMemberEvent(r.v, from, res.Parsed, "knock"); !ok || tr.Meaning != meaning {
+		if tr, ok := membership.ClassifyMemberEvent(r.V, from, res.Parsed, "knock"); !ok || tr.Meaning != meaning {
 			t.Errorf("from %s: %+v", from, tr)
 		}
 	}

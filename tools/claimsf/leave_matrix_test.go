@@ -13,6 +13,7 @@ import (
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/tools/internal/claimkit"
+	"github.com/roomproto/roomproto/tools/internal/claimroom"
 )
 
 // memberships are the memberships a user may hold before a leave ("" for none).
@@ -44,7 +45,7 @@ func matrixRoom(t testing.TB, vid string, federates bool, joinRule string) (*roo
 	t.Helper()
 	o := roomOpts{}
 	if !federates {
-		o.create = M{"m.federate": false}
+		o.Create = M{"m.federate": false}
 	}
 	r := newRoom(t, vid, o)
 	users := map[string]string{}
@@ -58,20 +59,20 @@ func matrixRoom(t testing.TB, vid string, federates bool, joinRule string) (*roo
 			users[u] = m
 			selfSent := m == "join" || m == "knock" || m == "leave"
 			switch {
-			case m == "knock" && !r.v.Auth.Knocking:
-				r.force(t, u, m)
+			case m == "knock" && !r.V.Auth.Knocking:
+				r.Force(t, u, m)
 			case selfSent && !federates && srv != "a.example":
 				if m != "knock" {
-					r.member(t, u, "invite")
+					r.Member(t, u, "invite")
 				}
-				r.force(t, u, m)
+				r.Force(t, u, m)
 			default:
-				r.member(t, u, m)
+				r.Member(t, u, m)
 			}
 		}
 	}
 	if joinRule != "" {
-		r.add(t, creator, pdu.TypeJoinRules, "", joinRules(joinRule))
+		r.Add(t, creator, pdu.TypeJoinRules, "", claimroom.JoinRules(joinRule))
 	}
 	return r, users
 }
@@ -117,14 +118,14 @@ func TestWhoMayLeave(t *testing.T) {
 					sort.Strings(names)
 					for _, u := range names {
 						m := users[u]
-						remote := serverOf(u) != "a.example"
+						remote := claimroom.ServerOf(u) != "a.example"
 						want := expectLeave(v, federates, remote, m)
 						what := fmt.Sprintf("%s (membership %q)", u, m)
-						derr := membership.DecideLeave(r.st, u)
+						derr := membership.DecideLeave(r.State, u)
 						if got := verdict(derr); got != want {
 							t.Errorf("%s: DecideLeave %s, want %s (%v)", what, got, want, derr)
 						}
-						_, cerr := membership.CheckTransition(r.st, u, u, pdu.MembershipLeave)
+						_, cerr := membership.CheckTransition(r.State, u, u, pdu.MembershipLeave)
 						if got := verdict(cerr); got != want {
 							t.Errorf("%s: CheckTransition %s, want %s (it is CheckTransition)", what, got, want)
 						}
@@ -133,7 +134,7 @@ func TestWhoMayLeave(t *testing.T) {
 								t.Errorf("%s: message %q does not say the user is not a member", what, derr)
 							}
 						}
-						tmpl, merr := membership.MakeLeave(r.st, u, r.opts())
+						tmpl, merr := membership.MakeLeave(r.State, u, r.Opts())
 						if got := verdict(merr); got != want {
 							t.Errorf("%s: MakeLeave %s, want %s", what, got, want)
 						}
@@ -141,7 +142,7 @@ func TestWhoMayLeave(t *testing.T) {
 						// accept it exactly when the decision allows it, and send_leave answers as
 						// the decision does.
 						raw, ev := r.handLeave(t, u, nil, nil)
-						rerr := r.st.Check(ev, ring)
+						rerr := r.State.Check(ev, ring)
 						if (rerr == nil) != (want == "allow") {
 							t.Errorf("%s: the auth rules say %v, the decision %s", what, rerr, want)
 						}
@@ -171,7 +172,7 @@ func TestWhoMayLeave(t *testing.T) {
 // selection picks from the current state, and opts", and that CheckLeaveTemplate passes it.
 func checkLeaveTemplate(t testing.TB, r *room, u string, tmpl membership.Template) {
 	t.Helper()
-	if tmpl.RoomVersion != r.v.ID {
+	if tmpl.RoomVersion != r.V.ID {
 		t.Errorf("%s: template room_version %q", u, tmpl.RoomVersion)
 	}
 	o := mustObj(t, tmpl.Event)
@@ -183,12 +184,12 @@ func checkLeaveTemplate(t testing.TB, r *room, u string, tmpl membership.Templat
 	if want := "auth_events content depth origin origin_server_ts prev_events room_id sender state_key type"; strings.Join(keys, " ") != want {
 		t.Errorf("%s: template members %v, want %s", u, keys, want)
 	}
-	opts := r.opts()
+	opts := r.Opts()
 	str := func(k string) string { return string(o[k]) }
 	q := func(s string) string { return `"` + s + `"` }
-	for k, want := range map[string]string{"type": q("m.room.member"), "room_id": q(r.id), "sender": q(u), "state_key": q(u),
+	for k, want := range map[string]string{"type": q("m.room.member"), "room_id": q(r.ID), "sender": q(u), "state_key": q(u),
 		"content": `{"membership":"leave"}`, "origin": q(opts.Origin), "origin_server_ts": fmt.Sprint(opts.OriginServerTS),
-		"depth": fmt.Sprint(opts.Depth), "prev_events": string(claimkit.Marshal(t, r.refs(opts.PrevEvents)))} {
+		"depth": fmt.Sprint(opts.Depth), "prev_events": string(claimkit.Marshal(t, r.Refs(opts.PrevEvents)))} {
 		if str(k) != want {
 			t.Errorf("%s: template %s = %s, want %s", u, k, str(k), want)
 		}
@@ -197,13 +198,13 @@ func checkLeaveTemplate(t testing.TB, r *room, u string, tmpl membership.Templat
 	// (not from v12), the power levels, the sender's membership (the target's is the same); a
 	// leave selects no join rules.
 	var want []string
-	if !r.v.Format.RoomIDFromCreateEvent {
-		want = append(want, r.st.Create().EventID)
+	if !r.V.Format.RoomIDFromCreateEvent {
+		want = append(want, r.State.Create().EventID)
 	}
-	if pl := r.st.Get(pdu.TypePowerLevels, ""); pl != nil {
+	if pl := r.State.Get(pdu.TypePowerLevels, ""); pl != nil {
 		want = append(want, pl.EventID)
 	}
-	if me := r.st.Get(pdu.TypeMember, u); me != nil {
+	if me := r.State.Get(pdu.TypeMember, u); me != nil {
 		want = append(want, me.EventID)
 	}
 	var got []string
@@ -229,10 +230,10 @@ func checkLeaveTemplate(t testing.TB, r *room, u string, tmpl membership.Templat
 	if !slices.Equal(got, want) {
 		t.Errorf("%s: template auth_events %v, want %v", u, got, want)
 	}
-	if string(tmpl.JSON()) != `{"event":`+string(tmpl.Event)+`,"room_version":"`+r.v.ID+`"}` {
+	if string(tmpl.JSON()) != `{"event":`+string(tmpl.Event)+`,"room_version":"`+r.V.ID+`"}` {
 		t.Errorf("%s: Template.JSON %s", u, tmpl.JSON())
 	}
-	if err := membership.CheckLeaveTemplate(r.id, u, tmpl.Event); err != nil {
+	if err := membership.CheckLeaveTemplate(r.ID, u, tmpl.Event); err != nil {
 		t.Errorf("%s: CheckLeaveTemplate refuses MakeLeave's template: %v", u, err)
 	}
 }
@@ -252,22 +253,22 @@ func checkAccepted(t testing.TB, r *room, signed []byte, res membership.SendLeav
 	if string(res.JSON()) != "{}" {
 		t.Errorf("SendLeaveResult.JSON() = %s", res.JSON())
 	}
-	srv := serverOf(ev.Sender)
+	srv := claimroom.ServerOf(ev.Sender)
 	for s := range ev.Signatures.Servers() {
 		if s != srv {
 			t.Errorf("the accepted leave carries a signature of %s", s)
 		}
 	}
-	if err := r.st.Check(ev, ring); err != nil {
+	if err := r.State.Check(ev, ring); err != nil {
 		t.Errorf("the state rejects the accepted leave: %v", err)
 	}
-	rule := r.st.JoinRules().Rule
-	tr, ok := membership.ClassifyMemberEvent(r.v, from, ev, rule)
+	rule := r.State.JoinRules().Rule
+	tr, ok := membership.ClassifyMemberEvent(r.V, from, ev, rule)
 	wantMeaning := map[string]string{"invite": "reject the invite", "knock": "retract the knock", "join": "leave the room"}[from]
 	if !ok || tr.Action != membership.ActionLeave || !tr.BySelf || tr.Meaning != wantMeaning || tr.From != from {
 		t.Errorf("ClassifyMemberEvent from %q: %+v %v, want %q", from, tr, ok, wantMeaning)
 	}
-	if ft, ok := membership.FindTransition(r.v, from, pdu.MembershipLeave, true, rule); !ok || ft.Meaning != wantMeaning {
+	if ft, ok := membership.FindTransition(r.V, from, pdu.MembershipLeave, true, rule); !ok || ft.Meaning != wantMeaning {
 		t.Errorf("FindTransition from %q: %+v %v", from, ft, ok)
 	}
 }
@@ -288,10 +289,10 @@ func TestLeaveRuleNumbers(t *testing.T) {
 			t.Errorf("%s does not say %q", c.file, c.quote)
 		}
 		r := newRoom(t, c.vid, roomOpts{})
-		r.member(t, "@u:d.example", "leave")
+		r.Member(t, "@u:d.example", "leave")
 		_, ev := r.handLeave(t, "@u:d.example", nil, nil)
 		var rej *authrules.Rejection
-		if err := r.st.Check(ev, ring); !errors.As(err, &rej) || rej.Rule != c.rule {
+		if err := r.State.Check(ev, ring); !errors.As(err, &rej) || rej.Rule != c.rule {
 			t.Errorf("v%s: a leave from leave is rejected by %v, want rule %s", c.vid, err, c.rule)
 		}
 		if got := authrules.MembershipRule(claimkit.Ver(t, c.vid), pdu.MembershipLeave) + ".1"; got != c.rule {

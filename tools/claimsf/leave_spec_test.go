@@ -14,20 +14,21 @@ import (
 	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/signing"
 	"github.com/roomproto/roomproto/tools/internal/claimkit"
+	"github.com/roomproto/roomproto/tools/internal/claimroom"
 )
 
 // handshake runs make_leave, the template check, SignTemplate and send_leave for user in r,
 // failing on any error, and returns the accepted leave.
 func handshake(t testing.TB, r *room, user string) *pdu.Event {
 	t.Helper()
-	if err := membership.CheckMakeRequest(r.v, user, serverOf(user), nil); err != nil {
+	if err := membership.CheckMakeRequest(r.V, user, claimroom.ServerOf(user), nil); err != nil {
 		t.Fatal(err)
 	}
-	tmpl, err := membership.MakeLeave(r.st, user, r.opts())
+	tmpl, err := membership.MakeLeave(r.State, user, r.Opts())
 	if err != nil {
 		t.Fatalf("MakeLeave(%s): %v", user, err)
 	}
-	if err := membership.CheckLeaveTemplate(r.id, user, tmpl.Event); err != nil {
+	if err := membership.CheckLeaveTemplate(r.ID, user, tmpl.Event); err != nil {
 		t.Fatal(err)
 	}
 	signed, ev := r.signLeave(t, tmpl.Event, user)
@@ -45,28 +46,28 @@ func handshake(t testing.TB, r *room, user string) *pdu.Event {
 // the room by the create event's ID and lists no create event; a creator who is joined may
 // leave, one who never joined may not.
 func TestLeaveV12(t *testing.T) {
-	r := newRoom(t, "12", roomOpts{create: M{"additional_creators": []any{"@bob:b.example", "@carl:c.example"}}})
-	if r.id != "!"+r.st.Create().EventID[1:] {
-		t.Fatalf("room ID %s", r.id)
+	r := newRoom(t, "12", roomOpts{Create: M{"additional_creators": []any{"@bob:b.example", "@carl:c.example"}}})
+	if r.ID != "!"+r.State.Create().EventID[1:] {
+		t.Fatalf("room ID %s", r.ID)
 	}
-	r.member(t, "@bob:b.example", "join")
-	r.member(t, leaver, "invite")
-	tmpl, err := membership.MakeLeave(r.st, leaver, r.opts())
+	r.Member(t, "@bob:b.example", "join")
+	r.Member(t, leaver, "invite")
+	tmpl, err := membership.MakeLeave(r.State, leaver, r.Opts())
 	if err != nil {
 		t.Fatal(err)
 	}
 	o := mustObj(t, tmpl.Event)
-	if string(o["room_id"]) != `"`+r.id+`"` || bytes.Contains(o["auth_events"], []byte(r.st.Create().EventID)) {
+	if string(o["room_id"]) != `"`+r.ID+`"` || bytes.Contains(o["auth_events"], []byte(r.State.Create().EventID)) {
 		t.Errorf("v12 template: room_id %s, auth_events %s", o["room_id"], o["auth_events"])
 	}
 	for _, u := range []string{leaver, "@bob:b.example", creator} {
 		ev := handshake(t, r, u)
-		r.apply(t, ev)
-		if got := r.st.Membership(u); got != pdu.MembershipLeave {
+		r.Apply(t, ev)
+		if got := r.State.Membership(u); got != pdu.MembershipLeave {
 			t.Errorf("%s: %q", u, got)
 		}
 	}
-	wantErr(t, "an additional creator who never joined", membership.DecideLeave(r.st, "@carl:c.example"), 403, membership.ErrCodeForbidden, membership.ErrNotPossible)
+	wantErr(t, "an additional creator who never joined", membership.DecideLeave(r.State, "@carl:c.example"), 403, membership.ErrCodeForbidden, membership.ErrNotPossible)
 }
 
 // A leave with more content than the template's (a reason, spec m.room.member `reason`) signed
@@ -75,14 +76,14 @@ func TestLeaveV12(t *testing.T) {
 func TestLeaveWithReason(t *testing.T) {
 	for _, vid := range claimkit.VersionIDs() {
 		r := invitedRoom(t, vid)
-		tmpl, err := membership.MakeLeave(r.st, leaver, r.opts())
+		tmpl, err := membership.MakeLeave(r.State, leaver, r.Opts())
 		if err != nil {
 			t.Fatal(err)
 		}
 		withReason := editJSON(t, tmpl.Event, func(m M) {
 			m["content"] = M{"membership": "leave", "reason": "not interested", "displayname": "Dave"}
 		})
-		if err := membership.CheckLeaveTemplate(r.id, leaver, withReason); err != nil {
+		if err := membership.CheckLeaveTemplate(r.ID, leaver, withReason); err != nil {
 			t.Errorf("v%s: %v", vid, err)
 		}
 		signed, ev := r.signLeave(t, withReason, leaver)
@@ -103,13 +104,13 @@ func TestLeaveSenderNotOfOrigin(t *testing.T) {
 	for _, vid := range claimkit.VersionIDs() {
 		r := newRoom(t, vid, roomOpts{})
 		eve := "@eve:e.example"
-		r.member(t, eve, "invite")
+		r.Member(t, eve, "invite")
 		raw, ev := r.handLeave(t, eve, nil, nil)
-		if err := r.st.Check(ev, ring); err != nil {
+		if err := r.State.Check(ev, ring); err != nil {
 			t.Fatalf("v%s: %v", vid, err)
 		}
-		_, err := membership.SendLeave(membership.SendLeaveRequest{State: r.st, RoomID: r.id, EventID: ev.EventID,
-			Origin: "d.example", Event: raw, Keys: ring, AuthEvents: r.authOf(t, ev)})
+		_, err := membership.SendLeave(membership.SendLeaveRequest{State: r.State, RoomID: r.ID, EventID: ev.EventID,
+			Origin: "d.example", Event: raw, Keys: ring, AuthEvents: r.AuthOf(t, ev)})
 		wantErr(t, "v"+vid, err, 400, membership.ErrCodeInvalidParam, membership.ErrBadEvent)
 	}
 }
@@ -126,7 +127,7 @@ func TestLeaveNotTheTemplate(t *testing.T) {
 		edits := map[string]func(M){
 			"depth 0":               func(m M) { m["depth"] = 0 },
 			"depth 1000":            func(m M) { m["depth"] = 1000 },
-			"other prev_events":     func(m M) { m["prev_events"] = r.refs([]string{r.st.Create().EventID}) },
+			"other prev_events":     func(m M) { m["prev_events"] = r.Refs([]string{r.State.Create().EventID}) },
 			"other timestamp":       func(m M) { m["origin_server_ts"] = 5 },
 			"other origin":          func(m M) { m["origin"] = "elsewhere.example" },
 			"no auth_events listed": func(m M) { m["auth_events"] = []any{} },
@@ -135,7 +136,7 @@ func TestLeaveNotTheTemplate(t *testing.T) {
 			raw, ev := r.handLeave(t, leaver, nil, f)
 			q := leaveReq(t, r, raw, ev)
 			_, err := membership.SendLeave(q)
-			want := authrules.CheckWithOptions(r.v, ev, q.AuthEvents, authrules.Options{Keys: ring, Create: r.st.Create()})
+			want := authrules.CheckWithOptions(r.V, ev, q.AuthEvents, authrules.Options{Keys: ring, Create: r.State.Create()})
 			if (err == nil) != (want == nil) {
 				t.Errorf("v%s %s: SendLeave %v, the rules on its auth events %v", vid, name, err, want)
 			}
@@ -143,9 +144,9 @@ func TestLeaveNotTheTemplate(t *testing.T) {
 				t.Errorf("v%s %s: %v", vid, name, err)
 			}
 		}
-		jr := r.st.Get(pdu.TypeJoinRules, "")
+		jr := r.State.Get(pdu.TypeJoinRules, "")
 		raw, ev := r.handLeave(t, leaver, nil, func(m M) {
-			m["auth_events"] = append(m["auth_events"].([]any), r.ref(jr.EventID))
+			m["auth_events"] = append(m["auth_events"].([]any), r.Ref(jr.EventID))
 		})
 		q := leaveReq(t, r, raw, ev)
 		_, err := membership.SendLeave(q)
@@ -164,7 +165,7 @@ func TestLeaveNotTheTemplate(t *testing.T) {
 func TestLeaveSentTwice(t *testing.T) {
 	for _, vid := range claimkit.VersionIDs() {
 		r := invitedRoom(t, vid)
-		tmpl, err := membership.MakeLeave(r.st, leaver, r.opts())
+		tmpl, err := membership.MakeLeave(r.State, leaver, r.Opts())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -176,7 +177,7 @@ func TestLeaveSentTwice(t *testing.T) {
 		if _, err := membership.SendLeave(q); err != nil {
 			t.Errorf("v%s: the same leave before it is applied: %v", vid, err)
 		}
-		r.apply(t, ev)
+		r.Apply(t, ev)
 		_, err = membership.SendLeave(q)
 		e := wantErr(t, "v"+vid+" the leave again", err, 403, membership.ErrCodeForbidden, membership.ErrNotPossible)
 		if !bytes.Contains([]byte(e.Message), []byte("not a member")) {
@@ -193,28 +194,28 @@ func TestLeaveSentTwice(t *testing.T) {
 func TestStrippedStateAfterRejectedInvite(t *testing.T) {
 	for _, vid := range claimkit.VersionIDs() {
 		r := newRoom(t, vid, roomOpts{})
-		r.add(t, creator, "m.room.name", "", M{"name": "Room"})
-		r.add(t, creator, "m.room.topic", "", M{"topic": "Topic"})
-		r.member(t, leaver, "invite")
-		before := eventIDs(membership.StrippedState(r.st))
-		r.apply(t, handshake(t, r, leaver))
-		after := eventIDs(membership.StrippedState(r.st))
-		if fmt.Sprint(before) != fmt.Sprint(after) || len(after) != 4 || after[0] != r.st.Create().EventID {
+		r.Add(t, creator, "m.room.name", "", M{"name": "Room"})
+		r.Add(t, creator, "m.room.topic", "", M{"topic": "Topic"})
+		r.Member(t, leaver, "invite")
+		before := eventIDs(membership.StrippedState(r.State))
+		r.Apply(t, handshake(t, r, leaver))
+		after := eventIDs(membership.StrippedState(r.State))
+		if fmt.Sprint(before) != fmt.Sprint(after) || len(after) != 4 || after[0] != r.State.Create().EventID {
 			t.Errorf("v%s: stripped state %v, then %v", vid, before, after)
 		}
-		if !r.v.Auth.Knocking {
+		if !r.V.Auth.Knocking {
 			continue
 		}
-		if err := membership.DecideKnock(r.st, leaver); err != nil {
+		if err := membership.DecideKnock(r.State, leaver); err != nil {
 			t.Fatalf("v%s: a knock after the rejected invite: %v", vid, err)
 		}
-		kt, err := membership.MakeKnock(r.st, leaver, r.opts())
+		kt, err := membership.MakeKnock(r.State, leaver, r.Opts())
 		if err != nil {
 			t.Fatal(err)
 		}
 		knock, kev := r.signLeave(t, kt.Event, leaver)
-		res, err := membership.SendKnock(membership.SendKnockRequest{State: r.st, RoomID: r.id, EventID: kev.EventID,
-			Origin: "d.example", Event: knock, Keys: ring, AuthEvents: r.authOf(t, kev)})
+		res, err := membership.SendKnock(membership.SendKnockRequest{State: r.State, RoomID: r.ID, EventID: kev.EventID,
+			Origin: "d.example", Event: knock, Keys: ring, AuthEvents: r.AuthOf(t, kev)})
 		if err != nil {
 			t.Fatalf("v%s: SendKnock: %v", vid, err)
 		}
@@ -239,13 +240,13 @@ func eventIDs(evs []*pdu.Event) []string {
 func TestSendLeaveAgainstAnotherRoomsState(t *testing.T) {
 	for _, vid := range []string{"1", "6", "10", "11"} {
 		r := invitedRoom(t, vid)
-		other := newRoom(t, vid, roomOpts{id: "!other:a.example"})
-		other.member(t, leaver, "invite")
-		tmpl, _ := membership.MakeLeave(r.st, leaver, r.opts())
+		other := newRoom(t, vid, roomOpts{ID: "!other:a.example"})
+		other.Member(t, leaver, "invite")
+		tmpl, _ := membership.MakeLeave(r.State, leaver, r.Opts())
 		signed, _ := r.signLeave(t, tmpl.Event, leaver)
-		_, err := membership.SendLeave(membership.SendLeaveRequest{State: other.st, Origin: "d.example", Event: signed, Keys: ring})
+		_, err := membership.SendLeave(membership.SendLeaveRequest{State: other.State, Origin: "d.example", Event: signed, Keys: ring})
 		if err == nil {
-			t.Errorf("v%s: a leave of %s accepted against the state of %s", vid, r.id, other.id)
+			t.Errorf("v%s: a leave of %s accepted against the state of %s", vid, r.ID, other.ID)
 			continue
 		}
 		wantErr(t, "v"+vid, err, 403, membership.ErrCodeForbidden, membership.ErrAuthRules)
@@ -260,7 +261,7 @@ func TestSendLeaveAgainstAnotherRoomsState(t *testing.T) {
 // valid body is bad JSON for a fault of the resident's (SendKnock and SendJoin too).
 func TestSendLeaveNoState(t *testing.T) {
 	r := invitedRoom(t, "10")
-	tmpl, _ := membership.MakeLeave(r.st, leaver, r.opts())
+	tmpl, _ := membership.MakeLeave(r.State, leaver, r.Opts())
 	signed, ev := r.signLeave(t, tmpl.Event, leaver)
 	q := leaveReq(t, r, signed, ev)
 	q.State = nil
@@ -281,7 +282,7 @@ func TestSendLeaveNoState(t *testing.T) {
 func TestSendLeaveBodyForms(t *testing.T) {
 	for _, vid := range []string{"1", "5", "6", "10", "12"} {
 		r := invitedRoom(t, vid)
-		tmpl, _ := membership.MakeLeave(r.st, leaver, r.opts())
+		tmpl, _ := membership.MakeLeave(r.State, leaver, r.Opts())
 		signed, ev := r.signLeave(t, tmpl.Event, leaver)
 		var pretty bytes.Buffer
 		if err := json.Indent(&pretty, signed, "", "  "); err != nil {
@@ -298,7 +299,7 @@ func TestSendLeaveBodyForms(t *testing.T) {
 		dup := append([]byte(`{"type":"m.room.message",`), signed[1:]...)
 		res, err = membership.SendLeave(leaveReq(t, r, dup, ev))
 		var e *membership.Error
-		if r.v.Format.StrictCanonicalJSON {
+		if r.V.Format.StrictCanonicalJSON {
 			if !errors.As(err, &e) || e.Status != 400 {
 				t.Errorf("v%s: a duplicate key: %v", vid, err)
 			}
@@ -314,12 +315,12 @@ func TestSendLeaveBodyForms(t *testing.T) {
 func TestLeaveV1EventIDOfTheResident(t *testing.T) {
 	for _, vid := range []string{"1", "2"} {
 		r := invitedRoom(t, vid)
-		tmpl, _ := membership.MakeLeave(r.st, leaver, r.opts())
-		signed, err := membership.SignTemplate(r.v, tmpl.Event, "d.example", 1, "$leave:a.example", "d.example", authfixture.Key("d.example"))
+		tmpl, _ := membership.MakeLeave(r.State, leaver, r.Opts())
+		signed, err := membership.SignTemplate(r.V, tmpl.Event, "d.example", 1, "$leave:a.example", "d.example", authfixture.Key("d.example"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		ev, err := signing.ParseEvent(r.v, signed)
+		ev, err := signing.ParseEvent(r.V, signed)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -44,7 +44,7 @@ func TestSecurityFuzzRecord(t *testing.T) {
 // Parsed.Raw() is the canonical form: the record now says so and the target compares with it.
 func TestSecurityAcceptedLeaveIsTheBody(t *testing.T) {
 	r := invitedRoom(t, "10")
-	tmpl, _ := membership.MakeLeave(r.st, leaver, r.opts())
+	tmpl, _ := membership.MakeLeave(r.State, leaver, r.Opts())
 	signed, ev := r.signLeave(t, tmpl.Event, leaver)
 	body := append([]byte("{ "), signed[1:]...)
 	res, err := membership.SendLeave(leaveReq(t, r, body, ev))
@@ -63,16 +63,16 @@ func TestSecurityAcceptedLeaveIsTheBody(t *testing.T) {
 func TestOnlyTheSendersServerSignsALeave(t *testing.T) {
 	for _, vid := range claimkit.VersionIDs() {
 		r := invitedRoom(t, vid)
-		tmpl, _ := membership.MakeLeave(r.st, leaver, r.opts())
+		tmpl, _ := membership.MakeLeave(r.State, leaver, r.Opts())
 		signed, ev := r.signLeave(t, tmpl.Event, leaver)
 		got, err := signing.RequiredSigners(ev)
 		if err != nil || !slices.Equal(got, []string{"d.example"}) {
 			t.Errorf("v%s: RequiredSigners %v %v", vid, got, err)
 		}
-		if err := signing.VerifyEvent(r.v, signed, ring); err != nil {
+		if err := signing.VerifyEvent(r.V, signed, ring); err != nil {
 			t.Errorf("v%s: %v", vid, err)
 		}
-		if err := r.st.Check(ev, ring); err != nil {
+		if err := r.State.Check(ev, ring); err != nil {
 			t.Errorf("v%s: %v", vid, err)
 		}
 	}
@@ -84,7 +84,7 @@ func TestOnlyTheSendersServerSignsALeave(t *testing.T) {
 func TestMakeLeaveWritesRoomVersion(t *testing.T) {
 	for _, vid := range claimkit.VersionIDs() {
 		r := invitedRoom(t, vid)
-		tmpl, err := membership.MakeLeave(r.st, leaver, r.opts())
+		tmpl, err := membership.MakeLeave(r.State, leaver, r.Opts())
 		if err != nil {
 			t.Fatal(err)
 		}
