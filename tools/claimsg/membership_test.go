@@ -49,7 +49,7 @@ func inForm(t testing.TB, form string, data []byte) []byte {
 func stripped(t testing.TB, r *room, form string) ([]json.RawMessage, [][]byte) {
 	var entries []json.RawMessage
 	var bufs [][]byte
-	for _, e := range membership.StrippedState(r.st) {
+	for _, e := range membership.StrippedState(r.State) {
 		b := inForm(t, form, e.Raw())
 		entries, bufs = append(entries, b), append(bufs, b)
 	}
@@ -98,31 +98,31 @@ func TestHandshakesReturnOwnEvents(t *testing.T) {
 
 			// send_leave: bob, invited, rejects the invite.
 			r := newRoom(t, vid, "invite")
-			r.add(t, creator, pdu.TypeMember, bob, M{"membership": "invite"})
-			tmpl, err := membership.MakeLeave(r.st, bob, r.opts())
+			r.Add(t, creator, pdu.TypeMember, bob, M{"membership": "invite"})
+			tmpl, err := membership.MakeLeave(r.State, bob, r.Opts())
 			if err != nil {
 				t.Fatal(err)
 			}
 			body := inForm(t, form, r.sign(t, tmpl.Event, bob))
 			check("SendLeave", [][]byte{body}, func() ([]*pdu.Event, [][]byte, error) {
-				res, err := membership.SendLeave(membership.SendLeaveRequest{State: r.st, RoomID: r.id, Origin: "b.example", Event: body, Keys: ring})
+				res, err := membership.SendLeave(membership.SendLeaveRequest{State: r.State, RoomID: r.ID, Origin: "b.example", Event: body, Keys: ring})
 				return []*pdu.Event{res.Parsed}, nil, err
 			})
 
 			// CheckStrippedState and SignInvite: carol is invited with the room's stripped state.
 			entries, bufs := stripped(t, r, form)
 			check("CheckStrippedState", bufs, func() ([]*pdu.Event, [][]byte, error) {
-				valid, problems := membership.CheckStrippedState(r.v, r.id, entries, ring)
+				valid, problems := membership.CheckStrippedState(r.V, r.ID, entries, ring)
 				if len(problems) > 0 || len(valid) != len(entries) {
 					return nil, nil, fmt.Errorf("%d of %d valid: %v", len(valid), len(entries), problems)
 				}
 				return valid, nil, nil
 			})
 			entries, bufs = stripped(t, r, form)
-			inv := r.make(t, creator, pdu.TypeMember, carol, M{"membership": "invite"})
+			inv := r.Make(t, creator, pdu.TypeMember, carol, M{"membership": "invite"}, nil)
 			invBody := inForm(t, form, inv.Raw())
 			check("SignInvite", append(bufs, invBody), func() ([]*pdu.Event, [][]byte, error) {
-				res, err := membership.SignInvite(membership.InviteRequest{RoomVersion: r.v, RoomID: r.id, Origin: "a.example",
+				res, err := membership.SignInvite(membership.InviteRequest{RoomVersion: r.V, RoomID: r.ID, Origin: "a.example",
 					Event: invBody, InviteRoomState: entries, LocalServer: "c.example", Key: authfixture.Key("c.example"), Keys: ring})
 				if err == nil && (len(res.RoomState) != len(entries) || len(res.Warnings) > 0) {
 					err = fmt.Errorf("room state %d of %d, warnings %v", len(res.RoomState), len(entries), res.Warnings)
@@ -134,12 +134,12 @@ func TestHandshakesReturnOwnEvents(t *testing.T) {
 			// v8, a public one before.
 			jr := "public"
 			rooms := membership.KnownRooms{}
-			if r.v.Auth.RestrictedJoinRule {
+			if r.V.Auth.RestrictedJoinRule {
 				jr = "restricted"
 				rooms = membership.KnownRooms{"!other:b.example": {bob: "join"}}
 			}
 			r = newRoom(t, vid, jr)
-			_, jt, err := membership.MakeJoin(membership.JoinRequest{State: r.st, UserID: bob, ResidentServer: "a.example", Rooms: rooms}, r.opts())
+			_, jt, err := membership.MakeJoin(membership.JoinRequest{State: r.State, UserID: bob, ResidentServer: "a.example", Rooms: rooms}, r.Opts())
 			if err != nil {
 				t.Fatalf("v%s MakeJoin: %v", vid, err)
 			}
@@ -147,32 +147,32 @@ func TestHandshakesReturnOwnEvents(t *testing.T) {
 			joinBody := inForm(t, form, signed)
 			var response []byte
 			check("SendJoin", [][]byte{joinBody}, func() ([]*pdu.Event, [][]byte, error) {
-				res, err := membership.SendJoin(membership.SendJoinRequest{State: r.st, ResidentServer: "a.example", Rooms: rooms,
-					RoomID: r.id, Origin: "b.example", Event: joinBody, Key: authfixture.Key("a.example"), Keys: ring})
+				res, err := membership.SendJoin(membership.SendJoinRequest{State: r.State, ResidentServer: "a.example", Rooms: rooms,
+					RoomID: r.ID, Origin: "b.example", Event: joinBody, Key: authfixture.Key("a.example"), Keys: ring})
 				response = bytes.Clone(res.Event)
 				return []*pdu.Event{res.Parsed}, [][]byte{res.Event}, err
 			})
-			if r.v.Auth.RestrictedJoinRule && !bytes.Contains(response, []byte("join_authorised_via_users_server")) {
+			if r.V.Auth.RestrictedJoinRule && !bytes.Contains(response, []byte("join_authorised_via_users_server")) {
 				t.Fatalf("v%s: not a restricted join: %s", vid, response)
 			}
 			sent, returned := inForm(t, form, signed), inForm(t, form, response)
 			check("CheckSendJoinResponse", [][]byte{sent, returned}, func() ([]*pdu.Event, [][]byte, error) {
-				ev, err := membership.CheckSendJoinResponse(r.v, sent, returned, "a.example", ring)
+				ev, err := membership.CheckSendJoinResponse(r.V, sent, returned, "a.example", ring)
 				return []*pdu.Event{ev}, nil, err
 			})
 
 			// send_knock, from v7.
-			if !r.v.Auth.Knocking {
+			if !r.V.Auth.Knocking {
 				continue
 			}
 			r = newRoom(t, vid, "knock")
-			kt, err := membership.MakeKnock(r.st, bob, r.opts())
+			kt, err := membership.MakeKnock(r.State, bob, r.Opts())
 			if err != nil {
 				t.Fatal(err)
 			}
 			knockBody := inForm(t, form, r.sign(t, kt.Event, bob))
 			check("SendKnock", [][]byte{knockBody}, func() ([]*pdu.Event, [][]byte, error) {
-				res, err := membership.SendKnock(membership.SendKnockRequest{State: r.st, RoomID: r.id, Origin: "b.example", Event: knockBody, Keys: ring})
+				res, err := membership.SendKnock(membership.SendKnockRequest{State: r.State, RoomID: r.ID, Origin: "b.example", Event: knockBody, Keys: ring})
 				return append([]*pdu.Event{res.Parsed}, res.KnockRoomState...), nil, err
 			})
 		}
