@@ -125,14 +125,17 @@ func TestReadmeTools(t *testing.T) {
 // check, the tests of the two differential tools below (when the Go module proxy can be reached)
 // and every fuzz target for a short time; scripts/fuzz runs the fuzz targets for longer (10
 // minutes each by default)"; SECURITY.md "scripts/fuzz runs every target (10 minutes each by
-// default); .ci/run runs each for 5 s"; "scripts/instructions counts the instructions of one
+// default); .ci/run runs each for 3 s"; "scripts/instructions counts the instructions of one
 // benchmark iteration (with valgrind)".
 func TestReadmeCIAndScripts(t *testing.T) {
 	ci := readDoc(t, ".ci/run")
-	for _, want := range []string{"go vet ./...", "go test -race", "../shared/contract/check", "cd tools/gmsldiff", "cd tools/mautrixdiff", `FUZZTIME="${FUZZTIME:-5s}" scripts/fuzz`} {
+	for _, want := range []string{"go vet ./...", "go test -race", "../shared/contract/check", "cd tools/gmsldiff", "cd tools/mautrixdiff", `FUZZTIME="${FUZZTIME:-3s}" scripts/fuzz`} {
 		if !strings.Contains(ci, want) {
 			t.Errorf(".ci/run lacks %q", want)
 		}
+	}
+	if sec := readDoc(t, "SECURITY.md"); !strings.Contains(sec, "`.ci/run` runs each for 3 s") {
+		t.Errorf("SECURITY.md does not say that .ci/run fuzzes each target for 3 s")
 	}
 	fz := readDoc(t, "scripts/fuzz")
 	if !strings.Contains(fz, `fuzztime="${FUZZTIME:-10m}"`) {
