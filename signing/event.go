@@ -196,15 +196,10 @@ func requiredSigners(ev *pdu.Event, out []string) ([]string, error) {
 	}
 	if v.Signing.AuthorisingServerSigns && ev.Type == pdu.TypeMember && ev.Membership == pdu.MembershipJoin {
 		if raw := ev.ContentField(ContentJoinAuthorisedViaUsersServer); raw != nil {
-			// The value found is read as ContentString reads it, without a second scan.
-			var user string
-			ok := canonicaljson.KindOf(raw) == canonicaljson.String
-			if ok {
-				var err error
-				user, err = canonicaljson.Unquote(raw)
-				ok = err == nil
-			}
-			if !ok {
+			// Read from the value found, without a second scan: Unquote refuses anything but
+			// a string.
+			user, err := canonicaljson.Unquote(raw)
+			if err != nil {
 				return nil, malformed(nil, "content.join_authorised_via_users_server must be a user ID string")
 			}
 			server, ok := ServerName(user)
