@@ -1,21 +1,19 @@
 package authrules_test
 
 import (
-	"encoding/json"
 	"os"
 	"testing"
 
 	"github.com/roomproto/roomproto/authrules"
+	"github.com/roomproto/roomproto/internal/benchcorpus"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/signing"
 )
 
-// The project's copy of the shared benchmark corpus (../shared/bench/README.md): 18 signed
-// events of a v9 room with a 50-user m.room.power_levels, a restricted m.room.join_rules and
-// restricted joins.
-const corpusPath = "../testdata/signing/bench_corpus.json"
-
+// corpus is the project's copy of the shared benchmark corpus (../shared/bench/README.md): 18
+// signed events of a v9 room with a 50-user m.room.power_levels, a restricted m.room.join_rules
+// and restricted joins.
 type corpus struct {
 	v      roomversion.Version
 	keys   signing.KeyRing
@@ -25,17 +23,12 @@ type corpus struct {
 
 func loadCorpus(tb testing.TB) *corpus {
 	tb.Helper()
-	data, err := os.ReadFile(corpusPath)
+	data, err := os.ReadFile(benchcorpus.Path)
 	if err != nil {
 		tb.Skipf("benchmark corpus not available: %v", err)
 	}
-	var raw struct {
-		RoomVersion string            `json:"room_version"`
-		Keys        json.RawMessage   `json:"keys"`
-		Events      []json.RawMessage `json:"events"`
-		EventIDs    []string          `json:"event_ids"`
-	}
-	if err := json.Unmarshal(data, &raw); err != nil {
+	raw, err := benchcorpus.Parse(data)
+	if err != nil {
 		tb.Fatal(err)
 	}
 	c := &corpus{byID: map[string]*pdu.Event{}}
@@ -50,7 +43,7 @@ func loadCorpus(tb testing.TB) *corpus {
 		if err != nil {
 			tb.Fatalf("event %d: %v", i, err)
 		}
-		if i < len(raw.EventIDs) && ev.EventID != raw.EventIDs[i] {
+		if ev.EventID != raw.EventIDs[i] {
 			tb.Fatalf("event %d: ID %s, corpus says %s", i, ev.EventID, raw.EventIDs[i])
 		}
 		c.events = append(c.events, ev)

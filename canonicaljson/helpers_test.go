@@ -2,42 +2,33 @@ package canonicaljson_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/roomproto/roomproto/internal/benchcorpus"
 )
 
 // corpusPath is testdata/signing/bench_corpus.json, the project's copy of the shared
 // benchmark corpus ../shared/bench/corpus.json (see its README; signing's
 // TestCorpusCopyIsTheShared checks they are the same): 18 signed events of a version 9 room.
-const corpusPath = "../testdata/signing/bench_corpus.json"
+const corpusPath = benchcorpus.Path
 
 // corpusEvents returns the raw bytes of the corpus events, exactly as stored
 // in the file; the test is skipped when the corpus is not there.
 func corpusEvents(t testing.TB) [][]byte {
 	t.Helper()
-	b, err := os.ReadFile(corpusPath)
+	c, err := benchcorpus.Read(corpusPath)
 	if os.IsNotExist(err) {
 		t.Skipf("%s not found", corpusPath)
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	var c struct {
-		Events []json.RawMessage `json:"events"`
-	}
-	if err := json.Unmarshal(b, &c); err != nil {
-		t.Fatal(err)
-	}
-	out := make([][]byte, len(c.Events))
-	for i, e := range c.Events {
-		out[i] = []byte(e)
-	}
-	return out
+	return c.Events
 }
 
 // messageEvent builds an m.room.message event as a server receives it over

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/roomproto/roomproto/canonicaljson"
+	"github.com/roomproto/roomproto/internal/benchcorpus"
 	"github.com/roomproto/roomproto/roomversion"
 )
 
@@ -71,19 +72,11 @@ func referenceInputs(t testing.TB) (events, variants [][]byte) {
 			inputs = append(inputs, c.Event)
 		}
 	}
-	raw, err = os.ReadFile("../testdata/signing/bench_corpus.json")
+	corpus, err := benchcorpus.Read(benchcorpus.Path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var corpus struct {
-		Events []json.RawMessage `json:"events"`
-	}
-	if err := json.Unmarshal(raw, &corpus); err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range corpus.Events {
-		inputs = append(inputs, e)
-	}
+	inputs = append(inputs, corpus.Events...)
 
 	id := func(n int) string { return `"$` + strings.Repeat("a", n) + `:e.example"` }
 	list := func(n int, item string) string {

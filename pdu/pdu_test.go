@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/roomproto/roomproto/canonicaljson"
+	"github.com/roomproto/roomproto/internal/benchcorpus"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/roomversion"
 )
@@ -421,15 +422,8 @@ func checkReading(t *testing.T, v roomversion.Version, data []byte, ev *pdu.Even
 }
 
 func BenchmarkParse(b *testing.B) {
-	raw, err := os.ReadFile("../testdata/signing/bench_corpus.json")
+	corpus, err := benchcorpus.Read(benchcorpus.Path)
 	if err != nil {
-		b.Fatal(err)
-	}
-	var corpus struct {
-		RoomVersion string            `json:"room_version"`
-		Events      []json.RawMessage `json:"events"`
-	}
-	if err := json.Unmarshal(raw, &corpus); err != nil {
 		b.Fatal(err)
 	}
 	v, _ := roomversion.Lookup(corpus.RoomVersion)

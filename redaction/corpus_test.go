@@ -4,11 +4,10 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/roomproto/roomproto/canonicaljson"
+	"github.com/roomproto/roomproto/internal/benchcorpus"
 	"github.com/roomproto/roomproto/internal/cpubench"
 	"github.com/roomproto/roomproto/redaction"
 	"github.com/roomproto/roomproto/roomversion"
@@ -23,40 +22,23 @@ type benchCorpus struct {
 	eventIDs []string
 }
 
-func readCorpusFile(tb testing.TB) []byte {
+// readCorpus reads the corpus file.
+func readCorpus(tb testing.TB) *benchcorpus.Corpus {
 	tb.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "testdata", "signing", "bench_corpus.json"))
+	c, err := benchcorpus.Read(benchcorpus.Path)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return data
+	return c
 }
 
 func loadCorpus(tb testing.TB) benchCorpus {
 	tb.Helper()
-	data := readCorpusFile(tb)
+	raw := readCorpus(tb)
+	c := benchCorpus{events: raw.Events, eventIDs: raw.EventIDs}
 	var err error
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(data, &top); err != nil {
+	if c.version, err = roomversion.Lookup(raw.RoomVersion); err != nil {
 		tb.Fatal(err)
-	}
-	var c benchCorpus
-	var id string
-	var events []json.RawMessage
-	if err := json.Unmarshal(top["room_version"], &id); err != nil {
-		tb.Fatal(err)
-	}
-	if err := json.Unmarshal(top["events"], &events); err != nil {
-		tb.Fatal(err)
-	}
-	if err := json.Unmarshal(top["event_ids"], &c.eventIDs); err != nil {
-		tb.Fatal(err)
-	}
-	if c.version, err = roomversion.Lookup(id); err != nil {
-		tb.Fatal(err)
-	}
-	for _, e := range events {
-		c.events = append(c.events, []byte(e))
 	}
 	return c
 }

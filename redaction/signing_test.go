@@ -1,7 +1,6 @@
 package redaction_test
 
 import (
-	"encoding/json"
 	"testing"
 
 	"github.com/roomproto/roomproto/redaction"
@@ -62,12 +61,7 @@ func TestCorpusSignaturesSurviveRedaction(t *testing.T) {
 
 func corpusKeys(t *testing.T) signing.KeyRing {
 	t.Helper()
-	var top map[string]json.RawMessage
-	data := readCorpusFile(t)
-	if err := json.Unmarshal(data, &top); err != nil {
-		t.Fatal(err)
-	}
-	keys, err := signing.ParseKeyRing(top["keys"])
+	keys, err := signing.ParseKeyRing(readCorpus(t).Keys)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,6 +27,7 @@ import (
 	voied "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
 
 	"github.com/roomproto/roomproto/canonicaljson"
+	"github.com/roomproto/roomproto/internal/benchcorpus"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/roomversion"
 )
@@ -875,25 +876,16 @@ func TestVerifyEventsSharedCorpus(t *testing.T) {
 	if err != nil {
 		t.Skip("shared/bench/corpus.json not found beside the project")
 	}
-	var c map[string]json.RawMessage
-	if err := json.Unmarshal(data, &c); err != nil {
-		t.Fatal(err)
-	}
-	var vid string
-	var raws []json.RawMessage
-	var ids []string
-	if json.Unmarshal(c["room_version"], &vid) != nil || json.Unmarshal(c["events"], &raws) != nil || json.Unmarshal(c["event_ids"], &ids) != nil {
-		t.Fatal("corpus does not have the documented shape")
-	}
-	keys, err := ParseKeyRing(c["keys"])
+	c, err := benchcorpus.Parse(data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := btVersion(t, vid)
-	events := make([][]byte, len(raws))
-	for i, r := range raws {
-		events[i] = r
+	keys, err := ParseKeyRing(c.Keys)
+	if err != nil {
+		t.Fatal(err)
 	}
+	v := btVersion(t, c.RoomVersion)
+	events, ids := c.Events, c.EventIDs
 	evs, errs := ParseAndVerifyEvents(v, events, keys, nil)
 	for i := range events {
 		if errs[i] != nil || evs[i] == nil || evs[i].EventID != ids[i] {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/roomproto/roomproto/internal/benchcorpus"
 	"github.com/roomproto/roomproto/roomversion"
 )
 
@@ -24,28 +25,16 @@ type corpus struct {
 
 func loadCorpus(tb testing.TB) *corpus {
 	tb.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "testdata", "signing", "bench_corpus.json"))
+	raw, err := benchcorpus.Read(benchcorpus.Path)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var raw struct {
-		RoomVersion string            `json:"room_version"`
-		Keys        json.RawMessage   `json:"keys"`
-		Events      []json.RawMessage `json:"events"`
-		EventIDs    []string          `json:"event_ids"`
-	}
-	if err := json.Unmarshal(data, &raw); err != nil {
-		tb.Fatal(err)
-	}
-	c := &corpus{EventIDs: raw.EventIDs}
+	c := &corpus{Events: raw.Events, EventIDs: raw.EventIDs}
 	if c.Version, err = roomversion.Lookup(raw.RoomVersion); err != nil {
 		tb.Fatal(err)
 	}
 	if c.Keys, err = ParseKeyRing(raw.Keys); err != nil {
 		tb.Fatal(err)
-	}
-	for _, e := range raw.Events {
-		c.Events = append(c.Events, []byte(e))
 	}
 	if len(c.Events) != 18 || len(c.EventIDs) != 18 {
 		tb.Fatalf("corpus has %d events and %d IDs, want 18", len(c.Events), len(c.EventIDs))
@@ -111,7 +100,7 @@ func TestCorpusCopyIsTheShared(t *testing.T) {
 	if err != nil {
 		t.Skipf("shared corpus not beside the project: %v", err)
 	}
-	copied, err := os.ReadFile(filepath.Join("..", "testdata", "signing", "bench_corpus.json"))
+	copied, err := os.ReadFile(benchcorpus.Path)
 	if err != nil {
 		t.Fatal(err)
 	}
