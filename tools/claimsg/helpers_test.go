@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/roomproto/roomproto/canonicaljson"
+	"github.com/roomproto/roomproto/internal/benchcorpus"
 	"github.com/roomproto/roomproto/internal/roomgen"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/roomversion"
@@ -43,13 +44,8 @@ var corpusOnce = sync.OnceValues(func() (*corpus, error) {
 			return nil, err
 		}
 	}
-	var raw struct {
-		RoomVersion string            `json:"room_version"`
-		Keys        json.RawMessage   `json:"keys"`
-		Events      []json.RawMessage `json:"events"`
-		EventIDs    []string          `json:"event_ids"`
-	}
-	if err := json.Unmarshal(data, &raw); err != nil {
+	raw, err := benchcorpus.Parse(data)
+	if err != nil {
 		return nil, err
 	}
 	c := &corpus{ids: raw.EventIDs}
@@ -64,7 +60,7 @@ var corpusOnce = sync.OnceValues(func() (*corpus, error) {
 		if err != nil {
 			return nil, err
 		}
-		c.file, c.wire = append(c.file, []byte(e)), append(c.wire, wire)
+		c.file, c.wire = append(c.file, e), append(c.wire, wire)
 	}
 	if len(c.file) != 18 || len(c.ids) != 18 {
 		return nil, fmt.Errorf("corpus has %d events and %d IDs, want 18", len(c.file), len(c.ids))
