@@ -11,6 +11,7 @@ import (
 	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/signing"
 	"github.com/roomproto/roomproto/tools/internal/authgen"
+	"github.com/roomproto/roomproto/tools/internal/chainroom"
 	"github.com/roomproto/roomproto/tools/internal/difftool"
 )
 
@@ -36,190 +37,39 @@ type chainCase struct {
 	conflict bool
 }
 
-type key struct{ typ, sk string }
+// gen is a drawn room (chainroom.Gen with roomConfig) with chainref's additions.
+type gen struct{ *chainroom.Room }
 
-// gen builds the events of one room with auth events chosen by the spec's selection
-// algorithm (server-server-api "Auth events selection") against the state as the generator
-// sees it: every state event updates it, accepted or not, so events whose auth events were
-// rejected (and chains of them) come naturally.
-type gen struct {
-	b     *authgen.Builder
-	r     *rand.Rand
-	ver   int
-	state map[key]*authgen.Event
-	evs   []*authgen.Event
-	last  string
-	pl    M
-}
-
-func (g *gen) selectAuth(typ, sender string, sk *string, content M) []string {
-	var ids []string
-	add := func(k key) {
-		if e := g.state[k]; e != nil && !slices.Contains(ids, e.ID) {
-			ids = append(ids, e.ID)
+// roomConfig is how chainref draws its rooms: 1 create in 15 with m.federate false and 1 in 40
+// of an unknown room version (a create the rules reject (1.3): everything depending on it fails),
+// 3-14 random events, restricted joins authorised by the creator, v1-2 redactions.
+var roomConfig = chainroom.Config{
+	CreateContent: func(r *rand.Rand, cc M) {
+		if r.Intn(15) == 0 {
+			cc["m.federate"] = false
 		}
-	}
-	if typ == "m.room.create" {
-		return nil
-	}
-	if g.ver < 12 {
-		add(key{"m.room.create", ""})
-	}
-	add(key{"m.room.power_levels", ""})
-	add(key{"m.room.member", sender})
-	if typ == "m.room.member" && sk != nil {
-		add(key{"m.room.member", *sk})
-		ms, _ := content["membership"].(string)
-		if ms == "join" || ms == "invite" || ms == "knock" {
-			add(key{"m.room.join_rules", ""})
+		if r.Intn(40) == 0 {
+			cc["room_version"] = "99"
 		}
-		if a, ok := content["join_authorised_via_users_server"].(string); ok && ms == "join" && g.ver >= 8 {
-			add(key{"m.room.member", a})
-		}
-	}
-	return ids
-}
-
-// mk builds an event citing the selected auth events, and records it.
-func (g *gen) mk(typ, sender string, sk *string, content M, o authgen.Opts) *authgen.Event {
-	auth := g.selectAuth(typ, sender, sk, content)
-	if o.Prev == nil && g.last != "" {
-		o.Prev = []string{g.last}
-	}
-	e := g.b.Mk(typ, sender, sk, content, auth, o)
-	g.evs = append(g.evs, e)
-	g.last = e.ID
-	if sk != nil {
-		g.state[key{typ, *sk}] = e
-	}
-	return e
+	},
+	Restricted: 1,
+	MinSteps:   3,
+	MaxSteps:   14,
+	Weights:    chainroom.Weights{Member: 9, PowerLevels: 3, JoinRules: 1, OtherState: 4},
+	AuthVia:    func(r *rand.Rand) (string, bool) { return authgen.Creator, r.Intn(4) == 0 },
+	Redactions: true,
 }
 
 // fakeID returns a new event ID of no event (authgen's FakeID gives the same ID every time from
 // v3: it keeps the first 43 characters of the base64 of "fake-event-<32 digits>", which do not
 // reach the digits).
 func (g *gen) fakeID() string {
-	g.b.N++
-	if g.ver <= 2 {
-		return fmt.Sprintf("$fake%d:a.example", g.b.N)
+	g.B.N++
+	if g.Ver <= 2 {
+		return fmt.Sprintf("$fake%d:a.example", g.B.N)
 	}
-	h := sha256.Sum256([]byte(fmt.Sprint("fake ", g.b.N)))
+	h := sha256.Sum256([]byte(fmt.Sprint("fake ", g.B.N)))
 	return "$" + difftool.B64URL(h[:])
-}
-
-func (g *gen) user() string { return authgen.Users[g.r.Intn(len(authgen.Users))] }
-
-// genRoom draws a room: create, creator's join, power levels, join rules, then 3-14 events of
-// random senders (memberships, power levels and join rules changes, other state, messages).
-func genRoom(r *rand.Rand, vid string) *gen {
-	b := &authgen.Builder{V: authgen.Version(vid), Ver: difftool.VerNum(vid), R: r}
-	g := &gen{b: b, r: r, ver: b.Ver, state: map[key]*authgen.Event{}}
-	creator := authgen.Creator
-	cc := M{"room_version": vid}
-	if g.ver <= 10 {
-		cc["creator"] = creator
-	}
-	if g.ver >= 12 && r.Intn(4) == 0 {
-		cc["additional_creators"] = []any{"@bob:b.example"}
-	}
-	if r.Intn(15) == 0 {
-		cc["m.federate"] = false
-	}
-	if r.Intn(40) == 0 {
-		cc["room_version"] = "99" // a create the rules reject (1.3): everything depending on it fails
-	}
-	create := g.mk("m.room.create", creator, authgen.Sp(""), cc, authgen.Opts{Prev: []string{}})
-	if g.ver >= 12 {
-		b.RoomID = "!" + create.ID[1:]
-	}
-	g.mk("m.room.member", creator, authgen.Sp(creator), M{"membership": "join"}, authgen.Opts{})
-	users := M{}
-	if g.ver < 12 {
-		users[creator] = 100
-	}
-	for _, u := range authgen.Users[1:] {
-		if r.Intn(3) == 0 {
-			users[u] = difftool.Pick(r, 0, 50, 100)
-		}
-	}
-	g.pl = M{"users": users, "state_default": 50, "ban": 50, "kick": 50, "invite": difftool.Pick(r, 0, 50)}
-	if r.Intn(10) != 0 {
-		g.mk("m.room.power_levels", creator, authgen.Sp(""), difftool.CopyM(g.pl), authgen.Opts{})
-	}
-	rules := []string{"public", "invite", "public"}
-	if g.ver >= 7 {
-		rules = append(rules, "knock")
-	}
-	if g.ver >= 8 {
-		rules = append(rules, "restricted")
-	}
-	if r.Intn(10) != 0 {
-		jr := difftool.Pick(r, rules...)
-		c := M{"join_rule": jr}
-		if jr == "restricted" {
-			c["allow"] = []any{M{"type": "m.room_membership", "room_id": "!other:b.example"}}
-		}
-		g.mk("m.room.join_rules", creator, authgen.Sp(""), c, authgen.Opts{})
-	}
-	for k := 3 + r.Intn(12); k > 0; k-- {
-		g.step()
-	}
-	return g
-}
-
-// step adds one random event.
-func (g *gen) step() {
-	r := g.r
-	sender := g.user()
-	if r.Intn(3) == 0 {
-		sender = authgen.Creator
-	}
-	switch k := r.Intn(20); {
-	case k < 9: // membership
-		target := g.user()
-		ms := difftool.Pick(r, "join", "join", "join", "invite", "leave", "ban", "knock")
-		if ms == "knock" && g.ver < 7 {
-			ms = "join"
-		}
-		c := M{"membership": ms}
-		o := authgen.Opts{}
-		switch ms {
-		case "join", "knock":
-			sender = target
-			if ms == "join" && g.ver >= 8 && r.Intn(4) == 0 {
-				c["join_authorised_via_users_server"] = authgen.Creator
-				o.Signers = []string{"a.example"}
-			}
-		case "leave":
-			if r.Intn(2) == 0 {
-				sender = target
-			}
-		}
-		g.mk("m.room.member", sender, authgen.Sp(target), c, o)
-	case k < 12: // power levels change (by anyone: some are rejected, and so are their citers)
-		pl := difftool.CopyM(g.pl)
-		users := difftool.CopyM(pl["users"].(M))
-		users[g.user()] = difftool.Pick(r, 0, 50, 100)
-		pl["users"] = users
-		if r.Intn(3) == 0 {
-			pl["state_default"] = difftool.Pick(r, 0, 50, 100)
-		}
-		g.pl = pl
-		g.mk("m.room.power_levels", sender, authgen.Sp(""), difftool.CopyM(pl), authgen.Opts{})
-	case k < 13:
-		jr := difftool.Pick(r, "public", "invite")
-		g.mk("m.room.join_rules", sender, authgen.Sp(""), M{"join_rule": jr}, authgen.Opts{})
-	case k < 17:
-		t := difftool.Pick(r, "m.room.name", "m.room.topic", "com.example.state")
-		g.mk(t, sender, authgen.Sp(""), M{"name": fmt.Sprint("n", g.b.N)}, authgen.Opts{})
-	default:
-		if g.ver <= 2 && r.Intn(3) == 0 && len(g.evs) > 0 {
-			tgt := g.evs[r.Intn(len(g.evs))].ID
-			g.mk("m.room.redaction", sender, nil, M{}, authgen.Opts{Redacts: tgt})
-			return
-		}
-		g.mk("m.room.message", sender, nil, M{"body": "hi"}, authgen.Opts{})
-	}
 }
 
 // parse gives roomproto's parsed event, with the ID the generator knows.
@@ -240,7 +90,7 @@ func setField(raw []byte, k string, val any) []byte {
 }
 
 func (g *gen) authRef(id string) any {
-	if g.ver <= 2 {
+	if g.Ver <= 2 {
 		return []any{id, M{"sha256": authgen.DummyHash}}
 	}
 	return id
@@ -248,8 +98,8 @@ func (g *gen) authRef(id string) any {
 
 // mutations draws 0-3 mutations of the set and returns the case.
 func drawCase(r *rand.Rand, vid string) *chainCase {
-	g := genRoom(r, vid)
-	c := &chainCase{vid: vid, v: g.b.V, rejected: map[string]bool{}}
+	g := &gen{chainroom.Gen(r, vid, roomConfig)}
+	c := &chainCase{vid: vid, v: g.B.V, rejected: map[string]bool{}}
 	type pend struct {
 		raw []byte
 		id  string
@@ -258,10 +108,10 @@ func drawCase(r *rand.Rand, vid string) *chainCase {
 		nil bool
 	}
 	var set []pend
-	for _, e := range g.evs {
-		set = append(set, pend{raw: e.Raw, id: e.ID, v: g.b.V})
+	for _, e := range g.Evs {
+		set = append(set, pend{raw: e.Raw, id: e.ID, v: g.B.V})
 	}
-	createID := g.evs[0].ID
+	createID := g.Evs[0].ID
 	nonCreate := func() int { return 1 + r.Intn(len(set)-1) }
 	muts := []string{"drop", "drop-create", "prerej", "prerej-absent", "dup", "conflict", "cycle", "self-cycle",
 		"cycle-downstream", "otherver", "noid", "wrongkey", "dupauth", "extra-room", "foreign-auth", "nil",
@@ -296,37 +146,37 @@ func drawCase(r *rand.Rand, vid string) *chainCase {
 			// another event with an ID already in the set (v1-2: its own event_id; v3+: an ID the
 			// caller set that is not its hash)
 			i := r.Intn(len(set))
-			e := g.b.Mk("m.room.topic", authgen.Creator, authgen.Sp(""), M{"topic": "x"}, g.selectAuth("m.room.topic", authgen.Creator, authgen.Sp(""), nil), authgen.Opts{})
+			e := g.B.Mk("m.room.topic", authgen.Creator, authgen.Sp(""), M{"topic": "x"}, g.SelectAuth("m.room.topic", authgen.Creator, authgen.Sp(""), nil), authgen.Opts{})
 			raw := e.Raw
-			if g.ver <= 2 {
+			if g.Ver <= 2 {
 				raw = setField(raw, "event_id", set[i].id)
 			}
-			set = append(set, pend{raw: raw, id: set[i].id, v: g.b.V})
+			set = append(set, pend{raw: raw, id: set[i].id, v: g.B.V})
 			c.conflict = true
 		case "cycle", "cycle-downstream":
 			// X cites Y, Y cites X (on top of their selected auth events); downstream Z cites X.
 			fx, fy := g.fakeID(), g.fakeID()
-			auth := g.selectAuth("m.room.topic", authgen.Creator, authgen.Sp(""), nil)
-			x := g.b.Mk("m.room.topic", authgen.Creator, authgen.Sp(""), M{"topic": "x"}, append(slices.Clone(auth), fy), authgen.Opts{})
-			y := g.b.Mk("m.room.name", authgen.Creator, authgen.Sp(""), M{"name": "y"}, append(slices.Clone(auth), fx), authgen.Opts{})
+			auth := g.SelectAuth("m.room.topic", authgen.Creator, authgen.Sp(""), nil)
+			x := g.B.Mk("m.room.topic", authgen.Creator, authgen.Sp(""), M{"topic": "x"}, append(slices.Clone(auth), fy), authgen.Opts{})
+			y := g.B.Mk("m.room.name", authgen.Creator, authgen.Sp(""), M{"name": "y"}, append(slices.Clone(auth), fx), authgen.Opts{})
 			xr, yr := x.Raw, y.Raw
-			if g.ver <= 2 {
+			if g.Ver <= 2 {
 				xr, yr = setField(xr, "event_id", fx), setField(yr, "event_id", fy)
 			}
-			set = append(set, pend{raw: xr, id: fx, v: g.b.V}, pend{raw: yr, id: fy, v: g.b.V})
+			set = append(set, pend{raw: xr, id: fx, v: g.B.V}, pend{raw: yr, id: fy, v: g.B.V})
 			if mut == "cycle-downstream" {
-				z := g.b.Mk("m.room.member", authgen.Creator, authgen.Sp(authgen.Creator), M{"membership": "join"}, []string{createID, fx}, authgen.Opts{})
-				set = append(set, pend{raw: z.Raw, id: z.ID, v: g.b.V})
+				z := g.B.Mk("m.room.member", authgen.Creator, authgen.Sp(authgen.Creator), M{"membership": "join"}, []string{createID, fx}, authgen.Opts{})
+				set = append(set, pend{raw: z.Raw, id: z.ID, v: g.B.V})
 			}
 		case "self-cycle":
 			f := g.fakeID()
-			auth := g.selectAuth("m.room.topic", authgen.Creator, authgen.Sp(""), nil)
-			x := g.b.Mk("m.room.topic", authgen.Creator, authgen.Sp(""), M{"topic": "s"}, append(auth, f), authgen.Opts{})
+			auth := g.SelectAuth("m.room.topic", authgen.Creator, authgen.Sp(""), nil)
+			x := g.B.Mk("m.room.topic", authgen.Creator, authgen.Sp(""), M{"topic": "s"}, append(auth, f), authgen.Opts{})
 			raw := x.Raw
-			if g.ver <= 2 {
+			if g.Ver <= 2 {
 				raw = setField(raw, "event_id", f)
 			}
-			set = append(set, pend{raw: raw, id: f, v: g.b.V})
+			set = append(set, pend{raw: raw, id: f, v: g.B.V})
 		case "otherver":
 			i := r.Intn(len(set))
 			o := difftool.Pick(r, allVers...)
@@ -338,10 +188,10 @@ func drawCase(r *rand.Rand, vid string) *chainCase {
 			set[nonCreate()].nid = true
 		case "wrongkey":
 			// a message citing the join rules too, or a member event citing another user's membership
-			sel := g.selectAuth("m.room.message", authgen.Creator, nil, nil)
+			sel := g.SelectAuth("m.room.message", authgen.Creator, nil, nil)
 			extra := ""
-			for _, k := range []key{{"m.room.join_rules", ""}, {"m.room.member", authgen.Users[1]}, {"m.room.name", ""}, {"m.room.topic", ""}} {
-				if e := g.state[k]; e != nil && r.Intn(2) == 0 {
+			for _, k := range []chainroom.Key{{Type: "m.room.join_rules"}, {Type: "m.room.member", StateKey: authgen.Users[1]}, {Type: "m.room.name"}, {Type: "m.room.topic"}} {
+				if e := g.State[k]; e != nil && r.Intn(2) == 0 {
 					extra = e.ID
 					break
 				}
@@ -349,83 +199,83 @@ func drawCase(r *rand.Rand, vid string) *chainCase {
 			if extra == "" {
 				continue
 			}
-			e := g.b.Mk("m.room.message", authgen.Creator, nil, M{"body": "w"}, append(sel, extra), authgen.Opts{})
-			set = append(set, pend{raw: e.Raw, id: e.ID, v: g.b.V})
+			e := g.B.Mk("m.room.message", authgen.Creator, nil, M{"body": "w"}, append(sel, extra), authgen.Opts{})
+			set = append(set, pend{raw: e.Raw, id: e.ID, v: g.B.V})
 		case "dupauth":
-			sel := g.selectAuth("m.room.message", authgen.Creator, nil, nil)
+			sel := g.SelectAuth("m.room.message", authgen.Creator, nil, nil)
 			if len(sel) == 0 {
 				continue
 			}
-			e := g.b.Mk("m.room.message", authgen.Creator, nil, M{"body": "d"}, append(sel, sel[r.Intn(len(sel))]), authgen.Opts{})
-			set = append(set, pend{raw: e.Raw, id: e.ID, v: g.b.V})
+			e := g.B.Mk("m.room.message", authgen.Creator, nil, M{"body": "d"}, append(sel, sel[r.Intn(len(sel))]), authgen.Opts{})
+			set = append(set, pend{raw: e.Raw, id: e.ID, v: g.B.V})
 		case "extra-room", "foreign-auth":
 			// events of another room (its own create and join), and with foreign-auth an event of
 			// this room citing the other room's join
-			saved, savedN := g.b.RoomID, g.b.N
-			g.b.RoomID = "!other:a.example"
+			saved, savedN := g.B.RoomID, g.B.N
+			g.B.RoomID = "!other:a.example"
 			occ := M{"room_version": vid}
-			if g.ver <= 10 {
+			if g.Ver <= 10 {
 				occ["creator"] = authgen.Creator
 			}
-			oc := g.b.Mk("m.room.create", authgen.Creator, authgen.Sp(""), occ, nil, authgen.Opts{})
-			if g.ver >= 12 {
-				g.b.RoomID = "!" + oc.ID[1:]
+			oc := g.B.Mk("m.room.create", authgen.Creator, authgen.Sp(""), occ, nil, authgen.Opts{})
+			if g.Ver >= 12 {
+				g.B.RoomID = "!" + oc.ID[1:]
 			}
 			var oauth []string
-			if g.ver < 12 {
+			if g.Ver < 12 {
 				oauth = []string{oc.ID}
 			}
-			oj := g.b.Mk("m.room.member", authgen.Creator, authgen.Sp(authgen.Creator), M{"membership": "join"}, oauth, authgen.Opts{Prev: []string{oc.ID}})
-			g.b.RoomID = saved
+			oj := g.B.Mk("m.room.member", authgen.Creator, authgen.Sp(authgen.Creator), M{"membership": "join"}, oauth, authgen.Opts{Prev: []string{oc.ID}})
+			g.B.RoomID = saved
 			_ = savedN
-			set = append(set, pend{raw: oc.Raw, id: oc.ID, v: g.b.V}, pend{raw: oj.Raw, id: oj.ID, v: g.b.V})
+			set = append(set, pend{raw: oc.Raw, id: oc.ID, v: g.B.V}, pend{raw: oj.Raw, id: oj.ID, v: g.B.V})
 			if mut == "foreign-auth" {
-				sel := g.selectAuth("m.room.message", authgen.Creator, nil, nil)
+				sel := g.SelectAuth("m.room.message", authgen.Creator, nil, nil)
 				for j, a := range sel {
-					if e := g.state[key{"m.room.member", authgen.Creator}]; e != nil && a == e.ID {
+					if e := g.State[chainroom.Key{Type: "m.room.member", StateKey: authgen.Creator}]; e != nil && a == e.ID {
 						sel[j] = oj.ID
 					}
 				}
-				e := g.b.Mk("m.room.message", authgen.Creator, nil, M{"body": "f"}, sel, authgen.Opts{})
-				set = append(set, pend{raw: e.Raw, id: e.ID, v: g.b.V})
+				e := g.B.Mk("m.room.message", authgen.Creator, nil, M{"body": "f"}, sel, authgen.Opts{})
+				set = append(set, pend{raw: e.Raw, id: e.ID, v: g.B.V})
 			}
 		case "nil":
 			set = append(set, pend{nil: true})
 		case "v12-roomid":
-			if g.ver < 12 {
+			if g.Ver < 12 {
 				continue
 			}
 			// an event whose room_id names a non-create event of the set, or no event at all
-			sel := g.selectAuth("m.room.message", authgen.Creator, nil, nil)
-			e := g.b.Mk("m.room.message", authgen.Creator, nil, M{"body": "r"}, sel, authgen.Opts{})
+			sel := g.SelectAuth("m.room.message", authgen.Creator, nil, nil)
+			e := g.B.Mk("m.room.message", authgen.Creator, nil, M{"body": "r"}, sel, authgen.Opts{})
 			rid := "!" + set[nonCreate()].id[1:]
 			if r.Intn(2) == 0 {
 				rid = "!" + g.fakeID()[1:]
 			}
 			raw := setField(e.Raw, "room_id", rid)
-			id, err := signing.EventID(g.b.V, raw)
+			id, err := signing.EventID(g.B.V, raw)
 			if err != nil {
 				continue
 			}
-			set = append(set, pend{raw: raw, id: id, v: g.b.V})
+			set = append(set, pend{raw: raw, id: id, v: g.B.V})
 		case "create-auth":
 			// a second create event (of another room) that cites auth events: rule 1 alone decides
-			saved := g.b.RoomID
-			g.b.RoomID = "!third:a.example"
+			saved := g.B.RoomID
+			g.B.RoomID = "!third:a.example"
 			occ := M{"room_version": vid}
-			if g.ver <= 10 {
+			if g.Ver <= 10 {
 				occ["creator"] = authgen.Creator
 			}
-			oc := g.b.Mk("m.room.create", authgen.Creator, authgen.Sp(""), occ, []string{set[r.Intn(len(set))].id, g.fakeID()}, authgen.Opts{})
-			g.b.RoomID = saved
-			set = append(set, pend{raw: oc.Raw, id: oc.ID, v: g.b.V})
+			oc := g.B.Mk("m.room.create", authgen.Creator, authgen.Sp(""), occ, []string{set[r.Intn(len(set))].id, g.fakeID()}, authgen.Opts{})
+			g.B.RoomID = saved
+			set = append(set, pend{raw: oc.Raw, id: oc.ID, v: g.B.V})
 		case "create-cites-join":
 			// v1-2: the room's create event lists the creator's join (which lists the create) in its
 			// auth_events; rule 1 does not look at them, so nothing changes for the rules
-			if g.ver > 2 || set[0].id != createID || len(g.evs) < 2 {
+			if g.Ver > 2 || set[0].id != createID || len(g.Evs) < 2 {
 				continue
 			}
-			set[0].raw = setField(set[0].raw, "auth_events", []any{g.authRef(g.evs[1].ID)})
+			set[0].raw = setField(set[0].raw, "auth_events", []any{g.authRef(g.Evs[1].ID)})
 		case "reorder-only":
 		}
 		c.labels = append(c.labels, mut)
@@ -446,7 +296,7 @@ func drawCase(r *rand.Rand, vid string) *chainCase {
 		ev := parse(p.v, p.raw, id)
 		if ev == nil {
 			// the raw does not parse for the other version: keep this room's version
-			ev = parse(g.b.V, p.raw, id)
+			ev = parse(g.B.V, p.raw, id)
 		}
 		if ev == nil {
 			continue

@@ -11,6 +11,7 @@ import (
 	"github.com/roomproto/roomproto/internal/roomgen"
 	"github.com/roomproto/roomproto/signing"
 	"github.com/roomproto/roomproto/tools/internal/authgen"
+	"github.com/roomproto/roomproto/tools/internal/chainroom"
 	"github.com/roomproto/roomproto/tools/internal/difftool"
 )
 
@@ -60,176 +61,20 @@ func keysOf(servers []string) map[string]map[string]string {
 	return out
 }
 
-type key struct{ typ, sk string }
-
-// gen builds the events of one room (v1-12) with the auth events the spec's selection picks
-// from the generator's running state, which every state event updates, accepted or not (so
-// events citing rejected ones come naturally). Every event is signed for real.
-type gen struct {
-	b     *authgen.Builder
-	r     *rand.Rand
-	ver   int
-	state map[key]*authgen.Event
-	evs   []*authgen.Event
-	last  string
-	pl    M
-}
-
-func selectAuth(ver int, state map[key]string, typ, sender string, sk *string, content M) []string {
-	var ids []string
-	add := func(k key) {
-		if e, ok := state[k]; ok && !slices.Contains(ids, e) {
-			ids = append(ids, e)
+// roomConfig is how replayref draws its authgen-style rooms: every event signed for real, 4-16
+// random events, restricted joins authorised by three different users.
+var roomConfig = chainroom.Config{
+	Real:       true,
+	Restricted: 2,
+	MinSteps:   4,
+	MaxSteps:   16,
+	Weights:    chainroom.Weights{Member: 10, PowerLevels: 3, JoinRules: 1, OtherState: 3},
+	AuthVia: func(r *rand.Rand) (string, bool) {
+		if r.Intn(3) != 0 {
+			return "", false
 		}
-	}
-	if typ == "m.room.create" {
-		return nil
-	}
-	if ver < 12 {
-		add(key{"m.room.create", ""})
-	}
-	add(key{"m.room.power_levels", ""})
-	add(key{"m.room.member", sender})
-	if typ == "m.room.member" && sk != nil {
-		add(key{"m.room.member", *sk})
-		ms, _ := content["membership"].(string)
-		if ms == "join" || ms == "invite" || ms == "knock" {
-			add(key{"m.room.join_rules", ""})
-		}
-		if a, ok := content["join_authorised_via_users_server"].(string); ok && ms == "join" && ver >= 8 {
-			add(key{"m.room.member", a})
-		}
-	}
-	return ids
-}
-
-func (g *gen) ids() map[key]string {
-	m := map[key]string{}
-	for k, e := range g.state {
-		m[k] = e.ID
-	}
-	return m
-}
-
-func (g *gen) mk(typ, sender string, sk *string, content M, o authgen.Opts) *authgen.Event {
-	auth := selectAuth(g.ver, g.ids(), typ, sender, sk, content)
-	if o.Prev == nil && g.last != "" {
-		o.Prev = []string{g.last}
-	}
-	o.Real = true
-	e := g.b.Mk(typ, sender, sk, content, auth, o)
-	g.evs = append(g.evs, e)
-	g.last = e.ID
-	if sk != nil {
-		g.state[key{typ, *sk}] = e
-	}
-	return e
-}
-
-func (g *gen) user() string { return authgen.Users[g.r.Intn(len(authgen.Users))] }
-
-// genRoom draws a room: create, creator's join, power levels, join rules, then 4-16 events of
-// random senders (memberships incl. bans, kicks and restricted joins, power levels and join
-// rules changes, other state, messages).
-func genRoom(r *rand.Rand, vid string) *gen {
-	b := &authgen.Builder{V: authgen.Version(vid), Ver: difftool.VerNum(vid), R: r}
-	g := &gen{b: b, r: r, ver: b.Ver, state: map[key]*authgen.Event{}}
-	creator := authgen.Creator
-	cc := M{"room_version": vid}
-	if g.ver <= 10 {
-		cc["creator"] = creator
-	}
-	if g.ver >= 12 && r.Intn(4) == 0 {
-		cc["additional_creators"] = []any{"@bob:b.example"}
-	}
-	create := g.mk("m.room.create", creator, authgen.Sp(""), cc, authgen.Opts{Prev: []string{}})
-	if g.ver >= 12 {
-		b.RoomID = "!" + create.ID[1:]
-	}
-	g.mk("m.room.member", creator, authgen.Sp(creator), M{"membership": "join"}, authgen.Opts{})
-	users := M{}
-	if g.ver < 12 {
-		users[creator] = 100
-	}
-	for _, u := range authgen.Users[1:] {
-		if r.Intn(3) == 0 {
-			users[u] = difftool.Pick(r, 0, 50, 100)
-		}
-	}
-	g.pl = M{"users": users, "state_default": 50, "ban": 50, "kick": 50, "invite": difftool.Pick(r, 0, 50)}
-	if r.Intn(10) != 0 {
-		g.mk("m.room.power_levels", creator, authgen.Sp(""), difftool.CopyM(g.pl), authgen.Opts{})
-	}
-	rules := []string{"public", "invite", "public"}
-	if g.ver >= 7 {
-		rules = append(rules, "knock")
-	}
-	if g.ver >= 8 {
-		rules = append(rules, "restricted", "restricted")
-	}
-	if r.Intn(10) != 0 {
-		jr := difftool.Pick(r, rules...)
-		c := M{"join_rule": jr}
-		if jr == "restricted" {
-			c["allow"] = []any{M{"type": "m.room_membership", "room_id": "!other:b.example"}}
-		}
-		g.mk("m.room.join_rules", creator, authgen.Sp(""), c, authgen.Opts{})
-	}
-	for k := 4 + r.Intn(13); k > 0; k-- {
-		g.step()
-	}
-	return g
-}
-
-// step adds one random event.
-func (g *gen) step() {
-	r := g.r
-	sender := g.user()
-	if r.Intn(3) == 0 {
-		sender = authgen.Creator
-	}
-	switch k := r.Intn(20); {
-	case k < 10: // membership
-		target := g.user()
-		ms := difftool.Pick(r, "join", "join", "join", "invite", "leave", "ban", "knock")
-		if ms == "knock" && g.ver < 7 {
-			ms = "join"
-		}
-		c := M{"membership": ms}
-		o := authgen.Opts{}
-		switch ms {
-		case "join", "knock":
-			sender = target
-			if ms == "join" && g.ver >= 8 && r.Intn(3) == 0 {
-				auth := difftool.Pick(r, authgen.Creator, "@bob:b.example", "@carol:c.example")
-				c["join_authorised_via_users_server"] = auth
-				o.Signers = []string{difftool.DomainOf(auth)}
-			}
-		case "leave":
-			if r.Intn(2) == 0 {
-				sender = target
-			}
-		}
-		g.mk("m.room.member", sender, authgen.Sp(target), c, o)
-	case k < 13: // power levels change (by anyone: some are rejected, and so are their citers)
-		pl := difftool.CopyM(g.pl)
-		users := difftool.CopyM(pl["users"].(M))
-		users[g.user()] = difftool.Pick(r, 0, 50, 100)
-		pl["users"] = users
-		if r.Intn(3) == 0 {
-			pl["state_default"] = difftool.Pick(r, 0, 50, 100)
-		}
-		g.pl = pl
-		g.mk("m.room.power_levels", sender, authgen.Sp(""), difftool.CopyM(pl), authgen.Opts{})
-	case k < 14:
-		jr := difftool.Pick(r, "public", "invite")
-		g.mk("m.room.join_rules", sender, authgen.Sp(""), M{"join_rule": jr}, authgen.Opts{})
-	case k < 17:
-		t := difftool.Pick(r, "m.room.name", "m.room.topic", "com.example.state")
-		g.mk(t, sender, authgen.Sp(""), M{"name": fmt.Sprint("n", g.b.N)}, authgen.Opts{})
-	default:
-		g.mk("m.room.message", sender, nil, M{"body": "hi"}, authgen.Opts{})
-	}
+		return difftool.Pick(r, authgen.Creator, "@bob:b.example", "@carol:c.example"), true
+	},
 }
 
 // evInfo is what the mutations read of an event of the dump.
@@ -257,12 +102,12 @@ func info(c *replayCase, raw []byte) evInfo {
 
 // stateAt returns the state (type, state key) -> event ID after the first n events of the dump,
 // every state event counted (accepted or not).
-func stateAt(c *replayCase, n int) map[key]string {
-	st := map[key]string{}
+func stateAt(c *replayCase, n int) map[chainroom.Key]string {
+	st := map[chainroom.Key]string{}
 	for _, raw := range c.events[:n] {
 		e := info(c, raw)
 		if e.sk != nil {
-			st[key{e.typ, *e.sk}] = e.id
+			st[chainroom.Key{Type: e.typ, StateKey: *e.sk}] = e.id
 		}
 	}
 	return st
@@ -303,12 +148,12 @@ func drawCase(r *rand.Rand, vid string) *replayCase {
 		c.labels = append(c.labels, "roomgen")
 		b.RoomID = rm.RoomID
 	} else {
-		g := genRoom(r, vid)
-		for _, e := range g.evs {
+		g := chainroom.Gen(r, vid, roomConfig)
+		for _, e := range g.Evs {
 			c.events = append(c.events, e.Raw)
 		}
 		c.labels = append(c.labels, "gen")
-		b.RoomID = g.b.RoomID
+		b.RoomID = g.B.RoomID
 	}
 	c.keysMode = difftool.Pick(r, "none", "flag", "dump")
 	nm := r.Intn(4)
@@ -322,17 +167,17 @@ func drawCase(r *rand.Rand, vid string) *replayCase {
 }
 
 // senderOf returns a user that has a join at position i of the state (by the running state).
-func joinedAt(c *replayCase, st map[key]string) []string {
+func joinedAt(c *replayCase, st map[chainroom.Key]string) []string {
 	var out []string
 	for k, id := range st {
-		if k.typ != "m.room.member" {
+		if k.Type != "m.room.member" {
 			continue
 		}
 		for _, raw := range c.events {
 			e := info(c, raw)
 			if e.id == id {
 				if ct, _ := e.m["content"].(map[string]any); ct != nil && ct["membership"] == "join" {
-					out = append(out, k.sk)
+					out = append(out, k.StateKey)
 				}
 				break
 			}
@@ -386,7 +231,7 @@ func mutate(r *rand.Rand, c *replayCase, b *authgen.Builder, mut string) bool {
 		st := stateAt(c, n)
 		sender := authgen.Creator
 		m := difftool.Decode(mk("m.room.topic", sender, authgen.Sp(""), M{"topic": "conflict"},
-			selectAuth(b.Ver, st, "m.room.topic", sender, authgen.Sp(""), nil), lastID(), authgen.Opts{}))
+			chainroom.SelectAuth(b.Ver, st, "m.room.topic", sender, authgen.Sp(""), nil), lastID(), authgen.Opts{}))
 		m["event_id"] = e.id
 		delete(m, "signatures")
 		c.events = append(c.events, authgen.SignAll(b.V, difftool.Enc(m), []string{"a.example"}))
@@ -394,7 +239,7 @@ func mutate(r *rand.Rand, c *replayCase, b *authgen.Builder, mut string) bool {
 		st := stateAt(c, n)
 		sender := authgen.Creator
 		raw := mk("m.room.topic", sender, authgen.Sp(""), M{"topic": "elsewhere"},
-			selectAuth(b.Ver, st, "m.room.topic", sender, authgen.Sp(""), nil), lastID(), authgen.Opts{})
+			chainroom.SelectAuth(b.Ver, st, "m.room.topic", sender, authgen.Sp(""), nil), lastID(), authgen.Opts{})
 		m := difftool.Decode(raw)
 		if b.Ver >= 12 {
 			m["room_id"] = "!" + strings.Repeat("A", 43)
@@ -416,7 +261,7 @@ func mutate(r *rand.Rand, c *replayCase, b *authgen.Builder, mut string) bool {
 			prev = []string{info(c, c.events[q-1]).id}
 		}
 		c.events = append(c.events, mk("m.room.message", sender, nil, M{"body": "stale"},
-			selectAuth(b.Ver, st, "m.room.message", sender, nil, nil), prev, authgen.Opts{}))
+			chainroom.SelectAuth(b.Ver, st, "m.room.message", sender, nil, nil), prev, authgen.Opts{}))
 	case "early-auth": // a message by a user joined now, citing the state before the user joined
 		st := stateAt(c, n)
 		js := joinedAt(c, st)
@@ -426,7 +271,7 @@ func mutate(r *rand.Rand, c *replayCase, b *authgen.Builder, mut string) bool {
 		sender := js[r.Intn(len(js))]
 		early := stateAt(c, 1+r.Intn(2))
 		c.events = append(c.events, mk("m.room.message", sender, nil, M{"body": "early"},
-			selectAuth(b.Ver, early, "m.room.message", sender, nil, nil), lastID(), authgen.Opts{}))
+			chainroom.SelectAuth(b.Ver, early, "m.room.message", sender, nil, nil), lastID(), authgen.Opts{}))
 	case "ban-then-speak": // the creator bans a joined user, who then speaks citing its join
 		st := stateAt(c, n)
 		js := joinedAt(c, st)
@@ -443,14 +288,14 @@ func mutate(r *rand.Rand, c *replayCase, b *authgen.Builder, mut string) bool {
 		creator := info(c, c.events[0]).m["sender"].(string)
 		before := lastID()
 		ban := mk("m.room.member", creator, authgen.Sp(u), M{"membership": "ban"},
-			selectAuth(b.Ver, st, "m.room.member", creator, authgen.Sp(u), M{"membership": "ban"}), lastID(), authgen.Opts{})
+			chainroom.SelectAuth(b.Ver, st, "m.room.member", creator, authgen.Sp(u), M{"membership": "ban"}), lastID(), authgen.Opts{})
 		c.events = append(c.events, ban)
 		prev := lastID()
 		if r.Intn(2) == 0 { // sent concurrently with the ban: prev_events before it
 			prev = before
 		}
 		c.events = append(c.events, mk("m.room.message", u, nil, M{"body": "still here"},
-			selectAuth(b.Ver, st, "m.room.message", u, nil, nil), prev, authgen.Opts{}))
+			chainroom.SelectAuth(b.Ver, st, "m.room.message", u, nil, nil), prev, authgen.Opts{}))
 	case "cite-rejected": // an unauthorised name change, then a message citing... its sender's state
 		st := stateAt(c, n)
 		js := joinedAt(c, st)
@@ -464,11 +309,11 @@ func mutate(r *rand.Rand, c *replayCase, b *authgen.Builder, mut string) bool {
 			other = "@carol:c.example"
 		}
 		bad := mk("m.room.member", other, authgen.Sp(u), M{"membership": "join"},
-			selectAuth(b.Ver, st, "m.room.member", other, authgen.Sp(u), M{"membership": "join"}), lastID(), authgen.Opts{})
+			chainroom.SelectAuth(b.Ver, st, "m.room.member", other, authgen.Sp(u), M{"membership": "join"}), lastID(), authgen.Opts{})
 		c.events = append(c.events, bad)
-		st[key{"m.room.member", u}] = info(c, bad).id
+		st[chainroom.Key{Type: "m.room.member", StateKey: u}] = info(c, bad).id
 		c.events = append(c.events, mk("m.room.message", u, nil, M{"body": "after"},
-			selectAuth(b.Ver, st, "m.room.message", u, nil, nil), lastID(), authgen.Opts{}))
+			chainroom.SelectAuth(b.Ver, st, "m.room.message", u, nil, nil), lastID(), authgen.Opts{}))
 	case "forge-sig":
 		i := r.Intn(n)
 		e := info(c, c.events[i])
