@@ -136,69 +136,69 @@ func caseCheckTransition(r *rand.Rand, rm *room) {
 	if r.Intn(3) != 0 {
 		target = difftool.Pick(r, pool...)
 	}
-	tos := append(mships(rm.ver), "knock")
+	tos := append(mships(rm.Ver), "knock")
 	if r.Intn(30) == 0 {
 		tos = []string{"custom", ""}
 	}
 	to := difftool.Pick(r, tos...)
-	t, err := membership.CheckTransition(rm.state, sender, target, to)
-	a, ok := call(M{"op": "check_transition", "v": rm.vid, "state": rm.stateJSON(), "state_ids": rm.stIDs,
-		"room_id": rm.roomID, "sender": sender, "target": target, "to": to})
+	t, err := membership.CheckTransition(rm.State, sender, target, to)
+	a, ok := call(M{"op": "check_transition", "v": rm.VID, "state": rm.StateJSON(), "state_ids": rm.IDs,
+		"room_id": rm.RoomID, "sender": sender, "target": target, "to": to})
 	if !ok {
 		return
 	}
 	compared++
-	tally["v"+rm.vid+" CheckTransition"]++
+	tally["v"+rm.VID+" CheckTransition"]++
 	rs := reasonOf(err)
 	outcomes["CheckTransition "+rs]++
-	label := fmt.Sprintf("rule=%s %s(%s)->%s(%s) to=%s", rm.rule, sender, rm.ms[sender], target, rm.ms[target], to)
-	in := M{"sender": sender, "target": target, "to": to, "members": rm.ms, "rule": rm.rule, "state": rm.stateJSON()}
+	label := fmt.Sprintf("rule=%s %s(%s)->%s(%s) to=%s", rm.Rule, sender, rm.Ms[sender], target, rm.Ms[target], to)
+	in := M{"sender": sender, "target": target, "to": to, "members": rm.Ms, "rule": rm.Rule, "state": rm.StateJSON()}
 	refS := "ALLOW"
 	if !a.Allow {
 		refS = strings.Join(a.Reasons, "|") + " (" + a.Why + ")"
 	}
 	switch {
 	case (err == nil) != a.Allow:
-		report("VERDICT", rm.vid, "CheckTransition", label, rs+" ("+fmt.Sprint(err)+")", refS, in, a.Amb)
+		report("VERDICT", rm.VID, "CheckTransition", label, rs+" ("+fmt.Sprint(err)+")", refS, in, a.Amb)
 		return
 	case err != nil && statusOf(err) != "403:M_FORBIDDEN":
-		report("ERRCODE", rm.vid, "CheckTransition", label, statusOf(err), "403:M_FORBIDDEN", in, a.Amb)
+		report("ERRCODE", rm.VID, "CheckTransition", label, statusOf(err), "403:M_FORBIDDEN", in, a.Amb)
 	case err != nil && !slices.Contains(a.Reasons, rs):
-		report("REASON", rm.vid, "CheckTransition", label, rs+" ("+fmt.Sprint(err)+")", refS, in, a.Amb)
+		report("REASON", rm.VID, "CheckTransition", label, rs+" ("+fmt.Sprint(err)+")", refS, in, a.Amb)
 	}
 	if a.Tr == nil {
 		return
 	}
 	if err != nil && t.To == "" {
-		report("TRANSITION", rm.vid, "CheckTransition", label, "no Transition returned with "+rs, a.Tr.Action, in, a.Amb)
+		report("TRANSITION", rm.VID, "CheckTransition", label, "no Transition returned with "+rs, a.Tr.Action, in, a.Amb)
 		return
 	}
 	if d := trDiff(t, a.Tr, ruleName(rm)); d != nil {
-		report("TRANSITION", rm.vid, "CheckTransition", label, strings.Join(d, "; "), "", in, a.Amb)
+		report("TRANSITION", rm.VID, "CheckTransition", label, strings.Join(d, "; "), "", in, a.Amb)
 	}
 	compared++
-	tally["v"+rm.vid+" RequiredLevel"]++
-	got := t.RequiredLevel(rm.state.PowerLevels())
+	tally["v"+rm.VID+" RequiredLevel"]++
+	got := t.RequiredLevel(rm.State.PowerLevels())
 	if a.Required == nil || fmt.Sprint(got) != a.Required.String() {
-		report("LEVEL", rm.vid, "RequiredLevel", label, fmt.Sprint(got), fmt.Sprint(a.Required), in, a.Amb)
+		report("LEVEL", rm.VID, "RequiredLevel", label, fmt.Sprint(got), fmt.Sprint(a.Required), in, a.Amb)
 	}
 }
 
 func ruleName(rm *room) string {
-	if strings.HasPrefix(rm.rule, "(") { // (none), (missing), (number): no rule to look for
+	if strings.HasPrefix(rm.Rule, "(") { // (none), (missing), (number): no rule to look for
 		return ""
 	}
-	return rm.rule
+	return rm.Rule
 }
 
 func caseClassify(r *rand.Rand, rm *room) {
-	from := difftool.Pick(r, append(mships(rm.ver), "", "", "knock")...)
+	from := difftool.Pick(r, append(mships(rm.Ver), "", "", "knock")...)
 	sender := difftool.Pick(r, users...)
 	target := sender
 	if r.Intn(2) == 0 {
 		target = difftool.Pick(r, users...)
 	}
-	to := difftool.Pick(r, append(mships(rm.ver), "knock", "invite")...)
+	to := difftool.Pick(r, append(mships(rm.Ver), "knock", "invite")...)
 	c := M{"membership": to}
 	if r.Intn(8) == 0 {
 		c = M{"membership": difftool.Pick[any](r, "custom", 5, nil, "Join")}
@@ -217,21 +217,21 @@ func caseClassify(r *rand.Rand, rm *room) {
 	case 1:
 		sk = nil
 	}
-	raw := rm.mk(typ, sender, sk, c)
-	ev, err := signing.ParseEvent(rm.v, raw)
+	raw := rm.Mk(typ, sender, sk, c)
+	ev, err := signing.ParseEvent(rm.V, raw)
 	if err != nil {
 		tally["skipped: classify event not parsed"]++
 		return
 	}
 	jr := difftool.Pick(r, "public", "invite", "knock", "restricted", "knock_restricted", "", "private")
-	t, ok := membership.ClassifyMemberEvent(rm.v, from, ev, jr)
+	t, ok := membership.ClassifyMemberEvent(rm.V, from, ev, jr)
 	evj := decode(raw)
-	a, aok := call(M{"op": "classify", "v": rm.vid, "from": from, "ev": evj, "join_rule": jr})
+	a, aok := call(M{"op": "classify", "v": rm.VID, "from": from, "ev": evj, "join_rule": jr})
 	label := fmt.Sprintf("from=%q jr=%q", from, jr)
 	in := M{"from": from, "join_rule": jr, "event": string(raw)}
 	if aok {
 		compared++
-		tally["v"+rm.vid+" ClassifyMemberEvent"]++
+		tally["v"+rm.VID+" ClassifyMemberEvent"]++
 		switch {
 		case ok != (a.Tr != nil):
 			rp, rs := "none", "none"
@@ -241,20 +241,20 @@ func caseClassify(r *rand.Rand, rm *room) {
 			if a.Tr != nil {
 				rs = a.Tr.Action
 			}
-			report("VERDICT", rm.vid, "ClassifyMemberEvent", label, rp, rs, in, a.Amb)
+			report("VERDICT", rm.VID, "ClassifyMemberEvent", label, rp, rs, in, a.Amb)
 		case ok:
 			if d := trDiff(t, a.Tr, jr); d != nil {
-				report("TRANSITION", rm.vid, "ClassifyMemberEvent", label, strings.Join(d, "; "), "", in, a.Amb)
+				report("TRANSITION", rm.VID, "ClassifyMemberEvent", label, strings.Join(d, "; "), "", in, a.Amb)
 			}
 		}
 	}
 	ka := membership.KnockAccepted(from, ev)
-	b, bok := call(M{"op": "knock_accepted", "v": rm.vid, "previous": from, "ev": evj})
+	b, bok := call(M{"op": "knock_accepted", "v": rm.VID, "previous": from, "ev": evj})
 	if bok {
 		compared++
-		tally["v"+rm.vid+" KnockAccepted"]++
+		tally["v"+rm.VID+" KnockAccepted"]++
 		if ka != b.Accepted {
-			report("VERDICT", rm.vid, "KnockAccepted", fmt.Sprintf("previous=%q", from), fmt.Sprint(ka), fmt.Sprint(b.Accepted), in, b.Amb)
+			report("VERDICT", rm.VID, "KnockAccepted", fmt.Sprintf("previous=%q", from), fmt.Sprint(ka), fmt.Sprint(b.Accepted), in, b.Amb)
 		}
 	}
 }
@@ -288,7 +288,7 @@ func knownRooms(r *rand.Rand, user string) membership.KnownRooms {
 }
 
 func (rm *room) opts() membership.TemplateOptions {
-	return membership.TemplateOptions{Origin: resident, OriginServerTS: ts, PrevEvents: []string{rm.last}, Depth: int64(rm.n + 1)}
+	return membership.TemplateOptions{Origin: resident, OriginServerTS: ts, PrevEvents: []string{rm.Last}, Depth: int64(rm.N + 1)}
 }
 
 // makeTemplate asks MakeJoin or MakeKnock; when they refuse, it builds a template by hand
@@ -297,9 +297,9 @@ func makeTemplate(r *rand.Rand, rm *room, kind, user string, rooms membership.Kn
 	var tm membership.Template
 	var err error
 	if kind == "join" {
-		_, tm, err = membership.MakeJoin(membership.JoinRequest{State: rm.state, UserID: user, ResidentServer: resident, Rooms: rooms}, rm.opts())
+		_, tm, err = membership.MakeJoin(membership.JoinRequest{State: rm.State, UserID: user, ResidentServer: resident, Rooms: rooms}, rm.opts())
 	} else {
-		tm, err = membership.MakeKnock(rm.state, user, rm.opts())
+		tm, err = membership.MakeKnock(rm.State, user, rm.opts())
 	}
 	if err == nil {
 		t := decode(tm.Event)
@@ -315,17 +315,17 @@ func makeTemplate(r *rand.Rand, rm *room, kind, user string, rooms membership.Kn
 	for k, x := range content {
 		c[k] = x
 	}
-	if kind == "join" && rm.ver >= 8 && r.Intn(2) == 0 {
+	if kind == "join" && rm.Ver >= 8 && r.Intn(2) == 0 {
 		c["join_authorised_via_users_server"] = difftool.Pick(r, "@mod:r.example", "@rob:r.example", "@low:r.example")
 	}
-	t := M{"type": "m.room.member", "room_id": rm.roomID, "sender": user, "state_key": user,
-		"origin": resident, "origin_server_ts": ts, "depth": rm.n + 1,
-		"prev_events": []any{rm.ref(rm.last)}, "content": c}
-	a, ok := call(M{"op": "selection", "v": rm.vid, "ev": t, "state": rm.stateJSON(), "state_ids": rm.stIDs})
+	t := M{"type": "m.room.member", "room_id": rm.RoomID, "sender": user, "state_key": user,
+		"origin": resident, "origin_server_ts": ts, "depth": rm.N + 1,
+		"prev_events": []any{rm.Ref(rm.Last)}, "content": c}
+	a, ok := call(M{"op": "selection", "v": rm.VID, "ev": t, "state": rm.StateJSON(), "state_ids": rm.IDs})
 	var ae []any
 	if ok {
 		for _, id := range a.IDs {
-			ae = append(ae, rm.ref(id))
+			ae = append(ae, rm.Ref(id))
 		}
 	}
 	t["auth_events"] = ae
@@ -335,15 +335,15 @@ func makeTemplate(r *rand.Rand, rm *room, kind, user string, rooms membership.Kn
 func caseMake(r *rand.Rand, rm *room) {
 	user := difftool.Pick(r, append(append([]string{}, users...), "@new:a.example", "@new:b.example", "@new:r.example")...)
 	kind := "join"
-	if rm.ver >= 7 && (rm.knockish || r.Intn(3) == 0) {
+	if rm.Ver >= 7 && (rm.knockish || r.Intn(3) == 0) {
 		kind = "knock"
 	}
 	var tm membership.Template
 	var err error
 	if kind == "join" {
-		_, tm, err = membership.MakeJoin(membership.JoinRequest{State: rm.state, UserID: user, ResidentServer: resident, Rooms: knownRooms(r, user)}, rm.opts())
+		_, tm, err = membership.MakeJoin(membership.JoinRequest{State: rm.State, UserID: user, ResidentServer: resident, Rooms: knownRooms(r, user)}, rm.opts())
 	} else {
-		tm, err = membership.MakeKnock(rm.state, user, rm.opts())
+		tm, err = membership.MakeKnock(rm.State, user, rm.opts())
 	}
 	op := "MakeJoin"
 	if kind == "knock" {
@@ -355,17 +355,17 @@ func caseMake(r *rand.Rand, rm *room) {
 	}
 	outcomes[op+" template"]++
 	t := decode(tm.Event)
-	a, ok := call(M{"op": "selection", "v": rm.vid, "ev": t, "state": rm.stateJSON(), "state_ids": rm.stIDs})
+	a, ok := call(M{"op": "selection", "v": rm.VID, "ev": t, "state": rm.StateJSON(), "state_ids": rm.IDs})
 	if !ok {
 		return
 	}
 	compared++
-	tally["v"+rm.vid+" "+op+"(auth_events)"]++
-	got := listedIDs(rm.ver, t)
+	tally["v"+rm.VID+" "+op+"(auth_events)"]++
+	got := listedIDs(rm.Ver, t)
 	sort.Strings(got)
 	if strings.Join(got, ",") != strings.Join(a.IDs, ",") {
-		report("AUTHEVENTS", rm.vid, op, "rule="+rm.rule+" user="+rm.ms[user], strings.Join(got, ","), strings.Join(a.IDs, ","),
-			M{"template": string(tm.Event), "state": rm.stateJSON()}, a.Amb)
+		report("AUTHEVENTS", rm.VID, op, "rule="+rm.Rule+" user="+rm.Ms[user], strings.Join(got, ","), strings.Join(a.IDs, ","),
+			M{"template": string(tm.Event), "state": rm.StateJSON()}, a.Amb)
 	}
 }
 
@@ -376,7 +376,7 @@ var authMuts = []string{"nil", "listed", "listed", "listed", "drop", "extra", "d
 func (rm *room) parsed(raws [][]byte) []*pdu.Event {
 	out := make([]*pdu.Event, 0, len(raws))
 	for _, raw := range raws {
-		e, err := signing.ParseEvent(rm.v, raw)
+		e, err := signing.ParseEvent(rm.V, raw)
 		if err != nil {
 			return nil
 		}
@@ -386,10 +386,10 @@ func (rm *room) parsed(raws [][]byte) []*pdu.Event {
 }
 
 func (rm *room) stateEvent(typ, sk string) (string, bool) {
-	for i, raw := range rm.stRaws {
+	for i, raw := range rm.Raws {
 		e := decode(raw)
 		if e["type"] == typ && e["state_key"] == sk {
-			return rm.stIDs[i], true
+			return rm.IDs[i], true
 		}
 	}
 	return "", false
@@ -398,7 +398,7 @@ func (rm *room) stateEvent(typ, sk string) (string, bool) {
 func caseSendAuth(r *rand.Rand, rm *room) {
 	user := difftool.Pick(r, append(append([]string{}, users[3:]...), "@new:a.example", "@new:b.example", "@rob:r.example")...)
 	kind := "join"
-	if rm.ver >= 7 && (rm.knockish || r.Intn(3) == 0) {
+	if rm.Ver >= 7 && (rm.knockish || r.Intn(3) == 0) {
 		kind = "knock"
 	}
 	rooms := knownRooms(r, user)
@@ -410,7 +410,7 @@ func caseSendAuth(r *rand.Rand, rm *room) {
 // sendAuth signs the template after applying the auth events mutation, calls SendJoin or
 // SendKnock with AuthEvents and compares.
 func sendAuth(r *rand.Rand, rm *room, kind, user string, rooms membership.KnownRooms, t M, mut, label string) {
-	listed := listedIDs(rm.ver, t)
+	listed := listedIDs(rm.Ver, t)
 	pass := append([]string{}, listed...) // IDs of the events passed as AuthEvents
 	extraRaw := map[string][]byte{}
 	jrID, hasJR := rm.stateEvent("m.room.join_rules", "")
@@ -463,12 +463,12 @@ func sendAuth(r *rand.Rand, rm *room, kind, user string, rooms membership.KnownR
 			pass = replace(pass, jrID, rm.oldJR)
 		}
 	case "other-room":
-		o := genRoom(rand.New(rand.NewSource(r.Int63())), rm.vid, false)
-		for i := len(o.raws) - 1; i >= 0; i-- {
-			e := decode(o.raws[i])
+		o := genRoom(rand.New(rand.NewSource(r.Int63())), rm.VID, false)
+		for i := len(o.Raws) - 1; i >= 0; i-- {
+			e := decode(o.Raws[i])
 			if e["type"] == "m.room.power_levels" || (e["type"] == "m.room.member" && e["state_key"] == user) {
-				id := o.ids[i]
-				extraRaw[id] = o.raws[i]
+				id := o.IDs[i]
+				extraRaw[id] = o.Raws[i]
 				if old, ok := rm.stateEvent(fmt.Sprint(e["type"]), fmt.Sprint(e["state_key"])); ok && slices.Contains(listed, old) {
 					listed, pass = replace(listed, old, id), replace(pass, old, id)
 				} else {
@@ -512,14 +512,14 @@ func sendAuth(r *rand.Rand, rm *room, kind, user string, rooms membership.KnownR
 			listed, pass = append(listed, id), append(pass, id)
 		}
 	case "nonstate":
-		raw := rm.mk("m.room.message", rm.creator, nil, M{"body": "x"})
-		id, _ := signing.EventID(rm.v, raw)
+		raw := rm.Mk("m.room.message", rm.creator, nil, M{"body": "x"})
+		id, _ := signing.EventID(rm.V, raw)
 		extraRaw[id] = raw
 		listed, pass = append(listed, id), append(pass, id)
 	}
 	var ae []any
 	for _, id := range listed {
-		ae = append(ae, rm.ref(id))
+		ae = append(ae, rm.Ref(id))
 	}
 	if ae == nil {
 		ae = []any{}
@@ -527,13 +527,13 @@ func sendAuth(r *rand.Rand, rm *room, kind, user string, rooms membership.KnownR
 	t["auth_events"] = ae
 	srv := difftool.DomainOf(user)
 	eventID := fmt.Sprintf("$j%d:%s", r.Intn(1000), srv)
-	signed, err := membership.SignTemplate(rm.v, difftool.Enc(t), srv, ts, eventID, srv, authgen.KeyFor(srv, "1"))
+	signed, err := membership.SignTemplate(rm.V, difftool.Enc(t), srv, ts, eventID, srv, authgen.KeyFor(srv, "1"))
 	if err != nil {
 		tally["skipped: SignTemplate: "+difftool.Clip(err.Error(), 60)]++
 		return
 	}
-	if rm.ver > 2 {
-		eventID, _ = signing.EventID(rm.v, signed)
+	if rm.Ver > 2 {
+		eventID, _ = signing.EventID(rm.V, signed)
 	}
 	var passRaws [][]byte
 	for _, id := range pass {
@@ -555,8 +555,8 @@ func sendAuth(r *rand.Rand, rm *room, kind, user string, rooms membership.KnownR
 	for _, raw := range passRaws {
 		authJSON = append(authJSON, raw)
 	}
-	req := M{"op": "send_" + kind, "v": rm.vid, "state": rm.stateJSON(), "state_ids": rm.stIDs, "resident": resident,
-		"rooms": rooms, "room_id": rm.roomID, "event_id": eventID, "origin": srv, "event": string(signed), "keys": refKeys}
+	req := M{"op": "send_" + kind, "v": rm.VID, "state": rm.StateJSON(), "state_ids": rm.IDs, "resident": resident,
+		"rooms": rooms, "room_id": rm.RoomID, "event_id": eventID, "origin": srv, "event": string(signed), "keys": refKeys}
 	if mut != "nil" {
 		req["auth_events"] = authJSON
 		if authJSON == nil {
@@ -570,8 +570,8 @@ func sendAuth(r *rand.Rand, rm *room, kind, user string, rooms membership.KnownR
 	var rpErr error
 	op := "SendJoin"
 	if kind == "join" {
-		res, err := membership.SendJoin(membership.SendJoinRequest{State: rm.state, ResidentServer: resident, Rooms: rooms,
-			RoomID: rm.roomID, EventID: eventID, Origin: srv, Event: signed, Key: authgen.KeyFor(resident, "1"), Keys: keyRing,
+		res, err := membership.SendJoin(membership.SendJoinRequest{State: rm.State, ResidentServer: resident, Rooms: rooms,
+			RoomID: rm.RoomID, EventID: eventID, Origin: srv, Event: signed, Key: authgen.KeyFor(resident, "1"), Keys: keyRing,
 			AuthEvents: authEvs})
 		rpErr = err
 		if err == nil {
@@ -579,7 +579,7 @@ func sendAuth(r *rand.Rand, rm *room, kind, user string, rooms membership.KnownR
 		}
 	} else {
 		op = "SendKnock"
-		res, err := membership.SendKnock(membership.SendKnockRequest{State: rm.state, RoomID: rm.roomID, EventID: eventID,
+		res, err := membership.SendKnock(membership.SendKnockRequest{State: rm.State, RoomID: rm.RoomID, EventID: eventID,
 			Origin: srv, Event: signed, Keys: keyRing, AuthEvents: authEvs})
 		rpErr = err
 		if err == nil {
@@ -594,9 +594,9 @@ func sendAuth(r *rand.Rand, rm *room, kind, user string, rooms membership.KnownR
 	if !ok {
 		return
 	}
-	label += " rule=" + rm.rule + " user=" + rm.ms[user] + " mut=" + mut
-	in := M{"event": string(signed), "auth_ids": pass, "members": rm.ms, "rule": rm.rule, "old_rule": rm.oldRule}
-	verdict(rm.vid, op, label, rpErr, a, in)
+	label += " rule=" + rm.Rule + " user=" + rm.Ms[user] + " mut=" + mut
+	in := M{"event": string(signed), "auth_ids": pass, "members": rm.Ms, "rule": rm.Rule, "old_rule": rm.oldRule}
+	verdict(rm.VID, op, label, rpErr, a, in)
 }
 
 func rpString(err error) string {
@@ -665,7 +665,7 @@ func caseThirdParty(r *rand.Rand, rm *room) {
 	if mut == "sender-not-joined" {
 		inviter = "@kim:b.example"
 		rm.add("m.room.member", inviter, inviter, M{"membership": "leave"})
-		rm.ms[inviter] = "leave"
+		rm.Ms[inviter] = "leave"
 	}
 	pub := difftool.B64(idKey.Public())
 	other := difftool.B64(authgen.KeyFor("id2.example", "0").Public())
@@ -689,15 +689,15 @@ func caseThirdParty(r *rand.Rand, rm *room) {
 	case "target-banned":
 		target = "@bea:b.example"
 		rm.add("m.room.member", rm.creator, target, M{"membership": "ban"})
-		rm.ms[target] = "ban"
+		rm.Ms[target] = "ban"
 	case "target-joined":
 		target = "@joe:a.example"
 		rm.add("m.room.member", target, target, M{"membership": "join"})
-		rm.ms[target] = "join"
+		rm.Ms[target] = "join"
 	}
 	if r.Intn(3) != 0 {
 		rm.add("m.room.join_rules", rm.creator, "", M{"join_rule": "invite"})
-		rm.rule = "invite"
+		rm.Rule = "invite"
 	}
 	if !rm.build() {
 		return
@@ -744,21 +744,21 @@ func caseThirdParty(r *rand.Rand, rm *room) {
 	if mut == "sender-other" {
 		sender = difftool.Pick(r, "@rob:r.example", "@joe:a.example")
 	}
-	inv := rm.mk("m.room.member", sender, &target, M{"membership": "invite", "third_party_invite": tpi})
-	ev, err := signing.ParseEvent(rm.v, inv)
+	inv := rm.Mk("m.room.member", sender, &target, M{"membership": "invite", "third_party_invite": tpi})
+	ev, err := signing.ParseEvent(rm.V, inv)
 	if err != nil {
 		tally["skipped: tpi invite not parsed"]++
 		return
 	}
-	cerr := rm.state.Check(ev, keyRing)
-	a, ok := call(M{"op": "state_check", "v": rm.vid, "event": string(inv), "state": rm.stateJSON(), "state_ids": rm.stIDs})
+	cerr := rm.State.Check(ev, keyRing)
+	a, ok := call(M{"op": "state_check", "v": rm.VID, "event": string(inv), "state": rm.StateJSON(), "state_ids": rm.IDs})
 	if !ok {
 		return
 	}
 	compared++
-	tally["v"+rm.vid+" State.Check(3pid invite)"]++
-	label := "mut=" + mut + " rule=" + rm.rule
-	in := M{"event": string(inv), "tpi": tc, "members": rm.ms}
+	tally["v"+rm.VID+" State.Check(3pid invite)"]++
+	label := "mut=" + mut + " rule=" + rm.Rule
+	in := M{"event": string(inv), "tpi": tc, "members": rm.Ms}
 	rule := ""
 	var rej *authrules.Rejection
 	if errors.As(cerr, &rej) {
@@ -771,10 +771,10 @@ func caseThirdParty(r *rand.Rand, rm *room) {
 	outcomes[fmt.Sprintf("3pid invite %s -> %v", mut, cerr == nil)]++
 	switch {
 	case (cerr == nil) != a.Allow:
-		report("VERDICT", rm.vid, "State.Check(3pid invite)", label, fmt.Sprint(cerr), fmt.Sprintf("allow=%v %s %s", a.Allow, refRule, a.Why), in, a.Amb)
+		report("VERDICT", rm.VID, "State.Check(3pid invite)", label, fmt.Sprint(cerr), fmt.Sprintf("allow=%v %s %s", a.Allow, refRule, a.Why), in, a.Amb)
 		return
 	case cerr != nil && rule != refRule:
-		report("RULE", rm.vid, "State.Check(3pid invite)", label, rule, refRule+" "+a.Why, in, a.Amb)
+		report("RULE", rm.VID, "State.Check(3pid invite)", label, rule, refRule+" "+a.Why, in, a.Amb)
 	}
 	if mut == "target-banned" || mut == "target-joined" {
 		return
@@ -782,12 +782,12 @@ func caseThirdParty(r *rand.Rand, rm *room) {
 	// the exchanged invite enters the state when it passed; then the target joins.
 	invited := cerr == nil
 	if invited {
-		id, _ := signing.EventID(rm.v, inv)
-		rm.raws = append(rm.raws, inv)
-		rm.ids = append(rm.ids, id)
+		id, _ := signing.EventID(rm.V, inv)
+		rm.Raws = append(rm.Raws, inv)
+		rm.IDs = append(rm.IDs, id)
 		rm.all[id] = inv
-		rm.last = id
-		rm.ms[target] = "invite"
+		rm.Last = id
+		rm.Ms[target] = "invite"
 		if !rm.build() {
 			return
 		}

@@ -27,12 +27,11 @@ import (
 
 	"github.com/roomproto/roomproto/authrules"
 	"github.com/roomproto/roomproto/membership"
-	"github.com/roomproto/roomproto/pdu"
-	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/signing"
 	"github.com/roomproto/roomproto/tools/internal/authgen"
 	"github.com/roomproto/roomproto/tools/internal/difftool"
 	"github.com/roomproto/roomproto/tools/internal/membercmp"
+	"github.com/roomproto/roomproto/tools/internal/memberroom"
 	"github.com/roomproto/roomproto/tools/internal/pyref"
 )
 
@@ -58,132 +57,53 @@ func init() {
 	}
 }
 
-// room is a generated room whose events are really signed; state holds the last event of each
-// (type, state_key) of raws.
+// room is a generated room (memberroom.Room with SpecRefs) with what the cases need besides.
+// Before build, Raws holds every event added; after it, the current state plus the events
+// added since.
 type room struct {
-	v        roomversion.Version
-	vid      string
-	ver      int
-	roomID   string
-	raws     [][]byte
-	ids      []string
+	*memberroom.Room
 	all      map[string][]byte // every event built, by ID (also replaced state)
-	state    *authrules.State
-	stRaws   [][]byte
-	stIDs    []string
-	ms       map[string]string
-	rule     string
 	oldRule  string            // the join rule of an earlier m.room.join_rules event, "" if none
 	oldJR    string            // its ID
 	oldPL    string            // the ID of an earlier m.room.power_levels event (everyone at 0, invite 100), "" if none
 	oldMem   map[string]string // user → the ID of an earlier m.room.member event of the user
 	knockish bool              // the join rule was drawn among knock and knock_restricted
 	creator  string
-	n        int
-	last     string
-	r        *rand.Rand
 }
 
-func (rm *room) ref(id string) any {
-	if rm.ver <= 2 {
-		return []any{id, M{"sha256": "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"}}
-	}
-	return id
-}
-
-// mk builds and signs an event of the room.
-func (rm *room) mk(typ, sender string, sk *string, content M) []byte {
-	rm.n++
-	ev := M{"type": typ, "sender": sender, "content": content, "depth": rm.n,
-		"origin_server_ts": 1_700_000_000_000 + int64(rm.n), "auth_events": []any{}, "prev_events": []any{}}
-	if sk != nil {
-		ev["state_key"] = *sk
-	}
-	if !(rm.ver >= 12 && typ == "m.room.create") {
-		ev["room_id"] = rm.roomID
-	}
-	if rm.last != "" {
-		ev["prev_events"] = []any{rm.ref(rm.last)}
-		if rm.ver < 12 {
-			ev["auth_events"] = []any{rm.ref(rm.ids[0])}
-		}
-	}
-	srv := difftool.DomainOf(sender)
-	if rm.ver <= 2 {
-		ev["event_id"] = fmt.Sprintf("$e%d:%s", rm.n, srv)
-	}
-	out, err := signing.SignEvent(rm.v, difftool.Enc(ev), srv, authgen.KeyFor(srv, "1"))
-	if err != nil {
-		panic(fmt.Sprint(err, string(difftool.Enc(ev)))) // invariant: the harness built this event itself
-	}
-	return out
-}
-
+// add makes a state event (memberroom's Add), records it in all and returns its ID.
 func (rm *room) add(typ, sender string, sk string, content M) string {
-	raw := rm.mk(typ, sender, &sk, content)
-	id, err := signing.EventID(rm.v, raw)
-	if err != nil {
-		panic(err) // invariant: the harness built this room and its events itself
-	}
-	if rm.ver >= 12 && typ == "m.room.create" {
-		rm.roomID = "!" + id[1:]
-	}
-	rm.raws = append(rm.raws, raw)
-	rm.ids = append(rm.ids, id)
-	rm.all[id] = raw
-	rm.last = id
-	return id
+	rm.Add(typ, sender, sk, content)
+	rm.all[rm.Last] = rm.Raws[len(rm.Raws)-1]
+	return rm.Last
 }
 
-// build computes the state from the events added so far; false when roomproto refuses it
-// (e.g. a power level form it does not accept), in which case the case is skipped.
+// build computes the state from the events added so far (Raws, State); false when roomproto
+// refuses it (e.g. a power level form it does not accept), in which case the case is skipped.
 func (rm *room) build() bool {
-	var evs []*pdu.Event
-	seen := map[string]int{}
-	var raws [][]byte
-	var ids []string
-	for i, raw := range rm.raws {
-		e, err := signing.ParseEvent(rm.v, raw)
-		if err != nil {
-			tally["skipped: state event not parsed: "+difftool.Clip(err.Error(), 60)]++
-			return false
-		}
-		k := e.Type + "|" + *e.StateKey
-		if j, ok := seen[k]; ok {
-			evs[j], raws[j], ids[j] = e, raw, rm.ids[i]
-			continue
-		}
-		seen[k] = len(evs)
-		evs = append(evs, e)
-		raws = append(raws, raw)
-		ids = append(ids, rm.ids[i])
+	evs, raws, ids, err := rm.StateEvents()
+	if err != nil {
+		tally["skipped: state event not parsed: "+difftool.Clip(err.Error(), 60)]++
+		return false
 	}
-	st, err := authrules.NewState(rm.v, evs)
+	st, err := authrules.NewState(rm.V, evs)
 	if err != nil {
 		tally["skipped: NewState: "+difftool.Clip(err.Error(), 60)]++
 		return false
 	}
-	rm.state, rm.stRaws, rm.stIDs = st, raws, ids
+	rm.State, rm.Raws, rm.IDs = st, raws, ids
 	return true
-}
-
-func (rm *room) stateJSON() []json.RawMessage {
-	out := make([]json.RawMessage, len(rm.stRaws))
-	for i, r := range rm.stRaws {
-		out[i] = r
-	}
-	return out
 }
 
 // level draws a power level value in a form the room version accepts in state.
 func (rm *room) level(base int) any {
-	r := rm.r
+	r := rm.R
 	switch k := r.Intn(14); {
-	case k == 0 && rm.ver <= 9:
+	case k == 0 && rm.Ver <= 9:
 		return difftool.Pick(r, fmt.Sprint(base), " +"+fmt.Sprint(base), fmt.Sprint(base)+" ", "0"+fmt.Sprint(base))
-	case k == 1 && rm.ver <= 9:
+	case k == 1 && rm.Ver <= 9:
 		return difftool.Pick(r, "99999999999999999999", "-99999999999999999999", "9223372036854775808")
-	case k == 2 && rm.ver <= 5:
+	case k == 2 && rm.Ver <= 5:
 		return difftool.Pick[any](r, json.Number(fmt.Sprint(base)+".0"), json.Number(fmt.Sprint(base)+".7"),
 			json.Number("99999999999999999999"), json.Number("-1e3"))
 	case k == 3:
@@ -194,20 +114,20 @@ func (rm *room) level(base int) any {
 
 // genRoom draws a room.
 func genRoom(r *rand.Rand, vid string, knockish bool) *room {
-	rm := &room{v: authgen.Version(vid), vid: vid, ver: difftool.VerNum(vid), r: r, ms: map[string]string{}, all: map[string][]byte{},
-		oldMem: map[string]string{}, knockish: knockish}
+	rm := &room{Room: &memberroom.Room{V: authgen.Version(vid), VID: vid, Ver: difftool.VerNum(vid), R: r, Ms: map[string]string{},
+		SpecRefs: true}, all: map[string][]byte{}, oldMem: map[string]string{}, knockish: knockish}
 	creator := difftool.Pick(r, "@mod:r.example", "@mod:r.example", "@ann:a.example")
 	rm.creator = creator
-	rm.roomID = "!room:" + difftool.DomainOf(creator)
+	rm.RoomID = "!room:" + difftool.DomainOf(creator)
 	cc := M{"room_version": vid}
-	if rm.ver <= 10 {
+	if rm.Ver <= 10 {
 		cc["creator"] = creator
 		if r.Intn(6) == 0 {
 			// v1-10: the creator is content.creator, which need not be the sender
 			cc["creator"] = difftool.Pick(r, "@rob:r.example", "@joe:a.example")
 		}
 	}
-	if rm.ver >= 12 && r.Intn(3) == 0 {
+	if rm.Ver >= 12 && r.Intn(3) == 0 {
 		cc["additional_creators"] = []any{difftool.Pick(r, "@ace:b.example", "@rob:r.example")}
 	}
 	if r.Intn(10) == 0 {
@@ -215,14 +135,14 @@ func genRoom(r *rand.Rand, vid string, knockish bool) *room {
 	}
 	rm.add("m.room.create", creator, "", cc)
 	rm.add("m.room.member", creator, creator, M{"membership": "join"})
-	rm.ms[creator] = "join"
+	rm.Ms[creator] = "join"
 	creators := map[string]bool{creator: true}
 	if ac, ok := cc["additional_creators"].([]any); ok {
 		creators[ac[0].(string)] = true
 	}
 	if r.Intn(4) == 0 {
 		old := M{"invite": 100, "kick": 100, "ban": 100, "users": M{}}
-		if rm.ver < 12 {
+		if rm.Ver < 12 {
 			old["users"] = M{creator: 100}
 		}
 		rm.oldPL = rm.add("m.room.power_levels", creator, "", old)
@@ -230,7 +150,7 @@ func genRoom(r *rand.Rand, vid string, knockish bool) *room {
 	if r.Intn(10) != 0 {
 		pl := M{}
 		users := M{}
-		if rm.ver < 12 {
+		if rm.Ver < 12 {
 			users[creator] = rm.level(100)
 		}
 		for _, u := range []string{"@rob:r.example", "@low:r.example", "@joe:a.example", "@bea:b.example", "@kim:b.example"} {
@@ -239,7 +159,7 @@ func genRoom(r *rand.Rand, vid string, knockish bool) *room {
 			}
 			users[u] = rm.level(difftool.Pick(r, 0, 50, 100, 75))
 		}
-		if rm.ver >= 12 && r.Intn(10) == 0 {
+		if rm.Ver >= 12 && r.Intn(10) == 0 {
 			users[creator] = 50 // refused by rule 10.4 in a new event; creators stay infinite
 		}
 		pl["users"] = users
@@ -276,20 +196,20 @@ func genRoom(r *rand.Rand, vid string, knockish bool) *room {
 		rm.oldRule = difftool.Pick(r, "public", "invite", "restricted", "knock")
 		rm.oldJR = rm.add("m.room.join_rules", creator, "", jc(rm.oldRule))
 	}
-	rm.rule = difftool.Pick(r, rules...)
+	rm.Rule = difftool.Pick(r, rules...)
 	if knockish {
-		rm.rule = difftool.Pick(r, "knock", "knock_restricted")
+		rm.Rule = difftool.Pick(r, "knock", "knock_restricted")
 	}
 	if r.Intn(12) != 0 {
-		rm.add("m.room.join_rules", creator, "", jc(rm.rule))
+		rm.add("m.room.join_rules", creator, "", jc(rm.Rule))
 	} else {
-		rm.rule = "(none)"
+		rm.Rule = "(none)"
 		if rm.oldJR != "" {
-			rm.rule = rm.oldRule
+			rm.Rule = rm.oldRule
 		}
 	}
 	mships := []string{"join", "join", "join", "", "invite", "leave", "ban"}
-	if rm.ver >= 7 {
+	if rm.Ver >= 7 {
 		mships = append(mships, "knock", "knock")
 	}
 	for _, u := range users {
@@ -313,7 +233,7 @@ func genRoom(r *rand.Rand, vid string, knockish bool) *room {
 			rm.oldMem[u] = rm.add("m.room.member", ps, u, M{"membership": pm})
 		}
 		rm.add("m.room.member", sender, u, M{"membership": m})
-		rm.ms[u] = m
+		rm.Ms[u] = m
 	}
 	if r.Intn(2) == 0 {
 		rm.add("m.room.name", creator, "", M{"name": "n"})

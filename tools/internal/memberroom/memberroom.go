@@ -1,6 +1,7 @@
 // Package memberroom draws the rooms the membership audits (tools/handshakeref,
 // tools/strippedref) run their cases in: rooms of every room version whose events are really
-// signed, with the users of four servers in every membership.
+// signed, with the users of four servers in every membership. tools/transitionref draws its
+// own rooms with Room's methods (and SpecRefs).
 package memberroom
 
 import (
@@ -55,18 +56,27 @@ type Room struct {
 	N      int               // events made so far (their depth)
 	Last   string            // the ID of the last event added
 	R      *rand.Rand
+	// SpecRefs, set before the first Mk, makes Mk cite as the spec's formats have it: a v1-2
+	// reference (Ref) carries the hashes {"sha256": authgen.DummyHash} instead of {}, and in
+	// v12, where the room ID names the create event, auth_events stays empty instead of listing
+	// it. Gen and Build leave it false.
+	SpecRefs bool
 }
 
 // Ref is an entry of prev_events/auth_events naming id: the ID, or in v1-2 an [ID, hashes] pair.
 func (rm *Room) Ref(id string) any {
 	if rm.Ver <= 2 {
+		if rm.SpecRefs {
+			return []any{id, M{"sha256": authgen.DummyHash}}
+		}
 		return []any{id, M{}}
 	}
 	return id
 }
 
 // Mk builds an event of the room and signs it with the key of the sender's server (authgen.KeyFor):
-// prev_events names the last event added, auth_events the create event.
+// prev_events names the last event added, auth_events the create event (none in v12 with
+// SpecRefs).
 func (rm *Room) Mk(typ, sender string, sk *string, content M) []byte {
 	rm.N++
 	ev := M{"type": typ, "sender": sender, "content": content, "depth": rm.N,
@@ -79,7 +89,9 @@ func (rm *Room) Mk(typ, sender string, sk *string, content M) []byte {
 	}
 	if rm.Last != "" {
 		ev["prev_events"] = []any{rm.Ref(rm.Last)}
-		ev["auth_events"] = []any{rm.Ref(rm.IDs[0])}
+		if !rm.SpecRefs || rm.Ver < 12 {
+			ev["auth_events"] = []any{rm.Ref(rm.IDs[0])}
+		}
 	}
 	srv := difftool.DomainOf(sender)
 	if rm.Ver <= 2 {
@@ -254,9 +266,10 @@ func Build(vid string, spec Spec) (*Room, error) {
 	return rm, nil
 }
 
-// settle reduces Raws and IDs to the current state, the last event of each (type, state_key),
-// and sets State.
-func (rm *Room) settle() {
+// StateEvents returns the current state of Raws: the last event of each (type, state_key),
+// parsed, with its raw event and its ID, in the order of each key's first event in Raws. The
+// error is the first raw that does not parse.
+func (rm *Room) StateEvents() ([]*pdu.Event, [][]byte, []string, error) {
 	var evs []*pdu.Event
 	seen := map[string]int{}
 	var raws [][]byte
@@ -264,7 +277,7 @@ func (rm *Room) settle() {
 	for i, raw := range rm.Raws {
 		e, err := signing.ParseEvent(rm.V, raw)
 		if err != nil {
-			panic(err) // invariant: the harness built this room and its events itself
+			return nil, nil, nil, err
 		}
 		k := e.Type + "|" + *e.StateKey
 		if j, ok := seen[k]; ok {
@@ -275,6 +288,15 @@ func (rm *Room) settle() {
 		evs = append(evs, e)
 		raws = append(raws, raw)
 		ids = append(ids, rm.IDs[i])
+	}
+	return evs, raws, ids, nil
+}
+
+// settle reduces Raws and IDs to the current state (StateEvents) and sets State.
+func (rm *Room) settle() {
+	evs, raws, ids, err := rm.StateEvents()
+	if err != nil {
+		panic(err) // invariant: the harness built this room and its events itself
 	}
 	st, err := authrules.NewState(rm.V, evs)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/roomproto/roomproto/signing"
+	"github.com/roomproto/roomproto/tools/internal/authgen"
 	"github.com/roomproto/roomproto/tools/internal/difftool"
 )
 
@@ -63,5 +64,41 @@ func TestBuild(t *testing.T) {
 	}
 	if _, err := Build("10", Spec{Creator: "@mod:r.example", PowerLevels: []byte(`[`)}); err == nil {
 		t.Error("Build accepts power levels that are not JSON")
+	}
+}
+
+// TestSpecRefs: with SpecRefs a v1-2 reference carries the dummy hash and a v12 event lists no
+// auth events; without it, {} and the create event; StateEvents keeps the last event of each
+// (type, state_key) in the order of the first.
+func TestSpecRefs(t *testing.T) {
+	for _, vid := range []string{"2", "12"} {
+		for _, spec := range []bool{false, true} {
+			rm := &Room{V: authgen.Version(vid), VID: vid, Ver: difftool.VerNum(vid), Ms: map[string]string{},
+				RoomID: "!room:r.example", SpecRefs: spec}
+			rm.Add("m.room.create", "@mod:r.example", "", M{"room_version": vid})
+			rm.Add("m.room.name", "@mod:r.example", "", M{"name": "a"})
+			rm.Add("m.room.topic", "@mod:r.example", "", M{"topic": "t"})
+			rm.Add("m.room.name", "@mod:r.example", "", M{"name": "b"})
+			ev := difftool.Decode(rm.Raws[1])
+			auth := string(difftool.Enc(ev["auth_events"]))
+			var want string
+			switch {
+			case vid == "2" && spec:
+				want = `[["` + rm.IDs[0] + `",{"sha256":"` + authgen.DummyHash + `"}]]`
+			case vid == "2":
+				want = `[["` + rm.IDs[0] + `",{}]]`
+			case spec:
+				want = `[]`
+			default:
+				want = `["` + rm.IDs[0] + `"]`
+			}
+			if auth != want {
+				t.Errorf("v%s SpecRefs=%v: auth_events %s, want %s", vid, spec, auth, want)
+			}
+			evs, raws, ids, err := rm.StateEvents()
+			if err != nil || len(evs) != 3 || len(raws) != 3 || ids[0] != rm.IDs[0] || ids[1] != rm.IDs[3] || ids[2] != rm.IDs[2] {
+				t.Errorf("v%s SpecRefs=%v: StateEvents %d events, IDs %v of %v, %v", vid, spec, len(evs), ids, rm.IDs, err)
+			}
+		}
 	}
 }
