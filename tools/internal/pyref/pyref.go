@@ -131,6 +131,14 @@ func (p *Process) MustAsk(req, resp any) error {
 	return err
 }
 
+// MustAskNote is MustAsk for a harness that keeps a bad answer as data: the error of a bad
+// answer is written to *note (the answer's own error field, say) rather than returned.
+func (p *Process) MustAskNote(req, resp any, note *string) {
+	if err := p.MustAsk(req, resp); err != nil {
+		*note = err.Error()
+	}
+}
+
 // Close ends the script's input and waits for it to exit.
 func (p *Process) Close() error {
 	p.stdin.Close()

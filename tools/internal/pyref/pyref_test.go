@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -42,6 +43,13 @@ for line in sys.stdin:
 	}
 	if err := p.Ask(req{2}, &resp); err != nil || resp.Twice != 4 {
 		t.Fatalf("after a bad answer: %+v, %v", resp, err)
+	}
+	note := "kept"
+	if p.MustAskNote(req{3}, &resp, &note); resp.Twice != 6 || note != "kept" {
+		t.Fatalf("MustAskNote(3) = %+v, note %q", resp, note)
+	}
+	if p.MustAskNote(req{-1}, &resp, &note); !strings.HasPrefix(note, ErrBadAnswer.Error()) {
+		t.Fatalf("MustAskNote on a bad answer: note %q", note)
 	}
 	if err := p.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
