@@ -26,11 +26,13 @@ func grepDir(t testing.TB, dir string, re *regexp.Regexp) bool {
 }
 
 // sharedFlags matches a command's use of the Flags of a tools/internal package (mutrun.Flags:
-// the flags formatref and pduref share, defined with Define on flag.CommandLine).
+// the flags formatref and pduref share, defined with Define on flag.CommandLine; pyref.Flags:
+// those of most spec-only references, which mutrun.Flags embeds).
 var sharedFlags = regexp.MustCompile(`\b(\w+)\.Flags\b`)
 
 // grepTool reports whether re matches the Go files of the command in dir or, when they define
-// their flags with a tools/internal package's Flags, the non-test Go files of that package.
+// their flags with a tools/internal package's Flags, the non-test Go files of that package (and
+// of the packages whose Flags it builds on).
 func grepTool(t testing.TB, dir string, re *regexp.Regexp) bool {
 	t.Helper()
 	if grepDir(t, dir, re) {
@@ -40,13 +42,27 @@ func grepTool(t testing.TB, dir string, re *regexp.Regexp) bool {
 	for _, f := range files {
 		b, _ := os.ReadFile(f)
 		if !strings.HasSuffix(f, "_test.go") && bytes.Contains(b, []byte("flag.CommandLine")) {
-			for _, m := range sharedFlags.FindAllSubmatch(b, -1) {
-				pkg, _ := filepath.Glob(filepath.Join(claimkit.Root(), "tools", "internal", string(m[1]), "*.go"))
-				for _, g := range pkg {
-					if c, _ := os.ReadFile(g); !strings.HasSuffix(g, "_test.go") && re.Match(c) {
-						return true
-					}
-				}
+			if grepFlags(b, re, map[string]bool{}) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// grepFlags reports whether re matches the non-test Go files of a tools/internal package whose
+// Flags the source b names, or of one whose Flags those files name in turn.
+func grepFlags(b []byte, re *regexp.Regexp, seen map[string]bool) bool {
+	for _, m := range sharedFlags.FindAllSubmatch(b, -1) {
+		name := string(m[1])
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		pkg, _ := filepath.Glob(filepath.Join(claimkit.Root(), "tools", "internal", name, "*.go"))
+		for _, g := range pkg {
+			if c, _ := os.ReadFile(g); !strings.HasSuffix(g, "_test.go") && (re.Match(c) || grepFlags(c, re, seen)) {
+				return true
 			}
 		}
 	}

@@ -26,7 +26,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"math/rand"
 	"os"
 	"strings"
 
@@ -191,9 +190,9 @@ func main() {
 	flag.Parse()
 	allowed := fl.Allowed()
 
-	ref := pyref.MustStart(pyref.Beside("formatref.py"), pyref.Env(fl.Decisions, "FORMATREF_DECISIONS=1")...)
+	ref := fl.Start(pyref.Beside("formatref.py"))
 	versions := fl.VersionList()
-	r := rand.New(rand.NewSource(fl.Seed))
+	r := fl.Rand()
 	dump := pyref.OpenDump(fl.Dump)
 	muts := eventmut.FormatMutations()
 

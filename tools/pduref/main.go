@@ -557,9 +557,9 @@ func main() {
 	flag.Parse()
 	allowed := fl.Allowed()
 
-	ref := pyref.MustStart(pyref.Beside("pduref.py"), pyref.Env(fl.Decisions, "PDUREF_DECISIONS=1")...)
+	ref := fl.Start(pyref.Beside("pduref.py"))
 	versions := fl.VersionList()
-	r := rand.New(rand.NewSource(fl.Seed))
+	r := fl.Rand()
 	dump := pyref.OpenDump(fl.Dump)
 	muts := mutations()
 

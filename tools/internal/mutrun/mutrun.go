@@ -19,49 +19,28 @@ import (
 	"github.com/roomproto/roomproto/tools/internal/pyref"
 )
 
-// Flags are the flags both harnesses take. Define them with Define before flag.Parse and read
+// Flags are the flags both harnesses take: those of pyref.Flags (-n, -seed, -versions,
+// -decisions, -v and -out) and their own. Define them with Define before flag.Parse and read
 // them after.
 type Flags struct {
-	// N is -n: how many cases to draw.
-	N int
-	// Seed is -seed: the seed of the one *rand.Rand that draws every case.
-	Seed int64
-	// Versions is -versions: the room versions to draw from, comma-separated (VersionList).
-	Versions string
+	pyref.Flags
 	// Only is -only: only mutations whose label starts with it.
 	Only string
-	// Decisions is -decisions: the reference adopts docs/decisions.md readings.
-	Decisions bool
-	// Out is -out: the directory for tally.tsv, coverage.txt and divergences.jsonl ("": none).
-	Out string
-	// Verbose is -v: print the first example of each divergence group too.
-	Verbose bool
 	// Allow is -allow: comma-separated entries whose divergences are counted as known (Allowed).
 	Allow string
 	// Dump is -dump: the file every generated case is written to ("": none).
 	Dump string
 }
 
-// allVersions is -versions' default: every room version.
-var allVersions = []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"}
-
 // Define defines the flags on fs: n is -n's default, env the environment variable whose value
 // "1" turns -decisions on by default (FORMATREF_DECISIONS, say), allowHelp -allow's help text.
 func (f *Flags) Define(fs *flag.FlagSet, n int, env, allowHelp string) {
-	fs.IntVar(&f.N, "n", n, "cases")
-	fs.Int64Var(&f.Seed, "seed", 1, "seed")
-	fs.StringVar(&f.Versions, "versions", strings.Join(allVersions, ","), "room versions")
+	f.Flags.Define(fs, n, env, os.Getenv(env) == "1", pyref.VerboseHelp)
+	f.DefineOut(fs)
 	fs.StringVar(&f.Only, "only", "", "only mutations whose label starts with this")
-	fs.BoolVar(&f.Decisions, "decisions", os.Getenv(env) == "1",
-		"the reference adopts docs/decisions.md readings ("+env+"=1)")
-	fs.StringVar(&f.Out, "out", "", "directory for tally.tsv, coverage.txt and divergences.jsonl (none if empty)")
-	fs.BoolVar(&f.Verbose, "v", false, "print the first example of each group too")
 	fs.StringVar(&f.Allow, "allow", "", allowHelp)
 	fs.StringVar(&f.Dump, "dump", "", "write every generated case to this file as JSON lines (index, version, label, base64 bytes); for checking that a change to the generator draws the same cases")
 }
-
-// VersionList returns -versions split at its commas.
-func (f *Flags) VersionList() []string { return strings.Split(f.Versions, ",") }
 
 // Allowed returns -allow split at its commas, nil when it is empty.
 func (f *Flags) Allowed() []string {
