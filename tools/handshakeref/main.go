@@ -50,7 +50,6 @@ var (
 	remotes    = memberroom.Remotes
 	locals     = memberroom.Locals
 	otherRooms = memberroom.OtherRooms
-	allVers    = []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"}
 	keyRing    = memberroom.KeyRing()
 	refKeys    = map[string]map[string]string{}
 )
@@ -147,9 +146,8 @@ type refTr struct {
 type rpAns = membercmp.RP
 
 var (
-	ask       func(req M) refAns
-	run       = membercmp.NewRun()
-	decisions bool
+	ask func(req M) refAns
+	run = membercmp.NewRun()
 )
 
 func rpOf(err error) rpAns { return membercmp.RPOf(err) }
@@ -179,28 +177,22 @@ func call(req M) (refAns, bool) {
 }
 
 func main() {
-	n := flag.Int("n", 3000, "cases")
-	seed := flag.Int64("seed", 1, "seed")
-	vers := flag.String("versions", strings.Join(allVers, ","), "room versions")
-	flag.BoolVar(&decisions, "decisions", false, "the reference adopts docs/decisions.md readings (HANDSHAKEREF_DECISIONS=1)")
-	verbose := flag.Bool("v", false, "print the first example of each group too")
+	var fl pyref.Flags
+	fl.Define(flag.CommandLine, 3000, "HANDSHAKEREF_DECISIONS", false, "")
 	flag.Parse()
 
-	ref := pyref.MustStart(pyref.Beside("handshakeref.py"), pyref.Env(decisions, "HANDSHAKEREF_DECISIONS=1")...)
-	ask = func(req M) refAns {
-		var a refAns
-		if err := ref.MustAsk(req, &a); err != nil {
-			a.Error = err.Error()
-		}
+	ref := fl.Start(pyref.Beside("handshakeref.py"))
+	ask = func(req M) (a refAns) {
+		ref.MustAskNote(req, &a, &a.Error)
 		return a
 	}
 
-	versions := strings.Split(*vers, ",")
+	versions := fl.VersionList()
 	for _, vid := range versions {
 		compareTransitions(vid)
 	}
-	r := rand.New(rand.NewSource(*seed))
-	for i := 0; i < *n; i++ {
+	r := fl.Rand()
+	for i := 0; i < fl.N; i++ {
 		vid := difftool.Pick(r, versions...)
 		k := r.Intn(23)
 		rm := genRoom(r, vid, k >= 8 && k < 11 && r.Intn(3) != 0)
@@ -221,7 +213,7 @@ func main() {
 	}
 	ref.Close()
 
-	if run.Print(*verbose) {
+	if run.Print(fl.Verbose) {
 		os.Exit(1)
 	}
 }

@@ -59,8 +59,6 @@ var (
 	// rooms allow conditions name (the room itself is added per room).
 	otherRooms = []string{"!o1:a.example", "!o2:b.example", "!o3:r.example", "!o4:c.example",
 		"!", "!Hx4hUSbVq0mM1Zy2TfyGbbM5Z7y1ZlvSYyVQuQ8Vg3g"}
-	// allVersions are the room versions of the spec.
-	allVersions = []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"}
 )
 
 type refReq struct {
@@ -109,32 +107,26 @@ type example struct {
 }
 
 func main() {
-	n := flag.Int("n", 20000, "cases")
-	seed := flag.Int64("seed", 1, "seed")
-	vers := flag.String("versions", strings.Join(allVersions, ","), "room versions")
-	decisions := flag.Bool("decisions", false, "the reference adopts docs/decisions.md readings (MEMBERREF_DECISIONS=1)")
-	outDir := flag.String("out", "", "directory for tally.tsv, coverage.txt and divergences.jsonl (none if empty)")
-	verbose := flag.Bool("v", false, "print every example of every group (first and smallest)")
+	var fl pyref.Flags
+	fl.Define(flag.CommandLine, 20000, "MEMBERREF_DECISIONS", false, "print every example of every group (first and smallest)")
+	fl.DefineOut(flag.CommandLine)
 	flag.Parse()
 
-	ref := pyref.MustStart(pyref.Beside("memberref.py"), pyref.Env(*decisions, "MEMBERREF_DECISIONS=1")...)
-	ask := func(req refReq) refResp {
-		var r refResp
-		if err := ref.MustAsk(req, &r); err != nil {
-			r.Error = err.Error()
-		}
+	ref := fl.Start(pyref.Beside("memberref.py"))
+	ask := func(req refReq) (r refResp) {
+		ref.MustAskNote(req, &r, &r.Error)
 		return r
 	}
 
-	versions := strings.Split(*vers, ",")
-	r := rand.New(rand.NewSource(*seed))
+	versions := fl.VersionList()
+	r := fl.Rand()
 	type tally struct{ cases, allowed, diverge int }
 	tallies := map[string]*tally{}
 	groups := pyref.Groups[*example]{}
 	ambSeen := map[string]int{}
 	outcomes := map[string]int{}
 	var skipped, harness int
-	for i := 0; i < *n; i++ {
+	for i := 0; i < fl.N; i++ {
 		vid := difftool.Pick(r, versions...)
 		c := genCase(r, vid, i)
 		st, err := buildState(c)
@@ -212,10 +204,10 @@ func main() {
 			fmt.Fprintf(&covText, "%d\t%s\n", m[k], k)
 		}
 	}
-	if err := pyref.WriteRun(*outDir, tallyText.String(), covText.String(), groups.Sorted()); err != nil {
+	if err := pyref.WriteRun(fl.Out, tallyText.String(), covText.String(), groups.Sorted()); err != nil {
 		fmt.Fprintln(os.Stderr, "writing the run:", err)
 	}
-	groups.Print(os.Stdout, *verbose, func(ex *example) any {
+	groups.Print(os.Stdout, fl.Verbose, func(ex *example) any {
 		c := *ex
 		c.Request.State = nil // the summary says what matters; the events are in -out
 		return c
@@ -480,18 +472,18 @@ func genCase(r *rand.Rand, vid string, i int) tcase {
 	if r.Intn(3) == 0 && (!focus || r.Intn(3) == 0) {
 		switch r.Intn(8) {
 		case 0, 1, 5, 6, 7:
-			req.Ver = allVersions
+			req.Ver = pyref.Versions
 		case 2:
 			req.Ver = []string{"1"} // a make_join without ver
 		case 3:
-			for _, v := range allVersions {
+			for _, v := range pyref.Versions {
 				if v != vid {
 					req.Ver = append(req.Ver, v)
 				}
 			}
 		default:
 			req.Ver = []string{}
-			for _, v := range allVersions {
+			for _, v := range pyref.Versions {
 				if r.Intn(2) == 0 {
 					req.Ver = append(req.Ver, v)
 				}

@@ -48,8 +48,6 @@ import (
 // M is a JSON object being built.
 type M = difftool.M
 
-var allVersions = []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"}
-
 type refReq struct {
 	Op       string   `json:"op"`
 	V        string   `json:"v"`
@@ -97,31 +95,25 @@ type example struct {
 }
 
 func main() {
-	n := flag.Int("n", 20000, "cases")
-	seed := flag.Int64("seed", 1, "seed")
-	vers := flag.String("versions", strings.Join(allVersions, ","), "room versions")
-	decisions := flag.Bool("decisions", false, "the reference adopts docs/decisions.md readings (POLICYREF_DECISIONS=1)")
-	outDir := flag.String("out", "", "directory for tally.tsv, coverage.txt and divergences.jsonl (none if empty)")
-	verbose := flag.Bool("v", false, "print the first example of every group too")
+	var fl pyref.Flags
+	fl.Define(flag.CommandLine, 20000, "POLICYREF_DECISIONS", false, "print the first example of every group too")
+	fl.DefineOut(flag.CommandLine)
 	flag.Parse()
 
-	ref := pyref.MustStart(pyref.Beside("policyref.py"), pyref.Env(*decisions, "POLICYREF_DECISIONS=1")...)
-	ask := func(req refReq) refResp {
-		var r refResp
-		if err := ref.MustAsk(req, &r); err != nil {
-			r.Error = err.Error()
-		}
+	ref := fl.Start(pyref.Beside("policyref.py"))
+	ask := func(req refReq) (r refResp) {
+		ref.MustAskNote(req, &r, &r.Error)
 		return r
 	}
 
-	versions := strings.Split(*vers, ",")
-	r := rand.New(rand.NewSource(*seed))
+	versions := fl.VersionList()
+	r := fl.Rand()
 	type tally struct{ cases, ok, diverge int }
 	tallies := map[string]*tally{}
 	groups := pyref.Groups[*example]{}
 	outcomes := map[string]int{}
 	var skipped, harness int
-	for i := 0; i < *n; i++ {
+	for i := 0; i < fl.N; i++ {
 		vid := difftool.Pick(r, versions...)
 		c := genCase(r, vid, i)
 		var rp answer
@@ -200,10 +192,10 @@ func main() {
 	for _, k := range difftool.SortedKeys(outcomes) {
 		fmt.Fprintf(&covText, "%d\t%s\n", outcomes[k], k)
 	}
-	if err := pyref.WriteRun(*outDir, tallyText.String(), covText.String(), groups.Sorted()); err != nil {
+	if err := pyref.WriteRun(fl.Out, tallyText.String(), covText.String(), groups.Sorted()); err != nil {
 		fmt.Fprintln(os.Stderr, "writing the run:", err)
 	}
-	groups.Print(os.Stdout, *verbose, func(ex *example) any { return summarize(ex) })
+	groups.Print(os.Stdout, fl.Verbose, func(ex *example) any { return summarize(ex) })
 	fmt.Printf("compared %d, skipped %d, harness errors %d, divergences %d, groups %d\n",
 		total, skipped, harness, divs, len(groups))
 	if harness > 0 || len(groups) > 0 {

@@ -42,7 +42,6 @@ import (
 type M = difftool.M
 
 var (
-	allVersions = []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"}
 	// servers of the senders: a port makes another server name, and server names are
 	// case-sensitive (appendices "Server Name").
 	servers  = []string{"a.example", "b.example", "a.example:8448", "A.example", "c.example"}
@@ -107,32 +106,26 @@ type tcase struct {
 }
 
 func main() {
-	n := flag.Int("n", 20000, "cases")
-	seed := flag.Int64("seed", 1, "seed")
-	vers := flag.String("versions", strings.Join(allVersions, ","), "room versions")
-	decisions := flag.Bool("decisions", false, "the reference adopts docs/decisions.md readings (REDACTREF_DECISIONS=1)")
-	outDir := flag.String("out", "", "directory for tally.tsv, coverage.txt and divergences.jsonl (none if empty)")
-	verbose := flag.Bool("v", false, "print the first example of each group too")
+	var fl pyref.Flags
+	fl.Define(flag.CommandLine, 20000, "REDACTREF_DECISIONS", false, "")
+	fl.DefineOut(flag.CommandLine)
 	flag.Parse()
 
-	ref := pyref.MustStart(pyref.Beside("redactref.py"), pyref.Env(*decisions, "REDACTREF_DECISIONS=1")...)
-	ask := func(req refReq) refResp {
-		var r refResp
-		if err := ref.MustAsk(req, &r); err != nil {
-			r.Error = err.Error()
-		}
+	ref := fl.Start(pyref.Beside("redactref.py"))
+	ask := func(req refReq) (r refResp) {
+		ref.MustAskNote(req, &r, &r.Error)
 		return r
 	}
 
-	versions := strings.Split(*vers, ",")
-	r := rand.New(rand.NewSource(*seed))
+	versions := fl.VersionList()
+	r := fl.Rand()
 	type tally struct{ cases, apply, wait, ignore, applied, diverge int }
 	tallies := map[string]*tally{}
 	groups := pyref.Groups[*example]{}
 	coverage := map[string]int{}
 	reasons := map[string]map[string]int{} // reference category -> roomproto reason -> count
 	var skipped, harness, total, divs int
-	for i := 0; i < *n; i++ {
+	for i := 0; i < fl.N; i++ {
 		vid := difftool.Pick(r, versions...)
 		c := genCase(r, vid, i)
 		if c.parseFailed != "" {
@@ -274,10 +267,10 @@ func main() {
 			fmt.Fprintf(&covText, "%d\treason %s <- roomproto %q\n", reasons[w][s], w, s)
 		}
 	}
-	if err := pyref.WriteRun(*outDir, tallyText.String(), covText.String(), groups.Sorted()); err != nil {
+	if err := pyref.WriteRun(fl.Out, tallyText.String(), covText.String(), groups.Sorted()); err != nil {
 		fmt.Fprintln(os.Stderr, "writing the run:", err)
 	}
-	groups.Print(os.Stdout, *verbose, nil)
+	groups.Print(os.Stdout, fl.Verbose, nil)
 	fmt.Printf("compared %d, skipped %d (not a PDU), harness errors %d, divergences %d, groups %d\n",
 		total, skipped, harness, divs, len(groups))
 	if harness > 0 || len(groups) > 0 {
@@ -659,7 +652,7 @@ func genCase(r *rand.Rand, vid string, i int) tcase {
 		labels = append(labels, "no target")
 	} else if r.Intn(40) == 0 {
 		// the same target bytes parsed for another room version
-		ov := difftool.Pick(r, allVersions...)
+		ov := difftool.Pick(r, pyref.Versions...)
 		if ov != vid {
 			if t2, err := signing.ParseEvent(authgen.Version(ov), tgtBytes); err == nil {
 				c.tgt, c.tv = t2, ov
@@ -682,7 +675,7 @@ func genCase(r *rand.Rand, vid string, i int) tcase {
 	}
 
 	if r.Intn(50) == 0 {
-		c.callV = difftool.Pick(r, allVersions...)
+		c.callV = difftool.Pick(r, pyref.Versions...)
 		if c.callV != vid {
 			labels = append(labels, "Decide called for v"+c.callV)
 		}

@@ -415,7 +415,7 @@ func caseInvite(r *rand.Rand, rm *room) {
 	}
 	v, vid := rm.V, rm.VID
 	if mut == "wrong-version" {
-		vid = difftool.Pick(r, allVers...)
+		vid = difftool.Pick(r, pyref.Versions...)
 		if vid == rm.VID {
 			vid = difftool.Pick(r, "1", "3", "11", "12")
 		}
@@ -495,24 +495,18 @@ func caseStripped(r *rand.Rand, rm *room) {
 }
 
 func main() {
-	n := flag.Int("n", 2000, "cases")
-	seed := flag.Int64("seed", 1, "seed")
-	vers := flag.String("versions", strings.Join(allVers, ","), "room versions")
-	flag.BoolVar(&decisions, "decisions", false, "the reference adopts docs/decisions.md readings (STRIPPEDREF_DECISIONS=1)")
-	verbose := flag.Bool("v", false, "print the first example of each group too")
+	var fl pyref.Flags
+	fl.Define(flag.CommandLine, 2000, "STRIPPEDREF_DECISIONS", false, "")
 	flag.Parse()
 
-	ref := pyref.MustStart(pyref.Beside("strippedref.py"), pyref.Env(decisions, "STRIPPEDREF_DECISIONS=1")...)
-	ask = func(req M) refAns {
-		var a refAns
-		if err := ref.MustAsk(req, &a); err != nil {
-			a.Error = err.Error()
-		}
+	ref := fl.Start(pyref.Beside("strippedref.py"))
+	ask = func(req M) (a refAns) {
+		ref.MustAskNote(req, &a, &a.Error)
 		return a
 	}
-	versions := strings.Split(*vers, ",")
-	r := rand.New(rand.NewSource(*seed))
-	for i := 0; i < *n; i++ {
+	versions := fl.VersionList()
+	r := fl.Rand()
+	for i := 0; i < fl.N; i++ {
 		vid := difftool.Pick(r, versions...)
 		rm := genRoom(r, vid, false)
 		switch k := r.Intn(10); {
@@ -525,5 +519,5 @@ func main() {
 		}
 	}
 	ref.Close()
-	summary(*verbose)
+	summary(fl.Verbose)
 }

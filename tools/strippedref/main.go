@@ -43,7 +43,6 @@ var (
 	remotes    = memberroom.Remotes
 	locals     = memberroom.Locals
 	otherRooms = memberroom.OtherRooms
-	allVers    = []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"}
 	keyRing    = memberroom.KeyRing()
 	refKeys    = map[string]map[string]M{}
 )
@@ -76,9 +75,8 @@ type refAns struct {
 type rpAns = membercmp.RP
 
 var (
-	ask       func(req M) refAns
-	run       = membercmp.NewRun()
-	decisions bool
+	ask func(req M) refAns
+	run = membercmp.NewRun()
 )
 
 func init() { run.RefKey, run.AmbKey = refKey, keyAmb }
