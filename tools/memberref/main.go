@@ -24,7 +24,6 @@ import (
 	"math/rand"
 	"os"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/roomproto/roomproto/authrules"
@@ -120,8 +119,7 @@ func main() {
 
 	versions := fl.VersionList()
 	r := fl.Rand()
-	type tally struct{ cases, allowed, diverge int }
-	tallies := map[string]*tally{}
+	tallies := pyref.NewOpTally("allowed")
 	groups := pyref.Groups[*example]{}
 	ambSeen := map[string]int{}
 	outcomes := map[string]int{}
@@ -157,16 +155,7 @@ func main() {
 		for _, f := range rv.Amb {
 			ambSeen[c.req.Op+" "+f]++
 		}
-		tk := "v" + vid + " " + c.req.Op
-		t := tallies[tk]
-		if t == nil {
-			t = &tally{}
-			tallies[tk] = t
-		}
-		t.cases++
-		if ref.Allow {
-			t.allowed++
-		}
+		t := tallies.Case(vid, c.req.Op, ref.Allow)
 		outcomes[c.req.Op+" "+short(ref)]++
 		if strings.Contains(c.label, "historical") && slices.Contains(historical, c.req.UserID) {
 			outcomes["historical joiner: "+c.req.Op+" "+short(ref)]++
@@ -175,7 +164,7 @@ func main() {
 		if d == "" {
 			continue
 		}
-		t.diverge++
+		t.Diverge++
 		ex := &example{Version: vid, Label: c.label, Room: summarize(c.raws), Request: c.req, RP: rp, Ref: ref, Amb: rv.Amb}
 		b, _ := json.Marshal(c.req)
 		key := fmt.Sprintf("%s %s rp=%s ref=%s amb=%s", d, c.req.Op, short(rp), short(ref), strings.Join(rv.Amb, ","))
@@ -183,28 +172,14 @@ func main() {
 	}
 	ref.Close()
 
-	keys := difftool.SortedKeys(tallies)
-	sort.SliceStable(keys, func(i, j int) bool {
-		vi := difftool.VerNum(strings.Fields(keys[i])[0][1:])
-		vj := difftool.VerNum(strings.Fields(keys[j])[0][1:])
-		return vi < vj
-	})
-	total, divs := 0, 0
-	var tallyText strings.Builder
-	fmt.Fprintf(&tallyText, "version_op\tcases\tallowed\tdiverge\n")
-	for _, k := range keys {
-		t := tallies[k]
-		total += t.cases
-		divs += t.diverge
-		fmt.Fprintf(&tallyText, "%s\t%d\t%d\t%d\n", k, t.cases, t.allowed, t.diverge)
-	}
+	tallyText, total, divs := tallies.Table()
 	var covText strings.Builder
 	for _, m := range []map[string]int{outcomes, ambSeen} {
 		for _, k := range difftool.SortedKeys(m) {
 			fmt.Fprintf(&covText, "%d\t%s\n", m[k], k)
 		}
 	}
-	if err := pyref.WriteRun(fl.Out, tallyText.String(), covText.String(), groups.Sorted()); err != nil {
+	if err := pyref.WriteRun(fl.Out, tallyText, covText.String(), groups.Sorted()); err != nil {
 		fmt.Fprintln(os.Stderr, "writing the run:", err)
 	}
 	groups.Print(os.Stdout, fl.Verbose, func(ex *example) any {

@@ -30,7 +30,6 @@ import (
 	"math/big"
 	"math/rand"
 	"os"
-	"sort"
 	"strings"
 
 	"github.com/roomproto/roomproto/authrules"
@@ -108,8 +107,7 @@ func main() {
 
 	versions := fl.VersionList()
 	r := fl.Rand()
-	type tally struct{ cases, ok, diverge int }
-	tallies := map[string]*tally{}
+	tallies := pyref.NewOpTally("ok")
 	groups := pyref.Groups[*example]{}
 	outcomes := map[string]int{}
 	var skipped, harness int
@@ -140,16 +138,7 @@ func main() {
 			continue
 		}
 		ref := answer{Uses: rv.Uses, Server: rv.Server, Key: rv.Key, Exempt: rv.Exempt, Verdict: rv.Verdict, Out: rv.Out}
-		tk := "v" + vid + " " + c.req.Op
-		t := tallies[tk]
-		if t == nil {
-			t = &tally{}
-			tallies[tk] = t
-		}
-		t.cases++
-		if ref.Verdict == "ok" {
-			t.ok++
-		}
+		t := tallies.Case(vid, c.req.Op, ref.Verdict == "ok")
 		kind := c.req.Op + " " + ref.Verdict
 		if c.req.Op == "check" {
 			kind = fmt.Sprintf("check uses=%v exempt=%v %s", ref.Uses, ref.Exempt, ref.Verdict)
@@ -165,7 +154,7 @@ func main() {
 		if d == "" {
 			continue
 		}
-		t.diverge++
+		t.Diverge++
 		ex := &example{Version: vid, Label: c.label, Request: c.req, RP: rp, Ref: ref, Amb: rv.Amb}
 		b, _ := json.Marshal(c.req)
 		key := fmt.Sprintf("%s %s rp=%s ref=%s corner=%s", d, c.req.Op, rp.Verdict, ref.Verdict, corner(rv.Amb))
@@ -173,26 +162,12 @@ func main() {
 	}
 	ref.Close()
 
-	keys := difftool.SortedKeys(tallies)
-	sort.SliceStable(keys, func(i, j int) bool {
-		vi := difftool.VerNum(strings.Fields(keys[i])[0][1:])
-		vj := difftool.VerNum(strings.Fields(keys[j])[0][1:])
-		return vi < vj
-	})
-	total, divs := 0, 0
-	var tallyText strings.Builder
-	fmt.Fprintf(&tallyText, "version_op\tcases\tok\tdiverge\n")
-	for _, k := range keys {
-		t := tallies[k]
-		total += t.cases
-		divs += t.diverge
-		fmt.Fprintf(&tallyText, "%s\t%d\t%d\t%d\n", k, t.cases, t.ok, t.diverge)
-	}
+	tallyText, total, divs := tallies.Table()
 	var covText strings.Builder
 	for _, k := range difftool.SortedKeys(outcomes) {
 		fmt.Fprintf(&covText, "%d\t%s\n", outcomes[k], k)
 	}
-	if err := pyref.WriteRun(fl.Out, tallyText.String(), covText.String(), groups.Sorted()); err != nil {
+	if err := pyref.WriteRun(fl.Out, tallyText, covText.String(), groups.Sorted()); err != nil {
 		fmt.Fprintln(os.Stderr, "writing the run:", err)
 	}
 	groups.Print(os.Stdout, fl.Verbose, func(ex *example) any { return summarize(ex) })
