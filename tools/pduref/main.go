@@ -568,10 +568,7 @@ func main() {
 	harness, total, names := 0, 0, 0
 
 	for i := 0; i < fl.N; i++ {
-		v := versions[r.Intn(len(versions))]
-		c := eventmut.NewCase(r, v, i)
-		raw, label := c.Mutate(muts, fl.Only)
-		dump.Add(i, v, label, raw)
+		v, raw, label := mutrun.Draw(r, versions, i, muts, fl.Only, dump)
 		if raw == nil {
 			continue
 		}
@@ -631,13 +628,7 @@ func main() {
 			groups.Add(key, "", ex, len(s))
 		}
 	}
-	ref.Close()
-	if err := dump.Close(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-
-	tb, cov := tally.Table("divergent"), tally.Coverage()
+	tb, cov := tally.Finish(ref, dump, "divergent")
 	fmt.Print(tb)
 	fmt.Print(cov)
 
@@ -650,13 +641,7 @@ func main() {
 			fmt.Printf("  first (v%s, %s): %s\n", g.First.Version, g.First.Label, difftool.Clip(g.First.Event, 700))
 		}
 	}
-	if err := pyref.WriteRun(fl.Out, tb, cov, gs); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	if nknown > 0 {
-		fmt.Printf("\nknown (-allow) %d\n", nknown)
-	}
+	mutrun.WriteRun(fl.Out, tb, cov, gs, nknown)
 	fmt.Printf("\ncases %d (+%d names), harness errors %d, divergences %d, groups %d\n", total, names, harness, divergences, ngroups)
 	if divergences > 0 || harness > 0 {
 		os.Exit(1)

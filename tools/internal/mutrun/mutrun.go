@@ -10,12 +10,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math/rand"
 	"os"
 	"sort"
 	"strings"
 
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/tools/internal/difftool"
+	"github.com/roomproto/roomproto/tools/internal/eventmut"
 	"github.com/roomproto/roomproto/tools/internal/pyref"
 )
 
@@ -48,6 +50,42 @@ func (f *Flags) Allowed() []string {
 		return nil
 	}
 	return strings.Split(f.Allow, ",")
+}
+
+// Draw draws case i of a run: a room version of versions, an event of a room of that version
+// (eventmut.NewCase) and one of muts whose label starts with only (-only); the case is written
+// to dump. raw is nil when no mutation of that prefix applied: the case is not compared.
+func Draw(r *rand.Rand, versions []string, i int, muts []eventmut.Mutation, only string, dump *pyref.Dump) (v string, raw []byte, label string) {
+	v = versions[r.Intn(len(versions))]
+	c := eventmut.NewCase(r, v, i)
+	raw, label = c.Mutate(muts, only)
+	dump.Add(i, v, label, raw)
+	return v, raw, label
+}
+
+// Finish ends a run after its last case: it closes the reference and the dump (a dump that
+// could not be written ends the program with status 2) and returns the tally as tally.tsv (its
+// last column named divergences) and coverage.txt have it.
+func (t *Tally) Finish(ref *pyref.Process, dump *pyref.Dump, divergences string) (tb, cov string) {
+	ref.Close()
+	if err := dump.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	return t.Table(divergences), t.Coverage()
+}
+
+// WriteRun writes the run's files into dir (pyref.WriteRun: tb, cov and the groups gs; a
+// failure ends the program with status 2) and prints how many cases -allow counted as known,
+// when there are any.
+func WriteRun[E any](dir, tb, cov string, gs []*pyref.Group[E], known int) {
+	if err := pyref.WriteRun(dir, tb, cov, gs); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	if known > 0 {
+		fmt.Printf("\nknown (-allow) %d\n", known)
+	}
 }
 
 // sentinels are the error kinds roomproto's refusals are matched against, by name.

@@ -5,10 +5,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/roomproto/roomproto/pdu"
+	"github.com/roomproto/roomproto/tools/internal/eventmut"
 	"github.com/roomproto/roomproto/tools/internal/pyref"
 )
 
@@ -99,5 +105,49 @@ func TestDivergences(t *testing.T) {
 	}
 	if divergences != 4 || ngroups != 3 || known != 3 {
 		t.Errorf("divergences %d, groups %d, known %d; want 4, 3, 3", divergences, ngroups, known)
+	}
+}
+
+// TestDrawFinishWriteRun: Draw is the same for the same seed and gives nil when -only keeps no
+// mutation; Finish closes the dump and returns the tables; WriteRun writes the files.
+func TestDrawFinishWriteRun(t *testing.T) {
+	muts := eventmut.FormatMutations()
+	dir := t.TempDir()
+	dump := pyref.OpenDump(filepath.Join(dir, "dump"))
+	var got [2][]string
+	for k := range got {
+		r := rand.New(rand.NewSource(5))
+		for i := range 3 {
+			v, raw, label := Draw(r, []string{"3", "12"}, i, muts, "", dump)
+			if raw == nil || label == "" || (v != "3" && v != "12") {
+				t.Fatalf("Draw %d: v %q, label %q, raw %q", i, v, label, raw)
+			}
+			got[k] = append(got[k], v+" "+label+" "+string(raw))
+		}
+	}
+	if !slices.Equal(got[0], got[1]) {
+		t.Error("Draw differs for the same seed")
+	}
+	if _, raw, _ := Draw(rand.New(rand.NewSource(5)), []string{"12"}, 0, muts, "nosuchprefix", dump); raw != nil {
+		t.Errorf("Draw with an -only that keeps nothing: %q", raw)
+	}
+	if _, err := exec.LookPath("python3"); err == nil {
+		script := filepath.Join(dir, "x.py")
+		if err := os.WriteFile(script, []byte("import sys\nsys.stdin.read()\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		tl := NewTally()
+		tl.Case("12", "size", true)
+		tb, cov := tl.Finish(pyref.MustStart(script), dump, "divergent")
+		if tb != tl.Table("divergent") || cov != tl.Coverage() {
+			t.Errorf("Finish: %q, %q", tb, cov)
+		}
+		if b, err := os.ReadFile(filepath.Join(dir, "dump")); err != nil || strings.Count(string(b), "\n") != 7 {
+			t.Errorf("dump after Finish: %v\n%s", err, b)
+		}
+	}
+	WriteRun(filepath.Join(dir, "out"), "tb\n", "cov\n", []*pyref.Group[string]{}, 0)
+	if b, err := os.ReadFile(filepath.Join(dir, "out", "tally.tsv")); err != nil || string(b) != "tb\n" {
+		t.Errorf("WriteRun: tally.tsv %q, %v", b, err)
 	}
 }
