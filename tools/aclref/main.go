@@ -43,8 +43,6 @@ import (
 // M is a JSON object being built.
 type M = difftool.M
 
-var allVersions = []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"}
-
 // refReq is a request to aclref.py.
 type refReq struct {
 	Op      string     `json:"op"`
@@ -268,7 +266,7 @@ func main() {
 			}
 		}
 		// A room state: Of and Allowed.
-		vid := difftool.Pick(r, allVersions...)
+		vid := difftool.Pick(r, pyref.Versions...)
 		evs, typ := g.stateEvents(names)
 		state, why := mkState(r, vid, evs, typ)
 		if why != "" {

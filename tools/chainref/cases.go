@@ -13,6 +13,7 @@ import (
 	"github.com/roomproto/roomproto/tools/internal/authgen"
 	"github.com/roomproto/roomproto/tools/internal/chainroom"
 	"github.com/roomproto/roomproto/tools/internal/difftool"
+	"github.com/roomproto/roomproto/tools/internal/pyref"
 )
 
 // M is a JSON object being built.
@@ -179,7 +180,7 @@ func drawCase(r *rand.Rand, vid string) *chainCase {
 			set = append(set, pend{raw: raw, id: f, v: g.B.V})
 		case "otherver":
 			i := r.Intn(len(set))
-			o := difftool.Pick(r, allVers...)
+			o := difftool.Pick(r, pyref.Versions...)
 			if o == vid {
 				continue
 			}

@@ -35,8 +35,6 @@ import (
 	"github.com/roomproto/roomproto/tools/internal/pyref"
 )
 
-var allVers = []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"}
-
 // refVerdict is the reference's verdict on one entry of the set.
 type refVerdict struct {
 	OK    bool     `json:"ok"`
@@ -358,7 +356,7 @@ func contains(xs []string, s string) bool {
 func main() {
 	n := flag.Int("n", 2000, "cases (sets)")
 	seed := flag.Int64("seed", 1, "seed")
-	vers := flag.String("versions", strings.Join(allVers, ","), "room versions")
+	vers := flag.String("versions", strings.Join(pyref.Versions, ","), "room versions")
 	flag.BoolVar(&decisions, "decisions", false, "the reference adopts docs/decisions.md readings (CHAINREF_DECISIONS=1)")
 	outDir := flag.String("out", "", "directory for tally.tsv, coverage.txt and divergences.jsonl (none if empty)")
 	verbose := flag.Bool("v", false, "print the first example of each group too")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/roomproto/roomproto/tools/internal/authgen"
 	"github.com/roomproto/roomproto/tools/internal/difftool"
+	"github.com/roomproto/roomproto/tools/internal/pyref"
 )
 
 // M is a JSON object being built.
@@ -23,8 +24,6 @@ type Case struct {
 	Stdin []byte
 	Files map[string][]byte
 }
-
-var allVers = []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"}
 
 // gen draws the cases of one seed.
 type gen struct {
@@ -258,7 +257,7 @@ func (g *gen) version() string {
 	if g.chance(0.04) {
 		return g.pick("13", "0", "v9", "", "1.0", "9 ", "org.example.custom", "01")
 	}
-	return allVers[g.r.Intn(len(allVers))]
+	return pyref.Versions[g.r.Intn(len(pyref.Versions))]
 }
 
 // flagArgs writes the flags in one of the accepted forms, in random order, now and then with
@@ -399,7 +398,7 @@ func (g *gen) draw() Case {
 	}
 	vid := g.version()
 	genVid := vid
-	if !slices.Contains(allVers, vid) {
+	if !slices.Contains(pyref.Versions, vid) {
 		genVid = "9"
 	}
 	var flags [][2]string

@@ -13,6 +13,7 @@ import (
 	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/tools/internal/difftool"
 	"github.com/roomproto/roomproto/tools/internal/memberroom"
+	"github.com/roomproto/roomproto/tools/internal/pyref"
 )
 
 // gen draws the cases of a run from its seed.
@@ -438,7 +439,7 @@ func canon(v any) []byte {
 
 // caseMake compares CheckMakeRequest.
 func caseMake(g *gen) {
-	vid := g.pick(allVers...)
+	vid := g.pick(pyref.Versions...)
 	v, _ := roomversion.Lookup(vid)
 	var ver []string
 	verLabel := "nil"
@@ -451,11 +452,11 @@ func caseMake(g *gen) {
 	case 3:
 		ver, verLabel = []string{"1"}, "default-1"
 	case 4:
-		ver, verLabel = append([]string{}, allVers...), "all"
+		ver, verLabel = append([]string{}, pyref.Versions...), "all"
 	case 5:
 		ver, verLabel = []string{vid + " ", "0" + vid, "v" + vid}, "near-misses"
 	case 6:
-		for _, x := range allVers {
+		for _, x := range pyref.Versions {
 			if x != vid {
 				ver = append(ver, x)
 			}

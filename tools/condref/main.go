@@ -33,8 +33,6 @@ import (
 // M is a JSON object being built.
 type M = difftool.M
 
-var allVers = []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"}
-
 // parsedReq is the reference's reading of a join-decision input.
 type parsedReq struct {
 	Version  string                       `json:"version"`
@@ -227,7 +225,7 @@ func compareJoinRules() {
 	rules := []string{"public", "invite", "knock", "restricted", "knock_restricted", "private",
 		"", "Public", "INVITE", "restricted ", " knock", "knock_restricted\x00", "none",
 		"m.restricted", "knockrestricted", "public\u200b"}
-	for _, vid := range allVers {
+	for _, vid := range pyref.Versions {
 		v, err := roomversion.Lookup(vid)
 		if err != nil {
 			harness++

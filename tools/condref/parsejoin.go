@@ -10,6 +10,7 @@ import (
 	"github.com/roomproto/roomproto/membership"
 	"github.com/roomproto/roomproto/roomversion"
 	"github.com/roomproto/roomproto/tools/internal/difftool"
+	"github.com/roomproto/roomproto/tools/internal/pyref"
 )
 
 // member is one member of a join-decision input object, as raw JSON.
@@ -66,7 +67,7 @@ var joinMuts = []string{"none", "none", "none", "origin+ver", "rooms-absent", "r
 // caseParseJoin compares ParseJoinRequest on a join-decision input built from a signed room
 // with one mutation.
 func caseParseJoin(g *gen) {
-	vid := g.pick(allVers...)
+	vid := g.pick(pyref.Versions...)
 	rm := g.room(vid)
 	state := rm.StateJSON()
 	rooms := `{"!o1:a.example":{"@joe:a.example":"join","@ann:a.example":"leave"},"!o2:b.example":{}}`
@@ -158,7 +159,7 @@ func caseParseJoin(g *gen) {
 		st := append(append([]json.RawMessage{}, state...), json.RawMessage(other.Raws[len(other.Raws)-1]))
 		ms = set(ms, "state", rawArray(st))
 	case "state-other-version", "state-other-version-all":
-		ov := g.pick(allVers...)
+		ov := g.pick(pyref.Versions...)
 		other := g.room(ov)
 		if mut == "state-other-version-all" {
 			ms = set(ms, "state", rawArray(other.StateJSON()))
@@ -196,7 +197,7 @@ func caseParseJoin(g *gen) {
 	case "dup-user":
 		ms = append([]member{{"user_id", `"@first:a.example"`}}, ms...)
 	case "dup-version":
-		ms = append([]member{{"room_version", `"` + g.pick(allVers...) + `"`}}, ms...)
+		ms = append([]member{{"room_version", `"` + g.pick(pyref.Versions...) + `"`}}, ms...)
 	case "dup-rooms":
 		ms = append(ms, member{"rooms", `{"!o3:c.example":{"@joe:a.example":"join"}}`})
 	case "key-case":

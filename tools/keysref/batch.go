@@ -12,12 +12,11 @@ import (
 	"github.com/roomproto/roomproto/signing"
 	"github.com/roomproto/roomproto/tools/internal/authgen"
 	"github.com/roomproto/roomproto/tools/internal/difftool"
+	"github.com/roomproto/roomproto/tools/internal/pyref"
 )
 
 // M is a JSON object being built.
 type M = difftool.M
-
-var allVersions = []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"}
 
 // evReq is the reference's "event" request (verifyref's protocol).
 type evReq struct {
@@ -203,7 +202,7 @@ func (p *progress) check() string {
 // caseBatch compares VerifyEvents, VerifyParsedEvents and ParseAndVerifyEvents with the
 // single-event paths, entry for entry.
 func (g *gen) caseBatch() {
-	vid := g.pick(allVersions...)
+	vid := g.pick(pyref.Versions...)
 	v := authgen.Version(vid)
 	pool, plabels, tss := g.batchPool(vid)
 	var size int
@@ -335,7 +334,7 @@ func (g *gen) caseBatch() {
 				mixed[i] = ev
 			}
 		} else if g.r.Intn(8) == 0 && raws[i] != nil {
-			ov := authgen.Version(g.pick(allVersions...))
+			ov := authgen.Version(g.pick(pyref.Versions...))
 			if ev, err := signing.ParseEvent(ov, raws[i]); err == nil {
 				mixed[i] = ev
 			}

@@ -37,8 +37,6 @@ import (
 	"github.com/roomproto/roomproto/tools/internal/pyref"
 )
 
-var allVersions = []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"}
-
 // refResp is the reference's answer.
 type refResp struct {
 	OK     *bool                      `json:"ok"`
@@ -505,7 +503,7 @@ func knownGroups() int {
 func main() {
 	n := flag.Int("n", 3000, "cases")
 	seed := flag.Int64("seed", 1, "seed")
-	vers := flag.String("versions", strings.Join(allVersions, ","), "room versions")
+	vers := flag.String("versions", strings.Join(pyref.Versions, ","), "room versions")
 	decisions := flag.Bool("decisions", false, "the reference adopts docs/decisions.md readings (POWERREF_DECISIONS=1)")
 	outDir := flag.String("out", "", "directory for tally.tsv, coverage.txt and divergences.jsonl (none if empty)")
 	verbose := flag.Bool("v", false, "print the first example of each group too")

@@ -8,12 +8,13 @@ import (
 	"github.com/roomproto/roomproto/membership"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/tools/internal/authgen"
+	"github.com/roomproto/roomproto/tools/internal/pyref"
 )
 
 // TestNilAndEmptyInputs calls the audited API with nil and empty inputs: none may panic
 // (package membership: "Nothing in this package panics on bad input").
 func TestNilAndEmptyInputs(t *testing.T) {
-	for _, vid := range allVersions {
+	for _, vid := range pyref.Versions {
 		v := authgen.Version(vid)
 		try := func(name string, f func()) {
 			t.Helper()

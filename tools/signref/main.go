@@ -203,8 +203,6 @@ func invariant(e ex, what string, err error) {
 	diverge(e, what)
 }
 
-var allVers = []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"}
-
 func version(vid string) roomversion.Version {
 	v, err := roomversion.Lookup(vid)
 	if err != nil {
@@ -372,7 +370,7 @@ func oneCase(r *rand.Rand, versions []string) {
 	v := version(vid)
 	w := difftool.VerNum(vid)
 	if r.Intn(6) == 0 {
-		w = difftool.VerNum(difftool.Pick(r, allVers...))
+		w = difftool.VerNum(difftool.Pick(r, pyref.Versions...))
 	}
 	ev, label := genEvent(r, w)
 	self := difftool.DomainOf(ev["sender"].(string))
@@ -542,7 +540,7 @@ func nameCase(r *rand.Rand) {
 func main() {
 	n := flag.Int("n", 2000, "cases")
 	seed := flag.Int64("seed", 1, "seed")
-	vers := flag.String("versions", strings.Join(allVers, ","), "room versions")
+	vers := flag.String("versions", strings.Join(pyref.Versions, ","), "room versions")
 	decisions := flag.Bool("decisions", false, "the reference adopts docs/decisions.md readings (SIGNREF_DECISIONS=1)")
 	verbose := flag.Bool("v", false, "print the first example of each group too")
 	outDir := flag.String("out", "", "write tally.tsv, coverage.txt and divergences.jsonl into this directory")

@@ -44,7 +44,6 @@ var (
 	servers    = []string{"r.example", "a.example", "b.example"}
 	users      = []string{"@mod:r.example", "@rob:r.example", "@low:r.example", "@joe:a.example", "@ann:a.example", "@bea:b.example", "@kim:b.example", "@ace:b.example"}
 	otherRooms = []string{"!o1:a.example", "!o2:b.example"}
-	allVers    = []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"}
 	keyRing    = signing.KeyRing{}
 	refKeys    = map[string]map[string]string{}
 )
@@ -310,7 +309,7 @@ func call(req M) (refAns, bool) {
 func main() {
 	n := flag.Int("n", 3000, "cases")
 	seed := flag.Int64("seed", 1, "seed")
-	vers := flag.String("versions", strings.Join(allVers, ","), "room versions")
+	vers := flag.String("versions", strings.Join(pyref.Versions, ","), "room versions")
 	flag.BoolVar(&decisions, "decisions", false, "the reference adopts docs/decisions.md readings (TRANSITIONREF_DECISIONS=1)")
 	pending := flag.Bool("pending", false, "the reference also adopts roomproto's reading of the corners not yet in docs/decisions.md (TRANSITIONREF_PENDING=1; README.md)")
 	verbose := flag.Bool("v", false, "print the first example of each group too")
