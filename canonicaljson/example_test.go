@@ -91,6 +91,28 @@ func ExampleAppendIndexed() {
 	//   age = 5
 }
 
+// AppendIndexedUnsorted leaves the top level and the objects that are its members' values in
+// input order, for a caller that picks members from the index and writes its own output, as
+// redaction does; everything below them is in canonical form and key order.
+func ExampleAppendIndexedUnsorted() {
+	event := []byte(`{"type": "m.room.member", "unsigned": {"age": 5},
+		"content": {"membership": "join", "displayname": "Alice", "info": {"b": 1, "a": 2}}}`)
+	var idx canonicaljson.Index
+	out, err := canonicaljson.AppendIndexedUnsorted(nil, event, canonicaljson.Options{Strict: true}, &idx)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("%s\n", out)
+	for _, m := range idx.Members {
+		fmt.Printf("%s = %s\n", m.Key(out), out[m.Value:m.End])
+	}
+	// Output:
+	// {"type":"m.room.member","unsigned":{"age":5},"content":{"membership":"join","displayname":"Alice","info":{"a":2,"b":1}}}
+	// type = "m.room.member"
+	// unsigned = {"age":5}
+	// content = {"membership":"join","displayname":"Alice","info":{"a":2,"b":1}}
+}
+
 // CanonicalIndexed returns input already in canonical form as it is (same is true), so that a
 // caller keeping data when it is canonical need neither copy it nor compare a copy with it;
 // other input is written into buf. The index describes the output either way. same is no

@@ -74,15 +74,42 @@ func AppendIndexed(dst, data []byte, opts Options, idx *Index) ([]byte, error) {
 	if alreadyCanonical(data, opts.depth(), idx, len(dst)) {
 		return append(dst, data...), nil
 	}
-	return appendIndexedParsed(dst, data, opts, idx)
+	return appendIndexedParsed(dst, data, opts, idx, false)
+}
+
+// maxInputOrderMembers is the most members an object may have for AppendIndexedUnsorted to
+// leave it in input order: it looks for duplicate keys by comparing every pair of members.
+const maxInputOrderMembers = 32
+
+// AppendIndexedUnsorted is [AppendIndexed] for a caller that reads the top-level object, and
+// the objects that are the values of its members, only through idx, member by member, as
+// redaction does: it may leave the members of those objects in the order the input gives them,
+// where AppendIndexed puts them in key order, and so saves sorting them and moving their text.
+// Everything else is written as AppendIndexed writes it: every key and every value in canonical
+// form, every object deeper down in key order; duplicate keys are refused (strict) or settled
+// (lenient: the last occurrence kept), and the errors are AppendIndexed's. idx lists the
+// members in output order, which is input order for the objects left unsorted. An object with
+// a duplicate key or more than 32 members is written in key order, as is the whole value when
+// data is already in canonical form. So the output becomes AppendIndexed's once the members of
+// those two levels are put in key order; nothing in it tells which objects were left unsorted.
+func AppendIndexedUnsorted(dst, data []byte, opts Options, idx *Index) ([]byte, error) {
+	if idx == nil {
+		return Append(dst, data, opts)
+	}
+	idx.Members, idx.Nested = idx.Members[:0], idx.Nested[:0] // the checker appends to them
+	if alreadyCanonical(data, opts.depth(), idx, len(dst)) {
+		return append(dst, data...), nil
+	}
+	return appendIndexedParsed(dst, data, opts, idx, true)
 }
 
 // appendIndexedParsed is AppendIndexed once the fast check has given up: the
-// parser writes the output.
-func appendIndexedParsed(dst, data []byte, opts Options, idx *Index) ([]byte, error) {
+// parser writes the output, leaving the objects the index records in input
+// order when inputOrder is set (AppendIndexedUnsorted).
+func appendIndexedParsed(dst, data []byte, opts Options, idx *Index, inputOrder bool) ([]byte, error) {
 	if alias.SpareOverlaps(dst, data) {
 		// As Append: the output is made apart, and the index moved by len(dst).
-		out, err := parseAppendIndexed(make([]byte, 0, len(data)), data, opts, idx)
+		out, err := parseAppendIndexedMode(make([]byte, 0, len(data)), data, opts, idx, inputOrder)
 		if err != nil {
 			return dst, err
 		}
@@ -95,7 +122,7 @@ func appendIndexedParsed(dst, data []byte, opts Options, idx *Index) ([]byte, er
 		}
 		return append(dst, out...), nil
 	}
-	return parseAppendIndexed(dst, data, opts, idx)
+	return parseAppendIndexedMode(dst, data, opts, idx, inputOrder)
 }
 
 // CanonicalIndexed returns the canonical JSON of data with AppendIndexed's
@@ -112,15 +139,21 @@ func CanonicalIndexed(buf, data []byte, opts Options, idx *Index) (out []byte, s
 	if alreadyCanonical(data, opts.depth(), idx, 0) {
 		return data, true, nil
 	}
-	out, err = appendIndexedParsed(buf, data, opts, idx)
+	out, err = appendIndexedParsed(buf, data, opts, idx, false)
 	return out, false, err
 }
 
 // parseAppendIndexed is AppendIndexed without the fast path for canonical
 // input.
 func parseAppendIndexed(dst, data []byte, opts Options, idx *Index) ([]byte, error) {
+	return parseAppendIndexedMode(dst, data, opts, idx, false)
+}
+
+// parseAppendIndexedMode is parseAppendIndexed, or with inputOrder that of
+// AppendIndexedUnsorted.
+func parseAppendIndexedMode(dst, data []byte, opts Options, idx *Index, inputOrder bool) ([]byte, error) {
 	idx.Members, idx.Nested, idx.pending = idx.Members[:0], idx.Nested[:0], idx.pending[:0]
-	p := parser{data: data, emit: true, track: true, strict: opts.Strict, maxDepth: opts.depth(), index: idx}
+	p := parser{data: data, emit: true, track: true, strict: opts.Strict, maxDepth: opts.depth(), index: idx, inputOrder: inputOrder}
 	p.nested = KindOf(data) == Object // objects at depth 2 are then members' values
 	out, err := p.top(dst)
 	p.release()

@@ -58,6 +58,7 @@ func checkIndexed(t testing.TB, ix *canonicaljson.Index, prefix, data []byte, op
 			t.Fatalf("AppendIndexed(%q) failed but left an index", data)
 		}
 		checkCanonicalIndexed(t, ix, prefix, data, opts, nil, werr)
+		checkIndexedUnsorted(t, ix, prefix, data, opts, nil, werr)
 		return
 	}
 	ref := referenceIndex(t, got, len(prefix))
@@ -65,6 +66,53 @@ func checkIndexed(t testing.TB, ix *canonicaljson.Index, prefix, data []byte, op
 		t.Fatalf("AppendIndexed(%q) = %q\nindex   %+v %+v\nscanned %+v %+v", data, got, ix.Members, ix.Nested, ref.Members, ref.Nested)
 	}
 	checkCanonicalIndexed(t, ix, prefix, data, opts, want[len(prefix):], werr)
+	checkIndexedUnsorted(t, ix, prefix, data, opts, want, werr)
+}
+
+// checkIndexedUnsorted asserts that AppendIndexedUnsorted(prefix, data, opts, ix) gives the
+// error werr of Append, and on success an output that differs from Append's output want only
+// in the order of the members of the two levels the index records: it is written after prefix,
+// it has Append's output as its canonical form, the index is what a scan of it finds, and every
+// key and every value of those members is in canonical form (so that everything below them
+// is as Append writes it).
+func checkIndexedUnsorted(t testing.TB, ix *canonicaljson.Index, prefix, data []byte, opts canonicaljson.Options, want []byte, werr error) {
+	t.Helper()
+	got, gerr := canonicaljson.AppendIndexedUnsorted(bytes.Clone(prefix), data, opts, ix)
+	if fmt.Sprint(werr) != fmt.Sprint(gerr) {
+		t.Fatalf("AppendIndexedUnsorted(%q): error %v, Append's %v", data, gerr, werr)
+	}
+	if gerr != nil {
+		if !bytes.Equal(got, prefix) || len(ix.Members)+len(ix.Nested) != 0 {
+			t.Fatalf("AppendIndexedUnsorted(%q) failed but returned %q and an index of %d members", data, got, len(ix.Members)+len(ix.Nested))
+		}
+		return
+	}
+	if !bytes.Equal(got[:len(prefix)], prefix) {
+		t.Fatalf("AppendIndexedUnsorted(%q) = %q, not written after %q", data, got, prefix)
+	}
+	out := got[len(prefix):]
+	if canon, err := canonicaljson.Append(nil, out, opts); err != nil || !bytes.Equal(canon, want[len(prefix):]) {
+		t.Fatalf("AppendIndexedUnsorted(%q) = %q, whose canonical form is %q (%v), not Append's %q", data, out, canon, err, want[len(prefix):])
+	}
+	ref := referenceIndex(t, got, len(prefix))
+	if !reflect.DeepEqual(nonNil(ix.Members), nonNil(ref.Members)) || !reflect.DeepEqual(nonNil(ix.Nested), nonNil(ref.Nested)) {
+		t.Fatalf("AppendIndexedUnsorted(%q) = %q\nindex   %+v %+v\nscanned %+v %+v", data, out, ix.Members, ix.Nested, ref.Members, ref.Nested)
+	}
+	canonical := func(what string, text []byte) {
+		if c, err := canonicaljson.Append(nil, text, opts); err != nil || !bytes.Equal(c, text) {
+			t.Fatalf("AppendIndexedUnsorted(%q) = %q: %s %q is not in canonical form (%q, %v)", data, out, what, text, c, err)
+		}
+	}
+	for _, m := range ix.Members {
+		canonical("key", got[m.Start:m.Value-1])
+		if m.NestedStart == m.NestedEnd {
+			canonical("value", got[m.Value:m.End])
+		}
+		for _, n := range ix.Nested[m.NestedStart:m.NestedEnd] {
+			canonical("key", got[n.Start:n.Value-1])
+			canonical("value", got[n.Value:n.End])
+		}
+	}
 }
 
 // checkCanonicalIndexed asserts that CanonicalIndexed(prefix, data, opts, ix) gives the output
@@ -249,6 +297,58 @@ func TestIndexReset(t *testing.T) {
 			if string(out) != `{"a":1,"b":{"x":2,"y":1}}` {
 				t.Errorf("output %s", out)
 			}
+		})
+	}
+}
+
+// TestAppendIndexedUnsortedCases pins which objects AppendIndexedUnsorted leaves in input order:
+// the top level and the objects that are its members' values, when their keys are distinct and
+// they have at most 32 members; everything else in key order as Append writes it.
+func TestAppendIndexedUnsortedCases(t *testing.T) {
+	members := func(n int, reverse bool) string {
+		var b bytes.Buffer
+		b.WriteByte('{')
+		for i := range n {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			k := i
+			if reverse {
+				k = n - 1 - i
+			}
+			fmt.Fprintf(&b, `"k%02d":%d`, k, k)
+		}
+		b.WriteByte('}')
+		return b.String()
+	}
+	cases := []struct {
+		name, in, want string
+		lenient        bool
+	}{
+		{name: "two levels left, the third sorted",
+			in:   `{"b":1,"a":{"d":{"z":1,"y":2},"c":[{"x":1,"w":2}]}}`,
+			want: `{"b":1,"a":{"d":{"y":2,"z":1},"c":[{"w":2,"x":1}]}}`},
+		{name: "whitespace and escapes still canonical", in: " { \"b\" : \"\\u0041\\/\" ,\n \"a\" : 1.0E2 } ",
+			want: `{"b":"A/","a":100}`, lenient: true},
+		{name: "duplicate key, lenient: key order, last kept", in: `{"b":1,"a":2,"b":3}`, want: `{"a":2,"b":3}`, lenient: true},
+		{name: "escape-equal duplicate, lenient", in: `{"c":{"b":1,"\u0062":2,"a":0}}`, want: `{"c":{"a":0,"b":2}}`, lenient: true},
+		// "k15" and "k40" hash to the same bit of distinctKeys's bitmap: the pairs are compared.
+		{name: "keys sharing a bit of the bitmap, distinct: left", in: `{"k40":1,"k15":2}`, want: `{"k40":1,"k15":2}`},
+		{name: "keys sharing a bit of the bitmap, one twice: sorted", in: `{"k40":1,"k15":2,"k40":3}`, want: `{"k15":2,"k40":3}`, lenient: true},
+		{name: "32 members left", in: `{"x":` + members(32, true) + `}`, want: `{"x":` + members(32, true) + `}`},
+		{name: "33 members sorted", in: `{"x":` + members(33, true) + `}`, want: `{"x":` + members(33, false) + `}`},
+		{name: "canonical input", in: `{"a":{"b":1,"c":2},"d":3}`, want: `{"a":{"b":1,"c":2},"d":3}`},
+		{name: "top-level array: nothing indexed, all sorted", in: `[{"b":1,"a":{"d":1,"c":2}}]`, want: `[{"a":{"c":2,"d":1},"b":1}]`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var ix canonicaljson.Index
+			opts := canonicaljson.Options{Strict: !c.lenient}
+			out, err := canonicaljson.AppendIndexedUnsorted([]byte("prefix"), []byte(c.in), opts, &ix)
+			if err != nil || string(out) != "prefix"+c.want {
+				t.Fatalf("got %s, %v\nwant prefix%s", out, err, c.want)
+			}
+			checkIndexed(t, &ix, []byte("prefix"), []byte(c.in), opts)
 		})
 	}
 }
