@@ -25,8 +25,10 @@
 package redaction
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"math/bits"
 	"slices"
 	"sync"
 
@@ -230,7 +232,14 @@ func Redact(v roomversion.Version, data []byte) ([]byte, error) {
 	// that trusted text: each byte of the event is read by one parser, once.
 	sc := getScratch(len(data))
 	defer putScratch(sc)
-	canon, err := canonicaljson.AppendIndexed(sc.buf[:0], data, canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON}, &sc.index)
+	//
+	// The parser leaves the members of the event and of its top-level objects in input order
+	// (AppendIndexedUnsorted): the output is written member by member from the index, in key
+	// order, which saves sorting what redaction drops and moving the text of what it keeps.
+	// Only a kept object other than `content` (`hashes`, `signatures`), or a `content` kept
+	// whole, is then put in key order (sortKept).
+	opts := canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON}
+	canon, err := canonicaljson.AppendIndexedUnsorted(sc.buf[:0], data, opts, &sc.index)
 	if err != nil {
 		return nil, &Error{Err: ErrInvalidJSON, Detail: err.Error(), Cause: err}
 	}
@@ -239,15 +248,68 @@ func Redact(v roomversion.Version, data []byte) ([]byte, error) {
 		return nil, &Error{Err: ErrNotObject, Detail: "got " + k.String()}
 	}
 	var loc located
-	loc.fromIndex(canon, v.Redaction, &sc.index)
-	out, ok := loc.assemble(nil, canon, v.Redaction, false)
+	loc.fromIndex(canon, v.Redaction, &sc.index, true)
+	ok := loc.sortKept(canon, v.Redaction, opts, &sc.sorted)
+	var out []byte
+	if ok {
+		out, ok = loc.assemble(nil, canon, v.Redaction, false)
+	}
 	if !ok {
-		// invariant: a kept `third_party_invite` of canonicaljson's output does not scan, or
-		// the output's size and its writer disagree. Report it rather than emit a wrong
-		// redaction.
+		// invariant: a kept object of canonicaljson's output does not canonicalise to as many
+		// bytes, a kept `third_party_invite` does not scan, or the output's size and its writer
+		// disagree. Report it rather than emit a wrong redaction.
 		return nil, &Error{Err: ErrInvalidJSON, Detail: "internal error: canonical form does not scan"}
 	}
 	return out, nil
+}
+
+// sortKept puts in key order, in place in b, every object value that assemble copies as it is
+// and that fromIndex found out of key order (AppendIndexedUnsorted may leave it so): the value
+// of a kept top-level member other than `content`, and `content` when its event type keeps it
+// whole. The members of the rest of `content` are written one by one in key order, and those of
+// the top level by slot. buf is working memory. It reports false if a value does not
+// canonicalise to as many bytes (an invariant of canonicaljson's output).
+func (loc *located) sortKept(b []byte, r roomversion.RedactionRules, opts canonicaljson.Options, buf *[]byte) bool {
+	for unsorted := loc.unsorted; unsorted != 0; unsorted &= unsorted - 1 {
+		i := bits.TrailingZeros32(unsorted)
+		if i == kContent && !contentRuleFor(r, loc.eventType(b)).all {
+			continue
+		}
+		value := b[loc.slots[i].value:loc.slots[i].end]
+		sorted, err := canonicaljson.Append((*buf)[:0], value, opts)
+		if err != nil || len(sorted) != len(value) {
+			return false
+		}
+		*buf = sorted
+		copy(value, sorted)
+	}
+	return true
+}
+
+// inKeyOrder reports whether the members of an object, as canonicaljson writes them in b, are
+// in key order: every key after the first byte-wise greater than the one before it and free of
+// escapes. An escaped character ('"', a backslash or a control character) is written from a
+// backslash, which sorts after characters that the escaped one sorts before: `\"` after `A`. So
+// an escape in a key may hide that it belongs before the key ahead of it. (In the key ahead it
+// cannot: a key without escapes that is byte-wise greater differs from it before the escape, or
+// at the backslash with a byte above it, which is above every escaped character.)
+func inKeyOrder(b []byte, members []canonicaljson.Member) bool {
+	for j := 1; j < len(members); j++ {
+		key := members[j].Key(b)
+		if bytes.IndexByte(key, '\\') >= 0 || bytes.Compare(members[j-1].Key(b), key) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// eventType returns the raw text of the event's `type` when it is a string, or nil: an escaped
+// type equals no type with kept keys.
+func (loc *located) eventType(b []byte) []byte {
+	if t := loc.slots[kType]; t.present() && b[t.value] == '"' {
+		return b[t.value+1 : t.end-1]
+	}
+	return nil
 }
 
 // RedactCanonical is Redact for an event that is already in canonical form: canon must be the
@@ -315,7 +377,7 @@ func AppendSignedBytesIndexed(dst []byte, v roomversion.Version, canon []byte, i
 		return dst, &Error{Err: ErrInvalidJSON, Detail: "the index does not describe the event"}
 	}
 	var loc located
-	loc.fromIndex(canon, v.Redaction, idx)
+	loc.fromIndex(canon, v.Redaction, idx, false)
 	apart := alias.SpareOverlaps(dst, canon) // in place: made apart, as in redactTrusted
 	to := dst
 	if apart {
@@ -360,10 +422,12 @@ func indexFits(b []byte, idx *canonicaljson.Index) bool {
 const maxPooled = pdu.MaxEventSize
 
 // scratch is Redact's working memory: the canonical form of the event, which never leaves
-// Redact (the output is a separate, exactly sized allocation), and its index.
+// Redact (the output is a separate, exactly sized allocation), its index, and room for the
+// objects sortKept puts in order.
 type scratch struct {
-	buf   []byte
-	index canonicaljson.Index
+	buf    []byte
+	index  canonicaljson.Index
+	sorted []byte
 }
 
 // scratchPool holds scratch values for reuse.
@@ -378,7 +442,7 @@ func getScratch(n int) *scratch {
 }
 
 func putScratch(sc *scratch) {
-	if cap(sc.buf) > maxPooled {
+	if cap(sc.buf) > maxPooled || cap(sc.sorted) > maxPooled {
 		return
 	}
 	sc.index.Reset() // and bounds the index, as maxPooled bounds the buffer
@@ -476,6 +540,7 @@ func redactCanonical(dst, b []byte, r roomversion.RedactionRules, noSignatures b
 type located struct {
 	slots      [numTop]span
 	candidates [numContentKeys]span
+	unsorted   uint32 // bit i: the value of slot i is an object out of key order (fromIndex)
 }
 
 // scan locates the members in b with one scan, and reports false if b does not scan as
@@ -495,8 +560,9 @@ func (loc *located) scan(b []byte, r roomversion.RedactionRules) bool {
 }
 
 // fromIndex locates the members from the index canonicaljson.AppendIndexed made of b, without
-// a scan. It matches keys as scan does.
-func (loc *located) fromIndex(b []byte, r roomversion.RedactionRules, ix *canonicaljson.Index) {
+// a scan. It matches keys as scan does. With checkOrder (an index of AppendIndexedUnsorted), it
+// also notes in unsorted the slots whose values are objects out of key order.
+func (loc *located) fromIndex(b []byte, r roomversion.RedactionRules, ix *canonicaljson.Index, checkOrder bool) {
 	for j := range ix.Members {
 		// In place, as in indexFits, and the key sliced as Member.Key does: a call of Key, with
 		// its value receiver, copies the member.
@@ -506,6 +572,9 @@ func (loc *located) fromIndex(b []byte, r roomversion.RedactionRules, ix *canoni
 			continue
 		}
 		loc.slots[i] = span{start: m.Start, value: m.Value, end: m.End}
+		if checkOrder && m.NestedEnd-m.NestedStart > 1 && !inKeyOrder(b, ix.Nested[m.NestedStart:m.NestedEnd]) {
+			loc.unsorted |= 1 << i
+		}
 		if i != kContent {
 			continue
 		}
@@ -528,11 +597,7 @@ func (loc *located) assemble(dst, b []byte, r roomversion.RedactionRules, noSign
 	if noSignatures {
 		slots[kSignatures] = span{}
 	}
-	var typ []byte
-	if t := slots[kType]; t.present() && b[t.value] == '"' {
-		typ = b[t.value+1 : t.end-1] // raw: an escaped type equals no type with kept keys
-	}
-	rule := contentRuleFor(r, typ)
+	rule := contentRuleFor(r, loc.eventType(b))
 
 	content := slots[kContent]
 	keepContent := content.present() && b[content.value] == '{' && (rule.all || rule.keep != 0)
