@@ -524,6 +524,7 @@ func (p *parser) object(out []byte) ([]byte, error) {
 	if p.track {
 		if !sorted && p.inputOrder && p.index != nil && (p.depth == 1 || p.depth == 2 && p.nested) && p.distinctKeys(base) {
 			sorted = true // left as it is: the index records input order
+			p.index.unsorted = true
 		}
 		if !sorted {
 			var err error

@@ -38,7 +38,17 @@ type Index struct {
 	// runs groups them by parent (indexObject).
 	pending []Member
 	runs    [][2]int
+	// unsorted is set when AppendIndexedUnsorted left an object out of key
+	// order (Sorted).
+	unsorted bool
 }
+
+// Sorted reports whether every object in the output idx describes is in key
+// order: always after AppendIndexed and CanonicalIndexed, and after
+// AppendIndexedUnsorted unless it left the top level or one of its members'
+// objects out of key order. A caller of AppendIndexedUnsorted that needs some
+// of those objects in key order need not check them when Sorted is true.
+func (idx *Index) Sorted() bool { return !idx.unsorted }
 
 // maxRetainedMembers is the most members, over all of an Index's lists, whose memory Reset keeps:
 // an event has a few dozen members at the two levels an Index records.
@@ -54,7 +64,7 @@ func (idx *Index) Reset() {
 		*idx = Index{}
 		return
 	}
-	idx.Members, idx.Nested, idx.pending, idx.runs = idx.Members[:0], idx.Nested[:0], idx.pending[:0], idx.runs[:0]
+	idx.Members, idx.Nested, idx.pending, idx.runs, idx.unsorted = idx.Members[:0], idx.Nested[:0], idx.pending[:0], idx.runs[:0], false
 }
 
 // Key returns the key of m as written in out (canonical escapes included,
@@ -70,7 +80,7 @@ func AppendIndexed(dst, data []byte, opts Options, idx *Index) ([]byte, error) {
 	if idx == nil {
 		return Append(dst, data, opts)
 	}
-	idx.Members, idx.Nested = idx.Members[:0], idx.Nested[:0] // the checker appends to them
+	idx.Members, idx.Nested, idx.unsorted = idx.Members[:0], idx.Nested[:0], false // the checker appends to them
 	if alreadyCanonical(data, opts.depth(), idx, len(dst)) {
 		return append(dst, data...), nil
 	}
@@ -91,12 +101,13 @@ const maxInputOrderMembers = 32
 // members in output order, which is input order for the objects left unsorted. An object with
 // a duplicate key or more than 32 members is written in key order, as is the whole value when
 // data is already in canonical form. So the output becomes AppendIndexed's once the members of
-// those two levels are put in key order; nothing in it tells which objects were left unsorted.
+// those two levels are put in key order. idx.Sorted reports whether any object was left out of
+// key order (an object whose keys came in key order is in key order either way).
 func AppendIndexedUnsorted(dst, data []byte, opts Options, idx *Index) ([]byte, error) {
 	if idx == nil {
 		return Append(dst, data, opts)
 	}
-	idx.Members, idx.Nested = idx.Members[:0], idx.Nested[:0] // the checker appends to them
+	idx.Members, idx.Nested, idx.unsorted = idx.Members[:0], idx.Nested[:0], false // the checker appends to them
 	if alreadyCanonical(data, opts.depth(), idx, len(dst)) {
 		return append(dst, data...), nil
 	}
@@ -135,7 +146,7 @@ func appendIndexedParsed(dst, data []byte, opts Options, idx *Index, inputOrder 
 // canonical texts too (a key with an escape), so it is no verdict on data.
 // Errors are AppendIndexed's. idx must not be nil.
 func CanonicalIndexed(buf, data []byte, opts Options, idx *Index) (out []byte, same bool, err error) {
-	idx.Members, idx.Nested = idx.Members[:0], idx.Nested[:0] // the checker appends to them
+	idx.Members, idx.Nested, idx.unsorted = idx.Members[:0], idx.Nested[:0], false // the checker appends to them
 	if alreadyCanonical(data, opts.depth(), idx, 0) {
 		return data, true, nil
 	}
@@ -152,13 +163,13 @@ func parseAppendIndexed(dst, data []byte, opts Options, idx *Index) ([]byte, err
 // parseAppendIndexedMode is parseAppendIndexed, or with inputOrder that of
 // AppendIndexedUnsorted.
 func parseAppendIndexedMode(dst, data []byte, opts Options, idx *Index, inputOrder bool) ([]byte, error) {
-	idx.Members, idx.Nested, idx.pending = idx.Members[:0], idx.Nested[:0], idx.pending[:0]
+	idx.Members, idx.Nested, idx.pending, idx.unsorted = idx.Members[:0], idx.Nested[:0], idx.pending[:0], false
 	p := parser{data: data, emit: true, track: true, strict: opts.Strict, maxDepth: opts.depth(), index: idx, inputOrder: inputOrder}
 	p.nested = KindOf(data) == Object // objects at depth 2 are then members' values
 	out, err := p.top(dst)
 	p.release()
 	if err != nil {
-		idx.Members, idx.Nested, idx.pending = idx.Members[:0], idx.Nested[:0], idx.pending[:0]
+		idx.Members, idx.Nested, idx.pending, idx.unsorted = idx.Members[:0], idx.Nested[:0], idx.pending[:0], false
 		return dst, err
 	}
 	return out, nil

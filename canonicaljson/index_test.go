@@ -65,6 +65,9 @@ func checkIndexed(t testing.TB, ix *canonicaljson.Index, prefix, data []byte, op
 	if !reflect.DeepEqual(nonNil(ix.Members), nonNil(ref.Members)) || !reflect.DeepEqual(nonNil(ix.Nested), nonNil(ref.Nested)) {
 		t.Fatalf("AppendIndexed(%q) = %q\nindex   %+v %+v\nscanned %+v %+v", data, got, ix.Members, ix.Nested, ref.Members, ref.Nested)
 	}
+	if !ix.Sorted() {
+		t.Fatalf("AppendIndexed(%q): Sorted() is false", data)
+	}
 	checkCanonicalIndexed(t, ix, prefix, data, opts, want[len(prefix):], werr)
 	checkIndexedUnsorted(t, ix, prefix, data, opts, want, werr)
 }
@@ -91,6 +94,9 @@ func checkIndexedUnsorted(t testing.TB, ix *canonicaljson.Index, prefix, data []
 		t.Fatalf("AppendIndexedUnsorted(%q) = %q, not written after %q", data, got, prefix)
 	}
 	out := got[len(prefix):]
+	if sorted := bytes.Equal(got, want); ix.Sorted() != sorted {
+		t.Fatalf("AppendIndexedUnsorted(%q) = %q: Sorted() is %v, but the output is Append's: %v", data, out, ix.Sorted(), sorted)
+	}
 	if canon, err := canonicaljson.Append(nil, out, opts); err != nil || !bytes.Equal(canon, want[len(prefix):]) {
 		t.Fatalf("AppendIndexedUnsorted(%q) = %q, whose canonical form is %q (%v), not Append's %q", data, out, canon, err, want[len(prefix):])
 	}

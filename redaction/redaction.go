@@ -248,7 +248,7 @@ func Redact(v roomversion.Version, data []byte) ([]byte, error) {
 		return nil, &Error{Err: ErrNotObject, Detail: "got " + k.String()}
 	}
 	var loc located
-	loc.fromIndex(canon, v.Redaction, &sc.index, true)
+	loc.fromIndex(canon, v.Redaction, &sc.index, !sc.index.Sorted())
 	ok := loc.sortKept(canon, v.Redaction, opts, &sc.sorted)
 	var out []byte
 	if ok {
