@@ -212,7 +212,24 @@ func (p *parser) indexObject(out []byte, base, bodyStart int, reordered bool) {
 	}
 	// The top level. pending holds the nested members grouped by parent, in
 	// input order, at the positions they had before this object was put in
-	// key order: runs[i] is the group of ms[i].
+	// key order.
+	if !reordered {
+		// The members stand where they were written, in input order, as do
+		// pending's groups: each group follows its member as it stands.
+		k := 0
+		for i := range ms {
+			m := &ms[i]
+			e := Member{Start: m.outStart, Value: m.outValue, End: m.outEnd, NestedStart: len(ix.Nested)}
+			for ; k < len(ix.pending) && ix.pending[k].NestedStart == i; k++ {
+				c := &ix.pending[k]
+				ix.Nested = append(ix.Nested, Member{Start: c.Start, Value: c.Value, End: c.End})
+			}
+			e.NestedEnd = len(ix.Nested)
+			ix.Members = append(ix.Members, e)
+		}
+		return
+	}
+	// runs[i] is the group of ms[i].
 	runs := ix.runs[:0]
 	for range ms {
 		runs = append(runs, [2]int{})
