@@ -44,10 +44,12 @@ type Index struct {
 }
 
 // Sorted reports whether every object in the output idx describes is in key
-// order: always after AppendIndexed and CanonicalIndexed, and after
-// AppendIndexedUnsorted unless it left the top level or one of its members'
-// objects out of key order. A caller of AppendIndexedUnsorted that needs some
-// of those objects in key order need not check them when Sorted is true.
+// order: it is true after AppendIndexed and CanonicalIndexed, and after
+// AppendIndexedUnsorted unless that left the top level or one of its members'
+// objects out of key order (false is also possible when such an object was
+// then dropped as a duplicate key's earlier value, in lenient mode). A caller
+// of AppendIndexedUnsorted that needs some of those objects in key order need
+// not check them when Sorted is true.
 func (idx *Index) Sorted() bool { return !idx.unsorted }
 
 // maxRetainedMembers is the most members, over all of an Index's lists, whose memory Reset keeps:

@@ -94,7 +94,9 @@ func checkIndexedUnsorted(t testing.TB, ix *canonicaljson.Index, prefix, data []
 		t.Fatalf("AppendIndexedUnsorted(%q) = %q, not written after %q", data, got, prefix)
 	}
 	out := got[len(prefix):]
-	if sorted := bytes.Equal(got, want); ix.Sorted() != sorted {
+	// Sorted must not claim key order that is not there; and in strict mode, where no object
+	// left as written can be dropped again as a duplicate, it must not deny it either.
+	if sorted := bytes.Equal(got, want); ix.Sorted() && !sorted || opts.Strict && ix.Sorted() != sorted {
 		t.Fatalf("AppendIndexedUnsorted(%q) = %q: Sorted() is %v, but the output is Append's: %v", data, out, ix.Sorted(), sorted)
 	}
 	if canon, err := canonicaljson.Append(nil, out, opts); err != nil || !bytes.Equal(canon, want[len(prefix):]) {
