@@ -156,14 +156,8 @@ func CanonicalIndexed(buf, data []byte, opts Options, idx *Index) (out []byte, s
 	return out, false, err
 }
 
-// parseAppendIndexed is AppendIndexed without the fast path for canonical
-// input.
-func parseAppendIndexed(dst, data []byte, opts Options, idx *Index) ([]byte, error) {
-	return parseAppendIndexedMode(dst, data, opts, idx, false)
-}
-
-// parseAppendIndexedMode is parseAppendIndexed, or with inputOrder that of
-// AppendIndexedUnsorted.
+// parseAppendIndexedMode is AppendIndexed without the fast path for canonical
+// input, or with inputOrder AppendIndexedUnsorted without it.
 func parseAppendIndexedMode(dst, data []byte, opts Options, idx *Index, inputOrder bool) ([]byte, error) {
 	idx.Members, idx.Nested, idx.pending, idx.unsorted = idx.Members[:0], idx.Nested[:0], idx.pending[:0], false
 	p := parser{data: data, emit: true, track: true, strict: opts.Strict, maxDepth: opts.depth(), index: idx, inputOrder: inputOrder}

@@ -85,8 +85,8 @@ func checkIndexedUnsorted(t testing.TB, ix *canonicaljson.Index, prefix, data []
 		t.Fatalf("AppendIndexedUnsorted(%q): error %v, Append's %v", data, gerr, werr)
 	}
 	if gerr != nil {
-		if !bytes.Equal(got, prefix) || len(ix.Members)+len(ix.Nested) != 0 {
-			t.Fatalf("AppendIndexedUnsorted(%q) failed but returned %q and an index of %d members", data, got, len(ix.Members)+len(ix.Nested))
+		if !bytes.Equal(got, prefix) || len(ix.Members)+len(ix.Nested) != 0 || !ix.Sorted() {
+			t.Fatalf("AppendIndexedUnsorted(%q) failed but returned %q and an index of %d members (Sorted: %v)", data, got, len(ix.Members)+len(ix.Nested), ix.Sorted())
 		}
 		return
 	}
@@ -154,6 +154,9 @@ func checkCanonicalIndexed(t testing.TB, ix *canonicaljson.Index, prefix, data [
 	ref := referenceIndex(t, got, start)
 	if !reflect.DeepEqual(nonNil(ix.Members), nonNil(ref.Members)) || !reflect.DeepEqual(nonNil(ix.Nested), nonNil(ref.Nested)) {
 		t.Fatalf("CanonicalIndexed(%q) = %q\nindex   %+v %+v\nscanned %+v %+v", data, got, ix.Members, ix.Nested, ref.Members, ref.Nested)
+	}
+	if !ix.Sorted() {
+		t.Fatalf("CanonicalIndexed(%q): Sorted() is false", data)
 	}
 }
 
@@ -290,8 +293,8 @@ func TestIndexReset(t *testing.T) {
 				t.Fatalf("%d members indexed, want %d", got, want)
 			}
 			ix.Reset()
-			if len(ix.Members) != 0 || len(ix.Nested) != 0 {
-				t.Fatalf("after Reset: %d members, %d nested", len(ix.Members), len(ix.Nested))
+			if len(ix.Members) != 0 || len(ix.Nested) != 0 || !ix.Sorted() {
+				t.Fatalf("after Reset: %d members, %d nested, Sorted() %v", len(ix.Members), len(ix.Nested), ix.Sorted())
 			}
 			if kept := cap(ix.Members) > 0; kept != tc.keeps {
 				t.Errorf("memory kept: %v, want %v (cap %d members, %d nested)", kept, tc.keeps, cap(ix.Members), cap(ix.Nested))
@@ -304,6 +307,13 @@ func TestIndexReset(t *testing.T) {
 			checkIndexed(t, &ix, nil, []byte(`{"b":{"y":1,"x":2},"a":1}`), canonicaljson.Options{Strict: true})
 			if string(out) != `{"a":1,"b":{"x":2,"y":1}}` {
 				t.Errorf("output %s", out)
+			}
+			// Reset also forgets that AppendIndexedUnsorted left an object out of key order.
+			if _, err := canonicaljson.AppendIndexedUnsorted(nil, []byte(`{"b":1,"a":2}`), canonicaljson.Options{Strict: true}, &ix); err != nil || ix.Sorted() {
+				t.Fatalf("AppendIndexedUnsorted: %v, Sorted() %v", err, ix.Sorted())
+			}
+			if ix.Reset(); !ix.Sorted() {
+				t.Error("after Reset, Sorted() is false")
 			}
 		})
 	}
@@ -343,6 +353,7 @@ func TestAppendIndexedUnsortedCases(t *testing.T) {
 		// "k15" and "k40" hash to the same bit of distinctKeys's bitmap: the pairs are compared.
 		{name: "keys sharing a bit of the bitmap, distinct: left", in: `{"k40":1,"k15":2}`, want: `{"k40":1,"k15":2}`},
 		{name: "keys sharing a bit of the bitmap, one twice: sorted", in: `{"k40":1,"k15":2,"k40":3}`, want: `{"k15":2,"k40":3}`, lenient: true},
+		{name: "keys with the same first eight bytes, distinct: left", in: `{"abcdefghZ":1,"abcdefghA":2}`, want: `{"abcdefghZ":1,"abcdefghA":2}`},
 		{name: "32 members left", in: `{"x":` + members(32, true) + `}`, want: `{"x":` + members(32, true) + `}`},
 		{name: "33 members sorted", in: `{"x":` + members(33, true) + `}`, want: `{"x":` + members(33, false) + `}`},
 		{name: "canonical input", in: `{"a":{"b":1,"c":2},"d":3}`, want: `{"a":{"b":1,"c":2},"d":3}`},

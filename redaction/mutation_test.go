@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/roomproto/roomproto/canonicaljson"
 	"github.com/roomproto/roomproto/pdu"
 	"github.com/roomproto/roomproto/roomversion"
 )
@@ -91,5 +92,34 @@ func TestMutationRoundThree(t *testing.T) {
 	red := &pdu.Event{Version: v, Type: pdu.TypeRedaction, Redacts: target.EventID, RoomID: target.RoomID, Sender: "@a:a.example"}
 	if out, err := ApplyRedaction(target, red); !errors.Is(err, ErrInvalidJSON) || out != nil {
 		t.Errorf("ApplyRedaction with a hand-made redaction: %s, %v; want ErrInvalidJSON", out, err)
+	}
+}
+
+// TestMutationInKeyOrder: inKeyOrder says "in order" for keys in code point order without
+// escapes (so that Redact does not sort kept objects that are in order already), and "out of
+// order" for keys out of order, or in byte order only because of an escape.
+func TestMutationInKeyOrder(t *testing.T) {
+	tests := []struct {
+		mutant string
+		object string // canonicaljson's output for one object
+		want   bool
+	}{
+		{"redaction/redaction.go:303 'true' -> 'false'", `{"a":1,"b":2,"c":{"z":0}}`, true},
+		{"(one member)", `{"b":2}`, true},
+		{"(out of order)", `{"b":1,"a":2}`, false},
+		{"(an escape after A: '\"' sorts before 'A')", `{"A":1,"\"":2}`, false},
+		{"(an escape in the first key)", `{"\"":1,"a":2}`, true},
+		{"(in order, but not byte-wise as written: counted out of order, which costs a sort)", `{"\"":1,"A":2}`, false},
+	}
+	for _, tt := range tests {
+		var idx canonicaljson.Index
+		b, err := canonicaljson.AppendIndexedUnsorted(nil, []byte(`{"o":`+tt.object+`}`), canonicaljson.Options{Strict: true}, &idx)
+		if err != nil || len(idx.Members) != 1 {
+			t.Fatalf("%s: %v", tt.object, err)
+		}
+		m := idx.Members[0]
+		if got := inKeyOrder(b, idx.Nested[m.NestedStart:m.NestedEnd]); got != tt.want {
+			t.Errorf("%s: inKeyOrder(%s) = %v, want %v", tt.mutant, tt.object, got, tt.want)
+		}
 	}
 }
