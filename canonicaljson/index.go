@@ -79,6 +79,11 @@ func (m Member) Key(out []byte) []byte { return out[m.Start+1 : m.Value-2] }
 // are in the returned slice (see Index). Its output and errors are Append's.
 // After an error idx holds nothing of use. A nil idx makes it Append.
 func AppendIndexed(dst, data []byte, opts Options, idx *Index) ([]byte, error) {
+	return appendIndexed(dst, data, opts, idx, false)
+}
+
+// appendIndexed is AppendIndexed, or with inputOrder AppendIndexedUnsorted.
+func appendIndexed(dst, data []byte, opts Options, idx *Index, inputOrder bool) ([]byte, error) {
 	if idx == nil {
 		return Append(dst, data, opts)
 	}
@@ -86,11 +91,12 @@ func AppendIndexed(dst, data []byte, opts Options, idx *Index) ([]byte, error) {
 	if alreadyCanonical(data, opts.depth(), idx, len(dst)) {
 		return append(dst, data...), nil
 	}
-	return appendIndexedParsed(dst, data, opts, idx, false)
+	return appendIndexedParsed(dst, data, opts, idx, inputOrder)
 }
 
 // maxInputOrderMembers is the most members an object may have for AppendIndexedUnsorted to
-// leave it in input order: it looks for duplicate keys by comparing every pair of members.
+// leave it in input order: in the worst case it looks for duplicate keys by comparing every
+// pair of members.
 const maxInputOrderMembers = 32
 
 // AppendIndexedUnsorted is [AppendIndexed] for a caller that reads the top-level object, and
@@ -106,14 +112,7 @@ const maxInputOrderMembers = 32
 // those two levels are put in key order. idx.Sorted reports whether any object was left out of
 // key order (an object whose keys came in key order is in key order either way).
 func AppendIndexedUnsorted(dst, data []byte, opts Options, idx *Index) ([]byte, error) {
-	if idx == nil {
-		return Append(dst, data, opts)
-	}
-	idx.Members, idx.Nested, idx.unsorted = idx.Members[:0], idx.Nested[:0], false // the checker appends to them
-	if alreadyCanonical(data, opts.depth(), idx, len(dst)) {
-		return append(dst, data...), nil
-	}
-	return appendIndexedParsed(dst, data, opts, idx, true)
+	return appendIndexed(dst, data, opts, idx, true)
 }
 
 // appendIndexedParsed is AppendIndexed once the fast check has given up: the
