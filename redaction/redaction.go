@@ -227,17 +227,16 @@ func Redact(v roomversion.Version, data []byte) ([]byte, error) {
 		return nil, err
 	}
 	// One pass of the canonicaljson parser validates the whole event and puts it in canonical
-	// form: sorted keys, no whitespace, duplicates settled, values canonical. It also notes where
-	// the top-level members and those of `content` are, so what follows only copies members of
-	// that trusted text: each byte of the event is read by one parser, once.
+	// form: no whitespace, duplicates settled, values canonical, keys sorted below the top-level
+	// objects. It also notes where the top-level members and those of `content` are, so what
+	// follows only copies members of that trusted text: each byte of the event is read by one
+	// parser, once. The parser leaves the members of the event and of its top-level objects in
+	// input order (AppendIndexedUnsorted): the output is written member by member from the
+	// index, in key order, which saves sorting what redaction drops and moving the text of what
+	// it keeps. Only a kept object other than `content` (`hashes`, `signatures`), or a `content`
+	// kept whole, is then put in key order (sortKept).
 	sc := getScratch(len(data))
 	defer putScratch(sc)
-	//
-	// The parser leaves the members of the event and of its top-level objects in input order
-	// (AppendIndexedUnsorted): the output is written member by member from the index, in key
-	// order, which saves sorting what redaction drops and moving the text of what it keeps.
-	// Only a kept object other than `content` (`hashes`, `signatures`), or a `content` kept
-	// whole, is then put in key order (sortKept).
 	opts := canonicaljson.Options{Strict: v.Format.StrictCanonicalJSON}
 	canon, err := canonicaljson.AppendIndexedUnsorted(sc.buf[:0], data, opts, &sc.index)
 	if err != nil {
