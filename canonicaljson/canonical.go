@@ -522,7 +522,8 @@ func (p *parser) object(out []byte) ([]byte, error) {
 		break
 	}
 	if p.track {
-		if !sorted && p.inputOrder && p.index != nil && (p.depth == 1 || p.depth == 2 && p.nested) && p.distinctKeys(base) {
+		indexed := p.index != nil && (p.depth == 1 || p.depth == 2 && p.nested)
+		if !sorted && indexed && p.inputOrder && p.distinctKeys(base) {
 			sorted = true // left as it is: the index records input order
 			p.index.unsorted = true
 		}
@@ -532,7 +533,7 @@ func (p *parser) object(out []byte) ([]byte, error) {
 				return out, err
 			}
 		}
-		if p.index != nil && (p.depth == 1 || p.depth == 2 && p.nested) {
+		if indexed {
 			p.indexObject(out, base, bodyStart, !sorted)
 		}
 		st.members = st.members[:base]
