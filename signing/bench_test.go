@@ -2,6 +2,8 @@ package signing
 
 import (
 	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/json"
 	"runtime"
 	"testing"
 	"time"
@@ -185,6 +187,68 @@ func BenchmarkVerifyOverheadPhases(b *testing.B) {
 				})
 			})
 		}
+	}
+}
+
+// BenchmarkVerifyOverheadFloor measures, as BenchmarkVerifyOverheadPhases does, what parts of
+// VerifyEvent's work cost on their own next to the bare ed25519.Verify calls, which gives a floor
+// under VerifyEvent's "overhead-%":
+//
+//   - "canonicalise+SHA-256": canonicaljson.Append of the event into a reused buffer, then the
+//     SHA-256 of the bytes the content hash covers (made beforehand). VerifyEvent must do at least
+//     this much to check the content hash, whatever else it does.
+//   - "ContentHash": the public function, which also indexes the event and copies those bytes.
+//   - "json.Valid+SHA-256": encoding/json's Valid (a scan that writes nothing) in place of the
+//     canonicalisation: the floor for a canonicaliser as fast as the standard library's scanner.
+//
+// BENCHMARKS.md (twenty-second) uses it.
+func BenchmarkVerifyOverheadFloor(b *testing.B) {
+	c := loadCorpus(b)
+	for _, bc := range append(benchCases(b), wireCases(b)...) {
+		_, msg, sigs := bareVerifyInputs(b, c, bc.event)
+		bare := func() {
+			for _, s := range sigs {
+				if !ed25519.Verify(s.pub, msg, s.sig) {
+					b.Fatal("bad signature")
+				}
+			}
+		}
+		canon, err := canonicalObject(nil, bc.event, true)
+		if err != nil {
+			b.Fatal(err)
+		}
+		hashed, _, err := appendStripped(nil, canon, dropSignatures|dropUnsigned|dropHashes)
+		if err != nil {
+			b.Fatal(err)
+		}
+		buf := make([]byte, 0, 2*len(bc.event))
+		b.Run("canonicalise+SHA-256/"+bc.name, func(b *testing.B) {
+			cpubench.Overhead(b, func() {
+				bare()
+				var err error
+				if buf, err = canonicaljson.Append(buf[:0], bc.event, canonicaljson.Options{Strict: true}); err != nil {
+					b.Fatal(err)
+				}
+				sha256.Sum256(hashed)
+			}, bare)
+		})
+		b.Run("ContentHash/"+bc.name, func(b *testing.B) {
+			cpubench.Overhead(b, func() {
+				bare()
+				if _, err := ContentHash(c.Version, bc.event); err != nil {
+					b.Fatal(err)
+				}
+			}, bare)
+		})
+		b.Run("json.Valid+SHA-256/"+bc.name, func(b *testing.B) {
+			cpubench.Overhead(b, func() {
+				bare()
+				if !json.Valid(bc.event) {
+					b.Fatal("invalid")
+				}
+				sha256.Sum256(hashed)
+			}, bare)
+		})
 	}
 }
 
